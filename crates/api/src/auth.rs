@@ -1,0 +1,371 @@
+//! Bearer-token authentication: JWT verification with a pinned algorithm.
+//!
+//! Keys come from a JWKS URL (cached, refreshed when a token names an unknown `kid`), a JWKS
+//! file, a PEM file, or — for local development only — an HS256 shared secret. `iss`, `aud`,
+//! `exp` and `nbf` are always checked. The organisation and roles claims are configurable.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use relais_domain::{Coded, Role, Roles};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::RwLock;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Where verification keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS endpoint of the identity provider.
+    JwksUrl(String),
+    /// A JWKS document on disk.
+    JwksFile(PathBuf),
+    /// One public key in PEM (RSA, EC or Ed25519, matching the algorithm).
+    PemFile(PathBuf),
+    /// A shared secret, for HS256 in development only.
+    DevSecret(SecretString),
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub algorithm: Algorithm,
+    pub keys: KeySource,
+    pub issuer: String,
+    pub audience: String,
+    /// Claim holding the organisation slug.
+    pub org_claim: String,
+    /// Dot-separated path of the claim holding the roles (e.g. `roles` or `realm_access.roles`).
+    pub roles_claim: String,
+    pub leeway_secs: u64,
+}
+
+/// Why the authenticator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error(
+        "HS256 is for development only and needs a development secret (RELAIS_AUTH_DEV_SECRET)"
+    )]
+    Hs256WithoutDevSecret,
+    #[error("a development secret only works with the HS256 algorithm")]
+    DevSecretWithoutHs256,
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid key material in {path}: {message}")]
+    Key { path: PathBuf, message: String },
+}
+
+/// The authenticated caller, as the token says.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub subject: String,
+    pub org_slug: String,
+    pub roles: Roles,
+    pub role_codes: Vec<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Verifies bearer tokens.
+pub struct Authenticator {
+    settings: AuthSettings,
+    validation: Validation,
+    keys: RwLock<KeyCache>,
+    http: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("algorithm", &self.settings.algorithm)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct KeyCache {
+    by_kid: HashMap<String, DecodingKey>,
+    /// Used when the token has no `kid` (a single PEM key or secret).
+    default: Option<DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+/// A JWKS endpoint is asked again at most this often, so forged `kid`s cannot flood it.
+const JWKS_MIN_REFRESH: Duration = Duration::from_secs(10);
+/// Keys are refetched after this long even when every `kid` is known.
+const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
+
+impl Authenticator {
+    /// Builds the verifier, loading file keys now.
+    pub fn new(settings: AuthSettings) -> Result<Self, AuthSetupError> {
+        let hs256 = settings.algorithm == Algorithm::HS256;
+        let dev_secret = matches!(settings.keys, KeySource::DevSecret(_));
+        if hs256 && !dev_secret {
+            return Err(AuthSetupError::Hs256WithoutDevSecret);
+        }
+        if dev_secret && !hs256 {
+            return Err(AuthSetupError::DevSecretWithoutHs256);
+        }
+        let mut validation = Validation::new(settings.algorithm);
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = settings.leeway_secs;
+        let mut cache = KeyCache::default();
+        let mut http = None;
+        match &settings.keys {
+            KeySource::DevSecret(secret) => {
+                cache.default = Some(DecodingKey::from_secret(secret.expose_secret().as_bytes()));
+            }
+            KeySource::PemFile(path) => {
+                let pem = read(path)?;
+                let key = match settings.algorithm {
+                    Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(&pem),
+                    Algorithm::EdDSA => DecodingKey::from_ed_pem(&pem),
+                    _ => DecodingKey::from_rsa_pem(&pem),
+                }
+                .map_err(|e| AuthSetupError::Key {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                cache.default = Some(key);
+            }
+            KeySource::JwksFile(path) => {
+                let set: JwkSet =
+                    serde_json::from_slice(&read(path)?).map_err(|e| AuthSetupError::Key {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                cache.by_kid = keys_of(&set);
+                if set.keys.len() == 1 {
+                    cache.default = set.keys.first().and_then(|k| DecodingKey::from_jwk(k).ok());
+                }
+            }
+            KeySource::JwksUrl(_) => {
+                http = Some(
+                    reqwest::Client::builder()
+                        .timeout(Duration::from_secs(5))
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                        .map_err(|e| AuthSetupError::Key {
+                            path: PathBuf::from("jwks_url"),
+                            message: e.to_string(),
+                        })?,
+                );
+            }
+        }
+        Ok(Self {
+            settings,
+            validation,
+            keys: RwLock::new(cache),
+            http,
+        })
+    }
+
+    /// Verifies a token and reads the caller from its claims.
+    pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let head = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
+        if head.alg != self.settings.algorithm {
+            return Err(unauthorized("unexpected signing algorithm"));
+        }
+        let key = self.key_for(head.kid.as_deref()).await?;
+        let data = decode::<Value>(token, &key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            unauthorized(match e.kind() {
+                ErrorKind::ExpiredSignature => "token expired",
+                ErrorKind::ImmatureSignature => "token not yet valid",
+                ErrorKind::InvalidAudience => "wrong audience",
+                ErrorKind::InvalidIssuer => "wrong issuer",
+                ErrorKind::InvalidSignature => "invalid signature",
+                ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+                _ => "invalid token",
+            })
+        })?;
+        self.principal(&data.claims)
+    }
+
+    fn principal(&self, claims: &Value) -> Result<Principal, ApiError> {
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| unauthorized("the token has no subject"))?;
+        let org_slug = claims
+            .get(&self.settings.org_claim)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| unauthorized("the token names no organisation"))?;
+        let mut node = claims;
+        for part in self.settings.roles_claim.split('.') {
+            node = node.get(part).unwrap_or(&Value::Null);
+        }
+        let role_codes: Vec<String> = match node {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Value::String(one) => one.split_whitespace().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        // Roles this service does not know are ignored, never guessed.
+        let roles = Roles::from_iter(role_codes.iter().filter_map(|c| Role::parse(c)));
+        let role_codes = role_codes
+            .into_iter()
+            .filter(|c| Role::parse(c).is_some())
+            .collect();
+        Ok(Principal {
+            subject: subject.to_owned(),
+            org_slug: org_slug.to_owned(),
+            roles,
+            role_codes,
+            name: claims
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            email: claims
+                .get("email")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
+    async fn key_for(&self, kid: Option<&str>) -> Result<DecodingKey, ApiError> {
+        {
+            let cache = self.keys.read().await;
+            let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_MAX_AGE);
+            if let Some(key) = lookup(&cache, kid) {
+                if self.http.is_none() || fresh {
+                    return Ok(key);
+                }
+            }
+            if self.http.is_none() {
+                return Err(unauthorized("unknown signing key"));
+            }
+            if cache
+                .fetched_at
+                .is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH)
+            {
+                return lookup(&cache, kid).ok_or_else(|| unauthorized("unknown signing key"));
+            }
+        }
+        self.refresh().await;
+        let cache = self.keys.read().await;
+        lookup(&cache, kid).ok_or_else(|| unauthorized("unknown signing key"))
+    }
+
+    async fn refresh(&self) {
+        let (Some(http), KeySource::JwksUrl(url)) = (&self.http, &self.settings.keys) else {
+            return;
+        };
+        let mut cache = self.keys.write().await;
+        if cache
+            .fetched_at
+            .is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH)
+        {
+            return; // another request refreshed meanwhile
+        }
+        cache.fetched_at = Some(Instant::now());
+        let fetched = async {
+            let response = http.get(url).send().await?.error_for_status()?;
+            response.json::<JwkSet>().await
+        }
+        .await;
+        match fetched {
+            Ok(set) => {
+                cache.by_kid = keys_of(&set);
+                cache.default = if set.keys.len() == 1 {
+                    set.keys.first().and_then(|k| DecodingKey::from_jwk(k).ok())
+                } else {
+                    None
+                };
+            }
+            // Keep the keys we had: a flaky identity provider must not lock everyone out.
+            Err(err) => tracing::warn!(error = %err, "could not refresh the JWKS"),
+        }
+    }
+}
+
+fn lookup(cache: &KeyCache, kid: Option<&str>) -> Option<DecodingKey> {
+    match kid {
+        Some(kid) => cache.by_kid.get(kid).or(cache.default.as_ref()).cloned(),
+        None => cache.default.clone(),
+    }
+}
+
+fn keys_of(set: &JwkSet) -> HashMap<String, DecodingKey> {
+    set.keys
+        .iter()
+        .filter_map(|jwk| {
+            let kid = jwk.common.key_id.clone()?;
+            DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+        })
+        .collect()
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, AuthSetupError> {
+    std::fs::read(path).map_err(|source| AuthSetupError::Read {
+        path: path.clone(),
+        source,
+    })
+}
+
+fn unauthorized(reason: &str) -> ApiError {
+    ApiError::Unauthorized(reason.to_owned())
+}
+
+/// The bearer token of a request, if any.
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(unauthorized("expected a Bearer token"));
+    }
+    Ok(token.trim())
+}
+
+/// Verifies the request's token once; later extractions reuse the result.
+pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(principal) = req.extensions().get::<Principal>() {
+        return Ok(principal.clone());
+    }
+    let state = AppState::of(req)?;
+    let principal = state.auth.verify(bearer(req)?).await?;
+    req.extensions_mut().insert(principal.clone());
+    Ok(principal)
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
+    }
+}
+
+/// Shared handle, so the server and the idempotency layer use one verifier.
+pub type SharedAuthenticator = Arc<Authenticator>;

@@ -1,0 +1,149 @@
+//! The request context: who calls, for which organisation, and their tenant transaction.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use relais_domain::{AuditAction, Permission, Role};
+use relais_store::agents::{self, AgentClaims};
+use relais_store::audit::{self, AuditActor, NewAuditEvent};
+use relais_store::cases::CaseScope;
+use relais_store::db::{Access, Tx};
+use relais_store::organisations::Organisation;
+use uuid::Uuid;
+
+use crate::auth::{Principal, authenticate};
+use crate::error::ApiError;
+use crate::observability::RequestId;
+use crate::state::AppState;
+
+/// An authenticated request: extract it in every handler that touches tenant data.
+pub struct Ctx {
+    pub principal: Principal,
+    pub state: web::Data<AppState>,
+    pub request_id: Option<String>,
+}
+
+impl FromRequest for Ctx {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = authenticate(&req).await?;
+            let state = AppState::of(&req)?;
+            let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            Ok(Ctx {
+                principal,
+                state,
+                request_id,
+            })
+        })
+    }
+}
+
+/// The caller inside its tenant transaction.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub org: Organisation,
+    pub agent_id: Uuid,
+    pub subject: String,
+    pub request_id: Option<String>,
+    pub principal: Principal,
+}
+
+impl Ctx {
+    /// Refuses the request (403) unless one of the caller's roles allows `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.principal.roles.allows(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Whether the caller has `permission`.
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.principal.roles.allows(permission)
+    }
+
+    /// Opens the tenant transaction and provisions the agent on its first call.
+    pub async fn begin(&self, access: Access) -> Result<(Tx, Actor), ApiError> {
+        let org = self
+            .state
+            .organisation(&self.principal.org_slug)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("the token's organisation is unknown".into()))?;
+        let mut tx = self.state.db.tenant(org.id, access).await?;
+        let agent = agents::provision(
+            &mut tx,
+            org.id,
+            &AgentClaims {
+                subject: &self.principal.subject,
+                display_name: self.principal.name.as_deref(),
+                email: self.principal.email.as_deref(),
+                roles: &self.principal.role_codes,
+            },
+        )
+        .await?;
+        let actor = Actor {
+            org,
+            agent_id: agent.id,
+            subject: self.principal.subject.clone(),
+            request_id: self.request_id.clone(),
+            principal: self.principal.clone(),
+        };
+        Ok((tx, actor))
+    }
+}
+
+impl Actor {
+    /// Which cases this caller may see: all for a supervisor, their team's for a worker.
+    pub fn case_scope(&self) -> CaseScope {
+        if self.principal.roles.allows(Permission::CaseReadAll) {
+            CaseScope::All
+        } else {
+            CaseScope::Team(self.agent_id)
+        }
+    }
+
+    /// Whether the caller has this role.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.principal.roles.contains(role)
+    }
+
+    /// Appends audit events in the caller's transaction.
+    pub async fn audit(&self, tx: &mut Tx, events: &[NewAuditEvent<'_>]) -> Result<(), ApiError> {
+        let actor = AuditActor {
+            org_id: self.org.id,
+            agent_id: Some(self.agent_id),
+            subject: &self.subject,
+            request_id: self.request_id.as_deref(),
+        };
+        audit::record(tx, &actor, events).await?;
+        Ok(())
+    }
+
+    /// Appends one audit event.
+    pub async fn audit_one(
+        &self,
+        tx: &mut Tx,
+        action: AuditAction,
+        resource_type: &'static str,
+        resource_id: Option<Uuid>,
+        person_id: Option<Uuid>,
+        reason: Option<&str>,
+    ) -> Result<(), ApiError> {
+        self.audit(
+            tx,
+            &[NewAuditEvent {
+                action,
+                resource_type,
+                resource_id,
+                person_id,
+                reason,
+            }],
+        )
+        .await
+    }
+}

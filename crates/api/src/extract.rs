@@ -1,0 +1,295 @@
+//! Request extractors whose failures are problem documents pointing at the bad field.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// A JSON body: `application/json`, at most the configured size, no unknown fields (the
+/// types say `deny_unknown_fields`), and valid per its `validator` rules.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let limit = AppState::of(&req)
+                .map(|s| s.settings.json_limit)
+                .unwrap_or(1 << 20);
+            check_json_content_type(&req)?;
+            if let Some(length) = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+            {
+                if length > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::BadRequest {
+                    code: "malformed_body",
+                    detail: "the request body could not be read".into(),
+                    errors: vec![],
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse_json(&body)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(validation_errors(&e)))?;
+            Ok(Json(value))
+        })
+    }
+}
+
+fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else if essence.is_empty() {
+        Err(ApiError::UnsupportedMediaType(
+            "send Content-Type: application/json".into(),
+        ))
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "{essence}; send application/json"
+        )))
+    }
+}
+
+/// Parses JSON, mapping serde's error to a pointer at the offending field.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match result {
+        Ok(value) => value,
+        Err(err) => {
+            let mut pointer = pointer_of(err.path());
+            let inner = err.inner();
+            let message = strip_position(&inner.to_string());
+            return Err(match inner.classify() {
+                serde_json::error::Category::Data => {
+                    if let Some(field) = quoted_after(&message, "unknown field `") {
+                        // The path already ends at the unknown key; add it only if it does not.
+                        let last = format!("/{}", escape_pointer(&field));
+                        if !pointer.ends_with(&last) {
+                            pointer.push_str(&last);
+                        }
+                        ApiError::BadRequest {
+                            code: "unknown_field",
+                            detail: format!("unknown field {field:?}"),
+                            errors: vec![FieldError::body(pointer, "unknown_field", message)],
+                        }
+                    } else {
+                        let code = if let Some(field) = quoted_after(&message, "missing field `") {
+                            pointer.push('/');
+                            pointer.push_str(&escape_pointer(&field));
+                            "required"
+                        } else {
+                            "invalid_value"
+                        };
+                        ApiError::validation(vec![FieldError::body(pointer, code, message)])
+                    }
+                }
+                _ => ApiError::BadRequest {
+                    code: "malformed_json",
+                    detail: format!("the body is not valid JSON: {inner}"),
+                    errors: vec![FieldError::body(
+                        pointer,
+                        "malformed_json",
+                        inner.to_string(),
+                    )],
+                },
+            });
+        }
+    };
+    // Trailing characters after the value are malformed JSON too.
+    de.end().map_err(|e| ApiError::BadRequest {
+        code: "malformed_json",
+        detail: format!("the body is not valid JSON: {e}"),
+        errors: vec![FieldError::body("", "malformed_json", e.to_string())],
+    })?;
+    Ok(value)
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_pointer(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// RFC 6901 escaping of one reference token.
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.split_once(prefix)?.1;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Flattens `validator` errors into pointers (nested structs and lists included).
+pub fn validation_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    flatten("", errors, &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let pointer = format!("{prefix}/{}", escape_pointer(field));
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| describe(e));
+                    out.push(FieldError::body(
+                        pointer.clone(),
+                        e.code.to_string(),
+                        message,
+                    ));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(&pointer, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten(&format!("{pointer}/{index}"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &validator::ValidationError) -> String {
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
+            (Some(min), None) => format!("length must be at least {min}"),
+            (None, Some(max)) => format!("length must be at most {max}"),
+            _ => "invalid length".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            _ => "out of range".into(),
+        },
+        "email" => "not a valid e-mail address".into(),
+        other => format!("invalid ({other})"),
+    }
+}
+
+/// Query parameters, with errors naming the parameter. Unknown parameters are ignored
+/// (caches and proxies add their own), but every known one is checked.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        let result: Result<T, _> = serde_path_to_error::deserialize(de);
+        std::future::ready(result.map(Query).map_err(|err| {
+            let name = err.path().to_string();
+            let message = err.inner().to_string();
+            let name = if name == "." {
+                quoted_after(&message, "missing field `").unwrap_or_default()
+            } else {
+                name
+            };
+            ApiError::bad_query(&name, format!("{name}: {message}"))
+        }))
+    }
+}
+
+/// The error handler of path parameters: names the parameter that is not an id.
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let name = req
+        .match_info()
+        .iter()
+        .find(|(_, value)| uuid::Uuid::parse_str(value).is_err() && value.parse::<i64>().is_err())
+        .map(|(name, _)| name.to_owned())
+        .unwrap_or_else(|| "id".to_owned());
+    let message = format!("{name} is not a valid identifier: {err}");
+    ApiError::BadRequest {
+        code: "invalid_path_parameter",
+        detail: message.clone(),
+        errors: vec![FieldError::path(&name, "invalid_identifier", message)],
+    }
+    .into()
+}
+
+/// A query string value that must be a UUID, with a named error.
+pub fn parse_uuid_param(name: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(value)
+        .map_err(|_| ApiError::bad_query(name, format!("{name} must be a UUID")))
+}

@@ -1,0 +1,200 @@
+//! `Idempotency-Key` on every POST: a retry with the same key and body replays the first
+//! response, the same key with another body is a 422, and a retry while the first request
+//! runs is a 409. Keys are scoped to the caller and kept 24 hours.
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+use relais_store::db::{self, Access};
+use relais_store::idempotency::{self, Claim, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::auth::authenticate;
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// The request header.
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on a replayed response.
+pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Largest body the layer buffers; bigger bodies are refused by the handlers anyway.
+const MAX_BUFFER: usize = 16 * 1024 * 1024;
+
+fn error(err: ApiError) -> HttpResponse {
+    err.error_response()
+}
+
+/// The middleware. It runs inside the observability layer, outside the handlers.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(raw_key) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if req.method() != Method::POST {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let key = match raw_key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            k.to_owned()
+        }
+        _ => {
+            let err = ApiError::BadRequest {
+                code: "invalid_idempotency_key",
+                detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                errors: vec![FieldError::header(
+                    "idempotency-key",
+                    "invalid",
+                    "1 to 255 visible ASCII characters",
+                )],
+            };
+            return Ok(req.into_response(error(err)));
+        }
+    };
+    // Without a valid caller there is nothing to scope the key to: the handler answers 401.
+    let Ok(principal) = authenticate(req.request()).await else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Ok(state) = AppState::of(req.request()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let org = match state.organisation(&principal.org_slug).await {
+        Ok(Some(org)) => org,
+        Ok(None) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(e) => return Ok(req.into_response(error(e.into()))),
+    };
+
+    // Buffer the body to fingerprint it, then hand it back to the handler.
+    let mut body = web::BytesMut::new();
+    let mut stream = req.take_payload();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(req.into_response(error(ApiError::BadRequest {
+                code: "malformed_body",
+                detail: "the request body could not be read".into(),
+                errors: vec![],
+            })));
+        };
+        if body.len() + chunk.len() > MAX_BUFFER {
+            return Ok(req.into_response(error(ApiError::PayloadTooLarge {
+                limit: state.settings.json_limit,
+            })));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let hash = hasher.finalize().to_vec();
+    let principal_key = principal.subject.clone();
+
+    let claim = async {
+        let mut tx = state.db.tenant(org.id, Access::Write).await?;
+        let claim = idempotency::claim(&mut tx, org.id, &principal_key, &key, &hash).await?;
+        db::commit(tx).await?;
+        Ok::<_, relais_store::StoreError>(claim)
+    }
+    .await;
+    match claim {
+        Err(e) => return Ok(req.into_response(error(e.into()))),
+        Ok(Claim::Mismatch) => {
+            let err = ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used with another request".into(),
+                errors: vec![FieldError::header(
+                    "idempotency-key",
+                    "reused",
+                    "use a new key for a new request",
+                )],
+            };
+            return Ok(req.into_response(error(err)));
+        }
+        Ok(Claim::InFlight) => {
+            let err = ApiError::Conflict {
+                code: "idempotency_key_in_flight",
+                detail: "a request with this Idempotency-Key is still being processed; retry later"
+                    .into(),
+            };
+            return Ok(req.into_response(error(err)));
+        }
+        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
+        Ok(Claim::New) => {}
+    }
+
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    req.set_payload(payload.into());
+    let res = next.call(req).await?.map_into_boxed_body();
+
+    let status = res.status();
+    if status.is_server_error() {
+        let released = async {
+            let mut tx = state.db.tenant(org.id, Access::Write).await?;
+            idempotency::release(&mut tx, org.id, &principal_key, &key).await?;
+            db::commit(tx).await
+        }
+        .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not release an idempotency key");
+        }
+        return Ok(res);
+    }
+    let (http_req, response) = res.into_parts();
+    let (response, body) = response.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
+    let header_str = |name: header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let stored = StoredResponse {
+        status: i16::try_from(status.as_u16()).unwrap_or(500),
+        content_type: header_str(header::CONTENT_TYPE),
+        location: header_str(header::LOCATION),
+        body: bytes.to_vec(),
+    };
+    let saved = async {
+        let mut tx = state.db.tenant(org.id, Access::Write).await?;
+        idempotency::complete(&mut tx, org.id, &principal_key, &key, &stored).await?;
+        db::commit(tx).await
+    }
+    .await;
+    if let Err(e) = saved {
+        tracing::warn!(error = %e, "could not store an idempotent response");
+    }
+    let response = response.set_body(BoxBody::new(bytes));
+    Ok(ServiceResponse::new(http_req, response))
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let status = u16::try_from(stored.status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((
+        IDEMPOTENT_REPLAYED.clone(),
+        HeaderValue::from_static("true"),
+    ));
+    for (name, value) in [
+        (header::CONTENT_TYPE, &stored.content_type),
+        (header::LOCATION, &stored.location),
+    ] {
+        if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            response.insert_header((name, value));
+        }
+    }
+    response.body(stored.body.clone())
+}

@@ -1,0 +1,104 @@
+//! Relais HTTP API: actix-web handlers, authentication, errors and the OpenAPI document.
+//!
+//! [`build_app`] assembles the application for the server; [`openapi`] gives the document
+//! the same routes produce, for the committed copy in `openapi/`.
+
+pub mod auth;
+pub mod conditional;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod observability;
+pub mod openapi;
+pub mod pagination;
+pub mod patch;
+pub mod responses;
+pub mod routes;
+pub mod schema;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::{ApiSettings, AppState};
+
+use crate::error::ApiError;
+use crate::routes::{audit, cases, consents, health, me, persons};
+
+/// Registers every route (and so every path of the document).
+fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            scope::scope("/v1")
+                .service(me::me)
+                .service(me::reference)
+                .service(persons::search)
+                .service(persons::create)
+                .service(persons::read)
+                .service(persons::update)
+                .service(consents::list)
+                .service(consents::create)
+                .service(consents::withdraw)
+                .service(cases::list)
+                .service(cases::create)
+                .service(cases::read)
+                .service(cases::update)
+                .service(cases::transition)
+                .service(cases::timeline)
+                .service(audit::list),
+        )
+}
+
+/// The OpenAPI document of this build.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    with_routes(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::ApiDoc::openapi()),
+    )
+    .split_for_parts()
+    .1
+}
+
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    let _ = req;
+    ApiError::NotFound.error_response()
+}
+
+/// The whole application, ready for `HttpServer::new`.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let app = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(extract::path_error));
+    with_routes(app)
+        .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .default_service(web::to(no_route))
+        .map(|app| {
+            app.wrap(from_fn(idempotency::idempotency))
+                .wrap(from_fn(observability::observe))
+        })
+        .into_app()
+}

@@ -1,0 +1,49 @@
+//! The OpenAPI 3.1 document: generated from the handlers' annotations and the routes
+//! registered through `utoipa-actix-web`, so no route can be missing from it.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+
+/// The document's fixed parts; paths are added as routes are registered.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Relais",
+        description = "The reference API for accompagnement social: persons, cases, the negotiated \
+            help plan, contacts, liaisons and referrals, under professional secrecy.\n\n\
+            Errors are RFC 9457 problem documents with a stable `code` and JSON pointers in \
+            `errors`. Single resources carry an `ETag`; changes need `If-Match`. Every POST \
+            accepts an `Idempotency-Key`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "me", description = "The caller and the reference code lists"),
+        (name = "persons", description = "Persons supported, their NIR and consents"),
+        (name = "cases", description = "Cases (relation d'aide) and their lifecycle"),
+        (name = "audit", description = "The audit log of accesses to personal data"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A JWT from the organisation's identity provider (or `relais token` in development)."))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The audit log, for the data protection officer.
+
+use actix_web::{HttpResponse, get};
+use chrono::{DateTime, Utc};
+use relais_domain::Permission;
+use relais_store::audit::{self, AuditEvent as Record, AuditFilter};
+use relais_store::db::{self, Access};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::{Query, parse_uuid_param};
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::ReadErrors;
+
+/// One access to personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    /// The token subject of the actor.
+    pub actor_subject: String,
+    #[schema(schema_with = crate::schema::audit_action)]
+    pub action: String,
+    /// `person`, `person.nir`, `case`, `case.timeline`, `consent`…
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl From<Record> for AuditEvent {
+    fn from(r: Record) -> Self {
+        Self {
+            id: r.id,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_subject: r.actor_subject,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            person_id: r.person_id,
+            reason: r.reason,
+            request_id: r.request_id,
+        }
+    }
+}
+
+/// A page of audit events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventList {
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    pub person_id: Option<String>,
+    /// The actor: an agent id, or a token subject.
+    pub actor: Option<String>,
+    /// From this instant (inclusive, RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive, RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The audit log, newest first (dpo only).
+#[utoipa::path(
+    tag = "audit",
+    params(AuditParams),
+    responses((status = 200, description = "Events, newest first", body = AuditEventList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/audit-events")]
+pub async fn list(ctx: Ctx, params: Query<AuditParams>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::AuditRead)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        if from >= to {
+            return Err(ApiError::bad_query("to", "to must be after from"));
+        }
+    }
+    let (actor_id, actor_subject) = match params.actor.as_deref() {
+        None => (None, None),
+        Some(value) => match Uuid::parse_str(value) {
+            Ok(id) => (Some(id), None),
+            Err(_) if !value.is_empty() && value.len() <= 255 => (None, Some(value.to_owned())),
+            Err(_) => {
+                return Err(ApiError::bad_query(
+                    "actor",
+                    "actor is an agent id or a token subject",
+                ));
+            }
+        },
+    };
+    let filter = AuditFilter {
+        person_id: params
+            .person_id
+            .as_deref()
+            .map(|v| parse_uuid_param("person_id", v))
+            .transpose()?,
+        actor_id,
+        actor_subject,
+        from: params.from,
+        to: params.to,
+    };
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let events = audit::list(&mut tx, &filter, page).await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&events);
+    Ok(HttpResponse::Ok().json(AuditEventList {
+        items: events.items.into_iter().map(AuditEvent::from).collect(),
+        next_cursor,
+    }))
+}

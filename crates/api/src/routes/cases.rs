@@ -1,0 +1,624 @@
+//! Cases: open (from a person or with a new one), list, read, assign, move through the
+//! lifecycle, and the timeline.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::case::{Actor as TransitionActor, default_target_end};
+use relais_domain::{
+    AuditAction, CaseOrigin, CaseStatus, ClosureReason, Coded, Permission, Role, TransitionRequest,
+};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::{
+    self, CaseFilter, CasePatch as StorePatch, CaseRecord, NewCase as StoreNewCase, Transition,
+};
+use relais_store::db::{self, Access};
+use relais_store::persons;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::conditional::{IfMatch, with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{Json, Query, parse_uuid_param};
+use crate::pagination::{next_cursor, page_request};
+use crate::patch::nullable;
+use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::persons::{NewPerson, Person, person_data};
+
+/// A new case: for an existing person (`person_id`) or a new one (`person`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub person_id: Option<Uuid>,
+    #[validate(nested)]
+    pub person: Option<NewPerson>,
+    /// The reason for contact (motif), in the person's words where possible.
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(example = "Impayés de loyer depuis trois mois")]
+    pub reason: String,
+    #[schema(schema_with = crate::schema::case_origin)]
+    pub origin: CaseOrigin,
+    /// The referent worker; defaults to the caller when the caller is a worker.
+    pub referent_id: Option<Uuid>,
+    /// Other agents of the case team.
+    #[validate(length(max = 20))]
+    pub team_ids: Option<Vec<Uuid>>,
+    /// Defaults to the opening date plus the organisation's case length (6 months).
+    pub target_end_on: Option<NaiveDate>,
+}
+
+/// Assignment and planning changes (JSON merge patch).
+#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// The referent (supervisor only); `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    pub referent_id: Option<Option<Uuid>>,
+    /// The whole team (supervisor only); the referent is always part of it.
+    #[validate(length(max = 20))]
+    pub team_ids: Option<Vec<Uuid>>,
+    pub target_end_on: Option<NaiveDate>,
+}
+
+/// A lifecycle change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTransition {
+    #[schema(schema_with = crate::schema::case_status)]
+    pub to: CaseStatus,
+    /// Why (required to reopen a closed case).
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: Option<String>,
+    /// Required to close.
+    #[schema(schema_with = crate::schema::closure_reason_nullable)]
+    pub closure_reason: Option<ClosureReason>,
+    /// Where the person goes next (on closure).
+    #[validate(length(min = 1, max = 2000))]
+    pub orientation: Option<String>,
+}
+
+/// Figures about a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseIndicators {
+    /// Days since opening (until closure for a closed case).
+    pub days_open: i64,
+    /// Days planned from opening to the target end date.
+    pub target_days: i64,
+    /// Days left before the target end date (negative when past it).
+    pub days_remaining: i64,
+    /// Still open after the target end date.
+    pub past_target: bool,
+}
+
+/// A case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Case {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    #[schema(schema_with = crate::schema::case_status)]
+    pub status: String,
+    pub reason: String,
+    #[schema(schema_with = crate::schema::case_origin)]
+    pub origin: String,
+    pub referent_id: Option<Uuid>,
+    pub team_ids: Vec<Uuid>,
+    pub opened_on: NaiveDate,
+    pub target_end_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    #[schema(schema_with = crate::schema::closure_reason_nullable)]
+    pub closure_reason: Option<String>,
+    pub orientation: Option<String>,
+    pub review_due_on: Option<NaiveDate>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub indicators: CaseIndicators,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl Case {
+    fn from_record(r: CaseRecord, today: NaiveDate) -> Self {
+        let open = !matches!(r.status.as_str(), "closed" | "archived");
+        let end = r.closed_on.unwrap_or(today);
+        let indicators = CaseIndicators {
+            days_open: (end - r.opened_on).num_days(),
+            target_days: (r.target_end_on - r.opened_on).num_days(),
+            days_remaining: (r.target_end_on - today).num_days(),
+            past_target: open && today > r.target_end_on,
+        };
+        Self {
+            id: r.id,
+            person_id: r.person_id,
+            status: r.status,
+            reason: r.reason,
+            origin: r.origin,
+            referent_id: r.referent_id,
+            team_ids: r.team_ids,
+            opened_on: r.opened_on,
+            target_end_on: r.target_end_on,
+            closed_on: r.closed_on,
+            closure_reason: r.closure_reason,
+            orientation: r.orientation,
+            review_due_on: r.review_due_on,
+            last_contact_at: r.last_contact_at,
+            indicators,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+/// A new case, with the person when it was created inline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedCase {
+    #[serde(flatten)]
+    pub case: Case,
+    /// The person created with the case, if any.
+    pub person: Option<Person>,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    pub items: Vec<Case>,
+    pub next_cursor: Option<String>,
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn read_case_permission(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn case_event<'a>(
+    action: AuditAction,
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        action,
+        resource_type: "case",
+        resource_id: Some(case.id),
+        person_id: Some(case.person_id),
+        reason,
+    }
+}
+
+/// Opens a case in `intake`.
+#[utoipa::path(
+    tag = "cases",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = NewCase,
+    responses((status = 201, description = "Opened", body = CreatedCase, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases")]
+pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseCreate)?;
+    let inline = match (&body.person_id, &body.person) {
+        (Some(_), None) => None,
+        (None, Some(person)) => {
+            ctx.require(Permission::PersonWrite)?;
+            Some(person_data(person, "/person")?)
+        }
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::body(
+                "/person_id",
+                "one_of",
+                "give either person_id or person, not both",
+            )]));
+        }
+    };
+    let opened_on = today();
+    if let Some(target) = body.target_end_on {
+        if target <= opened_on {
+            return Err(ApiError::invalid(
+                "/target_end_on",
+                "out_of_range",
+                "the target end date must be after today",
+            ));
+        }
+    }
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut events = Vec::new();
+    let created_person = match inline {
+        Some(data) => {
+            let person = persons::create(
+                &mut tx,
+                actor.org.id,
+                actor.agent_id,
+                &data,
+                &ctx.state.vault,
+            )
+            .await?;
+            events.push(NewAuditEvent {
+                action: AuditAction::Create,
+                resource_type: "person",
+                resource_id: Some(person.id),
+                person_id: Some(person.id),
+                reason: None,
+            });
+            Some(person)
+        }
+        None => None,
+    };
+    let person_id = created_person
+        .as_ref()
+        .map(|p| p.id)
+        .or(body.person_id)
+        .unwrap_or_default();
+    let referent_id = body
+        .referent_id
+        .or_else(|| actor.has_role(Role::Worker).then_some(actor.agent_id));
+    let months = u32::try_from(actor.org.case_target_months).unwrap_or(6);
+    let case = cases::create(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        &StoreNewCase {
+            person_id,
+            reason: body.reason.trim(),
+            origin: body.origin.code(),
+            referent_id,
+            team_ids: body.team_ids.clone().unwrap_or_default(),
+            opened_on,
+            target_end_on: body
+                .target_end_on
+                .unwrap_or_else(|| default_target_end(opened_on, months)),
+        },
+    )
+    .await?;
+    events.push(case_event(AuditAction::Create, &case, None));
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/cases/{}", case.id)));
+    with_etag(&mut response, case.version);
+    Ok(response.json(CreatedCase {
+        case: Case::from_record(case, opened_on),
+        person: created_person.map(Person::masked),
+    }))
+}
+
+/// Filters of the case list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Comma-separated statuses; by default every status but `archived`.
+    pub status: Option<String>,
+    /// The referent's agent id.
+    pub referent: Option<String>,
+    pub person_id: Option<String>,
+    /// Only open cases past their target end date.
+    pub past_target: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists the cases the caller may see (a worker: their teams'; a supervisor: all).
+#[utoipa::path(
+    tag = "cases",
+    params(ListParams),
+    responses((status = 200, description = "Cases, newest first", body = CaseList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases")]
+pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    read_case_permission(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let mut statuses = Vec::new();
+    for code in params
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let status = CaseStatus::parse(code)
+            .ok_or_else(|| ApiError::bad_query("status", format!("unknown status {code:?}")))?;
+        statuses.push(status.code().to_owned());
+    }
+    let filter = CaseFilter {
+        statuses,
+        referent_id: params
+            .referent
+            .as_deref()
+            .map(|v| parse_uuid_param("referent", v))
+            .transpose()?,
+        person_id: params
+            .person_id
+            .as_deref()
+            .map(|v| parse_uuid_param("person_id", v))
+            .transpose()?,
+        past_target_on: params.past_target.unwrap_or(false).then(today),
+    };
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let found = cases::list(&mut tx, &filter, actor.case_scope(), page).await?;
+    let events: Vec<_> = found
+        .items
+        .iter()
+        .map(|c| case_event(AuditAction::Read, c, None))
+        .collect();
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&found);
+    let today = today();
+    Ok(HttpResponse::Ok().json(CaseList {
+        items: found
+            .items
+            .into_iter()
+            .map(|c| Case::from_record(c, today))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Options of a case read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Required to read an archived case; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+async fn visible_case(
+    tx: &mut relais_store::db::Tx,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CaseRecord, ApiError> {
+    Ok(cases::get(tx, id, actor.case_scope()).await?)
+}
+
+/// Reads a case with its indicators.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = Uuid, Path, description = "Case id"), ReadParams),
+    responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}")]
+pub async fn read(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_case_permission(&ctx)?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let reason = params
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| r.chars().count() >= 5);
+    if case.status == CaseStatus::Archived.code() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    actor
+        .audit(&mut tx, &[case_event(AuditAction::Read, &case, reason)])
+        .await?;
+    db::commit(tx).await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, case.version);
+    Ok(response.json(Case::from_record(case, today())))
+}
+
+/// Changes the referent, the team (supervisor) or the target end date.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IfMatchHeader),
+    request_body = CasePatch,
+    responses((status = 200, description = "The updated case", body = Case, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/cases/{id}")]
+pub async fn update(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<CasePatch>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let assigning = body.referent_id.is_some() || body.team_ids.is_some();
+    if assigning && !ctx.principal.roles.contains(Role::Supervisor) {
+        return Err(ApiError::Forbidden);
+    }
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = visible_case(&mut tx, &actor, *id).await?;
+    if let Some(target) = body.target_end_on {
+        if target <= current.opened_on {
+            return Err(ApiError::invalid(
+                "/target_end_on",
+                "out_of_range",
+                "the target end date must be after the opening date",
+            ));
+        }
+    }
+    if current.status == CaseStatus::Archived.code() {
+        return Err(ApiError::Conflict {
+            code: "case_archived",
+            detail: "an archived case is read-only".into(),
+        });
+    }
+    let patch = StorePatch {
+        referent_id: body.referent_id,
+        team_ids: body.team_ids.clone(),
+        target_end_on: body.target_end_on,
+    };
+    let case = cases::update(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        *id,
+        if_match.0,
+        &patch,
+    )
+    .await?;
+    actor
+        .audit(&mut tx, &[case_event(AuditAction::Update, &case, None)])
+        .await?;
+    db::commit(tx).await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, case.version);
+    Ok(response.json(Case::from_record(case, today())))
+}
+
+/// Moves a case through its lifecycle (`If-Match` required).
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
+    request_body = NewTransition,
+    responses((status = 200, description = "The case in its new state", body = Case, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/transitions")]
+pub async fn transition(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<NewTransition>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseTransition)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    visible_case(&mut tx, &actor, *id).await?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let change = Transition {
+        request: TransitionRequest {
+            to: body.to,
+            reason,
+            closure_reason: body.closure_reason,
+            actor: TransitionActor::Agent,
+        },
+        orientation: body.orientation.as_deref(),
+        today: today(),
+        review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
+    };
+    let case = cases::transition(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        *id,
+        if_match.0,
+        &change,
+    )
+    .await?;
+    actor
+        .audit(
+            &mut tx,
+            &[case_event(AuditAction::Transition, &case, reason)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, case.version);
+    Ok(response.json(Case::from_record(case, today())))
+}
+
+/// One event of the timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The agent who acted (null for the system).
+    pub actor_id: Option<Uuid>,
+    /// `created`, `updated` or `transition`.
+    pub kind: String,
+    #[schema(schema_with = crate::schema::case_status_nullable)]
+    pub from_status: Option<String>,
+    #[schema(schema_with = crate::schema::case_status_nullable)]
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+    /// Details of the event (closure reason, orientation, new assignment…).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A page of the timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    pub items: Vec<TimelineEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// Timeline paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineParams {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The case's events, oldest first: creation, changes, transitions.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = Uuid, Path, description = "Case id"), TimelineParams),
+    responses((status = 200, description = "Events, oldest first", body = Timeline), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/timeline")]
+pub async fn timeline(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<TimelineParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_case_permission(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let events = cases::timeline(&mut tx, case.id, page).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[NewAuditEvent {
+                action: AuditAction::Read,
+                resource_type: "case.timeline",
+                resource_id: Some(case.id),
+                person_id: Some(case.person_id),
+                reason: None,
+            }],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&events);
+    let items = events
+        .items
+        .into_iter()
+        .map(|e| TimelineEvent {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor_id,
+            kind: e.kind,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            reason: e.reason,
+            data: e.data,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Timeline { items, next_cursor }))
+}

@@ -1,0 +1,196 @@
+//! A person's consents: recorded with scope, channel and collector; withdrawn, never deleted.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{AuditAction, ConsentChannel, ConsentScope, Permission};
+use relais_store::db::{self, Access};
+use relais_store::persons::{self, ConsentRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::Json;
+use crate::responses::{CreateErrors, ReadErrors};
+
+/// A consent to record.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsent {
+    #[schema(schema_with = crate::schema::consent_scope)]
+    pub scope: ConsentScope,
+    #[schema(schema_with = crate::schema::consent_channel)]
+    pub channel: ConsentChannel,
+    /// The day the person gave it (not in the future).
+    pub given_at: NaiveDate,
+}
+
+/// How a consent is withdrawn.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    #[schema(schema_with = crate::schema::consent_channel)]
+    pub channel: ConsentChannel,
+}
+
+/// A consent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Consent {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    #[schema(schema_with = crate::schema::consent_scope)]
+    pub scope: String,
+    #[schema(schema_with = crate::schema::consent_channel)]
+    pub channel: String,
+    /// The agent who collected it.
+    pub collected_by: Uuid,
+    pub given_at: NaiveDate,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    #[schema(schema_with = crate::schema::consent_channel_nullable)]
+    pub withdrawal_channel: Option<String>,
+    /// True until withdrawn.
+    pub active: bool,
+}
+
+impl From<ConsentRecord> for Consent {
+    fn from(r: ConsentRecord) -> Self {
+        Self {
+            id: r.id,
+            person_id: r.person_id,
+            scope: r.scope,
+            channel: r.channel,
+            collected_by: r.collected_by,
+            given_at: r.given_at,
+            active: r.withdrawn_at.is_none(),
+            withdrawn_at: r.withdrawn_at,
+            withdrawal_channel: r.withdrawal_channel,
+        }
+    }
+}
+
+/// The consents of a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentList {
+    pub items: Vec<Consent>,
+    /// Always null: a person has a handful of consents.
+    pub next_cursor: Option<String>,
+}
+
+/// Lists a person's consents.
+#[utoipa::path(
+    tag = "persons",
+    params(("id" = Uuid, Path, description = "Person id")),
+    responses((status = 200, description = "Consents, oldest first", body = ConsentList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/persons/{id}/consents")]
+pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::PersonRead)?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    persons::get(&mut tx, *id).await?;
+    let items = persons::consents(&mut tx, *id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Read,
+            "person.consents",
+            Some(*id),
+            Some(*id),
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(ConsentList {
+        items: items.into_iter().map(Consent::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Records a consent.
+#[utoipa::path(
+    tag = "persons",
+    params(("id" = Uuid, Path, description = "Person id"), crate::responses::IdempotencyKeyHeader),
+    request_body = NewConsent,
+    responses((status = 201, description = "Recorded", body = Consent, headers(("Location" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/persons/{id}/consents")]
+pub async fn create(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: Json<NewConsent>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::PersonWrite)?;
+    if body.given_at > Utc::now().date_naive() {
+        return Err(ApiError::invalid(
+            "/given_at",
+            "out_of_range",
+            "a consent cannot be given in the future",
+        ));
+    }
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    persons::get(&mut tx, *id).await?;
+    let consent = persons::add_consent(
+        &mut tx,
+        actor.org.id,
+        *id,
+        body.scope.code(),
+        body.channel.code(),
+        actor.agent_id,
+        body.given_at,
+    )
+    .await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Create,
+            "consent",
+            Some(consent.id),
+            Some(*id),
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/v1/persons/{}/consents/{}", id, consent.id),
+        ))
+        .json(Consent::from(consent)))
+}
+
+/// Withdraws a consent (it stays in the record, withdrawn).
+#[utoipa::path(
+    tag = "persons",
+    params(("id" = Uuid, Path, description = "Person id"), ("cid" = Uuid, Path, description = "Consent id"), crate::responses::IdempotencyKeyHeader),
+    request_body = Withdrawal,
+    responses((status = 200, description = "Withdrawn", body = Consent), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/persons/{id}/consents/{cid}/withdrawal")]
+pub async fn withdraw(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Json<Withdrawal>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::PersonWrite)?;
+    let (person_id, consent_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let consent =
+        persons::withdraw_consent(&mut tx, person_id, consent_id, body.channel.code()).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Update,
+            "consent",
+            Some(consent.id),
+            Some(person_id),
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(Consent::from(consent)))
+}

@@ -1,0 +1,114 @@
+//! The caller: who they are for Relais, and the reference code lists.
+
+use actix_web::{HttpResponse, get};
+use relais_domain::{CodeList, Permission};
+use relais_store::db::{self, Access};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::responses::ReadErrors;
+
+/// The caller's organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationSummary {
+    pub id: Uuid,
+    #[schema(example = "demo")]
+    pub slug: String,
+    pub name: String,
+}
+
+/// The authenticated agent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The agent id (used as referent and team member).
+    pub agent_id: Uuid,
+    /// The token's subject.
+    pub subject: String,
+    pub name: Option<String>,
+    pub organisation: OrganisationSummary,
+    #[schema(schema_with = crate::schema::roles)]
+    pub roles: Vec<String>,
+}
+
+/// Who am I? Provisions the agent on its first call.
+#[utoipa::path(
+    tag = "me",
+    responses((status = 200, description = "The caller", body = Me), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    let (tx, actor) = ctx.begin(Access::Read).await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(Me {
+        agent_id: actor.agent_id,
+        subject: actor.subject,
+        name: ctx.principal.name.clone(),
+        organisation: OrganisationSummary {
+            id: actor.org.id,
+            slug: actor.org.slug,
+            name: actor.org.name,
+        },
+        roles: ctx.principal.role_codes.clone(),
+    }))
+}
+
+/// One code with its labels.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeLabel {
+    pub code: String,
+    pub fr: String,
+    pub en: String,
+}
+
+/// One code list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceList {
+    #[schema(example = "case_status")]
+    pub name: String,
+    pub codes: Vec<CodeLabel>,
+}
+
+/// Every code list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reference {
+    pub lists: Vec<ReferenceList>,
+}
+
+impl From<CodeList> for ReferenceList {
+    fn from(list: CodeList) -> Self {
+        Self {
+            name: list.name.to_owned(),
+            codes: list
+                .codes
+                .into_iter()
+                .map(|c| CodeLabel {
+                    code: c.code.to_owned(),
+                    fr: c.fr.to_owned(),
+                    en: c.en.to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every enumeration code with its French and English labels.
+#[utoipa::path(
+    tag = "me",
+    responses((status = 200, description = "The code lists", body = Reference), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/reference")]
+pub async fn reference(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::ReferenceRead)?;
+    let lists = relais_domain::reference::catalogue()
+        .into_iter()
+        .map(ReferenceList::from)
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .json(Reference { lists }))
+}

@@ -1,0 +1,8 @@
+//! One file per resource; this module only wires them.
+
+pub mod audit;
+pub mod cases;
+pub mod consents;
+pub mod health;
+pub mod me;
+pub mod persons;

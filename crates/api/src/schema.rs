@@ -1,0 +1,72 @@
+//! OpenAPI schemas for the domain's code lists, built from the codes themselves so the
+//! document can never disagree with what the API accepts.
+
+use relais_domain::Coded;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{Object, RefOr, Schema};
+
+/// A string schema listing every code of `T`.
+pub fn codes<T: Coded>() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(T::ALL.iter().map(|c| c.code())))
+        .description(Some(format!(
+            "A code of the `{}` list (see GET /v1/reference).",
+            T::LIST
+        )))
+        .build()
+}
+
+/// The same, or `null`.
+pub fn nullable_codes<T: Coded>() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            T::ALL
+                .iter()
+                .map(|c| serde_json::Value::from(c.code()))
+                .chain(std::iter::once(serde_json::Value::Null)),
+        ))
+        .description(Some(format!(
+            "A code of the `{}` list (see GET /v1/reference), or null.",
+            T::LIST
+        )))
+        .build()
+}
+
+/// Declares `fn name() -> RefOr<Schema>` (and a nullable twin) for `#[schema(schema_with)]`.
+macro_rules! code_schemas {
+    ($($name:ident, $nullable:ident => $ty:ty;)*) => {
+        $(
+            #[doc = concat!("Schema of `", stringify!($ty), "` codes.")]
+            pub fn $name() -> RefOr<Schema> {
+                RefOr::T(Schema::Object(codes::<$ty>()))
+            }
+            #[doc = concat!("Schema of `", stringify!($ty), "` codes, or null.")]
+            pub fn $nullable() -> RefOr<Schema> {
+                RefOr::T(Schema::Object(nullable_codes::<$ty>()))
+            }
+        )*
+    };
+}
+
+code_schemas! {
+    case_status, case_status_nullable => relais_domain::CaseStatus;
+    case_origin, case_origin_nullable => relais_domain::CaseOrigin;
+    closure_reason, closure_reason_nullable => relais_domain::ClosureReason;
+    marital_status, marital_status_nullable => relais_domain::MaritalStatus;
+    informed_channel, informed_channel_nullable => relais_domain::InformedChannel;
+    consent_scope, consent_scope_nullable => relais_domain::ConsentScope;
+    consent_channel, consent_channel_nullable => relais_domain::ConsentChannel;
+    audit_action, audit_action_nullable => relais_domain::AuditAction;
+    role, role_nullable => relais_domain::Role;
+}
+
+/// Schema of a list of role codes.
+pub fn roles() -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(codes::<relais_domain::Role>())
+            .build(),
+    ))
+}

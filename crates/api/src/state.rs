@@ -1,0 +1,98 @@
+//! What every request shares: the database, the verifier, the NIR vault, metrics, settings.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, web};
+use relais_store::crypto::NirVault;
+use relais_store::organisations::{self, Organisation};
+use relais_store::{Db, StoreError};
+
+use crate::auth::Authenticator;
+use crate::error::ApiError;
+use crate::observability::Metrics;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            json_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// The application state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Arc<Authenticator>,
+    pub vault: NirVault,
+    pub metrics: Arc<Metrics>,
+    pub settings: ApiSettings,
+    orgs: Arc<OrgCache>,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(db: Db, auth: Authenticator, vault: NirVault, settings: ApiSettings) -> Self {
+        Self {
+            db,
+            auth: Arc::new(auth),
+            vault,
+            metrics: Arc::new(Metrics::new()),
+            settings,
+            orgs: Arc::new(OrgCache::default()),
+        }
+    }
+
+    /// The state registered on the app.
+    pub fn of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+        req.app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal(std::io::Error::other("application state missing")))
+    }
+
+    /// The organisation named by a token, from a short-lived cache.
+    pub async fn organisation(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
+        if let Some(org) = self.orgs.get(slug) {
+            return Ok(Some(org));
+        }
+        let mut conn = self.db.pool().acquire().await?;
+        let org = organisations::find_by_slug(&mut conn, slug).await?;
+        if let Some(org) = &org {
+            self.orgs.put(org.clone());
+        }
+        Ok(org)
+    }
+}
+
+/// Organisations change rarely: their settings are cached for a minute.
+#[derive(Default)]
+struct OrgCache {
+    entries: Mutex<HashMap<String, (Instant, Organisation)>>,
+}
+
+const ORG_TTL: Duration = Duration::from_secs(60);
+
+impl OrgCache {
+    fn get(&self, slug: &str) -> Option<Organisation> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(slug)
+            .filter(|(at, _)| at.elapsed() < ORG_TTL)
+            .map(|(_, org)| org.clone())
+    }
+
+    fn put(&self, org: Organisation) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(org.slug.clone(), (Instant::now(), org));
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The case (relation d'aide) lifecycle as one state machine, and the dates derived from it.
+//!
+//! ```text
+//! intake ──> assessment ──> planning ──> active ──> closed ──> archived
+//!    └────────────┴─────────────┴───────────┴──> closed (early)
+//! closed ──> assessment | active   (reopen, with a reason)
+//! ```
+//!
+//! Every rule about which status may follow which lives in [`CaseStatus::transition`]; callers
+//! gather the facts it needs ([`TransitionFacts`]) and record the event it allows.
+
+use chrono::{Days, Months, NaiveDate};
+
+use crate::reference::ClosureReason;
+
+crate::coded_enum! {
+    /// Where a case stands in its lifecycle.
+    pub enum CaseStatus in "case_status" {
+        /// First contact: systematic information and the reason for contact.
+        Intake => "intake" { fr: "Pré-évaluation / recueil d'informations", en: "Intake" },
+        /// First interview held; the situation is analysed domain by domain.
+        Assessment => "assessment" {
+            fr: "Analyse de la situation / diagnostic",
+            en: "Assessment"
+        },
+        /// A plan exists and is being negotiated; no proposal accepted yet.
+        Planning => "planning" { fr: "Élaboration du plan d'aide", en: "Planning" },
+        /// A proposal was accepted; interventions and recommendations are under way.
+        Active => "active" { fr: "Relation d'aide active", en: "Active" },
+        /// Support ended; contacts (late answers, the review) may still be added.
+        Closed => "closed" { fr: "Accompagnement clôturé", en: "Closed" },
+        /// Set by the retention job; read-only and hidden from lists.
+        Archived => "archived" { fr: "Dossier archivé", en: "Archived" },
+    }
+}
+
+/// Default length of a case, in calendar months, before it counts as running late.
+pub const DEFAULT_TARGET_MONTHS: u32 = 6;
+
+/// Default delay, in days, between closure and the post-closure review (4 weeks).
+pub const DEFAULT_REVIEW_DAYS: u32 = 28;
+
+/// What the state machine needs to know about the case beyond its status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransitionFacts {
+    /// How many assessed domains need action (`needs_action: yes`).
+    pub domains_needing_action: usize,
+    /// Whether a plan proposal was accepted by the person.
+    pub has_accepted_proposal: bool,
+}
+
+/// Who asks for a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// An agent, through the API.
+    Agent,
+    /// A background job of the service (the retention job archives cases).
+    System,
+}
+
+/// A transition asked for: `POST /v1/cases/{id}/transitions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionRequest<'a> {
+    /// The status wanted.
+    pub to: CaseStatus,
+    /// Free-text reason; required to reopen a closed case.
+    pub reason: Option<&'a str>,
+    /// Required when closing; ignored otherwise.
+    pub closure_reason: Option<ClosureReason>,
+    /// Who asks.
+    pub actor: Actor,
+}
+
+/// Why a transition is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The lifecycle has no arrow from `from` to `to` (including staying in place).
+    #[error("a case cannot go from {from} to {to}")]
+    InvalidTransition {
+        /// The current status.
+        from: CaseStatus,
+        /// The status asked for.
+        to: CaseStatus,
+    },
+    /// Closing needs a closure reason code.
+    #[error("closing a case needs a closure reason")]
+    ClosureReasonRequired,
+    /// Reopening needs a written reason.
+    #[error("reopening a closed case needs a reason")]
+    ReasonRequired,
+    /// Planning needs an assessment with at least one domain needing action.
+    #[error("planning needs an assessment with at least one domain needing action")]
+    AssessmentNeedsAction,
+    /// Becoming active needs a proposal the person accepted.
+    #[error("an active case needs a plan proposal accepted by the person")]
+    AcceptedProposalRequired,
+    /// Only the retention job archives cases.
+    #[error("only the retention job can archive a case")]
+    SystemOnly,
+}
+
+impl TransitionError {
+    /// The stable machine code of this error, for problem+json bodies.
+    pub fn code(self) -> &'static str {
+        match self {
+            TransitionError::InvalidTransition { .. } => "invalid_transition",
+            TransitionError::ClosureReasonRequired => "closure_reason_required",
+            TransitionError::ReasonRequired => "reason_required",
+            TransitionError::AssessmentNeedsAction => "assessment_needs_action",
+            TransitionError::AcceptedProposalRequired => "accepted_proposal_required",
+            TransitionError::SystemOnly => "system_only",
+        }
+    }
+}
+
+impl CaseStatus {
+    /// The statuses this one may move to, whatever the facts.
+    pub fn allowed_targets(self) -> &'static [CaseStatus] {
+        use CaseStatus::*;
+        match self {
+            Intake => &[Assessment, Closed],
+            Assessment => &[Planning, Closed],
+            Planning => &[Active, Closed],
+            Active => &[Closed],
+            Closed => &[Assessment, Active, Archived],
+            Archived => &[],
+        }
+    }
+
+    /// Whether the case is still open: neither closed nor archived.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseStatus::Closed | CaseStatus::Archived)
+    }
+
+    /// The status after `req`, or why it is refused. The arrow is checked first, then the
+    /// guards of the target, so an impossible move is always `invalid_transition`.
+    ///
+    /// # Errors
+    /// [`TransitionError::InvalidTransition`] when the lifecycle has no such arrow, otherwise
+    /// the first guard that fails: closure reason, domains needing action, reopening reason,
+    /// accepted proposal, system actor.
+    pub fn transition(
+        self,
+        req: &TransitionRequest<'_>,
+        facts: &TransitionFacts,
+    ) -> Result<CaseStatus, TransitionError> {
+        use CaseStatus::*;
+        let to = req.to;
+        if !self.allowed_targets().contains(&to) {
+            return Err(TransitionError::InvalidTransition { from: self, to });
+        }
+        let has_reason = req.reason.is_some_and(|r| !r.trim().is_empty());
+        match (self, to) {
+            (_, Closed) if req.closure_reason.is_none() => {
+                Err(TransitionError::ClosureReasonRequired)
+            }
+            (Assessment, Planning) if facts.domains_needing_action == 0 => {
+                Err(TransitionError::AssessmentNeedsAction)
+            }
+            // Reopening undoes a closure the person was told about: say why, in the timeline.
+            (Closed, Assessment | Active) if !has_reason => Err(TransitionError::ReasonRequired),
+            (_, Active) if !facts.has_accepted_proposal => {
+                Err(TransitionError::AcceptedProposalRequired)
+            }
+            (_, Archived) if req.actor != Actor::System => Err(TransitionError::SystemOnly),
+            _ => Ok(to),
+        }
+    }
+}
+
+/// The default target end of a case opened on `opened_on`: `months` calendar months later,
+/// clamped to the end of a shorter month (31 August + 6 months = 28 or 29 February).
+pub fn default_target_end(opened_on: NaiveDate, months: u32) -> NaiveDate {
+    opened_on
+        .checked_add_months(Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// When the post-closure review of a case closed on `closed_on` is due: `days` days later.
+pub fn review_due_on(closed_on: NaiveDate, days: u32) -> NaiveDate {
+    closed_on
+        .checked_add_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+#[cfg(test)]
+#[path = "case_tests.rs"]
+mod tests;

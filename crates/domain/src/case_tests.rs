@@ -1,0 +1,309 @@
+//! Unit tests of the case lifecycle, kept apart so `case.rs` reads in one sitting.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::codes::Coded;
+use CaseStatus::*;
+
+const NO_FACTS: TransitionFacts = TransitionFacts {
+    domains_needing_action: 0,
+    has_accepted_proposal: false,
+};
+
+const ALL_FACTS: TransitionFacts = TransitionFacts {
+    domains_needing_action: 2,
+    has_accepted_proposal: true,
+};
+
+fn to(status: CaseStatus) -> TransitionRequest<'static> {
+    TransitionRequest {
+        to: status,
+        reason: None,
+        closure_reason: None,
+        actor: Actor::Agent,
+    }
+}
+
+fn closing() -> TransitionRequest<'static> {
+    TransitionRequest {
+        closure_reason: Some(ClosureReason::GoalsMet),
+        ..to(Closed)
+    }
+}
+
+fn reopening(status: CaseStatus, reason: &str) -> TransitionRequest<'_> {
+    TransitionRequest {
+        reason: Some(reason),
+        ..to(status)
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+#[test]
+fn an_intake_moves_to_assessment_without_conditions() {
+    assert_eq!(
+        Intake.transition(&to(Assessment), &NO_FACTS),
+        Ok(Assessment)
+    );
+}
+
+#[test]
+fn planning_needs_at_least_one_domain_needing_action() {
+    assert_eq!(
+        Assessment.transition(&to(Planning), &NO_FACTS),
+        Err(TransitionError::AssessmentNeedsAction)
+    );
+    let one = TransitionFacts {
+        domains_needing_action: 1,
+        ..NO_FACTS
+    };
+    assert_eq!(Assessment.transition(&to(Planning), &one), Ok(Planning));
+}
+
+#[test]
+fn a_case_cannot_become_active_without_an_accepted_proposal() {
+    let planned = TransitionFacts {
+        domains_needing_action: 1,
+        has_accepted_proposal: false,
+    };
+    assert_eq!(
+        Planning.transition(&to(Active), &planned),
+        Err(TransitionError::AcceptedProposalRequired)
+    );
+    assert_eq!(Planning.transition(&to(Active), &ALL_FACTS), Ok(Active));
+}
+
+#[test]
+fn every_open_status_can_close_with_a_closure_reason() {
+    for from in [Intake, Assessment, Planning, Active] {
+        assert_eq!(from.transition(&closing(), &NO_FACTS), Ok(Closed), "{from}");
+    }
+}
+
+#[test]
+fn closing_without_a_closure_reason_is_refused() {
+    for from in [Intake, Assessment, Planning, Active] {
+        let with_text_only = TransitionRequest {
+            reason: Some("fin de l'accompagnement"),
+            ..to(Closed)
+        };
+        assert_eq!(
+            from.transition(&with_text_only, &ALL_FACTS),
+            Err(TransitionError::ClosureReasonRequired),
+            "{from}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_case_reopens_in_assessment_with_a_reason() {
+    let req = reopening(Assessment, "nouvelle demande de la personne");
+    assert_eq!(Closed.transition(&req, &NO_FACTS), Ok(Assessment));
+}
+
+#[test]
+fn reopening_without_a_reason_or_with_a_blank_one_is_refused() {
+    for target in [Assessment, Active] {
+        assert_eq!(
+            Closed.transition(&to(target), &ALL_FACTS),
+            Err(TransitionError::ReasonRequired)
+        );
+        assert_eq!(
+            Closed.transition(&reopening(target, " \t\n"), &ALL_FACTS),
+            Err(TransitionError::ReasonRequired)
+        );
+    }
+}
+
+#[test]
+fn a_closed_case_reopens_as_active_only_with_a_reason_and_an_accepted_proposal() {
+    let req = reopening(Active, "reprise du plan négocié");
+    assert_eq!(
+        Closed.transition(&req, &NO_FACTS),
+        Err(TransitionError::AcceptedProposalRequired)
+    );
+    assert_eq!(Closed.transition(&req, &ALL_FACTS), Ok(Active));
+}
+
+#[test]
+fn only_the_system_archives_a_closed_case() {
+    assert_eq!(
+        Closed.transition(&to(Archived), &ALL_FACTS),
+        Err(TransitionError::SystemOnly)
+    );
+    let by_job = TransitionRequest {
+        actor: Actor::System,
+        ..to(Archived)
+    };
+    assert_eq!(Closed.transition(&by_job, &NO_FACTS), Ok(Archived));
+}
+
+#[test]
+fn an_archived_case_is_final_even_for_the_system() {
+    assert!(Archived.allowed_targets().is_empty());
+    for &target in CaseStatus::ALL {
+        let req = TransitionRequest {
+            actor: Actor::System,
+            reason: Some("restauration"),
+            closure_reason: Some(ClosureReason::Other),
+            to: target,
+        };
+        assert_eq!(
+            Archived.transition(&req, &ALL_FACTS),
+            Err(TransitionError::InvalidTransition {
+                from: Archived,
+                to: target
+            })
+        );
+    }
+}
+
+#[test]
+fn staying_in_the_same_status_is_an_invalid_transition() {
+    for &status in CaseStatus::ALL {
+        let req = TransitionRequest {
+            reason: Some("même statut"),
+            closure_reason: Some(ClosureReason::GoalsMet),
+            actor: Actor::System,
+            to: status,
+        };
+        assert_eq!(
+            status.transition(&req, &ALL_FACTS),
+            Err(TransitionError::InvalidTransition {
+                from: status,
+                to: status
+            })
+        );
+    }
+}
+
+#[test]
+fn an_open_case_cannot_be_archived_or_skip_steps() {
+    let system = |status| TransitionRequest {
+        actor: Actor::System,
+        ..to(status)
+    };
+    for (from, target) in [
+        (Intake, Planning),
+        (Intake, Active),
+        (Assessment, Active),
+        (Active, Planning),
+        (Planning, Assessment),
+        (Active, Archived),
+        (Intake, Archived),
+        (Closed, Intake),
+        (Closed, Planning),
+    ] {
+        assert_eq!(
+            from.transition(&system(target), &ALL_FACTS),
+            Err(TransitionError::InvalidTransition { from, to: target }),
+            "{from} -> {target}"
+        );
+    }
+}
+
+#[test]
+fn every_allowed_target_is_reachable_with_the_right_request_and_facts() {
+    for &from in CaseStatus::ALL {
+        for &target in from.allowed_targets() {
+            let req = TransitionRequest {
+                to: target,
+                reason: Some("motif"),
+                closure_reason: Some(ClosureReason::Redirected),
+                actor: if target == Archived {
+                    Actor::System
+                } else {
+                    Actor::Agent
+                },
+            };
+            assert_eq!(
+                from.transition(&req, &ALL_FACTS),
+                Ok(target),
+                "{from} -> {target}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_intake_assessment_planning_and_active_are_open() {
+    let open: Vec<_> = CaseStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_open())
+        .collect();
+    assert_eq!(open, [Intake, Assessment, Planning, Active]);
+}
+
+#[test]
+fn transition_errors_have_stable_codes_and_clear_messages() {
+    let invalid = TransitionError::InvalidTransition {
+        from: Intake,
+        to: Active,
+    };
+    assert_eq!(invalid.code(), "invalid_transition");
+    assert_eq!(
+        invalid.to_string(),
+        "a case cannot go from intake to active"
+    );
+    let codes = [
+        (
+            TransitionError::ClosureReasonRequired,
+            "closure_reason_required",
+        ),
+        (TransitionError::ReasonRequired, "reason_required"),
+        (
+            TransitionError::AssessmentNeedsAction,
+            "assessment_needs_action",
+        ),
+        (
+            TransitionError::AcceptedProposalRequired,
+            "accepted_proposal_required",
+        ),
+        (TransitionError::SystemOnly, "system_only"),
+    ];
+    for (error, code) in codes {
+        assert_eq!(error.code(), code);
+        assert!(!error.to_string().is_empty());
+    }
+}
+
+#[test]
+fn the_target_end_is_six_calendar_months_after_opening_by_default() {
+    assert_eq!(
+        default_target_end(date(2025, 1, 15), DEFAULT_TARGET_MONTHS),
+        date(2025, 7, 15)
+    );
+    assert_eq!(default_target_end(date(2025, 9, 30), 6), date(2026, 3, 30));
+}
+
+#[test]
+fn the_target_end_is_clamped_to_the_end_of_a_shorter_month() {
+    assert_eq!(default_target_end(date(2025, 8, 31), 6), date(2026, 2, 28));
+    assert_eq!(default_target_end(date(2023, 8, 31), 6), date(2024, 2, 29));
+    assert_eq!(default_target_end(date(2025, 3, 31), 1), date(2025, 4, 30));
+}
+
+#[test]
+fn a_target_end_of_zero_months_is_the_opening_day() {
+    assert_eq!(default_target_end(date(2025, 5, 2), 0), date(2025, 5, 2));
+}
+
+#[test]
+fn the_review_is_due_four_weeks_after_closure_by_default() {
+    assert_eq!(
+        review_due_on(date(2025, 12, 15), DEFAULT_REVIEW_DAYS),
+        date(2026, 1, 12)
+    );
+    assert_eq!(review_due_on(date(2024, 2, 10), 20), date(2024, 3, 1));
+}
+
+#[test]
+fn dates_past_the_calendar_saturate_instead_of_failing() {
+    assert_eq!(default_target_end(NaiveDate::MAX, 1), NaiveDate::MAX);
+    assert_eq!(review_due_on(NaiveDate::MAX, 1), NaiveDate::MAX);
+}

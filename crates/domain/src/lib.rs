@@ -1,0 +1,33 @@
+//! Relais business types and rules: pure, no I/O.
+//!
+//! This crate holds what the service *means*, independent of how it is stored or served:
+//! the coded enumerations of the API with their French and English labels ([`codes`],
+//! [`reference`](mod@reference)), roles and permissions ([`role`]), the NIR ([`nir`]), text
+//! folding for name search ([`text`]) and the case lifecycle ([`case`]). Types are parsed, not
+//! validated: once a value of one of these types exists, it is valid. It depends on no
+//! database, web framework or runtime, so every rule here is unit-tested on its own.
+
+pub mod case;
+pub mod codes;
+pub mod nir;
+pub mod reference;
+pub mod role;
+pub mod text;
+
+pub use case::{
+    Actor, CaseStatus, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS, TransitionError,
+    TransitionFacts, TransitionRequest, default_target_end, review_due_on,
+};
+pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
+pub use nir::{Nir, NirError};
+pub use reference::{
+    AuditAction, CaseOrigin, ClosureReason, ConsentChannel, ConsentScope, Domain, InformedChannel,
+    LegalBasis, MaritalStatus, catalogue,
+};
+pub use role::{Permission, Role, Roles};
+
+/// What [`coded_enum!`] expands to needs, reachable from other crates through `$crate`.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}

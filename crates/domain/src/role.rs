@@ -1,0 +1,317 @@
+//! Roles and what they allow.
+//!
+//! The role → permission matrix of API.md lives in [`Role::permissions`] and nowhere else, so
+//! handlers ask [`Roles::allows`] instead of matching on roles themselves. Whether a worker is
+//! on a given case team is data, not a role: [`Permission::CaseReadTeam`] only says that the
+//! caller may read the cases whose team they belong to.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::codes::Coded;
+
+crate::coded_enum! {
+    /// What an agent (or a partner's client) does in the organisation, from the token's claims.
+    pub enum Role in "role" {
+        /// Front desk: intake and identity only.
+        Reception => "reception" { fr: "Accueil", en: "Reception" },
+        /// Social worker: the cases whose team they are on.
+        Worker => "worker" { fr: "Travailleur social", en: "Social worker" },
+        /// Head of service: every case of the organisation, assignments, statistics.
+        Supervisor => "supervisor" { fr: "Responsable de service", en: "Supervisor" },
+        /// Organisation settings, agents, catalogue, partners; never case content.
+        Admin => "admin" { fr: "Administrateur", en: "Administrator" },
+        /// Data protection officer: audit log, exports, retention reports.
+        Dpo => "dpo" {
+            fr: "Délégué à la protection des données",
+            en: "Data protection officer"
+        },
+        /// A partner organisation: the referrals and liaisons addressed to it only.
+        Partner => "partner" { fr: "Partenaire", en: "Partner" },
+    }
+}
+
+/// Something a caller may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Search and read persons' identity records (the NIR stays masked).
+    PersonRead,
+    /// Create and correct persons' identity records.
+    PersonWrite,
+    /// Unmask a person's NIR, with a reason that is audited.
+    PersonRevealNir,
+    /// Open a case (at intake).
+    CaseCreate,
+    /// Read every case of the organisation.
+    CaseReadAll,
+    /// Read the cases whose team the caller is on.
+    CaseReadTeam,
+    /// Change a case's content: assessment, plan, contacts, applications, liaisons.
+    CaseWrite,
+    /// Move a case through its lifecycle.
+    CaseTransition,
+    /// Read the audit log.
+    AuditRead,
+    /// Manage the organisation: settings, agents, scheme catalogue, partners.
+    OrganisationAdmin,
+    /// Read the code lists of `GET /v1/reference`.
+    ReferenceRead,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: &'static [Permission] = &[
+        Permission::PersonRead,
+        Permission::PersonWrite,
+        Permission::PersonRevealNir,
+        Permission::CaseCreate,
+        Permission::CaseReadAll,
+        Permission::CaseReadTeam,
+        Permission::CaseWrite,
+        Permission::CaseTransition,
+        Permission::AuditRead,
+        Permission::OrganisationAdmin,
+        Permission::ReferenceRead,
+    ];
+}
+
+/// A worker's permissions, shared with the supervisor who has them all and more.
+const WORKER: &[Permission] = &[
+    Permission::PersonRead,
+    Permission::PersonWrite,
+    Permission::PersonRevealNir,
+    Permission::CaseCreate,
+    Permission::CaseReadTeam,
+    Permission::CaseWrite,
+    Permission::CaseTransition,
+    Permission::ReferenceRead,
+];
+
+const SUPERVISOR: &[Permission] = &[
+    Permission::PersonRead,
+    Permission::PersonWrite,
+    Permission::PersonRevealNir,
+    Permission::CaseCreate,
+    Permission::CaseReadTeam,
+    Permission::CaseWrite,
+    Permission::CaseTransition,
+    Permission::ReferenceRead,
+    Permission::CaseReadAll,
+];
+
+impl Role {
+    /// What this role allows: the matrix of API.md.
+    pub fn permissions(self) -> &'static [Permission] {
+        match self {
+            // Reception opens the case at intake but reads no case content afterwards.
+            Role::Reception => &[
+                Permission::PersonRead,
+                Permission::PersonWrite,
+                Permission::CaseCreate,
+                Permission::ReferenceRead,
+            ],
+            Role::Worker => WORKER,
+            Role::Supervisor => SUPERVISOR,
+            // Administration of the organisation never opens a person's file.
+            Role::Admin => &[Permission::OrganisationAdmin, Permission::ReferenceRead],
+            // Exports of a person's record will need PersonRead; not granted until they exist.
+            Role::Dpo => &[Permission::AuditRead, Permission::ReferenceRead],
+            // Partner endpoints check ownership of referrals and liaisons themselves.
+            Role::Partner => &[Permission::ReferenceRead],
+        }
+    }
+
+    /// Whether this role allows `permission`.
+    pub fn allows(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+
+    /// This role's bit in [`Roles`]; the declaration order gives distinct bits.
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+/// The set of roles a caller holds (a token may carry several).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Roles(u32);
+
+impl Roles {
+    /// The set of the given roles; repeats are ignored.
+    pub fn new(roles: impl IntoIterator<Item = Role>) -> Self {
+        roles.into_iter().collect()
+    }
+
+    /// Whether the set holds `role`.
+    pub fn contains(&self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// Whether any of the roles allows `permission`.
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.iter().any(|role| role.allows(permission))
+    }
+
+    /// Whether the set holds no role at all (such a caller may do nothing).
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The roles, in reference order.
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        Role::ALL
+            .iter()
+            .copied()
+            .filter(|&role| self.contains(role))
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(roles: I) -> Self {
+        Roles(roles.into_iter().fold(0, |bits, role| bits | role.bit()))
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// Serialised as the array of role codes, e.g. `["worker", "dpo"]`.
+impl Serialize for Roles {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<Role>::deserialize(deserializer).map(Roles::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission::*;
+
+    /// The expected matrix, written out flat so it reads like the table in API.md.
+    fn expected(role: Role) -> Vec<Permission> {
+        match role {
+            Role::Reception => vec![PersonRead, PersonWrite, CaseCreate, ReferenceRead],
+            Role::Worker => vec![
+                PersonRead,
+                PersonWrite,
+                PersonRevealNir,
+                CaseCreate,
+                CaseReadTeam,
+                CaseWrite,
+                CaseTransition,
+                ReferenceRead,
+            ],
+            Role::Supervisor => vec![
+                PersonRead,
+                PersonWrite,
+                PersonRevealNir,
+                CaseCreate,
+                CaseReadAll,
+                CaseReadTeam,
+                CaseWrite,
+                CaseTransition,
+                ReferenceRead,
+            ],
+            Role::Admin => vec![OrganisationAdmin, ReferenceRead],
+            Role::Dpo => vec![AuditRead, ReferenceRead],
+            Role::Partner => vec![ReferenceRead],
+        }
+    }
+
+    #[test]
+    fn each_role_allows_exactly_the_permissions_of_the_matrix() {
+        for &role in Role::ALL {
+            let wanted = expected(role);
+            for &permission in Permission::ALL {
+                assert_eq!(
+                    role.allows(permission),
+                    wanted.contains(&permission),
+                    "{role} / {permission:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_role_may_read_the_reference() {
+        assert!(Role::ALL.iter().all(|r| r.allows(ReferenceRead)));
+    }
+
+    #[test]
+    fn reception_can_open_a_case_but_not_read_or_change_cases() {
+        let reception = Roles::new([Role::Reception]);
+        assert!(reception.allows(CaseCreate));
+        for p in [
+            CaseReadAll,
+            CaseReadTeam,
+            CaseWrite,
+            CaseTransition,
+            PersonRevealNir,
+        ] {
+            assert!(!reception.allows(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_supervisor_can_do_everything_a_worker_can_and_read_every_case() {
+        for &p in Permission::ALL {
+            if Role::Worker.allows(p) {
+                assert!(Role::Supervisor.allows(p), "{p:?}");
+            }
+        }
+        assert!(Role::Supervisor.allows(CaseReadAll));
+        assert!(!Role::Worker.allows(CaseReadAll));
+    }
+
+    #[test]
+    fn an_admin_sees_no_person_or_case_content() {
+        for p in [
+            PersonRead,
+            PersonWrite,
+            PersonRevealNir,
+            CaseReadAll,
+            CaseReadTeam,
+        ] {
+            assert!(!Role::Admin.allows(p), "{p:?}");
+        }
+        assert!(Role::Admin.allows(OrganisationAdmin));
+    }
+
+    #[test]
+    fn the_dpo_reads_the_audit_log_but_not_persons_for_now() {
+        assert!(Role::Dpo.allows(AuditRead));
+        assert!(!Role::Dpo.allows(PersonRead));
+    }
+
+    #[test]
+    fn several_roles_add_up_their_permissions() {
+        let roles = Roles::new([Role::Admin, Role::Dpo]);
+        assert!(roles.allows(OrganisationAdmin) && roles.allows(AuditRead));
+        assert!(!roles.allows(CaseReadTeam));
+        assert!(roles.contains(Role::Dpo) && !roles.contains(Role::Worker));
+    }
+
+    #[test]
+    fn an_empty_set_of_roles_allows_nothing() {
+        let none = Roles::default();
+        assert!(none.is_empty());
+        assert!(Permission::ALL.iter().all(|&p| !none.allows(p)));
+    }
+
+    #[test]
+    fn repeated_roles_count_once_and_list_in_reference_order() {
+        let roles: Roles = [Role::Dpo, Role::Worker, Role::Dpo].into_iter().collect();
+        assert_eq!(roles.iter().collect::<Vec<_>>(), [Role::Worker, Role::Dpo]);
+        assert_eq!(format!("{roles:?}"), "{Worker, Dpo}");
+    }
+}

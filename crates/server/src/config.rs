@@ -1,0 +1,191 @@
+//! Configuration: one struct, layered defaults → optional TOML file → environment.
+//!
+//! Environment variables are `RELAIS_<SETTING>` (e.g. `RELAIS_LISTEN`, `RELAIS_AUTH_ISSUER`),
+//! plus the conventional `DATABASE_URL`. Secrets are `SecretString`: their `Debug` is redacted,
+//! so logging the settings never leaks them.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Log output.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, for development.
+    Compact,
+    /// One JSON object per line, for production log pipelines.
+    Json,
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The pinned signing algorithm: RS256, RS384, RS512, PS256, ES256, ES384, EdDSA, or HS256
+    /// (development only, with `dev_secret`).
+    pub algorithm: Option<String>,
+    /// JWKS endpoint of the identity provider.
+    pub jwks_url: Option<String>,
+    /// JWKS document on disk.
+    pub jwks_file: Option<PathBuf>,
+    /// One public key in PEM.
+    pub pem_file: Option<PathBuf>,
+    /// HS256 shared secret for development. In embedded mode without any key source, one is
+    /// generated in the data directory.
+    #[serde(skip_serializing)]
+    pub dev_secret: Option<SecretString>,
+    pub issuer: String,
+    pub audience: String,
+    /// Claim holding the organisation slug.
+    pub org_claim: String,
+    /// Dot-separated path of the roles claim.
+    pub roles_claim: String,
+    /// Clock skew tolerated on `exp`/`nbf`, in seconds.
+    pub leeway_secs: u64,
+}
+
+/// Every setting of the service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// PostgreSQL URL; unset means the embedded cluster under `data_dir`.
+    #[serde(skip_serializing)]
+    pub database_url: Option<SecretString>,
+    /// Where the embedded cluster and development keys live.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: String,
+    /// Apply pending migrations at start.
+    pub migrate_on_start: bool,
+    /// Create the demo organisation and agents at start (embedded mode only by default).
+    pub demo: Option<bool>,
+    pub log_format: LogFormat,
+    /// tracing filter, e.g. `info` or `relais=debug,sqlx=warn`.
+    pub log_level: String,
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before a 503, in milliseconds.
+    pub db_acquire_timeout_ms: u64,
+    /// Largest JSON body, in bytes.
+    pub json_limit_bytes: usize,
+    /// 32-byte key (base64) protecting NIRs; generated in the data directory in embedded mode.
+    #[serde(skip_serializing)]
+    pub nir_key: Option<SecretString>,
+    pub auth: AuthConfig,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("./.relais"),
+            listen: "127.0.0.1:8080".into(),
+            migrate_on_start: true,
+            demo: None,
+            log_format: LogFormat::Compact,
+            log_level: "info,sqlx=warn".into(),
+            db_max_connections: 10,
+            db_acquire_timeout_ms: 2000,
+            json_limit_bytes: 1024 * 1024,
+            nir_key: None,
+            auth: AuthConfig {
+                algorithm: None,
+                jwks_url: None,
+                jwks_file: None,
+                pem_file: None,
+                dev_secret: None,
+                issuer: "relais-dev".into(),
+                audience: "relais".into(),
+                org_claim: "org".into(),
+                roles_claim: "roles".into(),
+                leeway_secs: 30,
+            },
+        }
+    }
+}
+
+/// Section prefixes of nested settings in environment variable names.
+const SECTIONS: &[&str] = &["auth"];
+
+impl Settings {
+    /// Loads the settings: defaults, then `file` (or `RELAIS_CONFIG`) if given, then the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("RELAIS_CONFIG").map(PathBuf::from));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
+            .merge(
+                Env::prefixed("RELAIS_")
+                    .ignore(&["CONFIG", "PG_BIN_DIR"])
+                    .map(|key| {
+                        let key = key.as_str().to_ascii_lowercase();
+                        for section in SECTIONS {
+                            if let Some(rest) = key.strip_prefix(&format!("{section}_")) {
+                                return format!("{section}.{rest}").into();
+                            }
+                        }
+                        key.into()
+                    }),
+            );
+        figment.extract().map_err(Box::new)
+    }
+
+    /// Whether the service runs its own PostgreSQL.
+    pub fn embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = Settings::default();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./.relais"));
+        assert_eq!(s.auth.org_claim, "org");
+        assert!(s.embedded());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = Settings {
+            nir_key: Some(SecretString::from("c2VjcmV0LWtleS1tYXRlcmlhbA==")),
+            database_url: Some(SecretString::from("postgres://u:hunter2@db/relais")),
+            ..Settings::default()
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn a_file_and_the_environment_override_defaults_in_that_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("relais.toml", "listen = \"0.0.0.0:9000\"\nlog_level = \"debug\"\n[auth]\nissuer = \"from-file\"\n")?;
+            jail.set_env("RELAIS_LOG_LEVEL", "warn");
+            jail.set_env("RELAIS_AUTH_AUDIENCE", "from-env");
+            let s = Settings::load(Some(Path::new("relais.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.log_level, "warn");
+            assert_eq!(s.auth.issuer, "from-file");
+            assert_eq!(s.auth.audience, "from-env");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,208 @@
+//! The `relais` command: `serve` (default), `migrate`, `token`, `org create`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use relais_server::config::Settings;
+use relais_server::demo::{DEMO_AGENTS, DEMO_SLUG};
+use relais_server::tokens::{TokenRequest, issue};
+use relais_server::{dev_secret, http_server, nir_vault, open_database, telemetry};
+use relais_store::organisations;
+
+#[derive(Parser)]
+#[command(
+    name = "relais",
+    version,
+    about = "Relais: the API for accompagnement social"
+)]
+struct Cli {
+    /// A TOML settings file (also RELAIS_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default). Without DATABASE_URL, runs its own PostgreSQL.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a development token (needs the development signing key).
+    Token {
+        /// Organisation slug.
+        #[arg(long, default_value = DEMO_SLUG)]
+        org: String,
+        /// Role (repeatable): reception, worker, supervisor, admin, dpo.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The agent's subject.
+        #[arg(long)]
+        sub: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings =
+        Settings::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    telemetry::init(settings.log_format, &settings.log_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => actix_web::rt::System::new().block_on(serve(settings)),
+        Command::Migrate => runtime.block_on(migrate(settings)),
+        Command::Token {
+            org,
+            roles,
+            sub,
+            name,
+            hours,
+        } => token(&settings, &org, &roles, &sub, name.as_deref(), hours),
+        Command::Org {
+            command: OrgCommand::Create { slug, name },
+        } => runtime.block_on(org_create(settings, &slug, &name)),
+    }
+}
+
+fn token(
+    settings: &Settings,
+    org: &str,
+    roles: &[String],
+    sub: &str,
+    name: Option<&str>,
+    hours: i64,
+) -> anyhow::Result<()> {
+    let secret = dev_secret(settings)?.context(
+        "development tokens need the development signing key: run in embedded mode (no DATABASE_URL) \
+         or set RELAIS_AUTH_DEV_SECRET",
+    )?;
+    let a = &settings.auth;
+    let request = TokenRequest {
+        org,
+        roles,
+        subject: sub,
+        name,
+        ttl: chrono::Duration::hours(hours.clamp(1, 24 * 30)),
+    };
+    println!(
+        "{}",
+        issue(
+            &secret,
+            &a.issuer,
+            &a.audience,
+            &a.org_claim,
+            &a.roles_claim,
+            &request
+        )?
+    );
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let result = database.db.migrate().await;
+    database.close().await;
+    result?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn org_create(settings: Settings, slug: &str, name: &str) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let result = async {
+        database.db.migrate().await?;
+        let mut conn = database.db.pool().acquire().await?;
+        Ok::<_, anyhow::Error>(organisations::create(&mut conn, slug, name).await?)
+    }
+    .await;
+    database.close().await;
+    let org = result?;
+    println!(
+        "created organisation {} ({}) with id {}",
+        org.slug, org.name, org.id
+    );
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let result = run(&settings, &database).await;
+    database.close().await;
+    result
+}
+
+async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow::Result<()> {
+    if settings.migrate_on_start {
+        database.db.migrate().await.context("applying migrations")?;
+    }
+    let demo = settings.demo.unwrap_or(database.is_embedded());
+    if demo {
+        relais_server::demo::ensure(&database.db)
+            .await
+            .context("creating the demo organisation")?;
+    }
+    let vault = nir_vault(settings)?;
+    let server = http_server(settings, database.db.clone(), vault)?;
+    let base = format!("http://{}", server.addr);
+    println!("Relais is listening on {base}");
+    println!("  Swagger UI:  {base}/docs/");
+    println!("  OpenAPI:     {base}/openapi.json");
+    if demo {
+        if let Some(secret) = dev_secret(settings)? {
+            println!(
+                "\nDevelopment tokens for the demo organisation ({DEMO_SLUG}), valid 24 hours:"
+            );
+            let a = &settings.auth;
+            for (role, subject, name) in DEMO_AGENTS {
+                let roles = [(*role).to_owned()];
+                let request = TokenRequest {
+                    org: DEMO_SLUG,
+                    roles: &roles,
+                    subject,
+                    name: Some(name),
+                    ttl: chrono::Duration::hours(24),
+                };
+                let token = issue(
+                    &secret,
+                    &a.issuer,
+                    &a.audience,
+                    &a.org_claim,
+                    &a.roles_claim,
+                    &request,
+                )?;
+                println!("  {role:<10} ({subject}): {token}");
+            }
+            println!("\nTry: curl -H \"Authorization: Bearer <token>\" {base}/v1/me");
+        }
+    }
+    println!("Press Ctrl-C to stop.");
+    server.server.await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Agents: staff members, provisioned from their token on first call.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// An agent as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Agent {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub subject: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone)]
+pub struct AgentClaims<'a> {
+    pub subject: &'a str,
+    pub display_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub roles: &'a [String],
+}
+
+/// Returns the agent for this subject, creating it on its first call and refreshing what
+/// the token says (roles, name) on later ones. One round trip.
+#[tracing::instrument(skip_all, fields(subject = claims.subject))]
+pub async fn provision(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    claims: &AgentClaims<'_>,
+) -> Result<Agent, StoreError> {
+    Ok(sqlx::query_as::<_, Agent>(
+        "INSERT INTO agents (id, org_id, subject, display_name, email, roles) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (org_id, subject) DO UPDATE SET \
+            display_name = COALESCE(EXCLUDED.display_name, agents.display_name), \
+            email = COALESCE(EXCLUDED.email, agents.email), \
+            roles = EXCLUDED.roles, \
+            last_seen_at = now() \
+         RETURNING id, org_id, subject, display_name, email, roles",
+    )
+    .bind(Uuid::now_v7())
+    .bind(org_id)
+    .bind(claims.subject)
+    .bind(claims.display_name)
+    .bind(claims.email)
+    .bind(claims.roles)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Which of `ids` are agents of the current organisation (row-level security filters the rest).
+pub async fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Uuid>("SELECT id FROM agents WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?,
+    )
+}

@@ -1,0 +1,118 @@
+//! The audit trail: one append-only event per access to personal data.
+//!
+//! Events are inserted in the caller's transaction, so a change and its event commit
+//! together; read transactions commit without waiting for the disk (see [`crate::db::Access`]).
+
+use chrono::{DateTime, Utc};
+use relais_domain::AuditAction;
+use sqlx::{PgConnection, QueryBuilder};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::page::{Page, PageRequest};
+
+/// Who acted, as recorded in every event.
+#[derive(Debug, Clone)]
+pub struct AuditActor<'a> {
+    pub org_id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub subject: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+/// One access to record.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent<'a> {
+    pub action: AuditAction,
+    pub resource_type: &'static str,
+    pub resource_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_subject: String,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Appends events, all in one statement whatever their number (a list read audits each
+/// person it shows).
+#[tracing::instrument(skip_all, fields(count = events.len()))]
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: &AuditActor<'_>,
+    events: &[NewAuditEvent<'_>],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::new(
+        "INSERT INTO audit_events (id, org_id, actor_id, actor_subject, action, resource_type, \
+         resource_id, person_id, reason, request_id) ",
+    );
+    query.push_values(events, |mut row, event| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(actor.org_id)
+            .push_bind(actor.agent_id)
+            .push_bind(actor.subject)
+            .push_bind(event.action.code())
+            .push_bind(event.resource_type)
+            .push_bind(event.resource_id)
+            .push_bind(event.person_id)
+            .push_bind(event.reason)
+            .push_bind(actor.request_id);
+    });
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
+/// Filters of `GET /v1/audit-events`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub person_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub actor_subject: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Lists events, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditEvent>, StoreError> {
+    let rows = sqlx::query_as::<_, AuditEvent>(
+        "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
+                reason, request_id \
+         FROM audit_events \
+         WHERE ($1::uuid IS NULL OR person_id = $1) \
+           AND ($2::uuid IS NULL OR actor_id = $2) \
+           AND ($3::text IS NULL OR actor_subject = $3) \
+           AND ($4::timestamptz IS NULL OR at >= $4) \
+           AND ($5::timestamptz IS NULL OR at < $5) \
+           AND ($6::uuid IS NULL OR id < $6) \
+         ORDER BY id DESC LIMIT $7",
+    )
+    .bind(filter.person_id)
+    .bind(filter.actor_id)
+    .bind(filter.actor_subject.as_deref())
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |e| e.id))
+}

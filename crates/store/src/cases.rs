@@ -1,0 +1,421 @@
+//! Cases: the support relationship, its team, its lifecycle and its timeline.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{CaseStatus, ClosureReason, TransitionFacts, TransitionRequest};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::page::{Page, PageRequest};
+use crate::persons::{Table, version_or_missing};
+
+/// A case as stored, with its team.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRecord {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub status: String,
+    pub reason: String,
+    pub origin: String,
+    pub referent_id: Option<Uuid>,
+    pub team_ids: Vec<Uuid>,
+    pub opened_on: NaiveDate,
+    pub target_end_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub closure_reason: Option<String>,
+    pub orientation: Option<String>,
+    pub review_due_on: Option<NaiveDate>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl CaseRecord {
+    /// The lifecycle state; a value the code did not write is a database error.
+    pub fn status(&self) -> Result<CaseStatus, StoreError> {
+        status_of(&self.status)
+    }
+}
+
+fn status_of(code: &str) -> Result<CaseStatus, StoreError> {
+    <CaseStatus as relais_domain::Coded>::parse(code).ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("unknown case status {code:?}").into(),
+        ))
+    })
+}
+
+macro_rules! select {
+    () => {
+        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, \
+    ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) \
+        AS team_ids, \
+    c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
+    c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c"
+    };
+}
+
+/// Which cases the caller may see.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseScope {
+    /// Every case of the organisation (supervisor).
+    All,
+    /// Only the cases whose team includes this agent (worker).
+    Team(Uuid),
+}
+
+impl CaseScope {
+    fn team_agent(self) -> Option<Uuid> {
+        match self {
+            CaseScope::All => None,
+            CaseScope::Team(agent) => Some(agent),
+        }
+    }
+}
+
+/// What a new case needs; the team always includes the referent.
+#[derive(Debug, Clone)]
+pub struct NewCase<'a> {
+    pub person_id: Uuid,
+    pub reason: &'a str,
+    pub origin: &'a str,
+    pub referent_id: Option<Uuid>,
+    pub team_ids: Vec<Uuid>,
+    pub opened_on: NaiveDate,
+    pub target_end_on: NaiveDate,
+}
+
+fn with_referent(referent: Option<Uuid>, mut team: Vec<Uuid>) -> Vec<Uuid> {
+    team.extend(referent);
+    team.sort_unstable();
+    team.dedup();
+    team
+}
+
+/// Checks that every agent id belongs to the organisation (`field` names the request field).
+async fn check_agents(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    field: &'static str,
+) -> Result<(), StoreError> {
+    let found = crate::agents::existing(conn, ids).await?;
+    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+        return Err(StoreError::InvalidReference {
+            field,
+            message: format!("no agent {missing} in this organisation"),
+        });
+    }
+    Ok(())
+}
+
+/// Opens a case in `intake`, with its team and its first timeline event.
+#[tracing::instrument(skip_all, fields(person_id = %new.person_id))]
+pub async fn create(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    new: &NewCase<'_>,
+) -> Result<CaseRecord, StoreError> {
+    let team = with_referent(new.referent_id, new.team_ids.clone());
+    check_agents(conn, &team, "/team_ids").await?;
+    let exists =
+        sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1)")
+            .bind(new.person_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !exists {
+        return Err(StoreError::InvalidReference {
+            field: "/person_id",
+            message: "no such person in this organisation".into(),
+        });
+    }
+    let id = Uuid::now_v7();
+    // One statement writes the case, its team and its creation event.
+    sqlx::query(
+        "WITH c AS ( \
+            INSERT INTO cases (id, org_id, person_id, status, reason, origin, referent_id, \
+                opened_on, target_end_on, created_by) \
+            VALUES ($1, $2, $3, 'intake', $4, $5, $6, $7, $8, $9) RETURNING id), \
+         t AS ( \
+            INSERT INTO case_team (case_id, agent_id, org_id) \
+            SELECT c.id, a, $2 FROM c, unnest($10::uuid[]) AS a) \
+         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status) \
+         SELECT $11, $2, c.id, $9, 'created', 'intake' FROM c",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(new.person_id)
+    .bind(new.reason)
+    .bind(new.origin)
+    .bind(new.referent_id)
+    .bind(new.opened_on)
+    .bind(new.target_end_on)
+    .bind(actor_id)
+    .bind(&team)
+    .bind(Uuid::now_v7())
+    .execute(&mut *conn)
+    .await?;
+    get(conn, id, CaseScope::All).await
+}
+
+/// One case the caller may see.
+#[tracing::instrument(skip(conn))]
+pub async fn get(
+    conn: &mut PgConnection,
+    id: Uuid,
+    scope: CaseScope,
+) -> Result<CaseRecord, StoreError> {
+    sqlx::query_as::<_, CaseRecord>(concat!(
+        select!(),
+        " WHERE c.id = $1 AND ($2::uuid IS NULL OR EXISTS \
+            (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $2))"
+    ))
+    .bind(id)
+    .bind(scope.team_agent())
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Filters of `GET /v1/cases`.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// When empty, every status but `archived` (archived cases are hidden from lists).
+    pub statuses: Vec<String>,
+    pub referent_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
+    /// Cases still open past their target end date (as of `today`).
+    pub past_target_on: Option<NaiveDate>,
+}
+
+/// Lists the cases the caller may see, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: &CaseFilter,
+    scope: CaseScope,
+    page: PageRequest,
+) -> Result<Page<CaseRecord>, StoreError> {
+    let rows = sqlx::query_as::<_, CaseRecord>(concat!(select!(), " WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived' \
+                         ELSE c.status = ANY($1) END) \
+           AND ($2::uuid IS NULL OR c.referent_id = $2) \
+           AND ($3::uuid IS NULL OR c.person_id = $3) \
+           AND ($4::date IS NULL OR (c.target_end_on < $4 AND c.status NOT IN ('closed', 'archived'))) \
+           AND ($5::uuid IS NULL OR EXISTS \
+                (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $5)) \
+           AND ($6::uuid IS NULL OR c.id < $6) \
+         ORDER BY c.id DESC LIMIT $7"))
+    .bind(&filter.statuses)
+    .bind(filter.referent_id)
+    .bind(filter.person_id)
+    .bind(filter.past_target_on)
+    .bind(scope.team_agent())
+    .bind(page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+}
+
+/// The fields a `PATCH` may change; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct CasePatch {
+    pub referent_id: Option<Option<Uuid>>,
+    pub team_ids: Option<Vec<Uuid>>,
+    pub target_end_on: Option<NaiveDate>,
+}
+
+/// Applies a patch when the stored version is `expected_version`.
+#[tracing::instrument(skip_all, fields(case_id = %id))]
+pub async fn update(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    patch: &CasePatch,
+) -> Result<CaseRecord, StoreError> {
+    let current = get(conn, id, CaseScope::All).await?;
+    if current.version != expected_version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let referent = patch.referent_id.unwrap_or(current.referent_id);
+    let team = with_referent(
+        referent,
+        patch
+            .team_ids
+            .clone()
+            .unwrap_or_else(|| current.team_ids.clone()),
+    );
+    check_agents(
+        conn,
+        &team,
+        if patch.team_ids.is_some() {
+            "/team_ids"
+        } else {
+            "/referent_id"
+        },
+    )
+    .await?;
+    let target = patch.target_end_on.unwrap_or(current.target_end_on);
+    let changed = sqlx::query(
+        "WITH c AS ( \
+            UPDATE cases SET referent_id = $3, target_end_on = $4, updated_at = now(), \
+                version = version + 1 \
+            WHERE id = $1 AND version = $2 RETURNING id), \
+         d AS (DELETE FROM case_team WHERE case_id IN (SELECT id FROM c) \
+               AND NOT (agent_id = ANY($5))), \
+         i AS (INSERT INTO case_team (case_id, agent_id, org_id) \
+               SELECT c.id, a, $6 FROM c, unnest($5::uuid[]) AS a ON CONFLICT DO NOTHING) \
+         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) \
+         SELECT $7, $6, c.id, $8, 'updated', $9 FROM c",
+    )
+    .bind(id)
+    .bind(expected_version)
+    .bind(referent)
+    .bind(target)
+    .bind(&team)
+    .bind(org_id)
+    .bind(Uuid::now_v7())
+    .bind(actor_id)
+    .bind(serde_json::json!({
+        "referent_id": referent,
+        "team_ids": team,
+        "target_end_on": target,
+    }))
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(version_or_missing(conn, Table::Cases, id).await);
+    }
+    get(conn, id, CaseScope::All).await
+}
+
+/// A requested lifecycle change.
+#[derive(Debug, Clone)]
+pub struct Transition<'a> {
+    pub request: TransitionRequest<'a>,
+    pub orientation: Option<&'a str>,
+    pub today: NaiveDate,
+    /// Days from closure to the post-closure review.
+    pub review_delay_days: u32,
+}
+
+/// What the guards know. Assessment and proposals arrive with the help plan; until then no
+/// case has a domain needing action or an accepted proposal.
+async fn facts(_conn: &mut PgConnection, _case_id: Uuid) -> Result<TransitionFacts, StoreError> {
+    Ok(TransitionFacts {
+        domains_needing_action: 0,
+        has_accepted_proposal: false,
+    })
+}
+
+/// Moves a case through its lifecycle, recording the event in its timeline.
+#[tracing::instrument(skip_all, fields(case_id = %id, to = %change.request.to))]
+pub async fn transition(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    change: &Transition<'_>,
+) -> Result<CaseRecord, StoreError> {
+    let current = get(conn, id, CaseScope::All).await?;
+    if current.version != expected_version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let from = current.status()?;
+    let facts = facts(conn, id).await?;
+    let to = from.transition(&change.request, &facts)?;
+    let closing = to == CaseStatus::Closed;
+    let closure_reason: Option<ClosureReason> = if closing {
+        change.request.closure_reason
+    } else {
+        None
+    };
+    let closed_on = closing.then_some(change.today);
+    let review_due_on =
+        closing.then(|| relais_domain::case::review_due_on(change.today, change.review_delay_days));
+    let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
+    let changed = sqlx::query(
+        "WITH c AS ( \
+            UPDATE cases SET status = $3, \
+                closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN NULL ELSE closed_on END, \
+                closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE closure_reason END, \
+                orientation = CASE WHEN $4 THEN $8 WHEN $6 THEN NULL ELSE orientation END, \
+                review_due_on = CASE WHEN $4 THEN $9 WHEN $6 THEN NULL ELSE review_due_on END, \
+                updated_at = now(), version = version + 1 \
+            WHERE id = $1 AND version = $2 RETURNING id) \
+         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status, \
+            reason, data) \
+         SELECT $10, $11, c.id, $12, 'transition', $13, $3, $14, $15 FROM c",
+    )
+    .bind(id)
+    .bind(expected_version)
+    .bind(to.code_str())
+    .bind(closing)
+    .bind(closed_on)
+    .bind(reopening)
+    .bind(closure_reason.map(|r| r.code_str()))
+    .bind(change.orientation)
+    .bind(review_due_on)
+    .bind(Uuid::now_v7())
+    .bind(org_id)
+    .bind(actor_id)
+    .bind(from.code_str())
+    .bind(change.request.reason)
+    .bind(serde_json::json!({
+        "closure_reason": closure_reason.map(|r| r.code_str()),
+        "orientation": change.orientation,
+    }))
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(version_or_missing(conn, Table::Cases, id).await);
+    }
+    get(conn, id, CaseScope::All).await
+}
+
+/// One event of a case's timeline.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// The case's events, oldest first, paginated.
+#[tracing::instrument(skip(conn))]
+pub async fn timeline(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<CaseEvent>, StoreError> {
+    let rows = sqlx::query_as::<_, CaseEvent>(
+        "SELECT id, at, actor_id, kind, from_status, to_status, reason, data FROM case_events \
+         WHERE case_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+    )
+    .bind(case_id)
+    .bind(page.after)
+    .bind(page.fetch_limit())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |e| e.id))
+}
+
+/// Helper so call sites read `status.code_str()` without importing the trait.
+trait CodeStr {
+    fn code_str(self) -> &'static str;
+}
+
+impl<T: relais_domain::Coded> CodeStr for T {
+    fn code_str(self) -> &'static str {
+        self.code()
+    }
+}

@@ -1,0 +1,136 @@
+//! The connection pool, migrations, and tenant transactions.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The migrations of `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// How the pool behaves; the defaults fail fast when PostgreSQL is down.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A tenant transaction: row-level security restricts every statement to one organisation.
+pub type Tx = Transaction<'static, Postgres>;
+
+/// Whether a transaction only reads personal data (its audit events need not wait for a
+/// disk flush) or changes it (the change and its audit event commit durably together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The database handle shared by every request.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Builds the pool lazily: connections are opened on demand, so the service starts (and
+    /// answers 503 and `/readyz` false) even while PostgreSQL is down, and recovers by itself.
+    pub fn connect_lazy(options: PgConnectOptions, settings: &PoolSettings) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(0)
+            .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(true)
+            .connect_lazy_with(options);
+        Self { pool }
+    }
+
+    /// The underlying pool, for administrative work outside any tenant.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the pending migrations.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// Opens a transaction bound to `org_id`: it runs as the `relais_app` role, so the
+    /// row-level security policies apply whoever the connecting user is.
+    #[tracing::instrument(skip_all, fields(org_id = %org_id, access = ?access))]
+    pub async fn tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One round trip sets the role, the organisation and the durability of the commit.
+        let sync = match access {
+            Access::Read => "off",
+            Access::Write => "on",
+        };
+        sqlx::query(
+            "SELECT set_config('role', 'relais_app', true), \
+                    set_config('relais.org_id', $1, true), \
+                    set_config('synchronous_commit', $2, true)",
+        )
+        .bind(org_id.to_string())
+        .bind(sync)
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+
+    /// Readiness: the database answers and every embedded migration is applied.
+    pub async fn readiness(&self) -> Readiness {
+        let applied: Result<Vec<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await;
+        match applied {
+            Err(sqlx::Error::Database(_)) => Readiness::MigrationsPending,
+            Err(_) => Readiness::DatabaseUnreachable,
+            Ok(applied) => {
+                let all = MIGRATOR
+                    .iter()
+                    .filter(|m| m.migration_type.is_up_migration())
+                    .all(|m| applied.contains(&m.version));
+                if all {
+                    Readiness::Ready
+                } else {
+                    Readiness::MigrationsPending
+                }
+            }
+        }
+    }
+
+    /// Connections in use and idle, for the metrics.
+    pub fn pool_usage(&self) -> (u32, u32) {
+        let size = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle)
+    }
+}
+
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    DatabaseUnreachable,
+    MigrationsPending,
+}
+
+/// Commits a transaction, classifying a failure like any other store error.
+pub async fn commit(tx: Tx) -> Result<(), StoreError> {
+    Ok(tx.commit().await?)
+}

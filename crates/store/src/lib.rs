@@ -1,0 +1,21 @@
+//! Relais persistence: PostgreSQL through sqlx.
+//!
+//! Repository functions take a `&mut PgConnection` so that callers compose them into one
+//! transaction: a change, its audit event and its timeline event commit together. Tenant
+//! transactions are opened by [`Db`], which sets the organisation for row-level security.
+
+pub mod agents;
+pub mod audit;
+pub mod cases;
+pub mod crypto;
+pub mod db;
+pub mod embedded;
+pub mod error;
+pub mod idempotency;
+pub mod organisations;
+pub mod page;
+pub mod persons;
+
+pub use db::{Db, PoolSettings};
+pub use error::StoreError;
+pub use sqlx::PgConnection;

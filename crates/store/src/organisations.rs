@@ -1,0 +1,70 @@
+//! Organisations: the tenants. Created by operators (`relais org create`), read by everyone.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::error::on_constraint;
+
+/// An organisation and its per-organisation settings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// Default length of a case, in months, for its target end date.
+    pub case_target_months: i32,
+    /// Days between closure and the post-closure review.
+    pub review_delay_days: i32,
+}
+
+/// Finds an organisation by its slug (the token's organisation claim).
+#[tracing::instrument(skip(conn))]
+pub async fn find_by_slug(
+    conn: &mut PgConnection,
+    slug: &str,
+) -> Result<Option<Organisation>, StoreError> {
+    Ok(sqlx::query_as::<_, Organisation>(
+        "SELECT id, slug, name, case_target_months, review_delay_days \
+         FROM organisations WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Creates an organisation; `organisation_exists` when the slug is taken.
+#[tracing::instrument(skip(conn))]
+pub async fn create(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+) -> Result<Organisation, StoreError> {
+    sqlx::query_as::<_, Organisation>(
+        "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) \
+         RETURNING id, slug, name, case_target_months, review_delay_days",
+    )
+    .bind(Uuid::now_v7())
+    .bind(slug)
+    .bind(name)
+    .fetch_one(conn)
+    .await
+    .map_err(on_constraint("organisations_slug_key", || {
+        StoreError::Conflict {
+            code: "organisation_exists",
+            message: format!("an organisation with the slug {slug:?} already exists"),
+        }
+    }))
+}
+
+/// Creates the organisation unless it exists; returns it either way.
+pub async fn ensure(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+) -> Result<Organisation, StoreError> {
+    if let Some(org) = find_by_slug(conn, slug).await? {
+        return Ok(org);
+    }
+    create(conn, slug, name).await
+}

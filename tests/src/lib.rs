@@ -1,0 +1,311 @@
+//! Test harness: a real PostgreSQL (the embedded cluster, or `DATABASE_URL`), one fresh
+//! database per test cloned from a migrated template, and the real HTTP server on a free port.
+//!
+//! The cluster is started once per test process, on a thread of its own so that it outlives
+//! every test's runtime, and it stops by itself when the process exits.
+
+#![allow(clippy::unwrap_used)]
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use base64::Engine;
+use relais_server::config::Settings;
+use relais_server::tokens::{TokenRequest, issue};
+use relais_store::embedded::EmbeddedPostgres;
+use relais_store::organisations::{self, Organisation};
+use relais_store::{Db, PoolSettings};
+use reqwest::{Method, RequestBuilder, Response};
+use secrecy::SecretString;
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use uuid::Uuid;
+
+/// The development secret every test server trusts.
+pub const DEV_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+/// Issuer and audience of test tokens.
+pub const ISSUER: &str = "relais-test";
+pub const AUDIENCE: &str = "relais";
+
+struct Cluster {
+    admin: PgConnectOptions,
+    template: String,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (admin, keep) = match std::env::var("DATABASE_URL") {
+                    Ok(url) => (
+                        PgConnectOptions::from_str(&url).expect("DATABASE_URL"),
+                        None,
+                    ),
+                    Err(_) => {
+                        let pg = EmbeddedPostgres::start_ephemeral()
+                            .await
+                            .expect("embedded PostgreSQL");
+                        (pg.connect_options("postgres"), Some(pg))
+                    }
+                };
+                let template = format!("relais_tpl_{}", Uuid::now_v7().simple());
+                create_database(&admin, &template, None).await;
+                let db =
+                    Db::connect_lazy(admin.clone().database(&template), &PoolSettings::default());
+                db.migrate().await.expect("migrations");
+                db.pool().close().await;
+                sender.send(Cluster { admin, template }).unwrap();
+                // Keep the cluster (and this runtime) alive for the whole test process.
+                let _keep = keep;
+                std::future::pending::<()>().await;
+            });
+        });
+        receiver.recv().expect("test cluster")
+    })
+}
+
+async fn create_database(admin: &PgConnectOptions, name: &str, template: Option<&str>) {
+    let mut conn = PgConnection::connect_with(admin)
+        .await
+        .expect("admin connection");
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+        None => format!("CREATE DATABASE \"{name}\""),
+    };
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    conn.close().await.ok();
+}
+
+/// A running service on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Superuser pool on the test database, for setup and direct checks.
+    pub sql: PgPool,
+    /// Connection options of the test database.
+    pub db_options: PgConnectOptions,
+    /// The organisation most tests work in (`acme`), and another one (`other`).
+    pub org: Organisation,
+    pub other_org: Organisation,
+    pub settings: Settings,
+}
+
+/// Settings of a test server.
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.listen = "127.0.0.1:0".into();
+    settings.auth.dev_secret = Some(SecretString::from(DEV_SECRET));
+    settings.auth.issuer = ISSUER.into();
+    settings.auth.audience = AUDIENCE.into();
+    settings.nir_key = Some(SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
+    ));
+    settings.db_acquire_timeout_ms = 1500;
+    settings
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database with the organisations `acme` and `other`.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(test_settings()).await
+    }
+
+    /// The same with custom settings.
+    pub async fn spawn_with(settings: Settings) -> TestApp {
+        let cluster = cluster();
+        let name = format!("relais_t_{}", Uuid::now_v7().simple());
+        create_database(&cluster.admin, &name, Some(&cluster.template)).await;
+        let db_options = cluster.admin.clone().database(&name);
+        let sql = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(db_options.clone())
+            .await
+            .expect("pool");
+        let mut conn = sql.acquire().await.unwrap();
+        let org = organisations::create(&mut conn, "acme", "CCAS d'Acme")
+            .await
+            .unwrap();
+        let other_org = organisations::create(&mut conn, "other", "Association Autre")
+            .await
+            .unwrap();
+        drop(conn);
+        let db = Db::connect_lazy(
+            db_options.clone(),
+            &PoolSettings {
+                max_connections: 5,
+                acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
+            },
+        );
+        Self::start(settings, db, sql, db_options, org, other_org)
+    }
+
+    fn start(
+        settings: Settings,
+        db: Db,
+        sql: PgPool,
+        db_options: PgConnectOptions,
+        org: Organisation,
+        other_org: Organisation,
+    ) -> TestApp {
+        let vault = relais_server::nir_vault(&settings).unwrap();
+        let server = relais_server::http_server(&settings, db, vault).unwrap();
+        let base = format!("http://{}", server.addr);
+        tokio::spawn(server.server);
+        TestApp {
+            base,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            sql,
+            db_options,
+            org,
+            other_org,
+            settings,
+        }
+    }
+
+    /// A token for `sub` with `role` in the `acme` organisation.
+    pub fn token(&self, role: &str, sub: &str) -> String {
+        self.token_for("acme", &[role], sub)
+    }
+
+    /// A token for any organisation and roles.
+    pub fn token_for(&self, org: &str, roles: &[&str], sub: &str) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let request = TokenRequest {
+            org,
+            roles: &roles,
+            subject: sub,
+            name: None,
+            ttl: chrono::Duration::hours(1),
+        };
+        issue(
+            &SecretString::from(DEV_SECRET),
+            ISSUER,
+            AUDIENCE,
+            "org",
+            "roles",
+            &request,
+        )
+        .unwrap()
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with a bearer token.
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// GET with a token.
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, token).send().await.unwrap()
+    }
+
+    /// POST JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// PATCH JSON with a token and an If-Match version.
+    pub async fn patch(&self, path: &str, token: &str, version: i64, body: &Value) -> Response {
+        self.request(Method::PATCH, path, token)
+            .header("If-Match", format!("\"{version}\""))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a person as `token` and returns its JSON.
+    pub async fn create_person(&self, token: &str, body: Value) -> Value {
+        let response = self.post("/v1/persons", token, &body).await;
+        assert_eq!(response.status(), 201, "creating a person");
+        response.json().await.unwrap()
+    }
+
+    /// Opens a case (with an inline person) as `token` and returns its JSON.
+    pub async fn create_case(&self, token: &str) -> Value {
+        let body = serde_json::json!({
+            "person": {"first_name": "Camille", "last_name": "Lefèvre", "birth_date": "1980-02-03"},
+            "reason": "Difficultés pour payer le loyer",
+            "origin": "self"
+        });
+        let response = self.post("/v1/cases", token, &body).await;
+        assert_eq!(response.status(), 201, "opening a case");
+        response.json().await.unwrap()
+    }
+
+    /// The agent id of a subject (provisions it through /v1/me).
+    pub async fn agent_id(&self, token: &str) -> Uuid {
+        let me: Value = self.get("/v1/me", token).await.json().await.unwrap();
+        Uuid::parse_str(me["agent_id"].as_str().unwrap()).unwrap()
+    }
+
+    /// Audit events recorded for `person_id`, read directly from the table.
+    pub async fn audit_actions(&self, person_id: &str) -> Vec<(String, String)> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT action, resource_type FROM audit_events WHERE person_id = $1::uuid ORDER BY id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.sql)
+        .await
+        .unwrap()
+    }
+}
+
+/// Reads a problem document and checks its media type.
+pub async fn problem(response: Response) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "errors are problem documents"
+    );
+    response.json().await.unwrap()
+}
+
+/// The pointers of a problem's field errors.
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["pointer"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A valid NIR with its key, built from the first 13 characters (Corsica: 2A/2B).
+pub fn nir(first13: &str) -> String {
+    let numeric = first13.replace("2A", "19").replace("2B", "18");
+    let n: u64 = numeric.parse().unwrap();
+    format!("{first13}{:02}", 97 - n % 97)
+}
