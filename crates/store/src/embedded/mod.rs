@@ -20,19 +20,28 @@
 //! `nobody`); the directories they need are handed over to that account, and root, which may
 //! open any socket, still connects.
 
+mod binaries;
+mod privileges;
+mod util;
+
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{Connection, PgConnection};
-use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, Command};
+
+use binaries::{PgBinaries, choose_binaries, find_binaries, search_dirs};
+use privileges::{RunAs, chown, run_as_for};
+use util::{
+    Layout, create_ephemeral_dir, percent_encode, quote_list_element, read_child_stderr,
+    tail_of_file, utf8,
+};
 
 /// Environment variable naming the directory that holds `initdb`, `pg_ctl` and `postgres`; when
 /// set, it is the only place searched.
@@ -56,7 +65,8 @@ const LOG_TAIL_LINES: usize = 30;
 /// How often a reused server is checked for still being alive while waiting for it.
 const STATUS_RECHECK: Duration = Duration::from_secs(1);
 
-/// Supervises an ephemeral postgres; run as `sh -c WATCHDOG relais-pg-watchdog <dir> <postgres> <args…>`.
+/// Supervises an ephemeral postgres; run as
+/// `sh -c WATCHDOG relais-pg-watchdog <dir> <postgres> <args…>`.
 ///
 /// Its stdin is a pipe whose write end only the Relais process holds, so it reaches end-of-file
 /// exactly when that process drops it or dies, even by SIGKILL, which no destructor survives.
@@ -177,7 +187,10 @@ pub enum EmbeddedError {
         len: usize,
     },
     /// A path cannot be passed to PostgreSQL or sqlx, which need UTF-8.
-    #[error("the path {} is not valid UTF-8; choose another data directory (RELAIS_DATA_DIR)", path.display())]
+    #[error(
+        "the path {} is not valid UTF-8; choose another data directory (RELAIS_DATA_DIR)",
+        path.display()
+    )]
     NonUtf8Path {
         /// The offending path.
         path: PathBuf,
@@ -324,7 +337,10 @@ impl EmbeddedPostgres {
             pg.initdb(true).await?;
         }
         if pg.server_running().await? {
-            tracing::info!(data_dir = %pg.data_dir.display(), "reusing the running embedded PostgreSQL");
+            tracing::info!(
+                data_dir = %pg.data_dir.display(),
+                "reusing the running embedded PostgreSQL"
+            );
             pg.process = Process::Server {
                 child: None,
                 reused: true,
@@ -337,7 +353,10 @@ impl EmbeddedPostgres {
             if matches!(pg.process, Process::Server { child: Some(_), .. })
                 && let Err(stop_err) = pg.stop_server().await
             {
-                tracing::warn!(error = %stop_err, "could not stop the embedded PostgreSQL after a failed start");
+                tracing::warn!(
+                    error = %stop_err,
+                    "could not stop the embedded PostgreSQL after a failed start"
+                );
             }
             return Err(err);
         }
@@ -385,17 +404,20 @@ impl EmbeddedPostgres {
             Ok::<_, EmbeddedError>(pg)
         }
         .await;
-        let pg = match prepared {
+        let mut pg = match prepared {
             Ok(pg) => pg,
             Err(err) => {
                 // No watchdog runs yet to clean up after us.
                 if let Err(rm_err) = fs::remove_dir_all(&dir) {
-                    tracing::warn!(dir = %dir.display(), error = %rm_err, "could not remove the ephemeral PostgreSQL directory");
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        error = %rm_err,
+                        "could not remove the ephemeral PostgreSQL directory"
+                    );
                 }
                 return Err(err);
             }
         };
-        let mut pg = pg;
         // On failure, dropping `pg` closes the lifeline and the watchdog cleans up.
         pg.wait_until_ready().await?;
         Ok(pg)
@@ -808,685 +830,5 @@ struct StartupWatch {
     next_status_check: Instant,
 }
 
-/// Paths inside a data directory.
-struct Layout {
-    data_dir: PathBuf,
-    pgdata: PathBuf,
-    socket_dir: PathBuf,
-    log_file: PathBuf,
-}
-
-impl Layout {
-    /// `data_dir` must be absolute: postgres and the socket path need it.
-    fn new(data_dir: PathBuf) -> Result<Self, EmbeddedError> {
-        utf8(&data_dir)?;
-        let socket_dir = data_dir.join("run");
-        let socket = socket_dir.join(format!(".s.PGSQL.{PORT}"));
-        let len = socket.as_os_str().len();
-        if len > SOCKET_PATH_MAX {
-            return Err(EmbeddedError::SocketPathTooLong { path: socket, len });
-        }
-        Ok(Self {
-            pgdata: data_dir.join("pgdata"),
-            log_file: data_dir.join("postgres.log"),
-            socket_dir,
-            data_dir,
-        })
-    }
-
-    /// Creates the cluster and socket directories with the modes postgres requires, owned by
-    /// the account that runs it.
-    fn prepare(&self, run_as: Option<&RunAs>) -> Result<(), EmbeddedError> {
-        if let Some(user) = run_as {
-            check_traversable(&self.data_dir, user)?;
-        }
-        if self.pgdata.is_dir() {
-            let has_cluster = self.pgdata.join("PG_VERSION").is_file();
-            let empty = fs::read_dir(&self.pgdata)
-                .map_err(EmbeddedError::io(format!(
-                    "reading {}",
-                    self.pgdata.display()
-                )))?
-                .next()
-                .is_none();
-            if !has_cluster && !empty {
-                return Err(EmbeddedError::NotACluster {
-                    pgdata: self.pgdata.clone(),
-                });
-            }
-        } else {
-            // postgres refuses a data directory readable by others.
-            create_private_dir(&self.pgdata)?;
-        }
-        if !self.socket_dir.is_dir() {
-            create_private_dir(&self.socket_dir)?;
-        }
-        // Trust authentication is safe only while nobody else can reach the socket.
-        fs::set_permissions(&self.socket_dir, fs::Permissions::from_mode(0o700)).map_err(
-            EmbeddedError::io(format!("restricting {}", self.socket_dir.display())),
-        )?;
-        if let Some(user) = run_as {
-            chown(&self.pgdata, user)?;
-            chown(&self.socket_dir, user)?;
-        }
-        Ok(())
-    }
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), EmbeddedError> {
-    DirBuilder::new()
-        .mode(0o700)
-        .create(dir)
-        .map_err(EmbeddedError::io(format!("creating {}", dir.display())))
-}
-
-/// Makes `/tmp/relais-pg-XXXXXXXX` (or the same under `TMPDIR` when short enough for a socket).
-fn create_ephemeral_dir() -> Result<PathBuf, EmbeddedError> {
-    let mut bases = vec![std::env::temp_dir(), PathBuf::from("/tmp")];
-    bases.dedup();
-    let mut last_error = None;
-    for base in bases {
-        // macOS's TMPDIR is a symlink; postgres and the socket limit want the real path.
-        let Ok(base) = fs::canonicalize(&base) else {
-            continue;
-        };
-        let probe = base.join("relais-pg-XXXXXXXX");
-        if Layout::new(probe).is_err() {
-            continue;
-        }
-        for _ in 0..16 {
-            let suffix: String = rand::thread_rng()
-                .sample_iter(&rand::distributions::Alphanumeric)
-                .take(8)
-                .map(char::from)
-                .collect();
-            let dir = base.join(format!("relais-pg-{suffix}"));
-            match DirBuilder::new().mode(0o700).create(&dir) {
-                Ok(()) => return Ok(dir),
-                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(err) => {
-                    last_error = Some(err);
-                    break;
-                }
-            }
-        }
-    }
-    Err(EmbeddedError::Io {
-        context: "creating a temporary directory for PostgreSQL under $TMPDIR or /tmp".to_owned(),
-        source: last_error.unwrap_or_else(|| {
-            io::Error::other("no usable temporary directory with a short enough path")
-        }),
-    })
-}
-
-fn utf8(path: &Path) -> Result<&str, EmbeddedError> {
-    path.to_str().ok_or_else(|| EmbeddedError::NonUtf8Path {
-        path: path.to_owned(),
-    })
-}
-
-/// Quotes a directory for a PostgreSQL list setting (`unix_socket_directories`) when it
-/// contains characters the list syntax would split or trim on.
-fn quote_list_element(value: &str) -> String {
-    if value.contains([',', '"']) || value.chars().any(char::is_whitespace) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` if `keep_slash`).
-fn percent_encode(value: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/')
-        {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// The last `lines` lines of a (possibly large, possibly missing) log file, from byte `from` on.
-fn tail_of_file(path: &Path, lines: usize, from: u64) -> String {
-    const WINDOW: u64 = 16 * 1024;
-    let read = || -> io::Result<String> {
-        let mut file = File::open(path)?;
-        let len = file.metadata()?.len();
-        let start = len.saturating_sub(WINDOW).max(from);
-        file.seek(SeekFrom::Start(start))?;
-        let mut buf = Vec::new();
-        file.read_to_end(&mut buf)?;
-        let text = String::from_utf8_lossy(&buf);
-        let all: Vec<&str> = text.lines().collect();
-        // When reading from the middle of what was asked for, the first line is a fragment.
-        let skip = usize::from(start > from);
-        let first = all.len().saturating_sub(lines).max(skip.min(all.len()));
-        Ok(all[first..].join("\n"))
-    };
-    read().unwrap_or_default()
-}
-
-async fn read_child_stderr(child: &mut Child) -> String {
-    let mut text = String::new();
-    if let Some(mut stderr) = child.stderr.take() {
-        let _ = stderr.read_to_string(&mut text).await;
-    }
-    text.trim_end().to_owned()
-}
-
-/// The three programs, from one directory so that they are of one version.
-#[derive(Debug, Clone)]
-struct PgBinaries {
-    initdb: PathBuf,
-    pg_ctl: PathBuf,
-    postgres: PathBuf,
-}
-
-/// Where to look for the binaries: only [`BIN_DIR_ENV`] when set; else `PATH`, then the usual
-/// package locations, highest version first.
-fn search_dirs() -> Vec<PathBuf> {
-    if let Some(dir) = std::env::var_os(BIN_DIR_ENV).filter(|d| !d.is_empty()) {
-        return vec![PathBuf::from(dir)];
-    }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect())
-        .unwrap_or_default();
-    // Debian/Ubuntu.
-    dirs.extend(versioned_dirs(Path::new("/usr/lib/postgresql"), "", "bin"));
-    // PGDG packages for Fedora/RHEL.
-    dirs.extend(versioned_dirs(Path::new("/usr"), "pgsql-", "bin"));
-    // Source builds.
-    dirs.push(PathBuf::from("/usr/local/pgsql/bin"));
-    // Homebrew (Apple silicon, Intel) and Postgres.app.
-    dirs.extend(versioned_dirs(
-        Path::new("/opt/homebrew/opt"),
-        "postgresql@",
-        "bin",
-    ));
-    dirs.extend(versioned_dirs(
-        Path::new("/usr/local/opt"),
-        "postgresql@",
-        "bin",
-    ));
-    dirs.push(PathBuf::from(
-        "/Applications/Postgres.app/Contents/Versions/latest/bin",
-    ));
-    let mut seen = std::collections::HashSet::new();
-    dirs.retain(|d| !d.as_os_str().is_empty() && seen.insert(d.clone()));
-    dirs
-}
-
-/// `<parent>/<prefix><version>/<sub>` for each version present, highest first.
-fn versioned_dirs(parent: &Path, prefix: &str, sub: &str) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(parent) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(Vec<u32>, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let name = entry.file_name();
-            let version = parse_version(name.to_str()?.strip_prefix(prefix)?)?;
-            Some((version, entry.path().join(sub)))
-        })
-        .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
-    found.into_iter().map(|(_, dir)| dir).collect()
-}
-
-/// `"15"` → `[15]`, `"9.6"` → `[9, 6]`; anything else is not a version directory.
-fn parse_version(text: &str) -> Option<Vec<u32>> {
-    text.split('.').map(|part| part.parse().ok()).collect()
-}
-
-/// Every directory of `dirs` holding all three programs, in order, without duplicates (a
-/// `PATH` entry of symlinks and the directory they point to count once).
-fn find_binaries(dirs: &[PathBuf]) -> Result<Vec<PgBinaries>, EmbeddedError> {
-    let mut seen = std::collections::HashSet::new();
-    let mut found = Vec::new();
-    for dir in dirs {
-        let [initdb, pg_ctl, postgres] = ["initdb", "pg_ctl", "postgres"].map(|n| dir.join(n));
-        if !(is_executable(&initdb) && is_executable(&pg_ctl) && is_executable(&postgres)) {
-            continue;
-        }
-        let identity = fs::canonicalize(&postgres).unwrap_or_else(|_| postgres.clone());
-        if seen.insert(identity) {
-            found.push(PgBinaries {
-                initdb,
-                pg_ctl,
-                postgres,
-            });
-        }
-    }
-    if found.is_empty() {
-        return Err(EmbeddedError::BinariesNotFound {
-            searched: dirs.to_vec(),
-        });
-    }
-    Ok(found)
-}
-
-fn is_executable(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// The first candidate, or for an existing cluster the first of its major version.
-async fn choose_binaries(
-    candidates: Vec<PgBinaries>,
-    pgdata: &Path,
-) -> Result<PgBinaries, EmbeddedError> {
-    let Ok(cluster) = fs::read_to_string(pgdata.join("PG_VERSION")) else {
-        return candidates
-            .into_iter()
-            .next()
-            .ok_or_else(|| EmbeddedError::BinariesNotFound { searched: vec![] });
-    };
-    let cluster = cluster.trim().to_owned();
-    let mut found = Vec::new();
-    for bins in candidates {
-        let output = Command::new(&bins.postgres)
-            .arg("--version")
-            .output()
-            .await
-            .map_err(EmbeddedError::io(format!(
-                "running {} --version",
-                bins.postgres.display()
-            )))?;
-        let version = server_version(&String::from_utf8_lossy(&output.stdout));
-        if version_matches(&version, &cluster) {
-            return Ok(bins);
-        }
-        found.push(version);
-    }
-    Err(EmbeddedError::VersionMismatch {
-        pgdata: pgdata.to_owned(),
-        cluster,
-        found,
-    })
-}
-
-/// `"postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"` → `"15.18"`.
-fn server_version(output: &str) -> String {
-    let text = output.trim();
-    text.split_once("(PostgreSQL)")
-        .map_or(text, |(_, rest)| rest)
-        .split_whitespace()
-        .next()
-        .unwrap_or(text)
-        .to_owned()
-}
-
-/// Whether server version `15.18` (or `9.6.24`) serves a cluster whose PG_VERSION is `15` (`9.6`).
-fn version_matches(server: &str, cluster: &str) -> bool {
-    !cluster.is_empty()
-        && server
-            .strip_prefix(cluster)
-            .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()))
-}
-
-/// The account PostgreSQL runs as when this process is root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RunAs {
-    name: String,
-    uid: u32,
-    gid: u32,
-}
-
-/// `None` when not root; else the owner of an existing cluster (postgres insists on running as
-/// its data directory's owner), else `postgres`, else `nobody`.
-async fn run_as_for(pgdata: &Path) -> Result<Option<RunAs>, EmbeddedError> {
-    if effective_uid().await? != 0 {
-        return Ok(None);
-    }
-    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
-    if let Ok(meta) = fs::metadata(pgdata)
-        && meta.uid() != 0
-    {
-        let name = passwd_entries(&passwd)
-            .find(|e| e.uid == meta.uid())
-            .map_or_else(|| format!("uid {}", meta.uid()), |e| e.name);
-        return Ok(Some(RunAs {
-            name,
-            uid: meta.uid(),
-            gid: meta.gid(),
-        }));
-    }
-    ["postgres", "nobody"]
-        .iter()
-        .find_map(|wanted| passwd_entries(&passwd).find(|e| e.name == *wanted))
-        .map(Some)
-        .ok_or(EmbeddedError::NoUnprivilegedUser)
-}
-
-/// The effective uid, from `/proc/self/status` (Linux) or else `id -u`: no libc, no unsafe.
-async fn effective_uid() -> Result<u32, EmbeddedError> {
-    if let Some(uid) = fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| euid_from_proc_status(&status))
-    {
-        return Ok(uid);
-    }
-    let output = Command::new("id")
-        .arg("-u")
-        .output()
-        .await
-        .map_err(EmbeddedError::io("running `id -u`"))?;
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| EmbeddedError::Io {
-            context: "running `id -u`".to_owned(),
-            source: io::Error::other("unexpected output"),
-        })
-}
-
-/// The second field of the `Uid:` line (real, effective, saved, file-system).
-fn euid_from_proc_status(status: &str) -> Option<u32> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn passwd_entries(passwd: &str) -> impl Iterator<Item = RunAs> + '_ {
-    passwd.lines().filter_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let _password = fields.next()?;
-        let uid = fields.next()?.parse().ok()?;
-        let gid = fields.next()?.parse().ok()?;
-        Some(RunAs {
-            name: name.to_owned(),
-            uid,
-            gid,
-        })
-    })
-}
-
-fn chown(path: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
-    std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)).map_err(EmbeddedError::io(
-        format!("handing {} over to user {}", path.display(), user.name),
-    ))
-}
-
-/// Checks that `user` may enter `dir` and each directory above it (postgres resolves absolute
-/// paths). Only mode bits are consulted; the child process has no supplementary groups.
-fn check_traversable(dir: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
-    for ancestor in dir.ancestors() {
-        let meta = fs::metadata(ancestor).map_err(EmbeddedError::io(format!(
-            "inspecting {}",
-            ancestor.display()
-        )))?;
-        let mode = meta.permissions().mode();
-        let allowed = if meta.uid() == user.uid {
-            mode & 0o100 != 0
-        } else if meta.gid() == user.gid {
-            mode & 0o010 != 0
-        } else {
-            mode & 0o001 != 0
-        };
-        if !allowed {
-            return Err(EmbeddedError::NotTraversable {
-                dir: ancestor.to_owned(),
-                user: user.name.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sqlx::Row;
-
-    #[tokio::test]
-    async fn ephemeral_cluster_answers_and_removes_itself() {
-        let pg = EmbeddedPostgres::start_ephemeral()
-            .await
-            .expect("start ephemeral");
-        let dir = pg.data_dir().to_owned();
-        let mut conn = PgConnection::connect_with(&pg.connect_options("postgres"))
-            .await
-            .expect("connect");
-        let one: i32 = sqlx::query_scalar("SELECT 1")
-            .fetch_one(&mut conn)
-            .await
-            .expect("select");
-        assert_eq!(one, 1);
-        let fsync: String = sqlx::query_scalar("SHOW fsync")
-            .fetch_one(&mut conn)
-            .await
-            .expect("show fsync");
-        assert_eq!(fsync, "off");
-        let listen: String = sqlx::query_scalar("SHOW listen_addresses")
-            .fetch_one(&mut conn)
-            .await
-            .expect("show listen_addresses");
-        assert_eq!(listen, "");
-        // The URL form reaches the same server.
-        let from_url: PgConnectOptions = pg.url("postgres").parse().expect("parse url");
-        let mut conn2 = PgConnection::connect_with(&from_url)
-            .await
-            .expect("connect by url");
-        sqlx::query("SELECT 1")
-            .execute(&mut conn2)
-            .await
-            .expect("select by url");
-        conn2.close().await.expect("close");
-        conn.close().await.expect("close");
-        pg.stop().await.expect("stop");
-        assert!(!dir.exists(), "{} should have been removed", dir.display());
-    }
-
-    #[tokio::test]
-    async fn dropped_ephemeral_cluster_cleans_up_by_itself() {
-        let pg = EmbeddedPostgres::start_ephemeral()
-            .await
-            .expect("start ephemeral");
-        let dir = pg.data_dir().to_owned();
-        drop(pg);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while dir.exists() && Instant::now() < deadline {
-            tokio::time::sleep(POLL_INTERVAL).await;
-        }
-        assert!(!dir.exists(), "{} should have been removed", dir.display());
-    }
-
-    #[tokio::test]
-    async fn second_start_finds_the_same_data() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        // tempdir makes 0700 directories; as root, the `postgres` account must pass through.
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-        let opts = EmbeddedOptions::new(tmp.path().join("relais"), "relais");
-
-        let started = Instant::now();
-        let pg = EmbeddedPostgres::start(opts.clone())
-            .await
-            .expect("first start");
-        eprintln!("first start (initdb + start): {:?}", started.elapsed());
-        assert!(!pg.reused_running_server());
-        assert!(pg.log_file().is_file());
-        let mut conn = PgConnection::connect_with(&pg.connect_options("postgres"))
-            .await
-            .expect("connect");
-        sqlx::query("CREATE TABLE marker (note text)")
-            .execute(&mut conn)
-            .await
-            .expect("create");
-        sqlx::query("INSERT INTO marker VALUES ('first start')")
-            .execute(&mut conn)
-            .await
-            .expect("insert");
-        let fsync: String = sqlx::query_scalar("SHOW fsync")
-            .fetch_one(&mut conn)
-            .await
-            .expect("show fsync");
-        assert_eq!(fsync, "on");
-        conn.close().await.expect("close");
-
-        // A second start while the first server runs reuses it.
-        let again = EmbeddedPostgres::start(opts.clone())
-            .await
-            .expect("start while running");
-        assert!(again.reused_running_server());
-        drop(again);
-
-        let started = Instant::now();
-        pg.stop().await.expect("stop");
-        eprintln!("stop: {:?}", started.elapsed());
-
-        let started = Instant::now();
-        let pg = EmbeddedPostgres::start(opts.clone())
-            .await
-            .expect("second start");
-        eprintln!("second start: {:?}", started.elapsed());
-        assert!(!pg.reused_running_server());
-        let mut conn = PgConnection::connect_with(&pg.connect_options("postgres"))
-            .await
-            .expect("reconnect");
-        let row = sqlx::query("SELECT note FROM marker")
-            .fetch_one(&mut conn)
-            .await
-            .expect("marker survives");
-        assert_eq!(row.get::<String, _>("note"), "first start");
-        conn.close().await.expect("close");
-
-        // A crash (SIGKILL, stale postmaster.pid) must not block the next start.
-        let mut pg = pg;
-        if let Process::Server { child, .. } = &mut pg.process {
-            let mut child = child.take().expect("we started this one");
-            child.kill().await.expect("kill postgres");
-        }
-        assert!(pg.pgdata.join("postmaster.pid").exists());
-        drop(pg);
-        let started = Instant::now();
-        let pg = EmbeddedPostgres::start(opts)
-            .await
-            .expect("start after crash");
-        eprintln!("start after crash: {:?}", started.elapsed());
-        let mut conn = PgConnection::connect_with(&pg.connect_options("postgres"))
-            .await
-            .expect("reconnect after crash");
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM marker")
-            .fetch_one(&mut conn)
-            .await
-            .expect("marker survives the crash");
-        assert_eq!(count, 1);
-        conn.close().await.expect("close");
-        pg.stop().await.expect("final stop");
-    }
-
-    #[test]
-    fn missing_binaries_name_the_package() {
-        let empty = tempfile::tempdir().expect("tempdir");
-        let err = find_binaries(&[empty.path().to_owned()]).expect_err("nothing to find");
-        assert!(
-            matches!(&err, EmbeddedError::BinariesNotFound { searched } if searched.len() == 1)
-        );
-        let message = err.to_string();
-        assert!(message.contains("apt-get install postgresql"), "{message}");
-        assert!(
-            message.contains("dnf install postgresql-server"),
-            "{message}"
-        );
-        assert!(
-            message.contains(&empty.path().display().to_string()),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn too_long_socket_path_names_the_setting() {
-        let long = PathBuf::from("/tmp").join("x".repeat(100));
-        let err = Layout::new(long).err().expect("too long");
-        assert!(matches!(err, EmbeddedError::SocketPathTooLong { .. }));
-        assert!(err.to_string().contains("RELAIS_DATA_DIR"));
-        assert!(Layout::new(PathBuf::from("/tmp/relais-pg-abcdefgh")).is_ok());
-    }
-
-    #[test]
-    fn versions_match_by_major() {
-        let v = server_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n");
-        assert_eq!(v, "15.18");
-        assert!(version_matches(&v, "15"));
-        assert!(!version_matches(&v, "1"));
-        assert!(!version_matches("16.2", "15"));
-        assert!(version_matches("9.6.24", "9.6"));
-        assert!(version_matches("17beta1", "17"));
-        assert_eq!(parse_version("9.6"), Some(vec![9, 6]));
-        assert_eq!(parse_version("main"), None);
-    }
-
-    #[test]
-    fn parses_uid_and_passwd() {
-        let status = "Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t5\t5\t5\t5\n";
-        assert_eq!(euid_from_proc_status(status), Some(0));
-        let passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\npostgres:x:101:104::/var/lib/postgresql:/bin/bash\n";
-        let users: Vec<RunAs> = passwd_entries(passwd).collect();
-        assert_eq!(users.len(), 2);
-        assert_eq!(
-            users[1],
-            RunAs {
-                name: "postgres".into(),
-                uid: 101,
-                gid: 104
-            }
-        );
-    }
-
-    #[test]
-    fn url_round_trips_through_sqlx() {
-        let pg = EmbeddedPostgres {
-            bins: PgBinaries {
-                initdb: "initdb".into(),
-                pg_ctl: "pg_ctl".into(),
-                postgres: "postgres".into(),
-            },
-            data_dir: "/tmp/a b".into(),
-            pgdata: "/tmp/a b/pgdata".into(),
-            socket_dir: "/tmp/a b/run".into(),
-            log_file: "/tmp/a b/postgres.log".into(),
-            log_offset: 0,
-            superuser: "relais".into(),
-            run_as: None,
-            process: Process::Server {
-                child: None,
-                reused: false,
-            },
-        };
-        let url = pg.url("my db");
-        assert_eq!(
-            url,
-            "postgres:///my%20db?host=/tmp/a%20b/run&user=relais&port=5432&sslmode=disable"
-        );
-        let parsed: PgConnectOptions = url.parse().expect("sqlx parses it");
-        assert_eq!(parsed.get_socket(), Some(&PathBuf::from("/tmp/a b/run")));
-        assert_eq!(parsed.get_username(), "relais");
-        assert_eq!(parsed.get_database(), Some("my db"));
-        assert_eq!(parsed.get_port(), 5432);
-        assert_eq!(quote_list_element("/tmp/a b/run"), "\"/tmp/a b/run\"");
-        assert_eq!(quote_list_element("/tmp/ab/run"), "/tmp/ab/run");
-    }
-
-    #[test]
-    fn log_tail_keeps_the_last_lines() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("log");
-        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
-        fs::write(&path, text).expect("write");
-        let tail = tail_of_file(&path, 3, 0);
-        assert_eq!(tail, "line 4997\nline 4998\nline 4999");
-        let offset = u64::try_from("line 0\nline 1\n".len()).expect("small");
-        fs::write(&path, "line 0\nline 1\nline 2\n").expect("write");
-        assert_eq!(tail_of_file(&path, 3, offset), "line 2");
-        assert_eq!(tail_of_file(&tmp.path().join("missing"), 3, 0), "");
-    }
-}
+mod tests;
