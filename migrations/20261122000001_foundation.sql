@@ -212,6 +212,7 @@ CREATE TABLE idempotency_keys (
     status         smallint,
     content_type   text,
     location       text,
+    etag           text,
     body           bytea,
     created_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, principal, key)

@@ -248,10 +248,10 @@ impl Authenticator {
         {
             let cache = self.keys.read().await;
             let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_MAX_AGE);
-            if let Some(key) = lookup(&cache, kid) {
-                if self.http.is_none() || fresh {
-                    return Ok(key);
-                }
+            if let Some(key) = lookup(&cache, kid)
+                && (self.http.is_none() || fresh)
+            {
+                return Ok(key);
             }
             if self.http.is_none() {
                 return Err(unauthorized("unknown signing key"));
@@ -302,7 +302,14 @@ impl Authenticator {
 
 fn lookup(cache: &KeyCache, kid: Option<&str>) -> Option<DecodingKey> {
     match kid {
-        Some(kid) => cache.by_kid.get(kid).or(cache.default.as_ref()).cloned(),
+        Some(kid) => match cache.by_kid.get(kid) {
+            Some(key) => Some(key.clone()),
+            // Keys without a kid (a PEM file, a secret, JWKS keys without one) verify any token.
+            // Once keys have kids, an unknown kid is unknown, even with a single key: falling
+            // back to it would hide a rotated key and never refetch the JWKS.
+            None if cache.by_kid.is_empty() => cache.default.clone(),
+            None => None,
+        },
         None => cache.default.clone(),
     }
 }

@@ -42,10 +42,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<usize>().ok())
+                && length > limit
             {
-                if length > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
+                return Err(ApiError::PayloadTooLarge { limit });
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -222,6 +221,12 @@ fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
 fn describe(e: &validator::ValidationError) -> String {
     let param = |name: &str| e.params.get(name).map(|v| v.to_string());
     match e.code.as_ref() {
+        "length" if param("equal").is_some() => {
+            format!(
+                "length must be exactly {}",
+                param("equal").unwrap_or_default()
+            )
+        }
         "length" => match (param("min"), param("max")) {
             (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
             (Some(min), None) => format!("length must be at least {min}"),

@@ -163,6 +163,7 @@ pub async fn idempotency(
         status: i16::try_from(status.as_u16()).unwrap_or(500),
         content_type: header_str(header::CONTENT_TYPE),
         location: header_str(header::LOCATION),
+        etag: header_str(header::ETAG),
         body: bytes.to_vec(),
     };
     let saved = async {
@@ -191,6 +192,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     for (name, value) in [
         (header::CONTENT_TYPE, &stored.content_type),
         (header::LOCATION, &stored.location),
+        (header::ETAG, &stored.etag),
     ] {
         if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
             response.insert_header((name, value));

@@ -71,9 +71,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     .1
 }
 
-async fn no_route(req: HttpRequest) -> HttpResponse {
-    let _ = req;
+async fn no_route(_req: HttpRequest) -> HttpResponse {
     ApiError::NotFound.error_response()
+}
+
+/// `/docs` without its slash leads to the Swagger UI.
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
 }
 
 /// The whole application, ready for `HttpServer::new`.
@@ -95,6 +101,7 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(extract::path_error));
     with_routes(app)
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(no_route))
         .map(|app| {
             app.wrap(from_fn(idempotency::idempotency))

@@ -48,6 +48,18 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
 }
 
+/// Webhook delivery to partners (the dispatcher arrives with the partner integration; the
+/// settings are fixed now because scripts and integrators rely on their names).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Accept webhook targets on loopback addresses (development only).
+    pub allow_loopback: bool,
+    /// The first retry delay (e.g. `5s`, `200ms`); later ones grow exponentially with jitter.
+    #[serde(with = "humantime_serde")]
+    pub retry_base: std::time::Duration,
+}
+
 /// Every setting of the service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +87,7 @@ pub struct Settings {
     #[serde(skip_serializing)]
     pub nir_key: Option<SecretString>,
     pub auth: AuthConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Settings {
@@ -103,12 +116,16 @@ impl Default for Settings {
                 roles_claim: "roles".into(),
                 leeway_secs: 30,
             },
+            webhooks: WebhooksConfig {
+                allow_loopback: false,
+                retry_base: std::time::Duration::from_secs(5),
+            },
         }
     }
 }
 
 /// Section prefixes of nested settings in environment variable names.
-const SECTIONS: &[&str] = &["auth"];
+const SECTIONS: &[&str] = &["auth", "webhooks"];
 
 impl Settings {
     /// Loads the settings: defaults, then `file` (or `RELAIS_CONFIG`) if given, then the
@@ -150,6 +167,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail returns its own error type
 mod tests {
     use super::*;
 
@@ -160,6 +178,15 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("./.relais"));
         assert_eq!(s.auth.org_claim, "org");
         assert!(s.embedded());
+    }
+
+    #[test]
+    fn an_unknown_setting_is_an_error_not_silently_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAIS_LISTNE", "0.0.0.0:1");
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
     }
 
     #[test]
@@ -180,11 +207,15 @@ mod tests {
             jail.create_file("relais.toml", "listen = \"0.0.0.0:9000\"\nlog_level = \"debug\"\n[auth]\nissuer = \"from-file\"\n")?;
             jail.set_env("RELAIS_LOG_LEVEL", "warn");
             jail.set_env("RELAIS_AUTH_AUDIENCE", "from-env");
+            jail.set_env("RELAIS_WEBHOOKS_RETRY_BASE", "250ms");
+            jail.set_env("RELAIS_WEBHOOKS_ALLOW_LOOPBACK", "true");
             let s = Settings::load(Some(Path::new("relais.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.log_level, "warn");
             assert_eq!(s.auth.issuer, "from-file");
             assert_eq!(s.auth.audience, "from-env");
+            assert_eq!(s.webhooks.retry_base, std::time::Duration::from_millis(250));
+            assert!(s.webhooks.allow_loopback);
             Ok(())
         });
     }

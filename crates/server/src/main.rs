@@ -1,4 +1,4 @@
-//! The `relais` command: `serve` (default), `migrate`, `token`, `org create`.
+//! The `relais` command: `serve` (default), `migrate`, `token`, `org create`, `openapi`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,8 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Print the OpenAPI document as JSON (the committed copy is `openapi/openapi.json`).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +70,10 @@ enum OrgCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        // Needs no settings, and nothing may log to stdout before the document.
+        return print_openapi();
+    }
     let settings =
         Settings::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     telemetry::init(settings.log_format, &settings.log_level);
@@ -87,7 +93,17 @@ fn main() -> anyhow::Result<()> {
         Command::Org {
             command: OrgCommand::Create { slug, name },
         } => runtime.block_on(org_create(settings, &slug, &name)),
+        Command::Openapi => print_openapi(),
     }
+}
+
+/// `relais openapi`: the document this build serves at `/openapi.json`.
+fn print_openapi() -> anyhow::Result<()> {
+    let document = relais_api::openapi()
+        .to_pretty_json()
+        .context("serialising the OpenAPI document")?;
+    println!("{document}");
+    Ok(())
 }
 
 fn token(
@@ -173,33 +189,29 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
     println!("Relais is listening on {base}");
     println!("  Swagger UI:  {base}/docs/");
     println!("  OpenAPI:     {base}/openapi.json");
-    if demo {
-        if let Some(secret) = dev_secret(settings)? {
-            println!(
-                "\nDevelopment tokens for the demo organisation ({DEMO_SLUG}), valid 24 hours:"
-            );
-            let a = &settings.auth;
-            for (role, subject, name) in DEMO_AGENTS {
-                let roles = [(*role).to_owned()];
-                let request = TokenRequest {
-                    org: DEMO_SLUG,
-                    roles: &roles,
-                    subject,
-                    name: Some(name),
-                    ttl: chrono::Duration::hours(24),
-                };
-                let token = issue(
-                    &secret,
-                    &a.issuer,
-                    &a.audience,
-                    &a.org_claim,
-                    &a.roles_claim,
-                    &request,
-                )?;
-                println!("  {role:<10} ({subject}): {token}");
-            }
-            println!("\nTry: curl -H \"Authorization: Bearer <token>\" {base}/v1/me");
+    if demo && let Some(secret) = dev_secret(settings)? {
+        println!("\nDevelopment tokens for the demo organisation ({DEMO_SLUG}), valid 24 hours:");
+        let a = &settings.auth;
+        for (role, subject, name) in DEMO_AGENTS {
+            let roles = [(*role).to_owned()];
+            let request = TokenRequest {
+                org: DEMO_SLUG,
+                roles: &roles,
+                subject,
+                name: Some(name),
+                ttl: chrono::Duration::hours(24),
+            };
+            let token = issue(
+                &secret,
+                &a.issuer,
+                &a.audience,
+                &a.org_claim,
+                &a.roles_claim,
+                &request,
+            )?;
+            println!("  {role:<10} ({subject}): {token}");
         }
+        println!("\nTry: curl -H \"Authorization: Bearer <token>\" {base}/v1/me");
     }
     println!("Press Ctrl-C to stop.");
     server.server.await?;

@@ -26,22 +26,33 @@ pub struct AgentClaims<'a> {
 }
 
 /// Returns the agent for this subject, creating it on its first call and refreshing what
-/// the token says (roles, name) on later ones. One round trip.
+/// the token says (roles, name) when it changed. One round trip; an unchanged agent seen in the
+/// last five minutes is not rewritten, so reads do not write.
 #[tracing::instrument(skip_all, fields(subject = claims.subject))]
 pub async fn provision(
     conn: &mut PgConnection,
     org_id: Uuid,
     claims: &AgentClaims<'_>,
 ) -> Result<Agent, StoreError> {
-    Ok(sqlx::query_as::<_, Agent>(
-        "INSERT INTO agents (id, org_id, subject, display_name, email, roles) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (org_id, subject) DO UPDATE SET \
-            display_name = COALESCE(EXCLUDED.display_name, agents.display_name), \
-            email = COALESCE(EXCLUDED.email, agents.email), \
-            roles = EXCLUDED.roles, \
-            last_seen_at = now() \
-         RETURNING id, org_id, subject, display_name, email, roles",
+    let agent = sqlx::query_as::<_, Agent>(
+        "WITH up AS ( \
+            INSERT INTO agents (id, org_id, subject, display_name, email, roles) \
+            VALUES ($1, $2, $3, $4, $5, $6) \
+            ON CONFLICT (org_id, subject) DO UPDATE SET \
+                display_name = COALESCE(EXCLUDED.display_name, agents.display_name), \
+                email = COALESCE(EXCLUDED.email, agents.email), \
+                roles = EXCLUDED.roles, \
+                last_seen_at = now() \
+            WHERE agents.roles IS DISTINCT FROM EXCLUDED.roles \
+               OR (EXCLUDED.display_name IS NOT NULL \
+                   AND agents.display_name IS DISTINCT FROM EXCLUDED.display_name) \
+               OR (EXCLUDED.email IS NOT NULL AND agents.email IS DISTINCT FROM EXCLUDED.email) \
+               OR agents.last_seen_at < now() - interval '5 minutes' \
+            RETURNING id, org_id, subject, display_name, email, roles) \
+         SELECT id, org_id, subject, display_name, email, roles FROM up \
+         UNION ALL \
+         SELECT id, org_id, subject, display_name, email, roles FROM agents \
+         WHERE org_id = $2 AND subject = $3 AND NOT EXISTS (SELECT 1 FROM up)",
     )
     .bind(Uuid::now_v7())
     .bind(org_id)
@@ -49,6 +60,19 @@ pub async fn provision(
     .bind(claims.display_name)
     .bind(claims.email)
     .bind(claims.roles)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(agent) = agent {
+        return Ok(agent);
+    }
+    // A concurrent first call created the agent after this statement's snapshot was taken:
+    // a new statement sees it.
+    Ok(sqlx::query_as::<_, Agent>(
+        "SELECT id, org_id, subject, display_name, email, roles FROM agents \
+         WHERE org_id = $1 AND subject = $2",
+    )
+    .bind(org_id)
+    .bind(claims.subject)
     .fetch_one(conn)
     .await?)
 }

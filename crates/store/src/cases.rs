@@ -93,14 +93,21 @@ fn with_referent(referent: Option<Uuid>, mut team: Vec<Uuid>) -> Vec<Uuid> {
     team
 }
 
-/// Checks that every agent id belongs to the organisation (`field` names the request field).
+/// Checks that the referent and every team member are agents of the organisation; an
+/// unknown id is reported at the field that holds it (`/team_ids` or `/referent_id`).
 async fn check_agents(
     conn: &mut PgConnection,
-    ids: &[Uuid],
-    field: &'static str,
+    referent: Option<Uuid>,
+    team: &[Uuid],
 ) -> Result<(), StoreError> {
-    let found = crate::agents::existing(conn, ids).await?;
+    let ids = with_referent(referent, team.to_vec());
+    let found = crate::agents::existing(conn, &ids).await?;
     if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+        let field = if team.contains(missing) {
+            "/team_ids"
+        } else {
+            "/referent_id"
+        };
         return Err(StoreError::InvalidReference {
             field,
             message: format!("no agent {missing} in this organisation"),
@@ -117,8 +124,8 @@ pub async fn create(
     actor_id: Uuid,
     new: &NewCase<'_>,
 ) -> Result<CaseRecord, StoreError> {
+    check_agents(conn, new.referent_id, &new.team_ids).await?;
     let team = with_referent(new.referent_id, new.team_ids.clone());
-    check_agents(conn, &team, "/team_ids").await?;
     let exists =
         sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1)")
             .bind(new.person_id)
@@ -241,23 +248,12 @@ pub async fn update(
         return Err(StoreError::VersionMismatch);
     }
     let referent = patch.referent_id.unwrap_or(current.referent_id);
-    let team = with_referent(
-        referent,
-        patch
-            .team_ids
-            .clone()
-            .unwrap_or_else(|| current.team_ids.clone()),
-    );
-    check_agents(
-        conn,
-        &team,
-        if patch.team_ids.is_some() {
-            "/team_ids"
-        } else {
-            "/referent_id"
-        },
-    )
-    .await?;
+    let members = patch
+        .team_ids
+        .clone()
+        .unwrap_or_else(|| current.team_ids.clone());
+    check_agents(conn, referent, &members).await?;
+    let team = with_referent(referent, members);
     let target = patch.target_end_on.unwrap_or(current.target_end_on);
     let changed = sqlx::query(
         "WITH c AS ( \

@@ -54,7 +54,7 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
 
 /// Maps a violation of the named constraint to `mapped`, any other error through `From`.
 ///
-/// ```ignore
+/// ```text
 /// insert(...).await.map_err(on_constraint("persons_org_nir_key", || StoreError::Conflict { .. }))
 /// ```
 pub fn on_constraint(

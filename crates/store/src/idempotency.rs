@@ -14,6 +14,7 @@ pub struct StoredResponse {
     pub status: i16,
     pub content_type: Option<String>,
     pub location: Option<String>,
+    pub etag: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -36,6 +37,7 @@ struct Row {
     status: Option<i16>,
     content_type: Option<String>,
     location: Option<String>,
+    etag: Option<String>,
     body: Option<Vec<u8>>,
 }
 
@@ -53,7 +55,7 @@ pub async fn claim(
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (org_id, principal, key) DO UPDATE \
             SET request_hash = EXCLUDED.request_hash, status = NULL, content_type = NULL, \
-                location = NULL, body = NULL, created_at = now() \
+                location = NULL, etag = NULL, body = NULL, created_at = now() \
             WHERE idempotency_keys.created_at < now() - interval '24 hours' \
          RETURNING true",
     )
@@ -67,7 +69,7 @@ pub async fn claim(
         return Ok(Claim::New);
     }
     let row = sqlx::query_as::<_, Row>(
-        "SELECT request_hash, status, content_type, location, body FROM idempotency_keys \
+        "SELECT request_hash, status, content_type, location, etag, body FROM idempotency_keys \
          WHERE org_id = $1 AND principal = $2 AND key = $3",
     )
     .bind(org_id)
@@ -83,12 +85,14 @@ pub async fn claim(
             status: Some(status),
             content_type,
             location,
+            etag,
             body,
             ..
         }) => Claim::Replay(StoredResponse {
             status,
             content_type,
             location,
+            etag,
             body: body.unwrap_or_default(),
         }),
         Some(_) => Claim::InFlight,
@@ -104,7 +108,8 @@ pub async fn complete(
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE idempotency_keys SET status = $4, content_type = $5, location = $6, body = $7 \
+        "UPDATE idempotency_keys SET status = $4, content_type = $5, location = $6, etag = $7, \
+         body = $8 \
          WHERE org_id = $1 AND principal = $2 AND key = $3",
     )
     .bind(org_id)
@@ -113,6 +118,7 @@ pub async fn complete(
     .bind(response.status)
     .bind(&response.content_type)
     .bind(&response.location)
+    .bind(&response.etag)
     .bind(&response.body)
     .execute(conn)
     .await?;

@@ -76,6 +76,7 @@ pub struct AuditParams {
 /// The audit log, newest first (dpo only).
 #[utoipa::path(
     tag = "audit",
+    operation_id = "list_audit_events",
     params(AuditParams),
     responses((status = 200, description = "Events, newest first", body = AuditEventList), ReadErrors),
     security(("bearer" = []))
@@ -84,10 +85,10 @@ pub struct AuditParams {
 pub async fn list(ctx: Ctx, params: Query<AuditParams>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::AuditRead)?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    if let (Some(from), Some(to)) = (params.from, params.to) {
-        if from >= to {
-            return Err(ApiError::bad_query("to", "to must be after from"));
-        }
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from >= to
+    {
+        return Err(ApiError::bad_query("to", "to must be after from"));
     }
     let (actor_id, actor_subject) = match params.actor.as_deref() {
         None => (None, None),

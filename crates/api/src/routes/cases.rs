@@ -198,6 +198,7 @@ fn case_event<'a>(
 /// Opens a case in `intake`.
 #[utoipa::path(
     tag = "cases",
+    operation_id = "create_case",
     params(crate::responses::IdempotencyKeyHeader),
     request_body = NewCase,
     responses((status = 201, description = "Opened", body = CreatedCase, headers(("Location" = String), ("ETag" = String))), CreateErrors),
@@ -221,14 +222,14 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         }
     };
     let opened_on = today();
-    if let Some(target) = body.target_end_on {
-        if target <= opened_on {
-            return Err(ApiError::invalid(
-                "/target_end_on",
-                "out_of_range",
-                "the target end date must be after today",
-            ));
-        }
+    if let Some(target) = body.target_end_on
+        && target <= opened_on
+    {
+        return Err(ApiError::invalid(
+            "/target_end_on",
+            "out_of_range",
+            "the target end date must be after today",
+        ));
     }
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
     let mut events = Vec::new();
@@ -310,6 +311,7 @@ pub struct ListParams {
 /// Lists the cases the caller may see (a worker: their teams'; a supervisor: all).
 #[utoipa::path(
     tag = "cases",
+    operation_id = "list_cases",
     params(ListParams),
     responses((status = 200, description = "Cases, newest first", body = CaseList), ReadErrors),
     security(("bearer" = []))
@@ -386,6 +388,7 @@ async fn visible_case(
 /// Reads a case with its indicators.
 #[utoipa::path(
     tag = "cases",
+    operation_id = "read_case",
     params(("id" = Uuid, Path, description = "Case id"), ReadParams),
     responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
@@ -427,6 +430,7 @@ pub async fn read(
 /// Changes the referent, the team (supervisor) or the target end date.
 #[utoipa::path(
     tag = "cases",
+    operation_id = "update_case",
     params(("id" = Uuid, Path, description = "Case id"), crate::responses::IfMatchHeader),
     request_body = CasePatch,
     responses((status = 200, description = "The updated case", body = Case, headers(("ETag" = String))), WriteErrors),
@@ -446,14 +450,14 @@ pub async fn update(
     }
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
     let current = visible_case(&mut tx, &actor, *id).await?;
-    if let Some(target) = body.target_end_on {
-        if target <= current.opened_on {
-            return Err(ApiError::invalid(
-                "/target_end_on",
-                "out_of_range",
-                "the target end date must be after the opening date",
-            ));
-        }
+    if let Some(target) = body.target_end_on
+        && target <= current.opened_on
+    {
+        return Err(ApiError::invalid(
+            "/target_end_on",
+            "out_of_range",
+            "the target end date must be after the opening date",
+        ));
     }
     if current.status == CaseStatus::Archived.code() {
         return Err(ApiError::Conflict {
@@ -487,6 +491,7 @@ pub async fn update(
 /// Moves a case through its lifecycle (`If-Match` required).
 #[utoipa::path(
     tag = "cases",
+    operation_id = "transition_case",
     params(("id" = Uuid, Path, description = "Case id"), crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     request_body = NewTransition,
     responses((status = 200, description = "The case in its new state", body = Case, headers(("ETag" = String))), WriteErrors),
@@ -577,6 +582,7 @@ pub struct TimelineParams {
 /// The case's events, oldest first: creation, changes, transitions.
 #[utoipa::path(
     tag = "cases",
+    operation_id = "case_timeline",
     params(("id" = Uuid, Path, description = "Case id"), TimelineParams),
     responses((status = 200, description = "Events, oldest first", body = Timeline), ReadErrors),
     security(("bearer" = []))

@@ -82,6 +82,7 @@ pub struct ConsentList {
 /// Lists a person's consents.
 #[utoipa::path(
     tag = "persons",
+    operation_id = "list_consents",
     params(("id" = Uuid, Path, description = "Person id")),
     responses((status = 200, description = "Consents, oldest first", body = ConsentList), ReadErrors),
     security(("bearer" = []))
@@ -112,6 +113,7 @@ pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 /// Records a consent.
 #[utoipa::path(
     tag = "persons",
+    operation_id = "create_consent",
     params(("id" = Uuid, Path, description = "Person id"), crate::responses::IdempotencyKeyHeader),
     request_body = NewConsent,
     responses((status = 201, description = "Recorded", body = Consent, headers(("Location" = String))), CreateErrors),
@@ -165,6 +167,7 @@ pub async fn create(
 /// Withdraws a consent (it stays in the record, withdrawn).
 #[utoipa::path(
     tag = "persons",
+    operation_id = "withdraw_consent",
     params(("id" = Uuid, Path, description = "Person id"), ("cid" = Uuid, Path, description = "Consent id"), crate::responses::IdempotencyKeyHeader),
     request_body = Withdrawal,
     responses((status = 200, description = "Withdrawn", body = Consent), CreateErrors),

@@ -40,6 +40,22 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+/// Changes to an address, merged into the current one (RFC 7396: absent keeps, `null` clears).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    pub line1: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub line2: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub postcode: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub country: Option<Option<String>>,
+}
+
 /// How and when the person was informed of the processing of their data.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,8 +105,12 @@ pub struct NewPerson {
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
+    // Required on a person: may be changed, not cleared (`null` is refused).
+    #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
     pub first_name: Option<String>,
+    // Required on a person: may be changed, not cleared (`null` is refused).
+    #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -110,7 +130,7 @@ pub struct PersonPatch {
     pub marital_status: Option<Option<MaritalStatus>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Address>)]
-    pub address: Option<Option<Address>>,
+    pub address: Option<Option<AddressPatch>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
@@ -120,6 +140,15 @@ pub struct PersonPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Informed>)]
     pub informed: Option<Option<Informed>>,
+}
+
+/// A merge-patch field that may be absent but not `null`: a required field cannot be cleared,
+/// and silently keeping it would hide the client's mistake.
+fn not_null<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    String::deserialize(deserializer).map(Some)
 }
 
 /// A person as the API shows it.
@@ -190,7 +219,7 @@ impl Person {
             nir: revealed.map(|n| n.as_str().to_owned()).or(r.nir_masked),
             caf_number: r.caf_number,
             marital_status: r.marital_status,
-            address: has_address.then(|| Address {
+            address: has_address.then_some(Address {
                 line1: r.address_line1,
                 line2: r.address_line2,
                 postcode: r.address_postcode,
@@ -235,14 +264,21 @@ fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<Fie
 }
 
 fn check_informed(informed: Option<&Informed>, errors: &mut Vec<FieldError>) {
-    if let Some(informed) = informed {
-        if informed.at > Utc::now().date_naive() {
-            errors.push(FieldError::body(
-                "/informed/at",
-                "out_of_range",
-                "the information date cannot be in the future",
-            ));
-        }
+    if let Some(informed) = informed
+        && informed.at > Utc::now().date_naive()
+    {
+        errors.push(FieldError::body(
+            "/informed/at",
+            "out_of_range",
+            "the information date cannot be in the future",
+        ));
+    }
+}
+
+/// Names made only of spaces pass a length check but say nothing: refuse them.
+fn check_not_blank(value: Option<&String>, pointer: &str, errors: &mut Vec<FieldError>) {
+    if value.is_some_and(|v| !v.is_empty() && v.trim().is_empty()) {
+        errors.push(FieldError::body(pointer, "blank", "must not be blank"));
     }
 }
 
@@ -256,6 +292,13 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
         &mut errors,
     );
     check_informed(input.informed.as_ref(), &mut errors);
+    for (field, value) in [
+        ("first_name", Some(&input.first_name)),
+        ("last_name", Some(&input.last_name)),
+        ("birth_name", input.birth_name.as_ref()),
+    ] {
+        check_not_blank(value, &format!("{prefix}/{field}"), &mut errors);
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -267,7 +310,7 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
     Ok(PersonData {
         first_name: input.first_name.trim().to_owned(),
         last_name: input.last_name.trim().to_owned(),
-        birth_name: input.birth_name.clone(),
+        birth_name: input.birth_name.as_deref().map(|s| s.trim().to_owned()),
         birth_date: input.birth_date,
         nir,
         caf_number: input.caf_number.clone(),
@@ -292,52 +335,79 @@ fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiErro
     if let Some(Some(informed)) = &p.informed {
         check_informed(Some(informed), &mut errors);
     }
-    if let Some(Some(name)) = &p.birth_name {
-        if name.is_empty() || name.chars().count() > 100 {
-            errors.push(FieldError::body(
-                "/birth_name",
-                "length",
-                "length must be between 1 and 100",
-            ));
-        }
+    for (pointer, value) in [
+        ("/first_name", p.first_name.as_ref()),
+        ("/last_name", p.last_name.as_ref()),
+        (
+            "/birth_name",
+            p.birth_name.as_ref().and_then(Option::as_ref),
+        ),
+    ] {
+        check_not_blank(value, pointer, &mut errors);
+    }
+    if let Some(Some(name)) = &p.birth_name
+        && (name.is_empty() || name.chars().count() > 100)
+    {
+        errors.push(FieldError::body(
+            "/birth_name",
+            "length",
+            "length must be between 1 and 100",
+        ));
     }
     for (pointer, value, max) in [("/caf_number", &p.caf_number, 20), ("/phone", &p.phone, 30)] {
-        if let Some(Some(v)) = value {
-            if v.is_empty() || v.chars().count() > max {
-                errors.push(FieldError::body(
-                    pointer,
-                    "length",
-                    format!("length must be between 1 and {max}"),
-                ));
-            }
-        }
-    }
-    if let Some(Some(email)) = &p.email {
-        if !validator::ValidateEmail::validate_email(email) || email.len() > 254 {
+        if let Some(Some(v)) = value
+            && (v.is_empty() || v.chars().count() > max)
+        {
             errors.push(FieldError::body(
-                "/email",
-                "email",
-                "not a valid e-mail address",
-            ));
-        }
-    }
-    if let Some(Some(address)) = &p.address {
-        if let Err(e) = address.validate() {
-            let mut nested = crate::extract::validation_errors(&e);
-            for err in &mut nested {
-                err.pointer = format!("/address{}", err.pointer);
-            }
-            errors.extend(nested);
-        }
-    }
-    if let Some(Some(informed)) = &p.informed {
-        if informed.notice_version.is_empty() || informed.notice_version.chars().count() > 50 {
-            errors.push(FieldError::body(
-                "/informed/notice_version",
+                pointer,
                 "length",
-                "length must be between 1 and 50",
+                format!("length must be between 1 and {max}"),
             ));
         }
+    }
+    if let Some(Some(email)) = &p.email
+        && (!validator::ValidateEmail::validate_email(email) || email.len() > 254)
+    {
+        errors.push(FieldError::body(
+            "/email",
+            "email",
+            "not a valid e-mail address",
+        ));
+    }
+    let address = match &p.address {
+        None => Address {
+            line1: current.address_line1,
+            line2: current.address_line2,
+            postcode: current.address_postcode,
+            city: current.address_city,
+            country: current.address_country,
+        },
+        Some(None) => Address::default(),
+        Some(Some(a)) => Address {
+            line1: apply(current.address_line1, a.line1.clone()),
+            line2: apply(current.address_line2, a.line2.clone()),
+            postcode: apply(current.address_postcode, a.postcode.clone()),
+            city: apply(current.address_city, a.city.clone()),
+            country: apply(current.address_country, a.country.clone()),
+        },
+    };
+    if p.address.is_some()
+        && let Err(e) = address.validate()
+    {
+        let mut nested = crate::extract::validation_errors(&e);
+        for err in &mut nested {
+            err.pointer = format!("/address{}", err.pointer);
+        }
+        errors.extend(nested);
+    }
+    if let Some(Some(informed)) = &p.informed
+        && (informed.notice_version.is_empty() || informed.notice_version.chars().count() > 50)
+    {
+        errors.push(FieldError::body(
+            "/informed/notice_version",
+            "length",
+            "length must be between 1 and 50",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -346,23 +416,6 @@ fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiErro
         None => NirChange::Keep,
         Some(None) => NirChange::Clear,
         Some(Some(value)) => NirChange::Set(parse_nir(value, "/nir")?),
-    };
-    let (line1, line2, postcode, city, country) = match &p.address {
-        None => (
-            current.address_line1,
-            current.address_line2,
-            current.address_postcode,
-            current.address_city,
-            current.address_country,
-        ),
-        Some(None) => (None, None, None, None, None),
-        Some(Some(a)) => (
-            a.line1.clone(),
-            a.line2.clone(),
-            a.postcode.clone(),
-            a.city.clone(),
-            a.country.as_ref().map(|c| c.to_ascii_uppercase()),
-        ),
     };
     let (informed_at, informed_channel, informed_notice_version) = match &p.informed {
         None => (
@@ -388,7 +441,10 @@ fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiErro
             .clone()
             .map(|s| s.trim().to_owned())
             .unwrap_or(current.last_name),
-        birth_name: apply(current.birth_name, p.birth_name.clone()),
+        birth_name: apply(
+            current.birth_name,
+            p.birth_name.clone().map(|b| b.map(|s| s.trim().to_owned())),
+        ),
         birth_date,
         nir,
         caf_number: apply(current.caf_number, p.caf_number.clone()),
@@ -396,11 +452,11 @@ fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiErro
             current.marital_status,
             p.marital_status.map(|m| m.map(|m| m.code().to_owned())),
         ),
-        address_line1: line1,
-        address_line2: line2,
-        address_postcode: postcode,
-        address_city: city,
-        address_country: country,
+        address_line1: address.line1,
+        address_line2: address.line2,
+        address_postcode: address.postcode,
+        address_city: address.city,
+        address_country: address.country.map(|c| c.to_ascii_uppercase()),
         phone: apply(current.phone, p.phone.clone()),
         email: apply(current.email, p.email.clone()),
         informed_at,
