@@ -104,16 +104,21 @@ pub struct TestApp {
 
 /// Settings of a test server.
 pub fn test_settings() -> Settings {
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".into();
-    settings.auth.dev_secret = Some(SecretString::from(DEV_SECRET));
-    settings.auth.issuer = ISSUER.into();
-    settings.auth.audience = AUDIENCE.into();
-    settings.nir_key = Some(SecretString::from(
-        base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
-    ));
-    settings.db_acquire_timeout_ms = 1500;
-    settings
+    let defaults = Settings::default();
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        nir_key: Some(SecretString::from(
+            base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
+        )),
+        db_acquire_timeout_ms: 1500,
+        auth: relais_server::config::AuthConfig {
+            dev_secret: Some(SecretString::from(DEV_SECRET)),
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+            ..defaults.auth.clone()
+        },
+        ..defaults
+    }
 }
 
 impl TestApp {
@@ -308,4 +313,32 @@ pub fn nir(first13: &str) -> String {
     let numeric = first13.replace("2A", "19").replace("2B", "18");
     let n: u64 = numeric.parse().unwrap();
     format!("{first13}{:02}", 97 - n % 97)
+}
+
+impl TestApp {
+    /// Starts a server on an existing, migrated database that the test controls (e.g. on a
+    /// private cluster it stops and restarts), creating the organisations `acme` and `other`.
+    pub async fn spawn_on(settings: Settings, db_options: PgConnectOptions) -> TestApp {
+        let sql = PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(db_options.clone())
+            .await
+            .expect("pool");
+        let mut conn = sql.acquire().await.unwrap();
+        let org = organisations::create(&mut conn, "acme", "CCAS d'Acme")
+            .await
+            .unwrap();
+        let other_org = organisations::create(&mut conn, "other", "Association Autre")
+            .await
+            .unwrap();
+        drop(conn);
+        let db = Db::connect_lazy(
+            db_options.clone(),
+            &PoolSettings {
+                max_connections: 5,
+                acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
+            },
+        );
+        Self::start(settings, db, sql, db_options, org, other_org)
+    }
 }

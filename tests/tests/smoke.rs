@@ -1,5 +1,7 @@
 //! A first end-to-end check that the harness works.
 
+#![allow(clippy::unwrap_used)]
+
 use relais_tests::TestApp;
 
 #[tokio::test]
