@@ -34,32 +34,27 @@ pub async fn provision(
     org_id: Uuid,
     claims: &AgentClaims<'_>,
 ) -> Result<Agent, StoreError> {
-    let agent = sqlx::query_as::<_, Agent>(
-        "WITH up AS ( \
-            INSERT INTO agents (id, org_id, subject, display_name, email, roles) \
-            VALUES ($1, $2, $3, $4, $5, $6) \
-            ON CONFLICT (org_id, subject) DO UPDATE SET \
-                display_name = COALESCE(EXCLUDED.display_name, agents.display_name), \
-                email = COALESCE(EXCLUDED.email, agents.email), \
-                roles = EXCLUDED.roles, \
-                last_seen_at = now() \
-            WHERE agents.roles IS DISTINCT FROM EXCLUDED.roles \
-               OR (EXCLUDED.display_name IS NOT NULL \
-                   AND agents.display_name IS DISTINCT FROM EXCLUDED.display_name) \
-               OR (EXCLUDED.email IS NOT NULL AND agents.email IS DISTINCT FROM EXCLUDED.email) \
-               OR agents.last_seen_at < now() - interval '5 minutes' \
-            RETURNING id, org_id, subject, display_name, email, roles) \
-         SELECT id, org_id, subject, display_name, email, roles FROM up \
-         UNION ALL \
-         SELECT id, org_id, subject, display_name, email, roles FROM agents \
-         WHERE org_id = $2 AND subject = $3 AND NOT EXISTS (SELECT 1 FROM up)",
+    let agent = sqlx::query_as!(
+        Agent,
+        "WITH up AS ( INSERT INTO agents (id, org_id, subject, display_name, email, roles) VALUES \
+         ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, subject) DO UPDATE SET display_name = \
+         COALESCE(EXCLUDED.display_name, agents.display_name), email = COALESCE(EXCLUDED.email, \
+         agents.email), roles = EXCLUDED.roles, last_seen_at = now() WHERE agents.roles IS \
+         DISTINCT FROM EXCLUDED.roles OR (EXCLUDED.display_name IS NOT NULL AND \
+         agents.display_name IS DISTINCT FROM EXCLUDED.display_name) OR (EXCLUDED.email IS NOT \
+         NULL AND agents.email IS DISTINCT FROM EXCLUDED.email) OR agents.last_seen_at < now() - \
+         interval '5 minutes' RETURNING id, org_id, subject, display_name, email, roles) SELECT \
+         id AS \"id!\", org_id AS \"org_id!\", subject AS \"subject!\", display_name, email, \
+         roles AS \"roles!\" FROM up UNION ALL SELECT id, org_id, \
+         subject, display_name, email, roles FROM agents WHERE org_id = $2 AND subject = $3 AND \
+         NOT EXISTS (SELECT 1 FROM up)",
+        Uuid::now_v7(),
+        org_id,
+        claims.subject,
+        claims.display_name,
+        claims.email,
+        claims.roles
     )
-    .bind(Uuid::now_v7())
-    .bind(org_id)
-    .bind(claims.subject)
-    .bind(claims.display_name)
-    .bind(claims.email)
-    .bind(claims.roles)
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(agent) = agent {
@@ -67,12 +62,13 @@ pub async fn provision(
     }
     // A concurrent first call created the agent after this statement's snapshot was taken:
     // a new statement sees it.
-    Ok(sqlx::query_as::<_, Agent>(
-        "SELECT id, org_id, subject, display_name, email, roles FROM agents \
-         WHERE org_id = $1 AND subject = $2",
+    Ok(sqlx::query_as!(
+        Agent,
+        "SELECT id, org_id, subject, display_name, email, roles FROM agents WHERE org_id = $1 AND \
+         subject = $2",
+        org_id,
+        claims.subject
     )
-    .bind(org_id)
-    .bind(claims.subject)
     .fetch_one(conn)
     .await?)
 }
@@ -80,8 +76,7 @@ pub async fn provision(
 /// Which of `ids` are agents of the current organisation (row-level security filters the rest).
 pub async fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
     Ok(
-        sqlx::query_scalar::<_, Uuid>("SELECT id FROM agents WHERE id = ANY($1)")
-            .bind(ids)
+        sqlx::query_scalar!("SELECT id FROM agents WHERE id = ANY($1)", ids)
             .fetch_all(conn)
             .await?,
     )

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use relais_domain::AuditAction;
-use sqlx::{PgConnection, QueryBuilder};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -56,23 +56,41 @@ pub async fn record(
     if events.is_empty() {
         return Ok(());
     }
-    let mut query = QueryBuilder::new(
+    // Parallel arrays unnested into rows: one static, checked statement for any count.
+    let mut ids = Vec::with_capacity(events.len());
+    let mut actions = Vec::with_capacity(events.len());
+    let mut resource_types = Vec::with_capacity(events.len());
+    let mut resource_ids = Vec::with_capacity(events.len());
+    let mut person_ids = Vec::with_capacity(events.len());
+    let mut reasons = Vec::with_capacity(events.len());
+    for event in events {
+        ids.push(Uuid::now_v7());
+        actions.push(event.action.code().to_owned());
+        resource_types.push(event.resource_type.to_owned());
+        resource_ids.push(event.resource_id);
+        person_ids.push(event.person_id);
+        reasons.push(event.reason.map(str::to_owned));
+    }
+    sqlx::query!(
         "INSERT INTO audit_events (id, org_id, actor_id, actor_subject, action, resource_type, \
-         resource_id, person_id, reason, request_id) ",
-    );
-    query.push_values(events, |mut row, event| {
-        row.push_bind(Uuid::now_v7())
-            .push_bind(actor.org_id)
-            .push_bind(actor.agent_id)
-            .push_bind(actor.subject)
-            .push_bind(event.action.code())
-            .push_bind(event.resource_type)
-            .push_bind(event.resource_id)
-            .push_bind(event.person_id)
-            .push_bind(event.reason)
-            .push_bind(actor.request_id);
-    });
-    query.build().execute(conn).await?;
+            resource_id, person_id, reason, request_id) \
+         SELECT e.id, $1, $2, $3, e.action, e.resource_type, e.resource_id, e.person_id, \
+            e.reason, $4 \
+         FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::text[]) \
+            AS e (id, action, resource_type, resource_id, person_id, reason)",
+        actor.org_id,
+        actor.agent_id,
+        actor.subject,
+        actor.request_id,
+        &ids,
+        &actions,
+        &resource_types,
+        &resource_ids as &[Option<Uuid>],
+        &person_ids as &[Option<Uuid>],
+        &reasons as &[Option<String>],
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -93,25 +111,21 @@ pub async fn list(
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEvent>, StoreError> {
-    let rows = sqlx::query_as::<_, AuditEvent>(
+    let rows = sqlx::query_as!(
+        AuditEvent,
         "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
-                reason, request_id \
-         FROM audit_events \
-         WHERE ($1::uuid IS NULL OR person_id = $1) \
-           AND ($2::uuid IS NULL OR actor_id = $2) \
-           AND ($3::text IS NULL OR actor_subject = $3) \
-           AND ($4::timestamptz IS NULL OR at >= $4) \
-           AND ($5::timestamptz IS NULL OR at < $5) \
-           AND ($6::uuid IS NULL OR id < $6) \
-         ORDER BY id DESC LIMIT $7",
+         reason, request_id FROM audit_events WHERE ($1::uuid IS NULL OR person_id = $1) AND \
+         ($2::uuid IS NULL OR actor_id = $2) AND ($3::text IS NULL OR actor_subject = $3) AND \
+         ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5) AND \
+         ($6::uuid IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
+        filter.person_id,
+        filter.actor_id,
+        filter.actor_subject.as_deref(),
+        filter.from,
+        filter.to,
+        page.after,
+        page.fetch_limit()
     )
-    .bind(filter.person_id)
-    .bind(filter.actor_id)
-    .bind(filter.actor_subject.as_deref())
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(page.after)
-    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?;
     Ok(Page::from_rows(rows, page.limit, |e| e.id))

@@ -46,16 +46,6 @@ fn status_of(code: &str) -> Result<CaseStatus, StoreError> {
     })
 }
 
-macro_rules! select {
-    () => {
-        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, \
-    ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) \
-        AS team_ids, \
-    c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
-    c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c"
-    };
-}
-
 /// Which cases the caller may see.
 #[derive(Debug, Clone, Copy)]
 pub enum CaseScope {
@@ -126,11 +116,12 @@ pub async fn create(
 ) -> Result<CaseRecord, StoreError> {
     check_agents(conn, new.referent_id, &new.team_ids).await?;
     let team = with_referent(new.referent_id, new.team_ids.clone());
-    let exists =
-        sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1)")
-            .bind(new.person_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1) AS \"exists!\"",
+        new.person_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     if !exists {
         return Err(StoreError::InvalidReference {
             field: "/person_id",
@@ -139,28 +130,25 @@ pub async fn create(
     }
     let id = Uuid::now_v7();
     // One statement writes the case, its team and its creation event.
-    sqlx::query(
-        "WITH c AS ( \
-            INSERT INTO cases (id, org_id, person_id, status, reason, origin, referent_id, \
-                opened_on, target_end_on, created_by) \
-            VALUES ($1, $2, $3, 'intake', $4, $5, $6, $7, $8, $9) RETURNING id), \
-         t AS ( \
-            INSERT INTO case_team (case_id, agent_id, org_id) \
-            SELECT c.id, a, $2 FROM c, unnest($10::uuid[]) AS a) \
-         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status) \
-         SELECT $11, $2, c.id, $9, 'created', 'intake' FROM c",
+    sqlx::query!(
+        "WITH c AS ( INSERT INTO cases (id, org_id, person_id, status, reason, origin, \
+         referent_id, opened_on, target_end_on, created_by) VALUES ($1, $2, $3, 'intake', $4, $5, \
+         $6, $7, $8, $9) RETURNING id), t AS ( INSERT INTO case_team (case_id, agent_id, org_id) \
+         SELECT c.id, a, $2 FROM c, unnest($10::uuid[]) AS a) INSERT INTO case_events (id, \
+         org_id, case_id, actor_id, kind, to_status) SELECT $11, $2, c.id, $9, 'created', \
+         'intake' FROM c",
+        id,
+        org_id,
+        new.person_id,
+        new.reason,
+        new.origin,
+        new.referent_id,
+        new.opened_on,
+        new.target_end_on,
+        actor_id,
+        &team,
+        Uuid::now_v7()
     )
-    .bind(id)
-    .bind(org_id)
-    .bind(new.person_id)
-    .bind(new.reason)
-    .bind(new.origin)
-    .bind(new.referent_id)
-    .bind(new.opened_on)
-    .bind(new.target_end_on)
-    .bind(actor_id)
-    .bind(&team)
-    .bind(Uuid::now_v7())
     .execute(&mut *conn)
     .await?;
     get(conn, id, CaseScope::All).await
@@ -173,13 +161,17 @@ pub async fn get(
     id: Uuid,
     scope: CaseScope,
 ) -> Result<CaseRecord, StoreError> {
-    sqlx::query_as::<_, CaseRecord>(concat!(
-        select!(),
-        " WHERE c.id = $1 AND ($2::uuid IS NULL OR EXISTS \
-            (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $2))"
-    ))
-    .bind(id)
-    .bind(scope.team_agent())
+    sqlx::query_as!(
+        CaseRecord,
+        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
+         t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
+         c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
+         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c \
+         WHERE c.id = $1 AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m WHERE \
+         m.case_id = c.id AND m.agent_id = $2))",
+        id,
+        scope.team_agent()
+    )
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -204,22 +196,26 @@ pub async fn list(
     scope: CaseScope,
     page: PageRequest,
 ) -> Result<Page<CaseRecord>, StoreError> {
-    let rows = sqlx::query_as::<_, CaseRecord>(concat!(select!(), " WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived' \
-                         ELSE c.status = ANY($1) END) \
-           AND ($2::uuid IS NULL OR c.referent_id = $2) \
-           AND ($3::uuid IS NULL OR c.person_id = $3) \
-           AND ($4::date IS NULL OR (c.target_end_on < $4 AND c.status NOT IN ('closed', 'archived'))) \
-           AND ($5::uuid IS NULL OR EXISTS \
-                (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $5)) \
-           AND ($6::uuid IS NULL OR c.id < $6) \
-         ORDER BY c.id DESC LIMIT $7"))
-    .bind(&filter.statuses)
-    .bind(filter.referent_id)
-    .bind(filter.person_id)
-    .bind(filter.past_target_on)
-    .bind(scope.team_agent())
-    .bind(page.after)
-    .bind(page.fetch_limit())
+    let rows = sqlx::query_as!(
+        CaseRecord,
+        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
+         t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
+         c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
+         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c \
+         WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived' ELSE c.status = \
+         ANY($1) END) AND ($2::uuid IS NULL OR c.referent_id = $2) AND ($3::uuid IS NULL OR \
+         c.person_id = $3) AND ($4::date IS NULL OR (c.target_end_on < $4 AND c.status NOT IN \
+         ('closed', 'archived'))) AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m \
+         WHERE m.case_id = c.id AND m.agent_id = $5)) AND ($6::uuid IS NULL OR c.id < $6) ORDER \
+         BY c.id DESC LIMIT $7",
+        &filter.statuses,
+        filter.referent_id,
+        filter.person_id,
+        filter.past_target_on,
+        scope.team_agent(),
+        page.after,
+        page.fetch_limit()
+    )
     .fetch_all(conn)
     .await?;
     Ok(Page::from_rows(rows, page.limit, |c| c.id))
@@ -255,31 +251,27 @@ pub async fn update(
     check_agents(conn, referent, &members).await?;
     let team = with_referent(referent, members);
     let target = patch.target_end_on.unwrap_or(current.target_end_on);
-    let changed = sqlx::query(
-        "WITH c AS ( \
-            UPDATE cases SET referent_id = $3, target_end_on = $4, updated_at = now(), \
-                version = version + 1 \
-            WHERE id = $1 AND version = $2 RETURNING id), \
-         d AS (DELETE FROM case_team WHERE case_id IN (SELECT id FROM c) \
-               AND NOT (agent_id = ANY($5))), \
-         i AS (INSERT INTO case_team (case_id, agent_id, org_id) \
-               SELECT c.id, a, $6 FROM c, unnest($5::uuid[]) AS a ON CONFLICT DO NOTHING) \
-         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) \
-         SELECT $7, $6, c.id, $8, 'updated', $9 FROM c",
+    let changed = sqlx::query!(
+        "WITH c AS ( UPDATE cases SET referent_id = $3, target_end_on = $4, updated_at = now(), \
+         version = version + 1 WHERE id = $1 AND version = $2 RETURNING id), d AS (DELETE FROM \
+         case_team WHERE case_id IN (SELECT id FROM c) AND NOT (agent_id = ANY($5))), i AS \
+         (INSERT INTO case_team (case_id, agent_id, org_id) SELECT c.id, a, $6 FROM c, \
+         unnest($5::uuid[]) AS a ON CONFLICT DO NOTHING) INSERT INTO case_events (id, org_id, \
+         case_id, actor_id, kind, data) SELECT $7, $6, c.id, $8, 'updated', $9 FROM c",
+        id,
+        expected_version,
+        referent,
+        target,
+        &team,
+        org_id,
+        Uuid::now_v7(),
+        actor_id,
+        serde_json::json!({
+            "referent_id": referent,
+            "team_ids": team,
+            "target_end_on": target,
+        })
     )
-    .bind(id)
-    .bind(expected_version)
-    .bind(referent)
-    .bind(target)
-    .bind(&team)
-    .bind(org_id)
-    .bind(Uuid::now_v7())
-    .bind(actor_id)
-    .bind(serde_json::json!({
-        "referent_id": referent,
-        "team_ids": team,
-        "target_end_on": target,
-    }))
     .execute(&mut *conn)
     .await?;
     if changed.rows_affected() == 0 {
@@ -334,37 +326,34 @@ pub async fn transition(
     let review_due_on =
         closing.then(|| relais_domain::case::review_due_on(change.today, change.review_delay_days));
     let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
-    let changed = sqlx::query(
-        "WITH c AS ( \
-            UPDATE cases SET status = $3, \
-                closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN NULL ELSE closed_on END, \
-                closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE closure_reason END, \
-                orientation = CASE WHEN $4 THEN $8 WHEN $6 THEN NULL ELSE orientation END, \
-                review_due_on = CASE WHEN $4 THEN $9 WHEN $6 THEN NULL ELSE review_due_on END, \
-                updated_at = now(), version = version + 1 \
-            WHERE id = $1 AND version = $2 RETURNING id) \
-         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status, \
-            reason, data) \
-         SELECT $10, $11, c.id, $12, 'transition', $13, $3, $14, $15 FROM c",
+    let changed = sqlx::query!(
+        "WITH c AS ( UPDATE cases SET status = $3, closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN \
+         NULL ELSE closed_on END, closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE \
+         closure_reason END, orientation = CASE WHEN $4 THEN $8 WHEN $6 THEN NULL ELSE \
+         orientation END, review_due_on = CASE WHEN $4 THEN $9 WHEN $6 THEN NULL ELSE \
+         review_due_on END, updated_at = now(), version = version + 1 WHERE id = $1 AND version = \
+         $2 RETURNING id) INSERT INTO case_events (id, org_id, case_id, actor_id, kind, \
+         from_status, to_status, reason, data) SELECT $10, $11, c.id, $12, 'transition', $13, $3, \
+         $14, $15 FROM c",
+        id,
+        expected_version,
+        to.code_str(),
+        closing,
+        closed_on,
+        reopening,
+        closure_reason.map(|r| r.code_str()),
+        change.orientation,
+        review_due_on,
+        Uuid::now_v7(),
+        org_id,
+        actor_id,
+        from.code_str(),
+        change.request.reason,
+        serde_json::json!({
+            "closure_reason": closure_reason.map(|r| r.code_str()),
+            "orientation": change.orientation,
+        })
     )
-    .bind(id)
-    .bind(expected_version)
-    .bind(to.code_str())
-    .bind(closing)
-    .bind(closed_on)
-    .bind(reopening)
-    .bind(closure_reason.map(|r| r.code_str()))
-    .bind(change.orientation)
-    .bind(review_due_on)
-    .bind(Uuid::now_v7())
-    .bind(org_id)
-    .bind(actor_id)
-    .bind(from.code_str())
-    .bind(change.request.reason)
-    .bind(serde_json::json!({
-        "closure_reason": closure_reason.map(|r| r.code_str()),
-        "orientation": change.orientation,
-    }))
     .execute(&mut *conn)
     .await?;
     if changed.rows_affected() == 0 {
@@ -393,13 +382,14 @@ pub async fn timeline(
     case_id: Uuid,
     page: PageRequest,
 ) -> Result<Page<CaseEvent>, StoreError> {
-    let rows = sqlx::query_as::<_, CaseEvent>(
+    let rows = sqlx::query_as!(
+        CaseEvent,
         "SELECT id, at, actor_id, kind, from_status, to_status, reason, data FROM case_events \
          WHERE case_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        case_id,
+        page.after,
+        page.fetch_limit()
     )
-    .bind(case_id)
-    .bind(page.after)
-    .bind(page.fetch_limit())
     .fetch_all(conn)
     .await?;
     Ok(Page::from_rows(rows, page.limit, |e| e.id))

@@ -79,14 +79,14 @@ impl Db {
             Access::Read => "off",
             Access::Write => "on",
         };
-        sqlx::query(
-            "SELECT set_config('role', 'relais_app', true), \
-                    set_config('relais.org_id', $1, true), \
-                    set_config('synchronous_commit', $2, true)",
+        sqlx::query!(
+            r#"SELECT set_config('role', 'relais_app', true) AS "role",
+                      set_config('relais.org_id', $1, true) AS "org",
+                      set_config('synchronous_commit', $2, true) AS "sync""#,
+            org_id.to_string(),
+            sync,
         )
-        .bind(org_id.to_string())
-        .bind(sync)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         Ok(tx)
     }

@@ -50,31 +50,30 @@ pub async fn claim(
     key: &str,
     hash: &[u8],
 ) -> Result<Claim, StoreError> {
-    let claimed = sqlx::query_scalar::<_, bool>(
-        "INSERT INTO idempotency_keys (org_id, principal, key, request_hash) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (org_id, principal, key) DO UPDATE \
-            SET request_hash = EXCLUDED.request_hash, status = NULL, content_type = NULL, \
-                location = NULL, etag = NULL, body = NULL, created_at = now() \
-            WHERE idempotency_keys.created_at < now() - interval '24 hours' \
-         RETURNING true",
+    let claimed = sqlx::query_scalar!(
+        "INSERT INTO idempotency_keys (org_id, principal, key, request_hash) VALUES ($1, $2, $3, \
+         $4) ON CONFLICT (org_id, principal, key) DO UPDATE SET request_hash = \
+         EXCLUDED.request_hash, status = NULL, content_type = NULL, location = NULL, etag = NULL, \
+         body = NULL, created_at = now() WHERE idempotency_keys.created_at < now() - interval '24 \
+         hours' RETURNING true",
+        org_id,
+        principal,
+        key,
+        hash
     )
-    .bind(org_id)
-    .bind(principal)
-    .bind(key)
-    .bind(hash)
     .fetch_optional(&mut *conn)
     .await?;
     if claimed.is_some() {
         return Ok(Claim::New);
     }
-    let row = sqlx::query_as::<_, Row>(
+    let row = sqlx::query_as!(
+        Row,
         "SELECT request_hash, status, content_type, location, etag, body FROM idempotency_keys \
          WHERE org_id = $1 AND principal = $2 AND key = $3",
+        org_id,
+        principal,
+        key
     )
-    .bind(org_id)
-    .bind(principal)
-    .bind(key)
     .fetch_optional(conn)
     .await?;
     Ok(match row {
@@ -107,19 +106,18 @@ pub async fn complete(
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE idempotency_keys SET status = $4, content_type = $5, location = $6, etag = $7, \
-         body = $8 \
-         WHERE org_id = $1 AND principal = $2 AND key = $3",
+         body = $8 WHERE org_id = $1 AND principal = $2 AND key = $3",
+        org_id,
+        principal,
+        key,
+        response.status,
+        response.content_type.as_deref(),
+        response.location.as_deref(),
+        response.etag.as_deref(),
+        &response.body
     )
-    .bind(org_id)
-    .bind(principal)
-    .bind(key)
-    .bind(response.status)
-    .bind(&response.content_type)
-    .bind(&response.location)
-    .bind(&response.etag)
-    .bind(&response.body)
     .execute(conn)
     .await?;
     Ok(())
@@ -132,13 +130,13 @@ pub async fn release(
     principal: &str,
     key: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM idempotency_keys WHERE org_id = $1 AND principal = $2 AND key = $3 \
-         AND status IS NULL",
+    sqlx::query!(
+        "DELETE FROM idempotency_keys WHERE org_id = $1 AND principal = $2 AND key = $3 AND \
+         status IS NULL",
+        org_id,
+        principal,
+        key
     )
-    .bind(org_id)
-    .bind(principal)
-    .bind(key)
     .execute(conn)
     .await?;
     Ok(())

@@ -24,11 +24,12 @@ pub async fn find_by_slug(
     conn: &mut PgConnection,
     slug: &str,
 ) -> Result<Option<Organisation>, StoreError> {
-    Ok(sqlx::query_as::<_, Organisation>(
-        "SELECT id, slug, name, case_target_months, review_delay_days \
-         FROM organisations WHERE slug = $1",
+    Ok(sqlx::query_as!(
+        Organisation,
+        "SELECT id, slug, name, case_target_months, review_delay_days FROM organisations WHERE \
+         slug = $1",
+        slug
     )
-    .bind(slug)
     .fetch_optional(conn)
     .await?)
 }
@@ -40,13 +41,14 @@ pub async fn create(
     slug: &str,
     name: &str,
 ) -> Result<Organisation, StoreError> {
-    sqlx::query_as::<_, Organisation>(
-        "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) \
-         RETURNING id, slug, name, case_target_months, review_delay_days",
+    sqlx::query_as!(
+        Organisation,
+        "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, \
+         case_target_months, review_delay_days",
+        Uuid::now_v7(),
+        slug,
+        name
     )
-    .bind(Uuid::now_v7())
-    .bind(slug)
-    .bind(name)
     .fetch_one(conn)
     .await
     .map_err(on_constraint("organisations_slug_key", || {

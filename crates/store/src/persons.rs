@@ -47,15 +47,6 @@ impl PersonRecord {
     }
 }
 
-macro_rules! columns {
-    () => {
-        "id, first_name, last_name, birth_name, birth_date, nir_ciphertext, \
-    nir_masked, caf_number, marital_status, address_line1, address_line2, address_postcode, \
-    address_city, address_country, phone, email, informed_at, informed_channel, \
-    informed_notice_version, last_contact_at, created_at, updated_at, version"
-    };
-}
-
 /// Every writable field of a person, already validated by the caller.
 #[derive(Debug, Clone, Default)]
 pub struct PersonData {
@@ -128,40 +119,42 @@ pub async fn create(
     vault: &NirVault,
 ) -> Result<PersonRecord, StoreError> {
     let (cipher, hash, masked) = seal(&data.nir, vault).unwrap_or((None, None, None));
-    sqlx::query_as::<_, PersonRecord>(concat!(
+    sqlx::query_as!(
+        PersonRecord,
         "INSERT INTO persons (id, org_id, created_by, first_name, last_name, birth_name, \
-            birth_date, search_name, nir_ciphertext, nir_hash, nir_masked, caf_number, \
-            marital_status, address_line1, address_line2, address_postcode, address_city, \
-            address_country, phone, email, informed_at, informed_channel, \
-            informed_notice_version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-            $18, $19, $20, $21, $22, $23) \
-         RETURNING ",
-        columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(org_id)
-    .bind(created_by)
-    .bind(&data.first_name)
-    .bind(&data.last_name)
-    .bind(&data.birth_name)
-    .bind(data.birth_date)
-    .bind(search_name(data))
-    .bind(cipher)
-    .bind(hash)
-    .bind(masked)
-    .bind(&data.caf_number)
-    .bind(&data.marital_status)
-    .bind(&data.address_line1)
-    .bind(&data.address_line2)
-    .bind(&data.address_postcode)
-    .bind(&data.address_city)
-    .bind(&data.address_country)
-    .bind(&data.phone)
-    .bind(&data.email)
-    .bind(data.informed_at)
-    .bind(&data.informed_channel)
-    .bind(&data.informed_notice_version)
+         birth_date, search_name, nir_ciphertext, nir_hash, nir_masked, caf_number, \
+         marital_status, address_line1, address_line2, address_postcode, address_city, \
+         address_country, phone, email, informed_at, informed_channel, informed_notice_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, $23) RETURNING id, first_name, last_name, birth_name, birth_date, \
+         nir_ciphertext, nir_masked, caf_number, marital_status, address_line1, address_line2, \
+         address_postcode, address_city, address_country, phone, email, informed_at, \
+         informed_channel, informed_notice_version, last_contact_at, created_at, updated_at, \
+         version",
+        Uuid::now_v7(),
+        org_id,
+        created_by,
+        &data.first_name,
+        &data.last_name,
+        data.birth_name.as_deref(),
+        data.birth_date,
+        search_name(data),
+        cipher,
+        hash,
+        masked,
+        data.caf_number.as_deref(),
+        data.marital_status.as_deref(),
+        data.address_line1.as_deref(),
+        data.address_line2.as_deref(),
+        data.address_postcode.as_deref(),
+        data.address_city.as_deref(),
+        data.address_country.as_deref(),
+        data.phone.as_deref(),
+        data.email.as_deref(),
+        data.informed_at,
+        data.informed_channel.as_deref(),
+        data.informed_notice_version.as_deref()
+    )
     .fetch_one(conn)
     .await
     .map_err(on_constraint("persons_org_nir_key", duplicate_nir))
@@ -179,43 +172,44 @@ pub async fn update(
     let sealed = seal(&data.nir, vault);
     let keep = sealed.is_none();
     let (cipher, hash, masked) = sealed.unwrap_or((None, None, None));
-    let updated = sqlx::query_as::<_, PersonRecord>(concat!(
+    let updated = sqlx::query_as!(
+        PersonRecord,
         "UPDATE persons SET first_name = $3, last_name = $4, birth_name = $5, birth_date = $6, \
-            search_name = $7, \
-            nir_ciphertext = CASE WHEN $8 THEN nir_ciphertext ELSE $9 END, \
-            nir_hash = CASE WHEN $8 THEN nir_hash ELSE $10 END, \
-            nir_masked = CASE WHEN $8 THEN nir_masked ELSE $11 END, \
-            caf_number = $12, marital_status = $13, address_line1 = $14, address_line2 = $15, \
-            address_postcode = $16, address_city = $17, address_country = $18, phone = $19, \
-            email = $20, informed_at = $21, informed_channel = $22, \
-            informed_notice_version = $23, updated_at = now(), version = version + 1 \
-         WHERE id = $1 AND version = $2 \
-         RETURNING ",
-        columns!()
-    ))
-    .bind(id)
-    .bind(expected_version)
-    .bind(&data.first_name)
-    .bind(&data.last_name)
-    .bind(&data.birth_name)
-    .bind(data.birth_date)
-    .bind(search_name(data))
-    .bind(keep)
-    .bind(cipher)
-    .bind(hash)
-    .bind(masked)
-    .bind(&data.caf_number)
-    .bind(&data.marital_status)
-    .bind(&data.address_line1)
-    .bind(&data.address_line2)
-    .bind(&data.address_postcode)
-    .bind(&data.address_city)
-    .bind(&data.address_country)
-    .bind(&data.phone)
-    .bind(&data.email)
-    .bind(data.informed_at)
-    .bind(&data.informed_channel)
-    .bind(&data.informed_notice_version)
+         search_name = $7, nir_ciphertext = CASE WHEN $8 THEN nir_ciphertext ELSE $9 END, \
+         nir_hash = CASE WHEN $8 THEN nir_hash ELSE $10 END, nir_masked = CASE WHEN $8 THEN \
+         nir_masked ELSE $11 END, caf_number = $12, marital_status = $13, address_line1 = $14, \
+         address_line2 = $15, address_postcode = $16, address_city = $17, address_country = $18, \
+         phone = $19, email = $20, informed_at = $21, informed_channel = $22, \
+         informed_notice_version = $23, updated_at = now(), version = version + 1 WHERE id = $1 \
+         AND version = $2 RETURNING id, first_name, last_name, birth_name, birth_date, \
+         nir_ciphertext, nir_masked, caf_number, marital_status, address_line1, address_line2, \
+         address_postcode, address_city, address_country, phone, email, informed_at, \
+         informed_channel, informed_notice_version, last_contact_at, created_at, updated_at, \
+         version",
+        id,
+        expected_version,
+        &data.first_name,
+        &data.last_name,
+        data.birth_name.as_deref(),
+        data.birth_date,
+        search_name(data),
+        keep,
+        cipher,
+        hash,
+        masked,
+        data.caf_number.as_deref(),
+        data.marital_status.as_deref(),
+        data.address_line1.as_deref(),
+        data.address_line2.as_deref(),
+        data.address_postcode.as_deref(),
+        data.address_city.as_deref(),
+        data.address_country.as_deref(),
+        data.phone.as_deref(),
+        data.email.as_deref(),
+        data.informed_at,
+        data.informed_channel.as_deref(),
+        data.informed_notice_version.as_deref()
+    )
     .fetch_optional(&mut *conn)
     .await
     .map_err(on_constraint("persons_org_nir_key", duplicate_nir))?;
@@ -238,14 +232,24 @@ pub(crate) async fn version_or_missing(
     table: Table,
     id: Uuid,
 ) -> StoreError {
-    let sql = match table {
-        Table::Persons => "SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1)",
-        Table::Cases => "SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)",
+    let exists = match table {
+        Table::Persons => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1) AS "exists!""#,
+                id
+            )
+            .fetch_one(conn)
+            .await
+        }
+        Table::Cases => {
+            sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1) AS "exists!""#,
+                id
+            )
+            .fetch_one(conn)
+            .await
+        }
     };
-    let exists = sqlx::query_scalar::<_, bool>(sql)
-        .bind(id)
-        .fetch_one(conn)
-        .await;
     match exists {
         Ok(true) => StoreError::VersionMismatch,
         Ok(false) => StoreError::NotFound,
@@ -256,12 +260,15 @@ pub(crate) async fn version_or_missing(
 /// One person of the current organisation.
 #[tracing::instrument(skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, StoreError> {
-    sqlx::query_as::<_, PersonRecord>(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM persons WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        PersonRecord,
+        "SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked, \
+         caf_number, marital_status, address_line1, address_line2, address_postcode, \
+         address_city, address_country, phone, email, informed_at, informed_channel, \
+         informed_notice_version, last_contact_at, created_at, updated_at, version FROM persons \
+         WHERE id = $1",
+        id
+    )
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -290,21 +297,20 @@ pub async fn search(
         .map(|w| format!("%{}%", escape_like(w)))
         .collect();
     let hash = criteria.nir.as_ref().map(|n| vault.search_hash(n));
-    let rows = sqlx::query_as::<_, PersonRecord>(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM persons \
-         WHERE search_name LIKE ALL($1) \
-           AND ($2::date IS NULL OR birth_date = $2) \
-           AND ($3::bytea IS NULL OR nir_hash = $3) \
-           AND ($4::uuid IS NULL OR id < $4) \
-         ORDER BY id DESC LIMIT $5"
-    ))
-    .bind(&patterns)
-    .bind(criteria.birth_date)
-    .bind(hash)
-    .bind(page.after)
-    .bind(page.fetch_limit())
+    let rows = sqlx::query_as!(
+        PersonRecord,
+        "SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked, \
+         caf_number, marital_status, address_line1, address_line2, address_postcode, \
+         address_city, address_country, phone, email, informed_at, informed_channel, \
+         informed_notice_version, last_contact_at, created_at, updated_at, version FROM persons \
+         WHERE search_name LIKE ALL($1) AND ($2::date IS NULL OR birth_date = $2) AND ($3::bytea \
+         IS NULL OR nir_hash = $3) AND ($4::uuid IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+        &patterns,
+        criteria.birth_date,
+        hash,
+        page.after,
+        page.fetch_limit()
+    )
     .fetch_all(conn)
     .await?;
     Ok(Page::from_rows(rows, page.limit, |p| p.id))
@@ -331,13 +337,6 @@ pub struct ConsentRecord {
     pub version: i32,
 }
 
-macro_rules! consent_columns {
-    () => {
-        "id, person_id, scope, channel, collected_by, given_at, withdrawn_at, \
-         withdrawal_channel, created_at, version"
-    };
-}
-
 /// Records a consent given by the person.
 #[tracing::instrument(skip_all, fields(person_id = %person_id))]
 pub async fn add_consent(
@@ -349,18 +348,19 @@ pub async fn add_consent(
     collected_by: Uuid,
     given_at: NaiveDate,
 ) -> Result<ConsentRecord, StoreError> {
-    Ok(sqlx::query_as::<_, ConsentRecord>(concat!(
+    Ok(sqlx::query_as!(
+        ConsentRecord,
         "INSERT INTO consents (id, org_id, person_id, scope, channel, collected_by, given_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-        consent_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(org_id)
-    .bind(person_id)
-    .bind(scope)
-    .bind(channel)
-    .bind(collected_by)
-    .bind(given_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, person_id, scope, channel, \
+         collected_by, given_at, withdrawn_at, withdrawal_channel, created_at, version",
+        Uuid::now_v7(),
+        org_id,
+        person_id,
+        scope,
+        channel,
+        collected_by,
+        given_at
+    )
     .fetch_one(conn)
     .await?)
 }
@@ -370,12 +370,12 @@ pub async fn consents(
     conn: &mut PgConnection,
     person_id: Uuid,
 ) -> Result<Vec<ConsentRecord>, StoreError> {
-    Ok(sqlx::query_as::<_, ConsentRecord>(concat!(
-        "SELECT ",
-        consent_columns!(),
-        " FROM consents WHERE person_id = $1 ORDER BY id"
-    ))
-    .bind(person_id)
+    Ok(sqlx::query_as!(
+        ConsentRecord,
+        "SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at, \
+         withdrawal_channel, created_at, version FROM consents WHERE person_id = $1 ORDER BY id",
+        person_id
+    )
     .fetch_all(conn)
     .await?)
 }
@@ -388,24 +388,26 @@ pub async fn withdraw_consent(
     consent_id: Uuid,
     channel: &str,
 ) -> Result<ConsentRecord, StoreError> {
-    let updated = sqlx::query_as::<_, ConsentRecord>(concat!(
+    let updated = sqlx::query_as!(
+        ConsentRecord,
         "UPDATE consents SET withdrawn_at = now(), withdrawal_channel = $3, version = version + 1 \
-         WHERE id = $1 AND person_id = $2 AND withdrawn_at IS NULL RETURNING ",
-        consent_columns!()
-    ))
-    .bind(consent_id)
-    .bind(person_id)
-    .bind(channel)
+         WHERE id = $1 AND person_id = $2 AND withdrawn_at IS NULL RETURNING id, person_id, \
+         scope, channel, collected_by, given_at, withdrawn_at, withdrawal_channel, created_at, \
+         version",
+        consent_id,
+        person_id,
+        channel
+    )
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(consent) = updated {
         return Ok(consent);
     }
-    let exists = sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM consents WHERE id = $1 AND person_id = $2)",
+    let exists = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM consents WHERE id = $1 AND person_id = $2) AS \"exists!\"",
+        consent_id,
+        person_id
     )
-    .bind(consent_id)
-    .bind(person_id)
     .fetch_one(conn)
     .await?;
     Err(if exists {
