@@ -84,6 +84,9 @@ pub struct Authenticator {
     settings: AuthSettings,
     validation: Validation,
     keys: RwLock<KeyCache>,
+    /// Held while fetching the JWKS, so one request fetches and the others keep verifying
+    /// with the keys they have.
+    refreshing: tokio::sync::Mutex<()>,
     http: Option<reqwest::Client>,
 }
 
@@ -172,6 +175,7 @@ impl Authenticator {
             settings,
             validation,
             keys: RwLock::new(cache),
+            refreshing: tokio::sync::Mutex::new(()),
             http,
         })
     }
@@ -272,14 +276,19 @@ impl Authenticator {
         let (Some(http), KeySource::JwksUrl(url)) = (&self.http, &self.settings.keys) else {
             return;
         };
-        let mut cache = self.keys.write().await;
-        if cache
-            .fetched_at
-            .is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH)
+        let _refreshing = self.refreshing.lock().await;
         {
-            return; // another request refreshed meanwhile
+            let mut cache = self.keys.write().await;
+            if cache
+                .fetched_at
+                .is_some_and(|t| t.elapsed() < JWKS_MIN_REFRESH)
+            {
+                return; // another request refreshed meanwhile
+            }
+            cache.fetched_at = Some(Instant::now());
         }
-        cache.fetched_at = Some(Instant::now());
+        // The fetch runs without the cache lock: a slow identity provider delays only the
+        // tokens whose key is unknown.
         let fetched = async {
             let response = http.get(url).send().await?.error_for_status()?;
             response.json::<JwkSet>().await
@@ -287,6 +296,7 @@ impl Authenticator {
         .await;
         match fetched {
             Ok(set) => {
+                let mut cache = self.keys.write().await;
                 cache.by_kid = keys_of(&set);
                 cache.default = if set.keys.len() == 1 {
                     set.keys.first().and_then(|k| DecodingKey::from_jwk(k).ok())
