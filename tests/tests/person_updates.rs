@@ -183,7 +183,7 @@ async fn a_stale_if_match_is_refused_with_412() {
 #[tokio::test]
 async fn an_if_match_that_is_not_an_etag_is_stale() {
     let f = fixture().await;
-    for value in ["1", "*", "\"abc\""] {
+    for value in ["1", "\"abc\"", ""] {
         let response = f
             .app
             .request(Method::PATCH, &f.path(), &f.token)
@@ -341,4 +341,48 @@ async fn a_successful_patch_is_audited_as_an_update() {
             ("update".to_owned(), "person".to_owned())
         ]
     );
+}
+
+#[tokio::test]
+async fn if_match_star_matches_whatever_version_exists() {
+    let f = fixture().await;
+    assert_eq!(
+        f.patch(1, json!({"phone": "0700000000"})).await.status(),
+        200
+    );
+    let response = f
+        .app
+        .request(Method::PATCH, &f.path(), &f.token)
+        .header("If-Match", "*")
+        .json(&json!({"phone": "0711111111"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["etag"], "\"3\"");
+    assert_eq!(f.stored().await["phone"], "0711111111");
+}
+
+#[tokio::test]
+async fn a_patch_is_held_to_the_rules_of_a_creation() {
+    let f = fixture().await;
+    // POST refuses a two-character phone number; PATCH must too.
+    let response = f.patch(1, json!({"phone": "12"})).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(pointers(&problem(response).await), vec!["/phone"]);
+    let response = f.patch(1, json!({"caf_number": ""})).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(pointers(&problem(response).await), vec!["/caf_number"]);
+    let response = f
+        .patch(
+            1,
+            json!({"informed": {"at": "2026-01-05", "channel": "in_person", "notice_version": ""}}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        pointers(&problem(response).await),
+        vec!["/informed/notice_version"]
+    );
+    assert_eq!(f.stored().await["version"], 1, "nothing was written");
 }

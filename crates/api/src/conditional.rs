@@ -19,9 +19,24 @@ pub fn with_etag(builder: &mut HttpResponseBuilder, version: i32) -> &mut HttpRe
     builder
 }
 
-/// The version the client last read, from its mandatory `If-Match` header.
-#[derive(Debug, Clone, Copy)]
-pub struct IfMatch(pub i32);
+/// The version the client last read, from its mandatory `If-Match` header; `*` (RFC 9110)
+/// matches whatever version exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    Version(i32),
+    Any,
+}
+
+impl IfMatch {
+    /// The version to write against, when the precondition holds for `current`.
+    pub fn check(self, current: i32) -> Result<i32, ApiError> {
+        match self {
+            IfMatch::Version(v) if v == current => Ok(v),
+            IfMatch::Version(_) => Err(ApiError::VersionMismatch),
+            IfMatch::Any => Ok(current),
+        }
+    }
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -33,13 +48,19 @@ impl FromRequest for IfMatch {
             Some(value) => value
                 .to_str()
                 .ok()
-                .and_then(parse_version)
-                .map(IfMatch)
+                .and_then(parse_if_match)
                 // A tag we never issued cannot match the current version.
                 .ok_or(ApiError::VersionMismatch),
         };
         std::future::ready(result)
     }
+}
+
+fn parse_if_match(value: &str) -> Option<IfMatch> {
+    if value.trim() == "*" {
+        return Some(IfMatch::Any);
+    }
+    parse_version(value).map(IfMatch::Version)
 }
 
 fn parse_version(value: &str) -> Option<i32> {
@@ -50,7 +71,7 @@ fn parse_version(value: &str) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_version;
+    use super::{IfMatch, parse_if_match, parse_version};
 
     #[test]
     fn strong_and_weak_tags_parse_and_garbage_does_not() {
@@ -58,5 +79,13 @@ mod tests {
         assert_eq!(parse_version("W/\"12\""), Some(12));
         assert_eq!(parse_version("3"), None);
         assert_eq!(parse_version("*"), None);
+    }
+
+    #[test]
+    fn a_star_matches_any_current_version_and_a_tag_only_its_own() {
+        assert_eq!(parse_if_match(" * "), Some(IfMatch::Any));
+        assert_eq!(IfMatch::Any.check(7).ok(), Some(7));
+        assert_eq!(IfMatch::Version(7).check(7).ok(), Some(7));
+        assert!(IfMatch::Version(6).check(7).is_err());
     }
 }

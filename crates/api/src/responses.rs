@@ -197,7 +197,12 @@ pub enum WriteErrors {
 pub struct IdempotencyKeyHeader {
     /// Retry-safe key (1 to 255 visible ASCII characters): a retry with the same key and body
     /// replays the first response for 24 hours.
-    #[param(rename = "Idempotency-Key", max_length = 255, min_length = 1)]
+    #[param(
+        rename = "Idempotency-Key",
+        max_length = 255,
+        min_length = 1,
+        pattern = "^[!-~]{1,255}$"
+    )]
     idempotency_key: Option<String>,
 }
 

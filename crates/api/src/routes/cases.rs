@@ -37,6 +37,7 @@ pub struct NewCase {
     pub person: Option<NewPerson>,
     /// The reason for contact (motif), in the person's words where possible.
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     #[schema(example = "Impayés de loyer depuis trois mois")]
     pub reason: String,
     #[schema(schema_with = crate::schema::case_origin)]
@@ -45,6 +46,7 @@ pub struct NewCase {
     pub referent_id: Option<Uuid>,
     /// Other agents of the case team.
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub team_ids: Option<Vec<Uuid>>,
     /// Defaults to the opening date plus the organisation's case length (6 months).
     pub target_end_on: Option<NaiveDate>,
@@ -60,6 +62,7 @@ pub struct CasePatch {
     pub referent_id: Option<Option<Uuid>>,
     /// The whole team (supervisor only); the referent is always part of it.
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub team_ids: Option<Vec<Uuid>>,
     pub target_end_on: Option<NaiveDate>,
 }
@@ -72,12 +75,14 @@ pub struct NewTransition {
     pub to: CaseStatus,
     /// Why (required to reopen a closed case).
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
     /// Required to close.
     #[schema(schema_with = crate::schema::closure_reason_nullable)]
     pub closure_reason: Option<ClosureReason>,
     /// Where the person goes next (on closure).
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub orientation: Option<String>,
 }
 
@@ -475,7 +480,7 @@ pub async fn update(
         actor.org.id,
         actor.agent_id,
         *id,
-        if_match.0,
+        if_match.check(current.version)?,
         &patch,
     )
     .await?;
@@ -506,7 +511,8 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseTransition)?;
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    visible_case(&mut tx, &actor, *id).await?;
+    let current = visible_case(&mut tx, &actor, *id).await?;
+    let version = if_match.check(current.version)?;
     let reason = body
         .reason
         .as_deref()
@@ -523,15 +529,8 @@ pub async fn transition(
         today: today(),
         review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
     };
-    let case = cases::transition(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
-        *id,
-        if_match.0,
-        &change,
-    )
-    .await?;
+    let case =
+        cases::transition(&mut tx, actor.org.id, actor.agent_id, *id, version, &change).await?;
     actor
         .audit(
             &mut tx,

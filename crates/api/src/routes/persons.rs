@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{AuditAction, InformedChannel, MaritalStatus, Nir, Permission};
+use relais_domain::{AuditAction, Coded, InformedChannel, MaritalStatus, Nir, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::{self, Access};
 use relais_store::persons::{self, NirChange, PersonData, PersonRecord, PersonSearch};
@@ -25,17 +25,22 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub line1: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub line2: Option<String>,
     #[validate(length(max = 20))]
+    #[schema(max_length = 20)]
     #[schema(example = "75011")]
     pub postcode: Option<String>,
     #[validate(length(max = 100))]
+    #[schema(max_length = 100)]
     #[schema(example = "Paris")]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     #[validate(length(equal = 2))]
+    #[schema(min_length = 2, max_length = 2)]
     #[schema(example = "FR")]
     pub country: Option<String>,
 }
@@ -66,6 +71,7 @@ pub struct Informed {
     pub channel: InformedChannel,
     /// Version of the information notice given.
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     #[schema(example = "2026-01")]
     pub notice_version: String,
 }
@@ -75,27 +81,33 @@ pub struct Informed {
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     #[schema(example = "Éloïse")]
     pub first_name: String,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     #[schema(example = "Martin")]
     pub last_name: String,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub birth_name: Option<String>,
     pub birth_date: Option<NaiveDate>,
     /// The NIR (numéro de sécurité sociale), 15 characters with its key; spaces allowed.
-    #[schema(example = "2 69 05 49 588 157 80")]
+    #[schema(example = "2 69 05 49 588 157 80", min_length = 15, max_length = 30)]
     pub nir: Option<String>,
     /// The CAF allocataire number.
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub caf_number: Option<String>,
     #[schema(schema_with = crate::schema::marital_status_nullable)]
     pub marital_status: Option<MaritalStatus>,
     #[validate(nested)]
     pub address: Option<Address>,
     #[validate(length(min = 3, max = 30))]
+    #[schema(min_length = 3, max_length = 30)]
     pub phone: Option<String>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     #[validate(nested)]
     pub informed: Option<Informed>,
@@ -108,22 +120,24 @@ pub struct PersonPatch {
     // Required on a person: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: Option<String>,
     // Required on a person: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub birth_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub birth_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 15, max_length = 30)]
     pub nir: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 20)]
     pub caf_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(schema_with = crate::schema::marital_status_nullable)]
@@ -132,10 +146,10 @@ pub struct PersonPatch {
     #[schema(value_type = Option<Address>)]
     pub address: Option<Option<AddressPatch>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 30)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 254)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Informed>)]
@@ -328,141 +342,68 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
     })
 }
 
+/// Applies a merge patch to the current person and validates the result with exactly the rules
+/// of a creation, so a field can never be stored by PATCH in a form POST refuses.
 fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiError> {
-    let mut errors = Vec::new();
-    let birth_date = apply(current.birth_date, p.birth_date);
-    check_birth_date(birth_date, "/birth_date", &mut errors);
-    if let Some(Some(informed)) = &p.informed {
-        check_informed(Some(informed), &mut errors);
-    }
-    for (pointer, value) in [
-        ("/first_name", p.first_name.as_ref()),
-        ("/last_name", p.last_name.as_ref()),
-        (
-            "/birth_name",
-            p.birth_name.as_ref().and_then(Option::as_ref),
-        ),
-    ] {
-        check_not_blank(value, pointer, &mut errors);
-    }
-    if let Some(Some(name)) = &p.birth_name
-        && (name.is_empty() || name.chars().count() > 100)
-    {
-        errors.push(FieldError::body(
-            "/birth_name",
-            "length",
-            "length must be between 1 and 100",
-        ));
-    }
-    for (pointer, value, max) in [("/caf_number", &p.caf_number, 20), ("/phone", &p.phone, 30)] {
-        if let Some(Some(v)) = value
-            && (v.is_empty() || v.chars().count() > max)
-        {
-            errors.push(FieldError::body(
-                pointer,
-                "length",
-                format!("length must be between 1 and {max}"),
-            ));
-        }
-    }
-    if let Some(Some(email)) = &p.email
-        && (!validator::ValidateEmail::validate_email(email) || email.len() > 254)
-    {
-        errors.push(FieldError::body(
-            "/email",
-            "email",
-            "not a valid e-mail address",
-        ));
-    }
     let address = match &p.address {
-        None => Address {
+        None => Some(Address {
             line1: current.address_line1,
             line2: current.address_line2,
             postcode: current.address_postcode,
             city: current.address_city,
             country: current.address_country,
-        },
-        Some(None) => Address::default(),
-        Some(Some(a)) => Address {
+        }),
+        Some(None) => None,
+        Some(Some(a)) => Some(Address {
             line1: apply(current.address_line1, a.line1.clone()),
             line2: apply(current.address_line2, a.line2.clone()),
             postcode: apply(current.address_postcode, a.postcode.clone()),
             city: apply(current.address_city, a.city.clone()),
             country: apply(current.address_country, a.country.clone()),
-        },
+        }),
     };
-    if p.address.is_some()
-        && let Err(e) = address.validate()
-    {
-        let mut nested = crate::extract::validation_errors(&e);
-        for err in &mut nested {
-            err.pointer = format!("/address{}", err.pointer);
-        }
-        errors.extend(nested);
-    }
-    if let Some(Some(informed)) = &p.informed
-        && (informed.notice_version.is_empty() || informed.notice_version.chars().count() > 50)
-    {
-        errors.push(FieldError::body(
-            "/informed/notice_version",
-            "length",
-            "length must be between 1 and 50",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let nir = match &p.nir {
-        None => NirChange::Keep,
-        Some(None) => NirChange::Clear,
-        Some(Some(value)) => NirChange::Set(parse_nir(value, "/nir")?),
+    let stored_informed = match (current.informed_at, current.informed_channel.as_deref()) {
+        (Some(at), Some(channel)) => InformedChannel::parse(channel).map(|channel| Informed {
+            at,
+            channel,
+            notice_version: current.informed_notice_version.clone().unwrap_or_default(),
+        }),
+        _ => None,
     };
-    let (informed_at, informed_channel, informed_notice_version) = match &p.informed {
-        None => (
-            current.informed_at,
-            current.informed_channel,
-            current.informed_notice_version,
-        ),
-        Some(None) => (None, None, None),
-        Some(Some(i)) => (
-            Some(i.at),
-            Some(i.channel.code().to_owned()),
-            Some(i.notice_version.clone()),
-        ),
-    };
-    Ok(PersonData {
-        first_name: p
-            .first_name
-            .clone()
-            .map(|s| s.trim().to_owned())
-            .unwrap_or(current.first_name),
-        last_name: p
-            .last_name
-            .clone()
-            .map(|s| s.trim().to_owned())
-            .unwrap_or(current.last_name),
-        birth_name: apply(
-            current.birth_name,
-            p.birth_name.clone().map(|b| b.map(|s| s.trim().to_owned())),
-        ),
-        birth_date,
-        nir,
+    let merged = NewPerson {
+        first_name: p.first_name.clone().unwrap_or(current.first_name),
+        last_name: p.last_name.clone().unwrap_or(current.last_name),
+        birth_name: apply(current.birth_name, p.birth_name.clone()),
+        birth_date: apply(current.birth_date, p.birth_date),
+        // The stored NIR was validated when it was written; only a new one is checked.
+        nir: p.nir.clone().flatten(),
         caf_number: apply(current.caf_number, p.caf_number.clone()),
         marital_status: apply(
-            current.marital_status,
-            p.marital_status.map(|m| m.map(|m| m.code().to_owned())),
+            current
+                .marital_status
+                .as_deref()
+                .and_then(MaritalStatus::parse),
+            p.marital_status,
         ),
-        address_line1: address.line1,
-        address_line2: address.line2,
-        address_postcode: address.postcode,
-        address_city: address.city,
-        address_country: address.country.map(|c| c.to_ascii_uppercase()),
+        address: address.filter(|a| {
+            [&a.line1, &a.line2, &a.postcode, &a.city, &a.country]
+                .iter()
+                .any(|f| f.is_some())
+        }),
         phone: apply(current.phone, p.phone.clone()),
         email: apply(current.email, p.email.clone()),
-        informed_at,
-        informed_channel,
-        informed_notice_version,
-    })
+        informed: apply(stored_informed, p.informed.clone()),
+    };
+    merged
+        .validate()
+        .map_err(|e| ApiError::validation(crate::extract::validation_errors(&e)))?;
+    let mut data = person_data(&merged, "")?;
+    data.nir = match &p.nir {
+        None => NirChange::Keep,
+        Some(None) => NirChange::Clear,
+        Some(Some(_)) => data.nir,
+    };
+    Ok(data)
 }
 
 /// Search parameters.
@@ -484,6 +425,7 @@ pub struct SearchParams {
 
 /// Searches persons by name, birth date or NIR.
 #[utoipa::path(
+    operation_id = "search_persons",
     tag = "persons",
     params(SearchParams),
     responses((status = 200, description = "Matching persons, newest first", body = PersonList), ReadErrors),
@@ -535,6 +477,7 @@ pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpRespons
 
 /// Creates a person.
 #[utoipa::path(
+    operation_id = "create_person",
     tag = "persons",
     request_body = NewPerson,
     params(crate::responses::IdempotencyKeyHeader),
@@ -585,6 +528,7 @@ pub struct ReadParams {
 
 /// Reads a person.
 #[utoipa::path(
+    operation_id = "read_person",
     tag = "persons",
     params(("id" = Uuid, Path, description = "Person id"), ReadParams),
     responses((status = 200, description = "The person", body = Person, headers(("ETag" = String))), ReadErrors),
@@ -655,6 +599,7 @@ pub async fn read(
 
 /// Corrects a person (JSON merge patch, `If-Match` required).
 #[utoipa::path(
+    operation_id = "update_person",
     tag = "persons",
     params(("id" = Uuid, Path, description = "Person id"), crate::responses::IfMatchHeader),
     request_body = PersonPatch,
@@ -671,11 +616,9 @@ pub async fn update(
     ctx.require(Permission::PersonWrite)?;
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
     let current = persons::get(&mut tx, *id).await?;
-    if current.version != if_match.0 {
-        return Err(ApiError::VersionMismatch);
-    }
+    let version = if_match.check(current.version)?;
     let data = patched(current, &body)?;
-    let person = persons::update(&mut tx, *id, if_match.0, &data, &ctx.state.vault).await?;
+    let person = persons::update(&mut tx, *id, version, &data, &ctx.state.vault).await?;
     actor
         .audit_one(
             &mut tx,
