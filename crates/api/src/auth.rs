@@ -6,13 +6,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use futures_util::future::LocalBoxFuture;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use relais_domain::{Coded, Role, Roles};
@@ -21,7 +16,6 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
@@ -344,45 +338,3 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, AuthSetupError> {
 fn unauthorized(reason: &str) -> ApiError {
     ApiError::Unauthorized(reason.to_owned())
 }
-
-/// The bearer token of a request, if any.
-fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("missing bearer token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| unauthorized("malformed Authorization header"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(unauthorized("expected a Bearer token"));
-    }
-    Ok(token.trim())
-}
-
-/// Verifies the request's token once; later extractions reuse the result.
-pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
-    if let Some(principal) = req.extensions().get::<Principal>() {
-        return Ok(principal.clone());
-    }
-    let state = AppState::of(req)?;
-    let principal = state.auth.verify(bearer(req)?).await?;
-    req.extensions_mut().insert(principal.clone());
-    Ok(principal)
-}
-
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { authenticate(&req).await })
-    }
-}
-
-/// Shared handle, so the server and the idempotency layer use one verifier.
-pub type SharedAuthenticator = Arc<Authenticator>;

@@ -1,6 +1,7 @@
 //! The request context: who calls, for which organisation, and their tenant transaction.
 
 use actix_web::dev::Payload;
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use relais_domain::{AuditAction, Permission, Role};
@@ -11,7 +12,7 @@ use relais_store::db::{Access, Tx};
 use relais_store::organisations::Organisation;
 use uuid::Uuid;
 
-use crate::auth::{Principal, authenticate};
+use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::observability::RequestId;
 use crate::state::AppState;
@@ -145,5 +146,46 @@ impl Actor {
             }],
         )
         .await
+    }
+}
+
+/// The bearer token of a request, if any.
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized(String::from("missing bearer token")))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized(String::from("malformed Authorization header")))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized(String::from("malformed Authorization header")))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(String::from(
+            "expected a Bearer token",
+        )));
+    }
+    Ok(token.trim())
+}
+
+/// Verifies the request's token once; later extractions reuse the result.
+pub async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(principal) = req.extensions().get::<Principal>() {
+        return Ok(principal.clone());
+    }
+    let state = AppState::of(req)?;
+    let principal = state.auth.verify(bearer(req)?).await?;
+    req.extensions_mut().insert(principal.clone());
+    Ok(principal)
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }

@@ -13,7 +13,7 @@ use relais_store::db::{self, Access};
 use relais_store::idempotency::{self, Claim, StoredResponse};
 use sha2::{Digest, Sha256};
 
-use crate::auth::authenticate;
+use crate::context::authenticate;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 

@@ -97,6 +97,7 @@ pub fn build_app(
     let app = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
+        .app_data(web::Data::from(state.metrics.clone()))
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(extract::path_error));
     with_routes(app)

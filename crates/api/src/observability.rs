@@ -128,8 +128,8 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .map(|s| s.metrics.clone());
+        .app_data::<actix_web::web::Data<Metrics>>()
+        .map(|m| m.clone().into_inner());
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,

@@ -11,8 +11,6 @@
 
 use chrono::{Days, Months, NaiveDate};
 
-use crate::reference::ClosureReason;
-
 crate::coded_enum! {
     /// Where a case stands in its lifecycle.
     pub enum CaseStatus in "case_status" {
@@ -31,6 +29,49 @@ crate::coded_enum! {
         Closed => "closed" { fr: "Accompagnement clôturé", en: "Closed" },
         /// Set by the retention job; read-only and hidden from lists.
         Archived => "archived" { fr: "Dossier archivé", en: "Archived" },
+    }
+}
+
+crate::coded_enum! {
+    /// How a case came to the organisation.
+    pub enum CaseOrigin in "case_origin" {
+        /// The person came or called on their own initiative.
+        SelfReferral => "self" { fr: "Démarche spontanée de la personne", en: "Self-referral" },
+        /// A partner organisation referred the person.
+        PartnerReferral => "partner_referral" {
+            fr: "Orientation par un partenaire",
+            en: "Partner referral"
+        },
+        /// Another service of the same organisation referred the person.
+        Internal => "internal" { fr: "Orientation interne", en: "Internal referral" },
+        /// Anything else.
+        Other => "other" { fr: "Autre", en: "Other" },
+    }
+}
+
+crate::coded_enum! {
+    /// Why a case was closed.
+    pub enum ClosureReason in "closure_reason" {
+        /// The goals of the plan were reached.
+        GoalsMet => "goals_met" { fr: "Objectifs atteints", en: "Goals met" },
+        /// The person chose to end the support.
+        PersonWithdrew => "person_withdrew" {
+            fr: "Arrêt à la demande de la personne",
+            en: "Person withdrew"
+        },
+        /// The person could no longer be reached.
+        Unreachable => "unreachable" { fr: "Personne injoignable", en: "Person unreachable" },
+        /// Another service is better placed to support the person.
+        Redirected => "redirected" {
+            fr: "Réorientation vers un autre service",
+            en: "Redirected to another service"
+        },
+        /// The person moved out of the organisation's area.
+        MovedAway => "moved_away" { fr: "Déménagement hors du territoire", en: "Moved away" },
+        /// The person died.
+        Deceased => "deceased" { fr: "Décès", en: "Deceased" },
+        /// Anything else.
+        Other => "other" { fr: "Autre motif", en: "Other" },
     }
 }
 

@@ -15,14 +15,14 @@ pub mod role;
 pub mod text;
 
 pub use case::{
-    Actor, CaseStatus, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS, TransitionError,
-    TransitionFacts, TransitionRequest, default_target_end, review_due_on,
+    Actor, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS,
+    TransitionError, TransitionFacts, TransitionRequest, default_target_end, review_due_on,
 };
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use nir::{Nir, NirError};
 pub use reference::{
-    AuditAction, CaseOrigin, ClosureReason, ConsentChannel, ConsentScope, Domain, InformedChannel,
-    LegalBasis, MaritalStatus, catalogue,
+    AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
+    catalogue,
 };
 pub use role::{Permission, Role, Roles};
 
