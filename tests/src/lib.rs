@@ -132,7 +132,12 @@ impl TestApp {
         let cluster = cluster();
         let name = format!("relais_t_{}", Uuid::now_v7().simple());
         create_database(&cluster.admin, &name, Some(&cluster.template)).await;
-        let db_options = cluster.admin.clone().database(&name);
+        Self::spawn_on(settings, cluster.admin.clone().database(&name)).await
+    }
+
+    /// Starts a server on an existing, migrated database that the test controls (e.g. on a
+    /// private cluster it stops and restarts), creating the organisations `acme` and `other`.
+    pub async fn spawn_on(settings: Settings, db_options: PgConnectOptions) -> TestApp {
         let sql = PgPoolOptions::new()
             .max_connections(2)
             .connect_with(db_options.clone())
@@ -313,32 +318,4 @@ pub fn nir(first13: &str) -> String {
     let numeric = first13.replace("2A", "19").replace("2B", "18");
     let n: u64 = numeric.parse().unwrap();
     format!("{first13}{:02}", 97 - n % 97)
-}
-
-impl TestApp {
-    /// Starts a server on an existing, migrated database that the test controls (e.g. on a
-    /// private cluster it stops and restarts), creating the organisations `acme` and `other`.
-    pub async fn spawn_on(settings: Settings, db_options: PgConnectOptions) -> TestApp {
-        let sql = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(db_options.clone())
-            .await
-            .expect("pool");
-        let mut conn = sql.acquire().await.unwrap();
-        let org = organisations::create(&mut conn, "acme", "CCAS d'Acme")
-            .await
-            .unwrap();
-        let other_org = organisations::create(&mut conn, "other", "Association Autre")
-            .await
-            .unwrap();
-        drop(conn);
-        let db = Db::connect_lazy(
-            db_options.clone(),
-            &PoolSettings {
-                max_connections: 5,
-                acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
-            },
-        );
-        Self::start(settings, db, sql, db_options, org, other_org)
-    }
 }
