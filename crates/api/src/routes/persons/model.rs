@@ -1,24 +1,16 @@
-//! Persons: search, create, read (NIR masked unless revealed with a reason), correct.
+//! Persons' request and response types, their conversion from the store's records, and the
+//! validation shared by a creation and a correction (also used for a person created with a case).
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{AuditAction, Coded, InformedChannel, MaritalStatus, Nir, Permission};
-use relais_store::audit::NewAuditEvent;
-use relais_store::db::{self, Access};
-use relais_store::persons::{self, NirChange, PersonData, PersonRecord, PersonSearch};
+use relais_domain::{Coded, InformedChannel, MaritalStatus, Nir};
+use relais_store::persons::{NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::conditional::{IfMatch, with_etag};
-use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
 use crate::patch::{apply, nullable};
-use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
 /// A postal address.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema, Default)]
@@ -205,7 +197,7 @@ impl Person {
         Self::build(record, None)
     }
 
-    fn build(r: PersonRecord, revealed: Option<Nir>) -> Self {
+    pub(super) fn build(r: PersonRecord, revealed: Option<Nir>) -> Self {
         let has_address = [
             &r.address_line1,
             &r.address_line2,
@@ -344,7 +336,7 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
 
 /// Applies a merge patch to the current person and validates the result with exactly the rules
 /// of a creation, so a field can never be stored by PATCH in a form POST refuses.
-fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiError> {
+pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiError> {
     let address = match &p.address {
         None => Some(Address {
             line1: current.address_line1,
@@ -404,233 +396,4 @@ fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiErro
         Some(Some(_)) => data.nir,
     };
     Ok(data)
-}
-
-/// Search parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// Words of the names (first, last or birth name), accent- and case-insensitive.
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    pub birth_date: Option<NaiveDate>,
-    /// Exact NIR (with its key; spaces allowed).
-    pub nir: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Searches persons by name, birth date or NIR.
-#[utoipa::path(
-    operation_id = "search_persons",
-    tag = "persons",
-    params(SearchParams),
-    responses((status = 200, description = "Matching persons, newest first", body = PersonList), ReadErrors),
-    security(("bearer" = []))
-)]
-#[get("/persons")]
-pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonRead)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let q = params.q.as_deref().unwrap_or("");
-    if q.chars().count() > 200 {
-        return Err(ApiError::bad_query("q", "q is at most 200 characters"));
-    }
-    let nir = match params.nir.as_deref() {
-        Some(value) => {
-            Some(Nir::parse(value).map_err(|e| ApiError::bad_query("nir", e.to_string()))?)
-        }
-        None => None,
-    };
-    let criteria = PersonSearch {
-        words: relais_domain::text::fold(q)
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        birth_date: params.birth_date,
-        nir,
-    };
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let found = persons::search(&mut tx, &criteria, &ctx.state.vault, page).await?;
-    let events: Vec<NewAuditEvent<'_>> = found
-        .items
-        .iter()
-        .map(|p| NewAuditEvent {
-            action: AuditAction::Search,
-            resource_type: "person",
-            resource_id: Some(p.id),
-            person_id: Some(p.id),
-            reason: None,
-        })
-        .collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    let next_cursor = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(PersonList {
-        items: found.items.into_iter().map(Person::masked).collect(),
-        next_cursor,
-    }))
-}
-
-/// Creates a person.
-#[utoipa::path(
-    operation_id = "create_person",
-    tag = "persons",
-    request_body = NewPerson,
-    params(crate::responses::IdempotencyKeyHeader),
-    responses((status = 201, description = "Created", body = Person, headers(("Location" = String), ("ETag" = String))), CreateErrors),
-    security(("bearer" = []))
-)]
-#[post("/persons")]
-pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonWrite)?;
-    let data = person_data(&body, "")?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let person = persons::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
-        &data,
-        &ctx.state.vault,
-    )
-    .await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            "person",
-            Some(person.id),
-            Some(person.id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/persons/{}", person.id)));
-    with_etag(&mut response, person.version);
-    Ok(response.json(Person::masked(person)))
-}
-
-/// Options of a person read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// `nir` to unmask the NIR (worker or supervisor; needs `reason`; audited).
-    #[param(pattern = "^nir$")]
-    pub reveal: Option<String>,
-    /// Why the NIR is needed (5 to 500 characters); recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
-/// Reads a person.
-#[utoipa::path(
-    operation_id = "read_person",
-    tag = "persons",
-    params(("id" = Uuid, Path, description = "Person id"), ReadParams),
-    responses((status = 200, description = "The person", body = Person, headers(("ETag" = String))), ReadErrors),
-    security(("bearer" = []))
-)]
-#[get("/persons/{id}")]
-pub async fn read(
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    params: Query<ReadParams>,
-) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonRead)?;
-    let reveal = match params.reveal.as_deref() {
-        None => false,
-        Some("nir") => true,
-        Some(_) => return Err(ApiError::bad_query("reveal", "reveal accepts only `nir`")),
-    };
-    let reason = params.reason.as_deref().map(str::trim);
-    if reveal {
-        ctx.require(Permission::PersonRevealNir)?;
-        match reason {
-            Some(r) if (5..=500).contains(&r.chars().count()) => {}
-            _ => {
-                return Err(ApiError::BadRequest {
-                    code: "reason_required",
-                    detail: "unmasking the NIR needs a reason of 5 to 500 characters".into(),
-                    errors: vec![FieldError::query(
-                        "reason",
-                        "reason_required",
-                        "give the reason the NIR is needed",
-                    )],
-                });
-            }
-        }
-    }
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let person = persons::get(&mut tx, *id).await?;
-    let mut events = vec![NewAuditEvent {
-        action: AuditAction::Read,
-        resource_type: "person",
-        resource_id: Some(person.id),
-        person_id: Some(person.id),
-        reason: None,
-    }];
-    let revealed = if reveal {
-        person.nir(&ctx.state.vault)
-    } else {
-        None
-    };
-    if reveal && person.nir_ciphertext.is_some() {
-        events.push(NewAuditEvent {
-            action: AuditAction::Reveal,
-            resource_type: "person.nir",
-            resource_id: Some(person.id),
-            person_id: Some(person.id),
-            reason,
-        });
-    }
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, person.version);
-    if reveal {
-        response.insert_header((header::CACHE_CONTROL, "no-store"));
-    }
-    Ok(response.json(Person::build(person, revealed)))
-}
-
-/// Corrects a person (JSON merge patch, `If-Match` required).
-#[utoipa::path(
-    operation_id = "update_person",
-    tag = "persons",
-    params(("id" = Uuid, Path, description = "Person id"), crate::responses::IfMatchHeader),
-    request_body = PersonPatch,
-    responses((status = 200, description = "The corrected person", body = Person, headers(("ETag" = String))), WriteErrors),
-    security(("bearer" = []))
-)]
-#[patch("/persons/{id}")]
-pub async fn update(
-    ctx: Ctx,
-    id: web::Path<Uuid>,
-    if_match: IfMatch,
-    body: Json<PersonPatch>,
-) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonWrite)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = persons::get(&mut tx, *id).await?;
-    let version = if_match.check(current.version)?;
-    let data = patched(current, &body)?;
-    let person = persons::update(&mut tx, *id, version, &data, &ctx.state.vault).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "person",
-            Some(person.id),
-            Some(person.id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, person.version);
-    Ok(response.json(Person::masked(person)))
 }

@@ -1,178 +1,38 @@
 //! Cases: open (from a person or with a new one), list, read, assign, move through the
 //! lifecycle, and the timeline.
+//!
+//! The handlers, their query parameters and helpers live here; the request and response types
+//! are in `model`.
+
+mod model;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, default_target_end};
-use relais_domain::{
-    AuditAction, CaseOrigin, CaseStatus, ClosureReason, Coded, Permission, Role, TransitionRequest,
-};
+use relais_domain::{AuditAction, CaseStatus, Coded, Permission, Role, TransitionRequest};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{
     self, CaseFilter, CasePatch as StorePatch, CaseRecord, NewCase as StoreNewCase, Transition,
 };
 use relais_store::db::{self, Access};
 use relais_store::persons;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
-use validator::Validate;
 
 use crate::conditional::{IfMatch, with_etag};
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, parse_uuid_param};
 use crate::pagination::{next_cursor, page_request};
-use crate::patch::nullable;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::routes::persons::{NewPerson, Person, person_data};
+use crate::routes::persons::{Person, person_data};
 
-/// A new case: for an existing person (`person_id`) or a new one (`person`).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCase {
-    pub person_id: Option<Uuid>,
-    #[validate(nested)]
-    pub person: Option<NewPerson>,
-    /// The reason for contact (motif), in the person's words where possible.
-    #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
-    #[schema(example = "Impayés de loyer depuis trois mois")]
-    pub reason: String,
-    #[schema(schema_with = crate::schema::case_origin)]
-    pub origin: CaseOrigin,
-    /// The referent worker; defaults to the caller when the caller is a worker.
-    pub referent_id: Option<Uuid>,
-    /// Other agents of the case team.
-    #[validate(length(max = 20))]
-    #[schema(max_items = 20)]
-    pub team_ids: Option<Vec<Uuid>>,
-    /// Defaults to the opening date plus the organisation's case length (6 months).
-    pub target_end_on: Option<NaiveDate>,
-}
-
-/// Assignment and planning changes (JSON merge patch).
-#[derive(Debug, Deserialize, Validate, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct CasePatch {
-    /// The referent (supervisor only); `null` removes it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Uuid>)]
-    pub referent_id: Option<Option<Uuid>>,
-    /// The whole team (supervisor only); the referent is always part of it.
-    #[validate(length(max = 20))]
-    #[schema(max_items = 20)]
-    pub team_ids: Option<Vec<Uuid>>,
-    pub target_end_on: Option<NaiveDate>,
-}
-
-/// A lifecycle change.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTransition {
-    #[schema(schema_with = crate::schema::case_status)]
-    pub to: CaseStatus,
-    /// Why (required to reopen a closed case).
-    #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
-    pub reason: Option<String>,
-    /// Required to close.
-    #[schema(schema_with = crate::schema::closure_reason_nullable)]
-    pub closure_reason: Option<ClosureReason>,
-    /// Where the person goes next (on closure).
-    #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
-    pub orientation: Option<String>,
-}
-
-/// Figures about a case.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CaseIndicators {
-    /// Days since opening (until closure for a closed case).
-    pub days_open: i64,
-    /// Days planned from opening to the target end date.
-    pub target_days: i64,
-    /// Days left before the target end date (negative when past it).
-    pub days_remaining: i64,
-    /// Still open after the target end date.
-    pub past_target: bool,
-}
-
-/// A case.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Case {
-    pub id: Uuid,
-    pub person_id: Uuid,
-    #[schema(schema_with = crate::schema::case_status)]
-    pub status: String,
-    pub reason: String,
-    #[schema(schema_with = crate::schema::case_origin)]
-    pub origin: String,
-    pub referent_id: Option<Uuid>,
-    pub team_ids: Vec<Uuid>,
-    pub opened_on: NaiveDate,
-    pub target_end_on: NaiveDate,
-    pub closed_on: Option<NaiveDate>,
-    #[schema(schema_with = crate::schema::closure_reason_nullable)]
-    pub closure_reason: Option<String>,
-    pub orientation: Option<String>,
-    pub review_due_on: Option<NaiveDate>,
-    pub last_contact_at: Option<DateTime<Utc>>,
-    pub indicators: CaseIndicators,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
-}
-
-impl Case {
-    fn from_record(r: CaseRecord, today: NaiveDate) -> Self {
-        let open = !matches!(r.status.as_str(), "closed" | "archived");
-        let end = r.closed_on.unwrap_or(today);
-        let indicators = CaseIndicators {
-            days_open: (end - r.opened_on).num_days(),
-            target_days: (r.target_end_on - r.opened_on).num_days(),
-            days_remaining: (r.target_end_on - today).num_days(),
-            past_target: open && today > r.target_end_on,
-        };
-        Self {
-            id: r.id,
-            person_id: r.person_id,
-            status: r.status,
-            reason: r.reason,
-            origin: r.origin,
-            referent_id: r.referent_id,
-            team_ids: r.team_ids,
-            opened_on: r.opened_on,
-            target_end_on: r.target_end_on,
-            closed_on: r.closed_on,
-            closure_reason: r.closure_reason,
-            orientation: r.orientation,
-            review_due_on: r.review_due_on,
-            last_contact_at: r.last_contact_at,
-            indicators,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        }
-    }
-}
-
-/// A new case, with the person when it was created inline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedCase {
-    #[serde(flatten)]
-    pub case: Case,
-    /// The person created with the case, if any.
-    pub person: Option<Person>,
-}
-
-/// A page of cases.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CaseList {
-    pub items: Vec<Case>,
-    pub next_cursor: Option<String>,
-}
+pub use model::{
+    Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition, Timeline,
+    TimelineEvent,
+};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -541,32 +401,6 @@ pub async fn transition(
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, case.version);
     Ok(response.json(Case::from_record(case, today())))
-}
-
-/// One event of the timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TimelineEvent {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    /// The agent who acted (null for the system).
-    pub actor_id: Option<Uuid>,
-    /// `created`, `updated` or `transition`.
-    pub kind: String,
-    #[schema(schema_with = crate::schema::case_status_nullable)]
-    pub from_status: Option<String>,
-    #[schema(schema_with = crate::schema::case_status_nullable)]
-    pub to_status: Option<String>,
-    pub reason: Option<String>,
-    /// Details of the event (closure reason, orientation, new assignment…).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-/// A page of the timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Timeline {
-    pub items: Vec<TimelineEvent>,
-    pub next_cursor: Option<String>,
 }
 
 /// Timeline paging.
