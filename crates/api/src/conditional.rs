@@ -2,7 +2,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 
 use crate::error::ApiError;
 
@@ -17,6 +17,21 @@ pub fn with_etag(builder: &mut HttpResponseBuilder, version: i32) -> &mut HttpRe
         builder.insert_header((header::ETAG, value));
     }
     builder
+}
+
+/// A `200 OK` with `body` and the `ETag` of `version`.
+pub fn ok_with_etag(version: i32, body: impl serde::Serialize) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, version);
+    response.json(body)
+}
+
+/// A `201 Created` at `location` with `body` and the `ETag` of `version`.
+pub fn created(location: String, version: i32, body: impl serde::Serialize) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location));
+    with_etag(&mut response, version);
+    response.json(body)
 }
 
 /// The version the client last read, from its mandatory `If-Match` header; `*` (RFC 9110)

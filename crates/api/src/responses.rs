@@ -4,190 +4,69 @@ use utoipa::{IntoParams, IntoResponses};
 
 use crate::error::Problem;
 
-/// Errors of a read.
-#[allow(dead_code)]
-#[derive(IntoResponses)]
-pub enum ReadErrors {
-    #[response(
-        status = 400,
-        description = "A parameter is invalid",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 403,
-        description = "The caller's role does not allow this",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-    #[response(
-        status = 404,
-        description = "No such record in the caller's organisation",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-    #[response(
-        status = 500,
-        description = "Internal error (no details)",
-        content_type = "application/problem+json"
-    )]
-    Internal(Problem),
-    #[response(
-        status = 503,
-        description = "Database unavailable; retry",
-        content_type = "application/problem+json"
-    )]
-    Unavailable(Problem),
+/// Declares a set of problem+json error responses for `#[utoipa::path(responses(…))]`.
+macro_rules! problem_responses {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $status:tt : $description:tt,)* }) => {
+        $(#[$doc])*
+        #[allow(dead_code)]
+        #[derive(IntoResponses)]
+        pub enum $name {
+            $(
+                #[response(
+                    status = $status,
+                    description = $description,
+                    content_type = "application/problem+json"
+                )]
+                $variant(Problem),
+            )*
+        }
+    };
 }
 
-/// Errors of a creation (POST).
-#[allow(dead_code)]
-#[derive(IntoResponses)]
-pub enum CreateErrors {
-    #[response(
-        status = 400,
-        description = "Malformed JSON, unknown field or bad parameter",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 403,
-        description = "The caller's role does not allow this",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-    #[response(
-        status = 404,
-        description = "No such record in the caller's organisation",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-    #[response(
-        status = 409,
-        description = "Conflict with the current state, or the Idempotency-Key is in flight",
-        content_type = "application/problem+json"
-    )]
-    Conflict(Problem),
-    #[response(
-        status = 413,
-        description = "Body too large",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    #[response(
-        status = 415,
-        description = "Content-Type is not application/json",
-        content_type = "application/problem+json"
-    )]
-    UnsupportedMediaType(Problem),
-    #[response(
-        status = 422,
-        description = "Invalid values, or Idempotency-Key reused with another body",
-        content_type = "application/problem+json"
-    )]
-    Unprocessable(Problem),
-    #[response(
-        status = 500,
-        description = "Internal error (no details)",
-        content_type = "application/problem+json"
-    )]
-    Internal(Problem),
-    #[response(
-        status = 503,
-        description = "Database unavailable; retry",
-        content_type = "application/problem+json"
-    )]
-    Unavailable(Problem),
+problem_responses! {
+    /// Errors of a read.
+    ReadErrors {
+        BadRequest = 400: "A parameter is invalid",
+        Unauthorized = 401: "Missing or invalid token",
+        Forbidden = 403: "The caller's role does not allow this",
+        NotFound = 404: "No such record in the caller's organisation",
+        Internal = 500: "Internal error (no details)",
+        Unavailable = 503: "Database unavailable; retry",
+    }
 }
 
-/// Errors of a change to an existing record (PATCH, state change with If-Match).
-#[allow(dead_code)]
-#[derive(IntoResponses)]
-pub enum WriteErrors {
-    #[response(
-        status = 400,
-        description = "Malformed JSON, unknown field or bad parameter",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 403,
-        description = "The caller's role does not allow this",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-    #[response(
-        status = 404,
-        description = "No such record in the caller's organisation",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-    #[response(
-        status = 409,
-        description = "Conflict with the current state",
-        content_type = "application/problem+json"
-    )]
-    Conflict(Problem),
-    #[response(
-        status = 412,
-        description = "If-Match does not match the current ETag",
-        content_type = "application/problem+json"
-    )]
-    PreconditionFailed(Problem),
-    #[response(
-        status = 413,
-        description = "Body too large",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    #[response(
-        status = 415,
-        description = "Content-Type is not application/json",
-        content_type = "application/problem+json"
-    )]
-    UnsupportedMediaType(Problem),
-    #[response(
-        status = 422,
-        description = "Invalid values",
-        content_type = "application/problem+json"
-    )]
-    Unprocessable(Problem),
-    #[response(
-        status = 428,
-        description = "If-Match is required",
-        content_type = "application/problem+json"
-    )]
-    PreconditionRequired(Problem),
-    #[response(
-        status = 500,
-        description = "Internal error (no details)",
-        content_type = "application/problem+json"
-    )]
-    Internal(Problem),
-    #[response(
-        status = 503,
-        description = "Database unavailable; retry",
-        content_type = "application/problem+json"
-    )]
-    Unavailable(Problem),
+problem_responses! {
+    /// Errors of a creation (POST).
+    CreateErrors {
+        BadRequest = 400: "Malformed JSON, unknown field or bad parameter",
+        Unauthorized = 401: "Missing or invalid token",
+        Forbidden = 403: "The caller's role does not allow this",
+        NotFound = 404: "No such record in the caller's organisation",
+        Conflict = 409: "Conflict with the current state, or the Idempotency-Key is in flight",
+        TooLarge = 413: "Body too large",
+        UnsupportedMediaType = 415: "Content-Type is not application/json",
+        Unprocessable = 422: "Invalid values, or Idempotency-Key reused with another body",
+        Internal = 500: "Internal error (no details)",
+        Unavailable = 503: "Database unavailable; retry",
+    }
+}
+
+problem_responses! {
+    /// Errors of a change to an existing record (PATCH, state change with If-Match).
+    WriteErrors {
+        BadRequest = 400: "Malformed JSON, unknown field or bad parameter",
+        Unauthorized = 401: "Missing or invalid token",
+        Forbidden = 403: "The caller's role does not allow this",
+        NotFound = 404: "No such record in the caller's organisation",
+        Conflict = 409: "Conflict with the current state",
+        PreconditionFailed = 412: "If-Match does not match the current ETag",
+        TooLarge = 413: "Body too large",
+        UnsupportedMediaType = 415: "Content-Type is not application/json",
+        Unprocessable = 422: "Invalid values",
+        PreconditionRequired = 428: "If-Match is required",
+        Internal = 500: "Internal error (no details)",
+        Unavailable = 503: "Database unavailable; retry",
+    }
 }
 
 /// The `Idempotency-Key` header of a POST.

@@ -6,7 +6,6 @@
 
 mod model;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, default_target_end};
@@ -21,7 +20,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::conditional::{IfMatch, with_etag};
+use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, parse_uuid_param};
@@ -148,13 +147,14 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
     events.push(case_event(AuditAction::Create, &case, None));
     actor.audit(&mut tx, &events).await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/cases/{}", case.id)));
-    with_etag(&mut response, case.version);
-    Ok(response.json(CreatedCase {
-        case: Case::from_record(case, opened_on),
-        person: created_person.map(Person::masked),
-    }))
+    Ok(created(
+        format!("/v1/cases/{}", case.id),
+        case.version,
+        CreatedCase {
+            case: Case::from_record(case, opened_on),
+            person: created_person.map(Person::masked),
+        },
+    ))
 }
 
 /// Filters of the case list.
@@ -287,9 +287,7 @@ pub async fn read(
         .audit(&mut tx, &[case_event(AuditAction::Read, &case, reason)])
         .await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, case.version);
-    Ok(response.json(Case::from_record(case, today())))
+    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
 }
 
 /// Changes the referent, the team (supervisor) or the target end date.
@@ -348,9 +346,7 @@ pub async fn update(
         .audit(&mut tx, &[case_event(AuditAction::Update, &case, None)])
         .await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, case.version);
-    Ok(response.json(Case::from_record(case, today())))
+    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
 }
 
 /// Moves a case through its lifecycle (`If-Match` required).
@@ -398,9 +394,7 @@ pub async fn transition(
         )
         .await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, case.version);
-    Ok(response.json(Case::from_record(case, today())))
+    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
 }
 
 /// Timeline paging.

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::conditional::{IfMatch, with_etag};
+use crate::conditional::{IfMatch, created, ok_with_etag, with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
@@ -131,10 +131,11 @@ pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, Api
         )
         .await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/persons/{}", person.id)));
-    with_etag(&mut response, person.version);
-    Ok(response.json(Person::masked(person)))
+    Ok(created(
+        format!("/v1/persons/{}", person.id),
+        person.version,
+        Person::masked(person),
+    ))
 }
 
 /// Options of a person read.
@@ -253,7 +254,5 @@ pub async fn update(
         )
         .await?;
     db::commit(tx).await?;
-    let mut response = HttpResponse::Ok();
-    with_etag(&mut response, person.version);
-    Ok(response.json(Person::masked(person)))
+    Ok(ok_with_etag(person.version, Person::masked(person)))
 }
