@@ -57,6 +57,9 @@ fn cluster() -> &'static Cluster {
                         (pg.connect_options("postgres"), Some(pg))
                     }
                 };
+                if keep.is_none() {
+                    drop_stale_databases(&admin).await;
+                }
                 let template = format!("relais_tpl_{}", Uuid::now_v7().simple());
                 create_database(&admin, &template, None).await;
                 let db =
@@ -71,6 +74,42 @@ fn cluster() -> &'static Cluster {
         });
         receiver.recv().expect("test cluster")
     })
+}
+
+/// On a shared server (`DATABASE_URL`), removes the databases earlier test runs left behind:
+/// their names carry a UUIDv7, so those older than an hour belong to finished runs.
+async fn drop_stale_databases(admin: &PgConnectOptions) {
+    let mut conn = PgConnection::connect_with(admin)
+        .await
+        .expect("admin connection");
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname ~ '^relais_(t|tpl)_[0-9a-f]{32}$'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_default();
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().saturating_sub(3600))
+        .unwrap_or(0);
+    for name in names {
+        let Some(id) = name
+            .rsplit('_')
+            .next()
+            .and_then(|h| Uuid::parse_str(h).ok())
+        else {
+            continue;
+        };
+        let created = id
+            .get_timestamp()
+            .map(|t| t.to_unix().0)
+            .unwrap_or(u64::MAX);
+        if created < hour_ago {
+            let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await;
+        }
+    }
+    conn.close().await.ok();
 }
 
 async fn create_database(admin: &PgConnectOptions, name: &str, template: Option<&str>) {
