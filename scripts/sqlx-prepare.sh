@@ -48,25 +48,27 @@ for migration in migrations/*.sql; do
     "$psql" -q -v ON_ERROR_STOP=1 -h "$work" -U relais -d relais -f "$migration" >/dev/null
 done
 
-out="$root/.sqlx"
-if $check; then out="$work/sqlx"; fi
-rm -rf "$out.new" && mkdir -p "$out.new"
+# Fresh descriptions go to a private directory first, so concurrent runs never mix.
+fresh="$work/fresh"
+mkdir -p "$fresh"
 # Force the query macros to run again, live, writing their descriptions.
 touch crates/store/src/lib.rs
-SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$out.new" \
+SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$fresh" \
     DATABASE_URL="postgres:///relais?host=$work&user=relais" \
     cargo check -q -p relais-store --all-targets
 touch crates/store/src/lib.rs
 
 if $check; then
-    if ! diff -r -q "$out.new" "$root/.sqlx" >/dev/null 2>&1; then
-        diff -r "$out.new" "$root/.sqlx" | head -n 40 || true
+    if ! diff -r -q "$fresh" "$root/.sqlx" >/dev/null 2>&1; then
+        diff -r "$fresh" "$root/.sqlx" | head -n 40 || true
         echo ".sqlx/ is out of date: run scripts/sqlx-prepare.sh and commit the result" >&2
         exit 1
     fi
     echo ".sqlx/ is current"
 else
-    rm -rf "$out"
-    mv "$out.new" "$out"
-    echo "wrote $(ls "$out" | wc -l) query descriptions to .sqlx/"
+    rm -rf "$root/.sqlx.old"
+    [[ -d "$root/.sqlx" ]] && mv "$root/.sqlx" "$root/.sqlx.old"
+    cp -r "$fresh" "$root/.sqlx"
+    rm -rf "$root/.sqlx.old"
+    echo "wrote $(ls "$root/.sqlx" | wc -l) query descriptions to .sqlx/"
 fi
