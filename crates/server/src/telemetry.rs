@@ -1,4 +1,5 @@
-//! Logging: compact lines in development, JSON in production; spans carry the request id.
+//! Logging to stderr: compact lines in development, JSON in production; spans carry the
+//! request id.
 
 use std::io::IsTerminal;
 
@@ -10,11 +11,13 @@ use crate::config::LogFormat;
 /// Installs the global subscriber (once; later calls are ignored, as in tests).
 pub fn init(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    // Colours only for a terminal: a log file or a collector gets plain text.
+    // Logs go to stderr, so stdout carries only what a command prints (a token, the URLs);
+    // colours only for a terminal: a log file or a collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::NONE)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder
             .json()

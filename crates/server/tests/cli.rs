@@ -1,0 +1,720 @@
+//! Black-box tests of the `relais` binary: `token`, `org create`, `migrate` and `serve` in
+//! embedded mode, each in a data directory of its own, with an environment cleared of any
+//! `DATABASE_URL` and `RELAIS_*` setting of the developer's shell.
+//!
+//! Every wait is bounded, so that a hang fails the test instead of blocking CI; whatever a
+//! failing test leaves running (the server, its PostgreSQL) is stopped when it unwinds.
+
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+const RELAIS: &str = env!("CARGO_BIN_EXE_relais");
+/// A short command (`token`, `org create`, `migrate`), including a cluster start and stop.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+/// `serve` up to its "Press Ctrl-C" line: initdb on first use, then the cluster's start.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// SIGTERM to exit: the HTTP server drains, then the embedded PostgreSQL stops.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+const DAY: i64 = 24 * 3600;
+const DEMO_ROLES: [(&str, &str); 5] = [
+    ("worker", "alice"),
+    ("supervisor", "sophie"),
+    ("reception", "rachid"),
+    ("admin", "adele"),
+    ("dpo", "dominique"),
+];
+
+/// A fresh temporary directory holding a data directory (`data/`, created by relais).
+struct Sandbox {
+    root: TempDir,
+    data: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        // Under /tmp for a short socket path; 0755 because, as root, PostgreSQL runs as an
+        // unprivileged account that must traverse every parent of the data directory.
+        let root = tempfile::Builder::new()
+            .prefix("relais-cli-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = root.path().join("data");
+        Sandbox { root, data }
+    }
+
+    /// `relais <args>` with only this sandbox's settings, plus `env`.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(RELAIS);
+        for (key, _) in std::env::vars_os() {
+            if key
+                .to_str()
+                .is_some_and(|k| k == "DATABASE_URL" || k.starts_with("RELAIS_"))
+            {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.args(args)
+            .current_dir(self.root.path())
+            .env("RELAIS_DATA_DIR", &self.data)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `relais <args>` to completion (bounded) and returns its output.
+    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let output = self.command(args, env).output();
+        tokio::time::timeout(RUN_TIMEOUT, output)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "`relais {}` did not finish within {RUN_TIMEOUT:?}",
+                    args.join(" ")
+                )
+            })
+            .unwrap()
+    }
+
+    fn pgdata(&self) -> PathBuf {
+        self.data.join("pgdata")
+    }
+
+    /// The pid recorded in `postmaster.pid`, if the file is there.
+    fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.pgdata().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    /// Command lines of the live processes mentioning the data directory (`pgrep -f`, without
+    /// depending on procps): the postmaster carries `-D <data>/pgdata`.
+    fn processes_using_data_dir(&self) -> Vec<String> {
+        let needle = self.data.to_string_lossy().into_owned();
+        let own = std::process::id().to_string();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.bytes().all(|b| b.is_ascii_digit()) || name == own {
+                continue;
+            }
+            let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+                continue; // gone meanwhile
+            };
+            let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if cmdline.contains(&needle) {
+                found.push(format!("{name}: {}", cmdline.trim()));
+            }
+        }
+        found
+    }
+
+    /// Nothing runs on this data directory any more (waits briefly for stragglers to vanish).
+    async fn assert_no_postgres_left(&self, after: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = self.processes_using_data_dir();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL still runs on {} after {after}: {left:#?}",
+                self.data.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            !self.pgdata().join("postmaster.pid").exists(),
+            "{} still has a postmaster.pid after {after}: the cluster was not stopped cleanly",
+            self.pgdata().display()
+        );
+    }
+
+    /// The development signing secret relais keeps in the data directory.
+    fn dev_secret(&self) -> String {
+        let path = self.data.join("dev-signing-secret");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+            .trim()
+            .to_owned()
+    }
+}
+
+impl Drop for Sandbox {
+    /// A test that failed half-way may leave the cluster running: stop it (fast shutdown,
+    /// then kill) before the directory goes.
+    fn drop(&mut self) {
+        let Some(pid) = self.postmaster_pid() else {
+            return;
+        };
+        let pid = pid.to_string();
+        // Only our postmaster: its command line names the data directory (a zombie's, or an
+        // unrelated process's that reused a stale pid, does not).
+        let needle = self.data.to_string_lossy().into_owned();
+        let alive = || {
+            std::fs::read(Path::new("/proc").join(&pid).join("cmdline"))
+                .is_ok_and(|raw| String::from_utf8_lossy(&raw).contains(&needle))
+        };
+        if !alive() {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if alive() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+        }
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Panics with the command's output unless it succeeded.
+fn assert_success(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// Verifies a development token with `secret` and returns its claims.
+fn verify(token: &str, secret: &str) -> Value {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&["relais-dev"]);
+    validation.set_audience(&["relais"]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    decode::<Value>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .unwrap_or_else(|e| panic!("the token does not verify with the data directory's secret: {e}"))
+    .claims
+}
+
+/// Seconds from now until the token's `exp`.
+fn seconds_left(claims: &Value) -> i64 {
+    claims["exp"].as_i64().unwrap() - chrono::Utc::now().timestamp()
+}
+
+/// A valid NIR: the first 13 characters and their key.
+fn nir(first13: &str) -> String {
+    let n: u64 = first13.parse().unwrap();
+    format!("{first13}{:02}", 97 - n % 97)
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A running `relais serve`, its printed base URL and demo tokens, and everything it wrote.
+struct Server {
+    child: Child,
+    base: String,
+    /// (role, subject, token) of the "Development tokens" block.
+    tokens: Vec<(String, String, String)>,
+    transcript: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `relais serve` on a free port and reads its banner (bounded).
+    async fn start(sandbox: &Sandbox) -> Server {
+        let mut child = sandbox
+            .command(&["serve"], &[("RELAIS_LISTEN", "127.0.0.1:0")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let transcript = Arc::new(Mutex::new(String::new()));
+        let (lines, mut received) = mpsc::unbounded_channel();
+        // Keep draining both pipes for the server's whole life, so its logging never blocks.
+        pump(
+            child.stdout.take().unwrap(),
+            "",
+            transcript.clone(),
+            Some(lines),
+        );
+        pump(
+            child.stderr.take().unwrap(),
+            "stderr| ",
+            transcript.clone(),
+            None,
+        );
+
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        let mut base = None;
+        let mut tokens = Vec::new();
+        loop {
+            let line = match tokio::time::timeout_at(deadline, received.recv()).await {
+                Ok(Some(line)) => line,
+                Ok(None) => {
+                    let status = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
+                    panic!(
+                        "relais serve ended before it was ready ({status:?}):\n{}",
+                        transcript.lock().unwrap()
+                    );
+                }
+                Err(_) => panic!(
+                    "relais serve was not ready within {START_TIMEOUT:?}:\n{}",
+                    transcript.lock().unwrap()
+                ),
+            };
+            if let Some((_, rest)) = line.split_once("Relais is listening on ") {
+                base = Some(rest.trim().to_owned());
+            } else if line.starts_with("Press Ctrl-C to stop") {
+                break;
+            } else if base.is_some()
+                && let Some(token) = parse_token_line(&line)
+            {
+                tokens.push(token);
+            }
+        }
+        let base = base.unwrap_or_else(|| {
+            panic!(
+                "no \"Relais is listening on\" line:\n{}",
+                transcript.lock().unwrap()
+            )
+        });
+        assert!(
+            base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+            "the printed URL should carry the port actually bound: {base}"
+        );
+        Server {
+            child,
+            base,
+            tokens,
+            transcript,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn token(&self, role: &str) -> &str {
+        self.tokens
+            .iter()
+            .find(|(r, _, _)| r == role)
+            .map(|(_, _, token)| token.as_str())
+            .unwrap_or_else(|| panic!("no printed token for {role}: {:?}", self.tokens))
+    }
+
+    fn transcript(&self) -> String {
+        self.transcript.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then the process must exit successfully within [`STOP_TIMEOUT`].
+    async fn terminate(mut self) {
+        let pid = self.child.id().expect("relais serve already reaped");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let started = Instant::now();
+        let status = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "relais serve still runs {STOP_TIMEOUT:?} after SIGTERM:\n{}",
+                    self.transcript()
+                )
+            })
+            .unwrap();
+        assert!(
+            status.success(),
+            "relais serve should exit successfully on SIGTERM, not {status} (after {:?}):\n{}",
+            started.elapsed(),
+            self.transcript()
+        );
+    }
+}
+
+/// Forwards the lines of a child's pipe to the transcript (and to `lines`).
+fn pump(
+    pipe: impl AsyncRead + Unpin + Send + 'static,
+    prefix: &'static str,
+    transcript: Arc<Mutex<String>>,
+    lines: Option<mpsc::UnboundedSender<String>>,
+) {
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            {
+                let mut all = transcript.lock().unwrap();
+                all.push_str(prefix);
+                all.push_str(&line);
+                all.push('\n');
+            }
+            if let Some(lines) = &lines {
+                let _ = lines.send(line);
+            }
+        }
+    });
+}
+
+/// `  worker     (alice): <jwt>` → (role, subject, token).
+fn parse_token_line(line: &str) -> Option<(String, String, String)> {
+    let (left, token) = line.trim().split_once("): ")?;
+    let (role, subject) = left.split_once(" (")?;
+    let token = token.trim();
+    (token.split('.').count() == 3 && !role.trim().is_empty())
+        .then(|| (role.trim().to_owned(), subject.to_owned(), token.to_owned()))
+}
+
+#[tokio::test]
+async fn token_prints_a_jwt_signed_with_the_data_directory_secret() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .run(
+            &[
+                "token", "--org", "demo", "--role", "worker", "--sub", "alice",
+            ],
+            &[],
+        )
+        .await;
+    assert_success(&output, "relais token");
+    let printed = stdout(&output);
+    assert_eq!(
+        printed.lines().count(),
+        1,
+        "stdout should be the token alone, for `TOKEN=$(relais token …)`: {printed:?}"
+    );
+    let token = printed.trim();
+
+    let secret = sandbox.dev_secret();
+    let mode = std::fs::metadata(sandbox.data.join("dev-signing-secret"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the secret must be private: mode {mode:o}");
+    let claims = verify(token, &secret);
+    assert_eq!(claims["org"], "demo");
+    assert_eq!(claims["roles"], json!(["worker"]));
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["iss"], "relais-dev");
+    assert_eq!(claims["aud"], "relais");
+    let left = seconds_left(&claims);
+    assert!(
+        (DAY - 120..=DAY).contains(&left),
+        "exp is {left}s ahead, not 24 h"
+    );
+    assert!(
+        !sandbox.pgdata().exists(),
+        "relais token needs no database, yet a cluster was created"
+    );
+
+    let output = sandbox
+        .run(
+            &[
+                "token", "--org", "demo", "--role", "worker", "--sub", "alice", "--hours", "2",
+            ],
+            &[],
+        )
+        .await;
+    assert_success(&output, "relais token --hours 2");
+    assert_eq!(
+        sandbox.dev_secret(),
+        secret,
+        "the secret is kept, not rotated"
+    );
+    let claims = verify(stdout(&output).trim(), &secret);
+    let left = seconds_left(&claims);
+    assert!(
+        (2 * 3600 - 120..=2 * 3600).contains(&left),
+        "--hours 2: exp is {left}s ahead"
+    );
+}
+
+#[tokio::test]
+async fn token_is_refused_with_an_external_database_and_no_dev_secret() {
+    let sandbox = Sandbox::new();
+    let started = Instant::now();
+    // TEST-NET-1 never answers: trying to connect would take long, not fail fast.
+    let output = sandbox
+        .run(
+            &["token", "--role", "worker", "--sub", "alice"],
+            &[(
+                "DATABASE_URL",
+                "postgres://relais:secret@192.0.2.1:5432/relais",
+            )],
+        )
+        .await;
+    assert!(
+        !output.status.success(),
+        "relais token must refuse without a development key: {}",
+        stdout(&output)
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("development signing key"),
+        "the refusal should name the development signing key: {message}"
+    );
+    assert!(stdout(&output).trim().is_empty(), "no token may be printed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refusing took {:?}: did it try to connect?",
+        started.elapsed()
+    );
+    assert!(
+        !sandbox.data.join("dev-signing-secret").exists(),
+        "no development key may be generated outside embedded mode"
+    );
+}
+
+#[tokio::test]
+async fn org_create_and_migrate_run_against_the_embedded_cluster() {
+    let sandbox = Sandbox::new();
+    let args = [
+        "org",
+        "create",
+        "--slug",
+        "other",
+        "--name",
+        "CCAS d'Ailleurs",
+    ];
+    let output = sandbox.run(&args, &[]).await;
+    assert_success(&output, "relais org create");
+    let printed = stdout(&output);
+    assert!(
+        printed.contains("other") && printed.contains("CCAS d'Ailleurs"),
+        "the created organisation should be printed: {printed}"
+    );
+    sandbox.assert_no_postgres_left("relais org create").await;
+
+    let output = sandbox.run(&args, &[]).await;
+    assert!(
+        !output.status.success(),
+        "creating the same organisation twice must fail: {}",
+        stdout(&output)
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("already exists") && message.contains("other"),
+        "the error should say the organisation exists: {message}"
+    );
+    sandbox
+        .assert_no_postgres_left("a failed relais org create")
+        .await;
+
+    for attempt in ["first", "second"] {
+        let output = sandbox.run(&["migrate"], &[]).await;
+        assert_success(&output, &format!("the {attempt} relais migrate"));
+        assert!(stdout(&output).contains("migrations applied"));
+    }
+    sandbox.assert_no_postgres_left("relais migrate").await;
+}
+
+#[tokio::test]
+async fn serve_prints_working_demo_tokens_stops_on_sigterm_and_restarts_on_the_same_data() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(&sandbox).await;
+    let client = http_client();
+    // Otherwise the checks that nothing is left after a stop would prove nothing.
+    assert!(
+        sandbox.postmaster_pid().is_some() && !sandbox.processes_using_data_dir().is_empty(),
+        "the embedded PostgreSQL of {} should be visible while serving",
+        sandbox.data.display()
+    );
+
+    let printed: Vec<(&str, &str)> = server
+        .tokens
+        .iter()
+        .map(|(role, subject, _)| (role.as_str(), subject.as_str()))
+        .collect();
+    assert_eq!(printed, DEMO_ROLES, "{}", server.transcript());
+    for (role, subject) in DEMO_ROLES {
+        let response = client
+            .get(server.url("/v1/me"))
+            .bearer_auth(server.token(role))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "GET /v1/me as the printed {role} token"
+        );
+        let me: Value = response.json().await.unwrap();
+        assert_eq!(me["organisation"]["slug"], "demo", "{me}");
+        assert_eq!(me["subject"], subject, "{me}");
+        assert_eq!(me["roles"], json!([role]), "{me}");
+    }
+    for path in ["/docs/", "/openapi.json", "/healthz", "/readyz"] {
+        let response = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+    }
+    let document: Value = client
+        .get(server.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document["openapi"].is_string() && document["paths"]["/v1/me"].is_object());
+
+    // Data written in this run, with an encrypted NIR: it must be readable after a restart.
+    let number = nir("2690549588157");
+    let worker = server.token("worker").to_owned();
+    let response = client
+        .post(server.url("/v1/persons"))
+        .bearer_auth(&worker)
+        .json(&json!({"first_name": "Éloïse", "last_name": "Durand", "nir": number}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "creating a person in the demo organisation"
+    );
+    let person: Value = response.json().await.unwrap();
+    let person_id = person["id"].as_str().unwrap().to_owned();
+
+    drop(client); // no idle keep-alive connection for the graceful shutdown to wait on
+    server.terminate().await;
+    sandbox
+        .assert_no_postgres_left("relais serve exited on SIGTERM")
+        .await;
+
+    // While the server is stopped, an operator adds an organisation.
+    let output = sandbox
+        .run(
+            &[
+                "org",
+                "create",
+                "--slug",
+                "other",
+                "--name",
+                "CCAS d'Ailleurs",
+            ],
+            &[],
+        )
+        .await;
+    assert_success(&output, "relais org create between two runs");
+    let output = sandbox
+        .run(
+            &[
+                "token", "--org", "other", "--role", "worker", "--sub", "bob",
+            ],
+            &[],
+        )
+        .await;
+    assert_success(&output, "relais token --org other");
+    let other = stdout(&output).trim().to_owned();
+
+    let server = Server::start(&sandbox).await;
+    let client = http_client();
+    let response = client
+        .get(server.url("/v1/me"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "the organisation created while stopped should be there after the restart"
+    );
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["organisation"]["slug"], "other", "{me}");
+
+    // The first run's token still verifies (same secret) and its data is there, with the NIR
+    // decryptable (same NIR key).
+    let response = client
+        .get(server.url(&format!("/v1/persons/{person_id}")))
+        .query(&[
+            ("reveal", "nir"),
+            ("reason", "Vérification après redémarrage"),
+        ])
+        .bearer_auth(&worker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "the person created before the restart, with the first run's token"
+    );
+    let read: Value = response.json().await.unwrap();
+    assert_eq!(read["last_name"], "Durand");
+    assert_eq!(
+        read["nir"],
+        number.as_str(),
+        "the NIR decrypts after a restart"
+    );
+
+    drop(client);
+    server.terminate().await;
+    sandbox
+        .assert_no_postgres_left("the second relais serve exited on SIGTERM")
+        .await;
+}
+
+#[tokio::test]
+async fn serve_without_postgresql_says_which_package_to_install() {
+    let sandbox = Sandbox::new();
+    let empty = sandbox.root.path().join("no-postgres-here");
+    std::fs::create_dir(&empty).unwrap();
+    let output = sandbox
+        .run(
+            &["serve"],
+            &[
+                ("RELAIS_PG_BIN_DIR", empty.to_str().unwrap()),
+                ("RELAIS_LISTEN", "127.0.0.1:0"),
+            ],
+        )
+        .await;
+    assert!(
+        !output.status.success(),
+        "relais serve must fail without PostgreSQL:\n{}",
+        stdout(&output)
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains("apt-get install postgresql"),
+        "the error should name the package to install: {message}"
+    );
+    assert!(
+        message.contains(empty.to_str().unwrap()),
+        "the error should say where it looked: {message}"
+    );
+    assert!(
+        !stdout(&output).contains("Relais is listening"),
+        "it must not claim to listen"
+    );
+}
