@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod conditional;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

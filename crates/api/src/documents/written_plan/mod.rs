@@ -1,0 +1,240 @@
+//! The written plan (*plan d'aide*): a proposal as printed and handed to the person.
+//!
+//! [`WrittenPlan`] is plain data gathered by the caller (labels already in French); [`html`]
+//! renders it as a printable A4 page and [`pdf`] as a PDF with extractable text. Both say the
+//! same thing in the same words: the wording lives here, the renderers only lay it out. The
+//! vocabulary follows the practice of the profession: *préconisations* are the steps the
+//! person takes, *interventions* those of the social worker; the plan is negotiated, then
+//! written down so the person can make observations afterwards.
+
+mod html;
+mod pdf;
+#[cfg(test)]
+mod tests;
+
+use chrono::NaiveDate;
+
+use super::french;
+
+pub use html::html;
+pub use pdf::pdf;
+
+/// Everything the written plan shows; labels are the French labels of the codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenPlan {
+    /// The organisation that supports the person (letterhead).
+    pub organisation: String,
+    pub person: PlanPerson,
+    /// The referent worker's display name, if the case has one.
+    pub worker: Option<String>,
+    /// The day the document is produced.
+    pub document_on: NaiveDate,
+    /// The day the proposal was made.
+    pub proposed_on: NaiveDate,
+    /// The proposal's number within the case (1, 2, …).
+    pub proposal_number: i32,
+    /// The case's reason for contact.
+    pub reason: String,
+    /// The worker's steps (*interventions*).
+    pub interventions: Vec<PlanStep>,
+    /// The person's steps (*préconisations*).
+    pub preconisations: Vec<PlanStep>,
+    /// Steps taken by partner organisations.
+    pub partner_steps: Vec<PlanStep>,
+    /// The person's answer to this proposal, if recorded.
+    pub decision: Option<PlanDecision>,
+    /// Observations the person added afterwards, oldest first.
+    pub observations: Vec<PlanObservation>,
+    /// The proposal's content hash (hex SHA-256).
+    pub content_hash: String,
+}
+
+/// The person the plan is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanPerson {
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_date: Option<NaiveDate>,
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStep {
+    pub title: String,
+    pub details: Option<String>,
+    /// French label of the domain, e.g. `Logement`.
+    pub domain: String,
+    /// French label of the category, e.g. `Complétude de dossiers`.
+    pub category: String,
+    /// The deadline, if one was set.
+    pub due_on: Option<NaiveDate>,
+    /// French label of the status, e.g. `Prévue`.
+    pub status: String,
+}
+
+/// The person's answer to the proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDecision {
+    /// French label of the outcome, e.g. `Plan accepté`, `Modifications demandées`, `Refusé`.
+    pub outcome: String,
+    /// French label of the channel, e.g. `entretien`, `téléphone`.
+    pub channel: String,
+    pub decided_on: NaiveDate,
+    pub notes: Option<String>,
+    /// Display name of the agent who recorded the answer.
+    pub recorded_by: Option<String>,
+}
+
+/// An observation the person made on the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanObservation {
+    pub text: String,
+    pub observed_on: NaiveDate,
+}
+
+// ---- Wording shared by both renderers ----------------------------------------------------
+
+pub(crate) const TITLE: &str = "Plan d'aide";
+pub(crate) const INTRO: &str = "Ce plan d'aide a été construit et négocié avec vous lors de nos \
+    entretiens. Il précise les démarches de chacun et leurs délais : les préconisations sont les \
+    démarches que vous réalisez, les interventions sont celles du travailleur social. Il évolue \
+    avec votre situation, et vous pouvez y apporter vos observations à tout moment.";
+pub(crate) const NO_STEP: &str = "Aucune démarche n'est prévue.";
+pub(crate) const NO_DECISION: &str = "En attente de la réponse de la personne.";
+pub(crate) const NO_OBSERVATION: &str = "Aucune observation à ce jour. Vos observations \
+    peuvent être ajoutées au plan à tout moment ; elles ne modifient pas ce document.";
+pub(crate) const SIGNATURES: [&str; 2] = [
+    "Signature de la personne",
+    "Signature du travailleur social",
+];
+pub(crate) const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
+pub(crate) const CONFIDENTIAL: &str =
+    "Document confidentiel, soumis au secret professionnel : à ne pas diffuser.";
+
+/// A section of steps: heading, optional sub-heading, and the steps.
+pub(crate) struct Section<'a> {
+    pub heading: &'static str,
+    pub subheading: Option<&'static str>,
+    pub steps: &'a [PlanStep],
+}
+
+impl WrittenPlan {
+    /// `Éloïse Lefèvre`.
+    pub(crate) fn person_name(&self) -> String {
+        format!(
+            "{} {}",
+            self.person.first_name.trim(),
+            self.person.last_name.trim()
+        )
+    }
+
+    /// `Proposition n° 2 du 12 mars 2027`.
+    pub(crate) fn proposal_line(&self) -> String {
+        format!(
+            "Proposition n° {} du {}",
+            self.proposal_number,
+            french::date(self.proposed_on)
+        )
+    }
+
+    /// `Document établi le 14 mars 2027`.
+    pub(crate) fn document_line(&self) -> String {
+        format!("Document établi le {}", french::date(self.document_on))
+    }
+
+    /// The identification block: (label, value) rows.
+    pub(crate) fn identification(&self) -> Vec<(&'static str, String)> {
+        let mut rows = vec![("Personne accompagnée", self.person_name())];
+        if let Some(born) = self.person.birth_date {
+            rows.push(("Date de naissance", french::date(born)));
+        }
+        rows.push((
+            "Travailleur social référent",
+            self.worker
+                .clone()
+                .unwrap_or_else(|| "Non désigné".to_owned()),
+        ));
+        rows.push(("Motif de la prise de contact", self.reason.clone()));
+        rows
+    }
+
+    /// The step sections in the order they are printed (partners only when there are some).
+    pub(crate) fn sections(&self) -> Vec<Section<'_>> {
+        let mut sections = vec![
+            Section {
+                heading: "Vos préconisations",
+                subheading: Some("Préconisations (démarches de la personne)"),
+                steps: &self.preconisations,
+            },
+            Section {
+                heading: "Interventions du travailleur social",
+                subheading: None,
+                steps: &self.interventions,
+            },
+        ];
+        if !self.partner_steps.is_empty() {
+            sections.push(Section {
+                heading: "Démarches des partenaires",
+                subheading: None,
+                steps: &self.partner_steps,
+            });
+        }
+        sections
+    }
+
+    /// `Empreinte du plan (SHA-256) : <hash>`.
+    pub(crate) fn fingerprint_line(&self) -> String {
+        format!("Empreinte du plan (SHA-256) : {}", self.content_hash.trim())
+    }
+}
+
+impl PlanStep {
+    /// `À réaliser avant le 12 mars 2027`, or that no deadline was set.
+    pub(crate) fn due_line(&self) -> String {
+        match self.due_on {
+            Some(due) => format!("À réaliser avant le {}", french::date(due)),
+            None => "Sans échéance fixée".to_owned(),
+        }
+    }
+
+    /// `Domaine : Logement · Démarche : Complétude de dossiers · État : Prévue`.
+    pub(crate) fn meta_line(&self) -> String {
+        format!(
+            "Domaine : {} · Démarche : {} · État : {}",
+            self.domain.trim(),
+            self.category.trim(),
+            self.status.trim()
+        )
+    }
+}
+
+impl PlanDecision {
+    /// `Plan accepté le 12 mars 2027 (entretien)`.
+    pub(crate) fn sentence(&self) -> String {
+        format!(
+            "{} le {} ({})",
+            self.outcome.trim(),
+            french::date(self.decided_on),
+            self.channel.trim()
+        )
+    }
+
+    /// `Réponse enregistrée par Jeanne Martin`.
+    pub(crate) fn recorded_line(&self) -> Option<String> {
+        self.recorded_by
+            .as_ref()
+            .map(|name| format!("Réponse enregistrée par {}", name.trim()))
+    }
+}
+
+impl PlanObservation {
+    /// `Le 20 mars 2027`.
+    pub(crate) fn date_line(&self) -> String {
+        format!("Le {}", french::date(self.observed_on))
+    }
+}
+
+/// Non-empty, trimmed optional text.
+pub(crate) fn present(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
