@@ -30,7 +30,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use state::{ApiSettings, AppState};
 
 use crate::error::ApiError;
-use crate::routes::{audit, cases, consents, health, me, persons};
+use crate::routes::{assessment, audit, cases, consents, health, me, persons, plan_items};
 
 /// Registers every route (and so every path of the document).
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -57,6 +57,13 @@ where
                 .service(cases::update)
                 .service(cases::transition)
                 .service(cases::timeline)
+                .service(assessment::read)
+                .service(assessment::replace)
+                .service(plan_items::create)
+                .service(plan_items::list)
+                .service(plan_items::read)
+                .service(plan_items::update)
+                .service(plan_items::remove)
                 .service(audit::list),
         )
 }

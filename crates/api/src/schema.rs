@@ -60,6 +60,13 @@ code_schemas! {
     consent_channel, consent_channel_nullable => relais_domain::ConsentChannel;
     audit_action, audit_action_nullable => relais_domain::AuditAction;
     role, role_nullable => relais_domain::Role;
+    party, party_nullable => relais_domain::Party;
+    item_kind, item_kind_nullable => relais_domain::ItemKind;
+    item_category, item_category_nullable => relais_domain::ItemCategory;
+    item_status, item_status_nullable => relais_domain::ItemStatus;
+    domain, domain_nullable => relais_domain::Domain;
+    needs_action, needs_action_nullable => relais_domain::NeedsAction;
+    priority, priority_nullable => relais_domain::Priority;
 }
 
 /// Schema of a list of role codes.

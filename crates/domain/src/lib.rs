@@ -3,23 +3,35 @@
 //! This crate holds what the service *means*, independent of how it is stored or served:
 //! the coded enumerations of the API with their French and English labels ([`codes`],
 //! [`reference`](mod@reference)), roles and permissions ([`role`]), the NIR ([`nir`]), text
-//! folding for name search ([`text`]) and the case lifecycle ([`case`]). Types are parsed, not
-//! validated: once a value of one of these types exists, it is valid. It depends on no
-//! database, web framework or runtime, so every rule here is unit-tested on its own.
+//! folding for name search ([`text`]), the case lifecycle ([`case`]), the assessment
+//! ([`assessment`]) and the help plan ([`plan`]). Types are parsed, not validated: once a
+//! value of one of these types exists, it is valid. It depends on no database, web framework or
+//! runtime, so every rule here is unit-tested on its own.
 
+pub mod assessment;
 pub mod case;
 pub mod codes;
 pub mod nir;
+pub mod plan;
 pub mod reference;
 pub mod role;
 pub mod text;
 
+pub use assessment::{
+    AssessmentError, DomainAssessment, MAX_SITUATION_CHARS, NeedsAction, Priority,
+    domains_needing_action,
+};
 pub use case::{
     Actor, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS,
     TransitionError, TransitionFacts, TransitionRequest, default_target_end, review_due_on,
 };
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use nir::{Nir, NirError};
+pub use plan::{
+    DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,
+    PartyBreakdown, PartyIndicators, PlanIndicators, PlanItemTitle, PlanItemTitleError,
+    StatusCounts, categories_for, indicators, is_overdue, settle_done_on,
+};
 pub use reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
     catalogue,

@@ -4,8 +4,10 @@
 //! and labels live side by side; [`catalogue`] lists them all in a stable order. French labels
 //! use the vocabulary of social work practice, as they appear on printed documents.
 
+use crate::assessment::{NeedsAction, Priority};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
+use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
 use crate::role::Role;
 
 crate::coded_enum! {
@@ -178,6 +180,12 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<ConsentChannel>(),
         list::<AuditAction>(),
         list::<LegalBasis>(),
+        list::<NeedsAction>(),
+        list::<Priority>(),
+        list::<Party>(),
+        list::<ItemKind>(),
+        list::<ItemCategory>(),
+        list::<ItemStatus>(),
     ]
 }
 
@@ -205,6 +213,12 @@ mod tests {
                 "consent_channel",
                 "audit_action",
                 "legal_basis",
+                "needs_action",
+                "priority",
+                "party",
+                "item_kind",
+                "item_category",
+                "item_status",
             ]
         );
     }

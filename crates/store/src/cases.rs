@@ -290,11 +290,12 @@ pub struct Transition<'a> {
     pub review_delay_days: u32,
 }
 
-/// What the guards know. Assessment and proposals arrive with the help plan; until then no
-/// case has a domain needing action or an accepted proposal.
-async fn facts(_conn: &mut PgConnection, _case_id: Uuid) -> Result<TransitionFacts, StoreError> {
+/// What the guards know. Counting the domains needing action locks the case row, so a
+/// concurrent assessment cannot change the answer before the transition commits.
+async fn facts(conn: &mut PgConnection, case_id: Uuid) -> Result<TransitionFacts, StoreError> {
+    let domains_needing_action = crate::assessments::domains_needing_action(conn, case_id).await?;
     Ok(TransitionFacts {
-        domains_needing_action: 0,
+        domains_needing_action,
         has_accepted_proposal: false,
     })
 }

@@ -5,6 +5,7 @@
 //! transactions are opened by [`Db`], which sets the organisation for row-level security.
 
 pub mod agents;
+pub mod assessments;
 pub mod audit;
 pub mod cases;
 pub mod crypto;
@@ -15,6 +16,7 @@ pub mod idempotency;
 pub mod organisations;
 pub mod page;
 pub mod persons;
+pub mod plan_items;
 
 pub use db::{Db, PoolSettings};
 pub use error::StoreError;

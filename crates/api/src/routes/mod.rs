@@ -1,8 +1,10 @@
 //! One file per resource; this module only wires them.
 
+pub mod assessment;
 pub mod audit;
 pub mod cases;
 pub mod consents;
 pub mod health;
 pub mod me;
 pub mod persons;
+pub mod plan_items;

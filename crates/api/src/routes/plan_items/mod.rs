@@ -1,0 +1,418 @@
+//! The help plan's items (démarches) of a case: add, list, read, change, remove.
+//!
+//! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
+//! all); reception, administrators and the DPO get 403. Changes need an open case (409
+//! `case_closed` once closed or archived). Every read and write is audited with the case's
+//! person, and every change is an event of the case timeline. The handlers live here; the
+//! request and response types, the merge of a patch and the list cursor are in `model`; the
+//! plan's indicators as the API shows them are in `indicators`.
+
+mod indicators;
+mod model;
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{NaiveDate, Utc};
+use relais_domain::{AuditAction, CaseStatus, Coded, ItemStatus, Party, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::{self, CaseRecord};
+use relais_store::db::{self, Access, Tx};
+use relais_store::plan_items::{self, ItemFilter, ItemUpdate, NewPlanItem as StoreNewItem};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{Json, Query};
+use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+
+pub use indicators::{PartyBreakdown, PartyIndicators, PlanIndicators, StatusCounts};
+pub use model::{NewPlanItem, PlanItem, PlanItemList, PlanItemPatch};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The case, when the caller may see it (404 otherwise).
+async fn visible_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
+    Ok(cases::get(tx, id, actor.case_scope()).await?)
+}
+
+/// The case, when the caller may see it and its plan may still change.
+async fn open_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
+    let case = visible_case(tx, actor, id).await?;
+    if case.status()?.is_open() {
+        Ok(case)
+    } else {
+        Err(ApiError::Conflict {
+            code: "case_closed",
+            detail: format!(
+                "the case is {}: its plan can no longer change (reopen it first)",
+                case.status
+            ),
+        })
+    }
+}
+
+/// An archived case is read only with a reason (5 characters or more), which is audited.
+fn archived_reason<'a>(
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> Result<Option<&'a str>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if case.status == CaseStatus::Archived.code() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    Ok(reason)
+}
+
+fn item_event<'a>(
+    action: AuditAction,
+    case: &CaseRecord,
+    item_id: Uuid,
+    reason: Option<&'a str>,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        action,
+        resource_type: "plan_item",
+        resource_id: Some(item_id),
+        person_id: Some(case.person_id),
+        reason,
+    }
+}
+
+fn location(case_id: Uuid, item_id: Uuid) -> String {
+    format!("/v1/cases/{case_id}/plan/items/{item_id}")
+}
+
+/// Adds a step to a case's plan.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "create_plan_item",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IdempotencyKeyHeader),
+    request_body = NewPlanItem,
+    responses((status = 201, description = "Added, `planned`", body = PlanItem, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/plan/items")]
+pub async fn create(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: Json<NewPlanItem>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let mut errors = Vec::new();
+    if !body.category.allowed_for(body.party) {
+        errors.push(model::category_mismatch(body.category, body.party));
+    }
+    let title = model::title(&body.title).map_err(|e| errors.push(e)).ok();
+    let details = model::text(body.details.as_deref());
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = open_case(&mut tx, &actor, *id).await?;
+    if body.due_on < case.opened_on {
+        errors.push(model::due_before_opening(case.opened_on));
+    }
+    let Some(title) = title.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let item = plan_items::create(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        case.id,
+        &StoreNewItem {
+            party: body.party,
+            category: body.category,
+            domain: body.domain,
+            title: title.as_str(),
+            details: details.as_deref(),
+            scheme_id: body.scheme_id,
+            application_id: body.application_id,
+            due_on: body.due_on,
+        },
+    )
+    .await?;
+    actor
+        .audit(
+            &mut tx,
+            &[item_event(AuditAction::Create, &case, item.id, None)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(case.id, item.id),
+        item.version,
+        PlanItem::from_record(item, today()),
+    ))
+}
+
+/// Filters and paging of a case's items.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this party's items.
+    #[param(schema_with = crate::schema::party)]
+    pub party: Option<String>,
+    /// Comma-separated item statuses; every status by default.
+    pub status: Option<String>,
+    /// `true`: only the overdue items (due date passed, still planned, in progress or
+    /// blocked). `false` or absent: no filter.
+    pub overdue: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl ListParams {
+    fn filter(&self) -> Result<ItemFilter, ApiError> {
+        let party = self
+            .party
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|code| {
+                Party::parse(code)
+                    .ok_or_else(|| ApiError::bad_query("party", format!("unknown party {code:?}")))
+            })
+            .transpose()?;
+        let mut statuses = Vec::new();
+        for code in self
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            statuses.push(ItemStatus::parse(code).ok_or_else(|| {
+                ApiError::bad_query("status", format!("unknown item status {code:?}"))
+            })?);
+        }
+        Ok(ItemFilter {
+            party,
+            statuses,
+            overdue_on: self.overdue.unwrap_or(false).then(today),
+        })
+    }
+
+    fn page(&self) -> Result<(Option<plan_items::ItemCursor>, u32), ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_query(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(cursor) => Some(
+                model::decode_cursor(cursor)
+                    .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor"))?,
+            ),
+        };
+        Ok((after, limit))
+    }
+}
+
+/// Lists a case's plan items by due date (then id), with filters.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "list_plan_items",
+    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    responses((status = 200, description = "Items, earliest due first", body = PlanItemList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan/items")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let filter = params.filter()?;
+    let (after, limit) = params.page()?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let page = plan_items::list(&mut tx, case.id, &filter, after, limit).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[NewAuditEvent {
+                action: AuditAction::Read,
+                resource_type: "case.plan_items",
+                resource_id: Some(case.id),
+                person_id: Some(case.person_id),
+                reason,
+            }],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let next_cursor = plan_items::next_cursor(&page).map(model::encode_cursor);
+    let today = today();
+    Ok(HttpResponse::Ok().json(PlanItemList {
+        items: page
+            .items
+            .into_iter()
+            .map(|r| PlanItem::from_record(r, today))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Options of an item read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Reads one plan item, with its ETag.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "read_plan_item",
+    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), ReadParams),
+    responses((status = 200, description = "The item", body = PlanItem, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan/items/{item_id}")]
+pub async fn read(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    params: Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let (case_id, item_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let item = plan_items::get(&mut tx, case.id, item_id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[item_event(AuditAction::Read, &case, item.id, reason)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        item.version,
+        PlanItem::from_record(item, today()),
+    ))
+}
+
+/// Changes a plan item: its content, deadline, status, done date or outcome (`If-Match`).
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "update_plan_item",
+    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    request_body = PlanItemPatch,
+    responses((status = 200, description = "The item after the change", body = PlanItem, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/cases/{id}/plan/items/{item_id}")]
+pub async fn update(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: Json<PlanItemPatch>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let (case_id, item_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = open_case(&mut tx, &actor, case_id).await?;
+    let current = plan_items::get(&mut tx, case.id, item_id).await?;
+    let version = if_match.check(current.version)?;
+    let today = today();
+    let merged = model::merge(&current, &body, case.opened_on, today)?;
+    let item = if merged.changed.is_empty() {
+        // Nothing differs: no new version, no timeline event.
+        current
+    } else {
+        plan_items::update(
+            &mut tx,
+            actor.agent_id,
+            case.id,
+            item_id,
+            version,
+            &ItemUpdate {
+                category: merged.category,
+                domain: merged.domain,
+                title: &merged.title,
+                details: merged.details.as_deref(),
+                scheme_id: merged.scheme_id,
+                application_id: merged.application_id,
+                due_on: merged.due_on,
+                status: merged.status,
+                done_on: merged.done_on,
+                outcome: merged.outcome.as_deref(),
+                changed: &merged.changed,
+            },
+        )
+        .await?
+    };
+    actor
+        .audit(
+            &mut tx,
+            &[item_event(AuditAction::Update, &case, item.id, None)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        item.version,
+        PlanItem::from_record(item, today),
+    ))
+}
+
+/// Removes a step from the plan (`If-Match`); proposals already made keep their snapshot.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "delete_plan_item",
+    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    responses((status = 204, description = "Removed"), WriteErrors),
+    security(("bearer" = []))
+)]
+#[delete("/cases/{id}/plan/items/{item_id}")]
+pub async fn remove(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let (case_id, item_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = open_case(&mut tx, &actor, case_id).await?;
+    let current = plan_items::get(&mut tx, case.id, item_id).await?;
+    let version = if_match.check(current.version)?;
+    plan_items::delete(&mut tx, actor.agent_id, case.id, item_id, version).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[item_event(AuditAction::Delete, &case, item_id, None)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
