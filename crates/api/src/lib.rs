@@ -30,7 +30,9 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use state::{ApiSettings, AppState};
 
 use crate::error::ApiError;
-use crate::routes::{assessment, audit, cases, consents, health, me, persons, plan_items};
+use crate::routes::{
+    agenda, assessment, audit, cases, consents, health, me, persons, plan, plan_items, stats,
+};
 
 /// Registers every route (and so every path of the document).
 fn with_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -64,6 +66,18 @@ where
                 .service(plan_items::read)
                 .service(plan_items::update)
                 .service(plan_items::remove)
+                .service(plan::view)
+                .service(plan::create)
+                .service(plan::list)
+                .service(plan::read)
+                .service(plan::decide)
+                .service(plan::observe)
+                .service(plan::document)
+                .service(agenda::list)
+                .service(agenda::feed)
+                .service(agenda::rotate_feed_token)
+                .service(agenda::revoke_feed_token)
+                .service(stats::caseload)
                 .service(audit::list),
         )
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document: generated from the handlers' annotations and the routes
 //! registered through `utoipa-actix-web`, so no route can be missing from it.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
@@ -25,7 +25,12 @@ use crate::error::{FieldError, Problem};
         (name = "me", description = "The caller and the reference code lists"),
         (name = "persons", description = "Persons supported, their NIR and consents"),
         (name = "cases", description = "Cases (relation d'aide) and their lifecycle"),
+        (name = "plan", description = "The help plan (plan d'aide): its steps, their negotiation \
+            as numbered proposals with the person's decision and observations, the changes since \
+            the last agreement, and the written plan in HTML and PDF"),
         (name = "audit", description = "The audit log of accesses to personal data"),
+        (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
+        (name = "stats", description = "Aggregates for supervisors; never a person's data"),
     )
 )]
 pub struct ApiDoc;
@@ -44,6 +49,14 @@ impl Modify for BearerScheme {
                     .description(Some("A JWT from the organisation's identity provider (or `relais token` in development)."))
                     .build(),
             ),
+        );
+        // The calendar feed cannot send a header: its secret token is in the URL.
+        components.add_security_scheme(
+            "agenda_feed_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "The agent's calendar feed token, from `POST /v1/agenda/feed-token`.",
+            ))),
         );
     }
 }

@@ -67,6 +67,8 @@ code_schemas! {
     domain, domain_nullable => relais_domain::Domain;
     needs_action, needs_action_nullable => relais_domain::NeedsAction;
     priority, priority_nullable => relais_domain::Priority;
+    decision_outcome, decision_outcome_nullable => relais_domain::DecisionOutcome;
+    decision_channel, decision_channel_nullable => relais_domain::DecisionChannel;
 }
 
 /// Schema of a list of role codes.

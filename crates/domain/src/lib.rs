@@ -4,15 +4,16 @@
 //! the coded enumerations of the API with their French and English labels ([`codes`],
 //! [`reference`](mod@reference)), roles and permissions ([`role`]), the NIR ([`nir`]), text
 //! folding for name search ([`text`]), the case lifecycle ([`case`]), the assessment
-//! ([`assessment`]) and the help plan ([`plan`]). Types are parsed, not validated: once a
-//! value of one of these types exists, it is valid. It depends on no database, web framework or
-//! runtime, so every rule here is unit-tested on its own.
+//! ([`assessment`]), the help plan ([`plan`]) and its negotiation ([`proposal`]). Types are
+//! parsed, not validated: once a value of one of these types exists, it is valid. It depends on
+//! no database, web framework or runtime, so every rule here is unit-tested on its own.
 
 pub mod assessment;
 pub mod case;
 pub mod codes;
 pub mod nir;
 pub mod plan;
+pub mod proposal;
 pub mod reference;
 pub mod role;
 pub mod text;
@@ -31,6 +32,10 @@ pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,
     PartyBreakdown, PartyIndicators, PlanIndicators, PlanItemTitle, PlanItemTitleError,
     StatusCounts, categories_for, indicators, is_overdue, settle_done_on,
+};
+pub use proposal::{
+    DecisionChannel, DecisionOutcome, FieldChange, ItemChange, ItemRef, PlanChanges, ProposalItem,
+    content_hash, diff,
 };
 pub use reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,

@@ -8,6 +8,7 @@ use crate::assessment::{NeedsAction, Priority};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
 use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
+use crate::proposal::{DecisionChannel, DecisionOutcome};
 use crate::role::Role;
 
 crate::coded_enum! {
@@ -186,6 +187,8 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<ItemKind>(),
         list::<ItemCategory>(),
         list::<ItemStatus>(),
+        list::<DecisionOutcome>(),
+        list::<DecisionChannel>(),
     ]
 }
 
@@ -219,6 +222,8 @@ mod tests {
                 "item_kind",
                 "item_category",
                 "item_status",
+                "decision_outcome",
+                "decision_channel",
             ]
         );
     }

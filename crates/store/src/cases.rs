@@ -291,12 +291,13 @@ pub struct Transition<'a> {
 }
 
 /// What the guards know. Counting the domains needing action locks the case row, so a
-/// concurrent assessment cannot change the answer before the transition commits.
+/// concurrent assessment or decision cannot change the answer before the transition commits.
 async fn facts(conn: &mut PgConnection, case_id: Uuid) -> Result<TransitionFacts, StoreError> {
     let domains_needing_action = crate::assessments::domains_needing_action(conn, case_id).await?;
+    let has_accepted_proposal = crate::proposals::has_accepted(conn, case_id).await?;
     Ok(TransitionFacts {
         domains_needing_action,
-        has_accepted_proposal: false,
+        has_accepted_proposal,
     })
 }
 

@@ -1,6 +1,7 @@
-//! Protection of the NIR at rest: authenticated encryption, and a keyed hash for exact search.
+//! Protection of the NIR at rest: authenticated encryption, and a keyed hash for exact search;
+//! and secrets the server derives again on demand (agenda feed tokens).
 //!
-//! Both keys derive from one 32-byte master key from configuration, with distinct labels, so a
+//! Every key derives from one 32-byte master key from configuration, with distinct labels, so a
 //! leak of the hashes alone reveals nothing and the operator manages a single secret.
 
 use aes_gcm_siv::aead::{Aead, KeyInit};
@@ -27,6 +28,7 @@ pub enum KeyError {
 pub struct NirVault {
     cipher: Aes256GcmSiv,
     hash_key: SecretSlice<u8>,
+    secrets_key: SecretSlice<u8>,
 }
 
 impl std::fmt::Debug for NirVault {
@@ -43,11 +45,13 @@ impl NirVault {
         }
         let enc_key = derive(master, b"relais/nir/encryption/v1");
         let hash_key = derive(master, b"relais/nir/search/v1");
+        let secrets_key = derive(master, b"relais/derived-secrets/v1");
         let cipher = Aes256GcmSiv::new_from_slice(&enc_key)
             .map_err(|_| KeyError::WrongLength(enc_key.len()))?;
         Ok(Self {
             cipher,
             hash_key: SecretSlice::from(hash_key),
+            secrets_key: SecretSlice::from(secrets_key),
         })
     }
 
@@ -87,6 +91,19 @@ impl NirVault {
         let mut mac = mac_with(self.hash_key.expose_secret());
         mac.update(nir.as_str().as_bytes());
         mac.finalize().into_bytes().to_vec()
+    }
+
+    /// A 32-byte secret for `purpose`, derived from the master key and `input`: the server can
+    /// compute it again from `input`, nobody can without the key. Agenda feed tokens are made
+    /// so from a random salt stored beside their hash, and `GET /v1/me` shows the feed URL again
+    /// while the database alone holds no token.
+    pub fn derive_secret(&self, purpose: &str, input: &[u8]) -> [u8; 32] {
+        let mut mac = mac_with(self.secrets_key.expose_secret());
+        mac.update(purpose.as_bytes());
+        // The separator keeps (purpose, input) pairs from running into each other.
+        mac.update(&[0]);
+        mac.update(input);
+        mac.finalize().into_bytes().into()
     }
 }
 
@@ -136,6 +153,18 @@ mod tests {
         let b = NirVault::new(&[8u8; 32]).expect("key");
         assert!(b.decrypt(&a.encrypt(&nir())).is_none());
         assert_ne!(a.search_hash(&nir()), b.search_hash(&nir()));
+    }
+
+    #[test]
+    fn a_derived_secret_is_reproducible_and_depends_on_key_purpose_and_input() {
+        let a = NirVault::new(&[7u8; 32]).expect("key");
+        let b = NirVault::new(&[8u8; 32]).expect("key");
+        let secret = a.derive_secret("agenda-feed", b"salt");
+        assert_eq!(secret, a.derive_secret("agenda-feed", b"salt"));
+        assert_ne!(secret, a.derive_secret("agenda-feed", b"other salt"));
+        assert_ne!(secret, a.derive_secret("other purpose", b"salt"));
+        assert_ne!(secret, b.derive_secret("agenda-feed", b"salt"));
+        assert_ne!(&secret[..], &a.search_hash(&nir())[..]);
     }
 
     #[test]

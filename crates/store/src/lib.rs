@@ -4,6 +4,7 @@
 //! transaction: a change, its audit event and its timeline event commit together. Tenant
 //! transactions are opened by [`Db`], which sets the organisation for row-level security.
 
+pub mod agenda;
 pub mod agents;
 pub mod assessments;
 pub mod audit;
@@ -17,6 +18,8 @@ pub mod organisations;
 pub mod page;
 pub mod persons;
 pub mod plan_items;
+pub mod proposals;
+pub mod stats;
 
 pub use db::{Db, PoolSettings};
 pub use error::StoreError;

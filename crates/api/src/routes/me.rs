@@ -1,7 +1,8 @@
 //! The caller: who they are for Relais, and the reference code lists.
 
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get};
 use relais_domain::{CodeList, Permission};
+use relais_store::agenda;
 use relais_store::db::{self, Access};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,6 +32,13 @@ pub struct Me {
     pub organisation: OrganisationSummary,
     #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
+    /// The caller's calendar feed URL (`GET /v1/agenda.ics?token=…`; the token in it is the
+    /// credential: keep it secret). Null until `POST /v1/agenda/feed-token` creates one, after
+    /// `DELETE /v1/agenda/feed-token`, and for roles without an agenda.
+    #[schema(
+        example = "https://relais.example/v1/agenda.ics?token=q1v5x2kFh0dJ9cXo0TQmJ2n0S9rj3v0xU0e6g0bJbXo"
+    )]
+    pub agenda_feed_url: Option<String>,
 }
 
 /// Who am I? Provisions the agent on its first call.
@@ -40,20 +48,29 @@ pub struct Me {
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn me(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let (tx, actor) = ctx.begin(Access::Read).await?;
+pub async fn me(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let feed_token = if ctx.allows(Permission::CaseReadTeam) {
+        agenda::current_feed_token(&mut tx, &ctx.state.vault, actor.org.id, actor.agent_id).await?
+    } else {
+        None
+    };
     db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(Me {
-        agent_id: actor.agent_id,
-        subject: actor.subject,
-        name: ctx.principal.name.clone(),
-        organisation: OrganisationSummary {
-            id: actor.org.id,
-            slug: actor.org.slug,
-            name: actor.org.name,
-        },
-        roles: ctx.principal.role_codes.clone(),
-    }))
+    // The feed URL is a credential: no cache may keep it.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Me {
+            agent_id: actor.agent_id,
+            subject: actor.subject,
+            name: ctx.principal.name.clone(),
+            organisation: OrganisationSummary {
+                id: actor.org.id,
+                slug: actor.org.slug,
+                name: actor.org.name,
+            },
+            roles: ctx.principal.role_codes.clone(),
+            agenda_feed_url: feed_token.map(|t| crate::routes::agenda::feed_url(&req, &t.token)),
+        }))
 }
 
 /// One code with its labels.

@@ -1,5 +1,6 @@
 //! One file per resource; this module only wires them.
 
+pub mod agenda;
 pub mod assessment;
 pub mod audit;
 pub mod cases;
@@ -7,4 +8,6 @@ pub mod consents;
 pub mod health;
 pub mod me;
 pub mod persons;
+pub mod plan;
 pub mod plan_items;
+pub mod stats;

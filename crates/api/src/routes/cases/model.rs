@@ -165,7 +165,10 @@ pub struct TimelineEvent {
     pub at: DateTime<Utc>,
     /// The agent who acted (null for the system).
     pub actor_id: Option<Uuid>,
-    /// `created`, `updated` or `transition`.
+    /// What happened: `created`, `updated`, `transition`, `assessment_updated`,
+    /// `plan_item_added`, `plan_item_updated`, `plan_item_removed`, `plan_proposed`,
+    /// `plan_decision` or `plan_observation`.
+    #[schema(example = "transition")]
     pub kind: String,
     #[schema(schema_with = crate::schema::case_status_nullable)]
     pub from_status: Option<String>,

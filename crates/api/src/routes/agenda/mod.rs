@@ -1,0 +1,394 @@
+//! The caller's agenda: the deadlines of the plans of the cases whose team they are on, as
+//! JSON pages (`GET /v1/agenda`) and as a calendar feed (`GET /v1/agenda.ics`, in `ics`)
+//! opened by a per-agent secret token that `POST /v1/agenda/feed-token` rotates.
+//!
+//! The agenda holds the pending items (planned, in progress, blocked) of the caller's open
+//! cases: the worker's interventions, the person's préconisations and partners' steps, due in
+//! the range asked, and every overdue one whatever the range. It is the caller's own even for a
+//! supervisor (the cases whose team they are on, not every case). Reading it records one audit
+//! event for the agenda and one per person it names.
+
+mod ics;
+
+use std::collections::BTreeSet;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use relais_domain::{AuditAction, Permission, is_overdue};
+use relais_store::agenda::{self, AgendaEntry, AgendaRange};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::{self, Access};
+use relais_store::plan_items::ItemCursor;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::responses::{CreateErrors, ReadErrors};
+
+pub use ics::{FeedParams, feed};
+
+/// Days shown after `from` when `to` is not given.
+pub const DEFAULT_DAYS: u64 = 30;
+/// Longest range: `to` at most this many days after `from`.
+pub const MAX_DAYS: i64 = 366;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The range and paging of an agenda read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgendaParams {
+    /// First day of the range (default today).
+    #[param(example = "2026-12-01")]
+    pub from: Option<NaiveDate>,
+    /// Last day of the range, included (default `from` + 30 days; at most 366 days after
+    /// `from`). Overdue items are listed whatever the range.
+    #[param(example = "2026-12-31")]
+    pub to: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl AgendaParams {
+    fn range(&self, today: NaiveDate) -> Result<AgendaRange, ApiError> {
+        let from = self.from.unwrap_or(today);
+        let to = match self.to {
+            Some(to) => to,
+            None => from
+                .checked_add_days(Days::new(DEFAULT_DAYS))
+                .ok_or_else(|| ApiError::bad_query("from", "from is too far in the future"))?,
+        };
+        if to < from {
+            return Err(ApiError::bad_query("to", "to must not be before from"));
+        }
+        if (to - from).num_days() > MAX_DAYS {
+            return Err(ApiError::bad_query(
+                "to",
+                format!(
+                    "the range is at most {MAX_DAYS} days: to must be within {MAX_DAYS} days of from"
+                ),
+            ));
+        }
+        Ok(AgendaRange { from, to, today })
+    }
+
+    fn page(&self) -> Result<(Option<ItemCursor>, u32), ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_query(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(cursor) => Some(
+                decode_cursor(cursor)
+                    .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor"))?,
+            ),
+        };
+        Ok((after, limit))
+    }
+}
+
+/// One deadline of the caller's agenda.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgendaItem {
+    /// The plan item (`GET /v1/cases/{case_id}/plan/items/{item_id}`).
+    pub item_id: Uuid,
+    pub case_id: Uuid,
+    /// The person supported.
+    pub person_id: Uuid,
+    /// First and last name of the person supported.
+    #[schema(example = "Camille Lefèvre")]
+    pub person_name: String,
+    #[schema(schema_with = crate::schema::party)]
+    pub party: &'static str,
+    /// `intervention` (worker), `recommendation` (person, préconisation) or `partner_step`.
+    #[schema(schema_with = crate::schema::item_kind)]
+    pub kind: &'static str,
+    #[schema(example = "Constituer le dossier de demande d'aide au FSL")]
+    pub title: String,
+    #[schema(example = "2026-12-15")]
+    pub due_on: NaiveDate,
+    /// `planned`, `in_progress` or `blocked`: done and cancelled items are not deadlines.
+    #[schema(schema_with = crate::schema::item_status)]
+    pub status: &'static str,
+    /// The due date has passed: listed whatever the range.
+    pub overdue: bool,
+}
+
+impl AgendaItem {
+    fn from_entry(e: AgendaEntry, today: NaiveDate) -> Self {
+        Self {
+            item_id: e.item_id,
+            case_id: e.case_id,
+            person_id: e.person_id,
+            person_name: format!("{} {}", e.first_name, e.last_name),
+            party: e.party.code(),
+            kind: e.party.kind().code(),
+            title: e.title,
+            due_on: e.due_on,
+            status: e.status.code(),
+            overdue: is_overdue(e.due_on, e.status, today),
+        }
+    }
+}
+
+/// A page of the caller's agenda, earliest deadline first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agenda {
+    /// The range read (with its defaults applied).
+    #[schema(example = "2026-12-01")]
+    pub from: NaiveDate,
+    #[schema(example = "2026-12-31")]
+    pub to: NaiveDate,
+    /// Items due in the range and overdue items, by due date then id.
+    pub items: Vec<AgendaItem>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The audit events of an agenda read: one for the agenda, one per person it names.
+fn audit_events(
+    resource_type: &'static str,
+    entries: &[AgendaEntry],
+) -> Vec<NewAuditEvent<'static>> {
+    let mut seen = BTreeSet::new();
+    let persons = entries
+        .iter()
+        .filter(|e| seen.insert(e.person_id))
+        .map(|e| Some(e.person_id));
+    std::iter::once(None)
+        .chain(persons)
+        .map(|person_id| NewAuditEvent {
+            action: AuditAction::Read,
+            resource_type,
+            resource_id: None,
+            person_id,
+            reason: None,
+        })
+        .collect()
+}
+
+fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
+    // Workers and supervisors: the roles that are on case teams.
+    ctx.require(Permission::CaseReadTeam)
+}
+
+/// The caller's deadlines in a date range, and every overdue one.
+#[utoipa::path(
+    tag = "agenda",
+    operation_id = "read_agenda",
+    params(AgendaParams),
+    responses((status = 200, description = "A page of the caller's agenda", body = Agenda), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/agenda")]
+pub async fn list(ctx: Ctx, params: Query<AgendaParams>) -> Result<HttpResponse, ApiError> {
+    agenda_permission(&ctx)?;
+    let today = today();
+    let range = params.range(today)?;
+    let (after, limit) = params.page()?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let page = agenda::list(&mut tx, actor.agent_id, range, after, limit).await?;
+    actor
+        .audit(&mut tx, &audit_events("agenda", &page.items))
+        .await?;
+    db::commit(tx).await?;
+    let next_cursor = agenda::next_cursor(&page).map(encode_cursor);
+    Ok(HttpResponse::Ok().json(Agenda {
+        from: range.from,
+        to: range.to,
+        items: page
+            .items
+            .into_iter()
+            .map(|e| AgendaItem::from_entry(e, today))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// A new feed token, shown with its URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedTokenCreated {
+    /// The calendar URL to subscribe to (the token is its credential: keep it secret).
+    #[schema(
+        example = "https://relais.example/v1/agenda.ics?token=q1v5x2kFh0dJ9cXo0TQmJ2n0S9rj3v0xU0e6g0bJbXo"
+    )]
+    pub feed_url: String,
+    /// The token alone.
+    #[schema(example = "q1v5x2kFh0dJ9cXo0TQmJ2n0S9rj3v0xU0e6g0bJbXo")]
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The URL of the calendar feed of `token`, on the host the caller reached.
+pub(crate) fn feed_url(req: &HttpRequest, token: &str) -> String {
+    format!("{}/v1/agenda.ics?token={token}", base_url(req))
+}
+
+/// Scheme and host the caller reached (behind a proxy: its `Forwarded` headers).
+fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// Gives the caller a new calendar feed URL; the previous one stops working.
+///
+/// The URL is shown again by `GET /v1/me` (`agenda_feed_url`). The feed carries deadlines and
+/// the persons' first names and last initials outside Relais: rotate the token whenever the
+/// URL may have leaked, or `DELETE` it to stop the feed.
+#[utoipa::path(
+    tag = "agenda",
+    operation_id = "rotate_agenda_feed_token",
+    params(crate::responses::IdempotencyKeyHeader),
+    responses((status = 200, description = "The new feed URL and token", body = FeedTokenCreated), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/agenda/feed-token")]
+pub async fn rotate_feed_token(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    agenda_permission(&ctx)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let token =
+        agenda::rotate_feed_token(&mut tx, &ctx.state.vault, actor.org.id, actor.agent_id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Create,
+            "agenda.feed_token",
+            Some(actor.agent_id),
+            None,
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(FeedTokenCreated {
+            feed_url: feed_url(&req, &token.token),
+            token: token.token,
+            created_at: token.created_at,
+        }))
+}
+
+/// Stops the caller's calendar feed: its URL answers 401 from now on.
+#[utoipa::path(
+    tag = "agenda",
+    operation_id = "revoke_agenda_feed_token",
+    responses((status = 204, description = "No feed token any more (also when there was none)"), ReadErrors),
+    security(("bearer" = []))
+)]
+#[delete("/agenda/feed-token")]
+pub async fn revoke_feed_token(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    agenda_permission(&ctx)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    if agenda::revoke_feed_token(&mut tx, actor.agent_id).await? {
+        actor
+            .audit_one(
+                &mut tx,
+                AuditAction::Delete,
+                "agenda.feed_token",
+                Some(actor.agent_id),
+                None,
+                None,
+            )
+            .await?;
+    }
+    db::commit(tx).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Length of an encoded cursor: the item id, then its due date as days from the common era.
+const CURSOR_BYTES: usize = 20;
+
+/// The opaque `cursor` of the page after `cursor`'s item (the plan items' format).
+fn encode_cursor(cursor: ItemCursor) -> String {
+    let mut bytes = Vec::with_capacity(CURSOR_BYTES);
+    bytes.extend_from_slice(cursor.id.as_bytes());
+    bytes.extend_from_slice(&cursor.due_on.num_days_from_ce().to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads a cursor given back by a client.
+fn decode_cursor(cursor: &str) -> Option<ItemCursor> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    if bytes.len() != CURSOR_BYTES {
+        return None;
+    }
+    let (id, days) = bytes.split_at(16);
+    let days = i32::from_be_bytes(days.try_into().ok()?);
+    Some(ItemCursor {
+        id: Uuid::from_slice(id).ok()?,
+        due_on: NaiveDate::from_num_days_from_ce_opt(days)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    fn params(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AgendaParams {
+        AgendaParams {
+            from,
+            to,
+            limit: None,
+            cursor: None,
+        }
+    }
+
+    #[test]
+    fn the_range_defaults_to_thirty_days_from_today() {
+        let today = date(2026, 12, 1);
+        let range = params(None, None).range(today).ok();
+        assert_eq!(
+            range.map(|r| (r.from, r.to)),
+            Some((today, date(2026, 12, 31)))
+        );
+    }
+
+    #[test]
+    fn a_range_longer_than_366_days_or_reversed_is_refused() {
+        let today = date(2026, 1, 1);
+        assert!(
+            params(Some(today), Some(date(2027, 1, 2)))
+                .range(today)
+                .is_ok()
+        );
+        assert!(
+            params(Some(today), Some(date(2027, 1, 3)))
+                .range(today)
+                .is_err()
+        );
+        assert!(
+            params(Some(today), Some(date(2025, 12, 31)))
+                .range(today)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_does_not_decode() {
+        let cursor = ItemCursor {
+            id: Uuid::now_v7(),
+            due_on: date(2026, 12, 15),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(cursor)), Some(cursor));
+        assert_eq!(decode_cursor("not a cursor"), None);
+    }
+}

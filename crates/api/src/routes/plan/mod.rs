@@ -1,0 +1,181 @@
+//! The negotiated plan of a case: the plan view (items, indicators, changes since the last
+//! agreement), proposals with the person's decision and observations, and the written plan.
+//!
+//! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
+//! all); reception, administrators and the DPO get 403. Every read and write is audited with
+//! the case's person. The plan view is here; proposals, decisions and observations are in
+//! `proposals`, the written plan in `written`, and the request and response types in `model`.
+
+mod model;
+mod proposals;
+mod written;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{NaiveDate, Utc};
+use relais_domain::{AuditAction, CaseStatus, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::{self, CaseRecord};
+use relais_store::db::{self, Access, Tx};
+use relais_store::{plan_items, proposals as store};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::Query;
+use crate::responses::ReadErrors;
+use crate::routes::plan_items::PlanItem;
+
+pub use model::{
+    LastAgreement, NewDecision, NewObservation, NewProposal, PlanChanges, PlanFieldChange,
+    PlanItemChange, PlanItemRef, PlanView, PlanViewIndicators, Proposal, ProposalDecision,
+    ProposalItem, ProposalList, ProposalObservation, ProposalSummary,
+};
+pub use proposals::{create, decide, list, observe, read};
+pub use written::document;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The case, when the caller may see it (404 otherwise).
+async fn visible_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
+    Ok(cases::get(tx, id, actor.case_scope()).await?)
+}
+
+/// The 409 of a case whose plan can no longer be negotiated.
+fn case_closed(status: CaseStatus) -> ApiError {
+    ApiError::Conflict {
+        code: "case_closed",
+        detail: format!(
+            "the case is {status}: its plan can no longer be negotiated (reopen it first)"
+        ),
+    }
+}
+
+/// Options of a read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// An archived case is read only with a reason (5 characters or more), which is audited.
+fn archived_reason<'a>(
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> Result<Option<&'a str>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if case.status == CaseStatus::Archived.code() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    Ok(reason)
+}
+
+fn audit_event<'a>(
+    action: AuditAction,
+    resource_type: &'static str,
+    resource_id: Uuid,
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        action,
+        resource_type,
+        resource_id: Some(resource_id),
+        person_id: Some(case.person_id),
+        reason,
+    }
+}
+
+/// The plan of a case: its items, its indicators, and what changed since the last agreement.
+///
+/// Reads the case, its items and its last agreement in one statement each, whatever the
+/// number of items.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "read_plan",
+    params(("id" = Uuid, Path, description = "Case id"), ReadParams),
+    responses((status = 200, description = "The plan", body = PlanView), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan")]
+pub async fn view(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let items = plan_items::all_for_case(&mut tx, case.id).await?;
+    let agreement = store::last_agreement(&mut tx, case.id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[audit_event(
+                AuditAction::Read,
+                "plan",
+                case.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+
+    let today = today();
+    let facts: Vec<_> = items.iter().map(|i| i.facts()).collect();
+    let current: Vec<_> = items.iter().map(store::snapshot).collect();
+    let changes = agreement
+        .as_ref()
+        .map(|a| relais_domain::diff(&a.items, &current));
+    let needs_new_agreement = match &changes {
+        Some(changes) => changes.calls_for_agreement(),
+        None => !items.is_empty(),
+    };
+    let end = case.closed_on.unwrap_or(today);
+    let indicators = PlanViewIndicators {
+        plan: relais_domain::indicators(&facts, today).into(),
+        days_open: (end - case.opened_on).num_days(),
+        target_days: (case.target_end_on - case.opened_on).num_days(),
+        days_to_agreement: agreement
+            .as_ref()
+            .map(|a| (a.first_accepted_at.date_naive() - case.opened_on).num_days()),
+    };
+    Ok(HttpResponse::Ok().json(PlanView {
+        case_id: case.id,
+        items: items
+            .into_iter()
+            .map(|i| PlanItem::from_record(i, today))
+            .collect(),
+        indicators,
+        last_agreement: agreement.map(|a| LastAgreement {
+            number: a.number,
+            decided_at: a.decided_at,
+            content_hash: a.content_hash,
+        }),
+        changes_since_agreement: changes.map(PlanChanges::from),
+        needs_new_agreement,
+    }))
+}

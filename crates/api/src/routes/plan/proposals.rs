@@ -1,0 +1,416 @@
+//! Proposals of the plan: make one (freeze the items), list and read them, record the person's
+//! decision once, and append their observations.
+//!
+//! The first proposal of a case in `assessment` moves it to `planning`; an accepted proposal
+//! moves a `planning` case to `active`. Both go through the case state machine in the same
+//! transaction as the proposal or the decision, with their timeline events, so its guards
+//! (a domain needing action; an accepted proposal) decide.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use relais_domain::case::Actor as TransitionActor;
+use relais_domain::{AuditAction, CaseStatus, DecisionOutcome, Permission, TransitionRequest};
+use relais_store::cases::{self, Transition};
+use relais_store::db::{self, Access, Tx};
+use relais_store::plan_items;
+use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
+use super::{archived_reason, audit_event, case_closed, read_permission, today, visible_case};
+use crate::conditional::{created, ok_with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{Json, Query, parse_json};
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::{CreateErrors, ReadErrors};
+use crate::state::AppState;
+
+fn location(case_id: Uuid, number: i32) -> String {
+    format!("/v1/cases/{case_id}/plan/proposals/{number}")
+}
+
+/// The body of a proposal: nothing, `null`, or a JSON object without fields (at most the
+/// configured JSON size).
+async fn empty_body(req: &HttpRequest, mut payload: web::Payload) -> Result<(), ApiError> {
+    let limit = AppState::of(req)
+        .map(|s| s.settings.json_limit)
+        .unwrap_or(1 << 20);
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest {
+            code: "malformed_body",
+            detail: "the request body could not be read".into(),
+            errors: vec![],
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !(essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json")))
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "{essence:?}; send application/json, or no body"
+        )));
+    }
+    // The document allows `null` as well as `{}`.
+    parse_json::<Option<NewProposal>>(&body).map(|_| ())
+}
+
+/// Moves the case through its state machine as a consequence of the negotiation.
+async fn move_case(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: Uuid,
+    locked: LockedCase,
+    to: CaseStatus,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let change = Transition {
+        request: TransitionRequest {
+            to,
+            reason: Some(reason),
+            closure_reason: None,
+            actor: TransitionActor::Agent,
+        },
+        orientation: None,
+        today: today(),
+        review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
+    };
+    cases::transition(
+        tx,
+        actor.org.id,
+        actor.agent_id,
+        case_id,
+        locked.version,
+        &change,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Freezes the plan as it stands into the case's next proposal (no body, or `{}`).
+///
+/// A case in `assessment` moves to `planning` (409 `assessment_needs_action` when no domain
+/// needs action). 409 `empty_plan` without items, `case_closed` on a closed or archived case,
+/// `invalid_case_status` in `intake`. A new proposal supersedes an undecided one.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "create_plan_proposal",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IdempotencyKeyHeader),
+    request_body(content = Option<NewProposal>, description = "No body, `{}` or `null`", content_type = "application/json"),
+    responses((status = 201, description = "Proposal made", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/plan/proposals")]
+pub async fn create(
+    ctx: Ctx,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    empty_body(&req, body).await?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let locked = store::lock_case(&mut tx, case.id).await?;
+    match locked.status {
+        CaseStatus::Assessment | CaseStatus::Planning | CaseStatus::Active => {}
+        CaseStatus::Intake => {
+            return Err(ApiError::Conflict {
+                code: "invalid_case_status",
+                detail: "the case is still in intake: assess the situation before proposing a \
+                         plan"
+                    .into(),
+            });
+        }
+        status @ (CaseStatus::Closed | CaseStatus::Archived) => return Err(case_closed(status)),
+    }
+    let items = plan_items::all_for_case(&mut tx, case.id).await?;
+    let snapshot: Vec<_> = items.iter().map(store::snapshot).collect();
+    let proposal = store::create(&mut tx, actor.org.id, actor.agent_id, case.id, &snapshot).await?;
+    let mut events = vec![audit_event(
+        AuditAction::Create,
+        "plan.proposal",
+        proposal.id,
+        &case,
+        None,
+    )];
+    if locked.status == CaseStatus::Assessment {
+        let reason = format!("Proposition n° {} du plan d'aide", proposal.number);
+        move_case(
+            &mut tx,
+            &actor,
+            case.id,
+            locked,
+            CaseStatus::Planning,
+            &reason,
+        )
+        .await?;
+        events.push(audit_event(
+            AuditAction::Transition,
+            "case",
+            case.id,
+            &case,
+            None,
+        ));
+    }
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(case.id, proposal.number),
+        proposal.version(),
+        Proposal::new(proposal, Vec::new()),
+    ))
+}
+
+/// Paging of the proposals.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Lists a case's proposals, newest first, with their decisions (without their items).
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "list_plan_proposals",
+    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    responses((status = 200, description = "Proposals, newest first", body = ProposalList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan/proposals")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, *id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let found = store::list(&mut tx, case.id, page).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[audit_event(
+                AuditAction::Read,
+                "plan.proposals",
+                case.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&found);
+    Ok(HttpResponse::Ok().json(ProposalList {
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// Reads a proposal: its frozen items, content hash, decision and observations, with its ETag.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "read_plan_proposal",
+    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), super::ReadParams),
+    responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan/proposals/{number}")]
+pub async fn read(
+    ctx: Ctx,
+    path: web::Path<(Uuid, i32)>,
+    params: Query<super::ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let (case_id, number) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let proposal = store::get(&mut tx, case.id, number).await?;
+    let observations = store::observations(&mut tx, proposal.id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[audit_event(
+                AuditAction::Read,
+                "plan.proposal",
+                proposal.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        proposal.version(),
+        Proposal::new(proposal, observations),
+    ))
+}
+
+/// Trims an optional text; blank becomes absent.
+fn text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Records the person's answer to the latest proposal, once.
+///
+/// `accepted` moves a `planning` case to `active`. 409 `already_decided` for a second answer,
+/// `superseded` for a proposal that is not the latest, `case_closed` on a closed case.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "decide_plan_proposal",
+    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    request_body(content = NewDecision, example = json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord en entretien."})),
+    responses((status = 200, description = "The proposal with its decision", body = Proposal, headers(("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/plan/proposals/{number}/decision")]
+pub async fn decide(
+    ctx: Ctx,
+    path: web::Path<(Uuid, i32)>,
+    body: Json<NewDecision>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let (case_id, number) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let locked = store::lock_case(&mut tx, case.id).await?;
+    if !locked.status.is_open() {
+        return Err(case_closed(locked.status));
+    }
+    let decision = StoreDecision {
+        outcome: body.outcome,
+        channel: body.channel,
+        notes: text(body.notes.as_deref()),
+    };
+    let proposal = store::decide(&mut tx, actor.agent_id, case.id, number, &decision).await?;
+    let mut events = vec![audit_event(
+        AuditAction::Create,
+        "plan.decision",
+        proposal.id,
+        &case,
+        None,
+    )];
+    if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
+        let reason = format!("Proposition n° {number} acceptée par la personne");
+        move_case(
+            &mut tx,
+            &actor,
+            case.id,
+            locked,
+            CaseStatus::Active,
+            &reason,
+        )
+        .await?;
+        events.push(audit_event(
+            AuditAction::Transition,
+            "case",
+            case.id,
+            &case,
+            None,
+        ));
+    }
+    let observations = store::observations(&mut tx, proposal.id).await?;
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        proposal.version(),
+        Proposal::new(proposal, observations),
+    ))
+}
+
+/// Appends the person's observation to a proposal; observations are never edited.
+///
+/// Allowed on any proposal, decided or not, also once the case is closed (a late remark);
+/// 409 `case_archived` on an archived case.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "observe_plan_proposal",
+    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    request_body = NewObservation,
+    responses((status = 201, description = "Appended; the proposal with its observations", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/plan/proposals/{number}/observations")]
+pub async fn observe(
+    ctx: Ctx,
+    path: web::Path<(Uuid, i32)>,
+    body: Json<NewObservation>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let (case_id, number) = path.into_inner();
+    let Some(observation) = text(Some(&body.text)) else {
+        return Err(ApiError::validation(vec![FieldError::body(
+            "/text",
+            "blank",
+            "the observation must not be blank",
+        )]));
+    };
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = visible_case(&mut tx, &actor, case_id).await?;
+    if case.status == CaseStatus::Archived.code() {
+        return Err(ApiError::Conflict {
+            code: "case_archived",
+            detail: "the case is archived: it is read-only".into(),
+        });
+    }
+    let proposal = store::get(&mut tx, case.id, number).await?;
+    let added = store::observe(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        &proposal,
+        observation,
+        body.channel,
+    )
+    .await?;
+    let proposal = store::get(&mut tx, case.id, number).await?;
+    let observations = store::observations(&mut tx, proposal.id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[audit_event(
+                AuditAction::Create,
+                "plan.observation",
+                added.id,
+                &case,
+                None,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(case.id, number),
+        proposal.version(),
+        Proposal::new(proposal, observations),
+    ))
+}

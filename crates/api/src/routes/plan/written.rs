@@ -1,0 +1,330 @@
+//! The written plan of a proposal, as printable HTML or as PDF (content negotiation on
+//! `Accept`), in French: filled from the proposal's frozen items, never from the live plan.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use relais_domain::{AuditAction, Party};
+use relais_store::cases::CaseRecord;
+use relais_store::db::{self, Access};
+use relais_store::organisations::Organisation;
+use relais_store::persons::{self, PersonRecord};
+use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ReadParams, archived_reason, audit_event, read_permission, today, visible_case};
+use crate::context::Ctx;
+use crate::documents::{
+    PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
+    written_plan_pdf,
+};
+use crate::error::{ApiError, Problem};
+use crate::extract::Query;
+use crate::responses::ReadErrors;
+
+/// The formats the written plan comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html,
+    Pdf,
+}
+
+impl Format {
+    const ALL: [Format; 2] = [Format::Html, Format::Pdf];
+
+    fn media_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Html => ("text", "html"),
+            Format::Pdf => ("application", "pdf"),
+        }
+    }
+}
+
+/// How well one media range of `Accept` matches `format`: `(specificity, q)` of the range, or
+/// `None` when it does not match at all.
+fn range_match(range: &str, format: Format) -> Option<(u8, f32)> {
+    let mut parts = range.split(';');
+    let media = parts.next()?.trim().to_ascii_lowercase();
+    let mut q = 1.0_f32;
+    for param in parts {
+        if let Some((name, value)) = param.split_once('=')
+            && name.trim().eq_ignore_ascii_case("q")
+        {
+            q = value
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))?;
+        }
+    }
+    let (kind, sub) = media.split_once('/')?;
+    let (want_kind, want_sub) = format.media_type();
+    let specificity = match (kind.trim(), sub.trim()) {
+        ("*", "*") => 0,
+        (k, "*") if k == want_kind => 1,
+        (k, s) if k == want_kind && s == want_sub => 2,
+        _ => return None,
+    };
+    Some((specificity, q))
+}
+
+/// The format to answer with for an `Accept` header (RFC 9110 §12.5.1): the most specific
+/// range matching each format gives its quality; the best quality above zero wins, HTML on a
+/// tie. No header, or a blank one, means HTML. `None` when nothing acceptable is offered.
+fn negotiate(accept: Option<&str>) -> Option<Format> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Some(Format::Html);
+    };
+    let quality = |format: Format| {
+        accept
+            .split(',')
+            .filter_map(|range| range_match(range, format))
+            .max_by_key(|&(specificity, _)| specificity)
+            .map_or(0.0, |(_, q)| q)
+    };
+    let mut best: Option<(Format, f32)> = None;
+    for format in Format::ALL {
+        let q = quality(format);
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((format, q));
+        }
+    }
+    best.map(|(format, _)| format)
+}
+
+/// A label as it reads inside a sentence: `Entretien` → `entretien`.
+fn lower_first(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Everything the written plan shows, from the proposal's snapshot.
+struct Sources<'a> {
+    organisation: &'a Organisation,
+    case: &'a CaseRecord,
+    person: &'a PersonRecord,
+    proposal: &'a ProposalRecord,
+    observations: &'a [ObservationRecord],
+    names: &'a std::collections::HashMap<Uuid, String>,
+}
+
+fn written_plan(s: &Sources<'_>) -> WrittenPlan {
+    let steps = |party: Party| -> Vec<PlanStep> {
+        s.proposal
+            .items
+            .iter()
+            .filter(|i| i.party == party)
+            .map(|i| PlanStep {
+                title: i.title.clone(),
+                details: i.details.clone(),
+                domain: i.domain.label_fr().to_owned(),
+                category: i.category.label_fr().to_owned(),
+                due_on: Some(i.due_on),
+                status: i.status.label_fr().to_owned(),
+            })
+            .collect()
+    };
+    WrittenPlan {
+        organisation: s.organisation.name.clone(),
+        person: PlanPerson {
+            first_name: s.person.first_name.clone(),
+            last_name: s.person.last_name.clone(),
+            birth_date: s.person.birth_date,
+        },
+        worker: s.case.referent_id.and_then(|id| s.names.get(&id).cloned()),
+        document_on: today(),
+        proposed_on: s.proposal.created_at.date_naive(),
+        proposal_number: s.proposal.number,
+        reason: s.case.reason.clone(),
+        interventions: steps(Party::Worker),
+        preconisations: steps(Party::Person),
+        partner_steps: steps(Party::Partner),
+        decision: s.proposal.decision.as_ref().map(|d| PlanDecision {
+            outcome: d.outcome.label_fr().to_owned(),
+            channel: lower_first(d.channel.label_fr()),
+            decided_on: d.decided_at.date_naive(),
+            notes: d.notes.clone(),
+            recorded_by: s.names.get(&d.recorded_by).cloned(),
+        }),
+        observations: s
+            .observations
+            .iter()
+            .map(|o| PlanObservation {
+                text: o.text.clone(),
+                observed_on: o.at.date_naive(),
+            })
+            .collect(),
+        content_hash: s.proposal.content_hash.clone(),
+    }
+}
+
+/// A PDF file, for the document.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfFile(Vec<u8>);
+
+/// The written plan of a proposal, in French: `text/html` (printable; the default, also for
+/// `*/*`) or `application/pdf` after the `Accept` header. 406 for any other media type.
+#[utoipa::path(
+    tag = "plan",
+    operation_id = "plan_proposal_document",
+    params(
+        ("id" = Uuid, Path, description = "Case id"),
+        ("number" = i32, Path, description = "Proposal number within the case"),
+        ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"),
+        ReadParams
+    ),
+    responses(
+        (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
+            content((String = "text/html"), (PdfFile = "application/pdf")),
+            headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"plan-d-aide-<number>.pdf\"`"), ("Vary" = String))),
+        (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
+        ReadErrors
+    ),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/plan/proposals/{number}/document")]
+pub async fn document(
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<(Uuid, i32)>,
+    params: Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
+    let (case_id, number) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let proposal = store::get(&mut tx, case.id, number).await?;
+    let observations = store::observations(&mut tx, proposal.id).await?;
+    let person = persons::get(&mut tx, case.person_id).await?;
+    let agents: Vec<Uuid> = case
+        .referent_id
+        .into_iter()
+        .chain(proposal.decision.as_ref().map(|d| d.recorded_by))
+        .collect();
+    let names = store::agent_names(&mut tx, &agents).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[audit_event(
+                AuditAction::Download,
+                "plan.document",
+                proposal.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+
+    let plan = written_plan(&Sources {
+        organisation: &actor.org,
+        case: &case,
+        person: &person,
+        proposal: &proposal,
+        observations: &observations,
+        names: &names,
+    });
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    Ok(match format {
+        Format::Html => response
+            .content_type("text/html; charset=utf-8")
+            .body(written_plan_html(&plan)),
+        Format::Pdf => {
+            let bytes = web::block(move || written_plan_pdf(&plan))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            response
+                .content_type("application/pdf")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"plan-d-aide-{number}.pdf\""),
+                ))
+                .body(bytes)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use relais_domain::DecisionChannel;
+
+    use super::*;
+
+    #[test]
+    fn html_is_the_default_for_no_blank_or_wildcard_accept() {
+        for accept in [None, Some(""), Some("  "), Some("*/*"), Some("text/*")] {
+            assert_eq!(negotiate(accept), Some(Format::Html), "{accept:?}");
+        }
+        assert_eq!(
+            negotiate(Some("text/html,application/xhtml+xml,*/*;q=0.8")),
+            Some(Format::Html)
+        );
+    }
+
+    #[test]
+    fn pdf_is_chosen_when_asked_for_or_preferred() {
+        assert_eq!(negotiate(Some("application/pdf")), Some(Format::Pdf));
+        assert_eq!(negotiate(Some("APPLICATION/PDF")), Some(Format::Pdf));
+        assert_eq!(negotiate(Some("application/*")), Some(Format::Pdf));
+        assert_eq!(
+            negotiate(Some("text/html;q=0.5, application/pdf")),
+            Some(Format::Pdf)
+        );
+        assert_eq!(
+            negotiate(Some("*/*;q=0.1, application/pdf;q=0.9")),
+            Some(Format::Pdf)
+        );
+    }
+
+    #[test]
+    fn the_most_specific_range_decides_and_q_zero_refuses() {
+        assert_eq!(
+            negotiate(Some("*/*, text/html;q=0")),
+            Some(Format::Pdf),
+            "HTML explicitly refused, PDF through */*"
+        );
+        assert_eq!(negotiate(Some("text/html;q=0, application/pdf;q=0")), None);
+        assert_eq!(negotiate(Some("*/*;q=0")), None);
+    }
+
+    #[test]
+    fn other_media_types_and_garbage_are_not_acceptable() {
+        for accept in [
+            "application/json",
+            "image/png, text/plain",
+            "text/html;q=2",
+            "nonsense",
+            "\u{0}",
+        ] {
+            assert_eq!(negotiate(Some(accept)), None, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn labels_read_inside_a_sentence() {
+        assert_eq!(
+            lower_first(DecisionChannel::InPerson.label_fr()),
+            "entretien"
+        );
+        assert_eq!(
+            lower_first(DecisionChannel::SignedPaper.label_fr()),
+            "document papier signé"
+        );
+        assert_eq!(lower_first(""), "");
+    }
+}

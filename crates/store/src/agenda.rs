@@ -1,0 +1,288 @@
+//! The agenda: an agent's deadlines, and the secret token of their calendar feed.
+//!
+//! An agent's agenda is the pending plan items (planned, in progress or blocked) of the open
+//! cases whose team they are on — the worker's interventions, the person's préconisations and
+//! partners' steps — due in a date range, plus every such item already overdue whatever the
+//! range. One query reads a page of it with the persons' names.
+//!
+//! The feed token is never stored: it is derived from a random salt with a key held outside the
+//! database ([`NirVault::derive_secret`]); the table keeps the salt and the token's SHA-256,
+//! which finds the token's owner before any organisation is known (see the migration
+//! `20261122000005_agenda.sql` for the read-only lookup policy).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::RngCore;
+use relais_domain::{Coded, ItemStatus, Party};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::crypto::NirVault;
+use crate::page::Page;
+use crate::plan_items::ItemCursor;
+use crate::{Db, StoreError};
+
+/// One deadline of the agenda.
+#[derive(Debug, Clone)]
+pub struct AgendaEntry {
+    pub item_id: Uuid,
+    pub case_id: Uuid,
+    pub person_id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub party: Party,
+    pub title: String,
+    pub due_on: NaiveDate,
+    pub status: ItemStatus,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// Which deadlines: those due from `from` to `to` (both included), and those overdue on
+/// `today` whatever the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgendaRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub today: NaiveDate,
+}
+
+struct Row {
+    item_id: Uuid,
+    case_id: Uuid,
+    person_id: Uuid,
+    first_name: String,
+    last_name: String,
+    party: String,
+    title: String,
+    due_on: NaiveDate,
+    status: String,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
+    T::parse(code).ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("unknown {} code {code:?} in plan_items", T::LIST).into(),
+        ))
+    })
+}
+
+impl TryFrom<Row> for AgendaEntry {
+    type Error = StoreError;
+
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(Self {
+            item_id: r.item_id,
+            case_id: r.case_id,
+            person_id: r.person_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            party: decode(&r.party)?,
+            title: r.title,
+            due_on: r.due_on,
+            status: decode(&r.status)?,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+    }
+}
+
+/// A page of `agent_id`'s agenda in (due date, item id) order: at most `limit` entries after
+/// `after`. Only open cases count: a closed case's plan can no longer change.
+#[tracing::instrument(skip(conn))]
+pub async fn list(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+    range: AgendaRange,
+    after: Option<ItemCursor>,
+    limit: u32,
+) -> Result<Page<AgendaEntry>, StoreError> {
+    // The statuses are ItemStatus::PENDING, written out so the planner can match the partial
+    // indexes on pending items.
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT p.id AS item_id, p.case_id, c.person_id, pe.first_name, pe.last_name, p.party, \
+         p.title, p.due_on, p.status, p.updated_at, p.version FROM case_team t JOIN cases c ON \
+         c.id = t.case_id JOIN plan_items p ON p.case_id = t.case_id JOIN persons pe ON pe.id = \
+         c.person_id WHERE t.agent_id = $1 AND c.status NOT IN ('closed', 'archived') AND \
+         p.status IN ('planned', 'in_progress', 'blocked') AND ((p.due_on >= $2 AND p.due_on <= \
+         $3) OR p.due_on < $4) AND ($5::date IS NULL OR (p.due_on, p.id) > ($5, $6::uuid)) \
+         ORDER BY p.due_on, p.id LIMIT $7",
+        agent_id,
+        range.from,
+        range.to,
+        range.today,
+        after.map(|c| c.due_on),
+        after.map(|c| c.id),
+        i64::from(limit) + 1
+    )
+    .fetch_all(conn)
+    .await?;
+    let entries = rows
+        .into_iter()
+        .map(AgendaEntry::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(entries, limit, |e| e.item_id))
+}
+
+/// The cursor of the page after `page`, if another page exists.
+pub fn next_cursor(page: &Page<AgendaEntry>) -> Option<ItemCursor> {
+    page.next_after?;
+    page.items.last().map(|e| ItemCursor {
+        due_on: e.due_on,
+        id: e.item_id,
+    })
+}
+
+/// What [`NirVault::derive_secret`] derives feed tokens for.
+const FEED_TOKEN_PURPOSE: &str = "relais/agenda-feed-token/v1";
+
+/// A feed token as the URL carries it: 32 bytes in unpadded base64url, 43 characters.
+pub const FEED_TOKEN_CHARS: usize = 43;
+
+/// An agent's feed token, as shown to them.
+#[derive(Debug, Clone)]
+pub struct FeedToken {
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The SHA-256 of a token as presented, which the table stores.
+pub fn feed_token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The token of `salt` for this agent: bound to the agent and organisation, so a salt copied
+/// onto another row gives another token.
+fn derive_token(vault: &NirVault, org_id: Uuid, agent_id: Uuid, salt: &[u8]) -> String {
+    let mut input = Vec::with_capacity(32 + salt.len());
+    input.extend_from_slice(org_id.as_bytes());
+    input.extend_from_slice(agent_id.as_bytes());
+    input.extend_from_slice(salt);
+    URL_SAFE_NO_PAD.encode(vault.derive_secret(FEED_TOKEN_PURPOSE, &input))
+}
+
+/// Gives the agent a new feed token, replacing the previous one (whose URL stops working).
+#[tracing::instrument(skip(conn, vault))]
+pub async fn rotate_feed_token(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    org_id: Uuid,
+    agent_id: Uuid,
+) -> Result<FeedToken, StoreError> {
+    let mut salt = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let token = derive_token(vault, org_id, agent_id, &salt);
+    let hash = feed_token_hash(&token);
+    let created_at = sqlx::query_scalar!(
+        "INSERT INTO agenda_feed_tokens (agent_id, org_id, salt, token_hash) VALUES ($1, $2, $3, \
+         $4) ON CONFLICT (agent_id) DO UPDATE SET salt = EXCLUDED.salt, token_hash = \
+         EXCLUDED.token_hash, created_at = now() RETURNING created_at",
+        agent_id,
+        org_id,
+        &salt[..],
+        &hash[..]
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(FeedToken { token, created_at })
+}
+
+/// The agent's current feed token, derived again from its salt; `None` when they have none, or
+/// when it was made with another server key (the stored hash does not match: rotate it).
+#[tracing::instrument(skip(conn, vault))]
+pub async fn current_feed_token(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    org_id: Uuid,
+    agent_id: Uuid,
+) -> Result<Option<FeedToken>, StoreError> {
+    let row = sqlx::query!(
+        "SELECT salt, token_hash, created_at FROM agenda_feed_tokens WHERE agent_id = $1",
+        agent_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.and_then(|r| {
+        let token = derive_token(vault, org_id, agent_id, &r.salt);
+        (feed_token_hash(&token)[..] == r.token_hash[..]).then_some(FeedToken {
+            token,
+            created_at: r.created_at,
+        })
+    }))
+}
+
+/// Removes the agent's feed token; whether there was one.
+#[tracing::instrument(skip(conn))]
+pub async fn revoke_feed_token(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+) -> Result<bool, StoreError> {
+    let deleted = sqlx::query!(
+        "DELETE FROM agenda_feed_tokens WHERE agent_id = $1",
+        agent_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected() > 0)
+}
+
+/// Whose feed a token opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedOwner {
+    pub agent_id: Uuid,
+    pub org_id: Uuid,
+}
+
+/// The owner of a presented feed token, looked up by its hash before any organisation is
+/// known: the transaction runs as `relais_app` with no organisation and presents the hash in
+/// `relais.feed_token_hash`, which the lookup policy requires to see the row.
+#[tracing::instrument(skip_all)]
+pub async fn feed_owner(db: &Db, token: &str) -> Result<Option<FeedOwner>, StoreError> {
+    let hash = feed_token_hash(token);
+    let mut tx = db.pool().begin().await?;
+    sqlx::query!(
+        r#"SELECT set_config('role', 'relais_app', true) AS "role",
+                  set_config('relais.feed_token_hash', $1, true) AS "hash""#,
+        hex::encode(hash)
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let owner = sqlx::query_as!(
+        FeedOwner,
+        "SELECT agent_id, org_id FROM agenda_feed_tokens WHERE token_hash = $1",
+        &hash[..]
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(owner)
+}
+
+/// What the feed needs to know of its owner.
+#[derive(Debug, Clone)]
+pub struct FeedAgent {
+    pub subject: String,
+    pub display_name: Option<String>,
+    /// The roles of the agent's last token.
+    pub roles: Vec<String>,
+}
+
+/// The agent a feed belongs to, in its organisation's transaction.
+#[tracing::instrument(skip(conn))]
+pub async fn feed_agent(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+) -> Result<Option<FeedAgent>, StoreError> {
+    Ok(sqlx::query_as!(
+        FeedAgent,
+        "SELECT subject, display_name, roles FROM agents WHERE id = $1",
+        agent_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
