@@ -284,3 +284,22 @@ async fn a_server_error_releases_the_key_so_that_a_retry_runs_again() {
     );
     assert_eq!(count(&app, "SELECT count(*) FROM persons").await, 1);
 }
+
+#[tokio::test]
+async fn a_secret_shown_once_is_never_kept_for_replay() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let first = post_with_key(&app, "/v1/agenda/feed-token", &alice, "feed-1", &json!({})).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM idempotency_keys").await,
+        0,
+        "a no-store answer is not stored"
+    );
+    let retry = post_with_key(&app, "/v1/agenda/feed-token", &alice, "feed-1", &json!({})).await;
+    assert_eq!(retry.status(), 200);
+    assert!(header(&retry, REPLAYED).is_none(), "the retry runs again");
+    let retry: Value = retry.json().await.unwrap();
+    assert_ne!(first["token"], retry["token"]);
+}

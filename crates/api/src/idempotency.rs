@@ -137,7 +137,17 @@ pub async fn idempotency(
     let res = next.call(req).await?.map_into_boxed_body();
 
     let status = res.status();
-    if status.is_server_error() {
+    // A server error is released so that a retry runs again; so is an answer marked
+    // `no-store` (a secret shown once, such as a new feed token), which must never be kept.
+    let no_store = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+        });
+    if status.is_server_error() || no_store {
         let released = async {
             let mut tx = state.db.tenant(org.id, Access::Write).await?;
             idempotency::release(&mut tx, org.id, &principal_key, &key).await?;
