@@ -19,6 +19,7 @@ use crate::responses::{CreateErrors, ReadErrors};
 /// A consent to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"scope": "share_with_partners", "channel": "signed_paper", "given_at": "2026-11-20"}))]
 pub struct NewConsent {
     #[schema(schema_with = crate::schema::consent_scope)]
     pub scope: ConsentScope,
@@ -31,6 +32,7 @@ pub struct NewConsent {
 /// How a consent is withdrawn.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "phone"}))]
 pub struct Withdrawal {
     #[schema(schema_with = crate::schema::consent_channel)]
     pub channel: ConsentChannel,

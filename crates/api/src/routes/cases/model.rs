@@ -39,6 +39,7 @@ pub struct NewCase {
 /// Assignment and planning changes (JSON merge patch).
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"target_end_on": "2027-06-30"}))]
 pub struct CasePatch {
     /// The referent (supervisor only); `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
@@ -54,6 +55,7 @@ pub struct CasePatch {
 /// A lifecycle change.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "closed", "closure_reason": "goals_met", "orientation": "Suivi par le CCAS de Lyon 3e"}))]
 pub struct NewTransition {
     #[schema(schema_with = crate::schema::case_status)]
     pub to: CaseStatus,

@@ -108,6 +108,7 @@ pub struct NewPerson {
 /// Changes to a person (JSON merge patch: absent keeps, `null` clears).
 #[derive(Debug, Deserialize, Validate, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "06 12 34 56 78", "address": {"city": "Lyon", "postcode": "69003"}, "email": null}))]
 pub struct PersonPatch {
     // Required on a person: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
