@@ -100,7 +100,7 @@ impl Plan {
                 &self.alice,
             )
             .header("If-Match", "*")
-            .json(&json!({"to": "closed", "closure_reason": "goals_met"}))
+            .json(&json!({"to": "closed", "closure_reason": "goals_met", "force": true}))
             .send()
             .await
             .unwrap();

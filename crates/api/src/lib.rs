@@ -31,7 +31,8 @@ pub use state::{ApiSettings, AppState};
 
 use crate::error::ApiError;
 use crate::routes::{
-    agenda, assessment, audit, cases, consents, health, me, persons, plan, plan_items, stats,
+    agenda, assessment, audit, cases, consents, contacts, health, me, persons, plan, plan_items,
+    stats,
 };
 
 /// Registers every route (and so every path of the document).
@@ -59,6 +60,11 @@ where
                 .service(cases::update)
                 .service(cases::transition)
                 .service(cases::timeline)
+                .service(contacts::list)
+                .service(contacts::create)
+                .service(contacts::read)
+                .service(contacts::update)
+                .service(contacts::create_group_session)
                 .service(assessment::read)
                 .service(assessment::replace)
                 .service(plan_items::create)
@@ -73,6 +79,12 @@ where
                 .service(plan::decide)
                 .service(plan::observe)
                 .service(plan::document)
+                .service(routes::liaisons::list)
+                .service(routes::liaisons::create)
+                .service(routes::liaisons::read)
+                .service(routes::liaisons::send)
+                .service(routes::liaisons::answer)
+                .service(routes::liaisons::document)
                 .service(agenda::list)
                 .service(agenda::feed)
                 .service(agenda::rotate_feed_token)

@@ -28,6 +28,8 @@ use crate::error::{FieldError, Problem};
         (name = "plan", description = "The help plan (plan d'aide): its steps, their negotiation \
             as numbered proposals with the person's decision and observations, the changes since \
             the last agreement, and the written plan in HTML and PDF"),
+        (name = "contacts", description = "Contacts of a case (interviews, calls, visits), planned or held, and group sessions"),
+        (name = "liaisons", description = "Liaison sheets (fiches de liaison): a hand-over to another institution with only whitelisted content, sent under a legal basis, printed in HTML and PDF"),
         (name = "audit", description = "The audit log of accesses to personal data"),
         (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
         (name = "stats", description = "Aggregates for supervisors; never a person's data"),

@@ -69,6 +69,10 @@ code_schemas! {
     priority, priority_nullable => relais_domain::Priority;
     decision_outcome, decision_outcome_nullable => relais_domain::DecisionOutcome;
     decision_channel, decision_channel_nullable => relais_domain::DecisionChannel;
+    contact_kind, contact_kind_nullable => relais_domain::ContactKind;
+    legal_basis, legal_basis_nullable => relais_domain::LegalBasis;
+    liaison_content, liaison_content_nullable => relais_domain::LiaisonContent;
+    liaison_status, liaison_status_nullable => relais_domain::LiaisonStatus;
 }
 
 /// Schema of a list of role codes.

@@ -88,6 +88,9 @@ pub struct TransitionFacts {
     pub domains_needing_action: usize,
     /// Whether a plan proposal was accepted by the person.
     pub has_accepted_proposal: bool,
+    /// How many plan items are still pending (planned, in progress or blocked); closing over
+    /// them needs the worker's confirmation ([`confirm_closure`]).
+    pub pending_items: usize,
 }
 
 /// Who asks for a transition.
@@ -138,6 +141,15 @@ pub enum TransitionError {
     /// Only the retention job archives cases.
     #[error("only the retention job can archive a case")]
     SystemOnly,
+    /// Closing over pending plan items needs an explicit confirmation (`force`).
+    #[error(
+        "{count} plan item(s) are still planned, in progress or blocked: confirm the closure \
+         with force, or settle them first"
+    )]
+    PendingPlanItems {
+        /// How many items are pending.
+        count: usize,
+    },
 }
 
 impl TransitionError {
@@ -150,6 +162,7 @@ impl TransitionError {
             TransitionError::AssessmentNeedsAction => "assessment_needs_action",
             TransitionError::AcceptedProposalRequired => "accepted_proposal_required",
             TransitionError::SystemOnly => "system_only",
+            TransitionError::PendingPlanItems { .. } => "pending_plan_items",
         }
     }
 }
@@ -207,6 +220,64 @@ impl CaseStatus {
             _ => Ok(to),
         }
     }
+}
+
+/// Closing a case whose plan still has pending items (planned, in progress or blocked) needs
+/// the worker's explicit confirmation, so no step is dropped by mistake. Other transitions, and
+/// a confirmed (`force`) closure, always pass.
+///
+/// # Errors
+/// [`TransitionError::PendingPlanItems`] when closing over pending items without `force`.
+pub fn confirm_closure(
+    to: CaseStatus,
+    facts: &TransitionFacts,
+    force: bool,
+) -> Result<(), TransitionError> {
+    if to == CaseStatus::Closed && facts.pending_items > 0 && !force {
+        return Err(TransitionError::PendingPlanItems {
+            count: facts.pending_items,
+        });
+    }
+    Ok(())
+}
+
+/// Why a review date given at closure is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewDateError {
+    /// The post-closure review comes after the closure.
+    #[error("the review date must be after the closure date ({closed_on})")]
+    NotAfterClosure {
+        /// The closure date.
+        closed_on: NaiveDate,
+    },
+}
+
+/// The review date of a case closed on `closed_on`: the one the worker chose, which must come
+/// after the closure, or `days` days after closure (the organisation's review delay).
+///
+/// # Errors
+/// [`ReviewDateError::NotAfterClosure`] when the chosen date is on or before the closure.
+pub fn closure_review_due(
+    closed_on: NaiveDate,
+    chosen: Option<NaiveDate>,
+    days: u32,
+) -> Result<NaiveDate, ReviewDateError> {
+    match chosen {
+        Some(date) if date <= closed_on => Err(ReviewDateError::NotAfterClosure { closed_on }),
+        Some(date) => Ok(date),
+        None => Ok(review_due_on(closed_on, days)),
+    }
+}
+
+/// Whether a case's post-closure review is due on `today`: the case is closed, its review date
+/// has come, and no review contact was held since the closure.
+pub fn is_review_due(
+    status: CaseStatus,
+    review_due_on: Option<NaiveDate>,
+    review_held: bool,
+    today: NaiveDate,
+) -> bool {
+    status == CaseStatus::Closed && !review_held && review_due_on.is_some_and(|d| d <= today)
 }
 
 /// The default target end of a case opened on `opened_on`: `months` calendar months later,

@@ -9,11 +9,13 @@ use CaseStatus::*;
 const NO_FACTS: TransitionFacts = TransitionFacts {
     domains_needing_action: 0,
     has_accepted_proposal: false,
+    pending_items: 0,
 };
 
 const ALL_FACTS: TransitionFacts = TransitionFacts {
     domains_needing_action: 2,
     has_accepted_proposal: true,
+    pending_items: 0,
 };
 
 fn to(status: CaseStatus) -> TransitionRequest<'static> {
@@ -68,7 +70,7 @@ fn planning_needs_at_least_one_domain_needing_action() {
 fn a_case_cannot_become_active_without_an_accepted_proposal() {
     let planned = TransitionFacts {
         domains_needing_action: 1,
-        has_accepted_proposal: false,
+        ..NO_FACTS
     };
     assert_eq!(
         Planning.transition(&to(Active), &planned),
@@ -265,6 +267,10 @@ fn transition_errors_have_stable_codes_and_clear_messages() {
             "accepted_proposal_required",
         ),
         (TransitionError::SystemOnly, "system_only"),
+        (
+            TransitionError::PendingPlanItems { count: 2 },
+            "pending_plan_items",
+        ),
     ];
     for (error, code) in codes {
         assert_eq!(error.code(), code);
@@ -306,4 +312,68 @@ fn the_review_is_due_four_weeks_after_closure_by_default() {
 fn dates_past_the_calendar_saturate_instead_of_failing() {
     assert_eq!(default_target_end(NaiveDate::MAX, 1), NaiveDate::MAX);
     assert_eq!(review_due_on(NaiveDate::MAX, 1), NaiveDate::MAX);
+}
+
+#[test]
+fn closing_over_pending_items_needs_a_confirmation() {
+    let pending = TransitionFacts {
+        pending_items: 2,
+        ..NO_FACTS
+    };
+    assert_eq!(
+        confirm_closure(Closed, &pending, false),
+        Err(TransitionError::PendingPlanItems { count: 2 })
+    );
+    assert_eq!(confirm_closure(Closed, &pending, true), Ok(()));
+    assert_eq!(confirm_closure(Closed, &NO_FACTS, false), Ok(()));
+    assert!(
+        TransitionError::PendingPlanItems { count: 2 }
+            .to_string()
+            .starts_with("2 plan item(s)")
+    );
+}
+
+#[test]
+fn pending_items_only_matter_when_closing() {
+    let pending = TransitionFacts {
+        pending_items: 3,
+        ..ALL_FACTS
+    };
+    for target in [Intake, Assessment, Planning, Active, Archived] {
+        assert_eq!(confirm_closure(target, &pending, false), Ok(()), "{target}");
+    }
+}
+
+#[test]
+fn the_review_date_defaults_to_the_delay_or_is_chosen_after_the_closure() {
+    let closed = date(2026, 3, 2);
+    assert_eq!(closure_review_due(closed, None, 28), Ok(date(2026, 3, 30)));
+    assert_eq!(
+        closure_review_due(closed, Some(date(2026, 5, 1)), 28),
+        Ok(date(2026, 5, 1))
+    );
+    assert_eq!(
+        closure_review_due(closed, Some(date(2026, 3, 3)), 28),
+        Ok(date(2026, 3, 3))
+    );
+    for chosen in [closed, date(2026, 3, 1)] {
+        assert_eq!(
+            closure_review_due(closed, Some(chosen), 28),
+            Err(ReviewDateError::NotAfterClosure { closed_on: closed })
+        );
+    }
+}
+
+#[test]
+fn a_review_is_due_on_a_closed_case_from_its_date_until_it_is_held() {
+    let today = date(2026, 4, 1);
+    let due = Some(today);
+    assert!(is_review_due(Closed, due, false, today));
+    assert!(is_review_due(Closed, Some(date(2026, 3, 1)), false, today));
+    assert!(!is_review_due(Closed, Some(date(2026, 4, 2)), false, today));
+    assert!(!is_review_due(Closed, due, true, today));
+    assert!(!is_review_due(Closed, None, false, today));
+    for status in [Intake, Assessment, Planning, Active, Archived] {
+        assert!(!is_review_due(status, due, false, today), "{status}");
+    }
 }

@@ -11,6 +11,8 @@
 pub mod assessment;
 pub mod case;
 pub mod codes;
+pub mod contact;
+pub mod liaison;
 pub mod nir;
 pub mod plan;
 pub mod proposal;
@@ -27,6 +29,14 @@ pub use case::{
     TransitionError, TransitionFacts, TransitionRequest, default_target_end, review_due_on,
 };
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
+pub use contact::{
+    ContactKind, ContactRefused, ContactTime, ContactTimeError, check_kind, contact_time, held_at,
+    status_after_held,
+};
+pub use liaison::{
+    ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
+    SendRefusal, check_send,
+};
 pub use nir::{Nir, NirError};
 pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,

@@ -7,6 +7,8 @@
 use crate::assessment::{NeedsAction, Priority};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
+use crate::contact::ContactKind;
+use crate::liaison::{LiaisonContent, LiaisonStatus};
 use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
 use crate::proposal::{DecisionChannel, DecisionOutcome};
 use crate::role::Role;
@@ -189,6 +191,9 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<ItemStatus>(),
         list::<DecisionOutcome>(),
         list::<DecisionChannel>(),
+        list::<LiaisonContent>(),
+        list::<LiaisonStatus>(),
+        list::<ContactKind>(),
     ]
 }
 
@@ -224,6 +229,9 @@ mod tests {
                 "item_status",
                 "decision_outcome",
                 "decision_channel",
+                "liaison_content",
+                "liaison_status",
+                "contact_kind",
             ]
         );
     }

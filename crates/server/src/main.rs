@@ -65,6 +65,12 @@ enum OrgCommand {
         slug: String,
         #[arg(long)]
         name: String,
+        /// Default length of a case, in months, for its target end date (default 6).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=60))]
+        case_months: Option<i32>,
+        /// Days from closure to the post-closure review (default 28).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=365))]
+        review_days: Option<i32>,
     },
 }
 
@@ -91,8 +97,20 @@ fn main() -> anyhow::Result<()> {
             hours,
         } => token(&settings, &org, &roles, &sub, name.as_deref(), hours),
         Command::Org {
-            command: OrgCommand::Create { slug, name },
-        } => runtime.block_on(org_create(settings, &slug, &name)),
+            command:
+                OrgCommand::Create {
+                    slug,
+                    name,
+                    case_months,
+                    review_days,
+                },
+        } => {
+            let org_settings = organisations::OrgSettings {
+                case_target_months: case_months,
+                review_delay_days: review_days,
+            };
+            runtime.block_on(org_create(settings, &slug, &name, org_settings))
+        }
         Command::Openapi => print_openapi(),
     }
 }
@@ -149,19 +167,25 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn org_create(settings: Settings, slug: &str, name: &str) -> anyhow::Result<()> {
+async fn org_create(
+    settings: Settings,
+    slug: &str,
+    name: &str,
+    org_settings: organisations::OrgSettings,
+) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
     let result = async {
         database.db.migrate().await?;
         let mut conn = database.db.pool().acquire().await?;
-        Ok::<_, anyhow::Error>(organisations::create(&mut conn, slug, name).await?)
+        let org = organisations::create_with(&mut conn, slug, name, org_settings).await?;
+        Ok::<_, anyhow::Error>(org)
     }
     .await;
     database.close().await;
     let org = result?;
     println!(
-        "created organisation {} ({}) with id {}",
-        org.slug, org.name, org.id
+        "created organisation {} ({}) with id {}: cases of {} months, review {} days after closure",
+        org.slug, org.name, org.id, org.case_target_months, org.review_delay_days
     );
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! An agent's agenda is the pending plan items (planned, in progress or blocked) of the open
 //! cases whose team they are on — the worker's interventions, the person's préconisations and
 //! partners' steps — due in a date range, plus every such item already overdue whatever the
-//! range. One query reads a page of it with the persons' names.
+//! range. One query reads a page of it with the persons' names, together with the planned
+//! contacts (interviews, calls, visits…) of those cases scheduled in the range.
 //!
 //! The feed token is never stored: it is derived from a random salt with a key held outside the
 //! database ([`NirVault::derive_secret`]); the table keeps the salt and the token's SHA-256,
@@ -14,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
-use relais_domain::{Coded, ItemStatus, Party};
+use relais_domain::{Coded, ContactKind, ItemStatus, Party};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -66,7 +67,7 @@ struct Row {
 fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
     T::parse(code).ok_or_else(|| {
         StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?} in plan_items", T::LIST).into(),
+            format!("unknown {} code {code:?} in the agenda", T::LIST).into(),
         ))
     })
 }
@@ -91,8 +92,114 @@ impl TryFrom<Row> for AgendaEntry {
     }
 }
 
-/// A page of `agent_id`'s agenda in (due date, item id) order: at most `limit` entries after
-/// `after`. Only open cases count: a closed case's plan can no longer change.
+/// A planned contact of the agenda.
+#[derive(Debug, Clone)]
+pub struct AgendaContact {
+    pub contact_id: Uuid,
+    pub case_id: Uuid,
+    pub person_id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub kind: ContactKind,
+    pub scheduled_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// One entry of the agenda: a deadline or a planned contact.
+#[derive(Debug, Clone)]
+pub enum AgendaEvent {
+    Deadline(AgendaEntry),
+    Contact(AgendaContact),
+}
+
+impl AgendaEvent {
+    /// The person the entry is about.
+    pub fn person_id(&self) -> Uuid {
+        match self {
+            AgendaEvent::Deadline(e) => e.person_id,
+            AgendaEvent::Contact(c) => c.person_id,
+        }
+    }
+
+    /// The entry's place in the agenda's order: its day (UTC for contacts), then its id.
+    pub fn cursor(&self) -> ItemCursor {
+        match self {
+            AgendaEvent::Deadline(e) => ItemCursor {
+                due_on: e.due_on,
+                id: e.item_id,
+            },
+            AgendaEvent::Contact(c) => ItemCursor {
+                due_on: c.scheduled_at.date_naive(),
+                id: c.contact_id,
+            },
+        }
+    }
+}
+
+/// One row of the agenda's UNION: the columns of the other branch are NULL.
+struct EventRow {
+    entry_type: String,
+    id: Uuid,
+    case_id: Uuid,
+    person_id: Uuid,
+    first_name: String,
+    last_name: String,
+    party: Option<String>,
+    title: Option<String>,
+    due_on: NaiveDate,
+    status: Option<String>,
+    contact_kind: Option<String>,
+    scheduled_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    version: i32,
+}
+
+fn missing(column: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(
+        format!("agenda row without {column}").into(),
+    ))
+}
+
+impl TryFrom<EventRow> for AgendaEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        if r.entry_type == "contact" {
+            return Ok(AgendaEvent::Contact(AgendaContact {
+                contact_id: r.id,
+                case_id: r.case_id,
+                person_id: r.person_id,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                kind: decode(r.contact_kind.as_deref().ok_or_else(|| missing("kind"))?)?,
+                scheduled_at: r.scheduled_at.ok_or_else(|| missing("scheduled_at"))?,
+                updated_at: r.updated_at,
+                version: r.version,
+            }));
+        }
+        Row {
+            item_id: r.id,
+            case_id: r.case_id,
+            person_id: r.person_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            party: r.party.ok_or_else(|| missing("party"))?,
+            title: r.title.ok_or_else(|| missing("title"))?,
+            due_on: r.due_on,
+            status: r.status.ok_or_else(|| missing("status"))?,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+        .try_into()
+        .map(AgendaEvent::Deadline)
+    }
+}
+
+/// A page of `agent_id`'s agenda in (day, id) order: at most `limit` entries after `after`.
+/// Deadlines: the pending items of open cases (a closed case's plan can no longer change) due
+/// in the range or overdue. Planned contacts: those scheduled in the range (UTC days) of the
+/// cases not archived — a closed case still has its post-closure review.
 #[tracing::instrument(skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
@@ -100,18 +207,29 @@ pub async fn list(
     range: AgendaRange,
     after: Option<ItemCursor>,
     limit: u32,
-) -> Result<Page<AgendaEntry>, StoreError> {
+) -> Result<Page<AgendaEvent>, StoreError> {
     // The statuses are ItemStatus::PENDING, written out so the planner can match the partial
     // indexes on pending items.
     let rows = sqlx::query_as!(
-        Row,
-        "SELECT p.id AS item_id, p.case_id, c.person_id, pe.first_name, pe.last_name, p.party, \
-         p.title, p.due_on, p.status, p.updated_at, p.version FROM case_team t JOIN cases c ON \
-         c.id = t.case_id JOIN plan_items p ON p.case_id = t.case_id JOIN persons pe ON pe.id = \
-         c.person_id WHERE t.agent_id = $1 AND c.status NOT IN ('closed', 'archived') AND \
-         p.status IN ('planned', 'in_progress', 'blocked') AND ((p.due_on >= $2 AND p.due_on <= \
-         $3) OR p.due_on < $4) AND ($5::date IS NULL OR (p.due_on, p.id) > ($5, $6::uuid)) \
-         ORDER BY p.due_on, p.id LIMIT $7",
+        EventRow,
+        "SELECT 'deadline' AS \"entry_type!\", p.id AS \"id!\", p.case_id AS \"case_id!\", \
+         c.person_id AS \"person_id!\", pe.first_name AS \"first_name!\", pe.last_name AS \
+         \"last_name!\", p.party AS \"party?\", p.title AS \"title?\", p.due_on AS \"due_on!\", \
+         p.status AS \"status?\", NULL::text AS \"contact_kind?\", NULL::timestamptz AS \
+         \"scheduled_at?\", p.updated_at AS \"updated_at!\", p.version AS \"version!\" FROM \
+         case_team t JOIN cases c ON c.id = t.case_id JOIN plan_items p ON p.case_id = t.case_id \
+         JOIN persons pe ON pe.id = c.person_id WHERE t.agent_id = $1 AND c.status NOT IN \
+         ('closed', 'archived') AND p.status IN ('planned', 'in_progress', 'blocked') AND \
+         ((p.due_on >= $2 AND p.due_on <= $3) OR p.due_on < $4) AND ($5::date IS NULL OR \
+         (p.due_on, p.id) > ($5, $6::uuid)) UNION ALL SELECT 'contact', k.id, k.case_id, \
+         c.person_id, pe.first_name, pe.last_name, NULL, NULL, (k.scheduled_at AT TIME ZONE \
+         'UTC')::date, NULL, k.kind, k.scheduled_at, k.updated_at, k.version FROM case_team t \
+         JOIN cases c ON c.id = t.case_id JOIN contacts k ON k.case_id = t.case_id JOIN persons \
+         pe ON pe.id = c.person_id WHERE t.agent_id = $1 AND c.status <> 'archived' AND \
+         k.occurred_at IS NULL AND k.scheduled_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' \
+         AND k.scheduled_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC' AND ($5::date IS NULL \
+         OR ((k.scheduled_at AT TIME ZONE 'UTC')::date, k.id) > ($5, $6::uuid)) ORDER BY 9, 2 \
+         LIMIT $7",
         agent_id,
         range.from,
         range.to,
@@ -124,18 +242,15 @@ pub async fn list(
     .await?;
     let entries = rows
         .into_iter()
-        .map(AgendaEntry::try_from)
+        .map(AgendaEvent::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(entries, limit, |e| e.item_id))
+    Ok(Page::from_rows(entries, limit, |e| e.cursor().id))
 }
 
 /// The cursor of the page after `page`, if another page exists.
-pub fn next_cursor(page: &Page<AgendaEntry>) -> Option<ItemCursor> {
+pub fn next_cursor(page: &Page<AgendaEvent>) -> Option<ItemCursor> {
     page.next_after?;
-    page.items.last().map(|e| ItemCursor {
-        due_on: e.due_on,
-        id: e.item_id,
-    })
+    page.items.last().map(AgendaEvent::cursor)
 }
 
 /// What [`NirVault::derive_secret`] derives feed tokens for.

@@ -1,6 +1,7 @@
 //! Cases: the support relationship, its team, its lifecycle and its timeline.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::case::confirm_closure;
 use relais_domain::{CaseStatus, ClosureReason, TransitionFacts, TransitionRequest};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -29,6 +30,8 @@ pub struct CaseRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// Whether a post-closure review contact was held since the closure (false when open).
+    pub review_held: bool,
 }
 
 impl CaseRecord {
@@ -166,7 +169,9 @@ pub async fn get(
         "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
          t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
          c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
-         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c \
+         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version, EXISTS (SELECT \
+         1 FROM contacts k WHERE k.case_id = c.id AND k.kind = 'post_closure_review' AND \
+         k.occurred_at >= c.closed_on) AS \"review_held!\" FROM cases c \
          WHERE c.id = $1 AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m WHERE \
          m.case_id = c.id AND m.agent_id = $2))",
         id,
@@ -186,6 +191,9 @@ pub struct CaseFilter {
     pub person_id: Option<Uuid>,
     /// Cases still open past their target end date (as of `today`).
     pub past_target_on: Option<NaiveDate>,
+    /// Closed cases whose post-closure review is due (as of `today`): the review date has come
+    /// and no post-closure review contact was held since the closure.
+    pub review_due_on: Option<NaiveDate>,
 }
 
 /// Lists the cases the caller may see, newest first.
@@ -201,20 +209,25 @@ pub async fn list(
         "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
          t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
          c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
-         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version FROM cases c \
+         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version, EXISTS (SELECT \
+         1 FROM contacts k WHERE k.case_id = c.id AND k.kind = 'post_closure_review' AND \
+         k.occurred_at >= c.closed_on) AS \"review_held!\" FROM cases c \
          WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived' ELSE c.status = \
          ANY($1) END) AND ($2::uuid IS NULL OR c.referent_id = $2) AND ($3::uuid IS NULL OR \
          c.person_id = $3) AND ($4::date IS NULL OR (c.target_end_on < $4 AND c.status NOT IN \
          ('closed', 'archived'))) AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m \
-         WHERE m.case_id = c.id AND m.agent_id = $5)) AND ($6::uuid IS NULL OR c.id < $6) ORDER \
-         BY c.id DESC LIMIT $7",
+         WHERE m.case_id = c.id AND m.agent_id = $5)) AND ($6::uuid IS NULL OR c.id < $6) AND \
+         ($8::date IS NULL OR (c.status = 'closed' AND c.review_due_on <= $8 AND NOT EXISTS \
+         (SELECT 1 FROM contacts r WHERE r.case_id = c.id AND r.kind = 'post_closure_review' AND \
+         r.occurred_at >= c.closed_on))) ORDER BY c.id DESC LIMIT $7",
         &filter.statuses,
         filter.referent_id,
         filter.person_id,
         filter.past_target_on,
         scope.team_agent(),
         page.after,
-        page.fetch_limit()
+        page.fetch_limit(),
+        filter.review_due_on
     )
     .fetch_all(conn)
     .await?;
@@ -290,6 +303,42 @@ pub struct Transition<'a> {
     pub review_delay_days: u32,
 }
 
+/// What only a closure uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClosureOptions {
+    /// Close even though plan items are still pending (the worker confirmed).
+    pub force: bool,
+    /// The review date the worker chose (already checked to be after the closure); by default
+    /// the closure date plus the organisation's review delay.
+    pub review_due_on: Option<NaiveDate>,
+}
+
+/// A plan item still pending: planned, in progress or blocked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingItem {
+    pub id: Uuid,
+    pub title: String,
+    pub party: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+}
+
+/// The case's plan items still pending, by due date.
+#[tracing::instrument(skip(conn))]
+pub async fn pending_plan_items(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Vec<PendingItem>, StoreError> {
+    Ok(sqlx::query_as!(
+        PendingItem,
+        "SELECT id, title, party, due_on, status FROM plan_items WHERE case_id = $1 AND status IN \
+         ('planned', 'in_progress', 'blocked') ORDER BY due_on, id",
+        case_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// What the guards know. Counting the domains needing action locks the case row, so a
 /// concurrent assessment or decision cannot change the answer before the transition commits.
 async fn facts(conn: &mut PgConnection, case_id: Uuid) -> Result<TransitionFacts, StoreError> {
@@ -298,11 +347,12 @@ async fn facts(conn: &mut PgConnection, case_id: Uuid) -> Result<TransitionFacts
     Ok(TransitionFacts {
         domains_needing_action,
         has_accepted_proposal,
+        pending_items: 0,
     })
 }
 
-/// Moves a case through its lifecycle, recording the event in its timeline.
-#[tracing::instrument(skip_all, fields(case_id = %id, to = %change.request.to))]
+/// Moves a case through its lifecycle, recording the event in its timeline; a closure takes
+/// the default [`ClosureOptions`] (no force, the default review date).
 pub async fn transition(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -311,13 +361,76 @@ pub async fn transition(
     expected_version: i32,
     change: &Transition<'_>,
 ) -> Result<CaseRecord, StoreError> {
+    let options = ClosureOptions::default();
+    transition_with(
+        conn,
+        org_id,
+        actor_id,
+        id,
+        expected_version,
+        change,
+        options,
+    )
+    .await
+}
+
+/// The timeline data of a transition: the closure (with whether it was forced over pending
+/// items, and which), the closure a reopening undoes, or the closure fields (null) otherwise.
+fn transition_data(
+    current: &CaseRecord,
+    to: CaseStatus,
+    change: &Transition<'_>,
+    review_due_on: Option<NaiveDate>,
+    forced_over: &[PendingItem],
+) -> serde_json::Value {
+    let closure_reason = change.request.closure_reason.map(|r| r.code_str());
+    match (current.status.as_str(), to) {
+        (_, CaseStatus::Closed) => serde_json::json!({
+            "closure_reason": closure_reason,
+            "orientation": change.orientation,
+            "review_due_on": review_due_on,
+            "forced": !forced_over.is_empty(),
+            "pending_items": forced_over,
+        }),
+        ("closed", CaseStatus::Assessment | CaseStatus::Active) => serde_json::json!({
+            "previous_closure": {
+                "closed_on": current.closed_on,
+                "closure_reason": current.closure_reason,
+                "orientation": current.orientation,
+                "review_due_on": current.review_due_on,
+            },
+        }),
+        _ => serde_json::json!({"closure_reason": null, "orientation": null}),
+    }
+}
+
+/// Moves a case through its lifecycle, recording the event in its timeline. Closing over
+/// pending plan items needs `options.force` (otherwise `pending_plan_items`, and
+/// [`pending_plan_items`] lists them); the event then records them.
+#[tracing::instrument(skip_all, fields(case_id = %id, to = %change.request.to))]
+pub async fn transition_with(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    change: &Transition<'_>,
+    options: ClosureOptions,
+) -> Result<CaseRecord, StoreError> {
     let current = get(conn, id, CaseScope::All).await?;
     if current.version != expected_version {
         return Err(StoreError::VersionMismatch);
     }
     let from = current.status()?;
-    let facts = facts(conn, id).await?;
+    let mut facts = facts(conn, id).await?;
+    let pending = if change.request.to == CaseStatus::Closed {
+        pending_plan_items(conn, id).await?
+    } else {
+        Vec::new()
+    };
+    facts.pending_items = pending.len();
     let to = from.transition(&change.request, &facts)?;
+    confirm_closure(to, &facts, options.force)?;
     let closing = to == CaseStatus::Closed;
     let closure_reason: Option<ClosureReason> = if closing {
         change.request.closure_reason
@@ -325,9 +438,13 @@ pub async fn transition(
         None
     };
     let closed_on = closing.then_some(change.today);
-    let review_due_on =
-        closing.then(|| relais_domain::case::review_due_on(change.today, change.review_delay_days));
+    let review_due_on = closing.then(|| {
+        options.review_due_on.unwrap_or_else(|| {
+            relais_domain::case::review_due_on(change.today, change.review_delay_days)
+        })
+    });
     let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
+    let data = transition_data(&current, to, change, review_due_on, &pending);
     let changed = sqlx::query!(
         "WITH c AS ( UPDATE cases SET status = $3, closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN \
          NULL ELSE closed_on END, closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE \
@@ -351,10 +468,7 @@ pub async fn transition(
         actor_id,
         from.code_str(),
         change.request.reason,
-        serde_json::json!({
-            "closure_reason": closure_reason.map(|r| r.code_str()),
-            "orientation": change.orientation,
-        })
+        data
     )
     .execute(&mut *conn)
     .await?;

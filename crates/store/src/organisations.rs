@@ -34,20 +34,43 @@ pub async fn find_by_slug(
     .await?)
 }
 
-/// Creates an organisation; `organisation_exists` when the slug is taken.
-#[tracing::instrument(skip(conn))]
+/// Per-organisation settings chosen at creation; `None` keeps the default (6 months, 28 days).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrgSettings {
+    /// Default length of a case, in months (1 to 60).
+    pub case_target_months: Option<i32>,
+    /// Days between closure and the post-closure review (1 to 365).
+    pub review_delay_days: Option<i32>,
+}
+
+/// Creates an organisation with the default settings; `organisation_exists` when the slug is
+/// taken.
 pub async fn create(
     conn: &mut PgConnection,
     slug: &str,
     name: &str,
 ) -> Result<Organisation, StoreError> {
+    create_with(conn, slug, name, OrgSettings::default()).await
+}
+
+/// Creates an organisation with its settings; `organisation_exists` when the slug is taken.
+#[tracing::instrument(skip(conn))]
+pub async fn create_with(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+    settings: OrgSettings,
+) -> Result<Organisation, StoreError> {
     sqlx::query_as!(
         Organisation,
-        "INSERT INTO organisations (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, \
+        "INSERT INTO organisations (id, slug, name, case_target_months, review_delay_days) VALUES \
+         ($1, $2, $3, coalesce($4, 6), coalesce($5, 28)) RETURNING id, slug, name, \
          case_target_months, review_delay_days",
         Uuid::now_v7(),
         slug,
-        name
+        name,
+        settings.case_target_months,
+        settings.review_delay_days
     )
     .fetch_one(conn)
     .await

@@ -127,8 +127,8 @@ impl Negotiation {
     }
 
     pub async fn close(&self) {
-        self.transition("closed", Some(json!({"closure_reason": "goals_met"})))
-            .await;
+        let body = json!({"closure_reason": "goals_met", "force": true});
+        self.transition("closed", Some(body)).await;
     }
 
     pub async fn case(&self) -> Value {

@@ -5,6 +5,7 @@
 //! external program or browser at run time.
 
 pub mod french;
+pub mod liaison;
 pub mod pdf;
 pub mod written_plan;
 

@@ -15,9 +15,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use relais_domain::{Coded, ItemStatus, Party, Permission, Role, Roles, is_overdue};
-use relais_store::agenda::{self, AgendaEntry, AgendaRange, FEED_TOKEN_CHARS};
+use relais_store::agenda::{
+    self, AgendaContact, AgendaEntry, AgendaEvent, AgendaRange, FEED_TOKEN_CHARS,
+};
 use relais_store::audit::{self, AuditActor};
 use relais_store::db::{self, Access};
 use serde::Deserialize;
@@ -60,7 +62,8 @@ fn well_formed(token: &str) -> bool {
 /// The caller's agenda as an iCalendar feed (no bearer: the token in the URL is the credential).
 ///
 /// One all-day event per pending item due from today to a year ahead, and per overdue item
-/// (its summary starts with « En retard »). Persons appear by first name and last initial only.
+/// (its summary starts with « En retard »); one timed event (UTC, one hour) per contact planned
+/// from today to a year ahead. Persons appear by first name and last initial only.
 /// An unknown or rotated token answers 401.
 #[utoipa::path(
     tag = "agenda",
@@ -270,8 +273,52 @@ fn push_event(out: &mut String, e: &AgendaEntry, base: &str, today: NaiveDate) {
     }
 }
 
-/// The whole calendar of `owner`'s agenda entries.
-pub fn calendar(owner: &str, base: &str, entries: &[AgendaEntry], today: NaiveDate) -> String {
+/// How long a planned contact's event lasts: calendars need an end.
+const CONTACT_MINUTES: i64 = 60;
+
+fn utc(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// A planned contact: a timed event (UTC) of one hour, which makes the agent busy.
+fn push_contact(out: &mut String, c: &AgendaContact, base: &str) {
+    let case_url = clean(&format!("{base}/v1/cases/{}", c.case_id));
+    let person = pseudonym(&c.first_name, &c.last_name);
+    let description = [
+        format!("Personne : {person}"),
+        format!("Contact prévu : {}", c.kind.label_fr()),
+        format!("Dossier : {case_url}"),
+    ]
+    .join("\n");
+    let stamp = utc(c.updated_at);
+    let end = c.scheduled_at + Duration::minutes(CONTACT_MINUTES);
+    let lines = [
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{}@relais", c.contact_id),
+        format!("DTSTAMP:{stamp}"),
+        format!("LAST-MODIFIED:{stamp}"),
+        format!("SEQUENCE:{}", c.version.saturating_sub(1).max(0)),
+        format!("DTSTART:{}", utc(c.scheduled_at)),
+        format!("DTEND:{}", utc(end)),
+        format!(
+            "SUMMARY:{}",
+            text(&format!("{} — {person}", c.kind.label_fr()))
+        ),
+        format!("DESCRIPTION:{}", text(&description)),
+        format!("URL:{case_url}"),
+        format!("CATEGORIES:{}", text("Contact")),
+        "CLASS:CONFIDENTIAL".to_owned(),
+        "STATUS:CONFIRMED".to_owned(),
+        "TRANSP:OPAQUE".to_owned(),
+        "END:VEVENT".to_owned(),
+    ];
+    for line in lines {
+        push_line(out, &line);
+    }
+}
+
+/// The whole calendar of `owner`'s agenda entries: deadlines and planned contacts.
+pub fn calendar(owner: &str, base: &str, entries: &[AgendaEvent], today: NaiveDate) -> String {
     let name = text(&format!("Relais — agenda de {owner}"));
     let mut out = String::with_capacity(512 + entries.len() * 512);
     for line in [
@@ -288,7 +335,10 @@ pub fn calendar(owner: &str, base: &str, entries: &[AgendaEntry], today: NaiveDa
         push_line(&mut out, &line);
     }
     for entry in entries {
-        push_event(&mut out, entry, base, today);
+        match entry {
+            AgendaEvent::Deadline(e) => push_event(&mut out, e, base, today),
+            AgendaEvent::Contact(c) => push_contact(&mut out, c, base),
+        }
     }
     push_line(&mut out, "END:VCALENDAR");
     out
@@ -342,7 +392,10 @@ mod tests {
     fn control_characters_cannot_break_a_content_line() {
         assert_eq!(clean("a\r\nb\rc\u{7}d"), "a\nb\ncd");
         assert_eq!(text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
-        let entries = [entry(Party::Worker, "t\r\nEND:VCALENDAR")];
+        let entries = [AgendaEvent::Deadline(entry(
+            Party::Worker,
+            "t\r\nEND:VCALENDAR",
+        ))];
         let ics = calendar("Alice\r\nX-EVIL:1", "http://h", &entries, NaiveDate::MIN);
         let lines: Vec<&str> = ics.split("\r\n").collect();
         assert!(!lines.iter().any(|l| l.starts_with("X-EVIL")));

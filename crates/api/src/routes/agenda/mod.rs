@@ -1,6 +1,8 @@
-//! The caller's agenda: the deadlines of the plans of the cases whose team they are on, as
-//! JSON pages (`GET /v1/agenda`) and as a calendar feed (`GET /v1/agenda.ics`, in `ics`)
-//! opened by a per-agent secret token that `POST /v1/agenda/feed-token` rotates.
+//! The caller's agenda: the deadlines of the plans of the cases whose team they are on, and
+//! the contacts planned on those cases (`type: "contact"`; closed cases included for their
+//! post-closure review, archived ones not), as JSON pages (`GET /v1/agenda`) and as a calendar
+//! feed (`GET /v1/agenda.ics`, in `ics`) opened by a per-agent secret token that
+//! `POST /v1/agenda/feed-token` rotates.
 //!
 //! The agenda holds the pending items (planned, in progress, blocked) of the caller's open
 //! cases: the worker's interventions, the person's préconisations and partners' steps, due in
@@ -17,8 +19,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use relais_domain::{AuditAction, Permission, is_overdue};
-use relais_store::agenda::{self, AgendaEntry, AgendaRange};
+use relais_domain::{AuditAction, Coded, ContactKind, ItemKind, Permission, is_overdue};
+use relais_store::agenda::{self, AgendaEntry, AgendaEvent, AgendaRange};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::{self, Access};
 use relais_store::plan_items::ItemCursor;
@@ -102,45 +104,108 @@ impl AgendaParams {
     }
 }
 
-/// One deadline of the caller's agenda.
+/// One entry of the caller's agenda: a deadline (a pending plan item) or a planned contact.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgendaItem {
-    /// The plan item (`GET /v1/cases/{case_id}/plan/items/{item_id}`).
-    pub item_id: Uuid,
+    /// `deadline` (a plan item) or `contact` (a planned contact).
+    #[serde(rename = "type")]
+    #[schema(rename = "type", schema_with = entry_type)]
+    pub entry_type: &'static str,
+    /// The plan item (`GET /v1/cases/{case_id}/plan/items/{item_id}`); null for a contact.
+    pub item_id: Option<Uuid>,
+    /// The planned contact (`GET /v1/cases/{case_id}/contacts/{contact_id}`); null for a
+    /// deadline.
+    pub contact_id: Option<Uuid>,
     pub case_id: Uuid,
     /// The person supported.
     pub person_id: Uuid,
     /// First and last name of the person supported.
     #[schema(example = "Camille Lefèvre")]
     pub person_name: String,
-    #[schema(schema_with = crate::schema::party)]
-    pub party: &'static str,
-    /// `intervention` (worker), `recommendation` (person, préconisation) or `partner_step`.
-    #[schema(schema_with = crate::schema::item_kind)]
+    /// Who acts, for a deadline; null for a contact.
+    #[schema(schema_with = crate::schema::party_nullable)]
+    pub party: Option<&'static str>,
+    /// A deadline: `intervention` (worker), `recommendation` (person, préconisation) or
+    /// `partner_step`. A contact: its kind (`contact_kind` list, e.g. `interview`).
+    #[schema(schema_with = entry_kind)]
     pub kind: &'static str,
+    /// The step's title; for a contact, the French label of its kind.
     #[schema(example = "Constituer le dossier de demande d'aide au FSL")]
     pub title: String,
+    /// The due date; for a contact, the (UTC) day it is scheduled.
     #[schema(example = "2026-12-15")]
     pub due_on: NaiveDate,
-    /// `planned`, `in_progress` or `blocked`: done and cancelled items are not deadlines.
-    #[schema(schema_with = crate::schema::item_status)]
-    pub status: &'static str,
-    /// The due date has passed: listed whatever the range.
+    /// When a planned contact is scheduled; null for a deadline.
+    #[schema(example = "2026-12-03T09:30:00Z")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// A deadline's status: `planned`, `in_progress` or `blocked` (done and cancelled items are
+    /// not deadlines); null for a contact.
+    #[schema(schema_with = crate::schema::item_status_nullable)]
+    pub status: Option<&'static str>,
+    /// The due date has passed: listed whatever the range (always false for a contact).
     pub overdue: bool,
 }
 
+/// Schema of an agenda entry's type.
+fn entry_type() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["deadline", "contact"]))
+        .into()
+}
+
+/// Schema of an agenda entry's kind: an item kind or a contact kind.
+fn entry_kind() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    let codes = ItemKind::ALL
+        .iter()
+        .map(|k| k.code())
+        .chain(ContactKind::ALL.iter().map(|k| k.code()));
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes))
+        .description(Some(
+            "A code of the `item_kind` list for a deadline, of the `contact_kind` list for a \
+             contact (see GET /v1/reference).",
+        ))
+        .into()
+}
+
 impl AgendaItem {
+    fn from_event(event: AgendaEvent, today: NaiveDate) -> Self {
+        match event {
+            AgendaEvent::Deadline(e) => Self::from_entry(e, today),
+            AgendaEvent::Contact(c) => Self {
+                entry_type: "contact",
+                item_id: None,
+                contact_id: Some(c.contact_id),
+                case_id: c.case_id,
+                person_id: c.person_id,
+                person_name: format!("{} {}", c.first_name, c.last_name),
+                party: None,
+                kind: c.kind.code(),
+                title: c.kind.label_fr().to_owned(),
+                due_on: c.scheduled_at.date_naive(),
+                scheduled_at: Some(c.scheduled_at),
+                status: None,
+                overdue: false,
+            },
+        }
+    }
+
     fn from_entry(e: AgendaEntry, today: NaiveDate) -> Self {
         Self {
-            item_id: e.item_id,
+            entry_type: "deadline",
+            item_id: Some(e.item_id),
+            contact_id: None,
             case_id: e.case_id,
             person_id: e.person_id,
             person_name: format!("{} {}", e.first_name, e.last_name),
-            party: e.party.code(),
+            party: Some(e.party.code()),
             kind: e.party.kind().code(),
             title: e.title,
             due_on: e.due_on,
-            status: e.status.code(),
+            scheduled_at: None,
+            status: Some(e.status.code()),
             overdue: is_overdue(e.due_on, e.status, today),
         }
     }
@@ -154,7 +219,8 @@ pub struct Agenda {
     pub from: NaiveDate,
     #[schema(example = "2026-12-31")]
     pub to: NaiveDate,
-    /// Items due in the range and overdue items, by due date then id.
+    /// Items due in the range, overdue items and contacts planned in the range, by day then
+    /// id.
     pub items: Vec<AgendaItem>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -163,13 +229,13 @@ pub struct Agenda {
 /// The audit events of an agenda read: one for the agenda, one per person it names.
 fn audit_events(
     resource_type: &'static str,
-    entries: &[AgendaEntry],
+    entries: &[AgendaEvent],
 ) -> Vec<NewAuditEvent<'static>> {
     let mut seen = BTreeSet::new();
     let persons = entries
         .iter()
-        .filter(|e| seen.insert(e.person_id))
-        .map(|e| Some(e.person_id));
+        .filter(|e| seen.insert(e.person_id()))
+        .map(|e| Some(e.person_id()));
     std::iter::once(None)
         .chain(persons)
         .map(|person_id| NewAuditEvent {
@@ -187,7 +253,7 @@ fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
     ctx.require(Permission::CaseReadTeam)
 }
 
-/// The caller's deadlines in a date range, and every overdue one.
+/// The caller's deadlines and planned contacts in a date range, and every overdue deadline.
 #[utoipa::path(
     tag = "agenda",
     operation_id = "read_agenda",
@@ -214,7 +280,7 @@ pub async fn list(ctx: Ctx, params: Query<AgendaParams>) -> Result<HttpResponse,
         items: page
             .items
             .into_iter()
-            .map(|e| AgendaItem::from_entry(e, today))
+            .map(|e| AgendaItem::from_event(e, today))
             .collect(),
         next_cursor,
     }))

@@ -8,11 +8,15 @@ mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::case::{Actor as TransitionActor, default_target_end};
-use relais_domain::{AuditAction, CaseStatus, Coded, Permission, Role, TransitionRequest};
+use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
+use relais_domain::{
+    AuditAction, CaseStatus, Coded, Permission, Role, TransitionError, TransitionRequest,
+};
+use relais_store::StoreError;
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{
-    self, CaseFilter, CasePatch as StorePatch, CaseRecord, NewCase as StoreNewCase, Transition,
+    self, CaseFilter, CasePatch as StorePatch, CaseRecord, ClosureOptions, NewCase as StoreNewCase,
+    Transition,
 };
 use relais_store::db::{self, Access};
 use relais_store::persons;
@@ -22,15 +26,15 @@ use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, PROBLEM_JSON};
 use crate::extract::{Json, Query, parse_uuid_param};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::persons::{Person, person_data};
 
 pub use model::{
-    Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition, Timeline,
-    TimelineEvent,
+    Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
+    PendingItemsProblem, PendingPlanItem, Timeline, TimelineEvent,
 };
 
 fn today() -> NaiveDate {
@@ -168,6 +172,9 @@ pub struct ListParams {
     pub person_id: Option<String>,
     /// Only open cases past their target end date.
     pub past_target: Option<bool>,
+    /// Only closed cases whose post-closure review is due: the review date has come and no
+    /// review was held since the closure.
+    pub review_due: Option<bool>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -211,6 +218,7 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
             .map(|v| parse_uuid_param("person_id", v))
             .transpose()?,
         past_target_on: params.past_target.unwrap_or(false).then(today),
+        review_due_on: params.review_due.unwrap_or(false).then(today),
     };
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let found = cases::list(&mut tx, &filter, actor.case_scope(), page).await?;
@@ -350,12 +358,20 @@ pub async fn update(
 }
 
 /// Moves a case through its lifecycle (`If-Match` required).
+///
+/// Closing records the closure date, the orientation and the review date; over pending plan
+/// items it needs `force: true` (otherwise 409 `pending_plan_items` lists them). Reopening
+/// needs a reason and clears the closure, which stays in the timeline.
 #[utoipa::path(
     tag = "cases",
     operation_id = "transition_case",
     params(("id" = Uuid, Path, description = "Case id"), crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     request_body = NewTransition,
-    responses((status = 200, description = "The case in its new state", body = Case, headers(("ETag" = String))), WriteErrors),
+    responses(
+        (status = 200, description = "The case in its new state", body = Case, headers(("ETag" = String))),
+        WriteErrors,
+        (status = 409, description = "Conflict with the case's state (`invalid_transition`, `assessment_needs_action`, `accepted_proposal_required`, `system_only`), or `pending_plan_items`: closing over pending plan items without `force`, with the `items` pending", body = PendingItemsProblem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/cases/{id}/transitions")]
@@ -374,6 +390,16 @@ pub async fn transition(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
+    let today = today();
+    let review_delay_days = u32::try_from(actor.org.review_delay_days).unwrap_or(28);
+    let closing = body.to == CaseStatus::Closed;
+    let review_due_on = if closing {
+        let due = closure_review_due(today, body.review_due_on, review_delay_days)
+            .map_err(|e| ApiError::invalid("/review_due_on", "out_of_range", e.to_string()))?;
+        Some(due)
+    } else {
+        None
+    };
     let change = Transition {
         request: TransitionRequest {
             to: body.to,
@@ -381,12 +407,35 @@ pub async fn transition(
             closure_reason: body.closure_reason,
             actor: TransitionActor::Agent,
         },
-        orientation: body.orientation.as_deref(),
-        today: today(),
-        review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
+        orientation: body
+            .orientation
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty()),
+        today,
+        review_delay_days,
     };
-    let case =
-        cases::transition(&mut tx, actor.org.id, actor.agent_id, *id, version, &change).await?;
+    let options = ClosureOptions {
+        force: body.force,
+        review_due_on,
+    };
+    let moved = cases::transition_with(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        *id,
+        version,
+        &change,
+        options,
+    )
+    .await;
+    let case = match moved {
+        Ok(case) => case,
+        Err(StoreError::Transition(refused @ TransitionError::PendingPlanItems { .. })) => {
+            return pending_items_refusal(tx, &actor, &current, refused).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
     actor
         .audit(
             &mut tx,
@@ -394,7 +443,42 @@ pub async fn transition(
         )
         .await?;
     db::commit(tx).await?;
-    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
+    Ok(ok_with_etag(case.version, Case::from_record(case, today)))
+}
+
+/// The 409 of a closure over pending plan items, with the items (a read of the plan: audited).
+async fn pending_items_refusal(
+    mut tx: relais_store::db::Tx,
+    actor: &Actor,
+    case: &CaseRecord,
+    refused: TransitionError,
+) -> Result<HttpResponse, ApiError> {
+    let items = cases::pending_plan_items(&mut tx, case.id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[NewAuditEvent {
+                action: AuditAction::Read,
+                resource_type: "case.plan",
+                resource_id: Some(case.id),
+                person_id: Some(case.person_id),
+                reason: None,
+            }],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let error = ApiError::Conflict {
+        code: refused.code(),
+        detail: refused.to_string(),
+    };
+    let body = PendingItemsProblem {
+        problem: error.problem(None, None),
+        items: items.into_iter().map(PendingPlanItem::from).collect(),
+    };
+    let json = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Conflict()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(json))
 }
 
 /// Timeline paging.

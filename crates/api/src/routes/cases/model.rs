@@ -2,13 +2,15 @@
 //! indicators, the timeline) and their conversion from the store's records.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{CaseOrigin, CaseStatus, ClosureReason};
-use relais_store::cases::CaseRecord;
+use relais_domain::case::is_review_due;
+use relais_domain::{CaseOrigin, CaseStatus, ClosureReason, Coded};
+use relais_store::cases::{CaseRecord, PendingItem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::error::Problem;
 use crate::patch::nullable;
 use crate::routes::persons::{NewPerson, Person};
 
@@ -55,7 +57,7 @@ pub struct CasePatch {
 /// A lifecycle change.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"to": "closed", "closure_reason": "goals_met", "orientation": "Suivi par le CCAS de Lyon 3e"}))]
+#[schema(example = json!({"to": "closed", "closure_reason": "goals_met", "orientation": "Suivi par le CCAS de Lyon 3e", "review_due_on": "2027-01-15", "force": false}))]
 pub struct NewTransition {
     #[schema(schema_with = crate::schema::case_status)]
     pub to: CaseStatus,
@@ -70,6 +72,48 @@ pub struct NewTransition {
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
     pub orientation: Option<String>,
+    /// On closure: the date of the post-closure review, after the closure date (by default the
+    /// closure date plus the organisation's review delay, 28 days).
+    pub review_due_on: Option<NaiveDate>,
+    /// On closure: close even though plan items are still planned, in progress or blocked
+    /// (without it, such a closure answers 409 `pending_plan_items` with the list).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// A plan item still pending when a closure was asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingPlanItem {
+    pub id: Uuid,
+    pub title: String,
+    #[schema(schema_with = crate::schema::party)]
+    pub party: String,
+    pub due_on: NaiveDate,
+    #[schema(schema_with = crate::schema::item_status)]
+    pub status: String,
+}
+
+impl From<PendingItem> for PendingPlanItem {
+    fn from(item: PendingItem) -> Self {
+        Self {
+            id: item.id,
+            title: item.title,
+            party: item.party,
+            due_on: item.due_on,
+            status: item.status,
+        }
+    }
+}
+
+/// 409 `pending_plan_items`: the problem document and the plan items still pending; send the
+/// transition again with `force: true` to close anyway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingItemsProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    /// With `pending_plan_items` only: the pending items, by due date.
+    #[schema(required = false)]
+    pub items: Vec<PendingPlanItem>,
 }
 
 /// Figures about a case.
@@ -83,6 +127,9 @@ pub struct CaseIndicators {
     pub days_remaining: i64,
     /// Still open after the target end date.
     pub past_target: bool,
+    /// Closed, the post-closure review date has come and no review contact was held since the
+    /// closure.
+    pub review_due: bool,
 }
 
 /// A case.
@@ -120,6 +167,8 @@ impl Case {
             target_days: (r.target_end_on - r.opened_on).num_days(),
             days_remaining: (r.target_end_on - today).num_days(),
             past_target: open && today > r.target_end_on,
+            review_due: CaseStatus::parse(&r.status)
+                .is_some_and(|s| is_review_due(s, r.review_due_on, r.review_held, today)),
         };
         Self {
             id: r.id,

@@ -8,7 +8,7 @@
 
 mod model;
 mod proposals;
-mod written;
+pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};

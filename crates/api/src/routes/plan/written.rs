@@ -24,7 +24,7 @@ use crate::responses::ReadErrors;
 
 /// The formats the written plan comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Html,
     Pdf,
 }
@@ -71,7 +71,7 @@ fn range_match(range: &str, format: Format) -> Option<(u8, f32)> {
 /// The format to answer with for an `Accept` header (RFC 9110 §12.5.1): the most specific
 /// range matching each format gives its quality; the best quality above zero wins, HTML on a
 /// tie. No header, or a blank one, means HTML. `None` when nothing acceptable is offered.
-fn negotiate(accept: Option<&str>) -> Option<Format> {
+pub(crate) fn negotiate(accept: Option<&str>) -> Option<Format> {
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return Some(Format::Html);
     };

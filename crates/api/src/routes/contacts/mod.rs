@@ -1,0 +1,502 @@
+//! Contacts of a case (`/v1/cases/{id}/contacts`) and group sessions (`/v1/group-sessions`).
+//!
+//! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
+//! all); reception, administrators and the DPO get 403. A contact is planned (`scheduled_at`)
+//! or held (`occurred_at`); a held one moves the case's and the person's `last_contact_at`, and
+//! a held first interview moves an `intake` case to `assessment`, all in one transaction. A
+//! closed case takes the post-closure review and late answers only, an archived one nothing
+//! (409). The private note is returned to its author only — `has_private_note` tells everyone
+//! else that one exists — and only the author may change a contact. Every read and write is
+//! audited with the case's person.
+
+mod model;
+
+use std::collections::HashSet;
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::Utc;
+use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
+use relais_domain::{AuditAction, CaseStatus, Coded, ContactKind, ContactRefused, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::{self, CaseRecord};
+use relais_store::contacts::{self, ContactFilter, ContactUpdate, NewGroupSession as StoreSession};
+use relais_store::db::{self, Access, Tx};
+use relais_store::{StoreError, contacts::NewContact as StoreContact};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{Json, Query};
+use crate::pagination::{next_cursor, page_request};
+use crate::patch::apply;
+use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+
+pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
+
+fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn refused(r: ContactRefused) -> ApiError {
+    ApiError::Conflict {
+        code: r.code(),
+        detail: r.to_string(),
+    }
+}
+
+/// An archived case is read only with a reason (5 characters or more), which is audited.
+fn archived_reason<'a>(
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> Result<Option<&'a str>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if case.status == CaseStatus::Archived.code() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    Ok(reason)
+}
+
+fn contact_event<'a>(
+    action: AuditAction,
+    case: &CaseRecord,
+    contact_id: Uuid,
+    reason: Option<&'a str>,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        action,
+        resource_type: "contact",
+        resource_id: Some(contact_id),
+        person_id: Some(case.person_id),
+        reason,
+    }
+}
+
+fn location(case_id: Uuid, contact_id: Uuid) -> String {
+    format!("/v1/cases/{case_id}/contacts/{contact_id}")
+}
+
+/// After a contact is held at `at`: the retention clock moves, and a first interview moves an
+/// intake case to assessment.
+async fn on_held(
+    tx: &mut Tx,
+    actor: &Actor,
+    case: &CaseRecord,
+    contact_id: Uuid,
+    kind: ContactKind,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    contacts::touch_last_contact(tx, case.id, at).await?;
+    if let Some(to) = status_after_held(case.status()?, kind) {
+        contacts::move_to_assessment(tx, actor.org.id, actor.agent_id, case.id, contact_id, to)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records a contact of a case, planned or held.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "create_contact",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IdempotencyKeyHeader),
+    request_body = NewContact,
+    responses((status = 201, description = "Recorded", body = Contact, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/contacts")]
+pub async fn create(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: Json<NewContact>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let mut errors = Vec::new();
+    let time = contact_time(body.scheduled_at, body.occurred_at, Utc::now())
+        .map_err(|e| errors.push(FieldError::body(e.pointer(), e.code(), e.to_string())))
+        .ok();
+    let participants =
+        model::participants(body.participants.as_deref().unwrap_or(&[]), &mut errors);
+    let summary = model::text(body.summary.as_deref());
+    let private_note = model::text(body.private_note.as_deref());
+    let outcome = model::text(body.outcome.as_deref());
+    let Some(time) = time.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
+    check_kind(case.status()?, body.kind).map_err(refused)?;
+    let (scheduled_at, occurred_at) = match time {
+        ContactTime::Planned(at) => (Some(at), None),
+        ContactTime::Held(at) => (None, Some(at)),
+    };
+    let contact = contacts::create(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        case.id,
+        &StoreContact {
+            kind: body.kind,
+            scheduled_at,
+            occurred_at,
+            participants: &participants,
+            summary: summary.as_deref(),
+            private_note: private_note.as_deref(),
+            outcome: outcome.as_deref(),
+        },
+    )
+    .await?;
+    if let Some(at) = occurred_at {
+        on_held(&mut tx, &actor, &case, contact.id, body.kind, at).await?;
+    }
+    actor
+        .audit(
+            &mut tx,
+            &[contact_event(AuditAction::Create, &case, contact.id, None)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(case.id, contact.id),
+        contact.version,
+        Contact::for_reader(contact, actor.agent_id),
+    ))
+}
+
+/// Filters and paging of a case's contacts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only contacts of this kind.
+    #[param(schema_with = crate::schema::contact_kind)]
+    pub kind: Option<String>,
+    /// `true`: planned contacts only; `false`: held ones only; absent: both.
+    pub planned: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Lists a case's contacts, newest first (held time, else planned time).
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "list_contacts",
+    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    responses((status = 200, description = "Contacts, newest first", body = ContactList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/contacts")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let kind = params
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|code| {
+            ContactKind::parse(code).ok_or_else(|| {
+                ApiError::bad_query("kind", format!("unknown contact kind {code:?}"))
+            })
+        })
+        .transpose()?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let filter = ContactFilter {
+        kind,
+        planned: params.planned,
+    };
+    let page = contacts::list(&mut tx, case.id, filter, page).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[NewAuditEvent {
+                action: AuditAction::Read,
+                resource_type: "case.contacts",
+                resource_id: Some(case.id),
+                person_id: Some(case.person_id),
+                reason,
+            }],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&page);
+    Ok(HttpResponse::Ok().json(ContactList {
+        items: page
+            .items
+            .into_iter()
+            .map(|c| Contact::for_reader(c, actor.agent_id))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Options of a contact read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Reads one contact, with its ETag.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "read_contact",
+    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), ReadParams),
+    responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/contacts/{contact_id}")]
+pub async fn read(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    params: Query<ReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    read_permission(&ctx)?;
+    let (case_id, contact_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = cases::get(&mut tx, case_id, actor.case_scope()).await?;
+    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let contact = contacts::get(&mut tx, case.id, contact_id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[contact_event(AuditAction::Read, &case, contact.id, reason)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        contact.version,
+        Contact::for_reader(contact, actor.agent_id),
+    ))
+}
+
+/// Changes a contact (its author only, `If-Match`): record a planned contact as held, fix the
+/// summary, the outcome, the participants or the private note.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "update_contact",
+    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), crate::responses::IfMatchHeader),
+    request_body = ContactPatch,
+    responses((status = 200, description = "The contact after the change", body = Contact, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/cases/{id}/contacts/{contact_id}")]
+pub async fn update(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: Json<ContactPatch>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let (case_id, contact_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = cases::get(&mut tx, case_id, actor.case_scope()).await?;
+    if case.status()? == CaseStatus::Archived {
+        return Err(refused(ContactRefused::CaseArchived));
+    }
+    let current = contacts::get(&mut tx, case.id, contact_id).await?;
+    if current.author_id != actor.agent_id {
+        return Err(ApiError::Forbidden);
+    }
+    let version = if_match.check(current.version)?;
+    let mut errors = Vec::new();
+    let occurred_at = match body.occurred_at {
+        None => current.occurred_at,
+        Some(None) => {
+            errors.push(FieldError::body(
+                "/occurred_at",
+                "not_nullable",
+                "a held contact stays held: occurred_at cannot be cleared",
+            ));
+            None
+        }
+        Some(Some(at)) => match held_at(at, Utc::now()) {
+            Ok(at) => Some(at),
+            Err(e) => {
+                errors.push(FieldError::body(e.pointer(), e.code(), e.to_string()));
+                None
+            }
+        },
+    };
+    let participants = match &body.participants {
+        None => current.participants.clone(),
+        Some(None) => Vec::new(),
+        Some(Some(names)) => model::participants(names, &mut errors),
+    };
+    let merge = |current: &Option<String>, change: &Option<Option<String>>| {
+        apply(
+            current.clone(),
+            change.as_ref().map(|c| model::text(c.as_deref())),
+        )
+    };
+    let summary = merge(&current.summary, &body.summary);
+    let private_note = merge(&current.private_note, &body.private_note);
+    let outcome = merge(&current.outcome, &body.outcome);
+    model::check_texts(
+        summary.as_deref(),
+        private_note.as_deref(),
+        outcome.as_deref(),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let newly_held = current.is_planned() && occurred_at.is_some();
+    let contact = contacts::update(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        case.id,
+        contact_id,
+        version,
+        &ContactUpdate {
+            occurred_at,
+            participants: &participants,
+            summary: summary.as_deref(),
+            private_note: private_note.as_deref(),
+            outcome: outcome.as_deref(),
+        },
+    )
+    .await?;
+    if let Some(at) = contact
+        .occurred_at
+        .filter(|_| occurred_at != current.occurred_at)
+    {
+        if newly_held {
+            on_held(&mut tx, &actor, &case, contact.id, contact.kind, at).await?;
+        } else {
+            contacts::touch_last_contact(&mut tx, case.id, at).await?;
+        }
+    }
+    actor
+        .audit(
+            &mut tx,
+            &[contact_event(AuditAction::Update, &case, contact.id, None)],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        contact.version,
+        Contact::for_reader(contact, actor.agent_id),
+    ))
+}
+
+/// Records one held group session shared by several cases: a `group_session` contact in each.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "create_group_session",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = NewGroupSession,
+    responses((status = 201, description = "Recorded, with a contact in each case", body = GroupSession), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/group-sessions")]
+pub async fn create_group_session(
+    ctx: Ctx,
+    body: Json<NewGroupSession>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let mut errors = Vec::new();
+    if let Err(e) = held_at(body.occurred_at, Utc::now()) {
+        errors.push(FieldError::body(e.pointer(), e.code(), e.to_string()));
+    }
+    let topic = body.topic.trim();
+    if topic.is_empty() {
+        errors.push(FieldError::body(
+            "/topic",
+            "blank",
+            "the topic cannot be blank",
+        ));
+    }
+    let summary = model::text(body.summary.as_deref());
+    let mut seen = HashSet::new();
+    for (i, id) in body.case_ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            errors.push(FieldError::body(
+                format!("/case_ids/{i}"),
+                "duplicate",
+                format!("case {id} is listed twice"),
+            ));
+        }
+    }
+    if body.case_ids.len() > model::GROUP_CASES {
+        errors.push(FieldError::body(
+            "/case_ids",
+            "length",
+            format!("at most {} cases", model::GROUP_CASES),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut linked = Vec::with_capacity(body.case_ids.len());
+    for (i, &id) in body.case_ids.iter().enumerate() {
+        let pointer = format!("/case_ids/{i}");
+        match cases::get(&mut tx, id, actor.case_scope()).await {
+            Ok(case) => match check_kind(case.status()?, ContactKind::GroupSession) {
+                Ok(()) => linked.push(case),
+                Err(r) => errors.push(FieldError::body(pointer, r.code(), r.to_string())),
+            },
+            Err(StoreError::NotFound) => errors.push(FieldError::body(
+                pointer,
+                "unknown_reference",
+                format!("no case {id} that you can see"),
+            )),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let case_ids: Vec<Uuid> = linked.iter().map(|c| c.id).collect();
+    let session = contacts::create_group_session(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        &StoreSession {
+            topic,
+            occurred_at: body.occurred_at,
+            summary: summary.as_deref(),
+            case_ids: &case_ids,
+        },
+    )
+    .await?;
+    let events: Vec<NewAuditEvent<'_>> = linked
+        .iter()
+        .map(|case| NewAuditEvent {
+            action: AuditAction::Create,
+            resource_type: "group_session",
+            resource_id: Some(session.id),
+            person_id: Some(case.person_id),
+            reason: None,
+        })
+        .collect();
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Created().json(GroupSession::from(session)))
+}

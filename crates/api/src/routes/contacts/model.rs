@@ -1,0 +1,256 @@
+//! Contacts' and group sessions' request and response types, and the checks of their texts.
+
+use chrono::{DateTime, Utc};
+use relais_domain::ContactKind;
+use relais_domain::contact::{
+    MAX_GROUP_CASES, MAX_PARTICIPANTS, OUTCOME_MAX_CHARS, PARTICIPANT_MAX_CHARS,
+    PRIVATE_NOTE_MAX_CHARS, SUMMARY_MAX_CHARS,
+};
+use relais_store::contacts::{ContactRecord, GroupSessionRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::error::FieldError;
+use crate::patch::nullable;
+
+/// A new contact of a case: planned (`scheduled_at`) or held (`occurred_at`), exactly one.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    /// A closed case only takes post_closure_review, phone_call, email and other (late
+    /// answers); post_closure_review only a closed case (409 otherwise).
+    #[schema(schema_with = crate::schema::contact_kind)]
+    pub kind: ContactKind,
+    /// When a planned contact will take place.
+    #[schema(example = "2026-12-03T09:30:00Z")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// When a held contact took place (not in the future).
+    #[schema(example = "2026-11-24T14:00:00Z")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Who took part: names and roles (at most 20, each 1 to 200 characters).
+    #[validate(length(max = 20))]
+    #[schema(max_items = 20, example = json!(["Camille Lefèvre", "Mme Roux, conseillère CAF"]))]
+    pub participants: Option<Vec<String>>,
+    /// What was said and decided, shared with the case's team.
+    #[validate(length(max = 10000))]
+    #[schema(
+        max_length = 10000,
+        example = "Point sur la demande FSL ; la personne apportera ses quittances."
+    )]
+    pub summary: Option<String>,
+    /// A note only its author will ever read (not even a supervisor).
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000, example = "Semble fatiguée, à revoir vite.")]
+    pub private_note: Option<String>,
+    /// What came of it; for the post-closure review: orientation taken up, answers received.
+    #[validate(length(max = 5000))]
+    #[schema(
+        max_length = 5000,
+        example = "Orientation vers la mission locale suivie ; réponse CAF reçue."
+    )]
+    pub outcome: Option<String>,
+}
+
+/// Changes to a contact (JSON merge patch; only its author may change it): set `occurred_at`
+/// to record a planned contact as held; `null` clears a text.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    /// When the contact took place (not in the future); cannot be cleared.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>, example = "2026-12-03T09:45:00Z")]
+    pub occurred_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
+    pub participants: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub summary: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub private_note: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    pub outcome: Option<Option<String>>,
+}
+
+/// A contact as the caller may see it: the private note only for its author.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contact {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    #[schema(schema_with = crate::schema::contact_kind)]
+    pub kind: &'static str,
+    /// Planned: no `occurred_at` yet.
+    pub planned: bool,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub participants: Vec<String>,
+    pub summary: Option<String>,
+    /// Only for its author; null for everyone else (see `has_private_note`).
+    pub private_note: Option<String>,
+    /// Whether the contact carries a private note (whoever reads it).
+    pub has_private_note: bool,
+    pub outcome: Option<String>,
+    pub author_id: Uuid,
+    /// The group session this contact belongs to, if any.
+    pub group_session_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl Contact {
+    /// The contact as `reader` sees it.
+    pub fn for_reader(r: ContactRecord, reader: Uuid) -> Self {
+        let has_private_note = r.private_note.is_some();
+        Self {
+            id: r.id,
+            case_id: r.case_id,
+            kind: r.kind.code(),
+            planned: r.is_planned(),
+            scheduled_at: r.scheduled_at,
+            occurred_at: r.occurred_at,
+            participants: r.participants,
+            summary: r.summary,
+            private_note: r.private_note.filter(|_| r.author_id == reader),
+            has_private_note,
+            outcome: r.outcome,
+            author_id: r.author_id,
+            group_session_id: r.group_session_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+/// A page of a case's contacts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactList {
+    pub items: Vec<Contact>,
+    pub next_cursor: Option<String>,
+}
+
+/// A held group session shared by several cases.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroupSession {
+    /// The cases it concerns (1 to 30, each visible to the caller and not archived or closed
+    /// to group sessions).
+    #[validate(length(min = 1, max = 30))]
+    #[schema(min_items = 1, max_items = 30)]
+    pub case_ids: Vec<Uuid>,
+    /// When it took place (not in the future).
+    #[schema(example = "2026-11-24T14:00:00Z")]
+    pub occurred_at: DateTime<Utc>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Atelier budget : les aides à l'énergie"
+    )]
+    pub topic: String,
+    /// Shared with each case's team.
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub summary: Option<String>,
+}
+
+/// A recorded group session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupSession {
+    pub id: Uuid,
+    pub case_ids: Vec<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub topic: String,
+    pub summary: Option<String>,
+    pub author_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<GroupSessionRecord> for GroupSession {
+    fn from(r: GroupSessionRecord) -> Self {
+        Self {
+            id: r.id,
+            case_ids: r.case_ids,
+            occurred_at: r.occurred_at,
+            topic: r.topic,
+            summary: r.summary,
+            author_id: r.author_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Trims an optional text; blank becomes absent.
+pub(super) fn text(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Checks a text's length (the validator checks the request; this checks merged values).
+pub(super) fn check_length(
+    value: Option<&str>,
+    pointer: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        errors.push(FieldError::body(
+            pointer,
+            "length",
+            format!("length must be at most {max}"),
+        ));
+    }
+}
+
+/// The participants, trimmed; each 1 to 200 characters, at most 20.
+pub(super) fn participants(list: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if list.len() > MAX_PARTICIPANTS {
+        errors.push(FieldError::body(
+            "/participants",
+            "length",
+            format!("at most {MAX_PARTICIPANTS} participants"),
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, p) in list.iter().enumerate() {
+        let p = p.trim();
+        let chars = p.chars().count();
+        if chars == 0 || chars > PARTICIPANT_MAX_CHARS {
+            errors.push(FieldError::body(
+                format!("/participants/{i}"),
+                "length",
+                format!("a participant is 1 to {PARTICIPANT_MAX_CHARS} characters"),
+            ));
+        } else {
+            out.push(p.to_owned());
+        }
+    }
+    out
+}
+
+/// Length checks of the texts of a contact.
+pub(super) fn check_texts(
+    summary: Option<&str>,
+    private_note: Option<&str>,
+    outcome: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) {
+    check_length(summary, "/summary", SUMMARY_MAX_CHARS, errors);
+    check_length(
+        private_note,
+        "/private_note",
+        PRIVATE_NOTE_MAX_CHARS,
+        errors,
+    );
+    check_length(outcome, "/outcome", OUTCOME_MAX_CHARS, errors);
+}
+
+/// Most cases of one group session, for the error message.
+pub(super) const GROUP_CASES: usize = MAX_GROUP_CASES;
