@@ -218,7 +218,8 @@ pub struct TimelineEvent {
     pub actor_id: Option<Uuid>,
     /// What happened: `created`, `updated`, `transition`, `assessment_updated`,
     /// `plan_item_added`, `plan_item_updated`, `plan_item_removed`, `plan_proposed`,
-    /// `plan_decision` or `plan_observation`.
+    /// `plan_decision`, `plan_observation`, `contact_created`, `contact_updated`,
+    /// `liaison_created`, `liaison_sent`, `liaison_acknowledged` or `liaison_declined`.
     #[schema(example = "transition")]
     pub kind: String,
     #[schema(schema_with = crate::schema::case_status_nullable)]

@@ -1,0 +1,93 @@
+//! Unit tests of the liaison sheet: chosen sections only, escaping, dates in words, PDF output.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn bare() -> LiaisonSheet {
+    LiaisonSheet {
+        organisation: "CCAS d'Acme".into(),
+        document_on: d(2027, 3, 14),
+        destination: SheetDestination::Named {
+            name: "CAF du Rhône".into(),
+            contact: "Mme Durand, 04 00 00 00 00".into(),
+        },
+        purpose: "Ouverture des droits au RSA".into(),
+        legal_basis: "Secret professionnel partagé".into(),
+        consent_given_on: None,
+        status: "Brouillon".into(),
+        sent_on: None,
+        identity: None,
+        nir: None,
+        contact: None,
+        situation: None,
+        health: None,
+        reason: None,
+        actions_done: None,
+        steps_pending: None,
+        referent: None,
+        documents: None,
+    }
+}
+
+#[test]
+fn only_the_chosen_sections_are_printed() {
+    let mut sheet = bare();
+    sheet.reason = Some("Impayés de loyer".into());
+    sheet.documents = Some(Vec::new());
+    let headings: Vec<_> = sheet.sections().iter().map(|s| s.heading).collect();
+    assert_eq!(
+        headings,
+        ["Motif de la prise de contact", "Documents joints"]
+    );
+    let page = html(&sheet);
+    assert!(page.contains("Impayés de loyer"));
+    assert!(page.contains(NO_DOCUMENT));
+    assert!(!page.contains("Identité de la personne"));
+    assert!(!page.contains("Téléphone"));
+    assert!(page.contains("CAF du Rhône"));
+    assert!(page.contains("Base légale du partage : Secret professionnel partagé"));
+}
+
+#[test]
+fn text_is_escaped_in_html() {
+    let mut sheet = bare();
+    sheet.purpose = "<script>alert(1)</script>".into();
+    let page = html(&sheet);
+    assert!(!page.contains("<script>"));
+    assert!(page.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn the_consent_date_and_sending_date_are_written_in_words() {
+    let mut sheet = bare();
+    sheet.legal_basis = "Consentement de la personne".into();
+    sheet.consent_given_on = Some(d(2027, 3, 1));
+    sheet.status = "Envoyée".into();
+    sheet.sent_on = Some(d(2027, 3, 14));
+    assert_eq!(
+        sheet.basis_line(),
+        "Base légale du partage : Consentement de la personne (recueilli le 1er mars 2027)"
+    );
+    assert_eq!(
+        sheet.status_line(),
+        "Envoyée — fiche transmise le 14 mars 2027"
+    );
+}
+
+#[test]
+fn a_pdf_is_produced() {
+    let mut sheet = bare();
+    sheet.identity = Some(SheetIdentity {
+        first_name: "Éloïse".into(),
+        last_name: "Lefèvre".into(),
+        birth_name: None,
+        birth_date: Some(d(1980, 2, 3)),
+    });
+    let bytes = pdf(&sheet).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+}
