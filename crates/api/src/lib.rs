@@ -54,6 +54,7 @@ where
                 .service(consents::list)
                 .service(consents::create)
                 .service(consents::withdraw)
+                .service(routes::export::export_person)
                 .service(cases::list)
                 .service(cases::create)
                 .service(cases::read)

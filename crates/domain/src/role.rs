@@ -53,6 +53,8 @@ pub enum Permission {
     CaseTransition,
     /// Read the audit log.
     AuditRead,
+    /// Export everything held on a person (right of access), NIR and private notes included.
+    PersonExport,
     /// Manage the organisation: settings, agents, scheme catalogue, partners.
     OrganisationAdmin,
     /// Read the code lists of `GET /v1/reference`.
@@ -71,6 +73,7 @@ impl Permission {
         Permission::CaseWrite,
         Permission::CaseTransition,
         Permission::AuditRead,
+        Permission::PersonExport,
         Permission::OrganisationAdmin,
         Permission::ReferenceRead,
     ];
@@ -115,8 +118,12 @@ impl Role {
             Role::Supervisor => SUPERVISOR,
             // Administration of the organisation never opens a person's file.
             Role::Admin => &[Permission::OrganisationAdmin, Permission::ReferenceRead],
-            // Exports of a person's record will need PersonRead; not granted until they exist.
-            Role::Dpo => &[Permission::AuditRead, Permission::ReferenceRead],
+            // The right-of-access export is the dpo's alone; it does not open cases otherwise.
+            Role::Dpo => &[
+                Permission::AuditRead,
+                Permission::PersonExport,
+                Permission::ReferenceRead,
+            ],
             // Partner endpoints check ownership of referrals and liaisons themselves.
             Role::Partner => &[Permission::ReferenceRead],
         }
@@ -223,7 +230,7 @@ mod tests {
                 ReferenceRead,
             ],
             Role::Admin => vec![OrganisationAdmin, ReferenceRead],
-            Role::Dpo => vec![AuditRead, ReferenceRead],
+            Role::Dpo => vec![AuditRead, PersonExport, ReferenceRead],
             Role::Partner => vec![ReferenceRead],
         }
     }
@@ -288,9 +295,19 @@ mod tests {
     }
 
     #[test]
-    fn the_dpo_reads_the_audit_log_but_not_persons_for_now() {
+    fn the_dpo_reads_the_audit_log_but_does_not_search_persons() {
         assert!(Role::Dpo.allows(AuditRead));
         assert!(!Role::Dpo.allows(PersonRead));
+    }
+
+    #[test]
+    fn only_the_dpo_may_export_a_persons_record() {
+        for &role in Role::ALL {
+            assert_eq!(role.allows(PersonExport), role == Role::Dpo, "{role}");
+        }
+        let dpo = Roles::new([Role::Dpo]);
+        assert!(dpo.allows(PersonExport));
+        assert!(!dpo.allows(CaseReadAll) && !dpo.allows(CaseReadTeam));
     }
 
     #[test]

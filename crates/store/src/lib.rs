@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod db;
 pub mod embedded;
 pub mod error;
+pub mod export;
 pub mod idempotency;
 pub mod liaisons;
 pub mod organisations;

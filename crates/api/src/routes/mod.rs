@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cases;
 pub mod consents;
 pub mod contacts;
+pub mod export;
 pub mod health;
 pub mod liaisons;
 pub mod me;

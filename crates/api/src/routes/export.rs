@@ -1,0 +1,102 @@
+//! The right-of-access export (RGPD art. 15): everything held on a person, for the dpo.
+//!
+//! The NIR is in clear (it is the person's own data; the reveal is audited) and contacts keep
+//! their private notes. Archived cases are included.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use relais_domain::{AuditAction, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::{self, Access};
+use relais_store::export::{self, CaseExport};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::responses::ReadErrors;
+use crate::routes::audit::AuditEvent;
+use crate::routes::consents::Consent;
+use crate::routes::persons::Person;
+
+/// Everything held on a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonExport {
+    /// When the export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The identity record, NIR in clear.
+    pub person: Person,
+    pub consents: Vec<Consent>,
+    /// The person's cases, oldest first, each with its `timeline`, `assessment` (domains),
+    /// `plan_items`, `proposals` (with decision and `observations`), `contacts` (private
+    /// notes included) and `liaisons`.
+    #[schema(value_type = Vec<Object>)]
+    pub cases: Vec<CaseExport>,
+    /// Every recorded access to the person's data (who read, changed or exported it).
+    pub audit_events: Vec<AuditEvent>,
+}
+
+/// Exports everything held on a person (right of access; dpo).
+#[utoipa::path(
+    tag = "persons",
+    operation_id = "export_person",
+    params(("id" = Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "The export, as an attachment", body = PersonExport,
+         headers(("Content-Disposition" = String), ("Cache-Control" = String))),
+        ReadErrors
+    ),
+    security(("bearer" = []))
+)]
+#[get("/persons/{id}/export")]
+pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::PersonExport)?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let data = export::person(&mut tx, *id).await?;
+    let person_id = data.person.id;
+    let nir = data.person.nir(&ctx.state.vault);
+    let mut events = vec![NewAuditEvent {
+        action: AuditAction::Export,
+        resource_type: "person.export",
+        resource_id: Some(person_id),
+        person_id: Some(person_id),
+        reason: None,
+    }];
+    if nir.is_some() {
+        events.push(NewAuditEvent {
+            action: AuditAction::Reveal,
+            resource_type: "person.nir",
+            resource_id: Some(person_id),
+            person_id: Some(person_id),
+            reason: Some("right of access export"),
+        });
+    }
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+
+    let mut person = Person::masked(data.person);
+    if let Some(nir) = nir {
+        person.nir = Some(nir.as_str().to_owned());
+        person.nir_revealed = true;
+    }
+    let body = PersonExport {
+        exported_at: Utc::now(),
+        person,
+        consents: data.consents.into_iter().map(Consent::from).collect(),
+        cases: data.cases,
+        audit_events: data
+            .audit_events
+            .into_iter()
+            .map(AuditEvent::from)
+            .collect(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"relais-export-{person_id}.json\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}

@@ -1,0 +1,326 @@
+//! The right-of-access export: everything held on one person, read in one query per table.
+//!
+//! Cases are read first; every other table is then read once for all of them with
+//! `case_id = ANY($1)`, and the rows are grouped by case here. Archived cases are included,
+//! and so are contacts' private notes: the right of access covers them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::audit::AuditEvent;
+use crate::persons::{self, ConsentRecord, PersonRecord};
+
+/// Everything held on a person.
+#[derive(Debug, Clone)]
+pub struct PersonExport {
+    pub person: PersonRecord,
+    pub consents: Vec<ConsentRecord>,
+    /// The person's cases, oldest first, each with what belongs to it.
+    pub cases: Vec<CaseExport>,
+    /// Every recorded access to the person's data, oldest first.
+    pub audit_events: Vec<AuditEvent>,
+}
+
+/// One case and its content.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseExport {
+    #[serde(flatten)]
+    pub case: ExportCase,
+    pub timeline: Vec<ExportCaseEvent>,
+    pub assessment: Vec<ExportAssessmentDomain>,
+    pub plan_items: Vec<ExportPlanItem>,
+    pub proposals: Vec<ProposalExport>,
+    pub contacts: Vec<ExportContact>,
+    pub liaisons: Vec<ExportLiaison>,
+}
+
+/// A case row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportCase {
+    pub id: Uuid,
+    pub status: String,
+    pub reason: String,
+    pub origin: String,
+    pub referent_id: Option<Uuid>,
+    pub team_ids: Vec<Uuid>,
+    pub opened_on: NaiveDate,
+    pub target_end_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub closure_reason: Option<String>,
+    pub orientation: Option<String>,
+    pub review_due_on: Option<NaiveDate>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An event of a case's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportCaseEvent {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// One assessed domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportAssessmentDomain {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub domain: String,
+    pub situation: String,
+    pub needs_action: String,
+    pub priority: Option<String>,
+    pub assessed_by: Option<Uuid>,
+    pub assessed_at: DateTime<Utc>,
+}
+
+/// A plan item.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportPlanItem {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub id: Uuid,
+    pub party: String,
+    pub category: String,
+    pub domain: String,
+    pub title: String,
+    pub details: Option<String>,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub done_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub scheme_id: Option<Uuid>,
+    pub application_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A proposal with its decision and observations.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalExport {
+    #[serde(flatten)]
+    pub proposal: ExportProposal,
+    pub observations: Vec<ExportObservation>,
+}
+
+/// A proposal row: the frozen items and the person's decision, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportProposal {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub id: Uuid,
+    pub number: i32,
+    pub items: serde_json::Value,
+    pub content_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    pub outcome: Option<String>,
+    pub channel: Option<String>,
+    pub notes: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub recorded_by: Option<Uuid>,
+}
+
+/// An observation on a proposal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportObservation {
+    #[serde(skip)]
+    pub proposal_id: Uuid,
+    pub id: Uuid,
+    pub text: String,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+    pub recorded_by: Uuid,
+}
+
+/// A contact, private note included.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportContact {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub id: Uuid,
+    pub kind: String,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub participants: Vec<String>,
+    pub summary: Option<String>,
+    pub private_note: Option<String>,
+    pub author_id: Uuid,
+    pub outcome: Option<String>,
+    pub group_session_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A liaison sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportLiaison {
+    #[serde(skip)]
+    pub case_id: Uuid,
+    pub id: Uuid,
+    pub destination_partner_id: Option<Uuid>,
+    pub destination_name: Option<String>,
+    pub destination_contact: Option<String>,
+    pub purpose: String,
+    pub content: Vec<String>,
+    pub legal_basis: String,
+    pub consent_id: Option<Uuid>,
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub sent_by: Option<Uuid>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+}
+
+/// Rows grouped by a key, in their original order.
+fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
+}
+
+/// Everything held on the person `person_id` of the current organisation (404 otherwise).
+#[tracing::instrument(skip(conn))]
+pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonExport, StoreError> {
+    let person = persons::get(conn, person_id).await?;
+    let consents = persons::consents(conn, person_id).await?;
+    let cases = sqlx::query_as!(
+        ExportCase,
+        r#"SELECT id, status, reason, origin, referent_id,
+                  ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                        ORDER BY t.agent_id) AS "team_ids!",
+                  opened_on, target_end_on, closed_on, closure_reason, orientation,
+                  review_due_on, last_contact_at, created_at, updated_at
+           FROM cases c WHERE person_id = $1 ORDER BY opened_on, id"#,
+        person_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+
+    let events = sqlx::query_as!(
+        ExportCaseEvent,
+        "SELECT case_id, id, at, actor_id, kind, from_status, to_status, reason, data \
+         FROM case_events WHERE case_id = ANY($1) ORDER BY at, id",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let domains = sqlx::query_as!(
+        ExportAssessmentDomain,
+        "SELECT case_id, domain, situation, needs_action, priority, assessed_by, assessed_at \
+         FROM assessment_domains WHERE case_id = ANY($1) ORDER BY domain",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = sqlx::query_as!(
+        ExportPlanItem,
+        "SELECT case_id, id, party, category, domain, title, details, due_on, status, done_on, \
+         outcome, scheme_id, application_id, created_at, updated_at \
+         FROM plan_items WHERE case_id = ANY($1) ORDER BY due_on, id",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let proposals = sqlx::query_as!(
+        ExportProposal,
+        "SELECT case_id, id, number, items, content_hash, created_at, created_by, outcome, \
+         channel, notes, decided_at, recorded_by \
+         FROM plan_proposals WHERE case_id = ANY($1) ORDER BY number",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let observations = sqlx::query_as!(
+        ExportObservation,
+        "SELECT o.proposal_id, o.id, o.text, o.channel, o.at, o.recorded_by \
+         FROM proposal_observations o JOIN plan_proposals p ON p.id = o.proposal_id \
+         WHERE p.case_id = ANY($1) ORDER BY o.at, o.id",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let contacts = sqlx::query_as!(
+        ExportContact,
+        "SELECT case_id, id, kind, scheduled_at, occurred_at, participants, summary, \
+         private_note, author_id, outcome, group_session_id, created_at, updated_at \
+         FROM contacts WHERE case_id = ANY($1) \
+         ORDER BY COALESCE(occurred_at, scheduled_at, created_at), id",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let liaisons = sqlx::query_as!(
+        ExportLiaison,
+        "SELECT case_id, id, destination_partner_id, destination_name, destination_contact, \
+         purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
+         answered_by, created_at, created_by \
+         FROM liaisons WHERE case_id = ANY($1) ORDER BY created_at, id",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let audit_events = sqlx::query_as!(
+        AuditEvent,
+        "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
+         reason, request_id FROM audit_events WHERE person_id = $1 ORDER BY at, id",
+        person_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut events = group(events, |e| e.case_id);
+    let mut domains = group(domains, |d| d.case_id);
+    let mut items = group(items, |i| i.case_id);
+    let mut observations = group(observations, |o| o.proposal_id);
+    let mut proposals = group(proposals, |p| p.case_id);
+    let mut contacts = group(contacts, |c| c.case_id);
+    let mut liaisons = group(liaisons, |l| l.case_id);
+    let cases = cases
+        .into_iter()
+        .map(|case| {
+            let id = case.id;
+            CaseExport {
+                timeline: events.remove(&id).unwrap_or_default(),
+                assessment: domains.remove(&id).unwrap_or_default(),
+                plan_items: items.remove(&id).unwrap_or_default(),
+                proposals: proposals
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|proposal| ProposalExport {
+                        observations: observations.remove(&proposal.id).unwrap_or_default(),
+                        proposal,
+                    })
+                    .collect(),
+                contacts: contacts.remove(&id).unwrap_or_default(),
+                liaisons: liaisons.remove(&id).unwrap_or_default(),
+                case,
+            }
+        })
+        .collect();
+    Ok(PersonExport {
+        person,
+        consents,
+        cases,
+        audit_events,
+    })
+}
