@@ -180,7 +180,8 @@ async fn a_closed_case_takes_a_post_closure_review_but_not_an_interview() {
         &app,
         &alice,
         &case,
-        json!({"kind": "phone_call", "occurred_at": at(-1), "summary": "Réponse CAF reçue"}),
+        // An hour before the review: the review stays the last contact, whatever the clock.
+        json!({"kind": "phone_call", "occurred_at": at(-2), "summary": "Réponse CAF reçue"}),
     )
     .await;
     let after = read_case(&app, &alice, &case).await;
