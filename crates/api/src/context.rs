@@ -4,16 +4,16 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use relais_domain::{AuditAction, Permission, Role};
+use relais_domain::{AuditAction, CaseStatus, Permission, Role};
 use relais_store::agents::{self, AgentClaims};
 use relais_store::audit::{self, AuditActor, NewAuditEvent};
-use relais_store::cases::CaseScope;
+use relais_store::cases::{self, CaseRecord, CaseScope};
 use relais_store::db::{Access, Tx};
 use relais_store::organisations::Organisation;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::observability::RequestId;
 use crate::state::AppState;
 
@@ -63,6 +63,15 @@ impl Ctx {
         }
     }
 
+    /// Refuses (403) a caller who may read no case content (reception, admin, dpo).
+    pub fn require_case_read(&self) -> Result<(), ApiError> {
+        if self.allows(Permission::CaseReadAll) || self.allows(Permission::CaseReadTeam) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
     /// Whether the caller has `permission`.
     pub fn allows(&self, permission: Permission) -> bool {
         self.principal.roles.allows(permission)
@@ -98,7 +107,33 @@ impl Ctx {
     }
 }
 
+/// An archived case is read only with a reason (5 characters or more), which is audited:
+/// the reason to record, or a 400 pointing at the `reason` parameter.
+pub fn archived_read_reason<'a>(
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> Result<Option<&'a str>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if case.status == CaseStatus::Archived.code() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    Ok(reason)
+}
+
 impl Actor {
+    /// The case, when the caller may see it (404 otherwise: existence is not leaked).
+    pub async fn visible_case(&self, tx: &mut Tx, id: Uuid) -> Result<CaseRecord, ApiError> {
+        Ok(cases::get(tx, id, self.case_scope()).await?)
+    }
+
     /// Which cases this caller may see: all for a supervisor, their team's for a worker.
     pub fn case_scope(&self) -> CaseScope {
         if self.principal.roles.allows(Permission::CaseReadAll) {

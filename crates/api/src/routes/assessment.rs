@@ -8,7 +8,7 @@
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Utc};
 use relais_domain::assessment::{self, DomainAssessment};
-use relais_domain::{AuditAction, CaseStatus, Domain, NeedsAction, Permission, Priority};
+use relais_domain::{AuditAction, Domain, NeedsAction, Permission, Priority};
 use relais_store::assessments::{self, AssessedDomain, AssessmentRecord};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
@@ -20,6 +20,7 @@ use validator::Validate;
 
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
+use crate::context::archived_read_reason;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::responses::{ReadErrors, WriteErrors};
@@ -185,22 +186,7 @@ pub async fn read(
     }
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
-    let reason = params
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let found = assessments::get(&mut tx, case.id).await?;
     actor
         .audit(&mut tx, &[event(AuditAction::Read, &case, reason)])

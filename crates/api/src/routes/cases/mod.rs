@@ -25,6 +25,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError, PROBLEM_JSON};
 use crate::extract::{Json, Query, parse_uuid_param};
@@ -39,14 +40,6 @@ pub use model::{
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-fn read_case_permission(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
 }
 
 fn case_event<'a>(
@@ -190,7 +183,7 @@ pub struct ListParams {
 )]
 #[get("/cases")]
 pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
-    read_case_permission(&ctx)?;
+    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let mut statuses = Vec::new();
     for code in params
@@ -250,14 +243,6 @@ pub struct ReadParams {
     pub reason: Option<String>,
 }
 
-async fn visible_case(
-    tx: &mut relais_store::db::Tx,
-    actor: &Actor,
-    id: Uuid,
-) -> Result<CaseRecord, ApiError> {
-    Ok(cases::get(tx, id, actor.case_scope()).await?)
-}
-
 /// Reads a case with its indicators.
 #[utoipa::path(
     tag = "cases",
@@ -272,25 +257,10 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_case_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
-    let reason = params
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     actor
         .audit(&mut tx, &[case_event(AuditAction::Read, &case, reason)])
         .await?;
@@ -320,7 +290,7 @@ pub async fn update(
         return Err(ApiError::Forbidden);
     }
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = visible_case(&mut tx, &actor, *id).await?;
+    let current = actor.visible_case(&mut tx, *id).await?;
     if let Some(target) = body.target_end_on
         && target <= current.opened_on
     {
@@ -383,7 +353,7 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseTransition)?;
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = visible_case(&mut tx, &actor, *id).await?;
+    let current = actor.visible_case(&mut tx, *id).await?;
     let version = if_match.check(current.version)?;
     let reason = body
         .reason
@@ -504,10 +474,10 @@ pub async fn timeline(
     id: web::Path<Uuid>,
     params: Query<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_case_permission(&ctx)?;
+    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
     let events = cases::timeline(&mut tx, case.id, page).await?;
     actor
         .audit(

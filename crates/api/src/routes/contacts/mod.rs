@@ -27,6 +27,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
@@ -36,39 +37,11 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
 pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
 
-fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
 fn refused(r: ContactRefused) -> ApiError {
     ApiError::Conflict {
         code: r.code(),
         detail: r.to_string(),
     }
-}
-
-/// An archived case is read only with a reason (5 characters or more), which is audited.
-fn archived_reason<'a>(
-    case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> Result<Option<&'a str>, ApiError> {
-    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
-    Ok(reason)
 }
 
 fn contact_event<'a>(
@@ -208,7 +181,7 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let kind = params
         .kind
         .as_deref()
@@ -222,7 +195,7 @@ pub async fn list(
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let filter = ContactFilter {
         kind,
         planned: params.planned,
@@ -275,11 +248,11 @@ pub async fn read(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (case_id, contact_id) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let case = cases::get(&mut tx, case_id, actor.case_scope()).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let contact = contacts::get(&mut tx, case.id, contact_id).await?;
     actor
         .audit(

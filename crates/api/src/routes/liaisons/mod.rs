@@ -20,7 +20,7 @@ use relais_domain::{
     Permission, SendRefusal, check_send,
 };
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseRecord};
+use relais_store::cases::CaseRecord;
 use relais_store::db::{self, Access, Tx};
 use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
 use relais_store::persons::{self, ConsentRecord};
@@ -29,7 +29,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
-use crate::context::{Actor, Ctx};
+use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
@@ -45,19 +45,6 @@ const RESOURCE: &str = "liaison";
 
 fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/liaisons/{id}")
-}
-
-fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// The case, when the caller may see it (404 otherwise).
-async fn visible_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    Ok(cases::get(tx, id, actor.case_scope()).await?)
 }
 
 /// An archived case is read-only: nothing more is shared from it.
@@ -217,10 +204,10 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
     let found = store::list(&mut tx, case.id, page).await?;
     actor
         .audit(
@@ -268,7 +255,7 @@ pub async fn create(
         ));
     }
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
     writable(&case)?;
     check_draft(&mut tx, &case, &body, &destination).await?;
     let liaison = store::create(
@@ -306,10 +293,10 @@ pub async fn create(
 )]
 #[get("/cases/{id}/liaisons/{lid}")]
 pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (case_id, liaison_id) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
     let liaison = store::get(&mut tx, case.id, liaison_id).await?;
     actor
         .audit(&mut tx, &[event(AuditAction::Read, liaison.id, &case)])
@@ -327,7 +314,7 @@ async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let (case_id, liaison_id) = path;
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
     writable(&case)?;
     let current = store::lock(&mut tx, case.id, liaison_id).await?;
     let version = if_match.check(current.version)?;

@@ -19,7 +19,7 @@ use relais_store::persons;
 use relais_store::plan_items::{self, PlanItemRecord};
 use uuid::Uuid;
 
-use super::{event, printed, read_permission, visible_case};
+use super::{event, printed};
 use crate::context::Ctx;
 use crate::documents::liaison::{
     LiaisonSheet, SheetContact, SheetDestination, SheetDomain, SheetIdentity, SheetReferent,
@@ -64,7 +64,7 @@ pub async fn document(
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -72,7 +72,7 @@ pub async fn document(
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
     let (case_id, liaison_id) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
     let liaison = store::get(&mut tx, case.id, liaison_id).await?;
     let chosen = |c: LiaisonContent| printed(&liaison, c);
     let with_health = chosen(LiaisonContent::Health);

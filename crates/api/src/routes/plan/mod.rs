@@ -12,17 +12,18 @@ pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, CaseStatus, Permission};
+use relais_domain::{AuditAction, CaseStatus};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseRecord};
-use relais_store::db::{self, Access, Tx};
+use relais_store::cases::CaseRecord;
+use relais_store::db::{self, Access};
 use relais_store::{plan_items, proposals as store};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::context::Ctx;
+use crate::context::archived_read_reason;
+use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
 use crate::routes::plan_items::PlanItem;
@@ -37,19 +38,6 @@ pub use written::document;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// The case, when the caller may see it (404 otherwise).
-async fn visible_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    Ok(cases::get(tx, id, actor.case_scope()).await?)
 }
 
 /// The 409 of a case whose plan can no longer be negotiated.
@@ -69,26 +57,6 @@ pub struct ReadParams {
     /// Required when the case is archived; recorded in the audit log.
     #[param(min_length = 5, max_length = 500)]
     pub reason: Option<String>,
-}
-
-/// An archived case is read only with a reason (5 characters or more), which is audited.
-fn archived_reason<'a>(
-    case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> Result<Option<&'a str>, ApiError> {
-    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
-    Ok(reason)
 }
 
 fn audit_event<'a>(
@@ -124,10 +92,10 @@ pub async fn view(
     id: web::Path<Uuid>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let items = plan_items::all_for_case(&mut tx, case.id).await?;
     let agreement = store::last_agreement(&mut tx, case.id).await?;
     actor

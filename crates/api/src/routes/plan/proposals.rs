@@ -20,8 +20,9 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
-use super::{archived_reason, audit_event, case_closed, read_permission, today, visible_case};
+use super::{audit_event, case_closed, today};
 use crate::conditional::{created, ok_with_etag};
+use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, parse_json};
@@ -131,7 +132,7 @@ pub async fn create(
     ctx.require(Permission::CaseWrite)?;
     empty_body(&req, body).await?;
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
     let locked = store::lock_case(&mut tx, case.id).await?;
     match locked.status {
         CaseStatus::Assessment | CaseStatus::Planning | CaseStatus::Active => {}
@@ -210,11 +211,11 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let found = store::list(&mut tx, case.id, page).await?;
     actor
         .audit(
@@ -250,11 +251,11 @@ pub async fn read(
     path: web::Path<(Uuid, i32)>,
     params: Query<super::ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (case_id, number) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let proposal = store::get(&mut tx, case.id, number).await?;
     let observations = store::observations(&mut tx, proposal.id).await?;
     actor
@@ -302,7 +303,7 @@ pub async fn decide(
     ctx.require(Permission::CaseWrite)?;
     let (case_id, number) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
     let locked = store::lock_case(&mut tx, case.id).await?;
     if !locked.status.is_open() {
         return Err(case_closed(locked.status));
@@ -376,7 +377,7 @@ pub async fn observe(
         )]));
     };
     let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
     if case.status == CaseStatus::Archived.code() {
         return Err(ApiError::Conflict {
             code: "case_archived",

@@ -12,8 +12,9 @@ use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ReadParams, archived_reason, audit_event, read_permission, today, visible_case};
+use super::{ReadParams, audit_event, today};
 use crate::context::Ctx;
+use crate::context::archived_read_reason;
 use crate::documents::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
     written_plan_pdf,
@@ -194,7 +195,7 @@ pub async fn document(
     path: web::Path<(Uuid, i32)>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -202,8 +203,8 @@ pub async fn document(
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
     let (case_id, number) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let proposal = store::get(&mut tx, case.id, number).await?;
     let observations = store::observations(&mut tx, proposal.id).await?;
     let person = persons::get(&mut tx, case.person_id).await?;

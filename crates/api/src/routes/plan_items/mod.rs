@@ -12,9 +12,9 @@ mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, CaseStatus, Coded, ItemStatus, Party, Permission};
+use relais_domain::{AuditAction, Coded, ItemStatus, Party, Permission};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseRecord};
+use relais_store::cases::CaseRecord;
 use relais_store::db::{self, Access, Tx};
 use relais_store::plan_items::{self, ItemFilter, ItemUpdate, NewPlanItem as StoreNewItem};
 use serde::Deserialize;
@@ -22,8 +22,9 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
@@ -35,22 +36,9 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn read_permission(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// The case, when the caller may see it (404 otherwise).
-async fn visible_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    Ok(cases::get(tx, id, actor.case_scope()).await?)
-}
-
 /// The case, when the caller may see it and its plan may still change.
 async fn open_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    let case = visible_case(tx, actor, id).await?;
+    let case = actor.visible_case(tx, id).await?;
     if case.status()?.is_open() {
         Ok(case)
     } else {
@@ -62,26 +50,6 @@ async fn open_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, A
             ),
         })
     }
-}
-
-/// An archived case is read only with a reason (5 characters or more), which is audited.
-fn archived_reason<'a>(
-    case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> Result<Option<&'a str>, ApiError> {
-    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
-    Ok(reason)
 }
 
 fn item_event<'a>(
@@ -249,12 +217,12 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let filter = params.filter()?;
     let (after, limit) = params.page()?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, *id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let page = plan_items::list(&mut tx, case.id, &filter, after, limit).await?;
     actor
         .audit(
@@ -304,11 +272,11 @@ pub async fn read(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    read_permission(&ctx)?;
+    ctx.require_case_read()?;
     let (case_id, item_id) = path.into_inner();
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = visible_case(&mut tx, &actor, case_id).await?;
-    let reason = archived_reason(&case, params.reason.as_deref())?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
     let item = plan_items::get(&mut tx, case.id, item_id).await?;
     actor
         .audit(
