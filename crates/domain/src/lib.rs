@@ -10,6 +10,7 @@
 
 pub mod assessment;
 pub mod case;
+pub mod catalogue;
 pub mod codes;
 pub mod contact;
 pub mod liaison;
@@ -28,6 +29,7 @@ pub use case::{
     Actor, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS,
     TransitionError, TransitionFacts, TransitionRequest, default_target_end, review_due_on,
 };
+pub use catalogue::catalogue;
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use contact::{
     ContactKind, ContactRefused, ContactTime, ContactTimeError, check_kind, contact_time, held_at,
@@ -49,7 +51,6 @@ pub use proposal::{
 };
 pub use reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
-    catalogue,
 };
 pub use role::{Permission, Role, Roles};
 

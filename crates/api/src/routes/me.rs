@@ -121,7 +121,7 @@ impl From<CodeList> for ReferenceList {
 #[get("/reference")]
 pub async fn reference(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::ReferenceRead)?;
-    let lists = relais_domain::reference::catalogue()
+    let lists = relais_domain::catalogue()
         .into_iter()
         .map(ReferenceList::from)
         .collect();
