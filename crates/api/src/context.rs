@@ -10,6 +10,8 @@ use relais_store::audit::{self, AuditActor, NewAuditEvent};
 use relais_store::cases::{self, CaseRecord, CaseScope};
 use relais_store::db::{Access, Tx};
 use relais_store::organisations::Organisation;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Principal;
@@ -105,6 +107,15 @@ impl Ctx {
         };
         Ok((tx, actor))
     }
+}
+
+/// The query of a read of case content: the reason an archived case is read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseReadParams {
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
 }
 
 /// An archived case is read only with a reason (5 characters or more), which is audited:

@@ -14,11 +14,12 @@ use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
 use relais_store::db::{self, Access};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::conditional::{IfMatch, ok_with_etag};
+use crate::context::CaseReadParams;
 use crate::context::Ctx;
 use crate::context::archived_read_reason;
 use crate::error::{ApiError, FieldError};
@@ -119,15 +120,6 @@ impl From<AssessmentRecord> for Assessment {
     }
 }
 
-/// Options of an assessment read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// Required to read an archived case's assessment; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 fn event<'a>(action: AuditAction, case: &CaseRecord, reason: Option<&'a str>) -> NewAuditEvent<'a> {
     NewAuditEvent {
         action,
@@ -171,7 +163,7 @@ fn entries(body: &AssessmentReplacement) -> Result<Vec<DomainAssessment>, ApiErr
 #[utoipa::path(
     tag = "cases",
     operation_id = "read_assessment",
-    params(("id" = Uuid, Path, description = "Case id"), ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), CaseReadParams),
     responses((status = 200, description = "The assessment (version 0 and no domain before the first PUT)", body = Assessment, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -179,7 +171,7 @@ fn entries(body: &AssessmentReplacement) -> Result<Vec<DomainAssessment>, ApiErr
 pub async fn read(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     if !(ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam)) {
         return Err(ApiError::Forbidden);

@@ -25,6 +25,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::CaseReadParams;
 use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError, PROBLEM_JSON};
@@ -234,20 +235,11 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
     }))
 }
 
-/// Options of a case read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// Required to read an archived case; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Reads a case with its indicators.
 #[utoipa::path(
     tag = "cases",
     operation_id = "read_case",
-    params(("id" = Uuid, Path, description = "Case id"), ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), CaseReadParams),
     responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -255,7 +247,7 @@ pub struct ReadParams {
 pub async fn read(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;

@@ -27,6 +27,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::CaseReadParams;
 use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
@@ -225,20 +226,11 @@ pub async fn list(
     }))
 }
 
-/// Options of a contact read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Reads one contact, with its ETag.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "read_contact",
-    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), CaseReadParams),
     responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -246,7 +238,7 @@ pub struct ReadParams {
 pub async fn read(
     ctx: Ctx,
     path: web::Path<(Uuid, Uuid)>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (case_id, contact_id) = path.into_inner();

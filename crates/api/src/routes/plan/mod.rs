@@ -17,10 +17,9 @@ use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::db::{self, Access};
 use relais_store::{plan_items, proposals as store};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::context::CaseReadParams;
 use crate::context::Ctx;
 use crate::context::archived_read_reason;
 use crate::error::ApiError;
@@ -50,15 +49,6 @@ fn case_closed(status: CaseStatus) -> ApiError {
     }
 }
 
-/// Options of a read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 fn audit_event<'a>(
     action: AuditAction,
     resource_type: &'static str,
@@ -82,7 +72,7 @@ fn audit_event<'a>(
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan",
-    params(("id" = Uuid, Path, description = "Case id"), ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), CaseReadParams),
     responses((status = 200, description = "The plan", body = PlanView), ReadErrors),
     security(("bearer" = []))
 )]
@@ -90,7 +80,7 @@ fn audit_event<'a>(
 pub async fn view(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (mut tx, actor) = ctx.begin(Access::Read).await?;

@@ -241,7 +241,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), super::ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), super::CaseReadParams),
     responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -249,7 +249,7 @@ pub async fn list(
 pub async fn read(
     ctx: Ctx,
     path: web::Path<(Uuid, i32)>,
-    params: Query<super::ReadParams>,
+    params: Query<super::CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (case_id, number) = path.into_inner();

@@ -12,7 +12,8 @@ use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ReadParams, audit_event, today};
+use super::{audit_event, today};
+use crate::context::CaseReadParams;
 use crate::context::Ctx;
 use crate::context::archived_read_reason;
 use crate::documents::{
@@ -177,7 +178,7 @@ pub struct PdfFile(Vec<u8>);
         ("id" = Uuid, Path, description = "Case id"),
         ("number" = i32, Path, description = "Proposal number within the case"),
         ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"),
-        ReadParams
+        CaseReadParams
     ),
     responses(
         (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
@@ -193,7 +194,7 @@ pub async fn document(
     ctx: Ctx,
     req: HttpRequest,
     path: web::Path<(Uuid, i32)>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let accept = req

@@ -22,6 +22,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::CaseReadParams;
 use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::ApiError;
@@ -249,20 +250,11 @@ pub async fn list(
     }))
 }
 
-/// Options of an item read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReadParams {
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Reads one plan item, with its ETag.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), ReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), CaseReadParams),
     responses((status = 200, description = "The item", body = PlanItem, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -270,7 +262,7 @@ pub struct ReadParams {
 pub async fn read(
     ctx: Ctx,
     path: web::Path<(Uuid, Uuid)>,
-    params: Query<ReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (case_id, item_id) = path.into_inner();
