@@ -313,6 +313,56 @@ impl TestApp {
         Uuid::parse_str(me["agent_id"].as_str().unwrap()).unwrap()
     }
 
+    /// Registers a partner of `acme` through the admin API and gets it a token.
+    pub async fn partner(&self, name: &str, webhook_url: Option<&str>) -> TestPartner {
+        self.partner_of("acme", name, webhook_url).await
+    }
+
+    /// Registers a partner of organisation `org` (`acme` or `other`) and gets it a token.
+    pub async fn partner_of(
+        &self,
+        org: &str,
+        name: &str,
+        webhook_url: Option<&str>,
+    ) -> TestPartner {
+        let admin = self.token_for(org, &["admin"], &format!("admin-of-{org}"));
+        let mut body = serde_json::json!({ "name": name });
+        if let Some(url) = webhook_url {
+            body["webhook_url"] = Value::from(url);
+        }
+        let response = self.post("/v1/partners", &admin, &body).await;
+        assert_eq!(response.status(), 201, "registering a partner");
+        let created: Value = response.json().await.unwrap();
+        let field = |name: &str| created[name].as_str().unwrap().to_owned();
+        let (client_id, client_secret) = (field("client_id"), field("client_secret"));
+        let token = self.partner_token(&client_id, &client_secret).await;
+        TestPartner {
+            id: field("id"),
+            client_id,
+            client_secret,
+            webhook_secret: field("webhook_secret"),
+            token,
+        }
+    }
+
+    /// A partner token from `POST /v1/oauth/token` (client credentials in the form body).
+    pub async fn partner_token(&self, client_id: &str, client_secret: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "getting a partner token");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Audit events recorded for `person_id`, read directly from the table.
     pub async fn audit_actions(&self, person_id: &str) -> Vec<(String, String)> {
         sqlx::query_as::<_, (String, String)>(
@@ -323,6 +373,17 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// A registered partner with its credentials (shown once at registration) and a fresh token.
+#[derive(Debug, Clone)]
+pub struct TestPartner {
+    pub id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `whsec_` + base64 of the signing key.
+    pub webhook_secret: String,
+    pub token: String,
 }
 
 /// Reads a problem document and checks its media type.

@@ -108,7 +108,9 @@ async fn row_level_security_problems(sql: &PgPool) -> Vec<String> {
                              FILTER (WHERE p.oid IS NOT NULL), '{}') AS quals,
                     coalesce(array_agg(coalesce(pg_get_expr(p.polwithcheck, p.polrelid),
                                                 pg_get_expr(p.polqual, p.polrelid)))
-                             FILTER (WHERE p.polcmd IN ('*', 'a', 'w')), '{}') AS checks
+                             FILTER (WHERE p.polcmd IN ('*', 'a', 'w')
+                                       AND p.polroles <> ARRAY['relais_worker'::regrole::oid]),
+                             '{}') AS checks
                FROM pg_class c
                LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polpermissive
               WHERE c.oid = $1::regclass
@@ -449,4 +451,45 @@ async fn the_guards_catch_a_schema_that_breaks_the_rules() {
     let triggers = audit_trigger_problems(&app.sql).await;
     assert_eq!(triggers.len(), 1, "{triggers:#?}");
     has(&triggers, &["BEFORE TRUNCATE"]);
+}
+
+/// What the background role (`relais_worker`) may do, table by table. It works across
+/// organisations, so it holds only what the dispatcher, the expiry sweep and the token
+/// endpoint need; a new grant must be added here deliberately.
+const BACKGROUND_PRIVILEGES: &[(&str, &str)] = &[
+    ("organisations", "SELECT"),
+    ("partners", "SELECT"),
+    ("webhook_attempts", "INSERT"),
+    ("webhook_attempts", "SELECT"),
+    ("webhook_messages", "SELECT"),
+    ("webhook_messages", "UPDATE"),
+];
+
+#[tokio::test]
+async fn the_background_role_holds_only_the_privileges_its_work_needs() {
+    let app = TestApp::spawn().await;
+    let granted: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, privilege_type::text
+           FROM information_schema.role_table_grants
+          WHERE grantee = 'relais_worker'
+          ORDER BY 1, 2",
+    )
+    .fetch_all(&app.sql)
+    .await
+    .unwrap();
+    let expected: Vec<(String, String)> = BACKGROUND_PRIVILEGES
+        .iter()
+        .map(|(t, p)| ((*t).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(granted, expected);
+    let bypasses: bool = sqlx::query_scalar(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'relais_worker'",
+    )
+    .fetch_one(&app.sql)
+    .await
+    .unwrap();
+    assert!(
+        !bypasses,
+        "relais_worker must stay under row-level security"
+    );
 }

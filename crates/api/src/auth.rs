@@ -71,6 +71,12 @@ pub struct Principal {
     pub role_codes: Vec<String>,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The partner this token was issued to by `POST /v1/oauth/token`; `None` for agents. Only
+    /// the service's own tokens carry one.
+    pub partner_id: Option<uuid::Uuid>,
+    /// The token's `iat`, when it has one (partner tokens issued before a credential rotation
+    /// are refused with it).
+    pub issued_at: Option<i64>,
 }
 
 /// Verifies bearer tokens.
@@ -239,6 +245,8 @@ impl Authenticator {
                 .get("email")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            partner_id: None,
+            issued_at: claims.get("iat").and_then(Value::as_i64),
         })
     }
 

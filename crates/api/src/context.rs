@@ -53,6 +53,8 @@ pub struct Actor {
     pub subject: String,
     pub request_id: Option<String>,
     pub principal: Principal,
+    /// The partner calling, when the token was issued to one (its agent row is `agent_id`).
+    pub partner_id: Option<Uuid>,
 }
 
 impl Ctx {
@@ -72,6 +74,11 @@ impl Ctx {
         } else {
             Err(ApiError::Forbidden)
         }
+    }
+
+    /// The caller's partner id: partner endpoints answer 403 to anyone else.
+    pub fn require_partner(&self) -> Result<Uuid, ApiError> {
+        self.principal.partner_id.ok_or(ApiError::Forbidden)
     }
 
     /// Whether the caller has `permission`.
@@ -104,6 +111,7 @@ impl Ctx {
             subject: self.principal.subject.clone(),
             request_id: self.request_id.clone(),
             principal: self.principal.clone(),
+            partner_id: self.principal.partner_id,
         };
         Ok((tx, actor))
     }

@@ -210,3 +210,20 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     }
     response.body(stored.body.clone())
 }
+
+/// Partner `POST`s must carry an `Idempotency-Key` (API.md): a 400 pointing at the header when
+/// it is missing. (The middleware has already checked its form and handled replays.)
+pub fn require_key(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    if req.headers().contains_key(&IDEMPOTENCY_KEY) {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest {
+        code: "idempotency_key_required",
+        detail: "partners must send an Idempotency-Key with every POST, so retries are safe".into(),
+        errors: vec![FieldError::header(
+            "idempotency-key",
+            "required",
+            "send a unique key (e.g. a UUID) and reuse it when you retry",
+        )],
+    })
+}

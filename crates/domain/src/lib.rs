@@ -15,6 +15,7 @@ pub mod codes;
 pub mod contact;
 pub mod liaison;
 pub mod nir;
+pub mod partner;
 pub mod plan;
 pub mod proposal;
 pub mod reference;
@@ -40,6 +41,7 @@ pub use liaison::{
     SendRefusal, check_send,
 };
 pub use nir::{Nir, NirError};
+pub use partner::WebhookEvent;
 pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,
     PartyBreakdown, PartyIndicators, PlanIndicators, PlanItemTitle, PlanItemTitleError,

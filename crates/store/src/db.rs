@@ -91,6 +91,17 @@ impl Db {
         Ok(tx)
     }
 
+    /// Opens a transaction for background work across organisations (the webhook dispatcher,
+    /// the referral expiry sweep, the token endpoint's client lookup). It runs as the
+    /// `relais_worker` role, whose policies and grants cover only that work.
+    pub async fn background(&self) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query!(r#"SELECT set_config('role', 'relais_worker', true) AS "role""#)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
     /// Readiness: the database answers and every embedded migration is applied.
     pub async fn readiness(&self) -> Readiness {
         let applied: Result<Vec<i64>, sqlx::Error> =
