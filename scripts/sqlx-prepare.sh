@@ -57,6 +57,13 @@ SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$fresh" \
     DATABASE_URL="postgres:///relais?host=$work&user=relais" \
     cargo check -q -p relais-store --all-targets
 touch crates/store/src/lib.rs
+# A concurrent cargo build may have compiled the store crate in between (offline), so the macros
+# never ran here: never mistake that for "no queries" and wipe .sqlx/.
+if [[ -z $(ls -A "$fresh") ]]; then
+    echo "no query descriptions were written (another cargo build compiled the store crate" \
+         "meanwhile?): run this script again" >&2
+    exit 1
+fi
 
 if $check; then
     if ! diff -r -q "$fresh" "$root/.sqlx" >/dev/null 2>&1; then
