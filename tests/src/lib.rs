@@ -139,6 +139,14 @@ pub struct TestApp {
     pub org: Organisation,
     pub other_org: Organisation,
     pub settings: Settings,
+    /// The background worker (webhook dispatcher, expiry sweep) started with the server.
+    worker: std::sync::Mutex<Option<relais_server::worker::WorkerHandle>>,
+}
+
+/// The partner-token signing key (PKCS#8 PEM) of every test server: one per test process.
+pub fn test_signing_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| relais_api::oauth::ServiceKeys::generate_pem().unwrap())
 }
 
 /// Settings of a test server.
@@ -155,6 +163,18 @@ pub fn test_settings() -> Settings {
             issuer: ISSUER.into(),
             audience: AUDIENCE.into(),
             ..defaults.auth.clone()
+        },
+        oauth: relais_server::config::OAuthConfig {
+            signing_key: Some(SecretString::from(test_signing_key())),
+            ..defaults.oauth.clone()
+        },
+        // Webhooks go to receivers on 127.0.0.1, retried within milliseconds.
+        webhooks: relais_server::config::WebhooksConfig {
+            allow_loopback: true,
+            retry_base: std::time::Duration::from_millis(100),
+            poll_interval: std::time::Duration::from_millis(50),
+            timeout: std::time::Duration::from_secs(2),
+            ..defaults.webhooks.clone()
         },
         ..defaults
     }
@@ -209,6 +229,8 @@ impl TestApp {
         other_org: Organisation,
     ) -> TestApp {
         let vault = relais_server::nir_vault(&settings).unwrap();
+        let worker =
+            relais_server::worker::spawn_worker(&settings, db.clone(), vault.clone()).unwrap();
         let server = relais_server::http_server(&settings, db, vault).unwrap();
         let base = format!("http://{}", server.addr);
         tokio::spawn(server.server);
@@ -223,7 +245,37 @@ impl TestApp {
             org,
             other_org,
             settings,
+            worker: std::sync::Mutex::new(Some(worker)),
         }
+    }
+
+    /// Stops the background worker started with the server (deliveries under way finish).
+    pub async fn stop_worker(&self) {
+        let worker = self.worker.lock().unwrap().take();
+        if let Some(worker) = worker {
+            worker.shutdown().await;
+        }
+    }
+
+    /// Starts the background worker again after [`TestApp::stop_worker`] (a restart).
+    pub fn start_worker(&self) {
+        let mut worker = self.worker.lock().unwrap();
+        if worker.is_none() {
+            *worker = Some(self.spawn_worker());
+        }
+    }
+
+    /// Another background worker on the same database, with its own pool, as another replica
+    /// of the service would run; the test stops it with `shutdown`.
+    pub fn spawn_worker(&self) -> relais_server::worker::WorkerHandle {
+        self.spawn_worker_with(&self.settings)
+    }
+
+    /// The same with other settings (e.g. another timeout).
+    pub fn spawn_worker_with(&self, settings: &Settings) -> relais_server::worker::WorkerHandle {
+        let db = Db::connect_lazy(self.db_options.clone(), &PoolSettings::default());
+        let vault = relais_server::nir_vault(settings).unwrap();
+        relais_server::worker::spawn_worker(settings, db, vault).unwrap()
     }
 
     /// A token for `sub` with `role` in the `acme` organisation.

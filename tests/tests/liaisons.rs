@@ -34,17 +34,16 @@ async fn a_draft_is_created_listed_and_read_with_its_etag() {
     let read: Value = response.json().await.unwrap();
     assert_eq!(read, created);
 
+    let partner_id = l.partner_row(l.app.org.id, "Mission locale", true).await;
     let partner = json!({
-        "destination": {"partner_id": "0190b5a0-0000-7000-8000-000000000001"},
+        "destination": {"partner_id": partner_id},
         "purpose": "Suivi emploi.",
         "content": ["identity"],
         "legal_basis": "shared_secrecy"
     });
     let second = l.draft(&partner).await;
-    assert_eq!(
-        second["destination"]["partner_id"],
-        "0190b5a0-0000-7000-8000-000000000001"
-    );
+    assert_eq!(second["destination"]["partner_id"], json!(partner_id));
+    assert_eq!(second["destination"]["partner_name"], "Mission locale");
     let page: Value = l
         .app
         .get(&format!("{}?limit=1", l.path()), &l.alice)

@@ -74,8 +74,9 @@ async fn a_liaison_relying_on_consent_goes_until_the_consent_is_withdrawn() {
 async fn a_partner_needs_a_consent_to_share_with_partners() {
     let l = Liaisons::new().await;
     let consent = l.consent("share_with_partners").await;
+    let partner_id = l.partner_row(l.app.org.id, "Mission locale", true).await;
     let body = json!({
-        "destination": {"partner_id": "0190b5a0-0000-7000-8000-000000000001"},
+        "destination": {"partner_id": partner_id},
         "purpose": "Suivi emploi.",
         "content": ["identity", "steps_pending"],
         "legal_basis": "consent",

@@ -94,6 +94,13 @@ fn the_bearer_scheme_is_declared() {
 /// application subscribes to a URL, so the agenda feed's secret token is in its query.
 const OTHER_SCHEMES: &[(&str, &str, &str)] = &[("GET", "/v1/agenda.ics", "agenda_feed_token")];
 
+/// The one public operation under `/v1`: a partner comes to the token endpoint to get its
+/// bearer token, so it cannot send one. It authenticates with its client credentials instead,
+/// in HTTP Basic (`client_secret_basic`) or in the form (no scheme: the empty requirement), and
+/// its 400/401 are `application/json` as RFC 6749 §5.2 requires (with the problem members
+/// too). Checked by `the_token_endpoint_is_public_with_client_authentication`.
+const TOKEN_ENDPOINT: (&str, &str) = ("POST", "/v1/oauth/token");
+
 #[test]
 fn every_v1_operation_requires_the_bearer_token_and_documents_401_and_500() {
     let doc = document();
@@ -101,7 +108,7 @@ fn every_v1_operation_requires_the_bearer_token_and_documents_401_and_500() {
     let mut problems = Vec::new();
     let mut v1 = 0;
     for (method, path, operation) in operations(&doc) {
-        if !path.starts_with("/v1/") {
+        if !path.starts_with("/v1/") || (method.as_str(), path.as_str()) == TOKEN_ENDPOINT {
             continue;
         }
         v1 += 1;
@@ -148,6 +155,48 @@ fn every_v1_operation_requires_the_bearer_token_and_documents_401_and_500() {
     }
     assert!(v1 > 0, "no operation under /v1");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_token_endpoint_is_public_with_client_authentication() {
+    let doc = document();
+    let (method, path) = TOKEN_ENDPOINT;
+    let operation = &doc["paths"][path][method.to_lowercase()];
+    let security = operation["security"]
+        .as_array()
+        .expect("the token endpoint's security");
+    assert!(
+        security
+            .iter()
+            .any(|r| r.get("client_secret_basic").is_some()),
+        "HTTP Basic client authentication: {security:?}"
+    );
+    assert!(
+        security.iter().all(|r| r.get("bearer").is_none()),
+        "no bearer token: {security:?}"
+    );
+    let basic = &doc["components"]["securitySchemes"]["client_secret_basic"];
+    assert_eq!(basic["scheme"], "basic", "{basic}");
+    assert!(
+        operation["requestBody"]["content"]
+            .get("application/x-www-form-urlencoded")
+            .is_some(),
+        "the request is a form"
+    );
+    for (status, media) in [
+        ("200", "application/json"),
+        ("400", "application/json"),
+        ("401", "application/json"),
+        ("500", "application/problem+json"),
+        ("503", "application/problem+json"),
+    ] {
+        assert!(
+            operation["responses"][status]["content"]
+                .get(media)
+                .is_some(),
+            "{method} {path}: {status} is documented as {media}"
+        );
+    }
 }
 
 #[test]

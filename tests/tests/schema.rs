@@ -459,8 +459,11 @@ async fn the_guards_catch_a_schema_that_breaks_the_rules() {
 const BACKGROUND_PRIVILEGES: &[(&str, &str)] = &[
     ("organisations", "SELECT"),
     ("partners", "SELECT"),
+    ("referrals", "SELECT"),
+    ("referrals", "UPDATE"),
     ("webhook_attempts", "INSERT"),
     ("webhook_attempts", "SELECT"),
+    ("webhook_messages", "INSERT"),
     ("webhook_messages", "SELECT"),
     ("webhook_messages", "UPDATE"),
 ];

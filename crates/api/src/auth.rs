@@ -3,9 +3,16 @@
 //! Keys come from a JWKS URL (cached, refreshed when a token names an unknown `kid`), a JWKS
 //! file, a PEM file, or — for local development only — an HS256 shared secret. `iss`, `aud`,
 //! `exp` and `nbf` are always checked. The organisation and roles claims are configurable.
+//!
+//! The service's own partner tokens (`POST /v1/oauth/token`) are verified here too: a token
+//! whose `kid` names one of the service's keys is checked with that key only, pinned to EdDSA
+//! and to the OAuth issuer, and read with fixed claim names. Only those tokens carry a partner:
+//! an identity provider's token never gets the `partner` role, and its `partner:` subjects are
+//! refused, so no other key can impersonate a partner.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -16,6 +23,7 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use crate::error::ApiError;
+use crate::oauth::{PARTNER_ROLE, PARTNER_SUBJECT_PREFIX, ServiceKeys};
 
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
@@ -88,6 +96,14 @@ pub struct Authenticator {
     /// with the keys they have.
     refreshing: tokio::sync::Mutex<()>,
     http: Option<reqwest::Client>,
+    /// The service's own keys, verifying partner tokens.
+    own: Option<OwnKeys>,
+}
+
+/// The service's keys and how their tokens are validated.
+struct OwnKeys {
+    keys: Arc<ServiceKeys>,
+    validation: Validation,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -177,28 +193,43 @@ impl Authenticator {
             keys: RwLock::new(cache),
             refreshing: tokio::sync::Mutex::new(()),
             http,
+            own: None,
         })
+    }
+
+    /// Also accepts the partner tokens signed with the service's own `keys` (EdDSA, issuer
+    /// `issuer`, the audience of every token).
+    pub fn with_service_keys(mut self, keys: Arc<ServiceKeys>, issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[self.settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
+        validation.leeway = self.settings.leeway_secs;
+        self.own = Some(OwnKeys { keys, validation });
+        self
     }
 
     /// Verifies a token and reads the caller from its claims.
     pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         let head = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
+        if let Some(own) = &self.own
+            && let Some(key) = head
+                .kid
+                .as_deref()
+                .and_then(|kid| own.keys.decoding_key(kid))
+        {
+            if head.alg != Algorithm::EdDSA {
+                return Err(unauthorized("unexpected signing algorithm"));
+            }
+            let data = decode::<Value>(token, key, &own.validation).map_err(rejection)?;
+            return partner_principal(&data.claims);
+        }
         if head.alg != self.settings.algorithm {
             return Err(unauthorized("unexpected signing algorithm"));
         }
         let key = self.key_for(head.kid.as_deref()).await?;
-        let data = decode::<Value>(token, &key, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            unauthorized(match e.kind() {
-                ErrorKind::ExpiredSignature => "token expired",
-                ErrorKind::ImmatureSignature => "token not yet valid",
-                ErrorKind::InvalidAudience => "wrong audience",
-                ErrorKind::InvalidIssuer => "wrong issuer",
-                ErrorKind::InvalidSignature => "invalid signature",
-                ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
-                _ => "invalid token",
-            })
-        })?;
+        let data = decode::<Value>(token, &key, &self.validation).map_err(rejection)?;
         self.principal(&data.claims)
     }
 
@@ -208,6 +239,13 @@ impl Authenticator {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| unauthorized("the token has no subject"))?;
+        if subject.starts_with(PARTNER_SUBJECT_PREFIX) {
+            // Partner agents are provisioned under these subjects: only the service's own
+            // tokens may name them.
+            return Err(unauthorized(
+                "subjects starting with partner: are reserved for the service's partner tokens",
+            ));
+        }
         let org_slug = claims
             .get(&self.settings.org_claim)
             .and_then(Value::as_str)
@@ -226,11 +264,13 @@ impl Authenticator {
             Value::String(one) => one.split_whitespace().map(str::to_owned).collect(),
             _ => Vec::new(),
         };
-        // Roles this service does not know are ignored, never guessed.
-        let roles = Roles::from_iter(role_codes.iter().filter_map(|c| Role::parse(c)));
+        // Roles this service does not know are ignored, never guessed; `partner` comes only
+        // with the service's own partner tokens, never from an identity provider.
+        let known = |c: &String| Role::parse(c).filter(|r| *r != Role::Partner);
+        let roles = Roles::from_iter(role_codes.iter().filter_map(known));
         let role_codes = role_codes
             .into_iter()
-            .filter(|c| Role::parse(c).is_some())
+            .filter(|c| known(c).is_some())
             .collect();
         Ok(Principal {
             subject: subject.to_owned(),
@@ -310,6 +350,51 @@ impl Authenticator {
             Err(err) => tracing::warn!(error = %err, "could not refresh the JWKS"),
         }
     }
+}
+
+/// Reads a partner token's claims (already verified with the service's key). Their names are
+/// fixed (see [`crate::oauth::PartnerClaims`]); the subject and `partner_id` must agree.
+fn partner_principal(claims: &Value) -> Result<Principal, ApiError> {
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let subject = text("sub").ok_or_else(|| unauthorized("the token has no subject"))?;
+    let partner_id = text("partner_id")
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .filter(|id| subject.strip_prefix(PARTNER_SUBJECT_PREFIX) == Some(&id.to_string()))
+        .ok_or_else(|| unauthorized("the token names no partner"))?;
+    let org_slug = text("org").ok_or_else(|| unauthorized("the token names no organisation"))?;
+    let issued_at = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| unauthorized("a required claim is missing"))?;
+    Ok(Principal {
+        subject: subject.to_owned(),
+        org_slug: org_slug.to_owned(),
+        roles: Roles::from_iter([Role::Partner]),
+        role_codes: vec![PARTNER_ROLE.to_owned()],
+        name: text("name").map(str::to_owned),
+        email: None,
+        partner_id: Some(partner_id),
+        issued_at: Some(issued_at),
+    })
+}
+
+/// The 401 of a token that failed validation.
+fn rejection(e: jsonwebtoken::errors::Error) -> ApiError {
+    use jsonwebtoken::errors::ErrorKind;
+    unauthorized(match e.kind() {
+        ErrorKind::ExpiredSignature => "token expired",
+        ErrorKind::ImmatureSignature => "token not yet valid",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidSignature => "invalid signature",
+        ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+        _ => "invalid token",
+    })
 }
 
 fn lookup(cache: &KeyCache, kid: Option<&str>) -> Option<DecodingKey> {

@@ -10,6 +10,7 @@ use relais_store::audit::{self, AuditActor, NewAuditEvent};
 use relais_store::cases::{self, CaseRecord, CaseScope};
 use relais_store::db::{Access, Tx};
 use relais_store::organisations::Organisation;
+use relais_store::partner_credentials;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -94,12 +95,16 @@ impl Ctx {
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the token's organisation is unknown".into()))?;
         let mut tx = self.state.db.tenant(org.id, access).await?;
+        let partner_name = match self.principal.partner_id {
+            Some(partner_id) => Some(self.check_partner(&mut tx, partner_id).await?),
+            None => None,
+        };
         let agent = agents::provision(
             &mut tx,
             org.id,
             &AgentClaims {
                 subject: &self.principal.subject,
-                display_name: self.principal.name.as_deref(),
+                display_name: partner_name.as_deref().or(self.principal.name.as_deref()),
                 email: self.principal.email.as_deref(),
                 roles: &self.principal.role_codes,
             },
@@ -114,6 +119,28 @@ impl Ctx {
             partner_id: self.principal.partner_id,
         };
         Ok((tx, actor))
+    }
+
+    /// A partner token is refused (401) once its partner is disabled or its credentials were
+    /// rotated after the token was issued; answers the partner's current name.
+    async fn check_partner(&self, tx: &mut Tx, partner_id: Uuid) -> Result<String, ApiError> {
+        let refused = |why: &str| ApiError::Unauthorized(why.to_owned());
+        let partner = partner_credentials::status(tx, partner_id)
+            .await?
+            .ok_or_else(|| refused("the token's partner is unknown"))?;
+        if !partner.enabled {
+            return Err(refused("the partner is disabled"));
+        }
+        let issued_at = self
+            .principal
+            .issued_at
+            .ok_or_else(|| refused("a required claim is missing"))?;
+        if issued_at < crate::oauth::ceil_seconds(partner.credentials_issued_at) {
+            return Err(refused(
+                "the partner's credentials were rotated after this token was issued",
+            ));
+        }
+        Ok(partner.name)
     }
 }
 

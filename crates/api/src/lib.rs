@@ -10,6 +10,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod oauth;
 pub mod observability;
 pub mod openapi;
 pub mod pagination;
@@ -18,6 +19,7 @@ pub mod responses;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod webhook_target;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -43,10 +45,12 @@ where
     app.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
+        .service(oauth::jwks::jwks)
         .service(
             scope::scope("/v1")
                 .service(me::me)
                 .service(me::reference)
+                .service(oauth::token::token)
                 .service(persons::search)
                 .service(persons::create)
                 .service(persons::read)
@@ -86,6 +90,23 @@ where
                 .service(routes::liaisons::send)
                 .service(routes::liaisons::answer)
                 .service(routes::liaisons::document)
+                .service(routes::partners::list)
+                .service(routes::partners::create)
+                .service(routes::partners::read)
+                .service(routes::partners::update)
+                .service(routes::partners::rotate_client_secret)
+                .service(routes::partners::rotate_webhook_secret)
+                .service(routes::deliveries::list)
+                .service(routes::deliveries::redeliver)
+                .service(routes::partner_liaisons::list)
+                .service(routes::partner_liaisons::read)
+                .service(routes::partner_liaisons::document)
+                .service(routes::partner_liaisons::acknowledge)
+                .service(routes::referrals::create)
+                .service(routes::referrals::list)
+                .service(routes::referrals::read)
+                .service(routes::referrals::decide)
+                .service(routes::referrals::attachment)
                 .service(agenda::list)
                 .service(agenda::feed)
                 .service(agenda::rotate_feed_token)

@@ -5,6 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
+use crate::routes::deliveries::WebhookDocs;
 
 /// The document's fixed parts; paths are added as routes are registered.
 #[derive(OpenApi)]
@@ -19,7 +20,7 @@ use crate::error::{FieldError, Problem};
         license(name = "AGPL-3.0-or-later")
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &WebhookDocs),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "me", description = "The caller and the reference code lists"),
@@ -30,9 +31,11 @@ use crate::error::{FieldError, Problem};
             the last agreement, and the written plan in HTML and PDF"),
         (name = "contacts", description = "Contacts of a case (interviews, calls, visits), planned or held, and group sessions"),
         (name = "liaisons", description = "Liaison sheets (fiches de liaison): a hand-over to another institution with only whitelisted content, sent under a legal basis, printed in HTML and PDF"),
+        (name = "referrals", description = "Referrals (orientations entrantes) posted by partners with the person's consent: the organisation's inbox, decisions (accepted: a case opens in intake; declined; redirected) and attachments; a partner sees only its own"),
         (name = "audit", description = "The audit log of accesses to personal data"),
         (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
         (name = "stats", description = "Aggregates for supervisors; never a person's data"),
+        (name = "oauth", description = "Partner access tokens (OAuth 2.0 client credentials) and the service's public signing keys"),
     )
 )]
 pub struct ApiDoc;
@@ -49,6 +52,17 @@ impl Modify for BearerScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("A JWT from the organisation's identity provider (or `relais token` in development)."))
+                    .build(),
+            ),
+        );
+        // Partners authenticate to the token endpoint with their client credentials, in HTTP
+        // Basic or in the form.
+        components.add_security_scheme(
+            "client_secret_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("A partner's `client_id` and `client_secret` (RFC 6749 §2.3.1), for `POST /v1/oauth/token` only; they may be sent in the form instead."))
                     .build(),
             ),
         );

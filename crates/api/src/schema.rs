@@ -73,6 +73,11 @@ code_schemas! {
     legal_basis, legal_basis_nullable => relais_domain::LegalBasis;
     liaison_content, liaison_content_nullable => relais_domain::LiaisonContent;
     liaison_status, liaison_status_nullable => relais_domain::LiaisonStatus;
+    referral_status, referral_status_nullable => relais_domain::ReferralStatus;
+    referral_urgency, referral_urgency_nullable => relais_domain::Urgency;
+    referral_decline_reason, referral_decline_reason_nullable => relais_domain::DeclineReason;
+    referral_outcome, referral_outcome_nullable => relais_domain::ReferralOutcome;
+    webhook_delivery_status, webhook_delivery_status_nullable => relais_domain::DeliveryStatus;
 }
 
 /// Schema of a list of role codes.

@@ -11,6 +11,7 @@ use relais_store::{Db, StoreError};
 
 use crate::auth::Authenticator;
 use crate::error::ApiError;
+use crate::oauth::OAuthSettings;
 use crate::observability::Metrics;
 
 /// Settings of the HTTP layer.
@@ -18,12 +19,15 @@ use crate::observability::Metrics;
 pub struct ApiSettings {
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// Accept webhook targets on loopback (development only; see `webhook_target`).
+    pub webhooks_allow_loopback: bool,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
         Self {
             json_limit: 1024 * 1024,
+            webhooks_allow_loopback: false,
         }
     }
 }
@@ -36,6 +40,8 @@ pub struct AppState {
     pub vault: NirVault,
     pub metrics: Arc<Metrics>,
     pub settings: ApiSettings,
+    /// Partner tokens: the service's signing keys, issuer and lifetime.
+    pub oauth: OAuthSettings,
     orgs: Arc<OrgCache>,
 }
 
@@ -48,8 +54,15 @@ impl AppState {
             vault,
             metrics: Arc::new(Metrics::new()),
             settings,
+            oauth: OAuthSettings::default(),
             orgs: Arc::new(OrgCache::default()),
         }
+    }
+
+    /// The same state issuing partner tokens with these settings.
+    pub fn with_oauth(mut self, oauth: OAuthSettings) -> Self {
+        self.oauth = oauth;
+        self
     }
 
     /// The state registered on the app.

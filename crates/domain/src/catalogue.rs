@@ -13,7 +13,9 @@ use crate::proposal::{DecisionChannel, DecisionOutcome};
 use crate::reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
 };
+use crate::referral::{DeclineReason, ReferralOutcome, ReferralStatus, Urgency};
 use crate::role::Role;
+use crate::webhook::DeliveryStatus;
 
 /// Every code list of `GET /v1/reference`, always in the same order.
 pub fn catalogue() -> Vec<CodeList> {
@@ -40,6 +42,11 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<LiaisonContent>(),
         list::<LiaisonStatus>(),
         list::<ContactKind>(),
+        list::<ReferralStatus>(),
+        list::<Urgency>(),
+        list::<DeclineReason>(),
+        list::<ReferralOutcome>(),
+        list::<DeliveryStatus>(),
     ]
 }
 
@@ -78,6 +85,11 @@ mod tests {
                 "liaison_content",
                 "liaison_status",
                 "contact_kind",
+                "referral_status",
+                "referral_urgency",
+                "referral_decline_reason",
+                "referral_outcome",
+                "webhook_delivery_status",
             ]
         );
     }

@@ -19,8 +19,10 @@ pub mod partner;
 pub mod plan;
 pub mod proposal;
 pub mod reference;
+pub mod referral;
 pub mod role;
 pub mod text;
+pub mod webhook;
 
 pub use assessment::{
     AssessmentError, DomainAssessment, MAX_SITUATION_CHARS, NeedsAction, Priority,
@@ -42,6 +44,7 @@ pub use liaison::{
 };
 pub use nir::{Nir, NirError};
 pub use partner::WebhookEvent;
+pub use partner::{Siret, SiretError};
 pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,
     PartyBreakdown, PartyIndicators, PlanIndicators, PlanItemTitle, PlanItemTitleError,
@@ -54,7 +57,11 @@ pub use proposal::{
 pub use reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
 };
+pub use referral::{
+    DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError, Urgency,
+};
 pub use role::{Permission, Role, Roles};
+pub use webhook::{AttemptOutcome, DeliveryStatus, after_attempt, retry_delay};
 
 /// What [`coded_enum!`] expands to needs, reachable from other crates through `$crate`.
 #[doc(hidden)]

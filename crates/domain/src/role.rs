@@ -59,6 +59,11 @@ pub enum Permission {
     OrganisationAdmin,
     /// Read the code lists of `GET /v1/reference`.
     ReferenceRead,
+    /// Read the organisation's inbox of referrals posted by partners.
+    ReferralRead,
+    /// Decide on a received referral (accept and open a case, decline, redirect) and read its
+    /// attachments.
+    ReferralDecide,
 }
 
 impl Permission {
@@ -76,6 +81,8 @@ impl Permission {
         Permission::PersonExport,
         Permission::OrganisationAdmin,
         Permission::ReferenceRead,
+        Permission::ReferralRead,
+        Permission::ReferralDecide,
     ];
 }
 
@@ -89,6 +96,8 @@ const WORKER: &[Permission] = &[
     Permission::CaseWrite,
     Permission::CaseTransition,
     Permission::ReferenceRead,
+    Permission::ReferralRead,
+    Permission::ReferralDecide,
 ];
 
 const SUPERVISOR: &[Permission] = &[
@@ -101,18 +110,26 @@ const SUPERVISOR: &[Permission] = &[
     Permission::CaseTransition,
     Permission::ReferenceRead,
     Permission::CaseReadAll,
+    Permission::ReferralRead,
+    Permission::ReferralDecide,
 ];
 
 impl Role {
     /// What this role allows: the matrix of API.md.
     pub fn permissions(self) -> &'static [Permission] {
         match self {
-            // Reception opens the case at intake but reads no case content afterwards.
+            // Reception opens the case at intake but reads no case content afterwards. It sees
+            // the referrals inbox (like the front desk, it knows who is expected) but does not
+            // decide: accepting makes the decider the referent of a case reception could not
+            // read, and declining or redirecting is a social worker's assessment of the
+            // situation; attachments (medical letters…) may carry health details, hidden from
+            // reception.
             Role::Reception => &[
                 Permission::PersonRead,
                 Permission::PersonWrite,
                 Permission::CaseCreate,
                 Permission::ReferenceRead,
+                Permission::ReferralRead,
             ],
             Role::Worker => WORKER,
             Role::Supervisor => SUPERVISOR,
@@ -124,7 +141,8 @@ impl Role {
                 Permission::PersonExport,
                 Permission::ReferenceRead,
             ],
-            // Partner endpoints check ownership of referrals and liaisons themselves.
+            // Partner endpoints check ownership of referrals and liaisons themselves (a partner's
+            // referrals are not the organisation's inbox).
             Role::Partner => &[Permission::ReferenceRead],
         }
     }
@@ -207,7 +225,13 @@ mod tests {
     /// The expected matrix, written out flat so it reads like the table in API.md.
     fn expected(role: Role) -> Vec<Permission> {
         match role {
-            Role::Reception => vec![PersonRead, PersonWrite, CaseCreate, ReferenceRead],
+            Role::Reception => vec![
+                PersonRead,
+                PersonWrite,
+                CaseCreate,
+                ReferenceRead,
+                ReferralRead,
+            ],
             Role::Worker => vec![
                 PersonRead,
                 PersonWrite,
@@ -217,6 +241,8 @@ mod tests {
                 CaseWrite,
                 CaseTransition,
                 ReferenceRead,
+                ReferralRead,
+                ReferralDecide,
             ],
             Role::Supervisor => vec![
                 PersonRead,
@@ -228,6 +254,8 @@ mod tests {
                 CaseWrite,
                 CaseTransition,
                 ReferenceRead,
+                ReferralRead,
+                ReferralDecide,
             ],
             Role::Admin => vec![OrganisationAdmin, ReferenceRead],
             Role::Dpo => vec![AuditRead, PersonExport, ReferenceRead],
@@ -308,6 +336,24 @@ mod tests {
         let dpo = Roles::new([Role::Dpo]);
         assert!(dpo.allows(PersonExport));
         assert!(!dpo.allows(CaseReadAll) && !dpo.allows(CaseReadTeam));
+    }
+
+    #[test]
+    fn reception_sees_the_referrals_inbox_but_only_workers_and_supervisors_decide() {
+        for &role in Role::ALL {
+            assert_eq!(
+                role.allows(ReferralRead),
+                matches!(role, Role::Reception | Role::Worker | Role::Supervisor),
+                "{role}"
+            );
+            assert_eq!(
+                role.allows(ReferralDecide),
+                matches!(role, Role::Worker | Role::Supervisor),
+                "{role}"
+            );
+        }
+        // A partner reads its own referrals through its partner identity, not this permission.
+        assert!(!Role::Partner.allows(ReferralRead));
     }
 
     #[test]

@@ -48,8 +48,7 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
 }
 
-/// Webhook delivery to partners (the dispatcher arrives with the partner integration; the
-/// settings are fixed now because scripts and integrators rely on their names).
+/// Webhook delivery to partners: the background dispatcher of every replica (see `worker`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksConfig {
@@ -58,6 +57,41 @@ pub struct WebhooksConfig {
     /// The first retry delay (e.g. `5s`, `200ms`); later ones grow exponentially with jitter.
     #[serde(with = "humantime_serde")]
     pub retry_base: std::time::Duration,
+    /// How long one delivery may take, connection and answer included (e.g. `10s`).
+    #[serde(with = "humantime_serde")]
+    pub timeout: std::time::Duration,
+    /// How often the dispatcher looks for due messages (sooner while a full batch was found).
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: std::time::Duration,
+    /// Most messages one dispatcher claims and delivers at a time (concurrently).
+    pub batch: u32,
+}
+
+/// Partner tokens (OAuth 2.0 client credentials), signed with the service's own Ed25519 key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// The signing key: an Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm
+    /// ed25519`). In embedded mode without one, `oauth-signing-key.pem` is generated in the data
+    /// directory (and `relais keys rotate` replaces it). Elsewhere without one, the service
+    /// issues no partner tokens: `POST /v1/oauth/token` answers 503.
+    pub signing_key_file: Option<PathBuf>,
+    /// The signing key's PEM itself, instead of `signing_key_file` (e.g. from a secret store).
+    #[serde(skip_serializing)]
+    pub signing_key: Option<SecretString>,
+    /// The key used before the last rotation (private or public PEM): its tokens stay valid and
+    /// it stays published in the JWKS. Remove it once `token_ttl` has passed since the rotation:
+    /// every token it signed has expired by then. In embedded mode,
+    /// `oauth-signing-key.previous.pem` of the data directory is loaded when present.
+    pub previous_key_file: Option<PathBuf>,
+    /// The previous key's PEM itself, instead of `previous_key_file`.
+    #[serde(skip_serializing)]
+    pub previous_key: Option<SecretString>,
+    /// `iss` of partner tokens.
+    pub issuer: String,
+    /// Lifetime of a partner token (e.g. `10m`).
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: std::time::Duration,
 }
 
 /// Every setting of the service.
@@ -88,6 +122,10 @@ pub struct Settings {
     pub nir_key: Option<SecretString>,
     pub auth: AuthConfig,
     pub webhooks: WebhooksConfig,
+    pub oauth: OAuthConfig,
+    /// How often unanswered referrals past their organisation's delay are marked expired.
+    #[serde(with = "humantime_serde")]
+    pub expiry_sweep_interval: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -119,13 +157,25 @@ impl Default for Settings {
             webhooks: WebhooksConfig {
                 allow_loopback: false,
                 retry_base: std::time::Duration::from_secs(5),
+                timeout: std::time::Duration::from_secs(10),
+                poll_interval: std::time::Duration::from_secs(1),
+                batch: 10,
+            },
+            expiry_sweep_interval: std::time::Duration::from_secs(300),
+            oauth: OAuthConfig {
+                signing_key_file: None,
+                signing_key: None,
+                previous_key_file: None,
+                previous_key: None,
+                issuer: "relais".into(),
+                token_ttl: std::time::Duration::from_secs(600),
             },
         }
     }
 }
 
 /// Section prefixes of nested settings in environment variable names.
-const SECTIONS: &[&str] = &["auth", "webhooks"];
+const SECTIONS: &[&str] = &["auth", "webhooks", "oauth"];
 
 impl Settings {
     /// Loads the settings: defaults, then `file` (or `RELAIS_CONFIG`) if given, then the
@@ -181,6 +231,51 @@ mod tests {
     }
 
     #[test]
+    fn partner_tokens_default_to_the_relais_issuer_and_ten_minutes() {
+        let s = Settings::default();
+        assert_eq!(s.oauth.issuer, "relais");
+        assert_eq!(s.oauth.token_ttl, std::time::Duration::from_secs(600));
+        assert!(s.oauth.signing_key_file.is_none());
+        assert!(s.oauth.previous_key_file.is_none());
+    }
+
+    #[test]
+    fn the_oauth_settings_read_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAIS_OAUTH_SIGNING_KEY_FILE", "/etc/relais/key.pem");
+            jail.set_env("RELAIS_OAUTH_PREVIOUS_KEY_FILE", "/etc/relais/old.pem");
+            jail.set_env("RELAIS_OAUTH_ISSUER", "https://relais.example");
+            jail.set_env("RELAIS_OAUTH_TOKEN_TTL", "5m");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.oauth.signing_key_file,
+                Some(PathBuf::from("/etc/relais/key.pem"))
+            );
+            assert_eq!(
+                s.oauth.previous_key_file,
+                Some(PathBuf::from("/etc/relais/old.pem"))
+            );
+            assert_eq!(s.oauth.issuer, "https://relais.example");
+            assert_eq!(s.oauth.token_ttl, std::time::Duration::from_secs(300));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_inline_signing_key_is_read_and_redacted() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RELAIS_OAUTH_SIGNING_KEY",
+                "-----BEGIN PRIVATE KEY-----hunter2",
+            );
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.oauth.signing_key.is_some());
+            assert!(!format!("{s:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
     fn an_unknown_setting_is_an_error_not_silently_ignored() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("RELAIS_LISTNE", "0.0.0.0:1");
@@ -216,6 +311,30 @@ mod tests {
             assert_eq!(s.auth.audience, "from-env");
             assert_eq!(s.webhooks.retry_base, std::time::Duration::from_millis(250));
             assert!(s.webhooks.allow_loopback);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_dispatcher_settings_have_defaults_and_read_the_environment() {
+        let d = Settings::default();
+        assert_eq!(d.webhooks.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(d.webhooks.poll_interval, std::time::Duration::from_secs(1));
+        assert_eq!(d.webhooks.batch, 10);
+        assert_eq!(d.expiry_sweep_interval, std::time::Duration::from_secs(300));
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("RELAIS_WEBHOOKS_TIMEOUT", "3s");
+            jail.set_env("RELAIS_WEBHOOKS_POLL_INTERVAL", "250ms");
+            jail.set_env("RELAIS_WEBHOOKS_BATCH", "25");
+            jail.set_env("RELAIS_EXPIRY_SWEEP_INTERVAL", "1m");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.webhooks.timeout, std::time::Duration::from_secs(3));
+            assert_eq!(
+                s.webhooks.poll_interval,
+                std::time::Duration::from_millis(250)
+            );
+            assert_eq!(s.webhooks.batch, 25);
+            assert_eq!(s.expiry_sweep_interval, std::time::Duration::from_secs(60));
             Ok(())
         });
     }

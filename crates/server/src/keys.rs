@@ -6,6 +6,7 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use relais_api::oauth::ServiceKeys;
 use relais_store::crypto::NirVault;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -60,4 +61,146 @@ pub fn vault(key: &SecretString) -> anyhow::Result<NirVault> {
         .decode(key.expose_secret().trim())
         .map_err(|_| anyhow::anyhow!("RELAIS_NIR_KEY must be base64"))?;
     Ok(NirVault::new(&bytes)?)
+}
+
+/// The embedded mode's partner-token signing key (Ed25519, PKCS#8 PEM) in the data directory.
+pub const OAUTH_KEY_FILE: &str = "oauth-signing-key.pem";
+/// The key it replaced at the last `relais keys rotate`: still valid and published.
+pub const OAUTH_PREVIOUS_KEY_FILE: &str = "oauth-signing-key.previous.pem";
+
+/// The partner-token signing key of this data directory (PKCS#8 PEM), generated the first time.
+pub fn oauth_signing_key(dir: &Path) -> anyhow::Result<SecretString> {
+    let path = dir.join(OAUTH_KEY_FILE);
+    if !path.exists() {
+        let generated = ServiceKeys::generate_pem()?;
+        return load_or_create(dir, OAUTH_KEY_FILE, || generated);
+    }
+    load_or_create(dir, OAUTH_KEY_FILE, String::new)
+}
+
+/// The previous signing key of this data directory, when a rotation left one.
+pub fn oauth_previous_key(dir: &Path) -> anyhow::Result<Option<SecretString>> {
+    match std::fs::read_to_string(dir.join(OAUTH_PREVIOUS_KEY_FILE)) {
+        Ok(pem) => Ok(Some(SecretString::from(pem))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What `relais keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The `kid` of the new signing key.
+    pub kid: String,
+    /// The `kid` of the key it replaced, now the previous key (none on a first run).
+    pub previous_kid: Option<String>,
+}
+
+/// Rotates the data directory's signing key: the current key becomes the previous one (it
+/// keeps verifying the tokens it signed, and stays in the JWKS), and a new key signs. A key
+/// that was previous before is dropped: rotate at most once per token lifetime. A running
+/// server reads its keys when it starts: restart it to sign with the new key.
+pub fn rotate_oauth_key(dir: &Path) -> anyhow::Result<Rotation> {
+    std::fs::create_dir_all(dir)?;
+    let current = dir.join(OAUTH_KEY_FILE);
+    let previous_kid = match std::fs::read_to_string(&current) {
+        Ok(pem) => Some(
+            ServiceKeys::kid_of_pem(&pem)
+                .map_err(|e| anyhow::anyhow!("{} is not a signing key: {e}", current.display()))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let pem = ServiceKeys::generate_pem()?;
+    let kid = ServiceKeys::kid_of_pem(&pem)?;
+    // Written aside first, so the current key is never a half-written file.
+    let fresh = dir.join(format!("{OAUTH_KEY_FILE}.new"));
+    match std::fs::remove_file(&fresh) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&fresh)?;
+    file.write_all(pem.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    if previous_kid.is_some() {
+        std::fs::rename(&current, dir.join(OAUTH_PREVIOUS_KEY_FILE))?;
+    }
+    std::fs::rename(&fresh, &current)?;
+    Ok(Rotation { kid, previous_kid })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_signing_key_is_generated_once_and_private_to_its_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = oauth_signing_key(dir.path()).unwrap();
+        let again = oauth_signing_key(dir.path()).unwrap();
+        assert_eq!(first.expose_secret().trim(), again.expose_secret().trim());
+        assert_eq!(mode(&dir.path().join(OAUTH_KEY_FILE)), 0o600);
+        assert!(ServiceKeys::from_pem(first.expose_secret(), None).is_ok());
+        assert!(oauth_previous_key(dir.path()).unwrap().is_none());
+    }
+
+    #[test]
+    fn rotating_keeps_the_current_key_as_the_previous_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = oauth_signing_key(dir.path()).unwrap();
+        let before_kid = ServiceKeys::kid_of_pem(before.expose_secret()).unwrap();
+
+        let rotation = rotate_oauth_key(dir.path()).unwrap();
+        assert_eq!(rotation.previous_kid.as_deref(), Some(before_kid.as_str()));
+        assert_ne!(rotation.kid, before_kid);
+        let current = oauth_signing_key(dir.path()).unwrap();
+        let previous = oauth_previous_key(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            previous.expose_secret().trim(),
+            before.expose_secret().trim()
+        );
+        let keys =
+            ServiceKeys::from_pem(current.expose_secret(), Some(previous.expose_secret())).unwrap();
+        assert_eq!(keys.kid(), rotation.kid);
+        assert_eq!(keys.previous_kid(), Some(before_kid.as_str()));
+        assert_eq!(mode(&dir.path().join(OAUTH_KEY_FILE)), 0o600);
+        assert_eq!(mode(&dir.path().join(OAUTH_PREVIOUS_KEY_FILE)), 0o600);
+        assert!(!dir.path().join(format!("{OAUTH_KEY_FILE}.new")).exists());
+
+        // A second rotation drops the oldest key.
+        let second = rotate_oauth_key(dir.path()).unwrap();
+        assert_eq!(second.previous_kid, Some(rotation.kid));
+    }
+
+    #[test]
+    fn rotating_without_a_key_creates_the_first_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let rotation = rotate_oauth_key(&dir.path().join("fresh")).unwrap();
+        assert_eq!(rotation.previous_kid, None);
+        let current = oauth_signing_key(&dir.path().join("fresh")).unwrap();
+        assert_eq!(
+            ServiceKeys::kid_of_pem(current.expose_secret()).unwrap(),
+            rotation.kid
+        );
+        assert!(
+            oauth_previous_key(&dir.path().join("fresh"))
+                .unwrap()
+                .is_none()
+        );
+    }
 }

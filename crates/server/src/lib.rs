@@ -6,15 +6,19 @@ pub mod demo;
 pub mod keys;
 pub mod telemetry;
 pub mod tokens;
+pub mod webhooks;
+pub mod worker;
 
 use std::net::{SocketAddr, TcpListener};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 use jsonwebtoken::Algorithm;
 use relais_api::auth::{AuthSettings, Authenticator, KeySource};
+use relais_api::oauth::{OAuthSettings, ServiceKeys};
 use relais_api::{ApiSettings, AppState};
 use relais_store::crypto::NirVault;
 use relais_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
@@ -160,6 +164,56 @@ pub fn nir_vault(settings: &Settings) -> anyhow::Result<NirVault> {
     }
 }
 
+/// The service's partner-token signing keys: the configured ones, or the data directory's in
+/// embedded mode (generated the first time, with the previous key a rotation left). `None`
+/// outside embedded mode without a configured key.
+pub fn service_keys(settings: &Settings) -> anyhow::Result<Option<ServiceKeys>> {
+    let o = &settings.oauth;
+    let current = configured_pem(&o.signing_key, o.signing_key_file.as_deref(), "SIGNING_KEY")?;
+    let previous = configured_pem(
+        &o.previous_key,
+        o.previous_key_file.as_deref(),
+        "PREVIOUS_KEY",
+    )?;
+    let (current, previous) = match current {
+        Some(current) => (current, previous),
+        None if settings.embedded() => {
+            let previous = match previous {
+                Some(previous) => Some(previous),
+                None => keys::oauth_previous_key(&settings.data_dir)?,
+            };
+            (keys::oauth_signing_key(&settings.data_dir)?, previous)
+        }
+        None => return Ok(None),
+    };
+    let keys = ServiceKeys::from_pem(
+        current.expose_secret(),
+        previous.as_ref().map(ExposeSecret::expose_secret),
+    )
+    .context(
+        "the partner-token signing keys (RELAIS_OAUTH_SIGNING_KEY…, RELAIS_OAUTH_PREVIOUS_KEY…)",
+    )?;
+    Ok(Some(keys))
+}
+
+/// A key given inline or in a file (not both), as PEM.
+fn configured_pem(
+    inline: &Option<SecretString>,
+    file: Option<&std::path::Path>,
+    name: &str,
+) -> anyhow::Result<Option<SecretString>> {
+    match (inline, file) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!("set RELAIS_OAUTH_{name} or RELAIS_OAUTH_{name}_FILE, not both")
+        }
+        (Some(pem), None) => Ok(Some(pem.clone())),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|pem| Some(SecretString::from(pem)))
+            .with_context(|| format!("cannot read the signing key {}", path.display())),
+        (None, None) => Ok(None),
+    }
+}
+
 /// A bound, not yet running HTTP server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -168,15 +222,33 @@ pub struct Server {
 
 /// Binds the HTTP server on `listen` (port 0 picks a free port).
 pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Result<Server> {
-    let auth = Authenticator::new(auth_settings(settings)?)?;
-    let state = web::Data::new(AppState::new(
-        db,
-        auth,
-        vault,
-        ApiSettings {
-            json_limit: settings.json_limit_bytes,
-        },
-    ));
+    let mut auth = Authenticator::new(auth_settings(settings)?)?;
+    let service_keys = service_keys(settings)?.map(Arc::new);
+    match &service_keys {
+        Some(keys) => auth = auth.with_service_keys(keys.clone(), &settings.oauth.issuer),
+        None => tracing::warn!(
+            "no partner-token signing key (RELAIS_OAUTH_SIGNING_KEY_FILE): POST /v1/oauth/token \
+             answers 503 and /.well-known/jwks.json is empty"
+        ),
+    }
+    let oauth = OAuthSettings {
+        keys: service_keys,
+        issuer: settings.oauth.issuer.clone(),
+        audience: settings.auth.audience.clone(),
+        token_ttl: settings.oauth.token_ttl,
+    };
+    let state = web::Data::new(
+        AppState::new(
+            db,
+            auth,
+            vault,
+            ApiSettings {
+                json_limit: settings.json_limit_bytes,
+                webhooks_allow_loopback: settings.webhooks.allow_loopback,
+            },
+        )
+        .with_oauth(oauth),
+    );
     let listener = TcpListener::bind(&settings.listen)
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;

@@ -1,4 +1,5 @@
-//! The `relais` command: `serve` (default), `migrate`, `token`, `org create`, `openapi`.
+//! The `relais` command: `serve` (default), `migrate`, `token`, `org create`, `keys rotate`,
+//! `openapi`.
 
 use std::path::PathBuf;
 
@@ -55,6 +56,18 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON (the committed copy is `openapi/openapi.json`).
     Openapi,
+    /// Manage the partner-token signing key of the data directory (embedded mode).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Replace the signing key: the current one becomes the previous key (still valid and
+    /// published until its tokens expire), a new one signs after the next start. Prints its kid.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +84,9 @@ enum OrgCommand {
         /// Days from closure to the post-closure review (default 28).
         #[arg(long, value_parser = clap::value_parser!(i32).range(1..=365))]
         review_days: Option<i32>,
+        /// Days an unanswered referral waits before it expires (default 30).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=365))]
+        referral_expiry_days: Option<i32>,
     },
 }
 
@@ -103,16 +119,51 @@ fn main() -> anyhow::Result<()> {
                     name,
                     case_months,
                     review_days,
+                    referral_expiry_days,
                 },
         } => {
             let org_settings = organisations::OrgSettings {
                 case_target_months: case_months,
                 review_delay_days: review_days,
+                referral_expiry_days,
             };
             runtime.block_on(org_create(settings, &slug, &name, org_settings))
         }
         Command::Openapi => print_openapi(),
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => keys_rotate(&settings),
     }
+}
+
+/// `relais keys rotate`: rotates the data directory's partner-token signing key.
+fn keys_rotate(settings: &Settings) -> anyhow::Result<()> {
+    if settings.oauth.signing_key_file.is_some() || settings.oauth.signing_key.is_some() {
+        anyhow::bail!(
+            "the signing key is RELAIS_OAUTH_SIGNING_KEY_FILE: rotate it by pointing \
+             RELAIS_OAUTH_PREVIOUS_KEY_FILE at the current file and RELAIS_OAUTH_SIGNING_KEY_FILE \
+             at a new key (openssl genpkey -algorithm ed25519 -out new.pem), then restart"
+        );
+    }
+    if !settings.embedded() {
+        anyhow::bail!(
+            "the data directory's signing key is only used in embedded mode (no DATABASE_URL); \
+             configure RELAIS_OAUTH_SIGNING_KEY_FILE instead"
+        );
+    }
+    let rotation = relais_server::keys::rotate_oauth_key(&settings.data_dir)?;
+    println!("{}", rotation.kid);
+    match rotation.previous_kid {
+        Some(previous) => eprintln!(
+            "new signing key {}; the previous key {previous} ({}) stays valid and published \
+             until its tokens expire (token_ttl {}). Restart the server to sign with the new key.",
+            rotation.kid,
+            relais_server::keys::OAUTH_PREVIOUS_KEY_FILE,
+            humantime_serde::re::humantime::format_duration(settings.oauth.token_ttl),
+        ),
+        None => eprintln!("created the signing key {}", rotation.kid),
+    }
+    Ok(())
 }
 
 /// `relais openapi`: the document this build serves at `/openapi.json`.
@@ -208,7 +259,8 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
             .context("creating the demo organisation")?;
     }
     let vault = nir_vault(settings)?;
-    let server = http_server(settings, database.db.clone(), vault)?;
+    let server = http_server(settings, database.db.clone(), vault.clone())?;
+    let worker = relais_server::worker::spawn_worker(settings, database.db.clone(), vault)?;
     let base = format!("http://{}", server.addr);
     println!("Relais is listening on {base}");
     println!("  Swagger UI:  {base}/docs/");
@@ -238,7 +290,9 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
         println!("\nTry: curl -H \"Authorization: Bearer <token>\" {base}/v1/me");
     }
     println!("Press Ctrl-C to stop.");
-    server.server.await?;
+    let served = server.server.await;
+    worker.shutdown().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -718,3 +718,43 @@ async fn serve_without_postgresql_says_which_package_to_install() {
         "it must not claim to listen"
     );
 }
+
+#[tokio::test]
+async fn keys_rotate_prints_the_new_kid_and_keeps_the_previous_key() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.run(&["keys", "rotate"], &[]).await;
+    assert_success(&first, "relais keys rotate");
+    let first_kid = stdout(&first).trim().to_owned();
+    assert_eq!(
+        first_kid.len(),
+        43,
+        "a base64url SHA-256 thumbprint: {first_kid:?}"
+    );
+    let key = sandbox.data.join("oauth-signing-key.pem");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the signing key is readable by its owner only");
+    assert!(!sandbox.data.join("oauth-signing-key.previous.pem").exists());
+
+    let second = sandbox.run(&["keys", "rotate"], &[]).await;
+    assert_success(&second, "relais keys rotate, again");
+    let second_kid = stdout(&second).trim().to_owned();
+    assert_ne!(second_kid, first_kid);
+    assert!(
+        stderr(&second).contains(&first_kid),
+        "the previous kid is named: {}",
+        stderr(&second)
+    );
+    let previous = sandbox.data.join("oauth-signing-key.previous.pem");
+    let mode = std::fs::metadata(&previous).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // A configured key file is the operator's to rotate.
+    let configured = sandbox
+        .run(
+            &["keys", "rotate"],
+            &[("RELAIS_OAUTH_SIGNING_KEY_FILE", key.to_str().unwrap())],
+        )
+        .await;
+    assert!(!configured.status.success());
+    assert!(stderr(&configured).contains("RELAIS_OAUTH_PREVIOUS_KEY_FILE"));
+}

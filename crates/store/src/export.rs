@@ -22,6 +22,8 @@ pub struct PersonExport {
     pub consents: Vec<ConsentRecord>,
     /// The person's cases, oldest first, each with what belongs to it.
     pub cases: Vec<CaseExport>,
+    /// The partners' referrals linked to the person (accepted ones), oldest first.
+    pub referrals: Vec<ExportReferral>,
     /// Every recorded access to the person's data, oldest first.
     pub audit_events: Vec<AuditEvent>,
 }
@@ -183,8 +185,38 @@ pub struct ExportLiaison {
     pub sent_by: Option<Uuid>,
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by: Option<Uuid>,
+    pub answer_message: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: Uuid,
+}
+
+/// A partner's referral about the person, as the partner posted it (the NIR stays masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReferral {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub status: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_name: Option<String>,
+    pub birth_date: NaiveDate,
+    pub nir_masked: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub reason: String,
+    pub domains: Vec<String>,
+    pub urgency: String,
+    pub referrer_name: String,
+    pub referrer_role: Option<String>,
+    pub referrer_phone: Option<String>,
+    pub referrer_email: Option<String>,
+    pub informed_on: NaiveDate,
+    pub informed_channel: String,
+    pub received_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<Uuid>,
+    pub decision_message: Option<String>,
+    pub case_id: Option<Uuid>,
 }
 
 /// Rows grouped by a key, in their original order.
@@ -272,9 +304,20 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         ExportLiaison,
         "SELECT case_id, id, destination_partner_id, destination_name, destination_contact, \
          purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
-         answered_by, created_at, created_by \
+         answered_by, answer_message, created_at, created_by \
          FROM liaisons WHERE case_id = ANY($1) ORDER BY created_at, id",
         &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let referrals = sqlx::query_as!(
+        ExportReferral,
+        "SELECT id, partner_id, status, first_name, last_name, birth_name, birth_date, \
+         nir_masked, phone, email, reason, domains, urgency, referrer_name, referrer_role, \
+         referrer_phone, referrer_email, informed_on, informed_channel, received_at, decided_at, \
+         decided_by, decision_message, case_id \
+         FROM referrals WHERE person_id = $1 ORDER BY received_at, id",
+        person_id
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -321,6 +364,7 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         person,
         consents,
         cases,
+        referrals,
         audit_events,
     })
 }

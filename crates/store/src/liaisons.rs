@@ -7,7 +7,8 @@
 //! (`relais_domain::liaison::check_send`) and the lifecycle before calling [`change_status`];
 //! the table's CHECK constraints repeat the destination, consent and date rules as a last guard.
 //! The liaison is read back with [`get`] (or [`lock`] before a change, so two sends of one
-//! liaison queue up instead of racing).
+//! liaison queue up instead of racing). The partner's view — only the liaisons addressed to
+//! it that have left draft — is in [`received`].
 
 use chrono::{DateTime, Utc};
 use relais_domain::{Coded, LegalBasis, LiaisonContent, LiaisonStatus};
@@ -18,10 +19,13 @@ use crate::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::persons::ConsentRecord;
 
+pub mod received;
+
 /// Where a liaison goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
-    /// A registered partner (the partners table arrives later: the id is not checked yet).
+    /// A registered partner of the organisation (the caller checks it exists and is enabled
+    /// when the liaison is prepared; the foreign key is the last guard).
     Partner(Uuid),
     /// An institution named on the sheet, with a contact (a person, a phone, an address).
     Named { name: String, contact: String },
@@ -32,7 +36,11 @@ pub enum Destination {
 pub struct LiaisonRecord {
     pub id: Uuid,
     pub case_id: Uuid,
+    /// The person of the case (for audit events).
+    pub person_id: Uuid,
     pub destination: Destination,
+    /// The registered partner's name, when the destination is one.
+    pub partner_name: Option<String>,
     pub purpose: String,
     pub content: Vec<LiaisonContent>,
     pub legal_basis: LegalBasis,
@@ -43,6 +51,8 @@ pub struct LiaisonRecord {
     /// When the destination's answer (acknowledged or declined) was recorded.
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by: Option<Uuid>,
+    /// What the destination wrote with its answer, if anything.
+    pub answer_message: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: Uuid,
     pub updated_at: DateTime<Utc>,
@@ -50,6 +60,14 @@ pub struct LiaisonRecord {
 }
 
 impl LiaisonRecord {
+    /// The registered partner the liaison is addressed to, if any.
+    pub fn partner_id(&self) -> Option<Uuid> {
+        match self.destination {
+            Destination::Partner(id) => Some(id),
+            Destination::Named { .. } => None,
+        }
+    }
+
     /// Whether `content` was chosen for this liaison.
     pub fn shares(&self, content: LiaisonContent) -> bool {
         self.content.contains(&content)
@@ -66,10 +84,12 @@ pub struct NewLiaison<'a> {
     pub consent_id: Option<Uuid>,
 }
 
-struct Row {
+pub(crate) struct Row {
     id: Uuid,
     case_id: Uuid,
+    person_id: Uuid,
     destination_partner_id: Option<Uuid>,
+    destination_partner_name: Option<String>,
     destination_name: Option<String>,
     destination_contact: Option<String>,
     purpose: String,
@@ -81,6 +101,7 @@ struct Row {
     sent_by: Option<Uuid>,
     answered_at: Option<DateTime<Utc>>,
     answered_by: Option<Uuid>,
+    answer_message: Option<String>,
     created_at: DateTime<Utc>,
     created_by: Uuid,
     updated_at: DateTime<Utc>,
@@ -111,7 +132,9 @@ impl TryFrom<Row> for LiaisonRecord {
         Ok(Self {
             id: r.id,
             case_id: r.case_id,
+            person_id: r.person_id,
             destination,
+            partner_name: r.destination_partner_name,
             purpose: r.purpose,
             content: r
                 .content
@@ -125,6 +148,7 @@ impl TryFrom<Row> for LiaisonRecord {
             sent_by: r.sent_by,
             answered_at: r.answered_at,
             answered_by: r.answered_by,
+            answer_message: r.answer_message,
             created_at: r.created_at,
             created_by: r.created_by,
             updated_at: r.updated_at,
@@ -193,10 +217,12 @@ pub async fn get(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, case_id, destination_partner_id, destination_name, destination_contact, \
-         purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
-         answered_by, created_at, created_by, updated_at, version FROM liaisons WHERE id = $1 \
-         AND case_id = $2",
+        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
+         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
+         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
+         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
+         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
+         l.destination_partner_id WHERE l.id = $1 AND l.case_id = $2",
         id,
         case_id
     )
@@ -215,10 +241,12 @@ pub async fn lock(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, case_id, destination_partner_id, destination_name, destination_contact, \
-         purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
-         answered_by, created_at, created_by, updated_at, version FROM liaisons WHERE id = $1 \
-         AND case_id = $2 FOR NO KEY UPDATE",
+        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
+         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
+         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
+         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
+         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
+         l.destination_partner_id WHERE l.id = $1 AND l.case_id = $2 FOR NO KEY UPDATE OF l",
         id,
         case_id
     )
@@ -237,10 +265,13 @@ pub async fn list(
 ) -> Result<Page<LiaisonRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, case_id, destination_partner_id, destination_name, destination_contact, \
-         purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
-         answered_by, created_at, created_by, updated_at, version FROM liaisons WHERE case_id = \
-         $1 AND ($2::uuid IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
+         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
+         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
+         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
+         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
+         l.destination_partner_id WHERE l.case_id = $1 AND ($2::uuid IS NULL OR l.id < $2) ORDER BY l.id DESC \
+         LIMIT $3",
         case_id,
         page.after,
         page.fetch_limit()
@@ -256,7 +287,8 @@ pub async fn list(
 
 /// Moves a liaison (read with [`lock`], at `expected_version`) to `to`, which the caller
 /// checked against the lifecycle, with its timeline event. `sent` records who sent it and
-/// when; `acknowledged` and `declined` record the answer.
+/// when; `acknowledged` and `declined` record the answer, who recorded it (the worker, or the
+/// partner's own agent row) and the destination's `message`, if any (ignored otherwise).
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on.
@@ -268,6 +300,7 @@ pub async fn change_status(
     current: &LiaisonRecord,
     expected_version: i32,
     to: LiaisonStatus,
+    message: Option<&str>,
 ) -> Result<LiaisonRecord, StoreError> {
     let kind = format!("liaison_{}", to.code());
     let updated = sqlx::query_scalar!(
@@ -275,7 +308,8 @@ pub async fn change_status(
          ELSE sent_at END, sent_by = CASE WHEN $4 = 'sent' THEN $5 ELSE sent_by END, answered_at \
          = CASE WHEN $4 IN ('acknowledged', 'declined') THEN now() ELSE answered_at END, \
          answered_by = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $5 ELSE answered_by END, \
-         updated_at = now(), version = version + 1 WHERE id = $1 AND case_id = $2 AND version = \
+         answer_message = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $10 ELSE \
+         answer_message END, updated_at = now(), version = version + 1 WHERE id = $1 AND case_id = $2 AND version = \
          $3 RETURNING id, case_id), e AS (INSERT INTO case_events (id, org_id, case_id, actor_id, \
          kind, data) SELECT $6, $7, l.case_id, $5, $8, $9 FROM l) SELECT id AS \"id!\" FROM l",
         current.id,
@@ -291,7 +325,8 @@ pub async fn change_status(
             "destination": destination_json(&current.destination),
             "from": current.status.code(),
             "to": to.code(),
-        })
+        }),
+        message
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -299,6 +334,20 @@ pub async fn change_status(
         return Err(StoreError::VersionMismatch);
     }
     get(conn, current.case_id, current.id).await
+}
+
+/// Whether a partner of the organisation is enabled; `None` when there is no such partner
+/// (another organisation's partners are invisible).
+#[tracing::instrument(skip(conn))]
+pub async fn partner_enabled(
+    conn: &mut PgConnection,
+    partner_id: Uuid,
+) -> Result<Option<bool>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT enabled FROM partners WHERE id = $1", partner_id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// A consent of the person, if it exists in the organisation (withdrawn or not).

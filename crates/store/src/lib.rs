@@ -20,11 +20,14 @@ pub mod liaisons;
 pub mod organisations;
 pub mod outbox;
 pub mod page;
+pub mod partner_credentials;
 pub mod partners;
 pub mod persons;
 pub mod plan_items;
 pub mod proposals;
+pub mod referrals;
 pub mod stats;
+pub mod webhooks;
 
 pub use db::{Db, PoolSettings};
 pub use error::StoreError;

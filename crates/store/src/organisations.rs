@@ -34,13 +34,16 @@ pub async fn find_by_slug(
     .await?)
 }
 
-/// Per-organisation settings chosen at creation; `None` keeps the default (6 months, 28 days).
+/// Per-organisation settings chosen at creation; `None` keeps the default (6 months, 28 days,
+/// 30 days).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OrgSettings {
     /// Default length of a case, in months (1 to 60).
     pub case_target_months: Option<i32>,
     /// Days between closure and the post-closure review (1 to 365).
     pub review_delay_days: Option<i32>,
+    /// Days an unanswered referral waits before it expires (1 to 365; default 30).
+    pub referral_expiry_days: Option<i32>,
 }
 
 /// Creates an organisation with the default settings; `organisation_exists` when the slug is
@@ -63,14 +66,15 @@ pub async fn create_with(
 ) -> Result<Organisation, StoreError> {
     sqlx::query_as!(
         Organisation,
-        "INSERT INTO organisations (id, slug, name, case_target_months, review_delay_days) VALUES \
-         ($1, $2, $3, coalesce($4, 6), coalesce($5, 28)) RETURNING id, slug, name, \
-         case_target_months, review_delay_days",
+        "INSERT INTO organisations (id, slug, name, case_target_months, review_delay_days, \
+         referral_expiry_days) VALUES ($1, $2, $3, coalesce($4, 6), coalesce($5, 28), \
+         coalesce($6, 30)) RETURNING id, slug, name, case_target_months, review_delay_days",
         Uuid::now_v7(),
         slug,
         name,
         settings.case_target_months,
-        settings.review_delay_days
+        settings.review_delay_days,
+        settings.referral_expiry_days
     )
     .fetch_one(conn)
     .await

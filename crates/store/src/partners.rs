@@ -1,12 +1,23 @@
 //! Partner organisations and their credentials.
 //!
+//! Administrators register partners ([`create`]), change them ([`update`]) and rotate their
+//! secrets ([`rotate_client_secret`], [`rotate_webhook_secret`]); the secrets are answered once
+//! as [`IssuedSecret`]s and never stored in clear.
+//!
 //! The client secret is stored as its SHA-256 (256 random bits need no slow hash); the webhook
 //! signing key is derived from the master key and a stored salt, never stored itself.
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use uuid::Uuid;
 
+use crate::StoreError;
 use crate::crypto::NirVault;
+use crate::page::{Page, PageRequest};
 
 /// Purpose label of the webhook signing key derivation.
 const WEBHOOK_KEY_PURPOSE: &str = "webhook-signing-key";
@@ -27,4 +38,324 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes
+}
+
+/// A partner as stored, without its secrets (the client secret's digest and the webhook key's
+/// salt never leave the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// 14 digits, checked by `relais_domain::Siret` before it is stored.
+    pub siret: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Checked by the API (`webhook_target::validate`) before it is stored, normalised.
+    pub webhook_url: Option<String>,
+    /// A disabled partner's tokens are refused and its webhooks are not delivered.
+    pub enabled: bool,
+    /// The OAuth 2.0 client id (`rp_…`), public.
+    pub client_id: String,
+    /// When the current client secret was issued: tokens issued before are refused.
+    pub credentials_issued_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// What an administrator sets on a partner; validated by the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerData {
+    pub name: String,
+    pub siret: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub webhook_url: Option<String>,
+    pub enabled: bool,
+}
+
+impl PartnerRecord {
+    /// The record's editable fields, to merge a change into.
+    pub fn data(&self) -> PartnerData {
+        PartnerData {
+            name: self.name.clone(),
+            siret: self.siret.clone(),
+            contact_name: self.contact_name.clone(),
+            contact_email: self.contact_email.clone(),
+            contact_phone: self.contact_phone.clone(),
+            webhook_url: self.webhook_url.clone(),
+            enabled: self.enabled,
+        }
+    }
+}
+
+/// A secret issued to a partner, shown once to the administrator and never stored in clear.
+/// Its `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedSecret(String);
+
+impl IssuedSecret {
+    /// The secret itself, to answer once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for IssuedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IssuedSecret(…)")
+    }
+}
+
+/// The secrets of a new partner.
+#[derive(Debug, Clone)]
+pub struct PartnerSecrets {
+    /// `rs_` + base64url of 32 random bytes; stored as its SHA-256.
+    pub client_secret: IssuedSecret,
+    /// `whsec_` + base64 of the signing key derived from the stored salt (Standard Webhooks).
+    pub webhook_secret: IssuedSecret,
+}
+
+/// A new client id: `rp_` and 24 lowercase hex characters (96 random bits).
+fn new_client_id() -> String {
+    format!("rp_{}", hex::encode(random_bytes::<12>()))
+}
+
+/// A new client secret: `rs_` and 43 characters, base64url of 32 random bytes.
+fn new_client_secret() -> IssuedSecret {
+    IssuedSecret(format!(
+        "rs_{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+    ))
+}
+
+/// A new webhook key salt, and the secret the partner verifies signatures with.
+fn new_webhook_secret(vault: &NirVault) -> ([u8; 32], IssuedSecret) {
+    let salt = random_bytes::<32>();
+    let key = webhook_signing_key(vault, &salt);
+    (
+        salt,
+        IssuedSecret(format!("whsec_{}", STANDARD.encode(key))),
+    )
+}
+
+/// Registers a partner of the organisation with fresh credentials, answered once.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    org_id: Uuid,
+    created_by: Uuid,
+    data: &PartnerData,
+) -> Result<(PartnerRecord, PartnerSecrets), StoreError> {
+    let id = Uuid::now_v7();
+    let client_secret = new_client_secret();
+    let (salt, webhook_secret) = new_webhook_secret(vault);
+    sqlx::query!(
+        "INSERT INTO partners (id, org_id, name, siret, contact_name, contact_email, \
+         contact_phone, webhook_url, enabled, client_id, client_secret_sha256, \
+         webhook_secret_salt, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13)",
+        id,
+        org_id,
+        data.name,
+        data.siret,
+        data.contact_name,
+        data.contact_email,
+        data.contact_phone,
+        data.webhook_url,
+        data.enabled,
+        new_client_id(),
+        &client_secret_digest(client_secret.expose())[..],
+        &salt[..],
+        created_by,
+    )
+    .execute(&mut *conn)
+    .await?;
+    let record = get(conn, id).await?;
+    Ok((
+        record,
+        PartnerSecrets {
+            client_secret,
+            webhook_secret,
+        },
+    ))
+}
+
+/// One partner of the organisation.
+#[tracing::instrument(skip(conn))]
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PartnerRecord, StoreError> {
+    sqlx::query_as!(
+        PartnerRecord,
+        "SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, \
+         enabled, client_id, credentials_issued_at, created_at, created_by, updated_at, version \
+         FROM partners WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The organisation's partners, oldest first (by id).
+#[tracing::instrument(skip(conn))]
+pub async fn list(
+    conn: &mut PgConnection,
+    page: PageRequest,
+) -> Result<Page<PartnerRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        PartnerRecord,
+        "SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, \
+         enabled, client_id, credentials_issued_at, created_at, created_by, updated_at, version \
+         FROM partners WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+        page.after,
+        page.fetch_limit()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |p| p.id))
+}
+
+/// Whether the partner exists: tells a stale version from a missing record.
+async fn missing_or_stale(conn: &mut PgConnection, id: Uuid) -> StoreError {
+    match sqlx::query_scalar!("SELECT id FROM partners WHERE id = $1", id)
+        .fetch_optional(conn)
+        .await
+    {
+        Ok(Some(_)) => StoreError::VersionMismatch,
+        Ok(None) => StoreError::NotFound,
+        Err(e) => e.into(),
+    }
+}
+
+/// Replaces a partner's editable fields, at `expected_version`.
+///
+/// # Errors
+/// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
+#[tracing::instrument(skip(conn, data))]
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    expected_version: i32,
+    data: &PartnerData,
+) -> Result<PartnerRecord, StoreError> {
+    let updated = sqlx::query_scalar!(
+        "UPDATE partners SET name = $3, siret = $4, contact_name = $5, contact_email = $6, \
+         contact_phone = $7, webhook_url = $8, enabled = $9, updated_at = now(), version = \
+         version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        id,
+        expected_version,
+        data.name,
+        data.siret,
+        data.contact_name,
+        data.contact_email,
+        data.contact_phone,
+        data.webhook_url,
+        data.enabled,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if updated.is_none() {
+        return Err(missing_or_stale(conn, id).await);
+    }
+    get(conn, id).await
+}
+
+/// Issues a new client secret at `expected_version`: the old secret stops working at once, and
+/// so do the tokens issued with it (`credentials_issued_at` moves to now).
+///
+/// # Errors
+/// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
+#[tracing::instrument(skip(conn))]
+pub async fn rotate_client_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    expected_version: i32,
+) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
+    let secret = new_client_secret();
+    let updated = sqlx::query_scalar!(
+        "UPDATE partners SET client_secret_sha256 = $3, credentials_issued_at = now(), \
+         updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        id,
+        expected_version,
+        &client_secret_digest(secret.expose())[..],
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if updated.is_none() {
+        return Err(missing_or_stale(conn, id).await);
+    }
+    Ok((get(conn, id).await?, secret))
+}
+
+/// Issues a new webhook signing secret at `expected_version` (a new salt): deliveries from now
+/// on, retries of earlier messages included, are signed with it.
+///
+/// # Errors
+/// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
+#[tracing::instrument(skip(conn, vault))]
+pub async fn rotate_webhook_secret(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    id: Uuid,
+    expected_version: i32,
+) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
+    let (salt, secret) = new_webhook_secret(vault);
+    let updated = sqlx::query_scalar!(
+        "UPDATE partners SET webhook_secret_salt = $3, updated_at = now(), version = version + \
+         1 WHERE id = $1 AND version = $2 RETURNING id",
+        id,
+        expected_version,
+        &salt[..],
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if updated.is_none() {
+        return Err(missing_or_stale(conn, id).await);
+    }
+    Ok((get(conn, id).await?, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn client_ids_and_secrets_have_the_documented_forms() {
+        let id = new_client_id();
+        assert_eq!(id.len(), 27);
+        assert!(id.starts_with("rp_"));
+        assert!(
+            id[3..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
+        let secret = new_client_secret();
+        assert_eq!(secret.expose().len(), 46);
+        assert!(secret.expose().starts_with("rs_"));
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&secret.expose()[3..]).unwrap().len(),
+            32
+        );
+        assert_ne!(new_client_secret(), secret);
+        assert_eq!(format!("{secret:?}"), "IssuedSecret(…)");
+    }
+
+    #[test]
+    fn the_webhook_secret_is_the_derived_key_of_its_salt() {
+        let vault = NirVault::new(&[7u8; 32]).unwrap();
+        let (salt, secret) = new_webhook_secret(&vault);
+        let key = STANDARD
+            .decode(secret.expose().strip_prefix("whsec_").unwrap())
+            .unwrap();
+        assert_eq!(key, webhook_signing_key(&vault, &salt));
+        let (other_salt, other) = new_webhook_secret(&vault);
+        assert_ne!(salt, other_salt);
+        assert_ne!(secret, other);
+    }
 }

@@ -7,6 +7,7 @@
 use relais_tests::{TestApp, nir, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 pub const PHONE: &str = "06 12 34 56 78";
 pub const EMAIL: &str = "camille.lefevre@example.org";
@@ -162,6 +163,28 @@ impl Liaisons {
             )
             .await;
         assert_eq!(response.status(), 200, "withdrawing a consent");
+    }
+
+    /// A partner of `org_id` written straight into the table (no credentials in use): its id.
+    pub async fn partner_row(&self, org_id: Uuid, name: &str, enabled: bool) -> String {
+        let creator = self.app.agent_id(&self.alice).await;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO partners (id, org_id, name, enabled, client_id, client_secret_sha256, \
+             webhook_secret_salt, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(name)
+        .bind(enabled)
+        .bind(format!("rp_{}", id.simple()))
+        .bind(vec![0u8; 32])
+        .bind(vec![0u8; 16])
+        .bind(creator)
+        .execute(&self.app.sql)
+        .await
+        .unwrap();
+        id.to_string()
     }
 
     /// The `share` events of liaisons for the person.

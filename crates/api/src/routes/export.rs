@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use relais_domain::{AuditAction, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::{self, Access};
-use relais_store::export::{self, CaseExport};
+use relais_store::export::{self, CaseExport, ExportReferral};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -34,6 +34,10 @@ pub struct PersonExport {
     /// notes included) and `liaisons`.
     #[schema(value_type = Vec<Object>)]
     pub cases: Vec<CaseExport>,
+    /// The partners' referrals linked to the person (accepted ones), as posted, the NIR
+    /// masked, with the decision.
+    #[schema(value_type = Vec<Object>)]
+    pub referrals: Vec<ExportReferral>,
     /// Every recorded access to the person's data (who read, changed or exported it).
     pub audit_events: Vec<AuditEvent>,
 }
@@ -86,6 +90,7 @@ pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse
         person,
         consents: data.consents.into_iter().map(Consent::from).collect(),
         cases: data.cases,
+        referrals: data.referrals,
         audit_events: data
             .audit_events
             .into_iter()

@@ -9,28 +9,36 @@
 //! current consent and person: a 409 whose code says what is missing (`person_not_informed`,
 //! `consent_withdrawn`, …). Reads are audited as `read`, the creation as `create`, every
 //! status change and every download of the sheet as `share`, all with the case's person.
+//!
+//! A liaison to a registered partner must name an enabled partner of the organisation (422 at
+//! `/destination/partner_id`), and is refused at send time when the partner was disabled since
+//! (409 `partner_disabled`). Sending it queues the `liaison.sent` webhook, and any answer
+//! (recorded here, or given by the partner itself at `/v1/liaisons/{id}/acknowledgement`)
+//! `liaison.acknowledged`, in the same transaction: ids and statuses only.
 
+pub(crate) mod content;
 mod model;
+mod rules;
 mod sheet;
 
 use actix_web::{HttpResponse, get, post, web};
-use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
 use relais_domain::{
-    AuditAction, CaseStatus, Coded, ConsentScope, LegalBasis, LiaisonContent, LiaisonStatus,
-    Permission, SendRefusal, check_send,
+    AuditAction, CaseStatus, LiaisonContent, LiaisonStatus, Permission, WebhookEvent,
 };
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::db::{self, Access, Tx};
-use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
-use relais_store::persons::{self, ConsentRecord};
+use relais_store::liaisons::{self as store, LiaisonRecord};
+use relais_store::outbox;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use self::rules::{check_draft, destination, sharing_allowed};
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
@@ -38,17 +46,18 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
 };
+pub(crate) use sheet::accept;
 pub use sheet::document;
 
 /// The resource type of every audit event here.
-const RESOURCE: &str = "liaison";
+pub(crate) const RESOURCE: &str = "liaison";
 
 fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/liaisons/{id}")
 }
 
 /// An archived case is read-only: nothing more is shared from it.
-fn writable(case: &CaseRecord) -> Result<(), ApiError> {
+pub(crate) fn writable(case: &CaseRecord) -> Result<(), ApiError> {
     if case.status == CaseStatus::Archived.code() {
         return Err(ApiError::Conflict {
             code: "case_archived",
@@ -65,117 +74,6 @@ fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditE
         resource_id: Some(resource_id),
         person_id: Some(case.person_id),
         reason: None,
-    }
-}
-
-/// The destination of a request: a partner id alone, or a name with a contact.
-fn destination(input: &DestinationInput) -> Result<Destination, ApiError> {
-    let text = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    match (input.partner_id, text(&input.name), text(&input.contact)) {
-        (Some(partner), None, None) => Ok(Destination::Partner(partner)),
-        (None, Some(name), Some(contact)) => Ok(Destination::Named { name, contact }),
-        _ => Err(ApiError::invalid(
-            "/destination",
-            "invalid_destination",
-            "give either {partner_id} (a registered partner) or {name, contact} (a named \
-             institution and who to reach there)",
-        )),
-    }
-}
-
-fn destination_kind(destination: &Destination) -> DestinationKind {
-    match destination {
-        Destination::Partner(_) => DestinationKind::RegisteredPartner,
-        Destination::Named { .. } => DestinationKind::NamedInstitution,
-    }
-}
-
-/// What the sharing rule needs of a stored consent.
-fn consent_facts(consent: &ConsentRecord) -> Result<ConsentFacts, ApiError> {
-    let scope = ConsentScope::parse(&consent.scope).ok_or_else(|| {
-        ApiError::internal(std::io::Error::other(format!(
-            "unknown consent scope {:?}",
-            consent.scope
-        )))
-    })?;
-    Ok(ConsentFacts {
-        scope,
-        withdrawn: consent.withdrawn_at.is_some(),
-    })
-}
-
-/// The checks of a new draft on what can never change afterwards; 422 with pointers.
-async fn check_draft(
-    tx: &mut Tx,
-    case: &CaseRecord,
-    body: &NewLiaison,
-    destination: &Destination,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (i, c) in body.content.iter().enumerate() {
-        if body.content[..i].contains(c) {
-            errors.push(FieldError::body(
-                format!("/content/{i}"),
-                "duplicate",
-                format!("{} is chosen twice", c.code()),
-            ));
-        }
-    }
-    if let Some((i, refusal)) = content_refusal(body.legal_basis, &body.content) {
-        errors.push(FieldError::body(
-            format!("/content/{i}"),
-            refusal.code(),
-            refusal.to_string(),
-        ));
-    }
-    match (body.legal_basis, body.consent_id) {
-        (LegalBasis::Consent, None) => errors.push(FieldError::body(
-            "/consent_id",
-            SendRefusal::ConsentMissing.code(),
-            SendRefusal::ConsentMissing.to_string(),
-        )),
-        (LegalBasis::Consent, Some(id)) => {
-            match store::person_consent(tx, case.person_id, id).await? {
-                None => errors.push(FieldError::body(
-                    "/consent_id",
-                    "unknown_consent",
-                    "no consent with this id was given by the person of this case",
-                )),
-                Some(consent) => {
-                    let facts = consent_facts(&consent)?;
-                    // Only the consent's own refusals: the person may still be informed later.
-                    if let Err(refusal) = check_send(
-                        LegalBasis::Consent,
-                        destination_kind(destination),
-                        &[],
-                        Some(facts),
-                        true,
-                    ) {
-                        errors.push(FieldError::body(
-                            "/consent_id",
-                            refusal.code(),
-                            refusal.to_string(),
-                        ));
-                    }
-                }
-            }
-        }
-        (_, Some(_)) => errors.push(FieldError::body(
-            "/consent_id",
-            "consent_not_applicable",
-            "a consent is only attached when the legal basis is consent",
-        )),
-        (_, None) => {}
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
     }
 }
 
@@ -328,40 +226,22 @@ async fn change(
     if to == LiaisonStatus::Sent {
         sharing_allowed(&mut tx, &case, &current).await?;
     }
-    let changed =
-        store::change_status(&mut tx, actor.org.id, actor.agent_id, &current, version, to).await?;
+    let changed = store::change_status(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        &current,
+        version,
+        to,
+        None,
+    )
+    .await?;
+    notify(&mut tx, actor.org.id, &changed).await?;
     actor
         .audit(&mut tx, &[event(AuditAction::Share, changed.id, &case)])
         .await?;
     db::commit(tx).await?;
     Ok(ok_with_etag(changed.version, Liaison::from(changed)))
-}
-
-/// The sharing rule at send time, on the current person and consent: 409 with its code.
-async fn sharing_allowed(
-    tx: &mut Tx,
-    case: &CaseRecord,
-    liaison: &LiaisonRecord,
-) -> Result<(), ApiError> {
-    let person = persons::get(tx, case.person_id).await?;
-    let consent = match liaison.consent_id {
-        Some(id) => match store::person_consent(tx, case.person_id, id).await? {
-            Some(consent) => Some(consent_facts(&consent)?),
-            None => None,
-        },
-        None => None,
-    };
-    check_send(
-        liaison.legal_basis,
-        destination_kind(&liaison.destination),
-        &liaison.content,
-        consent,
-        person.informed_at.is_some(),
-    )
-    .map_err(|refusal| ApiError::Conflict {
-        code: refusal.code(),
-        detail: refusal.to_string(),
-    })
 }
 
 /// Sends a draft liaison: checks the legal basis, the consent and that the person was informed.
@@ -426,6 +306,27 @@ pub async fn answer(
         ));
     }
     change(&ctx, path.into_inner(), if_match, body.status).await
+}
+
+/// Queues the webhook of a liaison's new status for its registered partner, if it has one
+/// (and the partner is enabled with a webhook URL): `liaison.sent` once sent,
+/// `liaison.acknowledged` once answered, either way. The data is ids and statuses only.
+pub(crate) async fn notify(
+    tx: &mut Tx,
+    org_id: Uuid,
+    liaison: &LiaisonRecord,
+) -> Result<(), ApiError> {
+    let Some(partner_id) = liaison.partner_id() else {
+        return Ok(());
+    };
+    let event = match liaison.status {
+        LiaisonStatus::Draft => return Ok(()),
+        LiaisonStatus::Sent => WebhookEvent::LiaisonSent,
+        LiaisonStatus::Acknowledged | LiaisonStatus::Declined => WebhookEvent::LiaisonAcknowledged,
+    };
+    let data = json!({"liaison_id": liaison.id, "status": liaison.status.code()});
+    outbox::enqueue(tx, org_id, partner_id, event, data).await?;
+    Ok(())
 }
 
 /// Whether `content` was chosen and may be printed under the liaison's basis.

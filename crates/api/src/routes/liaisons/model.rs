@@ -84,10 +84,13 @@ pub struct NewLiaisonStatus {
     pub status: LiaisonStatus,
 }
 
-/// Where a liaison goes, as stored: `partner_id`, or `name` and `contact`.
+/// Where a liaison goes, as stored: `partner_id` (with the partner's name), or `name` and
+/// `contact`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiaisonDestination {
     pub partner_id: Option<Uuid>,
+    /// The registered partner's name (null for a named institution).
+    pub partner_name: Option<String>,
     pub name: Option<String>,
     pub contact: Option<String>,
 }
@@ -111,8 +114,11 @@ pub struct Liaison {
     pub sent_by: Option<Uuid>,
     /// When the destination's answer (acknowledged or declined) was recorded.
     pub answered_at: Option<DateTime<Utc>>,
-    /// The agent who recorded the answer.
+    /// The agent who recorded the answer (a registered partner answering itself has its own
+    /// agent id).
     pub answered_by: Option<Uuid>,
+    /// What the destination wrote with its answer, if anything.
+    pub answer_message: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: Uuid,
     pub version: i32,
@@ -123,11 +129,13 @@ impl From<LiaisonRecord> for Liaison {
         let destination = match r.destination {
             StoreDestination::Partner(id) => LiaisonDestination {
                 partner_id: Some(id),
+                partner_name: r.partner_name,
                 name: None,
                 contact: None,
             },
             StoreDestination::Named { name, contact } => LiaisonDestination {
                 partner_id: None,
+                partner_name: None,
                 name: Some(name),
                 contact: Some(contact),
             },
@@ -145,6 +153,7 @@ impl From<LiaisonRecord> for Liaison {
             sent_by: r.sent_by,
             answered_at: r.answered_at,
             answered_by: r.answered_by,
+            answer_message: r.answer_message,
             created_at: r.created_at,
             created_by: r.created_by,
             version: r.version,

@@ -1,0 +1,125 @@
+//! The webhook delivery log of a partner, and manual redelivery.
+//!
+//! Administrators only (other roles, partners included, get 403). A partner or a delivery of
+//! another organisation answers 404. Payloads hold identifiers and statuses only, never personal
+//! data, so reading the log is not audited; a redelivery is (`update`, resource type
+//! `webhook_delivery`). The payloads and headers partners receive are documented in
+//! [`payloads`] (the document's `webhooks` section).
+
+mod model;
+mod payloads;
+
+use actix_web::{HttpResponse, get, post, web};
+use relais_domain::{AuditAction, Coded, DeliveryStatus, Permission};
+use relais_store::db::{self, Access};
+use relais_store::webhooks as store;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::{CreateErrors, ReadErrors};
+
+pub use model::{Delivery, DeliveryAttempt, DeliveryList};
+pub use payloads::{
+    LiaisonAcknowledgedWebhook, LiaisonSentWebhook, LiaisonWebhookData, ReferralStatusChangedData,
+    ReferralStatusChangedWebhook, WebhookDocs, WebhookPayload, WebhookRedirectedTo,
+};
+
+/// Filters of the delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only deliveries in this status.
+    #[param(schema_with = crate::schema::webhook_delivery_status)]
+    pub status: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The partner must exist in the caller's organisation (404 otherwise).
+async fn check_partner(tx: &mut relais_store::db::Tx, partner_id: Uuid) -> Result<(), ApiError> {
+    if store::partner_exists(tx, partner_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Lists a partner's webhook deliveries with their attempts, newest first.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "list_partner_deliveries",
+    params(("id" = Uuid, Path, description = "Partner id"), ListParams),
+    responses((status = 200, description = "Deliveries, newest first, each with its attempts", body = DeliveryList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/partners/{id}/deliveries")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let status = match params.status.as_deref() {
+        None | Some("") => None,
+        Some(code) => Some(DeliveryStatus::parse(code).ok_or_else(|| {
+            ApiError::bad_query(
+                "status",
+                format!("unknown status {code:?}: pending, delivered or failed"),
+            )
+        })?),
+    };
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    check_partner(&mut tx, *id).await?;
+    let found = store::list_deliveries(&mut tx, *id, status, page).await?;
+    db::commit(tx).await?;
+    let next_cursor = next_cursor(&found);
+    Ok(HttpResponse::Ok().json(DeliveryList {
+        items: found.items.into_iter().map(Delivery::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Queues a delivery again now, with a new 3-day retry window, whatever its status.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "redeliver_partner_delivery",
+    params(
+        ("id" = Uuid, Path, description = "Partner id"),
+        ("did" = Uuid, Path, description = "Delivery id"),
+        crate::responses::IdempotencyKeyHeader
+    ),
+    responses(
+        (status = 202, description = "Queued: the dispatcher delivers it shortly (a disabled partner's deliveries wait until it is enabled)", body = Delivery),
+        CreateErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/partners/{id}/deliveries/{did}/redeliver")]
+pub async fn redeliver(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (partner_id, id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    check_partner(&mut tx, partner_id).await?;
+    let delivery = store::redeliver(&mut tx, partner_id, id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Update,
+            "webhook_delivery",
+            Some(id),
+            None,
+            Some("redeliver"),
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
+}

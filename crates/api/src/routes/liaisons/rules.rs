@@ -1,0 +1,179 @@
+//! The sharing rules of liaison sheets as the routes apply them: a new draft's destination,
+//! content and consent (422 with pointers), and the whole rule again at send time (409 with
+//! what is missing).
+
+use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
+use relais_domain::{Coded, ConsentScope, LegalBasis, SendRefusal, check_send};
+use relais_store::cases::CaseRecord;
+use relais_store::db::Tx;
+use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
+use relais_store::persons::{self, ConsentRecord};
+
+use super::model::{DestinationInput, NewLiaison};
+use crate::error::{ApiError, FieldError};
+
+/// The code of a liaison addressed to a disabled partner.
+const PARTNER_DISABLED: &str = "partner_disabled";
+
+/// The destination of a request: a partner id alone, or a name with a contact.
+pub(super) fn destination(input: &DestinationInput) -> Result<Destination, ApiError> {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    match (input.partner_id, text(&input.name), text(&input.contact)) {
+        (Some(partner), None, None) => Ok(Destination::Partner(partner)),
+        (None, Some(name), Some(contact)) => Ok(Destination::Named { name, contact }),
+        _ => Err(ApiError::invalid(
+            "/destination",
+            "invalid_destination",
+            "give either {partner_id} (a registered partner) or {name, contact} (a named \
+             institution and who to reach there)",
+        )),
+    }
+}
+
+fn destination_kind(destination: &Destination) -> DestinationKind {
+    match destination {
+        Destination::Partner(_) => DestinationKind::RegisteredPartner,
+        Destination::Named { .. } => DestinationKind::NamedInstitution,
+    }
+}
+
+/// What the sharing rule needs of a stored consent.
+fn consent_facts(consent: &ConsentRecord) -> Result<ConsentFacts, ApiError> {
+    let scope = ConsentScope::parse(&consent.scope).ok_or_else(|| {
+        ApiError::internal(std::io::Error::other(format!(
+            "unknown consent scope {:?}",
+            consent.scope
+        )))
+    })?;
+    Ok(ConsentFacts {
+        scope,
+        withdrawn: consent.withdrawn_at.is_some(),
+    })
+}
+
+/// The checks of a new draft on what can never change afterwards; 422 with pointers.
+pub(super) async fn check_draft(
+    tx: &mut Tx,
+    case: &CaseRecord,
+    body: &NewLiaison,
+    destination: &Destination,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Destination::Partner(id) = destination {
+        // Another organisation's partners are invisible here (row-level security).
+        match store::partner_enabled(tx, *id).await? {
+            None => errors.push(FieldError::body(
+                "/destination/partner_id",
+                "unknown_partner",
+                "no partner with this id is registered in the organisation",
+            )),
+            Some(false) => errors.push(FieldError::body(
+                "/destination/partner_id",
+                PARTNER_DISABLED,
+                "this partner is disabled: nothing can be addressed to it",
+            )),
+            Some(true) => {}
+        }
+    }
+    for (i, c) in body.content.iter().enumerate() {
+        if body.content[..i].contains(c) {
+            errors.push(FieldError::body(
+                format!("/content/{i}"),
+                "duplicate",
+                format!("{} is chosen twice", c.code()),
+            ));
+        }
+    }
+    if let Some((i, refusal)) = content_refusal(body.legal_basis, &body.content) {
+        errors.push(FieldError::body(
+            format!("/content/{i}"),
+            refusal.code(),
+            refusal.to_string(),
+        ));
+    }
+    match (body.legal_basis, body.consent_id) {
+        (LegalBasis::Consent, None) => errors.push(FieldError::body(
+            "/consent_id",
+            SendRefusal::ConsentMissing.code(),
+            SendRefusal::ConsentMissing.to_string(),
+        )),
+        (LegalBasis::Consent, Some(id)) => {
+            match store::person_consent(tx, case.person_id, id).await? {
+                None => errors.push(FieldError::body(
+                    "/consent_id",
+                    "unknown_consent",
+                    "no consent with this id was given by the person of this case",
+                )),
+                Some(consent) => {
+                    let facts = consent_facts(&consent)?;
+                    // Only the consent's own refusals: the person may still be informed later.
+                    if let Err(refusal) = check_send(
+                        LegalBasis::Consent,
+                        destination_kind(destination),
+                        &[],
+                        Some(facts),
+                        true,
+                    ) {
+                        errors.push(FieldError::body(
+                            "/consent_id",
+                            refusal.code(),
+                            refusal.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        (_, Some(_)) => errors.push(FieldError::body(
+            "/consent_id",
+            "consent_not_applicable",
+            "a consent is only attached when the legal basis is consent",
+        )),
+        (_, None) => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// The sharing rule at send time, on the current person, consent and partner: 409 with its
+/// code (`partner_disabled` when the partner was disabled since the draft).
+pub(super) async fn sharing_allowed(
+    tx: &mut Tx,
+    case: &CaseRecord,
+    liaison: &LiaisonRecord,
+) -> Result<(), ApiError> {
+    if let Some(id) = liaison.partner_id()
+        && store::partner_enabled(tx, id).await? != Some(true)
+    {
+        return Err(ApiError::Conflict {
+            code: PARTNER_DISABLED,
+            detail: "the partner this liaison is addressed to is disabled".into(),
+        });
+    }
+    let person = persons::get(tx, case.person_id).await?;
+    let consent = match liaison.consent_id {
+        Some(id) => match store::person_consent(tx, case.person_id, id).await? {
+            Some(consent) => Some(consent_facts(&consent)?),
+            None => None,
+        },
+        None => None,
+    };
+    check_send(
+        liaison.legal_basis,
+        destination_kind(&liaison.destination),
+        &liaison.content,
+        consent,
+        person.informed_at.is_some(),
+    )
+    .map_err(|refusal| ApiError::Conflict {
+        code: refusal.code(),
+        detail: refusal.to_string(),
+    })
+}

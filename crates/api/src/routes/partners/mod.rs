@@ -1,0 +1,305 @@
+//! The partner registry: the organisations (CAF, hospitals, associations…) that integrate
+//! with Relais, their OAuth 2.0 client credentials and their webhook target.
+//!
+//! Administrators register, change, disable partners and rotate their secrets. Every agent of
+//! the organisation may list and read them (workers address liaisons to partners by id), but
+//! only administrators see the technical fields (`webhook_url`, `client_id`,
+//! `credentials_issued_at`); a partner's own token gets 403 here. Secrets — the client secret
+//! and the webhook signing secret — are answered once, with `Cache-Control: no-store` (which
+//! also keeps them out of the idempotency store), and never again: the database holds the
+//! client secret's SHA-256 and the webhook key's salt only.
+//!
+//! Every write is audited (`create` or `update`, resource type `partner`, no person). Reads are
+//! not: the registry describes organisations, not the persons supported, so reading it is no
+//! access to their personal data.
+
+mod model;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use relais_domain::{AuditAction, Permission, Role};
+use relais_store::db::{self, Access};
+use relais_store::partners as store;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::{IfMatch, with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::ApiError;
+use crate::extract::{Json, Query};
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+
+pub use model::{
+    ContactPatch, CreatedPartner, NewPartner, Partner, PartnerContact, PartnerList, PartnerPatch,
+    RotatedClientSecret, RotatedWebhookSecret,
+};
+
+/// The resource type of every audit event here.
+const RESOURCE: &str = "partner";
+
+fn location(id: Uuid) -> String {
+    format!("/v1/partners/{id}")
+}
+
+/// Readers of the registry: any agent of the organisation, never a partner. Answers whether
+/// the caller is an administrator (who sees the technical fields).
+fn require_reader(ctx: &Ctx) -> Result<bool, ApiError> {
+    let agent = ctx.principal.roles.iter().any(|role| role != Role::Partner);
+    if ctx.principal.partner_id.is_some() || !agent {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(ctx.allows(Permission::OrganisationAdmin))
+}
+
+/// An answer that shows a secret: never cached, never kept for an idempotent replay.
+fn secret_response(
+    builder: &mut actix_web::HttpResponseBuilder,
+    version: i32,
+    body: impl serde::Serialize,
+) -> HttpResponse {
+    with_etag(builder, version);
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+async fn audit_write(
+    tx: &mut relais_store::db::Tx,
+    actor: &Actor,
+    action: AuditAction,
+    id: Uuid,
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    actor
+        .audit_one(tx, action, RESOURCE, Some(id), None, reason)
+        .await
+}
+
+/// Options of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists the organisation's partners, oldest first.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "list_partners",
+    params(ListParams),
+    responses((status = 200, description = "Partners, oldest first", body = PartnerList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/partners")]
+pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    let admin = require_reader(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let found = store::list(&mut tx, page).await?;
+    db::commit(tx).await?;
+    let next = next_cursor(&found);
+    let view = if admin {
+        Partner::admin
+    } else {
+        Partner::summary
+    };
+    Ok(HttpResponse::Ok().json(PartnerList {
+        items: found.items.into_iter().map(view).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Reads a partner.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "read_partner",
+    params(("id" = Uuid, Path, description = "Partner id")),
+    responses((status = 200, description = "The partner", body = Partner, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/partners/{id}")]
+pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let admin = require_reader(&ctx)?;
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let partner = store::get(&mut tx, *id).await?;
+    db::commit(tx).await?;
+    let version = partner.version;
+    let body = if admin {
+        Partner::admin(partner)
+    } else {
+        Partner::summary(partner)
+    };
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, version);
+    Ok(response.json(body))
+}
+
+/// Registers a partner; answers its client credentials and webhook secret, once.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "create_partner",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = NewPartner,
+    responses(
+        (status = 201, description = "The partner and its secrets, shown this once (`Cache-Control: no-store`)", body = CreatedPartner, headers(("Location" = String), ("ETag" = String))),
+        CreateErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/partners")]
+pub async fn create(ctx: Ctx, body: Json<NewPartner>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let data = model::partner_data(&body, true, ctx.state.settings.webhooks_allow_loopback)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let (partner, secrets) = store::create(
+        &mut tx,
+        &ctx.state.vault,
+        actor.org.id,
+        actor.agent_id,
+        &data,
+    )
+    .await?;
+    audit_write(&mut tx, &actor, AuditAction::Create, partner.id, None).await?;
+    db::commit(tx).await?;
+    let (id, version) = (partner.id, partner.version);
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location(id)));
+    Ok(secret_response(
+        &mut response,
+        version,
+        CreatedPartner {
+            partner: Partner::admin(partner),
+            client_secret: secrets.client_secret.expose().to_owned(),
+            webhook_secret: secrets.webhook_secret.expose().to_owned(),
+        },
+    ))
+}
+
+/// Changes a partner: name, SIRET, contact, webhook URL, or enabled (false refuses its tokens).
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "update_partner",
+    params(("id" = Uuid, Path, description = "Partner id"), crate::responses::IfMatchHeader),
+    request_body = PartnerPatch,
+    responses((status = 200, description = "The changed partner", body = Partner, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/partners/{id}")]
+pub async fn update(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<PartnerPatch>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = store::get(&mut tx, *id).await?;
+    let version = if_match.check(current.version)?;
+    let data = model::patched(&current, &body, ctx.state.settings.webhooks_allow_loopback)?;
+    let changed = store::update(&mut tx, current.id, version, &data).await?;
+    audit_write(&mut tx, &actor, AuditAction::Update, changed.id, None).await?;
+    db::commit(tx).await?;
+    let version = changed.version;
+    let mut response = HttpResponse::Ok();
+    with_etag(&mut response, version);
+    Ok(response.json(Partner::admin(changed)))
+}
+
+/// Issues a new client secret, answered once; the previous one and its tokens stop working.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "rotate_partner_client_secret",
+    params(
+        ("id" = Uuid, Path, description = "Partner id"),
+        crate::responses::IfMatchHeader,
+        crate::responses::IdempotencyKeyHeader
+    ),
+    responses(
+        (status = 200, description = "The partner and its new client secret, shown this once (`Cache-Control: no-store`)", body = RotatedClientSecret, headers(("ETag" = String))),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/partners/{id}/client-secret")]
+pub async fn rotate_client_secret(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = store::get(&mut tx, *id).await?;
+    let version = if_match.check(current.version)?;
+    let (partner, secret) = store::rotate_client_secret(&mut tx, current.id, version).await?;
+    audit_write(
+        &mut tx,
+        &actor,
+        AuditAction::Update,
+        partner.id,
+        Some("client secret rotated"),
+    )
+    .await?;
+    db::commit(tx).await?;
+    let version = partner.version;
+    Ok(secret_response(
+        &mut HttpResponse::Ok(),
+        version,
+        RotatedClientSecret {
+            partner: Partner::admin(partner),
+            client_secret: secret.expose().to_owned(),
+        },
+    ))
+}
+
+/// Issues a new webhook signing secret, answered once; deliveries from now on use it.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "rotate_partner_webhook_secret",
+    params(
+        ("id" = Uuid, Path, description = "Partner id"),
+        crate::responses::IfMatchHeader,
+        crate::responses::IdempotencyKeyHeader
+    ),
+    responses(
+        (status = 200, description = "The partner and its new webhook secret, shown this once (`Cache-Control: no-store`)", body = RotatedWebhookSecret, headers(("ETag" = String))),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/partners/{id}/webhook-secret")]
+pub async fn rotate_webhook_secret(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = store::get(&mut tx, *id).await?;
+    let version = if_match.check(current.version)?;
+    let (partner, secret) =
+        store::rotate_webhook_secret(&mut tx, &ctx.state.vault, current.id, version).await?;
+    audit_write(
+        &mut tx,
+        &actor,
+        AuditAction::Update,
+        partner.id,
+        Some("webhook secret rotated"),
+    )
+    .await?;
+    db::commit(tx).await?;
+    let version = partner.version;
+    Ok(secret_response(
+        &mut HttpResponse::Ok(),
+        version,
+        RotatedWebhookSecret {
+            partner: Partner::admin(partner),
+            webhook_secret: secret.expose().to_owned(),
+        },
+    ))
+}

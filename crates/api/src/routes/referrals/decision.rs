@@ -1,0 +1,322 @@
+//! `POST /v1/referrals/{id}/decision`: accept (a case opens in intake), decline or redirect a
+//! received referral, once.
+//!
+//! Accepting links the case to the person the referral is about: the person named by
+//! `person_id`, else the one with the same NIR, else the only one with the same names and birth
+//! date (`relais_domain::referral::match_person`); several such persons answer 409
+//! `ambiguous_person`, and nobody a new person made from the referral's identity (informed as
+//! the consent proof says). The decider becomes the case's referent.
+//!
+//! Redirecting copies nothing to the other organisation. The referral was entrusted to this
+//! organisation under professional secrecy, with the person's consent to *this* referral; the
+//! other organisation has no relationship with the person yet. So the partner, who holds the
+//! person's file and consent, is told where to post it again (`redirected_to`), and does so
+//! itself.
+//!
+//! Every decision queues a `referral.status_changed` webhook and is audited as a `transition`
+//! of the referral, in the same transaction.
+
+use actix_web::{HttpResponse, post, web};
+use chrono::Utc;
+use relais_domain::case::default_target_end;
+use relais_domain::referral::{match_person, same_names};
+use relais_domain::{
+    AuditAction, CaseOrigin, DeclineReason, Permission, PersonMatch, ReferralOutcome,
+};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::{self, NewCase};
+use relais_store::db::{self, Access, Tx};
+use relais_store::organisations;
+use relais_store::persons::{self, NirChange, PersonData};
+use relais_store::referrals::{self as store, Decision, ReferralRecord, Viewer};
+use uuid::Uuid;
+
+use super::RESOURCE;
+use super::model::{NewDecision, Referral};
+use crate::conditional::{IfMatch, ok_with_etag};
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+use crate::extract::Json;
+use crate::responses::WriteErrors;
+
+/// The fields each outcome needs and refuses: 422 with pointers.
+fn check(body: &NewDecision) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let outcome = body.outcome;
+    let mut rule = |present: bool, wanted: ReferralOutcome, pointer: &str| {
+        if present && outcome != wanted {
+            errors.push(FieldError::body(
+                pointer,
+                "not_applicable",
+                format!("only with the outcome {}", wanted.code()),
+            ));
+        } else if !present && outcome == wanted {
+            errors.push(FieldError::body(
+                pointer,
+                "required",
+                format!("required with the outcome {}", wanted.code()),
+            ));
+        }
+    };
+    rule(
+        body.reason_code.is_some(),
+        ReferralOutcome::Declined,
+        "/reason_code",
+    );
+    rule(
+        body.redirected_to.is_some(),
+        ReferralOutcome::Redirected,
+        "/redirected_to",
+    );
+    if body.person_id.is_some() && outcome != ReferralOutcome::Accepted {
+        errors.push(FieldError::body(
+            "/person_id",
+            "not_applicable",
+            "only with the outcome accepted",
+        ));
+    }
+    if body.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        errors.push(FieldError::body("/message", "blank", "must not be blank"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// The organisation a referral is redirected to: another one of the deployment.
+async fn redirect_target(tx: &mut Tx, actor: &Actor, slug: &str) -> Result<Uuid, ApiError> {
+    let slug = slug.trim();
+    match organisations::find_by_slug(tx, slug).await? {
+        None => Err(ApiError::invalid(
+            "/redirected_to",
+            "unknown_organisation",
+            format!("no organisation {slug:?} in this deployment"),
+        )),
+        Some(org) if org.id == actor.org.id => Err(ApiError::invalid(
+            "/redirected_to",
+            "same_organisation",
+            "a referral is redirected to another organisation",
+        )),
+        Some(org) => Ok(org.id),
+    }
+}
+
+/// The person named explicitly: one of the organisation's, whose NIR (if known) is the
+/// referral's.
+async fn chosen_person(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    referral: &ReferralRecord,
+    person_id: Uuid,
+) -> Result<Uuid, ApiError> {
+    let Some(hash) = store::person_nir_hash(tx, person_id).await? else {
+        return Err(ApiError::invalid(
+            "/person_id",
+            "unknown_reference",
+            "no such person in this organisation",
+        ));
+    };
+    if let (Some(hash), Some(nir)) = (hash, referral.nir(&ctx.state.vault))
+        && hash != ctx.state.vault.search_hash(&nir)
+    {
+        return Err(ApiError::invalid(
+            "/person_id",
+            "nir_mismatch",
+            "this person's NIR is not the one of the referral",
+        ));
+    }
+    Ok(person_id)
+}
+
+/// The person the accepted referral is about: found, chosen, or created (with its audit event).
+async fn person_for(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    actor: &Actor,
+    referral: &ReferralRecord,
+    explicit: Option<Uuid>,
+    events: &mut Vec<NewAuditEvent<'static>>,
+) -> Result<Uuid, ApiError> {
+    if let Some(id) = explicit {
+        return chosen_person(tx, ctx, referral, id).await;
+    }
+    let vault = &ctx.state.vault;
+    let nir = referral.nir(vault);
+    let by_nir = match &nir {
+        Some(nir) => store::person_with_nir(tx, nir, vault).await?,
+        None => None,
+    };
+    let mut by_name = Vec::new();
+    if by_nir.is_none() {
+        let first = relais_domain::text::fold(&referral.first_name);
+        for c in
+            store::name_candidates(tx, referral.birth_date, &first, nir.as_ref(), vault).await?
+        {
+            if same_names(
+                &c.first_name,
+                &c.last_name,
+                &referral.first_name,
+                &referral.last_name,
+            ) {
+                by_name.push(c.id);
+            }
+        }
+    }
+    match match_person(by_nir, &by_name) {
+        PersonMatch::Existing(id) => Ok(id),
+        PersonMatch::Ambiguous(ids) => Err(ApiError::Conflict {
+            code: "ambiguous_person",
+            detail: format!(
+                "{} persons of the organisation have these names and this birth date ({}): \
+                 send the right one's id as person_id",
+                ids.len(),
+                ids.iter()
+                    .map(Uuid::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+        PersonMatch::New => {
+            let data = PersonData {
+                first_name: referral.first_name.clone(),
+                last_name: referral.last_name.clone(),
+                birth_name: referral.birth_name.clone(),
+                birth_date: Some(referral.birth_date),
+                nir: nir.map_or(NirChange::Keep, NirChange::Set),
+                address_line1: referral.address_line1.clone(),
+                address_line2: referral.address_line2.clone(),
+                address_postcode: referral.address_postcode.clone(),
+                address_city: referral.address_city.clone(),
+                address_country: referral.address_country.clone(),
+                phone: referral.phone.clone(),
+                email: referral.email.clone(),
+                informed_at: Some(referral.informed_on),
+                informed_channel: Some(referral.informed_channel.code().to_owned()),
+                ..PersonData::default()
+            };
+            let person = persons::create(tx, actor.org.id, actor.agent_id, &data, vault).await?;
+            events.push(NewAuditEvent {
+                action: AuditAction::Create,
+                resource_type: "person",
+                resource_id: Some(person.id),
+                person_id: Some(person.id),
+                reason: None,
+            });
+            Ok(person.id)
+        }
+    }
+}
+
+/// Opens the case of an accepted referral in intake, the decider as referent.
+async fn open_case(
+    tx: &mut Tx,
+    actor: &Actor,
+    referral: &ReferralRecord,
+    person_id: Uuid,
+    events: &mut Vec<NewAuditEvent<'static>>,
+) -> Result<Uuid, ApiError> {
+    let opened_on = Utc::now().date_naive();
+    let months = u32::try_from(actor.org.case_target_months).unwrap_or(6);
+    let case = cases::create(
+        tx,
+        actor.org.id,
+        actor.agent_id,
+        &NewCase {
+            person_id,
+            reason: &referral.reason,
+            origin: CaseOrigin::PartnerReferral.code(),
+            referent_id: Some(actor.agent_id),
+            team_ids: vec![actor.agent_id],
+            opened_on,
+            target_end_on: default_target_end(opened_on, months),
+        },
+    )
+    .await?;
+    events.push(NewAuditEvent {
+        action: AuditAction::Create,
+        resource_type: "case",
+        resource_id: Some(case.id),
+        person_id: Some(person_id),
+        reason: None,
+    });
+    Ok(case.id)
+}
+
+/// Decides on a received referral: accepted (opens a case in intake), declined or redirected.
+#[utoipa::path(
+    tag = "referrals",
+    operation_id = "decide_referral",
+    params(
+        ("id" = Uuid, Path, description = "Referral id"),
+        crate::responses::IfMatchHeader,
+        crate::responses::IdempotencyKeyHeader
+    ),
+    request_body = NewDecision,
+    responses(
+        (status = 200, description = "Decided; `case_id` and `person_id` when accepted", body = Referral, headers(("ETag" = String))),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/referrals/{id}/decision")]
+pub async fn decide(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<NewDecision>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::ReferralDecide)?;
+    check(&body)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = store::lock(&mut tx, *id).await?;
+    let version = if_match.check(current.version)?;
+    current
+        .status
+        .transition(body.outcome.status())
+        .map_err(|err| ApiError::Conflict {
+            code: err.code(),
+            detail: err.to_string(),
+        })?;
+    let mut events = Vec::new();
+    let decision = match body.outcome {
+        ReferralOutcome::Accepted => {
+            let person_id =
+                person_for(&mut tx, &ctx, &actor, &current, body.person_id, &mut events).await?;
+            let case_id = open_case(&mut tx, &actor, &current, person_id, &mut events).await?;
+            Decision::Accepted { case_id, person_id }
+        }
+        // `check` made sure a declined decision has its reason.
+        ReferralOutcome::Declined => {
+            Decision::Declined(body.reason_code.unwrap_or(DeclineReason::Other))
+        }
+        ReferralOutcome::Redirected => {
+            let slug = body.redirected_to.as_deref().unwrap_or_default();
+            Decision::Redirected(redirect_target(&mut tx, &actor, slug).await?)
+        }
+    };
+    let decided = store::decide(
+        &mut tx,
+        actor.org.id,
+        current.id,
+        version,
+        decision,
+        body.message.as_deref().map(str::trim),
+        actor.agent_id,
+    )
+    .await?;
+    events.push(NewAuditEvent {
+        action: AuditAction::Transition,
+        resource_type: RESOURCE,
+        resource_id: Some(decided.id),
+        person_id: decided.person_id,
+        reason: None,
+    });
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        decided.version,
+        Referral::view(decided, Viewer::Organisation),
+    ))
+}

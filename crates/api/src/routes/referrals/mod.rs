@@ -1,0 +1,211 @@
+//! Referrals (*orientations entrantes*) posted by partners: the partner posts (`create`), the
+//! organisation's agents read the inbox and decide (`decision`), unanswered ones expire (the
+//! background sweep of `relais_store::referrals::expire_due`).
+//!
+//! Who sees what: a partner (a token from `POST /v1/oauth/token`) sees only the referrals it
+//! posted — another partner's, or another organisation's, answer 404. Agents with
+//! `ReferralRead` (reception, workers, supervisors) see the whole inbox; workers and supervisors
+//! (`ReferralDecide`) decide and download attachments. Administrators and the DPO get 403.
+//! Every read is audited (`referral`, with the linked person once accepted), every download of
+//! an attachment as a `download`.
+
+mod decision;
+mod model;
+mod posting;
+
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::{HttpResponse, get, web};
+use relais_domain::{AuditAction, Permission, ReferralStatus};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::{self, Access};
+use relais_store::referrals::{self as store, ReferralFilter, ReferralRecord, Viewer};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::ok_with_etag;
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::ReadErrors;
+
+pub use decision::decide;
+pub use model::{
+    Attachment, AttachmentFile, ConsentProof, ConsentProofView, NewAttachment, NewDecision,
+    NewReferral, RedirectedTo, Referral, ReferralList, ReferredPerson, ReferredPersonView,
+    Referrer,
+};
+pub use posting::{ReferralBody, create};
+
+/// The resource type of the audit events of referrals.
+const RESOURCE: &str = "referral";
+
+fn location(id: Uuid) -> String {
+    format!("/v1/referrals/{id}")
+}
+
+/// Whose referrals the caller sees: a partner its own, an agent allowed to the inbox.
+fn viewer(ctx: &Ctx) -> Result<Viewer, ApiError> {
+    match ctx.principal.partner_id {
+        Some(partner) => Ok(Viewer::Partner(partner)),
+        None => {
+            ctx.require(Permission::ReferralRead)?;
+            Ok(Viewer::Organisation)
+        }
+    }
+}
+
+fn read_event(referral: &ReferralRecord) -> NewAuditEvent<'static> {
+    NewAuditEvent {
+        action: AuditAction::Read,
+        resource_type: RESOURCE,
+        resource_id: Some(referral.id),
+        person_id: referral.person_id,
+        reason: None,
+    }
+}
+
+/// Filters of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Comma-separated `referral_status` codes, e.g. `received`; every status by default.
+    pub status: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists the organisation's inbox of referrals, or a partner's own referrals, newest first.
+#[utoipa::path(
+    tag = "referrals",
+    operation_id = "list_referrals",
+    params(ListParams),
+    responses((status = 200, description = "Referrals, newest first", body = ReferralList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/referrals")]
+pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let mut statuses = Vec::new();
+    for code in params
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let status = <ReferralStatus as relais_domain::Coded>::parse(code)
+            .ok_or_else(|| ApiError::bad_query("status", format!("unknown status {code:?}")))?;
+        statuses.push(status.code().to_owned());
+    }
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let found = store::list(&mut tx, &ReferralFilter { statuses }, viewer, page).await?;
+    let events: Vec<_> = found.items.iter().map(read_event).collect();
+    actor.audit(&mut tx, &events).await?;
+    db::commit(tx).await?;
+    let next = next_cursor(&found);
+    Ok(HttpResponse::Ok().json(ReferralList {
+        items: found
+            .items
+            .into_iter()
+            .map(|r| Referral::view(r, viewer))
+            .collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Reads a referral (an agent: of the organisation; a partner: one it posted).
+#[utoipa::path(
+    tag = "referrals",
+    operation_id = "read_referral",
+    params(("id" = Uuid, Path, description = "Referral id")),
+    responses((status = 200, description = "The referral", body = Referral, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{id}")]
+pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&ctx)?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let referral = store::get(&mut tx, *id, viewer).await?;
+    actor.audit(&mut tx, &[read_event(&referral)]).await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(
+        referral.version,
+        Referral::view(referral, viewer),
+    ))
+}
+
+/// The `Content-Disposition` of a download: an ASCII fallback and the UTF-8 name (RFC 6266).
+fn disposition(filename: &str) -> ContentDisposition {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: filename.as_bytes().to_vec(),
+            }),
+        ],
+    }
+}
+
+/// Downloads an attachment of a referral (workers and supervisors; audited as a download).
+#[utoipa::path(
+    tag = "referrals",
+    operation_id = "referral_attachment_content",
+    params(
+        ("id" = Uuid, Path, description = "Referral id"),
+        ("aid" = Uuid, Path, description = "Attachment id")
+    ),
+    responses(
+        (status = 200, description = "The file, as a download, of the type recognised from its content",
+            content((AttachmentFile = "application/pdf"), (AttachmentFile = "image/png"), (AttachmentFile = "image/jpeg")),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"…\"`"))),
+        ReadErrors
+    ),
+    security(("bearer" = []))
+)]
+#[get("/referrals/{id}/attachments/{aid}/content")]
+pub async fn attachment(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::ReferralDecide)?;
+    let (referral_id, attachment_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let referral = store::get(&mut tx, referral_id, Viewer::Organisation).await?;
+    let file = store::attachment(&mut tx, referral.id, attachment_id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Download,
+            "referral.attachment",
+            Some(attachment_id),
+            referral.person_id,
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header(disposition(&file.filename))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(file.content))
+}

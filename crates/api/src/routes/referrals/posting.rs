@@ -1,0 +1,343 @@
+//! `POST /v1/referrals`: a partner posts a referral, with the proof of consent and up to three
+//! attachments.
+//!
+//! Attachments travel base64-encoded in the JSON body, so this body may exceed the JSON limit
+//! by the size of three attachments ([`ReferralBody`]). Their type is recognised from the
+//! content (the `infer` crate), never from the name or a declared type; the name's extension
+//! must agree with it, so a file always opens as what it is.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{NaiveDate, Utc};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use relais_domain::referral::{
+    AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
+};
+use relais_domain::{AuditAction, Nir};
+use relais_store::db::{self, Access};
+use relais_store::referrals::{self as store, NewAttachment as StoreAttachment, Viewer};
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use super::model::{MAX_BASE64_LEN, NewAttachment, NewReferral, Referral};
+use super::{RESOURCE, location};
+use crate::conditional::created;
+use crate::context::Ctx;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{parse_json, validation_errors};
+use crate::idempotency::require_key;
+use crate::responses::CreateErrors;
+use crate::state::AppState;
+
+/// A referral's JSON body: the JSON limit plus room for the largest attachments, otherwise like
+/// [`crate::extract::Json`] (media type, unknown fields, validation with pointers).
+#[derive(Debug)]
+pub struct ReferralBody<T>(pub T);
+
+impl<T> Deref for ReferralBody<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ReferralBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let json_limit = AppState::of(&req)
+                .map(|s| s.settings.json_limit)
+                .unwrap_or(1 << 20);
+            let limit = json_limit + MAX_ATTACHMENTS * MAX_BASE64_LEN;
+            let essence = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .map(|v| v.trim().to_ascii_lowercase())
+                .unwrap_or_default();
+            if essence != "application/json" {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send Content-Type: application/json".into(),
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::BadRequest {
+                    code: "malformed_body",
+                    detail: "the request body could not be read".into(),
+                    errors: vec![],
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse_json(&body)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::validation(validation_errors(&e)))?;
+            Ok(ReferralBody(value))
+        })
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A trimmed optional text; blank is absent.
+fn text(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// What the checks of a new referral produce.
+struct Checked {
+    nir: Option<Nir>,
+    attachments: Vec<StoreAttachment>,
+}
+
+/// The extensions a file of this type may have.
+fn extensions(kind: AttachmentType) -> &'static [&'static str] {
+    match kind {
+        AttachmentType::Pdf => &["pdf"],
+        AttachmentType::Png => &["png"],
+        AttachmentType::Jpeg => &["jpg", "jpeg"],
+    }
+}
+
+/// Decodes an attachment and recognises its type from the content.
+fn attachment(i: usize, a: &NewAttachment) -> Result<StoreAttachment, FieldError> {
+    let filename = a.filename.trim();
+    let name_error = |code: &str, message: &str| {
+        FieldError::body(format!("/attachments/{i}/filename"), code, message)
+    };
+    if filename.is_empty() {
+        return Err(name_error("blank", "must not be blank"));
+    }
+    if filename
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(name_error(
+            "invalid_filename",
+            "a file name has no path and no control character",
+        ));
+    }
+    let content_error = |code: &str, message: String| {
+        FieldError::body(format!("/attachments/{i}/content_base64"), code, message)
+    };
+    let content = STANDARD.decode(a.content_base64.as_bytes()).map_err(|_| {
+        content_error(
+            "invalid_base64",
+            "not standard base64 (RFC 4648 §4, padded)".into(),
+        )
+    })?;
+    if content.is_empty() {
+        return Err(content_error("empty", "the file is empty".into()));
+    }
+    if content.len() > MAX_ATTACHMENT_BYTES {
+        return Err(content_error(
+            "too_large",
+            format!(
+                "the file has {} bytes; at most {MAX_ATTACHMENT_BYTES} (512 KiB)",
+                content.len()
+            ),
+        ));
+    }
+    let detected = infer::get(&content);
+    let Some(kind) = detected.and_then(|t| AttachmentType::from_mime(t.mime_type())) else {
+        return Err(content_error(
+            "unsupported_type",
+            format!(
+                "the content is {}: only PDF, PNG and JPEG files are accepted",
+                detected.map_or("of an unknown type", |t| t.mime_type())
+            ),
+        ));
+    };
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    if !extensions(kind).contains(&extension.as_str()) {
+        return Err(content_error(
+            "type_mismatch",
+            format!(
+                "the content is {} but the name {filename:?} does not end in .{}",
+                kind.mime(),
+                extensions(kind).join(" or .")
+            ),
+        ));
+    }
+    Ok(StoreAttachment {
+        filename: filename.to_owned(),
+        kind,
+        content,
+    })
+}
+
+/// The checks beyond the schema's, all reported at once with pointers.
+fn check(body: &NewReferral) -> Result<Checked, ApiError> {
+    let mut errors = Vec::new();
+    let today = today();
+    let person = &body.person;
+    for (field, value) in [
+        ("first_name", Some(&person.first_name)),
+        ("last_name", Some(&person.last_name)),
+        ("birth_name", person.birth_name.as_ref()),
+    ] {
+        if value.is_some_and(|v| v.trim().is_empty()) {
+            errors.push(FieldError::body(
+                format!("/person/{field}"),
+                "blank",
+                "must not be blank",
+            ));
+        }
+    }
+    let oldest = NaiveDate::from_ymd_opt(1890, 1, 1).unwrap_or(NaiveDate::MIN);
+    if person.birth_date > today || person.birth_date < oldest {
+        errors.push(FieldError::body(
+            "/person/birth_date",
+            "out_of_range",
+            "the birth date must be in the past, after 1890",
+        ));
+    }
+    if let Some(country) = person.address.as_ref().and_then(|a| a.country.as_deref())
+        && !country.chars().all(|c| c.is_ascii_alphabetic())
+    {
+        errors.push(FieldError::body(
+            "/person/address/country",
+            "invalid_value",
+            "an ISO 3166-1 alpha-2 country code, e.g. FR",
+        ));
+    }
+    let nir = match person.nir.as_deref() {
+        None => None,
+        Some(value) => match Nir::parse(value) {
+            Ok(nir) => Some(nir),
+            Err(e) => {
+                errors.push(FieldError::body("/person/nir", e.code(), e.to_string()));
+                None
+            }
+        },
+    };
+    if body.reason.trim().is_empty() {
+        errors.push(FieldError::body(
+            "/reason",
+            "blank",
+            "say why the person is referred",
+        ));
+    }
+    if let Some(i) = repeated_domain(&body.domains) {
+        errors.push(FieldError::body(
+            format!("/domains/{i}"),
+            "duplicate",
+            format!("{} is named twice", body.domains[i].code()),
+        ));
+    }
+    if body.referrer.name.trim().is_empty() {
+        errors.push(FieldError::body(
+            "/referrer/name",
+            "blank",
+            "must not be blank",
+        ));
+    }
+    if let Err(refusals) =
+        check_consent_proof(body.consent.informed_on, body.consent.consented, today)
+    {
+        for refusal in refusals {
+            errors.push(FieldError::body(
+                format!("/consent/{}", refusal.field()),
+                refusal.code(),
+                refusal.to_string(),
+            ));
+        }
+    }
+    let mut attachments = Vec::new();
+    for (i, a) in body.attachments.iter().flatten().enumerate() {
+        match attachment(i, a) {
+            Ok(a) => attachments.push(a),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Checked { nir, attachments })
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Posts a referral (partners only; `Idempotency-Key` required).
+#[utoipa::path(
+    tag = "referrals",
+    operation_id = "create_referral",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = NewReferral,
+    responses((status = 201, description = "Received; it expires unanswered at `expires_at`", body = Referral, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/referrals")]
+pub async fn create(
+    ctx: Ctx,
+    req: HttpRequest,
+    body: ReferralBody<NewReferral>,
+) -> Result<HttpResponse, ApiError> {
+    let partner_id = ctx.require_partner()?;
+    require_key(&req)?;
+    let checked = check(&body)?;
+    let person = &body.person;
+    let address = person.address.clone().unwrap_or_default();
+    let country = address.country.as_deref().map(str::to_ascii_uppercase);
+    let new = store::NewReferral {
+        first_name: person.first_name.trim(),
+        last_name: person.last_name.trim(),
+        birth_name: text(&person.birth_name),
+        birth_date: person.birth_date,
+        nir: checked.nir.as_ref(),
+        phone: person.phone.as_deref(),
+        email: person.email.as_deref(),
+        address_line1: text(&address.line1),
+        address_line2: text(&address.line2),
+        address_postcode: text(&address.postcode),
+        address_city: text(&address.city),
+        address_country: country.as_deref(),
+        reason: body.reason.trim(),
+        domains: &body.domains,
+        urgency: body.urgency,
+        referrer_name: body.referrer.name.trim(),
+        referrer_role: text(&body.referrer.role),
+        referrer_phone: body.referrer.phone.as_deref(),
+        referrer_email: body.referrer.email.as_deref(),
+        informed_on: body.consent.informed_on,
+        informed_channel: body.consent.channel,
+        attachments: &checked.attachments,
+    };
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let referral = store::create(&mut tx, actor.org.id, partner_id, &new, &ctx.state.vault).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Create,
+            RESOURCE,
+            Some(referral.id),
+            None,
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(referral.id),
+        referral.version,
+        Referral::view(referral, Viewer::Partner(partner_id)),
+    ))
+}

@@ -1,0 +1,139 @@
+//! The background loop: the webhook dispatcher, polling every `webhooks.poll_interval` (at
+//! once again while it finds full batches), and the referral expiry sweep every
+//! `expiry_sweep_interval`.
+//!
+//! Every replica of the service runs one: claims use `FOR UPDATE SKIP LOCKED` and a lease, so
+//! they share the work without delivering an attempt twice. Errors are logged (without secrets
+//! or payloads) and never stop the loop: a database outage only delays the work.
+
+use std::time::Duration;
+
+use relais_store::Db;
+use relais_store::crypto::NirVault;
+use relais_store::referrals;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::config::Settings;
+use crate::webhooks::{DispatchSettings, Dispatcher};
+
+/// The pause after a full batch, before claiming the next one.
+const BUSY_PAUSE: Duration = Duration::from_millis(5);
+
+/// A running background loop; [`WorkerHandle::shutdown`] stops it. Dropping the handle stops
+/// it too, at its next pause.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Stops the loop and waits for it: the deliveries under way finish (within the webhook
+    /// timeout) and are recorded, so nothing stays claimed.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the background worker ended abnormally");
+        }
+    }
+}
+
+/// Starts the background loop on the current tokio runtime.
+pub fn spawn_worker(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Result<WorkerHandle> {
+    let dispatcher = Dispatcher::new(
+        DispatchSettings::from_config(&settings.webhooks),
+        db.clone(),
+        vault,
+    )?;
+    // A zero interval would spin: poll at most every 10 ms.
+    let poll = settings
+        .webhooks
+        .poll_interval
+        .max(Duration::from_millis(10));
+    let sweep_every = settings.expiry_sweep_interval;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run(dispatcher, db, poll, sweep_every, stopped));
+    Ok(WorkerHandle { stop, task })
+}
+
+async fn run(
+    dispatcher: Dispatcher,
+    db: Db,
+    poll: Duration,
+    sweep_every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    tracing::info!(
+        poll_ms = u64::try_from(poll.as_millis()).unwrap_or(u64::MAX),
+        batch = dispatcher.settings().batch,
+        "background worker started"
+    );
+    let batch = usize::try_from(dispatcher.settings().batch).unwrap_or(usize::MAX);
+    let mut next_sweep = Instant::now();
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        // In a task of its own, so that even a panic only costs one round.
+        let round = dispatcher.clone();
+        let claimed = match tokio::spawn(async move { round.run_once().await }).await {
+            Ok(Ok(claimed)) => claimed,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "webhook dispatch failed; trying again later");
+                0
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "webhook dispatch panicked; trying again later");
+                0
+            }
+        };
+        if Instant::now() >= next_sweep {
+            sweep(&db).await;
+            next_sweep = Instant::now() + sweep_every;
+        }
+        let pause = if claimed >= batch { BUSY_PAUSE } else { poll };
+        tokio::select! {
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    break;
+                }
+            }
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+    tracing::info!("background worker stopped");
+}
+
+/// Most sweep transactions in a row, while each one finds a full batch.
+const SWEEP_ROUNDS: u32 = 20;
+
+/// Marks the referrals nobody answered in time as expired (their webhooks are queued in the
+/// same transaction), a bounded batch per transaction.
+async fn sweep(db: &Db) {
+    let mut total = 0u64;
+    for _ in 0..SWEEP_ROUNDS {
+        let swept = async {
+            let mut tx = db.background().await?;
+            let expired = referrals::expire_due(&mut tx, chrono::Utc::now()).await?;
+            relais_store::db::commit(tx).await?;
+            Ok::<_, relais_store::StoreError>(expired)
+        }
+        .await;
+        match swept {
+            Ok(expired) => {
+                total += expired;
+                if expired < u64::try_from(referrals::EXPIRY_BATCH).unwrap_or(u64::MAX) {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the referral expiry sweep failed; trying again later");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(expired = total, "unanswered referrals expired");
+    }
+}

@@ -1,0 +1,357 @@
+//! Webhook delivery: the dispatcher's claim and record (across organisations, in
+//! `Db::background()` transactions), and the delivery log of a partner (in a tenant
+//! transaction).
+//!
+//! A dispatcher [`claim_due`]s a batch and commits at once: the claim pushes each message's
+//! `next_attempt_at` forward by a lease, so another dispatcher (`FOR UPDATE SKIP LOCKED` while
+//! the claim runs, the lease afterwards) does not take it while it is being delivered, and a
+//! dispatcher that dies mid-delivery leaves it to another one when the lease ends. The attempt
+//! is then [`record_attempt`]ed with its outcome in one transaction; its number is the claimed
+//! `attempts + 1`, unique per message, so the same attempt can never be recorded twice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use relais_domain::{AttemptOutcome, Coded, DeliveryStatus};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::page::{Page, PageRequest};
+
+/// A message claimed for delivery, with where and how to deliver it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub partner_id: Uuid,
+    pub event_type: String,
+    /// The Standard Webhooks payload `{type, timestamp, data}`.
+    pub payload: Value,
+    /// Attempts recorded so far; this delivery is attempt `attempts + 1`.
+    pub attempts: i32,
+    /// Failed attempts since the current delivery window opened (at queueing, or at the last
+    /// manual redelivery): what the retry delay grows with.
+    pub window_failures: i32,
+    pub give_up_at: DateTime<Utc>,
+    /// The partner's current webhook URL.
+    pub webhook_url: String,
+    /// The salt its signing key derives from (`partners::webhook_signing_key`).
+    pub webhook_secret_salt: Vec<u8>,
+}
+
+/// Claims up to `batch` due messages of enabled partners with a webhook URL, oldest due first,
+/// leasing them for `lease`. Run it in its own `Db::background()` transaction and commit before
+/// delivering.
+#[tracing::instrument(skip(conn))]
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    batch: u32,
+    lease: std::time::Duration,
+) -> Result<Vec<Claimed>, StoreError> {
+    let claimed = sqlx::query_as!(
+        Claimed,
+        r#"WITH due AS (
+               SELECT m.id
+                 FROM webhook_messages m
+                 JOIN partners p ON p.id = m.partner_id
+                WHERE m.status = 'pending' AND m.next_attempt_at <= now()
+                  AND p.enabled AND p.webhook_url IS NOT NULL
+                ORDER BY m.next_attempt_at
+                LIMIT $1
+                  FOR UPDATE OF m SKIP LOCKED)
+           UPDATE webhook_messages m
+              SET next_attempt_at = now() + make_interval(secs => $2)
+             FROM due, partners p
+            WHERE m.id = due.id AND p.id = m.partner_id
+        RETURNING m.id, m.org_id, m.partner_id, m.event_type, m.payload, m.attempts,
+                  (SELECT count(*) FROM webhook_attempts a
+                    WHERE a.message_id = m.id AND NOT a.succeeded
+                      AND a.started_at >= m.give_up_at - interval '3 days')::int
+                      AS "window_failures!",
+                  m.give_up_at, p.webhook_url AS "webhook_url!", p.webhook_secret_salt"#,
+        i64::from(batch),
+        lease.as_secs_f64(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(claimed)
+}
+
+/// What one attempt gave.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub latency_ms: i32,
+    /// The HTTP status, or `None` when no answer came.
+    pub status_code: Option<i32>,
+    pub succeeded: bool,
+    /// Why it failed, without any secret (at most 500 characters are kept).
+    pub error: Option<&'a str>,
+    /// The start of the answer's body (at most 1000 characters are kept).
+    pub response_excerpt: Option<&'a str>,
+}
+
+/// Whether [`record_attempt`] recorded the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The attempt and the message's new state are stored.
+    Recorded,
+    /// Another dispatcher already recorded this attempt number (its lease had run out):
+    /// nothing was changed.
+    Superseded,
+}
+
+fn truncate(text: Option<&str>, max: usize) -> Option<String> {
+    text.map(|t| t.chars().take(max).collect())
+}
+
+/// Records attempt `claimed.attempts + 1` of a message and applies `outcome` (delivered, retry
+/// at, or failed), in the caller's transaction.
+#[tracing::instrument(skip_all, fields(message_id = %claimed.id, attempt = claimed.attempts + 1))]
+pub async fn record_attempt(
+    conn: &mut PgConnection,
+    claimed: &Claimed,
+    attempt: &NewAttempt<'_>,
+    outcome: AttemptOutcome,
+) -> Result<Recorded, StoreError> {
+    let number = claimed.attempts + 1;
+    let inserted = sqlx::query_scalar!(
+        r#"INSERT INTO webhook_attempts (id, org_id, message_id, attempt, started_at, latency_ms,
+                                          status_code, succeeded, error, response_excerpt)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (message_id, attempt) DO NOTHING
+           RETURNING id"#,
+        Uuid::now_v7(),
+        claimed.org_id,
+        claimed.id,
+        number,
+        attempt.started_at,
+        attempt.latency_ms.max(0),
+        attempt.status_code,
+        attempt.succeeded,
+        truncate(attempt.error, 500),
+        truncate(attempt.response_excerpt, 1000),
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if inserted.is_none() {
+        return Ok(Recorded::Superseded);
+    }
+    let next = match outcome {
+        AttemptOutcome::RetryAt(at) => Some(at),
+        AttemptOutcome::Delivered | AttemptOutcome::GiveUp => None,
+    };
+    let status = outcome.status();
+    let updated = sqlx::query!(
+        r#"UPDATE webhook_messages
+              SET attempts = $2,
+                  last_attempt_at = $3::timestamptz,
+                  status = $4::text,
+                  delivered_at = CASE WHEN $4::text = 'delivered' THEN $3::timestamptz END,
+                  next_attempt_at = COALESCE($5, next_attempt_at)
+            WHERE id = $1 AND attempts = $2 - 1"#,
+        claimed.id,
+        number,
+        attempt.finished_at,
+        status.code(),
+        next,
+    )
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Cannot happen while the attempt numbers are unique; the caller rolls back.
+        return Ok(Recorded::Superseded);
+    }
+    Ok(Recorded::Recorded)
+}
+
+/// One attempt of the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub message_id: Uuid,
+    pub attempt: i32,
+    pub started_at: DateTime<Utc>,
+    pub latency_ms: i32,
+    pub status_code: Option<i32>,
+    pub succeeded: bool,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+}
+
+/// A message of the delivery log, with its attempts (oldest first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub event_type: String,
+    pub payload: Value,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub give_up_at: DateTime<Utc>,
+    pub attempts_log: Vec<AttemptRecord>,
+}
+
+struct MessageRow {
+    id: Uuid,
+    partner_id: Uuid,
+    event_type: String,
+    payload: Value,
+    status: String,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    next_attempt_at: DateTime<Utc>,
+    last_attempt_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    give_up_at: DateTime<Utc>,
+}
+
+impl MessageRow {
+    fn into_delivery(self, attempts_log: Vec<AttemptRecord>) -> Result<Delivery, StoreError> {
+        let status = DeliveryStatus::parse(&self.status).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("unknown webhook message status {:?}", self.status).into(),
+            ))
+        })?;
+        Ok(Delivery {
+            id: self.id,
+            partner_id: self.partner_id,
+            event_type: self.event_type,
+            payload: self.payload,
+            status,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            next_attempt_at: self.next_attempt_at,
+            last_attempt_at: self.last_attempt_at,
+            delivered_at: self.delivered_at,
+            give_up_at: self.give_up_at,
+            attempts_log,
+        })
+    }
+}
+
+/// Whether the partner exists in the transaction's organisation.
+pub async fn partner_exists(conn: &mut PgConnection, partner_id: Uuid) -> Result<bool, StoreError> {
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM partners WHERE id = $1) AS "exists!""#,
+        partner_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(exists)
+}
+
+/// The attempts of `messages`, in two queries for any page: message order, then attempt order.
+async fn attach_attempts(
+    conn: &mut PgConnection,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<Delivery>, StoreError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut attempts = sqlx::query_as!(
+        AttemptRecord,
+        r#"SELECT message_id, attempt, started_at, latency_ms, status_code, succeeded, error,
+                  response_excerpt
+             FROM webhook_attempts
+            WHERE message_id = ANY($1)
+            ORDER BY message_id, attempt"#,
+        &ids,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_message: HashMap<Uuid, Vec<AttemptRecord>> = HashMap::new();
+    for a in attempts.drain(..) {
+        by_message.entry(a.message_id).or_default().push(a);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let log = by_message.remove(&r.id).unwrap_or_default();
+            r.into_delivery(log)
+        })
+        .collect()
+}
+
+/// A page of a partner's deliveries, newest first, optionally of one status, each with its
+/// attempts. Run in a tenant transaction: another organisation's messages are invisible.
+#[tracing::instrument(skip(conn))]
+pub async fn list_deliveries(
+    conn: &mut PgConnection,
+    partner_id: Uuid,
+    status: Option<DeliveryStatus>,
+    page: PageRequest,
+) -> Result<Page<Delivery>, StoreError> {
+    let rows = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, partner_id, event_type, payload, status, attempts, created_at,
+                  next_attempt_at, last_attempt_at, delivered_at, give_up_at
+             FROM webhook_messages
+            WHERE partner_id = $1
+              AND ($2::text IS NULL OR status = $2)
+              AND ($3::uuid IS NULL OR id < $3)
+            ORDER BY id DESC
+            LIMIT $4"#,
+        partner_id,
+        status.map(DeliveryStatus::code),
+        page.after,
+        page.fetch_limit(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let page = Page::from_rows(rows, page.limit, |r| r.id);
+    let next_after = page.next_after;
+    let items = attach_attempts(conn, page.items).await?;
+    Ok(Page { items, next_after })
+}
+
+/// One delivery of a partner, with its attempts.
+#[tracing::instrument(skip(conn))]
+pub async fn get_delivery(
+    conn: &mut PgConnection,
+    partner_id: Uuid,
+    id: Uuid,
+) -> Result<Delivery, StoreError> {
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, partner_id, event_type, payload, status, attempts, created_at,
+                  next_attempt_at, last_attempt_at, delivered_at, give_up_at
+             FROM webhook_messages
+            WHERE id = $1 AND partner_id = $2"#,
+        id,
+        partner_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let mut found = attach_attempts(conn, vec![row]).await?;
+    found.pop().ok_or(StoreError::NotFound)
+}
+
+/// Queues a delivery again, whatever its status: pending, due now, with a new 3-day window.
+/// The attempts already made stay in the log (numbering goes on). A disabled partner's message
+/// waits until the partner is enabled again.
+#[tracing::instrument(skip(conn))]
+pub async fn redeliver(
+    conn: &mut PgConnection,
+    partner_id: Uuid,
+    id: Uuid,
+) -> Result<Delivery, StoreError> {
+    let updated = sqlx::query!(
+        r#"UPDATE webhook_messages
+              SET status = 'pending', delivered_at = NULL, next_attempt_at = now(),
+                  give_up_at = now() + interval '3 days'
+            WHERE id = $1 AND partner_id = $2"#,
+        id,
+        partner_id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get_delivery(conn, partner_id, id).await
+}
