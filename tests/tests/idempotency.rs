@@ -303,3 +303,17 @@ async fn a_secret_shown_once_is_never_kept_for_replay() {
     let retry: Value = retry.json().await.unwrap();
     assert_ne!(first["token"], retry["token"]);
 }
+
+#[tokio::test]
+async fn a_refusal_of_the_caller_is_not_kept_so_the_retry_runs_once_allowed() {
+    let app = TestApp::spawn().await;
+    // The same subject, first without the right (403), then with it: the key was released.
+    let dpo = app.token("dpo", "morgane");
+    let refused = post_with_key(&app, "/v1/persons", &dpo, "key-refused", &person("Inès")).await;
+    assert_eq!(refused.status(), 403);
+    let worker = app.token("worker", "morgane");
+    let created = post_with_key(&app, "/v1/persons", &worker, "key-refused", &person("Inès")).await;
+    assert_eq!(created.status(), 201);
+    assert_eq!(header(&created, REPLAYED), None);
+    assert_eq!(count(&app, "SELECT count(*) FROM persons").await, 1);
+}

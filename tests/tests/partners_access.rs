@@ -53,6 +53,11 @@ async fn bad_registrations_point_at_the_field() {
         refused(&r, with("contact", json!({"phone": "12"}))).await,
         [pair("/contact/phone", "length")]
     );
+    // Stored trimmed, so the minimum length holds without the spaces.
+    assert_eq!(
+        refused(&r, with("contact", json!({"phone": " 12 "}))).await,
+        [pair("/contact/phone", "length")]
+    );
     // Several problems are reported together, in pointer order.
     let body = json!({"name": " ", "siret": "00000000000001", "webhook_url": "ftp://caf.example/"});
     assert_eq!(

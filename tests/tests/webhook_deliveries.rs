@@ -267,3 +267,67 @@ async fn a_failed_message_redelivered_gets_a_new_window() {
     wait_for_state(&app, id, "delivered", 1).await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_pending_delivery_cannot_be_redelivered_so_no_attempt_is_ever_sent_twice() {
+    let app = TestApp::spawn().await;
+    let partner = app
+        .partner("Mission locale", Some("https://partner.example/hooks"))
+        .await;
+    app.stop_worker().await;
+    let id = enqueue(&app, partner_uuid(&partner)).await;
+    let before: (i32, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT attempts, next_attempt_at FROM webhook_messages WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+
+    let response = redeliver(&app, &admin(&app), &partner.id, &id.to_string()).await;
+    assert_eq!(response.status(), 409);
+    let problem = problem(response).await;
+    assert_eq!(problem["code"], "delivery_pending");
+    let after: (i32, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT attempts, next_attempt_at FROM webhook_messages WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+    assert_eq!(before, after, "the schedule (and any lease) is untouched");
+}
+
+#[tokio::test]
+async fn the_log_shows_the_latest_twenty_attempts_of_a_long_retried_delivery() {
+    let app = TestApp::spawn().await;
+    let partner = app
+        .partner("Mission locale", Some("https://partner.example/hooks"))
+        .await;
+    app.stop_worker().await;
+    let id = enqueue(&app, partner_uuid(&partner)).await;
+    sqlx::query(
+        "INSERT INTO webhook_attempts (id, org_id, message_id, attempt, started_at, latency_ms,
+                                       status_code, succeeded)
+         SELECT gen_random_uuid(), m.org_id, m.id, n, now(), 5, 503, false
+           FROM webhook_messages m, generate_series(1, 25) AS n WHERE m.id = $1",
+    )
+    .bind(id)
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE webhook_messages SET attempts = 25 WHERE id = $1")
+        .bind(id)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+
+    let log = deliveries(&app, &partner.id, "").await;
+    let delivery = &log["items"][0];
+    assert_eq!(delivery["attempts"], 25);
+    let shown: Vec<i64> = delivery["attempts_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attempt"].as_i64().unwrap())
+        .collect();
+    assert_eq!(shown, (6..=25).collect::<Vec<_>>());
+}

@@ -137,8 +137,10 @@ pub async fn idempotency(
     let res = next.call(req).await?.map_into_boxed_body();
 
     let status = res.status();
-    // A server error is released so that a retry runs again; so is an answer marked
-    // `no-store` (a secret shown once, such as a new feed token), which must never be kept.
+    // A server error is released so that a retry runs again; so is a refusal of the caller
+    // (401/403: e.g. a partner whose credentials were rotated, retrying with a new token), and
+    // an answer marked `no-store` (a secret shown once, such as a new feed token), which must
+    // never be kept.
     let no_store = res
         .headers()
         .get(header::CACHE_CONTROL)
@@ -147,7 +149,8 @@ pub async fn idempotency(
             v.split(',')
                 .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
         });
-    if status.is_server_error() || no_store {
+    let caller_refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+    if status.is_server_error() || caller_refused || no_store {
         let released = async {
             let mut tx = state.db.tenant(org.id, Access::Write).await?;
             idempotency::release(&mut tx, org.id, &principal_key, &key).await?;

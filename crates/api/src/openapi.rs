@@ -36,6 +36,7 @@ use crate::routes::deliveries::WebhookDocs;
         (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
         (name = "stats", description = "Aggregates for supervisors; never a person's data"),
         (name = "oauth", description = "Partner access tokens (OAuth 2.0 client credentials) and the service's public signing keys"),
+        (name = "partners", description = "Partner organisations (admins): registry, client and webhook secrets shown once and rotatable, the webhook delivery log and redelivery"),
     )
 )]
 pub struct ApiDoc;

@@ -248,6 +248,10 @@ pub async fn partner_exists(conn: &mut PgConnection, partner_id: Uuid) -> Result
 }
 
 /// The attempts of `messages`, in two queries for any page: message order, then attempt order.
+/// How many attempts of a delivery the log shows (the latest ones; `attempts` counts them all).
+/// A message retried for 3 days makes about 80: a page of 200 deliveries stays bounded.
+pub const ATTEMPTS_SHOWN: i64 = 20;
+
 async fn attach_attempts(
     conn: &mut PgConnection,
     rows: Vec<MessageRow>,
@@ -255,12 +259,18 @@ async fn attach_attempts(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut attempts = sqlx::query_as!(
         AttemptRecord,
-        r#"SELECT message_id, attempt, started_at, latency_ms, status_code, succeeded, error,
-                  response_excerpt
-             FROM webhook_attempts
-            WHERE message_id = ANY($1)
-            ORDER BY message_id, attempt"#,
+        r#"SELECT a.message_id AS "message_id!", a.attempt AS "attempt!",
+                  a.started_at AS "started_at!", a.latency_ms AS "latency_ms!", a.status_code,
+                  a.succeeded AS "succeeded!", a.error, a.response_excerpt
+             FROM unnest($1::uuid[]) AS m (id)
+            CROSS JOIN LATERAL (
+                   SELECT * FROM webhook_attempts w
+                    WHERE w.message_id = m.id
+                    ORDER BY w.attempt DESC
+                    LIMIT $2) a
+            ORDER BY a.message_id, a.attempt"#,
         &ids,
+        ATTEMPTS_SHOWN,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -331,9 +341,13 @@ pub async fn get_delivery(
     found.pop().ok_or(StoreError::NotFound)
 }
 
-/// Queues a delivery again, whatever its status: pending, due now, with a new 3-day window.
+/// Queues a delivered or failed delivery again: pending, due now, with a new 3-day window.
 /// The attempts already made stay in the log (numbering goes on). A disabled partner's message
 /// waits until the partner is enabled again.
+///
+/// A pending delivery is refused (`Conflict`, `delivery_pending`): it may be in a dispatcher's
+/// hands right now (its lease is its `next_attempt_at`), and making it due again would let a
+/// second dispatcher send the same attempt.
 #[tracing::instrument(skip(conn))]
 pub async fn redeliver(
     conn: &mut PgConnection,
@@ -344,14 +358,22 @@ pub async fn redeliver(
         r#"UPDATE webhook_messages
               SET status = 'pending', delivered_at = NULL, next_attempt_at = now(),
                   give_up_at = now() + interval '3 days'
-            WHERE id = $1 AND partner_id = $2"#,
+            WHERE id = $1 AND partner_id = $2 AND status <> 'pending'"#,
         id,
         partner_id,
     )
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        // Missing (NotFound from the read), or pending.
+        let existing = get_delivery(conn, partner_id, id).await?;
+        return Err(StoreError::Conflict {
+            code: "delivery_pending",
+            message: format!(
+                "this delivery is still pending; its next attempt is due at {}",
+                existing.next_attempt_at.to_rfc3339()
+            ),
+        });
     }
     get_delivery(conn, partner_id, id).await
 }

@@ -73,7 +73,7 @@ pub struct Delivery {
     /// The body sent, exactly as the partner receives it.
     #[schema(value_type = WebhookPayload)]
     pub payload: Value,
-    /// Every attempt, oldest first.
+    /// The latest attempts (at most 20; `attempts` counts them all), oldest first.
     pub attempts_log: Vec<DeliveryAttempt>,
 }
 

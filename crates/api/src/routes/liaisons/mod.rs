@@ -35,7 +35,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use self::rules::{check_draft, destination, sharing_allowed};
+use self::rules::{check_draft, destination};
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
@@ -46,6 +46,7 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
 };
+pub(crate) use rules::sharing_allowed;
 pub(crate) use sheet::accept;
 pub use sheet::document;
 

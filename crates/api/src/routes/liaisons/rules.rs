@@ -144,7 +144,7 @@ pub(super) async fn check_draft(
 
 /// The sharing rule at send time, on the current person, consent and partner: 409 with its
 /// code (`partner_disabled` when the partner was disabled since the draft).
-pub(super) async fn sharing_allowed(
+pub(crate) async fn sharing_allowed(
     tx: &mut Tx,
     case: &CaseRecord,
     liaison: &LiaisonRecord,

@@ -18,11 +18,11 @@
 mod model;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use relais_domain::{AuditAction, Coded, LiaisonStatus};
+use relais_domain::{AuditAction, CaseStatus, Coded, LiaisonStatus};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseScope};
-use relais_store::db::{self, Access};
-use relais_store::liaisons::{self as store, received};
+use relais_store::cases::{self, CaseRecord, CaseScope};
+use relais_store::db::{self, Access, Tx};
+use relais_store::liaisons::{self as store, LiaisonRecord, received};
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, ok_with_etag};
@@ -32,7 +32,7 @@ use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::routes::liaisons::{RESOURCE, accept, content, notify, writable};
+use crate::routes::liaisons::{RESOURCE, accept, content, notify, sharing_allowed, writable};
 use crate::routes::plan::written::negotiate;
 
 use model::{ANSWERS, RECEIVED};
@@ -97,7 +97,11 @@ pub async fn list(ctx: Ctx, params: Query<ReceivedListParams>) -> Result<HttpRes
     tag = "liaisons",
     operation_id = "read_received_liaison",
     params(("id" = Uuid, Path, description = "Liaison id")),
-    responses((status = 200, description = "The liaison and exactly the content it shares", body = ReceivedLiaisonSheet, headers(("ETag" = String))), ReadErrors),
+    responses(
+        (status = 200, description = "The liaison and exactly the content it shares", body = ReceivedLiaisonSheet, headers(("ETag" = String))),
+        (status = 409, description = "`no_longer_shared`: the sheet is read live from the case, and sharing it is no longer allowed (consent withdrawn, case archived…)", body = Problem, content_type = "application/problem+json"),
+        ReadErrors
+    ),
     security(("bearer" = []))
 )]
 #[get("/liaisons/{id}")]
@@ -106,6 +110,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let liaison = received::get(&mut tx, partner, *id).await?;
     let case = cases::get(&mut tx, liaison.case_id, CaseScope::All).await?;
+    still_shared(&mut tx, &case, &liaison).await?;
     let gathered = content::gather(&mut tx, &ctx.state.vault, &case, &liaison).await?;
     actor
         .audit(
@@ -134,6 +139,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
             content((String = "text/html"), (crate::routes::plan::written::PdfFile = "application/pdf")),
             headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"fiche-de-liaison.pdf\"`"), ("Vary" = String))),
         (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`no_longer_shared`: sharing this sheet is no longer allowed (consent withdrawn, case archived…)", body = Problem, content_type = "application/problem+json"),
         ReadErrors
     ),
     security(("bearer" = []))
@@ -149,6 +155,7 @@ pub async fn document(
     let (mut tx, actor) = ctx.begin(Access::Read).await?;
     let liaison = received::get(&mut tx, partner, *id).await?;
     let case = cases::get(&mut tx, liaison.case_id, CaseScope::All).await?;
+    still_shared(&mut tx, &case, &liaison).await?;
     let gathered = content::gather(&mut tx, &ctx.state.vault, &case, &liaison).await?;
     actor
         .audit(
@@ -243,4 +250,29 @@ pub async fn acknowledge(
         changed.version,
         ReceivedLiaison::new(&actor.org.name, &changed),
     ))
+}
+
+/// A sent sheet is read live from its case, so it stays readable only while sharing it is still
+/// allowed: the sending rule holds again today (consent in scope and not withdrawn, person
+/// informed, partner enabled) and the case is not archived. Otherwise 409 `no_longer_shared`.
+async fn still_shared(
+    tx: &mut Tx,
+    case: &CaseRecord,
+    liaison: &LiaisonRecord,
+) -> Result<(), ApiError> {
+    let stopped = |detail: String| ApiError::Conflict {
+        code: "no_longer_shared",
+        detail,
+    };
+    if case.status == CaseStatus::Archived.code() {
+        return Err(stopped(
+            "this sheet is no longer shared: the case is archived".into(),
+        ));
+    }
+    match sharing_allowed(tx, case, liaison).await {
+        Err(ApiError::Conflict { detail, .. }) => {
+            Err(stopped(format!("this sheet is no longer shared: {detail}")))
+        }
+        other => other,
+    }
 }

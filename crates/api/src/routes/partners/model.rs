@@ -231,6 +231,20 @@ fn check_not_blank(value: Option<&str>, pointer: &str, errors: &mut Vec<FieldErr
     }
 }
 
+/// Refuses a value whose trimmed form is shorter than `min` characters (a blank one is already
+/// refused as `blank`).
+fn check_trimmed_min(value: Option<&str>, min: usize, pointer: &str, errors: &mut Vec<FieldError>) {
+    if let Some(trimmed) = value.map(str::trim).filter(|v| !v.is_empty())
+        && trimmed.chars().count() < min
+    {
+        errors.push(FieldError::body(
+            pointer,
+            "length",
+            format!("must have at least {min} characters besides spaces"),
+        ));
+    }
+}
+
 /// Checks a validated request (or a patch merged into the current partner) beyond its length
 /// rules, and converts it into the store's data. The webhook URL is checked only when
 /// `check_url` (it is new): a stored one was checked when it was written.
@@ -244,6 +258,9 @@ pub(super) fn partner_data(
     check_not_blank(Some(&input.name), "/name", &mut errors);
     check_not_blank(contact.name.as_deref(), "/contact/name", &mut errors);
     check_not_blank(contact.phone.as_deref(), "/contact/phone", &mut errors);
+    // Values are stored trimmed: the minimum lengths hold for the trimmed value.
+    check_trimmed_min(contact.phone.as_deref(), 3, "/contact/phone", &mut errors);
+    check_trimmed_min(contact.email.as_deref(), 3, "/contact/email", &mut errors);
     let siret = match input.siret.as_deref() {
         None => None,
         Some(value) => match Siret::parse(value) {

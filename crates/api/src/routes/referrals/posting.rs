@@ -116,6 +116,24 @@ fn extensions(kind: AttachmentType) -> &'static [&'static str] {
     }
 }
 
+/// Path separators, control characters, and the invisible ones that disguise a name (line and
+/// paragraph separators, zero-width and bidirectional formatting characters).
+fn unsafe_in_filename(c: char) -> bool {
+    c == '/'
+        || c == '\\'
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
 /// Decodes an attachment and recognises its type from the content.
 fn attachment(i: usize, a: &NewAttachment) -> Result<StoreAttachment, FieldError> {
     let filename = a.filename.trim();
@@ -125,10 +143,7 @@ fn attachment(i: usize, a: &NewAttachment) -> Result<StoreAttachment, FieldError
     if filename.is_empty() {
         return Err(name_error("blank", "must not be blank"));
     }
-    if filename
-        .chars()
-        .any(|c| c == '/' || c == '\\' || c.is_control())
-    {
+    if filename.chars().any(unsafe_in_filename) {
         return Err(name_error(
             "invalid_filename",
             "a file name has no path and no control character",
@@ -340,4 +355,28 @@ pub async fn create(
         referral.version,
         Referral::view(referral, Viewer::Partner(partner_id)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_in_filename;
+
+    #[test]
+    fn a_file_name_may_not_hide_a_path_or_invisible_characters() {
+        for name in [
+            "a/b.pdf",
+            "a\\b.pdf",
+            "a\nb.pdf",
+            "a\u{2028}b.pdf",
+            "fact\u{202E}fdp.exe",
+            "\u{FEFF}a.pdf",
+        ] {
+            assert!(name.chars().any(unsafe_in_filename), "{name:?}");
+        }
+        assert!(
+            !"Courrier CAF (2026) – é.pdf"
+                .chars()
+                .any(unsafe_in_filename)
+        );
+    }
 }
