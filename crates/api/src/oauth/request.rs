@@ -7,10 +7,28 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError, Problem};
-use crate::oauth::token::TokenError;
 use crate::observability::RequestId;
+
+/// An error of the token endpoint: the RFC 6749 §5.2 members and the problem document's.
+///
+/// Both shapes are in one body because two kinds of clients read it: OAuth client libraries
+/// only understand `error` and `error_description` (RFC 6749 requires them, as
+/// `application/json`), and clients of this API read every error as a problem document with a
+/// `code` and JSON pointers. The media type stays `application/json`, as RFC 6749 requires.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenError {
+    /// `invalid_request`, `invalid_client` or `unsupported_grant_type` (RFC 6749 §5.2).
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    #[schema(example = "client authentication failed")]
+    pub error_description: String,
+    #[serde(flatten)]
+    pub problem: Problem,
+}
 
 /// A token request is a few hundred bytes; anything much larger is refused unread.
 const FORM_LIMIT: usize = 16 * 1024;

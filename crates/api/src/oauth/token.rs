@@ -16,7 +16,9 @@ use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::oauth::request::{Credentials, OAuthError, client_credentials, no_store, read_body};
+use crate::oauth::request::{
+    Credentials, OAuthError, TokenError, client_credentials, no_store, read_body,
+};
 use crate::oauth::{PARTNER_ROLE, PARTNER_SUBJECT_PREFIX, PartnerClaims, ceil_seconds};
 use crate::state::AppState;
 
@@ -63,23 +65,6 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[schema(example = "partner")]
     pub scope: &'static str,
-}
-
-/// An error of the token endpoint: the RFC 6749 §5.2 members and the problem document's.
-///
-/// Both shapes are in one body because two kinds of clients read it: OAuth client libraries
-/// only understand `error` and `error_description` (RFC 6749 requires them, as
-/// `application/json`), and clients of this API read every error as a problem document with a
-/// `code` and JSON pointers. The media type stays `application/json`, as RFC 6749 requires.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenError {
-    /// `invalid_request`, `invalid_client` or `unsupported_grant_type` (RFC 6749 §5.2).
-    #[schema(example = "invalid_client")]
-    pub error: &'static str,
-    #[schema(example = "client authentication failed")]
-    pub error_description: String,
-    #[serde(flatten)]
-    pub problem: Problem,
 }
 
 /// The error responses of the token endpoint that are problem documents, as elsewhere in the
