@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Property-based API tests: starts `relais serve` (embedded PostgreSQL, demo organisation) on a
 # free local port with a throw-away data directory, and runs Schemathesis over every operation of
-# the served /openapi.json with a supervisor's token. The server (and with it PostgreSQL) is
-# stopped with SIGTERM on exit, whatever happens.
+# the served /openapi.json with a supervisor's token, then over the partner registry with an
+# admin's token and over the partner's own operations with a partner token. The server (and with
+# it PostgreSQL) is stopped with SIGTERM on exit, whatever happens.
 #
 # Tunables (environment): SCHEMATHESIS (the executable, default .venv/bin/schemathesis),
 # SCHEMATHESIS_MAX_EXAMPLES (default 50), SCHEMATHESIS_SEED (default 20261122),
@@ -145,24 +146,73 @@ case $schemathesis in
 */*) schemathesis=$(cd "$(dirname "$schemathesis")" && pwd)/$(basename "$schemathesis") ;;
 esac
 
-echo "Running schemathesis $("$schemathesis" --version | awk '{print $NF}'): at most ${max_examples} examples per operation, seed ${seed}"
+# partner_token: registers a partner with the admin's token and exchanges its client
+# credentials for a partner token (POST /v1/oauth/token), so partner operations are exercised
+# with a caller they accept rather than answering 403 to everything.
+partner_token() {
+    "$python" - "$base" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+base, admin = sys.argv[1], sys.argv[2]
+request = urllib.request.Request(
+    base + "/v1/partners",
+    data=json.dumps({"name": "Partenaire de test"}).encode(),
+    headers={"Authorization": "Bearer " + admin, "Content-Type": "application/json"},
+)
+with urllib.request.urlopen(request, timeout=10) as response:
+    partner = json.load(response)
+form = urllib.parse.urlencode({
+    "grant_type": "client_credentials",
+    "client_id": partner["client_id"],
+    "client_secret": partner["client_secret"],
+}).encode()
+with urllib.request.urlopen(base + "/v1/oauth/token", data=form, timeout=10) as response:
+    print(json.load(response)["access_token"])
+PY
+}
+
+admin_token=$("$relais" token --org demo --role admin --sub adele | tail -n 1)
+partner=$(partner_token "$admin_token") || {
+    echo "could not register a partner and get its token" >&2
+    exit 1
+}
+
+# run_pass NAME TOKEN WORKERS [FILTER…]: one schemathesis run with TOKEN over the operations
+# FILTER selects (all without filter), reported in junit-NAME.xml. The small passes use one
+# worker: Python 3.11's ast.parse is not thread-safe, and Hypothesis calls it while describing
+# strategies, which sometimes fails a run with "AST constructor recursion depth mismatch".
+run_pass() {
+    local name=$1 pass_token=$2 workers=$3
+    shift 3
+    echo "Running schemathesis $("$schemathesis" --version | awk '{print $NF}') ($name): at most ${max_examples} examples per operation, seed ${seed}"
+    (
+        cd "$report_dir/work"
+        export HYPOTHESIS_STORAGE_DIRECTORY=$report_dir/work/.hypothesis
+        exec timeout --signal=INT --kill-after=30 "$hard_timeout" \
+            "$schemathesis" run "$base/openapi.json" \
+            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+            --header "Authorization: Bearer $pass_token" \
+            --max-examples "$max_examples" \
+            --seed "$seed" \
+            --generation-database none \
+            --workers "$workers" \
+            --request-timeout 10 \
+            --no-color \
+            --report junit \
+            --report-junit-path "$report_dir/junit-$name.xml" \
+            "$@"
+    )
+}
+
 status=0
-(
-    cd "$report_dir/work"
-    export HYPOTHESIS_STORAGE_DIRECTORY=$report_dir/work/.hypothesis
-    exec timeout --signal=INT --kill-after=30 "$hard_timeout" \
-        "$schemathesis" run "$base/openapi.json" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-        --header "Authorization: Bearer $token" \
-        --max-examples "$max_examples" \
-        --seed "$seed" \
-        --generation-database none \
-        --workers 2 \
-        --request-timeout 10 \
-        --no-color \
-        --report junit \
-        --report-junit-path "$report_dir/junit.xml"
-) || status=$?
+# Every operation as a supervisor; the partner registry as its admin; the partner's own
+# operations (referrals, received liaisons) as a partner.
+run_pass supervisor "$token" 2 || status=$?
+if [ "$status" -eq 0 ]; then
+    run_pass admin "$admin_token" 1 --include-tag partners || status=$?
+fi
+if [ "$status" -eq 0 ]; then
+    run_pass partner "$partner" 1 --include-path-regex '^/v1/(referrals|liaisons)' || status=$?
+fi
 if [ "$status" -eq 124 ] || [ "$status" -eq 130 ]; then
     echo "schemathesis did not finish within ${hard_timeout} s" >&2
 fi
