@@ -255,8 +255,21 @@ async fn the_party_is_fixed_and_required_fields_cannot_be_cleared() {
 #[tokio::test]
 async fn a_patch_sets_and_clears_optional_fields_and_the_timeline_names_what_changed() {
     let mut item = Item::new().await;
-    let scheme = uuid::Uuid::now_v7().to_string();
-    let application = uuid::Uuid::now_v7().to_string();
+    // The links must name a scheme of the organisation and an application of the case.
+    let admin = item.app.token("admin", "catalogue-admin");
+    let body = json!({"name": "FSL", "domain": "housing", "provider": "Conseil départemental"});
+    let response = item.app.post("/v1/schemes", &admin, &body).await;
+    let scheme = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let applications = format!("/v1/cases/{}/applications", item.case_id);
+    let body = json!({"scheme_id": scheme});
+    let response = item.app.post(&applications, &item.alice, &body).await;
+    let application = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let changed = item
         .patched(json!({
             "title": "  Concertation avec la CAF et la MSA ",

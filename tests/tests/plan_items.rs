@@ -174,7 +174,14 @@ async fn a_worker_adds_an_intervention_and_reads_it_back_with_its_etag() {
 #[tokio::test]
 async fn recommendations_and_partner_steps_are_named_by_their_kind() {
     let plan = Plan::new().await;
-    let scheme = uuid::Uuid::now_v7().to_string();
+    // A link names a scheme of the organisation's catalogue.
+    let admin = plan.app.token("admin", "catalogue-admin");
+    let scheme = json!({"name": "FSL", "domain": "housing", "provider": "Conseil départemental"});
+    let response = plan.app.post("/v1/schemes", &admin, &scheme).await;
+    let scheme = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut body = step("person", "paperwork", "Réunir les justificatifs", 7);
     body["scheme_id"] = json!(scheme);
     let recommendation = plan.added(body).await;

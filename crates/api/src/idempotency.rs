@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, mime, web};
 use futures_util::StreamExt;
 use relais_store::db::{self, Access};
 use relais_store::idempotency::{self, Claim, StoredResponse};
@@ -24,6 +24,39 @@ pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent
 
 /// Largest body the layer buffers; bigger bodies are refused by the handlers anyway.
 const MAX_BUFFER: usize = 16 * 1024 * 1024;
+/// Room for a multipart body's parts around the file (headers, boundaries, a description).
+const MULTIPART_OVERHEAD: usize = 1024 * 1024;
+
+/// The boundary of a `multipart/*` body, if the request has one.
+fn multipart_boundary(req: &ServiceRequest) -> Option<String> {
+    let content_type = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let parsed: mime::Mime = content_type.parse().ok()?;
+    if parsed.type_() != mime::MULTIPART {
+        return None;
+    }
+    parsed
+        .get_param(mime::BOUNDARY)
+        .map(|b| b.as_str().to_owned())
+        .filter(|b| !b.is_empty())
+}
+
+/// Feeds `body` to the fingerprint. A multipart body is fingerprinted without its boundary:
+/// clients pick a random one for every request they build, so a retry of the same upload
+/// rebuilt by the client is still the same request.
+fn fingerprint_body(hasher: &mut Sha256, body: &[u8], boundary: Option<&str>) {
+    let Some(boundary) = boundary else {
+        hasher.update(body);
+        return;
+    };
+    let mut start = 0;
+    // Matches do not overlap.
+    for at in memchr::memmem::find_iter(body, boundary.as_bytes()) {
+        hasher.update(&body[start..at]);
+        hasher.update(b"\0--boundary--\0");
+        start = at + boundary.len();
+    }
+    hasher.update(&body[start..]);
+}
 
 fn error(err: ApiError) -> HttpResponse {
     err.error_response()
@@ -70,7 +103,16 @@ pub async fn idempotency(
         Err(e) => return Ok(req.into_response(error(e.into()))),
     };
 
-    // Buffer the body to fingerprint it, then hand it back to the handler.
+    // Buffer the body to fingerprint it, then hand it back to the handler. An upload may be as
+    // large as the upload limit, with room for its other parts.
+    let boundary = multipart_boundary(&req);
+    let (max_buffer, limit) = match boundary {
+        Some(_) => (
+            MAX_BUFFER.max(state.settings.upload_limit + MULTIPART_OVERHEAD),
+            state.settings.upload_limit,
+        ),
+        None => (MAX_BUFFER, state.settings.json_limit),
+    };
     let mut body = web::BytesMut::new();
     let mut stream = req.take_payload();
     while let Some(chunk) = stream.next().await {
@@ -81,10 +123,8 @@ pub async fn idempotency(
                 errors: vec![],
             })));
         };
-        if body.len() + chunk.len() > MAX_BUFFER {
-            return Ok(req.into_response(error(ApiError::PayloadTooLarge {
-                limit: state.settings.json_limit,
-            })));
+        if body.len() + chunk.len() > max_buffer {
+            return Ok(req.into_response(error(ApiError::PayloadTooLarge { limit })));
         }
         body.extend_from_slice(&chunk);
     }
@@ -94,7 +134,7 @@ pub async fn idempotency(
     hasher.update(b" ");
     hasher.update(req.uri().to_string());
     hasher.update(b"\n");
-    hasher.update(&body);
+    fingerprint_body(&mut hasher, &body, boundary.as_deref());
     let hash = hasher.finalize().to_vec();
     let principal_key = principal.subject.clone();
 
@@ -229,4 +269,43 @@ pub fn require_key(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
             "send a unique key (e.g. a UUID) and reuse it when you retry",
         )],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::fingerprint_body;
+
+    fn fingerprint(body: &[u8], boundary: Option<&str>) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        fingerprint_body(&mut hasher, body, boundary);
+        hasher.finalize().to_vec()
+    }
+
+    #[test]
+    fn a_multipart_body_is_the_same_request_whatever_its_boundary() {
+        let form = |b: &str, content: &str| {
+            format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n\
+                 {content}\r\n--{b}--\r\n"
+            )
+        };
+        let one = form("one", "%PDF-1.4");
+        let two = form("second-boundary", "%PDF-1.4");
+        assert_eq!(
+            fingerprint(one.as_bytes(), Some("one")),
+            fingerprint(two.as_bytes(), Some("second-boundary"))
+        );
+        let other = form("one", "%PDF-1.5");
+        assert_ne!(
+            fingerprint(one.as_bytes(), Some("one")),
+            fingerprint(other.as_bytes(), Some("one"))
+        );
+        // Other bodies are fingerprinted as they are.
+        assert_ne!(
+            fingerprint(one.as_bytes(), None),
+            fingerprint(two.as_bytes(), None)
+        );
+    }
 }

@@ -30,6 +30,9 @@ use crate::routes::deliveries::WebhookDocs;
             as numbered proposals with the person's decision and observations, the changes since \
             the last agreement, and the written plan in HTML and PDF"),
         (name = "contacts", description = "Contacts of a case (interviews, calls, visits), planned or held, and group sessions"),
+        (name = "documents", description = "Case documents (pièces justificatives): PDF, PNG or JPEG files uploaded as multipart/form-data (10 MiB by default), recognised by their content, kept with their SHA-256; every download is audited"),
+        (name = "applications", description = "Applications (dossiers de demande) to a scheme: the supporting documents checklist that completes the application by itself, the lifecycle preparing → complete → under_review → submitted → decided or withdrawn, the social report in versions and the funding plan with its remaining gap"),
+        (name = "schemes", description = "The scheme catalogue (dispositifs): eligibility criteria, supporting documents, import and export as JSON (admins); each case matched against it as eligible, to_check or not_eligible"),
         (name = "liaisons", description = "Liaison sheets (fiches de liaison): a hand-over to another institution with only whitelisted content, sent under a legal basis, printed in HTML and PDF"),
         (name = "referrals", description = "Referrals (orientations entrantes) posted by partners with the person's consent: the organisation's inbox, decisions (accepted: a case opens in intake; declined; redirected) and attachments; a partner sees only its own"),
         (name = "audit", description = "The audit log of accesses to personal data"),

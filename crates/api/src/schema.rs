@@ -78,6 +78,21 @@ code_schemas! {
     referral_decline_reason, referral_decline_reason_nullable => relais_domain::DeclineReason;
     referral_outcome, referral_outcome_nullable => relais_domain::ReferralOutcome;
     webhook_delivery_status, webhook_delivery_status_nullable => relais_domain::DeliveryStatus;
+    household_relationship, household_relationship_nullable => relais_domain::Relationship;
+    housing_status, housing_status_nullable => relais_domain::HousingStatus;
+    employment_status, employment_status_nullable => relais_domain::EmploymentStatus;
+    resource_kind, resource_kind_nullable => relais_domain::ResourceKind;
+    charge_kind, charge_kind_nullable => relais_domain::ChargeKind;
+    application_status, application_status_nullable => relais_domain::ApplicationStatus;
+    application_decision, application_decision_nullable => relais_domain::ApplicationDecision;
+    application_document_status, application_document_status_nullable => relais_domain::DocumentStatus;
+    funder_status, funder_status_nullable => relais_domain::FunderStatus;
+    criterion_kind, criterion_kind_nullable => relais_domain::CriterionKind;
+    resources_basis, resources_basis_nullable => relais_domain::ResourcesBasis;
+    criterion_result, criterion_result_nullable => relais_domain::CriterionResult;
+    match_result, match_result_nullable => relais_domain::MatchResult;
+    situation_data, situation_data_nullable => relais_domain::SituationData;
+    document_provider, document_provider_nullable => relais_domain::DocumentProvider;
 }
 
 /// Schema of a list of role codes.
@@ -85,6 +100,15 @@ pub fn roles() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         utoipa::openapi::schema::ArrayBuilder::new()
             .items(codes::<relais_domain::Role>())
+            .build(),
+    ))
+}
+
+/// Schema of a list of `situation_data` codes (the data a match is missing).
+pub fn situation_data_list() -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(codes::<relais_domain::SituationData>())
             .build(),
     ))
 }

@@ -21,6 +21,9 @@ pub struct ApiSettings {
     pub json_limit: usize,
     /// Accept webhook targets on loopback (development only; see `webhook_target`).
     pub webhooks_allow_loopback: bool,
+    /// Largest uploaded file (a case document), in bytes; 1 to
+    /// `relais_domain::document::MAX_UPLOAD_LIMIT`.
+    pub upload_limit: usize,
 }
 
 impl Default for ApiSettings {
@@ -28,6 +31,7 @@ impl Default for ApiSettings {
         Self {
             json_limit: 1024 * 1024,
             webhooks_allow_loopback: false,
+            upload_limit: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
         }
     }
 }

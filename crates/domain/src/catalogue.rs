@@ -3,10 +3,16 @@
 //! This module depends on all the others and nothing depends on it, so the enumerations can
 //! live with the rules that use them.
 
+use crate::application::{ApplicationDecision, ApplicationStatus, DocumentStatus, FunderStatus};
 use crate::assessment::{NeedsAction, Priority};
+use crate::budget::{ChargeKind, ResourceKind};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
 use crate::contact::ContactKind;
+use crate::eligibility::{
+    CriterionKind, CriterionResult, MatchResult, ResourcesBasis, SituationData,
+};
+use crate::household::{EmploymentStatus, HousingStatus, Relationship};
 use crate::liaison::{LiaisonContent, LiaisonStatus};
 use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
 use crate::proposal::{DecisionChannel, DecisionOutcome};
@@ -15,6 +21,7 @@ use crate::reference::{
 };
 use crate::referral::{DeclineReason, ReferralOutcome, ReferralStatus, Urgency};
 use crate::role::Role;
+use crate::scheme::DocumentProvider;
 use crate::webhook::DeliveryStatus;
 
 /// Every code list of `GET /v1/reference`, always in the same order.
@@ -47,6 +54,21 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<DeclineReason>(),
         list::<ReferralOutcome>(),
         list::<DeliveryStatus>(),
+        list::<Relationship>(),
+        list::<HousingStatus>(),
+        list::<EmploymentStatus>(),
+        list::<ResourceKind>(),
+        list::<ChargeKind>(),
+        list::<CriterionKind>(),
+        list::<ResourcesBasis>(),
+        list::<CriterionResult>(),
+        list::<MatchResult>(),
+        list::<SituationData>(),
+        list::<DocumentProvider>(),
+        list::<ApplicationStatus>(),
+        list::<ApplicationDecision>(),
+        list::<DocumentStatus>(),
+        list::<FunderStatus>(),
     ]
 }
 
@@ -90,6 +112,21 @@ mod tests {
                 "referral_decline_reason",
                 "referral_outcome",
                 "webhook_delivery_status",
+                "household_relationship",
+                "housing_status",
+                "employment_status",
+                "resource_kind",
+                "charge_kind",
+                "criterion_kind",
+                "resources_basis",
+                "criterion_result",
+                "match_result",
+                "situation_data",
+                "document_provider",
+                "application_status",
+                "application_decision",
+                "application_document_status",
+                "funder_status",
             ]
         );
     }

@@ -8,11 +8,16 @@
 //! parsed, not validated: once a value of one of these types exists, it is valid. It depends on
 //! no database, web framework or runtime, so every rule here is unit-tested on its own.
 
+pub mod application;
 pub mod assessment;
+pub mod budget;
 pub mod case;
 pub mod catalogue;
 pub mod codes;
 pub mod contact;
+pub mod document;
+pub mod eligibility;
+pub mod household;
 pub mod liaison;
 pub mod nir;
 pub mod partner;
@@ -21,12 +26,20 @@ pub mod proposal;
 pub mod reference;
 pub mod referral;
 pub mod role;
+pub mod scheme;
 pub mod text;
 pub mod webhook;
 
+pub use application::{
+    ApplicationDecision, ApplicationStatus, ApplicationTransitionError, DocumentStatus,
+    FunderStatus, FundingTotals,
+};
 pub use assessment::{
     AssessmentError, DomainAssessment, MAX_SITUATION_CHARS, NeedsAction, Priority,
     domains_needing_action,
+};
+pub use budget::{
+    Budget, BudgetError, BudgetLine, ChargeKind, ChargeLine, Derived, ResourceKind, ResourceLine,
 };
 pub use case::{
     Actor, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS,
@@ -37,6 +50,15 @@ pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use contact::{
     ContactKind, ContactRefused, ContactTime, ContactTimeError, check_kind, contact_time, held_at,
     status_after_held,
+};
+pub use eligibility::{
+    Ceiling, Criterion, CriterionKind, CriterionOutcome, CriterionResult, HouseholdFacts, Issue,
+    Match, MatchResult, ResourceFacts, ResourcesBasis, Rule, Scale, Situation, SituationData,
+    evaluate,
+};
+pub use household::{
+    ConsumptionUnits, EmploymentStatus, Household, HouseholdError, HouseholdMember, HousingStatus,
+    QfParts, Relationship,
 };
 pub use liaison::{
     ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
@@ -61,6 +83,7 @@ pub use referral::{
     DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError, Urgency,
 };
 pub use role::{Permission, Role, Roles};
+pub use scheme::{DocumentProvider, RequiredDocument};
 pub use webhook::{AttemptOutcome, DeliveryStatus, after_attempt, retry_delay};
 
 /// What [`coded_enum!`] expands to needs, reachable from other crates through `$crate`.

@@ -117,6 +117,8 @@ pub struct Settings {
     pub db_acquire_timeout_ms: u64,
     /// Largest JSON body, in bytes.
     pub json_limit_bytes: usize,
+    /// Largest uploaded file (a case document), in bytes: 10 MiB by default, 64 MiB at most.
+    pub upload_limit_bytes: usize,
     /// 32-byte key (base64) protecting NIRs; generated in the data directory in embedded mode.
     #[serde(skip_serializing)]
     pub nir_key: Option<SecretString>,
@@ -141,6 +143,7 @@ impl Default for Settings {
             db_max_connections: 10,
             db_acquire_timeout_ms: 2000,
             json_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
             nir_key: None,
             auth: AuthConfig {
                 algorithm: None,

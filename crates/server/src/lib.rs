@@ -237,6 +237,13 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
         audience: settings.auth.audience.clone(),
         token_ttl: settings.oauth.token_ttl,
     };
+    let upload_limit = settings.upload_limit_bytes;
+    if !(1..=relais_domain::document::MAX_UPLOAD_LIMIT).contains(&upload_limit) {
+        anyhow::bail!(
+            "RELAIS_UPLOAD_LIMIT_BYTES must be between 1 and {} (64 MiB)",
+            relais_domain::document::MAX_UPLOAD_LIMIT
+        );
+    }
     let state = web::Data::new(
         AppState::new(
             db,
@@ -245,6 +252,7 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
             ApiSettings {
                 json_limit: settings.json_limit_bytes,
                 webhooks_allow_loopback: settings.webhooks.allow_loopback,
+                upload_limit,
             },
         )
         .with_oauth(oauth),

@@ -6,15 +6,19 @@
 
 pub mod agenda;
 pub mod agents;
+pub mod applications;
 pub mod assessments;
 pub mod audit;
+pub mod budgets;
 pub mod cases;
 pub mod contacts;
 pub mod crypto;
 pub mod db;
+pub mod documents;
 pub mod embedded;
 pub mod error;
 pub mod export;
+pub mod households;
 pub mod idempotency;
 pub mod liaisons;
 pub mod organisations;
@@ -26,6 +30,7 @@ pub mod persons;
 pub mod plan_items;
 pub mod proposals;
 pub mod referrals;
+pub mod schemes;
 pub mod stats;
 pub mod webhooks;
 

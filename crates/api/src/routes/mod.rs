@@ -1,14 +1,18 @@
 //! One file per resource; this module only wires them.
 
 pub mod agenda;
+pub mod applications;
 pub mod assessment;
 pub mod audit;
+pub mod budget;
 pub mod cases;
 pub mod consents;
 pub mod contacts;
 pub mod deliveries;
+pub mod documents;
 pub mod export;
 pub mod health;
+pub mod household;
 pub mod liaisons;
 pub mod me;
 pub mod partner_liaisons;
@@ -17,4 +21,5 @@ pub mod persons;
 pub mod plan;
 pub mod plan_items;
 pub mod referrals;
+pub mod schemes;
 pub mod stats;

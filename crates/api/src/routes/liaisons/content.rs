@@ -18,6 +18,7 @@ use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::crypto::NirVault;
 use relais_store::db::Tx;
+use relais_store::documents;
 use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
 use relais_store::persons;
 use relais_store::plan_items::{self, PlanItemRecord};
@@ -31,6 +32,9 @@ use crate::documents::liaison::{
 };
 use crate::error::ApiError;
 use crate::routes::plan::written::Format;
+
+/// Most document names a sheet lists (the oldest first).
+const MAX_DOCUMENT_NAMES: i64 = 100;
 
 /// Who the person is (`identity`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -112,7 +116,8 @@ pub struct SharedContent {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<SharedReferent>)]
     pub referent_contact: Option<Option<SharedReferent>>,
-    /// `documents`: the names of the documents that go with the sheet.
+    /// `documents`: the names of the case's documents (uploaded files), oldest first, at most
+    /// 100; never their content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<String>>,
 }
@@ -180,6 +185,12 @@ pub async fn gather(
             .map(|c| c.given_at),
         None => None,
     };
+    // The names of the case's documents, never their bytes.
+    let documents = if chosen(LiaisonContent::Documents) {
+        Some(documents::names_for_case(tx, case.id, MAX_DOCUMENT_NAMES).await?)
+    } else {
+        None
+    };
     let nir = chosen(LiaisonContent::Nir).then(|| person.nir(vault).map(|n| n.as_str().to_owned()));
     let nir_revealed = matches!(nir, Some(Some(_)));
     // Health steps are health details too.
@@ -229,8 +240,7 @@ pub async fn gather(
                 email: r.email,
             })
         }),
-        // Documents arrive with a later issue: none can be attached yet.
-        documents: chosen(LiaisonContent::Documents).then(Vec::new),
+        documents,
     };
     Ok(Gathered {
         nir_revealed,

@@ -25,7 +25,7 @@ use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::CaseReadParams;
 use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
@@ -50,6 +50,42 @@ async fn open_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, A
                 case.status
             ),
         })
+    }
+}
+
+/// The scheme and the application an item links must exist in the organisation, the
+/// application in this case (422 at `/scheme_id` or `/application_id` otherwise).
+async fn check_links(
+    tx: &mut Tx,
+    case_id: Uuid,
+    scheme_id: Option<Uuid>,
+    application_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Some(id) = scheme_id {
+        match relais_store::schemes::get(tx, id).await {
+            Ok(_) => {}
+            Err(relais_store::StoreError::NotFound) => errors.push(FieldError::body(
+                "/scheme_id",
+                "unknown_reference",
+                format!("no scheme {id} in the organisation's catalogue"),
+            )),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if let Some(id) = application_id
+        && !relais_store::applications::exists_in_case(tx, case_id, id).await?
+    {
+        errors.push(FieldError::body(
+            "/application_id",
+            "unknown_reference",
+            format!("no application {id} in this case"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
     }
 }
 
@@ -102,6 +138,7 @@ pub async fn create(
     let Some(title) = title.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
+    check_links(&mut tx, case.id, body.scheme_id, body.application_id).await?;
     let item = plan_items::create(
         &mut tx,
         actor.org.id,
@@ -307,6 +344,15 @@ pub async fn update(
     let version = if_match.check(current.version)?;
     let today = today();
     let merged = model::merge(&current, &body, case.opened_on, today)?;
+    check_links(
+        &mut tx,
+        case.id,
+        merged.scheme_id.filter(|id| current.scheme_id != Some(*id)),
+        merged
+            .application_id
+            .filter(|id| current.application_id != Some(*id)),
+    )
+    .await?;
     let item = if merged.changed.is_empty() {
         // Nothing differs: no new version, no timeline event.
         current

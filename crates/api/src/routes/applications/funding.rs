@@ -1,0 +1,174 @@
+//! The funding plan (plan de financement) of an application: the need and its funders, read
+//! with its totals and replaced whole (`If-Match`: `"0"` before the first plan, `*` whatever
+//! the version). It stays editable after the decision: other funders often answer later.
+
+use actix_web::{HttpResponse, get, put, web};
+use relais_domain::application::{self, check_funding_plan};
+use relais_domain::{AuditAction, FunderStatus, Permission};
+use relais_store::applications::{self as store, funding as store_funding};
+use relais_store::db::{self, Access};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::event;
+use super::model::{FundingPlan, invalid};
+use super::writable_case;
+use crate::conditional::{IfMatch, ok_with_etag};
+use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use crate::error::ApiError;
+use crate::extract::{Json, Query};
+use crate::responses::{ReadErrors, WriteErrors};
+
+/// The audit resource type of a funding plan.
+const RESOURCE: &str = "application.funding_plan";
+
+/// A funder asked to cover part of the need.
+// `Serialize` only because the list's length rule echoes the value in its error.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunderInput {
+    /// Unique within the plan (case and surrounding spaces aside).
+    #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Fonds de solidarité logement"
+    )]
+    pub name: String,
+    #[validate(range(min = 1, max = 1_000_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 80000)]
+    pub requested_cents: i64,
+    #[schema(schema_with = crate::schema::funder_status)]
+    pub status: FunderStatus,
+    /// `granted`: the amount requested (may be left out); `partially_granted`: less than the
+    /// amount requested (required); otherwise absent.
+    #[validate(range(min = 1, max = 1_000_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    pub granted_cents: Option<i64>,
+}
+
+/// The whole funding plan: the need and at most 20 funders, in the order to show them.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "need_cents": 150000,
+    "funders": [
+        {"name": "Fonds de solidarité logement", "requested_cents": 80000, "status": "granted"},
+        {"name": "CCAS — secours d'urgence", "requested_cents": 40000, "status": "partially_granted", "granted_cents": 25000},
+        {"name": "Caisse de retraite complémentaire", "requested_cents": 30000, "status": "requested"}
+    ]
+}))]
+pub struct FundingPlanReplacement {
+    /// What the plan must cover, in cents.
+    #[validate(range(min = 1, max = 1_000_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    pub need_cents: i64,
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub funders: Vec<FunderInput>,
+}
+
+/// Reads an application's funding plan with its totals and remaining gap (404 before one is
+/// written).
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "read_funding_plan",
+    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    responses((status = 200, description = "The funding plan", body = FundingPlan, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/applications/{app_id}/funding-plan")]
+pub async fn read_funding_plan(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    params: Query<CaseReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let (case_id, app_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let application = store::get(&mut tx, case.id, app_id).await?;
+    let plan = store_funding::get(&mut tx, application.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    actor
+        .audit(
+            &mut tx,
+            &[event(
+                AuditAction::Read,
+                RESOURCE,
+                application.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(plan.version, FundingPlan::from(plan)))
+}
+
+/// Replaces an application's funding plan (`If-Match`: `"0"` before the first one); answers it
+/// with its totals and the remaining gap.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "replace_funding_plan",
+    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IfMatchHeader),
+    request_body = FundingPlanReplacement,
+    responses((status = 200, description = "The funding plan as replaced, with its gap", body = FundingPlan, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[put("/cases/{id}/applications/{app_id}/funding-plan")]
+pub async fn replace_funding_plan(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: Json<FundingPlanReplacement>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let inputs: Vec<application::FunderInput<'_>> = body
+        .funders
+        .iter()
+        .map(|f| application::FunderInput {
+            name: &f.name,
+            requested_cents: f.requested_cents,
+            status: f.status,
+            granted_cents: f.granted_cents,
+        })
+        .collect();
+    let funders = check_funding_plan(body.need_cents, &inputs).map_err(invalid)?;
+    let (case_id, app_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = writable_case(&mut tx, &actor, case_id).await?;
+    let application = store::lock(&mut tx, case.id, app_id).await?;
+    let expected = match if_match {
+        IfMatch::Version(v) => Some(v),
+        IfMatch::Any => None,
+    };
+    let plan = store_funding::replace(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        application.id,
+        expected,
+        body.need_cents,
+        &funders,
+    )
+    .await?;
+    actor
+        .audit(
+            &mut tx,
+            &[event(
+                AuditAction::Update,
+                RESOURCE,
+                application.id,
+                &case,
+                None,
+            )],
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(plan.version, FundingPlan::from(plan)))
+}

@@ -1,0 +1,399 @@
+//! Applications (dossiers de demande) of a case to a scheme of the catalogue: created from the
+//! scheme (its required documents start the checklist, and the plan can get the steps the
+//! application needs), listed and read here; corrected and moved through their lifecycle
+//! (`lifecycle`); their checklist (`documents`), funding plan (`funding`) and social report
+//! (`reports`). The request and response types are in `model`.
+//!
+//! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
+//! all); reception, administrators, the DPO and partners get 403. An archived case is
+//! read-only (409 `case_archived`) and read with a reason; a closed case keeps its applications
+//! going (decisions often arrive after the support ended). Every read and write is audited with
+//! the case's person; creations and status changes are events of the case timeline.
+//!
+//! Lifecycle (`relais_domain::application`): `preparing` and `complete` follow the checklist —
+//! complete when every required document is received or validated, back to preparing when one
+//! stops being so before submission —; the worker asks for `under_review`, `submitted` (date and
+//! recipient), `decided` (decision, date, amount or reason) or `withdrawn` with `If-Match`.
+
+mod documents;
+mod funding;
+mod lifecycle;
+mod model;
+mod reports;
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{Days, NaiveDate, Utc};
+use relais_domain::application::{ProposalLine, optional_text, proposed_items};
+use relais_domain::{ApplicationStatus, AuditAction, DocumentProvider, Permission, PlanItemTitle};
+use relais_store::StoreError;
+use relais_store::applications::{
+    self as store, ApplicationRecord, NewApplication as StoreNew, NewChecklistLine,
+};
+use relais_store::applications::{checklist, funding as store_funding, reports as store_reports};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::CaseRecord;
+use relais_store::db::{self, Access, Tx};
+use relais_store::plan_items::{self, NewPlanItem};
+use relais_store::schemes::{self, SchemeRecord};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::{created, ok_with_etag};
+use crate::context::{Actor, CaseReadParams, Ctx, archived_read_reason};
+use crate::error::ApiError;
+use crate::extract::{Json, Query};
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::{CreateErrors, ReadErrors};
+
+pub use documents::{
+    ApplicationDocumentPatch, ChecklistChange, NewApplicationDocument, add_document, read_document,
+    update_document,
+};
+pub use funding::{FunderInput, FundingPlanReplacement, read_funding_plan, replace_funding_plan};
+pub use lifecycle::{transition, update};
+pub use model::{
+    Application, ApplicationDocument, ApplicationList, ApplicationPatch, ApplicationTransition,
+    FunderView, FundingPlan, NewApplication, SocialReport, SocialReportList, SocialReportSummary,
+};
+pub use reports::{NewSocialReport, add_social_report, list_social_reports, read_social_report};
+
+/// The audit resource type of an application.
+const RESOURCE: &str = "application";
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn location(case_id: Uuid, id: Uuid) -> String {
+    format!("/v1/cases/{case_id}/applications/{id}")
+}
+
+fn event<'a>(
+    action: AuditAction,
+    resource_type: &'static str,
+    resource_id: Uuid,
+    case: &CaseRecord,
+    reason: Option<&'a str>,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        action,
+        resource_type,
+        resource_id: Some(resource_id),
+        person_id: Some(case.person_id),
+        reason,
+    }
+}
+
+/// The case, when the caller may see it and it is not archived (an archived case is
+/// read-only).
+async fn writable_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
+    let case = actor.visible_case(tx, id).await?;
+    if case.status()? == relais_domain::CaseStatus::Archived {
+        return Err(ApiError::Conflict {
+            code: "case_archived",
+            detail: "the case is archived: its applications can no longer change".into(),
+        });
+    }
+    Ok(case)
+}
+
+/// A decided or withdrawn application's checklist and social report are what was sent: frozen.
+fn not_final(application: &ApplicationRecord) -> Result<(), ApiError> {
+    if application.status.is_final() {
+        return Err(ApiError::Conflict {
+            code: "application_final",
+            detail: format!(
+                "the application is {}: its checklist and social report no longer change",
+                application.status
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The applications with their checklists, funding plans and latest social reports, in three
+/// queries whatever their number.
+async fn views(tx: &mut Tx, records: Vec<ApplicationRecord>) -> Result<Vec<Application>, ApiError> {
+    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    let mut lines = checklist::for_applications(tx, &ids).await?;
+    let mut plans = store_funding::for_applications(tx, &ids).await?;
+    let mut latest = store_reports::latest(tx, &ids).await?;
+    Ok(records
+        .into_iter()
+        .map(|r| {
+            let (mine, rest) = lines.drain(..).partition(|l| l.application_id == r.id);
+            lines = rest;
+            let plan = plans
+                .iter()
+                .position(|p| p.application_id == r.id)
+                .map(|i| plans.swap_remove(i));
+            let report = latest
+                .iter()
+                .position(|l| l.application_id == r.id)
+                .map(|i| latest.swap_remove(i));
+            Application::new(r, mine, plan, report)
+        })
+        .collect())
+}
+
+/// One application with its parts.
+async fn view(tx: &mut Tx, record: ApplicationRecord) -> Result<Application, ApiError> {
+    views(tx, vec![record])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// Filters and paging of a case's applications.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only the applications in this status.
+    #[param(schema_with = crate::schema::application_status)]
+    pub status: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Lists a case's applications, newest first, with their checklists.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "list_applications",
+    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    responses((status = 200, description = "Applications, newest first", body = ApplicationList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/applications")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let status = params
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|code| {
+            <ApplicationStatus as relais_domain::Coded>::parse(code).ok_or_else(|| {
+                ApiError::bad_query("status", format!("unknown application status {code:?}"))
+            })
+        })
+        .transpose()?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let found = store::list(&mut tx, case.id, status, page).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[event(
+                AuditAction::Read,
+                "case.applications",
+                case.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    let next = next_cursor(&found);
+    let items = views(&mut tx, found.items).await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(ApplicationList {
+        items,
+        next_cursor: next,
+    }))
+}
+
+/// The scheme an application is made to: an active scheme of the organisation (422 at
+/// `/scheme_id` otherwise).
+async fn scheme_to_apply_to(tx: &mut Tx, id: Uuid) -> Result<SchemeRecord, ApiError> {
+    let scheme = match schemes::get(tx, id).await {
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid(
+                "/scheme_id",
+                "unknown_reference",
+                format!("no scheme {id} in the organisation's catalogue"),
+            ));
+        }
+        other => other?,
+    };
+    if !scheme.active {
+        return Err(ApiError::invalid(
+            "/scheme_id",
+            "scheme_inactive",
+            "the scheme was withdrawn from the catalogue: no new application can be made to it",
+        ));
+    }
+    Ok(scheme)
+}
+
+/// Adds to the plan of an open case the steps an application needs (see
+/// [`NewApplication::propose_plan_items`]), through the plan items' own store and rules;
+/// answers the new items' ids.
+async fn propose_plan_items(
+    tx: &mut Tx,
+    actor: &Actor,
+    case: &CaseRecord,
+    scheme: &SchemeRecord,
+    application_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    let lines: Vec<ProposalLine<'_>> = scheme
+        .required_documents
+        .iter()
+        .map(|d| ProposalLine {
+            label: &d.label,
+            by_person: d.provider == DocumentProvider::Person,
+        })
+        .collect();
+    let today = today();
+    let mut ids = Vec::new();
+    for item in proposed_items(&scheme.name, &lines) {
+        let title = PlanItemTitle::parse(&item.title)
+            .map_err(|e| ApiError::internal(std::io::Error::other(e.to_string())))?;
+        let due_on = today
+            .checked_add_days(Days::new(item.due_in_days))
+            .unwrap_or(today)
+            .max(case.opened_on);
+        let created = plan_items::create(
+            tx,
+            actor.org.id,
+            actor.agent_id,
+            case.id,
+            &NewPlanItem {
+                party: item.party,
+                category: item.category,
+                domain: scheme.domain,
+                title: title.as_str(),
+                details: item.details.as_deref(),
+                scheme_id: Some(scheme.id),
+                application_id: Some(application_id),
+                due_on,
+            },
+        )
+        .await?;
+        ids.push(created.id);
+    }
+    Ok(ids)
+}
+
+/// Creates an application of the case to a scheme, its checklist copied from the scheme's
+/// required documents; optionally proposes the plan items it needs.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "create_application",
+    params(("id" = Uuid, Path, description = "Case id"), crate::responses::IdempotencyKeyHeader),
+    request_body = NewApplication,
+    responses((status = 201, description = "Created: `preparing`, or `complete` when the scheme requires no document", body = Application, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/cases/{id}/applications")]
+pub async fn create(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    body: Json<NewApplication>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let notes =
+        optional_text(body.notes.as_deref(), "notes", 5000).map_err(|p| model::invalid(vec![p]))?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let case = writable_case(&mut tx, &actor, *id).await?;
+    if body.propose_plan_items && !case.status()?.is_open() {
+        return Err(ApiError::Conflict {
+            code: "case_closed",
+            detail: format!(
+                "the case is {}: its plan can no longer change, so no plan item can be proposed",
+                case.status
+            ),
+        });
+    }
+    let scheme = scheme_to_apply_to(&mut tx, body.scheme_id).await?;
+    let lines: Vec<NewChecklistLine<'_>> = scheme
+        .required_documents
+        .iter()
+        .map(|d| NewChecklistLine {
+            code: &d.code,
+            label: &d.label,
+            required: true,
+            provider: d.provider,
+        })
+        .collect();
+    let application = store::create(
+        &mut tx,
+        actor.org.id,
+        actor.agent_id,
+        case.id,
+        &StoreNew {
+            scheme_id: scheme.id,
+            notes: notes.as_deref(),
+            documents: &lines,
+        },
+    )
+    .await?;
+    let mut events = vec![event(
+        AuditAction::Create,
+        RESOURCE,
+        application.id,
+        &case,
+        None,
+    )];
+    if body.propose_plan_items {
+        let items = propose_plan_items(&mut tx, &actor, &case, &scheme, application.id).await?;
+        events.extend(
+            items
+                .into_iter()
+                .map(|item| event(AuditAction::Create, "plan_item", item, &case, None)),
+        );
+    }
+    actor.audit(&mut tx, &events).await?;
+    let version = application.version;
+    let body = view(&mut tx, application).await?;
+    db::commit(tx).await?;
+    Ok(created(location(case.id, body.id), version, body))
+}
+
+/// Reads an application with its checklist, funding plan and latest social report.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "read_application",
+    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    responses((status = 200, description = "The application", body = Application, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/applications/{app_id}")]
+pub async fn read(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    params: Query<CaseReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let (case_id, app_id) = path.into_inner();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = actor.visible_case(&mut tx, case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let application = store::get(&mut tx, case.id, app_id).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[event(
+                AuditAction::Read,
+                RESOURCE,
+                application.id,
+                &case,
+                reason,
+            )],
+        )
+        .await?;
+    let version = application.version;
+    let body = view(&mut tx, application).await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(version, body))
+}

@@ -1,0 +1,312 @@
+//! The monthly budget of a person's household: resources and charges by kind, in cents, and the
+//! figures the domain derives from them with the household (reste à vivre, per day, per
+//! consumption unit, CAF quotient familial). Read and replaced whole.
+//!
+//! Who may see it is the household's rule (see [`super::household`]): supervisors and the
+//! workers of one of the person's cases; 403 for other roles. Every read and write is audited.
+
+use actix_web::{HttpResponse, get, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::budget::{self, BudgetLine};
+use relais_domain::{AuditAction, ChargeKind, Permission, ResourceKind};
+use relais_store::budgets::{self, BudgetRecord};
+use relais_store::db::{self, Access};
+use relais_store::households;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::household::on_visible_person;
+use crate::conditional::{IfMatch, ok_with_etag};
+use crate::context::Ctx;
+use crate::error::{ApiError, FieldError};
+use crate::extract::Json;
+use crate::responses::{ReadErrors, WriteErrors};
+
+/// One monthly resource.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceLine {
+    #[schema(schema_with = crate::schema::resource_kind)]
+    pub kind: ResourceKind,
+    /// Monthly amount in cents, 0 to 10 000 000 (100 000 €).
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000, example = 165000)]
+    pub amount_cents: i64,
+    /// Who or what, in the worker's words.
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, example = "Salaire de M.")]
+    pub label: Option<String>,
+}
+
+/// One monthly charge.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeLine {
+    #[schema(schema_with = crate::schema::charge_kind)]
+    pub kind: ChargeKind,
+    /// Monthly amount in cents, 0 to 10 000 000 (100 000 €).
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000, example = 72000)]
+    pub amount_cents: i64,
+    /// Who or what, in the worker's words.
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, example = "Loyer résiduel")]
+    pub label: Option<String>,
+}
+
+/// The whole budget: lines left out are removed. Several lines may share a kind.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetReplacement {
+    /// Monthly resources of the household, at most 30.
+    #[validate(length(max = 30), nested)]
+    #[schema(max_items = 30)]
+    pub resources: Vec<ResourceLine>,
+    /// Monthly charges of the household, at most 30.
+    #[validate(length(max = 30), nested)]
+    #[schema(max_items = 30)]
+    pub charges: Vec<ChargeLine>,
+}
+
+/// The figures derived from the budget and the household, computed today. Every division
+/// rounds down (toward negative infinity): a figure never shows more money than there is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetDerived {
+    #[schema(example = 220552)]
+    pub total_resources_cents: i64,
+    #[schema(example = 109740)]
+    pub total_charges_cents: i64,
+    /// Reste à vivre: resources − charges, a month; negative when charges exceed resources.
+    #[schema(example = 110812)]
+    pub remaining_cents: i64,
+    /// `remaining_cents / 30` (a month counts 30 days), rounded down.
+    #[schema(example = 3693)]
+    pub remaining_per_day_cents: i64,
+    /// The household's consumption units (OECD-modified scale), exact to the tenth; 1 when no
+    /// household is recorded.
+    #[schema(example = 2.3)]
+    pub consumption_units: f64,
+    /// `remaining_cents / consumption_units`, rounded down.
+    #[schema(example = 48179)]
+    pub remaining_per_unit_cents: i64,
+    /// `remaining_cents / consumption_units / 30`, rounded down once.
+    #[schema(example = 1605)]
+    pub remaining_per_unit_per_day_cents: i64,
+    /// `total_resources_cents / consumption_units` (niveau de vie), rounded down.
+    #[schema(example = 95892)]
+    pub resources_per_unit_cents: i64,
+    /// Parts of the CAF quotient familial (see the household); 1 when none is recorded.
+    #[schema(example = 3.0)]
+    pub quotient_familial_parts: f64,
+    /// Estimated CAF quotient familial: every monthly resource of the budget (standing for the
+    /// taxable income / 12 plus the monthly benefits the CAF adds) divided by the parts,
+    /// rounded down. The figure on the person's CAF account prevails.
+    #[schema(example = 73517)]
+    pub quotient_familial_cents: i64,
+    /// Whether a household is recorded; false: the person counts alone (1 unit, 1 part).
+    pub household_recorded: bool,
+}
+
+/// The budget of a person; `version` 0 (and no line) until it is first written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Budget {
+    pub person_id: Uuid,
+    pub resources: Vec<ResourceLine>,
+    pub charges: Vec<ChargeLine>,
+    pub derived: BudgetDerived,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<Uuid>,
+    /// The budget's own version (its lines); the derived figures also follow the household.
+    #[schema(example = 1)]
+    pub version: i32,
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl Budget {
+    /// The view of `record` (`None`: nothing recorded yet) with `household`, on `today`.
+    fn of(
+        person_id: Uuid,
+        record: Option<BudgetRecord>,
+        household: Option<&relais_domain::Household>,
+        today: NaiveDate,
+    ) -> Self {
+        let (lines, updated_at, updated_by, version) = match record {
+            Some(r) => (r.budget, Some(r.updated_at), r.updated_by, r.version),
+            None => (budget::Budget::default(), None, None, 0),
+        };
+        let d = budget::derive(&lines, household, today);
+        Self {
+            person_id,
+            derived: BudgetDerived {
+                total_resources_cents: d.total_resources_cents,
+                total_charges_cents: d.total_charges_cents,
+                remaining_cents: d.remaining_cents,
+                remaining_per_day_cents: d.remaining_per_day_cents,
+                consumption_units: d.consumption_units.as_f64(),
+                remaining_per_unit_cents: d.remaining_per_unit_cents,
+                remaining_per_unit_per_day_cents: d.remaining_per_unit_per_day_cents,
+                resources_per_unit_cents: d.resources_per_unit_cents,
+                quotient_familial_parts: d.quotient_familial_parts.as_f64(),
+                quotient_familial_cents: d.quotient_familial_cents,
+                household_recorded: household.is_some(),
+            },
+            resources: lines
+                .resources
+                .into_iter()
+                .map(|l| ResourceLine {
+                    kind: l.kind,
+                    amount_cents: l.amount_cents,
+                    label: l.label,
+                })
+                .collect(),
+            charges: lines
+                .charges
+                .into_iter()
+                .map(|l| ChargeLine {
+                    kind: l.kind,
+                    amount_cents: l.amount_cents,
+                    label: l.label,
+                })
+                .collect(),
+            updated_at,
+            updated_by,
+            version,
+        }
+    }
+}
+
+/// A label of spaces says nothing: it is dropped; others are trimmed.
+fn label(label: Option<&String>) -> Option<String> {
+    label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty())
+}
+
+/// The budget as the domain sees it, or every problem pointed at its field.
+fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
+    let lines = budget::Budget {
+        resources: body
+            .resources
+            .iter()
+            .map(|l| BudgetLine {
+                kind: l.kind,
+                amount_cents: l.amount_cents,
+                label: label(l.label.as_ref()),
+            })
+            .collect(),
+        charges: body
+            .charges
+            .iter()
+            .map(|l| BudgetLine {
+                kind: l.kind,
+                amount_cents: l.amount_cents,
+                label: label(l.label.as_ref()),
+            })
+            .collect(),
+    };
+    let errors: Vec<FieldError> = budget::check(&lines)
+        .into_iter()
+        .map(|e| FieldError::body(e.pointer(), e.code(), e.to_string()))
+        .collect();
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Reads the budget of a person with its derived figures (supervisors, and workers of one of
+/// the person's cases).
+#[utoipa::path(
+    tag = "persons",
+    operation_id = "read_budget",
+    params(("id" = Uuid, Path, description = "Person id")),
+    responses((status = 200, description = "The budget and its derived figures (version 0 and no line before the first PUT)", body = Budget, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/persons/{id}/budget")]
+pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let (mut tx, actor) = on_visible_person(&ctx, Access::Read, *id).await?;
+    let found = budgets::get(&mut tx, *id).await?;
+    let household = households::get(&mut tx, *id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Read,
+            "person.budget",
+            Some(*id),
+            Some(*id),
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    let version = found.as_ref().map_or(0, |r| r.version);
+    let household = household.map(|h| h.household);
+    Ok(ok_with_etag(
+        version,
+        Budget::of(*id, found, household.as_ref(), today()),
+    ))
+}
+
+/// Replaces the budget of a person (`If-Match` required: `"0"` or `*` before the first one).
+#[utoipa::path(
+    tag = "persons",
+    operation_id = "replace_budget",
+    params(("id" = Uuid, Path, description = "Person id"), crate::responses::IfMatchHeader),
+    request_body(content = BudgetReplacement, example = json!({
+        "resources": [
+            {"kind": "salary", "amount_cents": 165000, "label": "Salaire de M."},
+            {"kind": "family_allowances", "amount_cents": 14852},
+            {"kind": "housing_allowance", "amount_cents": 31200},
+            {"kind": "prime_activite", "amount_cents": 9500}
+        ],
+        "charges": [
+            {"kind": "rent", "amount_cents": 72000},
+            {"kind": "energy", "amount_cents": 13540},
+            {"kind": "insurance", "amount_cents": 6200},
+            {"kind": "loans", "amount_cents": 18000, "label": "Crédit auto"}
+        ]
+    })),
+    responses((status = 200, description = "The budget as replaced, with its derived figures", body = Budget, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[put("/persons/{id}/budget")]
+pub async fn replace(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<BudgetReplacement>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseWrite)?;
+    let lines = parsed(&body)?;
+    let (mut tx, actor) = on_visible_person(&ctx, Access::Write, *id).await?;
+    let expected = match if_match {
+        IfMatch::Version(v) => Some(v),
+        IfMatch::Any => None,
+    };
+    let written =
+        budgets::replace(&mut tx, actor.org.id, actor.agent_id, *id, expected, &lines).await?;
+    let household = households::get(&mut tx, *id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Update,
+            "person.budget",
+            Some(*id),
+            Some(*id),
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    let household = household.map(|h| h.household);
+    Ok(ok_with_etag(
+        written.version,
+        Budget::of(*id, Some(written), household.as_ref(), today()),
+    ))
+}

@@ -1,0 +1,229 @@
+//! Case documents (*pièces justificatives*): files uploaded to a case, kept in PostgreSQL, listed
+//! and downloaded by the case team.
+//!
+//! Who: workers of the case team and supervisors upload (`CaseWrite`); whoever may read the
+//! case lists, reads and downloads. Reception, administrators, the DPO and partners get 403; a
+//! case (or a document of a case) the caller cannot see, or of another organisation, 404. An
+//! archived case takes no upload (409 `case_archived`), and its documents are read only with a
+//! `reason` (5 characters or more), recorded in the audit log, as for the case itself.
+//!
+//! Audit: the upload is a `create`, the list and a metadata read are `read`s, and every
+//! download is a `download`, all of resource type `document` (`case.documents` for the list)
+//! with the case's person. Documents never change and are never deleted by the application.
+
+mod model;
+mod uploading;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use relais_domain::{AuditAction, CaseStatus};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::CaseRecord;
+use relais_store::db::{self, Access};
+use relais_store::documents as store;
+use uuid::Uuid;
+
+use crate::conditional::ok_with_etag;
+use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::ReadErrors;
+
+pub use model::{Document, DocumentFile, DocumentList, ListParams, UploadErrors, UploadForm};
+pub use uploading::upload;
+
+/// The resource type of the audit events of documents.
+pub(crate) const RESOURCE: &str = "document";
+
+fn location(id: Uuid) -> String {
+    format!("/v1/documents/{id}")
+}
+
+/// An archived case is read-only: no document is added to it.
+fn writable(case: &CaseRecord) -> Result<(), ApiError> {
+    if case.status == CaseStatus::Archived.code() {
+        return Err(ApiError::Conflict {
+            code: "case_archived",
+            detail: "the case is archived: no document can be added to it".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Lists a case's documents, newest first (metadata only).
+#[utoipa::path(
+    tag = "documents",
+    operation_id = "list_documents",
+    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    responses((status = 200, description = "Documents, newest first", body = DocumentList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/documents")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let found = store::list_for_case(&mut tx, case.id, page).await?;
+    actor
+        .audit(
+            &mut tx,
+            &[NewAuditEvent {
+                action: AuditAction::Read,
+                resource_type: "case.documents",
+                resource_id: Some(case.id),
+                person_id: Some(case.person_id),
+                reason,
+            }],
+        )
+        .await?;
+    db::commit(tx).await?;
+    let next = next_cursor(&found);
+    Ok(HttpResponse::Ok().json(DocumentList {
+        items: found.items.into_iter().map(Document::from).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Reads a document's metadata.
+#[utoipa::path(
+    tag = "documents",
+    operation_id = "read_document",
+    params(("id" = Uuid, Path, description = "Document id"), CaseReadParams),
+    responses((status = 200, description = "The document's metadata", body = Document, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}")]
+pub async fn read(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<CaseReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let document = store::get(&mut tx, *id).await?;
+    let case = actor.visible_case(&mut tx, document.case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Read,
+            RESOURCE,
+            Some(document.id),
+            Some(case.person_id),
+            reason,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(document.version, Document::from(document)))
+}
+
+/// The `Content-Disposition` of a download (RFC 6266): `attachment`, an ASCII fallback name, and
+/// the exact name in `filename*` (RFC 8187, UTF-8, percent-encoded outside `attr-char`).
+fn disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(filename.len() * 3);
+    for byte in filename.bytes() {
+        let attr_char = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            );
+        if attr_char {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Downloads a document's content (audited as a download).
+///
+/// The bytes are read from PostgreSQL in one query and sent whole: documents are at most the
+/// upload limit (10 MiB by default, 64 MiB at most), so no streaming from the database is needed.
+#[utoipa::path(
+    tag = "documents",
+    operation_id = "document_content",
+    params(("id" = Uuid, Path, description = "Document id"), CaseReadParams),
+    responses(
+        (status = 200, description = "The file, as a download, of the type recognised from its content",
+            content((DocumentFile = "application/pdf"), (DocumentFile = "image/png"), (DocumentFile = "image/jpeg")),
+            headers(
+                ("Content-Disposition" = String, description = "`attachment; filename=\"…\"; filename*=UTF-8''…` (RFC 6266)"),
+                ("ETag" = String, description = "The SHA-256 of the content, in hexadecimal, quoted"),
+                ("X-Content-Type-Options" = String, description = "`nosniff`"),
+                ("Cache-Control" = String, description = "`private, no-store`")
+            )),
+        ReadErrors
+    ),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}/content")]
+pub async fn content(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<CaseReadParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let document = store::get(&mut tx, *id).await?;
+    let case = actor.visible_case(&mut tx, document.case_id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let file = store::content(&mut tx, document.id).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Download,
+            RESOURCE,
+            Some(document.id),
+            Some(case.person_id),
+            reason,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header((header::CONTENT_DISPOSITION, disposition(&file.filename)))
+        .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.sha256))))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(file.content))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn a_download_names_the_file_in_ascii_and_exactly_in_utf8() {
+        assert_eq!(
+            disposition("avis.pdf"),
+            "attachment; filename=\"avis.pdf\"; filename*=UTF-8''avis.pdf"
+        );
+        assert_eq!(
+            disposition("Relevé CAF \"mai\" 50%.pdf"),
+            "attachment; filename=\"Relev_ CAF _mai_ 50_.pdf\"; \
+             filename*=UTF-8''Relev%C3%A9%20CAF%20%22mai%22%2050%25.pdf"
+        );
+        assert_eq!(
+            disposition("a=b@c;d.png"),
+            "attachment; filename=\"a=b@c;d.png\"; filename*=UTF-8''a%3Db%40c%3Bd.png"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! `GET /v1/cases/{id}/scheme-matches`: each active scheme of the catalogue against the
+//! situation of the case's person, as `eligible`, `to_check` (the data missing are named) or
+//! `not_eligible`, with each criterion's result and the values compared.
+//!
+//! The situation comes from the person (age today from the birth date, the address postcode),
+//! the household (its size with the person, dependent children, housing and employment status)
+//! and the budget (total monthly resources, per consumption unit and the CAF quotient familial,
+//! derived by `relais_domain::budget::derive`). A fixed number of queries reads it, whatever the
+//! size of the household or of the catalogue. The rules are `relais_domain::eligibility`.
+//!
+//! This reads case content: workers of the case team and supervisors only (reception,
+//! administrators, the DPO and partners get 403; another team's case 404), and every read is
+//! audited (`read`, resource type `case.scheme_matches`, with the person).
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{NaiveDate, Utc};
+use relais_domain::budget;
+use relais_domain::eligibility::{
+    CriterionOutcome, HouseholdFacts, Match, MatchResult, ResourceFacts, Situation, SituationData,
+    evaluate,
+};
+use relais_domain::household::age_on;
+use relais_domain::{AuditAction, Criterion, Domain};
+use relais_store::db::{self, Access};
+use relais_store::households::HouseholdRecord;
+use relais_store::persons::PersonRecord;
+use relais_store::{budgets, households, persons, schemes};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::model::CriterionSchema;
+use crate::context::{Ctx, archived_read_reason};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::responses::ReadErrors;
+
+/// Options of the matching.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatchParams {
+    /// Only the schemes with this result.
+    #[param(schema_with = crate::schema::match_result)]
+    pub result: Option<MatchResult>,
+    /// Required when the case is archived; recorded in the audit log.
+    #[param(min_length = 5, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// One criterion of a scheme, evaluated.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CriterionMatch {
+    /// The criterion, as in the catalogue.
+    #[schema(value_type = CriterionSchema)]
+    pub criterion: Criterion,
+    #[schema(schema_with = crate::schema::criterion_result)]
+    pub result: &'static str,
+    /// What the criterion requires, resolved for this household (e.g. `{"basis": "total",
+    /// "max_cents": 96978, "household_size": 2}`; ages in years, amounts in cents a month).
+    #[schema(example = json!({"min": 25, "max": null}))]
+    pub expected: Value,
+    /// The person's value compared (a number, a code, or `{"members", "dependent_children"}`),
+    /// null when unknown.
+    #[schema(example = json!(34))]
+    pub actual: Value,
+    /// The data to collect when the result is `unknown`.
+    #[schema(schema_with = crate::schema::situation_data_list)]
+    pub missing: Vec<&'static str>,
+}
+
+/// A scheme evaluated against the person's situation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeMatch {
+    pub scheme_id: Uuid,
+    #[schema(example = "Revenu de solidarité active (RSA)")]
+    pub name: String,
+    #[schema(schema_with = crate::schema::domain)]
+    pub domain: Domain,
+    pub provider: String,
+    /// `not_eligible` when a criterion is unmet; else `to_check` when data is missing; else
+    /// `eligible`.
+    #[schema(schema_with = crate::schema::match_result)]
+    pub result: &'static str,
+    pub criteria: Vec<CriterionMatch>,
+    /// The data to collect to decide (for `to_check`), without repeats.
+    #[schema(schema_with = crate::schema::situation_data_list)]
+    pub missing: Vec<&'static str>,
+    /// Notes of the catalogue for the worker (local figures, simplifications).
+    pub notes: Option<String>,
+}
+
+/// The catalogue matched against a case's person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemeMatches {
+    pub case_id: Uuid,
+    pub person_id: Uuid,
+    /// The day ages and the budget's derived figures were taken on.
+    pub evaluated_on: NaiveDate,
+    /// Active schemes by name (filtered by `result` when given).
+    pub items: Vec<SchemeMatch>,
+}
+
+fn codes(data: &[SituationData]) -> Vec<&'static str> {
+    data.iter().map(|d| d.code()).collect()
+}
+
+fn criterion_match(o: CriterionOutcome) -> CriterionMatch {
+    CriterionMatch {
+        result: o.result.code(),
+        missing: codes(&o.missing),
+        criterion: o.criterion,
+        expected: o.expected,
+        actual: o.actual,
+    }
+}
+
+/// The situation as the criteria see it, from what is recorded on `today`.
+fn situation(
+    person: &PersonRecord,
+    household: Option<&HouseholdRecord>,
+    recorded_budget: Option<&budget::Budget>,
+    today: NaiveDate,
+) -> Situation {
+    let household = household.map(|h| &h.household);
+    let resources = recorded_budget.map(|b| {
+        let derived = budget::derive(b, household, today);
+        // Without a recorded household the derived figures count the person alone: the
+        // criteria per unit or by quotient then ask for the household (see `evaluate`).
+        ResourceFacts {
+            total_cents: derived.total_resources_cents,
+            per_consumption_unit_cents: Some(derived.resources_per_unit_cents),
+            quotient_familial_cents: Some(derived.quotient_familial_cents),
+        }
+    });
+    Situation {
+        age_years: person.birth_date.map(|b| age_on(b, today)),
+        household: household.map(|h| HouseholdFacts {
+            members: u32::try_from(h.members.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+            dependent_children: u32::try_from(h.dependent_children()).unwrap_or(u32::MAX),
+        }),
+        resources,
+        postcode: person
+            .address_postcode
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
+        housing: household.and_then(|h| h.housing),
+        employment: household.and_then(|h| h.employment),
+    }
+}
+
+/// Matches the case's person against every active scheme of the catalogue.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "list_scheme_matches",
+    params(("id" = Uuid, Path, description = "Case id"), MatchParams),
+    responses((status = 200, description = "Each active scheme with its result", body = SchemeMatches), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/cases/{id}/scheme-matches")]
+pub async fn list(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<MatchParams>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require_case_read()?;
+    let today = Utc::now().date_naive();
+    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let case = actor.visible_case(&mut tx, *id).await?;
+    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let person = persons::get(&mut tx, case.person_id).await?;
+    let household = households::get(&mut tx, case.person_id).await?;
+    let recorded_budget = budgets::get(&mut tx, case.person_id).await?;
+    let catalogue = schemes::list_active(&mut tx).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Read,
+            "case.scheme_matches",
+            Some(case.id),
+            Some(case.person_id),
+            reason,
+        )
+        .await?;
+    db::commit(tx).await?;
+
+    let situation = situation(
+        &person,
+        household.as_ref(),
+        recorded_budget.as_ref().map(|b| &b.budget),
+        today,
+    );
+    let items = catalogue
+        .into_iter()
+        .filter_map(|scheme| {
+            let Match {
+                result,
+                criteria,
+                missing,
+            } = evaluate(&scheme.criteria, &situation);
+            if params.result.is_some_and(|wanted| wanted != result) {
+                return None;
+            }
+            Some(SchemeMatch {
+                scheme_id: scheme.id,
+                name: scheme.name,
+                domain: scheme.domain,
+                provider: scheme.provider,
+                result: result.code(),
+                criteria: criteria.into_iter().map(criterion_match).collect(),
+                missing: codes(&missing),
+                notes: scheme.notes,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SchemeMatches {
+        case_id: case.id,
+        person_id: case.person_id,
+        evaluated_on: today,
+        items,
+    }))
+}

@@ -1,0 +1,239 @@
+//! The scheme catalogue (dispositifs): what workers can apply for on a person's behalf, who
+//! grants it, its structured eligibility criteria and its supporting documents.
+//!
+//! Every agent of the organisation reads the catalogue (a partner's token gets 403);
+//! administrators create, change (`If-Match`), import and export it. Criteria and documents are
+//! parsed by the domain types (`relais_domain::eligibility`, `relais_domain::scheme`): a 422
+//! points at the faulty value (`/criteria/0/max_cents`, or `/schemes/3/criteria/0/max_cents` in
+//! an import). An import is all or nothing: one invalid scheme and nothing is written.
+//!
+//! A scheme holds no personal data: reading the catalogue is not audited. Writes are (`create`,
+//! `update`, resource type `scheme`; an import is one `update` event of type `scheme_catalogue`
+//! with the counts as its reason). The matching of a case against the catalogue, which reads
+//! the person's situation, is in [`matches`].
+
+pub mod matches;
+mod model;
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{NaiveDate, Utc};
+use relais_domain::{AuditAction, Domain, Permission, Role};
+use relais_store::db::{self, Access};
+use relais_store::schemes::{self as store, SchemeFilter};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::conditional::{IfMatch, created, ok_with_etag};
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::{Json, Query};
+use crate::pagination::{next_cursor, page_request};
+use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+
+pub use model::{
+    Catalogue, CriterionSchema, ImportResult, NewScheme, RequiredDocumentSchema, Scheme,
+    SchemeList, SchemePatch,
+};
+
+/// The resource type of the audit events of a scheme.
+const RESOURCE: &str = "scheme";
+
+fn location(id: Uuid) -> String {
+    format!("/v1/schemes/{id}")
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Readers of the catalogue: any agent of the organisation, never a partner.
+fn require_reader(ctx: &Ctx) -> Result<(), ApiError> {
+    let agent = ctx.principal.roles.iter().any(|role| role != Role::Partner);
+    if ctx.principal.partner_id.is_some() || !agent {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(())
+}
+
+/// Options of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only active (`true`) or inactive (`false`) schemes; all when absent.
+    pub active: Option<bool>,
+    /// Only the schemes of this domain.
+    #[param(schema_with = crate::schema::domain)]
+    pub domain: Option<Domain>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists the organisation's schemes, oldest first.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "list_schemes",
+    params(ListParams),
+    responses((status = 200, description = "Schemes, oldest first", body = SchemeList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/schemes")]
+pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    require_reader(&ctx)?;
+    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let filter = SchemeFilter {
+        active: params.active,
+        domain: params.domain,
+    };
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let found = store::list(&mut tx, filter, page).await?;
+    db::commit(tx).await?;
+    let next = next_cursor(&found);
+    Ok(HttpResponse::Ok().json(SchemeList {
+        items: found.items.into_iter().map(Scheme::from).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Adds a scheme to the catalogue.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "create_scheme",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = NewScheme,
+    responses(
+        (status = 201, description = "The scheme", body = Scheme, headers(("Location" = String), ("ETag" = String))),
+        CreateErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/schemes")]
+pub async fn create(ctx: Ctx, body: Json<NewScheme>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let data = model::checked(&body, today())?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let scheme = store::create(&mut tx, actor.org.id, actor.agent_id, &data).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Create,
+            RESOURCE,
+            Some(scheme.id),
+            None,
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(created(
+        location(scheme.id),
+        scheme.version,
+        Scheme::from(scheme),
+    ))
+}
+
+/// Exports the whole catalogue, in the shape the import reads.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "export_schemes",
+    responses((status = 200, description = "Every scheme of the organisation, oldest first", body = Catalogue), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/schemes/export")]
+pub async fn export(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let schemes = store::export(&mut tx).await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(Catalogue {
+        schemes: schemes.iter().map(model::written).collect(),
+    }))
+}
+
+/// Imports a catalogue: schemes are matched by name (changed) or created; all or nothing.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "import_schemes",
+    params(crate::responses::IdempotencyKeyHeader),
+    request_body = Catalogue,
+    responses((status = 200, description = "What the import did", body = ImportResult), CreateErrors),
+    security(("bearer" = []))
+)]
+#[post("/schemes/import")]
+pub async fn import(ctx: Ctx, body: Json<Catalogue>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let schemes = model::checked_catalogue(&body, today())?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let counts = store::import(&mut tx, actor.org.id, actor.agent_id, &schemes).await?;
+    let reason = format!(
+        "import: {} created, {} updated, {} unchanged",
+        counts.created, counts.updated, counts.unchanged
+    );
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Update,
+            "scheme_catalogue",
+            None,
+            None,
+            Some(&reason),
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(HttpResponse::Ok().json(ImportResult::from(counts)))
+}
+
+/// Reads a scheme.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "read_scheme",
+    params(("id" = Uuid, Path, description = "Scheme id")),
+    responses((status = 200, description = "The scheme", body = Scheme, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/schemes/{id}")]
+pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    require_reader(&ctx)?;
+    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
+    let scheme = store::get(&mut tx, *id).await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(scheme.version, Scheme::from(scheme)))
+}
+
+/// Changes a scheme (merge patch); `active: false` takes it out of the matching.
+#[utoipa::path(
+    tag = "schemes",
+    operation_id = "update_scheme",
+    params(("id" = Uuid, Path, description = "Scheme id"), crate::responses::IfMatchHeader),
+    request_body = SchemePatch,
+    responses((status = 200, description = "The changed scheme", body = Scheme, headers(("ETag" = String))), WriteErrors),
+    security(("bearer" = []))
+)]
+#[patch("/schemes/{id}")]
+pub async fn update(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<SchemePatch>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let current = store::get(&mut tx, *id).await?;
+    let version = if_match.check(current.version)?;
+    let data = model::patched(&current, &body, today())?;
+    let changed = store::update(&mut tx, current.id, version, actor.agent_id, &data).await?;
+    actor
+        .audit_one(
+            &mut tx,
+            AuditAction::Update,
+            RESOURCE,
+            Some(changed.id),
+            None,
+            None,
+        )
+        .await?;
+    db::commit(tx).await?;
+    Ok(ok_with_etag(changed.version, Scheme::from(changed)))
+}

@@ -1,0 +1,190 @@
+//! The monthly budget of a person's household: resource and charge lines, in cents.
+//!
+//! A budget is replaced whole ([`replace`]) under its own version, which starts at 0 (none
+//! recorded: [`get`] answers `None`) and grows with each replacement. The derived figures are
+//! not stored: the domain computes them on each read (`relais_domain::budget::derive`).
+
+use chrono::{DateTime, Utc};
+use relais_domain::{Budget, BudgetLine, ChargeKind, ResourceKind};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::households::decode;
+
+/// A person's recorded budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetRecord {
+    pub person_id: Uuid,
+    /// The lines of each side, in the order the worker gave them.
+    pub budget: Budget,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<Uuid>,
+    /// 1 after the first replacement.
+    pub version: i32,
+}
+
+const RESOURCE: &str = "resource";
+const CHARGE: &str = "charge";
+
+struct LineRow {
+    side: String,
+    kind: String,
+    amount_cents: i64,
+    label: Option<String>,
+}
+
+/// The recorded budget of a person the caller may see (check with
+/// [`crate::households::person_visible`] first); `None` when none was recorded yet.
+#[tracing::instrument(skip(conn))]
+pub async fn get(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Option<BudgetRecord>, StoreError> {
+    let head = sqlx::query!(
+        "SELECT version, updated_at, updated_by FROM budgets WHERE person_id = $1",
+        person_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let rows = sqlx::query_as!(
+        LineRow,
+        "SELECT side, kind, amount_cents, label FROM budget_lines WHERE person_id = $1 ORDER BY \
+         side, position",
+        person_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut budget = Budget::default();
+    for row in rows {
+        match row.side.as_str() {
+            RESOURCE => budget.resources.push(BudgetLine {
+                kind: decode::<ResourceKind>(&row.kind)?,
+                amount_cents: row.amount_cents,
+                label: row.label,
+            }),
+            _ => budget.charges.push(BudgetLine {
+                kind: decode::<ChargeKind>(&row.kind)?,
+                amount_cents: row.amount_cents,
+                label: row.label,
+            }),
+        }
+    }
+    Ok(Some(BudgetRecord {
+        person_id,
+        budget,
+        updated_at: head.updated_at,
+        updated_by: head.updated_by,
+        version: head.version,
+    }))
+}
+
+/// The columns of the lines to insert, resources then charges.
+#[derive(Default)]
+struct Columns {
+    sides: Vec<&'static str>,
+    positions: Vec<i16>,
+    kinds: Vec<&'static str>,
+    amounts: Vec<i64>,
+    labels: Vec<Option<String>>,
+}
+
+impl Columns {
+    fn push<K: Copy>(
+        &mut self,
+        side: &'static str,
+        lines: &[BudgetLine<K>],
+        code: impl Fn(K) -> &'static str,
+    ) {
+        for (position, line) in lines.iter().enumerate() {
+            self.sides.push(side);
+            self.positions
+                .push(i16::try_from(position).unwrap_or(i16::MAX));
+            self.kinds.push(code(line.kind));
+            self.amounts.push(line.amount_cents);
+            self.labels.push(line.label.clone());
+        }
+    }
+}
+
+/// Replaces the whole budget of `person_id` when its version is `expected_version` (0: none
+/// recorded yet; `None`: whatever it is), in a fixed number of statements.
+///
+/// The budget must have passed [`relais_domain::budget::check`].
+///
+/// # Errors
+/// `VersionMismatch` when the version moved on (or a concurrent first replacement won).
+#[tracing::instrument(skip_all, fields(
+    person_id = %person_id,
+    resources = budget.resources.len(),
+    charges = budget.charges.len(),
+))]
+pub async fn replace(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    person_id: Uuid,
+    expected_version: Option<i32>,
+    budget: &Budget,
+) -> Result<BudgetRecord, StoreError> {
+    let current = sqlx::query_scalar!(
+        "SELECT version FROM budgets WHERE person_id = $1 FOR UPDATE",
+        person_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(0);
+    if expected_version.is_some_and(|v| v != current) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let written = if current == 0 {
+        // A concurrent first replacement inserted the row meanwhile: ours is stale.
+        sqlx::query_scalar!(
+            "INSERT INTO budgets (person_id, org_id, version, updated_at, updated_by) VALUES \
+             ($1, $2, 1, now(), $3) ON CONFLICT (person_id) DO NOTHING RETURNING version",
+            person_id,
+            org_id,
+            actor_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query_scalar!(
+            "UPDATE budgets SET version = version + 1, updated_at = now(), updated_by = $2 \
+             WHERE person_id = $1 RETURNING version",
+            person_id,
+            actor_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    if written.is_none() {
+        return Err(StoreError::VersionMismatch);
+    }
+
+    let mut columns = Columns::default();
+    columns.push(RESOURCE, &budget.resources, ResourceKind::code);
+    columns.push(CHARGE, &budget.charges, ChargeKind::code);
+    sqlx::query!("DELETE FROM budget_lines WHERE person_id = $1", person_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO budget_lines (person_id, org_id, side, position, kind, amount_cents, label) \
+         SELECT $1, $2, l.side, l.position, l.kind, l.amount_cents, l.label FROM \
+         unnest($3::text[], $4::smallint[], $5::text[], $6::bigint[], $7::text[]) AS l(side, \
+         position, kind, amount_cents, label)",
+        person_id,
+        org_id,
+        &columns.sides as &[&str],
+        &columns.positions,
+        &columns.kinds as &[&str],
+        &columns.amounts,
+        &columns.labels as &[Option<String>]
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, person_id).await?.ok_or(StoreError::NotFound)
+}

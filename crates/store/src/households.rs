@@ -1,0 +1,210 @@
+//! The household of a person: housing, the person's employment status and the members living
+//! with them; and who may read a person's household and budget ([`person_visible`]).
+//!
+//! A household is replaced whole ([`replace`]) under its own version, which starts at 0 (none
+//! recorded: [`get`] answers `None`) and grows with each replacement.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{Coded, EmploymentStatus, Household, HouseholdMember, HousingStatus};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::cases::CaseScope;
+
+/// A person's recorded household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdRecord {
+    pub person_id: Uuid,
+    /// Housing, employment and the members, in the order the worker gave them.
+    pub household: Household,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<Uuid>,
+    /// 1 after the first replacement.
+    pub version: i32,
+}
+
+/// A stored code of `T`; one the code did not write is a database error.
+pub(crate) fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
+    T::parse(code).ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("unknown {} code {code:?}", T::LIST).into(),
+        ))
+    })
+}
+
+/// Whether the caller may read and write the household and budget of `person_id`: the person
+/// exists in the organisation and, for a worker (`CaseScope::Team`), the worker is on the team
+/// of one of the person's cases that is not archived. A supervisor (`CaseScope::All`) sees every
+/// person of the organisation.
+#[tracing::instrument(skip(conn))]
+pub async fn person_visible(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+    scope: CaseScope,
+) -> Result<bool, StoreError> {
+    let agent = match scope {
+        CaseScope::All => None,
+        CaseScope::Team(agent) => Some(agent),
+    };
+    let visible = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND ($2::uuid IS NULL OR EXISTS \
+         (SELECT 1 FROM cases c JOIN case_team t ON t.case_id = c.id WHERE c.person_id = p.id \
+         AND c.status <> 'archived' AND t.agent_id = $2))) AS \"visible!\"",
+        person_id,
+        agent
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(visible)
+}
+
+struct MemberRow {
+    relationship: String,
+    birth_date: NaiveDate,
+    dependent: bool,
+}
+
+/// The recorded household of a person the caller may see (check with [`person_visible`]
+/// first); `None` when none was recorded yet.
+#[tracing::instrument(skip(conn))]
+pub async fn get(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Option<HouseholdRecord>, StoreError> {
+    let head = sqlx::query!(
+        "SELECT housing, employment, version, updated_at, updated_by FROM households WHERE \
+         person_id = $1",
+        person_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let rows = sqlx::query_as!(
+        MemberRow,
+        "SELECT relationship, birth_date, dependent FROM household_members WHERE person_id = $1 \
+         ORDER BY position",
+        person_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let members = rows
+        .into_iter()
+        .map(|r| {
+            Ok(HouseholdMember {
+                relationship: decode(&r.relationship)?,
+                birth_date: r.birth_date,
+                dependent: r.dependent,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(HouseholdRecord {
+        person_id,
+        household: Household {
+            housing: head
+                .housing
+                .as_deref()
+                .map(decode::<HousingStatus>)
+                .transpose()?,
+            employment: head
+                .employment
+                .as_deref()
+                .map(decode::<EmploymentStatus>)
+                .transpose()?,
+            members,
+        },
+        updated_at: head.updated_at,
+        updated_by: head.updated_by,
+        version: head.version,
+    }))
+}
+
+/// Replaces the whole household of `person_id` when its version is `expected_version` (0: none
+/// recorded yet; `None`: whatever it is), in a fixed number of statements.
+///
+/// The household must have passed [`relais_domain::household::check`].
+///
+/// # Errors
+/// `VersionMismatch` when the version moved on (or a concurrent first replacement won).
+#[tracing::instrument(skip_all, fields(person_id = %person_id, members = household.members.len()))]
+pub async fn replace(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    person_id: Uuid,
+    expected_version: Option<i32>,
+    household: &Household,
+) -> Result<HouseholdRecord, StoreError> {
+    let current = sqlx::query_scalar!(
+        "SELECT version FROM households WHERE person_id = $1 FOR UPDATE",
+        person_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(0);
+    if expected_version.is_some_and(|v| v != current) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let housing = household.housing.map(HousingStatus::code);
+    let employment = household.employment.map(EmploymentStatus::code);
+    let written = if current == 0 {
+        // A concurrent first replacement inserted the row meanwhile: ours is stale.
+        sqlx::query_scalar!(
+            "INSERT INTO households (person_id, org_id, housing, employment, version, \
+             updated_at, updated_by) VALUES ($1, $2, $3, $4, 1, now(), $5) ON CONFLICT \
+             (person_id) DO NOTHING RETURNING version",
+            person_id,
+            org_id,
+            housing,
+            employment,
+            actor_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query_scalar!(
+            "UPDATE households SET housing = $2, employment = $3, version = version + 1, \
+             updated_at = now(), updated_by = $4 WHERE person_id = $1 RETURNING version",
+            person_id,
+            housing,
+            employment,
+            actor_id
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    if written.is_none() {
+        return Err(StoreError::VersionMismatch);
+    }
+
+    let members = &household.members;
+    let positions: Vec<i16> = (0..members.len())
+        .map(|i| i16::try_from(i).unwrap_or(i16::MAX))
+        .collect();
+    let relationships: Vec<&str> = members.iter().map(|m| m.relationship.code()).collect();
+    let birth_dates: Vec<NaiveDate> = members.iter().map(|m| m.birth_date).collect();
+    let dependents: Vec<bool> = members.iter().map(|m| m.dependent).collect();
+    sqlx::query!(
+        "DELETE FROM household_members WHERE person_id = $1",
+        person_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO household_members (person_id, org_id, position, relationship, birth_date, \
+         dependent) SELECT $1, $2, m.position, m.relationship, m.birth_date, m.dependent FROM \
+         unnest($3::smallint[], $4::text[], $5::date[], $6::boolean[]) AS m(position, \
+         relationship, birth_date, dependent)",
+        person_id,
+        org_id,
+        &positions,
+        &relationships as &[&str],
+        &birth_dates,
+        &dependents
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, person_id).await?.ok_or(StoreError::NotFound)
+}

@@ -1,0 +1,398 @@
+//! The scheme catalogue (dispositifs) of an organisation.
+//!
+//! Schemes are created ([`create`]), changed at a version ([`update`]), listed ([`list`],
+//! [`list_active`]) and moved as a whole: [`import`] upserts a batch by name in one statement,
+//! [`export`] reads them all. Their criteria and required documents are stored as JSON arrays
+//! written from the domain types and read back through them (`relais_domain::eligibility`,
+//! `relais_domain::scheme`), so a stored criterion is always a valid one.
+//!
+//! A scheme holds no personal data: reading the catalogue is not audited.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::scheme::{RequiredDocument, documents_json};
+use relais_domain::{Criterion, Domain};
+use serde_json::Value;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::error::on_constraint;
+use crate::households::decode;
+use crate::page::{Page, PageRequest};
+
+/// A scheme as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub domain: Domain,
+    /// The body that grants it (CAF, conseil départemental, CCAS…).
+    pub provider: String,
+    pub description: Option<String>,
+    pub criteria: Vec<Criterion>,
+    /// The supporting documents, in order; codes are unique within the scheme.
+    pub required_documents: Vec<RequiredDocument>,
+    pub usual_processing_days: Option<i32>,
+    pub source_url: Option<String>,
+    pub figures_read_on: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Uuid,
+    pub version: i32,
+}
+
+/// What an administrator sets on a scheme; the domain types hold valid criteria and
+/// documents, the caller checks the lengths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeData {
+    pub name: String,
+    pub domain: Domain,
+    pub provider: String,
+    pub description: Option<String>,
+    pub criteria: Vec<Criterion>,
+    pub required_documents: Vec<RequiredDocument>,
+    pub usual_processing_days: Option<i32>,
+    pub source_url: Option<String>,
+    pub figures_read_on: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub active: bool,
+}
+
+impl SchemeRecord {
+    /// The record's editable fields, to merge a change into or to export.
+    pub fn data(&self) -> SchemeData {
+        SchemeData {
+            name: self.name.clone(),
+            domain: self.domain,
+            provider: self.provider.clone(),
+            description: self.description.clone(),
+            criteria: self.criteria.clone(),
+            required_documents: self.required_documents.clone(),
+            usual_processing_days: self.usual_processing_days,
+            source_url: self.source_url.clone(),
+            figures_read_on: self.figures_read_on,
+            notes: self.notes.clone(),
+            active: self.active,
+        }
+    }
+}
+
+/// What an import did: schemes created, changed, and found identical (left untouched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+}
+
+/// The row as read, before its codes and JSON are parsed.
+struct Row {
+    id: Uuid,
+    name: String,
+    domain: String,
+    provider: String,
+    description: Option<String>,
+    criteria: Json<Vec<Criterion>>,
+    required_documents: Json<Vec<RequiredDocument>>,
+    usual_processing_days: Option<i32>,
+    source_url: Option<String>,
+    figures_read_on: Option<NaiveDate>,
+    notes: Option<String>,
+    active: bool,
+    created_at: DateTime<Utc>,
+    created_by: Uuid,
+    updated_at: DateTime<Utc>,
+    updated_by: Uuid,
+    version: i32,
+}
+
+impl Row {
+    fn record(self) -> Result<SchemeRecord, StoreError> {
+        Ok(SchemeRecord {
+            id: self.id,
+            name: self.name,
+            domain: decode(&self.domain)?,
+            provider: self.provider,
+            description: self.description,
+            criteria: self.criteria.0,
+            required_documents: self.required_documents.0,
+            usual_processing_days: self.usual_processing_days,
+            source_url: self.source_url,
+            figures_read_on: self.figures_read_on,
+            notes: self.notes,
+            active: self.active,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+            version: self.version,
+        })
+    }
+}
+
+fn records(rows: Vec<Row>) -> Result<Vec<SchemeRecord>, StoreError> {
+    rows.into_iter().map(Row::record).collect()
+}
+
+fn criteria_json(criteria: &[Criterion]) -> Value {
+    Value::Array(criteria.iter().map(Criterion::to_json).collect())
+}
+
+fn name_taken() -> StoreError {
+    StoreError::Conflict {
+        code: "scheme_name_taken",
+        message: "another scheme of the organisation has this name".into(),
+    }
+}
+
+/// Adds a scheme to the organisation's catalogue.
+///
+/// # Errors
+/// `Conflict` (`scheme_name_taken`) when the name is already used in the organisation.
+#[tracing::instrument(skip(conn, data))]
+pub async fn create(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    created_by: Uuid,
+    data: &SchemeData,
+) -> Result<SchemeRecord, StoreError> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO schemes (id, org_id, name, domain, provider, description, criteria, \
+         required_documents, usual_processing_days, source_url, figures_read_on, notes, active, \
+         created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $14)",
+        id,
+        org_id,
+        data.name,
+        data.domain.code(),
+        data.provider,
+        data.description,
+        criteria_json(&data.criteria),
+        documents_json(&data.required_documents),
+        data.usual_processing_days,
+        data.source_url,
+        data.figures_read_on,
+        data.notes,
+        data.active,
+        created_by,
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(on_constraint("schemes_org_name_key", name_taken))?;
+    get(conn, id).await
+}
+
+/// One scheme of the organisation (active or not).
+///
+/// # Errors
+/// `NotFound` when it does not exist in the organisation.
+#[tracing::instrument(skip(conn))]
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<SchemeRecord, StoreError> {
+    sqlx::query_as!(
+        Row,
+        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
+         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
+         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
+         FROM schemes WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .record()
+}
+
+/// Filters of the catalogue list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchemeFilter {
+    pub active: Option<bool>,
+    pub domain: Option<Domain>,
+}
+
+/// The organisation's schemes, oldest first (by id), filtered.
+#[tracing::instrument(skip(conn))]
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: SchemeFilter,
+    page: PageRequest,
+) -> Result<Page<SchemeRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
+         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
+         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
+         FROM schemes WHERE ($1::boolean IS NULL OR active = $1) AND ($2::text IS NULL OR domain \
+         = $2) AND ($3::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4",
+        filter.active,
+        filter.domain.map(Domain::code),
+        page.after,
+        page.fetch_limit()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(records(rows)?, page.limit, |s| s.id))
+}
+
+/// Every active scheme of the organisation, by name: what a case is matched against.
+#[tracing::instrument(skip(conn))]
+pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
+         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
+         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
+         FROM schemes WHERE active ORDER BY name, id"
+    )
+    .fetch_all(conn)
+    .await?;
+    records(rows)
+}
+
+/// Every scheme of the organisation, oldest first: the catalogue to export.
+#[tracing::instrument(skip(conn))]
+pub async fn export(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
+         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
+         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
+         FROM schemes ORDER BY id"
+    )
+    .fetch_all(conn)
+    .await?;
+    records(rows)
+}
+
+/// Replaces a scheme's editable fields, at `expected_version`.
+///
+/// # Errors
+/// `VersionMismatch` when the version moved on, `NotFound`, `Conflict` (`scheme_name_taken`).
+#[tracing::instrument(skip(conn, data))]
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    expected_version: i32,
+    updated_by: Uuid,
+    data: &SchemeData,
+) -> Result<SchemeRecord, StoreError> {
+    let updated = sqlx::query_scalar!(
+        "UPDATE schemes SET name = $3, domain = $4, provider = $5, description = $6, criteria = \
+         $7, required_documents = $8, usual_processing_days = $9, source_url = $10, \
+         figures_read_on = $11, notes = $12, active = $13, updated_by = $14, updated_at = now(), \
+         version = version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        id,
+        expected_version,
+        data.name,
+        data.domain.code(),
+        data.provider,
+        data.description,
+        criteria_json(&data.criteria),
+        documents_json(&data.required_documents),
+        data.usual_processing_days,
+        data.source_url,
+        data.figures_read_on,
+        data.notes,
+        data.active,
+        updated_by,
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(on_constraint("schemes_org_name_key", name_taken))?;
+    if updated.is_none() {
+        let exists = sqlx::query_scalar!("SELECT id FROM schemes WHERE id = $1", id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match exists {
+            Some(_) => StoreError::VersionMismatch,
+            None => StoreError::NotFound,
+        });
+    }
+    get(conn, id).await
+}
+
+/// Imports a batch of schemes in one statement: a scheme whose name exists in the organisation
+/// is replaced (its version grows) unless identical, the others are created. The names of the
+/// batch must be distinct (the caller checks).
+#[tracing::instrument(skip(conn, schemes), fields(count = schemes.len()))]
+pub async fn import(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    agent_id: Uuid,
+    schemes: &[SchemeData],
+) -> Result<ImportCounts, StoreError> {
+    let total = u32::try_from(schemes.len()).unwrap_or(u32::MAX);
+    if schemes.is_empty() {
+        return Ok(ImportCounts {
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        });
+    }
+    let ids: Vec<Uuid> = schemes.iter().map(|_| Uuid::now_v7()).collect();
+    let names: Vec<String> = schemes.iter().map(|s| s.name.clone()).collect();
+    let domains: Vec<String> = schemes.iter().map(|s| s.domain.code().to_owned()).collect();
+    let providers: Vec<String> = schemes.iter().map(|s| s.provider.clone()).collect();
+    let descriptions: Vec<Option<String>> = schemes.iter().map(|s| s.description.clone()).collect();
+    let criteria: Vec<Value> = schemes.iter().map(|s| criteria_json(&s.criteria)).collect();
+    let documents: Vec<Value> = schemes
+        .iter()
+        .map(|s| documents_json(&s.required_documents))
+        .collect();
+    let days: Vec<Option<i32>> = schemes.iter().map(|s| s.usual_processing_days).collect();
+    let sources: Vec<Option<String>> = schemes.iter().map(|s| s.source_url.clone()).collect();
+    let read_on: Vec<Option<NaiveDate>> = schemes.iter().map(|s| s.figures_read_on).collect();
+    let notes: Vec<Option<String>> = schemes.iter().map(|s| s.notes.clone()).collect();
+    let active: Vec<bool> = schemes.iter().map(|s| s.active).collect();
+    // `xmax = 0` tells a fresh row from an updated one; identical rows are not touched, so
+    // they are not returned.
+    let inserted: Vec<bool> = sqlx::query_scalar!(
+        "INSERT INTO schemes AS s (id, org_id, name, domain, provider, description, criteria, \
+         required_documents, usual_processing_days, source_url, figures_read_on, notes, active, \
+         created_by, updated_by) SELECT x.id, $1, x.name, x.domain, x.provider, x.description, \
+         x.criteria, x.required_documents, x.days, x.source_url, x.read_on, x.notes, x.active, \
+         $2, $2 FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
+         $8::jsonb[], $9::jsonb[], $10::int4[], $11::text[], $12::date[], $13::text[], \
+         $14::bool[]) AS x(id, name, domain, provider, description, criteria, \
+         required_documents, days, source_url, read_on, notes, active) ON CONFLICT (org_id, \
+         name) DO UPDATE SET domain = EXCLUDED.domain, provider = EXCLUDED.provider, \
+         description = EXCLUDED.description, criteria = EXCLUDED.criteria, required_documents = \
+         EXCLUDED.required_documents, usual_processing_days = EXCLUDED.usual_processing_days, \
+         source_url = EXCLUDED.source_url, figures_read_on = EXCLUDED.figures_read_on, notes = \
+         EXCLUDED.notes, active = EXCLUDED.active, updated_by = EXCLUDED.updated_by, updated_at \
+         = now(), version = s.version + 1 WHERE (s.domain, s.provider, s.description, \
+         s.criteria, s.required_documents, s.usual_processing_days, s.source_url, \
+         s.figures_read_on, s.notes, s.active) IS DISTINCT FROM (EXCLUDED.domain, \
+         EXCLUDED.provider, EXCLUDED.description, EXCLUDED.criteria, \
+         EXCLUDED.required_documents, EXCLUDED.usual_processing_days, EXCLUDED.source_url, \
+         EXCLUDED.figures_read_on, EXCLUDED.notes, EXCLUDED.active) RETURNING (s.xmax = 0) AS \
+         \"inserted!\"",
+        org_id,
+        agent_id,
+        &ids,
+        &names,
+        &domains,
+        &providers,
+        &descriptions as &[Option<String>],
+        &criteria,
+        &documents,
+        &days as &[Option<i32>],
+        &sources as &[Option<String>],
+        &read_on as &[Option<NaiveDate>],
+        &notes as &[Option<String>],
+        &active,
+    )
+    .fetch_all(conn)
+    .await?;
+    let created = u32::try_from(inserted.iter().filter(|i| **i).count()).unwrap_or(u32::MAX);
+    let updated = u32::try_from(inserted.len()).unwrap_or(u32::MAX) - created;
+    Ok(ImportCounts {
+        created,
+        updated,
+        unchanged: total.saturating_sub(created + updated),
+    })
+}
