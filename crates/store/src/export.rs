@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -24,6 +25,10 @@ pub struct PersonExport {
     pub cases: Vec<CaseExport>,
     /// The partners' referrals linked to the person (accepted ones), oldest first.
     pub referrals: Vec<ExportReferral>,
+    /// The household (housing, employment, members), as stored.
+    pub household: Option<Value>,
+    /// The budget and its lines, as stored.
+    pub budget: Option<Value>,
     /// Every recorded access to the person's data, oldest first.
     pub audit_events: Vec<AuditEvent>,
 }
@@ -39,6 +44,10 @@ pub struct CaseExport {
     pub proposals: Vec<ProposalExport>,
     pub contacts: Vec<ExportContact>,
     pub liaisons: Vec<ExportLiaison>,
+    /// Applications for aid, each with its checklist, social reports and funding plan.
+    pub applications: Vec<Value>,
+    /// Uploaded documents' metadata (the files themselves are downloaded one by one).
+    pub documents: Vec<Value>,
 }
 
 /// A case row.
@@ -321,6 +330,50 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     )
     .fetch_all(&mut *conn)
     .await?;
+    let situation = sqlx::query!(
+        r#"SELECT
+             (SELECT to_jsonb(h) - 'org_id' || jsonb_build_object('members', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(m) - 'org_id' - 'person_id' ORDER BY m.position)
+                           FROM household_members m WHERE m.person_id = h.person_id), '[]'))
+                FROM households h WHERE h.person_id = $1) AS "household",
+             (SELECT to_jsonb(b) - 'org_id' || jsonb_build_object('lines', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(l) - 'org_id' - 'person_id'
+                                          ORDER BY l.side, l.position)
+                           FROM budget_lines l WHERE l.person_id = b.person_id), '[]'))
+                FROM budgets b WHERE b.person_id = $1) AS "budget""#,
+        person_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    // One query for every application of every case, its checklist, reports and funding plan.
+    let applications = sqlx::query!(
+        r#"SELECT a.case_id,
+                  to_jsonb(a) - 'org_id' || jsonb_build_object(
+                    'documents', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(d) - 'org_id' ORDER BY d.position)
+                           FROM application_documents d WHERE d.application_id = a.id), '[]'),
+                    'social_reports', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(r) - 'org_id' ORDER BY r.version_no)
+                           FROM social_reports r WHERE r.application_id = a.id), '[]'),
+                    'funding_plan',
+                        (SELECT to_jsonb(f) - 'org_id' || jsonb_build_object('funders', COALESCE(
+                                  (SELECT jsonb_agg(to_jsonb(x) - 'org_id' ORDER BY x.position)
+                                     FROM funding_plan_funders x
+                                    WHERE x.application_id = f.application_id), '[]'))
+                           FROM funding_plans f WHERE f.application_id = a.id)
+                  ) AS "application!"
+             FROM applications a WHERE a.case_id = ANY($1) ORDER BY a.created_at, a.id"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let documents = sqlx::query!(
+        r#"SELECT d.case_id, to_jsonb(d) - 'org_id' AS "document!"
+             FROM documents d WHERE d.case_id = ANY($1) ORDER BY d.uploaded_at, d.id"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let audit_events = sqlx::query_as!(
         AuditEvent,
         "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
@@ -337,6 +390,8 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let mut proposals = group(proposals, |p| p.case_id);
     let mut contacts = group(contacts, |c| c.case_id);
     let mut liaisons = group(liaisons, |l| l.case_id);
+    let mut applications = group(applications, |a| a.case_id);
+    let mut documents = group(documents, |d| d.case_id);
     let cases = cases
         .into_iter()
         .map(|case| {
@@ -356,6 +411,18 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
                     .collect(),
                 contacts: contacts.remove(&id).unwrap_or_default(),
                 liaisons: liaisons.remove(&id).unwrap_or_default(),
+                applications: applications
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| a.application)
+                    .collect(),
+                documents: documents
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| d.document)
+                    .collect(),
                 case,
             }
         })
@@ -365,6 +432,8 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         consents,
         cases,
         referrals,
+        household: situation.household,
+        budget: situation.budget,
         audit_events,
     })
 }

@@ -31,13 +31,20 @@ pub struct PersonExport {
     pub consents: Vec<Consent>,
     /// The person's cases, oldest first, each with its `timeline`, `assessment` (domains),
     /// `plan_items`, `proposals` (with decision and `observations`), `contacts` (private
-    /// notes included) and `liaisons`.
+    /// notes included), `liaisons`, `applications` (checklist, social reports, funding plan) and
+    /// `documents` (metadata).
     #[schema(value_type = Vec<Object>)]
     pub cases: Vec<CaseExport>,
     /// The partners' referrals linked to the person (accepted ones), as posted, the NIR
     /// masked, with the decision.
     #[schema(value_type = Vec<Object>)]
     pub referrals: Vec<ExportReferral>,
+    /// The household (housing, employment, members) as stored, or null.
+    #[schema(value_type = Option<Object>)]
+    pub household: Option<serde_json::Value>,
+    /// The budget and its lines as stored, or null.
+    #[schema(value_type = Option<Object>)]
+    pub budget: Option<serde_json::Value>,
     /// Every recorded access to the person's data (who read, changed or exported it).
     pub audit_events: Vec<AuditEvent>,
 }
@@ -91,6 +98,8 @@ pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse
         consents: data.consents.into_iter().map(Consent::from).collect(),
         cases: data.cases,
         referrals: data.referrals,
+        household: data.household,
+        budget: data.budget,
         audit_events: data
             .audit_events
             .into_iter()
