@@ -219,7 +219,9 @@ pub struct TimelineEvent {
     /// What happened: `created`, `updated`, `transition`, `assessment_updated`,
     /// `plan_item_added`, `plan_item_updated`, `plan_item_removed`, `plan_proposed`,
     /// `plan_decision`, `plan_observation`, `contact_created`, `contact_updated`,
-    /// `liaison_created`, `liaison_sent`, `liaison_acknowledged` or `liaison_declined`.
+    /// `liaison_created`, `liaison_sent`, `liaison_acknowledged`, `liaison_declined`,
+    /// `document_uploaded`, `application_created`, `application_status_changed` or
+    /// `social_report_written`.
     #[schema(example = "transition")]
     pub kind: String,
     #[schema(schema_with = crate::schema::case_status_nullable)]

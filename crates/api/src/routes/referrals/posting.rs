@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDate, Utc};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
     AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
 };
@@ -105,33 +106,6 @@ fn text(value: &Option<String>) -> Option<&str> {
 struct Checked {
     nir: Option<Nir>,
     attachments: Vec<StoreAttachment>,
-}
-
-/// The extensions a file of this type may have.
-fn extensions(kind: AttachmentType) -> &'static [&'static str] {
-    match kind {
-        AttachmentType::Pdf => &["pdf"],
-        AttachmentType::Png => &["png"],
-        AttachmentType::Jpeg => &["jpg", "jpeg"],
-    }
-}
-
-/// Path separators, control characters, and the invisible ones that disguise a name (line and
-/// paragraph separators, zero-width and bidirectional formatting characters).
-fn unsafe_in_filename(c: char) -> bool {
-    c == '/'
-        || c == '\\'
-        || c.is_control()
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
 }
 
 /// Decodes an attachment and recognises its type from the content.
@@ -355,28 +329,4 @@ pub async fn create(
         referral.version,
         Referral::view(referral, Viewer::Partner(partner_id)),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unsafe_in_filename;
-
-    #[test]
-    fn a_file_name_may_not_hide_a_path_or_invisible_characters() {
-        for name in [
-            "a/b.pdf",
-            "a\\b.pdf",
-            "a\nb.pdf",
-            "a\u{2028}b.pdf",
-            "fact\u{202E}fdp.exe",
-            "\u{FEFF}a.pdf",
-        ] {
-            assert!(name.chars().any(unsafe_in_filename), "{name:?}");
-        }
-        assert!(
-            !"Courrier CAF (2026) – é.pdf"
-                .chars()
-                .any(unsafe_in_filename)
-        );
-    }
 }
