@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Property-based API tests: starts `relais serve` (embedded PostgreSQL, demo organisation) on a
 # free local port with a throw-away data directory, and runs Schemathesis over every operation of
-# the served /openapi.json with a supervisor's token, then over the partner registry with an
-# admin's token and over the partner's own operations with a partner token. The server (and with
-# it PostgreSQL) is stopped with SIGTERM on exit, whatever happens.
+# the served /openapi.json with a supervisor's token, then over the partner registry and the
+# scheme catalogue with an admin's token and over the partner's own operations with a partner
+# token. The server (and with it PostgreSQL) is stopped with SIGTERM on exit, whatever happens.
 #
 # Tunables (environment): SCHEMATHESIS (the executable, default .venv/bin/schemathesis),
 # SCHEMATHESIS_MAX_EXAMPLES (default 50), SCHEMATHESIS_SEED (default 20261122),
@@ -204,11 +204,11 @@ run_pass() {
 }
 
 status=0
-# Every operation as a supervisor; the partner registry as its admin; the partner's own
-# operations (referrals, received liaisons) as a partner.
+# Every operation as a supervisor; the partner registry and the scheme catalogue as an admin;
+# the partner's own operations (referrals, received liaisons) as a partner.
 run_pass supervisor "$token" 2 || status=$?
 if [ "$status" -eq 0 ]; then
-    run_pass admin "$admin_token" 1 --include-tag partners || status=$?
+    run_pass admin "$admin_token" 1 --include-tag-regex '^(partners|schemes)$' || status=$?
 fi
 if [ "$status" -eq 0 ]; then
     run_pass partner "$partner" 1 --include-path-regex '^/v1/(referrals|liaisons)' || status=$?
