@@ -238,6 +238,15 @@ pub async fn list(
     Ok(Page::from_rows(records(rows)?, page.limit, |s| s.id))
 }
 
+/// Whether the organisation's catalogue has any scheme (active or not).
+pub async fn any(conn: &mut PgConnection) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM schemes) AS "any!""#)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// Every active scheme of the organisation, by name: what a case is matched against.
 #[tracing::instrument(skip(conn))]
 pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {

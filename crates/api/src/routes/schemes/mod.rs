@@ -152,6 +152,24 @@ pub async fn export(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     }))
 }
 
+/// A catalogue document (the JSON of `GET /v1/schemes/export`, `POST /v1/schemes/import` and
+/// `data/schemes/starter-catalogue.json`), checked by the same rules as an import: the schemes
+/// to store, or every problem with its pointer.
+pub fn parse_catalogue(
+    json: &str,
+    today: NaiveDate,
+) -> Result<Vec<relais_store::schemes::SchemeData>, String> {
+    let catalogue: Catalogue = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    model::checked_catalogue(&catalogue, today).map_err(|e| match e {
+        ApiError::Unprocessable { errors, .. } => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.pointer, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })
+}
+
 /// Imports a catalogue: schemes are matched by name (changed) or created; all or nothing.
 #[utoipa::path(
     tag = "schemes",
