@@ -393,3 +393,37 @@ async fn a_server_error_says_nothing_of_its_cause() {
         assert!(!text.contains(secret), "the body leaks {secret:?}: {text}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_with_its_pointer_not_stored_as_an_error() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let response = app
+        .post(
+            "/v1/persons",
+            &alice,
+            &json!({"first_name": "A\u{0}b", "last_name": "Martin",
+                                "birth_date": "1980-01-01",
+                                "address": {"city": "Lyon\u{0}"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let refused = problem(response).await;
+    let at = pointers(&refused);
+    assert_eq!(at.len(), 1, "{refused}");
+    assert!(at[0] == "/first_name" || at[0] == "/address/city", "{at:?}");
+    assert_eq!(refused["errors"][0]["code"], "invalid_character");
+    // An escaped backslash before `u0000` is text, not a NUL: accepted.
+    let literal = app
+        .post(
+            "/v1/persons",
+            &alice,
+            &json!({"first_name": "A\\u0000b", "last_name": "Martin",
+                                "birth_date": "1980-01-01"}),
+        )
+        .await;
+    assert_eq!(literal.status(), 201);
+    let search = app.get("/v1/persons?q=Mar%00tin", &alice).await;
+    assert_eq!(search.status(), 400);
+    assert_eq!(pointers(&problem(search).await), ["/q"]);
+}

@@ -115,6 +115,7 @@ async fn a_wrong_secret_an_unknown_client_and_a_disabled_partner_are_answered_al
         (partner.client_id.as_str(), other.client_secret.as_str()),
         ("rp_unknown0000000000000000", partner.client_secret.as_str()),
         (too_long.as_str(), "secret"),
+        ("rp_\u{0}nul", "secret"),
     ];
     let mut answers = Vec::new();
     for (id, secret) in cases {

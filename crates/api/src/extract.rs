@@ -94,8 +94,21 @@ fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Parses JSON, mapping serde's error to a pointer at the offending field.
+/// Parses JSON, mapping serde's error to a pointer at the offending field. A NUL character
+/// (`\u0000`) in any string is refused with its pointer: PostgreSQL cannot store it in text.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Raw control characters are invalid JSON, so a NUL can only come escaped; the body is
+    // walked only then (`\\u0000`, an escaped backslash, finds nothing and goes on).
+    if memchr::memmem::find(body, b"\\u0000").is_some()
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(pointer) = nul_pointer(&value, String::new())
+    {
+        return Err(ApiError::validation(vec![FieldError::body(
+            pointer,
+            "invalid_character",
+            "must not contain a NUL character (U+0000)",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = match result {
@@ -147,6 +160,27 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         errors: vec![FieldError::body("", "malformed_json", e.to_string())],
     })?;
     Ok(value)
+}
+
+/// The pointer of the first string (or key) holding a NUL character.
+fn nul_pointer(value: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then_some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_pointer(item, format!("{at}/{i}"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let here = format!("{at}/{}", escape_pointer(key));
+            if key.contains('\0') {
+                Some(here)
+            } else {
+                nul_pointer(item, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
@@ -259,6 +293,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A NUL character cannot be stored nor searched for in PostgreSQL text.
+        if let Some((name, _)) = form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            let name = name.replace('\0', "");
+            return std::future::ready(Err(ApiError::bad_query(
+                &name,
+                format!("{name}: must not contain a NUL character (U+0000)"),
+            )));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
             req.query_string().as_bytes(),
         ));

@@ -223,7 +223,11 @@ async fn authenticate_client(
     credentials: &Credentials,
 ) -> Result<Option<PartnerClient>, ApiError> {
     let digest = client_secret_digest(&credentials.client_secret);
-    let client = if credentials.client_id.len() <= CLIENT_ID_MAX {
+    // An id no partner can have (too long, or with a NUL that PostgreSQL cannot even compare)
+    // is unknown without asking the database.
+    let possible =
+        credentials.client_id.len() <= CLIENT_ID_MAX && !credentials.client_id.contains('\0');
+    let client = if possible {
         let mut tx = state.db.background().await?;
         let client = partner_credentials::find_client(&mut tx, &credentials.client_id).await?;
         db::commit(tx).await?;

@@ -154,6 +154,13 @@ async fn read_form(
                 let text = String::from_utf8(bytes).map_err(|_| {
                     ApiError::invalid("/description", "invalid_value", "the text is not UTF-8")
                 })?;
+                if text.contains('\0') {
+                    return Err(ApiError::invalid(
+                        "/description",
+                        "invalid_character",
+                        "must not contain a NUL character (U+0000)",
+                    ));
+                }
                 form.description = Some(text);
             }
             other => {
