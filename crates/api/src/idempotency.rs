@@ -48,12 +48,24 @@ fn fingerprint_body(hasher: &mut Sha256, body: &[u8], boundary: Option<&str>) {
         hasher.update(body);
         return;
     };
+    // Only the delimiters are replaced (`--boundary` opening the body, `CRLF--boundary` after):
+    // RFC 2046 keeps them out of the parts' content, while the bare boundary (it may be one
+    // character) can stand anywhere in a file's bytes.
+    const MARK: &[u8] = b"\0--boundary--\0";
+    let opening = [b"--", boundary.as_bytes()].concat();
+    let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
     let mut start = 0;
+    if body.starts_with(&opening) {
+        hasher.update(MARK);
+        start = opening.len();
+    }
+    let base = start;
     // Matches do not overlap.
-    for at in memchr::memmem::find_iter(body, boundary.as_bytes()) {
+    for at in memchr::memmem::find_iter(&body[base..], &delimiter) {
+        let at = base + at;
         hasher.update(&body[start..at]);
-        hasher.update(b"\0--boundary--\0");
-        start = at + boundary.len();
+        hasher.update(MARK);
+        start = at + delimiter.len();
     }
     hasher.update(&body[start..]);
 }
@@ -301,6 +313,14 @@ mod tests {
         assert_ne!(
             fingerprint(one.as_bytes(), Some("one")),
             fingerprint(other.as_bytes(), Some("one"))
+        );
+        // The boundary standing inside a file's bytes is content, not a delimiter: two files
+        // that differ exactly where each body's boundary occurs stay different requests.
+        let a = form("x", "%PDF-x-1");
+        let b = form("y", "%PDF-y-1");
+        assert_ne!(
+            fingerprint(a.as_bytes(), Some("x")),
+            fingerprint(b.as_bytes(), Some("y"))
         );
         // Other bodies are fingerprinted as they are.
         assert_ne!(
