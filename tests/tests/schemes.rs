@@ -202,6 +202,13 @@ async fn bad_criteria_and_documents_are_refused_with_pointers() {
             pair("/required_documents/1/provider", "unknown_code"),
         ]
     );
+    // The stored (trimmed) address must still have a host: never a database error.
+    let mut bare = rsa();
+    bare["source_url"] = json!(" http://");
+    assert_eq!(
+        refused(app.post("/v1/schemes", &admin, &bare).await).await,
+        [pair("/source_url", "invalid_url")]
+    );
     let mut future = rsa();
     future["figures_read_on"] = json!("2999-01-01");
     assert_eq!(

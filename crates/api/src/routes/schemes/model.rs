@@ -388,7 +388,11 @@ pub(super) fn scheme_data(
     if let Some(url) = input.source_url.as_deref() {
         let url = url.trim();
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        if !scheme_ok || url.chars().any(char::is_whitespace) {
+        // Checked on the trimmed value, which is what is stored: an address after the scheme.
+        let has_host = url
+            .split_once("://")
+            .is_some_and(|(_, rest)| !rest.is_empty());
+        if !scheme_ok || !has_host || url.chars().any(char::is_whitespace) {
             errors.push(FieldError::body(
                 format!("{prefix}/source_url"),
                 "invalid_url",
