@@ -31,40 +31,51 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             let limit = AppState::of(&req)
                 .map(|s| s.settings.json_limit)
                 .unwrap_or(1 << 20);
             check_json_content_type(&req)?;
-            if let Some(length) = req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok())
-                && length > limit
-            {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::BadRequest {
-                    code: "malformed_body",
-                    detail: "the request body could not be read".into(),
-                    errors: vec![],
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let value: T = parse_json(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(validation_errors(&e)))?;
-            Ok(Json(value))
+            read_json(&req, payload, limit).await.map(Json)
         })
     }
+}
+
+/// Reads a JSON body of at most `limit` bytes (a declared larger `Content-Length` is refused
+/// before reading), parses it with pointers and validates it. The media type is the caller's
+/// to check.
+pub async fn read_json<T: DeserializeOwned + Validate>(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    if let Some(length) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && length > limit
+    {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::BadRequest {
+            code: "malformed_body",
+            detail: "the request body could not be read".into(),
+            errors: vec![],
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let value: T = parse_json(&body)?;
+    value
+        .validate()
+        .map_err(|e| ApiError::validation(validation_errors(&e)))?;
+    Ok(value)
 }
 
 fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {

@@ -10,11 +10,10 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDate, Utc};
-use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
@@ -31,7 +30,7 @@ use super::{RESOURCE, location};
 use crate::conditional::created;
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
-use crate::extract::{parse_json, validation_errors};
+use crate::extract::read_json;
 use crate::idempotency::require_key;
 use crate::responses::CreateErrors;
 use crate::state::AppState;
@@ -54,7 +53,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ReferralBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             let json_limit = AppState::of(&req)
                 .map(|s| s.settings.json_limit)
@@ -72,23 +71,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ReferralBody<T> {
                     "send Content-Type: application/json".into(),
                 ));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::BadRequest {
-                    code: "malformed_body",
-                    detail: "the request body could not be read".into(),
-                    errors: vec![],
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let value: T = parse_json(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(validation_errors(&e)))?;
-            Ok(ReferralBody(value))
+            read_json(&req, payload, limit).await.map(ReferralBody)
         })
     }
 }
