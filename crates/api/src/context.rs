@@ -4,7 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use relais_domain::{AuditAction, CaseStatus, Permission, Role};
+use relais_domain::{Permission, Role};
 use relais_store::agents::{self, AgentClaims};
 use relais_store::audit::{self, AuditActor, NewAuditEvent};
 use relais_store::cases::{self, CaseRecord, CaseScope};
@@ -16,15 +16,18 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::observability::RequestId;
 use crate::state::AppState;
+use crate::work::PendingKey;
 
 /// An authenticated request: extract it in every handler that touches tenant data.
 pub struct Ctx {
     pub principal: Principal,
     pub state: web::Data<AppState>,
     pub request_id: Option<String>,
+    /// The request's `Idempotency-Key`, which its [`Work`](crate::work::Work) claims.
+    pub key: Option<PendingKey>,
 }
 
 impl FromRequest for Ctx {
@@ -37,10 +40,12 @@ impl FromRequest for Ctx {
             let principal = authenticate(&req).await?;
             let state = AppState::of(&req)?;
             let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+            let key = req.extensions().get::<PendingKey>().cloned();
             Ok(Ctx {
                 principal,
                 state,
                 request_id,
+                key,
             })
         })
     }
@@ -87,7 +92,9 @@ impl Ctx {
         self.principal.roles.allows(permission)
     }
 
-    /// Opens the tenant transaction and provisions the agent on its first call.
+    /// Opens the tenant transaction and resolves the caller's agent (created on its first call,
+    /// written only when the token says something new). Handlers ask for a
+    /// [`Work`](crate::work::Work) instead, which also claims the request's idempotency key.
     pub async fn begin(&self, access: Access) -> Result<(Tx, Actor), ApiError> {
         let org = self
             .state
@@ -99,7 +106,7 @@ impl Ctx {
             Some(partner_id) => Some(self.check_partner(&mut tx, partner_id).await?),
             None => None,
         };
-        let agent = agents::provision(
+        let agent = agents::resolve(
             &mut tx,
             org.id,
             &AgentClaims {
@@ -153,27 +160,6 @@ pub struct CaseReadParams {
     pub reason: Option<String>,
 }
 
-/// An archived case is read only with a reason (5 characters or more), which is audited:
-/// the reason to record, or a 400 pointing at the `reason` parameter.
-pub fn archived_read_reason<'a>(
-    case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> Result<Option<&'a str>, ApiError> {
-    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
-    if case.status == CaseStatus::Archived.code() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
-    }
-    Ok(reason)
-}
-
 impl Actor {
     /// The case, when the caller may see it (404 otherwise: existence is not leaked).
     pub async fn visible_case(&self, tx: &mut Tx, id: Uuid) -> Result<CaseRecord, ApiError> {
@@ -189,13 +175,19 @@ impl Actor {
         }
     }
 
+    /// Whether the caller's roles allow reading case content (not reception, admin or dpo).
+    pub fn may_read_case_content(&self) -> bool {
+        let roles = &self.principal.roles;
+        roles.allows(Permission::CaseReadAll) || roles.allows(Permission::CaseReadTeam)
+    }
+
     /// Whether the caller has this role.
     pub fn has_role(&self, role: Role) -> bool {
         self.principal.roles.contains(role)
     }
 
     /// Appends audit events in the caller's transaction.
-    pub async fn audit(&self, tx: &mut Tx, events: &[NewAuditEvent<'_>]) -> Result<(), ApiError> {
+    pub async fn audit(&self, tx: &mut Tx, events: &[NewAuditEvent]) -> Result<(), ApiError> {
         let actor = AuditActor {
             org_id: self.org.id,
             agent_id: Some(self.agent_id),
@@ -204,29 +196,6 @@ impl Actor {
         };
         audit::record(tx, &actor, events).await?;
         Ok(())
-    }
-
-    /// Appends one audit event.
-    pub async fn audit_one(
-        &self,
-        tx: &mut Tx,
-        action: AuditAction,
-        resource_type: &'static str,
-        resource_id: Option<Uuid>,
-        person_id: Option<Uuid>,
-        reason: Option<&str>,
-    ) -> Result<(), ApiError> {
-        self.audit(
-            tx,
-            &[NewAuditEvent {
-                action,
-                resource_type,
-                resource_id,
-                person_id,
-                reason,
-            }],
-        )
-        .await
     }
 }
 

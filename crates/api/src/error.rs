@@ -7,8 +7,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use relais_domain::TransitionError;
+use relais_domain::{CaseLocked, TransitionError};
 use relais_store::StoreError;
+use relais_store::idempotency::StoredResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -139,6 +140,10 @@ pub enum ApiError {
     Unavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A retried request, answered with the response its first run stored (not an error: it
+    /// travels this way so that the work that found it ends the handler with `?`).
+    #[error("a replay of the first response to this Idempotency-Key")]
+    Replayed(Box<StoredResponse>),
 }
 
 impl ApiError {
@@ -197,6 +202,7 @@ impl ApiError {
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
+            ApiError::Replayed(_) => "replayed",
         }
     }
 
@@ -216,6 +222,7 @@ impl ApiError {
             ApiError::PreconditionRequired => "Precondition required",
             ApiError::Unavailable => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
+            ApiError::Replayed(_) => "Replayed",
         }
     }
 
@@ -271,12 +278,19 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Replayed(stored) => u16::try_from(stored.status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK),
         }
     }
 
     /// The body is completed (instance, request id) by the observability middleware, which
     /// knows the request; here we only write the document.
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::Replayed(stored) = self {
+            return crate::idempotency::replay(stored);
+        }
         let status = self.status_code();
         if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
@@ -336,6 +350,15 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable
             }
             StoreError::Database(source) => ApiError::internal(source),
+        }
+    }
+}
+
+impl From<CaseLocked> for ApiError {
+    fn from(locked: CaseLocked) -> Self {
+        ApiError::Conflict {
+            code: locked.code(),
+            detail: locked.to_string(),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `Idempotency-Key` on every POST: a retry with the same key and body replays the first
 //! response, the same key with another body is a 422, and a retry while the first request
-//! runs is a 409. Keys are scoped to the caller and kept 24 hours.
+//! runs waits for it, then replays it. Keys are scoped to the caller and kept 24 hours.
 
-use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -10,12 +10,13 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, mime, web};
 use futures_util::StreamExt;
 use relais_store::db::{self, Access};
-use relais_store::idempotency::{self, Claim, StoredResponse};
+use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
 use sha2::{Digest, Sha256};
 
 use crate::context::authenticate;
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
+use crate::work::{KeySettled, PendingKey, keepable, key_reused};
 
 /// The request header.
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -74,7 +75,10 @@ fn error(err: ApiError) -> HttpResponse {
     err.error_response()
 }
 
-/// The middleware. It runs inside the observability layer, outside the handlers.
+/// The layer. It runs inside the observability layer, outside the handlers: it checks the
+/// key, fingerprints the request and hands both to the request's unit of work, which claims the
+/// key in its own transaction (see [`crate::work`]). An answer given before any work was done
+/// (a body that failed validation) is kept here afterwards, so that its retry gets it again.
 pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -147,104 +151,57 @@ pub async fn idempotency(
     hasher.update(req.uri().to_string());
     hasher.update(b"\n");
     fingerprint_body(&mut hasher, &body, boundary.as_deref());
-    let hash = hasher.finalize().to_vec();
-    let principal_key = principal.subject.clone();
-
-    let claim = async {
-        let mut tx = state.db.tenant(org.id, Access::Write).await?;
-        let claim = idempotency::claim(&mut tx, org.id, &principal_key, &key, &hash).await?;
-        db::commit(tx).await?;
-        Ok::<_, relais_store::StoreError>(claim)
-    }
-    .await;
-    match claim {
-        Err(e) => return Ok(req.into_response(error(e.into()))),
-        Ok(Claim::Mismatch) => {
-            let err = ApiError::Unprocessable {
-                code: "idempotency_key_reused",
-                detail: "this Idempotency-Key was used with another request".into(),
-                errors: vec![FieldError::header(
-                    "idempotency-key",
-                    "reused",
-                    "use a new key for a new request",
-                )],
-            };
-            return Ok(req.into_response(error(err)));
-        }
-        Ok(Claim::InFlight) => {
-            let err = ApiError::Conflict {
-                code: "idempotency_key_in_flight",
-                detail: "a request with this Idempotency-Key is still being processed; retry later"
-                    .into(),
-            };
-            return Ok(req.into_response(error(err)));
-        }
-        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
-        Ok(Claim::New) => {}
-    }
+    let pending = PendingKey {
+        owner: KeyOwner {
+            org_id: org.id,
+            principal: principal.subject.clone(),
+            key,
+        },
+        hash: hasher.finalize().to_vec(),
+    };
+    req.extensions_mut().insert(pending.clone());
 
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(body);
     req.set_payload(payload.into());
     let res = next.call(req).await?.map_into_boxed_body();
-
-    let status = res.status();
-    // A server error is released so that a retry runs again; so is a refusal of the caller
-    // (401/403: e.g. a partner whose credentials were rotated, retrying with a new token), and
-    // an answer marked `no-store` (a secret shown once, such as a new feed token), which must
-    // never be kept.
-    let no_store = res
-        .headers()
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
-        });
-    let caller_refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
-    if status.is_server_error() || caller_refused || no_store {
-        let released = async {
-            let mut tx = state.db.tenant(org.id, Access::Write).await?;
-            idempotency::release(&mut tx, org.id, &principal_key, &key).await?;
-            db::commit(tx).await
-        }
-        .await;
-        if let Err(e) = released {
-            tracing::warn!(error = %e, "could not release an idempotency key");
-        }
+    if res.response().extensions().get::<KeySettled>().is_some() {
         return Ok(res);
     }
+    // The handler answered without settling the key in a unit of work: it refused the request
+    // before doing anything (or rolled its work back). Keep a keepable refusal, in a
+    // transaction of its own, so that a retry is answered the same; a server error or a
+    // refusal of the caller is not kept, and the retry runs again.
     let (http_req, response) = res.into_parts();
-    let (response, body) = response.into_parts();
-    let bytes = to_bytes(body).await.unwrap_or_default();
-    let header_str = |name: header::HeaderName| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+    if response.status().is_success() {
+        tracing::warn!("a keyed POST succeeded outside a unit of work; its key is not kept");
+        return Ok(ServiceResponse::new(http_req, response));
+    }
+    let (response, stored) = match keepable(response) {
+        Ok(kept) => kept,
+        Err(response) => return Ok(ServiceResponse::new(http_req, response)),
     };
-    let stored = StoredResponse {
-        status: i16::try_from(status.as_u16()).unwrap_or(500),
-        content_type: header_str(header::CONTENT_TYPE),
-        location: header_str(header::LOCATION),
-        etag: header_str(header::ETAG),
-        body: bytes.to_vec(),
-    };
-    let saved = async {
+    let kept = async {
         let mut tx = state.db.tenant(org.id, Access::Write).await?;
-        idempotency::complete(&mut tx, org.id, &principal_key, &key, &stored).await?;
-        db::commit(tx).await
+        let claim = idempotency::keep(&mut tx, &pending.owner, &pending.hash, &stored).await?;
+        db::commit(tx).await?;
+        Ok::<_, relais_store::StoreError>(claim)
     }
     .await;
-    if let Err(e) = saved {
-        tracing::warn!(error = %e, "could not store an idempotent response");
-    }
-    let response = response.set_body(BoxBody::new(bytes));
+    let response = match kept {
+        Ok(Claim::New) => response,
+        Ok(Claim::Replay(first)) => replay(&first),
+        Ok(Claim::Mismatch) => error(key_reused()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not keep an idempotent answer");
+            response
+        }
+    };
     Ok(ServiceResponse::new(http_req, response))
 }
 
-fn replay(stored: &StoredResponse) -> HttpResponse {
+/// The response a retry gets: the stored one, marked replayed.
+pub fn replay(stored: &StoredResponse) -> HttpResponse {
     let status = u16::try_from(stored.status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -263,7 +220,9 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
             response.insert_header((name, value));
         }
     }
-    response.body(stored.body.clone())
+    let mut response = response.body(stored.body.clone());
+    response.extensions_mut().insert(KeySettled);
+    response
 }
 
 /// Partner `POST`s must carry an `Idempotency-Key` (API.md): a 400 pointing at the header when

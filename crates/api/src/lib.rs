@@ -20,6 +20,7 @@ pub mod routes;
 pub mod schema;
 pub mod state;
 pub mod webhook_target;
+pub mod work;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

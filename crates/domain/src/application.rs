@@ -155,17 +155,6 @@ impl ApplicationStatus {
         )
     }
 
-    /// Whether the dossier has not been sent yet (preparing, complete or under review): only
-    /// then does the checklist move the status.
-    pub const fn is_before_submission(self) -> bool {
-        matches!(
-            self,
-            ApplicationStatus::Preparing
-                | ApplicationStatus::Complete
-                | ApplicationStatus::UnderReview
-        )
-    }
-
     /// The statuses reached by the checklist alone, never asked for.
     pub const fn is_automatic(self) -> bool {
         matches!(

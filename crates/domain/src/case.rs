@@ -115,6 +115,27 @@ pub struct TransitionRequest<'a> {
     pub actor: Actor,
 }
 
+/// Why a case refuses a change, whatever the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CaseLocked {
+    /// The case is archived: read-only.
+    #[error("the case is archived: it is read-only")]
+    Archived,
+    /// The case is closed or archived: its plan no longer changes.
+    #[error("the case is {0}: its plan can no longer change (reopen it first)")]
+    NotOpen(CaseStatus),
+}
+
+impl CaseLocked {
+    /// The stable machine code of this refusal.
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseLocked::Archived => "case_archived",
+            CaseLocked::NotOpen(_) => "case_closed",
+        }
+    }
+}
+
 /// Why a transition is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -184,6 +205,37 @@ impl CaseStatus {
     /// Whether the case is still open: neither closed nor archived.
     pub fn is_open(self) -> bool {
         !matches!(self, CaseStatus::Closed | CaseStatus::Archived)
+    }
+
+    /// May anything of the case change? An archived case is read-only; a closed one still takes
+    /// contacts, documents and its review.
+    ///
+    /// # Errors
+    /// [`CaseLocked::Archived`] for an archived case.
+    pub fn writable(self) -> Result<(), CaseLocked> {
+        match self {
+            CaseStatus::Archived => Err(CaseLocked::Archived),
+            _ => Ok(()),
+        }
+    }
+
+    /// May the case's plan (items, proposals, applications' steps) change? Only while the case
+    /// is open: a closed case must be reopened first.
+    ///
+    /// # Errors
+    /// [`CaseLocked::NotOpen`] for a closed or archived case.
+    pub fn plan_open(self) -> Result<(), CaseLocked> {
+        if self.is_open() {
+            Ok(())
+        } else {
+            Err(CaseLocked::NotOpen(self))
+        }
+    }
+
+    /// Whether reading the case's content needs a reason, which is audited: an archived case
+    /// is read only with one.
+    pub fn read_needs_reason(self) -> bool {
+        self == CaseStatus::Archived
     }
 
     /// The status after `req`, or why it is refused. The arrow is checked first, then the

@@ -377,3 +377,32 @@ fn a_review_is_due_on_a_closed_case_from_its_date_until_it_is_held() {
         assert!(!is_review_due(status, due, false, today), "{status}");
     }
 }
+
+#[test]
+fn an_archived_case_is_read_only_and_a_closed_one_still_takes_contacts() {
+    assert_eq!(
+        CaseStatus::Archived.writable(),
+        Err(crate::CaseLocked::Archived)
+    );
+    for status in [CaseStatus::Intake, CaseStatus::Active, CaseStatus::Closed] {
+        assert_eq!(status.writable(), Ok(()), "{status}");
+    }
+}
+
+#[test]
+fn only_an_open_case_plan_may_change() {
+    assert_eq!(CaseStatus::Planning.plan_open(), Ok(()));
+    let refused = CaseStatus::Closed.plan_open().unwrap_err();
+    assert_eq!(refused.code(), "case_closed");
+    assert_eq!(
+        CaseStatus::Archived.plan_open().unwrap_err().code(),
+        "case_closed"
+    );
+    assert_eq!(crate::CaseLocked::Archived.code(), "case_archived");
+}
+
+#[test]
+fn only_an_archived_case_is_read_with_a_reason() {
+    assert!(CaseStatus::Archived.read_needs_reason());
+    assert!(!CaseStatus::Closed.read_needs_reason());
+}

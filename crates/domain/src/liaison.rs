@@ -173,16 +173,6 @@ impl SendRefusal {
             SendRefusal::HealthNotAllowed => "health_not_allowed",
         }
     }
-
-    /// Whether the refusal is about the consent (rather than the content or the person).
-    pub fn concerns_consent(self) -> bool {
-        matches!(
-            self,
-            SendRefusal::ConsentMissing
-                | SendRefusal::ConsentWithdrawn
-                | SendRefusal::ConsentScopeMismatch
-        )
-    }
 }
 
 /// Whether `basis` allows sharing `content` at all, whatever the consent and the person.

@@ -10,6 +10,7 @@
 
 pub mod application;
 pub mod assessment;
+pub mod audit;
 pub mod budget;
 pub mod case;
 pub mod catalogue;
@@ -38,12 +39,14 @@ pub use assessment::{
     AssessmentError, DomainAssessment, MAX_SITUATION_CHARS, NeedsAction, Priority,
     domains_needing_action,
 };
+pub use audit::AuditResource;
 pub use budget::{
     Budget, BudgetError, BudgetLine, ChargeKind, ChargeLine, Derived, ResourceKind, ResourceLine,
 };
 pub use case::{
-    Actor, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS, DEFAULT_TARGET_MONTHS,
-    TransitionError, TransitionFacts, TransitionRequest, default_target_end, review_due_on,
+    Actor, CaseLocked, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS,
+    DEFAULT_TARGET_MONTHS, TransitionError, TransitionFacts, TransitionRequest, default_target_end,
+    review_due_on,
 };
 pub use catalogue::catalogue;
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};

@@ -42,7 +42,7 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     let mut admin_id = None;
     for (role, subject, name) in DEMO_AGENTS {
         let roles = [(*role).to_owned()];
-        let agent = agents::provision(
+        let agent = agents::resolve(
             &mut tx,
             org.id,
             &AgentClaims {

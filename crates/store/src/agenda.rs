@@ -15,11 +15,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
-use relais_domain::{Coded, ContactKind, ItemStatus, Party};
+use relais_domain::{ContactKind, ItemStatus, Party};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::code::decode;
 use crate::crypto::NirVault;
 use crate::page::Page;
 use crate::plan_items::ItemCursor;
@@ -62,14 +63,6 @@ struct Row {
     status: String,
     updated_at: DateTime<Utc>,
     version: i32,
-}
-
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?} in the agenda", T::LIST).into(),
-        ))
-    })
 }
 
 impl TryFrom<Row> for AgendaEntry {
@@ -212,24 +205,40 @@ pub async fn list(
     // indexes on pending items.
     let rows = sqlx::query_as!(
         EventRow,
-        "SELECT 'deadline' AS \"entry_type!\", p.id AS \"id!\", p.case_id AS \"case_id!\", \
-         c.person_id AS \"person_id!\", pe.first_name AS \"first_name!\", pe.last_name AS \
-         \"last_name!\", p.party AS \"party?\", p.title AS \"title?\", p.due_on AS \"due_on!\", \
-         p.status AS \"status?\", NULL::text AS \"contact_kind?\", NULL::timestamptz AS \
-         \"scheduled_at?\", p.updated_at AS \"updated_at!\", p.version AS \"version!\" FROM \
-         case_team t JOIN cases c ON c.id = t.case_id JOIN plan_items p ON p.case_id = t.case_id \
-         JOIN persons pe ON pe.id = c.person_id WHERE t.agent_id = $1 AND c.status NOT IN \
-         ('closed', 'archived') AND p.status IN ('planned', 'in_progress', 'blocked') AND \
-         ((p.due_on >= $2 AND p.due_on <= $3) OR p.due_on < $4) AND ($5::date IS NULL OR \
-         (p.due_on, p.id) > ($5, $6::uuid)) UNION ALL SELECT 'contact', k.id, k.case_id, \
-         c.person_id, pe.first_name, pe.last_name, NULL, NULL, (k.scheduled_at AT TIME ZONE \
-         'UTC')::date, NULL, k.kind, k.scheduled_at, k.updated_at, k.version FROM case_team t \
-         JOIN cases c ON c.id = t.case_id JOIN contacts k ON k.case_id = t.case_id JOIN persons \
-         pe ON pe.id = c.person_id WHERE t.agent_id = $1 AND c.status <> 'archived' AND \
-         k.occurred_at IS NULL AND k.scheduled_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' \
-         AND k.scheduled_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC' AND ($5::date IS NULL \
-         OR ((k.scheduled_at AT TIME ZONE 'UTC')::date, k.id) > ($5, $6::uuid)) ORDER BY 9, 2 \
-         LIMIT $7",
+        r#"
+        SELECT 'deadline' AS "entry_type!", p.id AS "id!", p.case_id AS "case_id!",
+               c.person_id AS "person_id!", pe.first_name AS "first_name!",
+               pe.last_name AS "last_name!", p.party AS "party?", p.title AS "title?",
+               p.due_on AS "due_on!", p.status AS "status?", NULL::text AS "contact_kind?",
+               NULL::timestamptz AS "scheduled_at?", p.updated_at AS "updated_at!",
+               p.version AS "version!"
+        FROM case_team t
+        JOIN cases c ON c.id = t.case_id
+        JOIN plan_items p ON p.case_id = t.case_id
+        JOIN persons pe ON pe.id = c.person_id
+        WHERE t.agent_id = $1
+          AND c.status NOT IN ('closed', 'archived')
+          AND p.status IN ('planned', 'in_progress', 'blocked')
+          AND ((p.due_on >= $2 AND p.due_on <= $3) OR p.due_on < $4)
+          AND ($5::date IS NULL OR (p.due_on, p.id) > ($5, $6::uuid))
+        UNION ALL
+        SELECT 'contact', k.id, k.case_id, c.person_id, pe.first_name, pe.last_name, NULL, NULL,
+               (k.scheduled_at AT TIME ZONE 'UTC')::date, NULL, k.kind, k.scheduled_at,
+               k.updated_at, k.version
+        FROM case_team t
+        JOIN cases c ON c.id = t.case_id
+        JOIN contacts k ON k.case_id = t.case_id
+        JOIN persons pe ON pe.id = c.person_id
+        WHERE t.agent_id = $1
+          AND c.status <> 'archived'
+          AND k.occurred_at IS NULL
+          AND k.scheduled_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
+          AND k.scheduled_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'
+          AND ($5::date IS NULL
+               OR ((k.scheduled_at AT TIME ZONE 'UTC')::date, k.id) > ($5, $6::uuid))
+        ORDER BY 9, 2
+        LIMIT $7
+        "#,
         agent_id,
         range.from,
         range.to,
@@ -294,9 +303,13 @@ pub async fn rotate_feed_token(
     let token = derive_token(vault, org_id, agent_id, &salt);
     let hash = feed_token_hash(&token);
     let created_at = sqlx::query_scalar!(
-        "INSERT INTO agenda_feed_tokens (agent_id, org_id, salt, token_hash) VALUES ($1, $2, $3, \
-         $4) ON CONFLICT (agent_id) DO UPDATE SET salt = EXCLUDED.salt, token_hash = \
-         EXCLUDED.token_hash, created_at = now() RETURNING created_at",
+        r#"
+        INSERT INTO agenda_feed_tokens (agent_id, org_id, salt, token_hash)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (agent_id) DO UPDATE
+        SET salt = EXCLUDED.salt, token_hash = EXCLUDED.token_hash, created_at = now()
+        RETURNING created_at
+        "#,
         agent_id,
         org_id,
         &salt[..],

@@ -13,11 +13,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::application::{Decision, StatusChange};
-use relais_domain::{ApplicationDecision, ApplicationStatus, Coded, DocumentProvider};
+use relais_domain::{ApplicationDecision, ApplicationStatus, DocumentProvider};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::decode;
 use crate::error::on_constraint;
 use crate::page::{Page, PageRequest};
 
@@ -72,15 +73,6 @@ struct Row {
     updated_at: DateTime<Utc>,
     updated_by: Uuid,
     version: i32,
-}
-
-/// A code the application did not write is a database error, not a client's.
-pub(crate) fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?} in an application", T::LIST).into(),
-        ))
-    })
 }
 
 impl TryFrom<Row> for ApplicationRecord {
@@ -147,10 +139,17 @@ pub async fn create(
     let id = Uuid::now_v7();
     let status = ApplicationStatus::Preparing.settle(!new.documents.iter().any(|d| d.required));
     sqlx::query!(
-        "WITH a AS (INSERT INTO applications (id, org_id, case_id, scheme_id, status, notes, \
-         created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING case_id) \
-         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status, data) SELECT \
-         $8, $2, a.case_id, $7, 'application_created', $5, $9 FROM a",
+        r#"
+        WITH a AS (
+            INSERT INTO applications (id, org_id, case_id, scheme_id, status, notes, created_by,
+                                      updated_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+            RETURNING case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status, data)
+        SELECT $8, $2, a.case_id, $7, 'application_created', $5, $9
+        FROM a
+        "#,
         id,
         org_id,
         case_id,
@@ -184,11 +183,15 @@ pub async fn get(
 ) -> Result<ApplicationRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes, \
-         a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents, \
-         a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at, \
-         a.created_at, a.created_by, a.updated_at, a.updated_by, a.version FROM applications a \
-         JOIN schemes s ON s.id = a.scheme_id WHERE a.id = $1 AND a.case_id = $2",
+        r#"
+        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
+               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
+               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
+               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        FROM applications a
+        JOIN schemes s ON s.id = a.scheme_id
+        WHERE a.id = $1 AND a.case_id = $2
+        "#,
         id,
         case_id
     )
@@ -208,12 +211,16 @@ pub async fn lock(
 ) -> Result<ApplicationRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes, \
-         a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents, \
-         a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at, \
-         a.created_at, a.created_by, a.updated_at, a.updated_by, a.version FROM applications a \
-         JOIN schemes s ON s.id = a.scheme_id WHERE a.id = $1 AND a.case_id = $2 FOR NO KEY \
-         UPDATE OF a",
+        r#"
+        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
+               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
+               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
+               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        FROM applications a
+        JOIN schemes s ON s.id = a.scheme_id
+        WHERE a.id = $1 AND a.case_id = $2
+        FOR NO KEY UPDATE OF a
+        "#,
         id,
         case_id
     )
@@ -250,12 +257,19 @@ pub async fn list(
 ) -> Result<Page<ApplicationRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes, \
-         a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents, \
-         a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at, \
-         a.created_at, a.created_by, a.updated_at, a.updated_by, a.version FROM applications a \
-         JOIN schemes s ON s.id = a.scheme_id WHERE a.case_id = $1 AND ($2::text IS NULL OR \
-         a.status = $2) AND ($3::uuid IS NULL OR a.id < $3) ORDER BY a.id DESC LIMIT $4",
+        r#"
+        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
+               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
+               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
+               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        FROM applications a
+        JOIN schemes s ON s.id = a.scheme_id
+        WHERE a.case_id = $1
+          AND ($2::text IS NULL OR a.status = $2)
+          AND ($3::uuid IS NULL OR a.id < $3)
+        ORDER BY a.id DESC
+        LIMIT $4
+        "#,
         case_id,
         status.map(ApplicationStatus::code),
         page.after,
@@ -367,13 +381,21 @@ async fn write_status(
     data: serde_json::Value,
 ) -> Result<ApplicationRecord, StoreError> {
     let changed = sqlx::query!(
-        "WITH u AS (UPDATE applications SET status = $4, submitted_on = $5, submitted_to = $6, \
-         decision = $7, decided_on = $8, amount_granted_cents = $9, decision_reason = $10, \
-         withdrawn_on = $11, withdrawal_reason = $12, status_changed_at = now(), updated_at = \
-         now(), updated_by = $13, version = version + 1 WHERE id = $1 AND case_id = $2 AND \
-         version = $3 RETURNING org_id, case_id) INSERT INTO case_events (id, org_id, case_id, \
-         actor_id, kind, from_status, to_status, reason, data) SELECT $14, u.org_id, u.case_id, \
-         $13, 'application_status_changed', $15, $4, $16, $17 FROM u",
+        r#"
+        WITH u AS (
+            UPDATE applications
+            SET status = $4, submitted_on = $5, submitted_to = $6, decision = $7, decided_on = $8,
+                amount_granted_cents = $9, decision_reason = $10, withdrawn_on = $11,
+                withdrawal_reason = $12, status_changed_at = now(), updated_at = now(),
+                updated_by = $13, version = version + 1
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING org_id, case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status,
+                                 reason, data)
+        SELECT $14, u.org_id, u.case_id, $13, 'application_status_changed', $15, $4, $16, $17
+        FROM u
+        "#,
         current.id,
         current.case_id,
         expected_version,
@@ -469,10 +491,13 @@ pub async fn update(
 ) -> Result<ApplicationRecord, StoreError> {
     let decision = change.decision;
     let changed = sqlx::query!(
-        "UPDATE applications SET notes = $4, submitted_on = $5, submitted_to = $6, decision = \
-         $7, decided_on = $8, amount_granted_cents = $9, decision_reason = $10, updated_at = \
-         now(), updated_by = $11, version = version + 1 WHERE id = $1 AND case_id = $2 AND \
-         version = $3",
+        r#"
+        UPDATE applications
+        SET notes = $4, submitted_on = $5, submitted_to = $6, decision = $7, decided_on = $8,
+            amount_granted_cents = $9, decision_reason = $10, updated_at = now(), updated_by = $11,
+            version = version + 1
+        WHERE id = $1 AND case_id = $2 AND version = $3
+        "#,
         current.id,
         current.case_id,
         expected_version,

@@ -8,11 +8,12 @@
 
 use chrono::{DateTime, Utc};
 use relais_domain::assessment::{self, DomainAssessment};
-use relais_domain::{CaseStatus, Coded, Domain, NeedsAction, Priority};
+use relais_domain::{CaseStatus, Domain, NeedsAction, Priority};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::decode;
 
 /// One assessed domain as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,25 +35,6 @@ pub struct AssessmentRecord {
     pub updated_at: Option<DateTime<Utc>>,
     pub updated_by: Option<Uuid>,
     pub version: i32,
-}
-
-impl AssessmentRecord {
-    /// The domains that need action, in reference order.
-    pub fn needing_action(&self) -> Vec<Domain> {
-        self.domains
-            .iter()
-            .filter(|d| d.entry.needs_action == NeedsAction::Yes)
-            .map(|d| d.entry.domain)
-            .collect()
-    }
-}
-
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?}", T::LIST).into(),
-        ))
-    })
 }
 
 struct DomainRow {
@@ -89,8 +71,11 @@ async fn domains(
 ) -> Result<Vec<AssessedDomain>, StoreError> {
     let rows = sqlx::query_as!(
         DomainRow,
-        "SELECT domain, situation, needs_action, priority, assessed_by, assessed_at FROM \
-         assessment_domains WHERE case_id = $1",
+        r#"
+        SELECT domain, situation, needs_action, priority, assessed_by, assessed_at
+        FROM assessment_domains
+        WHERE case_id = $1
+        "#,
         case_id
     )
     .fetch_all(conn)
@@ -174,8 +159,12 @@ pub async fn replace(
     let written = if current == 0 {
         // A concurrent first replacement inserted the row meanwhile: ours is stale.
         sqlx::query_scalar!(
-            "INSERT INTO case_assessments (case_id, org_id, version, updated_at, updated_by) \
-             VALUES ($1, $2, 1, now(), $3) ON CONFLICT (case_id) DO NOTHING RETURNING version",
+            r#"
+            INSERT INTO case_assessments (case_id, org_id, version, updated_at, updated_by)
+            VALUES ($1, $2, 1, now(), $3)
+            ON CONFLICT (case_id) DO NOTHING
+            RETURNING version
+            "#,
             case_id,
             org_id,
             actor_id
@@ -184,8 +173,12 @@ pub async fn replace(
         .await?
     } else {
         sqlx::query_scalar!(
-            "UPDATE case_assessments SET version = version + 1, updated_at = now(), updated_by \
-             = $2 WHERE case_id = $1 RETURNING version",
+            r#"
+            UPDATE case_assessments
+            SET version = version + 1, updated_at = now(), updated_by = $2
+            WHERE case_id = $1
+            RETURNING version
+            "#,
             case_id,
             actor_id
         )
@@ -242,11 +235,14 @@ pub async fn replace(
         .execute(&mut *conn)
         .await?;
     sqlx::query!(
-        "INSERT INTO assessment_domains (case_id, org_id, domain, situation, needs_action, \
-         priority, assessed_by, assessed_at) SELECT $1, $2, n.domain, n.situation, \
-         n.needs_action, n.priority, n.assessed_by, coalesce(n.assessed_at, now()) FROM \
-         unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::timestamptz[]) \
-         AS n(domain, situation, needs_action, priority, assessed_by, assessed_at)",
+        r#"
+        INSERT INTO assessment_domains (case_id, org_id, domain, situation, needs_action, priority,
+                                        assessed_by, assessed_at)
+        SELECT $1, $2, n.domain, n.situation, n.needs_action, n.priority, n.assessed_by,
+               coalesce(n.assessed_at, now())
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::timestamptz[])
+             AS n(domain, situation, needs_action, priority, assessed_by, assessed_at)
+        "#,
         case_id,
         org_id,
         &codes,
@@ -278,8 +274,10 @@ async fn record_event(
 ) -> Result<(), StoreError> {
     let needing: Vec<&str> = needing.iter().map(|d| d.code()).collect();
     sqlx::query!(
-        "INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) VALUES ($1, $2, \
-         $3, $4, 'assessment_updated', $5)",
+        r#"
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        VALUES ($1, $2, $3, $4, 'assessment_updated', $5)
+        "#,
         Uuid::now_v7(),
         org_id,
         case_id,

@@ -4,7 +4,7 @@
 //! together; read transactions commit without waiting for the disk (see [`crate::db::Access`]).
 
 use chrono::{DateTime, Utc};
-use relais_domain::AuditAction;
+use relais_domain::{AuditAction, AuditResource};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,14 +20,46 @@ pub struct AuditActor<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// One access to record.
-#[derive(Debug, Clone)]
-pub struct NewAuditEvent<'a> {
+/// One access to record: what was done to which kind of record, about whom, and why (the
+/// reason given to read an archived case or reveal a masked value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
     pub action: AuditAction,
-    pub resource_type: &'static str,
+    pub resource: AuditResource,
     pub resource_id: Option<Uuid>,
     pub person_id: Option<Uuid>,
-    pub reason: Option<&'a str>,
+    pub reason: Option<String>,
+}
+
+impl NewAuditEvent {
+    /// `action` on the record `resource_id` of kind `resource`.
+    pub fn new(
+        action: AuditAction,
+        resource: AuditResource,
+        resource_id: impl Into<Option<Uuid>>,
+    ) -> Self {
+        Self {
+            action,
+            resource,
+            resource_id: resource_id.into(),
+            person_id: None,
+            reason: None,
+        }
+    }
+
+    /// The person whose data the record is.
+    #[must_use]
+    pub fn about(mut self, person_id: impl Into<Option<Uuid>>) -> Self {
+        self.person_id = person_id.into();
+        self
+    }
+
+    /// The reason the caller gave, if any.
+    #[must_use]
+    pub fn because(mut self, reason: Option<&str>) -> Self {
+        self.reason = reason.map(str::to_owned);
+        self
+    }
 }
 
 /// A recorded event.
@@ -51,7 +83,7 @@ pub struct AuditEvent {
 pub async fn record(
     conn: &mut PgConnection,
     actor: &AuditActor<'_>,
-    events: &[NewAuditEvent<'_>],
+    events: &[NewAuditEvent],
 ) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
@@ -66,18 +98,20 @@ pub async fn record(
     for event in events {
         ids.push(Uuid::now_v7());
         actions.push(event.action.code().to_owned());
-        resource_types.push(event.resource_type.to_owned());
+        resource_types.push(event.resource.code().to_owned());
         resource_ids.push(event.resource_id);
         person_ids.push(event.person_id);
-        reasons.push(event.reason.map(str::to_owned));
+        reasons.push(event.reason.clone());
     }
     sqlx::query!(
-        "INSERT INTO audit_events (id, org_id, actor_id, actor_subject, action, resource_type, \
-            resource_id, person_id, reason, request_id) \
-         SELECT e.id, $1, $2, $3, e.action, e.resource_type, e.resource_id, e.person_id, \
-            e.reason, $4 \
-         FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::text[]) \
-            AS e (id, action, resource_type, resource_id, person_id, reason)",
+        r#"
+        INSERT INTO audit_events (id, org_id, actor_id, actor_subject, action, resource_type,
+                                  resource_id, person_id, reason, request_id)
+        SELECT e.id, $1, $2, $3, e.action, e.resource_type, e.resource_id, e.person_id,
+               e.reason, $4
+        FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::text[])
+             AS e (id, action, resource_type, resource_id, person_id, reason)
+        "#,
         actor.org_id,
         actor.agent_id,
         actor.subject,
@@ -113,11 +147,19 @@ pub async fn list(
 ) -> Result<Page<AuditEvent>, StoreError> {
     let rows = sqlx::query_as!(
         AuditEvent,
-        "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
-         reason, request_id FROM audit_events WHERE ($1::uuid IS NULL OR person_id = $1) AND \
-         ($2::uuid IS NULL OR actor_id = $2) AND ($3::text IS NULL OR actor_subject = $3) AND \
-         ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5) AND \
-         ($6::uuid IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
+        r#"
+        SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id,
+               reason, request_id
+        FROM audit_events
+        WHERE ($1::uuid IS NULL OR person_id = $1)
+          AND ($2::uuid IS NULL OR actor_id = $2)
+          AND ($3::text IS NULL OR actor_subject = $3)
+          AND ($4::timestamptz IS NULL OR at >= $4)
+          AND ($5::timestamptz IS NULL OR at < $5)
+          AND ($6::uuid IS NULL OR id < $6)
+        ORDER BY id DESC
+        LIMIT $7
+        "#,
         filter.person_id,
         filter.actor_id,
         filter.actor_subject.as_deref(),

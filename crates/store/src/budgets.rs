@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::households::decode;
+use crate::code::decode;
 
 /// A person's recorded budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +52,12 @@ pub async fn get(
     };
     let rows = sqlx::query_as!(
         LineRow,
-        "SELECT side, kind, amount_cents, label FROM budget_lines WHERE person_id = $1 ORDER BY \
-         side, position",
+        r#"
+        SELECT side, kind, amount_cents, label
+        FROM budget_lines
+        WHERE person_id = $1
+        ORDER BY side, position
+        "#,
         person_id
     )
     .fetch_all(conn)
@@ -143,8 +147,12 @@ pub async fn replace(
     let written = if current == 0 {
         // A concurrent first replacement inserted the row meanwhile: ours is stale.
         sqlx::query_scalar!(
-            "INSERT INTO budgets (person_id, org_id, version, updated_at, updated_by) VALUES \
-             ($1, $2, 1, now(), $3) ON CONFLICT (person_id) DO NOTHING RETURNING version",
+            r#"
+            INSERT INTO budgets (person_id, org_id, version, updated_at, updated_by)
+            VALUES ($1, $2, 1, now(), $3)
+            ON CONFLICT (person_id) DO NOTHING
+            RETURNING version
+            "#,
             person_id,
             org_id,
             actor_id
@@ -153,8 +161,12 @@ pub async fn replace(
         .await?
     } else {
         sqlx::query_scalar!(
-            "UPDATE budgets SET version = version + 1, updated_at = now(), updated_by = $2 \
-             WHERE person_id = $1 RETURNING version",
+            r#"
+            UPDATE budgets
+            SET version = version + 1, updated_at = now(), updated_by = $2
+            WHERE person_id = $1
+            RETURNING version
+            "#,
             person_id,
             actor_id
         )
@@ -172,10 +184,12 @@ pub async fn replace(
         .execute(&mut *conn)
         .await?;
     sqlx::query!(
-        "INSERT INTO budget_lines (person_id, org_id, side, position, kind, amount_cents, label) \
-         SELECT $1, $2, l.side, l.position, l.kind, l.amount_cents, l.label FROM \
-         unnest($3::text[], $4::smallint[], $5::text[], $6::bigint[], $7::text[]) AS l(side, \
-         position, kind, amount_cents, label)",
+        r#"
+        INSERT INTO budget_lines (person_id, org_id, side, position, kind, amount_cents, label)
+        SELECT $1, $2, l.side, l.position, l.kind, l.amount_cents, l.label
+        FROM unnest($3::text[], $4::smallint[], $5::text[], $6::bigint[], $7::text[])
+             AS l(side, position, kind, amount_cents, label)
+        "#,
         person_id,
         org_id,
         &columns.sides as &[&str],

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::Code;
 use crate::page::{Page, PageRequest};
 use crate::persons::{Table, version_or_missing};
 
@@ -15,7 +16,7 @@ use crate::persons::{Table, version_or_missing};
 pub struct CaseRecord {
     pub id: Uuid,
     pub person_id: Uuid,
-    pub status: String,
+    pub status: Code<CaseStatus>,
     pub reason: String,
     pub origin: String,
     pub referent_id: Option<Uuid>,
@@ -35,18 +36,10 @@ pub struct CaseRecord {
 }
 
 impl CaseRecord {
-    /// The lifecycle state; a value the code did not write is a database error.
-    pub fn status(&self) -> Result<CaseStatus, StoreError> {
-        status_of(&self.status)
+    /// The lifecycle state.
+    pub fn status(&self) -> CaseStatus {
+        *self.status
     }
-}
-
-fn status_of(code: &str) -> Result<CaseStatus, StoreError> {
-    <CaseStatus as relais_domain::Coded>::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown case status {code:?}").into(),
-        ))
-    })
 }
 
 /// Which cases the caller may see.
@@ -134,12 +127,22 @@ pub async fn create(
     let id = Uuid::now_v7();
     // One statement writes the case, its team and its creation event.
     sqlx::query!(
-        "WITH c AS ( INSERT INTO cases (id, org_id, person_id, status, reason, origin, \
-         referent_id, opened_on, target_end_on, created_by) VALUES ($1, $2, $3, 'intake', $4, $5, \
-         $6, $7, $8, $9) RETURNING id), t AS ( INSERT INTO case_team (case_id, agent_id, org_id) \
-         SELECT c.id, a, $2 FROM c, unnest($10::uuid[]) AS a) INSERT INTO case_events (id, \
-         org_id, case_id, actor_id, kind, to_status) SELECT $11, $2, c.id, $9, 'created', \
-         'intake' FROM c",
+        r#"
+        WITH c AS (
+            INSERT INTO cases (id, org_id, person_id, status, reason, origin, referent_id,
+                               opened_on, target_end_on, created_by)
+            VALUES ($1, $2, $3, 'intake', $4, $5, $6, $7, $8, $9)
+            RETURNING id
+        ),
+        t AS (
+            INSERT INTO case_team (case_id, agent_id, org_id)
+            SELECT c.id, a, $2
+            FROM c, unnest($10::uuid[]) AS a
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status)
+        SELECT $11, $2, c.id, $9, 'created', 'intake'
+        FROM c
+        "#,
         id,
         org_id,
         new.person_id,
@@ -166,14 +169,25 @@ pub async fn get(
 ) -> Result<CaseRecord, StoreError> {
     sqlx::query_as!(
         CaseRecord,
-        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
-         t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
-         c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
-         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version, EXISTS (SELECT \
-         1 FROM contacts k WHERE k.case_id = c.id AND k.kind = 'post_closure_review' AND \
-         k.occurred_at >= c.closed_on) AS \"review_held!\" FROM cases c \
-         WHERE c.id = $1 AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m WHERE \
-         m.case_id = c.id AND m.agent_id = $2))",
+        r#"
+        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason, c.origin,
+               c.referent_id,
+               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
+                   AS "team_ids!",
+               c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation,
+               c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
+               EXISTS (
+                   SELECT 1
+                   FROM contacts k
+                   WHERE k.case_id = c.id
+                     AND k.kind = 'post_closure_review'
+                     AND k.occurred_at >= c.closed_on
+               ) AS "review_held!"
+        FROM cases c
+        WHERE c.id = $1
+          AND ($2::uuid IS NULL
+               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $2))
+        "#,
         id,
         scope.team_agent()
     )
@@ -206,20 +220,44 @@ pub async fn list(
 ) -> Result<Page<CaseRecord>, StoreError> {
     let rows = sqlx::query_as!(
         CaseRecord,
-        "SELECT c.id, c.person_id, c.status, c.reason, c.origin, c.referent_id, ARRAY(SELECT \
-         t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id) AS \"team_ids!\", \
-         c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation, \
-         c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version, EXISTS (SELECT \
-         1 FROM contacts k WHERE k.case_id = c.id AND k.kind = 'post_closure_review' AND \
-         k.occurred_at >= c.closed_on) AS \"review_held!\" FROM cases c \
-         WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived' ELSE c.status = \
-         ANY($1) END) AND ($2::uuid IS NULL OR c.referent_id = $2) AND ($3::uuid IS NULL OR \
-         c.person_id = $3) AND ($4::date IS NULL OR (c.target_end_on < $4 AND c.status NOT IN \
-         ('closed', 'archived'))) AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM case_team m \
-         WHERE m.case_id = c.id AND m.agent_id = $5)) AND ($6::uuid IS NULL OR c.id < $6) AND \
-         ($8::date IS NULL OR (c.status = 'closed' AND c.review_due_on <= $8 AND NOT EXISTS \
-         (SELECT 1 FROM contacts r WHERE r.case_id = c.id AND r.kind = 'post_closure_review' AND \
-         r.occurred_at >= c.closed_on))) ORDER BY c.id DESC LIMIT $7",
+        r#"
+        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason, c.origin,
+               c.referent_id,
+               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
+                   AS "team_ids!",
+               c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation,
+               c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
+               EXISTS (
+                   SELECT 1
+                   FROM contacts k
+                   WHERE k.case_id = c.id
+                     AND k.kind = 'post_closure_review'
+                     AND k.occurred_at >= c.closed_on
+               ) AS "review_held!"
+        FROM cases c
+        WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived'
+                    ELSE c.status = ANY($1)
+               END)
+          AND ($2::uuid IS NULL OR c.referent_id = $2)
+          AND ($3::uuid IS NULL OR c.person_id = $3)
+          AND ($4::date IS NULL
+               OR (c.target_end_on < $4 AND c.status NOT IN ('closed', 'archived')))
+          AND ($5::uuid IS NULL
+               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $5))
+          AND ($6::uuid IS NULL OR c.id < $6)
+          AND ($8::date IS NULL
+               OR (c.status = 'closed'
+                   AND c.review_due_on <= $8
+                   AND NOT EXISTS (
+                       SELECT 1
+                       FROM contacts r
+                       WHERE r.case_id = c.id
+                         AND r.kind = 'post_closure_review'
+                         AND r.occurred_at >= c.closed_on
+                   )))
+        ORDER BY c.id DESC
+        LIMIT $7
+        "#,
         &filter.statuses,
         filter.referent_id,
         filter.person_id,
@@ -265,12 +303,27 @@ pub async fn update(
     let team = with_referent(referent, members);
     let target = patch.target_end_on.unwrap_or(current.target_end_on);
     let changed = sqlx::query!(
-        "WITH c AS ( UPDATE cases SET referent_id = $3, target_end_on = $4, updated_at = now(), \
-         version = version + 1 WHERE id = $1 AND version = $2 RETURNING id), d AS (DELETE FROM \
-         case_team WHERE case_id IN (SELECT id FROM c) AND NOT (agent_id = ANY($5))), i AS \
-         (INSERT INTO case_team (case_id, agent_id, org_id) SELECT c.id, a, $6 FROM c, \
-         unnest($5::uuid[]) AS a ON CONFLICT DO NOTHING) INSERT INTO case_events (id, org_id, \
-         case_id, actor_id, kind, data) SELECT $7, $6, c.id, $8, 'updated', $9 FROM c",
+        r#"
+        WITH c AS (
+            UPDATE cases
+            SET referent_id = $3, target_end_on = $4, updated_at = now(), version = version + 1
+            WHERE id = $1 AND version = $2
+            RETURNING id
+        ),
+        d AS (
+            DELETE FROM case_team
+            WHERE case_id IN (SELECT id FROM c) AND NOT (agent_id = ANY($5))
+        ),
+        i AS (
+            INSERT INTO case_team (case_id, agent_id, org_id)
+            SELECT c.id, a, $6
+            FROM c, unnest($5::uuid[]) AS a
+            ON CONFLICT DO NOTHING
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $7, $6, c.id, $8, 'updated', $9
+        FROM c
+        "#,
         id,
         expected_version,
         referent,
@@ -331,8 +384,12 @@ pub async fn pending_plan_items(
 ) -> Result<Vec<PendingItem>, StoreError> {
     Ok(sqlx::query_as!(
         PendingItem,
-        "SELECT id, title, party, due_on, status FROM plan_items WHERE case_id = $1 AND status IN \
-         ('planned', 'in_progress', 'blocked') ORDER BY due_on, id",
+        r#"
+        SELECT id, title, party, due_on, status
+        FROM plan_items
+        WHERE case_id = $1 AND status IN ('planned', 'in_progress', 'blocked')
+        ORDER BY due_on, id
+        "#,
         case_id
     )
     .fetch_all(conn)
@@ -384,7 +441,7 @@ fn transition_data(
     forced_over: &[PendingItem],
 ) -> serde_json::Value {
     let closure_reason = change.request.closure_reason.map(|r| r.code_str());
-    match (current.status.as_str(), to) {
+    match (current.status(), to) {
         (_, CaseStatus::Closed) => serde_json::json!({
             "closure_reason": closure_reason,
             "orientation": change.orientation,
@@ -392,7 +449,7 @@ fn transition_data(
             "forced": !forced_over.is_empty(),
             "pending_items": forced_over,
         }),
-        ("closed", CaseStatus::Assessment | CaseStatus::Active) => serde_json::json!({
+        (CaseStatus::Closed, CaseStatus::Assessment | CaseStatus::Active) => serde_json::json!({
             "previous_closure": {
                 "closed_on": current.closed_on,
                 "closure_reason": current.closure_reason,
@@ -421,7 +478,7 @@ pub async fn transition_with(
     if current.version != expected_version {
         return Err(StoreError::VersionMismatch);
     }
-    let from = current.status()?;
+    let from = current.status();
     let mut facts = facts(conn, id).await?;
     let pending = if change.request.to == CaseStatus::Closed {
         pending_plan_items(conn, id).await?
@@ -446,14 +503,24 @@ pub async fn transition_with(
     let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
     let data = transition_data(&current, to, change, review_due_on, &pending);
     let changed = sqlx::query!(
-        "WITH c AS ( UPDATE cases SET status = $3, closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN \
-         NULL ELSE closed_on END, closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE \
-         closure_reason END, orientation = CASE WHEN $4 THEN $8 WHEN $6 THEN NULL ELSE \
-         orientation END, review_due_on = CASE WHEN $4 THEN $9 WHEN $6 THEN NULL ELSE \
-         review_due_on END, updated_at = now(), version = version + 1 WHERE id = $1 AND version = \
-         $2 RETURNING id) INSERT INTO case_events (id, org_id, case_id, actor_id, kind, \
-         from_status, to_status, reason, data) SELECT $10, $11, c.id, $12, 'transition', $13, $3, \
-         $14, $15 FROM c",
+        r#"
+        WITH c AS (
+            UPDATE cases
+            SET status = $3,
+                closed_on = CASE WHEN $4 THEN $5 WHEN $6 THEN NULL ELSE closed_on END,
+                closure_reason = CASE WHEN $4 THEN $7 WHEN $6 THEN NULL ELSE closure_reason END,
+                orientation = CASE WHEN $4 THEN $8 WHEN $6 THEN NULL ELSE orientation END,
+                review_due_on = CASE WHEN $4 THEN $9 WHEN $6 THEN NULL ELSE review_due_on END,
+                updated_at = now(),
+                version = version + 1
+            WHERE id = $1 AND version = $2
+            RETURNING id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status,
+                                 reason, data)
+        SELECT $10, $11, c.id, $12, 'transition', $13, $3, $14, $15
+        FROM c
+        "#,
         id,
         expected_version,
         to.code_str(),
@@ -500,8 +567,13 @@ pub async fn timeline(
 ) -> Result<Page<CaseEvent>, StoreError> {
     let rows = sqlx::query_as!(
         CaseEvent,
-        "SELECT id, at, actor_id, kind, from_status, to_status, reason, data FROM case_events \
-         WHERE case_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        r#"
+        SELECT id, at, actor_id, kind, from_status, to_status, reason, data
+        FROM case_events
+        WHERE case_id = $1 AND ($2::uuid IS NULL OR id > $2)
+        ORDER BY id
+        LIMIT $3
+        "#,
         case_id,
         page.after,
         page.fetch_limit()

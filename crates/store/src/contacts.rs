@@ -120,11 +120,18 @@ async fn insert(
     group_session_id: Option<Uuid>,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        "WITH k AS (INSERT INTO contacts (id, org_id, case_id, kind, scheduled_at, occurred_at, \
-         participants, summary, private_note, author_id, outcome, group_session_id) VALUES ($1, \
-         $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, case_id) INSERT INTO \
-         case_events (id, org_id, case_id, actor_id, kind, data) SELECT $13, $2, k.case_id, $10, \
-         'contact_created', $14 FROM k",
+        r#"
+        WITH k AS (
+            INSERT INTO contacts (id, org_id, case_id, kind, scheduled_at, occurred_at,
+                                  participants, summary, private_note, author_id, outcome,
+                                  group_session_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            RETURNING id, case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $13, $2, k.case_id, $10, 'contact_created', $14
+        FROM k
+        "#,
         id,
         org_id,
         case_id,
@@ -160,9 +167,12 @@ pub async fn get(
 ) -> Result<ContactRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, \
-         private_note, author_id, outcome, group_session_id, created_at, updated_at, version \
-         FROM contacts WHERE id = $1 AND case_id = $2",
+        r#"
+        SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, private_note,
+               author_id, outcome, group_session_id, created_at, updated_at, version
+        FROM contacts
+        WHERE id = $1 AND case_id = $2
+        "#,
         id,
         case_id
     )
@@ -190,13 +200,22 @@ pub async fn list(
 ) -> Result<Page<ContactRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, \
-         private_note, author_id, outcome, group_session_id, created_at, updated_at, version \
-         FROM contacts k WHERE case_id = $1 AND ($2::text IS NULL OR kind = $2) AND ($3::bool IS \
-         NULL OR (occurred_at IS NULL) = $3) AND ($4::uuid IS NULL OR \
-         (coalesce(occurred_at, scheduled_at), id) < (SELECT coalesce(a.occurred_at, \
-         a.scheduled_at), a.id FROM contacts a WHERE a.id = $4 AND a.case_id = $1)) ORDER BY \
-         coalesce(occurred_at, scheduled_at) DESC, id DESC LIMIT $5",
+        r#"
+        SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, private_note,
+               author_id, outcome, group_session_id, created_at, updated_at, version
+        FROM contacts k
+        WHERE case_id = $1
+          AND ($2::text IS NULL OR kind = $2)
+          AND ($3::bool IS NULL OR (occurred_at IS NULL) = $3)
+          AND ($4::uuid IS NULL
+               OR (coalesce(occurred_at, scheduled_at), id) < (
+                   SELECT coalesce(a.occurred_at, a.scheduled_at), a.id
+                   FROM contacts a
+                   WHERE a.id = $4 AND a.case_id = $1
+               ))
+        ORDER BY coalesce(occurred_at, scheduled_at) DESC, id DESC
+        LIMIT $5
+        "#,
         case_id,
         filter.kind.map(|k| k.code()),
         filter.planned,
@@ -234,12 +253,20 @@ pub async fn update(
     change: &ContactUpdate<'_>,
 ) -> Result<ContactRecord, StoreError> {
     let changed = sqlx::query!(
-        "WITH k AS (UPDATE contacts SET occurred_at = $4, participants = $5, summary = $6, \
-         private_note = $7, outcome = $8, updated_at = now(), version = version + 1 WHERE id = \
-         $1 AND case_id = $2 AND version = $3 RETURNING id, case_id, kind, occurred_at) INSERT \
-         INTO case_events (id, org_id, case_id, actor_id, kind, data) SELECT $9, $10, k.case_id, \
-         $11, 'contact_updated', jsonb_build_object('contact_id', k.id, 'contact_kind', k.kind, \
-         'occurred_at', k.occurred_at) FROM k",
+        r#"
+        WITH k AS (
+            UPDATE contacts
+            SET occurred_at = $4, participants = $5, summary = $6, private_note = $7, outcome = $8,
+                updated_at = now(), version = version + 1
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING id, case_id, kind, occurred_at
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $9, $10, k.case_id, $11, 'contact_updated',
+               jsonb_build_object('contact_id', k.id, 'contact_kind', k.kind,
+                                  'occurred_at', k.occurred_at)
+        FROM k
+        "#,
         id,
         case_id,
         expected_version,
@@ -285,9 +312,18 @@ pub async fn touch_last_contact(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        "WITH c AS (UPDATE cases SET last_contact_at = GREATEST(last_contact_at, $2) WHERE id = \
-         $1 RETURNING person_id) UPDATE persons p SET last_contact_at = \
-         GREATEST(p.last_contact_at, $2) FROM c WHERE p.id = c.person_id",
+        r#"
+        WITH c AS (
+            UPDATE cases
+            SET last_contact_at = GREATEST(last_contact_at, $2)
+            WHERE id = $1
+            RETURNING person_id
+        )
+        UPDATE persons p
+        SET last_contact_at = GREATEST(p.last_contact_at, $2)
+        FROM c
+        WHERE p.id = c.person_id
+        "#,
         case_id,
         at
     )
@@ -310,11 +346,19 @@ pub async fn move_to_assessment(
     to: CaseStatus,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        "WITH c AS (UPDATE cases SET status = $2, updated_at = now(), version = version + 1 \
-         WHERE id = $1 AND status = 'intake' RETURNING id) INSERT INTO case_events (id, org_id, \
-         case_id, actor_id, kind, from_status, to_status, reason, data) SELECT $3, $4, c.id, $5, \
-         'transition', 'intake', $2, 'Premier entretien tenu', jsonb_build_object('contact_id', \
-         $6::uuid) FROM c",
+        r#"
+        WITH c AS (
+            UPDATE cases
+            SET status = $2, updated_at = now(), version = version + 1
+            WHERE id = $1 AND status = 'intake'
+            RETURNING id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status,
+                                 reason, data)
+        SELECT $3, $4, c.id, $5, 'transition', 'intake', $2, 'Premier entretien tenu',
+               jsonb_build_object('contact_id', $6::uuid)
+        FROM c
+        "#,
         case_id,
         to.code(),
         Uuid::now_v7(),
@@ -360,8 +404,11 @@ pub async fn create_group_session(
 ) -> Result<GroupSessionRecord, StoreError> {
     let id = Uuid::now_v7();
     let created_at = sqlx::query_scalar!(
-        "INSERT INTO group_sessions (id, org_id, topic, occurred_at, summary, author_id) VALUES \
-         ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+        r#"
+        INSERT INTO group_sessions (id, org_id, topic, occurred_at, summary, author_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        RETURNING created_at
+        "#,
         id,
         org_id,
         new.topic,

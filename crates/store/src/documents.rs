@@ -78,18 +78,30 @@ pub async fn create(
     });
     sqlx::query_as!(
         DocumentRecord,
-        "WITH d AS (INSERT INTO documents (id, org_id, case_id, filename, content_type, \
-         size_bytes, sha256, description, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9) RETURNING id, case_id, filename, content_type, size_bytes, sha256, description, \
-         uploaded_by, uploaded_at, version), \
-         c AS (INSERT INTO document_contents (document_id, org_id, content) SELECT d.id, $2, $10 \
-         FROM d), \
-         e AS (INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) SELECT $11, \
-         $2, d.case_id, $9, 'document_uploaded', $12 FROM d) \
-         SELECT id AS \"id!\", case_id AS \"case_id!\", filename AS \"filename!\", content_type \
-         AS \"content_type!\", size_bytes AS \"size_bytes!\", sha256 AS \"sha256!\", \
-         description, uploaded_by AS \"uploaded_by!\", uploaded_at AS \"uploaded_at!\", version \
-         AS \"version!\" FROM d",
+        r#"
+        WITH d AS (
+            INSERT INTO documents (id, org_id, case_id, filename, content_type, size_bytes, sha256,
+                                   description, uploaded_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            RETURNING id, case_id, filename, content_type, size_bytes, sha256, description,
+                      uploaded_by, uploaded_at, version
+        ),
+        c AS (
+            INSERT INTO document_contents (document_id, org_id, content)
+            SELECT d.id, $2, $10
+            FROM d
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $11, $2, d.case_id, $9, 'document_uploaded', $12
+            FROM d
+        )
+        SELECT id AS "id!", case_id AS "case_id!", filename AS "filename!",
+               content_type AS "content_type!", size_bytes AS "size_bytes!", sha256 AS "sha256!",
+               description, uploaded_by AS "uploaded_by!", uploaded_at AS "uploaded_at!",
+               version AS "version!"
+        FROM d
+        "#,
         id,
         org_id,
         case_id,
@@ -113,8 +125,12 @@ pub async fn create(
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<DocumentRecord, StoreError> {
     sqlx::query_as!(
         DocumentRecord,
-        "SELECT id, case_id, filename, content_type, size_bytes, sha256, description, \
-         uploaded_by, uploaded_at, version FROM documents WHERE id = $1",
+        r#"
+        SELECT id, case_id, filename, content_type, size_bytes, sha256, description, uploaded_by,
+               uploaded_at, version
+        FROM documents
+        WHERE id = $1
+        "#,
         id
     )
     .fetch_optional(conn)
@@ -131,9 +147,14 @@ pub async fn list_for_case(
 ) -> Result<Page<DocumentRecord>, StoreError> {
     let rows = sqlx::query_as!(
         DocumentRecord,
-        "SELECT id, case_id, filename, content_type, size_bytes, sha256, description, \
-         uploaded_by, uploaded_at, version FROM documents WHERE case_id = $1 AND ($2::uuid IS \
-         NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        r#"
+        SELECT id, case_id, filename, content_type, size_bytes, sha256, description, uploaded_by,
+               uploaded_at, version
+        FROM documents
+        WHERE case_id = $1 AND ($2::uuid IS NULL OR id < $2)
+        ORDER BY id DESC
+        LIMIT $3
+        "#,
         case_id,
         page.after,
         page.fetch_limit()
@@ -165,8 +186,12 @@ pub async fn names_for_case(
 pub async fn content(conn: &mut PgConnection, id: Uuid) -> Result<DocumentContent, StoreError> {
     sqlx::query_as!(
         DocumentContent,
-        "SELECT d.filename, d.content_type, d.sha256, c.content FROM documents d JOIN \
-         document_contents c ON c.document_id = d.id WHERE d.id = $1",
+        r#"
+        SELECT d.filename, d.content_type, d.sha256, c.content
+        FROM documents d
+        JOIN document_contents c ON c.document_id = d.id
+        WHERE d.id = $1
+        "#,
         id
     )
     .fetch_optional(conn)

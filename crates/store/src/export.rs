@@ -258,74 +258,105 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
 
     let events = sqlx::query_as!(
         ExportCaseEvent,
-        "SELECT case_id, id, at, actor_id, kind, from_status, to_status, reason, data \
-         FROM case_events WHERE case_id = ANY($1) ORDER BY at, id",
+        r#"
+        SELECT case_id, id, at, actor_id, kind, from_status, to_status, reason, data
+        FROM case_events
+        WHERE case_id = ANY($1)
+        ORDER BY at, id
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let domains = sqlx::query_as!(
         ExportAssessmentDomain,
-        "SELECT case_id, domain, situation, needs_action, priority, assessed_by, assessed_at \
-         FROM assessment_domains WHERE case_id = ANY($1) ORDER BY domain",
+        r#"
+        SELECT case_id, domain, situation, needs_action, priority, assessed_by, assessed_at
+        FROM assessment_domains
+        WHERE case_id = ANY($1)
+        ORDER BY domain
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let items = sqlx::query_as!(
         ExportPlanItem,
-        "SELECT case_id, id, party, category, domain, title, details, due_on, status, done_on, \
-         outcome, scheme_id, application_id, created_at, updated_at \
-         FROM plan_items WHERE case_id = ANY($1) ORDER BY due_on, id",
+        r#"
+        SELECT case_id, id, party, category, domain, title, details, due_on, status, done_on,
+               outcome, scheme_id, application_id, created_at, updated_at
+        FROM plan_items
+        WHERE case_id = ANY($1)
+        ORDER BY due_on, id
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let proposals = sqlx::query_as!(
         ExportProposal,
-        "SELECT case_id, id, number, items, content_hash, created_at, created_by, outcome, \
-         channel, notes, decided_at, recorded_by \
-         FROM plan_proposals WHERE case_id = ANY($1) ORDER BY number",
+        r#"
+        SELECT case_id, id, number, items, content_hash, created_at, created_by, outcome, channel,
+               notes, decided_at, recorded_by
+        FROM plan_proposals
+        WHERE case_id = ANY($1)
+        ORDER BY number
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let observations = sqlx::query_as!(
         ExportObservation,
-        "SELECT o.proposal_id, o.id, o.text, o.channel, o.at, o.recorded_by \
-         FROM proposal_observations o JOIN plan_proposals p ON p.id = o.proposal_id \
-         WHERE p.case_id = ANY($1) ORDER BY o.at, o.id",
+        r#"
+        SELECT o.proposal_id, o.id, o.text, o.channel, o.at, o.recorded_by
+        FROM proposal_observations o
+        JOIN plan_proposals p ON p.id = o.proposal_id
+        WHERE p.case_id = ANY($1)
+        ORDER BY o.at, o.id
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let contacts = sqlx::query_as!(
         ExportContact,
-        "SELECT case_id, id, kind, scheduled_at, occurred_at, participants, summary, \
-         private_note, author_id, outcome, group_session_id, created_at, updated_at \
-         FROM contacts WHERE case_id = ANY($1) \
-         ORDER BY COALESCE(occurred_at, scheduled_at, created_at), id",
+        r#"
+        SELECT case_id, id, kind, scheduled_at, occurred_at, participants, summary, private_note,
+               author_id, outcome, group_session_id, created_at, updated_at
+        FROM contacts
+        WHERE case_id = ANY($1)
+        ORDER BY COALESCE(occurred_at, scheduled_at, created_at), id
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let liaisons = sqlx::query_as!(
         ExportLiaison,
-        "SELECT case_id, id, destination_partner_id, destination_name, destination_contact, \
-         purpose, content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, \
-         answered_by, answer_message, created_at, created_by \
-         FROM liaisons WHERE case_id = ANY($1) ORDER BY created_at, id",
+        r#"
+        SELECT case_id, id, destination_partner_id, destination_name, destination_contact, purpose,
+               content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, answered_by,
+               answer_message, created_at, created_by
+        FROM liaisons
+        WHERE case_id = ANY($1)
+        ORDER BY created_at, id
+        "#,
         &ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let referrals = sqlx::query_as!(
         ExportReferral,
-        "SELECT id, partner_id, status, first_name, last_name, birth_name, birth_date, \
-         nir_masked, phone, email, reason, domains, urgency, referrer_name, referrer_role, \
-         referrer_phone, referrer_email, informed_on, informed_channel, received_at, decided_at, \
-         decided_by, decision_message, case_id \
-         FROM referrals WHERE person_id = $1 ORDER BY received_at, id",
+        r#"
+        SELECT id, partner_id, status, first_name, last_name, birth_name, birth_date, nir_masked,
+               phone, email, reason, domains, urgency, referrer_name, referrer_role, referrer_phone,
+               referrer_email, informed_on, informed_channel, received_at, decided_at, decided_by,
+               decision_message, case_id
+        FROM referrals
+        WHERE person_id = $1
+        ORDER BY received_at, id
+        "#,
         person_id
     )
     .fetch_all(&mut *conn)
@@ -376,8 +407,13 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     .await?;
     let audit_events = sqlx::query_as!(
         AuditEvent,
-        "SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, \
-         reason, request_id FROM audit_events WHERE person_id = $1 ORDER BY at, id",
+        r#"
+        SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id,
+               reason, request_id
+        FROM audit_events
+        WHERE person_id = $1
+        ORDER BY at, id
+        "#,
         person_id
     )
     .fetch_all(&mut *conn)

@@ -5,12 +5,13 @@
 //! recorded: [`get`] answers `None`) and grows with each replacement.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{Coded, EmploymentStatus, Household, HouseholdMember, HousingStatus};
+use relais_domain::{EmploymentStatus, Household, HouseholdMember, HousingStatus};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::cases::CaseScope;
+use crate::code::decode;
 
 /// A person's recorded household.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,15 +23,6 @@ pub struct HouseholdRecord {
     pub updated_by: Option<Uuid>,
     /// 1 after the first replacement.
     pub version: i32,
-}
-
-/// A stored code of `T`; one the code did not write is a database error.
-pub(crate) fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?}", T::LIST).into(),
-        ))
-    })
 }
 
 /// Whether the caller may read and write the household and budget of `person_id`: the person
@@ -48,9 +40,19 @@ pub async fn person_visible(
         CaseScope::Team(agent) => Some(agent),
     };
     let visible = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM persons p WHERE p.id = $1 AND ($2::uuid IS NULL OR EXISTS \
-         (SELECT 1 FROM cases c JOIN case_team t ON t.case_id = c.id WHERE c.person_id = p.id \
-         AND c.status <> 'archived' AND t.agent_id = $2))) AS \"visible!\"",
+        r#"
+        SELECT EXISTS (
+            SELECT 1
+            FROM persons p
+            WHERE p.id = $1
+              AND ($2::uuid IS NULL OR EXISTS (
+                  SELECT 1
+                  FROM cases c
+                  JOIN case_team t ON t.case_id = c.id
+                  WHERE c.person_id = p.id AND c.status <> 'archived' AND t.agent_id = $2
+              ))
+        ) AS "visible!"
+        "#,
         person_id,
         agent
     )
@@ -73,8 +75,11 @@ pub async fn get(
     person_id: Uuid,
 ) -> Result<Option<HouseholdRecord>, StoreError> {
     let head = sqlx::query!(
-        "SELECT housing, employment, version, updated_at, updated_by FROM households WHERE \
-         person_id = $1",
+        r#"
+        SELECT housing, employment, version, updated_at, updated_by
+        FROM households
+        WHERE person_id = $1
+        "#,
         person_id
     )
     .fetch_optional(&mut *conn)
@@ -84,8 +89,12 @@ pub async fn get(
     };
     let rows = sqlx::query_as!(
         MemberRow,
-        "SELECT relationship, birth_date, dependent FROM household_members WHERE person_id = $1 \
-         ORDER BY position",
+        r#"
+        SELECT relationship, birth_date, dependent
+        FROM household_members
+        WHERE person_id = $1
+        ORDER BY position
+        "#,
         person_id
     )
     .fetch_all(conn)
@@ -152,9 +161,13 @@ pub async fn replace(
     let written = if current == 0 {
         // A concurrent first replacement inserted the row meanwhile: ours is stale.
         sqlx::query_scalar!(
-            "INSERT INTO households (person_id, org_id, housing, employment, version, \
-             updated_at, updated_by) VALUES ($1, $2, $3, $4, 1, now(), $5) ON CONFLICT \
-             (person_id) DO NOTHING RETURNING version",
+            r#"
+            INSERT INTO households (person_id, org_id, housing, employment, version, updated_at,
+                                    updated_by)
+            VALUES ($1, $2, $3, $4, 1, now(), $5)
+            ON CONFLICT (person_id) DO NOTHING
+            RETURNING version
+            "#,
             person_id,
             org_id,
             housing,
@@ -165,8 +178,13 @@ pub async fn replace(
         .await?
     } else {
         sqlx::query_scalar!(
-            "UPDATE households SET housing = $2, employment = $3, version = version + 1, \
-             updated_at = now(), updated_by = $4 WHERE person_id = $1 RETURNING version",
+            r#"
+            UPDATE households
+            SET housing = $2, employment = $3, version = version + 1, updated_at = now(),
+                updated_by = $4
+            WHERE person_id = $1
+            RETURNING version
+            "#,
             person_id,
             housing,
             employment,
@@ -193,10 +211,13 @@ pub async fn replace(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        "INSERT INTO household_members (person_id, org_id, position, relationship, birth_date, \
-         dependent) SELECT $1, $2, m.position, m.relationship, m.birth_date, m.dependent FROM \
-         unnest($3::smallint[], $4::text[], $5::date[], $6::boolean[]) AS m(position, \
-         relationship, birth_date, dependent)",
+        r#"
+        INSERT INTO household_members (person_id, org_id, position, relationship, birth_date,
+                                       dependent)
+        SELECT $1, $2, m.position, m.relationship, m.birth_date, m.dependent
+        FROM unnest($3::smallint[], $4::text[], $5::date[], $6::boolean[])
+             AS m(position, relationship, birth_date, dependent)
+        "#,
         person_id,
         org_id,
         &positions,

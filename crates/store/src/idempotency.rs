@@ -1,7 +1,11 @@
 //! Idempotency-Key records: a retried POST gets the first response back.
 //!
-//! A key is claimed in its own short transaction before the request runs, so that a
-//! concurrent retry sees it in flight; the response is stored once the request finishes.
+//! A key is claimed **inside the transaction of the work it guards** ([`claim`]), and the
+//! response is stored in that same transaction before it commits ([`complete`]): a crash at
+//! any point leaves the work and its stored response, or neither, so no key ever stays "in
+//! flight". A concurrent retry with the same key waits on the key's row (its unique index)
+//! until the first transaction ends, then replays what it stored. Answers that never reached
+//! the work (a body that failed validation) are kept afterwards with [`keep`].
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -21,14 +25,20 @@ pub struct StoredResponse {
 /// The outcome of claiming a key.
 #[derive(Debug, Clone)]
 pub enum Claim {
-    /// First use: run the request, then [`complete`] or [`release`].
+    /// First use: do the work, then [`complete`] or [`release`] in the same transaction.
     New,
     /// Same key, same request, finished: replay this response.
     Replay(StoredResponse),
-    /// Same key, the first request is still running.
-    InFlight,
-    /// Same key, another request body.
+    /// Same key, another request.
     Mismatch,
+}
+
+/// Whose key it is: keys are scoped to the caller within an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub org_id: Uuid,
+    pub principal: String,
+    pub key: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,24 +51,29 @@ struct Row {
     body: Option<Vec<u8>>,
 }
 
-/// Claims `key` for the request whose fingerprint is `hash`. Keys older than 24 h are reused.
+/// Claims `owner`'s key for the request whose fingerprint is `hash`, in the caller's
+/// transaction. Waits while another transaction holds the same key. A key older than 24 hours,
+/// or one left without a response by an earlier version of the service, is taken over.
 #[tracing::instrument(skip_all)]
 pub async fn claim(
     conn: &mut PgConnection,
-    org_id: Uuid,
-    principal: &str,
-    key: &str,
+    owner: &KeyOwner,
     hash: &[u8],
 ) -> Result<Claim, StoreError> {
     let claimed = sqlx::query_scalar!(
-        "INSERT INTO idempotency_keys (org_id, principal, key, request_hash) VALUES ($1, $2, $3, \
-         $4) ON CONFLICT (org_id, principal, key) DO UPDATE SET request_hash = \
-         EXCLUDED.request_hash, status = NULL, content_type = NULL, location = NULL, etag = NULL, \
-         body = NULL, created_at = now() WHERE idempotency_keys.created_at < now() - interval '24 \
-         hours' RETURNING true",
-        org_id,
-        principal,
-        key,
+        r#"
+        INSERT INTO idempotency_keys (org_id, principal, key, request_hash)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (org_id, principal, key) DO UPDATE
+        SET request_hash = EXCLUDED.request_hash, status = NULL, content_type = NULL,
+            location = NULL, etag = NULL, body = NULL, created_at = now()
+        WHERE idempotency_keys.created_at < now() - interval '24 hours'
+           OR idempotency_keys.status IS NULL
+        RETURNING true
+        "#,
+        owner.org_id,
+        owner.principal,
+        owner.key,
         hash
     )
     .fetch_optional(&mut *conn)
@@ -66,52 +81,72 @@ pub async fn claim(
     if claimed.is_some() {
         return Ok(Claim::New);
     }
+    existing(conn, owner, hash).await
+}
+
+/// What the committed record of `owner`'s key says to a request fingerprinted `hash`.
+async fn existing(
+    conn: &mut PgConnection,
+    owner: &KeyOwner,
+    hash: &[u8],
+) -> Result<Claim, StoreError> {
     let row = sqlx::query_as!(
         Row,
-        "SELECT request_hash, status, content_type, location, etag, body FROM idempotency_keys \
-         WHERE org_id = $1 AND principal = $2 AND key = $3",
-        org_id,
-        principal,
-        key
+        r#"
+        SELECT request_hash, status, content_type, location, etag, body
+        FROM idempotency_keys
+        WHERE org_id = $1 AND principal = $2 AND key = $3
+        "#,
+        owner.org_id,
+        owner.principal,
+        owner.key
     )
-    .fetch_optional(conn)
+    .fetch_one(conn)
     .await?;
     Ok(match row {
-        // Released between our two statements: treat as in flight, the client retries.
-        None => Claim::InFlight,
-        Some(row) if row.request_hash != hash => Claim::Mismatch,
-        Some(Row {
+        row if row.request_hash != hash => Claim::Mismatch,
+        Row {
             status: Some(status),
             content_type,
             location,
             etag,
             body,
             ..
-        }) => Claim::Replay(StoredResponse {
+        } => Claim::Replay(StoredResponse {
             status,
             content_type,
             location,
             etag,
             body: body.unwrap_or_default(),
         }),
-        Some(_) => Claim::InFlight,
+        // Only a row committed by an earlier version of the service lacks its response; the
+        // claim above takes it over, so this is a race with such a takeover: a mismatch would
+        // be wrong, a replay impossible. Ask the client to retry.
+        Row { status: None, .. } => {
+            return Err(StoreError::Conflict {
+                code: "idempotency_key_in_flight",
+                message: "a request with this Idempotency-Key is still being processed; retry"
+                    .into(),
+            });
+        }
     })
 }
 
-/// Stores the first response for replay.
+/// Stores the response of the work that claimed `owner`'s key, in the work's transaction.
 pub async fn complete(
     conn: &mut PgConnection,
-    org_id: Uuid,
-    principal: &str,
-    key: &str,
+    owner: &KeyOwner,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
     sqlx::query!(
-        "UPDATE idempotency_keys SET status = $4, content_type = $5, location = $6, etag = $7, \
-         body = $8 WHERE org_id = $1 AND principal = $2 AND key = $3",
-        org_id,
-        principal,
-        key,
+        r#"
+        UPDATE idempotency_keys
+        SET status = $4, content_type = $5, location = $6, etag = $7, body = $8
+        WHERE org_id = $1 AND principal = $2 AND key = $3
+        "#,
+        owner.org_id,
+        owner.principal,
+        owner.key,
         response.status,
         response.content_type.as_deref(),
         response.location.as_deref(),
@@ -123,21 +158,59 @@ pub async fn complete(
     Ok(())
 }
 
-/// Forgets a claim whose request failed on the server side, so that a retry runs it again.
-pub async fn release(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    principal: &str,
-    key: &str,
-) -> Result<(), StoreError> {
+/// Gives the key back, in the work's transaction, when its answer must not be kept (a secret
+/// shown once): a retry then runs again.
+pub async fn release(conn: &mut PgConnection, owner: &KeyOwner) -> Result<(), StoreError> {
     sqlx::query!(
-        "DELETE FROM idempotency_keys WHERE org_id = $1 AND principal = $2 AND key = $3 AND \
-         status IS NULL",
-        org_id,
-        principal,
-        key
+        r#"
+        DELETE FROM idempotency_keys
+        WHERE org_id = $1 AND principal = $2 AND key = $3
+        "#,
+        owner.org_id,
+        owner.principal,
+        owner.key
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Keeps an answer given without doing any work (the request was refused before it reached
+/// its transaction, e.g. a body that failed validation), so that a retry gets it again. When
+/// the key already has a record, says what that record means for this request instead.
+pub async fn keep(
+    conn: &mut PgConnection,
+    owner: &KeyOwner,
+    hash: &[u8],
+    response: &StoredResponse,
+) -> Result<Claim, StoreError> {
+    let kept = sqlx::query_scalar!(
+        r#"
+        INSERT INTO idempotency_keys (org_id, principal, key, request_hash, status,
+                                      content_type, location, etag, body)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (org_id, principal, key) DO UPDATE
+        SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
+            content_type = EXCLUDED.content_type, location = EXCLUDED.location,
+            etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()
+        WHERE idempotency_keys.created_at < now() - interval '24 hours'
+           OR idempotency_keys.status IS NULL
+        RETURNING true
+        "#,
+        owner.org_id,
+        owner.principal,
+        owner.key,
+        hash,
+        response.status,
+        response.content_type.as_deref(),
+        response.location.as_deref(),
+        response.etag.as_deref(),
+        &response.body
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if kept.is_some() {
+        return Ok(Claim::New);
+    }
+    existing(conn, owner, hash).await
 }

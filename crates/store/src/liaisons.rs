@@ -11,11 +11,12 @@
 //! it that have left draft — is in [`received`].
 
 use chrono::{DateTime, Utc};
-use relais_domain::{Coded, LegalBasis, LiaisonContent, LiaisonStatus};
+use relais_domain::{LegalBasis, LiaisonContent, LiaisonStatus};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::{corrupt, decode};
 use crate::page::{Page, PageRequest};
 use crate::persons::ConsentRecord;
 
@@ -108,15 +109,6 @@ pub(crate) struct Row {
     version: i32,
 }
 
-fn corrupt(what: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(what.into()))
-}
-
-/// A code the application did not write is a database error, not a client's.
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| corrupt(format!("unknown {} code {code:?}", T::LIST)))
-}
-
 impl TryFrom<Row> for LiaisonRecord {
     type Error = StoreError;
 
@@ -180,11 +172,18 @@ pub async fn create(
     };
     let content: Vec<String> = new.content.iter().map(|c| c.code().to_owned()).collect();
     sqlx::query!(
-        "WITH l AS (INSERT INTO liaisons (id, org_id, case_id, destination_partner_id, \
-         destination_name, destination_contact, purpose, content, legal_basis, consent_id, \
-         created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING case_id) \
-         INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) SELECT $12, $2, \
-         l.case_id, $11, 'liaison_created', $13 FROM l",
+        r#"
+        WITH l AS (
+            INSERT INTO liaisons (id, org_id, case_id, destination_partner_id, destination_name,
+                                  destination_contact, purpose, content, legal_basis, consent_id,
+                                  created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            RETURNING case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $12, $2, l.case_id, $11, 'liaison_created', $13
+        FROM l
+        "#,
         id,
         org_id,
         case_id,
@@ -217,12 +216,17 @@ pub async fn get(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.id = $1 AND l.case_id = $2",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.id = $1 AND l.case_id = $2
+        "#,
         id,
         case_id
     )
@@ -241,12 +245,18 @@ pub async fn lock(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.id = $1 AND l.case_id = $2 FOR NO KEY UPDATE OF l",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.id = $1 AND l.case_id = $2
+        FOR NO KEY UPDATE OF l
+        "#,
         id,
         case_id
     )
@@ -265,13 +275,19 @@ pub async fn list(
 ) -> Result<Page<LiaisonRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.case_id = $1 AND ($2::uuid IS NULL OR l.id < $2) ORDER BY l.id DESC \
-         LIMIT $3",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.case_id = $1 AND ($2::uuid IS NULL OR l.id < $2)
+        ORDER BY l.id DESC
+        LIMIT $3
+        "#,
         case_id,
         page.after,
         page.fetch_limit()
@@ -304,14 +320,31 @@ pub async fn change_status(
 ) -> Result<LiaisonRecord, StoreError> {
     let kind = format!("liaison_{}", to.code());
     let updated = sqlx::query_scalar!(
-        "WITH l AS (UPDATE liaisons SET status = $4, sent_at = CASE WHEN $4 = 'sent' THEN now() \
-         ELSE sent_at END, sent_by = CASE WHEN $4 = 'sent' THEN $5 ELSE sent_by END, answered_at \
-         = CASE WHEN $4 IN ('acknowledged', 'declined') THEN now() ELSE answered_at END, \
-         answered_by = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $5 ELSE answered_by END, \
-         answer_message = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $10 ELSE \
-         answer_message END, updated_at = now(), version = version + 1 WHERE id = $1 AND case_id = $2 AND version = \
-         $3 RETURNING id, case_id), e AS (INSERT INTO case_events (id, org_id, case_id, actor_id, \
-         kind, data) SELECT $6, $7, l.case_id, $5, $8, $9 FROM l) SELECT id AS \"id!\" FROM l",
+        r#"
+        WITH l AS (
+            UPDATE liaisons
+            SET status = $4,
+                sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END,
+                sent_by = CASE WHEN $4 = 'sent' THEN $5 ELSE sent_by END,
+                answered_at = CASE WHEN $4 IN ('acknowledged', 'declined') THEN now()
+                                   ELSE answered_at END,
+                answered_by = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $5
+                                   ELSE answered_by END,
+                answer_message = CASE WHEN $4 IN ('acknowledged', 'declined') THEN $10
+                                      ELSE answer_message END,
+                updated_at = now(),
+                version = version + 1
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING id, case_id
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $6, $7, l.case_id, $5, $8, $9
+            FROM l
+        )
+        SELECT id AS "id!"
+        FROM l
+        "#,
         current.id,
         current.case_id,
         expected_version,
@@ -359,8 +392,12 @@ pub async fn person_consent(
 ) -> Result<Option<ConsentRecord>, StoreError> {
     Ok(sqlx::query_as!(
         ConsentRecord,
-        "SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at, \
-         withdrawal_channel, created_at, version FROM consents WHERE id = $1 AND person_id = $2",
+        r#"
+        SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
+               withdrawal_channel, created_at, version
+        FROM consents
+        WHERE id = $1 AND person_id = $2
+        "#,
         consent_id,
         person_id
     )
@@ -383,8 +420,11 @@ pub async fn agent_contact(
     agent_id: Uuid,
 ) -> Result<Option<AgentContact>, StoreError> {
     let row = sqlx::query!(
-        "SELECT COALESCE(NULLIF(btrim(display_name), ''), subject) AS \"name!\", email FROM \
-         agents WHERE id = $1",
+        r#"
+        SELECT COALESCE(NULLIF(btrim(display_name), ''), subject) AS "name!", email
+        FROM agents
+        WHERE id = $1
+        "#,
         agent_id
     )
     .fetch_optional(conn)

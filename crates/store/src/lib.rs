@@ -11,6 +11,7 @@ pub mod assessments;
 pub mod audit;
 pub mod budgets;
 pub mod cases;
+pub mod code;
 pub mod contacts;
 pub mod crypto;
 pub mod db;
@@ -34,6 +35,7 @@ pub mod schemes;
 pub mod stats;
 pub mod webhooks;
 
+pub use code::Code;
 pub use db::{Db, PoolSettings};
 pub use error::StoreError;
 pub use sqlx::PgConnection;

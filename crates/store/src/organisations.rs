@@ -26,8 +26,11 @@ pub async fn find_by_slug(
 ) -> Result<Option<Organisation>, StoreError> {
     Ok(sqlx::query_as!(
         Organisation,
-        "SELECT id, slug, name, case_target_months, review_delay_days FROM organisations WHERE \
-         slug = $1",
+        r#"
+        SELECT id, slug, name, case_target_months, review_delay_days
+        FROM organisations
+        WHERE slug = $1
+        "#,
         slug
     )
     .fetch_optional(conn)
@@ -66,9 +69,12 @@ pub async fn create_with(
 ) -> Result<Organisation, StoreError> {
     sqlx::query_as!(
         Organisation,
-        "INSERT INTO organisations (id, slug, name, case_target_months, review_delay_days, \
-         referral_expiry_days) VALUES ($1, $2, $3, coalesce($4, 6), coalesce($5, 28), \
-         coalesce($6, 30)) RETURNING id, slug, name, case_target_months, review_delay_days",
+        r#"
+        INSERT INTO organisations (id, slug, name, case_target_months, review_delay_days,
+                                   referral_expiry_days)
+        VALUES ($1, $2, $3, coalesce($4, 6), coalesce($5, 28), coalesce($6, 30))
+        RETURNING id, slug, name, case_target_months, review_delay_days
+        "#,
         Uuid::now_v7(),
         slug,
         name,

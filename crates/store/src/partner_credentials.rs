@@ -34,10 +34,13 @@ pub async fn find_client(
 ) -> Result<Option<PartnerClient>, StoreError> {
     Ok(sqlx::query_as!(
         PartnerClient,
-        "SELECT p.id AS partner_id, p.org_id, o.slug AS org_slug, p.name, p.enabled, \
-            p.client_secret_sha256, p.credentials_issued_at \
-         FROM partners p JOIN organisations o ON o.id = p.org_id \
-         WHERE p.client_id = $1",
+        r#"
+        SELECT p.id AS partner_id, p.org_id, o.slug AS org_slug, p.name, p.enabled,
+               p.client_secret_sha256, p.credentials_issued_at
+        FROM partners p
+        JOIN organisations o ON o.id = p.org_id
+        WHERE p.client_id = $1
+        "#,
         client_id
     )
     .fetch_optional(conn)

@@ -155,10 +155,12 @@ pub async fn create(
     let client_secret = new_client_secret();
     let (salt, webhook_secret) = new_webhook_secret(vault);
     sqlx::query!(
-        "INSERT INTO partners (id, org_id, name, siret, contact_name, contact_email, \
-         contact_phone, webhook_url, enabled, client_id, client_secret_sha256, \
-         webhook_secret_salt, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13)",
+        r#"
+        INSERT INTO partners (id, org_id, name, siret, contact_name, contact_email, contact_phone,
+                              webhook_url, enabled, client_id, client_secret_sha256,
+                              webhook_secret_salt, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        "#,
         id,
         org_id,
         data.name,
@@ -190,9 +192,12 @@ pub async fn create(
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PartnerRecord, StoreError> {
     sqlx::query_as!(
         PartnerRecord,
-        "SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, \
-         enabled, client_id, credentials_issued_at, created_at, created_by, updated_at, version \
-         FROM partners WHERE id = $1",
+        r#"
+        SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, enabled,
+               client_id, credentials_issued_at, created_at, created_by, updated_at, version
+        FROM partners
+        WHERE id = $1
+        "#,
         id
     )
     .fetch_optional(conn)
@@ -208,9 +213,14 @@ pub async fn list(
 ) -> Result<Page<PartnerRecord>, StoreError> {
     let rows = sqlx::query_as!(
         PartnerRecord,
-        "SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, \
-         enabled, client_id, credentials_issued_at, created_at, created_by, updated_at, version \
-         FROM partners WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2",
+        r#"
+        SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, enabled,
+               client_id, credentials_issued_at, created_at, created_by, updated_at, version
+        FROM partners
+        WHERE ($1::uuid IS NULL OR id > $1)
+        ORDER BY id
+        LIMIT $2
+        "#,
         page.after,
         page.fetch_limit()
     )
@@ -243,9 +253,13 @@ pub async fn update(
     data: &PartnerData,
 ) -> Result<PartnerRecord, StoreError> {
     let updated = sqlx::query_scalar!(
-        "UPDATE partners SET name = $3, siret = $4, contact_name = $5, contact_email = $6, \
-         contact_phone = $7, webhook_url = $8, enabled = $9, updated_at = now(), version = \
-         version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        r#"
+        UPDATE partners
+        SET name = $3, siret = $4, contact_name = $5, contact_email = $6, contact_phone = $7,
+            webhook_url = $8, enabled = $9, updated_at = now(), version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id
+        "#,
         id,
         expected_version,
         data.name,
@@ -277,8 +291,13 @@ pub async fn rotate_client_secret(
 ) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
     let secret = new_client_secret();
     let updated = sqlx::query_scalar!(
-        "UPDATE partners SET client_secret_sha256 = $3, credentials_issued_at = now(), \
-         updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        r#"
+        UPDATE partners
+        SET client_secret_sha256 = $3, credentials_issued_at = now(), updated_at = now(),
+            version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id
+        "#,
         id,
         expected_version,
         &client_secret_digest(secret.expose())[..],
@@ -305,8 +324,12 @@ pub async fn rotate_webhook_secret(
 ) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
     let (salt, secret) = new_webhook_secret(vault);
     let updated = sqlx::query_scalar!(
-        "UPDATE partners SET webhook_secret_salt = $3, updated_at = now(), version = version + \
-         1 WHERE id = $1 AND version = $2 RETURNING id",
+        r#"
+        UPDATE partners
+        SET webhook_secret_salt = $3, updated_at = now(), version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id
+        "#,
         id,
         expected_version,
         &salt[..],

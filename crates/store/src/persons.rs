@@ -121,16 +121,19 @@ pub async fn create(
     let (cipher, hash, masked) = seal(&data.nir, vault).unwrap_or((None, None, None));
     sqlx::query_as!(
         PersonRecord,
-        "INSERT INTO persons (id, org_id, created_by, first_name, last_name, birth_name, \
-         birth_date, search_name, nir_ciphertext, nir_hash, nir_masked, caf_number, \
-         marital_status, address_line1, address_line2, address_postcode, address_city, \
-         address_country, phone, email, informed_at, informed_channel, informed_notice_version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23) RETURNING id, first_name, last_name, birth_name, birth_date, \
-         nir_ciphertext, nir_masked, caf_number, marital_status, address_line1, address_line2, \
-         address_postcode, address_city, address_country, phone, email, informed_at, \
-         informed_channel, informed_notice_version, last_contact_at, created_at, updated_at, \
-         version",
+        r#"
+        INSERT INTO persons (id, org_id, created_by, first_name, last_name, birth_name, birth_date,
+                             search_name, nir_ciphertext, nir_hash, nir_masked, caf_number,
+                             marital_status, address_line1, address_line2, address_postcode,
+                             address_city, address_country, phone, email, informed_at,
+                             informed_channel, informed_notice_version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19, $20, $21, $22, $23)
+        RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
+                  caf_number, marital_status, address_line1, address_line2, address_postcode,
+                  address_city, address_country, phone, email, informed_at, informed_channel,
+                  informed_notice_version, last_contact_at, created_at, updated_at, version
+        "#,
         Uuid::now_v7(),
         org_id,
         created_by,
@@ -174,18 +177,22 @@ pub async fn update(
     let (cipher, hash, masked) = sealed.unwrap_or((None, None, None));
     let updated = sqlx::query_as!(
         PersonRecord,
-        "UPDATE persons SET first_name = $3, last_name = $4, birth_name = $5, birth_date = $6, \
-         search_name = $7, nir_ciphertext = CASE WHEN $8 THEN nir_ciphertext ELSE $9 END, \
-         nir_hash = CASE WHEN $8 THEN nir_hash ELSE $10 END, nir_masked = CASE WHEN $8 THEN \
-         nir_masked ELSE $11 END, caf_number = $12, marital_status = $13, address_line1 = $14, \
-         address_line2 = $15, address_postcode = $16, address_city = $17, address_country = $18, \
-         phone = $19, email = $20, informed_at = $21, informed_channel = $22, \
-         informed_notice_version = $23, updated_at = now(), version = version + 1 WHERE id = $1 \
-         AND version = $2 RETURNING id, first_name, last_name, birth_name, birth_date, \
-         nir_ciphertext, nir_masked, caf_number, marital_status, address_line1, address_line2, \
-         address_postcode, address_city, address_country, phone, email, informed_at, \
-         informed_channel, informed_notice_version, last_contact_at, created_at, updated_at, \
-         version",
+        r#"
+        UPDATE persons
+        SET first_name = $3, last_name = $4, birth_name = $5, birth_date = $6, search_name = $7,
+            nir_ciphertext = CASE WHEN $8 THEN nir_ciphertext ELSE $9 END,
+            nir_hash = CASE WHEN $8 THEN nir_hash ELSE $10 END,
+            nir_masked = CASE WHEN $8 THEN nir_masked ELSE $11 END,
+            caf_number = $12, marital_status = $13, address_line1 = $14, address_line2 = $15,
+            address_postcode = $16, address_city = $17, address_country = $18, phone = $19,
+            email = $20, informed_at = $21, informed_channel = $22, informed_notice_version = $23,
+            updated_at = now(), version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
+                  caf_number, marital_status, address_line1, address_line2, address_postcode,
+                  address_city, address_country, phone, email, informed_at, informed_channel,
+                  informed_notice_version, last_contact_at, created_at, updated_at, version
+        "#,
         id,
         expected_version,
         &data.first_name,
@@ -262,11 +269,14 @@ pub(crate) async fn version_or_missing(
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, StoreError> {
     sqlx::query_as!(
         PersonRecord,
-        "SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked, \
-         caf_number, marital_status, address_line1, address_line2, address_postcode, \
-         address_city, address_country, phone, email, informed_at, informed_channel, \
-         informed_notice_version, last_contact_at, created_at, updated_at, version FROM persons \
-         WHERE id = $1",
+        r#"
+        SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
+               caf_number, marital_status, address_line1, address_line2, address_postcode,
+               address_city, address_country, phone, email, informed_at, informed_channel,
+               informed_notice_version, last_contact_at, created_at, updated_at, version
+        FROM persons
+        WHERE id = $1
+        "#,
         id
     )
     .fetch_optional(conn)
@@ -299,12 +309,19 @@ pub async fn search(
     let hash = criteria.nir.as_ref().map(|n| vault.search_hash(n));
     let rows = sqlx::query_as!(
         PersonRecord,
-        "SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked, \
-         caf_number, marital_status, address_line1, address_line2, address_postcode, \
-         address_city, address_country, phone, email, informed_at, informed_channel, \
-         informed_notice_version, last_contact_at, created_at, updated_at, version FROM persons \
-         WHERE search_name LIKE ALL($1) AND ($2::date IS NULL OR birth_date = $2) AND ($3::bytea \
-         IS NULL OR nir_hash = $3) AND ($4::uuid IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+        r#"
+        SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
+               caf_number, marital_status, address_line1, address_line2, address_postcode,
+               address_city, address_country, phone, email, informed_at, informed_channel,
+               informed_notice_version, last_contact_at, created_at, updated_at, version
+        FROM persons
+        WHERE search_name LIKE ALL($1)
+          AND ($2::date IS NULL OR birth_date = $2)
+          AND ($3::bytea IS NULL OR nir_hash = $3)
+          AND ($4::uuid IS NULL OR id < $4)
+        ORDER BY id DESC
+        LIMIT $5
+        "#,
         &patterns,
         criteria.birth_date,
         hash,
@@ -350,9 +367,12 @@ pub async fn add_consent(
 ) -> Result<ConsentRecord, StoreError> {
     Ok(sqlx::query_as!(
         ConsentRecord,
-        "INSERT INTO consents (id, org_id, person_id, scope, channel, collected_by, given_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, person_id, scope, channel, \
-         collected_by, given_at, withdrawn_at, withdrawal_channel, created_at, version",
+        r#"
+        INSERT INTO consents (id, org_id, person_id, scope, channel, collected_by, given_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        RETURNING id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
+                  withdrawal_channel, created_at, version
+        "#,
         Uuid::now_v7(),
         org_id,
         person_id,
@@ -372,8 +392,13 @@ pub async fn consents(
 ) -> Result<Vec<ConsentRecord>, StoreError> {
     Ok(sqlx::query_as!(
         ConsentRecord,
-        "SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at, \
-         withdrawal_channel, created_at, version FROM consents WHERE person_id = $1 ORDER BY id",
+        r#"
+        SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
+               withdrawal_channel, created_at, version
+        FROM consents
+        WHERE person_id = $1
+        ORDER BY id
+        "#,
         person_id
     )
     .fetch_all(conn)
@@ -390,10 +415,13 @@ pub async fn withdraw_consent(
 ) -> Result<ConsentRecord, StoreError> {
     let updated = sqlx::query_as!(
         ConsentRecord,
-        "UPDATE consents SET withdrawn_at = now(), withdrawal_channel = $3, version = version + 1 \
-         WHERE id = $1 AND person_id = $2 AND withdrawn_at IS NULL RETURNING id, person_id, \
-         scope, channel, collected_by, given_at, withdrawn_at, withdrawal_channel, created_at, \
-         version",
+        r#"
+        UPDATE consents
+        SET withdrawn_at = now(), withdrawal_channel = $3, version = version + 1
+        WHERE id = $1 AND person_id = $2 AND withdrawn_at IS NULL
+        RETURNING id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
+                  withdrawal_channel, created_at, version
+        "#,
         consent_id,
         person_id,
         channel

@@ -7,11 +7,12 @@
 //! (the table's CHECK constraints repeat the category and done-date rules as a last guard).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{Coded, Domain, ItemCategory, ItemFacts, ItemStatus, Party};
+use relais_domain::{Domain, ItemCategory, ItemFacts, ItemStatus, Party};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::decode;
 use crate::page::Page;
 
 /// A plan item as stored, with its codes parsed.
@@ -75,15 +76,6 @@ struct Row {
     version: i32,
 }
 
-/// A code the application did not write is a database error, not a client's.
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("unknown {} code {code:?} in plan_items", T::LIST).into(),
-        ))
-    })
-}
-
 impl TryFrom<Row> for PlanItemRecord {
     type Error = StoreError;
 
@@ -139,11 +131,17 @@ pub async fn create(
 ) -> Result<PlanItemRecord, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "WITH i AS (INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, \
-         details, scheme_id, application_id, due_on, created_by, updated_by) VALUES ($1, $2, $3, \
-         $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING case_id) INSERT INTO case_events \
-         (id, org_id, case_id, actor_id, kind, data) SELECT $13, $2, i.case_id, $12, \
-         'plan_item_added', $14 FROM i",
+        r#"
+        WITH i AS (
+            INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, details,
+                                    scheme_id, application_id, due_on, created_by, updated_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+            RETURNING case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $13, $2, i.case_id, $12, 'plan_item_added', $14
+        FROM i
+        "#,
         id,
         org_id,
         case_id,
@@ -179,9 +177,13 @@ pub async fn get(
 ) -> Result<PlanItemRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id, \
-         due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by, \
-         version FROM plan_items WHERE id = $1 AND case_id = $2",
+        r#"
+        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
+               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
+               version
+        FROM plan_items
+        WHERE id = $1 AND case_id = $2
+        "#,
         id,
         case_id
     )
@@ -226,12 +228,19 @@ pub async fn list(
         .collect();
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id, \
-         due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by, \
-         version FROM plan_items WHERE case_id = $1 AND ($2::text IS NULL OR party = $2) AND \
-         (cardinality($3::text[]) = 0 OR status = ANY($3)) AND ($4::date IS NULL OR (due_on < $4 \
-         AND status = ANY($5))) AND ($6::date IS NULL OR (due_on, id) > ($6, $7::uuid)) ORDER BY \
-         due_on, id LIMIT $8",
+        r#"
+        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
+               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
+               version
+        FROM plan_items
+        WHERE case_id = $1
+          AND ($2::text IS NULL OR party = $2)
+          AND (cardinality($3::text[]) = 0 OR status = ANY($3))
+          AND ($4::date IS NULL OR (due_on < $4 AND status = ANY($5)))
+          AND ($6::date IS NULL OR (due_on, id) > ($6, $7::uuid))
+        ORDER BY due_on, id
+        LIMIT $8
+        "#,
         case_id,
         filter.party.map(Party::code),
         &statuses,
@@ -264,37 +273,19 @@ pub async fn all_for_case(
 ) -> Result<Vec<PlanItemRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id, \
-         due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by, \
-         version FROM plan_items WHERE case_id = $1 ORDER BY due_on, id",
+        r#"
+        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
+               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
+               version
+        FROM plan_items
+        WHERE case_id = $1
+        ORDER BY due_on, id
+        "#,
         case_id
     )
     .fetch_all(conn)
     .await?;
     records(rows)
-}
-
-/// The indicators' facts of every item of a case, in one query.
-#[tracing::instrument(skip(conn))]
-pub async fn facts_for_case(
-    conn: &mut PgConnection,
-    case_id: Uuid,
-) -> Result<Vec<ItemFacts>, StoreError> {
-    let rows = sqlx::query!(
-        "SELECT party, status, due_on FROM plan_items WHERE case_id = $1 ORDER BY due_on, id",
-        case_id
-    )
-    .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(ItemFacts {
-                party: decode(&r.party)?,
-                status: decode(&r.status)?,
-                due_on: r.due_on,
-            })
-        })
-        .collect()
 }
 
 /// The whole new state of an item after a `PATCH`, merged and checked by the caller, and the
@@ -330,12 +321,19 @@ pub async fn update(
     change: &ItemUpdate<'_>,
 ) -> Result<PlanItemRecord, StoreError> {
     let changed = sqlx::query!(
-        "WITH u AS (UPDATE plan_items SET category = $4, domain = $5, title = $6, details = $7, \
-         scheme_id = $8, application_id = $9, due_on = $10, status = $11, done_on = $12, outcome \
-         = $13, updated_at = now(), updated_by = $14, version = version + 1 WHERE id = $1 AND \
-         case_id = $2 AND version = $3 RETURNING org_id, case_id) INSERT INTO case_events (id, \
-         org_id, case_id, actor_id, kind, data) SELECT $15, u.org_id, u.case_id, $14, \
-         'plan_item_updated', $16 FROM u",
+        r#"
+        WITH u AS (
+            UPDATE plan_items
+            SET category = $4, domain = $5, title = $6, details = $7, scheme_id = $8,
+                application_id = $9, due_on = $10, status = $11, done_on = $12, outcome = $13,
+                updated_at = now(), updated_by = $14, version = version + 1
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING org_id, case_id
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $15, u.org_id, u.case_id, $14, 'plan_item_updated', $16
+        FROM u
+        "#,
         id,
         case_id,
         expected_version,
@@ -380,10 +378,17 @@ pub async fn delete(
     expected_version: i32,
 ) -> Result<(), StoreError> {
     let deleted = sqlx::query!(
-        "WITH d AS (DELETE FROM plan_items WHERE id = $1 AND case_id = $2 AND version = $3 \
-         RETURNING id, org_id, case_id, title) INSERT INTO case_events (id, org_id, case_id, \
-         actor_id, kind, data) SELECT $4, d.org_id, d.case_id, $5, 'plan_item_removed', \
-         jsonb_build_object('item_id', d.id, 'title', d.title) FROM d",
+        r#"
+        WITH d AS (
+            DELETE FROM plan_items
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING id, org_id, case_id, title
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $4, d.org_id, d.case_id, $5, 'plan_item_removed',
+               jsonb_build_object('item_id', d.id, 'title', d.title)
+        FROM d
+        "#,
         id,
         case_id,
         expected_version,

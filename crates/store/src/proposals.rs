@@ -11,13 +11,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use relais_domain::{
-    CaseStatus, Coded, DecisionChannel, DecisionOutcome, ProposalItem, content_hash,
-};
+use relais_domain::{CaseStatus, DecisionChannel, DecisionOutcome, ProposalItem, content_hash};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::{corrupt, decode};
 use crate::page::{Page, PageRequest};
 use crate::plan_items::PlanItemRecord;
 
@@ -107,15 +106,6 @@ struct Row {
     recorded_by: Option<Uuid>,
     observation_count: i64,
     superseded: bool,
-}
-
-fn corrupt(what: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(what.into()))
-}
-
-/// A code the application did not write is a database error, not a client's.
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| corrupt(format!("unknown {} code {code:?}", T::LIST)))
 }
 
 fn snapshot_of(items: serde_json::Value) -> Result<Vec<ProposalItem>, StoreError> {
@@ -212,12 +202,26 @@ pub async fn create(
         serde_json::to_value(items).map_err(|e| corrupt(format!("proposal items: {e}")))?;
     let item_count = i32::try_from(items.len()).unwrap_or(i32::MAX);
     let number = sqlx::query_scalar!(
-        "WITH p AS (INSERT INTO plan_proposals (id, org_id, case_id, number, items, content_hash, \
-         created_by) SELECT $1::uuid, $2::uuid, $3::uuid, COALESCE(max(number), 0) + 1, \
-         $4::jsonb, $5::text, $6::uuid FROM plan_proposals WHERE case_id = $3 RETURNING case_id, number), e AS (INSERT INTO \
-         case_events (id, org_id, case_id, actor_id, kind, data) SELECT $7, $2, p.case_id, $6, \
-         'plan_proposed', jsonb_build_object('number', p.number, 'content_hash', $5::text, \
-         'items', $8::integer) FROM p) SELECT number AS \"number!\" FROM p",
+        r#"
+        WITH p AS (
+            INSERT INTO plan_proposals (id, org_id, case_id, number, items, content_hash,
+                                        created_by)
+            SELECT $1::uuid, $2::uuid, $3::uuid, COALESCE(max(number), 0) + 1, $4::jsonb, $5::text,
+                   $6::uuid
+            FROM plan_proposals
+            WHERE case_id = $3
+            RETURNING case_id, number
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $7, $2, p.case_id, $6, 'plan_proposed',
+                   jsonb_build_object('number', p.number, 'content_hash', $5::text,
+                                      'items', $8::integer)
+            FROM p
+        )
+        SELECT number AS "number!"
+        FROM p
+        "#,
         Uuid::now_v7(),
         org_id,
         case_id,
@@ -241,11 +245,17 @@ pub async fn get(
 ) -> Result<ProposalRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by, \
-         p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by, (SELECT count(*) FROM \
-         proposal_observations o WHERE o.proposal_id = p.id) AS \"observation_count!\", EXISTS \
-         (SELECT 1 FROM plan_proposals n WHERE n.case_id = p.case_id AND n.number > p.number) AS \
-         \"superseded!\" FROM plan_proposals p WHERE p.case_id = $1 AND p.number = $2",
+        r#"
+        SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by,
+               p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by,
+               (SELECT count(*) FROM proposal_observations o WHERE o.proposal_id = p.id)
+                   AS "observation_count!",
+               EXISTS (SELECT 1
+                       FROM plan_proposals n
+                       WHERE n.case_id = p.case_id AND n.number > p.number) AS "superseded!"
+        FROM plan_proposals p
+        WHERE p.case_id = $1 AND p.number = $2
+        "#,
         case_id,
         number
     )
@@ -265,13 +275,23 @@ pub async fn list(
 ) -> Result<Page<ProposalRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by, \
-         p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by, (SELECT count(*) FROM \
-         proposal_observations o WHERE o.proposal_id = p.id) AS \"observation_count!\", EXISTS \
-         (SELECT 1 FROM plan_proposals n WHERE n.case_id = p.case_id AND n.number > p.number) AS \
-         \"superseded!\" FROM plan_proposals p WHERE p.case_id = $1 AND ($2::uuid IS NULL OR \
-         p.number < (SELECT c.number FROM plan_proposals c WHERE c.id = $2 AND c.case_id = $1)) \
-         ORDER BY p.number DESC LIMIT $3",
+        r#"
+        SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by,
+               p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by,
+               (SELECT count(*) FROM proposal_observations o WHERE o.proposal_id = p.id)
+                   AS "observation_count!",
+               EXISTS (SELECT 1
+                       FROM plan_proposals n
+                       WHERE n.case_id = p.case_id AND n.number > p.number) AS "superseded!"
+        FROM plan_proposals p
+        WHERE p.case_id = $1
+          AND ($2::uuid IS NULL
+               OR p.number < (SELECT c.number
+                              FROM plan_proposals c
+                              WHERE c.id = $2 AND c.case_id = $1))
+        ORDER BY p.number DESC
+        LIMIT $3
+        "#,
         case_id,
         page.after,
         page.fetch_limit()
@@ -316,11 +336,18 @@ pub async fn decide(
         });
     }
     let written = sqlx::query!(
-        "WITH d AS (UPDATE plan_proposals SET outcome = $2, channel = $3, notes = $4, decided_at \
-         = now(), recorded_by = $5 WHERE id = $1 AND outcome IS NULL RETURNING org_id, case_id, \
-         number) INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) SELECT $6, \
-         d.org_id, d.case_id, $5, 'plan_decision', jsonb_build_object('number', d.number, \
-         'outcome', $2::text, 'channel', $3::text) FROM d",
+        r#"
+        WITH d AS (
+            UPDATE plan_proposals
+            SET outcome = $2, channel = $3, notes = $4, decided_at = now(), recorded_by = $5
+            WHERE id = $1 AND outcome IS NULL
+            RETURNING org_id, case_id, number
+        )
+        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+        SELECT $6, d.org_id, d.case_id, $5, 'plan_decision',
+               jsonb_build_object('number', d.number, 'outcome', $2::text, 'channel', $3::text)
+        FROM d
+        "#,
         current.id,
         decision.outcome.code(),
         decision.channel.code(),
@@ -347,12 +374,22 @@ pub async fn observe(
     channel: DecisionChannel,
 ) -> Result<ObservationRecord, StoreError> {
     let row = sqlx::query!(
-        "WITH o AS (INSERT INTO proposal_observations (id, org_id, proposal_id, text, channel, \
-         recorded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, text, channel, at, \
-         recorded_by), e AS (INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data) \
-         SELECT $7, $2, $8, $6, 'plan_observation', jsonb_build_object('number', $9::integer, \
-         'channel', $5::text) FROM o) SELECT id AS \"id!\", text AS \"text!\", channel AS \
-         \"channel!\", at AS \"at!\", recorded_by AS \"recorded_by!\" FROM o",
+        r#"
+        WITH o AS (
+            INSERT INTO proposal_observations (id, org_id, proposal_id, text, channel, recorded_by)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            RETURNING id, text, channel, at, recorded_by
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $7, $2, $8, $6, 'plan_observation',
+                   jsonb_build_object('number', $9::integer, 'channel', $5::text)
+            FROM o
+        )
+        SELECT id AS "id!", text AS "text!", channel AS "channel!", at AS "at!",
+               recorded_by AS "recorded_by!"
+        FROM o
+        "#,
         Uuid::now_v7(),
         org_id,
         proposal.id,
@@ -381,8 +418,12 @@ pub async fn observations(
     proposal_id: Uuid,
 ) -> Result<Vec<ObservationRecord>, StoreError> {
     let rows = sqlx::query!(
-        "SELECT id, text, channel, at, recorded_by FROM proposal_observations WHERE proposal_id = \
-         $1 ORDER BY at, id",
+        r#"
+        SELECT id, text, channel, at, recorded_by
+        FROM proposal_observations
+        WHERE proposal_id = $1
+        ORDER BY at, id
+        "#,
         proposal_id
     )
     .fetch_all(conn)
@@ -408,10 +449,16 @@ pub async fn last_agreement(
     case_id: Uuid,
 ) -> Result<Option<Agreement>, StoreError> {
     let row = sqlx::query!(
-        "SELECT p.number, p.decided_at AS \"decided_at!\", p.content_hash, p.items, (SELECT \
-         min(f.decided_at) FROM plan_proposals f WHERE f.case_id = p.case_id AND f.outcome = \
-         'accepted') AS \"first_accepted_at!\" FROM plan_proposals p WHERE p.case_id = $1 AND \
-         p.outcome = 'accepted' ORDER BY p.number DESC LIMIT 1",
+        r#"
+        SELECT p.number, p.decided_at AS "decided_at!", p.content_hash, p.items,
+               (SELECT min(f.decided_at)
+                FROM plan_proposals f
+                WHERE f.case_id = p.case_id AND f.outcome = 'accepted') AS "first_accepted_at!"
+        FROM plan_proposals p
+        WHERE p.case_id = $1 AND p.outcome = 'accepted'
+        ORDER BY p.number DESC
+        LIMIT 1
+        "#,
         case_id
     )
     .fetch_optional(conn)
@@ -432,8 +479,10 @@ pub async fn last_agreement(
 #[tracing::instrument(skip(conn))]
 pub async fn has_accepted(conn: &mut PgConnection, case_id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM plan_proposals WHERE case_id = $1 AND outcome = \
-         'accepted') AS \"exists!\"",
+        r#"
+        SELECT EXISTS (SELECT 1 FROM plan_proposals WHERE case_id = $1 AND outcome = 'accepted')
+            AS "exists!"
+        "#,
         case_id
     )
     .fetch_one(conn)
@@ -448,8 +497,11 @@ pub async fn agent_names(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, String>, StoreError> {
     let rows = sqlx::query!(
-        "SELECT id, COALESCE(NULLIF(btrim(display_name), ''), subject) AS \"name!\" FROM agents \
-         WHERE id = ANY($1)",
+        r#"
+        SELECT id, COALESCE(NULLIF(btrim(display_name), ''), subject) AS "name!"
+        FROM agents
+        WHERE id = ANY($1)
+        "#,
         ids
     )
     .fetch_all(conn)

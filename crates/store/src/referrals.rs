@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::referral::AttachmentType;
 use relais_domain::{
-    Coded, DeclineReason, Domain, InformedChannel, Nir, ReferralStatus, Urgency, WebhookEvent,
+    DeclineReason, Domain, InformedChannel, Nir, ReferralStatus, Urgency, WebhookEvent,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,6 +19,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::{corrupt, decode};
 use crate::crypto::NirVault;
 use crate::page::{Page, PageRequest};
 
@@ -204,15 +205,6 @@ struct Row {
     version: i32,
 }
 
-fn corrupt(what: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(what.into()))
-}
-
-/// A code the application did not write is a database error, not a client's.
-fn decode<T: Coded>(code: &str) -> Result<T, StoreError> {
-    T::parse(code).ok_or_else(|| corrupt(format!("unknown {} code {code:?}", T::LIST)))
-}
-
 impl TryFrom<Row> for ReferralRecord {
     type Error = StoreError;
 
@@ -292,14 +284,21 @@ pub async fn create(
     let domains: Vec<String> = new.domains.iter().map(|d| d.code().to_owned()).collect();
     // The partner must be one of the organisation's (row-level security hides the others).
     let inserted = sqlx::query_scalar!(
-        "INSERT INTO referrals (id, org_id, partner_id, first_name, last_name, birth_name, \
-         birth_date, nir_ciphertext, nir_hash, nir_masked, phone, email, address_line1, \
-         address_line2, address_postcode, address_city, address_country, reason, domains, \
-         urgency, referrer_name, referrer_role, referrer_phone, referrer_email, informed_on, \
-         informed_channel, consented, expires_at) SELECT $1, $2, p.id, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
-         true, now() + make_interval(days => o.referral_expiry_days) FROM partners p JOIN \
-         organisations o ON o.id = p.org_id WHERE p.id = $3 AND p.org_id = $2 RETURNING id",
+        r#"
+        INSERT INTO referrals (id, org_id, partner_id, first_name, last_name, birth_name,
+                               birth_date, nir_ciphertext, nir_hash, nir_masked, phone, email,
+                               address_line1, address_line2, address_postcode, address_city,
+                               address_country, reason, domains, urgency, referrer_name,
+                               referrer_role, referrer_phone, referrer_email, informed_on,
+                               informed_channel, consented, expires_at)
+        SELECT $1, $2, p.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+               $19, $20, $21, $22, $23, $24, $25, $26, true,
+               now() + make_interval(days => o.referral_expiry_days)
+        FROM partners p
+        JOIN organisations o ON o.id = p.org_id
+        WHERE p.id = $3 AND p.org_id = $2
+        RETURNING id
+        "#,
         id,
         org_id,
         partner_id,
@@ -359,11 +358,13 @@ async fn insert_attachments(
         contents.push(a.content.clone());
     }
     sqlx::query!(
-        "INSERT INTO referral_attachments (id, org_id, referral_id, filename, content_type, \
-         size_bytes, sha256, content) SELECT a.id, $1, $2, a.filename, a.content_type, \
-         a.size_bytes, a.sha256, a.content FROM UNNEST($3::uuid[], $4::text[], $5::text[], \
-         $6::int4[], $7::bytea[], $8::bytea[]) AS a (id, filename, content_type, size_bytes, \
-         sha256, content)",
+        r#"
+        INSERT INTO referral_attachments (id, org_id, referral_id, filename, content_type,
+                                          size_bytes, sha256, content)
+        SELECT a.id, $1, $2, a.filename, a.content_type, a.size_bytes, a.sha256, a.content
+        FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::int4[], $7::bytea[], $8::bytea[])
+             AS a (id, filename, content_type, size_bytes, sha256, content)
+        "#,
         org_id,
         referral_id,
         &ids,
@@ -519,10 +520,14 @@ pub async fn decide(
         Decision::Redirected(org) => (ReferralStatus::Redirected, None, Some(org), None, None),
     };
     let updated = sqlx::query_scalar!(
-        "UPDATE referrals SET status = $3, decided_at = now(), decided_by = $4, decline_reason = \
-         $5, decision_message = $6, redirected_to = $7, case_id = $8, person_id = $9, updated_at \
-         = now(), version = version + 1 WHERE id = $1 AND version = $2 AND status = 'received' \
-         RETURNING id",
+        r#"
+        UPDATE referrals
+        SET status = $3, decided_at = now(), decided_by = $4, decline_reason = $5,
+            decision_message = $6, redirected_to = $7, case_id = $8, person_id = $9,
+            updated_at = now(), version = version + 1
+        WHERE id = $1 AND version = $2 AND status = 'received'
+        RETURNING id
+        "#,
         id,
         expected_version,
         status.code(),
@@ -574,8 +579,11 @@ pub async fn attachment(
 ) -> Result<AttachmentContent, StoreError> {
     sqlx::query_as!(
         AttachmentContent,
-        "SELECT filename, content_type, content FROM referral_attachments WHERE id = $1 AND \
-         referral_id = $2",
+        r#"
+        SELECT filename, content_type, content
+        FROM referral_attachments
+        WHERE id = $1 AND referral_id = $2
+        "#,
         id,
         referral_id
     )

@@ -17,8 +17,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::decode;
 use crate::error::on_constraint;
-use crate::households::decode;
 use crate::page::{Page, PageRequest};
 
 /// A scheme as stored.
@@ -162,10 +162,12 @@ pub async fn create(
 ) -> Result<SchemeRecord, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO schemes (id, org_id, name, domain, provider, description, criteria, \
-         required_documents, usual_processing_days, source_url, figures_read_on, notes, active, \
-         created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $14)",
+        r#"
+        INSERT INTO schemes (id, org_id, name, domain, provider, description, criteria,
+                             required_documents, usual_processing_days, source_url, figures_read_on,
+                             notes, active, created_by, updated_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+        "#,
         id,
         org_id,
         data.name,
@@ -195,10 +197,14 @@ pub async fn create(
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<SchemeRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
-         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
-         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
-         FROM schemes WHERE id = $1",
+        r#"
+        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
+               required_documents AS "required_documents: _", usual_processing_days, source_url,
+               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
+               version
+        FROM schemes
+        WHERE id = $1
+        "#,
         id
     )
     .fetch_optional(conn)
@@ -223,11 +229,18 @@ pub async fn list(
 ) -> Result<Page<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
-         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
-         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
-         FROM schemes WHERE ($1::boolean IS NULL OR active = $1) AND ($2::text IS NULL OR domain \
-         = $2) AND ($3::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4",
+        r#"
+        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
+               required_documents AS "required_documents: _", usual_processing_days, source_url,
+               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
+               version
+        FROM schemes
+        WHERE ($1::boolean IS NULL OR active = $1)
+          AND ($2::text IS NULL OR domain = $2)
+          AND ($3::uuid IS NULL OR id > $3)
+        ORDER BY id
+        LIMIT $4
+        "#,
         filter.active,
         filter.domain.map(Domain::code),
         page.after,
@@ -252,10 +265,15 @@ pub async fn any(conn: &mut PgConnection) -> Result<bool, StoreError> {
 pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
-         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
-         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
-         FROM schemes WHERE active ORDER BY name, id"
+        r#"
+        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
+               required_documents AS "required_documents: _", usual_processing_days, source_url,
+               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
+               version
+        FROM schemes
+        WHERE active
+        ORDER BY name, id
+        "#
     )
     .fetch_all(conn)
     .await?;
@@ -267,10 +285,14 @@ pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, S
 pub async fn export(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, name, domain, provider, description, criteria AS \"criteria: _\", \
-         required_documents AS \"required_documents: _\", usual_processing_days, source_url, \
-         figures_read_on, notes, active, created_at, created_by, updated_at, updated_by, version \
-         FROM schemes ORDER BY id"
+        r#"
+        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
+               required_documents AS "required_documents: _", usual_processing_days, source_url,
+               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
+               version
+        FROM schemes
+        ORDER BY id
+        "#
     )
     .fetch_all(conn)
     .await?;
@@ -290,10 +312,15 @@ pub async fn update(
     data: &SchemeData,
 ) -> Result<SchemeRecord, StoreError> {
     let updated = sqlx::query_scalar!(
-        "UPDATE schemes SET name = $3, domain = $4, provider = $5, description = $6, criteria = \
-         $7, required_documents = $8, usual_processing_days = $9, source_url = $10, \
-         figures_read_on = $11, notes = $12, active = $13, updated_by = $14, updated_at = now(), \
-         version = version + 1 WHERE id = $1 AND version = $2 RETURNING id",
+        r#"
+        UPDATE schemes
+        SET name = $3, domain = $4, provider = $5, description = $6, criteria = $7,
+            required_documents = $8, usual_processing_days = $9, source_url = $10,
+            figures_read_on = $11, notes = $12, active = $13, updated_by = $14, updated_at = now(),
+            version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id
+        "#,
         id,
         expected_version,
         data.name,
@@ -360,26 +387,38 @@ pub async fn import(
     // `xmax = 0` tells a fresh row from an updated one; identical rows are not touched, so
     // they are not returned.
     let inserted: Vec<bool> = sqlx::query_scalar!(
-        "INSERT INTO schemes AS s (id, org_id, name, domain, provider, description, criteria, \
-         required_documents, usual_processing_days, source_url, figures_read_on, notes, active, \
-         created_by, updated_by) SELECT x.id, $1, x.name, x.domain, x.provider, x.description, \
-         x.criteria, x.required_documents, x.days, x.source_url, x.read_on, x.notes, x.active, \
-         $2, $2 FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
-         $8::jsonb[], $9::jsonb[], $10::int4[], $11::text[], $12::date[], $13::text[], \
-         $14::bool[]) AS x(id, name, domain, provider, description, criteria, \
-         required_documents, days, source_url, read_on, notes, active) ON CONFLICT (org_id, \
-         name) DO UPDATE SET domain = EXCLUDED.domain, provider = EXCLUDED.provider, \
-         description = EXCLUDED.description, criteria = EXCLUDED.criteria, required_documents = \
-         EXCLUDED.required_documents, usual_processing_days = EXCLUDED.usual_processing_days, \
-         source_url = EXCLUDED.source_url, figures_read_on = EXCLUDED.figures_read_on, notes = \
-         EXCLUDED.notes, active = EXCLUDED.active, updated_by = EXCLUDED.updated_by, updated_at \
-         = now(), version = s.version + 1 WHERE (s.domain, s.provider, s.description, \
-         s.criteria, s.required_documents, s.usual_processing_days, s.source_url, \
-         s.figures_read_on, s.notes, s.active) IS DISTINCT FROM (EXCLUDED.domain, \
-         EXCLUDED.provider, EXCLUDED.description, EXCLUDED.criteria, \
-         EXCLUDED.required_documents, EXCLUDED.usual_processing_days, EXCLUDED.source_url, \
-         EXCLUDED.figures_read_on, EXCLUDED.notes, EXCLUDED.active) RETURNING (s.xmax = 0) AS \
-         \"inserted!\"",
+        r#"
+        INSERT INTO schemes AS s (id, org_id, name, domain, provider, description, criteria,
+                                  required_documents, usual_processing_days, source_url,
+                                  figures_read_on, notes, active, created_by, updated_by)
+        SELECT x.id, $1, x.name, x.domain, x.provider, x.description, x.criteria,
+               x.required_documents, x.days, x.source_url, x.read_on, x.notes, x.active, $2, $2
+        FROM UNNEST($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[],
+                    $9::jsonb[], $10::int4[], $11::text[], $12::date[], $13::text[], $14::bool[])
+             AS x(id, name, domain, provider, description, criteria, required_documents, days,
+                  source_url, read_on, notes, active)
+        ON CONFLICT (org_id, name) DO UPDATE
+        SET domain = EXCLUDED.domain,
+            provider = EXCLUDED.provider,
+            description = EXCLUDED.description,
+            criteria = EXCLUDED.criteria,
+            required_documents = EXCLUDED.required_documents,
+            usual_processing_days = EXCLUDED.usual_processing_days,
+            source_url = EXCLUDED.source_url,
+            figures_read_on = EXCLUDED.figures_read_on,
+            notes = EXCLUDED.notes,
+            active = EXCLUDED.active,
+            updated_by = EXCLUDED.updated_by,
+            updated_at = now(),
+            version = s.version + 1
+        WHERE (s.domain, s.provider, s.description, s.criteria, s.required_documents,
+               s.usual_processing_days, s.source_url, s.figures_read_on, s.notes, s.active)
+              IS DISTINCT FROM
+              (EXCLUDED.domain, EXCLUDED.provider, EXCLUDED.description, EXCLUDED.criteria,
+               EXCLUDED.required_documents, EXCLUDED.usual_processing_days, EXCLUDED.source_url,
+               EXCLUDED.figures_read_on, EXCLUDED.notes, EXCLUDED.active)
+        RETURNING (s.xmax = 0) AS "inserted!"
+        "#,
         org_id,
         agent_id,
         &ids,

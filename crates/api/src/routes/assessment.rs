@@ -8,23 +8,21 @@
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Utc};
 use relais_domain::assessment::{self, DomainAssessment};
-use relais_domain::{AuditAction, Domain, NeedsAction, Permission, Priority};
+use relais_domain::{AuditAction, AuditResource, Domain, NeedsAction, Permission, Priority};
 use relais_store::assessments::{self, AssessedDomain, AssessmentRecord};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseRecord};
-use relais_store::db::{self, Access};
+use relais_store::cases::CaseRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::conditional::{IfMatch, ok_with_etag};
-use crate::context::CaseReadParams;
-use crate::context::Ctx;
-use crate::context::archived_read_reason;
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::work::CaseUse;
 
 /// One domain of an assessment, as written.
 // `Serialize` only because the list's length rule echoes the value in its error.
@@ -120,14 +118,8 @@ impl From<AssessmentRecord> for Assessment {
     }
 }
 
-fn event<'a>(action: AuditAction, case: &CaseRecord, reason: Option<&'a str>) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type: "case.assessment",
-        resource_id: Some(case.id),
-        person_id: Some(case.person_id),
-        reason,
-    }
+fn event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::CaseAssessment, case.id).about(case.person_id)
 }
 
 /// The entries as the domain sees them, or every problem pointed at its field.
@@ -173,18 +165,13 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    if !(ctx.allows(Permission::CaseReadAll) || ctx.allows(Permission::CaseReadTeam)) {
-        return Err(ApiError::Forbidden);
-    }
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let found = assessments::get(&mut tx, case.id).await?;
-    actor
-        .audit(&mut tx, &[event(AuditAction::Read, &case, reason)])
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(found.version, Assessment::from(found)))
+    let found = assessments::get(&mut work.tx, case.id).await?;
+    work.audit(event(AuditAction::Read, &case));
+    work.commit(ok_with_etag(found.version, Assessment::from(found)))
+        .await
 }
 
 /// Replaces the assessment of an open case (`If-Match` required; `"0"` before the first one).
@@ -209,24 +196,22 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let entries = entries(&body)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
+    // The store checks the case is open again under its lock, as a transition waits for it.
+    let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
     let expected = match if_match {
         IfMatch::Version(v) => Some(v),
         IfMatch::Any => None,
     };
     let written = assessments::replace(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         expected,
         &entries,
     )
     .await?;
-    actor
-        .audit(&mut tx, &[event(AuditAction::Update, &case, None)])
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(written.version, Assessment::from(written)))
+    work.audit(event(AuditAction::Update, &case));
+    work.commit(ok_with_etag(written.version, Assessment::from(written)))
+        .await
 }

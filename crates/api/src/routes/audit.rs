@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
 use relais_domain::Permission;
 use relais_store::audit::{self, AuditEvent as Record, AuditFilter};
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -114,12 +114,12 @@ pub async fn list(ctx: Ctx, params: Query<AuditParams>) -> Result<HttpResponse, 
         from: params.from,
         to: params.to,
     };
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let events = audit::list(&mut tx, &filter, page).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let events = audit::list(&mut work.tx, &filter, page).await?;
     let next_cursor = next_cursor(&events);
-    Ok(HttpResponse::Ok().json(AuditEventList {
+    work.commit(HttpResponse::Ok().json(AuditEventList {
         items: events.items.into_iter().map(AuditEvent::from).collect(),
         next_cursor,
     }))
+    .await
 }

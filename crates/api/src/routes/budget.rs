@@ -8,16 +8,16 @@
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::budget::{self, BudgetLine};
-use relais_domain::{AuditAction, ChargeKind, Permission, ResourceKind};
+use relais_domain::{AuditAction, AuditResource, ChargeKind, Permission, ResourceKind};
 use relais_store::budgets::{self, BudgetRecord};
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::households;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::household::on_visible_person;
+use super::household::{on_visible_person, person_part_event};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
@@ -232,26 +232,21 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
 #[get("/persons/{id}/budget")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let (mut tx, actor) = on_visible_person(&ctx, Access::Read, *id).await?;
-    let found = budgets::get(&mut tx, *id).await?;
-    let household = households::get(&mut tx, *id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            "person.budget",
-            Some(*id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
+    let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
+    let found = budgets::get(&mut work.tx, *id).await?;
+    let household = households::get(&mut work.tx, *id).await?;
+    work.audit(person_part_event(
+        AuditAction::Read,
+        AuditResource::PersonBudget,
+        *id,
+    ));
     let version = found.as_ref().map_or(0, |r| r.version);
     let household = household.map(|h| h.household);
-    Ok(ok_with_etag(
+    work.commit(ok_with_etag(
         version,
         Budget::of(*id, found, household.as_ref(), today()),
     ))
+    .await
 }
 
 /// Replaces the budget of a person (`If-Match` required: `"0"` or `*` before the first one).
@@ -285,28 +280,30 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let lines = parsed(&body)?;
-    let (mut tx, actor) = on_visible_person(&ctx, Access::Write, *id).await?;
+    let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
     let expected = match if_match {
         IfMatch::Version(v) => Some(v),
         IfMatch::Any => None,
     };
-    let written =
-        budgets::replace(&mut tx, actor.org.id, actor.agent_id, *id, expected, &lines).await?;
-    let household = households::get(&mut tx, *id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "person.budget",
-            Some(*id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
+    let written = budgets::replace(
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
+        *id,
+        expected,
+        &lines,
+    )
+    .await?;
+    let household = households::get(&mut work.tx, *id).await?;
+    work.audit(person_part_event(
+        AuditAction::Update,
+        AuditResource::PersonBudget,
+        *id,
+    ));
     let household = household.map(|h| h.household);
-    Ok(ok_with_etag(
+    work.commit(ok_with_etag(
         written.version,
         Budget::of(*id, Some(written), household.as_ref(), today()),
     ))
+    .await
 }

@@ -3,8 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{AuditAction, ConsentChannel, ConsentScope, Permission};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, ConsentChannel, ConsentScope, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::persons::{self, ConsentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,24 +93,17 @@ pub struct ConsentList {
 #[get("/persons/{id}/consents")]
 pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonRead)?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    persons::get(&mut tx, *id).await?;
-    let items = persons::consents(&mut tx, *id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            "person.consents",
-            Some(*id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(ConsentList {
+    let mut work = ctx.work(Access::Read).await?;
+    persons::get(&mut work.tx, *id).await?;
+    let items = persons::consents(&mut work.tx, *id).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::PersonConsents, *id).about(*id),
+    );
+    work.commit(HttpResponse::Ok().json(ConsentList {
         items: items.into_iter().map(Consent::from).collect(),
         next_cursor: None,
     }))
+    .await
 }
 
 /// Records a consent.
@@ -135,35 +129,30 @@ pub async fn create(
             "a consent cannot be given in the future",
         ));
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    persons::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    persons::get(&mut work.tx, *id).await?;
     let consent = persons::add_consent(
-        &mut tx,
-        actor.org.id,
+        &mut work.tx,
+        work.actor.org.id,
         *id,
         body.scope.code(),
         body.channel.code(),
-        actor.agent_id,
+        work.actor.agent_id,
         body.given_at,
     )
     .await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            "consent",
-            Some(consent.id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/persons/{}/consents/{}", id, consent.id),
-        ))
-        .json(Consent::from(consent)))
+    work.audit(
+        NewAuditEvent::new(AuditAction::Create, AuditResource::Consent, consent.id).about(*id),
+    );
+    work.commit(
+        HttpResponse::Created()
+            .insert_header((
+                header::LOCATION,
+                format!("/v1/persons/{}/consents/{}", id, consent.id),
+            ))
+            .json(Consent::from(consent)),
+    )
+    .await
 }
 
 /// Withdraws a consent (it stays in the record, withdrawn).
@@ -183,19 +172,13 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
     let (person_id, consent_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut work = ctx.work(Access::Write).await?;
     let consent =
-        persons::withdraw_consent(&mut tx, person_id, consent_id, body.channel.code()).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "consent",
-            Some(consent.id),
-            Some(person_id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(Consent::from(consent)))
+        persons::withdraw_consent(&mut work.tx, person_id, consent_id, body.channel.code()).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Update, AuditResource::Consent, consent.id)
+            .about(person_id),
+    );
+    work.commit(HttpResponse::Ok().json(Consent::from(consent)))
+        .await
 }

@@ -6,9 +6,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use relais_domain::{AuditAction, Permission};
+use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::export::{self, CaseExport, ExportReferral};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -64,28 +64,21 @@ pub struct PersonExport {
 #[get("/persons/{id}/export")]
 pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonExport)?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let data = export::person(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let data = export::person(&mut work.tx, *id).await?;
     let person_id = data.person.id;
     let nir = data.person.nir(&ctx.state.vault);
-    let mut events = vec![NewAuditEvent {
-        action: AuditAction::Export,
-        resource_type: "person.export",
-        resource_id: Some(person_id),
-        person_id: Some(person_id),
-        reason: None,
-    }];
+    work.audit(
+        NewAuditEvent::new(AuditAction::Export, AuditResource::PersonExport, person_id)
+            .about(person_id),
+    );
     if nir.is_some() {
-        events.push(NewAuditEvent {
-            action: AuditAction::Reveal,
-            resource_type: "person.nir",
-            resource_id: Some(person_id),
-            person_id: Some(person_id),
-            reason: Some("right of access export"),
-        });
+        work.audit(
+            NewAuditEvent::new(AuditAction::Reveal, AuditResource::PersonNir, person_id)
+                .about(person_id)
+                .because(Some("right of access export")),
+        );
     }
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
 
     let mut person = Person::masked(data.person);
     if let Some(nir) = nir {
@@ -106,11 +99,14 @@ pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse
             .map(AuditEvent::from)
             .collect(),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"relais-export-{person_id}.json\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body))
+    work.commit(
+        HttpResponse::Ok()
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"relais-export-{person_id}.json\""),
+            ))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body),
+    )
+    .await
 }

@@ -9,8 +9,11 @@
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::household;
-use relais_domain::{AuditAction, EmploymentStatus, HousingStatus, Permission, Relationship};
-use relais_store::db::{self, Access};
+use relais_domain::{
+    AuditAction, AuditResource, EmploymentStatus, HousingStatus, Permission, Relationship,
+};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::households::{self, HouseholdRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,10 +21,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::conditional::{IfMatch, ok_with_etag};
-use crate::context::{Actor, Ctx};
+use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::work::Work;
 
 /// One person living with the person, as written.
 // `Serialize` only because the list's length rule echoes the value in its error.
@@ -159,19 +163,27 @@ fn parsed(body: &HouseholdReplacement, today: NaiveDate) -> Result<household::Ho
     }
 }
 
-/// Opens the caller's transaction on a person whose household and budget they may see: 404
-/// for a person of another organisation, or (for a worker) on none of whose open cases they
-/// are.
+/// Opens the caller's work on a person whose household and budget they may see: 404 for a
+/// person of another organisation, or (for a worker) on none of whose open cases they are.
 pub(crate) async fn on_visible_person(
     ctx: &Ctx,
     access: Access,
     person_id: Uuid,
-) -> Result<(db::Tx, Actor), ApiError> {
-    let (mut tx, actor) = ctx.begin(access).await?;
-    if !households::person_visible(&mut tx, person_id, actor.case_scope()).await? {
+) -> Result<Work, ApiError> {
+    let mut work = ctx.work(access).await?;
+    if !households::person_visible(&mut work.tx, person_id, work.actor.case_scope()).await? {
         return Err(ApiError::NotFound);
     }
-    Ok((tx, actor))
+    Ok(work)
+}
+
+/// An access to a part of the person `person_id`'s record (household, budget).
+pub(crate) fn person_part_event(
+    action: AuditAction,
+    part: AuditResource,
+    person_id: Uuid,
+) -> NewAuditEvent {
+    NewAuditEvent::new(action, part, person_id).about(person_id)
 }
 
 /// Reads the household of a person (supervisors, and workers of one of the person's cases).
@@ -185,21 +197,16 @@ pub(crate) async fn on_visible_person(
 #[get("/persons/{id}/household")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let (mut tx, actor) = on_visible_person(&ctx, Access::Read, *id).await?;
-    let found = households::get(&mut tx, *id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            "person.household",
-            Some(*id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
+    let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
+    let found = households::get(&mut work.tx, *id).await?;
+    work.audit(person_part_event(
+        AuditAction::Read,
+        AuditResource::PersonHousehold,
+        *id,
+    ));
     let version = found.as_ref().map_or(0, |r| r.version);
-    Ok(ok_with_etag(version, Household::of(*id, found, today())))
+    work.commit(ok_with_etag(version, Household::of(*id, found, today())))
+        .await
 }
 
 /// Replaces the household of a person (`If-Match` required: `"0"` or `*` before the first one).
@@ -229,33 +236,28 @@ pub async fn replace(
     ctx.require(Permission::CaseWrite)?;
     let today = today();
     let household = parsed(&body, today)?;
-    let (mut tx, actor) = on_visible_person(&ctx, Access::Write, *id).await?;
+    let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
     let expected = match if_match {
         IfMatch::Version(v) => Some(v),
         IfMatch::Any => None,
     };
     let written = households::replace(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         *id,
         expected,
         &household,
     )
     .await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "person.household",
-            Some(*id),
-            Some(*id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    work.audit(person_part_event(
+        AuditAction::Update,
+        AuditResource::PersonHousehold,
+        *id,
+    ));
+    work.commit(ok_with_etag(
         written.version,
         Household::of(*id, Some(written), today),
     ))
+    .await
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get};
 use relais_domain::{CodeList, Permission};
 use relais_store::agenda;
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -49,28 +49,30 @@ pub struct Me {
 )]
 #[get("/me")]
 pub async fn me(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let actor = &work.actor;
     let feed_token = if ctx.allows(Permission::CaseReadTeam) {
-        agenda::current_feed_token(&mut tx, &ctx.state.vault, actor.org.id, actor.agent_id).await?
+        agenda::current_feed_token(&mut work.tx, &ctx.state.vault, actor.org.id, actor.agent_id)
+            .await?
     } else {
         None
     };
-    db::commit(tx).await?;
     // The feed URL is a credential: no cache may keep it.
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(Me {
             agent_id: actor.agent_id,
-            subject: actor.subject,
+            subject: actor.subject.clone(),
             name: ctx.principal.name.clone(),
             organisation: OrganisationSummary {
                 id: actor.org.id,
-                slug: actor.org.slug,
-                name: actor.org.name,
+                slug: actor.org.slug.clone(),
+                name: actor.org.name.clone(),
             },
             roles: ctx.principal.role_codes.clone(),
             agenda_feed_url: feed_token.map(|t| crate::routes::agenda::feed_url(&req, &t.token)),
-        }))
+        });
+    work.commit(response).await
 }
 
 /// One code with its labels.

@@ -2,8 +2,9 @@
 
 use actix_web::{HttpResponse, get};
 use chrono::Utc;
-use relais_domain::{AuditAction, Permission};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::stats::{self, AgentCaseload, CaseloadFigures};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -135,25 +136,22 @@ pub async fn caseload(ctx: Ctx, params: Query<CaseloadParams>) -> Result<HttpRes
         .map(|v| parse_uuid_param("referent", v))
         .transpose()?;
     let today = Utc::now().date_naive();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let caseload = stats::caseload(&mut tx, today, referent).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            "stats.caseload",
-            None,
-            None,
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(Caseload {
-        agents: caseload
-            .agents
-            .into_iter()
-            .map(AgentCaseloadView::from)
-            .collect(),
-        totals: caseload.totals.into(),
-    }))
+    let mut work = ctx.work(Access::Read).await?;
+    let caseload = stats::caseload(&mut work.tx, today, referent).await?;
+    work.audit(NewAuditEvent::new(
+        AuditAction::Read,
+        AuditResource::StatsCaseload,
+        None,
+    ));
+    work.commit(
+        HttpResponse::Ok().json(Caseload {
+            agents: caseload
+                .agents
+                .into_iter()
+                .map(AgentCaseloadView::from)
+                .collect(),
+            totals: caseload.totals.into(),
+        }),
+    )
+    .await
 }

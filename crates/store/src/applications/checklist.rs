@@ -9,8 +9,9 @@ use relais_domain::{DocumentProvider, DocumentStatus};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{NewChecklistLine, decode};
+use super::NewChecklistLine;
 use crate::StoreError;
+use crate::code::decode;
 use crate::error::on_constraint;
 
 /// A checklist line as stored.
@@ -115,10 +116,13 @@ pub(super) async fn insert_all(
     let required: Vec<bool> = lines.iter().map(|l| l.required).collect();
     let providers: Vec<String> = lines.iter().map(|l| l.provider.code().to_owned()).collect();
     sqlx::query!(
-        "INSERT INTO application_documents (id, org_id, application_id, position, code, label, \
-         required, provider, created_by, updated_by) SELECT l.id, $1, $2, l.position, l.code, \
-         l.label, l.required, l.provider, $3, $3 FROM UNNEST($4::uuid[], $5::int[], $6::text[], \
-         $7::text[], $8::bool[], $9::text[]) AS l(id, position, code, label, required, provider)",
+        r#"
+        INSERT INTO application_documents (id, org_id, application_id, position, code, label,
+                                           required, provider, created_by, updated_by)
+        SELECT l.id, $1, $2, l.position, l.code, l.label, l.required, l.provider, $3, $3
+        FROM UNNEST($4::uuid[], $5::int[], $6::text[], $7::text[], $8::bool[], $9::text[])
+             AS l(id, position, code, label, required, provider)
+        "#,
         org_id,
         application_id,
         actor_id,
@@ -161,10 +165,14 @@ pub async fn add(
 ) -> Result<ChecklistRecord, StoreError> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO application_documents (id, org_id, application_id, position, code, label, \
-         required, provider, status, document_id, notes, created_by, updated_by) SELECT $1, $2, \
-         $3, coalesce(max(position), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM \
-         application_documents WHERE application_id = $3",
+        r#"
+        INSERT INTO application_documents (id, org_id, application_id, position, code, label,
+                                           required, provider, status, document_id, notes,
+                                           created_by, updated_by)
+        SELECT $1, $2, $3, coalesce(max(position), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11, $11
+        FROM application_documents
+        WHERE application_id = $3
+        "#,
         id,
         org_id,
         application_id,
@@ -186,24 +194,6 @@ pub async fn add(
     get(conn, application_id, id).await
 }
 
-/// Every line of an application's checklist, in order.
-#[tracing::instrument(skip(conn))]
-pub async fn for_application(
-    conn: &mut PgConnection,
-    application_id: Uuid,
-) -> Result<Vec<ChecklistRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        "SELECT id, application_id, position, code, label, required, provider, status, \
-         document_id, notes, created_at, created_by, updated_at, updated_by, version FROM \
-         application_documents WHERE application_id = $1 ORDER BY position",
-        application_id
-    )
-    .fetch_all(conn)
-    .await?;
-    records(rows)
-}
-
 /// Every line of the checklists of several applications (a page of a list), in order.
 #[tracing::instrument(skip_all)]
 pub async fn for_applications(
@@ -212,9 +202,13 @@ pub async fn for_applications(
 ) -> Result<Vec<ChecklistRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT id, application_id, position, code, label, required, provider, status, \
-         document_id, notes, created_at, created_by, updated_at, updated_by, version FROM \
-         application_documents WHERE application_id = ANY($1) ORDER BY application_id, position",
+        r#"
+        SELECT id, application_id, position, code, label, required, provider, status,
+               document_id, notes, created_at, created_by, updated_at, updated_by, version
+        FROM application_documents
+        WHERE application_id = ANY($1)
+        ORDER BY application_id, position
+        "#,
         application_ids
     )
     .fetch_all(conn)
@@ -231,9 +225,12 @@ pub async fn get(
 ) -> Result<ChecklistRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT id, application_id, position, code, label, required, provider, status, \
-         document_id, notes, created_at, created_by, updated_at, updated_by, version FROM \
-         application_documents WHERE id = $1 AND application_id = $2",
+        r#"
+        SELECT id, application_id, position, code, label, required, provider, status,
+               document_id, notes, created_at, created_by, updated_at, updated_by, version
+        FROM application_documents
+        WHERE id = $1 AND application_id = $2
+        "#,
         id,
         application_id
     )
@@ -288,9 +285,12 @@ pub async fn update(
     change: &LineUpdate<'_>,
 ) -> Result<ChecklistRecord, StoreError> {
     let changed = sqlx::query!(
-        "UPDATE application_documents SET label = $4, required = $5, provider = $6, status = \
-         $7, document_id = $8, notes = $9, updated_at = now(), updated_by = $10, version = \
-         version + 1 WHERE id = $1 AND application_id = $2 AND version = $3",
+        r#"
+        UPDATE application_documents
+        SET label = $4, required = $5, provider = $6, status = $7, document_id = $8, notes = $9,
+            updated_at = now(), updated_by = $10, version = version + 1
+        WHERE id = $1 AND application_id = $2 AND version = $3
+        "#,
         current.id,
         current.application_id,
         expected_version,

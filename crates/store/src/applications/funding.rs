@@ -8,8 +8,8 @@ use relais_domain::application::Funder;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::decode;
 use crate::StoreError;
+use crate::code::decode;
 
 /// A funding plan as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +51,23 @@ pub async fn for_applications(
     application_ids: &[Uuid],
 ) -> Result<Vec<FundingPlanRecord>, StoreError> {
     let plans = sqlx::query!(
-        "SELECT application_id, need_cents, updated_at, updated_by, version FROM funding_plans \
-         WHERE application_id = ANY($1)",
+        r#"
+        SELECT application_id, need_cents, updated_at, updated_by, version
+        FROM funding_plans
+        WHERE application_id = ANY($1)
+        "#,
         application_ids
     )
     .fetch_all(&mut *conn)
     .await?;
     let funders = sqlx::query_as!(
         FunderRow,
-        "SELECT application_id, name, requested_cents, status, granted_cents FROM \
-         funding_plan_funders WHERE application_id = ANY($1) ORDER BY application_id, position",
+        r#"
+        SELECT application_id, name, requested_cents, status, granted_cents
+        FROM funding_plan_funders
+        WHERE application_id = ANY($1)
+        ORDER BY application_id, position
+        "#,
         application_ids
     )
     .fetch_all(&mut *conn)
@@ -123,10 +130,15 @@ pub async fn replace(
         return Err(StoreError::VersionMismatch);
     }
     sqlx::query!(
-        "INSERT INTO funding_plans (application_id, org_id, need_cents, updated_by) VALUES ($1, \
-         $2, $3, $4) ON CONFLICT (application_id) DO UPDATE SET need_cents = EXCLUDED.need_cents, \
-         updated_at = now(), updated_by = EXCLUDED.updated_by, version = funding_plans.version \
-         + 1",
+        r#"
+        INSERT INTO funding_plans (application_id, org_id, need_cents, updated_by)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (application_id) DO UPDATE
+        SET need_cents = EXCLUDED.need_cents,
+            updated_at = now(),
+            updated_by = EXCLUDED.updated_by,
+            version = funding_plans.version + 1
+        "#,
         application_id,
         org_id,
         need_cents,
@@ -147,11 +159,13 @@ pub async fn replace(
     let statuses: Vec<String> = funders.iter().map(|f| f.status.code().to_owned()).collect();
     let granted: Vec<Option<i64>> = funders.iter().map(|f| f.granted_cents).collect();
     sqlx::query!(
-        "INSERT INTO funding_plan_funders (id, org_id, application_id, position, name, \
-         requested_cents, status, granted_cents) SELECT f.id, $1, $2, f.position, f.name, \
-         f.requested, f.status, f.granted FROM UNNEST($3::uuid[], $4::int[], $5::text[], \
-         $6::bigint[], $7::text[], $8::bigint[]) AS f(id, position, name, requested, status, \
-         granted)",
+        r#"
+        INSERT INTO funding_plan_funders (id, org_id, application_id, position, name,
+                                          requested_cents, status, granted_cents)
+        SELECT f.id, $1, $2, f.position, f.name, f.requested, f.status, f.granted
+        FROM UNNEST($3::uuid[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::bigint[])
+             AS f(id, position, name, requested, status, granted)
+        "#,
         org_id,
         application_id,
         &ids,

@@ -79,9 +79,15 @@ pub async fn list(
 ) -> Result<Page<SocialReportRecord>, StoreError> {
     let rows = sqlx::query_as!(
         SocialReportRecord,
-        "SELECT id, application_id, version_no, text, author_id, created_at FROM social_reports \
-         WHERE application_id = $1 AND ($2::uuid IS NULL OR version_no < (SELECT version_no FROM \
-         social_reports WHERE id = $2)) ORDER BY version_no DESC LIMIT $3",
+        r#"
+        SELECT id, application_id, version_no, text, author_id, created_at
+        FROM social_reports
+        WHERE application_id = $1
+          AND ($2::uuid IS NULL
+               OR version_no < (SELECT version_no FROM social_reports WHERE id = $2))
+        ORDER BY version_no DESC
+        LIMIT $3
+        "#,
         application_id,
         page.after,
         page.fetch_limit()
@@ -100,8 +106,11 @@ pub async fn get(
 ) -> Result<SocialReportRecord, StoreError> {
     sqlx::query_as!(
         SocialReportRecord,
-        "SELECT id, application_id, version_no, text, author_id, created_at FROM social_reports \
-         WHERE application_id = $1 AND version_no = $2",
+        r#"
+        SELECT id, application_id, version_no, text, author_id, created_at
+        FROM social_reports
+        WHERE application_id = $1 AND version_no = $2
+        "#,
         application_id,
         version_no
     )
@@ -118,9 +127,12 @@ pub async fn latest(
 ) -> Result<Vec<LatestReport>, StoreError> {
     Ok(sqlx::query_as!(
         LatestReport,
-        "SELECT DISTINCT ON (application_id) application_id, version_no, author_id, created_at \
-         FROM social_reports WHERE application_id = ANY($1) ORDER BY application_id, version_no \
-         DESC",
+        r#"
+        SELECT DISTINCT ON (application_id) application_id, version_no, author_id, created_at
+        FROM social_reports
+        WHERE application_id = ANY($1)
+        ORDER BY application_id, version_no DESC
+        "#,
         application_ids
     )
     .fetch_all(conn)

@@ -20,14 +20,22 @@ pub async fn list(
 ) -> Result<Page<LiaisonRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.destination_partner_id = $1 AND l.status <> 'draft' \
-         AND ($2::text IS NULL OR l.status = $2) AND ($3::uuid IS NULL OR l.id < $3) ORDER BY \
-         l.id DESC LIMIT $4",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.destination_partner_id = $1
+          AND l.status <> 'draft'
+          AND ($2::text IS NULL OR l.status = $2)
+          AND ($3::uuid IS NULL OR l.id < $3)
+        ORDER BY l.id DESC
+        LIMIT $4
+        "#,
         partner_id,
         status.map(|s| s.code()),
         page.after,
@@ -51,13 +59,17 @@ pub async fn get(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.id = $1 AND l.destination_partner_id = $2 AND \
-         l.status <> 'draft'",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.id = $1 AND l.destination_partner_id = $2 AND l.status <> 'draft'
+        "#,
         id,
         partner_id
     )
@@ -76,13 +88,18 @@ pub async fn lock(
 ) -> Result<LiaisonRecord, StoreError> {
     sqlx::query_as!(
         Row,
-        "SELECT l.id, l.case_id, c.person_id, l.destination_partner_id, p.name AS \
-         \"destination_partner_name?\", l.destination_name, l.destination_contact, l.purpose, \
-         l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by, l.answered_at, \
-         l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at, l.version \
-         FROM liaisons l JOIN cases c ON c.id = l.case_id LEFT JOIN partners p ON p.id = \
-         l.destination_partner_id WHERE l.id = $1 AND l.destination_partner_id = $2 AND \
-         l.status <> 'draft' FOR NO KEY UPDATE OF l",
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
+               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
+               l.updated_at, l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE l.id = $1 AND l.destination_partner_id = $2 AND l.status <> 'draft'
+        FOR NO KEY UPDATE OF l
+        "#,
         id,
         partner_id
     )

@@ -20,10 +20,19 @@ pub const EXPIRY_BATCH: i64 = 500;
 pub async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     // Rows a decision holds are skipped: the decision wins, or they expire next time.
     let expired = sqlx::query!(
-        "UPDATE referrals SET status = 'expired', decided_at = $1, updated_at = $1, version = \
-         version + 1 WHERE id IN (SELECT id FROM referrals WHERE status = 'received' AND \
-         expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id, \
-         org_id, partner_id",
+        r#"
+        UPDATE referrals
+        SET status = 'expired', decided_at = $1, updated_at = $1, version = version + 1
+        WHERE id IN (
+            SELECT id
+            FROM referrals
+            WHERE status = 'received' AND expires_at <= $1
+            ORDER BY expires_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, org_id, partner_id
+        "#,
         now,
         EXPIRY_BATCH
     )
@@ -54,11 +63,15 @@ pub async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u
         }));
     }
     sqlx::query!(
-        "INSERT INTO webhook_messages (id, org_id, partner_id, event_type, payload, created_at, \
-         next_attempt_at, give_up_at) SELECT m.id, m.org_id, p.id, $5, m.payload, $6::timestamptz, $6, \
-         $6 + interval '3 days' FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::jsonb[]) AS m (id, \
-         org_id, partner_id, payload) JOIN partners p ON p.id = m.partner_id AND p.org_id = \
-         m.org_id WHERE p.enabled AND p.webhook_url IS NOT NULL",
+        r#"
+        INSERT INTO webhook_messages (id, org_id, partner_id, event_type, payload, created_at,
+                                      next_attempt_at, give_up_at)
+        SELECT m.id, m.org_id, p.id, $5, m.payload, $6::timestamptz, $6, $6 + interval '3 days'
+        FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::jsonb[])
+             AS m (id, org_id, partner_id, payload)
+        JOIN partners p ON p.id = m.partner_id AND p.org_id = m.org_id
+        WHERE p.enabled AND p.webhook_url IS NOT NULL
+        "#,
         &ids,
         &orgs,
         &partners,

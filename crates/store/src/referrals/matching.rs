@@ -48,8 +48,15 @@ pub async fn name_candidates(
     let hash = nir.map(|n| vault.search_hash(n));
     Ok(sqlx::query_as!(
         NameCandidate,
-        "SELECT id, first_name, last_name FROM persons WHERE birth_date = $1 AND search_name LIKE \
-         $2 AND ($3::bytea IS NULL OR nir_hash IS NULL OR nir_hash = $3) ORDER BY id LIMIT 50",
+        r#"
+        SELECT id, first_name, last_name
+        FROM persons
+        WHERE birth_date = $1
+          AND search_name LIKE $2
+          AND ($3::bytea IS NULL OR nir_hash IS NULL OR nir_hash = $3)
+        ORDER BY id
+        LIMIT 50
+        "#,
         birth_date,
         pattern,
         hash

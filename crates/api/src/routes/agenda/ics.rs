@@ -25,7 +25,7 @@ use relais_store::db::{self, Access};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{audit_events, base_url};
+use super::{FEED_READ, audit_events, base_url};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::observability::RequestId;
@@ -86,6 +86,8 @@ pub async fn feed(req: HttpRequest, params: Query<FeedParams>) -> Result<HttpRes
     let owner = agenda::feed_owner(&state.db, token)
         .await?
         .ok_or_else(unknown_token)?;
+    // Not a `Work`: without a bearer token there is no `Ctx` (nor any idempotency key); the
+    // feed token names the organisation and the agent.
     let mut tx = state.db.tenant(owner.org_id, Access::Read).await?;
     let agent = agenda::feed_agent(&mut tx, owner.agent_id)
         .await?
@@ -114,7 +116,7 @@ pub async fn feed(req: HttpRequest, params: Query<FeedParams>) -> Result<HttpRes
             subject: &agent.subject,
             request_id: request_id.as_deref(),
         },
-        &audit_events("agenda.ics", &page.items),
+        &audit_events(FEED_READ, &page.items),
     )
     .await?;
     db::commit(tx).await?;

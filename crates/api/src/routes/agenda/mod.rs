@@ -19,10 +19,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use relais_domain::{AuditAction, Coded, ContactKind, ItemKind, Permission, is_overdue};
+use relais_domain::{
+    AuditAction, AuditResource, Coded, ContactKind, ItemKind, Permission, is_overdue,
+};
 use relais_store::agenda::{self, AgendaEntry, AgendaEvent, AgendaRange};
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::plan_items::ItemCursor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -226,11 +228,13 @@ pub struct Agenda {
     pub next_cursor: Option<String>,
 }
 
+/// What a read of the agenda is audited as.
+const AGENDA_READ: AuditResource = AuditResource::Agenda;
+/// What a read of the calendar feed is audited as.
+const FEED_READ: AuditResource = AuditResource::AgendaFeed;
+
 /// The audit events of an agenda read: one for the agenda, one per person it names.
-fn audit_events(
-    resource_type: &'static str,
-    entries: &[AgendaEvent],
-) -> Vec<NewAuditEvent<'static>> {
+fn audit_events(resource: AuditResource, entries: &[AgendaEvent]) -> Vec<NewAuditEvent> {
     let mut seen = BTreeSet::new();
     let persons = entries
         .iter()
@@ -238,13 +242,7 @@ fn audit_events(
         .map(|e| Some(e.person_id()));
     std::iter::once(None)
         .chain(persons)
-        .map(|person_id| NewAuditEvent {
-            action: AuditAction::Read,
-            resource_type,
-            resource_id: None,
-            person_id,
-            reason: None,
-        })
+        .map(|person_id| NewAuditEvent::new(AuditAction::Read, resource, None).about(person_id))
         .collect()
 }
 
@@ -267,23 +265,23 @@ pub async fn list(ctx: Ctx, params: Query<AgendaParams>) -> Result<HttpResponse,
     let today = today();
     let range = params.range(today)?;
     let (after, limit) = params.page()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let page = agenda::list(&mut tx, actor.agent_id, range, after, limit).await?;
-    actor
-        .audit(&mut tx, &audit_events("agenda", &page.items))
-        .await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let page = agenda::list(&mut work.tx, work.actor.agent_id, range, after, limit).await?;
+    work.audit_all(audit_events(AGENDA_READ, &page.items));
     let next_cursor = agenda::next_cursor(&page).map(encode_cursor);
-    Ok(HttpResponse::Ok().json(Agenda {
-        from: range.from,
-        to: range.to,
-        items: page
-            .items
-            .into_iter()
-            .map(|e| AgendaItem::from_event(e, today))
-            .collect(),
-        next_cursor,
-    }))
+    work.commit(
+        HttpResponse::Ok().json(Agenda {
+            from: range.from,
+            to: range.to,
+            items: page
+                .items
+                .into_iter()
+                .map(|e| AgendaItem::from_event(e, today))
+                .collect(),
+            next_cursor,
+        }),
+    )
+    .await
 }
 
 /// A new feed token, shown with its URL.
@@ -326,27 +324,28 @@ fn base_url(req: &HttpRequest) -> String {
 #[post("/agenda/feed-token")]
 pub async fn rotate_feed_token(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     agenda_permission(&ctx)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let agent_id = work.actor.agent_id;
     let token =
-        agenda::rotate_feed_token(&mut tx, &ctx.state.vault, actor.org.id, actor.agent_id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            "agenda.feed_token",
-            Some(actor.agent_id),
-            None,
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(FeedTokenCreated {
-            feed_url: feed_url(&req, &token.token),
-            token: token.token,
-            created_at: token.created_at,
-        }))
+        agenda::rotate_feed_token(&mut work.tx, &ctx.state.vault, work.actor.org.id, agent_id)
+            .await?;
+    work.audit(NewAuditEvent::new(
+        AuditAction::Create,
+        AuditResource::AgendaFeedToken,
+        agent_id,
+    ));
+    // `no-store`: the token is shown once, so the work gives the request's key back rather
+    // than keeping this answer for a replay.
+    work.commit(
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(FeedTokenCreated {
+                feed_url: feed_url(&req, &token.token),
+                token: token.token,
+                created_at: token.created_at,
+            }),
+    )
+    .await
 }
 
 /// Stops the caller's calendar feed: its URL answers 401 from now on.
@@ -359,21 +358,16 @@ pub async fn rotate_feed_token(ctx: Ctx, req: HttpRequest) -> Result<HttpRespons
 #[delete("/agenda/feed-token")]
 pub async fn revoke_feed_token(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     agenda_permission(&ctx)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    if agenda::revoke_feed_token(&mut tx, actor.agent_id).await? {
-        actor
-            .audit_one(
-                &mut tx,
-                AuditAction::Delete,
-                "agenda.feed_token",
-                Some(actor.agent_id),
-                None,
-                None,
-            )
-            .await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let agent_id = work.actor.agent_id;
+    if agenda::revoke_feed_token(&mut work.tx, agent_id).await? {
+        work.audit(NewAuditEvent::new(
+            AuditAction::Delete,
+            AuditResource::AgendaFeedToken,
+            agent_id,
+        ));
     }
-    db::commit(tx).await?;
-    Ok(HttpResponse::NoContent().finish())
+    work.commit(HttpResponse::NoContent().finish()).await
 }
 
 /// Length of an encoded cursor: the item id, then its due date as days from the common era.

@@ -10,10 +10,10 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use relais_domain::application::optional_text;
 use relais_domain::scheme::{MAX_DOCUMENT_LABEL_CHARS, is_document_code};
-use relais_domain::{AuditAction, DocumentProvider, DocumentStatus, Permission};
+use relais_domain::{AuditAction, AuditResource, DocumentProvider, DocumentStatus, Permission};
 use relais_store::applications::checklist::{self, AddedLine, ChecklistRecord, LineUpdate};
 use relais_store::applications::{self as store, NewChecklistLine};
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::Tx;
 use relais_store::documents;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,16 +21,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::model::{ApplicationDocument, not_null};
-use super::{event, not_final, writable_case};
+use super::{event, not_final};
 use crate::conditional::{IfMatch, ok_with_etag, with_etag};
-use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::patch::nullable;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::work::CaseUse;
 
 /// The audit resource type of a checklist line.
-const RESOURCE: &str = "application.document";
+const RESOURCE: AuditResource = AuditResource::ApplicationDocument;
 
 /// Longest note of a checklist line, in characters.
 const NOTES_MAX_CHARS: usize = 2000;
@@ -204,16 +205,15 @@ pub async fn add_document(
     let Some(label) = label.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let application = store::lock(&mut tx, case.id, app_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let application = store::lock(&mut work.tx, case.id, app_id).await?;
     not_final(&application)?;
-    check_link(&mut tx, case.id, body.document_id).await?;
+    check_link(&mut work.tx, case.id, body.document_id).await?;
     let status = DocumentStatus::Requested.after_change(body.status, body.document_id.is_some());
     let line = checklist::add(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         application.id,
         &AddedLine {
             line: NewChecklistLine {
@@ -228,20 +228,15 @@ pub async fn add_document(
         },
     )
     .await?;
-    let application = store::settle(&mut tx, actor.agent_id, application).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(AuditAction::Create, RESOURCE, line.id, &case, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
+    let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
+    work.audit(event(AuditAction::Create, RESOURCE, line.id, &case));
     let mut response = HttpResponse::Created();
     response.insert_header((
         actix_web::http::header::LOCATION,
         location(case.id, application.id, line.id),
     ));
-    Ok(changed(&mut response, line, &application))
+    work.commit(changed(&mut response, line, &application))
+        .await
 }
 
 /// Reads a line of an application's checklist, with its ETag.
@@ -258,21 +253,15 @@ pub async fn read_document(
     path: web::Path<(Uuid, Uuid, Uuid)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, app_id, doc_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let application = store::get(&mut tx, case.id, app_id).await?;
-    let line = checklist::get(&mut tx, application.id, doc_id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(AuditAction::Read, RESOURCE, line.id, &case, reason)],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(line.version, ApplicationDocument::from(line)))
+    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let line = checklist::get(&mut work.tx, application.id, doc_id).await?;
+    work.audit(event(AuditAction::Read, RESOURCE, line.id, &case));
+    work.commit(ok_with_etag(line.version, ApplicationDocument::from(line)))
+        .await
 }
 
 /// Changes a line of an application's checklist (`If-Match` with the line's ETag): its status,
@@ -310,16 +299,15 @@ pub async fn update_document(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let application = store::lock(&mut tx, case.id, app_id).await?;
-    let current = checklist::get(&mut tx, application.id, doc_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let application = store::lock(&mut work.tx, case.id, app_id).await?;
+    let current = checklist::get(&mut work.tx, application.id, doc_id).await?;
     let version = if_match.check(current.version)?;
     not_final(&application)?;
     let document_id = crate::patch::apply(current.document_id, body.document_id);
     let newly_linked = document_id.is_some() && document_id != current.document_id;
     if newly_linked {
-        check_link(&mut tx, case.id, document_id).await?;
+        check_link(&mut work.tx, case.id, document_id).await?;
     }
     let next = LineUpdate {
         label: new_label.as_deref().unwrap_or(&current.label),
@@ -342,16 +330,12 @@ pub async fn update_document(
         // Nothing differs: no new version.
         (current, application)
     } else {
-        let line = checklist::update(&mut tx, actor.agent_id, &current, version, &next).await?;
-        let application = store::settle(&mut tx, actor.agent_id, application).await?;
+        let line =
+            checklist::update(&mut work.tx, work.actor.agent_id, &current, version, &next).await?;
+        let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
         (line, application)
     };
-    actor
-        .audit(
-            &mut tx,
-            &[event(AuditAction::Update, RESOURCE, line.id, &case, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(changed(&mut HttpResponse::Ok(), line, &application))
+    work.audit(event(AuditAction::Update, RESOURCE, line.id, &case));
+    work.commit(changed(&mut HttpResponse::Ok(), line, &application))
+        .await
 }

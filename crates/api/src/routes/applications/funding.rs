@@ -4,9 +4,8 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use relais_domain::application::{self, check_funding_plan};
-use relais_domain::{AuditAction, FunderStatus, Permission};
+use relais_domain::{AuditAction, AuditResource, FunderStatus, Permission};
 use relais_store::applications::{self as store, funding as store_funding};
-use relais_store::db::{self, Access};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,15 +13,15 @@ use validator::Validate;
 
 use super::event;
 use super::model::{FundingPlan, invalid};
-use super::writable_case;
 use crate::conditional::{IfMatch, ok_with_etag};
-use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::work::CaseUse;
 
 /// The audit resource type of a funding plan.
-const RESOURCE: &str = "application.funding_plan";
+const RESOURCE: AuditResource = AuditResource::ApplicationFundingPlan;
 
 /// A funder asked to cover part of the need.
 // `Serialize` only because the list's length rule echoes the value in its error.
@@ -85,29 +84,17 @@ pub async fn read_funding_plan(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let application = store::get(&mut tx, case.id, app_id).await?;
-    let plan = store_funding::get(&mut tx, application.id)
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
+        .await?;
+    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let plan = store_funding::get(&mut work.tx, application.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Read,
-                RESOURCE,
-                application.id,
-                &case,
-                reason,
-            )],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(plan.version, FundingPlan::from(plan)))
+    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
+    work.commit(ok_with_etag(plan.version, FundingPlan::from(plan)))
+        .await
 }
 
 /// Replaces an application's funding plan (`If-Match`: `"0"` before the first one); answers it
@@ -140,35 +127,23 @@ pub async fn replace_funding_plan(
         .collect();
     let funders = check_funding_plan(body.need_cents, &inputs).map_err(invalid)?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let application = store::lock(&mut tx, case.id, app_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let application = store::lock(&mut work.tx, case.id, app_id).await?;
     let expected = match if_match {
         IfMatch::Version(v) => Some(v),
         IfMatch::Any => None,
     };
     let plan = store_funding::replace(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         application.id,
         expected,
         body.need_cents,
         &funders,
     )
     .await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Update,
-                RESOURCE,
-                application.id,
-                &case,
-                None,
-            )],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(plan.version, FundingPlan::from(plan)))
+    work.audit(event(AuditAction::Update, RESOURCE, application.id, &case));
+    work.commit(ok_with_etag(plan.version, FundingPlan::from(plan)))
+        .await
 }

@@ -9,16 +9,16 @@ use relais_domain::application::{
 };
 use relais_domain::{ApplicationStatus, AuditAction, Permission};
 use relais_store::applications::{self as store, ApplicationRecord, ApplicationUpdate, checklist};
-use relais_store::db::{self, Access};
 use uuid::Uuid;
 
 use super::model::{self, Application, ApplicationPatch, ApplicationTransition};
-use super::{RESOURCE, event, today, view, writable_case};
+use super::{RESOURCE, event, today, view};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::WriteErrors;
+use crate::work::CaseUse;
 
 /// The editable fields of `current` with `patch` merged in and checked.
 struct Merged {
@@ -165,15 +165,14 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let current = store::lock(&mut tx, case.id, app_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let current = store::lock(&mut work.tx, case.id, app_id).await?;
     let version = if_match.check(current.version)?;
     let merged = merge(&current, &body)?;
     let application = if merged.changed {
         store::update(
-            &mut tx,
-            actor.agent_id,
+            &mut work.tx,
+            work.actor.agent_id,
             &current,
             version,
             &ApplicationUpdate {
@@ -188,22 +187,10 @@ pub async fn update(
         // Nothing differs: no new version.
         current
     };
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Update,
-                RESOURCE,
-                application.id,
-                &case,
-                None,
-            )],
-        )
-        .await?;
+    work.audit(event(AuditAction::Update, RESOURCE, application.id, &case));
     let version = application.version;
-    let body = view(&mut tx, application).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(version, body))
+    let body = view(&mut work.tx, application).await?;
+    work.commit(ok_with_etag(version, body)).await
 }
 
 /// The problem of a refused transition.
@@ -247,12 +234,11 @@ pub async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let current = store::lock(&mut tx, case.id, app_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let current = store::lock(&mut work.tx, case.id, app_id).await?;
     let version = if_match.check(current.version)?;
     let facts = ApplicationFacts {
-        missing_required: checklist::missing_required(&mut tx, current.id).await?,
+        missing_required: checklist::missing_required(&mut work.tx, current.id).await?,
         submitted_on: current.submitted_on,
         today: today(),
     };
@@ -269,22 +255,21 @@ pub async fn transition(
         .status
         .transition(&request, &facts)
         .map_err(refused)?;
-    let application =
-        store::change_status(&mut tx, actor.agent_id, &current, version, &change).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Transition,
-                RESOURCE,
-                application.id,
-                &case,
-                None,
-            )],
-        )
-        .await?;
+    let application = store::change_status(
+        &mut work.tx,
+        work.actor.agent_id,
+        &current,
+        version,
+        &change,
+    )
+    .await?;
+    work.audit(event(
+        AuditAction::Transition,
+        RESOURCE,
+        application.id,
+        &case,
+    ));
     let version = application.version;
-    let body = view(&mut tx, application).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(version, body))
+    let body = view(&mut work.tx, application).await?;
+    work.commit(ok_with_etag(version, body)).await
 }

@@ -24,7 +24,9 @@ mod reports;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Days, NaiveDate, Utc};
 use relais_domain::application::{ProposalLine, optional_text, proposed_items};
-use relais_domain::{ApplicationStatus, AuditAction, DocumentProvider, Permission, PlanItemTitle};
+use relais_domain::{
+    ApplicationStatus, AuditAction, AuditResource, DocumentProvider, Permission, PlanItemTitle,
+};
 use relais_store::StoreError;
 use relais_store::applications::{
     self as store, ApplicationRecord, NewApplication as StoreNew, NewChecklistLine,
@@ -32,7 +34,7 @@ use relais_store::applications::{
 use relais_store::applications::{checklist, funding as store_funding, reports as store_reports};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::Tx;
 use relais_store::plan_items::{self, NewPlanItem};
 use relais_store::schemes::{self, SchemeRecord};
 use serde::Deserialize;
@@ -40,11 +42,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{created, ok_with_etag};
-use crate::context::{Actor, CaseReadParams, Ctx, archived_read_reason};
+use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::work::CaseUse;
 
 pub use documents::{
     ApplicationDocumentPatch, ChecklistChange, NewApplicationDocument, add_document, read_document,
@@ -59,7 +62,7 @@ pub use model::{
 pub use reports::{NewSocialReport, add_social_report, list_social_reports, read_social_report};
 
 /// The audit resource type of an application.
-const RESOURCE: &str = "application";
+const RESOURCE: AuditResource = AuditResource::Application;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -69,33 +72,14 @@ fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/applications/{id}")
 }
 
-fn event<'a>(
+/// An access to `resource_id` (of kind `resource`) of the case's person.
+fn event(
     action: AuditAction,
-    resource_type: &'static str,
+    resource: AuditResource,
     resource_id: Uuid,
     case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type,
-        resource_id: Some(resource_id),
-        person_id: Some(case.person_id),
-        reason,
-    }
-}
-
-/// The case, when the caller may see it and it is not archived (an archived case is
-/// read-only).
-async fn writable_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    let case = actor.visible_case(tx, id).await?;
-    if case.status()? == relais_domain::CaseStatus::Archived {
-        return Err(ApiError::Conflict {
-            code: "case_archived",
-            detail: "the case is archived: its applications can no longer change".into(),
-        });
-    }
-    Ok(case)
+) -> NewAuditEvent {
+    NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
 }
 
 /// A decided or withdrawn application's checklist and social report are what was sent: frozen.
@@ -176,7 +160,6 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let status = params
         .status
         .as_deref()
@@ -188,29 +171,23 @@ pub async fn list(
         })
         .transpose()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let found = store::list(&mut tx, case.id, status, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Read,
-                "case.applications",
-                case.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
+    let found = store::list(&mut work.tx, case.id, status, page).await?;
+    work.audit(event(
+        AuditAction::Read,
+        AuditResource::CaseApplications,
+        case.id,
+        &case,
+    ));
     let next = next_cursor(&found);
-    let items = views(&mut tx, found.items).await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(ApplicationList {
+    let items = views(&mut work.tx, found.items).await?;
+    work.commit(HttpResponse::Ok().json(ApplicationList {
         items,
         next_cursor: next,
     }))
+    .await
 }
 
 /// The scheme an application is made to: an active scheme of the organisation (422 at
@@ -304,18 +281,13 @@ pub async fn create(
     ctx.require(Permission::CaseWrite)?;
     let notes =
         optional_text(body.notes.as_deref(), "notes", 5000).map_err(|p| model::invalid(vec![p]))?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, *id).await?;
-    if body.propose_plan_items && !case.status()?.is_open() {
-        return Err(ApiError::Conflict {
-            code: "case_closed",
-            detail: format!(
-                "the case is {}: its plan can no longer change, so no plan item can be proposed",
-                case.status
-            ),
-        });
+    // A closed case keeps its applications going; only proposing plan items needs it open.
+    // (Not `CaseUse::Plan`: an archived case must still answer `case_archived`.)
+    let (mut work, case) = ctx.case(*id, CaseUse::Write).await?;
+    if body.propose_plan_items {
+        case.status().plan_open()?;
     }
-    let scheme = scheme_to_apply_to(&mut tx, body.scheme_id).await?;
+    let scheme = scheme_to_apply_to(&mut work.tx, body.scheme_id).await?;
     let lines: Vec<NewChecklistLine<'_>> = scheme
         .required_documents
         .iter()
@@ -327,9 +299,9 @@ pub async fn create(
         })
         .collect();
     let application = store::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         &StoreNew {
             scheme_id: scheme.id,
@@ -338,26 +310,20 @@ pub async fn create(
         },
     )
     .await?;
-    let mut events = vec![event(
-        AuditAction::Create,
-        RESOURCE,
-        application.id,
-        &case,
-        None,
-    )];
+    work.audit(event(AuditAction::Create, RESOURCE, application.id, &case));
     if body.propose_plan_items {
-        let items = propose_plan_items(&mut tx, &actor, &case, &scheme, application.id).await?;
-        events.extend(
+        let items =
+            propose_plan_items(&mut work.tx, &work.actor, &case, &scheme, application.id).await?;
+        work.audit_all(
             items
                 .into_iter()
-                .map(|item| event(AuditAction::Create, "plan_item", item, &case, None)),
+                .map(|item| event(AuditAction::Create, AuditResource::PlanItem, item, &case)),
         );
     }
-    actor.audit(&mut tx, &events).await?;
     let version = application.version;
-    let body = view(&mut tx, application).await?;
-    db::commit(tx).await?;
-    Ok(created(location(case.id, body.id), version, body))
+    let body = view(&mut work.tx, application).await?;
+    work.commit(created(location(case.id, body.id), version, body))
+        .await
 }
 
 /// Reads an application with its checklist, funding plan and latest social report.
@@ -374,26 +340,13 @@ pub async fn read(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let application = store::get(&mut tx, case.id, app_id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Read,
-                RESOURCE,
-                application.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
+    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
     let version = application.version;
-    let body = view(&mut tx, application).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(version, body))
+    let body = view(&mut work.tx, application).await?;
+    work.commit(ok_with_etag(version, body)).await
 }

@@ -4,24 +4,24 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use relais_domain::application::social_report_text;
-use relais_domain::{AuditAction, Permission};
+use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::applications::{self as store, reports as store_reports};
-use relais_store::db::{self, Access};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use super::model::{SocialReport, SocialReportList, invalid};
-use super::{event, not_final, writable_case};
-use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use super::{event, not_final};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::work::CaseUse;
 
 /// The audit resource type of a social report.
-const RESOURCE: &str = "application.social_report";
+const RESOURCE: AuditResource = AuditResource::ApplicationSocialReport;
 
 fn location(case_id: Uuid, app_id: Uuid, version_no: i32) -> String {
     format!("/v1/cases/{case_id}/applications/{app_id}/social-reports/{version_no}")
@@ -68,32 +68,20 @@ pub async fn list_social_reports(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<ReportListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let application = store::get(&mut tx, case.id, app_id).await?;
-    let found = store_reports::list(&mut tx, application.id, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(
-                AuditAction::Read,
-                RESOURCE,
-                application.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let found = store_reports::list(&mut work.tx, application.id, page).await?;
+    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(SocialReportList {
+    work.commit(HttpResponse::Ok().json(SocialReportList {
         items: found.items.into_iter().map(SocialReport::from).collect(),
         next_cursor: next,
     }))
+    .await
 }
 
 /// Reads one version of an application's social report.
@@ -115,21 +103,15 @@ pub async fn read_social_report(
     path: web::Path<(Uuid, Uuid, i32)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, app_id, version_no) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let application = store::get(&mut tx, case.id, app_id).await?;
-    let report = store_reports::get(&mut tx, application.id, version_no).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(AuditAction::Read, RESOURCE, report.id, &case, reason)],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(SocialReport::from(report)))
+    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let report = store_reports::get(&mut work.tx, application.id, version_no).await?;
+    work.audit(event(AuditAction::Read, RESOURCE, report.id, &case));
+    work.commit(HttpResponse::Ok().json(SocialReport::from(report)))
+        .await
 }
 
 /// Writes a new version of an application's social report, authored by the caller.
@@ -150,30 +132,26 @@ pub async fn add_social_report(
     ctx.require(Permission::CaseWrite)?;
     let text = social_report_text(&body.text).map_err(|p| invalid(vec![p]))?;
     let (case_id, app_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = writable_case(&mut tx, &actor, case_id).await?;
-    let application = store::lock(&mut tx, case.id, app_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let application = store::lock(&mut work.tx, case.id, app_id).await?;
     not_final(&application)?;
     let report = store_reports::add(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         application.id,
         &text,
     )
     .await?;
-    actor
-        .audit(
-            &mut tx,
-            &[event(AuditAction::Create, RESOURCE, report.id, &case, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            location(case.id, application.id, report.version_no),
-        ))
-        .json(SocialReport::from(report)))
+    work.audit(event(AuditAction::Create, RESOURCE, report.id, &case));
+    work.commit(
+        HttpResponse::Created()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                location(case.id, application.id, report.version_no),
+            ))
+            .json(SocialReport::from(report)),
+    )
+    .await
 }

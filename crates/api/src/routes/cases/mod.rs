@@ -10,7 +10,8 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
 use relais_domain::{
-    AuditAction, CaseStatus, Coded, Permission, Role, TransitionError, TransitionRequest,
+    AuditAction, AuditResource, CaseStatus, Coded, Permission, Role, TransitionError,
+    TransitionRequest,
 };
 use relais_store::StoreError;
 use relais_store::audit::NewAuditEvent;
@@ -18,21 +19,20 @@ use relais_store::cases::{
     self, CaseFilter, CasePatch as StorePatch, CaseRecord, ClosureOptions, NewCase as StoreNewCase,
     Transition,
 };
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::persons;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
-use crate::context::CaseReadParams;
-use crate::context::archived_read_reason;
-use crate::context::{Actor, Ctx};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError, PROBLEM_JSON};
 use crate::extract::{Json, Query, parse_uuid_param};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::persons::{Person, person_data};
+use crate::work::{CaseUse, Work};
 
 pub use model::{
     Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
@@ -43,18 +43,8 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn case_event<'a>(
-    action: AuditAction,
-    case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type: "case",
-        resource_id: Some(case.id),
-        person_id: Some(case.person_id),
-        reason,
-    }
+fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::Case, case.id).about(case.person_id)
 }
 
 /// Opens a case in `intake`.
@@ -93,25 +83,21 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
             "the target end date must be after today",
         ));
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let mut events = Vec::new();
+    let mut work = ctx.work(Access::Write).await?;
     let created_person = match inline {
         Some(data) => {
             let person = persons::create(
-                &mut tx,
-                actor.org.id,
-                actor.agent_id,
+                &mut work.tx,
+                work.actor.org.id,
+                work.actor.agent_id,
                 &data,
                 &ctx.state.vault,
             )
             .await?;
-            events.push(NewAuditEvent {
-                action: AuditAction::Create,
-                resource_type: "person",
-                resource_id: Some(person.id),
-                person_id: Some(person.id),
-                reason: None,
-            });
+            work.audit(
+                NewAuditEvent::new(AuditAction::Create, AuditResource::Person, person.id)
+                    .about(person.id),
+            );
             Some(person)
         }
         None => None,
@@ -121,14 +107,16 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         .map(|p| p.id)
         .or(body.person_id)
         .unwrap_or_default();
-    let referent_id = body
-        .referent_id
-        .or_else(|| actor.has_role(Role::Worker).then_some(actor.agent_id));
-    let months = u32::try_from(actor.org.case_target_months).unwrap_or(6);
+    let referent_id = body.referent_id.or_else(|| {
+        work.actor
+            .has_role(Role::Worker)
+            .then_some(work.actor.agent_id)
+    });
+    let months = u32::try_from(work.actor.org.case_target_months).unwrap_or(6);
     let case = cases::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &StoreNewCase {
             person_id,
             reason: body.reason.trim(),
@@ -142,10 +130,8 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         },
     )
     .await?;
-    events.push(case_event(AuditAction::Create, &case, None));
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.audit(case_event(AuditAction::Create, &case));
+    work.commit(created(
         format!("/v1/cases/{}", case.id),
         case.version,
         CreatedCase {
@@ -153,6 +139,7 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
             person: created_person.map(Person::masked),
         },
     ))
+    .await
 }
 
 /// Filters of the case list.
@@ -214,25 +201,22 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
         past_target_on: params.past_target.unwrap_or(false).then(today),
         review_due_on: params.review_due.unwrap_or(false).then(today),
     };
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let found = cases::list(&mut tx, &filter, actor.case_scope(), page).await?;
-    let events: Vec<_> = found
-        .items
-        .iter()
-        .map(|c| case_event(AuditAction::Read, c, None))
-        .collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = cases::list(&mut work.tx, &filter, work.actor.case_scope(), page).await?;
+    work.audit_all(found.items.iter().map(|c| case_event(AuditAction::Read, c)));
     let next_cursor = next_cursor(&found);
     let today = today();
-    Ok(HttpResponse::Ok().json(CaseList {
-        items: found
-            .items
-            .into_iter()
-            .map(|c| Case::from_record(c, today))
-            .collect(),
-        next_cursor,
-    }))
+    work.commit(
+        HttpResponse::Ok().json(CaseList {
+            items: found
+                .items
+                .into_iter()
+                .map(|c| Case::from_record(c, today))
+                .collect(),
+            next_cursor,
+        }),
+    )
+    .await
 }
 
 /// Reads a case with its indicators.
@@ -249,15 +233,12 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    actor
-        .audit(&mut tx, &[case_event(AuditAction::Read, &case, reason)])
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
+    work.audit(case_event(AuditAction::Read, &case));
+    work.commit(ok_with_etag(case.version, Case::from_record(case, today())))
+        .await
 }
 
 /// Changes the referent, the team (supervisor) or the target end date.
@@ -281,8 +262,7 @@ pub async fn update(
     if assigning && !ctx.principal.roles.contains(Role::Supervisor) {
         return Err(ApiError::Forbidden);
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = actor.visible_case(&mut tx, *id).await?;
+    let (mut work, current) = ctx.case(*id, CaseUse::Write).await?;
     if let Some(target) = body.target_end_on
         && target <= current.opened_on
     {
@@ -292,31 +272,23 @@ pub async fn update(
             "the target end date must be after the opening date",
         ));
     }
-    if current.status == CaseStatus::Archived.code() {
-        return Err(ApiError::Conflict {
-            code: "case_archived",
-            detail: "an archived case is read-only".into(),
-        });
-    }
     let patch = StorePatch {
         referent_id: body.referent_id,
         team_ids: body.team_ids.clone(),
         target_end_on: body.target_end_on,
     };
     let case = cases::update(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         *id,
         if_match.check(current.version)?,
         &patch,
     )
     .await?;
-    actor
-        .audit(&mut tx, &[case_event(AuditAction::Update, &case, None)])
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(case.version, Case::from_record(case, today())))
+    work.audit(case_event(AuditAction::Update, &case));
+    work.commit(ok_with_etag(case.version, Case::from_record(case, today())))
+        .await
 }
 
 /// Moves a case through its lifecycle (`If-Match` required).
@@ -344,8 +316,10 @@ pub async fn transition(
     body: Json<NewTransition>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseTransition)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = actor.visible_case(&mut tx, *id).await?;
+    // No case guard: the lifecycle itself refuses what a status forbids (an archived case has
+    // no transition, a closed one is reopened here), with its own codes.
+    let mut work = ctx.work(Access::Write).await?;
+    let current = work.actor.visible_case(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     let reason = body
         .reason
@@ -353,7 +327,7 @@ pub async fn transition(
         .map(str::trim)
         .filter(|r| !r.is_empty());
     let today = today();
-    let review_delay_days = u32::try_from(actor.org.review_delay_days).unwrap_or(28);
+    let review_delay_days = u32::try_from(work.actor.org.review_delay_days).unwrap_or(28);
     let closing = body.to == CaseStatus::Closed;
     let review_due_on = if closing {
         let due = closure_review_due(today, body.review_due_on, review_delay_days)
@@ -382,9 +356,9 @@ pub async fn transition(
         review_due_on,
     };
     let moved = cases::transition_with(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         *id,
         version,
         &change,
@@ -394,41 +368,27 @@ pub async fn transition(
     let case = match moved {
         Ok(case) => case,
         Err(StoreError::Transition(refused @ TransitionError::PendingPlanItems { .. })) => {
-            return pending_items_refusal(tx, &actor, &current, refused).await;
+            return pending_items_refusal(work, &current, refused).await;
         }
         Err(other) => return Err(other.into()),
     };
-    actor
-        .audit(
-            &mut tx,
-            &[case_event(AuditAction::Transition, &case, reason)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(case.version, Case::from_record(case, today)))
+    work.audit(case_event(AuditAction::Transition, &case).because(reason));
+    work.commit(ok_with_etag(case.version, Case::from_record(case, today)))
+        .await
 }
 
 /// The 409 of a closure over pending plan items, with the items (a read of the plan: audited).
+/// The refusal is committed with its audit event, as an answer of the work (kept for replay).
 async fn pending_items_refusal(
-    mut tx: relais_store::db::Tx,
-    actor: &Actor,
+    mut work: Work,
     case: &CaseRecord,
     refused: TransitionError,
 ) -> Result<HttpResponse, ApiError> {
-    let items = cases::pending_plan_items(&mut tx, case.id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.plan",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason: None,
-            }],
-        )
-        .await?;
-    db::commit(tx).await?;
+    let items = cases::pending_plan_items(&mut work.tx, case.id).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CasePlan, case.id)
+            .about(case.person_id),
+    );
     let error = ApiError::Conflict {
         code: refused.code(),
         detail: refused.to_string(),
@@ -438,9 +398,12 @@ async fn pending_items_refusal(
         items: items.into_iter().map(PendingPlanItem::from).collect(),
     };
     let json = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-    Ok(HttpResponse::Conflict()
-        .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
-        .body(json))
+    work.commit(
+        HttpResponse::Conflict()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(json),
+    )
+    .await
 }
 
 /// Timeline paging.
@@ -468,22 +431,15 @@ pub async fn timeline(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let events = cases::timeline(&mut tx, case.id, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.timeline",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason: None,
-            }],
-        )
-        .await?;
-    db::commit(tx).await?;
+    // Not `CaseUse::Read`: the timeline has always been read without the archived case's
+    // reason (it takes no `reason` parameter), and this move does not change that.
+    let mut work = ctx.work(Access::Read).await?;
+    let case = work.actor.visible_case(&mut work.tx, *id).await?;
+    let events = cases::timeline(&mut work.tx, case.id, page).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseTimeline, case.id)
+            .about(case.person_id),
+    );
     let next_cursor = next_cursor(&events);
     let items = events
         .items
@@ -499,5 +455,6 @@ pub async fn timeline(
             data: e.data,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Timeline { items, next_cursor }))
+    work.commit(HttpResponse::Ok().json(Timeline { items, next_cursor }))
+        .await
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::case::is_review_due;
-use relais_domain::{CaseOrigin, CaseStatus, ClosureReason, Coded};
+use relais_domain::{CaseOrigin, CaseStatus, ClosureReason};
 use relais_store::cases::{CaseRecord, PendingItem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -138,7 +138,7 @@ pub struct Case {
     pub id: Uuid,
     pub person_id: Uuid,
     #[schema(schema_with = crate::schema::case_status)]
-    pub status: String,
+    pub status: &'static str,
     pub reason: String,
     #[schema(schema_with = crate::schema::case_origin)]
     pub origin: String,
@@ -160,20 +160,20 @@ pub struct Case {
 
 impl Case {
     pub(super) fn from_record(r: CaseRecord, today: NaiveDate) -> Self {
-        let open = !matches!(r.status.as_str(), "closed" | "archived");
+        let status = r.status();
+        let open = status.is_open();
         let end = r.closed_on.unwrap_or(today);
         let indicators = CaseIndicators {
             days_open: (end - r.opened_on).num_days(),
             target_days: (r.target_end_on - r.opened_on).num_days(),
             days_remaining: (r.target_end_on - today).num_days(),
             past_target: open && today > r.target_end_on,
-            review_due: CaseStatus::parse(&r.status)
-                .is_some_and(|s| is_review_due(s, r.review_due_on, r.review_held, today)),
+            review_due: is_review_due(status, r.review_due_on, r.review_held, today),
         };
         Self {
             id: r.id,
             person_id: r.person_id,
-            status: r.status,
+            status: status.code(),
             reason: r.reason,
             origin: r.origin,
             referent_id: r.referent_id,

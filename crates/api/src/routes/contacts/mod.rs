@@ -16,25 +16,24 @@ use std::collections::HashSet;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
-use relais_domain::{AuditAction, CaseStatus, Coded, ContactKind, ContactRefused, Permission};
+use relais_domain::{AuditAction, AuditResource, Coded, ContactKind, ContactRefused, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
 use relais_store::contacts::{self, ContactFilter, ContactUpdate, NewGroupSession as StoreSession};
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::{Access, Tx};
 use relais_store::{StoreError, contacts::NewContact as StoreContact};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
-use crate::context::CaseReadParams;
-use crate::context::archived_read_reason;
-use crate::context::{Actor, Ctx};
+use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::patch::apply;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::work::CaseUse;
 
 pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
 
@@ -45,19 +44,8 @@ fn refused(r: ContactRefused) -> ApiError {
     }
 }
 
-fn contact_event<'a>(
-    action: AuditAction,
-    case: &CaseRecord,
-    contact_id: Uuid,
-    reason: Option<&'a str>,
-) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type: "contact",
-        resource_id: Some(contact_id),
-        person_id: Some(case.person_id),
-        reason,
-    }
+fn contact_event(action: AuditAction, case: &CaseRecord, contact_id: Uuid) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::Contact, contact_id).about(case.person_id)
 }
 
 fn location(case_id: Uuid, contact_id: Uuid) -> String {
@@ -75,7 +63,7 @@ async fn on_held(
     at: chrono::DateTime<Utc>,
 ) -> Result<(), ApiError> {
     contacts::touch_last_contact(tx, case.id, at).await?;
-    if let Some(to) = status_after_held(case.status()?, kind) {
+    if let Some(to) = status_after_held(case.status(), kind) {
         contacts::move_to_assessment(tx, actor.org.id, actor.agent_id, case.id, contact_id, to)
             .await?;
     }
@@ -110,17 +98,17 @@ pub async fn create(
     let Some(time) = time.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
-    check_kind(case.status()?, body.kind).map_err(refused)?;
+    let (mut work, case) = ctx.case(*id, CaseUse::Write).await?;
+    // An archived case was refused above; a closed one takes only some kinds.
+    check_kind(case.status(), body.kind).map_err(refused)?;
     let (scheduled_at, occurred_at) = match time {
         ContactTime::Planned(at) => (Some(at), None),
         ContactTime::Held(at) => (None, Some(at)),
     };
     let contact = contacts::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         &StoreContact {
             kind: body.kind,
@@ -134,20 +122,16 @@ pub async fn create(
     )
     .await?;
     if let Some(at) = occurred_at {
-        on_held(&mut tx, &actor, &case, contact.id, body.kind, at).await?;
+        on_held(&mut work.tx, &work.actor, &case, contact.id, body.kind, at).await?;
     }
-    actor
-        .audit(
-            &mut tx,
-            &[contact_event(AuditAction::Create, &case, contact.id, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.audit(contact_event(AuditAction::Create, &case, contact.id));
+    let reader = work.actor.agent_id;
+    work.commit(created(
         location(case.id, contact.id),
         contact.version,
-        Contact::for_reader(contact, actor.agent_id),
+        Contact::for_reader(contact, reader),
     ))
+    .await
 }
 
 /// Filters and paging of a case's contacts.
@@ -182,7 +166,6 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let kind = params
         .kind
         .as_deref()
@@ -194,36 +177,31 @@ pub async fn list(
         })
         .transpose()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = cases::get(&mut tx, *id, actor.case_scope()).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .await?;
     let filter = ContactFilter {
         kind,
         planned: params.planned,
     };
-    let page = contacts::list(&mut tx, case.id, filter, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.contacts",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason,
-            }],
-        )
-        .await?;
-    db::commit(tx).await?;
+    let page = contacts::list(&mut work.tx, case.id, filter, page).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseContacts, case.id)
+            .about(case.person_id),
+    );
     let next_cursor = next_cursor(&page);
-    Ok(HttpResponse::Ok().json(ContactList {
-        items: page
-            .items
-            .into_iter()
-            .map(|c| Contact::for_reader(c, actor.agent_id))
-            .collect(),
-        next_cursor,
-    }))
+    let reader = work.actor.agent_id;
+    work.commit(
+        HttpResponse::Ok().json(ContactList {
+            items: page
+                .items
+                .into_iter()
+                .map(|c| Contact::for_reader(c, reader))
+                .collect(),
+            next_cursor,
+        }),
+    )
+    .await
 }
 
 /// Reads one contact, with its ETag.
@@ -240,23 +218,18 @@ pub async fn read(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, contact_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = cases::get(&mut tx, case_id, actor.case_scope()).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let contact = contacts::get(&mut tx, case.id, contact_id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[contact_event(AuditAction::Read, &case, contact.id, reason)],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    let contact = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    work.audit(contact_event(AuditAction::Read, &case, contact.id));
+    let reader = work.actor.agent_id;
+    work.commit(ok_with_etag(
         contact.version,
-        Contact::for_reader(contact, actor.agent_id),
+        Contact::for_reader(contact, reader),
     ))
+    .await
 }
 
 /// Changes a contact (its author only, `If-Match`): record a planned contact as held, fix the
@@ -278,13 +251,9 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, contact_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = cases::get(&mut tx, case_id, actor.case_scope()).await?;
-    if case.status()? == CaseStatus::Archived {
-        return Err(refused(ContactRefused::CaseArchived));
-    }
-    let current = contacts::get(&mut tx, case.id, contact_id).await?;
-    if current.author_id != actor.agent_id {
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let current = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    if current.author_id != work.actor.agent_id {
         return Err(ApiError::Forbidden);
     }
     let version = if_match.check(current.version)?;
@@ -332,9 +301,9 @@ pub async fn update(
     }
     let newly_held = current.is_planned() && occurred_at.is_some();
     let contact = contacts::update(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         contact_id,
         version,
@@ -352,22 +321,26 @@ pub async fn update(
         .filter(|_| occurred_at != current.occurred_at)
     {
         if newly_held {
-            on_held(&mut tx, &actor, &case, contact.id, contact.kind, at).await?;
+            on_held(
+                &mut work.tx,
+                &work.actor,
+                &case,
+                contact.id,
+                contact.kind,
+                at,
+            )
+            .await?;
         } else {
-            contacts::touch_last_contact(&mut tx, case.id, at).await?;
+            contacts::touch_last_contact(&mut work.tx, case.id, at).await?;
         }
     }
-    actor
-        .audit(
-            &mut tx,
-            &[contact_event(AuditAction::Update, &case, contact.id, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    work.audit(contact_event(AuditAction::Update, &case, contact.id));
+    let reader = work.actor.agent_id;
+    work.commit(ok_with_etag(
         contact.version,
-        Contact::for_reader(contact, actor.agent_id),
+        Contact::for_reader(contact, reader),
     ))
+    .await
 }
 
 /// Records one held group session shared by several cases: a `group_session` contact in each.
@@ -418,12 +391,12 @@ pub async fn create_group_session(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut work = ctx.work(Access::Write).await?;
     let mut linked = Vec::with_capacity(body.case_ids.len());
     for (i, &id) in body.case_ids.iter().enumerate() {
         let pointer = format!("/case_ids/{i}");
-        match cases::get(&mut tx, id, actor.case_scope()).await {
-            Ok(case) => match check_kind(case.status()?, ContactKind::GroupSession) {
+        match cases::get(&mut work.tx, id, work.actor.case_scope()).await {
+            Ok(case) => match check_kind(case.status(), ContactKind::GroupSession) {
                 Ok(()) => linked.push(case),
                 Err(r) => errors.push(FieldError::body(pointer, r.code(), r.to_string())),
             },
@@ -440,9 +413,9 @@ pub async fn create_group_session(
     }
     let case_ids: Vec<Uuid> = linked.iter().map(|c| c.id).collect();
     let session = contacts::create_group_session(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &StoreSession {
             topic,
             occurred_at: body.occurred_at,
@@ -451,17 +424,10 @@ pub async fn create_group_session(
         },
     )
     .await?;
-    let events: Vec<NewAuditEvent<'_>> = linked
-        .iter()
-        .map(|case| NewAuditEvent {
-            action: AuditAction::Create,
-            resource_type: "group_session",
-            resource_id: Some(session.id),
-            person_id: Some(case.person_id),
-            reason: None,
-        })
-        .collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Created().json(GroupSession::from(session)))
+    work.audit_all(linked.iter().map(|case| {
+        NewAuditEvent::new(AuditAction::Create, AuditResource::GroupSession, session.id)
+            .about(case.person_id)
+    }));
+    work.commit(HttpResponse::Created().json(GroupSession::from(session)))
+        .await
 }

@@ -10,8 +10,9 @@ mod model;
 mod payloads;
 
 use actix_web::{HttpResponse, get, post, web};
-use relais_domain::{AuditAction, Coded, DeliveryStatus, Permission};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Coded, DeliveryStatus, Permission};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::{Access, Tx};
 use relais_store::webhooks as store;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -44,7 +45,7 @@ pub struct ListParams {
 }
 
 /// The partner must exist in the caller's organisation (404 otherwise).
-async fn check_partner(tx: &mut relais_store::db::Tx, partner_id: Uuid) -> Result<(), ApiError> {
+async fn check_partner(tx: &mut Tx, partner_id: Uuid) -> Result<(), ApiError> {
     if store::partner_exists(tx, partner_id).await? {
         Ok(())
     } else {
@@ -77,15 +78,15 @@ pub async fn list(
             )
         })?),
     };
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    check_partner(&mut tx, *id).await?;
-    let found = store::list_deliveries(&mut tx, *id, status, page).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    check_partner(&mut work.tx, *id).await?;
+    let found = store::list_deliveries(&mut work.tx, *id, status, page).await?;
     let next_cursor = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(DeliveryList {
+    work.commit(HttpResponse::Ok().json(DeliveryList {
         items: found.items.into_iter().map(Delivery::from).collect(),
         next_cursor,
     }))
+    .await
 }
 
 /// Queues a delivery again now, with a new 3-day retry window, whatever its status.
@@ -107,19 +108,13 @@ pub async fn list(
 pub async fn redeliver(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
     let (partner_id, id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    check_partner(&mut tx, partner_id).await?;
-    let delivery = store::redeliver(&mut tx, partner_id, id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "webhook_delivery",
-            Some(id),
-            None,
-            Some("redeliver"),
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Accepted().json(Delivery::from(delivery)))
+    let mut work = ctx.work(Access::Write).await?;
+    check_partner(&mut work.tx, partner_id).await?;
+    let delivery = store::redeliver(&mut work.tx, partner_id, id).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Update, AuditResource::WebhookDelivery, id)
+            .because(Some("redeliver")),
+    );
+    work.commit(HttpResponse::Accepted().json(Delivery::from(delivery)))
+        .await
 }

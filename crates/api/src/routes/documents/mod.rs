@@ -16,39 +16,44 @@ mod uploading;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use relais_domain::{AuditAction, CaseStatus};
+use relais_domain::{AuditAction, AuditResource};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access};
-use relais_store::documents as store;
+use relais_store::db::Access;
+use relais_store::documents::{self as store, DocumentRecord};
 use uuid::Uuid;
 
 use crate::conditional::ok_with_etag;
-use crate::context::{CaseReadParams, Ctx, archived_read_reason};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::ReadErrors;
+use crate::work::{CaseUse, Work};
 
 pub use model::{Document, DocumentFile, DocumentList, ListParams, UploadErrors, UploadForm};
 pub use uploading::upload;
 
 /// The resource type of the audit events of documents.
-pub(crate) const RESOURCE: &str = "document";
+const RESOURCE: AuditResource = AuditResource::Document;
 
 fn location(id: Uuid) -> String {
     format!("/v1/documents/{id}")
 }
 
-/// An archived case is read-only: no document is added to it.
-fn writable(case: &CaseRecord) -> Result<(), ApiError> {
-    if case.status == CaseStatus::Archived.code() {
-        return Err(ApiError::Conflict {
-            code: "case_archived",
-            detail: "the case is archived: no document can be added to it".into(),
-        });
-    }
-    Ok(())
+/// Opens the work that reads the document `id`, audited as `action` with its case's person.
+/// The path names the document: its case is loaded, and guarded, once the document gives it.
+async fn document_work(
+    ctx: &Ctx,
+    id: Uuid,
+    reason: Option<&str>,
+    action: AuditAction,
+) -> Result<(Work, DocumentRecord), ApiError> {
+    ctx.require_case_read()?;
+    let mut work = ctx.work(Access::Read).await?;
+    let document = store::get(&mut work.tx, id).await?;
+    let case = work.case(document.case_id, CaseUse::Read(reason)).await?;
+    work.audit(NewAuditEvent::new(action, RESOURCE, document.id).about(case.person_id));
+    Ok((work, document))
 }
 
 /// Lists a case's documents, newest first (metadata only).
@@ -65,30 +70,21 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let found = store::list_for_case(&mut tx, case.id, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.documents",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason,
-            }],
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let found = store::list_for_case(&mut work.tx, case.id, page).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseDocuments, case.id)
+            .about(case.person_id),
+    );
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(DocumentList {
+    work.commit(HttpResponse::Ok().json(DocumentList {
         items: found.items.into_iter().map(Document::from).collect(),
         next_cursor: next,
     }))
+    .await
 }
 
 /// Reads a document's metadata.
@@ -105,23 +101,10 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let document = store::get(&mut tx, *id).await?;
-    let case = actor.visible_case(&mut tx, document.case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            RESOURCE,
-            Some(document.id),
-            Some(case.person_id),
-            reason,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(document.version, Document::from(document)))
+    let (work, document) =
+        document_work(&ctx, *id, params.reason.as_deref(), AuditAction::Read).await?;
+    work.commit(ok_with_etag(document.version, Document::from(document)))
+        .await
 }
 
 /// The `Content-Disposition` of a download (RFC 6266): `attachment`, an ASCII fallback name, and
@@ -180,30 +163,19 @@ pub async fn content(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let document = store::get(&mut tx, *id).await?;
-    let case = actor.visible_case(&mut tx, document.case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let file = store::content(&mut tx, document.id).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Download,
-            RESOURCE,
-            Some(document.id),
-            Some(case.person_id),
-            reason,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(file.content_type)
-        .insert_header((header::CONTENT_DISPOSITION, disposition(&file.filename)))
-        .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.sha256))))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(file.content))
+    let (mut work, document) =
+        document_work(&ctx, *id, params.reason.as_deref(), AuditAction::Download).await?;
+    let file = store::content(&mut work.tx, document.id).await?;
+    work.commit(
+        HttpResponse::Ok()
+            .content_type(file.content_type)
+            .insert_header((header::CONTENT_DISPOSITION, disposition(&file.filename)))
+            .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.sha256))))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(file.content),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use relais_domain::assessment::domain_rank;
-use relais_domain::{AuditAction, Domain, ItemStatus, LiaisonContent, NeedsAction, Party};
+use relais_domain::{
+    AuditAction, AuditResource, Domain, ItemStatus, LiaisonContent, NeedsAction, Party,
+};
 use relais_store::assessments;
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
@@ -25,7 +27,7 @@ use relais_store::plan_items::{self, PlanItemRecord};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{RESOURCE, printed};
+use super::printed;
 use crate::documents::liaison::{
     LiaisonSheet, SheetContact, SheetDestination, SheetDomain, SheetIdentity, SheetReferent,
     SheetStep, html, pdf,
@@ -255,22 +257,20 @@ pub fn events(
     action: AuditAction,
     liaison: &LiaisonRecord,
     gathered: &Gathered,
-) -> Vec<NewAuditEvent<'static>> {
-    let mut events = vec![NewAuditEvent {
-        action,
-        resource_type: RESOURCE,
-        resource_id: Some(liaison.id),
-        person_id: Some(liaison.person_id),
-        reason: None,
-    }];
+) -> Vec<NewAuditEvent> {
+    let mut events = vec![
+        NewAuditEvent::new(action, AuditResource::Liaison, liaison.id).about(liaison.person_id),
+    ];
     if gathered.nir_revealed {
-        events.push(NewAuditEvent {
-            action: AuditAction::Reveal,
-            resource_type: "person.nir",
-            resource_id: Some(liaison.person_id),
-            person_id: Some(liaison.person_id),
-            reason: Some("fiche de liaison"),
-        });
+        events.push(
+            NewAuditEvent::new(
+                AuditAction::Reveal,
+                AuditResource::PersonNir,
+                liaison.person_id,
+            )
+            .about(liaison.person_id)
+            .because(Some("fiche de liaison")),
+        );
     }
     events
 }

@@ -23,11 +23,11 @@ mod sheet;
 
 use actix_web::{HttpResponse, get, post, web};
 use relais_domain::{
-    AuditAction, CaseStatus, LiaisonContent, LiaisonStatus, Permission, WebhookEvent,
+    AuditAction, AuditResource, LiaisonContent, LiaisonStatus, Permission, WebhookEvent,
 };
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::{Access, Tx};
 use relais_store::liaisons::{self as store, LiaisonRecord};
 use relais_store::outbox;
 use serde::Deserialize;
@@ -42,6 +42,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::work::{CaseUse, Work};
 
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
@@ -50,32 +51,22 @@ pub(crate) use rules::sharing_allowed;
 pub(crate) use sheet::accept;
 pub use sheet::document;
 
-/// The resource type of every audit event here.
-pub(crate) const RESOURCE: &str = "liaison";
-
 fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/liaisons/{id}")
 }
 
-/// An archived case is read-only: nothing more is shared from it.
-pub(crate) fn writable(case: &CaseRecord) -> Result<(), ApiError> {
-    if case.status == CaseStatus::Archived.code() {
-        return Err(ApiError::Conflict {
-            code: "case_archived",
-            detail: "the case is archived: nothing can be shared from it any more".into(),
-        });
-    }
-    Ok(())
+fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::Liaison, resource_id).about(case.person_id)
 }
 
-fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditEvent<'static> {
-    NewAuditEvent {
-        action,
-        resource_type: RESOURCE,
-        resource_id: Some(resource_id),
-        person_id: Some(case.person_id),
-        reason: None,
-    }
+/// Opens the read of the liaisons of the case `id` (404 when the caller may not see it), once
+/// the caller's role was checked (`ctx.require_case_read()`, before parsing, so the 403 comes
+/// first). Not `CaseUse::Read`: liaisons have always been read without the reason an archived
+/// case's other content asks for, and this keeps that answer.
+pub(super) async fn read_case(ctx: &Ctx, id: Uuid) -> Result<(Work, CaseRecord), ApiError> {
+    let mut work = ctx.work(Access::Read).await?;
+    let case = work.actor.visible_case(&mut work.tx, id).await?;
+    Ok((work, case))
 }
 
 /// Options of a list.
@@ -105,27 +96,18 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let found = store::list(&mut tx, case.id, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.liaisons",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason: None,
-            }],
-        )
-        .await?;
-    db::commit(tx).await?;
+    let (mut work, case) = read_case(&ctx, *id).await?;
+    let found = store::list(&mut work.tx, case.id, page).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseLiaisons, case.id)
+            .about(case.person_id),
+    );
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(LiaisonList {
+    work.commit(HttpResponse::Ok().json(LiaisonList {
         items: found.items.into_iter().map(Liaison::from).collect(),
         next_cursor: next,
     }))
+    .await
 }
 
 /// Prepares a liaison sheet (a draft).
@@ -153,14 +135,12 @@ pub async fn create(
             "say why the person is oriented to the destination",
         ));
     }
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    writable(&case)?;
-    check_draft(&mut tx, &case, &body, &destination).await?;
+    let (mut work, case) = ctx.case(*id, CaseUse::Write).await?;
+    check_draft(&mut work.tx, &case, &body, &destination).await?;
     let liaison = store::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         &store::NewLiaison {
             destination: &destination,
@@ -171,15 +151,13 @@ pub async fn create(
         },
     )
     .await?;
-    actor
-        .audit(&mut tx, &[event(AuditAction::Create, liaison.id, &case)])
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.audit(event(AuditAction::Create, liaison.id, &case));
+    work.commit(created(
         location(case.id, liaison.id),
         liaison.version,
         Liaison::from(liaison),
     ))
+    .await
 }
 
 /// Reads a liaison sheet.
@@ -194,14 +172,11 @@ pub async fn create(
 pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (case_id, liaison_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let liaison = store::get(&mut tx, case.id, liaison_id).await?;
-    actor
-        .audit(&mut tx, &[event(AuditAction::Read, liaison.id, &case)])
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(liaison.version, Liaison::from(liaison)))
+    let (mut work, case) = read_case(&ctx, case_id).await?;
+    let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
+    work.audit(event(AuditAction::Read, liaison.id, &case));
+    work.commit(ok_with_etag(liaison.version, Liaison::from(liaison)))
+        .await
 }
 
 /// Locks the liaison, checks the version and the lifecycle, and records the change.
@@ -212,10 +187,8 @@ async fn change(
     to: LiaisonStatus,
 ) -> Result<HttpResponse, ApiError> {
     let (case_id, liaison_id) = path;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    writable(&case)?;
-    let current = store::lock(&mut tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let current = store::lock(&mut work.tx, case.id, liaison_id).await?;
     let version = if_match.check(current.version)?;
     current
         .status
@@ -225,24 +198,22 @@ async fn change(
             detail: err.to_string(),
         })?;
     if to == LiaisonStatus::Sent {
-        sharing_allowed(&mut tx, &case, &current).await?;
+        sharing_allowed(&mut work.tx, &case, &current).await?;
     }
     let changed = store::change_status(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &current,
         version,
         to,
         None,
     )
     .await?;
-    notify(&mut tx, actor.org.id, &changed).await?;
-    actor
-        .audit(&mut tx, &[event(AuditAction::Share, changed.id, &case)])
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(changed.version, Liaison::from(changed)))
+    notify(&mut work.tx, work.actor.org.id, &changed).await?;
+    work.audit(event(AuditAction::Share, changed.id, &case));
+    work.commit(ok_with_etag(changed.version, Liaison::from(changed)))
+        .await
 }
 
 /// Sends a draft liaison: checks the legal basis, the consent and that the person was informed.

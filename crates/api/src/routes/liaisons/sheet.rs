@@ -4,11 +4,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use relais_domain::AuditAction;
-use relais_store::db::{self, Access};
 use relais_store::liaisons as store;
 use uuid::Uuid;
 
-use super::content;
+use super::{content, read_case};
 use crate::context::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::responses::ReadErrors;
@@ -42,18 +41,13 @@ pub async fn document(
     ctx.require_case_read()?;
     let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
     let (case_id, liaison_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let liaison = store::get(&mut tx, case.id, liaison_id).await?;
-    let gathered = content::gather(&mut tx, &ctx.state.vault, &case, &liaison).await?;
-    actor
-        .audit(
-            &mut tx,
-            &content::events(AuditAction::Share, &liaison, &gathered),
-        )
-        .await?;
-    db::commit(tx).await?;
-    content::respond(format, content::sheet(&actor.org.name, &liaison, gathered)).await
+    let (mut work, case) = read_case(&ctx, case_id).await?;
+    let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
+    let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
+    work.audit_all(content::events(AuditAction::Share, &liaison, &gathered));
+    let sheet = content::sheet(&work.actor.org.name, &liaison, gathered);
+    let response = content::respond(format, sheet).await?;
+    work.commit(response).await
 }
 
 /// The `Accept` header as text (an unreadable one matches nothing).

@@ -18,10 +18,10 @@
 mod model;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use relais_domain::{AuditAction, CaseStatus, Coded, LiaisonStatus};
+use relais_domain::{AuditAction, AuditResource, CaseStatus, Coded, LiaisonStatus};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord, CaseScope};
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::{Access, Tx};
 use relais_store::liaisons::{self as store, LiaisonRecord, received};
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::routes::liaisons::{RESOURCE, accept, content, notify, sharing_allowed, writable};
+use crate::routes::liaisons::{accept, content, notify, sharing_allowed};
 use crate::routes::plan::written::negotiate;
 
 use model::{ANSWERS, RECEIVED};
@@ -66,30 +66,21 @@ pub async fn list(ctx: Ctx, params: Query<ReceivedListParams>) -> Result<HttpRes
                 })?,
         ),
     };
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let found = received::list(&mut tx, partner, status, page).await?;
-    let events: Vec<_> = found
-        .items
-        .iter()
-        .map(|l| NewAuditEvent {
-            action: AuditAction::Read,
-            resource_type: RESOURCE,
-            resource_id: Some(l.id),
-            person_id: Some(l.person_id),
-            reason: None,
-        })
-        .collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = received::list(&mut work.tx, partner, status, page).await?;
+    work.audit_all(found.items.iter().map(|l| {
+        NewAuditEvent::new(AuditAction::Read, AuditResource::Liaison, l.id).about(l.person_id)
+    }));
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(ReceivedLiaisonList {
+    let list = ReceivedLiaisonList {
         items: found
             .items
             .iter()
-            .map(|l| ReceivedLiaison::new(&actor.org.name, l))
+            .map(|l| ReceivedLiaison::new(&work.actor.org.name, l))
             .collect(),
         next_cursor: next,
-    }))
+    };
+    work.commit(HttpResponse::Ok().json(list)).await
 }
 
 /// Reads a liaison sheet addressed to the calling partner, with its shared content.
@@ -107,22 +98,12 @@ pub async fn list(ctx: Ctx, params: Query<ReceivedListParams>) -> Result<HttpRes
 #[get("/liaisons/{id}")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let partner = ctx.require_partner()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let liaison = received::get(&mut tx, partner, *id).await?;
-    let case = cases::get(&mut tx, liaison.case_id, CaseScope::All).await?;
-    still_shared(&mut tx, &case, &liaison).await?;
-    let gathered = content::gather(&mut tx, &ctx.state.vault, &case, &liaison).await?;
-    actor
-        .audit(
-            &mut tx,
-            &content::events(AuditAction::Read, &liaison, &gathered),
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
-        liaison.version,
-        ReceivedLiaisonSheet::new(&actor.org.name, &liaison, gathered),
-    ))
+    let mut work = ctx.work(Access::Read).await?;
+    let (liaison, case) = shared(&mut work.tx, partner, *id).await?;
+    let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
+    work.audit_all(content::events(AuditAction::Read, &liaison, &gathered));
+    let sheet = ReceivedLiaisonSheet::new(&work.actor.org.name, &liaison, gathered);
+    work.commit(ok_with_etag(liaison.version, sheet)).await
 }
 
 /// The liaison sheet addressed to the calling partner, in French: `text/html` (the default) or
@@ -152,19 +133,13 @@ pub async fn document(
 ) -> Result<HttpResponse, ApiError> {
     let partner = ctx.require_partner()?;
     let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let liaison = received::get(&mut tx, partner, *id).await?;
-    let case = cases::get(&mut tx, liaison.case_id, CaseScope::All).await?;
-    still_shared(&mut tx, &case, &liaison).await?;
-    let gathered = content::gather(&mut tx, &ctx.state.vault, &case, &liaison).await?;
-    actor
-        .audit(
-            &mut tx,
-            &content::events(AuditAction::Download, &liaison, &gathered),
-        )
-        .await?;
-    db::commit(tx).await?;
-    content::respond(format, content::sheet(&actor.org.name, &liaison, gathered)).await
+    let mut work = ctx.work(Access::Read).await?;
+    let (liaison, case) = shared(&mut work.tx, partner, *id).await?;
+    let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
+    work.audit_all(content::events(AuditAction::Download, &liaison, &gathered));
+    let sheet = content::sheet(&work.actor.org.name, &liaison, gathered);
+    let response = content::respond(format, sheet).await?;
+    work.commit(response).await
 }
 
 /// Acknowledges or declines a liaison sheet addressed to the calling partner, once.
@@ -212,8 +187,8 @@ pub async fn acknowledge(
         }
         other => other,
     };
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = received::lock(&mut tx, partner, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = received::lock(&mut work.tx, partner, *id).await?;
     let version = if_match.check(current.version)?;
     current
         .status
@@ -222,34 +197,39 @@ pub async fn acknowledge(
             code: err.code(),
             detail: err.to_string(),
         })?;
-    let case = cases::get(&mut tx, current.case_id, CaseScope::All).await?;
-    writable(&case)?;
+    // The partner is no member of the case's team: the case is read as the liaison names it.
+    let case = cases::get(&mut work.tx, current.case_id, CaseScope::All).await?;
+    case.status().writable()?;
     let changed = store::change_status(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &current,
         version,
         body.outcome,
         message,
     )
     .await?;
-    notify(&mut tx, actor.org.id, &changed).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Transition,
-            RESOURCE,
-            Some(changed.id),
-            Some(changed.person_id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
-        changed.version,
-        ReceivedLiaison::new(&actor.org.name, &changed),
-    ))
+    notify(&mut work.tx, work.actor.org.id, &changed).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Transition, AuditResource::Liaison, changed.id)
+            .about(changed.person_id),
+    );
+    let answered = ReceivedLiaison::new(&work.actor.org.name, &changed);
+    work.commit(ok_with_etag(changed.version, answered)).await
+}
+
+/// The liaison `id` addressed to `partner` (404 otherwise) and its case, while still shared.
+/// The partner is no member of the case's team: the case is read as the liaison names it.
+async fn shared(
+    tx: &mut Tx,
+    partner: Uuid,
+    id: Uuid,
+) -> Result<(LiaisonRecord, CaseRecord), ApiError> {
+    let liaison = received::get(tx, partner, id).await?;
+    let case = cases::get(tx, liaison.case_id, CaseScope::All).await?;
+    still_shared(tx, &case, &liaison).await?;
+    Ok((liaison, case))
 }
 
 /// A sent sheet is read live from its case, so it stays readable only while sharing it is still
@@ -264,7 +244,7 @@ async fn still_shared(
         code: "no_longer_shared",
         detail,
     };
-    if case.status == CaseStatus::Archived.code() {
+    if case.status() == CaseStatus::Archived {
         return Err(stopped(
             "this sheet is no longer shared: the case is archived".into(),
         ));

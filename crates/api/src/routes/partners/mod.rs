@@ -17,15 +17,16 @@ mod model;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use relais_domain::{AuditAction, Permission, Role};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Permission, Role};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::partners as store;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, with_etag};
-use crate::context::{Actor, Ctx};
+use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
@@ -35,9 +36,6 @@ pub use model::{
     ContactPatch, CreatedPartner, NewPartner, Partner, PartnerContact, PartnerList, PartnerPatch,
     RotatedClientSecret, RotatedWebhookSecret,
 };
-
-/// The resource type of every audit event here.
-const RESOURCE: &str = "partner";
 
 fn location(id: Uuid) -> String {
     format!("/v1/partners/{id}")
@@ -65,16 +63,9 @@ fn secret_response(
         .json(body)
 }
 
-async fn audit_write(
-    tx: &mut relais_store::db::Tx,
-    actor: &Actor,
-    action: AuditAction,
-    id: Uuid,
-    reason: Option<&str>,
-) -> Result<(), ApiError> {
-    actor
-        .audit_one(tx, action, RESOURCE, Some(id), None, reason)
-        .await
+/// The audit event of a write to the partner `id` (about no person).
+fn write_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::Partner, id)
 }
 
 /// Options of the list.
@@ -100,19 +91,19 @@ pub struct ListParams {
 pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
     let admin = require_reader(&ctx)?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let found = store::list(&mut tx, page).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = store::list(&mut work.tx, page).await?;
     let next = next_cursor(&found);
     let view = if admin {
         Partner::admin
     } else {
         Partner::summary
     };
-    Ok(HttpResponse::Ok().json(PartnerList {
+    work.commit(HttpResponse::Ok().json(PartnerList {
         items: found.items.into_iter().map(view).collect(),
         next_cursor: next,
     }))
+    .await
 }
 
 /// Reads a partner.
@@ -126,9 +117,8 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
 #[get("/partners/{id}")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let admin = require_reader(&ctx)?;
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let partner = store::get(&mut tx, *id).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let partner = store::get(&mut work.tx, *id).await?;
     let version = partner.version;
     let body = if admin {
         Partner::admin(partner)
@@ -137,7 +127,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     };
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, version);
-    Ok(response.json(body))
+    work.commit(response.json(body)).await
 }
 
 /// Registers a partner; answers its client credentials and webhook secret, once.
@@ -156,21 +146,20 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 pub async fn create(ctx: Ctx, body: Json<NewPartner>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
     let data = model::partner_data(&body, true, ctx.state.settings.webhooks_allow_loopback)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut work = ctx.work(Access::Write).await?;
     let (partner, secrets) = store::create(
-        &mut tx,
+        &mut work.tx,
         &ctx.state.vault,
-        actor.org.id,
-        actor.agent_id,
+        work.actor.org.id,
+        work.actor.agent_id,
         &data,
     )
     .await?;
-    audit_write(&mut tx, &actor, AuditAction::Create, partner.id, None).await?;
-    db::commit(tx).await?;
+    work.audit(write_event(AuditAction::Create, partner.id));
     let (id, version) = (partner.id, partner.version);
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, location(id)));
-    Ok(secret_response(
+    work.commit(secret_response(
         &mut response,
         version,
         CreatedPartner {
@@ -179,6 +168,7 @@ pub async fn create(ctx: Ctx, body: Json<NewPartner>) -> Result<HttpResponse, Ap
             webhook_secret: secrets.webhook_secret.expose().to_owned(),
         },
     ))
+    .await
 }
 
 /// Changes a partner: name, SIRET, contact, webhook URL, or enabled (false refuses its tokens).
@@ -198,17 +188,16 @@ pub async fn update(
     body: Json<PartnerPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = store::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::get(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     let data = model::patched(&current, &body, ctx.state.settings.webhooks_allow_loopback)?;
-    let changed = store::update(&mut tx, current.id, version, &data).await?;
-    audit_write(&mut tx, &actor, AuditAction::Update, changed.id, None).await?;
-    db::commit(tx).await?;
+    let changed = store::update(&mut work.tx, current.id, version, &data).await?;
+    work.audit(write_event(AuditAction::Update, changed.id));
     let version = changed.version;
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, version);
-    Ok(response.json(Partner::admin(changed)))
+    work.commit(response.json(Partner::admin(changed))).await
 }
 
 /// Issues a new client secret, answered once; the previous one and its tokens stop working.
@@ -233,21 +222,13 @@ pub async fn rotate_client_secret(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = store::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::get(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
-    let (partner, secret) = store::rotate_client_secret(&mut tx, current.id, version).await?;
-    audit_write(
-        &mut tx,
-        &actor,
-        AuditAction::Update,
-        partner.id,
-        Some("client secret rotated"),
-    )
-    .await?;
-    db::commit(tx).await?;
+    let (partner, secret) = store::rotate_client_secret(&mut work.tx, current.id, version).await?;
+    work.audit(write_event(AuditAction::Update, partner.id).because(Some("client secret rotated")));
     let version = partner.version;
-    Ok(secret_response(
+    work.commit(secret_response(
         &mut HttpResponse::Ok(),
         version,
         RotatedClientSecret {
@@ -255,6 +236,7 @@ pub async fn rotate_client_secret(
             client_secret: secret.expose().to_owned(),
         },
     ))
+    .await
 }
 
 /// Issues a new webhook signing secret, answered once; deliveries from now on use it.
@@ -279,22 +261,16 @@ pub async fn rotate_webhook_secret(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = store::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::get(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     let (partner, secret) =
-        store::rotate_webhook_secret(&mut tx, &ctx.state.vault, current.id, version).await?;
-    audit_write(
-        &mut tx,
-        &actor,
-        AuditAction::Update,
-        partner.id,
-        Some("webhook secret rotated"),
-    )
-    .await?;
-    db::commit(tx).await?;
+        store::rotate_webhook_secret(&mut work.tx, &ctx.state.vault, current.id, version).await?;
+    work.audit(
+        write_event(AuditAction::Update, partner.id).because(Some("webhook secret rotated")),
+    );
     let version = partner.version;
-    Ok(secret_response(
+    work.commit(secret_response(
         &mut HttpResponse::Ok(),
         version,
         RotatedWebhookSecret {
@@ -302,4 +278,5 @@ pub async fn rotate_webhook_secret(
             webhook_secret: secret.expose().to_owned(),
         },
     ))
+    .await
 }

@@ -8,9 +8,9 @@ mod model;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
-use relais_domain::{AuditAction, Nir, Permission};
+use relais_domain::{AuditAction, AuditResource, Nir, Permission};
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::persons::{self, PersonSearch};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -28,6 +28,11 @@ pub(crate) use model::person_data;
 pub use model::{
     Address, AddressPatch, Informed, InformedView, NewPerson, Person, PersonList, PersonPatch,
 };
+
+/// An access to the person `id`'s record.
+fn person_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::Person, id).about(id)
+}
 
 /// Search parameters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,26 +81,20 @@ pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpRespons
         birth_date: params.birth_date,
         nir,
     };
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let found = persons::search(&mut tx, &criteria, &ctx.state.vault, page).await?;
-    let events: Vec<NewAuditEvent<'_>> = found
-        .items
-        .iter()
-        .map(|p| NewAuditEvent {
-            action: AuditAction::Search,
-            resource_type: "person",
-            resource_id: Some(p.id),
-            person_id: Some(p.id),
-            reason: None,
-        })
-        .collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = persons::search(&mut work.tx, &criteria, &ctx.state.vault, page).await?;
+    work.audit_all(
+        found
+            .items
+            .iter()
+            .map(|p| person_event(AuditAction::Search, p.id)),
+    );
     let next_cursor = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(PersonList {
+    work.commit(HttpResponse::Ok().json(PersonList {
         items: found.items.into_iter().map(Person::masked).collect(),
         next_cursor,
     }))
+    .await
 }
 
 /// Creates a person.
@@ -111,31 +110,22 @@ pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpRespons
 pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
     let data = person_data(&body, "")?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
+    let mut work = ctx.work(Access::Write).await?;
     let person = persons::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &data,
         &ctx.state.vault,
     )
     .await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            "person",
-            Some(person.id),
-            Some(person.id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.audit(person_event(AuditAction::Create, person.id));
+    work.commit(created(
         format!("/v1/persons/{}", person.id),
         person.version,
         Person::masked(person),
     ))
+    .await
 }
 
 /// Options of a person read.
@@ -188,37 +178,28 @@ pub async fn read(
             }
         }
     }
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let person = persons::get(&mut tx, *id).await?;
-    let mut events = vec![NewAuditEvent {
-        action: AuditAction::Read,
-        resource_type: "person",
-        resource_id: Some(person.id),
-        person_id: Some(person.id),
-        reason: None,
-    }];
+    let mut work = ctx.work(Access::Read).await?;
+    let person = persons::get(&mut work.tx, *id).await?;
+    work.audit(person_event(AuditAction::Read, person.id));
     let revealed = if reveal {
         person.nir(&ctx.state.vault)
     } else {
         None
     };
     if reveal && person.nir_ciphertext.is_some() {
-        events.push(NewAuditEvent {
-            action: AuditAction::Reveal,
-            resource_type: "person.nir",
-            resource_id: Some(person.id),
-            person_id: Some(person.id),
-            reason,
-        });
+        work.audit(
+            NewAuditEvent::new(AuditAction::Reveal, AuditResource::PersonNir, person.id)
+                .about(person.id)
+                .because(reason),
+        );
     }
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
     let mut response = HttpResponse::Ok();
     with_etag(&mut response, person.version);
     if reveal {
         response.insert_header((header::CACHE_CONTROL, "no-store"));
     }
-    Ok(response.json(Person::build(person, revealed)))
+    work.commit(response.json(Person::build(person, revealed)))
+        .await
 }
 
 /// Corrects a person (JSON merge patch, `If-Match` required).
@@ -238,21 +219,12 @@ pub async fn update(
     body: Json<PersonPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = persons::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = persons::get(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     let data = patched(current, &body)?;
-    let person = persons::update(&mut tx, *id, version, &data, &ctx.state.vault).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "person",
-            Some(person.id),
-            Some(person.id),
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(person.version, Person::masked(person)))
+    let person = persons::update(&mut work.tx, *id, version, &data, &ctx.state.vault).await?;
+    work.audit(person_event(AuditAction::Update, person.id));
+    work.commit(ok_with_etag(person.version, Person::masked(person)))
+        .await
 }

@@ -12,20 +12,18 @@ pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, CaseStatus};
+use relais_domain::{AuditAction, AuditResource};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access};
 use relais_store::{plan_items, proposals as store};
 use uuid::Uuid;
 
-use crate::context::CaseReadParams;
-use crate::context::Ctx;
-use crate::context::archived_read_reason;
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
 use crate::routes::plan_items::PlanItem;
+use crate::work::CaseUse;
 
 pub use model::{
     LastAgreement, NewDecision, NewObservation, NewProposal, PlanChanges, PlanFieldChange,
@@ -39,30 +37,13 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// The 409 of a case whose plan can no longer be negotiated.
-fn case_closed(status: CaseStatus) -> ApiError {
-    ApiError::Conflict {
-        code: "case_closed",
-        detail: format!(
-            "the case is {status}: its plan can no longer be negotiated (reopen it first)"
-        ),
-    }
-}
-
-fn audit_event<'a>(
+fn audit_event(
     action: AuditAction,
-    resource_type: &'static str,
+    resource: AuditResource,
     resource_id: Uuid,
     case: &CaseRecord,
-    reason: Option<&'a str>,
-) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type,
-        resource_id: Some(resource_id),
-        person_id: Some(case.person_id),
-        reason,
-    }
+) -> NewAuditEvent {
+    NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
 }
 
 /// The plan of a case: its items, its indicators, and what changed since the last agreement.
@@ -82,25 +63,17 @@ pub async fn view(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let items = plan_items::all_for_case(&mut tx, case.id).await?;
-    let agreement = store::last_agreement(&mut tx, case.id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[audit_event(
-                AuditAction::Read,
-                "plan",
-                case.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let items = plan_items::all_for_case(&mut work.tx, case.id).await?;
+    let agreement = store::last_agreement(&mut work.tx, case.id).await?;
+    work.audit(audit_event(
+        AuditAction::Read,
+        AuditResource::Plan,
+        case.id,
+        &case,
+    ));
 
     let today = today();
     let facts: Vec<_> = items.iter().map(|i| i.facts()).collect();
@@ -121,19 +94,22 @@ pub async fn view(
             .as_ref()
             .map(|a| (a.first_accepted_at.date_naive() - case.opened_on).num_days()),
     };
-    Ok(HttpResponse::Ok().json(PlanView {
-        case_id: case.id,
-        items: items
-            .into_iter()
-            .map(|i| PlanItem::from_record(i, today))
-            .collect(),
-        indicators,
-        last_agreement: agreement.map(|a| LastAgreement {
-            number: a.number,
-            decided_at: a.decided_at,
-            content_hash: a.content_hash,
+    work.commit(
+        HttpResponse::Ok().json(PlanView {
+            case_id: case.id,
+            items: items
+                .into_iter()
+                .map(|i| PlanItem::from_record(i, today))
+                .collect(),
+            indicators,
+            last_agreement: agreement.map(|a| LastAgreement {
+                number: a.number,
+                decided_at: a.decided_at,
+                content_hash: a.content_hash,
+            }),
+            changes_since_agreement: changes.map(PlanChanges::from),
+            needs_new_agreement,
         }),
-        changes_since_agreement: changes.map(PlanChanges::from),
-        needs_new_agreement,
-    }))
+    )
+    .await
 }

@@ -10,9 +10,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use relais_domain::case::Actor as TransitionActor;
-use relais_domain::{AuditAction, CaseStatus, DecisionOutcome, Permission, TransitionRequest};
+use relais_domain::{
+    AuditAction, AuditResource, CaseStatus, DecisionOutcome, Permission, TransitionRequest,
+};
 use relais_store::cases::{self, Transition};
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::Tx;
 use relais_store::plan_items;
 use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
 use serde::Deserialize;
@@ -20,15 +22,15 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
-use super::{audit_event, case_closed, today};
+use super::{audit_event, today};
 use crate::conditional::{created, ok_with_etag};
-use crate::context::archived_read_reason;
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, parse_json};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors};
 use crate::state::AppState;
+use crate::work::CaseUse;
 
 fn location(case_id: Uuid, number: i32) -> String {
     format!("/v1/cases/{case_id}/plan/proposals/{number}")
@@ -131,57 +133,57 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     empty_body(&req, body).await?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let locked = store::lock_case(&mut tx, case.id).await?;
-    match locked.status {
-        CaseStatus::Assessment | CaseStatus::Planning | CaseStatus::Active => {}
-        CaseStatus::Intake => {
-            return Err(ApiError::Conflict {
-                code: "invalid_case_status",
-                detail: "the case is still in intake: assess the situation before proposing a \
-                         plan"
-                    .into(),
-            });
-        }
-        status @ (CaseStatus::Closed | CaseStatus::Archived) => return Err(case_closed(status)),
+    let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
+    let locked = store::lock_case(&mut work.tx, case.id).await?;
+    // Again under the lock: a transition may have closed the case since it was read.
+    locked.status.plan_open()?;
+    if locked.status == CaseStatus::Intake {
+        return Err(ApiError::Conflict {
+            code: "invalid_case_status",
+            detail: "the case is still in intake: assess the situation before proposing a plan"
+                .into(),
+        });
     }
-    let items = plan_items::all_for_case(&mut tx, case.id).await?;
+    let items = plan_items::all_for_case(&mut work.tx, case.id).await?;
     let snapshot: Vec<_> = items.iter().map(store::snapshot).collect();
-    let proposal = store::create(&mut tx, actor.org.id, actor.agent_id, case.id, &snapshot).await?;
-    let mut events = vec![audit_event(
+    let proposal = store::create(
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
+        case.id,
+        &snapshot,
+    )
+    .await?;
+    work.audit(audit_event(
         AuditAction::Create,
-        "plan.proposal",
+        AuditResource::PlanProposal,
         proposal.id,
         &case,
-        None,
-    )];
+    ));
     if locked.status == CaseStatus::Assessment {
         let reason = format!("Proposition n° {} du plan d'aide", proposal.number);
         move_case(
-            &mut tx,
-            &actor,
+            &mut work.tx,
+            &work.actor,
             case.id,
             locked,
             CaseStatus::Planning,
             &reason,
         )
         .await?;
-        events.push(audit_event(
+        work.audit(audit_event(
             AuditAction::Transition,
-            "case",
+            AuditResource::Case,
             case.id,
             &case,
-            None,
         ));
     }
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.commit(created(
         location(case.id, proposal.number),
         proposal.version(),
         Proposal::new(proposal, Vec::new()),
     ))
+    .await
 }
 
 /// Paging of the proposals.
@@ -211,30 +213,23 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let found = store::list(&mut tx, case.id, page).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[audit_event(
-                AuditAction::Read,
-                "plan.proposals",
-                case.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let found = store::list(&mut work.tx, case.id, page).await?;
+    work.audit(audit_event(
+        AuditAction::Read,
+        AuditResource::PlanProposals,
+        case.id,
+        &case,
+    ));
     let next_cursor = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(ProposalList {
+    work.commit(HttpResponse::Ok().json(ProposalList {
         items: found.items.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
+    .await
 }
 
 /// Reads a proposal: its frozen items, content hash, decision and observations, with its ETag.
@@ -251,30 +246,23 @@ pub async fn read(
     path: web::Path<(Uuid, i32)>,
     params: Query<super::CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, number) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let proposal = store::get(&mut tx, case.id, number).await?;
-    let observations = store::observations(&mut tx, proposal.id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[audit_event(
-                AuditAction::Read,
-                "plan.proposal",
-                proposal.id,
-                &case,
-                reason,
-            )],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let observations = store::observations(&mut work.tx, proposal.id).await?;
+    work.audit(audit_event(
+        AuditAction::Read,
+        AuditResource::PlanProposal,
+        proposal.id,
+        &case,
+    ));
+    work.commit(ok_with_etag(
         proposal.version(),
         Proposal::new(proposal, observations),
     ))
+    .await
 }
 
 /// Trims an optional text; blank becomes absent.
@@ -302,51 +290,53 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, number) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let locked = store::lock_case(&mut tx, case.id).await?;
-    if !locked.status.is_open() {
-        return Err(case_closed(locked.status));
-    }
+    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
+    let locked = store::lock_case(&mut work.tx, case.id).await?;
+    // Again under the lock: a transition may have closed the case since it was read.
+    locked.status.plan_open()?;
     let decision = StoreDecision {
         outcome: body.outcome,
         channel: body.channel,
         notes: text(body.notes.as_deref()),
     };
-    let proposal = store::decide(&mut tx, actor.agent_id, case.id, number, &decision).await?;
-    let mut events = vec![audit_event(
+    let proposal = store::decide(
+        &mut work.tx,
+        work.actor.agent_id,
+        case.id,
+        number,
+        &decision,
+    )
+    .await?;
+    work.audit(audit_event(
         AuditAction::Create,
-        "plan.decision",
+        AuditResource::PlanDecision,
         proposal.id,
         &case,
-        None,
-    )];
+    ));
     if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
         let reason = format!("Proposition n° {number} acceptée par la personne");
         move_case(
-            &mut tx,
-            &actor,
+            &mut work.tx,
+            &work.actor,
             case.id,
             locked,
             CaseStatus::Active,
             &reason,
         )
         .await?;
-        events.push(audit_event(
+        work.audit(audit_event(
             AuditAction::Transition,
-            "case",
+            AuditResource::Case,
             case.id,
             &case,
-            None,
         ));
     }
-    let observations = store::observations(&mut tx, proposal.id).await?;
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    let observations = store::observations(&mut work.tx, proposal.id).await?;
+    work.commit(ok_with_etag(
         proposal.version(),
         Proposal::new(proposal, observations),
     ))
+    .await
 }
 
 /// Appends the person's observation to a proposal; observations are never edited.
@@ -376,42 +366,29 @@ pub async fn observe(
             "the observation must not be blank",
         )]));
     };
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    if case.status == CaseStatus::Archived.code() {
-        return Err(ApiError::Conflict {
-            code: "case_archived",
-            detail: "the case is archived: it is read-only".into(),
-        });
-    }
-    let proposal = store::get(&mut tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
+    let proposal = store::get(&mut work.tx, case.id, number).await?;
     let added = store::observe(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         &proposal,
         observation,
         body.channel,
     )
     .await?;
-    let proposal = store::get(&mut tx, case.id, number).await?;
-    let observations = store::observations(&mut tx, proposal.id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[audit_event(
-                AuditAction::Create,
-                "plan.observation",
-                added.id,
-                &case,
-                None,
-            )],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let observations = store::observations(&mut work.tx, proposal.id).await?;
+    work.audit(audit_event(
+        AuditAction::Create,
+        AuditResource::PlanObservation,
+        added.id,
+        &case,
+    ));
+    work.commit(created(
         location(case.id, number),
         proposal.version(),
         Proposal::new(proposal, observations),
     ))
+    .await
 }

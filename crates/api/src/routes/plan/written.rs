@@ -3,9 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use relais_domain::{AuditAction, Party};
+use relais_domain::{AuditAction, AuditResource, Party};
 use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access};
 use relais_store::organisations::Organisation;
 use relais_store::persons::{self, PersonRecord};
 use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
@@ -13,9 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{audit_event, today};
-use crate::context::CaseReadParams;
-use crate::context::Ctx;
-use crate::context::archived_read_reason;
+use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
     written_plan_pdf,
@@ -23,6 +20,7 @@ use crate::documents::{
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
 use crate::responses::ReadErrors;
+use crate::work::CaseUse;
 
 /// The formats the written plan comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,41 +194,33 @@ pub async fn document(
     path: web::Path<(Uuid, i32)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let accept = req
         .headers()
         .get(header::ACCEPT)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
     let (case_id, number) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let proposal = store::get(&mut tx, case.id, number).await?;
-    let observations = store::observations(&mut tx, proposal.id).await?;
-    let person = persons::get(&mut tx, case.person_id).await?;
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
+        .await?;
+    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let observations = store::observations(&mut work.tx, proposal.id).await?;
+    let person = persons::get(&mut work.tx, case.person_id).await?;
     let agents: Vec<Uuid> = case
         .referent_id
         .into_iter()
         .chain(proposal.decision.as_ref().map(|d| d.recorded_by))
         .collect();
-    let names = store::agent_names(&mut tx, &agents).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[audit_event(
-                AuditAction::Download,
-                "plan.document",
-                proposal.id,
-                &case,
-                reason,
-            )],
-        )
-        .await?;
-    db::commit(tx).await?;
+    let names = store::agent_names(&mut work.tx, &agents).await?;
+    work.audit(audit_event(
+        AuditAction::Download,
+        AuditResource::PlanDocument,
+        proposal.id,
+        &case,
+    ));
 
     let plan = written_plan(&Sources {
-        organisation: &actor.org,
+        organisation: &work.actor.org,
         case: &case,
         person: &person,
         proposal: &proposal,
@@ -241,7 +231,9 @@ pub async fn document(
     response
         .insert_header((header::VARY, "Accept"))
         .insert_header((header::CACHE_CONTROL, "private, no-store"));
-    Ok(match format {
+    // The work commits the answer, so the PDF is rendered first: one that fails to render
+    // records no download.
+    let response = match format {
         Format::Html => response
             .content_type("text/html; charset=utf-8")
             .body(written_plan_html(&plan)),
@@ -258,7 +250,8 @@ pub async fn document(
                 ))
                 .body(bytes)
         }
-    })
+    };
+    work.commit(response).await
 }
 
 #[cfg(test)]

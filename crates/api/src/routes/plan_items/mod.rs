@@ -12,45 +12,28 @@ mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, Coded, ItemStatus, Party, Permission};
+use relais_domain::{AuditAction, AuditResource, Coded, ItemStatus, Party, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::Tx;
 use relais_store::plan_items::{self, ItemFilter, ItemUpdate, NewPlanItem as StoreNewItem};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
-use crate::context::CaseReadParams;
-use crate::context::archived_read_reason;
-use crate::context::{Actor, Ctx};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::work::CaseUse;
 
 pub use indicators::{PartyBreakdown, PartyIndicators, PlanIndicators, StatusCounts};
 pub use model::{NewPlanItem, PlanItem, PlanItemList, PlanItemPatch};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
-}
-
-/// The case, when the caller may see it and its plan may still change.
-async fn open_case(tx: &mut Tx, actor: &Actor, id: Uuid) -> Result<CaseRecord, ApiError> {
-    let case = actor.visible_case(tx, id).await?;
-    if case.status()?.is_open() {
-        Ok(case)
-    } else {
-        Err(ApiError::Conflict {
-            code: "case_closed",
-            detail: format!(
-                "the case is {}: its plan can no longer change (reopen it first)",
-                case.status
-            ),
-        })
-    }
 }
 
 /// The scheme and the application an item links must exist in the organisation, the
@@ -89,19 +72,8 @@ async fn check_links(
     }
 }
 
-fn item_event<'a>(
-    action: AuditAction,
-    case: &CaseRecord,
-    item_id: Uuid,
-    reason: Option<&'a str>,
-) -> NewAuditEvent<'a> {
-    NewAuditEvent {
-        action,
-        resource_type: "plan_item",
-        resource_id: Some(item_id),
-        person_id: Some(case.person_id),
-        reason,
-    }
+fn item_event(action: AuditAction, case: &CaseRecord, item_id: Uuid) -> NewAuditEvent {
+    NewAuditEvent::new(action, AuditResource::PlanItem, item_id).about(case.person_id)
 }
 
 fn location(case_id: Uuid, item_id: Uuid) -> String {
@@ -130,19 +102,18 @@ pub async fn create(
     }
     let title = model::title(&body.title).map_err(|e| errors.push(e)).ok();
     let details = model::text(body.details.as_deref());
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = open_case(&mut tx, &actor, *id).await?;
+    let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
     if body.due_on < case.opened_on {
         errors.push(model::due_before_opening(case.opened_on));
     }
     let Some(title) = title.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    check_links(&mut tx, case.id, body.scheme_id, body.application_id).await?;
+    check_links(&mut work.tx, case.id, body.scheme_id, body.application_id).await?;
     let item = plan_items::create(
-        &mut tx,
-        actor.org.id,
-        actor.agent_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
         case.id,
         &StoreNewItem {
             party: body.party,
@@ -156,18 +127,13 @@ pub async fn create(
         },
     )
     .await?;
-    actor
-        .audit(
-            &mut tx,
-            &[item_event(AuditAction::Create, &case, item.id, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    work.audit(item_event(AuditAction::Create, &case, item.id));
+    work.commit(created(
         location(case.id, item.id),
         item.version,
         PlanItem::from_record(item, today()),
     ))
+    .await
 }
 
 /// Filters and paging of a case's items.
@@ -255,36 +221,29 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let filter = params.filter()?;
     let (after, limit) = params.page()?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let page = plan_items::list(&mut tx, case.id, &filter, after, limit).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[NewAuditEvent {
-                action: AuditAction::Read,
-                resource_type: "case.plan_items",
-                resource_id: Some(case.id),
-                person_id: Some(case.person_id),
-                reason,
-            }],
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let page = plan_items::list(&mut work.tx, case.id, &filter, after, limit).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CasePlanItems, case.id)
+            .about(case.person_id),
+    );
     let next_cursor = plan_items::next_cursor(&page).map(model::encode_cursor);
     let today = today();
-    Ok(HttpResponse::Ok().json(PlanItemList {
-        items: page
-            .items
-            .into_iter()
-            .map(|r| PlanItem::from_record(r, today))
-            .collect(),
-        next_cursor,
-    }))
+    work.commit(
+        HttpResponse::Ok().json(PlanItemList {
+            items: page
+                .items
+                .into_iter()
+                .map(|r| PlanItem::from_record(r, today))
+                .collect(),
+            next_cursor,
+        }),
+    )
+    .await
 }
 
 /// Reads one plan item, with its ETag.
@@ -301,23 +260,17 @@ pub async fn read(
     path: web::Path<(Uuid, Uuid)>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let (case_id, item_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, case_id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let item = plan_items::get(&mut tx, case.id, item_id).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[item_event(AuditAction::Read, &case, item.id, reason)],
-        )
+    let (mut work, case) = ctx
+        .case(case_id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    let item = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    work.audit(item_event(AuditAction::Read, &case, item.id));
+    work.commit(ok_with_etag(
         item.version,
         PlanItem::from_record(item, today()),
     ))
+    .await
 }
 
 /// Changes a plan item: its content, deadline, status, done date or outcome (`If-Match`).
@@ -338,14 +291,13 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, item_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = open_case(&mut tx, &actor, case_id).await?;
-    let current = plan_items::get(&mut tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
     let version = if_match.check(current.version)?;
     let today = today();
     let merged = model::merge(&current, &body, case.opened_on, today)?;
     check_links(
-        &mut tx,
+        &mut work.tx,
         case.id,
         merged.scheme_id.filter(|id| current.scheme_id != Some(*id)),
         merged
@@ -358,8 +310,8 @@ pub async fn update(
         current
     } else {
         plan_items::update(
-            &mut tx,
-            actor.agent_id,
+            &mut work.tx,
+            work.actor.agent_id,
             case.id,
             item_id,
             version,
@@ -379,17 +331,12 @@ pub async fn update(
         )
         .await?
     };
-    actor
-        .audit(
-            &mut tx,
-            &[item_event(AuditAction::Update, &case, item.id, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    work.audit(item_event(AuditAction::Update, &case, item.id));
+    work.commit(ok_with_etag(
         item.version,
         PlanItem::from_record(item, today),
     ))
+    .await
 }
 
 /// Removes a step from the plan (`If-Match`); proposals already made keep their snapshot.
@@ -408,17 +355,10 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, item_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let case = open_case(&mut tx, &actor, case_id).await?;
-    let current = plan_items::get(&mut tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
     let version = if_match.check(current.version)?;
-    plan_items::delete(&mut tx, actor.agent_id, case.id, item_id, version).await?;
-    actor
-        .audit(
-            &mut tx,
-            &[item_event(AuditAction::Delete, &case, item_id, None)],
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::NoContent().finish())
+    plan_items::delete(&mut work.tx, work.actor.agent_id, case.id, item_id, version).await?;
+    work.audit(item_event(AuditAction::Delete, &case, item_id));
+    work.commit(HttpResponse::NoContent().finish()).await
 }

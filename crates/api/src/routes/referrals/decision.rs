@@ -21,23 +21,23 @@ use chrono::Utc;
 use relais_domain::case::default_target_end;
 use relais_domain::referral::{match_person, same_names};
 use relais_domain::{
-    AuditAction, CaseOrigin, DeclineReason, Permission, PersonMatch, ReferralOutcome,
+    AuditAction, AuditResource, CaseOrigin, DeclineReason, Permission, PersonMatch, ReferralOutcome,
 };
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, NewCase};
-use relais_store::db::{self, Access, Tx};
+use relais_store::db::{Access, Tx};
 use relais_store::organisations;
 use relais_store::persons::{self, NirChange, PersonData};
 use relais_store::referrals::{self as store, Decision, ReferralRecord, Viewer};
 use uuid::Uuid;
 
-use super::RESOURCE;
 use super::model::{NewDecision, Referral};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::WriteErrors;
+use crate::work::Work;
 
 /// The fields each outcome needs and refuses: 422 with pointers.
 fn check(body: &NewDecision) -> Result<(), ApiError> {
@@ -132,13 +132,12 @@ async fn chosen_person(
 
 /// The person the accepted referral is about: found, chosen, or created (with its audit event).
 async fn person_for(
-    tx: &mut Tx,
+    work: &mut Work,
     ctx: &Ctx,
-    actor: &Actor,
     referral: &ReferralRecord,
     explicit: Option<Uuid>,
-    events: &mut Vec<NewAuditEvent<'static>>,
 ) -> Result<Uuid, ApiError> {
+    let tx = &mut work.tx;
     if let Some(id) = explicit {
         return chosen_person(tx, ctx, referral, id).await;
     }
@@ -196,14 +195,12 @@ async fn person_for(
                 informed_channel: Some(referral.informed_channel.code().to_owned()),
                 ..PersonData::default()
             };
+            let actor = &work.actor;
             let person = persons::create(tx, actor.org.id, actor.agent_id, &data, vault).await?;
-            events.push(NewAuditEvent {
-                action: AuditAction::Create,
-                resource_type: "person",
-                resource_id: Some(person.id),
-                person_id: Some(person.id),
-                reason: None,
-            });
+            work.audit(
+                NewAuditEvent::new(AuditAction::Create, AuditResource::Person, person.id)
+                    .about(person.id),
+            );
             Ok(person.id)
         }
     }
@@ -211,16 +208,15 @@ async fn person_for(
 
 /// Opens the case of an accepted referral in intake, the decider as referent.
 async fn open_case(
-    tx: &mut Tx,
-    actor: &Actor,
+    work: &mut Work,
     referral: &ReferralRecord,
     person_id: Uuid,
-    events: &mut Vec<NewAuditEvent<'static>>,
 ) -> Result<Uuid, ApiError> {
+    let actor = &work.actor;
     let opened_on = Utc::now().date_naive();
     let months = u32::try_from(actor.org.case_target_months).unwrap_or(6);
     let case = cases::create(
-        tx,
+        &mut work.tx,
         actor.org.id,
         actor.agent_id,
         &NewCase {
@@ -234,13 +230,9 @@ async fn open_case(
         },
     )
     .await?;
-    events.push(NewAuditEvent {
-        action: AuditAction::Create,
-        resource_type: "case",
-        resource_id: Some(case.id),
-        person_id: Some(person_id),
-        reason: None,
-    });
+    work.audit(
+        NewAuditEvent::new(AuditAction::Create, AuditResource::Case, case.id).about(person_id),
+    );
     Ok(case.id)
 }
 
@@ -269,8 +261,8 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::ReferralDecide)?;
     check(&body)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = store::lock(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::lock(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     current
         .status
@@ -279,12 +271,10 @@ pub async fn decide(
             code: err.code(),
             detail: err.to_string(),
         })?;
-    let mut events = Vec::new();
     let decision = match body.outcome {
         ReferralOutcome::Accepted => {
-            let person_id =
-                person_for(&mut tx, &ctx, &actor, &current, body.person_id, &mut events).await?;
-            let case_id = open_case(&mut tx, &actor, &current, person_id, &mut events).await?;
+            let person_id = person_for(&mut work, &ctx, &current, body.person_id).await?;
+            let case_id = open_case(&mut work, &current, person_id).await?;
             Decision::Accepted { case_id, person_id }
         }
         // `check` made sure a declined decision has its reason.
@@ -293,30 +283,26 @@ pub async fn decide(
         }
         ReferralOutcome::Redirected => {
             let slug = body.redirected_to.as_deref().unwrap_or_default();
-            Decision::Redirected(redirect_target(&mut tx, &actor, slug).await?)
+            Decision::Redirected(redirect_target(&mut work.tx, &work.actor, slug).await?)
         }
     };
     let decided = store::decide(
-        &mut tx,
-        actor.org.id,
+        &mut work.tx,
+        work.actor.org.id,
         current.id,
         version,
         decision,
         body.message.as_deref().map(str::trim),
-        actor.agent_id,
+        work.actor.agent_id,
     )
     .await?;
-    events.push(NewAuditEvent {
-        action: AuditAction::Transition,
-        resource_type: RESOURCE,
-        resource_id: Some(decided.id),
-        person_id: decided.person_id,
-        reason: None,
-    });
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    work.audit(
+        NewAuditEvent::new(AuditAction::Transition, AuditResource::Referral, decided.id)
+            .about(decided.person_id),
+    );
+    work.commit(ok_with_etag(
         decided.version,
         Referral::view(decided, Viewer::Organisation),
     ))
+    .await
 }

@@ -17,9 +17,9 @@ use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
 use actix_web::{HttpResponse, get, web};
-use relais_domain::{AuditAction, Permission, ReferralStatus};
+use relais_domain::{AuditAction, AuditResource, Permission, ReferralStatus};
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::{self, Access};
+use relais_store::db::Access;
 use relais_store::referrals::{self as store, ReferralFilter, ReferralRecord, Viewer};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -40,9 +40,6 @@ pub use model::{
 };
 pub use posting::{ReferralBody, create};
 
-/// The resource type of the audit events of referrals.
-const RESOURCE: &str = "referral";
-
 fn location(id: Uuid) -> String {
     format!("/v1/referrals/{id}")
 }
@@ -58,14 +55,9 @@ fn viewer(ctx: &Ctx) -> Result<Viewer, ApiError> {
     }
 }
 
-fn read_event(referral: &ReferralRecord) -> NewAuditEvent<'static> {
-    NewAuditEvent {
-        action: AuditAction::Read,
-        resource_type: RESOURCE,
-        resource_id: Some(referral.id),
-        person_id: referral.person_id,
-        reason: None,
-    }
+fn read_event(referral: &ReferralRecord) -> NewAuditEvent {
+    NewAuditEvent::new(AuditAction::Read, AuditResource::Referral, referral.id)
+        .about(referral.person_id)
 }
 
 /// Filters of the list.
@@ -106,20 +98,21 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
             .ok_or_else(|| ApiError::bad_query("status", format!("unknown status {code:?}")))?;
         statuses.push(status.code().to_owned());
     }
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let found = store::list(&mut tx, &ReferralFilter { statuses }, viewer, page).await?;
-    let events: Vec<_> = found.items.iter().map(read_event).collect();
-    actor.audit(&mut tx, &events).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = store::list(&mut work.tx, &ReferralFilter { statuses }, viewer, page).await?;
+    work.audit_all(found.items.iter().map(read_event));
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(ReferralList {
-        items: found
-            .items
-            .into_iter()
-            .map(|r| Referral::view(r, viewer))
-            .collect(),
-        next_cursor: next,
-    }))
+    work.commit(
+        HttpResponse::Ok().json(ReferralList {
+            items: found
+                .items
+                .into_iter()
+                .map(|r| Referral::view(r, viewer))
+                .collect(),
+            next_cursor: next,
+        }),
+    )
+    .await
 }
 
 /// Reads a referral (an agent: of the organisation; a partner: one it posted).
@@ -133,14 +126,14 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
 #[get("/referrals/{id}")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let viewer = viewer(&ctx)?;
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let referral = store::get(&mut tx, *id, viewer).await?;
-    actor.audit(&mut tx, &[read_event(&referral)]).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(
+    let mut work = ctx.work(Access::Read).await?;
+    let referral = store::get(&mut work.tx, *id, viewer).await?;
+    work.audit(read_event(&referral));
+    work.commit(ok_with_etag(
         referral.version,
         Referral::view(referral, viewer),
     ))
+    .await
 }
 
 /// The `Content-Disposition` of a download: an ASCII fallback and the UTF-8 name (RFC 6266).
@@ -188,24 +181,24 @@ fn disposition(filename: &str) -> ContentDisposition {
 pub async fn attachment(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::ReferralDecide)?;
     let (referral_id, attachment_id) = path.into_inner();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let referral = store::get(&mut tx, referral_id, Viewer::Organisation).await?;
-    let file = store::attachment(&mut tx, referral.id, attachment_id).await?;
-    actor
-        .audit_one(
-            &mut tx,
+    let mut work = ctx.work(Access::Read).await?;
+    let referral = store::get(&mut work.tx, referral_id, Viewer::Organisation).await?;
+    let file = store::attachment(&mut work.tx, referral.id, attachment_id).await?;
+    work.audit(
+        NewAuditEvent::new(
             AuditAction::Download,
-            "referral.attachment",
-            Some(attachment_id),
-            referral.person_id,
-            None,
+            AuditResource::ReferralAttachment,
+            attachment_id,
         )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(file.content_type)
-        .insert_header(disposition(&file.filename))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(file.content))
+        .about(referral.person_id),
+    );
+    work.commit(
+        HttpResponse::Ok()
+            .content_type(file.content_type)
+            .insert_header(disposition(&file.filename))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(file.content),
+    )
+    .await
 }

@@ -19,14 +19,15 @@ use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
     AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
 };
-use relais_domain::{AuditAction, Nir};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Nir};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::referrals::{self as store, NewAttachment as StoreAttachment, Viewer};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
+use super::location;
 use super::model::{MAX_BASE64_LEN, NewAttachment, NewReferral, Referral};
-use super::{RESOURCE, location};
 use crate::conditional::created;
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
@@ -294,22 +295,24 @@ pub async fn create(
         informed_channel: body.consent.channel,
         attachments: &checked.attachments,
     };
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let referral = store::create(&mut tx, actor.org.id, partner_id, &new, &ctx.state.vault).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            RESOURCE,
-            Some(referral.id),
-            None,
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    let mut work = ctx.work(Access::Write).await?;
+    let referral = store::create(
+        &mut work.tx,
+        work.actor.org.id,
+        partner_id,
+        &new,
+        &ctx.state.vault,
+    )
+    .await?;
+    work.audit(NewAuditEvent::new(
+        AuditAction::Create,
+        AuditResource::Referral,
+        referral.id,
+    ));
+    work.commit(created(
         location(referral.id),
         referral.version,
         Referral::view(referral, Viewer::Partner(partner_id)),
     ))
+    .await
 }

@@ -20,8 +20,8 @@ use relais_domain::eligibility::{
     evaluate,
 };
 use relais_domain::household::age_on;
-use relais_domain::{AuditAction, Criterion, Domain};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Criterion, Domain};
+use relais_store::audit::NewAuditEvent;
 use relais_store::households::HouseholdRecord;
 use relais_store::persons::PersonRecord;
 use relais_store::{budgets, households, persons, schemes};
@@ -31,10 +31,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::model::CriterionSchema;
-use crate::context::{Ctx, archived_read_reason};
+use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
+use crate::work::CaseUse;
 
 /// Options of the matching.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -167,26 +168,18 @@ pub async fn list(
     id: web::Path<Uuid>,
     params: Query<MatchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
     let today = Utc::now().date_naive();
-    let (mut tx, actor) = ctx.begin(Access::Read).await?;
-    let case = actor.visible_case(&mut tx, *id).await?;
-    let reason = archived_read_reason(&case, params.reason.as_deref())?;
-    let person = persons::get(&mut tx, case.person_id).await?;
-    let household = households::get(&mut tx, case.person_id).await?;
-    let recorded_budget = budgets::get(&mut tx, case.person_id).await?;
-    let catalogue = schemes::list_active(&mut tx).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Read,
-            "case.scheme_matches",
-            Some(case.id),
-            Some(case.person_id),
-            reason,
-        )
+    let (mut work, case) = ctx
+        .case(*id, CaseUse::Read(params.reason.as_deref()))
         .await?;
-    db::commit(tx).await?;
+    let person = persons::get(&mut work.tx, case.person_id).await?;
+    let household = households::get(&mut work.tx, case.person_id).await?;
+    let recorded_budget = budgets::get(&mut work.tx, case.person_id).await?;
+    let catalogue = schemes::list_active(&mut work.tx).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseSchemeMatches, case.id)
+            .about(case.person_id),
+    );
 
     let situation = situation(
         &person,
@@ -217,10 +210,11 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(SchemeMatches {
+    work.commit(HttpResponse::Ok().json(SchemeMatches {
         case_id: case.id,
         person_id: case.person_id,
         evaluated_on: today,
         items,
     }))
+    .await
 }

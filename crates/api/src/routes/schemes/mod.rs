@@ -17,8 +17,9 @@ mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, Domain, Permission, Role};
-use relais_store::db::{self, Access};
+use relais_domain::{AuditAction, AuditResource, Domain, Permission, Role};
+use relais_store::audit::NewAuditEvent;
+use relais_store::db::Access;
 use relais_store::schemes::{self as store, SchemeFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -35,9 +36,6 @@ pub use model::{
     Catalogue, CriterionSchema, ImportResult, NewScheme, RequiredDocumentSchema, Scheme,
     SchemeList, SchemePatch,
 };
-
-/// The resource type of the audit events of a scheme.
-const RESOURCE: &str = "scheme";
 
 fn location(id: Uuid) -> String {
     format!("/v1/schemes/{id}")
@@ -88,14 +86,14 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
         active: params.active,
         domain: params.domain,
     };
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let found = store::list(&mut tx, filter, page).await?;
-    db::commit(tx).await?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = store::list(&mut work.tx, filter, page).await?;
     let next = next_cursor(&found);
-    Ok(HttpResponse::Ok().json(SchemeList {
+    work.commit(HttpResponse::Ok().json(SchemeList {
         items: found.items.into_iter().map(Scheme::from).collect(),
         next_cursor: next,
     }))
+    .await
 }
 
 /// Adds a scheme to the catalogue.
@@ -114,24 +112,19 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
 pub async fn create(ctx: Ctx, body: Json<NewScheme>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
     let data = model::checked(&body, today())?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let scheme = store::create(&mut tx, actor.org.id, actor.agent_id, &data).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Create,
-            RESOURCE,
-            Some(scheme.id),
-            None,
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(created(
+    let mut work = ctx.work(Access::Write).await?;
+    let scheme = store::create(&mut work.tx, work.actor.org.id, work.actor.agent_id, &data).await?;
+    work.audit(NewAuditEvent::new(
+        AuditAction::Create,
+        AuditResource::Scheme,
+        scheme.id,
+    ));
+    work.commit(created(
         location(scheme.id),
         scheme.version,
         Scheme::from(scheme),
     ))
+    .await
 }
 
 /// Exports the whole catalogue, in the shape the import reads.
@@ -144,12 +137,12 @@ pub async fn create(ctx: Ctx, body: Json<NewScheme>) -> Result<HttpResponse, Api
 #[get("/schemes/export")]
 pub async fn export(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let schemes = store::export(&mut tx).await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(Catalogue {
+    let mut work = ctx.work(Access::Read).await?;
+    let schemes = store::export(&mut work.tx).await?;
+    work.commit(HttpResponse::Ok().json(Catalogue {
         schemes: schemes.iter().map(model::written).collect(),
     }))
+    .await
 }
 
 /// A catalogue document (the JSON of `GET /v1/schemes/export`, `POST /v1/schemes/import` and
@@ -183,24 +176,24 @@ pub fn parse_catalogue(
 pub async fn import(ctx: Ctx, body: Json<Catalogue>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
     let schemes = model::checked_catalogue(&body, today())?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let counts = store::import(&mut tx, actor.org.id, actor.agent_id, &schemes).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let counts = store::import(
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
+        &schemes,
+    )
+    .await?;
     let reason = format!(
         "import: {} created, {} updated, {} unchanged",
         counts.created, counts.updated, counts.unchanged
     );
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            "scheme_catalogue",
-            None,
-            None,
-            Some(&reason),
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(HttpResponse::Ok().json(ImportResult::from(counts)))
+    work.audit(
+        NewAuditEvent::new(AuditAction::Update, AuditResource::SchemeCatalogue, None)
+            .because(Some(&reason)),
+    );
+    work.commit(HttpResponse::Ok().json(ImportResult::from(counts)))
+        .await
 }
 
 /// Reads a scheme.
@@ -214,10 +207,10 @@ pub async fn import(ctx: Ctx, body: Json<Catalogue>) -> Result<HttpResponse, Api
 #[get("/schemes/{id}")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     require_reader(&ctx)?;
-    let (mut tx, _actor) = ctx.begin(Access::Read).await?;
-    let scheme = store::get(&mut tx, *id).await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(scheme.version, Scheme::from(scheme)))
+    let mut work = ctx.work(Access::Read).await?;
+    let scheme = store::get(&mut work.tx, *id).await?;
+    work.commit(ok_with_etag(scheme.version, Scheme::from(scheme)))
+        .await
 }
 
 /// Changes a scheme (merge patch); `active: false` takes it out of the matching.
@@ -237,21 +230,23 @@ pub async fn update(
     body: Json<SchemePatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (mut tx, actor) = ctx.begin(Access::Write).await?;
-    let current = store::get(&mut tx, *id).await?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::get(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
     let data = model::patched(&current, &body, today())?;
-    let changed = store::update(&mut tx, current.id, version, actor.agent_id, &data).await?;
-    actor
-        .audit_one(
-            &mut tx,
-            AuditAction::Update,
-            RESOURCE,
-            Some(changed.id),
-            None,
-            None,
-        )
-        .await?;
-    db::commit(tx).await?;
-    Ok(ok_with_etag(changed.version, Scheme::from(changed)))
+    let changed = store::update(
+        &mut work.tx,
+        current.id,
+        version,
+        work.actor.agent_id,
+        &data,
+    )
+    .await?;
+    work.audit(NewAuditEvent::new(
+        AuditAction::Update,
+        AuditResource::Scheme,
+        changed.id,
+    ));
+    work.commit(ok_with_etag(changed.version, Scheme::from(changed)))
+        .await
 }

@@ -1,0 +1,256 @@
+//! One request, one unit of work: the transaction every handler that touches tenant data
+//! stands on.
+//!
+//! A handler parses its input, checks the caller's role, then asks its [`Ctx`] for a [`Work`]
+//! (`ctx.work(Access::Write)`) or for the case its path names (`ctx.case(id, CaseUse::Plan)`).
+//! The work holds the one tenant transaction, the caller resolved without writing, the audit
+//! events collected along the way, and the `Idempotency-Key` claimed inside that same
+//! transaction. [`Work::commit`] writes the events, stores the response for replay when a key
+//! was claimed, and commits: the work, its audit trail and its stored answer land together or
+//! not at all, so no key is ever left "in flight".
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::http::header::{self, HeaderMap};
+use relais_domain::CaseStatus;
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::CaseRecord;
+use relais_store::db::{self, Access, Tx};
+use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
+use uuid::Uuid;
+
+use crate::context::{Actor, Ctx};
+use crate::error::{ApiError, FieldError};
+
+/// The `Idempotency-Key` of a request, fingerprinted by the idempotency layer and claimed by
+/// the request's work.
+#[derive(Debug, Clone)]
+pub struct PendingKey {
+    pub owner: KeyOwner,
+    /// SHA-256 of the method, the path and query, and the body.
+    pub hash: Vec<u8>,
+}
+
+/// Set on a response whose key the work already settled (stored, released or replayed), so
+/// the idempotency layer leaves it alone.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySettled;
+
+/// What a request does with the case its path names; each use asks the domain its guard.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseUse<'a> {
+    /// Reads its content: the caller's role must allow reading case content, and an archived
+    /// case is read only with this reason, recorded with every audit event of the work.
+    Read(Option<&'a str>),
+    /// Changes something of it: the case must be writable (not archived).
+    Write,
+    /// Changes its plan: the case must be open.
+    Plan,
+}
+
+/// The unit of work of one request: its transaction, its caller, its audit events and its
+/// idempotency key. Dropping it without [`Work::commit`] rolls everything back.
+pub struct Work {
+    /// The tenant transaction; store functions take `&mut work.tx`.
+    pub tx: Tx,
+    /// Who calls.
+    pub actor: Actor,
+    events: Vec<NewAuditEvent>,
+    /// The audited reason for reading an archived case.
+    reason: Option<String>,
+    /// The key this work claimed, whose answer it stores at commit.
+    key: Option<KeyOwner>,
+}
+
+impl Ctx {
+    /// Opens the request's unit of work: the tenant transaction, the caller, and the request's
+    /// `Idempotency-Key` claimed in it (a retry of a finished request is answered with the
+    /// first response instead; the same key with another request is a 422).
+    pub async fn work(&self, access: Access) -> Result<Work, ApiError> {
+        let (tx, actor) = self.begin(access).await?;
+        let mut work = Work {
+            tx,
+            actor,
+            events: Vec::new(),
+            reason: None,
+            key: None,
+        };
+        if let Some(pending) = &self.key {
+            match idempotency::claim(&mut work.tx, &pending.owner, &pending.hash).await? {
+                Claim::New => work.key = Some(pending.owner.clone()),
+                Claim::Replay(stored) => return Err(ApiError::Replayed(Box::new(stored))),
+                Claim::Mismatch => return Err(key_reused()),
+            }
+        }
+        Ok(work)
+    }
+
+    /// Opens the unit of work on the case `id`, loaded once within the caller's scope (404 when
+    /// they may not see it), after the guard `use_` asks of the domain.
+    pub async fn case(&self, id: Uuid, use_: CaseUse<'_>) -> Result<(Work, CaseRecord), ApiError> {
+        let access = match use_ {
+            CaseUse::Read(_) => {
+                self.require_case_read()?;
+                Access::Read
+            }
+            CaseUse::Write | CaseUse::Plan => Access::Write,
+        };
+        let mut work = self.work(access).await?;
+        let case = work.case(id, use_).await?;
+        Ok((work, case))
+    }
+}
+
+/// An archived case is read only with a reason of 5 characters or more, which is audited: the
+/// reason to record, or a 400 pointing at the `reason` parameter.
+pub fn read_reason(status: CaseStatus, reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if status.read_needs_reason() && reason.is_none() {
+        return Err(ApiError::BadRequest {
+            code: "reason_required",
+            detail: "an archived case is read only with a reason (5 characters or more)".into(),
+            errors: vec![FieldError::query(
+                "reason",
+                "reason_required",
+                "give the reason for reading this archived case",
+            )],
+        });
+    }
+    Ok(reason.map(str::to_owned))
+}
+
+impl Work {
+    /// The case `id` within the caller's scope (404 when they may not see it), after the guard
+    /// `use_` asks of the domain: for a request whose path names another record of the case
+    /// (a document), read first.
+    pub async fn case(&mut self, id: Uuid, use_: CaseUse<'_>) -> Result<CaseRecord, ApiError> {
+        if matches!(use_, CaseUse::Read(_)) && !self.actor.may_read_case_content() {
+            return Err(ApiError::Forbidden);
+        }
+        let case = self.actor.visible_case(&mut self.tx, id).await?;
+        let status = case.status();
+        match use_ {
+            CaseUse::Read(reason) => self.reason = read_reason(status, reason)?,
+            CaseUse::Write => status.writable()?,
+            CaseUse::Plan => status.plan_open()?,
+        }
+        Ok(case)
+    }
+
+    /// The reason given to read an archived case, if one was needed.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// Records an access to personal data, written at commit. An event without a reason of
+    /// its own carries the reason the case was read with.
+    pub fn audit(&mut self, mut event: NewAuditEvent) {
+        if event.reason.is_none() {
+            event.reason.clone_from(&self.reason);
+        }
+        self.events.push(event);
+    }
+
+    /// Records several accesses (a list audits each person it shows).
+    pub fn audit_all(&mut self, events: impl IntoIterator<Item = NewAuditEvent>) {
+        for event in events {
+            self.audit(event);
+        }
+    }
+
+    /// Ends the work: writes its audit events, stores `response` for replay when the request
+    /// claimed a key (or gives the key back when the answer must not be kept), and commits.
+    pub async fn commit(self, response: HttpResponse) -> Result<HttpResponse, ApiError> {
+        let Work {
+            mut tx,
+            actor,
+            events,
+            key,
+            ..
+        } = self;
+        actor.audit(&mut tx, &events).await?;
+        let response = match key {
+            Some(owner) => settle_key(&mut tx, &owner, response).await?,
+            None => response,
+        };
+        db::commit(tx).await?;
+        Ok(response)
+    }
+}
+
+/// Stores the response of the work that claimed `owner`'s key, or releases the key when the
+/// answer must not be replayed; marks the response settled either way.
+async fn settle_key(
+    tx: &mut Tx,
+    owner: &KeyOwner,
+    response: HttpResponse,
+) -> Result<HttpResponse, ApiError> {
+    let (response, stored) = match keepable(response) {
+        Ok((response, stored)) => (response, Some(stored)),
+        Err(response) => (response, None),
+    };
+    match &stored {
+        Some(stored) => idempotency::complete(tx, owner, stored).await?,
+        None => idempotency::release(tx, owner).await?,
+    }
+    let mut response = response;
+    response.extensions_mut().insert(KeySettled);
+    Ok(response)
+}
+
+/// Whether an answer may be kept for replay: never a refusal of the caller (401/403: a retry
+/// with another token must run), a server error, or an answer marked `no-store` (a secret shown
+/// once). A kept answer comes back with its body read into memory, and what is stored of it.
+pub fn keepable(response: HttpResponse) -> Result<(HttpResponse, StoredResponse), HttpResponse> {
+    let status = response.status();
+    if status.is_server_error()
+        || status.as_u16() == 401
+        || status.as_u16() == 403
+        || is_no_store(response.headers())
+    {
+        return Err(response);
+    }
+    let (head, body) = response.into_parts();
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        // A streamed body is not kept: the retry runs again.
+        Err(body) => return Err(head.set_body(body)),
+    };
+    let header_str = |name: header::HeaderName| {
+        head.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let stored = StoredResponse {
+        status: i16::try_from(status.as_u16()).unwrap_or(500),
+        content_type: header_str(header::CONTENT_TYPE),
+        location: header_str(header::LOCATION),
+        etag: header_str(header::ETAG),
+        body: bytes.to_vec(),
+    };
+    Ok((head.set_body(BoxBody::new(bytes)), stored))
+}
+
+fn is_no_store(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+        })
+}
+
+/// The 422 of a key used before with another request.
+pub fn key_reused() -> ApiError {
+    ApiError::Unprocessable {
+        code: "idempotency_key_reused",
+        detail: "this Idempotency-Key was used with another request".into(),
+        errors: vec![FieldError::header(
+            "idempotency-key",
+            "reused",
+            "use a new key for a new request",
+        )],
+    }
+}
