@@ -1,0 +1,473 @@
+#!/usr/bin/env bash
+# Measures the server against PostgreSQL itself: for each endpoint, wrk drives the HTTP API and
+# pgbench runs the least SQL that gives the same answer and the same audit (scripts/bench/*.sql),
+# one after the other, on the same database, at the same concurrency. The ratio (server req/s
+# over pgbench TPS) is what the request path costs beyond the database work it cannot avoid.
+#
+#   GET  /v1/cases/{id}             read by the case's worker: audited read, one transaction
+#   POST /v1/cases/{id}/plan/items  a fresh Idempotency-Key per request: one durable write
+#
+# Everything is private to the run: a PostgreSQL cluster in a temporary directory on a free
+# port, the release server on another, the demo organisation, one person and one case seeded
+# through the API. All of it is stopped and deleted on exit, whatever happens. Nothing is
+# installed: a missing tool is reported with how to install it.
+#
+# Tunables (environment):
+#   BENCH_DURATION     seconds measured per side and endpoint (default 10)
+#   BENCH_WARMUP       seconds of warm-up before each measurement (default 3)
+#   BENCH_CONNECTIONS  wrk connections = pgbench clients (default 4)
+#   BENCH_THREADS      wrk threads = pgbench threads (default 2)
+#   BENCH_ROUNDS       rounds of both measurements; the table shows medians (default 1): on a
+#                      machine with other load, 3 or more keep one noisy run from deciding
+#   CARGO_TARGET_DIR   where cargo builds (default target)
+#   RELAIS_PG_BIN_DIR  the directory of initdb, pg_ctl, psql and pgbench
+#   RELAIS_*           other server settings pass through (e.g. RELAIS_DB_MAX_CONNECTIONS)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${BENCH_DURATION:-10}
+warmup=${BENCH_WARMUP:-3}
+connections=${BENCH_CONNECTIONS:-4}
+threads=${BENCH_THREADS:-2}
+rounds=${BENCH_ROUNDS:-1}
+target_dir=${CARGO_TARGET_DIR:-target}
+bench_dir=$PWD/scripts/bench
+
+# Ratios the request path is expected to reach (README, Performance).
+goal_get=0.70
+goal_post=0.60
+
+rates_get=() tps_get=() rates_post=() tps_post=()
+round_label=
+work=
+server_pid=
+pg_ctl=
+pg_user=
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+log() {
+    echo "==> $*"
+}
+
+# --- Tools -------------------------------------------------------------------------------------
+
+# The PostgreSQL binaries: RELAIS_PG_BIN_DIR (as for the server), else the newest
+# /usr/lib/postgresql/*/bin (Debian keeps them off PATH), else PATH.
+find_pg_bin() {
+    if [ -n "${RELAIS_PG_BIN_DIR:-}" ]; then
+        echo "$RELAIS_PG_BIN_DIR"
+        return
+    fi
+    local dir newest=
+    for dir in /usr/lib/postgresql/*/bin; do
+        [ -x "$dir/pgbench" ] || continue
+        newest=$(printf '%s\n' "$newest" "$dir" | sort -V | tail -n 1)
+    done
+    if [ -n "$newest" ]; then
+        echo "$newest"
+        return
+    fi
+    if command -v pgbench >/dev/null 2>&1; then
+        dirname "$(command -v pgbench)"
+    fi
+}
+
+# Installs nothing: says what is missing and how to get it, and stops.
+check_tools() {
+    local missing=0
+    if ! command -v wrk >/dev/null 2>&1; then
+        echo "bench: wrk is not installed: apt-get install wrk (Debian/Ubuntu), dnf install wrk (Fedora)" >&2
+        missing=1
+    fi
+    pg_bin=$(find_pg_bin)
+    local tool
+    for tool in pgbench initdb pg_ctl psql; do
+        if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/$tool" ]; then
+            echo "bench: $tool not found (searched ${pg_bin:-/usr/lib/postgresql/*/bin and PATH}): apt-get install postgresql postgresql-contrib, or set RELAIS_PG_BIN_DIR" >&2
+            missing=1
+        fi
+    done
+    for tool in curl cargo; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "bench: $tool is not installed" >&2
+            missing=1
+        fi
+    done
+    [ "$missing" -eq 0 ] || exit 1
+}
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+# A TCP port nobody listens on (bash's /dev/tcp: a refused connection means free).
+free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    die "no free port found"
+}
+
+random_hex() {
+    head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# PostgreSQL refuses to run as root: as root, run its programs as an unprivileged account, as
+# the embedded cluster does (crates/store/src/embedded/privileges.rs): postgres, else nobody.
+pick_pg_user() {
+    if [ "$(id -u)" -ne 0 ]; then
+        pg_user=
+    elif id postgres >/dev/null 2>&1; then
+        pg_user=postgres
+    elif id nobody >/dev/null 2>&1; then
+        pg_user=nobody
+    else
+        die "running as root, and neither a postgres nor a nobody user exists to run PostgreSQL"
+    fi
+}
+
+# From the work directory: the account may not be allowed into the current one.
+as_pg() {
+    if [ -n "$pg_user" ]; then
+        (cd "$work" && runuser -u "$pg_user" -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# psql as the cluster's superuser over its private socket (trust: only the owner, and root,
+# can reach that 0700 directory).
+sql() {
+    "$pg_bin/psql" -h "$work/run" -p "$pg_port" -U relais -d relais -X -q -A -t \
+        -v ON_ERROR_STOP=1 "$@"
+}
+
+# json_string FIELD: the first string value of FIELD in the JSON on stdin (serde writes no
+# spaces; enough for ids and statuses, and no jq needed).
+json_string() {
+    grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d '"' -f 4
+}
+
+# api METHOD PATH [BODY]: calls the API as the worker; prints the body, fails on a non-2xx.
+api() {
+    local method=$1 path=$2 body=${3:-} out status
+    out=$work/api-response
+    status=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$base$path" \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        ${body:+--data-binary "$body"})
+    if [ "${status:0:1}" != 2 ]; then
+        echo "bench: $method $path answered $status:" >&2
+        cat "$out" >&2
+        echo >&2
+        return 1
+    fi
+    cat "$out"
+}
+
+# --- Setup and cleanup -------------------------------------------------------------------------
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        # actix drains its connections (up to 10 s) before it exits.
+        for _ in $(seq 1 150); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    # The logs explain a failure; an interruption (Ctrl-C, SIGTERM) needs no explaining.
+    local failed=0
+    case $status in 0 | 130 | 143) ;; *) failed=1 ;; esac
+    if [ "$failed" -eq 1 ] && [ -n "$work" ] && [ -f "$work/server.log" ]; then
+        echo "---- last lines of the server log ----" >&2
+        tail -n 30 "$work/server.log" >&2 || true
+    fi
+    if [ -n "$work" ] && [ -f "$work/pgdata/postmaster.pid" ]; then
+        as_pg "$pg_ctl" stop -D "$work/pgdata" -m fast -w >/dev/null 2>&1 || true
+    fi
+    if [ "$failed" -eq 1 ] && [ -n "$work" ] && [ -f "$work/postgres.log" ]; then
+        echo "---- last lines of the PostgreSQL log ----" >&2
+        tail -n 20 "$work/postgres.log" >&2 || true
+    fi
+    [ -z "$work" ] || rm -rf -- "$work"
+    exit "$status"
+}
+
+build_server() {
+    log "Building the server (release)"
+    cargo build --release --quiet --bin relais
+    relais=$target_dir/release/relais
+    [ -x "$relais" ] || die "no binary at $relais"
+}
+
+# A throw-away cluster on a free TCP port of the loopback. The server and pgbench both reach it
+# over TCP with a password; psql administers it over the private socket.
+start_cluster() {
+    pg_port=$(free_port)
+    pg_password=$(random_hex 16)
+    mkdir -p "$work/pgdata" "$work/run"
+    chmod 0700 "$work/pgdata" "$work/run"
+    printf '%s\n' "$pg_password" >"$work/pgpass"
+    touch "$work/postgres.log"
+    if [ -n "$pg_user" ]; then
+        # The unprivileged account owns what it writes; $work (0711) only lets it through.
+        chown "$pg_user" "$work/pgdata" "$work/run" "$work/pgpass" "$work/postgres.log"
+    fi
+    log "Starting PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port${pg_user:+ as $pg_user}"
+    # C.UTF-8 as the embedded cluster uses; minimal systems lack it: no locale then.
+    local locale
+    for locale in --locale=C.UTF-8 --no-locale; do
+        if as_pg "$pg_bin/initdb" -D "$work/pgdata" -U relais --pwfile="$work/pgpass" \
+            --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 "$locale" \
+            >"$work/initdb.log" 2>&1; then
+            break
+        fi
+        if [ "$locale" = --no-locale ] || ! grep -q locale "$work/initdb.log"; then
+            cat "$work/initdb.log" >&2
+            die "initdb failed"
+        fi
+    done
+    rm -f "$work/pgpass"
+    # The defaults otherwise: durable commits (fsync on) are part of what a write costs.
+    as_pg "$pg_ctl" start -D "$work/pgdata" -l "$work/postgres.log" -w -t 60 -o "\
+        -c listen_addresses=127.0.0.1 -c port=$pg_port \
+        -c unix_socket_directories='$work/run' -c unix_socket_permissions=0700 \
+        -c max_connections=100 -c shared_buffers=128MB" >/dev/null
+    "$pg_bin/createdb" -h "$work/run" -p "$pg_port" -U relais relais
+}
+
+# The release server on the cluster, with the demo organisation and a development signing key.
+start_server() {
+    http_port=$(free_port)
+    base=http://127.0.0.1:$http_port
+    export DATABASE_URL=postgres://relais:$pg_password@127.0.0.1:$pg_port/relais
+    export RELAIS_LISTEN=127.0.0.1:$http_port
+    export RELAIS_DATA_DIR=$work/relais
+    export RELAIS_DEMO=true
+    export RELAIS_AUTH_DEV_SECRET=${RELAIS_AUTH_DEV_SECRET:-$(random_hex 32)}
+    export RELAIS_NIR_KEY=${RELAIS_NIR_KEY:-$(head -c 32 /dev/urandom | base64)}
+    log "Starting the server on $base (migrations, demo organisation)"
+    "$relais" serve </dev/null >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 600); do
+        kill -0 "$server_pid" 2>/dev/null || die "the server exited before it was ready"
+        if curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; then
+            token=$("$relais" token --org demo --role worker --sub alice | tail -n 1)
+            return
+        fi
+        sleep 0.1
+    done
+    die "the server was not ready within 60 s"
+}
+
+# Through the API, as the demo worker alice: a person, a case she is the referent of (so on its
+# team), and one plan item. A new case is in intake, which is open: its plan may change.
+seed() {
+    log "Seeding a person, a case and a plan item through the API"
+    local me person_id
+    me=$(api GET /v1/me)
+    agent_id=$(json_string agent_id <<<"$me")
+    person_id=$(api POST /v1/persons \
+        '{"first_name":"Inès","last_name":"Moreau","birth_date":"1986-04-12"}' | json_string id)
+    case_id=$(api POST /v1/cases "{\"person_id\":\"$person_id\",\"reason\":\"Impayés de loyer depuis trois mois\",\"origin\":\"self\",\"referent_id\":\"$agent_id\"}" |
+        json_string id)
+    [ -n "$case_id" ] || die "no case id in the answer"
+    due_on=$(date -u -d '+30 days' +%F)
+    item_body="{\"party\":\"worker\",\"category\":\"investigation\",\"domain\":\"housing\",\"title\":\"Rechercher un logement social\",\"details\":\"Déposer la demande de logement social en ligne.\",\"due_on\":\"$due_on\"}"
+    # Its answer is what the server stores for replays: pgbench stores the same bytes.
+    item_response=$(api POST "/v1/cases/$case_id/plan/items" "$item_body")
+    local status
+    status=$(api GET "/v1/cases/$case_id" | json_string status)
+    [ "$status" = intake ] || die "the seeded case is $status, expected intake"
+    org_id=$(sql -c "SELECT id FROM organisations WHERE slug = 'demo'")
+    # pgbench has no client-side UUIDs: ids come from a SQL UUIDv7 (time-ordered like the
+    # server's Uuid::now_v7, so both fill the same indexes the same way).
+    sql <<'SQL'
+CREATE SCHEMA bench;
+CREATE FUNCTION bench.uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
+    SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
+        substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+$$;
+GRANT USAGE ON SCHEMA bench TO relais_app;
+VACUUM ANALYZE;
+SQL
+}
+
+# --- Measurements ------------------------------------------------------------------------------
+
+# Each measurement starts from a clean slate: no dirty pages of the previous one to write.
+checkpoint() {
+    sql -c CHECKPOINT
+}
+
+# wrk_rate SECONDS LUA PATH: runs wrk, prints its report to stderr (unless quiet=1, for a
+# warm-up) and req/s to stdout; fails when any answer was not 2xx (the rate of errors says
+# nothing about the path).
+wrk_rate() {
+    local seconds=$1 script=$2 path=$3 out
+    out=$work/wrk.out
+    wrk -t "$threads" -c "$connections" -d "${seconds}s" --latency -s "$script" \
+        "$base$path" >"$out" 2>&1 || {
+        cat "$out" >&2
+        die "wrk failed"
+    }
+    [ "${quiet:-0}" = 1 ] || sed 's/^/    /' "$out" >&2
+    if grep -q 'Non-2xx or 3xx responses' "$out"; then
+        tail -n 30 "$work/server.log" >&2
+        die "the server answered errors under load (see above)"
+    fi
+    awk '/^Requests\/sec:/ {print $2}' "$out"
+}
+
+# pgbench_tps SECONDS SQL [-D NAME=VALUE…]: runs pgbench over TCP like the server, with
+# prepared statements like sqlx; prints its report to stderr (unless quiet=1) and the TPS to
+# stdout. A failed statement (e.g. the case not visible) aborts the client, and so the run.
+pgbench_tps() {
+    local seconds=$1 script=$2 out
+    shift 2
+    out=$work/pgbench.out
+    PGPASSWORD=$pg_password "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U relais -n \
+        -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$script" \
+        -D "org=$org_id" -D subject=alice -D "case=$case_id" -D n=0 "$@" relais \
+        >"$out" 2>&1 || {
+        cat "$out" >&2
+        die "pgbench failed"
+    }
+    [ "${quiet:-0}" = 1 ] || grep -E '^(number of (transactions actually processed|failed)|latency average|tps)' "$out" |
+        sed 's/^/    /' >&2
+    awk '/^tps = / {print $3}' "$out"
+}
+
+# measure_get, measure_post: one round of an endpoint, the server first, then pgbench, each
+# after its own warm-up; append req/s to rates_NAME and TPS to tps_NAME.
+measure_get() {
+    local path=/v1/cases/$case_id
+    log "GET /v1/cases/{id}: server (wrk, ${connections} connections, ${threads} threads, ${duration} s)$round_label"
+    export BENCH_TOKEN=$token
+    quiet=1 wrk_rate "$warmup" "$bench_dir/read_case.lua" "$path" >/dev/null
+    checkpoint
+    rates_get+=("$(wrk_rate "$duration" "$bench_dir/read_case.lua" "$path")")
+    log "GET /v1/cases/{id}: pgbench (${connections} clients, ${threads} threads, ${duration} s)$round_label"
+    quiet=1 pgbench_tps "$warmup" "$bench_dir/read_case.sql" -D run=warmup >/dev/null
+    checkpoint
+    tps_get+=("$(pgbench_tps "$duration" "$bench_dir/read_case.sql" -D run=measure)")
+}
+
+measure_post() {
+    local path=/v1/cases/$case_id/plan/items
+    log "POST /v1/cases/{id}/plan/items (fresh Idempotency-Key): server (wrk, ${connections} connections, ${threads} threads, ${duration} s)$round_label"
+    export BENCH_TOKEN=$token BENCH_BODY=$item_body
+    # A new run text for every wrk and pgbench run: keys never repeat across runs either.
+    quiet=1 BENCH_RUN=$(random_hex 8) wrk_rate "$warmup" "$bench_dir/add_plan_item.lua" "$path" >/dev/null
+    checkpoint
+    rates_post+=("$(BENCH_RUN=$(random_hex 8) wrk_rate "$duration" "$bench_dir/add_plan_item.lua" "$path")")
+    log "POST /v1/cases/{id}/plan/items: pgbench (${connections} clients, ${threads} threads, ${duration} s)$round_label"
+    local vars=(-D "due_on=$due_on" -D "body=$item_response")
+    quiet=1 pgbench_tps "$warmup" "$bench_dir/add_plan_item.sql" "${vars[@]}" -D "run=$(random_hex 8)" >/dev/null
+    checkpoint
+    tps_post+=("$(pgbench_tps "$duration" "$bench_dir/add_plan_item.sql" "${vars[@]}" -D "run=$(random_hex 8)")")
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g |
+        awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+
+# round_ratios RATES TPS: each round's ratio, space-separated (both arrays given as strings).
+round_ratios() {
+    local -a a b
+    read -r -a a <<<"$1"
+    read -r -a b <<<"$2"
+    local i out=()
+    for i in "${!a[@]}"; do out+=("$(ratio "${a[$i]}" "${b[$i]}")"); done
+    echo "${out[*]}"
+}
+
+report() {
+    local rate_get tps_get_m rate_post tps_post_m get_ratio post_ratio commit pg_version
+    rate_get=$(median "${rates_get[@]}")
+    tps_get_m=$(median "${tps_get[@]}")
+    rate_post=$(median "${rates_post[@]}")
+    tps_post_m=$(median "${tps_post[@]}")
+    get_ratio=$(ratio "$rate_get" "$tps_get_m")
+    post_ratio=$(ratio "$rate_post" "$tps_post_m")
+    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        commit="$commit (modified)"
+    fi
+    pg_version=$("$pg_bin/postgres" --version | awk '{print $3}')
+    local of=
+    [ "$rounds" -eq 1 ] || of=" (median of $rounds rounds)"
+    echo
+    printf '%-40s %14s %13s %7s %6s\n' "endpoint$of" 'server req/s' 'pgbench TPS' ratio goal
+    printf '%-40s %14.0f %13.0f %7s %6s\n' 'GET /v1/cases/{id}' "$rate_get" "$tps_get_m" "$get_ratio" "$goal_get"
+    printf '%-40s %14.0f %13.0f %7s %6s\n' 'POST /v1/cases/{id}/plan/items (keyed)' "$rate_post" "$tps_post_m" "$post_ratio" "$goal_post"
+    if [ "$rounds" -gt 1 ]; then
+        echo "ratio of each round: GET $(round_ratios "${rates_get[*]}" "${tps_get[*]}");" \
+            "POST $(round_ratios "${rates_post[*]}" "${tps_post[*]}")"
+    fi
+    echo
+    echo "For the README's Performance section:"
+    echo
+    echo "$(date -u +%F), commit $commit, $(nproc) cores ($(uname -m)), PostgreSQL $pg_version," \
+        "$connections connections, $threads threads, ${duration} s per side$of:"
+    echo
+    echo "| endpoint | server req/s | pgbench TPS | ratio | goal |"
+    echo "|---|---:|---:|---:|---:|"
+    # shellcheck disable=SC2016 # the backquotes are Markdown
+    printf '| `GET /v1/cases/{id}` | %.0f | %.0f | %s | ≥ %s |\n' "$rate_get" "$tps_get_m" "$get_ratio" "$goal_get"
+    # shellcheck disable=SC2016
+    printf '| `POST /v1/cases/{id}/plan/items`, fresh `Idempotency-Key` | %.0f | %.0f | %s | ≥ %s |\n' "$rate_post" "$tps_post_m" "$post_ratio" "$goal_post"
+}
+
+check_settings() {
+    local name value
+    for name in duration warmup connections threads rounds; do
+        value=${!name}
+        [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_${name^^} must be a positive integer, not '$value'"
+    done
+    # wrk gives each thread at least one connection.
+    [ "$connections" -ge "$threads" ] || die "BENCH_CONNECTIONS ($connections) must be at least BENCH_THREADS ($threads)"
+}
+
+main() {
+    check_settings
+    check_tools
+    pg_ctl=$pg_bin/pg_ctl
+    pick_pg_user
+    build_server
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    work=$(mktemp -d "${TMPDIR:-/tmp}/relais-bench.XXXXXX")
+    # The unprivileged PostgreSQL account must get through to its own directories.
+    chmod 0711 "$work"
+    start_cluster
+    start_server
+    seed
+    local round
+    for round in $(seq 1 "$rounds"); do
+        [ "$rounds" -eq 1 ] || round_label=" [round $round/$rounds]"
+        measure_get
+        measure_post
+    done
+    report
+}
+
+main "$@"
