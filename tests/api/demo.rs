@@ -1,0 +1,43 @@
+//! The demo organisation of the embedded mode comes with the starter catalogue of schemes, so a
+//! newcomer's first run shows scheme matches; it is imported once, never over an admin's edits.
+
+use relais_store::{Db, PoolSettings};
+use relais_tests::TestApp;
+
+async fn demo_schemes(app: &TestApp) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE active) FROM schemes s
+           JOIN organisations o ON o.id = s.org_id WHERE o.slug = 'demo'",
+    )
+    .fetch_one(&app.sql)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_organisation_gets_the_starter_catalogue_once() {
+    let app = TestApp::spawn().await;
+    let db = Db::connect_lazy(app.db_options.clone(), &PoolSettings::default());
+    relais_server::demo::ensure(&db).await.unwrap();
+    let (all, active) = demo_schemes(&app).await;
+    assert!(all >= 12, "the starter catalogue has {all} schemes");
+    assert!(active < all, "local schemes come in inactive");
+
+    // An admin's change survives the next start: nothing is imported again.
+    sqlx::query("UPDATE schemes SET active = false WHERE name LIKE '%(RSA)'")
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    relais_server::demo::ensure(&db).await.unwrap();
+    let (again, active_again) = demo_schemes(&app).await;
+    assert_eq!(again, all);
+    assert_eq!(active_again, active - 1);
+    let seen_by_alice: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM agents a JOIN organisations o ON o.id = a.org_id
+          WHERE o.slug = 'demo' AND a.subject = 'alice'",
+    )
+    .fetch_one(&app.sql)
+    .await
+    .unwrap();
+    assert_eq!(seen_by_alice, 1);
+}

@@ -1,0 +1,47 @@
+//! The black-box tests of the running service, in one test binary: a module per resource (its
+//! submodules for the larger ones), and `support` for the fixtures several modules share.
+//!
+//! Every test runs in this one process, concurrently with the others: they share the embedded
+//! PostgreSQL cluster (each test on a database of its own, see `relais_tests`) and the
+//! process-wide state, so a test must not change the environment, stop the shared cluster or
+//! count anything beyond its own database. Run one module with
+//! `cargo test -p relais-tests --test api persons::`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod agenda;
+mod applications;
+mod assessment;
+mod audit;
+mod auth;
+mod cases;
+mod closure;
+mod consents;
+mod contacts;
+mod demo;
+mod documents;
+mod errors;
+mod export;
+mod household_budget;
+mod idempotency;
+mod journey;
+mod keys;
+mod liaisons;
+mod oauth;
+mod openapi;
+mod operations;
+mod outage;
+mod partners;
+mod persons;
+mod plan;
+mod proposals;
+mod referrals;
+mod schema;
+mod schemes;
+mod smoke;
+mod stats;
+mod tenancy;
+mod unit_of_work;
+mod webhooks;

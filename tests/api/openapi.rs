@@ -1,0 +1,245 @@
+//! The OpenAPI document: the committed copy in `openapi/` is the one the code generates, and the
+//! document keeps the contract's promises (bearer authentication, documented errors, prose).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+const REGENERATE: &str = "cargo run -q -p relais-server -- openapi > openapi/openapi.json";
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn committed_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json")
+}
+
+/// Exactly what `relais openapi` prints.
+fn generated() -> String {
+    format!("{}\n", relais_api::openapi().to_pretty_json().unwrap())
+}
+
+fn document() -> Value {
+    serde_json::from_str(&generated()).unwrap()
+}
+
+/// Every operation: (method, path, operation).
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let paths = doc["paths"].as_object().expect("the document has paths");
+    let mut found = Vec::new();
+    for (path, item) in paths {
+        for method in METHODS {
+            if let Some(operation) = item.get(*method) {
+                found.push((method.to_uppercase(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    assert!(!found.is_empty(), "the document has no operations");
+    found
+}
+
+#[test]
+fn the_committed_document_is_the_generated_one() {
+    let path = committed_path();
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}\nGenerate it from the repository root with:\n    {REGENERATE}",
+            path.display()
+        )
+    });
+    let generated = generated();
+    if committed != generated {
+        let (line, ours, theirs) = committed
+            .lines()
+            .zip(generated.lines())
+            .enumerate()
+            .find(|(_, (c, g))| c != g)
+            .map(|(i, (c, g))| (i + 1, c.to_owned(), g.to_owned()))
+            .unwrap_or_else(|| {
+                let n = committed.lines().count().min(generated.lines().count());
+                (n + 1, "(end of file)".into(), "(end of file)".into())
+            });
+        panic!(
+            "openapi/openapi.json differs from the document the code generates \
+             (first difference at line {line}:\n  committed: {ours}\n  generated: {theirs}\n).\n\
+             Regenerate it from the repository root with:\n    {REGENERATE}\n\
+             then review and commit the change."
+        );
+    }
+}
+
+#[test]
+fn the_document_is_openapi_3_1() {
+    let doc = document();
+    let version = doc["openapi"].as_str().unwrap_or_default();
+    assert!(
+        version.starts_with("3.1."),
+        "expected OpenAPI 3.1.x, got {version:?}"
+    );
+    assert!(doc["info"]["title"].is_string());
+    assert!(doc["info"]["version"].is_string());
+}
+
+#[test]
+fn the_bearer_scheme_is_declared() {
+    let doc = document();
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http", "bearer scheme: {bearer}");
+    assert_eq!(bearer["scheme"], "bearer", "bearer scheme: {bearer}");
+}
+
+/// Operations that cannot carry a bearer token, and the scheme each uses instead: a calendar
+/// application subscribes to a URL, so the agenda feed's secret token is in its query.
+const OTHER_SCHEMES: &[(&str, &str, &str)] = &[("GET", "/v1/agenda.ics", "agenda_feed_token")];
+
+/// The one public operation under `/v1`: a partner comes to the token endpoint to get its
+/// bearer token, so it cannot send one. It authenticates with its client credentials instead,
+/// in HTTP Basic (`client_secret_basic`) or in the form (no scheme: the empty requirement), and
+/// its 400/401 are `application/json` as RFC 6749 §5.2 requires (with the problem members
+/// too). Checked by `the_token_endpoint_is_public_with_client_authentication`.
+const TOKEN_ENDPOINT: (&str, &str) = ("POST", "/v1/oauth/token");
+
+#[test]
+fn every_v1_operation_requires_the_bearer_token_and_documents_401_and_500() {
+    let doc = document();
+    let global_security = doc.get("security").cloned();
+    let mut problems = Vec::new();
+    let mut v1 = 0;
+    for (method, path, operation) in operations(&doc) {
+        if !path.starts_with("/v1/") || (method.as_str(), path.as_str()) == TOKEN_ENDPOINT {
+            continue;
+        }
+        v1 += 1;
+        let security = operation
+            .get("security")
+            .or(global_security.as_ref())
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let requirements: Vec<&serde_json::Map<String, Value>> =
+            security.iter().filter_map(Value::as_object).collect();
+        if requirements.is_empty() {
+            problems.push(format!("{method} {path}: no security requirement"));
+        } else if requirements.iter().any(|r| r.is_empty()) {
+            problems.push(format!(
+                "{method} {path}: an empty security requirement makes the token optional"
+            ));
+        } else {
+            let scheme = OTHER_SCHEMES
+                .iter()
+                .find(|(m, p, _)| *m == method && *p == path)
+                .map_or("bearer", |(_, _, scheme)| scheme);
+            if !requirements.iter().all(|r| r.contains_key(scheme)) {
+                problems.push(format!(
+                    "{method} {path}: security does not name the `{scheme}` scheme"
+                ));
+            }
+        }
+        for status in ["401", "500"] {
+            match operation["responses"].get(status) {
+                None => problems.push(format!("{method} {path}: no {status} response")),
+                Some(response) => {
+                    if response["content"]
+                        .get("application/problem+json")
+                        .is_none()
+                    {
+                        problems.push(format!(
+                            "{method} {path}: the {status} response is not application/problem+json"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(v1 > 0, "no operation under /v1");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_token_endpoint_is_public_with_client_authentication() {
+    let doc = document();
+    let (method, path) = TOKEN_ENDPOINT;
+    let operation = &doc["paths"][path][method.to_lowercase()];
+    let security = operation["security"]
+        .as_array()
+        .expect("the token endpoint's security");
+    assert!(
+        security
+            .iter()
+            .any(|r| r.get("client_secret_basic").is_some()),
+        "HTTP Basic client authentication: {security:?}"
+    );
+    assert!(
+        security.iter().all(|r| r.get("bearer").is_none()),
+        "no bearer token: {security:?}"
+    );
+    let basic = &doc["components"]["securitySchemes"]["client_secret_basic"];
+    assert_eq!(basic["scheme"], "basic", "{basic}");
+    assert!(
+        operation["requestBody"]["content"]
+            .get("application/x-www-form-urlencoded")
+            .is_some(),
+        "the request is a form"
+    );
+    for (status, media) in [
+        ("200", "application/json"),
+        ("400", "application/json"),
+        ("401", "application/json"),
+        ("500", "application/problem+json"),
+        ("503", "application/problem+json"),
+    ] {
+        assert!(
+            operation["responses"][status]["content"]
+                .get(media)
+                .is_some(),
+            "{method} {path}: {status} is documented as {media}"
+        );
+    }
+}
+
+#[test]
+fn operation_ids_are_unique() {
+    // OpenAPI requires it, and client generators name their methods after them.
+    let doc = document();
+    let mut seen = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (method, path, operation) in operations(&doc) {
+        if let Some(id) = operation["operationId"].as_str() {
+            seen.entry(id.to_owned())
+                .or_default()
+                .push(format!("{method} {path}"));
+        }
+    }
+    let duplicates: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, users)| users.len() > 1)
+        .map(|(id, users)| format!("{id}: {}", users.join(", ")))
+        .collect();
+    assert!(
+        duplicates.is_empty(),
+        "operationId used more than once (set `operation_id = \"…\"` in #[utoipa::path]):\n{}",
+        duplicates.join("\n")
+    );
+}
+
+#[test]
+fn every_operation_has_a_summary_or_description() {
+    let doc = document();
+    let missing: Vec<String> = operations(&doc)
+        .into_iter()
+        .filter(|(_, _, operation)| {
+            ["summary", "description"].iter().all(|key| {
+                operation
+                    .get(*key)
+                    .and_then(Value::as_str)
+                    .is_none_or(|text| text.trim().is_empty())
+            })
+        })
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a summary or description (add a doc comment to the handler):\n{}",
+        missing.join("\n")
+    );
+}

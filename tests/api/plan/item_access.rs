@@ -1,0 +1,333 @@
+//! Who may work on a plan and when: closed and archived cases, roles, case teams, other
+//! organisations, the audit trail of every read and write, and retried creations. The items'
+//! content is tested in `plan::items`, their lifecycle in `plan::item_status`.
+
+use chrono::{Days, NaiveDate, Utc};
+use relais_tests::{TestApp, pointers, problem};
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn in_days(days: u64) -> String {
+    (today() + Days::new(days)).to_string()
+}
+
+fn header(response: &Response, name: &str) -> String {
+    response.headers()[name].to_str().unwrap().to_owned()
+}
+
+fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
+    json!({
+        "party": party,
+        "category": category,
+        "domain": "housing",
+        "title": title,
+        "due_on": in_days(due_in_days),
+    })
+}
+
+/// A case opened by the worker `alice`, and ways to work on its plan.
+struct Plan {
+    app: TestApp,
+    alice: String,
+    case_id: String,
+    person_id: String,
+}
+
+impl Plan {
+    async fn new() -> Plan {
+        let app = TestApp::spawn().await;
+        let alice = app.token("worker", "alice");
+        let case = app.create_case(&alice).await;
+        Plan {
+            case_id: case["id"].as_str().unwrap().to_owned(),
+            person_id: case["person_id"].as_str().unwrap().to_owned(),
+            app,
+            alice,
+        }
+    }
+
+    fn items(&self) -> String {
+        format!("/v1/cases/{}/plan/items", self.case_id)
+    }
+
+    fn item(&self, id: &str) -> String {
+        format!("{}/{id}", self.items())
+    }
+
+    async fn add_as(&self, token: &str, body: &Value) -> Response {
+        self.app.post(&self.items(), token, body).await
+    }
+
+    async fn added(&self, body: Value) -> Value {
+        let response = self.add_as(&self.alice, &body).await;
+        assert_eq!(response.status(), 201, "adding {body}");
+        response.json().await.unwrap()
+    }
+
+    async fn list(&self, query: &str) -> Value {
+        let response = self
+            .app
+            .get(&format!("{}?{query}", self.items()), &self.alice)
+            .await;
+        assert_eq!(response.status(), 200, "listing ?{query}");
+        response.json().await.unwrap()
+    }
+
+    async fn titles(&self, query: &str) -> Vec<String> {
+        titles(&self.list(query).await)
+    }
+
+    async fn delete(&self, token: &str, id: &str, version: Option<i64>) -> Response {
+        let mut request = self.app.request(Method::DELETE, &self.item(id), token);
+        if let Some(version) = version {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn close_case(&self) {
+        let response = self
+            .app
+            .request(
+                Method::POST,
+                &format!("/v1/cases/{}/transitions", self.case_id),
+                &self.alice,
+            )
+            .header("If-Match", "*")
+            .json(&json!({"to": "closed", "closure_reason": "goals_met", "force": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "closing the case");
+    }
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn assert_problem(response: Response, status: u16, code: &str) {
+    assert_eq!(response.status(), status, "expected {status} {code}");
+    assert_eq!(problem(response).await["code"], code);
+}
+
+#[tokio::test]
+async fn the_plan_of_a_closed_case_can_be_read_but_not_changed() {
+    let plan = Plan::new().await;
+    let item = plan
+        .added(step("worker", "correspondence", "Écrire au bailleur", 9))
+        .await;
+    let id = item["id"].as_str().unwrap();
+    plan.close_case().await;
+    let body = step("worker", "correspondence", "Encore", 9);
+    assert_problem(plan.add_as(&plan.alice, &body).await, 409, "case_closed").await;
+    let patch = plan
+        .app
+        .patch(&plan.item(id), &plan.alice, 1, &json!({"status": "done"}))
+        .await;
+    assert_problem(patch, 409, "case_closed").await;
+    assert_problem(
+        plan.delete(&plan.alice, id, Some(1)).await,
+        409,
+        "case_closed",
+    )
+    .await;
+    assert_eq!(plan.titles("").await, ["Écrire au bailleur"]);
+    assert_eq!(
+        plan.app.get(&plan.item(id), &plan.alice).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_plan_of_an_archived_case_is_read_only_with_a_reason() {
+    let plan = Plan::new().await;
+    let item = plan
+        .added(step("worker", "correspondence", "Écrire au bailleur", 9))
+        .await;
+    let id = item["id"].as_str().unwrap();
+    sqlx::query("UPDATE cases SET status = 'archived' WHERE id = $1::uuid")
+        .bind(&plan.case_id)
+        .execute(&plan.app.sql)
+        .await
+        .unwrap();
+    for path in [plan.items(), plan.item(id)] {
+        let response = plan.app.get(&path, &plan.alice).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let problem = problem(response).await;
+        assert_eq!(problem["code"], "reason_required");
+        assert_eq!(pointers(&problem), ["/reason"]);
+        let with_reason = format!("{path}?reason=Demande%20du%20juge");
+        let response = plan.app.get(&with_reason, &plan.alice).await;
+        assert_eq!(response.status(), 200, "{with_reason}");
+    }
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "SELECT reason FROM audit_events WHERE person_id = $1::uuid AND reason IS NOT NULL",
+    )
+    .bind(&plan.person_id)
+    .fetch_all(&plan.app.sql)
+    .await
+    .unwrap();
+    assert_eq!(reasons, ["Demande du juge", "Demande du juge"]);
+}
+
+#[tokio::test]
+async fn reception_admin_and_dpo_may_not_touch_the_plan() {
+    let plan = Plan::new().await;
+    let item = plan
+        .added(step("worker", "investigation", "Rechercher", 9))
+        .await;
+    let id = item["id"].as_str().unwrap();
+    let body = step("worker", "investigation", "Autre", 9);
+    for role in ["reception", "admin", "dpo"] {
+        let token = plan.app.token(role, &format!("{role}-1"));
+        assert_eq!(plan.add_as(&token, &body).await.status(), 403, "{role}");
+        let list = plan.app.get(&plan.items(), &token).await;
+        assert_eq!(list.status(), 403, "{role}");
+        let read = plan.app.get(&plan.item(id), &token).await;
+        assert_eq!(read.status(), 403, "{role}");
+        let patch = plan
+            .app
+            .patch(&plan.item(id), &token, 1, &json!({"title": "x"}))
+            .await;
+        assert_eq!(patch.status(), 403, "{role}");
+        assert_eq!(
+            plan.delete(&token, id, Some(1)).await.status(),
+            403,
+            "{role}"
+        );
+    }
+    assert_eq!(plan.titles("").await, ["Rechercher"]);
+}
+
+#[tokio::test]
+async fn a_worker_off_the_team_and_another_organisation_see_no_plan() {
+    let plan = Plan::new().await;
+    let item = plan
+        .added(step("worker", "investigation", "Rechercher", 9))
+        .await;
+    let id = item["id"].as_str().unwrap();
+    let body = step("worker", "investigation", "Autre", 9);
+    let bob = plan.app.token("worker", "bob");
+    let foreign = plan.app.token_for("other", &["supervisor"], "zoe");
+    for token in [&bob, &foreign] {
+        assert_problem(plan.add_as(token, &body).await, 404, "not_found").await;
+        assert_eq!(plan.app.get(&plan.items(), token).await.status(), 404);
+        assert_eq!(plan.app.get(&plan.item(id), token).await.status(), 404);
+        let patch = plan
+            .app
+            .patch(&plan.item(id), token, 1, &json!({"title": "x"}))
+            .await;
+        assert_eq!(patch.status(), 404);
+        assert_eq!(plan.delete(token, id, Some(1)).await.status(), 404);
+    }
+    // An item id of another case does not resolve under this one.
+    let other_case = plan.app.create_case(&plan.alice).await;
+    let elsewhere = format!(
+        "/v1/cases/{}/plan/items/{id}",
+        other_case["id"].as_str().unwrap()
+    );
+    assert_eq!(plan.app.get(&elsewhere, &plan.alice).await.status(), 404);
+    assert_eq!(plan.titles("").await, ["Rechercher"]);
+}
+
+#[tokio::test]
+async fn a_supervisor_works_on_any_plan_of_the_organisation() {
+    let plan = Plan::new().await;
+    let sam = plan.app.token("supervisor", "sam");
+    let response = plan
+        .add_as(&sam, &step("worker", "partner_consultation", "Synthèse", 9))
+        .await;
+    assert_eq!(response.status(), 201);
+    let item: Value = response.json().await.unwrap();
+    let id = item["id"].as_str().unwrap();
+    let patch = plan
+        .app
+        .patch(&plan.item(id), &sam, 1, &json!({"status": "in_progress"}))
+        .await;
+    assert_eq!(patch.status(), 200);
+    assert_eq!(plan.delete(&sam, id, Some(2)).await.status(), 204);
+}
+
+#[tokio::test]
+async fn every_read_and_write_of_the_plan_is_audited_with_the_person() {
+    let plan = Plan::new().await;
+    let item = plan
+        .added(step("worker", "investigation", "Rechercher", 9))
+        .await;
+    let id = item["id"].as_str().unwrap();
+    plan.list("").await;
+    plan.app.get(&plan.item(id), &plan.alice).await;
+    let patch = plan
+        .app
+        .patch(
+            &plan.item(id),
+            &plan.alice,
+            1,
+            &json!({"title": "Chercher"}),
+        )
+        .await;
+    assert_eq!(patch.status(), 200);
+    assert_eq!(plan.delete(&plan.alice, id, Some(2)).await.status(), 204);
+    let actions = plan.app.audit_actions(&plan.person_id).await;
+    let plan_actions: Vec<(&str, &str)> = actions
+        .iter()
+        .map(|(a, r)| (a.as_str(), r.as_str()))
+        .filter(|(_, r)| r.starts_with("plan_item") || r.starts_with("case.plan"))
+        .collect();
+    assert_eq!(
+        plan_actions,
+        [
+            ("create", "plan_item"),
+            ("read", "case.plan_items"),
+            ("read", "plan_item"),
+            ("update", "plan_item"),
+            ("delete", "plan_item"),
+        ]
+    );
+    let resources: Vec<(String, Option<uuid::Uuid>)> = sqlx::query_as(
+        "SELECT resource_type, resource_id FROM audit_events WHERE resource_type LIKE \
+         '%plan_item%' ORDER BY id",
+    )
+    .fetch_all(&plan.app.sql)
+    .await
+    .unwrap();
+    let case_id = uuid::Uuid::parse_str(&plan.case_id).unwrap();
+    let item_id = uuid::Uuid::parse_str(id).unwrap();
+    for (resource_type, resource_id) in resources {
+        let expected = if resource_type == "case.plan_items" {
+            case_id
+        } else {
+            item_id
+        };
+        assert_eq!(resource_id, Some(expected), "{resource_type}");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_creation_with_the_same_idempotency_key_adds_one_item() {
+    let plan = Plan::new().await;
+    let body = step("worker", "investigation", "Rechercher", 9);
+    let send = || {
+        plan.app
+            .request(Method::POST, &plan.items(), &plan.alice)
+            .header("Idempotency-Key", "plan-1")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(header(&again, "idempotent-replayed"), "true");
+    assert_eq!(plan.titles("").await, ["Rechercher"]);
+}

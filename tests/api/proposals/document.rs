@@ -1,0 +1,198 @@
+//! The written plan of a proposal over HTTP: printable HTML by default, PDF on request (its
+//! text extracted with a real PDF tool, accents intact), 406 for anything else; filled from the
+//! proposal's snapshot with the organisation, the person, the referent, the decision, the
+//! observations and the content hash; audited as a download.
+
+use std::process::Command;
+
+use crate::support::proposals::{Negotiation, header, step};
+use relais_tests::problem;
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+/// A plan with a worker step, a préconisation and a partner step, proposed and accepted, with
+/// an observation; the proposal.
+async fn agreed(n: &Negotiation) -> Value {
+    let mut paperwork = step("person", "paperwork", "Déposer le dossier à la CAF", 10);
+    paperwork["details"] = json!("Joindre l'avis d'imposition et le RIB.");
+    n.add(paperwork).await;
+    n.add(step(
+        "worker",
+        "social_report",
+        "Rédiger le rapport social",
+        20,
+    ))
+    .await;
+    n.add(step(
+        "partner",
+        "investigation",
+        "Étudier la demande FSL",
+        30,
+    ))
+    .await;
+    let proposal = n.proposed().await;
+    let body =
+        json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord de principe."});
+    assert_eq!(n.decide_as(&n.alice, 1, &body).await.status(), 200);
+    let observation = json!({"text": "Je préfère être appelée le matin.", "channel": "phone"});
+    assert_eq!(n.observe_as(&n.alice, 1, &observation).await.status(), 201);
+    proposal
+}
+
+async fn document(n: &Negotiation, number: i64, accept: Option<&str>) -> Response {
+    let mut request = n.app.request(
+        Method::GET,
+        &format!("{}/document", n.proposal(number)),
+        &n.alice,
+    );
+    if let Some(accept) = accept {
+        request = request.header("Accept", accept);
+    }
+    request.send().await.unwrap()
+}
+
+/// The text of a PDF, as `pdftotext` extracts it (poppler-utils; CI installs it).
+fn pdf_text(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "relais-plan-{}-{}.pdf",
+        std::process::id(),
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let output = Command::new("pdftotext")
+        .arg(&path)
+        .args(["-enc", "UTF-8", "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext ({e}): install poppler-utils"));
+    std::fs::remove_file(&path).unwrap();
+    assert!(output.status.success(), "{:?}", output);
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_written_plan_is_printable_html_by_default() {
+    let n = Negotiation::new().await;
+    let proposal = agreed(&n).await;
+    let hash = proposal["content_hash"].as_str().unwrap();
+    for accept in [None, Some("*/*"), Some("text/html"), Some("text/*;q=0.5")] {
+        let response = document(&n, 1, accept).await;
+        assert_eq!(response.status(), 200, "{accept:?}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(header(&response, "vary"), "Accept");
+        assert!(response.headers().get("content-disposition").is_none());
+        let page = response.text().await.unwrap();
+        for expected in [
+            "Camille Lefèvre",
+            "CCAS d&#39;Acme",
+            "Proposition n° 1",
+            "Difficultés pour payer le loyer",
+            "Déposer le dossier à la CAF",
+            "Joindre l&#39;avis d&#39;imposition et le RIB.",
+            "Rédiger le rapport social",
+            "Étudier la demande FSL",
+            "Démarches administratives, pièces justificatives",
+            "Évaluation / rapport de situation sociale",
+            "Logement",
+            "Plan accepté le",
+            "(entretien)",
+            "Accord de principe.",
+            "Je préfère être appelée le matin.",
+            "alice",
+            "Signature de la personne",
+            hash,
+        ] {
+            assert!(page.contains(expected), "{accept:?}: missing {expected:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_pdf_has_extractable_text_with_its_accents() {
+    let n = Negotiation::new().await;
+    let proposal = agreed(&n).await;
+    let response = document(&n, 1, Some("application/pdf")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "application/pdf");
+    assert_eq!(
+        header(&response, "content-disposition"),
+        "inline; filename=\"plan-d-aide-1.pdf\""
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = pdf_text(&bytes);
+    for expected in [
+        "Plan d'aide",
+        "Camille Lefèvre",
+        "Déposer le dossier à la CAF",
+        "Étudier la demande FSL",
+        "Plan accepté le",
+        "Signature du travailleur social",
+        proposal["content_hash"].as_str().unwrap(),
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_document_shows_the_snapshot_not_the_live_plan() {
+    let n = Negotiation::new().await;
+    let item = n
+        .add(step("person", "paperwork", "Réunir les quittances", 10))
+        .await;
+    n.proposed().await;
+    n.change(&item, json!({"title": "Titre changé après la proposition"}))
+        .await;
+    let page = document(&n, 1, None).await.text().await.unwrap();
+    assert!(page.contains("Réunir les quittances"));
+    assert!(!page.contains("Titre changé"));
+    assert!(
+        page.contains("En attente de la réponse de la personne."),
+        "undecided"
+    );
+    let second = document(&n, 2, None).await;
+    assert_eq!(second.status(), 404);
+}
+
+#[tokio::test]
+async fn other_media_types_are_not_acceptable() {
+    let n = Negotiation::new().await;
+    agreed(&n).await;
+    for accept in [
+        "application/json",
+        "text/plain, image/png",
+        "text/html;q=0, application/pdf;q=0",
+    ] {
+        let response = document(&n, 1, Some(accept)).await;
+        assert_eq!(response.status(), 406, "{accept}");
+        assert_eq!(problem(response).await["code"], "not_acceptable");
+    }
+    // The best quality wins.
+    let response = document(&n, 1, Some("text/html;q=0.4, application/pdf;q=0.9")).await;
+    assert_eq!(header(&response, "content-type"), "application/pdf");
+    let response = document(&n, 1, Some("application/*;q=0.2, text/html")).await;
+    assert_eq!(
+        header(&response, "content-type"),
+        "text/html; charset=utf-8"
+    );
+}
+
+#[tokio::test]
+async fn each_download_is_audited_and_refused_downloads_are_not() {
+    let n = Negotiation::new().await;
+    agreed(&n).await;
+    document(&n, 1, None).await;
+    document(&n, 1, Some("application/pdf")).await;
+    document(&n, 1, Some("application/json")).await;
+    let downloads: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'download' AND resource_type = \
+         'plan.document' AND person_id = $1::uuid",
+    )
+    .bind(&n.person_id)
+    .fetch_one(&n.app.sql)
+    .await
+    .unwrap();
+    assert_eq!(downloads, 2);
+}

@@ -1,0 +1,189 @@
+//! `GET /v1/stats/caseload`: per referent, cases by status, open cases, overdue items and cases
+//! past their target date, with the organisation's totals; supervisors only, aggregates only.
+
+use crate::support::agenda::{
+    Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status, set_target,
+};
+use relais_tests::{TestApp, pointers, problem};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// alice: 3 cases (intake past target with 1 overdue item, active with 2 overdue items of 4,
+/// closed past target with an overdue item that no longer counts); bob: 1 case in planning
+/// with 1 overdue item; one case without a referent, in assessment, past target, 1 overdue item.
+struct Org {
+    app: TestApp,
+    sam: String,
+    alice_id: Uuid,
+    bob_id: Uuid,
+}
+
+async fn org() -> Org {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let bob = app.token("worker", "bob");
+    let sam = app.token("supervisor", "sam");
+    let alice_id = app.agent_id(&alice).await;
+    let bob_id = app.agent_id(&bob).await;
+
+    let intake = open_case(&app, &alice, "Camille", "Lefèvre").await;
+    add_item(&app, &alice, &intake, "worker", "Appeler la CAF", day(-1)).await;
+    add_item(&app, &alice, &intake, "person", "Dossier", day(3)).await;
+    set_target(&app, &intake, day(-1)).await;
+
+    let active = open_case(&app, &alice, "Jean", "Dupont").await;
+    add_item(&app, &alice, &active, "worker", "Relancer", day(-10)).await;
+    let blocked = add_item(&app, &alice, &active, "person", "Justificatifs", day(-2)).await;
+    set_item_status(&app, &blocked, "blocked").await;
+    let done = add_item(&app, &alice, &active, "worker", "Fait", day(-3)).await;
+    set_item_status(&app, &done, "done").await;
+    let cancelled = add_item(&app, &alice, &active, "partner", "Annulé", day(-3)).await;
+    set_item_status(&app, &cancelled, "cancelled").await;
+    add_item(&app, &alice, &active, "worker", "Aujourd'hui", day(0)).await;
+    set_case_status(&app, &active, "active").await;
+
+    let closed = open_case(&app, &alice, "Lina", "Benali").await;
+    add_item(&app, &alice, &closed, "worker", "Oublié", day(-30)).await;
+    set_target(&app, &closed, day(-5)).await;
+    set_case_status(&app, &closed, "closed").await;
+
+    let planning = open_case(&app, &bob, "Noé", "Martin").await;
+    add_item(
+        &app,
+        &bob,
+        &planning,
+        "partner",
+        "Avis du bailleur",
+        day(-7),
+    )
+    .await;
+    set_case_status(&app, &planning, "planning").await;
+
+    let unassigned: Case = open_case_with(&app, &sam, "Rose", "Petit", json!({})).await;
+    add_item(&app, &sam, &unassigned, "worker", "Attribuer", day(-1)).await;
+    set_target(&app, &unassigned, day(-2)).await;
+    set_case_status(&app, &unassigned, "assessment").await;
+    Org {
+        app,
+        sam,
+        alice_id,
+        bob_id,
+    }
+}
+
+async fn caseload(app: &TestApp, token: &str, query: &str) -> Value {
+    let response = app.get(&format!("/v1/stats/caseload{query}"), token).await;
+    assert_eq!(response.status(), 200, "reading the caseload{query}");
+    response.json().await.unwrap()
+}
+
+fn by_status(values: [i64; 6]) -> Value {
+    let [intake, assessment, planning, active, closed, archived] = values;
+    json!({"intake": intake, "assessment": assessment, "planning": planning, "active": active,
+           "closed": closed, "archived": archived})
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_each_referents_caseload_and_the_organisations_totals() {
+    let o = org().await;
+    let body = caseload(&o.app, &o.sam, "").await;
+    assert_eq!(
+        body["agents"],
+        json!([
+            {
+                "agent_id": o.alice_id, "name": "alice", "subject": "alice",
+                "cases_by_status": by_status([1, 0, 0, 1, 1, 0]),
+                "open_cases": 2, "overdue_items": 3, "cases_past_target": 1
+            },
+            {
+                "agent_id": o.bob_id, "name": "bob", "subject": "bob",
+                "cases_by_status": by_status([0, 0, 1, 0, 0, 0]),
+                "open_cases": 1, "overdue_items": 1, "cases_past_target": 0
+            }
+        ])
+    );
+    assert_eq!(
+        body["totals"],
+        json!({
+            "cases_by_status": by_status([1, 1, 1, 1, 1, 0]),
+            "open_cases": 4, "overdue_items": 5, "cases_past_target": 2
+        }),
+        "every case, the one without a referent included"
+    );
+}
+
+#[tokio::test]
+async fn the_caseload_can_be_narrowed_to_one_referent() {
+    let o = org().await;
+    let body = caseload(&o.app, &o.sam, &format!("?referent={}", o.bob_id)).await;
+    let agents = body["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 1);
+    assert_eq!(agents[0]["agent_id"], o.bob_id.to_string());
+    assert_eq!(
+        body["totals"]["open_cases"], 4,
+        "totals stay the organisation's"
+    );
+
+    let nobody = caseload(&o.app, &o.sam, &format!("?referent={}", Uuid::now_v7())).await;
+    assert_eq!(nobody["agents"], json!([]));
+
+    let response = o.app.get("/v1/stats/caseload?referent=bob", &o.sam).await;
+    assert_eq!(response.status(), 400);
+    let problem = problem(response).await;
+    assert_eq!(problem["code"], "invalid_parameter");
+    assert_eq!(pointers(&problem), ["/referent"]);
+}
+
+#[tokio::test]
+async fn an_organisation_without_cases_has_zero_everywhere() {
+    let app = TestApp::spawn().await;
+    let body = caseload(&app, &app.token("supervisor", "sam"), "").await;
+    assert_eq!(body["agents"], json!([]));
+    assert_eq!(
+        body["totals"],
+        json!({
+            "cases_by_status": by_status([0; 6]),
+            "open_cases": 0, "overdue_items": 0, "cases_past_target": 0
+        })
+    );
+}
+
+#[tokio::test]
+async fn only_supervisors_read_statistics() {
+    let app = TestApp::spawn().await;
+    for role in ["worker", "reception", "admin", "dpo"] {
+        let response = app
+            .get("/v1/stats/caseload", &app.token(role, &format!("{role}-1")))
+            .await;
+        assert_eq!(response.status(), 403, "{role}");
+        assert_eq!(problem(response).await["code"], "forbidden");
+    }
+    let anonymous = app.client.get(app.url("/v1/stats/caseload")).send().await;
+    assert_eq!(anonymous.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn another_organisations_supervisor_counts_none_of_these_cases() {
+    let o = org().await;
+    let stranger = o.app.token_for("other", &["supervisor"], "sam");
+    let body = caseload(&o.app, &stranger, "").await;
+    assert_eq!(body["agents"], json!([]));
+    assert_eq!(body["totals"]["open_cases"], 0);
+    assert_eq!(body["totals"]["overdue_items"], 0);
+    let narrowed = caseload(&o.app, &stranger, &format!("?referent={}", o.alice_id)).await;
+    assert_eq!(narrowed["agents"], json!([]));
+}
+
+#[tokio::test]
+async fn reading_the_caseload_is_audited_once_without_a_person() {
+    let o = org().await;
+    caseload(&o.app, &o.sam, "").await;
+    let events: Vec<(String, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT action, person_id, resource_id FROM audit_events WHERE resource_type = \
+         'stats.caseload'",
+    )
+    .fetch_all(&o.app.sql)
+    .await
+    .unwrap();
+    assert_eq!(events, [("read".to_owned(), None, None)]);
+}

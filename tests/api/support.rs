@@ -1,0 +1,14 @@
+//! Fixtures shared by several test modules; the harness itself (a server on a fresh database,
+//! tokens, problem documents) is the `relais_tests` library.
+
+pub mod agenda;
+pub mod applications;
+pub mod closure;
+pub mod contacts;
+pub mod documents;
+pub mod liaisons;
+pub mod oauth;
+pub mod partners;
+pub mod proposals;
+pub mod referrals;
+pub mod webhooks;

@@ -1,0 +1,268 @@
+//! The request seam: one transaction per request holds the work, its audit events and its
+//! idempotency key. A crash anywhere leaves all or nothing (no key stuck "in flight"),
+//! concurrent retries wait and replay, and the caller is resolved without writing or locking
+//! their agent row.
+
+use std::time::Duration;
+
+use relais_tests::TestApp;
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+const REPLAYED: &str = "idempotent-replayed";
+
+/// A worker's open case and a keyed way to add steps to its plan.
+struct Plan {
+    app: TestApp,
+    alice: String,
+    case_id: String,
+}
+
+impl Plan {
+    async fn new() -> Plan {
+        let app = TestApp::spawn().await;
+        let alice = app.token("worker", "alice");
+        let case = app.create_case(&alice).await;
+        Plan {
+            case_id: case["id"].as_str().unwrap().to_owned(),
+            app,
+            alice,
+        }
+    }
+
+    fn add_step(&self, key: &str) -> reqwest::RequestBuilder {
+        let due = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
+        self.app
+            .request(
+                Method::POST,
+                &format!("/v1/cases/{}/plan/items", self.case_id),
+                &self.alice,
+            )
+            .header("Idempotency-Key", key)
+            .json(&json!({
+                "party": "worker",
+                "category": "orientation",
+                "domain": "housing",
+                "title": "Contacter le bailleur",
+                "due_on": due,
+            }))
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.app.sql)
+            .await
+            .unwrap()
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.app.sql)
+            .await
+            .unwrap();
+    }
+}
+
+fn replayed(response: &Response) -> bool {
+    response.headers().get(REPLAYED).is_some()
+}
+
+#[tokio::test]
+async fn a_failure_after_the_key_was_claimed_leaves_no_key_and_the_retry_runs() {
+    let plan = Plan::new().await;
+    // The audit events are the last thing the work writes before storing its answer.
+    plan.exec(
+        "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.resource_type = 'plan_item' THEN RAISE EXCEPTION 'disk on fire'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW \
+         EXECUTE FUNCTION refuse_audit();",
+    )
+    .await;
+    let failed = plan.add_step("step-1").send().await.unwrap();
+    assert_eq!(failed.status(), 500);
+    assert_eq!(
+        plan.count("SELECT count(*) FROM idempotency_keys WHERE key = 'step-1'")
+            .await,
+        0,
+        "nothing of the failed work was kept, its key neither"
+    );
+    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 0);
+    plan.exec("DROP TRIGGER refuse_audit ON audit_events").await;
+    let retry = plan.add_step("step-1").send().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    assert!(!replayed(&retry), "the retry ran");
+    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_killed_in_the_middle_of_the_work_leaves_no_stuck_key() {
+    let plan = Plan::new().await;
+    // The insert of the step sleeps, so the test can kill the connection while the key is
+    // claimed and the step written, before the commit.
+    plan.exec(
+        "CREATE FUNCTION slow_items() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$; \
+         CREATE TRIGGER slow_items BEFORE INSERT ON plan_items FOR EACH ROW \
+         EXECUTE FUNCTION slow_items();",
+    )
+    .await;
+    let request = plan.add_step("killed");
+    let pending = tokio::spawn(async move { request.send().await.unwrap() });
+    let mut killed = 0;
+    for _ in 0..100 {
+        killed = plan
+            .count(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE query LIKE '%INSERT INTO plan_items%' AND state = 'active' \
+                 AND pid <> pg_backend_pid()) AS k",
+            )
+            .await;
+        if killed > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(killed, 1, "the request's connection was found and killed");
+    let answer = pending.await.unwrap();
+    assert!(answer.status().is_server_error(), "{}", answer.status());
+    plan.exec("DROP TRIGGER slow_items ON plan_items").await;
+    assert_eq!(
+        plan.count("SELECT count(*) FROM idempotency_keys").await,
+        0,
+        "no key stays in flight"
+    );
+    let retry = plan.add_step("killed").send().await.unwrap();
+    assert_eq!(retry.status(), 201);
+    assert!(!replayed(&retry));
+    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identical_keyed_posts_create_one_step_and_all_get_its_answer() {
+    let plan = Plan::new().await;
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let request = plan.add_step("burst");
+            tokio::spawn(async move { request.send().await.unwrap() })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    let mut first_runs = 0;
+    for handle in requests {
+        let response = handle.await.unwrap();
+        assert_eq!(response.status(), 201, "every retry waits, then replays");
+        if !replayed(&response) {
+            first_runs += 1;
+        }
+        let body: Value = response.json().await.unwrap();
+        ids.push(body["id"].clone());
+    }
+    assert_eq!(first_runs, 1, "one request ran, the others were replays");
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_while_the_first_request_runs_waits_for_it_then_replays_it() {
+    let plan = Plan::new().await;
+    plan.exec(
+        "CREATE FUNCTION slow_items() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$; \
+         CREATE TRIGGER slow_items BEFORE INSERT ON plan_items FOR EACH ROW \
+         EXECUTE FUNCTION slow_items();",
+    )
+    .await;
+    let first = plan.add_step("slow");
+    let first = tokio::spawn(async move { first.send().await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let retry = plan.add_step("slow").send().await.unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(!replayed(&first));
+    assert_eq!(retry.status(), 201, "no 409: the retry waited");
+    assert!(replayed(&retry));
+    let (first, retry): (Value, Value) = (first.json().await.unwrap(), retry.json().await.unwrap());
+    assert_eq!(first, retry);
+    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+}
+
+/// The agent row's version (its `xmin`): it changes whenever the row is written.
+async fn agent_row_version(app: &TestApp, subject: &str) -> String {
+    sqlx::query_scalar("SELECT xmin::text FROM agents WHERE subject = $1")
+        .bind(subject)
+        .fetch_one(&app.sql)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_unchanged_agent_is_read_not_written() {
+    let plan = Plan::new().await;
+    let case = format!("/v1/cases/{}", plan.case_id);
+    let before = agent_row_version(&plan.app, "alice").await;
+    for _ in 0..3 {
+        assert_eq!(plan.app.get(&case, &plan.alice).await.status(), 200);
+        assert_eq!(
+            plan.add_step(&uuid::Uuid::now_v7().to_string())
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            201
+        );
+    }
+    assert_eq!(
+        agent_row_version(&plan.app, "alice").await,
+        before,
+        "reads and writes by an unchanged agent do not rewrite their row"
+    );
+    // New roles in the token: the agent is refreshed.
+    let promoted = plan.app.token("supervisor", "alice");
+    assert_eq!(plan.app.get(&case, &promoted).await.status(), 200);
+    assert_ne!(agent_row_version(&plan.app, "alice").await, before);
+    let roles: Vec<String> = sqlx::query_scalar("SELECT roles FROM agents WHERE subject = 'alice'")
+        .fetch_one(&plan.app.sql)
+        .await
+        .unwrap();
+    assert_eq!(roles, ["supervisor"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_held_on_the_agent_row_does_not_block_that_agents_requests() {
+    let plan = Plan::new().await;
+    // A stale sighting: the next request would refresh the row.
+    sqlx::query(
+        "UPDATE agents SET last_seen_at = now() - interval '1 hour' WHERE subject = 'alice'",
+    )
+    .execute(&plan.app.sql)
+    .await
+    .unwrap();
+    // The lock a write of the agent row takes (a profile change, another request refreshing
+    // it): the agent's requests do not wait for it, and skip their own refresh meanwhile.
+    let mut holder = plan.app.sql.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM agents WHERE subject = 'alice' FOR NO KEY UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let case = format!("/v1/cases/{}", plan.case_id);
+    let read = tokio::time::timeout(Duration::from_secs(5), plan.app.get(&case, &plan.alice))
+        .await
+        .expect("the read does not wait for the lock");
+    assert_eq!(read.status(), 200);
+    let step = tokio::time::timeout(Duration::from_secs(5), plan.add_step("locked").send())
+        .await
+        .expect("a write does not wait for the lock either")
+        .unwrap();
+    assert_eq!(step.status(), 201);
+    holder.rollback().await.unwrap();
+    // Once the row is free, the next request refreshes the sighting.
+    assert_eq!(plan.app.get(&case, &plan.alice).await.status(), 200);
+    let fresh: bool = sqlx::query_scalar(
+        "SELECT last_seen_at > now() - interval '1 minute' FROM agents WHERE subject = 'alice'",
+    )
+    .fetch_one(&plan.app.sql)
+    .await
+    .unwrap();
+    assert!(fresh);
+}
