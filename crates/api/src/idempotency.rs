@@ -177,9 +177,9 @@ pub async fn idempotency(
         tracing::warn!("a keyed POST succeeded outside a unit of work; its key is not kept");
         return Ok(ServiceResponse::new(http_req, response));
     }
-    let (response, stored) = match keepable(response) {
-        Ok(kept) => kept,
-        Err(response) => return Ok(ServiceResponse::new(http_req, response)),
+    let (response, stored) = keepable(response);
+    let Some(stored) = stored else {
+        return Ok(ServiceResponse::new(http_req, response));
     };
     let kept = async {
         let mut tx = state.db.tenant(org.id, Access::Write).await?;

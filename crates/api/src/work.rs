@@ -185,10 +185,7 @@ async fn settle_key(
     owner: &KeyOwner,
     response: HttpResponse,
 ) -> Result<HttpResponse, ApiError> {
-    let (response, stored) = match keepable(response) {
-        Ok((response, stored)) => (response, Some(stored)),
-        Err(response) => (response, None),
-    };
+    let (response, stored) = keepable(response);
     match &stored {
         Some(stored) => idempotency::complete(tx, owner, stored).await?,
         None => idempotency::release(tx, owner).await?,
@@ -200,21 +197,22 @@ async fn settle_key(
 
 /// Whether an answer may be kept for replay: never a refusal of the caller (401/403: a retry
 /// with another token must run), a server error, or an answer marked `no-store` (a secret shown
-/// once). A kept answer comes back with its body read into memory, and what is stored of it.
-pub fn keepable(response: HttpResponse) -> Result<(HttpResponse, StoredResponse), HttpResponse> {
+/// once). The response comes back (a kept one with its body read into memory) with what is
+/// stored of it, if it is kept.
+pub fn keepable(response: HttpResponse) -> (HttpResponse, Option<StoredResponse>) {
     let status = response.status();
     if status.is_server_error()
         || status.as_u16() == 401
         || status.as_u16() == 403
         || is_no_store(response.headers())
     {
-        return Err(response);
+        return (response, None);
     }
     let (head, body) = response.into_parts();
     let bytes = match body.try_into_bytes() {
         Ok(bytes) => bytes,
         // A streamed body is not kept: the retry runs again.
-        Err(body) => return Err(head.set_body(body)),
+        Err(body) => return (head.set_body(body), None),
     };
     let header_str = |name: header::HeaderName| {
         head.headers()
@@ -229,7 +227,7 @@ pub fn keepable(response: HttpResponse) -> Result<(HttpResponse, StoredResponse)
         etag: header_str(header::ETAG),
         body: bytes.to_vec(),
     };
-    Ok((head.set_body(BoxBody::new(bytes)), stored))
+    (head.set_body(BoxBody::new(bytes)), Some(stored))
 }
 
 fn is_no_store(headers: &HeaderMap) -> bool {

@@ -392,11 +392,13 @@ fn an_archived_case_is_read_only_and_a_closed_one_still_takes_contacts() {
 #[test]
 fn only_an_open_case_plan_may_change() {
     assert_eq!(CaseStatus::Planning.plan_open(), Ok(()));
-    let refused = CaseStatus::Closed.plan_open().unwrap_err();
-    assert_eq!(refused.code(), "case_closed");
     assert_eq!(
-        CaseStatus::Archived.plan_open().unwrap_err().code(),
-        "case_closed"
+        CaseStatus::Closed.plan_open(),
+        Err(crate::CaseLocked::NotOpen(CaseStatus::Closed))
+    );
+    assert_eq!(
+        CaseStatus::Archived.plan_open().map_err(crate::CaseLocked::code),
+        Err("case_closed")
     );
     assert_eq!(crate::CaseLocked::Archived.code(), "case_archived");
 }

@@ -130,16 +130,28 @@ pub async fn create(
     new: &NewPlanItem<'_>,
 ) -> Result<PlanItemRecord, StoreError> {
     let id = Uuid::now_v7();
-    sqlx::query!(
+    // One statement writes the item and its timeline event, and answers the item as written.
+    sqlx::query_as!(
+        Row,
         r#"
         WITH i AS (
             INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, details,
                                     scheme_id, application_id, due_on, created_by, updated_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
-            RETURNING case_id
+            RETURNING id, case_id, party, category, domain, title, details, scheme_id,
+                      application_id, due_on, status, done_on, outcome, created_at, created_by,
+                      updated_at, updated_by, version
+        ), e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $13, $2, i.case_id, $12, 'plan_item_added', $14
+            FROM i
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $13, $2, i.case_id, $12, 'plan_item_added', $14
+        SELECT id AS "id!", case_id AS "case_id!", party AS "party!", category AS "category!",
+               domain AS "domain!", title AS "title!", details, scheme_id, application_id,
+               due_on AS "due_on!", status AS "status!", done_on, outcome,
+               created_at AS "created_at!", created_by AS "created_by!",
+               updated_at AS "updated_at!", updated_by AS "updated_by!",
+               version AS "version!"
         FROM i
         "#,
         id,
@@ -163,9 +175,9 @@ pub async fn create(
             "due_on": new.due_on,
         })
     )
-    .execute(&mut *conn)
-    .await?;
-    get(conn, case_id, id).await
+    .fetch_one(conn)
+    .await?
+    .try_into()
 }
 
 /// One item of a case's plan.
