@@ -226,7 +226,7 @@ pub fn replay(stored: &StoredResponse) -> HttpResponse {
 }
 
 /// Partner `POST`s must carry an `Idempotency-Key` (API.md): a 400 pointing at the header when
-/// it is missing. (The middleware has already checked its form and handled replays.)
+/// it is missing. (The idempotency layer has already checked its form; the work replays.)
 pub fn require_key(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
     if req.headers().contains_key(&IDEMPOTENCY_KEY) {
         return Ok(());

@@ -397,7 +397,9 @@ fn only_an_open_case_plan_may_change() {
         Err(crate::CaseLocked::NotOpen(CaseStatus::Closed))
     );
     assert_eq!(
-        CaseStatus::Archived.plan_open().map_err(crate::CaseLocked::code),
+        CaseStatus::Archived
+            .plan_open()
+            .map_err(crate::CaseLocked::code),
         Err("case_closed")
     );
     assert_eq!(crate::CaseLocked::Archived.code(), "case_archived");

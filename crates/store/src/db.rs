@@ -29,6 +29,9 @@ impl Default for PoolSettings {
     }
 }
 
+/// How long a connection may stay idle in the pool.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A tenant transaction: row-level security restricts every statement to one organisation.
 pub type Tx = Transaction<'static, Postgres>;
 
@@ -54,7 +57,11 @@ impl Db {
             .max_connections(settings.max_connections)
             .min_connections(0)
             .acquire_timeout(settings.acquire_timeout)
-            .test_before_acquire(true)
+            // No ping before every checkout (a round trip per request): idle connections are
+            // closed after a minute instead, and a transaction that finds its connection
+            // broken (the server restarted) is begun once more on a new one.
+            .test_before_acquire(false)
+            .idle_timeout(IDLE_TIMEOUT)
             .connect_lazy_with(options);
         Self { pool }
     }
@@ -73,6 +80,16 @@ impl Db {
     /// row-level security policies apply whoever the connecting user is.
     #[tracing::instrument(skip_all, fields(org_id = %org_id, access = ?access))]
     pub async fn tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
+        match self.begin_tenant(org_id, access).await {
+            Err(StoreError::Unavailable(err)) if is_broken(&err) => {
+                tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
+                self.begin_tenant(org_id, access).await
+            }
+            begun => begun,
+        }
+    }
+
+    async fn begin_tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
         let mut tx = self.pool.begin().await?;
         // One round trip sets the role, the organisation and the durability of the commit.
         let sync = match access {
@@ -95,6 +112,13 @@ impl Db {
     /// the referral expiry sweep, the token endpoint's client lookup). It runs as the
     /// `relais_worker` role, whose policies and grants cover only that work.
     pub async fn background(&self) -> Result<Tx, StoreError> {
+        match self.begin_background().await {
+            Err(StoreError::Unavailable(err)) if is_broken(&err) => self.begin_background().await,
+            begun => begun,
+        }
+    }
+
+    async fn begin_background(&self) -> Result<Tx, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(r#"SELECT set_config('role', 'relais_worker', true) AS "role""#)
             .fetch_one(&mut *tx)
@@ -139,6 +163,13 @@ pub enum Readiness {
     Ready,
     DatabaseUnreachable,
     MigrationsPending,
+}
+
+/// Whether a failure to begin came from a connection that broke while idle in the pool (its
+/// server restarted, a proxy dropped it): the pool discards it, and a new one may work.
+fn is_broken(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Io(_) | sqlx::Error::Protocol(_))
+        || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P")))
 }
 
 /// Commits a transaction, classifying a failure like any other store error.
