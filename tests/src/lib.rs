@@ -2,7 +2,9 @@
 //! database per test cloned from a migrated template, and the real HTTP server on a free port.
 //!
 //! The cluster is started once per test process, on a thread of its own so that it outlives
-//! every test's runtime, and it stops by itself when the process exits.
+//! every test's runtime, and it stops by itself when the process exits. All the black-box tests
+//! share that one process, so the thread also drops each test's database once the test is done,
+//! rather than letting hundreds of them pile up until the end.
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,6 +33,8 @@ pub const AUDIENCE: &str = "relais";
 struct Cluster {
     admin: PgConnectOptions,
     template: String,
+    /// Databases of finished tests, for the cluster's thread to drop.
+    finished: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -66,9 +70,20 @@ fn cluster() -> &'static Cluster {
                     Db::connect_lazy(admin.clone().database(&template), &PoolSettings::default());
                 db.migrate().await.expect("migrations");
                 db.pool().close().await;
-                sender.send(Cluster { admin, template }).unwrap();
-                // Keep the cluster (and this runtime) alive for the whole test process.
+                let (finished, mut to_drop) = tokio::sync::mpsc::unbounded_channel();
+                sender
+                    .send(Cluster {
+                        admin: admin.clone(),
+                        template,
+                        finished,
+                    })
+                    .unwrap();
+                // Keep the cluster (and this runtime) alive for the whole test process; the
+                // sender lives in the static, so this loop only ends with the process.
                 let _keep = keep;
+                while let Some(name) = to_drop.recv().await {
+                    drop_database(&admin, &name).await;
+                }
                 std::future::pending::<()>().await;
             });
         });
@@ -112,6 +127,18 @@ async fn drop_stale_databases(admin: &PgConnectOptions) {
     conn.close().await.ok();
 }
 
+/// Drops a finished test's database; best effort: a database left over goes with the embedded
+/// cluster, or with a later run's sweep on a shared server.
+async fn drop_database(admin: &PgConnectOptions, name: &str) {
+    let Ok(mut conn) = PgConnection::connect_with(admin).await else {
+        return;
+    };
+    // FORCE: the test's own pools may still be closing their connections.
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let _ = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await;
+    conn.close().await.ok();
+}
+
 async fn create_database(admin: &PgConnectOptions, name: &str, template: Option<&str>) {
     let mut conn = PgConnection::connect_with(admin)
         .await
@@ -141,6 +168,20 @@ pub struct TestApp {
     pub settings: Settings,
     /// The background worker (webhook dispatcher, expiry sweep) started with the server.
     worker: std::sync::Mutex<Option<relais_server::worker::WorkerHandle>>,
+    /// The test's database in the shared cluster, dropped with this value (see `Drop`).
+    database: Option<String>,
+}
+
+impl Drop for TestApp {
+    /// The test is over: its database is dropped in the background, unless the test failed
+    /// (kept, to look into on a shared server).
+    fn drop(&mut self) {
+        if let Some(name) = self.database.take()
+            && !std::thread::panicking()
+        {
+            let _ = cluster().finished.send(name);
+        }
+    }
 }
 
 /// The partner-token signing key (PKCS#8 PEM) of every test server: one per test process.
@@ -191,7 +232,9 @@ impl TestApp {
         let cluster = cluster();
         let name = format!("relais_t_{}", Uuid::now_v7().simple());
         create_database(&cluster.admin, &name, Some(&cluster.template)).await;
-        Self::spawn_on(settings, cluster.admin.clone().database(&name)).await
+        let mut app = Self::spawn_on(settings, cluster.admin.clone().database(&name)).await;
+        app.database = Some(name);
+        app
     }
 
     /// Starts a server on an existing, migrated database that the test controls (e.g. on a
@@ -246,6 +289,7 @@ impl TestApp {
             other_org,
             settings,
             worker: std::sync::Mutex::new(Some(worker)),
+            database: None,
         }
     }
 
