@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
-use relais_domain::{Coded, Role, Roles};
+use relais_domain::{Coded, Permission, Role, Roles};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::RwLock;
@@ -85,6 +85,13 @@ pub struct Principal {
     /// The token's `iat`, when it has one (partner tokens issued before a credential rotation
     /// are refused with it).
     pub issued_at: Option<i64>,
+}
+
+impl Principal {
+    /// Whether the caller's roles allow reading case content (not reception, admin or dpo).
+    pub fn may_read_case_content(&self) -> bool {
+        self.roles.allows(Permission::CaseReadAll) || self.roles.allows(Permission::CaseReadTeam)
+    }
 }
 
 /// Verifies bearer tokens.

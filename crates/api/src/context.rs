@@ -75,7 +75,7 @@ impl Ctx {
 
     /// Refuses (403) a caller who may read no case content (reception, admin, dpo).
     pub fn require_case_read(&self) -> Result<(), ApiError> {
-        if self.allows(Permission::CaseReadAll) || self.allows(Permission::CaseReadTeam) {
+        if self.principal.may_read_case_content() {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
@@ -173,12 +173,6 @@ impl Actor {
         } else {
             CaseScope::Team(self.agent_id)
         }
-    }
-
-    /// Whether the caller's roles allow reading case content (not reception, admin or dpo).
-    pub fn may_read_case_content(&self) -> bool {
-        let roles = &self.principal.roles;
-        roles.allows(Permission::CaseReadAll) || roles.allows(Permission::CaseReadTeam)
     }
 
     /// Whether the caller has this role.

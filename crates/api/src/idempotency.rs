@@ -202,11 +202,7 @@ pub async fn idempotency(
 
 /// The response a retry gets: the stored one, marked replayed.
 pub fn replay(stored: &StoredResponse) -> HttpResponse {
-    let status = u16::try_from(stored.status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let mut response = HttpResponse::build(status);
+    let mut response = HttpResponse::build(stored_status(stored));
     response.insert_header((
         IDEMPOTENT_REPLAYED.clone(),
         HeaderValue::from_static("true"),
@@ -223,6 +219,14 @@ pub fn replay(stored: &StoredResponse) -> HttpResponse {
     let mut response = response.body(stored.body.clone());
     response.extensions_mut().insert(KeySettled);
     response
+}
+
+/// The status of a stored response.
+pub fn stored_status(stored: &StoredResponse) -> StatusCode {
+    u16::try_from(stored.status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK)
 }
 
 /// Partner `POST`s must carry an `Idempotency-Key` (API.md): a 400 pointing at the header when

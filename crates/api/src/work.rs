@@ -89,10 +89,7 @@ impl Ctx {
     /// they may not see it), after the guard `use_` asks of the domain.
     pub async fn case(&self, id: Uuid, use_: CaseUse<'_>) -> Result<(Work, CaseRecord), ApiError> {
         let access = match use_ {
-            CaseUse::Read(_) => {
-                self.require_case_read()?;
-                Access::Read
-            }
+            CaseUse::Read(_) => Access::Read,
             CaseUse::Write | CaseUse::Plan => Access::Write,
         };
         let mut work = self.work(access).await?;
@@ -124,7 +121,7 @@ impl Work {
     /// `use_` asks of the domain: for a request whose path names another record of the case
     /// (a document), read first.
     pub async fn case(&mut self, id: Uuid, use_: CaseUse<'_>) -> Result<CaseRecord, ApiError> {
-        if matches!(use_, CaseUse::Read(_)) && !self.actor.may_read_case_content() {
+        if matches!(use_, CaseUse::Read(_)) && !self.actor.principal.may_read_case_content() {
             return Err(ApiError::Forbidden);
         }
         let case = self.actor.visible_case(&mut self.tx, id).await?;

@@ -80,17 +80,7 @@ impl Db {
     /// row-level security policies apply whoever the connecting user is.
     #[tracing::instrument(skip_all, fields(org_id = %org_id, access = ?access))]
     pub async fn tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
-        match self.begin_tenant(org_id, access).await {
-            Err(StoreError::Unavailable(err)) if is_broken(&err) => {
-                tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
-                self.begin_tenant(org_id, access).await
-            }
-            begun => begun,
-        }
-    }
-
-    async fn begin_tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // One round trip sets the role, the organisation and the durability of the commit.
         let sync = match access {
             Access::Read => "off",
@@ -112,18 +102,24 @@ impl Db {
     /// the referral expiry sweep, the token endpoint's client lookup). It runs as the
     /// `relais_worker` role, whose policies and grants cover only that work.
     pub async fn background(&self) -> Result<Tx, StoreError> {
-        match self.begin_background().await {
-            Err(StoreError::Unavailable(err)) if is_broken(&err) => self.begin_background().await,
-            begun => begun,
-        }
-    }
-
-    async fn begin_background(&self) -> Result<Tx, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query!(r#"SELECT set_config('role', 'relais_worker', true) AS "role""#)
             .fetch_one(&mut *tx)
             .await?;
         Ok(tx)
+    }
+
+    /// Begins a transaction on a pooled connection. A connection that broke while idle (its
+    /// server restarted, a proxy dropped it) fails at `BEGIN`: the pool discards it, and the
+    /// transaction is begun once more on another.
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        match self.pool.begin().await {
+            Err(err) if is_broken(&err) => {
+                tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
+                Ok(self.pool.begin().await?)
+            }
+            begun => Ok(begun?),
+        }
     }
 
     /// Readiness: the database answers and every embedded migration is applied.
