@@ -9,6 +9,7 @@ pub mod documents;
 pub mod liaisons;
 pub mod oauth;
 pub mod partners;
+pub mod plan;
 pub mod proposals;
 pub mod referrals;
 pub mod webhooks;

@@ -2,93 +2,13 @@
 //! organisations, the audit trail of every read and write, and retried creations. The items'
 //! content is tested in `plan::items`, their lifecycle in `plan::item_status`.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, pointers, problem};
-use reqwest::{Method, Response};
+use relais_tests::{pointers, problem};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn in_days(days: u64) -> String {
-    (today() + Days::new(days)).to_string()
-}
-
-fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
-    json!({
-        "party": party,
-        "category": category,
-        "domain": "housing",
-        "title": title,
-        "due_on": in_days(due_in_days),
-    })
-}
-
-/// A case opened by the worker `alice`, and ways to work on its plan.
-struct Plan {
-    app: TestApp,
-    alice: String,
-    case_id: String,
-    person_id: String,
-}
+use crate::support::plan::{Plan, assert_problem, header, step};
 
 impl Plan {
-    async fn new() -> Plan {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
-        Plan {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
-        }
-    }
-
-    fn items(&self) -> String {
-        format!("/v1/cases/{}/plan/items", self.case_id)
-    }
-
-    fn item(&self, id: &str) -> String {
-        format!("{}/{id}", self.items())
-    }
-
-    async fn add_as(&self, token: &str, body: &Value) -> Response {
-        self.app.post(&self.items(), token, body).await
-    }
-
-    async fn added(&self, body: Value) -> Value {
-        let response = self.add_as(&self.alice, &body).await;
-        assert_eq!(response.status(), 201, "adding {body}");
-        response.json().await.unwrap()
-    }
-
-    async fn list(&self, query: &str) -> Value {
-        let response = self
-            .app
-            .get(&format!("{}?{query}", self.items()), &self.alice)
-            .await;
-        assert_eq!(response.status(), 200, "listing ?{query}");
-        response.json().await.unwrap()
-    }
-
-    async fn titles(&self, query: &str) -> Vec<String> {
-        titles(&self.list(query).await)
-    }
-
-    async fn delete(&self, token: &str, id: &str, version: Option<i64>) -> Response {
-        let mut request = self.app.request(Method::DELETE, &self.item(id), token);
-        if let Some(version) = version {
-            request = request.header("If-Match", format!("\"{version}\""));
-        }
-        request.send().await.unwrap()
-    }
-
     async fn close_case(&self) {
         let response = self
             .app
@@ -104,20 +24,6 @@ impl Plan {
             .unwrap();
         assert_eq!(response.status(), 200, "closing the case");
     }
-}
-
-fn titles(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["title"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }
 
 #[tokio::test]

@@ -1,0 +1,103 @@
+//! A worker's case and ways to work on its plan: the fixture of the plan items' modules.
+
+use chrono::{Days, NaiveDate, Utc};
+use relais_tests::{TestApp, problem};
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn in_days(days: u64) -> String {
+    (today() + Days::new(days)).to_string()
+}
+
+pub fn header(response: &Response, name: &str) -> String {
+    response.headers()[name].to_str().unwrap().to_owned()
+}
+
+pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
+    json!({
+        "party": party,
+        "category": category,
+        "domain": "housing",
+        "title": title,
+        "due_on": in_days(due_in_days),
+    })
+}
+
+/// A case opened by the worker `alice`, and ways to work on its plan.
+pub struct Plan {
+    pub app: TestApp,
+    pub alice: String,
+    pub case_id: String,
+    pub person_id: String,
+}
+
+impl Plan {
+    pub async fn new() -> Plan {
+        let app = TestApp::spawn().await;
+        let alice = app.token("worker", "alice");
+        let case = app.create_case(&alice).await;
+        Plan {
+            case_id: case["id"].as_str().unwrap().to_owned(),
+            person_id: case["person_id"].as_str().unwrap().to_owned(),
+            app,
+            alice,
+        }
+    }
+
+    pub fn items(&self) -> String {
+        format!("/v1/cases/{}/plan/items", self.case_id)
+    }
+
+    pub fn item(&self, id: &str) -> String {
+        format!("{}/{id}", self.items())
+    }
+
+    pub async fn add_as(&self, token: &str, body: &Value) -> Response {
+        self.app.post(&self.items(), token, body).await
+    }
+
+    pub async fn added(&self, body: Value) -> Value {
+        let response = self.add_as(&self.alice, &body).await;
+        assert_eq!(response.status(), 201, "adding {body}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn list(&self, query: &str) -> Value {
+        let response = self
+            .app
+            .get(&format!("{}?{query}", self.items()), &self.alice)
+            .await;
+        assert_eq!(response.status(), 200, "listing ?{query}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn titles(&self, query: &str) -> Vec<String> {
+        titles(&self.list(query).await)
+    }
+
+    pub async fn delete(&self, token: &str, id: &str, version: Option<i64>) -> Response {
+        let mut request = self.app.request(Method::DELETE, &self.item(id), token);
+        if let Some(version) = version {
+            request = request.header("If-Match", format!("\"{version}\""));
+        }
+        request.send().await.unwrap()
+    }
+}
+
+pub fn titles(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub async fn assert_problem(response: Response, status: u16, code: &str) {
+    assert_eq!(response.status(), status, "expected {status} {code}");
+    assert_eq!(problem(response).await["code"], code);
+}
