@@ -193,7 +193,7 @@ impl TryFrom<EventRow> for AgendaEvent {
 /// Deadlines: the pending items of open cases (a closed case's plan can no longer change) due
 /// in the range or overdue. Planned contacts: those scheduled in the range (UTC days) of the
 /// cases not archived — a closed case still has its post-closure review.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     agent_id: Uuid,
@@ -291,7 +291,7 @@ fn derive_token(vault: &NirVault, org_id: Uuid, agent_id: Uuid, salt: &[u8]) -> 
 }
 
 /// Gives the agent a new feed token, replacing the previous one (whose URL stops working).
-#[tracing::instrument(skip(conn, vault))]
+#[tracing::instrument(level = "debug", skip(conn, vault))]
 pub async fn rotate_feed_token(
     conn: &mut PgConnection,
     vault: &NirVault,
@@ -322,7 +322,7 @@ pub async fn rotate_feed_token(
 
 /// The agent's current feed token, derived again from its salt; `None` when they have none, or
 /// when it was made with another server key (the stored hash does not match: rotate it).
-#[tracing::instrument(skip(conn, vault))]
+#[tracing::instrument(level = "debug", skip(conn, vault))]
 pub async fn current_feed_token(
     conn: &mut PgConnection,
     vault: &NirVault,
@@ -345,7 +345,7 @@ pub async fn current_feed_token(
 }
 
 /// Removes the agent's feed token; whether there was one.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn revoke_feed_token(
     conn: &mut PgConnection,
     agent_id: Uuid,
@@ -369,7 +369,7 @@ pub struct FeedOwner {
 /// The owner of a presented feed token, looked up by its hash before any organisation is
 /// known: the transaction runs as `relais_app` with no organisation and presents the hash in
 /// `relais.feed_token_hash`, which the lookup policy requires to see the row.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn feed_owner(db: &Db, token: &str) -> Result<Option<FeedOwner>, StoreError> {
     let hash = feed_token_hash(token);
     let mut tx = db.pool().begin().await?;
@@ -401,7 +401,7 @@ pub struct FeedAgent {
 }
 
 /// The agent a feed belongs to, in its organisation's transaction.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn feed_agent(
     conn: &mut PgConnection,
     agent_id: Uuid,

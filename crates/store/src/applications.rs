@@ -128,7 +128,7 @@ pub struct NewApplication<'a> {
 /// # Errors
 /// [`StoreError::Conflict`] `application_in_progress` when the case already has an application
 /// to this scheme that is neither decided nor withdrawn.
-#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -175,7 +175,7 @@ pub async fn create(
 }
 
 /// One application of a case.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -203,7 +203,7 @@ pub async fn get(
 
 /// One application of a case, locked until the transaction ends: every change to it or to its
 /// parts (checklist, funding plan, social reports) starts here.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -232,7 +232,7 @@ pub async fn lock(
 
 /// Whether `id` is an application of the case `case_id` (of the organisation), e.g. to check a
 /// plan item's link.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn exists_in_case(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -248,7 +248,7 @@ pub async fn exists_in_case(
 }
 
 /// A case's applications, newest first.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -337,7 +337,7 @@ impl<'a> StatusColumns<'a> {
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the application changed meanwhile.
-#[tracing::instrument(skip_all, fields(application_id = %current.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %current.id))]
 pub async fn change_status(
     conn: &mut PgConnection,
     actor_id: Uuid,
@@ -426,7 +426,7 @@ async fn write_status(
 /// (`ApplicationStatus::settle`): when the status moves, a new version with an
 /// `application_status_changed` event marked `automatic`. Answers the application as it is
 /// afterwards.
-#[tracing::instrument(skip_all, fields(application_id = %current.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %current.id))]
 pub async fn settle(
     conn: &mut PgConnection,
     actor_id: Uuid,
@@ -481,7 +481,7 @@ pub struct ApplicationUpdate<'a> {
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the application changed meanwhile.
-#[tracing::instrument(skip_all, fields(application_id = %current.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %current.id))]
 pub async fn update(
     conn: &mut PgConnection,
     actor_id: Uuid,

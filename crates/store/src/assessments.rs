@@ -90,7 +90,7 @@ async fn domains(
 
 /// The assessment of a case the caller was allowed to see (check with `cases::get` first);
 /// an empty one at version 0 when none was written yet.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, case_id: Uuid) -> Result<AssessmentRecord, StoreError> {
     let head = sqlx::query!(
         "SELECT version, updated_at, updated_by FROM case_assessments WHERE case_id = $1",
@@ -126,7 +126,7 @@ pub async fn get(conn: &mut PgConnection, case_id: Uuid) -> Result<AssessmentRec
 /// # Errors
 /// `NotFound` for no such case; `Conflict { code: "case_closed" }` when it is closed or
 /// archived; `VersionMismatch` when the version moved on.
-#[tracing::instrument(skip_all, fields(case_id = %case_id, entries = entries.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id, entries = entries.len()))]
 pub async fn replace(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -297,7 +297,7 @@ async fn record_event(
 ///
 /// Locks the case row first (as [`replace`] does), so the count cannot change before the
 /// caller's transition commits.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn domains_needing_action(
     conn: &mut PgConnection,
     case_id: Uuid,

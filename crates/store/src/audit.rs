@@ -79,7 +79,7 @@ pub struct AuditEvent {
 
 /// Appends events, all in one statement whatever their number (a list read audits each
 /// person it shows).
-#[tracing::instrument(skip_all, fields(count = events.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(count = events.len()))]
 pub async fn record(
     conn: &mut PgConnection,
     actor: &AuditActor<'_>,
@@ -139,7 +139,7 @@ pub struct AuditFilter {
 }
 
 /// Lists events, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     filter: &AuditFilter,

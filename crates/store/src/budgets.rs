@@ -36,7 +36,7 @@ struct LineRow {
 
 /// The recorded budget of a person the caller may see (check with
 /// [`crate::households::person_visible`] first); `None` when none was recorded yet.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -121,7 +121,7 @@ impl Columns {
 ///
 /// # Errors
 /// `VersionMismatch` when the version moved on (or a concurrent first replacement won).
-#[tracing::instrument(skip_all, fields(
+#[tracing::instrument(level = "debug", skip_all, fields(
     person_id = %person_id,
     resources = budget.resources.len(),
     charges = budget.charges.len(),

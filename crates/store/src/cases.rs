@@ -103,7 +103,7 @@ async fn check_agents(
 }
 
 /// Opens a case in `intake`, with its team and its first timeline event.
-#[tracing::instrument(skip_all, fields(person_id = %new.person_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(person_id = %new.person_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -160,8 +160,10 @@ pub async fn create(
     get(conn, id, CaseScope::All).await
 }
 
-/// One case the caller may see.
-#[tracing::instrument(skip(conn))]
+/// One case the caller may see. The team check names the case by the parameter, not by the
+/// row: it is then one probe of the team's primary key, made once, where a check tied to the
+/// row becomes, in a generic plan, a hash of every case of the agent's team.
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     id: Uuid,
@@ -186,7 +188,7 @@ pub async fn get(
         FROM cases c
         WHERE c.id = $1
           AND ($2::uuid IS NULL
-               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $2))
+               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = $1 AND m.agent_id = $2))
         "#,
         id,
         scope.team_agent()
@@ -211,7 +213,7 @@ pub struct CaseFilter {
 }
 
 /// Lists the cases the caller may see, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     filter: &CaseFilter,
@@ -281,7 +283,7 @@ pub struct CasePatch {
 }
 
 /// Applies a patch when the stored version is `expected_version`.
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %id))]
 pub async fn update(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -377,7 +379,7 @@ pub struct PendingItem {
 }
 
 /// The case's plan items still pending, by due date.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn pending_plan_items(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -464,7 +466,7 @@ fn transition_data(
 /// Moves a case through its lifecycle, recording the event in its timeline. Closing over
 /// pending plan items needs `options.force` (otherwise `pending_plan_items`, and
 /// [`pending_plan_items`] lists them); the event then records them.
-#[tracing::instrument(skip_all, fields(case_id = %id, to = %change.request.to))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %id, to = %change.request.to))]
 pub async fn transition_with(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -559,7 +561,7 @@ pub struct CaseEvent {
 }
 
 /// The case's events, oldest first, paginated.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn timeline(
     conn: &mut PgConnection,
     case_id: Uuid,

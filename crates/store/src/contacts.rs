@@ -97,7 +97,7 @@ pub struct NewContact<'a> {
 }
 
 /// Records a contact of a case, with its timeline event (no summary, no note).
-#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -159,7 +159,7 @@ async fn insert(
 }
 
 /// One contact of a case.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -191,7 +191,7 @@ pub struct ContactFilter {
 }
 
 /// A case's contacts, newest first (held time, else planned time; then id).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -242,7 +242,7 @@ pub struct ContactUpdate<'a> {
 }
 
 /// Writes a contact's new state when its version is `expected_version`, with a timeline event.
-#[tracing::instrument(skip_all, fields(contact_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(contact_id = %id))]
 pub async fn update(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -305,7 +305,7 @@ async fn version_or_missing(conn: &mut PgConnection, case_id: Uuid, id: Uuid) ->
 
 /// Moves the case's and the person's `last_contact_at` forward to `at` (never back): the
 /// retention clock counts from the latest held contact.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn touch_last_contact(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -336,7 +336,7 @@ pub async fn touch_last_contact(
 /// transition event in its timeline. `to` comes from
 /// [`relais_domain::status_after_held`] (the case state machine). Does nothing when the case
 /// has already left `intake` (a concurrent change).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn move_to_assessment(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -395,7 +395,7 @@ pub struct NewGroupSession<'a> {
 
 /// Records a held group session and one `group_session` contact per case (each with its
 /// timeline event), and moves each case's and person's `last_contact_at`.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_group_session(
     conn: &mut PgConnection,
     org_id: Uuid,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -78,45 +78,40 @@ impl Db {
 
     /// Opens a transaction bound to `org_id`: it runs as the `relais_app` role, so the
     /// row-level security policies apply whoever the connecting user is.
-    #[tracing::instrument(skip_all, fields(org_id = %org_id, access = ?access))]
+    ///
+    /// `BEGIN` and the transaction's settings (the role, the organisation, the durability of
+    /// the commit) travel as one simple query: one round trip. Every value in it is ours, not
+    /// the caller's: a UUID's canonical text and a fixed word.
     pub async fn tenant(&self, org_id: Uuid, access: Access) -> Result<Tx, StoreError> {
-        let mut tx = self.begin().await?;
-        // One round trip sets the role, the organisation and the durability of the commit.
         let sync = match access {
             Access::Read => "off",
             Access::Write => "on",
         };
-        sqlx::query!(
-            r#"SELECT set_config('role', 'relais_app', true) AS "role",
-                      set_config('relais.org_id', $1, true) AS "org",
-                      set_config('synchronous_commit', $2, true) AS "sync""#,
-            org_id.to_string(),
-            sync,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(tx)
+        let begin = format!(
+            "BEGIN; SELECT set_config('role', 'relais_app', true), \
+             set_config('relais.org_id', '{org_id}', true), \
+             set_config('synchronous_commit', '{sync}', true)"
+        );
+        self.begin_with(begin).await
     }
 
     /// Opens a transaction for background work across organisations (the webhook dispatcher,
     /// the referral expiry sweep, the token endpoint's client lookup). It runs as the
     /// `relais_worker` role, whose policies and grants cover only that work.
     pub async fn background(&self) -> Result<Tx, StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query!(r#"SELECT set_config('role', 'relais_worker', true) AS "role""#)
-            .fetch_one(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.begin_with("BEGIN; SELECT set_config('role', 'relais_worker', true)".to_owned())
+            .await
     }
 
-    /// Begins a transaction on a pooled connection. A connection that broke while idle (its
-    /// server restarted, a proxy dropped it) fails at `BEGIN`: the pool discards it, and the
-    /// transaction is begun once more on another.
-    async fn begin(&self) -> Result<Tx, StoreError> {
-        match self.pool.begin().await {
+    /// Begins a transaction on a pooled connection with `begin` (a `BEGIN` and the settings of
+    /// the transaction, as one simple query). A connection that broke while idle (its server
+    /// restarted, a proxy dropped it) fails there: the pool discards it, and the transaction
+    /// is begun once more on another.
+    async fn begin_with(&self, begin: String) -> Result<Tx, StoreError> {
+        match self.pool.begin_with(AssertSqlSafe(begin.clone())).await {
             Err(err) if is_broken(&err) => {
                 tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
-                Ok(self.pool.begin().await?)
+                Ok(self.pool.begin_with(AssertSqlSafe(begin)).await?)
             }
             begun => Ok(begun?),
         }

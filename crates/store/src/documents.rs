@@ -57,7 +57,7 @@ pub struct DocumentContent {
 
 /// Stores a document of a case with its content and its `document_uploaded` timeline event
 /// (which names the document, never its content).
-#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -121,7 +121,7 @@ pub async fn create(
 }
 
 /// A document's metadata (of the organisation; the caller checks that its case is visible).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<DocumentRecord, StoreError> {
     sqlx::query_as!(
         DocumentRecord,
@@ -139,7 +139,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<DocumentRecord, St
 }
 
 /// A page of a case's documents, newest first (metadata only).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list_for_case(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -166,7 +166,7 @@ pub async fn list_for_case(
 
 /// The names of a case's documents, in the order they were uploaded (at most `limit`), without
 /// their bytes: for the liaison sheet.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn names_for_case(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -182,7 +182,7 @@ pub async fn names_for_case(
 }
 
 /// A document's bytes, in one query (see the module's note on sizes).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn content(conn: &mut PgConnection, id: Uuid) -> Result<DocumentContent, StoreError> {
     sqlx::query_as!(
         DocumentContent,
@@ -201,7 +201,7 @@ pub async fn content(conn: &mut PgConnection, id: Uuid) -> Result<DocumentConten
 
 /// Whether the document `id` exists and belongs to the case `case_id` (of the organisation),
 /// e.g. to check a link from an application's checklist.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn exists_in_case(
     conn: &mut PgConnection,
     case_id: Uuid,

@@ -238,7 +238,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 }
 
 /// Everything held on the person `person_id` of the current organisation (404 otherwise).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonExport, StoreError> {
     let person = persons::get(conn, person_id).await?;
     let consents = persons::consents(conn, person_id).await?;

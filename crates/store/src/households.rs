@@ -29,7 +29,7 @@ pub struct HouseholdRecord {
 /// exists in the organisation and, for a worker (`CaseScope::Team`), the worker is on the team
 /// of one of the person's cases that is not archived. A supervisor (`CaseScope::All`) sees every
 /// person of the organisation.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn person_visible(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -69,7 +69,7 @@ struct MemberRow {
 
 /// The recorded household of a person the caller may see (check with [`person_visible`]
 /// first); `None` when none was recorded yet.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -137,7 +137,7 @@ pub async fn get(
 ///
 /// # Errors
 /// `VersionMismatch` when the version moved on (or a concurrent first replacement won).
-#[tracing::instrument(skip_all, fields(person_id = %person_id, members = household.members.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(person_id = %person_id, members = household.members.len()))]
 pub async fn replace(
     conn: &mut PgConnection,
     org_id: Uuid,

@@ -54,7 +54,7 @@ struct Row {
 /// Claims `owner`'s key for the request whose fingerprint is `hash`, in the caller's
 /// transaction. Waits while another transaction holds the same key. A key older than 24 hours,
 /// or one left without a response by an earlier version of the service, is taken over.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(
     conn: &mut PgConnection,
     owner: &KeyOwner,

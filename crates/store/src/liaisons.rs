@@ -157,7 +157,7 @@ fn destination_json(destination: &Destination) -> serde_json::Value {
 }
 
 /// Creates a draft liaison of a case, with its `liaison_created` timeline event.
-#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -208,7 +208,7 @@ pub async fn create(
 }
 
 /// One liaison of a case.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -237,7 +237,7 @@ pub async fn get(
 }
 
 /// One liaison of a case, locked until the transaction ends (before changing its status).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -267,7 +267,7 @@ pub async fn lock(
 }
 
 /// A case's liaisons, newest first.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -308,7 +308,7 @@ pub async fn list(
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn change_status(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -371,7 +371,7 @@ pub async fn change_status(
 
 /// Whether a partner of the organisation is enabled; `None` when there is no such partner
 /// (another organisation's partners are invisible).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn partner_enabled(
     conn: &mut PgConnection,
     partner_id: Uuid,
@@ -384,7 +384,7 @@ pub async fn partner_enabled(
 }
 
 /// A consent of the person, if it exists in the organisation (withdrawn or not).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn person_consent(
     conn: &mut PgConnection,
     person_id: Uuid,
@@ -414,7 +414,7 @@ pub struct AgentContact {
 }
 
 /// The name and email of an agent of the organisation, if it exists.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn agent_contact(
     conn: &mut PgConnection,
     agent_id: Uuid,

@@ -19,7 +19,7 @@ pub struct Organisation {
 }
 
 /// Finds an organisation by its slug (the token's organisation claim).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn find_by_slug(
     conn: &mut PgConnection,
     slug: &str,
@@ -60,7 +60,7 @@ pub async fn create(
 }
 
 /// Creates an organisation with its settings; `organisation_exists` when the slug is taken.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn create_with(
     conn: &mut PgConnection,
     slug: &str,

@@ -27,7 +27,7 @@ pub struct PartnerClient {
 
 /// The client with this `client_id`, in any organisation. Run it in a `Db::background()`
 /// transaction.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_client(
     conn: &mut PgConnection,
     client_id: &str,

@@ -143,7 +143,7 @@ fn new_webhook_secret(vault: &NirVault) -> ([u8; 32], IssuedSecret) {
 }
 
 /// Registers a partner of the organisation with fresh credentials, answered once.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     conn: &mut PgConnection,
     vault: &NirVault,
@@ -188,7 +188,7 @@ pub async fn create(
 }
 
 /// One partner of the organisation.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PartnerRecord, StoreError> {
     sqlx::query_as!(
         PartnerRecord,
@@ -206,7 +206,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PartnerRecord, Sto
 }
 
 /// The organisation's partners, oldest first (by id).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     page: PageRequest,
@@ -245,7 +245,7 @@ async fn missing_or_stale(conn: &mut PgConnection, id: Uuid) -> StoreError {
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
-#[tracing::instrument(skip(conn, data))]
+#[tracing::instrument(level = "debug", skip(conn, data))]
 pub async fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -283,7 +283,7 @@ pub async fn update(
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn rotate_client_secret(
     conn: &mut PgConnection,
     id: Uuid,
@@ -315,7 +315,7 @@ pub async fn rotate_client_secret(
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
-#[tracing::instrument(skip(conn, vault))]
+#[tracing::instrument(level = "debug", skip(conn, vault))]
 pub async fn rotate_webhook_secret(
     conn: &mut PgConnection,
     vault: &NirVault,

@@ -110,7 +110,7 @@ fn duplicate_nir() -> StoreError {
 }
 
 /// Creates a person.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -164,7 +164,7 @@ pub async fn create(
 }
 
 /// Replaces every writable field when the stored version is `expected_version`.
-#[tracing::instrument(skip_all, fields(person_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(person_id = %id))]
 pub async fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -265,7 +265,7 @@ pub(crate) async fn version_or_missing(
 }
 
 /// One person of the current organisation.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, StoreError> {
     sqlx::query_as!(
         PersonRecord,
@@ -294,7 +294,7 @@ pub struct PersonSearch {
 }
 
 /// Searches persons, newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     conn: &mut PgConnection,
     criteria: &PersonSearch,
@@ -355,7 +355,7 @@ pub struct ConsentRecord {
 }
 
 /// Records a consent given by the person.
-#[tracing::instrument(skip_all, fields(person_id = %person_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(person_id = %person_id))]
 pub async fn add_consent(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -406,7 +406,7 @@ pub async fn consents(
 }
 
 /// Withdraws a consent; withdrawing twice is a conflict (`consent_already_withdrawn`).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn withdraw_consent(
     conn: &mut PgConnection,
     person_id: Uuid,

@@ -121,7 +121,7 @@ pub struct NewPlanItem<'a> {
 }
 
 /// Adds an item to a case's plan, with its `plan_item_added` timeline event.
-#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -181,7 +181,7 @@ pub async fn create(
 }
 
 /// One item of a case's plan.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -225,7 +225,7 @@ pub struct ItemCursor {
 /// A page of a case's items in due-date order (then id): at most `limit` items after
 /// `after`. The page's `next_after` is the last item's id; its cursor is that item's
 /// [`ItemCursor`] (due date and id), which stays correct however the items are dated.
-#[tracing::instrument(skip(conn, filter))]
+#[tracing::instrument(level = "debug", skip(conn, filter))]
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -278,7 +278,7 @@ pub fn next_cursor(page: &Page<PlanItemRecord>) -> Option<ItemCursor> {
 
 /// Every item of a case's plan, in due-date order: one query whatever their number (the plan
 /// view, proposals and documents read the plan whole).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn all_for_case(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -323,7 +323,7 @@ pub struct ItemUpdate<'a> {
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the item changed meanwhile, [`StoreError::NotFound`]
 /// when it is gone.
-#[tracing::instrument(skip_all, fields(case_id = %case_id, item_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id, item_id = %id))]
 pub async fn update(
     conn: &mut PgConnection,
     actor_id: Uuid,
@@ -381,7 +381,7 @@ pub async fn update(
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the item changed meanwhile, [`StoreError::NotFound`]
 /// when it is gone.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn delete(
     conn: &mut PgConnection,
     actor_id: Uuid,

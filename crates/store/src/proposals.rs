@@ -163,7 +163,7 @@ pub fn snapshot(item: &PlanItemRecord) -> ProposalItem {
 
 /// Locks the case row until the transaction ends (proposals of one case are numbered and
 /// decided one request at a time) and returns its current status and version.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock_case(conn: &mut PgConnection, case_id: Uuid) -> Result<LockedCase, StoreError> {
     let row = sqlx::query!(
         "SELECT status, version FROM cases WHERE id = $1 FOR NO KEY UPDATE",
@@ -183,7 +183,7 @@ pub async fn lock_case(conn: &mut PgConnection, case_id: Uuid) -> Result<LockedC
 ///
 /// # Errors
 /// [`StoreError::Conflict`] `empty_plan` when `items` is empty.
-#[tracing::instrument(skip_all, fields(case_id = %case_id, items = items.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(case_id = %case_id, items = items.len()))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -237,7 +237,7 @@ pub async fn create(
 }
 
 /// One proposal of a case, by its number.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -267,7 +267,7 @@ pub async fn get(
 
 /// A page of a case's proposals, newest first; `page.after` is the id of the last proposal
 /// of the previous page.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -311,7 +311,7 @@ pub async fn list(
 /// # Errors
 /// [`StoreError::NotFound`] when the case has no such proposal; [`StoreError::Conflict`]
 /// `already_decided` when it has its answer, `superseded` when a later proposal exists.
-#[tracing::instrument(skip(conn, decision), fields(outcome = %decision.outcome))]
+#[tracing::instrument(level = "debug", skip(conn, decision), fields(outcome = %decision.outcome))]
 pub async fn decide(
     conn: &mut PgConnection,
     actor_id: Uuid,
@@ -364,7 +364,7 @@ pub async fn decide(
 }
 
 /// Appends an observation to a proposal, with its `plan_observation` timeline event.
-#[tracing::instrument(skip(conn, text))]
+#[tracing::instrument(level = "debug", skip(conn, text))]
 pub async fn observe(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -412,7 +412,7 @@ pub async fn observe(
 }
 
 /// A proposal's observations, oldest first.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn observations(
     conn: &mut PgConnection,
     proposal_id: Uuid,
@@ -443,7 +443,7 @@ pub async fn observations(
 
 /// The case's latest accepted proposal, if any, with the date of its first acceptance: one
 /// query.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn last_agreement(
     conn: &mut PgConnection,
     case_id: Uuid,
@@ -476,7 +476,7 @@ pub async fn last_agreement(
 }
 
 /// Whether the person accepted a proposal of the case (the `active` guard).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn has_accepted(conn: &mut PgConnection, case_id: Uuid) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar!(
         r#"
@@ -491,7 +491,7 @@ pub async fn has_accepted(conn: &mut PgConnection, case_id: Uuid) -> Result<bool
 
 /// How agents are shown on documents: their display name, or their subject when they have
 /// none. Unknown ids are left out.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn agent_names(
     conn: &mut PgConnection,
     ids: &[Uuid],

@@ -264,7 +264,7 @@ impl TryFrom<Row> for ReferralRecord {
 
 /// Records a referral of `partner_id` with its attachments: one statement per table. It
 /// expires after the organisation's `referral_expiry_days`.
-#[tracing::instrument(skip_all, fields(partner_id = %partner_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(partner_id = %partner_id))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -380,7 +380,7 @@ async fn insert_attachments(
 }
 
 /// One referral: of the organisation, or of one partner (another's answers `NotFound`).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     id: Uuid,
@@ -416,7 +416,7 @@ pub async fn get(
 
 /// The referral, locked until the end of the transaction so that two decisions (or a decision
 /// and the expiry sweep) queue up instead of racing.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<ReferralRecord, StoreError> {
     sqlx::query_scalar!("SELECT id FROM referrals WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *conn)
@@ -433,7 +433,7 @@ pub struct ReferralFilter {
 }
 
 /// The inbox (or a partner's own referrals), newest first.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
     filter: &ReferralFilter,
@@ -498,7 +498,7 @@ pub fn status_changed_data(referral: &ReferralRecord, previous: ReferralStatus) 
 
 /// Records the decision on a received referral at `expected_version`, and queues its webhook in
 /// the same transaction. A decided or expired referral is a conflict (`invalid_transition`).
-#[tracing::instrument(skip_all, fields(referral_id = %id))]
+#[tracing::instrument(level = "debug", skip_all, fields(referral_id = %id))]
 pub async fn decide(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -571,7 +571,7 @@ pub struct AttachmentContent {
 }
 
 /// One attachment of a referral of the organisation.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn attachment(
     conn: &mut PgConnection,
     referral_id: Uuid,

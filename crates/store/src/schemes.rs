@@ -153,7 +153,7 @@ fn name_taken() -> StoreError {
 ///
 /// # Errors
 /// `Conflict` (`scheme_name_taken`) when the name is already used in the organisation.
-#[tracing::instrument(skip(conn, data))]
+#[tracing::instrument(level = "debug", skip(conn, data))]
 pub async fn create(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -193,7 +193,7 @@ pub async fn create(
 ///
 /// # Errors
 /// `NotFound` when it does not exist in the organisation.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<SchemeRecord, StoreError> {
     sqlx::query_as!(
         Row,
@@ -221,7 +221,7 @@ pub struct SchemeFilter {
 }
 
 /// The organisation's schemes, oldest first (by id), filtered.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     filter: SchemeFilter,
@@ -261,7 +261,7 @@ pub async fn any(conn: &mut PgConnection) -> Result<bool, StoreError> {
 }
 
 /// Every active scheme of the organisation, by name: what a case is matched against.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
@@ -281,7 +281,7 @@ pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, S
 }
 
 /// Every scheme of the organisation, oldest first: the catalogue to export.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn export(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
@@ -303,7 +303,7 @@ pub async fn export(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreE
 ///
 /// # Errors
 /// `VersionMismatch` when the version moved on, `NotFound`, `Conflict` (`scheme_name_taken`).
-#[tracing::instrument(skip(conn, data))]
+#[tracing::instrument(level = "debug", skip(conn, data))]
 pub async fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -354,7 +354,7 @@ pub async fn update(
 /// Imports a batch of schemes in one statement: a scheme whose name exists in the organisation
 /// is replaced (its version grows) unless identical, the others are created. The names of the
 /// batch must be distinct (the caller checks).
-#[tracing::instrument(skip(conn, schemes), fields(count = schemes.len()))]
+#[tracing::instrument(level = "debug", skip(conn, schemes), fields(count = schemes.len()))]
 pub async fn import(
     conn: &mut PgConnection,
     org_id: Uuid,

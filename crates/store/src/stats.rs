@@ -44,7 +44,7 @@ pub struct Caseload {
 
 /// The caseload per referent and in total, on `today`, in one query: the overdue items are
 /// counted per case first, then cases are grouped by referent and as a whole (grouping sets).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn caseload(
     conn: &mut PgConnection,
     today: NaiveDate,

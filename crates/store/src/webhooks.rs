@@ -44,7 +44,7 @@ pub struct Claimed {
 /// Claims up to `batch` due messages of enabled partners with a webhook URL, oldest due first,
 /// leasing them for `lease`. Run it in its own `Db::background()` transaction and commit before
 /// delivering.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn claim_due(
     conn: &mut PgConnection,
     batch: u32,
@@ -110,7 +110,7 @@ fn truncate(text: Option<&str>, max: usize) -> Option<String> {
 
 /// Records attempt `claimed.attempts + 1` of a message and applies `outcome` (delivered, retry
 /// at, or failed), in the caller's transaction.
-#[tracing::instrument(skip_all, fields(message_id = %claimed.id, attempt = claimed.attempts + 1))]
+#[tracing::instrument(level = "debug", skip_all, fields(message_id = %claimed.id, attempt = claimed.attempts + 1))]
 pub async fn record_attempt(
     conn: &mut PgConnection,
     claimed: &Claimed,
@@ -288,7 +288,7 @@ async fn attach_attempts(
 
 /// A page of a partner's deliveries, newest first, optionally of one status, each with its
 /// attempts. Run in a tenant transaction: another organisation's messages are invisible.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list_deliveries(
     conn: &mut PgConnection,
     partner_id: Uuid,
@@ -319,7 +319,7 @@ pub async fn list_deliveries(
 }
 
 /// One delivery of a partner, with its attempts.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get_delivery(
     conn: &mut PgConnection,
     partner_id: Uuid,
@@ -348,7 +348,7 @@ pub async fn get_delivery(
 /// A pending delivery is refused (`Conflict`, `delivery_pending`): it may be in a dispatcher's
 /// hands right now (its lease is its `next_attempt_at`), and making it due again would let a
 /// second dispatcher send the same attempt.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn redeliver(
     conn: &mut PgConnection,
     partner_id: Uuid,

@@ -155,7 +155,7 @@ pub struct AddedLine<'a> {
 ///
 /// # Errors
 /// [`StoreError::Conflict`] `duplicate_document_code` when the code is already listed.
-#[tracing::instrument(skip_all, fields(application_id = %application_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %application_id))]
 pub async fn add(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -195,7 +195,7 @@ pub async fn add(
 }
 
 /// Every line of the checklists of several applications (a page of a list), in order.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_applications(
     conn: &mut PgConnection,
     application_ids: &[Uuid],
@@ -217,7 +217,7 @@ pub async fn for_applications(
 }
 
 /// One line of an application's checklist.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     application_id: Uuid,
@@ -241,7 +241,7 @@ pub async fn get(
 }
 
 /// How many required lines of an application's checklist are not in hand.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn missing_required(
     conn: &mut PgConnection,
     application_id: Uuid,
@@ -276,7 +276,7 @@ pub struct LineUpdate<'a> {
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the line changed meanwhile.
-#[tracing::instrument(skip_all, fields(line_id = %current.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(line_id = %current.id))]
 pub async fn update(
     conn: &mut PgConnection,
     actor_id: Uuid,

@@ -45,7 +45,7 @@ impl TryFrom<FunderRow> for Funder {
 }
 
 /// The funding plans of several applications (one page of a list, or one), with their funders.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_applications(
     conn: &mut PgConnection,
     application_ids: &[Uuid],
@@ -96,7 +96,7 @@ pub async fn for_applications(
 }
 
 /// The funding plan of an application, if one was written.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     application_id: Uuid,
@@ -109,7 +109,7 @@ pub async fn get(
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the plan's version is another.
-#[tracing::instrument(skip_all, fields(application_id = %application_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %application_id))]
 pub async fn replace(
     conn: &mut PgConnection,
     org_id: Uuid,

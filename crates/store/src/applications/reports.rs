@@ -31,7 +31,7 @@ pub struct LatestReport {
 }
 
 /// Writes the next version of a locked application's social report, with its timeline event.
-#[tracing::instrument(skip_all, fields(application_id = %application_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(application_id = %application_id))]
 pub async fn add(
     conn: &mut PgConnection,
     org_id: Uuid,
@@ -71,7 +71,7 @@ pub async fn add(
 
 /// The versions of an application's social report, newest first; the page's cursor is the id
 /// of the last version.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     application_id: Uuid,
@@ -98,7 +98,7 @@ pub async fn list(
 }
 
 /// One version of an application's social report.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     application_id: Uuid,
@@ -120,7 +120,7 @@ pub async fn get(
 }
 
 /// The latest version's number, author and date of several applications' reports.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn latest(
     conn: &mut PgConnection,
     application_ids: &[Uuid],

@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::page::{Page, PageRequest};
 
 /// The partner's liaisons, newest first, optionally of one status.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
     partner_id: Uuid,
@@ -51,7 +51,7 @@ pub async fn list(
 }
 
 /// One liaison the partner received.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,
     partner_id: Uuid,
@@ -80,7 +80,7 @@ pub async fn get(
 }
 
 /// One liaison the partner received, locked until the transaction ends (before answering it).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock(
     conn: &mut PgConnection,
     partner_id: Uuid,

@@ -16,7 +16,7 @@ pub const EXPIRY_BATCH: i64 = 500;
 /// The background sweep: due `received` referrals of every organisation become `expired`
 /// (at most [`EXPIRY_BATCH`] per call) and their webhooks are queued, all in the caller's
 /// transaction (opened with `Db::background()`). Answers how many expired.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip(conn))]
 pub async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     // Rows a decision holds are skipped: the decision wins, or they expire next time.
     let expired = sqlx::query!(

@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::crypto::NirVault;
 
 /// The person of the organisation with this NIR, if any (exact match by keyed hash).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn person_with_nir(
     conn: &mut PgConnection,
     nir: &Nir,
@@ -36,7 +36,7 @@ pub struct NameCandidate {
 /// Persons born on `birth_date` whose folded names start with `folded_first_name`, leaving out
 /// those whose NIR is known and differs from `nir` (another person, whatever the names). The
 /// caller compares the names exactly (`relais_domain::referral::same_names`).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn name_candidates(
     conn: &mut PgConnection,
     birth_date: NaiveDate,
