@@ -31,12 +31,16 @@ impl Plan {
     }
 
     fn add_step(&self, key: &str) -> reqwest::RequestBuilder {
+        self.add_step_as(&self.alice, key)
+    }
+
+    fn add_step_as(&self, token: &str, key: &str) -> reqwest::RequestBuilder {
         let due = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
         self.app
             .request(
                 Method::POST,
                 &format!("/v1/cases/{}/plan/items", self.case_id),
-                &self.alice,
+                token,
             )
             .header("Idempotency-Key", key)
             .json(&json!({
@@ -231,13 +235,8 @@ async fn an_unchanged_agent_is_read_not_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_held_on_the_agent_row_does_not_block_that_agents_requests() {
     let plan = Plan::new().await;
-    // A stale sighting: the next request would refresh the row.
-    sqlx::query(
-        "UPDATE agents SET last_seen_at = now() - interval '1 hour' WHERE subject = 'alice'",
-    )
-    .execute(&plan.app.sql)
-    .await
-    .unwrap();
+    // A token that says something new of alice (her name): her next request refreshes her row.
+    let renamed = plan.app.token_named("worker", "alice", "Alice Martin");
     // The lock a write of the agent row takes (a profile change, another request refreshing
     // it): the agent's requests do not wait for it, and skip their own refresh meanwhile.
     let mut holder = plan.app.sql.begin().await.unwrap();
@@ -246,23 +245,67 @@ async fn a_lock_held_on_the_agent_row_does_not_block_that_agents_requests() {
         .await
         .unwrap();
     let case = format!("/v1/cases/{}", plan.case_id);
-    let read = tokio::time::timeout(Duration::from_secs(5), plan.app.get(&case, &plan.alice))
+    let read = tokio::time::timeout(Duration::from_secs(5), plan.app.get(&case, &renamed))
         .await
         .expect("the read does not wait for the lock");
     assert_eq!(read.status(), 200);
-    let step = tokio::time::timeout(Duration::from_secs(5), plan.add_step("locked").send())
-        .await
-        .expect("a write does not wait for the lock either")
-        .unwrap();
+    let step = tokio::time::timeout(
+        Duration::from_secs(5),
+        plan.add_step_as(&renamed, "locked").send(),
+    )
+    .await
+    .expect("a write does not wait for the lock either")
+    .unwrap();
     assert_eq!(step.status(), 201);
     holder.rollback().await.unwrap();
-    // Once the row is free, the next request refreshes the sighting.
+    // Once the row is free, the next request writes what the token says.
+    assert_eq!(plan.app.get(&case, &renamed).await.status(), 200);
+    assert_eq!(display_name(&plan.app, "alice").await, "Alice Martin");
+}
+
+#[tokio::test]
+async fn a_caller_resolved_lately_is_not_read_again_and_a_stale_sighting_is_refreshed() {
+    let plan = Plan::new().await;
+    let case = format!("/v1/cases/{}", plan.case_id);
+    // Her first request (opening the case) created her row; the next finds it unchanged.
     assert_eq!(plan.app.get(&case, &plan.alice).await.status(), 200);
-    let fresh: bool = sqlx::query_scalar(
-        "SELECT last_seen_at > now() - interval '1 minute' FROM agents WHERE subject = 'alice'",
+    let seen_lately = |app: &TestApp| {
+        let sql = app.sql.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT last_seen_at > now() - interval '1 minute' FROM agents \
+                 WHERE subject = 'alice'",
+            )
+            .fetch_one(&sql)
+            .await
+            .unwrap()
+        }
+    };
+    sqlx::query(
+        "UPDATE agents SET last_seen_at = now() - interval '1 hour' WHERE subject = 'alice'",
     )
-    .fetch_one(&plan.app.sql)
+    .execute(&plan.app.sql)
     .await
     .unwrap();
-    assert!(fresh);
+    // The server found alice unchanged a moment ago: for a minute it trusts that, so her row
+    // is not read, and the stale sighting stays as it is.
+    assert_eq!(plan.app.get(&case, &plan.alice).await.status(), 200);
+    assert!(!seen_lately(&plan.app).await);
+    // A token the server has not resolved yet, which says what her row says: the row is read,
+    // its sighting found stale, and refreshed.
+    sqlx::query("UPDATE agents SET display_name = 'Alice Martin' WHERE subject = 'alice'")
+        .execute(&plan.app.sql)
+        .await
+        .unwrap();
+    let named = plan.app.token_named("worker", "alice", "Alice Martin");
+    assert_eq!(plan.app.get(&case, &named).await.status(), 200);
+    assert!(seen_lately(&plan.app).await);
+}
+
+async fn display_name(app: &TestApp, subject: &str) -> String {
+    sqlx::query_scalar("SELECT display_name FROM agents WHERE subject = $1")
+        .bind(subject)
+        .fetch_one(&app.sql)
+        .await
+        .unwrap()
 }

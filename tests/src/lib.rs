@@ -329,23 +329,12 @@ impl TestApp {
 
     /// A token for any organisation and roles.
     pub fn token_for(&self, org: &str, roles: &[&str], sub: &str) -> String {
-        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
-        let request = TokenRequest {
-            org,
-            roles: &roles,
-            subject: sub,
-            name: None,
-            ttl: chrono::Duration::hours(1),
-        };
-        issue(
-            &SecretString::from(DEV_SECRET),
-            ISSUER,
-            AUDIENCE,
-            "org",
-            "roles",
-            &request,
-        )
-        .unwrap()
+        sign(org, roles, sub, None)
+    }
+
+    /// A token for `sub` with `role` in `acme` that also gives the bearer's name.
+    pub fn token_named(&self, role: &str, sub: &str, name: &str) -> String {
+        sign("acme", &[role], sub, Some(name))
     }
 
     /// The full URL of `path`.
@@ -514,4 +503,25 @@ pub fn nir(first13: &str) -> String {
     let numeric = first13.replace("2A", "19").replace("2B", "18");
     let n: u64 = numeric.parse().unwrap();
     format!("{first13}{:02}", 97 - n % 97)
+}
+
+/// A development token, signed as the test servers expect.
+fn sign(org: &str, roles: &[&str], sub: &str, name: Option<&str>) -> String {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let request = TokenRequest {
+        org,
+        roles: &roles,
+        subject: sub,
+        name,
+        ttl: chrono::Duration::hours(1),
+    };
+    issue(
+        &SecretString::from(DEV_SECRET),
+        ISSUER,
+        AUDIENCE,
+        "org",
+        "roles",
+        &request,
+    )
+    .unwrap()
 }

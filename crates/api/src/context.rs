@@ -93,7 +93,8 @@ impl Ctx {
     }
 
     /// Opens the tenant transaction and resolves the caller's agent (created on its first call,
-    /// written only when the token says something new). Handlers ask for a
+    /// written only when the token says something new, not read again for a minute after).
+    /// Handlers ask for a
     /// [`Work`](crate::work::Work) instead, which also claims the request's idempotency key.
     pub async fn begin(&self, access: Access) -> Result<(Tx, Actor), ApiError> {
         let org = self
@@ -106,20 +107,28 @@ impl Ctx {
             Some(partner_id) => Some(self.check_partner(&mut tx, partner_id).await?),
             None => None,
         };
-        let agent = agents::resolve(
-            &mut tx,
-            org.id,
-            &AgentClaims {
-                subject: &self.principal.subject,
-                display_name: partner_name.as_deref().or(self.principal.name.as_deref()),
-                email: self.principal.email.as_deref(),
-                roles: &self.principal.role_codes,
-            },
-        )
-        .await?;
+        let claims = AgentClaims {
+            subject: &self.principal.subject,
+            display_name: partner_name.as_deref().or(self.principal.name.as_deref()),
+            email: self.principal.email.as_deref(),
+            roles: &self.principal.role_codes,
+        };
+        let callers = &self.state.callers;
+        let agent_id = match callers.get(org.id, &claims) {
+            Some(agent_id) => agent_id,
+            None => {
+                let resolved = agents::resolve(&mut tx, org.id, &claims).await?;
+                // Only an agent this transaction did not write: one it creates or refreshes
+                // stands only once it commits, and is found unchanged by the next request.
+                if resolved.unchanged {
+                    callers.put(org.id, &claims, resolved.agent.id);
+                }
+                resolved.agent.id
+            }
+        };
         let actor = Actor {
             org,
-            agent_id: agent.id,
+            agent_id,
             subject: self.principal.subject.clone(),
             request_id: self.request_id.clone(),
             principal: self.principal.clone(),

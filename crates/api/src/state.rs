@@ -4,7 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use uuid::Uuid;
+
 use actix_web::{HttpRequest, web};
+use quick_cache::Equivalent;
+use relais_store::agents::AgentClaims;
 use relais_store::crypto::NirVault;
 use relais_store::organisations::{self, Organisation};
 use relais_store::{Db, StoreError};
@@ -47,6 +51,8 @@ pub struct AppState {
     /// Partner tokens: the service's signing keys, issuer and lifetime.
     pub oauth: OAuthSettings,
     orgs: Arc<OrgCache>,
+    /// Callers resolved lately, whose agent row the next requests need not read.
+    pub callers: Arc<Callers>,
 }
 
 impl AppState {
@@ -60,6 +66,7 @@ impl AppState {
             settings,
             oauth: OAuthSettings::default(),
             orgs: Arc::new(OrgCache::default()),
+            callers: Arc::new(Callers::default()),
         }
     }
 
@@ -111,5 +118,124 @@ impl OrgCache {
         if let Ok(mut entries) = self.entries.lock() {
             entries.insert(org.slug.clone(), (Instant::now(), org));
         }
+    }
+}
+
+/// The agents this process resolved in the last minute, by organisation and by everything the
+/// token says of its bearer: a caller's next requests skip the read of their agent row.
+///
+/// A hit is always the right agent: agent rows are never deleted, and a token that says
+/// something new (another name, other roles) misses, so its agent is read and refreshed. What
+/// the cache costs is a later sighting: `last_seen_at`, refreshed when older than five minutes,
+/// is late by a minute at most. Each replica keeps its own; none needs to agree with another.
+pub struct Callers {
+    entries: quick_cache::sync::Cache<CallerKey, (Instant, Uuid)>,
+}
+
+/// How long a resolved caller is trusted without reading their row.
+const CALLER_TTL: Duration = Duration::from_secs(60);
+
+/// How many callers are kept (the least used go first).
+const CALLER_CAPACITY: usize = 10_000;
+
+impl Default for Callers {
+    fn default() -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::new(CALLER_CAPACITY),
+        }
+    }
+}
+
+impl Callers {
+    /// The agent of these claims in `org_id`, when it was resolved in the last minute.
+    pub fn get(&self, org_id: Uuid, claims: &AgentClaims<'_>) -> Option<Uuid> {
+        let (at, agent_id) = self.entries.get(&CallerRef { org_id, claims })?;
+        (at.elapsed() < CALLER_TTL).then_some(agent_id)
+    }
+
+    /// Remembers the agent of these claims, read unchanged: its row, committed, says what they
+    /// say.
+    pub fn put(&self, org_id: Uuid, claims: &AgentClaims<'_>, agent_id: Uuid) {
+        let key = CallerKey {
+            org_id,
+            subject: claims.subject.to_owned(),
+            display_name: claims.display_name.map(str::to_owned),
+            email: claims.email.map(str::to_owned),
+            roles: claims.roles.to_vec(),
+        };
+        self.entries.insert(key, (Instant::now(), agent_id));
+    }
+}
+
+/// An organisation and the claims of a token, as kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CallerKey {
+    org_id: Uuid,
+    subject: String,
+    display_name: Option<String>,
+    email: Option<String>,
+    roles: Vec<String>,
+}
+
+/// The same, borrowed from a request: a lookup allocates nothing. Its hash is the kept key's
+/// (`str` hashes as `String`, a slice as a `Vec`).
+struct CallerRef<'a> {
+    org_id: Uuid,
+    claims: &'a AgentClaims<'a>,
+}
+
+impl std::hash::Hash for CallerRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.org_id.hash(state);
+        self.claims.subject.hash(state);
+        self.claims.display_name.hash(state);
+        self.claims.email.hash(state);
+        self.claims.roles.hash(state);
+    }
+}
+
+impl Equivalent<CallerKey> for CallerRef<'_> {
+    fn equivalent(&self, key: &CallerKey) -> bool {
+        self.org_id == key.org_id
+            && self.claims.subject == key.subject
+            && self.claims.display_name == key.display_name.as_deref()
+            && self.claims.email == key.email.as_deref()
+            && self.claims.roles == key.roles.as_slice()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims<'a>(name: Option<&'a str>, roles: &'a [String]) -> AgentClaims<'a> {
+        AgentClaims {
+            subject: "alice",
+            display_name: name,
+            email: None,
+            roles,
+        }
+    }
+
+    #[test]
+    fn a_caller_is_found_by_everything_their_token_says() {
+        let callers = Callers::default();
+        let org = Uuid::now_v7();
+        let agent = Uuid::now_v7();
+        let worker = vec!["worker".to_owned()];
+        callers.put(org, &claims(Some("Alice"), &worker), agent);
+        assert_eq!(
+            callers.get(org, &claims(Some("Alice"), &worker)),
+            Some(agent)
+        );
+        // Another name, other roles, another organisation: read again.
+        assert_eq!(callers.get(org, &claims(Some("Alice M."), &worker)), None);
+        assert_eq!(callers.get(org, &claims(None, &worker)), None);
+        let supervisor = vec!["supervisor".to_owned()];
+        assert_eq!(callers.get(org, &claims(Some("Alice"), &supervisor)), None);
+        assert_eq!(
+            callers.get(Uuid::now_v7(), &claims(Some("Alice"), &worker)),
+            None
+        );
     }
 }

@@ -52,7 +52,8 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
                 roles: &roles,
             },
         )
-        .await?;
+        .await?
+        .agent;
         if *role == "admin" {
             admin_id = Some(agent.id);
         }

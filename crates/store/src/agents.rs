@@ -16,6 +16,16 @@ pub struct Agent {
     pub roles: Vec<String>,
 }
 
+/// An agent found (or created) for a token's claims.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub agent: Agent,
+    /// Whether the stored row already said what the token says and was seen lately, so that
+    /// nothing was written: the agent then stands whatever becomes of this transaction (one
+    /// created or refreshed here is undone if it rolls back).
+    pub unchanged: bool,
+}
+
 /// What a token says about its bearer.
 #[derive(Debug, Clone)]
 pub struct AgentClaims<'a> {
@@ -38,12 +48,12 @@ impl AgentClaims<'_> {
 /// The agent for these claims, read without writing or locking anything when it exists, says
 /// what the token says and was seen in the last five minutes. Otherwise it is refreshed (an
 /// existing agent) or created (a first call). One round trip in the common case.
-#[tracing::instrument(skip_all, fields(subject = claims.subject))]
+#[tracing::instrument(level = "debug", skip_all, fields(subject = claims.subject))]
 pub async fn resolve(
     conn: &mut PgConnection,
     org_id: Uuid,
     claims: &AgentClaims<'_>,
-) -> Result<Agent, StoreError> {
+) -> Result<Resolved, StoreError> {
     let found = sqlx::query!(
         r#"
         SELECT id, org_id, subject, display_name, email, roles,
@@ -57,7 +67,11 @@ pub async fn resolve(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = found else {
-        return provision(conn, org_id, claims).await;
+        let agent = provision(conn, org_id, claims).await?;
+        return Ok(Resolved {
+            agent,
+            unchanged: false,
+        });
     };
     let agent = Agent {
         id: row.id,
@@ -68,7 +82,10 @@ pub async fn resolve(
         roles: row.roles,
     };
     if row.fresh && claims.agree_with(&agent) {
-        return Ok(agent);
+        return Ok(Resolved {
+            agent,
+            unchanged: true,
+        });
     }
     refresh(conn, agent, claims).await
 }
@@ -80,7 +97,7 @@ async fn refresh(
     conn: &mut PgConnection,
     mut agent: Agent,
     claims: &AgentClaims<'_>,
-) -> Result<Agent, StoreError> {
+) -> Result<Resolved, StoreError> {
     let refreshed = sqlx::query_as!(
         Agent,
         r#"
@@ -99,20 +116,27 @@ async fn refresh(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(refreshed.unwrap_or_else(|| {
-        agent.roles = claims.roles.to_vec();
-        agent.display_name = claims
-            .display_name
-            .map(str::to_owned)
-            .or(agent.display_name);
-        agent.email = claims.email.map(str::to_owned).or(agent.email);
-        agent
-    }))
+    if let Some(agent) = refreshed {
+        return Ok(Resolved {
+            agent,
+            unchanged: false,
+        });
+    }
+    agent.roles = claims.roles.to_vec();
+    agent.display_name = claims
+        .display_name
+        .map(str::to_owned)
+        .or(agent.display_name);
+    agent.email = claims.email.map(str::to_owned).or(agent.email);
+    Ok(Resolved {
+        agent,
+        unchanged: false,
+    })
 }
 
 /// Creates the agent on its first call (or, when a concurrent first call created it, refreshes
 /// what the token says).
-#[tracing::instrument(skip_all, fields(subject = claims.subject))]
+#[tracing::instrument(level = "debug", skip_all, fields(subject = claims.subject))]
 async fn provision(
     conn: &mut PgConnection,
     org_id: Uuid,
