@@ -17,7 +17,12 @@ async fn demo_schemes(app: &TestApp) -> (i64, i64) {
 #[tokio::test]
 async fn the_demo_organisation_gets_the_starter_catalogue_once() {
     let app = TestApp::spawn().await;
-    let db = Db::connect_lazy(app.db_options.clone(), &PoolSettings::default());
+    // A generous wait for a connection: the suite runs many servers at once on a small machine.
+    let pool = PoolSettings {
+        acquire_timeout: std::time::Duration::from_secs(30),
+        ..PoolSettings::default()
+    };
+    let db = Db::connect_lazy(app.db_options.clone(), &pool);
     relais_server::demo::ensure(&db).await.unwrap();
     let (all, active) = demo_schemes(&app).await;
     assert!(all >= 12, "the starter catalogue has {all} schemes");

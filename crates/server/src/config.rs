@@ -112,6 +112,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `relais=debug,sqlx=warn`.
     pub log_level: String,
+    /// Connections to PostgreSQL: twice the cores by default (at least 4). More connections
+    /// than the machine can serve at once only spread the same work over colder backends.
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before a 503, in milliseconds.
     pub db_acquire_timeout_ms: u64,
@@ -130,6 +132,12 @@ pub struct Settings {
     pub expiry_sweep_interval: std::time::Duration,
 }
 
+/// The pool size fitting this machine: twice its cores, at least 4.
+fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores.saturating_mul(2)).map_or(u32::MAX, |n| n.max(4))
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -140,7 +148,7 @@ impl Default for Settings {
             demo: None,
             log_format: LogFormat::Compact,
             log_level: "info,sqlx=warn".into(),
-            db_max_connections: 10,
+            db_max_connections: default_pool_size(),
             db_acquire_timeout_ms: 2000,
             json_limit_bytes: 1024 * 1024,
             upload_limit_bytes: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
