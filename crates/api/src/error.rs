@@ -7,6 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use relais_domain::Refusal;
 use relais_domain::{CaseLocked, TransitionError};
 use relais_store::StoreError;
 use relais_store::idempotency::StoredResponse;

@@ -7,6 +7,7 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Utc};
+use relais_domain::Refusal;
 use relais_domain::assessment::{self, DomainAssessment};
 use relais_domain::{AuditAction, AuditResource, Domain, NeedsAction, Permission, Priority};
 use relais_store::assessments::{self, AssessedDomain, AssessmentRecord};

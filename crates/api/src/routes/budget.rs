@@ -7,6 +7,7 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::Refusal;
 use relais_domain::budget::{self, BudgetLine};
 use relais_domain::{AuditAction, AuditResource, ChargeKind, Permission, ResourceKind};
 use relais_store::budgets::{self, BudgetRecord};

@@ -8,6 +8,7 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::Refusal;
 use relais_domain::household;
 use relais_domain::{
     AuditAction, AuditResource, EmploymentStatus, HousingStatus, Permission, Relationship,

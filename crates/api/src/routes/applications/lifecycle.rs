@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, patch, post, web};
 use chrono::NaiveDate;
+use relais_domain::Refusal;
 use relais_domain::application::{
     ApplicationFacts, ApplicationTransitionError, Decision, DecisionInput, FieldProblem,
     TransitionRequest, check_decision, check_submission, optional_text,

@@ -8,6 +8,7 @@ mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
+use relais_domain::Refusal;
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, Coded, Permission, Role, TransitionError,

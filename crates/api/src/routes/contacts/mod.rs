@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
+use relais_domain::Refusal;
 use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
 use relais_domain::{AuditAction, AuditResource, Coded, ContactKind, ContactRefused, Permission};
 use relais_store::audit::NewAuditEvent;

@@ -21,6 +21,7 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
+use relais_domain::Refusal;
 use relais_domain::document::{
     DocumentType, FileRefusal, MAX_DESCRIPTION_CHARS, check_filename, declared_type_agrees,
 };

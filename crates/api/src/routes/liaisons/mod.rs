@@ -22,6 +22,7 @@ mod rules;
 mod sheet;
 
 use actix_web::{HttpResponse, get, post, web};
+use relais_domain::Refusal;
 use relais_domain::{
     AuditAction, AuditResource, LiaisonContent, LiaisonStatus, Permission, WebhookEvent,
 };

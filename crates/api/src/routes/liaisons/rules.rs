@@ -2,6 +2,7 @@
 //! content and consent (422 with pointers), and the whole rule again at send time (409 with
 //! what is missing).
 
+use relais_domain::Refusal;
 use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
 use relais_domain::{Coded, ConsentScope, LegalBasis, SendRefusal, check_send};
 use relais_store::cases::CaseRecord;

@@ -18,6 +18,7 @@
 mod model;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use relais_domain::Refusal;
 use relais_domain::{AuditAction, AuditResource, CaseStatus, Coded, LiaisonStatus};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord, CaseScope};

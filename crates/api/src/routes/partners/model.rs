@@ -2,6 +2,7 @@
 //! into the store's data.
 
 use chrono::{DateTime, Utc};
+use relais_domain::Refusal;
 use relais_domain::Siret;
 use relais_store::partners::{PartnerData, PartnerRecord};
 use serde::{Deserialize, Deserializer, Serialize};

@@ -2,6 +2,7 @@
 //! validation shared by a creation and a correction (also used for a person created with a case).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::Refusal;
 use relais_domain::{Coded, InformedChannel, MaritalStatus, Nir};
 use relais_store::persons::{NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use relais_domain::Refusal;
 use relais_domain::plan::TEXT_MAX_CHARS;
 use relais_domain::{Domain, ItemCategory, ItemStatus, Party, PlanItemTitle, settle_done_on};
 use relais_store::plan_items::{ItemCursor, PlanItemRecord};

@@ -18,6 +18,7 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
+use relais_domain::Refusal;
 use relais_domain::case::default_target_end;
 use relais_domain::referral::{match_person, same_names};
 use relais_domain::{

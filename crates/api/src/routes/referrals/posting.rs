@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{NaiveDate, Utc};
 use futures_util::future::LocalBoxFuture;
+use relais_domain::Refusal;
 use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
     AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
