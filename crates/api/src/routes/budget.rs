@@ -7,7 +7,6 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::Refusal;
 use relais_domain::budget::{self, BudgetLine};
 use relais_domain::{AuditAction, AuditResource, ChargeKind, Permission, ResourceKind};
 use relais_store::budgets::{self, BudgetRecord};
@@ -212,7 +211,7 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
     };
     let errors: Vec<FieldError> = budget::check(&lines)
         .into_iter()
-        .map(|e| FieldError::body(e.pointer(), e.code(), e.to_string()))
+        .map(|e| FieldError::refused(e.pointer(), &e))
         .collect();
     if errors.is_empty() {
         Ok(lines)

@@ -8,7 +8,6 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::Refusal;
 use relais_domain::household;
 use relais_domain::{
     AuditAction, AuditResource, EmploymentStatus, HousingStatus, Permission, Relationship,
@@ -155,7 +154,7 @@ fn parsed(body: &HouseholdReplacement, today: NaiveDate) -> Result<household::Ho
     };
     let errors: Vec<FieldError> = household::check(&household, today)
         .into_iter()
-        .map(|e| FieldError::body(e.pointer(), e.code(), e.to_string()))
+        .map(|e| FieldError::refused(e.pointer(), &e))
         .collect();
     if errors.is_empty() {
         Ok(household)

@@ -2,7 +2,6 @@
 //! validation shared by a creation and a correction (also used for a person created with a case).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::Refusal;
 use relais_domain::{Coded, InformedChannel, MaritalStatus, Nir};
 use relais_store::persons::{NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};
@@ -254,7 +253,7 @@ pub struct PersonList {
 }
 
 fn parse_nir(value: &str, pointer: &str) -> Result<Nir, ApiError> {
-    Nir::parse(value).map_err(|e| ApiError::invalid(pointer, e.code(), e.to_string()))
+    Nir::parse(value).map_err(|e| ApiError::refused_at(pointer, &e))
 }
 
 fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<FieldError>) {
