@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::state::AppState;
 
 /// A JSON body: `application/json`, at most the configured size, no unknown fields (the
@@ -61,11 +61,7 @@ pub async fn read_json<T: DeserializeOwned + Validate>(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest {
-            code: "malformed_body",
-            detail: "the request body could not be read".into(),
-            errors: vec![],
-        })?;
+        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -136,11 +132,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                         if !pointer.ends_with(&last) {
                             pointer.push_str(&last);
                         }
-                        ApiError::BadRequest {
-                            code: "unknown_field",
-                            detail: format!("unknown field {field:?}"),
-                            errors: vec![FieldError::body(pointer, "unknown_field", message)],
-                        }
+                        ApiError::new(Code::UnknownField, format!("unknown field {field:?}"))
+                            .at(FieldError::body(pointer, "unknown_field", message))
                     } else {
                         let code = if let Some(field) = quoted_after(&message, "missing field `") {
                             pointer.push('/');
@@ -152,23 +145,25 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                         ApiError::validation(vec![FieldError::body(pointer, code, message)])
                     }
                 }
-                _ => ApiError::BadRequest {
-                    code: "malformed_json",
-                    detail: format!("the body is not valid JSON: {inner}"),
-                    errors: vec![FieldError::body(
-                        pointer,
-                        "malformed_json",
-                        inner.to_string(),
-                    )],
-                },
+                _ => ApiError::new(
+                    Code::MalformedJson,
+                    format!("the body is not valid JSON: {inner}"),
+                )
+                .at(FieldError::body(
+                    pointer,
+                    "malformed_json",
+                    inner.to_string(),
+                )),
             });
         }
     };
     // Trailing characters after the value are malformed JSON too.
-    de.end().map_err(|e| ApiError::BadRequest {
-        code: "malformed_json",
-        detail: format!("the body is not valid JSON: {e}"),
-        errors: vec![FieldError::body("", "malformed_json", e.to_string())],
+    de.end().map_err(|e| {
+        ApiError::new(
+            Code::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+        .at(FieldError::body("", "malformed_json", e.to_string()))
     })?;
     Ok(value)
 }
@@ -340,12 +335,9 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
         .map(|(name, _)| name.to_owned())
         .unwrap_or_else(|| "id".to_owned());
     let message = format!("{name} is not a valid identifier: {err}");
-    ApiError::BadRequest {
-        code: "invalid_path_parameter",
-        detail: message.clone(),
-        errors: vec![FieldError::path(&name, "invalid_identifier", message)],
-    }
-    .into()
+    ApiError::new(Code::InvalidPathParameter, message.clone())
+        .at(FieldError::path(&name, "invalid_identifier", message))
+        .into()
 }
 
 /// A query string value that must be a UUID, with a named error.

@@ -14,7 +14,7 @@ use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
 use sha2::{Digest, Sha256};
 
 use crate::context::authenticate;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::state::AppState;
 use crate::work::{KeySettled, PendingKey, keepable, key_reused};
 
@@ -94,15 +94,15 @@ pub async fn idempotency(
             k.to_owned()
         }
         _ => {
-            let err = ApiError::BadRequest {
-                code: "invalid_idempotency_key",
-                detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
-                errors: vec![FieldError::header(
-                    "idempotency-key",
-                    "invalid",
-                    "1 to 255 visible ASCII characters",
-                )],
-            };
+            let err = ApiError::new(
+                Code::InvalidIdempotencyKey,
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .at(FieldError::header(
+                "idempotency-key",
+                "invalid",
+                "1 to 255 visible ASCII characters",
+            ));
             return Ok(req.into_response(error(err)));
         }
     };
@@ -133,11 +133,7 @@ pub async fn idempotency(
     let mut stream = req.take_payload();
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else {
-            return Ok(req.into_response(error(ApiError::BadRequest {
-                code: "malformed_body",
-                detail: "the request body could not be read".into(),
-                errors: vec![],
-            })));
+            return Ok(req.into_response(error(ApiError::unreadable_body())));
         };
         if body.len() + chunk.len() > max_buffer {
             return Ok(req.into_response(error(ApiError::PayloadTooLarge { limit })));
@@ -235,15 +231,15 @@ pub fn require_key(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
     if req.headers().contains_key(&IDEMPOTENCY_KEY) {
         return Ok(());
     }
-    Err(ApiError::BadRequest {
-        code: "idempotency_key_required",
-        detail: "partners must send an Idempotency-Key with every POST, so retries are safe".into(),
-        errors: vec![FieldError::header(
-            "idempotency-key",
-            "required",
-            "send a unique key (e.g. a UUID) and reuse it when you retry",
-        )],
-    })
+    Err(ApiError::new(
+        Code::IdempotencyKeyRequired,
+        "partners must send an Idempotency-Key with every POST, so retries are safe",
+    )
+    .at(FieldError::header(
+        "idempotency-key",
+        "required",
+        "send a unique key (e.g. a UUID) and reuse it when you retry",
+    )))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
 use uuid::Uuid;
 
 use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 
 /// The `Idempotency-Key` of a request, fingerprinted by the idempotency layer and claimed by
 /// the request's work.
@@ -103,15 +103,15 @@ impl Ctx {
 pub fn read_reason(status: CaseStatus, reason: Option<&str>) -> Result<Option<String>, ApiError> {
     let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
     if status.read_needs_reason() && reason.is_none() {
-        return Err(ApiError::BadRequest {
-            code: "reason_required",
-            detail: "an archived case is read only with a reason (5 characters or more)".into(),
-            errors: vec![FieldError::query(
-                "reason",
-                "reason_required",
-                "give the reason for reading this archived case",
-            )],
-        });
+        return Err(ApiError::new(
+            Code::ReasonRequired,
+            "an archived case is read only with a reason (5 characters or more)",
+        )
+        .at(FieldError::query(
+            "reason",
+            "reason_required",
+            "give the reason for reading this archived case",
+        )));
     }
     Ok(reason.map(str::to_owned))
 }
@@ -239,13 +239,13 @@ fn is_no_store(headers: &HeaderMap) -> bool {
 
 /// The 422 of a key used before with another request.
 pub fn key_reused() -> ApiError {
-    ApiError::Unprocessable {
-        code: "idempotency_key_reused",
-        detail: "this Idempotency-Key was used with another request".into(),
-        errors: vec![FieldError::header(
-            "idempotency-key",
-            "reused",
-            "use a new key for a new request",
-        )],
-    }
+    ApiError::new(
+        Code::IdempotencyKeyReused,
+        "this Idempotency-Key was used with another request",
+    )
+    .at(FieldError::header(
+        "idempotency-key",
+        "reused",
+        "use a new key for a new request",
+    ))
 }

@@ -20,6 +20,8 @@
 
 use chrono::NaiveDate;
 
+use crate::refusal::Refusal;
+
 mod decision;
 mod funding;
 mod proposal;
@@ -396,9 +398,8 @@ pub enum ApplicationTransitionError {
     Invalid(Vec<FieldProblem>),
 }
 
-impl ApplicationTransitionError {
-    /// The stable machine code.
-    pub const fn code(&self) -> &'static str {
+impl Refusal for ApplicationTransitionError {
+    fn code(&self) -> &'static str {
         match self {
             ApplicationTransitionError::InvalidTransition { .. } => {
                 "invalid_application_transition"

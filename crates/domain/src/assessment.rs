@@ -8,6 +8,7 @@
 
 use crate::codes::Coded;
 use crate::reference::Domain;
+use crate::refusal::Refusal;
 
 crate::coded_enum! {
     /// Whether a domain of the person's situation calls for action in the plan.
@@ -97,9 +98,10 @@ impl AssessmentError {
             AssessmentError::PriorityRequired { .. } => "priority",
         }
     }
+}
 
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for AssessmentError {
+    fn code(&self) -> &'static str {
         match self {
             AssessmentError::DuplicateDomain { .. } => "duplicate_domain",
             AssessmentError::SituationTooLong { .. } => "too_long",

@@ -11,6 +11,7 @@
 //! 100 € over 30 days is −3,34 € a day.
 
 use crate::household::{self, ConsumptionUnits, Household, QfParts};
+use crate::refusal::Refusal;
 use chrono::NaiveDate;
 
 crate::coded_enum! {
@@ -177,9 +178,10 @@ impl BudgetError {
             }
         }
     }
+}
 
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for BudgetError {
+    fn code(&self) -> &'static str {
         match self {
             BudgetError::TooManyLines { .. } => "too_many",
             BudgetError::AmountOutOfRange { .. } => "out_of_range",

@@ -11,6 +11,8 @@
 
 use chrono::{Days, Months, NaiveDate};
 
+use crate::refusal::Refusal;
+
 crate::coded_enum! {
     /// Where a case stands in its lifecycle.
     pub enum CaseStatus in "case_status" {
@@ -126,9 +128,8 @@ pub enum CaseLocked {
     NotOpen(CaseStatus),
 }
 
-impl CaseLocked {
-    /// The stable machine code of this refusal.
-    pub fn code(self) -> &'static str {
+impl Refusal for CaseLocked {
+    fn code(&self) -> &'static str {
         match self {
             CaseLocked::Archived => "case_archived",
             CaseLocked::NotOpen(_) => "case_closed",
@@ -173,9 +174,8 @@ pub enum TransitionError {
     },
 }
 
-impl TransitionError {
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for TransitionError {
+    fn code(&self) -> &'static str {
         match self {
             TransitionError::InvalidTransition { .. } => "invalid_transition",
             TransitionError::ClosureReasonRequired => "closure_reason_required",
@@ -302,6 +302,14 @@ pub enum ReviewDateError {
         /// The closure date.
         closed_on: NaiveDate,
     },
+}
+
+impl Refusal for ReviewDateError {
+    fn code(&self) -> &'static str {
+        match self {
+            ReviewDateError::NotAfterClosure { .. } => "out_of_range",
+        }
+    }
 }
 
 /// The review date of a case closed on `closed_on`: the one the worker chose, which must come

@@ -399,7 +399,7 @@ fn only_an_open_case_plan_may_change() {
     assert_eq!(
         CaseStatus::Archived
             .plan_open()
-            .map_err(crate::CaseLocked::code),
+            .map_err(|locked| locked.code()),
         Err("case_closed")
     );
     assert_eq!(crate::CaseLocked::Archived.code(), "case_archived");

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::case::{Actor, CaseStatus, TransitionFacts, TransitionRequest};
+use crate::refusal::Refusal;
 
 crate::coded_enum! {
     /// What kind of contact took (or will take) place.
@@ -80,20 +81,21 @@ pub enum ContactTimeError {
 }
 
 impl ContactTimeError {
-    /// The stable machine code of this error.
-    pub fn code(self) -> &'static str {
-        match self {
-            ContactTimeError::BothTimes => "exactly_one_time",
-            ContactTimeError::NoTime => "required",
-            ContactTimeError::HeldInFuture => "in_future",
-        }
-    }
-
     /// The JSON pointer of the field at fault.
     pub fn pointer(self) -> &'static str {
         match self {
             ContactTimeError::BothTimes | ContactTimeError::NoTime => "/scheduled_at",
             ContactTimeError::HeldInFuture => "/occurred_at",
+        }
+    }
+}
+
+impl Refusal for ContactTimeError {
+    fn code(&self) -> &'static str {
+        match self {
+            ContactTimeError::BothTimes => "exactly_one_time",
+            ContactTimeError::NoTime => "required",
+            ContactTimeError::HeldInFuture => "in_future",
         }
     }
 }
@@ -141,9 +143,8 @@ pub enum ContactRefused {
     ReviewNeedsClosedCase,
 }
 
-impl ContactRefused {
-    /// The stable machine code of this refusal.
-    pub fn code(self) -> &'static str {
+impl Refusal for ContactRefused {
+    fn code(&self) -> &'static str {
         match self {
             ContactRefused::CaseArchived => "case_archived",
             ContactRefused::KindNotAllowedWhenClosed(_) => "contact_kind_not_allowed_when_closed",

@@ -7,6 +7,7 @@
 //! may hold no path and no character that disguises it.
 
 pub use crate::referral::AttachmentType as DocumentType;
+use crate::refusal::Refusal;
 
 /// The default upload limit: 10 MiB.
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
@@ -63,9 +64,8 @@ pub enum FileRefusal {
     DeclaredTypeMismatch(DocumentType),
 }
 
-impl FileRefusal {
-    /// The stable machine code.
-    pub fn code(self) -> &'static str {
+impl Refusal for FileRefusal {
+    fn code(&self) -> &'static str {
         match self {
             FileRefusal::MissingName => "filename_required",
             FileRefusal::BlankName => "blank",

@@ -15,6 +15,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::refusal::Refusal;
+
 crate::coded_enum! {
     /// How a member of the household is related to the person.
     pub enum Relationship in "household_relationship" {
@@ -281,9 +283,10 @@ impl HouseholdError {
             }
         }
     }
+}
 
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for HouseholdError {
+    fn code(&self) -> &'static str {
         match self {
             HouseholdError::TooManyMembers => "too_many",
             HouseholdError::BirthDateOutOfRange { .. } => "out_of_range",

@@ -13,6 +13,7 @@
 
 use crate::codes::Coded;
 use crate::reference::{ConsentScope, LegalBasis};
+use crate::refusal::Refusal;
 
 crate::coded_enum! {
     /// What a liaison sheet may carry: the whitelist. Private notes are never part of it.
@@ -79,9 +80,8 @@ pub struct LiaisonTransitionError {
     pub to: LiaisonStatus,
 }
 
-impl LiaisonTransitionError {
-    /// The stable machine code: `invalid_liaison_transition`.
-    pub fn code(self) -> &'static str {
+impl Refusal for LiaisonTransitionError {
+    fn code(&self) -> &'static str {
         "invalid_liaison_transition"
     }
 }
@@ -161,9 +161,8 @@ pub enum SendRefusal {
     HealthNotAllowed,
 }
 
-impl SendRefusal {
-    /// The stable machine code, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for SendRefusal {
+    fn code(&self) -> &'static str {
         match self {
             SendRefusal::PersonNotInformed => "person_not_informed",
             SendRefusal::ConsentMissing => "consent_missing",
@@ -463,7 +462,7 @@ mod tests {
             SendRefusal::HealthNotAllowed,
         ]
         .into_iter()
-        .map(SendRefusal::code)
+        .map(|refusal| refusal.code())
         .collect();
         assert_eq!(
             codes,

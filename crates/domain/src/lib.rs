@@ -4,7 +4,8 @@
 //! the coded enumerations of the API with their French and English labels ([`codes`],
 //! [`reference`](mod@reference)), roles and permissions ([`role`]), the NIR ([`nir`]), text
 //! folding for name search ([`text`]), the case lifecycle ([`case`]), the assessment
-//! ([`assessment`]), the help plan ([`plan`]) and its negotiation ([`proposal`]). Types are
+//! ([`assessment`]), the help plan ([`plan`]) and its negotiation ([`proposal`]), and the
+//! [`Refusal`] every error of a rule implements: its stable code and its sentence. Types are
 //! parsed, not validated: once a value of one of these types exists, it is valid. It depends on
 //! no database, web framework or runtime, so every rule here is unit-tested on its own.
 
@@ -26,6 +27,7 @@ pub mod plan;
 pub mod proposal;
 pub mod reference;
 pub mod referral;
+pub mod refusal;
 pub mod role;
 pub mod scheme;
 pub mod text;
@@ -85,6 +87,7 @@ pub use reference::{
 pub use referral::{
     DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError, Urgency,
 };
+pub use refusal::Refusal;
 pub use role::{Permission, Role, Roles};
 pub use scheme::{DocumentProvider, RequiredDocument};
 pub use webhook::{AttemptOutcome, DeliveryStatus, after_attempt, retry_delay};

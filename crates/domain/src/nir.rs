@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::refusal::Refusal;
+
 /// A valid NIR: 13 characters (sex, year, month, department, commune, order) and a 2-digit key.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Nir(String);
@@ -31,9 +33,8 @@ pub enum NirError {
     WrongKey,
 }
 
-impl NirError {
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for NirError {
+    fn code(&self) -> &'static str {
         match self {
             NirError::WrongLength => "nir_wrong_length",
             NirError::InvalidCharacter => "nir_invalid_character",

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::refusal::Refusal;
+
 crate::coded_enum! {
     /// What a webhook reports.
     pub enum WebhookEvent in "webhook_event" {
@@ -55,9 +57,8 @@ pub enum SiretError {
     WrongKey,
 }
 
-impl SiretError {
-    /// The stable machine code of this error, for problem+json bodies.
-    pub fn code(self) -> &'static str {
+impl Refusal for SiretError {
+    fn code(&self) -> &'static str {
         match self {
             SiretError::WrongLength => "siret_wrong_length",
             SiretError::InvalidCharacter => "siret_invalid_character",

@@ -19,6 +19,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::refusal::Refusal;
+
 crate::coded_enum! {
     /// Who carries out a plan item.
     pub enum Party in "party" {
@@ -155,9 +157,8 @@ pub struct ItemTransitionError {
     pub to: ItemStatus,
 }
 
-impl ItemTransitionError {
-    /// The stable machine code of this error, for problem+json bodies.
-    pub const fn code(self) -> &'static str {
+impl Refusal for ItemTransitionError {
+    fn code(&self) -> &'static str {
         "invalid_item_transition"
     }
 }
@@ -226,9 +227,8 @@ pub enum DoneOnError {
     Required,
 }
 
-impl DoneOnError {
-    /// The stable machine code of this error, for the field error at `/done_on`.
-    pub const fn code(self) -> &'static str {
+impl Refusal for DoneOnError {
+    fn code(&self) -> &'static str {
         match self {
             DoneOnError::InFuture => "out_of_range",
             DoneOnError::NotDone => "not_done",
@@ -285,9 +285,8 @@ pub enum PlanItemTitleError {
     TooLong,
 }
 
-impl PlanItemTitleError {
-    /// The stable machine code of this error, for the field error at `/title`.
-    pub const fn code(self) -> &'static str {
+impl Refusal for PlanItemTitleError {
+    fn code(&self) -> &'static str {
         match self {
             PlanItemTitleError::Blank => "blank",
             PlanItemTitleError::TooLong => "too_long",

@@ -15,6 +15,7 @@
 use chrono::NaiveDate;
 
 use crate::reference::Domain;
+use crate::refusal::Refusal;
 use crate::text::fold;
 
 crate::coded_enum! {
@@ -99,9 +100,8 @@ pub struct ReferralTransitionError {
     pub to: ReferralStatus,
 }
 
-impl ReferralTransitionError {
-    /// The stable machine code: `invalid_transition`.
-    pub fn code(self) -> &'static str {
+impl Refusal for ReferralTransitionError {
+    fn code(&self) -> &'static str {
         "invalid_transition"
     }
 }
@@ -158,19 +158,20 @@ pub enum ConsentProofError {
 }
 
 impl ConsentProofError {
-    /// The stable machine code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ConsentProofError::NotConsented => "consent_required",
-            ConsentProofError::InformedInFuture => "out_of_range",
-        }
-    }
-
     /// The field of the proof at fault (`consented` or `informed_on`).
     pub fn field(self) -> &'static str {
         match self {
             ConsentProofError::NotConsented => "consented",
             ConsentProofError::InformedInFuture => "informed_on",
+        }
+    }
+}
+
+impl Refusal for ConsentProofError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConsentProofError::NotConsented => "consent_required",
+            ConsentProofError::InformedInFuture => "out_of_range",
         }
     }
 }

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::referral::AttachmentType;
 use relais_domain::{
-    DeclineReason, Domain, InformedChannel, Nir, ReferralStatus, Urgency, WebhookEvent,
+    DeclineReason, Domain, InformedChannel, Nir, ReferralStatus, Refusal, Urgency, WebhookEvent,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, Code, FieldError, Problem};
 use crate::observability::RequestId;
 
 /// An error of the token endpoint: the RFC 6749 §5.2 members and the problem document's.
@@ -56,8 +56,7 @@ pub(crate) fn client_credentials(
         Some("client_credentials") => {}
         Some(_) => {
             return Err(OAuthError {
-                status: StatusCode::BAD_REQUEST,
-                error: "unsupported_grant_type",
+                code: Code::UnsupportedGrantType,
                 description: "only the client_credentials grant is supported".into(),
                 errors: vec![FieldError::body(
                     "/grant_type",
@@ -70,11 +69,10 @@ pub(crate) fn client_credentials(
     credentials(req, &mut form)
 }
 
-/// A refusal in the OAuth shape.
+/// A refusal in the OAuth shape; its `error` is its problem code, with its status from the table.
 #[derive(Debug)]
 pub(crate) struct OAuthError {
-    status: StatusCode,
-    error: &'static str,
+    code: Code,
     description: String,
     errors: Vec<FieldError>,
 }
@@ -82,8 +80,7 @@ pub(crate) struct OAuthError {
 impl OAuthError {
     fn invalid_request(description: &str, field: FieldError) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
-            error: "invalid_request",
+            code: Code::InvalidRequest,
             description: description.to_owned(),
             errors: vec![field],
         }
@@ -117,36 +114,27 @@ impl OAuthError {
             )
         };
         Self {
-            status: StatusCode::UNAUTHORIZED,
-            error: "invalid_client",
+            code: Code::InvalidClient,
             description: "client authentication failed".into(),
             errors: vec![field],
         }
     }
 
     pub(crate) fn respond(self, req: &HttpRequest) -> HttpResponse {
-        let title = if self.status == StatusCode::UNAUTHORIZED {
-            "Unauthorized"
-        } else {
-            "Bad request"
-        };
+        let status = self.code.status();
         let body = TokenError {
-            error: self.error,
+            error: self.code.as_str(),
             error_description: self.description.clone(),
             problem: Problem {
-                problem_type: format!("https://relais.dev/problems/{}", self.error),
-                title: title.into(),
-                status: self.status.as_u16(),
-                detail: self.description,
                 instance: Some(req.path().to_owned()),
-                code: self.error.into(),
                 request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
                 errors: self.errors,
+                ..Problem::new(self.code, self.description)
             },
         };
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(status);
         no_store(&mut response);
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             // RFC 7235 §3.1: every 401 names a scheme; RFC 6749 §5.2 names Basic.
             response.insert_header((
                 header::WWW_AUTHENTICATE,
@@ -289,11 +277,7 @@ fn form_decode(text: &str) -> String {
 pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest {
-            code: "malformed_body",
-            detail: "the request body could not be read".into(),
-            errors: vec![],
-        })?;
+        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
         if body.len() + chunk.len() > FORM_LIMIT {
             return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT });
         }
@@ -325,7 +309,7 @@ mod tests {
     #[test]
     fn a_repeated_parameter_is_refused_with_a_pointer() {
         let err = parse_form(b"grant_type=a&grant_type=b").err().unwrap();
-        assert_eq!(err.error, "invalid_request");
+        assert_eq!(err.code, Code::InvalidRequest);
         assert_eq!(err.errors[0].pointer, "/grant_type");
         assert!(parse_form(b"scope=a&scope=b").is_err());
     }

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::error::{ApiError, Code, PROBLEM_JSON, Problem};
 use crate::oauth::request::{
     Credentials, OAuthError, TokenError, client_credentials, no_store, read_body,
 };
@@ -247,17 +247,12 @@ async fn authenticate_client(
 fn unavailable(req: &HttpRequest) -> HttpResponse {
     let detail = "this service issues no partner tokens: it has no signing key \
         (RELAIS_OAUTH_SIGNING_KEY_FILE)";
+    let code = Code::PartnerTokensUnavailable;
     let problem = Problem {
-        problem_type: "https://relais.dev/problems/partner_tokens_unavailable".into(),
-        title: "Service unavailable".into(),
-        status: 503,
-        detail: detail.into(),
         instance: Some(req.path().to_owned()),
-        code: "partner_tokens_unavailable".into(),
-        request_id: None,
-        errors: Vec::new(),
+        ..Problem::new(code, detail)
     };
-    let mut response = HttpResponse::ServiceUnavailable();
+    let mut response = HttpResponse::build(code.status());
     no_store(&mut response);
     response
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))

@@ -136,13 +136,7 @@ fn entries(body: &AssessmentReplacement) -> Result<Vec<DomainAssessment>, ApiErr
         .collect();
     let errors: Vec<FieldError> = assessment::check(&entries)
         .into_iter()
-        .map(|e| {
-            FieldError::body(
-                format!("/domains/{}/{}", e.index(), e.field()),
-                e.code(),
-                e.to_string(),
-            )
-        })
+        .map(|e| FieldError::refused(format!("/domains/{}/{}", e.index(), e.field()), &e))
         .collect();
     if errors.is_empty() {
         Ok(entries)

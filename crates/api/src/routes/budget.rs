@@ -211,7 +211,7 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
     };
     let errors: Vec<FieldError> = budget::check(&lines)
         .into_iter()
-        .map(|e| FieldError::body(e.pointer(), e.code(), e.to_string()))
+        .map(|e| FieldError::refused(e.pointer(), &e))
         .collect();
     if errors.is_empty() {
         Ok(lines)

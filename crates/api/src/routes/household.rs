@@ -154,7 +154,7 @@ fn parsed(body: &HouseholdReplacement, today: NaiveDate) -> Result<household::Ho
     };
     let errors: Vec<FieldError> = household::check(&household, today)
         .into_iter()
-        .map(|e| FieldError::body(e.pointer(), e.code(), e.to_string()))
+        .map(|e| FieldError::refused(e.pointer(), &e))
         .collect();
     if errors.is_empty() {
         Ok(household)

@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, patch, post, web};
 use chrono::NaiveDate;
 use relais_domain::application::{
-    ApplicationFacts, ApplicationTransitionError, Decision, DecisionInput, FieldProblem,
-    TransitionRequest, check_decision, check_submission, optional_text,
+    ApplicationFacts, Decision, DecisionInput, FieldProblem, TransitionRequest, check_decision,
+    check_submission, optional_text,
 };
 use relais_domain::{ApplicationStatus, AuditAction, Permission};
 use relais_store::applications::{self as store, ApplicationRecord, ApplicationUpdate, checklist};
@@ -15,7 +15,7 @@ use super::model::{self, Application, ApplicationPatch, ApplicationTransition};
 use super::{RESOURCE, event, today, view};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::WriteErrors;
 use crate::work::CaseUse;
@@ -193,23 +193,6 @@ pub async fn update(
     work.commit(ok_with_etag(version, body)).await
 }
 
-/// The problem of a refused transition.
-fn refused(err: ApplicationTransitionError) -> ApiError {
-    match err {
-        ApplicationTransitionError::Invalid(problems) => model::invalid(problems),
-        ApplicationTransitionError::Automatic { .. } => ApiError::Unprocessable {
-            code: "validation_failed",
-            detail: err.to_string(),
-            errors: vec![FieldError::body("/to", err.code(), err.to_string())],
-        },
-        ApplicationTransitionError::InvalidTransition { .. }
-        | ApplicationTransitionError::Incomplete { .. } => ApiError::Conflict {
-            code: err.code(),
-            detail: err.to_string(),
-        },
-    }
-}
-
 /// Moves an application through its lifecycle: `under_review`, `submitted`, `decided` or
 /// `withdrawn` (`If-Match`).
 #[utoipa::path(
@@ -251,10 +234,7 @@ pub async fn transition(
         amount_granted_cents: body.amount_granted_cents,
         reason: body.reason.as_deref(),
     };
-    let change = current
-        .status
-        .transition(&request, &facts)
-        .map_err(refused)?;
+    let change = current.status.transition(&request, &facts)?;
     let application = store::change_status(
         &mut work.tx,
         work.actor.agent_id,

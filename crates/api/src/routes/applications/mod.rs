@@ -43,7 +43,7 @@ use uuid::Uuid;
 
 use crate::conditional::{created, ok_with_etag};
 use crate::context::{Actor, CaseReadParams, Ctx};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors};
@@ -85,13 +85,13 @@ fn event(
 /// A decided or withdrawn application's checklist and social report are what was sent: frozen.
 fn not_final(application: &ApplicationRecord) -> Result<(), ApiError> {
     if application.status.is_final() {
-        return Err(ApiError::Conflict {
-            code: "application_final",
-            detail: format!(
+        return Err(ApiError::new(
+            Code::ApplicationFinal,
+            format!(
                 "the application is {}: its checklist and social report no longer change",
                 application.status
             ),
-        });
+        ));
     }
     Ok(())
 }

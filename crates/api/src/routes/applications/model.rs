@@ -27,12 +27,7 @@ where
 
 /// The 422 of the domain's field problems.
 pub(super) fn invalid(problems: Vec<FieldProblem>) -> ApiError {
-    ApiError::validation(
-        problems
-            .into_iter()
-            .map(|p| FieldError::body(p.pointer, p.code, p.message))
-            .collect(),
-    )
+    ApiError::validation(problems.into_iter().map(FieldError::from).collect())
 }
 
 /// A new application of the case to a scheme of the catalogue.

@@ -6,7 +6,7 @@
 
 mod model;
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
 use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
 use relais_domain::{
@@ -331,7 +331,7 @@ pub async fn transition(
     let closing = body.to == CaseStatus::Closed;
     let review_due_on = if closing {
         let due = closure_review_due(today, body.review_due_on, review_delay_days)
-            .map_err(|e| ApiError::invalid("/review_due_on", "out_of_range", e.to_string()))?;
+            .map_err(|e| ApiError::refused_at("/review_due_on", &e))?;
         Some(due)
     } else {
         None
@@ -389,17 +389,14 @@ async fn pending_items_refusal(
         NewAuditEvent::new(AuditAction::Read, AuditResource::CasePlan, case.id)
             .about(case.person_id),
     );
-    let error = ApiError::Conflict {
-        code: refused.code(),
-        detail: refused.to_string(),
-    };
+    let error = ApiError::from(refused);
     let body = PendingItemsProblem {
         problem: error.problem(None, None),
         items: items.into_iter().map(PendingPlanItem::from).collect(),
     };
     let json = serde_json::to_vec(&body).map_err(ApiError::internal)?;
     work.commit(
-        HttpResponse::Conflict()
+        HttpResponse::build(error.status_code())
             .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
             .body(json),
     )

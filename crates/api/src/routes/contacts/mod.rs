@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
-use relais_domain::{AuditAction, AuditResource, Coded, ContactKind, ContactRefused, Permission};
+use relais_domain::{AuditAction, AuditResource, Coded, ContactKind, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
 use relais_store::contacts::{self, ContactFilter, ContactUpdate, NewGroupSession as StoreSession};
@@ -36,13 +36,6 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::work::CaseUse;
 
 pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
-
-fn refused(r: ContactRefused) -> ApiError {
-    ApiError::Conflict {
-        code: r.code(),
-        detail: r.to_string(),
-    }
-}
 
 fn contact_event(action: AuditAction, case: &CaseRecord, contact_id: Uuid) -> NewAuditEvent {
     NewAuditEvent::new(action, AuditResource::Contact, contact_id).about(case.person_id)
@@ -88,7 +81,7 @@ pub async fn create(
     ctx.require(Permission::CaseWrite)?;
     let mut errors = Vec::new();
     let time = contact_time(body.scheduled_at, body.occurred_at, Utc::now())
-        .map_err(|e| errors.push(FieldError::body(e.pointer(), e.code(), e.to_string())))
+        .map_err(|e| errors.push(FieldError::refused(e.pointer(), &e)))
         .ok();
     let participants =
         model::participants(body.participants.as_deref().unwrap_or(&[]), &mut errors);
@@ -100,7 +93,7 @@ pub async fn create(
     };
     let (mut work, case) = ctx.case(*id, CaseUse::Write).await?;
     // An archived case was refused above; a closed one takes only some kinds.
-    check_kind(case.status(), body.kind).map_err(refused)?;
+    check_kind(case.status(), body.kind)?;
     let (scheduled_at, occurred_at) = match time {
         ContactTime::Planned(at) => (Some(at), None),
         ContactTime::Held(at) => (None, Some(at)),
@@ -271,7 +264,7 @@ pub async fn update(
         Some(Some(at)) => match held_at(at, Utc::now()) {
             Ok(at) => Some(at),
             Err(e) => {
-                errors.push(FieldError::body(e.pointer(), e.code(), e.to_string()));
+                errors.push(FieldError::refused(e.pointer(), &e));
                 None
             }
         },
@@ -360,7 +353,7 @@ pub async fn create_group_session(
     ctx.require(Permission::CaseWrite)?;
     let mut errors = Vec::new();
     if let Err(e) = held_at(body.occurred_at, Utc::now()) {
-        errors.push(FieldError::body(e.pointer(), e.code(), e.to_string()));
+        errors.push(FieldError::refused(e.pointer(), &e));
     }
     let topic = body.topic.trim();
     if topic.is_empty() {
@@ -398,7 +391,7 @@ pub async fn create_group_session(
         match cases::get(&mut work.tx, id, work.actor.case_scope()).await {
             Ok(case) => match check_kind(case.status(), ContactKind::GroupSession) {
                 Ok(()) => linked.push(case),
-                Err(r) => errors.push(FieldError::body(pointer, r.code(), r.to_string())),
+                Err(r) => errors.push(FieldError::refused(pointer, &r)),
             },
             Err(StoreError::NotFound) => errors.push(FieldError::body(
                 pointer,

@@ -35,7 +35,7 @@ use super::model::{Document, UploadErrors, UploadForm};
 use super::{RESOURCE, location};
 use crate::conditional::created;
 use crate::context::Ctx;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::work::CaseUse;
 
 /// Room for everything around the file in the body: boundaries, part headers, the description.
@@ -55,11 +55,10 @@ struct FilePart {
 }
 
 fn malformed(e: impl std::fmt::Display) -> ApiError {
-    ApiError::BadRequest {
-        code: "malformed_body",
-        detail: format!("the multipart body could not be read: {e}"),
-        errors: vec![],
-    }
+    ApiError::new(
+        Code::MalformedBody,
+        format!("the multipart body could not be read: {e}"),
+    )
 }
 
 fn duplicate(name: &str) -> ApiError {
@@ -166,15 +165,15 @@ async fn read_form(
                 form.description = Some(text);
             }
             other => {
-                return Err(ApiError::BadRequest {
-                    code: "unknown_field",
-                    detail: format!("unknown part {other:?}"),
-                    errors: vec![FieldError::body(
-                        format!("/{}", other.replace('~', "~0").replace('/', "~1")),
-                        "unknown_field",
-                        "the form has only the parts `file` and `description`",
-                    )],
-                });
+                return Err(
+                    ApiError::new(Code::UnknownField, format!("unknown part {other:?}")).at(
+                        FieldError::body(
+                            format!("/{}", other.replace('~', "~0").replace('/', "~1")),
+                            "unknown_field",
+                            "the form has only the parts `file` and `description`",
+                        ),
+                    ),
+                );
             }
         }
     }
@@ -202,7 +201,7 @@ fn file_error(code: &str, message: impl Into<String>) -> FieldError {
 }
 
 fn refusal(refusal: FileRefusal) -> FieldError {
-    file_error(refusal.code(), refusal.to_string())
+    FieldError::refused("/file", &refusal)
 }
 
 /// Every check of the form, all reported at once with pointers.

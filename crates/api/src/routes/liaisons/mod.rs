@@ -47,7 +47,7 @@ use crate::work::{CaseUse, Work};
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
 };
-pub(crate) use rules::sharing_allowed;
+pub(crate) use rules::{sharing_allowed, sharing_stopped};
 pub(crate) use sheet::accept;
 pub use sheet::document;
 
@@ -190,13 +190,7 @@ async fn change(
     let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
     let current = store::lock(&mut work.tx, case.id, liaison_id).await?;
     let version = if_match.check(current.version)?;
-    current
-        .status
-        .transition(to)
-        .map_err(|err| ApiError::Conflict {
-            code: err.code(),
-            detail: err.to_string(),
-        })?;
+    current.status.transition(to)?;
     if to == LiaisonStatus::Sent {
         sharing_allowed(&mut work.tx, &case, &current).await?;
     }

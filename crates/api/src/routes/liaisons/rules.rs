@@ -3,7 +3,7 @@
 //! what is missing).
 
 use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
-use relais_domain::{Coded, ConsentScope, LegalBasis, SendRefusal, check_send};
+use relais_domain::{Coded, ConsentScope, LegalBasis, Refusal, SendRefusal, check_send};
 use relais_store::cases::CaseRecord;
 use relais_store::db::Tx;
 use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
@@ -90,17 +90,12 @@ pub(super) async fn check_draft(
         }
     }
     if let Some((i, refusal)) = content_refusal(body.legal_basis, &body.content) {
-        errors.push(FieldError::body(
-            format!("/content/{i}"),
-            refusal.code(),
-            refusal.to_string(),
-        ));
+        errors.push(FieldError::refused(format!("/content/{i}"), &refusal));
     }
     match (body.legal_basis, body.consent_id) {
-        (LegalBasis::Consent, None) => errors.push(FieldError::body(
+        (LegalBasis::Consent, None) => errors.push(FieldError::refused(
             "/consent_id",
-            SendRefusal::ConsentMissing.code(),
-            SendRefusal::ConsentMissing.to_string(),
+            &SendRefusal::ConsentMissing,
         )),
         (LegalBasis::Consent, Some(id)) => {
             match store::person_consent(tx, case.person_id, id).await? {
@@ -119,11 +114,7 @@ pub(super) async fn check_draft(
                         Some(facts),
                         true,
                     ) {
-                        errors.push(FieldError::body(
-                            "/consent_id",
-                            refusal.code(),
-                            refusal.to_string(),
-                        ));
+                        errors.push(FieldError::refused("/consent_id", &refusal));
                     }
                 }
             }
@@ -142,6 +133,31 @@ pub(super) async fn check_draft(
     }
 }
 
+/// Why a liaison may not be shared today: its partner was disabled since the draft, or the
+/// sharing rule refuses it. A refusal of the request as a whole (409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SharingStopped {
+    #[error("the partner this liaison is addressed to is disabled")]
+    PartnerDisabled,
+    #[error(transparent)]
+    Refused(#[from] SendRefusal),
+}
+
+impl Refusal for SharingStopped {
+    fn code(&self) -> &'static str {
+        match self {
+            SharingStopped::PartnerDisabled => PARTNER_DISABLED,
+            SharingStopped::Refused(refusal) => refusal.code(),
+        }
+    }
+}
+
+impl From<SharingStopped> for ApiError {
+    fn from(stopped: SharingStopped) -> Self {
+        ApiError::refused(&stopped)
+    }
+}
+
 /// The sharing rule at send time, on the current person, consent and partner: 409 with its
 /// code (`partner_disabled` when the partner was disabled since the draft).
 pub(crate) async fn sharing_allowed(
@@ -149,13 +165,22 @@ pub(crate) async fn sharing_allowed(
     case: &CaseRecord,
     liaison: &LiaisonRecord,
 ) -> Result<(), ApiError> {
+    match sharing_stopped(tx, case, liaison).await? {
+        Some(stopped) => Err(stopped.into()),
+        None => Ok(()),
+    }
+}
+
+/// Why the sharing rule, at this moment, stops `liaison` from being shared, if it does.
+pub(crate) async fn sharing_stopped(
+    tx: &mut Tx,
+    case: &CaseRecord,
+    liaison: &LiaisonRecord,
+) -> Result<Option<SharingStopped>, ApiError> {
     if let Some(id) = liaison.partner_id()
         && store::partner_enabled(tx, id).await? != Some(true)
     {
-        return Err(ApiError::Conflict {
-            code: PARTNER_DISABLED,
-            detail: "the partner this liaison is addressed to is disabled".into(),
-        });
+        return Ok(Some(SharingStopped::PartnerDisabled));
     }
     let person = persons::get(tx, case.person_id).await?;
     let consent = match liaison.consent_id {
@@ -165,15 +190,33 @@ pub(crate) async fn sharing_allowed(
         },
         None => None,
     };
-    check_send(
+    Ok(check_send(
         liaison.legal_basis,
         destination_kind(&liaison.destination),
         &liaison.content,
         consent,
         person.informed_at.is_some(),
     )
-    .map_err(|refusal| ApiError::Conflict {
-        code: refusal.code(),
-        detail: refusal.to_string(),
-    })
+    .err()
+    .map(SharingStopped::Refused))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_liaison_that_may_not_be_shared_is_a_409_with_the_code_of_why() {
+        for (stopped, code) in [
+            (SharingStopped::PartnerDisabled, "partner_disabled"),
+            (
+                SharingStopped::Refused(SendRefusal::ConsentWithdrawn),
+                "consent_withdrawn",
+            ),
+        ] {
+            let problem = ApiError::from(stopped).problem(None, None);
+            assert_eq!((problem.status, problem.code.as_str()), (409, code));
+            assert_eq!(problem.detail, stopped.to_string());
+        }
+    }
 }

@@ -27,12 +27,12 @@ use uuid::Uuid;
 
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::routes::liaisons::{accept, content, notify, sharing_allowed};
+use crate::routes::liaisons::{accept, content, notify, sharing_stopped};
 use crate::routes::plan::written::negotiate;
 
 use model::{ANSWERS, RECEIVED};
@@ -190,13 +190,7 @@ pub async fn acknowledge(
     let mut work = ctx.work(Access::Write).await?;
     let current = received::lock(&mut work.tx, partner, *id).await?;
     let version = if_match.check(current.version)?;
-    current
-        .status
-        .transition(body.outcome)
-        .map_err(|err| ApiError::Conflict {
-            code: err.code(),
-            detail: err.to_string(),
-        })?;
+    current.status.transition(body.outcome)?;
     // The partner is no member of the case's team: the case is read as the liaison names it.
     let case = cases::get(&mut work.tx, current.case_id, CaseScope::All).await?;
     case.status().writable()?;
@@ -240,19 +234,17 @@ async fn still_shared(
     case: &CaseRecord,
     liaison: &LiaisonRecord,
 ) -> Result<(), ApiError> {
-    let stopped = |detail: String| ApiError::Conflict {
-        code: "no_longer_shared",
-        detail,
+    let stopped = |why: &dyn std::fmt::Display| {
+        Err(ApiError::new(
+            Code::NoLongerShared,
+            format!("this sheet is no longer shared: {why}"),
+        ))
     };
     if case.status() == CaseStatus::Archived {
-        return Err(stopped(
-            "this sheet is no longer shared: the case is archived".into(),
-        ));
+        return stopped(&"the case is archived");
     }
-    match sharing_allowed(tx, case, liaison).await {
-        Err(ApiError::Conflict { detail, .. }) => {
-            Err(stopped(format!("this sheet is no longer shared: {detail}")))
-        }
-        other => other,
+    match sharing_stopped(tx, case, liaison).await? {
+        Some(why) => stopped(&why),
+        None => Ok(()),
     }
 }

@@ -266,7 +266,7 @@ pub(super) fn partner_data(
         Some(value) => match Siret::parse(value) {
             Ok(siret) => Some(siret.as_str().to_owned()),
             Err(e) => {
-                errors.push(FieldError::body("/siret", e.code(), e.to_string()));
+                errors.push(FieldError::refused("/siret", &e));
                 None
             }
         },

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag, with_etag};
 use crate::context::Ctx;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
@@ -166,15 +166,15 @@ pub async fn read(
         match reason {
             Some(r) if (5..=500).contains(&r.chars().count()) => {}
             _ => {
-                return Err(ApiError::BadRequest {
-                    code: "reason_required",
-                    detail: "unmasking the NIR needs a reason of 5 to 500 characters".into(),
-                    errors: vec![FieldError::query(
-                        "reason",
-                        "reason_required",
-                        "give the reason the NIR is needed",
-                    )],
-                });
+                return Err(ApiError::new(
+                    Code::ReasonRequired,
+                    "unmasking the NIR needs a reason of 5 to 500 characters",
+                )
+                .at(FieldError::query(
+                    "reason",
+                    "reason_required",
+                    "give the reason the NIR is needed",
+                )));
             }
         }
     }

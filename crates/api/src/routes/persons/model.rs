@@ -253,7 +253,7 @@ pub struct PersonList {
 }
 
 fn parse_nir(value: &str, pointer: &str) -> Result<Nir, ApiError> {
-    Nir::parse(value).map_err(|e| ApiError::invalid(pointer, e.code(), e.to_string()))
+    Nir::parse(value).map_err(|e| ApiError::refused_at(pointer, &e))
 }
 
 fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<FieldError>) {

@@ -25,7 +25,7 @@ use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalL
 use super::{audit_event, today};
 use crate::conditional::{created, ok_with_etag};
 use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query, parse_json};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors};
@@ -44,11 +44,7 @@ async fn empty_body(req: &HttpRequest, mut payload: web::Payload) -> Result<(), 
         .unwrap_or(1 << 20);
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadRequest {
-            code: "malformed_body",
-            detail: "the request body could not be read".into(),
-            errors: vec![],
-        })?;
+        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -138,11 +134,10 @@ pub async fn create(
     // Again under the lock: a transition may have closed the case since it was read.
     locked.status.plan_open()?;
     if locked.status == CaseStatus::Intake {
-        return Err(ApiError::Conflict {
-            code: "invalid_case_status",
-            detail: "the case is still in intake: assess the situation before proposing a plan"
-                .into(),
-        });
+        return Err(ApiError::new(
+            Code::InvalidCaseStatus,
+            "the case is still in intake: assess the situation before proposing a plan",
+        ));
     }
     let items = plan_items::all_for_case(&mut work.tx, case.id).await?;
     let snapshot: Vec<_> = items.iter().map(store::snapshot).collect();

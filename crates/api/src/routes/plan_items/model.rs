@@ -212,7 +212,7 @@ fn check_text(value: Option<&str>, pointer: &str, errors: &mut Vec<FieldError>) 
 
 /// The title, or the field error at `/title`.
 pub(super) fn title(raw: &str) -> Result<PlanItemTitle, FieldError> {
-    PlanItemTitle::parse(raw).map_err(|e| FieldError::body("/title", e.code(), e.to_string()))
+    PlanItemTitle::parse(raw).map_err(|e| FieldError::refused("/title", &e))
 }
 
 /// The error of a category that the party cannot carry out.
@@ -309,15 +309,7 @@ pub(super) fn merge(
         return Err(ApiError::validation(errors));
     }
     let status = match patch.status {
-        Some(next) if next != current.status => {
-            current
-                .status
-                .transition(next)
-                .map_err(|e| ApiError::Conflict {
-                    code: e.code(),
-                    detail: e.to_string(),
-                })?
-        }
+        Some(next) if next != current.status => current.status.transition(next)?,
         _ => current.status,
     };
     let done_on = settle_done_on(
@@ -327,7 +319,7 @@ pub(super) fn merge(
         patch.done_on,
         today,
     )
-    .map_err(|e| ApiError::invalid("/done_on", e.code(), e.to_string()))?;
+    .map_err(|e| ApiError::refused_at("/done_on", &e))?;
     let merged = Merged {
         category,
         domain: patch.domain.unwrap_or(current.domain),

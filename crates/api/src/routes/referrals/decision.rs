@@ -34,7 +34,7 @@ use uuid::Uuid;
 use super::model::{NewDecision, Referral};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::{Actor, Ctx};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::extract::Json;
 use crate::responses::WriteErrors;
 use crate::work::Work;
@@ -165,9 +165,9 @@ async fn person_for(
     }
     match match_person(by_nir, &by_name) {
         PersonMatch::Existing(id) => Ok(id),
-        PersonMatch::Ambiguous(ids) => Err(ApiError::Conflict {
-            code: "ambiguous_person",
-            detail: format!(
+        PersonMatch::Ambiguous(ids) => Err(ApiError::new(
+            Code::AmbiguousPerson,
+            format!(
                 "{} persons of the organisation have these names and this birth date ({}): \
                  send the right one's id as person_id",
                 ids.len(),
@@ -176,7 +176,7 @@ async fn person_for(
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        }),
+        )),
         PersonMatch::New => {
             let data = PersonData {
                 first_name: referral.first_name.clone(),
@@ -264,13 +264,7 @@ pub async fn decide(
     let mut work = ctx.work(Access::Write).await?;
     let current = store::lock(&mut work.tx, *id).await?;
     let version = if_match.check(current.version)?;
-    current
-        .status
-        .transition(body.outcome.status())
-        .map_err(|err| ApiError::Conflict {
-            code: err.code(),
-            detail: err.to_string(),
-        })?;
+    current.status.transition(body.outcome.status())?;
     let decision = match body.outcome {
         ReferralOutcome::Accepted => {
             let person_id = person_for(&mut work, &ctx, &current, body.person_id).await?;

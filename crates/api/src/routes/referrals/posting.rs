@@ -199,7 +199,7 @@ fn check(body: &NewReferral) -> Result<Checked, ApiError> {
         Some(value) => match Nir::parse(value) {
             Ok(nir) => Some(nir),
             Err(e) => {
-                errors.push(FieldError::body("/person/nir", e.code(), e.to_string()));
+                errors.push(FieldError::refused("/person/nir", &e));
                 None
             }
         },
@@ -229,10 +229,9 @@ fn check(body: &NewReferral) -> Result<Checked, ApiError> {
         check_consent_proof(body.consent.informed_on, body.consent.consented, today)
     {
         for refusal in refusals {
-            errors.push(FieldError::body(
+            errors.push(FieldError::refused(
                 format!("/consent/{}", refusal.field()),
-                refusal.code(),
-                refusal.to_string(),
+                &refusal,
             ));
         }
     }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query};
 use crate::pagination::{next_cursor, page_request};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
@@ -154,7 +154,11 @@ pub fn parse_catalogue(
 ) -> Result<Vec<relais_store::schemes::SchemeData>, String> {
     let catalogue: Catalogue = serde_json::from_str(json).map_err(|e| e.to_string())?;
     model::checked_catalogue(&catalogue, today).map_err(|e| match e {
-        ApiError::Unprocessable { errors, .. } => errors
+        ApiError::Coded {
+            code: Code::ValidationFailed,
+            errors,
+            ..
+        } => errors
             .iter()
             .map(|f| format!("{}: {}", f.pointer, f.message))
             .collect::<Vec<_>>()

@@ -1,17 +1,22 @@
 //! Errors as RFC 9457 `application/problem+json`, from one table of codes.
 //!
 //! Every failure of a handler or an extractor becomes an [`ApiError`]; its `code` is stable for
-//! clients, its `errors` point at the offending fields with JSON pointers, and a 5xx never
-//! carries internal details (the log has them, with the request id).
+//! clients and gives its status and title ([`codes`]), its `errors` point at the offending fields
+//! with JSON pointers, and a 5xx never carries internal details (the log has them, with the
+//! request id). Refusals of the domain and of the store become problems in [`refusals`].
+
+pub mod codes;
+mod refusals;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use relais_domain::{CaseLocked, TransitionError};
-use relais_store::StoreError;
+use relais_domain::Refusal;
 use relais_store::idempotency::StoredResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+pub use codes::Code;
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -46,6 +51,11 @@ impl FieldError {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    /// A domain refusal of the body value at `pointer`, with its code and sentence.
+    pub fn refused(pointer: impl Into<String>, refusal: &(impl Refusal + ?Sized)) -> Self {
+        Self::body(pointer, refusal.code(), refusal.to_string())
     }
 
     /// A problem with a query parameter.
@@ -101,12 +111,30 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// Every error the API answers with. `code()` and `status()` come from one table.
+impl Problem {
+    /// The document of a problem `code`: its type, title and status from the table.
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("https://relais.dev/problems/{}", code.as_str()),
+            title: code.title().to_owned(),
+            status: code.status().as_u16(),
+            detail: detail.into(),
+            instance: None,
+            code: code.as_str().to_owned(),
+            request_id: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Every error the API answers with. Its code, status and title come from [the table](codes).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A problem named by its code alone: the table gives its status and title; `errors` point
+    /// at the values at fault, if any.
     #[error("{detail}")]
-    BadRequest {
-        code: &'static str,
+    Coded {
+        code: Code,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -120,20 +148,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("not acceptable")]
     NotAcceptable,
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
     #[error("the resource was changed by someone else; fetch it again")]
     VersionMismatch,
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type: {0}")]
     UnsupportedMediaType(String),
-    #[error("{detail}")]
-    Unprocessable {
-        code: &'static str,
-        detail: String,
-        errors: Vec<FieldError>,
-    },
     #[error("this change needs an If-Match header with the current ETag")]
     PreconditionRequired,
     #[error("the service is temporarily unavailable")]
@@ -147,14 +167,28 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The problem `code`, with its status from the table.
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        ApiError::Coded {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The same problem, pointing at one more field. (Only a coded problem carries field
+    /// errors of its own: the other variants are left as they are.)
+    #[must_use]
+    pub fn at(mut self, field: FieldError) -> Self {
+        if let ApiError::Coded { errors, .. } = &mut self {
+            errors.push(field);
+        }
+        self
+    }
+
     /// A 422 with one field error.
     pub fn invalid(pointer: &str, code: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        ApiError::Unprocessable {
-            code: "validation_failed",
-            detail: message.clone(),
-            errors: vec![FieldError::body(pointer, code, message)],
-        }
+        Self::validation(vec![FieldError::body(pointer, code, message)])
     }
 
     /// A 422 with several field errors.
@@ -163,8 +197,8 @@ impl ApiError {
             [one] => one.message.clone(),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        ApiError::Unprocessable {
-            code: "validation_failed",
+        ApiError::Coded {
+            code: Code::ValidationFailed,
             detail,
             errors,
         }
@@ -173,10 +207,35 @@ impl ApiError {
     /// A 400 about one query parameter.
     pub fn bad_query(name: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::BadRequest {
-            code: "invalid_parameter",
-            detail: message.clone(),
-            errors: vec![FieldError::query(name, "invalid_parameter", message)],
+        ApiError::new(Code::InvalidParameter, message.clone()).at(FieldError::query(
+            name,
+            "invalid_parameter",
+            message,
+        ))
+    }
+
+    /// A 400: the body could not be read to its end (the connection broke).
+    pub fn unreadable_body() -> Self {
+        ApiError::new(Code::MalformedBody, "the request body could not be read")
+    }
+
+    /// A domain refusal of the request as a whole, answered with its code's status.
+    pub fn refused(refusal: &(impl Refusal + ?Sized)) -> Self {
+        Self::from_table(refusal.code(), refusal.to_string())
+    }
+
+    /// A domain refusal of the value at `pointer` in the body: a 422 `validation_failed`
+    /// pointing at it, with the refusal's code.
+    pub fn refused_at(pointer: &str, refusal: &(impl Refusal + ?Sized)) -> Self {
+        Self::validation(vec![FieldError::refused(pointer, refusal)])
+    }
+
+    /// The problem whose code is written `code` (a domain's or the store's): a code missing from
+    /// the table is a bug, answered as one (the tests list every refusal's code).
+    fn from_table(code: &'static str, detail: String) -> Self {
+        match Code::parse(code) {
+            Some(code) => ApiError::new(code, detail),
+            None => ApiError::internal(Unlisted(code)),
         }
     }
 
@@ -185,52 +244,28 @@ impl ApiError {
         ApiError::Internal(Box::new(err))
     }
 
-    /// The stable machine code.
-    pub fn code(&self) -> &str {
-        match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::NotAcceptable => "not_acceptable",
-            ApiError::VersionMismatch => "version_mismatch",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::PreconditionRequired => "precondition_required",
-            ApiError::Unavailable => "service_unavailable",
-            ApiError::Internal(_) => "internal_error",
-            ApiError::Replayed(_) => "replayed",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Unauthorized(_) => "Unauthorized",
-            ApiError::Forbidden => "Forbidden",
-            ApiError::NotFound => "Not found",
-            ApiError::MethodNotAllowed => "Method not allowed",
-            ApiError::NotAcceptable => "Not acceptable",
-            ApiError::Conflict { .. } => "Conflict",
-            ApiError::VersionMismatch => "Precondition failed",
-            ApiError::PayloadTooLarge { .. } => "Payload too large",
-            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::Unprocessable { .. } => "Validation failed",
-            ApiError::PreconditionRequired => "Precondition required",
-            ApiError::Unavailable => "Service unavailable",
-            ApiError::Internal(_) => "Internal server error",
-            ApiError::Replayed(_) => "Replayed",
-        }
+    /// The problem code; none for a replay, which answers the stored response as it was.
+    pub fn code(&self) -> Option<Code> {
+        Some(match self {
+            ApiError::Coded { code, .. } => *code,
+            ApiError::Unauthorized(_) => Code::Unauthorized,
+            ApiError::Forbidden => Code::Forbidden,
+            ApiError::NotFound => Code::NotFound,
+            ApiError::MethodNotAllowed => Code::MethodNotAllowed,
+            ApiError::NotAcceptable => Code::NotAcceptable,
+            ApiError::VersionMismatch => Code::VersionMismatch,
+            ApiError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
+            ApiError::PreconditionRequired => Code::PreconditionRequired,
+            ApiError::Unavailable => Code::ServiceUnavailable,
+            ApiError::Internal(_) => Code::InternalError,
+            ApiError::Replayed(_) => return None,
+        })
     }
 
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
-            ApiError::BadRequest { errors, .. } | ApiError::Unprocessable { errors, .. } => {
-                errors.clone()
-            }
+            ApiError::Coded { errors, .. } => errors.clone(),
             ApiError::PreconditionRequired => vec![FieldError::header(
                 "if-match",
                 "missing",
@@ -240,45 +275,34 @@ impl ApiError {
         }
     }
 
-    /// The problem document, filled with the request's path and id.
+    /// The problem document, filled with the request's path and id. (A replay is no problem:
+    /// its stored response is answered as it was, so it never comes here.)
     pub fn problem(&self, instance: Option<String>, request_id: Option<String>) -> Problem {
-        let status = self.status_code();
-        let detail = if status.is_server_error() {
-            self.title().to_owned()
+        let code = self.code().unwrap_or(Code::InternalError);
+        let detail = if code.status().is_server_error() {
+            code.title().to_owned()
         } else {
             self.to_string()
         };
         Problem {
-            problem_type: format!("https://relais.dev/problems/{}", self.code()),
-            title: self.title().to_owned(),
-            status: status.as_u16(),
-            detail,
             instance,
-            code: self.code().to_owned(),
             request_id,
             errors: self.field_errors(),
+            ..Problem::new(code, detail)
         }
     }
 }
 
+/// A refusal whose code is missing from the table (a bug: the tests list every refusal's).
+#[derive(Debug, thiserror::Error)]
+#[error("the code {0:?} is not in the table of problem codes")]
+struct Unlisted(&'static str);
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::VersionMismatch => StatusCode::PRECONDITION_FAILED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Replayed(stored) => crate::idempotency::stored_status(stored),
+            _ => self.code().unwrap_or(Code::InternalError).status(),
         }
     }
 
@@ -311,51 +335,5 @@ impl ResponseError for ApiError {
         }
         let body = serde_json::to_vec(&self.problem(None, None)).unwrap_or_default();
         response.body(body)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::VersionMismatch => ApiError::VersionMismatch,
-            StoreError::Conflict { code, message } => ApiError::Conflict {
-                code,
-                detail: message,
-            },
-            StoreError::InvalidReference { field, message } => ApiError::Unprocessable {
-                code: "validation_failed",
-                detail: message.clone(),
-                errors: vec![FieldError::body(field, "unknown_reference", message)],
-            },
-            StoreError::Transition(t) => match t {
-                // A missing input is the request's fault: point at the field.
-                TransitionError::ClosureReasonRequired => {
-                    ApiError::invalid("/closure_reason", t.code(), t.to_string())
-                }
-                TransitionError::ReasonRequired => {
-                    ApiError::invalid("/reason", t.code(), t.to_string())
-                }
-                // Anything else is a conflict with the case's current state.
-                _ => ApiError::Conflict {
-                    code: t.code(),
-                    detail: t.to_string(),
-                },
-            },
-            StoreError::Unavailable(source) => {
-                tracing::warn!(error = %source, "database unavailable");
-                ApiError::Unavailable
-            }
-            StoreError::Database(source) => ApiError::internal(source),
-        }
-    }
-}
-
-impl From<CaseLocked> for ApiError {
-    fn from(locked: CaseLocked) -> Self {
-        ApiError::Conflict {
-            code: locked.code(),
-            detail: locked.to_string(),
-        }
     }
 }

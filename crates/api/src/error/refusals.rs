@@ -1,0 +1,294 @@
+//! The refusals of the domain and of the store, as problems.
+//!
+//! A refusal knows its code ([`Refusal`]); the table knows the code's status. What is decided
+//! here is only *where* a refusal points: at the request as a whole (its code is the problem's),
+//! or at one field of the body (a `validation_failed` whose field error carries its code).
+//! Handlers then write `rule()?`.
+
+use relais_domain::application::FieldProblem;
+use relais_domain::{
+    ApplicationTransitionError, CaseLocked, ContactRefused, ItemTransitionError,
+    LiaisonTransitionError, ReferralTransitionError, SendRefusal, TransitionError,
+};
+use relais_store::StoreError;
+
+use super::{ApiError, FieldError};
+
+/// Refusals that are always of the request as a whole.
+macro_rules! whole_request_refusals {
+    ($($refusal:ty),* $(,)?) => {
+        $(
+            impl From<$refusal> for ApiError {
+                fn from(refusal: $refusal) -> Self {
+                    ApiError::refused(&refusal)
+                }
+            }
+        )*
+    };
+}
+
+whole_request_refusals!(
+    CaseLocked,
+    ContactRefused,
+    ItemTransitionError,
+    LiaisonTransitionError,
+    ReferralTransitionError,
+    SendRefusal,
+);
+
+impl From<TransitionError> for ApiError {
+    fn from(refusal: TransitionError) -> Self {
+        match refusal {
+            // A missing input is the request's fault: point at the field.
+            TransitionError::ClosureReasonRequired => {
+                ApiError::refused_at("/closure_reason", &refusal)
+            }
+            TransitionError::ReasonRequired => ApiError::refused_at("/reason", &refusal),
+            // Anything else conflicts with the case's current state.
+            _ => ApiError::refused(&refusal),
+        }
+    }
+}
+
+impl From<ApplicationTransitionError> for ApiError {
+    fn from(refusal: ApplicationTransitionError) -> Self {
+        match refusal {
+            ApplicationTransitionError::Invalid(problems) => {
+                ApiError::validation(problems.into_iter().map(FieldError::from).collect())
+            }
+            // `preparing` and `complete` are never asked for: the `to` sent is at fault.
+            ApplicationTransitionError::Automatic { .. } => ApiError::refused_at("/to", &refusal),
+            ApplicationTransitionError::InvalidTransition { .. }
+            | ApplicationTransitionError::Incomplete { .. } => ApiError::refused(&refusal),
+        }
+    }
+}
+
+impl From<FieldProblem> for FieldError {
+    fn from(problem: FieldProblem) -> Self {
+        FieldError::body(problem.pointer, problem.code, problem.message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::VersionMismatch => ApiError::VersionMismatch,
+            StoreError::Conflict { code, message } => ApiError::from_table(code, message),
+            StoreError::InvalidReference { field, message } => {
+                ApiError::invalid(field, "unknown_reference", message)
+            }
+            StoreError::Transition(refusal) => refusal.into(),
+            StoreError::Unavailable(source) => {
+                tracing::warn!(error = %source, "database unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Database(source) => ApiError::internal(source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use relais_domain::application::FieldProblem;
+    use relais_domain::{
+        ApplicationStatus, CaseStatus, ContactKind, ItemStatus, LiaisonStatus, ReferralStatus,
+        Refusal,
+    };
+
+    use super::*;
+    use crate::error::{Code, Problem};
+
+    fn problem(err: impl Into<ApiError>) -> Problem {
+        err.into().problem(None, None)
+    }
+
+    /// Every variant of the refusals that are always of the request as a whole.
+    fn whole_request_refusals() -> Vec<(&'static str, ApiError, String)> {
+        fn one(refusal: impl Refusal + Into<ApiError> + Clone) -> (&'static str, ApiError, String) {
+            (refusal.code(), refusal.clone().into(), refusal.to_string())
+        }
+        let mut all = vec![
+            one(CaseLocked::Archived),
+            one(CaseLocked::NotOpen(CaseStatus::Closed)),
+            one(ContactRefused::CaseArchived),
+            one(ContactRefused::KindNotAllowedWhenClosed(
+                ContactKind::HomeVisit,
+            )),
+            one(ContactRefused::ReviewNeedsClosedCase),
+            one(ItemTransitionError {
+                from: ItemStatus::Done,
+                to: ItemStatus::Blocked,
+            }),
+            one(LiaisonTransitionError {
+                from: LiaisonStatus::Draft,
+                to: LiaisonStatus::Acknowledged,
+            }),
+            one(ReferralTransitionError {
+                from: ReferralStatus::Accepted,
+                to: ReferralStatus::Declined,
+            }),
+            one(TransitionError::InvalidTransition {
+                from: CaseStatus::Intake,
+                to: CaseStatus::Active,
+            }),
+            one(TransitionError::AssessmentNeedsAction),
+            one(TransitionError::AcceptedProposalRequired),
+            one(TransitionError::SystemOnly),
+            one(TransitionError::PendingPlanItems { count: 2 }),
+            one(ApplicationTransitionError::InvalidTransition {
+                from: ApplicationStatus::Decided,
+                to: ApplicationStatus::Submitted,
+            }),
+            one(ApplicationTransitionError::Incomplete { missing: 1 }),
+        ];
+        all.extend(
+            [
+                SendRefusal::PersonNotInformed,
+                SendRefusal::ConsentMissing,
+                SendRefusal::ConsentWithdrawn,
+                SendRefusal::ConsentScopeMismatch,
+                SendRefusal::NirNotAllowed,
+                SendRefusal::HealthNotAllowed,
+            ]
+            .into_iter()
+            .map(one),
+        );
+        all
+    }
+
+    #[test]
+    fn every_refusal_of_a_request_is_a_409_with_its_code_from_the_table() {
+        for (code, err, detail) in whole_request_refusals() {
+            assert!(Code::parse(code).is_some(), "{code} is not in the table");
+            let problem = err.problem(None, None);
+            assert_eq!(problem.code, code);
+            assert_eq!(problem.status, 409, "{code}");
+            assert_eq!(problem.title, "Conflict", "{code}");
+            assert_eq!(problem.detail, detail, "{code}");
+            assert!(problem.errors.is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_one_field_is_a_422_pointing_at_it_with_its_code() {
+        let closure = TransitionError::ClosureReasonRequired;
+        let reason = TransitionError::ReasonRequired;
+        let automatic = ApplicationTransitionError::Automatic {
+            to: ApplicationStatus::Complete,
+        };
+        for (refusal, pointer, code) in [
+            (
+                problem(closure),
+                "/closure_reason",
+                "closure_reason_required",
+            ),
+            (problem(reason), "/reason", "reason_required"),
+            (problem(automatic.clone()), "/to", "automatic_status"),
+        ] {
+            assert_eq!(refusal.status, 422, "{code}");
+            assert_eq!(refusal.code, "validation_failed", "{code}");
+            assert_eq!(refusal.errors.len(), 1, "{code}");
+            assert_eq!(refusal.errors[0].pointer, pointer);
+            assert_eq!(refusal.errors[0].location, "body");
+            assert_eq!(refusal.errors[0].code, code);
+            assert_eq!(refusal.detail, refusal.errors[0].message);
+        }
+        assert_eq!(
+            problem(automatic).detail,
+            "complete is reached by the documents checklist alone; it cannot be asked for"
+        );
+    }
+
+    #[test]
+    fn the_field_problems_of_an_application_transition_are_a_422_with_each_of_them() {
+        let problems = vec![
+            FieldProblem {
+                pointer: "/submitted_on".into(),
+                code: "required",
+                message: "when it was submitted".into(),
+            },
+            FieldProblem {
+                pointer: "/decision".into(),
+                code: "not_allowed",
+                message: "only with decided".into(),
+            },
+        ];
+        let refused = problem(ApplicationTransitionError::Invalid(problems));
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (422, "validation_failed")
+        );
+        assert_eq!(refused.detail, "2 fields are invalid");
+        let codes: Vec<_> = refused
+            .errors
+            .iter()
+            .map(|e| (e.pointer.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [("/submitted_on", "required"), ("/decision", "not_allowed")]
+        );
+    }
+
+    /// The codes of the store's `StoreError::Conflict` (`code: "…"` in crates/store/src), and
+    /// of the referral transition it refuses.
+    const STORE_CONFLICTS: &[&str] = &[
+        "already_decided",
+        "application_in_progress",
+        "case_closed",
+        "consent_already_withdrawn",
+        "delivery_pending",
+        "document_too_large",
+        "duplicate_document_code",
+        "duplicate_nir",
+        "empty_plan",
+        "idempotency_key_in_flight",
+        "invalid_transition",
+        "organisation_exists",
+        "scheme_name_taken",
+        "superseded",
+    ];
+
+    #[test]
+    fn every_conflict_of_the_store_is_a_409_with_its_code_from_the_table() {
+        for &code in STORE_CONFLICTS {
+            let refused = problem(StoreError::Conflict {
+                code,
+                message: "why".into(),
+            });
+            assert_eq!(refused.code, code);
+            assert_eq!(refused.status, 409, "{code}");
+            assert_eq!(refused.detail, "why");
+        }
+    }
+
+    #[test]
+    fn an_unknown_reference_is_a_422_pointing_at_its_field() {
+        let refused = problem(StoreError::InvalidReference {
+            field: "/referent_id",
+            message: "no such agent".into(),
+        });
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (422, "validation_failed")
+        );
+        assert_eq!(refused.detail, "no such agent");
+        assert_eq!(refused.errors[0].pointer, "/referent_id");
+        assert_eq!(refused.errors[0].code, "unknown_reference");
+    }
+
+    #[test]
+    fn a_code_missing_from_the_table_is_a_bug_answered_as_one() {
+        let refused = problem(StoreError::Conflict {
+            code: "no_such_code",
+            message: "details that stay in the log".into(),
+        });
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (500, "internal_error")
+        );
+        assert_eq!(refused.detail, "Internal server error");
+    }
+}
