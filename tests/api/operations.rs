@@ -46,8 +46,16 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
     let token = app.token("worker", "alice");
     assert_eq!(app.get("/v1/me", &token).await.status(), 200);
     assert_eq!(app.get("/v1/me", &token).await.status(), 200);
+    // Two ids of one route (the second labelled from the shape the first one left), and two
+    // paths of no route.
     let missing = format!("/v1/persons/{}", Uuid::now_v7());
     assert_eq!(app.get(&missing, &token).await.status(), 404);
+    let other = format!("/v1/persons/{}", Uuid::now_v7());
+    assert_eq!(app.get(&other, &token).await.status(), 404);
+    for _ in 0..2 {
+        let nowhere = format!("/v1/nowhere/{}", Uuid::now_v7());
+        assert_eq!(app.get(&nowhere, &token).await.status(), 404);
+    }
 
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -71,7 +79,9 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
     assert!(me.ends_with(" 2"), "{me}");
     let person = line("/v1/persons/{id}", "404")
         .unwrap_or_else(|| panic!("the route pattern, not the id:\n{text}"));
-    assert!(person.ends_with(" 1"), "{person}");
+    assert!(person.ends_with(" 2"), "{person}");
+    let nowhere = line("unmatched", "404").unwrap_or_else(|| panic!("unmatched:\n{text}"));
+    assert!(nowhere.ends_with(" 2"), "{nowhere}");
     assert!(!text.contains(&missing), "ids never become labels");
     assert!(text.contains("relais_http_request_duration_seconds_bucket{"));
     assert!(text.contains("relais_db_pool_connections{state=\"idle\"}"));

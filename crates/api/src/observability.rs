@@ -1,6 +1,7 @@
 //! Request ids, a tracing span per request, Prometheus metrics, and problem documents that
 //! name their request.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
@@ -16,6 +17,26 @@ use uuid::Uuid;
 
 use crate::error::PROBLEM_JSON;
 
+/// How many path shapes [`Metrics::route`] remembers: the API's routes, with room for the
+/// shapes of unknown paths, which push each other out.
+const ROUTE_SHAPES: usize = 512;
+
+/// A path with each segment that is a UUID replaced by `{}`.
+fn path_shape(path: &str) -> String {
+    let mut shape = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            shape.push('/');
+        }
+        if Uuid::try_parse(segment).is_ok() {
+            shape.push_str("{}");
+        } else {
+            shape.push_str(segment);
+        }
+    }
+    shape
+}
+
 /// The header carrying the request id, both ways.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,6 +50,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    /// The route of each path shape met lately (see [`Metrics::route`]).
+    routes: quick_cache::sync::Cache<String, Arc<str>>,
 }
 
 impl Metrics {
@@ -75,7 +98,22 @@ impl Metrics {
             requests,
             latency,
             pool,
+            routes: quick_cache::sync::Cache::new(ROUTE_SHAPES),
         }
+    }
+
+    /// The route pattern a request's path matches (`/v1/cases/{id}`), or `unmatched`: the label
+    /// of its metrics and log line. actix finds it by trying each resource's pattern in turn;
+    /// the answer depends on the path's shape only, the path with its UUIDs (the ids of the
+    /// API: no literal segment looks like one) set aside, so it is remembered by shape.
+    fn route(&self, req: &ServiceRequest) -> Arc<str> {
+        let shape = path_shape(req.path());
+        if let Some(route) = self.routes.get(&shape) {
+            return route;
+        }
+        let route: Arc<str> = req.match_pattern().as_deref().unwrap_or("unmatched").into();
+        self.routes.insert(shape, route.clone());
+        route
     }
 
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -124,17 +162,18 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req
         .app_data::<actix_web::web::Data<Metrics>>()
         .map(|m| m.clone().into_inner());
+    let route = match &metrics {
+        Some(metrics) => metrics.route(&req),
+        None => req.match_pattern().as_deref().unwrap_or("unmatched").into(),
+    };
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %method,
-        route = %route,
+        route = &*route,
         status = tracing::field::Empty,
     );
     let result = next.call(req).instrument(span.clone()).await;
@@ -190,4 +229,20 @@ pub async fn observe(
     };
     let response = response.set_body(BoxBody::new(body));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_shape;
+
+    #[test]
+    fn a_path_shape_sets_its_uuids_aside_and_keeps_everything_else() {
+        assert_eq!(
+            path_shape("/v1/cases/01a244cc-1665-773d-a23b-4cac607b00ea/plan/items"),
+            "/v1/cases/{}/plan/items"
+        );
+        assert_eq!(path_shape("/v1/persons/search"), "/v1/persons/search");
+        assert_eq!(path_shape("/v1/cases/not-an-id"), "/v1/cases/not-an-id");
+        assert_eq!(path_shape("/"), "/");
+    }
 }
