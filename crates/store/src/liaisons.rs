@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::code::{corrupt, decode};
 use crate::page::{Page, PageRequest};
-use crate::persons::ConsentRecord;
+pub use crate::persons::consent as person_consent;
 
 pub mod received;
 
@@ -381,28 +381,6 @@ pub async fn partner_enabled(
             .fetch_optional(conn)
             .await?,
     )
-}
-
-/// A consent of the person, if it exists in the organisation (withdrawn or not).
-#[tracing::instrument(skip(conn))]
-pub async fn person_consent(
-    conn: &mut PgConnection,
-    person_id: Uuid,
-    consent_id: Uuid,
-) -> Result<Option<ConsentRecord>, StoreError> {
-    Ok(sqlx::query_as!(
-        ConsentRecord,
-        r#"
-        SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
-               withdrawal_channel, created_at, version
-        FROM consents
-        WHERE id = $1 AND person_id = $2
-        "#,
-        consent_id,
-        person_id
-    )
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// How to reach an agent, as printed on a liaison sheet.

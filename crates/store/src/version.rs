@@ -1,0 +1,42 @@
+//! Optimistic concurrency: why a write guarded by a version touched no row.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A row whose writes are guarded by its version, by its key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Versioned {
+    Person(Uuid),
+    Case(Uuid),
+}
+
+/// After a write guarded by a version matched no row: [`StoreError::VersionMismatch`] when the
+/// row exists (its version moved on), [`StoreError::NotFound`] when it does not (row-level
+/// security hides another organisation's). One statement for every table: only the branch of
+/// the named table runs.
+pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) -> StoreError {
+    let (table, id) = match row {
+        Versioned::Person(id) => ("persons", id),
+        Versioned::Case(id) => ("cases", id),
+    };
+    let exists = sqlx::query_scalar!(
+        r#"
+        SELECT CASE $1::text
+                   WHEN 'persons' THEN EXISTS (SELECT 1 FROM persons WHERE id = $2)
+                   WHEN 'cases' THEN EXISTS (SELECT 1 FROM cases WHERE id = $2)
+                   ELSE false
+               END AS "exists!"
+        "#,
+        table,
+        id
+    )
+    .fetch_one(conn)
+    .await;
+    match exists {
+        Ok(true) => StoreError::VersionMismatch,
+        Ok(false) => StoreError::NotFound,
+        Err(err) => err.into(),
+    }
+}
