@@ -10,6 +10,7 @@ use crate::StoreError;
 pub(crate) enum Versioned {
     Person(Uuid),
     Case(Uuid),
+    PlanItem { case_id: Uuid, id: Uuid },
 }
 
 /// After a write guarded by a version matched no row: [`StoreError::VersionMismatch`] when the
@@ -17,20 +18,24 @@ pub(crate) enum Versioned {
 /// security hides another organisation's). One statement for every table: only the branch of
 /// the named table runs.
 pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) -> StoreError {
-    let (table, id) = match row {
-        Versioned::Person(id) => ("persons", id),
-        Versioned::Case(id) => ("cases", id),
+    let (table, id, case_id) = match row {
+        Versioned::Person(id) => ("persons", id, None),
+        Versioned::Case(id) => ("cases", id, None),
+        Versioned::PlanItem { case_id, id } => ("plan_items", id, Some(case_id)),
     };
     let exists = sqlx::query_scalar!(
         r#"
         SELECT CASE $1::text
                    WHEN 'persons' THEN EXISTS (SELECT 1 FROM persons WHERE id = $2)
                    WHEN 'cases' THEN EXISTS (SELECT 1 FROM cases WHERE id = $2)
+                   WHEN 'plan_items'
+                       THEN EXISTS (SELECT 1 FROM plan_items WHERE id = $2 AND case_id = $3)
                    ELSE false
                END AS "exists!"
         "#,
         table,
-        id
+        id,
+        case_id
     )
     .fetch_one(conn)
     .await;
