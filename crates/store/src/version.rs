@@ -11,6 +11,9 @@ pub(crate) enum Versioned {
     Person(Uuid),
     Case(Uuid),
     PlanItem { case_id: Uuid, id: Uuid },
+    Contact { case_id: Uuid, id: Uuid },
+    Partner(Uuid),
+    Scheme(Uuid),
 }
 
 /// After a write guarded by a version matched no row: [`StoreError::VersionMismatch`] when the
@@ -22,6 +25,9 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
         Versioned::Person(id) => ("persons", id, None),
         Versioned::Case(id) => ("cases", id, None),
         Versioned::PlanItem { case_id, id } => ("plan_items", id, Some(case_id)),
+        Versioned::Contact { case_id, id } => ("contacts", id, Some(case_id)),
+        Versioned::Partner(id) => ("partners", id, None),
+        Versioned::Scheme(id) => ("schemes", id, None),
     };
     let exists = sqlx::query_scalar!(
         r#"
@@ -30,6 +36,10 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
                    WHEN 'cases' THEN EXISTS (SELECT 1 FROM cases WHERE id = $2)
                    WHEN 'plan_items'
                        THEN EXISTS (SELECT 1 FROM plan_items WHERE id = $2 AND case_id = $3)
+                   WHEN 'contacts'
+                       THEN EXISTS (SELECT 1 FROM contacts WHERE id = $2 AND case_id = $3)
+                   WHEN 'partners' THEN EXISTS (SELECT 1 FROM partners WHERE id = $2)
+                   WHEN 'schemes' THEN EXISTS (SELECT 1 FROM schemes WHERE id = $2)
                    ELSE false
                END AS "exists!"
         "#,
