@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::code::decode;
+use crate::code::{Code, corrupt};
 use crate::crypto::NirVault;
 use crate::page::Page;
 use crate::plan_items::ItemCursor;
@@ -49,40 +49,6 @@ pub struct AgendaRange {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub today: NaiveDate,
-}
-
-struct Row {
-    item_id: Uuid,
-    case_id: Uuid,
-    person_id: Uuid,
-    first_name: String,
-    last_name: String,
-    party: String,
-    title: String,
-    due_on: NaiveDate,
-    status: String,
-    updated_at: DateTime<Utc>,
-    version: i32,
-}
-
-impl TryFrom<Row> for AgendaEntry {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            item_id: r.item_id,
-            case_id: r.case_id,
-            person_id: r.person_id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            party: decode(&r.party)?,
-            title: r.title,
-            due_on: r.due_on,
-            status: decode(&r.status)?,
-            updated_at: r.updated_at,
-            version: r.version,
-        })
-    }
 }
 
 /// A planned contact of the agenda.
@@ -138,20 +104,18 @@ struct EventRow {
     person_id: Uuid,
     first_name: String,
     last_name: String,
-    party: Option<String>,
+    party: Option<Code<Party>>,
     title: Option<String>,
     due_on: NaiveDate,
-    status: Option<String>,
-    contact_kind: Option<String>,
+    status: Option<Code<ItemStatus>>,
+    contact_kind: Option<Code<ContactKind>>,
     scheduled_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     version: i32,
 }
 
 fn missing(column: &str) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(
-        format!("agenda row without {column}").into(),
-    ))
+    corrupt(format!("agenda row without {column}"))
 }
 
 impl TryFrom<EventRow> for AgendaEvent {
@@ -165,27 +129,25 @@ impl TryFrom<EventRow> for AgendaEvent {
                 person_id: r.person_id,
                 first_name: r.first_name,
                 last_name: r.last_name,
-                kind: decode(r.contact_kind.as_deref().ok_or_else(|| missing("kind"))?)?,
+                kind: r.contact_kind.ok_or_else(|| missing("kind"))?.into_inner(),
                 scheduled_at: r.scheduled_at.ok_or_else(|| missing("scheduled_at"))?,
                 updated_at: r.updated_at,
                 version: r.version,
             }));
         }
-        Row {
+        Ok(AgendaEvent::Deadline(AgendaEntry {
             item_id: r.id,
             case_id: r.case_id,
             person_id: r.person_id,
             first_name: r.first_name,
             last_name: r.last_name,
-            party: r.party.ok_or_else(|| missing("party"))?,
+            party: r.party.ok_or_else(|| missing("party"))?.into_inner(),
             title: r.title.ok_or_else(|| missing("title"))?,
             due_on: r.due_on,
-            status: r.status.ok_or_else(|| missing("status"))?,
+            status: r.status.ok_or_else(|| missing("status"))?.into_inner(),
             updated_at: r.updated_at,
             version: r.version,
-        }
-        .try_into()
-        .map(AgendaEvent::Deadline)
+        }))
     }
 }
 
@@ -208,8 +170,9 @@ pub async fn list(
         r#"
         SELECT 'deadline' AS "entry_type!", p.id AS "id!", p.case_id AS "case_id!",
                c.person_id AS "person_id!", pe.first_name AS "first_name!",
-               pe.last_name AS "last_name!", p.party AS "party?", p.title AS "title?",
-               p.due_on AS "due_on!", p.status AS "status?", NULL::text AS "contact_kind?",
+               pe.last_name AS "last_name!", p.party AS "party?: Code<Party>", p.title AS "title?",
+               p.due_on AS "due_on!", p.status AS "status?: Code<ItemStatus>",
+               NULL::text AS "contact_kind?: Code<ContactKind>",
                NULL::timestamptz AS "scheduled_at?", p.updated_at AS "updated_at!",
                p.version AS "version!"
         FROM case_team t

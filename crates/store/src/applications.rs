@@ -18,15 +18,15 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::decode;
-use crate::error::on_constraint;
+use crate::code::Code;
+use crate::error::{on_constraint, single};
 use crate::page::{Page, PageRequest};
 
 pub mod checklist;
 pub mod funding;
 pub mod reports;
 
-/// An application as stored, with its codes parsed and its scheme's name.
+/// An application as stored, with its scheme's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationRecord {
     pub id: Uuid,
@@ -38,7 +38,7 @@ pub struct ApplicationRecord {
     pub notes: Option<String>,
     pub submitted_on: Option<NaiveDate>,
     pub submitted_to: Option<String>,
-    pub decision: Option<ApplicationDecision>,
+    pub decision: Option<Code<ApplicationDecision>>,
     pub decided_on: Option<NaiveDate>,
     pub amount_granted_cents: Option<i64>,
     pub decision_reason: Option<String>,
@@ -50,58 +50,6 @@ pub struct ApplicationRecord {
     pub updated_at: DateTime<Utc>,
     pub updated_by: Uuid,
     pub version: i32,
-}
-
-struct Row {
-    id: Uuid,
-    case_id: Uuid,
-    scheme_id: Uuid,
-    scheme_name: String,
-    status: String,
-    notes: Option<String>,
-    submitted_on: Option<NaiveDate>,
-    submitted_to: Option<String>,
-    decision: Option<String>,
-    decided_on: Option<NaiveDate>,
-    amount_granted_cents: Option<i64>,
-    decision_reason: Option<String>,
-    withdrawn_on: Option<NaiveDate>,
-    withdrawal_reason: Option<String>,
-    status_changed_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    created_by: Uuid,
-    updated_at: DateTime<Utc>,
-    updated_by: Uuid,
-    version: i32,
-}
-
-impl TryFrom<Row> for ApplicationRecord {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.id,
-            case_id: r.case_id,
-            scheme_id: r.scheme_id,
-            scheme_name: r.scheme_name,
-            status: decode(&r.status)?,
-            notes: r.notes,
-            submitted_on: r.submitted_on,
-            submitted_to: r.submitted_to,
-            decision: r.decision.as_deref().map(decode).transpose()?,
-            decided_on: r.decided_on,
-            amount_granted_cents: r.amount_granted_cents,
-            decision_reason: r.decision_reason,
-            withdrawn_on: r.withdrawn_on,
-            withdrawal_reason: r.withdrawal_reason,
-            status_changed_at: r.status_changed_at,
-            created_at: r.created_at,
-            created_by: r.created_by,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-            version: r.version,
-        })
-    }
 }
 
 /// A line of the checklist to write (copied from the scheme, or added by the worker).
@@ -138,17 +86,26 @@ pub async fn create(
 ) -> Result<ApplicationRecord, StoreError> {
     let id = Uuid::now_v7();
     let status = ApplicationStatus::Preparing.settle(!new.documents.iter().any(|d| d.required));
-    sqlx::query!(
+    // One statement writes the application and its timeline event, and answers what the
+    // database set and the scheme's name.
+    let written = sqlx::query!(
         r#"
         WITH a AS (
             INSERT INTO applications (id, org_id, case_id, scheme_id, status, notes, created_by,
                                       updated_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-            RETURNING case_id
+            RETURNING case_id, scheme_id, status_changed_at, created_at, updated_at, version
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status, data)
+            SELECT $8, $2, a.case_id, $7, 'application_created', $5, $9
+            FROM a
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status, data)
-        SELECT $8, $2, a.case_id, $7, 'application_created', $5, $9
+        SELECT s.name AS scheme_name, a.status_changed_at AS "status_changed_at!",
+               a.created_at AS "created_at!", a.updated_at AS "updated_at!",
+               a.version AS "version!"
         FROM a
+        JOIN schemes s ON s.id = a.scheme_id
         "#,
         id,
         org_id,
@@ -160,7 +117,7 @@ pub async fn create(
         Uuid::now_v7(),
         serde_json::json!({"application_id": id, "scheme_id": new.scheme_id})
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(on_constraint("applications_in_progress_key", || {
         StoreError::Conflict {
@@ -171,7 +128,28 @@ pub async fn create(
         }
     }))?;
     checklist::insert_all(conn, org_id, actor_id, id, new.documents).await?;
-    get(conn, case_id, id).await
+    Ok(ApplicationRecord {
+        id,
+        case_id,
+        scheme_id: new.scheme_id,
+        scheme_name: written.scheme_name,
+        status,
+        notes: new.notes.map(str::to_owned),
+        submitted_on: None,
+        submitted_to: None,
+        decision: None,
+        decided_on: None,
+        amount_granted_cents: None,
+        decision_reason: None,
+        withdrawn_on: None,
+        withdrawal_reason: None,
+        status_changed_at: written.status_changed_at,
+        created_at: written.created_at,
+        created_by: actor_id,
+        updated_at: written.updated_at,
+        updated_by: actor_id,
+        version: written.version,
+    })
 }
 
 /// One application of a case.
@@ -181,24 +159,7 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<ApplicationRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
-               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
-               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
-               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
-        FROM applications a
-        JOIN schemes s ON s.id = a.scheme_id
-        WHERE a.id = $1 AND a.case_id = $2
-        "#,
-        id,
-        case_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    single(read(conn, case_id, Some(id), None, None, 1).await?)
 }
 
 /// One application of a case, locked until the transaction ends: every change to it or to its
@@ -209,25 +170,15 @@ pub async fn lock(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<ApplicationRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
-               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
-               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
-               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
-        FROM applications a
-        JOIN schemes s ON s.id = a.scheme_id
-        WHERE a.id = $1 AND a.case_id = $2
-        FOR NO KEY UPDATE OF a
-        "#,
+    sqlx::query_scalar!(
+        "SELECT id FROM applications WHERE id = $1 AND case_id = $2 FOR NO KEY UPDATE",
         id,
         case_id
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    .ok_or(StoreError::NotFound)?;
+    get(conn, case_id, id).await
 }
 
 /// Whether `id` is an application of the case `case_id` (of the organisation), e.g. to check a
@@ -255,40 +206,54 @@ pub async fn list(
     status: Option<ApplicationStatus>,
     page: PageRequest,
 ) -> Result<Page<ApplicationRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
+    let rows = read(conn, case_id, None, status, page.after, page.fetch_limit()).await?;
+    Ok(Page::from_rows(rows, page.limit, |r| r.id))
+}
+
+/// The one read of applications: a case's, newest first, of one status, after the application
+/// `after`, at most `limit` of them, or only the application `id`.
+async fn read(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    id: Option<Uuid>,
+    status: Option<ApplicationStatus>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ApplicationRecord>, StoreError> {
+    Ok(sqlx::query_as!(
+        ApplicationRecord,
         r#"
-        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name, a.status, a.notes,
-               a.submitted_on, a.submitted_to, a.decision, a.decided_on, a.amount_granted_cents,
-               a.decision_reason, a.withdrawn_on, a.withdrawal_reason, a.status_changed_at,
-               a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        SELECT a.id, a.case_id, a.scheme_id, s.name AS scheme_name,
+               a.status AS "status: Code<ApplicationStatus>", a.notes, a.submitted_on,
+               a.submitted_to, a.decision AS "decision: Code<ApplicationDecision>",
+               a.decided_on, a.amount_granted_cents, a.decision_reason, a.withdrawn_on,
+               a.withdrawal_reason, a.status_changed_at, a.created_at, a.created_by,
+               a.updated_at, a.updated_by, a.version
         FROM applications a
         JOIN schemes s ON s.id = a.scheme_id
         WHERE a.case_id = $1
-          AND ($2::text IS NULL OR a.status = $2)
-          AND ($3::uuid IS NULL OR a.id < $3)
+          AND ($2::uuid IS NULL OR a.id = $2)
+          AND ($3::text IS NULL OR a.status = $3)
+          AND ($4::uuid IS NULL OR a.id < $4)
         ORDER BY a.id DESC
-        LIMIT $4
+        LIMIT $5
         "#,
         case_id,
+        id,
         status.map(ApplicationStatus::code),
-        page.after,
-        page.fetch_limit()
+        after,
+        limit
     )
     .fetch_all(conn)
-    .await?;
-    let records = rows
-        .into_iter()
-        .map(ApplicationRecord::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(records, page.limit, |r| r.id))
+    .await?)
 }
 
 /// The columns a status change writes.
+#[derive(Default)]
 struct StatusColumns<'a> {
     submitted_on: Option<NaiveDate>,
     submitted_to: Option<&'a str>,
-    decision: Option<&'static str>,
+    decision: Option<ApplicationDecision>,
     decided_on: Option<NaiveDate>,
     amount_granted_cents: Option<i64>,
     decision_reason: Option<&'a str>,
@@ -302,7 +267,7 @@ impl<'a> StatusColumns<'a> {
         let mut columns = Self {
             submitted_on: current.submitted_on,
             submitted_to: current.submitted_to.as_deref(),
-            decision: current.decision.map(ApplicationDecision::code),
+            decision: current.decision.map(Code::into_inner),
             decided_on: current.decided_on,
             amount_granted_cents: current.amount_granted_cents,
             decision_reason: current.decision_reason.as_deref(),
@@ -325,7 +290,7 @@ impl<'a> StatusColumns<'a> {
     }
 
     fn set_decision(&mut self, d: &'a Decision) {
-        self.decision = Some(d.decision.code());
+        self.decision = Some(d.decision);
         self.decided_on = Some(d.decided_on);
         self.amount_granted_cents = d.amount_granted_cents;
         self.decision_reason = d.reason.as_deref();
@@ -380,7 +345,8 @@ async fn write_status(
     reason: Option<&str>,
     data: serde_json::Value,
 ) -> Result<ApplicationRecord, StoreError> {
-    let changed = sqlx::query!(
+    // The statement answers what the database set; the rest is what it wrote, or as read.
+    let written = sqlx::query!(
         r#"
         WITH u AS (
             UPDATE applications
@@ -389,11 +355,17 @@ async fn write_status(
                 withdrawal_reason = $12, status_changed_at = now(), updated_at = now(),
                 updated_by = $13, version = version + 1
             WHERE id = $1 AND case_id = $2 AND version = $3
-            RETURNING org_id, case_id
+            RETURNING org_id, case_id, status_changed_at, updated_at, version
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status,
+                                     to_status, reason, data)
+            SELECT $14, u.org_id, u.case_id, $13, 'application_status_changed', $15, $4, $16,
+                   $17
+            FROM u
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status,
-                                 reason, data)
-        SELECT $14, u.org_id, u.case_id, $13, 'application_status_changed', $15, $4, $16, $17
+        SELECT status_changed_at AS "status_changed_at!", updated_at AS "updated_at!",
+               version AS "version!"
         FROM u
         "#,
         current.id,
@@ -402,7 +374,7 @@ async fn write_status(
         to.code(),
         c.submitted_on,
         c.submitted_to,
-        c.decision,
+        c.decision.map(ApplicationDecision::code),
         c.decided_on,
         c.amount_granted_cents,
         c.decision_reason,
@@ -414,12 +386,25 @@ async fn write_status(
         reason,
         data
     )
-    .execute(&mut *conn)
-    .await?;
-    if changed.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    get(conn, current.case_id, current.id).await
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)?;
+    Ok(ApplicationRecord {
+        status: to,
+        submitted_on: c.submitted_on,
+        submitted_to: c.submitted_to.map(str::to_owned),
+        decision: c.decision.map(Code),
+        decided_on: c.decided_on,
+        amount_granted_cents: c.amount_granted_cents,
+        decision_reason: c.decision_reason.map(str::to_owned),
+        withdrawn_on: c.withdrawn_on,
+        withdrawal_reason: c.withdrawal_reason.map(str::to_owned),
+        status_changed_at: written.status_changed_at,
+        updated_at: written.updated_at,
+        updated_by: actor_id,
+        version: written.version,
+        ..current.clone()
+    })
 }
 
 /// Brings a locked application's status in line with its checklist
@@ -437,16 +422,6 @@ pub async fn settle(
     if next == current.status {
         return Ok(current);
     }
-    let none = StatusColumns {
-        submitted_on: None,
-        submitted_to: None,
-        decision: None,
-        decided_on: None,
-        amount_granted_cents: None,
-        decision_reason: None,
-        withdrawn_on: None,
-        withdrawal_reason: None,
-    };
     let data = serde_json::json!({
         "application_id": current.id,
         "automatic": true,
@@ -459,7 +434,7 @@ pub async fn settle(
         &current,
         current.version,
         next,
-        &none,
+        &StatusColumns::default(),
         None,
         data,
     )
@@ -490,13 +465,15 @@ pub async fn update(
     change: &ApplicationUpdate<'_>,
 ) -> Result<ApplicationRecord, StoreError> {
     let decision = change.decision;
-    let changed = sqlx::query!(
+    // The statement answers what the database set; the rest is what it wrote, or as read.
+    let written = sqlx::query!(
         r#"
         UPDATE applications
         SET notes = $4, submitted_on = $5, submitted_to = $6, decision = $7, decided_on = $8,
             amount_granted_cents = $9, decision_reason = $10, updated_at = now(), updated_by = $11,
             version = version + 1
         WHERE id = $1 AND case_id = $2 AND version = $3
+        RETURNING updated_at, version
         "#,
         current.id,
         current.case_id,
@@ -510,10 +487,20 @@ pub async fn update(
         decision.and_then(|d| d.reason.as_deref()),
         actor_id
     )
-    .execute(&mut *conn)
-    .await?;
-    if changed.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    get(conn, current.case_id, current.id).await
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)?;
+    Ok(ApplicationRecord {
+        notes: change.notes.map(str::to_owned),
+        submitted_on: change.submitted_on,
+        submitted_to: change.submitted_to.map(str::to_owned),
+        decision: decision.map(|d| Code(d.decision)),
+        decided_on: decision.map(|d| d.decided_on),
+        amount_granted_cents: decision.and_then(|d| d.amount_granted_cents),
+        decision_reason: decision.and_then(|d| d.reason.clone()),
+        updated_at: written.updated_at,
+        updated_by: actor_id,
+        version: written.version,
+        ..current.clone()
+    })
 }

@@ -13,7 +13,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::decode;
+use crate::code::Code;
 
 /// One assessed domain as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,32 +37,36 @@ pub struct AssessmentRecord {
     pub version: i32,
 }
 
+/// A domain as read: what the worker wrote becomes one [`DomainAssessment`].
 struct DomainRow {
-    domain: String,
+    domain: Domain,
     situation: String,
-    needs_action: String,
-    priority: Option<String>,
+    needs_action: NeedsAction,
+    priority: Option<Code<Priority>>,
     assessed_by: Option<Uuid>,
     assessed_at: DateTime<Utc>,
 }
 
-impl DomainRow {
-    fn typed(self) -> Result<AssessedDomain, StoreError> {
-        Ok(AssessedDomain {
+impl From<DomainRow> for AssessedDomain {
+    fn from(r: DomainRow) -> Self {
+        AssessedDomain {
             entry: DomainAssessment {
-                domain: decode(&self.domain)?,
-                situation: self.situation,
-                needs_action: decode(&self.needs_action)?,
-                priority: self
-                    .priority
-                    .as_deref()
-                    .map(decode::<Priority>)
-                    .transpose()?,
+                domain: r.domain,
+                situation: r.situation,
+                needs_action: r.needs_action,
+                priority: r.priority.map(Code::into_inner),
             },
-            assessed_by: self.assessed_by,
-            assessed_at: self.assessed_at,
-        })
+            assessed_by: r.assessed_by,
+            assessed_at: r.assessed_at,
+        }
     }
+}
+
+/// The domains as written, in reference order.
+fn in_order(rows: Vec<DomainRow>) -> Vec<AssessedDomain> {
+    let mut domains: Vec<AssessedDomain> = rows.into_iter().map(AssessedDomain::from).collect();
+    domains.sort_by_key(|d| assessment::domain_rank(d.entry.domain));
+    domains
 }
 
 async fn domains(
@@ -72,7 +76,9 @@ async fn domains(
     let rows = sqlx::query_as!(
         DomainRow,
         r#"
-        SELECT domain, situation, needs_action, priority, assessed_by, assessed_at
+        SELECT domain AS "domain: Code<Domain>", situation,
+               needs_action AS "needs_action: Code<NeedsAction>",
+               priority AS "priority: Code<Priority>", assessed_by, assessed_at
         FROM assessment_domains
         WHERE case_id = $1
         "#,
@@ -80,12 +86,7 @@ async fn domains(
     )
     .fetch_all(conn)
     .await?;
-    let mut domains = rows
-        .into_iter()
-        .map(DomainRow::typed)
-        .collect::<Result<Vec<_>, _>>()?;
-    domains.sort_by_key(|d| assessment::domain_rank(d.entry.domain));
-    Ok(domains)
+    Ok(in_order(rows))
 }
 
 /// The assessment of a case the caller was allowed to see (check with `cases::get` first);
@@ -136,58 +137,38 @@ pub async fn replace(
     entries: &[DomainAssessment],
 ) -> Result<AssessmentRecord, StoreError> {
     // The case first, as the lifecycle does: a transition waits for this replacement.
-    let status = sqlx::query_scalar!("SELECT status FROM cases WHERE id = $1 FOR SHARE", case_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    if !decode::<CaseStatus>(&status)?.is_open() {
+    let status = sqlx::query_scalar!(
+        r#"SELECT status AS "status: Code<CaseStatus>" FROM cases WHERE id = $1 FOR SHARE"#,
+        case_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if !status.is_open() {
         return Err(StoreError::Conflict {
             code: "case_closed",
             message: format!("the case is {status}: its assessment can no longer change"),
         });
     }
-    let current = sqlx::query_scalar!(
-        "SELECT version FROM case_assessments WHERE case_id = $1 FOR UPDATE",
-        case_id
+    // One statement checks the version and bumps it (the first replacement inserts the row).
+    let written = sqlx::query!(
+        r#"
+        INSERT INTO case_assessments AS a (case_id, org_id, version, updated_at, updated_by)
+        SELECT $1, $2, 1, now(), $3
+        WHERE coalesce($4, 0) = 0 OR EXISTS (SELECT 1 FROM case_assessments WHERE case_id = $1)
+        ON CONFLICT (case_id) DO UPDATE
+        SET version = a.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by
+        WHERE a.version = coalesce($4, a.version)
+        RETURNING version, updated_at
+        "#,
+        case_id,
+        org_id,
+        actor_id,
+        expected_version
     )
     .fetch_optional(&mut *conn)
     .await?
-    .unwrap_or(0);
-    if expected_version.is_some_and(|v| v != current) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let written = if current == 0 {
-        // A concurrent first replacement inserted the row meanwhile: ours is stale.
-        sqlx::query_scalar!(
-            r#"
-            INSERT INTO case_assessments (case_id, org_id, version, updated_at, updated_by)
-            VALUES ($1, $2, 1, now(), $3)
-            ON CONFLICT (case_id) DO NOTHING
-            RETURNING version
-            "#,
-            case_id,
-            org_id,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar!(
-            r#"
-            UPDATE case_assessments
-            SET version = version + 1, updated_at = now(), updated_by = $2
-            WHERE case_id = $1
-            RETURNING version
-            "#,
-            case_id,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    };
-    if written.is_none() {
-        return Err(StoreError::VersionMismatch);
-    }
+    .ok_or(StoreError::VersionMismatch)?;
 
     let before = domains(conn, case_id).await?;
     let before_entries: Vec<DomainAssessment> = before.iter().map(|d| d.entry.clone()).collect();
@@ -234,7 +215,8 @@ pub async fn replace(
     sqlx::query!("DELETE FROM assessment_domains WHERE case_id = $1", case_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query!(
+    let rows = sqlx::query_as!(
+        DomainRow,
         r#"
         INSERT INTO assessment_domains (case_id, org_id, domain, situation, needs_action, priority,
                                         assessed_by, assessed_at)
@@ -242,6 +224,9 @@ pub async fn replace(
                coalesce(n.assessed_at, now())
         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::timestamptz[])
              AS n(domain, situation, needs_action, priority, assessed_by, assessed_at)
+        RETURNING domain AS "domain: Code<Domain>", situation,
+                  needs_action AS "needs_action: Code<NeedsAction>",
+                  priority AS "priority: Code<Priority>", assessed_by, assessed_at
         "#,
         case_id,
         org_id,
@@ -252,13 +237,19 @@ pub async fn replace(
         &assessors as &[Option<Uuid>],
         &assessed_at as &[Option<DateTime<Utc>>]
     )
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
     record_event(
         conn, org_id, actor_id, case_id, &needing, &assessed, &removed,
     )
     .await?;
-    get(conn, case_id).await
+    Ok(AssessmentRecord {
+        case_id,
+        domains: in_order(rows),
+        updated_at: Some(written.updated_at),
+        updated_by: Some(actor_id),
+        version: written.version,
+    })
 }
 
 /// Adds the `assessment_updated` event to the case timeline: the domains needing action after
@@ -310,15 +301,8 @@ pub async fn domains_needing_action(
     .await?
     .ok_or(StoreError::NotFound)?;
     // A statement of its own: it sees what a replacement we waited for committed.
-    let needs = sqlx::query_scalar!(
-        "SELECT needs_action FROM assessment_domains WHERE case_id = $1",
-        case_id
-    )
-    .fetch_all(conn)
-    .await?;
-    let needs = needs
-        .iter()
-        .map(|n| decode::<NeedsAction>(n))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(assessment::domains_needing_action(needs))
+    let domains = domains(conn, case_id).await?;
+    Ok(assessment::domains_needing_action(
+        domains.iter().map(|d| d.entry.needs_action),
+    ))
 }

@@ -27,6 +27,7 @@ pub struct BudgetRecord {
 const RESOURCE: &str = "resource";
 const CHARGE: &str = "charge";
 
+/// A line as read: its kind's code list depends on its side.
 struct LineRow {
     side: String,
     kind: String,
@@ -134,48 +135,25 @@ pub async fn replace(
     expected_version: Option<i32>,
     budget: &Budget,
 ) -> Result<BudgetRecord, StoreError> {
-    let current = sqlx::query_scalar!(
-        "SELECT version FROM budgets WHERE person_id = $1 FOR UPDATE",
-        person_id
+    // One statement checks the version and bumps it (the first replacement inserts the row).
+    let written = sqlx::query!(
+        r#"
+        INSERT INTO budgets AS b (person_id, org_id, version, updated_at, updated_by)
+        SELECT $1, $2, 1, now(), $3
+        WHERE coalesce($4, 0) = 0 OR EXISTS (SELECT 1 FROM budgets WHERE person_id = $1)
+        ON CONFLICT (person_id) DO UPDATE
+        SET version = b.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by
+        WHERE b.version = coalesce($4, b.version)
+        RETURNING version, updated_at
+        "#,
+        person_id,
+        org_id,
+        actor_id,
+        expected_version
     )
     .fetch_optional(&mut *conn)
     .await?
-    .unwrap_or(0);
-    if expected_version.is_some_and(|v| v != current) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let written = if current == 0 {
-        // A concurrent first replacement inserted the row meanwhile: ours is stale.
-        sqlx::query_scalar!(
-            r#"
-            INSERT INTO budgets (person_id, org_id, version, updated_at, updated_by)
-            VALUES ($1, $2, 1, now(), $3)
-            ON CONFLICT (person_id) DO NOTHING
-            RETURNING version
-            "#,
-            person_id,
-            org_id,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar!(
-            r#"
-            UPDATE budgets
-            SET version = version + 1, updated_at = now(), updated_by = $2
-            WHERE person_id = $1
-            RETURNING version
-            "#,
-            person_id,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    };
-    if written.is_none() {
-        return Err(StoreError::VersionMismatch);
-    }
+    .ok_or(StoreError::VersionMismatch)?;
 
     let mut columns = Columns::default();
     columns.push(RESOURCE, &budget.resources, ResourceKind::code);
@@ -198,7 +176,13 @@ pub async fn replace(
         &columns.amounts,
         &columns.labels as &[Option<String>]
     )
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    get(conn, person_id).await?.ok_or(StoreError::NotFound)
+    Ok(BudgetRecord {
+        person_id,
+        budget: budget.clone(),
+        updated_at: written.updated_at,
+        updated_by: Some(actor_id),
+        version: written.version,
+    })
 }

@@ -2,29 +2,31 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::case::confirm_closure;
-use relais_domain::{CaseStatus, ClosureReason, TransitionFacts, TransitionRequest};
+use relais_domain::{
+    CaseOrigin, CaseStatus, ClosureReason, ItemStatus, Party, TransitionFacts, TransitionRequest,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::code::Code;
 use crate::page::{Page, PageRequest};
-use crate::persons::{Table, version_or_missing};
+use crate::version::{Versioned, stale_or_missing};
 
 /// A case as stored, with its team.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseRecord {
     pub id: Uuid,
     pub person_id: Uuid,
-    pub status: Code<CaseStatus>,
+    pub status: CaseStatus,
     pub reason: String,
-    pub origin: String,
+    pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
     pub team_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
     pub target_end_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
-    pub closure_reason: Option<String>,
+    pub closure_reason: Option<Code<ClosureReason>>,
     pub orientation: Option<String>,
     pub review_due_on: Option<NaiveDate>,
     pub last_contact_at: Option<DateTime<Utc>>,
@@ -38,7 +40,7 @@ pub struct CaseRecord {
 impl CaseRecord {
     /// The lifecycle state.
     pub fn status(&self) -> CaseStatus {
-        *self.status
+        self.status
     }
 }
 
@@ -65,7 +67,7 @@ impl CaseScope {
 pub struct NewCase<'a> {
     pub person_id: Uuid,
     pub reason: &'a str,
-    pub origin: &'a str,
+    pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
     pub team_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
@@ -125,39 +127,66 @@ pub async fn create(
         });
     }
     let id = Uuid::now_v7();
-    // One statement writes the case, its team and its creation event.
-    sqlx::query!(
+    let status = CaseStatus::Intake;
+    // One statement writes the case, its team and its creation event, and answers what the
+    // database set.
+    let written = sqlx::query!(
         r#"
         WITH c AS (
             INSERT INTO cases (id, org_id, person_id, status, reason, origin, referent_id,
                                opened_on, target_end_on, created_by)
-            VALUES ($1, $2, $3, 'intake', $4, $5, $6, $7, $8, $9)
-            RETURNING id
+            VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9)
+            RETURNING id, created_at, updated_at, version
         ),
         t AS (
             INSERT INTO case_team (case_id, agent_id, org_id)
             SELECT c.id, a, $2
             FROM c, unnest($10::uuid[]) AS a
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status)
+            SELECT $11, $2, c.id, $9, 'created', $12
+            FROM c
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, to_status)
-        SELECT $11, $2, c.id, $9, 'created', 'intake'
+        SELECT created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!"
         FROM c
         "#,
         id,
         org_id,
         new.person_id,
         new.reason,
-        new.origin,
+        new.origin.code(),
         new.referent_id,
         new.opened_on,
         new.target_end_on,
         actor_id,
         &team,
-        Uuid::now_v7()
+        Uuid::now_v7(),
+        status.code()
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    get(conn, id, CaseScope::All).await
+    Ok(CaseRecord {
+        id,
+        person_id: new.person_id,
+        status,
+        reason: new.reason.to_owned(),
+        origin: new.origin,
+        referent_id: new.referent_id,
+        team_ids: team,
+        opened_on: new.opened_on,
+        target_end_on: new.target_end_on,
+        closed_on: None,
+        closure_reason: None,
+        orientation: None,
+        review_due_on: None,
+        last_contact_at: None,
+        created_at: written.created_at,
+        updated_at: written.updated_at,
+        version: written.version,
+        // Not closed, so not reviewed either.
+        review_held: false,
+    })
 }
 
 /// One case the caller may see. The team check names the case by the parameter, not by the
@@ -172,11 +201,12 @@ pub async fn get(
     sqlx::query_as!(
         CaseRecord,
         r#"
-        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason, c.origin,
-               c.referent_id,
+        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
+               c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
                ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
                    AS "team_ids!",
-               c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation,
+               c.opened_on, c.target_end_on, c.closed_on,
+               c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
                EXISTS (
                    SELECT 1
@@ -223,11 +253,12 @@ pub async fn list(
     let rows = sqlx::query_as!(
         CaseRecord,
         r#"
-        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason, c.origin,
-               c.referent_id,
+        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
+               c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
                ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
                    AS "team_ids!",
-               c.opened_on, c.target_end_on, c.closed_on, c.closure_reason, c.orientation,
+               c.opened_on, c.target_end_on, c.closed_on,
+               c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
                EXISTS (
                    SELECT 1
@@ -304,13 +335,14 @@ pub async fn update(
     check_agents(conn, referent, &members).await?;
     let team = with_referent(referent, members);
     let target = patch.target_end_on.unwrap_or(current.target_end_on);
-    let changed = sqlx::query!(
+    // The team written is `team`; the other fields stay as read.
+    let written = sqlx::query!(
         r#"
         WITH c AS (
             UPDATE cases
             SET referent_id = $3, target_end_on = $4, updated_at = now(), version = version + 1
             WHERE id = $1 AND version = $2
-            RETURNING id
+            RETURNING id, updated_at, version
         ),
         d AS (
             DELETE FROM case_team
@@ -321,9 +353,13 @@ pub async fn update(
             SELECT c.id, a, $6
             FROM c, unnest($5::uuid[]) AS a
             ON CONFLICT DO NOTHING
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $7, $6, c.id, $8, 'updated', $9
+            FROM c
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $7, $6, c.id, $8, 'updated', $9
+        SELECT updated_at AS "updated_at!", version AS "version!"
         FROM c
         "#,
         id,
@@ -340,12 +376,19 @@ pub async fn update(
             "target_end_on": target,
         })
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if changed.rows_affected() == 0 {
-        return Err(version_or_missing(conn, Table::Cases, id).await);
-    }
-    get(conn, id, CaseScope::All).await
+    let Some(written) = written else {
+        return Err(stale_or_missing(conn, Versioned::Case(id)).await);
+    };
+    Ok(CaseRecord {
+        referent_id: referent,
+        team_ids: team,
+        target_end_on: target,
+        updated_at: written.updated_at,
+        version: written.version,
+        ..current
+    })
 }
 
 /// A requested lifecycle change.
@@ -373,9 +416,9 @@ pub struct ClosureOptions {
 pub struct PendingItem {
     pub id: Uuid,
     pub title: String,
-    pub party: String,
+    pub party: Party,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: ItemStatus,
 }
 
 /// The case's plan items still pending, by due date.
@@ -387,7 +430,8 @@ pub async fn pending_plan_items(
     Ok(sqlx::query_as!(
         PendingItem,
         r#"
-        SELECT id, title, party, due_on, status
+        SELECT id, title, party AS "party: Code<Party>", due_on,
+               status AS "status: Code<ItemStatus>"
         FROM plan_items
         WHERE case_id = $1 AND status IN ('planned', 'in_progress', 'blocked')
         ORDER BY due_on, id
@@ -504,7 +548,9 @@ pub async fn transition_with(
     });
     let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
     let data = transition_data(&current, to, change, review_due_on, &pending);
-    let changed = sqlx::query!(
+    // The team stays as read; the closure fields and whether a review was held since the
+    // closure are answered by the statement.
+    let written = sqlx::query!(
         r#"
         WITH c AS (
             UPDATE cases
@@ -516,11 +562,21 @@ pub async fn transition_with(
                 updated_at = now(),
                 version = version + 1
             WHERE id = $1 AND version = $2
-            RETURNING id
+            RETURNING id, closed_on, closure_reason, orientation, review_due_on, updated_at,
+                      version
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status,
+                                     to_status, reason, data)
+            SELECT $10, $11, c.id, $12, 'transition', $13, $3, $14, $15
+            FROM c
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, from_status, to_status,
-                                 reason, data)
-        SELECT $10, $11, c.id, $12, 'transition', $13, $3, $14, $15
+        SELECT c.closed_on, c.closure_reason AS "closure_reason: Code<ClosureReason>",
+               c.orientation, c.review_due_on, c.updated_at AS "updated_at!",
+               c.version AS "version!",
+               EXISTS (SELECT 1 FROM contacts k WHERE k.case_id = c.id
+                       AND k.kind = 'post_closure_review' AND k.occurred_at >= c.closed_on)
+                   AS "review_held!"
         FROM c
         "#,
         id,
@@ -539,12 +595,22 @@ pub async fn transition_with(
         change.request.reason,
         data
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if changed.rows_affected() == 0 {
-        return Err(version_or_missing(conn, Table::Cases, id).await);
-    }
-    get(conn, id, CaseScope::All).await
+    let Some(written) = written else {
+        return Err(stale_or_missing(conn, Versioned::Case(id)).await);
+    };
+    Ok(CaseRecord {
+        status: to,
+        closed_on: written.closed_on,
+        closure_reason: written.closure_reason,
+        orientation: written.orientation,
+        review_due_on: written.review_due_on,
+        updated_at: written.updated_at,
+        version: written.version,
+        review_held: written.review_held,
+        ..current
+    })
 }
 
 /// One event of a case's timeline.

@@ -6,12 +6,15 @@
 //! `intake` case to `assessment` ([`move_to_assessment`]) in the same transaction.
 
 use chrono::{DateTime, Utc};
-use relais_domain::{CaseStatus, Coded, ContactKind};
+use relais_domain::{CaseStatus, ContactKind};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::Code;
+use crate::error::single;
 use crate::page::{Page, PageRequest};
+use crate::version::{Versioned, stale_or_missing};
 
 /// A contact as stored. The API shows `private_note` to its author only.
 #[derive(Debug, Clone)]
@@ -39,51 +42,6 @@ impl ContactRecord {
     }
 }
 
-struct Row {
-    id: Uuid,
-    case_id: Uuid,
-    kind: String,
-    scheduled_at: Option<DateTime<Utc>>,
-    occurred_at: Option<DateTime<Utc>>,
-    participants: Vec<String>,
-    summary: Option<String>,
-    private_note: Option<String>,
-    author_id: Uuid,
-    outcome: Option<String>,
-    group_session_id: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    version: i32,
-}
-
-impl TryFrom<Row> for ContactRecord {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
-        let kind = ContactKind::parse(&r.kind).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("unknown contact kind {:?}", r.kind).into(),
-            ))
-        })?;
-        Ok(Self {
-            id: r.id,
-            case_id: r.case_id,
-            kind,
-            scheduled_at: r.scheduled_at,
-            occurred_at: r.occurred_at,
-            participants: r.participants,
-            summary: r.summary,
-            private_note: r.private_note,
-            author_id: r.author_id,
-            outcome: r.outcome,
-            group_session_id: r.group_session_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        })
-    }
-}
-
 /// What a new contact needs; exactly one of the two times is set.
 #[derive(Debug, Clone)]
 pub struct NewContact<'a> {
@@ -105,31 +63,38 @@ pub async fn create(
     case_id: Uuid,
     new: &NewContact<'_>,
 ) -> Result<ContactRecord, StoreError> {
-    let id = Uuid::now_v7();
-    insert(conn, org_id, author_id, case_id, id, new, None).await?;
-    get(conn, case_id, id).await
+    insert(conn, org_id, author_id, case_id, new, None).await
 }
 
+/// Writes a contact and its timeline event in one statement, and answers it as written.
 async fn insert(
     conn: &mut PgConnection,
     org_id: Uuid,
     author_id: Uuid,
     case_id: Uuid,
-    id: Uuid,
     new: &NewContact<'_>,
     group_session_id: Option<Uuid>,
-) -> Result<(), StoreError> {
-    sqlx::query!(
+) -> Result<ContactRecord, StoreError> {
+    let id = Uuid::now_v7();
+    Ok(sqlx::query_as!(
+        ContactRecord,
         r#"
         WITH k AS (
             INSERT INTO contacts (id, org_id, case_id, kind, scheduled_at, occurred_at,
                                   participants, summary, private_note, author_id, outcome,
                                   group_session_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-            RETURNING id, case_id
+            RETURNING *
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $13, $2, k.case_id, $10, 'contact_created', $14
+            FROM k
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $13, $2, k.case_id, $10, 'contact_created', $14
+        SELECT id AS "id!", case_id AS "case_id!", kind AS "kind!: Code<ContactKind>",
+               scheduled_at, occurred_at, participants AS "participants!", summary,
+               private_note, author_id AS "author_id!", outcome, group_session_id,
+               created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!"
         FROM k
         "#,
         id,
@@ -153,9 +118,8 @@ async fn insert(
             "group_session_id": group_session_id,
         })
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await?)
 }
 
 /// One contact of a case.
@@ -165,21 +129,7 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<ContactRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, private_note,
-               author_id, outcome, group_session_id, created_at, updated_at, version
-        FROM contacts
-        WHERE id = $1 AND case_id = $2
-        "#,
-        id,
-        case_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    single(read(conn, case_id, Some(id), ContactFilter::default(), None, 1).await?)
 }
 
 /// Filters of a case's contact list.
@@ -198,13 +148,29 @@ pub async fn list(
     filter: ContactFilter,
     page: PageRequest,
 ) -> Result<Page<ContactRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
+    let rows = read(conn, case_id, None, filter, page.after, page.fetch_limit()).await?;
+    Ok(Page::from_rows(rows, page.limit, |c| c.id))
+}
+
+/// The one read of contacts: a case's, newest first, filtered, after the contact `after`, at
+/// most `limit` of them, or only the contact `id`.
+async fn read(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    id: Option<Uuid>,
+    filter: ContactFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ContactRecord>, StoreError> {
+    Ok(sqlx::query_as!(
+        ContactRecord,
         r#"
-        SELECT id, case_id, kind, scheduled_at, occurred_at, participants, summary, private_note,
-               author_id, outcome, group_session_id, created_at, updated_at, version
+        SELECT id, case_id, kind AS "kind: Code<ContactKind>", scheduled_at, occurred_at,
+               participants, summary, private_note, author_id, outcome, group_session_id,
+               created_at, updated_at, version
         FROM contacts k
         WHERE case_id = $1
+          AND ($6::uuid IS NULL OR id = $6)
           AND ($2::text IS NULL OR kind = $2)
           AND ($3::bool IS NULL OR (occurred_at IS NULL) = $3)
           AND ($4::uuid IS NULL
@@ -217,18 +183,14 @@ pub async fn list(
         LIMIT $5
         "#,
         case_id,
-        filter.kind.map(|k| k.code()),
+        filter.kind.map(ContactKind::code),
         filter.planned,
-        page.after,
-        page.fetch_limit()
+        after,
+        limit,
+        id
     )
     .fetch_all(conn)
-    .await?;
-    let records = rows
-        .into_iter()
-        .map(ContactRecord::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(records, page.limit, |c| c.id))
+    .await?)
 }
 
 /// A contact's state after a `PATCH` (every field given, merged by the caller).
@@ -252,19 +214,28 @@ pub async fn update(
     expected_version: i32,
     change: &ContactUpdate<'_>,
 ) -> Result<ContactRecord, StoreError> {
-    let changed = sqlx::query!(
+    // One statement writes the contact and its timeline event, and answers it as written.
+    let written = sqlx::query_as!(
+        ContactRecord,
         r#"
         WITH k AS (
             UPDATE contacts
             SET occurred_at = $4, participants = $5, summary = $6, private_note = $7, outcome = $8,
                 updated_at = now(), version = version + 1
             WHERE id = $1 AND case_id = $2 AND version = $3
-            RETURNING id, case_id, kind, occurred_at
+            RETURNING *
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $9, $10, k.case_id, $11, 'contact_updated',
+                   jsonb_build_object('contact_id', k.id, 'contact_kind', k.kind,
+                                      'occurred_at', k.occurred_at)
+            FROM k
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $9, $10, k.case_id, $11, 'contact_updated',
-               jsonb_build_object('contact_id', k.id, 'contact_kind', k.kind,
-                                  'occurred_at', k.occurred_at)
+        SELECT id AS "id!", case_id AS "case_id!", kind AS "kind!: Code<ContactKind>",
+               scheduled_at, occurred_at, participants AS "participants!", summary,
+               private_note, author_id AS "author_id!", outcome, group_session_id,
+               created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!"
         FROM k
         "#,
         id,
@@ -279,27 +250,11 @@ pub async fn update(
         org_id,
         actor_id
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if changed.rows_affected() == 0 {
-        return Err(version_or_missing(conn, case_id, id).await);
-    }
-    get(conn, case_id, id).await
-}
-
-/// Why a versioned write touched no row: the contact exists at another version, or not at all.
-async fn version_or_missing(conn: &mut PgConnection, case_id: Uuid, id: Uuid) -> StoreError {
-    let exists = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1 AND case_id = $2) AS "exists!""#,
-        id,
-        case_id
-    )
-    .fetch_one(conn)
-    .await;
-    match exists {
-        Ok(true) => StoreError::VersionMismatch,
-        Ok(false) => StoreError::NotFound,
-        Err(err) => err.into(),
+    match written {
+        Some(contact) => Ok(contact),
+        None => Err(stale_or_missing(conn, Versioned::Contact { case_id, id }).await),
     }
 }
 
@@ -428,16 +383,7 @@ pub async fn create_group_session(
             private_note: None,
             outcome: None,
         };
-        insert(
-            conn,
-            org_id,
-            author_id,
-            case_id,
-            Uuid::now_v7(),
-            &contact,
-            Some(id),
-        )
-        .await?;
+        insert(conn, org_id, author_id, case_id, &contact, Some(id)).await?;
         touch_last_contact(conn, case_id, new.occurred_at).await?;
     }
     Ok(GroupSessionRecord {

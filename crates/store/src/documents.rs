@@ -18,6 +18,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::error::single;
 use crate::page::{Page, PageRequest};
 
 /// A document's metadata, as stored.
@@ -123,19 +124,7 @@ pub async fn create(
 /// A document's metadata (of the organisation; the caller checks that its case is visible).
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<DocumentRecord, StoreError> {
-    sqlx::query_as!(
-        DocumentRecord,
-        r#"
-        SELECT id, case_id, filename, content_type, size_bytes, sha256, description, uploaded_by,
-               uploaded_at, version
-        FROM documents
-        WHERE id = $1
-        "#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)
+    single(read(conn, Some(id), None, None, 1).await?)
 }
 
 /// A page of a case's documents, newest first (metadata only).
@@ -145,23 +134,38 @@ pub async fn list_for_case(
     case_id: Uuid,
     page: PageRequest,
 ) -> Result<Page<DocumentRecord>, StoreError> {
-    let rows = sqlx::query_as!(
+    let rows = read(conn, None, Some(case_id), page.after, page.fetch_limit()).await?;
+    Ok(Page::from_rows(rows, page.limit, |d| d.id))
+}
+
+/// The one read of documents' metadata, newest first: a case's, after the document `after`, at
+/// most `limit` of them, or only the document `id`.
+async fn read(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    case_id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<DocumentRecord>, StoreError> {
+    Ok(sqlx::query_as!(
         DocumentRecord,
         r#"
         SELECT id, case_id, filename, content_type, size_bytes, sha256, description, uploaded_by,
                uploaded_at, version
         FROM documents
-        WHERE case_id = $1 AND ($2::uuid IS NULL OR id < $2)
+        WHERE ($1::uuid IS NULL OR id = $1)
+          AND ($2::uuid IS NULL OR case_id = $2)
+          AND ($3::uuid IS NULL OR id < $3)
         ORDER BY id DESC
-        LIMIT $3
+        LIMIT $4
         "#,
+        id,
         case_id,
-        page.after,
-        page.fetch_limit()
+        after,
+        limit
     )
     .fetch_all(conn)
-    .await?;
-    Ok(Page::from_rows(rows, page.limit, |d| d.id))
+    .await?)
 }
 
 /// The names of a case's documents, in the order they were uploaded (at most `limit`), without

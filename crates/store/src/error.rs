@@ -66,3 +66,8 @@ pub fn on_constraint(
         _ => StoreError::from(err),
     }
 }
+
+/// The one row a read by key answered, or [`StoreError::NotFound`].
+pub(crate) fn single<T>(mut rows: Vec<T>) -> Result<T, StoreError> {
+    rows.pop().ok_or(StoreError::NotFound)
+}

@@ -5,13 +5,13 @@
 //! recorded: [`get`] answers `None`) and grows with each replacement.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{EmploymentStatus, Household, HouseholdMember, HousingStatus};
+use relais_domain::{EmploymentStatus, Household, HouseholdMember, HousingStatus, Relationship};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::cases::CaseScope;
-use crate::code::decode;
+use crate::code::Code;
 
 /// A person's recorded household.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +61,6 @@ pub async fn person_visible(
     Ok(visible)
 }
 
-struct MemberRow {
-    relationship: String,
-    birth_date: NaiveDate,
-    dependent: bool,
-}
-
 /// The recorded household of a person the caller may see (check with [`person_visible`]
 /// first); `None` when none was recorded yet.
 #[tracing::instrument(level = "debug", skip(conn))]
@@ -76,7 +70,9 @@ pub async fn get(
 ) -> Result<Option<HouseholdRecord>, StoreError> {
     let head = sqlx::query!(
         r#"
-        SELECT housing, employment, version, updated_at, updated_by
+        SELECT housing AS "housing: Code<HousingStatus>",
+               employment AS "employment: Code<EmploymentStatus>", version, updated_at,
+               updated_by
         FROM households
         WHERE person_id = $1
         "#,
@@ -87,10 +83,10 @@ pub async fn get(
     let Some(head) = head else {
         return Ok(None);
     };
-    let rows = sqlx::query_as!(
-        MemberRow,
+    let members = sqlx::query_as!(
+        HouseholdMember,
         r#"
-        SELECT relationship, birth_date, dependent
+        SELECT relationship AS "relationship: Code<Relationship>", birth_date, dependent
         FROM household_members
         WHERE person_id = $1
         ORDER BY position
@@ -99,29 +95,11 @@ pub async fn get(
     )
     .fetch_all(conn)
     .await?;
-    let members = rows
-        .into_iter()
-        .map(|r| {
-            Ok(HouseholdMember {
-                relationship: decode(&r.relationship)?,
-                birth_date: r.birth_date,
-                dependent: r.dependent,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Some(HouseholdRecord {
         person_id,
         household: Household {
-            housing: head
-                .housing
-                .as_deref()
-                .map(decode::<HousingStatus>)
-                .transpose()?,
-            employment: head
-                .employment
-                .as_deref()
-                .map(decode::<EmploymentStatus>)
-                .transpose()?,
+            housing: head.housing.map(Code::into_inner),
+            employment: head.employment.map(Code::into_inner),
             members,
         },
         updated_at: head.updated_at,
@@ -146,56 +124,29 @@ pub async fn replace(
     expected_version: Option<i32>,
     household: &Household,
 ) -> Result<HouseholdRecord, StoreError> {
-    let current = sqlx::query_scalar!(
-        "SELECT version FROM households WHERE person_id = $1 FOR UPDATE",
-        person_id
+    // One statement checks the version and bumps it (the first replacement inserts the row).
+    let written = sqlx::query!(
+        r#"
+        INSERT INTO households AS h (person_id, org_id, housing, employment, version,
+                                     updated_at, updated_by)
+        SELECT $1, $2, $3, $4, 1, now(), $5
+        WHERE coalesce($6, 0) = 0 OR EXISTS (SELECT 1 FROM households WHERE person_id = $1)
+        ON CONFLICT (person_id) DO UPDATE
+        SET housing = EXCLUDED.housing, employment = EXCLUDED.employment,
+            version = h.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by
+        WHERE h.version = coalesce($6, h.version)
+        RETURNING version, updated_at
+        "#,
+        person_id,
+        org_id,
+        household.housing.map(HousingStatus::code),
+        household.employment.map(EmploymentStatus::code),
+        actor_id,
+        expected_version
     )
     .fetch_optional(&mut *conn)
     .await?
-    .unwrap_or(0);
-    if expected_version.is_some_and(|v| v != current) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let housing = household.housing.map(HousingStatus::code);
-    let employment = household.employment.map(EmploymentStatus::code);
-    let written = if current == 0 {
-        // A concurrent first replacement inserted the row meanwhile: ours is stale.
-        sqlx::query_scalar!(
-            r#"
-            INSERT INTO households (person_id, org_id, housing, employment, version, updated_at,
-                                    updated_by)
-            VALUES ($1, $2, $3, $4, 1, now(), $5)
-            ON CONFLICT (person_id) DO NOTHING
-            RETURNING version
-            "#,
-            person_id,
-            org_id,
-            housing,
-            employment,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar!(
-            r#"
-            UPDATE households
-            SET housing = $2, employment = $3, version = version + 1, updated_at = now(),
-                updated_by = $4
-            WHERE person_id = $1
-            RETURNING version
-            "#,
-            person_id,
-            housing,
-            employment,
-            actor_id
-        )
-        .fetch_optional(&mut *conn)
-        .await?
-    };
-    if written.is_none() {
-        return Err(StoreError::VersionMismatch);
-    }
+    .ok_or(StoreError::VersionMismatch)?;
 
     let members = &household.members;
     let positions: Vec<i16> = (0..members.len())
@@ -225,7 +176,13 @@ pub async fn replace(
         &birth_dates,
         &dependents
     )
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    get(conn, person_id).await?.ok_or(StoreError::NotFound)
+    Ok(HouseholdRecord {
+        person_id,
+        household: household.clone(),
+        updated_at: written.updated_at,
+        updated_by: Some(actor_id),
+        version: written.version,
+    })
 }

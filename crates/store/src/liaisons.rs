@@ -16,9 +16,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::{corrupt, decode};
+use crate::code::{Code, corrupt};
+use crate::error::single;
 use crate::page::{Page, PageRequest};
-use crate::persons::ConsentRecord;
+pub use crate::persons::consent as person_consent;
 
 pub mod received;
 
@@ -32,7 +33,7 @@ pub enum Destination {
     Named { name: String, contact: String },
 }
 
-/// A liaison as stored, with its codes parsed.
+/// A liaison as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiaisonRecord {
     pub id: Uuid,
@@ -85,7 +86,8 @@ pub struct NewLiaison<'a> {
     pub consent_id: Option<Uuid>,
 }
 
-pub(crate) struct Row {
+/// A liaison as read: the destination's columns become one [`Destination`].
+struct Row {
     id: Uuid,
     case_id: Uuid,
     person_id: Uuid,
@@ -94,10 +96,10 @@ pub(crate) struct Row {
     destination_name: Option<String>,
     destination_contact: Option<String>,
     purpose: String,
-    content: Vec<String>,
-    legal_basis: String,
+    content: Vec<Code<LiaisonContent>>,
+    legal_basis: LegalBasis,
     consent_id: Option<Uuid>,
-    status: String,
+    status: LiaisonStatus,
     sent_at: Option<DateTime<Utc>>,
     sent_by: Option<Uuid>,
     answered_at: Option<DateTime<Utc>>,
@@ -128,14 +130,10 @@ impl TryFrom<Row> for LiaisonRecord {
             destination,
             partner_name: r.destination_partner_name,
             purpose: r.purpose,
-            content: r
-                .content
-                .iter()
-                .map(|c| decode(c))
-                .collect::<Result<_, _>>()?,
-            legal_basis: decode(&r.legal_basis)?,
+            content: r.content.into_iter().map(Code::into_inner).collect(),
+            legal_basis: r.legal_basis,
             consent_id: r.consent_id,
-            status: decode(&r.status)?,
+            status: r.status,
             sent_at: r.sent_at,
             sent_by: r.sent_by,
             answered_at: r.answered_at,
@@ -170,19 +168,29 @@ pub async fn create(
         Destination::Partner(p) => (Some(*p), None, None),
         Destination::Named { name, contact } => (None, Some(name.as_str()), Some(contact.as_str())),
     };
-    let content: Vec<String> = new.content.iter().map(|c| c.code().to_owned()).collect();
-    sqlx::query!(
+    let content: Vec<&str> = new.content.iter().map(|c| c.code()).collect();
+    // One statement writes the liaison and its timeline event, and answers what the database
+    // set and what the liaison's case and partner say.
+    let written = sqlx::query!(
         r#"
         WITH l AS (
             INSERT INTO liaisons (id, org_id, case_id, destination_partner_id, destination_name,
                                   destination_contact, purpose, content, legal_basis, consent_id,
                                   created_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            RETURNING case_id
+            RETURNING case_id, destination_partner_id, status, created_at, updated_at, version
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $12, $2, l.case_id, $11, 'liaison_created', $13
+            FROM l
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $12, $2, l.case_id, $11, 'liaison_created', $13
+        SELECT c.person_id, p.name AS "partner_name?",
+               l.status AS "status!: Code<LiaisonStatus>", l.created_at AS "created_at!",
+               l.updated_at AS "updated_at!", l.version AS "version!"
         FROM l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
         "#,
         id,
         org_id,
@@ -191,7 +199,7 @@ pub async fn create(
         name,
         contact,
         new.purpose,
-        &content,
+        &content as &[&str],
         new.legal_basis.code(),
         new.consent_id,
         actor_id,
@@ -202,9 +210,131 @@ pub async fn create(
             "legal_basis": new.legal_basis.code(),
         })
     )
-    .execute(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    get(conn, case_id, id).await
+    Ok(LiaisonRecord {
+        id,
+        case_id,
+        person_id: written.person_id,
+        destination: new.destination.clone(),
+        partner_name: written.partner_name,
+        purpose: new.purpose.to_owned(),
+        content: new.content.to_vec(),
+        legal_basis: new.legal_basis,
+        consent_id: new.consent_id,
+        status: written.status.into_inner(),
+        sent_at: None,
+        sent_by: None,
+        answered_at: None,
+        answered_by: None,
+        answer_message: None,
+        created_at: written.created_at,
+        created_by: actor_id,
+        updated_at: written.updated_at,
+        version: written.version,
+    })
+}
+
+/// Which liaisons a read answers; every given filter applies.
+#[derive(Debug, Clone, Copy, Default)]
+struct Filter {
+    /// Only this liaison.
+    id: Option<Uuid>,
+    /// Only this case's.
+    case_id: Option<Uuid>,
+    /// Only those addressed to this partner that have left draft (what it received).
+    partner_id: Option<Uuid>,
+    status: Option<LiaisonStatus>,
+    /// Only those before this one (the previous page's last).
+    after: Option<Uuid>,
+    limit: i64,
+}
+
+impl Filter {
+    /// The liaison `id`, if the case `case_id` has it, or if the partner `partner_id` received
+    /// it.
+    fn one(id: Uuid, case_id: Option<Uuid>, partner_id: Option<Uuid>) -> Self {
+        Self {
+            id: Some(id),
+            case_id,
+            partner_id,
+            limit: 1,
+            ..Self::default()
+        }
+    }
+}
+
+/// The one read of liaisons, newest first, with the person of their case and the name of the
+/// partner they are addressed to. Each path is driven by an index: the primary key for one
+/// liaison, the case's or the partner's index for a list.
+async fn read(conn: &mut PgConnection, filter: Filter) -> Result<Vec<LiaisonRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"
+        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
+               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
+               l.purpose, l.content AS "content: Vec<Code<LiaisonContent>>",
+               l.legal_basis AS "legal_basis: Code<LegalBasis>", l.consent_id,
+               l.status AS "status: Code<LiaisonStatus>", l.sent_at, l.sent_by, l.answered_at,
+               l.answered_by, l.answer_message, l.created_at, l.created_by, l.updated_at,
+               l.version
+        FROM liaisons l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN partners p ON p.id = l.destination_partner_id
+        WHERE ($1::uuid IS NULL OR l.id = $1)
+          AND ($2::uuid IS NULL OR l.case_id = $2)
+          AND ($3::uuid IS NULL OR (l.destination_partner_id = $3 AND l.status <> 'draft'))
+          AND ($4::text IS NULL OR l.status = $4)
+          AND ($5::uuid IS NULL OR l.id < $5)
+        ORDER BY l.id DESC
+        LIMIT $6
+        "#,
+        filter.id,
+        filter.case_id,
+        filter.partner_id,
+        filter.status.map(LiaisonStatus::code),
+        filter.after,
+        filter.limit
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(LiaisonRecord::try_from).collect()
+}
+
+/// The one liaison `filter` names, or `NotFound`.
+async fn read_one(conn: &mut PgConnection, filter: Filter) -> Result<LiaisonRecord, StoreError> {
+    single(read(conn, filter).await?)
+}
+
+/// Locks the liaison row until the transaction ends, then reads it as `filter` sees it: two
+/// changes of one liaison queue up instead of racing.
+async fn lock_one(conn: &mut PgConnection, filter: Filter) -> Result<LiaisonRecord, StoreError> {
+    sqlx::query_scalar!(
+        "SELECT id FROM liaisons WHERE id = $1 FOR NO KEY UPDATE",
+        filter.id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    read_one(conn, filter).await
+}
+
+/// A page of liaisons as `filter` selects them.
+async fn page(
+    conn: &mut PgConnection,
+    filter: Filter,
+    page: PageRequest,
+) -> Result<Page<LiaisonRecord>, StoreError> {
+    let filter = Filter {
+        after: page.after,
+        limit: page.fetch_limit(),
+        ..filter
+    };
+    Ok(Page::from_rows(
+        read(conn, filter).await?,
+        page.limit,
+        |l| l.id,
+    ))
 }
 
 /// One liaison of a case.
@@ -214,26 +344,7 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<LiaisonRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.id = $1 AND l.case_id = $2
-        "#,
-        id,
-        case_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    read_one(conn, Filter::one(id, Some(case_id), None)).await
 }
 
 /// One liaison of a case, locked until the transaction ends (before changing its status).
@@ -243,27 +354,7 @@ pub async fn lock(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<LiaisonRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.id = $1 AND l.case_id = $2
-        FOR NO KEY UPDATE OF l
-        "#,
-        id,
-        case_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    lock_one(conn, Filter::one(id, Some(case_id), None)).await
 }
 
 /// A case's liaisons, newest first.
@@ -271,34 +362,13 @@ pub async fn lock(
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
-    page: PageRequest,
+    page_request: PageRequest,
 ) -> Result<Page<LiaisonRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.case_id = $1 AND ($2::uuid IS NULL OR l.id < $2)
-        ORDER BY l.id DESC
-        LIMIT $3
-        "#,
-        case_id,
-        page.after,
-        page.fetch_limit()
-    )
-    .fetch_all(conn)
-    .await?;
-    let records = rows
-        .into_iter()
-        .map(LiaisonRecord::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(records, page.limit, |l| l.id))
+    let filter = Filter {
+        case_id: Some(case_id),
+        ..Filter::default()
+    };
+    page(conn, filter, page_request).await
 }
 
 /// Moves a liaison (read with [`lock`], at `expected_version`) to `to`, which the caller
@@ -319,7 +389,8 @@ pub async fn change_status(
     message: Option<&str>,
 ) -> Result<LiaisonRecord, StoreError> {
     let kind = format!("liaison_{}", to.code());
-    let updated = sqlx::query_scalar!(
+    // The statement answers the columns it changed; the others stay as read.
+    let written = sqlx::query!(
         r#"
         WITH l AS (
             UPDATE liaisons
@@ -335,14 +406,16 @@ pub async fn change_status(
                 updated_at = now(),
                 version = version + 1
             WHERE id = $1 AND case_id = $2 AND version = $3
-            RETURNING id, case_id
+            RETURNING case_id, sent_at, sent_by, answered_at, answered_by, answer_message,
+                      updated_at, version
         ),
         e AS (
             INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
             SELECT $6, $7, l.case_id, $5, $8, $9
             FROM l
         )
-        SELECT id AS "id!"
+        SELECT sent_at, sent_by, answered_at, answered_by, answer_message,
+               updated_at AS "updated_at!", version AS "version!"
         FROM l
         "#,
         current.id,
@@ -361,12 +434,20 @@ pub async fn change_status(
         }),
         message
     )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if updated.is_none() {
-        return Err(StoreError::VersionMismatch);
-    }
-    get(conn, current.case_id, current.id).await
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)?;
+    Ok(LiaisonRecord {
+        status: to,
+        sent_at: written.sent_at,
+        sent_by: written.sent_by,
+        answered_at: written.answered_at,
+        answered_by: written.answered_by,
+        answer_message: written.answer_message,
+        updated_at: written.updated_at,
+        version: written.version,
+        ..current.clone()
+    })
 }
 
 /// Whether a partner of the organisation is enabled; `None` when there is no such partner
@@ -381,28 +462,6 @@ pub async fn partner_enabled(
             .fetch_optional(conn)
             .await?,
     )
-}
-
-/// A consent of the person, if it exists in the organisation (withdrawn or not).
-#[tracing::instrument(level = "debug", skip(conn))]
-pub async fn person_consent(
-    conn: &mut PgConnection,
-    person_id: Uuid,
-    consent_id: Uuid,
-) -> Result<Option<ConsentRecord>, StoreError> {
-    Ok(sqlx::query_as!(
-        ConsentRecord,
-        r#"
-        SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
-               withdrawal_channel, created_at, version
-        FROM consents
-        WHERE id = $1 AND person_id = $2
-        "#,
-        consent_id,
-        person_id
-    )
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// How to reach an agent, as printed on a liaison sheet.

@@ -33,6 +33,7 @@ pub mod proposals;
 pub mod referrals;
 pub mod schemes;
 pub mod stats;
+mod version;
 pub mod webhooks;
 
 pub use code::Code;

@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::crypto::NirVault;
+use crate::error::single;
 use crate::page::{Page, PageRequest};
+use crate::version::{Versioned, stale_or_missing};
 
 /// Purpose label of the webhook signing key derivation.
 const WEBHOOK_KEY_PURPOSE: &str = "webhook-signing-key";
@@ -151,17 +153,20 @@ pub async fn create(
     created_by: Uuid,
     data: &PartnerData,
 ) -> Result<(PartnerRecord, PartnerSecrets), StoreError> {
-    let id = Uuid::now_v7();
     let client_secret = new_client_secret();
     let (salt, webhook_secret) = new_webhook_secret(vault);
-    sqlx::query!(
+    let record = sqlx::query_as!(
+        PartnerRecord,
         r#"
         INSERT INTO partners (id, org_id, name, siret, contact_name, contact_email, contact_phone,
                               webhook_url, enabled, client_id, client_secret_sha256,
                               webhook_secret_salt, created_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        RETURNING id, name, siret, contact_name, contact_email, contact_phone, webhook_url,
+                  enabled, client_id, credentials_issued_at, created_at, created_by, updated_at,
+                  version
         "#,
-        id,
+        Uuid::now_v7(),
         org_id,
         data.name,
         data.siret,
@@ -175,9 +180,8 @@ pub async fn create(
         &salt[..],
         created_by,
     )
-    .execute(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    let record = get(conn, id).await?;
     Ok((
         record,
         PartnerSecrets {
@@ -190,19 +194,7 @@ pub async fn create(
 /// One partner of the organisation.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PartnerRecord, StoreError> {
-    sqlx::query_as!(
-        PartnerRecord,
-        r#"
-        SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, enabled,
-               client_id, credentials_issued_at, created_at, created_by, updated_at, version
-        FROM partners
-        WHERE id = $1
-        "#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)
+    single(read(conn, Some(id), None, 1).await?)
 }
 
 /// The organisation's partners, oldest first (by id).
@@ -211,34 +203,34 @@ pub async fn list(
     conn: &mut PgConnection,
     page: PageRequest,
 ) -> Result<Page<PartnerRecord>, StoreError> {
-    let rows = sqlx::query_as!(
+    let rows = read(conn, None, page.after, page.fetch_limit()).await?;
+    Ok(Page::from_rows(rows, page.limit, |p| p.id))
+}
+
+/// The one read of partners: oldest first, after the partner `after`, at most `limit` of them,
+/// or only the partner `id`.
+async fn read(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PartnerRecord>, StoreError> {
+    Ok(sqlx::query_as!(
         PartnerRecord,
         r#"
         SELECT id, name, siret, contact_name, contact_email, contact_phone, webhook_url, enabled,
                client_id, credentials_issued_at, created_at, created_by, updated_at, version
         FROM partners
-        WHERE ($1::uuid IS NULL OR id > $1)
+        WHERE ($1::uuid IS NULL OR id = $1) AND ($2::uuid IS NULL OR id > $2)
         ORDER BY id
-        LIMIT $2
+        LIMIT $3
         "#,
-        page.after,
-        page.fetch_limit()
+        id,
+        after,
+        limit
     )
     .fetch_all(conn)
-    .await?;
-    Ok(Page::from_rows(rows, page.limit, |p| p.id))
-}
-
-/// Whether the partner exists: tells a stale version from a missing record.
-async fn missing_or_stale(conn: &mut PgConnection, id: Uuid) -> StoreError {
-    match sqlx::query_scalar!("SELECT id FROM partners WHERE id = $1", id)
-        .fetch_optional(conn)
-        .await
-    {
-        Ok(Some(_)) => StoreError::VersionMismatch,
-        Ok(None) => StoreError::NotFound,
-        Err(e) => e.into(),
-    }
+    .await?)
 }
 
 /// Replaces a partner's editable fields, at `expected_version`.
@@ -252,13 +244,16 @@ pub async fn update(
     expected_version: i32,
     data: &PartnerData,
 ) -> Result<PartnerRecord, StoreError> {
-    let updated = sqlx::query_scalar!(
+    let updated = sqlx::query_as!(
+        PartnerRecord,
         r#"
         UPDATE partners
         SET name = $3, siret = $4, contact_name = $5, contact_email = $6, contact_phone = $7,
             webhook_url = $8, enabled = $9, updated_at = now(), version = version + 1
         WHERE id = $1 AND version = $2
-        RETURNING id
+        RETURNING id, name, siret, contact_name, contact_email, contact_phone, webhook_url,
+                  enabled, client_id, credentials_issued_at, created_at, created_by, updated_at,
+                  version
         "#,
         id,
         expected_version,
@@ -272,10 +267,10 @@ pub async fn update(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    if updated.is_none() {
-        return Err(missing_or_stale(conn, id).await);
+    match updated {
+        Some(record) => Ok(record),
+        None => Err(stale_or_missing(conn, Versioned::Partner(id)).await),
     }
-    get(conn, id).await
 }
 
 /// Issues a new client secret at `expected_version`: the old secret stops working at once, and
@@ -290,24 +285,9 @@ pub async fn rotate_client_secret(
     expected_version: i32,
 ) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
     let secret = new_client_secret();
-    let updated = sqlx::query_scalar!(
-        r#"
-        UPDATE partners
-        SET client_secret_sha256 = $3, credentials_issued_at = now(), updated_at = now(),
-            version = version + 1
-        WHERE id = $1 AND version = $2
-        RETURNING id
-        "#,
-        id,
-        expected_version,
-        &client_secret_digest(secret.expose())[..],
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if updated.is_none() {
-        return Err(missing_or_stale(conn, id).await);
-    }
-    Ok((get(conn, id).await?, secret))
+    let digest = client_secret_digest(secret.expose());
+    let record = write_secret(conn, id, expected_version, Some(&digest), None).await?;
+    Ok((record, secret))
 }
 
 /// Issues a new webhook signing secret at `expected_version` (a new salt): deliveries from now
@@ -323,23 +303,44 @@ pub async fn rotate_webhook_secret(
     expected_version: i32,
 ) -> Result<(PartnerRecord, IssuedSecret), StoreError> {
     let (salt, secret) = new_webhook_secret(vault);
-    let updated = sqlx::query_scalar!(
+    let record = write_secret(conn, id, expected_version, None, Some(&salt)).await?;
+    Ok((record, secret))
+}
+
+/// Stores a new client secret digest (which moves `credentials_issued_at` to now) or a new
+/// webhook key salt, at `expected_version`.
+async fn write_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    expected_version: i32,
+    client_secret_sha256: Option<&[u8]>,
+    webhook_secret_salt: Option<&[u8]>,
+) -> Result<PartnerRecord, StoreError> {
+    let updated = sqlx::query_as!(
+        PartnerRecord,
         r#"
         UPDATE partners
-        SET webhook_secret_salt = $3, updated_at = now(), version = version + 1
+        SET client_secret_sha256 = coalesce($3, client_secret_sha256),
+            credentials_issued_at = CASE WHEN $3 IS NULL THEN credentials_issued_at ELSE now() END,
+            webhook_secret_salt = coalesce($4, webhook_secret_salt),
+            updated_at = now(),
+            version = version + 1
         WHERE id = $1 AND version = $2
-        RETURNING id
+        RETURNING id, name, siret, contact_name, contact_email, contact_phone, webhook_url,
+                  enabled, client_id, credentials_issued_at, created_at, created_by, updated_at,
+                  version
         "#,
         id,
         expected_version,
-        &salt[..],
+        client_secret_sha256,
+        webhook_secret_salt
     )
     .fetch_optional(&mut *conn)
     .await?;
-    if updated.is_none() {
-        return Err(missing_or_stale(conn, id).await);
+    match updated {
+        Some(record) => Ok(record),
+        None => Err(stale_or_missing(conn, Versioned::Partner(id)).await),
     }
-    Ok((get(conn, id).await?, secret))
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! Persons: identity, contact details, the protected NIR, and consents.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::Nir;
+use relais_domain::{ConsentChannel, ConsentScope, InformedChannel, MaritalStatus, Nir};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::Code;
 use crate::crypto::NirVault;
 use crate::error::on_constraint;
 use crate::page::{Page, PageRequest};
+use crate::version::{Versioned, stale_or_missing};
 
 /// A person as stored. The NIR is only here sealed; see [`PersonRecord::nir`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,7 +23,7 @@ pub struct PersonRecord {
     pub nir_ciphertext: Option<Vec<u8>>,
     pub nir_masked: Option<String>,
     pub caf_number: Option<String>,
-    pub marital_status: Option<String>,
+    pub marital_status: Option<Code<MaritalStatus>>,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub address_postcode: Option<String>,
@@ -30,7 +32,7 @@ pub struct PersonRecord {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub informed_at: Option<NaiveDate>,
-    pub informed_channel: Option<String>,
+    pub informed_channel: Option<Code<InformedChannel>>,
     pub informed_notice_version: Option<String>,
     pub last_contact_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -56,7 +58,7 @@ pub struct PersonData {
     pub birth_date: Option<NaiveDate>,
     pub nir: NirChange,
     pub caf_number: Option<String>,
-    pub marital_status: Option<String>,
+    pub marital_status: Option<MaritalStatus>,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub address_postcode: Option<String>,
@@ -65,7 +67,7 @@ pub struct PersonData {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub informed_at: Option<NaiveDate>,
-    pub informed_channel: Option<String>,
+    pub informed_channel: Option<InformedChannel>,
     pub informed_notice_version: Option<String>,
 }
 
@@ -130,8 +132,10 @@ pub async fn create(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                 $18, $19, $20, $21, $22, $23)
         RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
-                  caf_number, marital_status, address_line1, address_line2, address_postcode,
-                  address_city, address_country, phone, email, informed_at, informed_channel,
+                  caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+                  address_line1, address_line2, address_postcode, address_city, address_country,
+                  phone, email, informed_at,
+                  informed_channel AS "informed_channel: Code<InformedChannel>",
                   informed_notice_version, last_contact_at, created_at, updated_at, version
         "#,
         Uuid::now_v7(),
@@ -146,7 +150,7 @@ pub async fn create(
         hash,
         masked,
         data.caf_number.as_deref(),
-        data.marital_status.as_deref(),
+        data.marital_status.map(MaritalStatus::code),
         data.address_line1.as_deref(),
         data.address_line2.as_deref(),
         data.address_postcode.as_deref(),
@@ -155,7 +159,7 @@ pub async fn create(
         data.phone.as_deref(),
         data.email.as_deref(),
         data.informed_at,
-        data.informed_channel.as_deref(),
+        data.informed_channel.map(InformedChannel::code),
         data.informed_notice_version.as_deref()
     )
     .fetch_one(conn)
@@ -189,8 +193,10 @@ pub async fn update(
             updated_at = now(), version = version + 1
         WHERE id = $1 AND version = $2
         RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
-                  caf_number, marital_status, address_line1, address_line2, address_postcode,
-                  address_city, address_country, phone, email, informed_at, informed_channel,
+                  caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+                  address_line1, address_line2, address_postcode, address_city, address_country,
+                  phone, email, informed_at,
+                  informed_channel AS "informed_channel: Code<InformedChannel>",
                   informed_notice_version, last_contact_at, created_at, updated_at, version
         "#,
         id,
@@ -205,7 +211,7 @@ pub async fn update(
         hash,
         masked,
         data.caf_number.as_deref(),
-        data.marital_status.as_deref(),
+        data.marital_status.map(MaritalStatus::code),
         data.address_line1.as_deref(),
         data.address_line2.as_deref(),
         data.address_postcode.as_deref(),
@@ -214,7 +220,7 @@ pub async fn update(
         data.phone.as_deref(),
         data.email.as_deref(),
         data.informed_at,
-        data.informed_channel.as_deref(),
+        data.informed_channel.map(InformedChannel::code),
         data.informed_notice_version.as_deref()
     )
     .fetch_optional(&mut *conn)
@@ -222,45 +228,7 @@ pub async fn update(
     .map_err(on_constraint("persons_org_nir_key", duplicate_nir))?;
     match updated {
         Some(person) => Ok(person),
-        None => Err(version_or_missing(conn, Table::Persons, id).await),
-    }
-}
-
-/// Tables whose rows carry a version.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Table {
-    Persons,
-    Cases,
-}
-
-/// After an update matched no row: the record is missing, or its version moved on.
-pub(crate) async fn version_or_missing(
-    conn: &mut PgConnection,
-    table: Table,
-    id: Uuid,
-) -> StoreError {
-    let exists = match table {
-        Table::Persons => {
-            sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1) AS "exists!""#,
-                id
-            )
-            .fetch_one(conn)
-            .await
-        }
-        Table::Cases => {
-            sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1) AS "exists!""#,
-                id
-            )
-            .fetch_one(conn)
-            .await
-        }
-    };
-    match exists {
-        Ok(true) => StoreError::VersionMismatch,
-        Ok(false) => StoreError::NotFound,
-        Err(err) => err.into(),
+        None => Err(stale_or_missing(conn, Versioned::Person(id)).await),
     }
 }
 
@@ -271,8 +239,10 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Stor
         PersonRecord,
         r#"
         SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
-               caf_number, marital_status, address_line1, address_line2, address_postcode,
-               address_city, address_country, phone, email, informed_at, informed_channel,
+               caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+               address_line1, address_line2, address_postcode, address_city, address_country,
+               phone, email, informed_at,
+               informed_channel AS "informed_channel: Code<InformedChannel>",
                informed_notice_version, last_contact_at, created_at, updated_at, version
         FROM persons
         WHERE id = $1
@@ -311,8 +281,10 @@ pub async fn search(
         PersonRecord,
         r#"
         SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
-               caf_number, marital_status, address_line1, address_line2, address_postcode,
-               address_city, address_country, phone, email, informed_at, informed_channel,
+               caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+               address_line1, address_line2, address_postcode, address_city, address_country,
+               phone, email, informed_at,
+               informed_channel AS "informed_channel: Code<InformedChannel>",
                informed_notice_version, last_contact_at, created_at, updated_at, version
         FROM persons
         WHERE search_name LIKE ALL($1)
@@ -344,12 +316,12 @@ fn escape_like(word: &str) -> String {
 pub struct ConsentRecord {
     pub id: Uuid,
     pub person_id: Uuid,
-    pub scope: String,
-    pub channel: String,
+    pub scope: ConsentScope,
+    pub channel: ConsentChannel,
     pub collected_by: Uuid,
     pub given_at: NaiveDate,
     pub withdrawn_at: Option<DateTime<Utc>>,
-    pub withdrawal_channel: Option<String>,
+    pub withdrawal_channel: Option<Code<ConsentChannel>>,
     pub created_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -360,8 +332,8 @@ pub async fn add_consent(
     conn: &mut PgConnection,
     org_id: Uuid,
     person_id: Uuid,
-    scope: &str,
-    channel: &str,
+    scope: ConsentScope,
+    channel: ConsentChannel,
     collected_by: Uuid,
     given_at: NaiveDate,
 ) -> Result<ConsentRecord, StoreError> {
@@ -370,14 +342,16 @@ pub async fn add_consent(
         r#"
         INSERT INTO consents (id, org_id, person_id, scope, channel, collected_by, given_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
-        RETURNING id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
-                  withdrawal_channel, created_at, version
+        RETURNING id, person_id, scope AS "scope: Code<ConsentScope>",
+                  channel AS "channel: Code<ConsentChannel>", collected_by, given_at,
+                  withdrawn_at, withdrawal_channel AS "withdrawal_channel: Code<ConsentChannel>",
+                  created_at, version
         "#,
         Uuid::now_v7(),
         org_id,
         person_id,
-        scope,
-        channel,
+        scope.code(),
+        channel.code(),
         collected_by,
         given_at
     )
@@ -385,24 +359,48 @@ pub async fn add_consent(
     .await?)
 }
 
-/// The person's consents, oldest first (a person has a handful).
-pub async fn consents(
+/// The person's consents, oldest first (a person has a handful), or only `consent_id`.
+async fn read_consents(
     conn: &mut PgConnection,
     person_id: Uuid,
+    consent_id: Option<Uuid>,
 ) -> Result<Vec<ConsentRecord>, StoreError> {
     Ok(sqlx::query_as!(
         ConsentRecord,
         r#"
-        SELECT id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
-               withdrawal_channel, created_at, version
+        SELECT id, person_id, scope AS "scope: Code<ConsentScope>",
+               channel AS "channel: Code<ConsentChannel>", collected_by, given_at, withdrawn_at,
+               withdrawal_channel AS "withdrawal_channel: Code<ConsentChannel>", created_at,
+               version
         FROM consents
-        WHERE person_id = $1
+        WHERE person_id = $1 AND ($2::uuid IS NULL OR id = $2)
         ORDER BY id
         "#,
-        person_id
+        person_id,
+        consent_id
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// The person's consents, oldest first.
+pub async fn consents(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<ConsentRecord>, StoreError> {
+    read_consents(conn, person_id, None).await
+}
+
+/// A consent of the person, if it exists in the organisation (withdrawn or not).
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn consent(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+    consent_id: Uuid,
+) -> Result<Option<ConsentRecord>, StoreError> {
+    Ok(read_consents(conn, person_id, Some(consent_id))
+        .await?
+        .pop())
 }
 
 /// Withdraws a consent; withdrawing twice is a conflict (`consent_already_withdrawn`).
@@ -411,7 +409,7 @@ pub async fn withdraw_consent(
     conn: &mut PgConnection,
     person_id: Uuid,
     consent_id: Uuid,
-    channel: &str,
+    channel: ConsentChannel,
 ) -> Result<ConsentRecord, StoreError> {
     let updated = sqlx::query_as!(
         ConsentRecord,
@@ -419,31 +417,25 @@ pub async fn withdraw_consent(
         UPDATE consents
         SET withdrawn_at = now(), withdrawal_channel = $3, version = version + 1
         WHERE id = $1 AND person_id = $2 AND withdrawn_at IS NULL
-        RETURNING id, person_id, scope, channel, collected_by, given_at, withdrawn_at,
-                  withdrawal_channel, created_at, version
+        RETURNING id, person_id, scope AS "scope: Code<ConsentScope>",
+                  channel AS "channel: Code<ConsentChannel>", collected_by, given_at,
+                  withdrawn_at, withdrawal_channel AS "withdrawal_channel: Code<ConsentChannel>",
+                  created_at, version
         "#,
         consent_id,
         person_id,
-        channel
+        channel.code()
     )
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(consent) = updated {
         return Ok(consent);
     }
-    let exists = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM consents WHERE id = $1 AND person_id = $2) AS \"exists!\"",
-        consent_id,
-        person_id
-    )
-    .fetch_one(conn)
-    .await?;
-    Err(if exists {
-        StoreError::Conflict {
+    Err(match consent(conn, person_id, consent_id).await? {
+        Some(_) => StoreError::Conflict {
             code: "consent_already_withdrawn",
             message: "this consent was already withdrawn".into(),
-        }
-    } else {
-        StoreError::NotFound
+        },
+        None => StoreError::NotFound,
     })
 }

@@ -12,10 +12,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::decode;
+use crate::code::Code;
+use crate::error::single;
 use crate::page::Page;
+use crate::version::{Versioned, stale_or_missing};
 
-/// A plan item as stored, with its codes parsed.
+/// A plan item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanItemRecord {
     pub id: Uuid,
@@ -54,59 +56,6 @@ impl PlanItemRecord {
     }
 }
 
-/// A row as the database returns it; codes become domain values in [`PlanItemRecord`].
-struct Row {
-    id: Uuid,
-    case_id: Uuid,
-    party: String,
-    category: String,
-    domain: String,
-    title: String,
-    details: Option<String>,
-    scheme_id: Option<Uuid>,
-    application_id: Option<Uuid>,
-    due_on: NaiveDate,
-    status: String,
-    done_on: Option<NaiveDate>,
-    outcome: Option<String>,
-    created_at: DateTime<Utc>,
-    created_by: Uuid,
-    updated_at: DateTime<Utc>,
-    updated_by: Uuid,
-    version: i32,
-}
-
-impl TryFrom<Row> for PlanItemRecord {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.id,
-            case_id: r.case_id,
-            party: decode(&r.party)?,
-            category: decode(&r.category)?,
-            domain: decode(&r.domain)?,
-            title: r.title,
-            details: r.details,
-            scheme_id: r.scheme_id,
-            application_id: r.application_id,
-            due_on: r.due_on,
-            status: decode(&r.status)?,
-            done_on: r.done_on,
-            outcome: r.outcome,
-            created_at: r.created_at,
-            created_by: r.created_by,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-            version: r.version,
-        })
-    }
-}
-
-fn records(rows: Vec<Row>) -> Result<Vec<PlanItemRecord>, StoreError> {
-    rows.into_iter().map(PlanItemRecord::try_from).collect()
-}
-
 /// What a new item needs; it starts `planned`, at version 1.
 #[derive(Debug, Clone)]
 pub struct NewPlanItem<'a> {
@@ -132,7 +81,7 @@ pub async fn create(
     let id = Uuid::now_v7();
     // One statement writes the item and its timeline event, and answers the item as written.
     sqlx::query_as!(
-        Row,
+        PlanItemRecord,
         r#"
         WITH i AS (
             INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, details,
@@ -146,12 +95,12 @@ pub async fn create(
             SELECT $13, $2, i.case_id, $12, 'plan_item_added', $14
             FROM i
         )
-        SELECT id AS "id!", case_id AS "case_id!", party AS "party!", category AS "category!",
-               domain AS "domain!", title AS "title!", details, scheme_id, application_id,
-               due_on AS "due_on!", status AS "status!", done_on, outcome,
+        SELECT id AS "id!", case_id AS "case_id!", party AS "party!: Code<Party>",
+               category AS "category!: Code<ItemCategory>", domain AS "domain!: Code<Domain>",
+               title AS "title!", details, scheme_id, application_id, due_on AS "due_on!",
+               status AS "status!: Code<ItemStatus>", done_on, outcome,
                created_at AS "created_at!", created_by AS "created_by!",
-               updated_at AS "updated_at!", updated_by AS "updated_by!",
-               version AS "version!"
+               updated_at AS "updated_at!", updated_by AS "updated_by!", version AS "version!"
         FROM i
         "#,
         id,
@@ -176,8 +125,8 @@ pub async fn create(
         })
     )
     .fetch_one(conn)
-    .await?
-    .try_into()
+    .await
+    .map_err(StoreError::from)
 }
 
 /// One item of a case's plan.
@@ -187,22 +136,8 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<PlanItemRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
-               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
-               version
-        FROM plan_items
-        WHERE id = $1 AND case_id = $2
-        "#,
-        id,
-        case_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    let filter = ItemFilter::default();
+    single(read(conn, case_id, Some(id), &filter, None, Some(1)).await?)
 }
 
 /// Filters of a case's item list.
@@ -233,19 +168,40 @@ pub async fn list(
     after: Option<ItemCursor>,
     limit: u32,
 ) -> Result<Page<PlanItemRecord>, StoreError> {
-    let statuses: Vec<String> = filter.statuses.iter().map(|s| s.code().into()).collect();
-    let pending: Vec<String> = ItemStatus::PENDING
-        .iter()
-        .map(|s| s.code().into())
-        .collect();
-    let rows = sqlx::query_as!(
-        Row,
+    let rows = read(
+        conn,
+        case_id,
+        None,
+        filter,
+        after,
+        Some(i64::from(limit) + 1),
+    )
+    .await?;
+    Ok(Page::from_rows(rows, limit, |r| r.id))
+}
+
+/// The one read of items: a case's, in due-date order (then id), filtered, at most `limit` of
+/// them (all of them without), or only the item `id`.
+async fn read(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    id: Option<Uuid>,
+    filter: &ItemFilter,
+    after: Option<ItemCursor>,
+    limit: Option<i64>,
+) -> Result<Vec<PlanItemRecord>, StoreError> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.code()).collect();
+    let pending: Vec<&str> = ItemStatus::PENDING.iter().map(|s| s.code()).collect();
+    Ok(sqlx::query_as!(
+        PlanItemRecord,
         r#"
-        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
-               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
-               version
+        SELECT id, case_id, party AS "party: Code<Party>",
+               category AS "category: Code<ItemCategory>", domain AS "domain: Code<Domain>", title,
+               details, scheme_id, application_id, due_on, status AS "status: Code<ItemStatus>",
+               done_on, outcome, created_at, created_by, updated_at, updated_by, version
         FROM plan_items
         WHERE case_id = $1
+          AND ($9::uuid IS NULL OR id = $9)
           AND ($2::text IS NULL OR party = $2)
           AND (cardinality($3::text[]) = 0 OR status = ANY($3))
           AND ($4::date IS NULL OR (due_on < $4 AND status = ANY($5)))
@@ -255,16 +211,16 @@ pub async fn list(
         "#,
         case_id,
         filter.party.map(Party::code),
-        &statuses,
+        &statuses as &[&str],
         filter.overdue_on,
-        &pending,
+        &pending as &[&str],
         after.map(|c| c.due_on),
         after.map(|c| c.id),
-        i64::from(limit) + 1
+        limit,
+        id
     )
     .fetch_all(conn)
-    .await?;
-    Ok(Page::from_rows(records(rows)?, limit, |r| r.id))
+    .await?)
 }
 
 /// The cursor of the page after `page`, if another page exists.
@@ -283,21 +239,7 @@ pub async fn all_for_case(
     conn: &mut PgConnection,
     case_id: Uuid,
 ) -> Result<Vec<PlanItemRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, case_id, party, category, domain, title, details, scheme_id, application_id,
-               due_on, status, done_on, outcome, created_at, created_by, updated_at, updated_by,
-               version
-        FROM plan_items
-        WHERE case_id = $1
-        ORDER BY due_on, id
-        "#,
-        case_id
-    )
-    .fetch_all(conn)
-    .await?;
-    records(rows)
+    read(conn, case_id, None, &ItemFilter::default(), None, None).await
 }
 
 /// The whole new state of an item after a `PATCH`, merged and checked by the caller, and the
@@ -332,7 +274,9 @@ pub async fn update(
     expected_version: i32,
     change: &ItemUpdate<'_>,
 ) -> Result<PlanItemRecord, StoreError> {
-    let changed = sqlx::query!(
+    // One statement writes the item and its timeline event, and answers the item as written.
+    let written = sqlx::query_as!(
+        PlanItemRecord,
         r#"
         WITH u AS (
             UPDATE plan_items
@@ -340,10 +284,19 @@ pub async fn update(
                 application_id = $9, due_on = $10, status = $11, done_on = $12, outcome = $13,
                 updated_at = now(), updated_by = $14, version = version + 1
             WHERE id = $1 AND case_id = $2 AND version = $3
-            RETURNING org_id, case_id
+            RETURNING *
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $15, u.org_id, u.case_id, $14, 'plan_item_updated', $16
+            FROM u
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $15, u.org_id, u.case_id, $14, 'plan_item_updated', $16
+        SELECT id AS "id!", case_id AS "case_id!", party AS "party!: Code<Party>",
+               category AS "category!: Code<ItemCategory>", domain AS "domain!: Code<Domain>",
+               title AS "title!", details, scheme_id, application_id, due_on AS "due_on!",
+               status AS "status!: Code<ItemStatus>", done_on, outcome,
+               created_at AS "created_at!", created_by AS "created_by!",
+               updated_at AS "updated_at!", updated_by AS "updated_by!", version AS "version!"
         FROM u
         "#,
         id,
@@ -368,12 +321,12 @@ pub async fn update(
             "status": change.status.code(),
         })
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if changed.rows_affected() == 0 {
-        return Err(version_or_missing(conn, case_id, id).await);
+    match written {
+        Some(item) => Ok(item),
+        None => Err(stale_or_missing(conn, Versioned::PlanItem { case_id, id }).await),
     }
-    get(conn, case_id, id).await
 }
 
 /// Removes an item at `expected_version`, with its `plan_item_removed` timeline event.
@@ -410,23 +363,7 @@ pub async fn delete(
     .execute(&mut *conn)
     .await?;
     if deleted.rows_affected() == 0 {
-        return Err(version_or_missing(conn, case_id, id).await);
+        return Err(stale_or_missing(conn, Versioned::PlanItem { case_id, id }).await);
     }
     Ok(())
-}
-
-/// Why a versioned write touched no row: the item exists at another version, or not at all.
-async fn version_or_missing(conn: &mut PgConnection, case_id: Uuid, id: Uuid) -> StoreError {
-    let exists = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM plan_items WHERE id = $1 AND case_id = $2) AS "exists!""#,
-        id,
-        case_id
-    )
-    .fetch_one(conn)
-    .await;
-    match exists {
-        Ok(true) => StoreError::VersionMismatch,
-        Ok(false) => StoreError::NotFound,
-        Err(err) => err.into(),
-    }
 }

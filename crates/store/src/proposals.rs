@@ -13,10 +13,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use relais_domain::{CaseStatus, DecisionChannel, DecisionOutcome, ProposalItem, content_hash};
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::{corrupt, decode};
+use crate::code::{Code, corrupt};
+use crate::error::single;
 use crate::page::{Page, PageRequest};
 use crate::plan_items::PlanItemRecord;
 
@@ -30,7 +32,7 @@ pub struct DecisionRecord {
     pub recorded_by: Uuid,
 }
 
-/// A proposal as stored, with its snapshot parsed.
+/// A proposal as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposalRecord {
     pub id: Uuid,
@@ -91,16 +93,18 @@ pub struct NewDecision<'a> {
     pub notes: Option<&'a str>,
 }
 
+/// A proposal as read: the decision's columns, null until it is recorded, become one
+/// [`DecisionRecord`].
 struct Row {
     id: Uuid,
     case_id: Uuid,
     number: i32,
-    items: serde_json::Value,
+    items: Json<Vec<ProposalItem>>,
     content_hash: String,
     created_at: DateTime<Utc>,
     created_by: Uuid,
-    outcome: Option<String>,
-    channel: Option<String>,
+    outcome: Option<Code<DecisionOutcome>>,
+    channel: Option<Code<DecisionChannel>>,
     notes: Option<String>,
     decided_at: Option<DateTime<Utc>>,
     recorded_by: Option<Uuid>,
@@ -108,19 +112,13 @@ struct Row {
     superseded: bool,
 }
 
-fn snapshot_of(items: serde_json::Value) -> Result<Vec<ProposalItem>, StoreError> {
-    serde_json::from_value(items).map_err(|e| corrupt(format!("proposal items: {e}")))
-}
-
-impl TryFrom<Row> for ProposalRecord {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
+impl From<Row> for ProposalRecord {
+    fn from(r: Row) -> Self {
         let decision = match (r.outcome, r.channel, r.decided_at, r.recorded_by) {
             (Some(outcome), Some(channel), Some(decided_at), Some(recorded_by)) => {
                 Some(DecisionRecord {
-                    outcome: decode(&outcome)?,
-                    channel: decode(&channel)?,
+                    outcome: outcome.into_inner(),
+                    channel: channel.into_inner(),
                     notes: r.notes,
                     decided_at,
                     recorded_by,
@@ -128,18 +126,18 @@ impl TryFrom<Row> for ProposalRecord {
             }
             _ => None,
         };
-        Ok(Self {
+        Self {
             id: r.id,
             case_id: r.case_id,
             number: r.number,
-            items: snapshot_of(r.items)?,
+            items: r.items.0,
             content_hash: r.content_hash,
             created_at: r.created_at,
             created_by: r.created_by,
             decision,
             observation_count: r.observation_count,
             superseded: r.superseded,
-        })
+        }
     }
 }
 
@@ -165,17 +163,19 @@ pub fn snapshot(item: &PlanItemRecord) -> ProposalItem {
 /// decided one request at a time) and returns its current status and version.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn lock_case(conn: &mut PgConnection, case_id: Uuid) -> Result<LockedCase, StoreError> {
-    let row = sqlx::query!(
-        "SELECT status, version FROM cases WHERE id = $1 FOR NO KEY UPDATE",
+    sqlx::query_as!(
+        LockedCase,
+        r#"
+        SELECT status AS "status: Code<CaseStatus>", version
+        FROM cases
+        WHERE id = $1
+        FOR NO KEY UPDATE
+        "#,
         case_id
     )
     .fetch_optional(conn)
     .await?
-    .ok_or(StoreError::NotFound)?;
-    Ok(LockedCase {
-        status: decode(&row.status)?,
-        version: row.version,
-    })
+    .ok_or(StoreError::NotFound)
 }
 
 /// Makes the next proposal of a case (call [`lock_case`] first): freezes `items`, numbers it
@@ -201,7 +201,8 @@ pub async fn create(
     let snapshot =
         serde_json::to_value(items).map_err(|e| corrupt(format!("proposal items: {e}")))?;
     let item_count = i32::try_from(items.len()).unwrap_or(i32::MAX);
-    let number = sqlx::query_scalar!(
+    let id = Uuid::now_v7();
+    let written = sqlx::query!(
         r#"
         WITH p AS (
             INSERT INTO plan_proposals (id, org_id, case_id, number, items, content_hash,
@@ -210,7 +211,7 @@ pub async fn create(
                    $6::uuid
             FROM plan_proposals
             WHERE case_id = $3
-            RETURNING case_id, number
+            RETURNING case_id, number, created_at
         ),
         e AS (
             INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
@@ -219,10 +220,10 @@ pub async fn create(
                                       'items', $8::integer)
             FROM p
         )
-        SELECT number AS "number!"
+        SELECT number AS "number!", created_at AS "created_at!"
         FROM p
         "#,
-        Uuid::now_v7(),
+        id,
         org_id,
         case_id,
         snapshot,
@@ -231,9 +232,21 @@ pub async fn create(
         Uuid::now_v7(),
         item_count
     )
-    .fetch_one(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    get(conn, case_id, number).await
+    // A new proposal: the latest, with no decision and no observation yet.
+    Ok(ProposalRecord {
+        id,
+        case_id,
+        number: written.number,
+        items: items.to_vec(),
+        content_hash: hash,
+        created_at: written.created_at,
+        created_by: actor_id,
+        decision: None,
+        observation_count: 0,
+        superseded: false,
+    })
 }
 
 /// One proposal of a case, by its number.
@@ -243,26 +256,7 @@ pub async fn get(
     case_id: Uuid,
     number: i32,
 ) -> Result<ProposalRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by,
-               p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by,
-               (SELECT count(*) FROM proposal_observations o WHERE o.proposal_id = p.id)
-                   AS "observation_count!",
-               EXISTS (SELECT 1
-                       FROM plan_proposals n
-                       WHERE n.case_id = p.case_id AND n.number > p.number) AS "superseded!"
-        FROM plan_proposals p
-        WHERE p.case_id = $1 AND p.number = $2
-        "#,
-        case_id,
-        number
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    single(read(conn, case_id, Some(number), None, 1).await?)
 }
 
 /// A page of a case's proposals, newest first; `page.after` is the id of the last proposal
@@ -273,11 +267,27 @@ pub async fn list(
     case_id: Uuid,
     page: PageRequest,
 ) -> Result<Page<ProposalRecord>, StoreError> {
+    let rows = read(conn, case_id, None, page.after, page.fetch_limit()).await?;
+    Ok(Page::from_rows(rows, page.limit, |p| p.id))
+}
+
+/// The one read of proposals: a case's, newest first, after the proposal `after`, at most
+/// `limit` of them, or only the one numbered `number`.
+async fn read(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    number: Option<i32>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ProposalRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
         r#"
-        SELECT p.id, p.case_id, p.number, p.items, p.content_hash, p.created_at, p.created_by,
-               p.outcome, p.channel, p.notes, p.decided_at, p.recorded_by,
+        SELECT p.id, p.case_id, p.number, p.items AS "items: Json<Vec<ProposalItem>>",
+               p.content_hash, p.created_at, p.created_by,
+               p.outcome AS "outcome: Code<DecisionOutcome>",
+               p.channel AS "channel: Code<DecisionChannel>", p.notes, p.decided_at,
+               p.recorded_by,
                (SELECT count(*) FROM proposal_observations o WHERE o.proposal_id = p.id)
                    AS "observation_count!",
                EXISTS (SELECT 1
@@ -285,24 +295,22 @@ pub async fn list(
                        WHERE n.case_id = p.case_id AND n.number > p.number) AS "superseded!"
         FROM plan_proposals p
         WHERE p.case_id = $1
-          AND ($2::uuid IS NULL
+          AND ($2::int IS NULL OR p.number = $2)
+          AND ($3::uuid IS NULL
                OR p.number < (SELECT c.number
                               FROM plan_proposals c
-                              WHERE c.id = $2 AND c.case_id = $1))
+                              WHERE c.id = $3 AND c.case_id = $1))
         ORDER BY p.number DESC
-        LIMIT $3
+        LIMIT $4
         "#,
         case_id,
-        page.after,
-        page.fetch_limit()
+        number,
+        after,
+        limit
     )
     .fetch_all(conn)
     .await?;
-    let records = rows
-        .into_iter()
-        .map(ProposalRecord::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(records, page.limit, |p| p.id))
+    Ok(rows.into_iter().map(ProposalRecord::from).collect())
 }
 
 /// Records the person's answer to proposal `number` (call [`lock_case`] first), with its
@@ -335,17 +343,22 @@ pub async fn decide(
             ),
         });
     }
-    let written = sqlx::query!(
+    let decided_at = sqlx::query_scalar!(
         r#"
         WITH d AS (
             UPDATE plan_proposals
             SET outcome = $2, channel = $3, notes = $4, decided_at = now(), recorded_by = $5
             WHERE id = $1 AND outcome IS NULL
-            RETURNING org_id, case_id, number
+            RETURNING org_id, case_id, number, decided_at
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT $6, d.org_id, d.case_id, $5, 'plan_decision',
+                   jsonb_build_object('number', d.number, 'outcome', $2::text,
+                                      'channel', $3::text)
+            FROM d
         )
-        INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
-        SELECT $6, d.org_id, d.case_id, $5, 'plan_decision',
-               jsonb_build_object('number', d.number, 'outcome', $2::text, 'channel', $3::text)
+        SELECT decided_at AS "decided_at!"
         FROM d
         "#,
         current.id,
@@ -355,12 +368,19 @@ pub async fn decide(
         actor_id,
         Uuid::now_v7()
     )
-    .execute(&mut *conn)
-    .await?;
-    if written.rows_affected() == 0 {
-        return Err(already());
-    }
-    get(conn, case_id, number).await
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(already)?;
+    Ok(ProposalRecord {
+        decision: Some(DecisionRecord {
+            outcome: decision.outcome,
+            channel: decision.channel,
+            notes: decision.notes.map(str::to_owned),
+            decided_at,
+            recorded_by: actor_id,
+        }),
+        ..current
+    })
 }
 
 /// Appends an observation to a proposal, with its `plan_observation` timeline event.
@@ -373,7 +393,8 @@ pub async fn observe(
     text: &str,
     channel: DecisionChannel,
 ) -> Result<ObservationRecord, StoreError> {
-    let row = sqlx::query!(
+    sqlx::query_as!(
+        ObservationRecord,
         r#"
         WITH o AS (
             INSERT INTO proposal_observations (id, org_id, proposal_id, text, channel, recorded_by)
@@ -386,8 +407,8 @@ pub async fn observe(
                    jsonb_build_object('number', $9::integer, 'channel', $5::text)
             FROM o
         )
-        SELECT id AS "id!", text AS "text!", channel AS "channel!", at AS "at!",
-               recorded_by AS "recorded_by!"
+        SELECT id AS "id!", text AS "text!", channel AS "channel!: Code<DecisionChannel>",
+               at AS "at!", recorded_by AS "recorded_by!"
         FROM o
         "#,
         Uuid::now_v7(),
@@ -401,14 +422,8 @@ pub async fn observe(
         proposal.number
     )
     .fetch_one(conn)
-    .await?;
-    Ok(ObservationRecord {
-        id: row.id,
-        text: row.text,
-        channel: decode(&row.channel)?,
-        at: row.at,
-        recorded_by: row.recorded_by,
-    })
+    .await
+    .map_err(StoreError::from)
 }
 
 /// A proposal's observations, oldest first.
@@ -417,9 +432,10 @@ pub async fn observations(
     conn: &mut PgConnection,
     proposal_id: Uuid,
 ) -> Result<Vec<ObservationRecord>, StoreError> {
-    let rows = sqlx::query!(
+    Ok(sqlx::query_as!(
+        ObservationRecord,
         r#"
-        SELECT id, text, channel, at, recorded_by
+        SELECT id, text, channel AS "channel: Code<DecisionChannel>", at, recorded_by
         FROM proposal_observations
         WHERE proposal_id = $1
         ORDER BY at, id
@@ -427,18 +443,7 @@ pub async fn observations(
         proposal_id
     )
     .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(ObservationRecord {
-                id: r.id,
-                text: r.text,
-                channel: decode(&r.channel)?,
-                at: r.at,
-                recorded_by: r.recorded_by,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// The case's latest accepted proposal, if any, with the date of its first acceptance: one
@@ -450,7 +455,8 @@ pub async fn last_agreement(
 ) -> Result<Option<Agreement>, StoreError> {
     let row = sqlx::query!(
         r#"
-        SELECT p.number, p.decided_at AS "decided_at!", p.content_hash, p.items,
+        SELECT p.number, p.decided_at AS "decided_at!", p.content_hash,
+               p.items AS "items: Json<Vec<ProposalItem>>",
                (SELECT min(f.decided_at)
                 FROM plan_proposals f
                 WHERE f.case_id = p.case_id AND f.outcome = 'accepted') AS "first_accepted_at!"
@@ -463,16 +469,13 @@ pub async fn last_agreement(
     )
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Agreement {
-            number: r.number,
-            decided_at: r.decided_at,
-            content_hash: r.content_hash,
-            items: snapshot_of(r.items)?,
-            first_accepted_at: r.first_accepted_at,
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Agreement {
+        number: r.number,
+        decided_at: r.decided_at,
+        content_hash: r.content_hash,
+        items: r.items.0,
+        first_accepted_at: r.first_accepted_at,
+    }))
 }
 
 /// Whether the person accepted a proposal of the case (the `active` guard).

@@ -17,9 +17,10 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::decode;
-use crate::error::on_constraint;
+use crate::code::Code;
+use crate::error::{on_constraint, single};
 use crate::page::{Page, PageRequest};
+use crate::version::{Versioned, stale_or_missing};
 
 /// A scheme as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,11 +90,11 @@ pub struct ImportCounts {
     pub unchanged: u32,
 }
 
-/// The row as read, before its codes and JSON are parsed.
+/// The row as read: its JSON columns hold the domain types.
 struct Row {
     id: Uuid,
     name: String,
-    domain: String,
+    domain: Domain,
     provider: String,
     description: Option<String>,
     criteria: Json<Vec<Criterion>>,
@@ -110,32 +111,28 @@ struct Row {
     version: i32,
 }
 
-impl Row {
-    fn record(self) -> Result<SchemeRecord, StoreError> {
-        Ok(SchemeRecord {
-            id: self.id,
-            name: self.name,
-            domain: decode(&self.domain)?,
-            provider: self.provider,
-            description: self.description,
-            criteria: self.criteria.0,
-            required_documents: self.required_documents.0,
-            usual_processing_days: self.usual_processing_days,
-            source_url: self.source_url,
-            figures_read_on: self.figures_read_on,
-            notes: self.notes,
-            active: self.active,
-            created_at: self.created_at,
-            created_by: self.created_by,
-            updated_at: self.updated_at,
-            updated_by: self.updated_by,
-            version: self.version,
-        })
+impl From<Row> for SchemeRecord {
+    fn from(r: Row) -> Self {
+        SchemeRecord {
+            id: r.id,
+            name: r.name,
+            domain: r.domain,
+            provider: r.provider,
+            description: r.description,
+            criteria: r.criteria.0,
+            required_documents: r.required_documents.0,
+            usual_processing_days: r.usual_processing_days,
+            source_url: r.source_url,
+            figures_read_on: r.figures_read_on,
+            notes: r.notes,
+            active: r.active,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+            version: r.version,
+        }
     }
-}
-
-fn records(rows: Vec<Row>) -> Result<Vec<SchemeRecord>, StoreError> {
-    rows.into_iter().map(Row::record).collect()
 }
 
 fn criteria_json(criteria: &[Criterion]) -> Value {
@@ -160,15 +157,19 @@ pub async fn create(
     created_by: Uuid,
     data: &SchemeData,
 ) -> Result<SchemeRecord, StoreError> {
-    let id = Uuid::now_v7();
-    sqlx::query!(
+    let row = sqlx::query_as!(
+        Row,
         r#"
         INSERT INTO schemes (id, org_id, name, domain, provider, description, criteria,
                              required_documents, usual_processing_days, source_url, figures_read_on,
                              notes, active, created_by, updated_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+        RETURNING id, name, domain AS "domain: Code<Domain>", provider, description,
+                  criteria AS "criteria: _", required_documents AS "required_documents: _",
+                  usual_processing_days, source_url, figures_read_on, notes, active, created_at,
+                  created_by, updated_at, updated_by, version
         "#,
-        id,
+        Uuid::now_v7(),
         org_id,
         data.name,
         data.domain.code(),
@@ -183,10 +184,10 @@ pub async fn create(
         data.active,
         created_by,
     )
-    .execute(&mut *conn)
+    .fetch_one(conn)
     .await
     .map_err(on_constraint("schemes_org_name_key", name_taken))?;
-    get(conn, id).await
+    Ok(row.into())
 }
 
 /// One scheme of the organisation (active or not).
@@ -195,22 +196,12 @@ pub async fn create(
 /// `NotFound` when it does not exist in the organisation.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<SchemeRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
-               required_documents AS "required_documents: _", usual_processing_days, source_url,
-               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
-               version
-        FROM schemes
-        WHERE id = $1
-        "#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .record()
+    let only = Read {
+        id: Some(id),
+        limit: Some(1),
+        ..Read::default()
+    };
+    single(read(conn, only).await?)
 }
 
 /// Filters of the catalogue list.
@@ -227,28 +218,17 @@ pub async fn list(
     filter: SchemeFilter,
     page: PageRequest,
 ) -> Result<Page<SchemeRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
-               required_documents AS "required_documents: _", usual_processing_days, source_url,
-               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
-               version
-        FROM schemes
-        WHERE ($1::boolean IS NULL OR active = $1)
-          AND ($2::text IS NULL OR domain = $2)
-          AND ($3::uuid IS NULL OR id > $3)
-        ORDER BY id
-        LIMIT $4
-        "#,
-        filter.active,
-        filter.domain.map(Domain::code),
-        page.after,
-        page.fetch_limit()
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(Page::from_rows(records(rows)?, page.limit, |s| s.id))
+    let filtered = Read {
+        filter,
+        after: page.after,
+        limit: Some(page.fetch_limit()),
+        ..Read::default()
+    };
+    Ok(Page::from_rows(
+        read(conn, filtered).await?,
+        page.limit,
+        |s| s.id,
+    ))
 }
 
 /// Whether the organisation's catalogue has any scheme (active or not).
@@ -263,40 +243,64 @@ pub async fn any(conn: &mut PgConnection) -> Result<bool, StoreError> {
 /// Every active scheme of the organisation, by name: what a case is matched against.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list_active(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
-               required_documents AS "required_documents: _", usual_processing_days, source_url,
-               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
-               version
-        FROM schemes
-        WHERE active
-        ORDER BY name, id
-        "#
-    )
-    .fetch_all(conn)
-    .await?;
-    records(rows)
+    let active = Read {
+        filter: SchemeFilter {
+            active: Some(true),
+            domain: None,
+        },
+        by_name: true,
+        ..Read::default()
+    };
+    read(conn, active).await
 }
 
 /// Every scheme of the organisation, oldest first: the catalogue to export.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn export(conn: &mut PgConnection) -> Result<Vec<SchemeRecord>, StoreError> {
+    read(conn, Read::default()).await
+}
+
+/// Which schemes a read answers, and in which order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Read {
+    /// Only this scheme.
+    id: Option<Uuid>,
+    filter: SchemeFilter,
+    /// Only those after this one, by id.
+    after: Option<Uuid>,
+    /// By name (then id) rather than by id.
+    by_name: bool,
+    /// All of them when `None`.
+    limit: Option<i64>,
+}
+
+/// The one read of the catalogue.
+async fn read(conn: &mut PgConnection, read: Read) -> Result<Vec<SchemeRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
         r#"
-        SELECT id, name, domain, provider, description, criteria AS "criteria: _",
-               required_documents AS "required_documents: _", usual_processing_days, source_url,
-               figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
-               version
+        SELECT id, name, domain AS "domain: Code<Domain>", provider, description,
+               criteria AS "criteria: _", required_documents AS "required_documents: _",
+               usual_processing_days, source_url, figures_read_on, notes, active, created_at,
+               created_by, updated_at, updated_by, version
         FROM schemes
-        ORDER BY id
-        "#
+        WHERE ($1::uuid IS NULL OR id = $1)
+          AND ($2::boolean IS NULL OR active = $2)
+          AND ($3::text IS NULL OR domain = $3)
+          AND ($4::uuid IS NULL OR id > $4)
+        ORDER BY CASE WHEN $5 THEN name END, id
+        LIMIT $6
+        "#,
+        read.id,
+        read.filter.active,
+        read.filter.domain.map(Domain::code),
+        read.after,
+        read.by_name,
+        read.limit
     )
     .fetch_all(conn)
     .await?;
-    records(rows)
+    Ok(rows.into_iter().map(SchemeRecord::from).collect())
 }
 
 /// Replaces a scheme's editable fields, at `expected_version`.
@@ -311,7 +315,8 @@ pub async fn update(
     updated_by: Uuid,
     data: &SchemeData,
 ) -> Result<SchemeRecord, StoreError> {
-    let updated = sqlx::query_scalar!(
+    let updated = sqlx::query_as!(
+        Row,
         r#"
         UPDATE schemes
         SET name = $3, domain = $4, provider = $5, description = $6, criteria = $7,
@@ -319,7 +324,10 @@ pub async fn update(
             figures_read_on = $11, notes = $12, active = $13, updated_by = $14, updated_at = now(),
             version = version + 1
         WHERE id = $1 AND version = $2
-        RETURNING id
+        RETURNING id, name, domain AS "domain: Code<Domain>", provider, description,
+                  criteria AS "criteria: _", required_documents AS "required_documents: _",
+                  usual_processing_days, source_url, figures_read_on, notes, active, created_at,
+                  created_by, updated_at, updated_by, version
         "#,
         id,
         expected_version,
@@ -339,16 +347,10 @@ pub async fn update(
     .fetch_optional(&mut *conn)
     .await
     .map_err(on_constraint("schemes_org_name_key", name_taken))?;
-    if updated.is_none() {
-        let exists = sqlx::query_scalar!("SELECT id FROM schemes WHERE id = $1", id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Err(match exists {
-            Some(_) => StoreError::VersionMismatch,
-            None => StoreError::NotFound,
-        });
+    match updated {
+        Some(row) => Ok(row.into()),
+        None => Err(stale_or_missing(conn, Versioned::Scheme(id)).await),
     }
-    get(conn, id).await
 }
 
 /// Imports a batch of schemes in one statement: a scheme whose name exists in the organisation

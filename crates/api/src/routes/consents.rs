@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{AuditAction, AuditResource, ConsentChannel, ConsentScope, Permission};
+use relais_store::Code;
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::persons::{self, ConsentRecord};
@@ -45,15 +46,15 @@ pub struct Consent {
     pub id: Uuid,
     pub person_id: Uuid,
     #[schema(schema_with = crate::schema::consent_scope)]
-    pub scope: String,
+    pub scope: ConsentScope,
     #[schema(schema_with = crate::schema::consent_channel)]
-    pub channel: String,
+    pub channel: ConsentChannel,
     /// The agent who collected it.
     pub collected_by: Uuid,
     pub given_at: NaiveDate,
     pub withdrawn_at: Option<DateTime<Utc>>,
     #[schema(schema_with = crate::schema::consent_channel_nullable)]
-    pub withdrawal_channel: Option<String>,
+    pub withdrawal_channel: Option<ConsentChannel>,
     /// True until withdrawn.
     pub active: bool,
 }
@@ -69,7 +70,7 @@ impl From<ConsentRecord> for Consent {
             given_at: r.given_at,
             active: r.withdrawn_at.is_none(),
             withdrawn_at: r.withdrawn_at,
-            withdrawal_channel: r.withdrawal_channel,
+            withdrawal_channel: r.withdrawal_channel.map(Code::into_inner),
         }
     }
 }
@@ -135,8 +136,8 @@ pub async fn create(
         &mut work.tx,
         work.actor.org.id,
         *id,
-        body.scope.code(),
-        body.channel.code(),
+        body.scope,
+        body.channel,
         work.actor.agent_id,
         body.given_at,
     )
@@ -174,7 +175,7 @@ pub async fn withdraw(
     let (person_id, consent_id) = path.into_inner();
     let mut work = ctx.work(Access::Write).await?;
     let consent =
-        persons::withdraw_consent(&mut work.tx, person_id, consent_id, body.channel.code()).await?;
+        persons::withdraw_consent(&mut work.tx, person_id, consent_id, body.channel).await?;
     work.audit(
         NewAuditEvent::new(AuditAction::Update, AuditResource::Consent, consent.id)
             .about(person_id),

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::NewChecklistLine;
 use crate::StoreError;
-use crate::code::decode;
-use crate::error::on_constraint;
+use crate::code::Code;
+use crate::error::{on_constraint, single};
 
 /// A checklist line as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,52 +43,6 @@ impl ChecklistRecord {
             status: self.status,
         }
     }
-}
-
-struct Row {
-    id: Uuid,
-    application_id: Uuid,
-    position: i32,
-    code: String,
-    label: String,
-    required: bool,
-    provider: String,
-    status: String,
-    document_id: Option<Uuid>,
-    notes: Option<String>,
-    created_at: DateTime<Utc>,
-    created_by: Uuid,
-    updated_at: DateTime<Utc>,
-    updated_by: Uuid,
-    version: i32,
-}
-
-impl TryFrom<Row> for ChecklistRecord {
-    type Error = StoreError;
-
-    fn try_from(r: Row) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.id,
-            application_id: r.application_id,
-            position: r.position,
-            code: r.code,
-            label: r.label,
-            required: r.required,
-            provider: decode(&r.provider)?,
-            status: decode(&r.status)?,
-            document_id: r.document_id,
-            notes: r.notes,
-            created_at: r.created_at,
-            created_by: r.created_by,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-            version: r.version,
-        })
-    }
-}
-
-fn records(rows: Vec<Row>) -> Result<Vec<ChecklistRecord>, StoreError> {
-    rows.into_iter().map(ChecklistRecord::try_from).collect()
 }
 
 fn duplicate_code() -> StoreError {
@@ -163,8 +117,8 @@ pub async fn add(
     application_id: Uuid,
     added: &AddedLine<'_>,
 ) -> Result<ChecklistRecord, StoreError> {
-    let id = Uuid::now_v7();
-    sqlx::query!(
+    sqlx::query_as!(
+        ChecklistRecord,
         r#"
         INSERT INTO application_documents (id, org_id, application_id, position, code, label,
                                            required, provider, status, document_id, notes,
@@ -172,8 +126,12 @@ pub async fn add(
         SELECT $1, $2, $3, coalesce(max(position), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11, $11
         FROM application_documents
         WHERE application_id = $3
+        RETURNING id, application_id, position, code, label, required,
+                  provider AS "provider: Code<DocumentProvider>",
+                  status AS "status: Code<DocumentStatus>", document_id, notes, created_at,
+                  created_by, updated_at, updated_by, version
         "#,
-        id,
+        Uuid::now_v7(),
         org_id,
         application_id,
         added.line.code,
@@ -185,13 +143,12 @@ pub async fn add(
         added.notes,
         actor_id
     )
-    .execute(&mut *conn)
+    .fetch_one(conn)
     .await
     .map_err(on_constraint(
         "application_documents_code_key",
         duplicate_code,
-    ))?;
-    get(conn, application_id, id).await
+    ))
 }
 
 /// Every line of the checklists of several applications (a page of a list), in order.
@@ -200,20 +157,7 @@ pub async fn for_applications(
     conn: &mut PgConnection,
     application_ids: &[Uuid],
 ) -> Result<Vec<ChecklistRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT id, application_id, position, code, label, required, provider, status,
-               document_id, notes, created_at, created_by, updated_at, updated_by, version
-        FROM application_documents
-        WHERE application_id = ANY($1)
-        ORDER BY application_id, position
-        "#,
-        application_ids
-    )
-    .fetch_all(conn)
-    .await?;
-    records(rows)
+    read(conn, application_ids, None).await
 }
 
 /// One line of an application's checklist.
@@ -223,21 +167,31 @@ pub async fn get(
     application_id: Uuid,
     id: Uuid,
 ) -> Result<ChecklistRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
+    single(read(conn, &[application_id], Some(id)).await?)
+}
+
+/// The one read of checklist lines: those of the applications, in order, or only the line `id`.
+async fn read(
+    conn: &mut PgConnection,
+    application_ids: &[Uuid],
+    id: Option<Uuid>,
+) -> Result<Vec<ChecklistRecord>, StoreError> {
+    Ok(sqlx::query_as!(
+        ChecklistRecord,
         r#"
-        SELECT id, application_id, position, code, label, required, provider, status,
-               document_id, notes, created_at, created_by, updated_at, updated_by, version
+        SELECT id, application_id, position, code, label, required,
+               provider AS "provider: Code<DocumentProvider>",
+               status AS "status: Code<DocumentStatus>", document_id, notes, created_at,
+               created_by, updated_at, updated_by, version
         FROM application_documents
-        WHERE id = $1 AND application_id = $2
+        WHERE application_id = ANY($1) AND ($2::uuid IS NULL OR id = $2)
+        ORDER BY application_id, position
         "#,
-        id,
-        application_id
+        application_ids,
+        id
     )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    .fetch_all(conn)
+    .await?)
 }
 
 /// How many required lines of an application's checklist are not in hand.
@@ -284,12 +238,17 @@ pub async fn update(
     expected_version: i32,
     change: &LineUpdate<'_>,
 ) -> Result<ChecklistRecord, StoreError> {
-    let changed = sqlx::query!(
+    sqlx::query_as!(
+        ChecklistRecord,
         r#"
         UPDATE application_documents
         SET label = $4, required = $5, provider = $6, status = $7, document_id = $8, notes = $9,
             updated_at = now(), updated_by = $10, version = version + 1
         WHERE id = $1 AND application_id = $2 AND version = $3
+        RETURNING id, application_id, position, code, label, required,
+                  provider AS "provider: Code<DocumentProvider>",
+                  status AS "status: Code<DocumentStatus>", document_id, notes, created_at,
+                  created_by, updated_at, updated_by, version
         "#,
         current.id,
         current.application_id,
@@ -302,10 +261,7 @@ pub async fn update(
         change.notes,
         actor_id
     )
-    .execute(&mut *conn)
-    .await?;
-    if changed.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    get(conn, current.application_id, current.id).await
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)
 }

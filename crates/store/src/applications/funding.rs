@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::decode;
+use crate::code::Code;
 
 /// A funding plan as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,20 +27,18 @@ struct FunderRow {
     application_id: Uuid,
     name: String,
     requested_cents: i64,
-    status: String,
+    status: FunderStatus,
     granted_cents: Option<i64>,
 }
 
-impl TryFrom<FunderRow> for Funder {
-    type Error = StoreError;
-
-    fn try_from(r: FunderRow) -> Result<Self, StoreError> {
-        Ok(Funder {
+impl From<FunderRow> for Funder {
+    fn from(r: FunderRow) -> Self {
+        Funder {
             name: r.name,
             requested_cents: r.requested_cents,
-            status: decode::<FunderStatus>(&r.status)?,
+            status: r.status,
             granted_cents: r.granted_cents,
-        })
+        }
     }
 }
 
@@ -63,7 +61,8 @@ pub async fn for_applications(
     let funders = sqlx::query_as!(
         FunderRow,
         r#"
-        SELECT application_id, name, requested_cents, status, granted_cents
+        SELECT application_id, name, requested_cents, status AS "status: Code<FunderStatus>",
+               granted_cents
         FROM funding_plan_funders
         WHERE application_id = ANY($1)
         ORDER BY application_id, position
@@ -72,10 +71,10 @@ pub async fn for_applications(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let funders = funders
+    let funders: Vec<(Uuid, Funder)> = funders
         .into_iter()
-        .map(|r| Ok((r.application_id, Funder::try_from(r)?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|r| (r.application_id, Funder::from(r)))
+        .collect();
     let mut out = Vec::with_capacity(plans.len());
     for plan in plans {
         let mine = funders
@@ -119,33 +118,28 @@ pub async fn replace(
     need_cents: i64,
     funders: &[Funder],
 ) -> Result<FundingPlanRecord, StoreError> {
-    let current = sqlx::query_scalar!(
-        "SELECT version FROM funding_plans WHERE application_id = $1",
-        application_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .unwrap_or(0);
-    if expected_version.is_some_and(|v| v != current) {
-        return Err(StoreError::VersionMismatch);
-    }
-    sqlx::query!(
+    // One statement checks the version and bumps it (the first plan inserts the row).
+    let written = sqlx::query!(
         r#"
-        INSERT INTO funding_plans (application_id, org_id, need_cents, updated_by)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO funding_plans AS f (application_id, org_id, need_cents, updated_by)
+        SELECT $1, $2, $3, $4
+        WHERE coalesce($5, 0) = 0
+           OR EXISTS (SELECT 1 FROM funding_plans WHERE application_id = $1)
         ON CONFLICT (application_id) DO UPDATE
-        SET need_cents = EXCLUDED.need_cents,
-            updated_at = now(),
-            updated_by = EXCLUDED.updated_by,
-            version = funding_plans.version + 1
+        SET need_cents = EXCLUDED.need_cents, updated_at = now(),
+            updated_by = EXCLUDED.updated_by, version = f.version + 1
+        WHERE f.version = coalesce($5, f.version)
+        RETURNING updated_at, version
         "#,
         application_id,
         org_id,
         need_cents,
-        actor_id
+        actor_id,
+        expected_version
     )
-    .execute(&mut *conn)
-    .await?;
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)?;
     sqlx::query!(
         "DELETE FROM funding_plan_funders WHERE application_id = $1",
         application_id
@@ -175,7 +169,14 @@ pub async fn replace(
         &statuses,
         &granted as &[Option<i64>]
     )
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    get(conn, application_id).await?.ok_or(StoreError::NotFound)
+    Ok(FundingPlanRecord {
+        application_id,
+        need_cents,
+        funders: funders.to_vec(),
+        updated_at: written.updated_at,
+        updated_by: actor_id,
+        version: written.version,
+    })
 }

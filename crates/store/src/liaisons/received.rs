@@ -6,7 +6,7 @@ use relais_domain::LiaisonStatus;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{LiaisonRecord, Row};
+use super::{Filter, LiaisonRecord, lock_one, page, read_one};
 use crate::StoreError;
 use crate::page::{Page, PageRequest};
 
@@ -16,38 +16,14 @@ pub async fn list(
     conn: &mut PgConnection,
     partner_id: Uuid,
     status: Option<LiaisonStatus>,
-    page: PageRequest,
+    page_request: PageRequest,
 ) -> Result<Page<LiaisonRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.destination_partner_id = $1
-          AND l.status <> 'draft'
-          AND ($2::text IS NULL OR l.status = $2)
-          AND ($3::uuid IS NULL OR l.id < $3)
-        ORDER BY l.id DESC
-        LIMIT $4
-        "#,
-        partner_id,
-        status.map(|s| s.code()),
-        page.after,
-        page.fetch_limit()
-    )
-    .fetch_all(conn)
-    .await?;
-    let records = rows
-        .into_iter()
-        .map(LiaisonRecord::try_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(records, page.limit, |l| l.id))
+    let filter = Filter {
+        partner_id: Some(partner_id),
+        status,
+        ..Filter::default()
+    };
+    page(conn, filter, page_request).await
 }
 
 /// One liaison the partner received.
@@ -57,26 +33,7 @@ pub async fn get(
     partner_id: Uuid,
     id: Uuid,
 ) -> Result<LiaisonRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.id = $1 AND l.destination_partner_id = $2 AND l.status <> 'draft'
-        "#,
-        id,
-        partner_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    read_one(conn, Filter::one(id, None, Some(partner_id))).await
 }
 
 /// One liaison the partner received, locked until the transaction ends (before answering it).
@@ -86,25 +43,5 @@ pub async fn lock(
     partner_id: Uuid,
     id: Uuid,
 ) -> Result<LiaisonRecord, StoreError> {
-    sqlx::query_as!(
-        Row,
-        r#"
-        SELECT l.id, l.case_id, c.person_id, l.destination_partner_id,
-               p.name AS "destination_partner_name?", l.destination_name, l.destination_contact,
-               l.purpose, l.content, l.legal_basis, l.consent_id, l.status, l.sent_at, l.sent_by,
-               l.answered_at, l.answered_by, l.answer_message, l.created_at, l.created_by,
-               l.updated_at, l.version
-        FROM liaisons l
-        JOIN cases c ON c.id = l.case_id
-        LEFT JOIN partners p ON p.id = l.destination_partner_id
-        WHERE l.id = $1 AND l.destination_partner_id = $2 AND l.status <> 'draft'
-        FOR NO KEY UPDATE OF l
-        "#,
-        id,
-        partner_id
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?
-    .try_into()
+    lock_one(conn, Filter::one(id, None, Some(partner_id))).await
 }

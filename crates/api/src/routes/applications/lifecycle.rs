@@ -8,6 +8,7 @@ use relais_domain::application::{
     check_submission, optional_text,
 };
 use relais_domain::{ApplicationStatus, AuditAction, Permission};
+use relais_store::Code;
 use relais_store::applications::{self as store, ApplicationRecord, ApplicationUpdate, checklist};
 use uuid::Uuid;
 
@@ -99,7 +100,7 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
         };
         let checked = check_decision(
             &DecisionInput {
-                decision: patch.decision.or(current.decision),
+                decision: patch.decision.or(current.decision.map(Code::into_inner)),
                 decided_on: patch.decided_on.or(current.decided_on),
                 amount_granted_cents: crate::patch::apply(
                     current.amount_granted_cents,
@@ -132,7 +133,7 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
         || submitted_on != current.submitted_on
         || submitted_to != current.submitted_to
         || decision.as_ref().is_some_and(|d| {
-            Some(d.decision) != current.decision
+            Some(d.decision) != current.decision.map(Code::into_inner)
                 || Some(d.decided_on) != current.decided_on
                 || d.amount_granted_cents != current.amount_granted_cents
                 || d.reason != current.decision_reason

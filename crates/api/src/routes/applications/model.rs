@@ -340,7 +340,7 @@ impl Application {
             missing_required: u32::try_from(missing).unwrap_or(u32::MAX),
             submitted_on: r.submitted_on,
             submitted_to: r.submitted_to,
-            decision: r.decision.map(ApplicationDecision::code),
+            decision: r.decision.map(|d| d.code()),
             decided_on: r.decided_on,
             amount_granted_cents: r.amount_granted_cents,
             decision_reason: r.decision_reason,

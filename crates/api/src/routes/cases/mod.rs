@@ -120,7 +120,7 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         &StoreNewCase {
             person_id,
             reason: body.reason.trim(),
-            origin: body.origin.code(),
+            origin: body.origin,
             referent_id,
             team_ids: body.team_ids.clone().unwrap_or_default(),
             opened_on,

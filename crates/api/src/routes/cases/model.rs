@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::case::is_review_due;
-use relais_domain::{CaseOrigin, CaseStatus, ClosureReason};
+use relais_domain::{CaseOrigin, CaseStatus, ClosureReason, ItemStatus, Party};
+use relais_store::Code;
 use relais_store::cases::{CaseRecord, PendingItem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -87,10 +88,10 @@ pub struct PendingPlanItem {
     pub id: Uuid,
     pub title: String,
     #[schema(schema_with = crate::schema::party)]
-    pub party: String,
+    pub party: Party,
     pub due_on: NaiveDate,
     #[schema(schema_with = crate::schema::item_status)]
-    pub status: String,
+    pub status: ItemStatus,
 }
 
 impl From<PendingItem> for PendingPlanItem {
@@ -141,14 +142,14 @@ pub struct Case {
     pub status: &'static str,
     pub reason: String,
     #[schema(schema_with = crate::schema::case_origin)]
-    pub origin: String,
+    pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
     pub team_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
     pub target_end_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
     #[schema(schema_with = crate::schema::closure_reason_nullable)]
-    pub closure_reason: Option<String>,
+    pub closure_reason: Option<ClosureReason>,
     pub orientation: Option<String>,
     pub review_due_on: Option<NaiveDate>,
     pub last_contact_at: Option<DateTime<Utc>>,
@@ -181,7 +182,7 @@ impl Case {
             opened_on: r.opened_on,
             target_end_on: r.target_end_on,
             closed_on: r.closed_on,
-            closure_reason: r.closure_reason,
+            closure_reason: r.closure_reason.map(Code::into_inner),
             orientation: r.orientation,
             review_due_on: r.review_due_on,
             last_contact_at: r.last_contact_at,

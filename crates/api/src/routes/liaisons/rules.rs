@@ -3,7 +3,7 @@
 //! what is missing).
 
 use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
-use relais_domain::{Coded, ConsentScope, LegalBasis, Refusal, SendRefusal, check_send};
+use relais_domain::{LegalBasis, Refusal, SendRefusal, check_send};
 use relais_store::cases::CaseRecord;
 use relais_store::db::Tx;
 use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
@@ -43,17 +43,11 @@ fn destination_kind(destination: &Destination) -> DestinationKind {
 }
 
 /// What the sharing rule needs of a stored consent.
-fn consent_facts(consent: &ConsentRecord) -> Result<ConsentFacts, ApiError> {
-    let scope = ConsentScope::parse(&consent.scope).ok_or_else(|| {
-        ApiError::internal(std::io::Error::other(format!(
-            "unknown consent scope {:?}",
-            consent.scope
-        )))
-    })?;
-    Ok(ConsentFacts {
-        scope,
+fn consent_facts(consent: &ConsentRecord) -> ConsentFacts {
+    ConsentFacts {
+        scope: consent.scope,
         withdrawn: consent.withdrawn_at.is_some(),
-    })
+    }
 }
 
 /// The checks of a new draft on what can never change afterwards; 422 with pointers.
@@ -105,7 +99,7 @@ pub(super) async fn check_draft(
                     "no consent with this id was given by the person of this case",
                 )),
                 Some(consent) => {
-                    let facts = consent_facts(&consent)?;
+                    let facts = consent_facts(&consent);
                     // Only the consent's own refusals: the person may still be informed later.
                     if let Err(refusal) = check_send(
                         LegalBasis::Consent,
@@ -184,10 +178,9 @@ pub(crate) async fn sharing_stopped(
     }
     let person = persons::get(tx, case.person_id).await?;
     let consent = match liaison.consent_id {
-        Some(id) => match store::person_consent(tx, case.person_id, id).await? {
-            Some(consent) => Some(consent_facts(&consent)?),
-            None => None,
-        },
+        Some(id) => store::person_consent(tx, case.person_id, id)
+            .await?
+            .map(|consent| consent_facts(&consent)),
         None => None,
     };
     Ok(check_send(

@@ -2,7 +2,8 @@
 //! validation shared by a creation and a correction (also used for a person created with a case).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{Coded, InformedChannel, MaritalStatus, Nir};
+use relais_domain::{InformedChannel, MaritalStatus, Nir};
+use relais_store::Code;
 use relais_store::persons::{NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -172,7 +173,7 @@ pub struct Person {
     pub nir_revealed: bool,
     pub caf_number: Option<String>,
     #[schema(schema_with = crate::schema::marital_status_nullable)]
-    pub marital_status: Option<String>,
+    pub marital_status: Option<MaritalStatus>,
     pub address: Option<Address>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -189,7 +190,7 @@ pub struct Person {
 pub struct InformedView {
     pub at: NaiveDate,
     #[schema(schema_with = crate::schema::informed_channel)]
-    pub channel: String,
+    pub channel: InformedChannel,
     pub notice_version: Option<String>,
 }
 
@@ -211,7 +212,7 @@ impl Person {
         let informed = match (r.informed_at, r.informed_channel) {
             (Some(at), Some(channel)) => Some(InformedView {
                 at,
-                channel,
+                channel: channel.into_inner(),
                 notice_version: r.informed_notice_version,
             }),
             _ => None,
@@ -225,7 +226,7 @@ impl Person {
             nir_revealed: revealed.is_some(),
             nir: revealed.map(|n| n.as_str().to_owned()).or(r.nir_masked),
             caf_number: r.caf_number,
-            marital_status: r.marital_status,
+            marital_status: r.marital_status.map(Code::into_inner),
             address: has_address.then_some(Address {
                 line1: r.address_line1,
                 line2: r.address_line2,
@@ -321,7 +322,7 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
         birth_date: input.birth_date,
         nir,
         caf_number: input.caf_number.clone(),
-        marital_status: input.marital_status.map(|m| m.code().to_owned()),
+        marital_status: input.marital_status,
         address_line1: address.line1,
         address_line2: address.line2,
         address_postcode: address.postcode,
@@ -330,7 +331,7 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
         phone: input.phone.clone(),
         email: input.email.clone(),
         informed_at: input.informed.as_ref().map(|i| i.at),
-        informed_channel: input.informed.as_ref().map(|i| i.channel.code().to_owned()),
+        informed_channel: input.informed.as_ref().map(|i| i.channel),
         informed_notice_version: input.informed.as_ref().map(|i| i.notice_version.clone()),
     })
 }
@@ -355,8 +356,8 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
             country: apply(current.address_country, a.country.clone()),
         }),
     };
-    let stored_informed = match (current.informed_at, current.informed_channel.as_deref()) {
-        (Some(at), Some(channel)) => InformedChannel::parse(channel).map(|channel| Informed {
+    let stored_informed = match (current.informed_at, current.informed_channel) {
+        (Some(at), Some(Code(channel))) => Some(Informed {
             at,
             channel,
             notice_version: current.informed_notice_version.clone().unwrap_or_default(),
@@ -372,10 +373,7 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
         nir: p.nir.clone().flatten(),
         caf_number: apply(current.caf_number, p.caf_number.clone()),
         marital_status: apply(
-            current
-                .marital_status
-                .as_deref()
-                .and_then(MaritalStatus::parse),
+            current.marital_status.map(Code::into_inner),
             p.marital_status,
         ),
         address: address.filter(|a| {

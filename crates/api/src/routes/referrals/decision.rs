@@ -192,7 +192,7 @@ async fn person_for(
                 phone: referral.phone.clone(),
                 email: referral.email.clone(),
                 informed_at: Some(referral.informed_on),
-                informed_channel: Some(referral.informed_channel.code().to_owned()),
+                informed_channel: Some(referral.informed_channel),
                 ..PersonData::default()
             };
             let actor = &work.actor;
@@ -222,7 +222,7 @@ async fn open_case(
         &NewCase {
             person_id,
             reason: &referral.reason,
-            origin: CaseOrigin::PartnerReferral.code(),
+            origin: CaseOrigin::PartnerReferral,
             referent_id: Some(actor.agent_id),
             team_ids: vec![actor.agent_id],
             opened_on,
