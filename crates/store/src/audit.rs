@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::Code;
 use crate::page::{Page, PageRequest};
 
 /// Who acted, as recorded in every event.
@@ -69,8 +70,8 @@ pub struct AuditEvent {
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     pub actor_subject: String,
-    pub action: String,
-    pub resource_type: String,
+    pub action: AuditAction,
+    pub resource_type: AuditResource,
     pub resource_id: Option<Uuid>,
     pub person_id: Option<Uuid>,
     pub reason: Option<String>,
@@ -148,7 +149,8 @@ pub async fn list(
     let rows = sqlx::query_as!(
         AuditEvent,
         r#"
-        SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id,
+        SELECT id, at, actor_id, actor_subject, action AS "action: Code<AuditAction>",
+               resource_type AS "resource_type: Code<AuditResource>", resource_id, person_id,
                reason, request_id
         FROM audit_events
         WHERE ($1::uuid IS NULL OR person_id = $1)

@@ -7,6 +7,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::{
+    AuditAction, AuditResource, CaseOrigin, CaseStatus, ClosureReason, ContactKind,
+    DecisionChannel, DecisionOutcome, Domain, InformedChannel, ItemCategory, ItemStatus,
+    LegalBasis, LiaisonContent, LiaisonStatus, NeedsAction, Party, Priority, ReferralStatus,
+    Urgency,
+};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -14,6 +20,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::audit::AuditEvent;
+use crate::code::Code;
 use crate::persons::{self, ConsentRecord, PersonRecord};
 
 /// Everything held on a person.
@@ -54,15 +61,15 @@ pub struct CaseExport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportCase {
     pub id: Uuid,
-    pub status: String,
+    pub status: CaseStatus,
     pub reason: String,
-    pub origin: String,
+    pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
     pub team_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
     pub target_end_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
-    pub closure_reason: Option<String>,
+    pub closure_reason: Option<Code<ClosureReason>>,
     pub orientation: Option<String>,
     pub review_due_on: Option<NaiveDate>,
     pub last_contact_at: Option<DateTime<Utc>>,
@@ -90,10 +97,10 @@ pub struct ExportCaseEvent {
 pub struct ExportAssessmentDomain {
     #[serde(skip)]
     pub case_id: Uuid,
-    pub domain: String,
+    pub domain: Domain,
     pub situation: String,
-    pub needs_action: String,
-    pub priority: Option<String>,
+    pub needs_action: NeedsAction,
+    pub priority: Option<Code<Priority>>,
     pub assessed_by: Option<Uuid>,
     pub assessed_at: DateTime<Utc>,
 }
@@ -104,13 +111,13 @@ pub struct ExportPlanItem {
     #[serde(skip)]
     pub case_id: Uuid,
     pub id: Uuid,
-    pub party: String,
-    pub category: String,
-    pub domain: String,
+    pub party: Party,
+    pub category: ItemCategory,
+    pub domain: Domain,
     pub title: String,
     pub details: Option<String>,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: ItemStatus,
     pub done_on: Option<NaiveDate>,
     pub outcome: Option<String>,
     pub scheme_id: Option<Uuid>,
@@ -138,8 +145,8 @@ pub struct ExportProposal {
     pub content_hash: String,
     pub created_at: DateTime<Utc>,
     pub created_by: Uuid,
-    pub outcome: Option<String>,
-    pub channel: Option<String>,
+    pub outcome: Option<Code<DecisionOutcome>>,
+    pub channel: Option<Code<DecisionChannel>>,
     pub notes: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub recorded_by: Option<Uuid>,
@@ -152,7 +159,7 @@ pub struct ExportObservation {
     pub proposal_id: Uuid,
     pub id: Uuid,
     pub text: String,
-    pub channel: String,
+    pub channel: DecisionChannel,
     pub at: DateTime<Utc>,
     pub recorded_by: Uuid,
 }
@@ -163,7 +170,7 @@ pub struct ExportContact {
     #[serde(skip)]
     pub case_id: Uuid,
     pub id: Uuid,
-    pub kind: String,
+    pub kind: ContactKind,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub participants: Vec<String>,
@@ -186,10 +193,10 @@ pub struct ExportLiaison {
     pub destination_name: Option<String>,
     pub destination_contact: Option<String>,
     pub purpose: String,
-    pub content: Vec<String>,
-    pub legal_basis: String,
+    pub content: Vec<Code<LiaisonContent>>,
+    pub legal_basis: LegalBasis,
     pub consent_id: Option<Uuid>,
-    pub status: String,
+    pub status: LiaisonStatus,
     pub sent_at: Option<DateTime<Utc>>,
     pub sent_by: Option<Uuid>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -204,7 +211,7 @@ pub struct ExportLiaison {
 pub struct ExportReferral {
     pub id: Uuid,
     pub partner_id: Uuid,
-    pub status: String,
+    pub status: ReferralStatus,
     pub first_name: String,
     pub last_name: String,
     pub birth_name: Option<String>,
@@ -213,14 +220,14 @@ pub struct ExportReferral {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub reason: String,
-    pub domains: Vec<String>,
-    pub urgency: String,
+    pub domains: Vec<Code<Domain>>,
+    pub urgency: Urgency,
     pub referrer_name: String,
     pub referrer_role: Option<String>,
     pub referrer_phone: Option<String>,
     pub referrer_email: Option<String>,
     pub informed_on: NaiveDate,
-    pub informed_channel: String,
+    pub informed_channel: InformedChannel,
     pub received_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<Uuid>,
@@ -244,12 +251,18 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let consents = persons::consents(conn, person_id).await?;
     let cases = sqlx::query_as!(
         ExportCase,
-        r#"SELECT id, status, reason, origin, referent_id,
-                  ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
-                        ORDER BY t.agent_id) AS "team_ids!",
-                  opened_on, target_end_on, closed_on, closure_reason, orientation,
-                  review_due_on, last_contact_at, created_at, updated_at
-           FROM cases c WHERE person_id = $1 ORDER BY opened_on, id"#,
+        r#"
+        SELECT id, status AS "status: Code<CaseStatus>", reason,
+               origin AS "origin: Code<CaseOrigin>", referent_id,
+               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                     ORDER BY t.agent_id) AS "team_ids!",
+               opened_on, target_end_on, closed_on,
+               closure_reason AS "closure_reason: Code<ClosureReason>", orientation,
+               review_due_on, last_contact_at, created_at, updated_at
+        FROM cases c
+        WHERE person_id = $1
+        ORDER BY opened_on, id
+        "#,
         person_id
     )
     .fetch_all(&mut *conn)
@@ -271,7 +284,9 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let domains = sqlx::query_as!(
         ExportAssessmentDomain,
         r#"
-        SELECT case_id, domain, situation, needs_action, priority, assessed_by, assessed_at
+        SELECT case_id, domain AS "domain: Code<Domain>", situation,
+               needs_action AS "needs_action: Code<NeedsAction>",
+               priority AS "priority: Code<Priority>", assessed_by, assessed_at
         FROM assessment_domains
         WHERE case_id = ANY($1)
         ORDER BY domain
@@ -283,8 +298,10 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let items = sqlx::query_as!(
         ExportPlanItem,
         r#"
-        SELECT case_id, id, party, category, domain, title, details, due_on, status, done_on,
-               outcome, scheme_id, application_id, created_at, updated_at
+        SELECT case_id, id, party AS "party: Code<Party>",
+               category AS "category: Code<ItemCategory>", domain AS "domain: Code<Domain>",
+               title, details, due_on, status AS "status: Code<ItemStatus>", done_on, outcome,
+               scheme_id, application_id, created_at, updated_at
         FROM plan_items
         WHERE case_id = ANY($1)
         ORDER BY due_on, id
@@ -296,8 +313,9 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let proposals = sqlx::query_as!(
         ExportProposal,
         r#"
-        SELECT case_id, id, number, items, content_hash, created_at, created_by, outcome, channel,
-               notes, decided_at, recorded_by
+        SELECT case_id, id, number, items, content_hash, created_at, created_by,
+               outcome AS "outcome: Code<DecisionOutcome>",
+               channel AS "channel: Code<DecisionChannel>", notes, decided_at, recorded_by
         FROM plan_proposals
         WHERE case_id = ANY($1)
         ORDER BY number
@@ -309,7 +327,8 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let observations = sqlx::query_as!(
         ExportObservation,
         r#"
-        SELECT o.proposal_id, o.id, o.text, o.channel, o.at, o.recorded_by
+        SELECT o.proposal_id, o.id, o.text, o.channel AS "channel: Code<DecisionChannel>", o.at,
+               o.recorded_by
         FROM proposal_observations o
         JOIN plan_proposals p ON p.id = o.proposal_id
         WHERE p.case_id = ANY($1)
@@ -322,8 +341,9 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let contacts = sqlx::query_as!(
         ExportContact,
         r#"
-        SELECT case_id, id, kind, scheduled_at, occurred_at, participants, summary, private_note,
-               author_id, outcome, group_session_id, created_at, updated_at
+        SELECT case_id, id, kind AS "kind: Code<ContactKind>", scheduled_at, occurred_at,
+               participants, summary, private_note, author_id, outcome, group_session_id,
+               created_at, updated_at
         FROM contacts
         WHERE case_id = ANY($1)
         ORDER BY COALESCE(occurred_at, scheduled_at, created_at), id
@@ -336,8 +356,10 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         ExportLiaison,
         r#"
         SELECT case_id, id, destination_partner_id, destination_name, destination_contact, purpose,
-               content, legal_basis, consent_id, status, sent_at, sent_by, answered_at, answered_by,
-               answer_message, created_at, created_by
+               content AS "content: Vec<Code<LiaisonContent>>",
+               legal_basis AS "legal_basis: Code<LegalBasis>", consent_id,
+               status AS "status: Code<LiaisonStatus>", sent_at, sent_by, answered_at,
+               answered_by, answer_message, created_at, created_by
         FROM liaisons
         WHERE case_id = ANY($1)
         ORDER BY created_at, id
@@ -349,10 +371,12 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let referrals = sqlx::query_as!(
         ExportReferral,
         r#"
-        SELECT id, partner_id, status, first_name, last_name, birth_name, birth_date, nir_masked,
-               phone, email, reason, domains, urgency, referrer_name, referrer_role, referrer_phone,
-               referrer_email, informed_on, informed_channel, received_at, decided_at, decided_by,
-               decision_message, case_id
+        SELECT id, partner_id, status AS "status: Code<ReferralStatus>", first_name, last_name,
+               birth_name, birth_date, nir_masked, phone, email, reason,
+               domains AS "domains: Vec<Code<Domain>>", urgency AS "urgency: Code<Urgency>",
+               referrer_name, referrer_role, referrer_phone, referrer_email, informed_on,
+               informed_channel AS "informed_channel: Code<InformedChannel>", received_at,
+               decided_at, decided_by, decision_message, case_id
         FROM referrals
         WHERE person_id = $1
         ORDER BY received_at, id
@@ -408,7 +432,8 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let audit_events = sqlx::query_as!(
         AuditEvent,
         r#"
-        SELECT id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id,
+        SELECT id, at, actor_id, actor_subject, action AS "action: Code<AuditAction>",
+               resource_type AS "resource_type: Code<AuditResource>", resource_id, person_id,
                reason, request_id
         FROM audit_events
         WHERE person_id = $1

@@ -60,13 +60,27 @@ pub async fn claim(
     owner: &KeyOwner,
     hash: &[u8],
 ) -> Result<Claim, StoreError> {
-    let claimed = sqlx::query_scalar!(
+    write(conn, owner, hash, None).await
+}
+
+/// Writes `owner`'s key for the request fingerprinted `hash`, with its response when it is
+/// known already, unless the key has a record that is neither expired nor left without a
+/// response; that record then says what to do.
+async fn write(
+    conn: &mut PgConnection,
+    owner: &KeyOwner,
+    hash: &[u8],
+    response: Option<&StoredResponse>,
+) -> Result<Claim, StoreError> {
+    let written = sqlx::query_scalar!(
         r#"
-        INSERT INTO idempotency_keys (org_id, principal, key, request_hash)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO idempotency_keys (org_id, principal, key, request_hash, status,
+                                      content_type, location, etag, body)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (org_id, principal, key) DO UPDATE
-        SET request_hash = EXCLUDED.request_hash, status = NULL, content_type = NULL,
-            location = NULL, etag = NULL, body = NULL, created_at = now()
+        SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
+            content_type = EXCLUDED.content_type, location = EXCLUDED.location,
+            etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()
         WHERE idempotency_keys.created_at < now() - interval '24 hours'
            OR idempotency_keys.status IS NULL
         RETURNING true
@@ -74,11 +88,16 @@ pub async fn claim(
         owner.org_id,
         owner.principal,
         owner.key,
-        hash
+        hash,
+        response.map(|r| r.status),
+        response.and_then(|r| r.content_type.as_deref()),
+        response.and_then(|r| r.location.as_deref()),
+        response.and_then(|r| r.etag.as_deref()),
+        response.map(|r| &r.body[..])
     )
     .fetch_optional(&mut *conn)
     .await?;
-    if claimed.is_some() {
+    if written.is_some() {
         return Ok(Claim::New);
     }
     existing(conn, owner, hash).await
@@ -184,33 +203,5 @@ pub async fn keep(
     hash: &[u8],
     response: &StoredResponse,
 ) -> Result<Claim, StoreError> {
-    let kept = sqlx::query_scalar!(
-        r#"
-        INSERT INTO idempotency_keys (org_id, principal, key, request_hash, status,
-                                      content_type, location, etag, body)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        ON CONFLICT (org_id, principal, key) DO UPDATE
-        SET request_hash = EXCLUDED.request_hash, status = EXCLUDED.status,
-            content_type = EXCLUDED.content_type, location = EXCLUDED.location,
-            etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()
-        WHERE idempotency_keys.created_at < now() - interval '24 hours'
-           OR idempotency_keys.status IS NULL
-        RETURNING true
-        "#,
-        owner.org_id,
-        owner.principal,
-        owner.key,
-        hash,
-        response.status,
-        response.content_type.as_deref(),
-        response.location.as_deref(),
-        response.etag.as_deref(),
-        &response.body
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if kept.is_some() {
-        return Ok(Claim::New);
-    }
-    existing(conn, owner, hash).await
+    write(conn, owner, hash, Some(response)).await
 }

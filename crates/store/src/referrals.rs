@@ -16,11 +16,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::{corrupt, decode};
+use crate::code::{Code, corrupt};
 use crate::crypto::NirVault;
+use crate::error::single;
 use crate::page::{Page, PageRequest};
 
 mod expiry;
@@ -48,7 +50,7 @@ pub struct AttachmentMeta {
     pub sha256: String,
 }
 
-/// A referral as stored, with its codes parsed. The NIR is only here sealed and masked.
+/// A referral as stored. The NIR is only here sealed and masked.
 #[derive(Debug, Clone)]
 pub struct ReferralRecord {
     pub id: Uuid,
@@ -163,10 +165,11 @@ pub enum Decision {
     Redirected(Uuid),
 }
 
+/// A referral as read: the organisation it was redirected to becomes one [`OrgRef`].
 struct Row {
     id: Uuid,
     partner_id: Uuid,
-    status: String,
+    status: ReferralStatus,
     first_name: String,
     last_name: String,
     birth_name: Option<String>,
@@ -181,26 +184,26 @@ struct Row {
     address_city: Option<String>,
     address_country: Option<String>,
     reason: String,
-    domains: Vec<String>,
-    urgency: String,
+    domains: Vec<Code<Domain>>,
+    urgency: Urgency,
     referrer_name: String,
     referrer_role: Option<String>,
     referrer_phone: Option<String>,
     referrer_email: Option<String>,
     informed_on: NaiveDate,
-    informed_channel: String,
+    informed_channel: InformedChannel,
     received_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     decided_at: Option<DateTime<Utc>>,
     decided_by: Option<Uuid>,
-    decline_reason: Option<String>,
+    decline_reason: Option<Code<DeclineReason>>,
     decision_message: Option<String>,
     redirected_to: Option<Uuid>,
     redirected_slug: Option<String>,
     redirected_name: Option<String>,
     case_id: Option<Uuid>,
     person_id: Option<Uuid>,
-    attachments: Value,
+    attachments: Json<Vec<AttachmentMeta>>,
     updated_at: DateTime<Utc>,
     version: i32,
 }
@@ -214,12 +217,10 @@ impl TryFrom<Row> for ReferralRecord {
             (None, _, _) => None,
             (Some(id), _, _) => return Err(corrupt(format!("organisation {id} vanished"))),
         };
-        let attachments = serde_json::from_value(r.attachments)
-            .map_err(|e| corrupt(format!("attachments of referral {}: {e}", r.id)))?;
         Ok(Self {
             id: r.id,
             partner_id: r.partner_id,
-            status: decode(&r.status)?,
+            status: r.status,
             first_name: r.first_name,
             last_name: r.last_name,
             birth_name: r.birth_name,
@@ -234,28 +235,24 @@ impl TryFrom<Row> for ReferralRecord {
             address_city: r.address_city,
             address_country: r.address_country,
             reason: r.reason,
-            domains: r
-                .domains
-                .iter()
-                .map(|d| decode(d))
-                .collect::<Result<_, _>>()?,
-            urgency: decode(&r.urgency)?,
+            domains: r.domains.into_iter().map(Code::into_inner).collect(),
+            urgency: r.urgency,
             referrer_name: r.referrer_name,
             referrer_role: r.referrer_role,
             referrer_phone: r.referrer_phone,
             referrer_email: r.referrer_email,
             informed_on: r.informed_on,
-            informed_channel: decode(&r.informed_channel)?,
+            informed_channel: r.informed_channel,
             received_at: r.received_at,
             expires_at: r.expires_at,
             decided_at: r.decided_at,
             decided_by: r.decided_by,
-            decline_reason: r.decline_reason.as_deref().map(decode).transpose()?,
+            decline_reason: r.decline_reason.map(Code::into_inner),
             decision_message: r.decision_message,
             redirected_to,
             case_id: r.case_id,
             person_id: r.person_id,
-            attachments,
+            attachments: r.attachments.0,
             updated_at: r.updated_at,
             version: r.version,
         })
@@ -334,6 +331,7 @@ pub async fn create(
     if !new.attachments.is_empty() {
         insert_attachments(conn, org_id, id, new.attachments).await?;
     }
+    // Read back whole: the record describes the attachments the second statement wrote.
     get(conn, id, Viewer::Organisation).await
 }
 
@@ -386,32 +384,7 @@ pub async fn get(
     id: Uuid,
     viewer: Viewer,
 ) -> Result<ReferralRecord, StoreError> {
-    let row = sqlx::query_as!(
-        Row,
-        r#"SELECT r.id, r.partner_id, r.status, r.first_name, r.last_name, r.birth_name,
-                  r.birth_date, r.nir_ciphertext, r.nir_masked, r.phone, r.email, r.address_line1,
-                  r.address_line2, r.address_postcode, r.address_city, r.address_country,
-                  r.reason, r.domains, r.urgency, r.referrer_name, r.referrer_role,
-                  r.referrer_phone, r.referrer_email, r.informed_on, r.informed_channel,
-                  r.received_at, r.expires_at, r.decided_at, r.decided_by, r.decline_reason,
-                  r.decision_message, r.redirected_to, o.slug AS "redirected_slug?",
-                  o.name AS "redirected_name?", r.case_id, r.person_id,
-                  coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'filename',
-                      a.filename, 'content_type', a.content_type, 'size_bytes', a.size_bytes,
-                      'sha256', encode(a.sha256, 'hex')) ORDER BY a.id)
-                      FROM referral_attachments a WHERE a.referral_id = r.id),
-                      '[]'::jsonb) AS "attachments!",
-                  r.updated_at, r.version
-             FROM referrals r
-             LEFT JOIN organisations o ON o.id = r.redirected_to
-            WHERE r.id = $1 AND ($2::uuid IS NULL OR r.partner_id = $2)"#,
-        id,
-        viewer.partner()
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    row.try_into()
+    single(read(conn, Some(id), &[], viewer, None, 1).await?)
 }
 
 /// The referral, locked until the end of the transaction so that two decisions (or a decision
@@ -440,44 +413,65 @@ pub async fn list(
     viewer: Viewer,
     page: PageRequest,
 ) -> Result<Page<ReferralRecord>, StoreError> {
+    let rows = read(
+        conn,
+        None,
+        &filter.statuses,
+        viewer,
+        page.after,
+        page.fetch_limit(),
+    )
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |r| r.id))
+}
+
+/// The one read of referrals, newest first, with their attachments' descriptions: those the
+/// viewer sees, of `statuses` (every status when empty), after the referral `after`, at most
+/// `limit` of them, or only the referral `id`.
+async fn read(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    statuses: &[String],
+    viewer: Viewer,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ReferralRecord>, StoreError> {
     let rows = sqlx::query_as!(
         Row,
-        r#"SELECT r.id, r.partner_id, r.status, r.first_name, r.last_name, r.birth_name,
-                  r.birth_date, r.nir_ciphertext, r.nir_masked, r.phone, r.email, r.address_line1,
-                  r.address_line2, r.address_postcode, r.address_city, r.address_country,
-                  r.reason, r.domains, r.urgency, r.referrer_name, r.referrer_role,
-                  r.referrer_phone, r.referrer_email, r.informed_on, r.informed_channel,
-                  r.received_at, r.expires_at, r.decided_at, r.decided_by, r.decline_reason,
-                  r.decision_message, r.redirected_to, o.slug AS "redirected_slug?",
-                  o.name AS "redirected_name?", r.case_id, r.person_id,
+        r#"SELECT r.id, r.partner_id, r.status AS "status: Code<ReferralStatus>", r.first_name,
+                  r.last_name, r.birth_name, r.birth_date, r.nir_ciphertext, r.nir_masked,
+                  r.phone, r.email, r.address_line1, r.address_line2, r.address_postcode,
+                  r.address_city, r.address_country, r.reason,
+                  r.domains AS "domains: Vec<Code<Domain>>", r.urgency AS "urgency: Code<Urgency>",
+                  r.referrer_name, r.referrer_role, r.referrer_phone, r.referrer_email,
+                  r.informed_on, r.informed_channel AS "informed_channel: Code<InformedChannel>",
+                  r.received_at, r.expires_at, r.decided_at, r.decided_by,
+                  r.decline_reason AS "decline_reason: Code<DeclineReason>", r.decision_message,
+                  r.redirected_to, o.slug AS "redirected_slug?", o.name AS "redirected_name?",
+                  r.case_id, r.person_id,
                   coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'filename',
                       a.filename, 'content_type', a.content_type, 'size_bytes', a.size_bytes,
                       'sha256', encode(a.sha256, 'hex')) ORDER BY a.id)
                       FROM referral_attachments a WHERE a.referral_id = r.id),
-                      '[]'::jsonb) AS "attachments!",
+                      '[]'::jsonb) AS "attachments!: Json<Vec<AttachmentMeta>>",
                   r.updated_at, r.version
              FROM referrals r
              LEFT JOIN organisations o ON o.id = r.redirected_to
-            WHERE (cardinality($1::text[]) = 0 OR r.status = ANY($1))
-              AND ($2::uuid IS NULL OR r.partner_id = $2)
-              AND ($3::uuid IS NULL OR r.id < $3)
+            WHERE ($1::uuid IS NULL OR r.id = $1)
+              AND (cardinality($2::text[]) = 0 OR r.status = ANY($2))
+              AND ($3::uuid IS NULL OR r.partner_id = $3)
+              AND ($4::uuid IS NULL OR r.id < $4)
             ORDER BY r.id DESC
-            LIMIT $4"#,
-        &filter.statuses,
+            LIMIT $5"#,
+        id,
+        statuses,
         viewer.partner(),
-        page.after,
-        page.fetch_limit()
+        after,
+        limit
     )
     .fetch_all(conn)
     .await?;
-    let page = Page::from_rows(rows, page.limit, |r| r.id);
-    let next_after = page.next_after;
-    let items = page
-        .items
-        .into_iter()
-        .map(ReferralRecord::try_from)
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next_after })
+    rows.into_iter().map(ReferralRecord::try_from).collect()
 }
 
 /// The `data` of a `referral.status_changed` webhook: ids and statuses, never personal data.
@@ -550,6 +544,7 @@ pub async fn decide(
             Ok(_) => StoreError::VersionMismatch,
         });
     }
+    // Read back whole: the record names the organisation it was redirected to.
     let referral = get(conn, id, Viewer::Organisation).await?;
     crate::outbox::enqueue(
         conn,

@@ -12,12 +12,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use relais_domain::{AttemptOutcome, Coded, DeliveryStatus};
+use relais_domain::{AttemptOutcome, DeliveryStatus, WebhookEvent};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::code::Code;
+use crate::error::single;
 use crate::page::{Page, PageRequest};
 
 /// A message claimed for delivery, with where and how to deliver it.
@@ -26,7 +28,7 @@ pub struct Claimed {
     pub id: Uuid,
     pub org_id: Uuid,
     pub partner_id: Uuid,
-    pub event_type: String,
+    pub event_type: WebhookEvent,
     /// The Standard Webhooks payload `{type, timestamp, data}`.
     pub payload: Value,
     /// Attempts recorded so far; this delivery is attempt `attempts + 1`.
@@ -65,7 +67,8 @@ pub async fn claim_due(
               SET next_attempt_at = now() + make_interval(secs => $2)
              FROM due, partners p
             WHERE m.id = due.id AND p.id = m.partner_id
-        RETURNING m.id, m.org_id, m.partner_id, m.event_type, m.payload, m.attempts,
+        RETURNING m.id, m.org_id, m.partner_id, m.event_type AS "event_type: Code<WebhookEvent>",
+                  m.payload, m.attempts,
                   (SELECT count(*) FROM webhook_attempts a
                     WHERE a.message_id = m.id AND NOT a.succeeded
                       AND a.started_at >= m.give_up_at - interval '3 days')::int
@@ -186,7 +189,7 @@ pub struct AttemptRecord {
 pub struct Delivery {
     pub id: Uuid,
     pub partner_id: Uuid,
-    pub event_type: String,
+    pub event_type: WebhookEvent,
     pub payload: Value,
     pub status: DeliveryStatus,
     pub attempts: i32,
@@ -198,12 +201,13 @@ pub struct Delivery {
     pub attempts_log: Vec<AttemptRecord>,
 }
 
+/// A message as read, before its attempts are attached.
 struct MessageRow {
     id: Uuid,
     partner_id: Uuid,
-    event_type: String,
+    event_type: WebhookEvent,
     payload: Value,
-    status: String,
+    status: DeliveryStatus,
     attempts: i32,
     created_at: DateTime<Utc>,
     next_attempt_at: DateTime<Utc>,
@@ -213,18 +217,13 @@ struct MessageRow {
 }
 
 impl MessageRow {
-    fn into_delivery(self, attempts_log: Vec<AttemptRecord>) -> Result<Delivery, StoreError> {
-        let status = DeliveryStatus::parse(&self.status).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("unknown webhook message status {:?}", self.status).into(),
-            ))
-        })?;
-        Ok(Delivery {
+    fn into_delivery(self, attempts_log: Vec<AttemptRecord>) -> Delivery {
+        Delivery {
             id: self.id,
             partner_id: self.partner_id,
             event_type: self.event_type,
             payload: self.payload,
-            status,
+            status: self.status,
             attempts: self.attempts,
             created_at: self.created_at,
             next_attempt_at: self.next_attempt_at,
@@ -232,7 +231,7 @@ impl MessageRow {
             delivered_at: self.delivered_at,
             give_up_at: self.give_up_at,
             attempts_log,
-        })
+        }
     }
 }
 
@@ -278,12 +277,13 @@ async fn attach_attempts(
     for a in attempts.drain(..) {
         by_message.entry(a.message_id).or_default().push(a);
     }
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
             let log = by_message.remove(&r.id).unwrap_or_default();
             r.into_delivery(log)
         })
-        .collect()
+        .collect())
 }
 
 /// A page of a partner's deliveries, newest first, optionally of one status, each with its
@@ -295,22 +295,14 @@ pub async fn list_deliveries(
     status: Option<DeliveryStatus>,
     page: PageRequest,
 ) -> Result<Page<Delivery>, StoreError> {
-    let rows = sqlx::query_as!(
-        MessageRow,
-        r#"SELECT id, partner_id, event_type, payload, status, attempts, created_at,
-                  next_attempt_at, last_attempt_at, delivered_at, give_up_at
-             FROM webhook_messages
-            WHERE partner_id = $1
-              AND ($2::text IS NULL OR status = $2)
-              AND ($3::uuid IS NULL OR id < $3)
-            ORDER BY id DESC
-            LIMIT $4"#,
+    let rows = read_messages(
+        conn,
         partner_id,
-        status.map(DeliveryStatus::code),
+        None,
+        status,
         page.after,
         page.fetch_limit(),
     )
-    .fetch_all(&mut *conn)
     .await?;
     let page = Page::from_rows(rows, page.limit, |r| r.id);
     let next_after = page.next_after;
@@ -325,20 +317,40 @@ pub async fn get_delivery(
     partner_id: Uuid,
     id: Uuid,
 ) -> Result<Delivery, StoreError> {
-    let row = sqlx::query_as!(
+    let rows = read_messages(conn, partner_id, Some(id), None, None, 1).await?;
+    single(attach_attempts(conn, rows).await?)
+}
+
+/// The one read of a partner's messages, newest first: of one status, after the message
+/// `after`, at most `limit` of them, or only the message `id`.
+async fn read_messages(
+    conn: &mut PgConnection,
+    partner_id: Uuid,
+    id: Option<Uuid>,
+    status: Option<DeliveryStatus>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    Ok(sqlx::query_as!(
         MessageRow,
-        r#"SELECT id, partner_id, event_type, payload, status, attempts, created_at,
+        r#"SELECT id, partner_id, event_type AS "event_type: Code<WebhookEvent>", payload,
+                  status AS "status: Code<DeliveryStatus>", attempts, created_at,
                   next_attempt_at, last_attempt_at, delivered_at, give_up_at
              FROM webhook_messages
-            WHERE id = $1 AND partner_id = $2"#,
-        id,
+            WHERE partner_id = $1
+              AND ($2::uuid IS NULL OR id = $2)
+              AND ($3::text IS NULL OR status = $3)
+              AND ($4::uuid IS NULL OR id < $4)
+            ORDER BY id DESC
+            LIMIT $5"#,
         partner_id,
+        id,
+        status.map(DeliveryStatus::code),
+        after,
+        limit,
     )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let mut found = attach_attempts(conn, vec![row]).await?;
-    found.pop().ok_or(StoreError::NotFound)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Queues a delivered or failed delivery again: pending, due now, with a new 3-day window.
@@ -354,17 +366,21 @@ pub async fn redeliver(
     partner_id: Uuid,
     id: Uuid,
 ) -> Result<Delivery, StoreError> {
-    let updated = sqlx::query!(
+    let updated = sqlx::query_as!(
+        MessageRow,
         r#"UPDATE webhook_messages
               SET status = 'pending', delivered_at = NULL, next_attempt_at = now(),
                   give_up_at = now() + interval '3 days'
-            WHERE id = $1 AND partner_id = $2 AND status <> 'pending'"#,
+            WHERE id = $1 AND partner_id = $2 AND status <> 'pending'
+        RETURNING id, partner_id, event_type AS "event_type: Code<WebhookEvent>", payload,
+                  status AS "status: Code<DeliveryStatus>", attempts, created_at,
+                  next_attempt_at, last_attempt_at, delivered_at, give_up_at"#,
         id,
         partner_id,
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    if updated.rows_affected() == 0 {
+    let Some(updated) = updated else {
         // Missing (NotFound from the read), or pending.
         let existing = get_delivery(conn, partner_id, id).await?;
         return Err(StoreError::Conflict {
@@ -374,6 +390,6 @@ pub async fn redeliver(
                 existing.next_attempt_at.to_rfc3339()
             ),
         });
-    }
-    get_delivery(conn, partner_id, id).await
+    };
+    single(attach_attempts(conn, vec![updated]).await?)
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get};
 use chrono::{DateTime, Utc};
-use relais_domain::Permission;
+use relais_domain::{AuditAction, Permission};
 use relais_store::audit::{self, AuditEvent as Record, AuditFilter};
 use relais_store::db::Access;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub struct AuditEvent {
     /// The token subject of the actor.
     pub actor_subject: String,
     #[schema(schema_with = crate::schema::audit_action)]
-    pub action: String,
+    pub action: AuditAction,
     /// `person`, `person.nir`, `case`, `case.timeline`, `consent`…
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
@@ -41,7 +41,7 @@ impl From<Record> for AuditEvent {
             actor_id: r.actor_id,
             actor_subject: r.actor_subject,
             action: r.action,
-            resource_type: r.resource_type,
+            resource_type: r.resource_type.code().to_owned(),
             resource_id: r.resource_id,
             person_id: r.person_id,
             reason: r.reason,

@@ -1,6 +1,7 @@
 //! Response types of the delivery log.
 
 use chrono::{DateTime, Utc};
+use relais_domain::WebhookEvent;
 use relais_store::webhooks::{AttemptRecord, Delivery as DeliveryRecord};
 use serde::Serialize;
 use serde_json::Value;
@@ -56,7 +57,7 @@ pub struct Delivery {
     pub partner_id: Uuid,
     /// `referral.status_changed`, `liaison.sent` or `liaison.acknowledged`.
     #[schema(schema_with = event_types)]
-    pub event_type: String,
+    pub event_type: WebhookEvent,
     /// `pending` (waiting for an attempt), `delivered` (2xx) or `failed` (gave up after the
     /// 3-day window; a redelivery starts again).
     #[schema(schema_with = crate::schema::webhook_delivery_status)]
