@@ -1,15 +1,13 @@
 //! The error responses and common headers every operation documents.
 
-use utoipa::{IntoParams, IntoResponses};
-
-use crate::error::Problem;
+use utoipa::IntoParams;
 
 /// Declares a set of problem+json error responses for `#[utoipa::path(responses(…))]`.
 macro_rules! problem_responses {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $status:tt : $description:tt,)* }) => {
         $(#[$doc])*
         #[allow(dead_code)]
-        #[derive(IntoResponses)]
+        #[derive(::utoipa::IntoResponses)]
         pub enum $name {
             $(
                 #[response(
@@ -17,11 +15,12 @@ macro_rules! problem_responses {
                     description = $description,
                     content_type = "application/problem+json"
                 )]
-                $variant(Problem),
+                $variant($crate::error::Problem),
             )*
         }
     };
 }
+pub(crate) use problem_responses;
 
 problem_responses! {
     /// Errors of a read.

@@ -8,22 +8,13 @@ use relais_store::applications::ApplicationRecord;
 use relais_store::applications::checklist::ChecklistRecord;
 use relais_store::applications::funding::FundingPlanRecord;
 use relais_store::applications::reports::{LatestReport, SocialReportRecord};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
-use crate::patch::nullable;
-
-/// A merge-patch field that may be absent but not `null` (a required value cannot be cleared).
-pub(super) fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
+use crate::patch::{not_null, nullable};
 
 /// The 422 of the domain's field problems.
 pub(super) fn invalid(problems: Vec<FieldProblem>) -> ApiError {

@@ -6,14 +6,14 @@ use relais_domain::eligibility::{Issue, parse_criteria};
 use relais_domain::scheme::{documents_json, parse_required_documents};
 use relais_domain::{Criterion, Domain, RequiredDocument};
 use relais_store::schemes::{ImportCounts, SchemeData, SchemeRecord};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
-use crate::patch::{apply, nullable};
+use crate::patch::{apply, not_null, nullable};
 
 /// One eligibility criterion, tagged by `kind`. Figures are data: ages in whole years
 /// (inclusive), amounts in cents **a month** (inclusive ceilings), postcode prefixes of 1 to 5
@@ -175,15 +175,6 @@ pub struct NewScheme {
     pub notes: Option<String>,
     /// Inactive schemes are kept but not matched (default true).
     pub active: Option<bool>,
-}
-
-/// A field of a merge patch that may be absent but not `null`.
-fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// Changes to a scheme (JSON merge patch: absent keeps, `null` clears). Lists are replaced
