@@ -187,27 +187,32 @@ fn label(label: Option<&String>) -> Option<String> {
     label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty())
 }
 
+/// The lines of one side of the budget (kind, amount, label) as the domain sees them.
+fn domain_lines<'a, K>(
+    lines: impl Iterator<Item = (K, i64, Option<&'a String>)>,
+) -> Vec<BudgetLine<K>> {
+    lines
+        .map(|(kind, amount_cents, text)| BudgetLine {
+            kind,
+            amount_cents,
+            label: label(text),
+        })
+        .collect()
+}
+
 /// The budget as the domain sees it, or every problem pointed at its field.
 fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
     let lines = budget::Budget {
-        resources: body
-            .resources
-            .iter()
-            .map(|l| BudgetLine {
-                kind: l.kind,
-                amount_cents: l.amount_cents,
-                label: label(l.label.as_ref()),
-            })
-            .collect(),
-        charges: body
-            .charges
-            .iter()
-            .map(|l| BudgetLine {
-                kind: l.kind,
-                amount_cents: l.amount_cents,
-                label: label(l.label.as_ref()),
-            })
-            .collect(),
+        resources: domain_lines(
+            body.resources
+                .iter()
+                .map(|l| (l.kind, l.amount_cents, l.label.as_ref())),
+        ),
+        charges: domain_lines(
+            body.charges
+                .iter()
+                .map(|l| (l.kind, l.amount_cents, l.label.as_ref())),
+        ),
     };
     let errors: Vec<FieldError> = budget::check(&lines)
         .into_iter()
@@ -281,16 +286,12 @@ pub async fn replace(
     ctx.require(Permission::CaseWrite)?;
     let lines = parsed(&body)?;
     let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
     let written = budgets::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         *id,
-        expected,
+        if_match.expected(),
         &lines,
     )
     .await?;

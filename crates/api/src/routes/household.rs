@@ -237,16 +237,12 @@ pub async fn replace(
     let today = today();
     let household = parsed(&body, today)?;
     let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
     let written = households::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         *id,
-        expected,
+        if_match.expected(),
         &household,
     )
     .await?;

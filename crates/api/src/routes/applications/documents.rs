@@ -20,15 +20,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::model::{ApplicationDocument, not_null};
-use super::{event, not_final};
+use super::model::ApplicationDocument;
+use super::{not_final, on_application};
 use crate::conditional::{IfMatch, ok_with_etag, with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
-use crate::patch::nullable;
+use crate::patch::{not_null, nullable};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::work::CaseUse;
+use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a checklist line.
 const RESOURCE: AuditResource = AuditResource::ApplicationDocument;
@@ -205,8 +205,8 @@ pub async fn add_document(
     let Some(label) = label.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, (case_id, app_id), CaseUse::Write).await?;
     not_final(&application)?;
     check_link(&mut work.tx, case.id, body.document_id).await?;
     let status = DocumentStatus::Requested.after_change(body.status, body.document_id.is_some());
@@ -229,7 +229,7 @@ pub async fn add_document(
     )
     .await?;
     let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
-    work.audit(event(AuditAction::Create, RESOURCE, line.id, &case));
+    work.audit(case_event(&case, AuditAction::Create, RESOURCE, line.id));
     let mut response = HttpResponse::Created();
     response.insert_header((
         actix_web::http::header::LOCATION,
@@ -254,12 +254,10 @@ pub async fn read_document(
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (case_id, app_id, doc_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, (case_id, app_id), params.case_use()).await?;
     let line = checklist::get(&mut work.tx, application.id, doc_id).await?;
-    work.audit(event(AuditAction::Read, RESOURCE, line.id, &case));
+    work.audit(case_event(&case, AuditAction::Read, RESOURCE, line.id));
     work.commit(ok_with_etag(line.version, ApplicationDocument::from(line)))
         .await
 }
@@ -299,8 +297,8 @@ pub async fn update_document(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, (case_id, app_id), CaseUse::Write).await?;
     let current = checklist::get(&mut work.tx, application.id, doc_id).await?;
     let version = if_match.check(current.version)?;
     not_final(&application)?;
@@ -335,7 +333,7 @@ pub async fn update_document(
         let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
         (line, application)
     };
-    work.audit(event(AuditAction::Update, RESOURCE, line.id, &case));
+    work.audit(case_event(&case, AuditAction::Update, RESOURCE, line.id));
     work.commit(changed(&mut HttpResponse::Ok(), line, &application))
         .await
 }

@@ -12,13 +12,13 @@ use relais_store::applications::{self as store, ApplicationRecord, ApplicationUp
 use uuid::Uuid;
 
 use super::model::{self, Application, ApplicationPatch, ApplicationTransition};
-use super::{RESOURCE, event, today, view};
+use super::{RESOURCE, on_application, today, view};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::WriteErrors;
-use crate::work::CaseUse;
+use crate::work::{CaseUse, case_event};
 
 /// The editable fields of `current` with `patch` merged in and checked.
 struct Merged {
@@ -164,9 +164,7 @@ pub async fn update(
     body: Json<ApplicationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, current) = on_application(&ctx, path.into_inner(), CaseUse::Write).await?;
     let version = if_match.check(current.version)?;
     let merged = merge(&current, &body)?;
     let application = if merged.changed {
@@ -187,7 +185,12 @@ pub async fn update(
         // Nothing differs: no new version.
         current
     };
-    work.audit(event(AuditAction::Update, RESOURCE, application.id, &case));
+    work.audit(case_event(
+        &case,
+        AuditAction::Update,
+        RESOURCE,
+        application.id,
+    ));
     let version = application.version;
     let body = view(&mut work.tx, application).await?;
     work.commit(ok_with_etag(version, body)).await
@@ -216,9 +219,7 @@ pub async fn transition(
     body: Json<ApplicationTransition>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, current) = on_application(&ctx, path.into_inner(), CaseUse::Write).await?;
     let version = if_match.check(current.version)?;
     let facts = ApplicationFacts {
         missing_required: checklist::missing_required(&mut work.tx, current.id).await?,
@@ -243,11 +244,11 @@ pub async fn transition(
         &change,
     )
     .await?;
-    work.audit(event(
+    work.audit(case_event(
+        &case,
         AuditAction::Transition,
         RESOURCE,
         application.id,
-        &case,
     ));
     let version = application.version;
     let body = view(&mut work.tx, application).await?;

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
 
 pub use model::{Delivery, DeliveryAttempt, DeliveryList};
@@ -37,11 +37,6 @@ pub struct ListParams {
     /// Only deliveries in this status.
     #[param(schema_with = crate::schema::webhook_delivery_status)]
     pub status: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// The partner must exist in the caller's organisation (404 otherwise).
@@ -57,7 +52,7 @@ async fn check_partner(tx: &mut Tx, partner_id: Uuid) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partner_deliveries",
-    params(("id" = Uuid, Path, description = "Partner id"), ListParams),
+    params(("id" = Uuid, Path, description = "Partner id"), ListParams, PageParams),
     responses((status = 200, description = "Deliveries, newest first, each with its attempts", body = DeliveryList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -66,9 +61,10 @@ pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
     params: Query<ListParams>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(code) => Some(DeliveryStatus::parse(code).ok_or_else(|| {
@@ -81,12 +77,9 @@ pub async fn list(
     let mut work = ctx.work(Access::Read).await?;
     check_partner(&mut work.tx, *id).await?;
     let found = store::list_deliveries(&mut work.tx, *id, status, page).await?;
-    let next_cursor = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(DeliveryList {
-        items: found.items.into_iter().map(Delivery::from).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Delivery::from);
+    work.commit(HttpResponse::Ok().json(DeliveryList { items, next_cursor }))
+        .await
 }
 
 /// Queues a delivery again now, with a new 3-day retry window, whatever its status.

@@ -7,11 +7,12 @@ use relais_domain::AuditAction;
 use relais_store::liaisons as store;
 use uuid::Uuid;
 
-use super::{content, read_case};
+use super::content;
 use crate::context::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::responses::ReadErrors;
 use crate::routes::plan::written::negotiate;
+use crate::work::CaseUse;
 
 /// The liaison sheet, in French: `text/html` (printable; the default, also for `*/*`) or
 /// `application/pdf` after the `Accept` header. 406 for any other media type.
@@ -41,7 +42,7 @@ pub async fn document(
     ctx.require_case_read()?;
     let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
     let (case_id, liaison_id) = path.into_inner();
-    let (mut work, case) = read_case(&ctx, case_id).await?;
+    let (mut work, case) = ctx.case(case_id, CaseUse::Visible).await?;
     let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
     let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
     work.audit_all(content::events(AuditAction::Share, &liaison, &gathered));

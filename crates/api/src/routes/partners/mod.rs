@@ -21,15 +21,13 @@ use relais_domain::{AuditAction, AuditResource, Permission, Role};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::partners as store;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
 pub use model::{
@@ -68,42 +66,28 @@ fn write_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
     NewAuditEvent::new(action, AuditResource::Partner, id)
 }
 
-/// Options of the list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Lists the organisation's partners, oldest first.
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partners",
-    params(ListParams),
+    params(PageParams),
     responses((status = 200, description = "Partners, oldest first", body = PartnerList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/partners")]
-pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: Ctx, page: Query<PageParams>) -> Result<HttpResponse, ApiError> {
     let admin = require_reader(&ctx)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let mut work = ctx.work(Access::Read).await?;
     let found = store::list(&mut work.tx, page).await?;
-    let next = next_cursor(&found);
     let view = if admin {
         Partner::admin
     } else {
         Partner::summary
     };
-    work.commit(HttpResponse::Ok().json(PartnerList {
-        items: found.items.into_iter().map(view).collect(),
-        next_cursor: next,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, view);
+    work.commit(HttpResponse::Ok().json(PartnerList { items, next_cursor }))
+        .await
 }
 
 /// Reads a partner.

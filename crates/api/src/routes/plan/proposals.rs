@@ -6,9 +6,7 @@
 //! transaction as the proposal or the decision, with their timeline events, so its guards
 //! (a domain needing action; an accepted proposal) decide.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use relais_domain::case::Actor as TransitionActor;
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, DecisionOutcome, Permission, TransitionRequest,
@@ -17,20 +15,17 @@ use relais_store::cases::{self, Transition};
 use relais_store::db::Tx;
 use relais_store::plan_items;
 use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
-use super::{audit_event, today};
+use super::today;
 use crate::conditional::{created, ok_with_etag};
-use crate::context::{Actor, Ctx};
+use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, Code, FieldError};
-use crate::extract::{Json, Query, parse_json};
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Json, Query, is_json, json_limit, media_type, parse_json, read_body};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::state::AppState;
-use crate::work::CaseUse;
+use crate::work::{CaseUse, case_event};
 
 fn location(case_id: Uuid, number: i32) -> String {
     format!("/v1/cases/{case_id}/plan/proposals/{number}")
@@ -38,35 +33,13 @@ fn location(case_id: Uuid, number: i32) -> String {
 
 /// The body of a proposal: nothing, `null`, or a JSON object without fields (at most the
 /// configured JSON size).
-async fn empty_body(req: &HttpRequest, mut payload: web::Payload) -> Result<(), ApiError> {
-    let limit = AppState::of(req)
-        .map(|s| s.settings.json_limit)
-        .unwrap_or(1 << 20);
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn empty_body(req: &HttpRequest, payload: web::Payload) -> Result<(), ApiError> {
+    let body = read_body(payload, json_limit(req)).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if !(essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json")))
-    {
+    let essence = media_type(req);
+    if !is_json(&essence) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "{essence:?}; send application/json, or no body"
         )));
@@ -149,11 +122,11 @@ pub async fn create(
         &snapshot,
     )
     .await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanProposal,
         proposal.id,
-        &case,
     ));
     if locked.status == CaseStatus::Assessment {
         let reason = format!("Proposition n° {} du plan d'aide", proposal.number);
@@ -166,11 +139,11 @@ pub async fn create(
             &reason,
         )
         .await?;
-        work.audit(audit_event(
+        work.audit(case_event(
+            &case,
             AuditAction::Transition,
             AuditResource::Case,
             case.id,
-            &case,
         ));
     }
     work.commit(created(
@@ -181,24 +154,11 @@ pub async fn create(
     .await
 }
 
-/// Paging of the proposals.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Lists a case's proposals, newest first, with their decisions (without their items).
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_proposals",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), PageParams, CaseReadParams),
     responses((status = 200, description = "Proposals, newest first", body = ProposalList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -206,32 +166,24 @@ pub struct ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .case_list(*id, reason.case_use(), AuditResource::PlanProposals)
         .await?;
     let found = store::list(&mut work.tx, case.id, page).await?;
-    work.audit(audit_event(
-        AuditAction::Read,
-        AuditResource::PlanProposals,
-        case.id,
-        &case,
-    ));
-    let next_cursor = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(ProposalList {
-        items: found.items.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Into::into);
+    work.commit(HttpResponse::Ok().json(ProposalList { items, next_cursor }))
+        .await
 }
 
 /// Reads a proposal: its frozen items, content hash, decision and observations, with its ETag.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), super::CaseReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), CaseReadParams),
     responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
@@ -239,19 +191,17 @@ pub async fn list(
 pub async fn read(
     ctx: Ctx,
     path: web::Path<(Uuid, i32)>,
-    params: Query<super::CaseReadParams>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
     let proposal = store::get(&mut work.tx, case.id, number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Read,
         AuditResource::PlanProposal,
         proposal.id,
-        &case,
     ));
     work.commit(ok_with_etag(
         proposal.version(),
@@ -302,11 +252,11 @@ pub async fn decide(
         &decision,
     )
     .await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanDecision,
         proposal.id,
-        &case,
     ));
     if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
         let reason = format!("Proposition n° {number} acceptée par la personne");
@@ -319,11 +269,11 @@ pub async fn decide(
             &reason,
         )
         .await?;
-        work.audit(audit_event(
+        work.audit(case_event(
+            &case,
             AuditAction::Transition,
             AuditResource::Case,
             case.id,
-            &case,
         ));
     }
     let observations = store::observations(&mut work.tx, proposal.id).await?;
@@ -374,11 +324,11 @@ pub async fn observe(
     .await?;
     let proposal = store::get(&mut work.tx, case.id, number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanObservation,
         added.id,
-        &case,
     ));
     work.commit(created(
         location(case.id, number),

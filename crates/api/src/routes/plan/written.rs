@@ -11,7 +11,7 @@ use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{audit_event, today};
+use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
@@ -20,7 +20,7 @@ use crate::documents::{
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
 use crate::responses::ReadErrors;
-use crate::work::CaseUse;
+use crate::work::case_event;
 
 /// The formats the written plan comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,9 +200,7 @@ pub async fn document(
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
     let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
     let proposal = store::get(&mut work.tx, case.id, number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     let person = persons::get(&mut work.tx, case.person_id).await?;
@@ -212,11 +210,11 @@ pub async fn document(
         .chain(proposal.decision.as_ref().map(|d| d.recorded_by))
         .collect();
     let names = store::agent_names(&mut work.tx, &agents).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Download,
         AuditResource::PlanDocument,
         proposal.id,
-        &case,
     ));
 
     let plan = written_plan(&Sources {
