@@ -37,6 +37,9 @@ pub enum PdfError {
     Compression(#[from] std::io::Error),
 }
 
+/// The small print of running headers and footers.
+pub const SMALL_PRINT: TextStyle = TextStyle::new(Style::Regular, 7.5).gray(0.3);
+
 /// How a run of text looks.
 #[derive(Debug, Clone, Copy)]
 pub struct TextStyle {
@@ -118,6 +121,31 @@ impl Page {
             width,
             gray,
         });
+    }
+
+    /// The footer of a printed document's page: a rule, then two lines of small print on the
+    /// left (`lines`), with `Page number / total` on the right of the line `number_line` (0 or
+    /// 1).
+    pub fn footer(
+        &mut self,
+        fonts: &Fonts,
+        lines: [&str; 2],
+        (number, total): (usize, usize),
+        number_line: usize,
+    ) {
+        let right = PAGE_WIDTH - MARGIN_X;
+        let rule = CONTENT_BOTTOM - 18.0;
+        // The two lines' baselines, below the rule.
+        let baseline = |line: usize| rule - [11.0, 21.0][line.min(1)];
+        self.line((MARGIN_X, rule), (right, rule), 0.4, 0.6);
+        for (i, text) in lines.into_iter().enumerate() {
+            self.text(SMALL_PRINT, MARGIN_X, baseline(i), text);
+        }
+        let number = format!("Page {number} / {total}");
+        let width = fonts
+            .get(SMALL_PRINT.style)
+            .width(&number, SMALL_PRINT.size);
+        self.text(SMALL_PRINT, right - width, baseline(number_line), &number);
     }
 }
 

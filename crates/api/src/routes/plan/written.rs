@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
-    PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
+    PdfError, PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
     written_plan_pdf,
 };
 use crate::error::{ApiError, Problem};
@@ -38,6 +38,39 @@ impl Format {
             Format::Pdf => ("application", "pdf"),
         }
     }
+}
+
+/// A printed document as the answer, never stored by a cache: printable HTML, or a PDF rendered
+/// off the async threads, shown inline as `filename`.
+pub(crate) async fn document_response<D: Send + 'static>(
+    format: Format,
+    printable: D,
+    html: fn(&D) -> String,
+    pdf: fn(&D) -> Result<Vec<u8>, PdfError>,
+    filename: &str,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    Ok(match format {
+        Format::Html => response
+            .content_type("text/html; charset=utf-8")
+            .body(html(&printable)),
+        Format::Pdf => {
+            let bytes = web::block(move || pdf(&printable))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            response
+                .content_type("application/pdf")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{filename}\""),
+                ))
+                .body(bytes)
+        }
+    })
 }
 
 /// How well one media range of `Accept` matches `format`: `(specificity, q)` of the range, or
@@ -225,30 +258,11 @@ pub async fn document(
         observations: &observations,
         names: &names,
     });
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"));
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.
-    let response = match format {
-        Format::Html => response
-            .content_type("text/html; charset=utf-8")
-            .body(written_plan_html(&plan)),
-        Format::Pdf => {
-            let bytes = web::block(move || written_plan_pdf(&plan))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            response
-                .content_type("application/pdf")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"plan-d-aide-{number}.pdf\""),
-                ))
-                .body(bytes)
-        }
-    };
+    let filename = format!("plan-d-aide-{number}.pdf");
+    let response =
+        document_response(format, plan, written_plan_html, written_plan_pdf, &filename).await?;
     work.commit(response).await
 }
 
