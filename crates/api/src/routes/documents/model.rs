@@ -97,10 +97,8 @@ pub struct DocumentFile(Vec<u8>);
 
 problem_responses! {
     /// Errors of an upload.
-    UploadErrors {
+    UploadErrors with token {
         BadRequest = 400: "Malformed multipart body, or a part other than `file` and `description`",
-        Unauthorized = 401: "Missing or invalid token",
-        Forbidden = 403: "The caller's role does not allow this",
         NotFound = 404: "No such case visible to the caller",
         Conflict = 409: "The case is archived (`case_archived`), or the Idempotency-Key is in flight",
         TooLarge = 413: "The file is larger than the upload limit (`payload_too_large`)",
@@ -108,7 +106,5 @@ problem_responses! {
         Unprocessable = 422: "No `file` part, a type other than PDF, PNG or JPEG, a name or declared \
             type that disagrees with the content (pointer `/file`), a description too long \
             (`/description`), or the Idempotency-Key reused with another upload",
-        Internal = 500: "Internal error (no details)",
-        Unavailable = 503: "Database unavailable; retry",
     }
 }
