@@ -11,8 +11,7 @@ use relais_domain::case::Actor as TransitionActor;
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, DecisionOutcome, Permission, TransitionRequest,
 };
-use relais_store::cases::{self, Transition};
-use relais_store::db::Tx;
+use relais_store::cases::{self, CaseRecord, Transition};
 use relais_store::plan_items;
 use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
 use uuid::Uuid;
@@ -20,12 +19,12 @@ use uuid::Uuid;
 use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
 use super::today;
 use crate::conditional::{created, ok_with_etag};
-use crate::context::{Actor, CaseReadParams, Ctx};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query, is_json, json_limit, media_type, parse_json, read_body};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::work::{CaseUse, case_event};
+use crate::work::{CaseUse, Work, case_event};
 
 fn location(case_id: Uuid, number: i32) -> String {
     format!("/v1/cases/{case_id}/plan/proposals/{number}")
@@ -48,11 +47,19 @@ async fn empty_body(req: &HttpRequest, payload: web::Payload) -> Result<(), ApiE
     parse_json::<Option<NewProposal>>(&body).map(|_| ())
 }
 
-/// Moves the case through its state machine as a consequence of the negotiation.
+/// Opens the work on the plan of the case `id`, and locks the case: a transition may have
+/// closed it since it was read, so its plan must still be open under the lock.
+async fn lock_plan(ctx: &Ctx, id: Uuid) -> Result<(Work, CaseRecord, LockedCase), ApiError> {
+    let (mut work, case) = ctx.case(id, CaseUse::Plan).await?;
+    let locked = store::lock_case(&mut work.tx, case.id).await?;
+    locked.status.plan_open()?;
+    Ok((work, case, locked))
+}
+
+/// Moves the case through its state machine as a consequence of the negotiation (audited).
 async fn move_case(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: Uuid,
+    work: &mut Work,
+    case: &CaseRecord,
     locked: LockedCase,
     to: CaseStatus,
     reason: &str,
@@ -66,17 +73,23 @@ async fn move_case(
         },
         orientation: None,
         today: today(),
-        review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
+        review_delay_days: u32::try_from(work.actor.org.review_delay_days).unwrap_or(28),
     };
     cases::transition(
-        tx,
-        actor.org.id,
-        actor.agent_id,
-        case_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
+        case.id,
         locked.version,
         &change,
     )
     .await?;
+    work.audit(case_event(
+        case,
+        AuditAction::Transition,
+        AuditResource::Case,
+        case.id,
+    ));
     Ok(())
 }
 
@@ -102,10 +115,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     empty_body(&req, body).await?;
-    let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
-    let locked = store::lock_case(&mut work.tx, case.id).await?;
-    // Again under the lock: a transition may have closed the case since it was read.
-    locked.status.plan_open()?;
+    let (mut work, case, locked) = lock_plan(&ctx, *id).await?;
     if locked.status == CaseStatus::Intake {
         return Err(ApiError::new(
             Code::InvalidCaseStatus,
@@ -130,21 +140,7 @@ pub async fn create(
     ));
     if locked.status == CaseStatus::Assessment {
         let reason = format!("Proposition n° {} du plan d'aide", proposal.number);
-        move_case(
-            &mut work.tx,
-            &work.actor,
-            case.id,
-            locked,
-            CaseStatus::Planning,
-            &reason,
-        )
-        .await?;
-        work.audit(case_event(
-            &case,
-            AuditAction::Transition,
-            AuditResource::Case,
-            case.id,
-        ));
+        move_case(&mut work, &case, locked, CaseStatus::Planning, &reason).await?;
     }
     work.commit(created(
         location(case.id, proposal.number),
@@ -235,10 +231,7 @@ pub async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let locked = store::lock_case(&mut work.tx, case.id).await?;
-    // Again under the lock: a transition may have closed the case since it was read.
-    locked.status.plan_open()?;
+    let (mut work, case, locked) = lock_plan(&ctx, case_id).await?;
     let decision = StoreDecision {
         outcome: body.outcome,
         channel: body.channel,
@@ -260,21 +253,7 @@ pub async fn decide(
     ));
     if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
         let reason = format!("Proposition n° {number} acceptée par la personne");
-        move_case(
-            &mut work.tx,
-            &work.actor,
-            case.id,
-            locked,
-            CaseStatus::Active,
-            &reason,
-        )
-        .await?;
-        work.audit(case_event(
-            &case,
-            AuditAction::Transition,
-            AuditResource::Case,
-            case.id,
-        ));
+        move_case(&mut work, &case, locked, CaseStatus::Active, &reason).await?;
     }
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     work.commit(ok_with_etag(
