@@ -7,8 +7,8 @@ mod access;
 mod documents;
 mod funding;
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -140,7 +140,7 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
         )
         .await;
     assert_eq!(submitted["status"], "submitted");
-    assert_eq!(submitted["submitted_on"], today());
+    assert_eq!(submitted["submitted_on"], today().to_string());
     assert_eq!(submitted["submitted_to"], "Commission FSL du Rhône");
     let response = a
         .transition(
@@ -154,7 +154,7 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
     let decided: Value = response.json().await.unwrap();
     assert_eq!(decided["status"], "decided");
     assert_eq!(decided["decision"], "granted");
-    assert_eq!(decided["decided_on"], today());
+    assert_eq!(decided["decided_on"], today().to_string());
     assert_eq!(decided["amount_granted_cents"], 120000);
     assert_eq!(decided["decision_reason"], Value::Null);
 
@@ -326,7 +326,7 @@ async fn a_withdrawn_application_keeps_its_reason_and_freezes_its_checklist() {
         )
         .await;
     assert_eq!(withdrawn["status"], "withdrawn");
-    assert_eq!(withdrawn["withdrawn_on"], today());
+    assert_eq!(withdrawn["withdrawn_on"], today().to_string());
     assert_eq!(
         withdrawn["withdrawal_reason"],
         "La personne a retrouvé un emploi."

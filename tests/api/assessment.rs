@@ -2,7 +2,7 @@
 //! assessed each domain, concurrency, validation, who may see it (never reception), closed and
 //! foreign cases, the audit trail, the timeline and the `planning` guard it feeds.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -52,11 +52,6 @@ async fn transition(app: &TestApp, token: &str, case: &str, version: i64, to: &s
     .send()
     .await
     .unwrap()
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }
 
 /// Opens a case as `token`; its id and its person's id.

@@ -6,9 +6,9 @@ mod journey;
 mod review;
 
 use crate::support::closure::{close, moved, new_case, read, transition};
-use crate::support::proposals::{Negotiation, in_days, step, today};
+use crate::support::proposals::{Negotiation, step};
 use chrono::{Days, NaiveDate};
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, in_days, pointers, problem, today};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -20,14 +20,6 @@ fn with(mut body: Value, extra: Value) -> Value {
 
 fn date(value: &Value) -> NaiveDate {
     value.as_str().unwrap().parse().unwrap()
-}
-
-/// Asserts a problem with this status and code; the problem.
-async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
 }
 
 /// Asserts a 422 with one error at `pointer`; that error's code.

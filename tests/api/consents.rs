@@ -1,6 +1,6 @@
 //! A person's consents: recorded, listed, withdrawn (never deleted), audited.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, pointers, problem, today};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -48,10 +48,6 @@ async fn fixture() -> Fixture {
 
 fn data_processing() -> Value {
     json!({"scope": "data_processing", "channel": "signed_paper", "given_at": "2026-01-05"})
-}
-
-fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
 }
 
 #[tokio::test]

@@ -3,10 +3,8 @@
 
 mod access;
 
-use crate::support::documents::{
-    EXE, Fixture, JPEG, PDF, PNG, Part, assert_problem, file, header, sha256_hex, text,
-};
-use relais_tests::{TestApp, pointers, test_settings};
+use crate::support::documents::{EXE, Fixture, JPEG, PDF, PNG, Part, file, sha256_hex, text};
+use relais_tests::{TestApp, assert_problem, header, pointers, test_settings};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 
 mod access;
 
-use relais_tests::{TestApp, problem};
+use relais_tests::{TestApp, assert_problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -247,11 +247,6 @@ async fn the_budget_figures_follow_the_household_and_a_deficit_rounds_down() {
     .await;
     assert_eq!(alone["version"], 2);
     assert_eq!(alone["consumption_units"], 1.0);
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ mod partner;
 mod partner_sharing;
 mod sending;
 
-use crate::support::liaisons::{Liaisons, assert_problem, header, named};
-use relais_tests::{pointers, problem};
+use crate::support::liaisons::{Liaisons, named};
+use relais_tests::{assert_problem, header, pointers, problem};
 use serde_json::{Value, json};
 
 #[tokio::test]

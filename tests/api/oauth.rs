@@ -5,10 +5,10 @@
 mod tokens;
 
 use crate::support::oauth::{
-    basic_grant, basic_value, disable, form_grant, header, jwks, oauth_error, token_request,
+    basic_grant, basic_value, disable, form_grant, jwks, oauth_error, token_request,
     verify_with_jwks,
 };
-use relais_tests::{TestApp, test_settings};
+use relais_tests::{TestApp, header, test_settings};
 use serde_json::Value;
 
 #[tokio::test]

@@ -4,11 +4,12 @@
 
 mod access;
 
-use crate::support::partners::{Registry, assert_problem, full_partner, header, hex};
+use crate::support::partners::{Registry, full_partner, hex};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use relais_store::crypto::NirVault;
 use relais_store::partners::{client_secret_digest, webhook_signing_key};
+use relais_tests::{assert_problem, header};
 use serde_json::{Value, json};
 
 /// The master key of `test_settings()`.

@@ -4,20 +4,11 @@ mod search;
 mod updates;
 mod validation;
 
-use relais_tests::{TestApp, nir, pointers, problem};
-use reqwest::Response;
+use relais_tests::{TestApp, header, nir, pointers, problem};
 use serde_json::{Value, json};
 
 /// The NIR of the API documentation's example, `2 69 05 49 588 157 80`.
 const EXAMPLE_NIR: &str = "269054958815780";
-
-fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
 
 fn eloise() -> Value {
     json!({

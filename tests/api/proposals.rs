@@ -7,9 +7,9 @@ mod access;
 mod decisions;
 mod document;
 
-use crate::support::proposals::{Negotiation, assert_problem, header, in_days, step};
+use crate::support::proposals::{Negotiation, step};
 use relais_domain::{ProposalItem, content_hash};
-use relais_tests::{pointers, problem};
+use relais_tests::{assert_problem, header, in_days, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -5,11 +5,9 @@
 mod decisions;
 mod expiry;
 
-use crate::support::referrals::{
-    EXE, JPEG, NIR_DIGITS, PDF, PNG, Referrals, assert_problem, attachment, header, referral,
-};
+use crate::support::referrals::{EXE, JPEG, NIR_DIGITS, PDF, PNG, Referrals, attachment, referral};
 use chrono::{DateTime, Utc};
-use relais_tests::{nir, pointers, problem};
+use relais_tests::{assert_problem, header, nir, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 

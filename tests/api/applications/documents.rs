@@ -3,8 +3,8 @@
 //! the same case, takes new lines, and is read and changed with each line's ETag; a scheme
 //! without documents makes a complete application.
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use serde_json::{Value, json};
 
 #[tokio::test]

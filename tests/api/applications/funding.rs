@@ -1,8 +1,8 @@
 //! The funding plan and the social report of an application over HTTP, and the plan items'
 //! links to schemes and applications.
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,11 +3,8 @@
 //! `contact_preferences`, no health without `health`, the NIR only with `nir` under a legal
 //! obligation — and every download is audited as a share.
 
-use std::process::Command;
-
-use crate::support::liaisons::{EMAIL, Liaisons, NIR_DIGITS, PHONE, assert_problem, header, named};
-use chrono::{Days, Utc};
-use relais_tests::nir;
+use crate::support::liaisons::{EMAIL, Liaisons, NIR_DIGITS, PHONE, named};
+use relais_tests::{assert_problem, header, in_days, nir, pdf_text};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -16,10 +13,6 @@ const HEALTH_SITUATION: &str = "Suivi psychiatrique en cours.";
 const DONE_STEP: &str = "Constituer le dossier FSL";
 const PENDING_STEP: &str = "Déposer le dossier à la CAF";
 const HEALTH_STEP: &str = "Prendre rendez-vous au CMP";
-
-fn in_days(days: u64) -> String {
-    (Utc::now().date_naive() + Days::new(days)).to_string()
-}
 
 /// A case assessed in housing and health, with a done step, a pending one and a health step.
 async fn assessed() -> Liaisons {
@@ -109,24 +102,6 @@ async fn html(l: &Liaisons, body: &Value) -> String {
         "text/html; charset=utf-8"
     );
     response.text().await.unwrap()
-}
-
-/// The text of a PDF, as `pdftotext` extracts it (poppler-utils; CI installs it).
-fn pdf_text(pdf: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "relais-liaison-{}-{}.pdf",
-        std::process::id(),
-        uuid::Uuid::now_v7().simple()
-    ));
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg(&path)
-        .args(["-enc", "UTF-8", "-"])
-        .output()
-        .unwrap_or_else(|e| panic!("pdftotext ({e}): install poppler-utils"));
-    std::fs::remove_file(&path).unwrap();
-    assert!(output.status.success(), "{:?}", output);
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 //! their document, and acknowledges or declines them once, with If-Match and an
 //! Idempotency-Key; agents are refused these routes; every partner read is audited.
 
-use crate::support::liaisons::{Liaisons, NIR_DIGITS, PHONE, assert_problem, header, named};
-use relais_tests::{TestPartner, pointers};
+use crate::support::liaisons::{Liaisons, NIR_DIGITS, PHONE, named};
+use relais_tests::{TestPartner, assert_problem, header, pointers};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;

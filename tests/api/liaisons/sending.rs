@@ -2,7 +2,8 @@
 //! consent (409 with what is missing), the lifecycle draft → sent → acknowledged | declined,
 //! If-Match on every change, and a `share` audit event for each.
 
-use crate::support::liaisons::{Liaisons, assert_problem, header, named};
+use crate::support::liaisons::{Liaisons, named};
+use relais_tests::{assert_problem, header};
 use serde_json::{Value, json};
 
 #[tokio::test]

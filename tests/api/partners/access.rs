@@ -2,7 +2,8 @@
 //! webhook target's scheme and address), only administrators write and see the technical
 //! fields, partners cannot read the registry, and another organisation's partners do not exist.
 
-use crate::support::partners::{Registry, assert_problem, field_codes, full_partner};
+use crate::support::partners::{Registry, full_partner};
+use relais_tests::{assert_problem, field_codes};
 use serde_json::{Value, json};
 
 /// The (pointer, code) pairs of a refused registration.

@@ -2,11 +2,11 @@
 //! organisations, the audit trail of every read and write, and retried creations. The items'
 //! content is tested in `plan::items`, their lifecycle in `plan::item_status`.
 
-use relais_tests::{pointers, problem};
+use relais_tests::{assert_problem, header, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::plan::{Plan, assert_problem, header, step};
+use crate::support::plan::{Plan, step};
 
 impl Plan {
     async fn close_case(&self) {

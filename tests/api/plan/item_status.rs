@@ -2,14 +2,10 @@
 //! the overdue flag, merge-patch semantics (null clears, party fixed) and the timeline events
 //! of changes. Creation, lists, roles and audit are in `plan::items`.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, pointers, problem};
+use chrono::Days;
+use relais_tests::{TestApp, invalid_at, problem, today};
 use reqwest::Response;
 use serde_json::{Value, json};
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 fn days_ago(days: u64) -> String {
     (today() - Days::new(days)).to_string()
@@ -91,14 +87,6 @@ impl Item {
             .map(|e| e["data"].clone())
             .collect()
     }
-}
-
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

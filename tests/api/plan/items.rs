@@ -4,11 +4,11 @@
 //! `plan::item_status`; roles, tenancy, closed cases and audit in `plan::item_access`.
 
 use chrono::Days;
-use relais_tests::{pointers, problem};
-use reqwest::{Method, Response};
+use relais_tests::{assert_problem, header, in_days, invalid_at, pointers, problem, today};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::plan::{Plan, assert_problem, header, in_days, step, titles, today};
+use crate::support::plan::{Plan, step, titles};
 
 impl Plan {
     async fn timeline_kinds(&self) -> Vec<(String, Value)> {
@@ -25,15 +25,6 @@ impl Plan {
             .filter(|(kind, _)| kind.starts_with("plan_item"))
             .collect()
     }
-}
-
-/// Asserts a 422 with exactly one error at `pointer`; returns that error's code.
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

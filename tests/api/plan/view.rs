@@ -2,8 +2,9 @@
 //! durations, the last agreement, what changed since (added, removed, changed field by field)
 //! and whether the plan must be agreed again.
 
-use crate::support::proposals::{Negotiation, in_days, step, today};
+use crate::support::proposals::{Negotiation, step};
 use chrono::Days;
+use relais_tests::{in_days, today};
 use serde_json::{Value, json};
 
 fn titles(plan: &Value) -> Vec<&str> {

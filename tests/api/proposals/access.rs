@@ -3,8 +3,8 @@
 //! plan; archived cases are read with a reason; every read and write is audited with the
 //! person.
 
-use crate::support::proposals::{Negotiation, assert_problem, step};
-use relais_tests::{pointers, problem};
+use crate::support::proposals::{Negotiation, step};
+use relais_tests::{assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;

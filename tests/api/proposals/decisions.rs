@@ -3,9 +3,8 @@
 //! appended and change the proposal's ETag; bad input points at its field; the database
 //! refuses to edit an observation.
 
-use crate::support::proposals::{Negotiation, assert_problem, header, step};
-use relais_tests::{pointers, problem};
-use reqwest::Response;
+use crate::support::proposals::{Negotiation, step};
+use relais_tests::{assert_problem, header, invalid_at, pointers, problem};
 use serde_json::{Value, json};
 
 /// A case in `planning` with one step and its first proposal.
@@ -15,14 +14,6 @@ async fn proposed() -> Negotiation {
         .await;
     n.proposed().await;
     n
-}
-
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

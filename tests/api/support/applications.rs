@@ -2,26 +2,11 @@
 //! of the worker `alice`, schemes created by an administrator through `/v1/schemes`, and short ways
 //! to create applications, move them, change their checklist and upload a file to link.
 
-use relais_tests::{TestApp, problem};
+use relais_tests::TestApp;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
-
-pub fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
-}
 
 /// The FSL scheme: two documents the person brings, one the worker obtains from the employer.
 pub fn fsl() -> Value {

@@ -2,7 +2,7 @@
 //! hand (so the tests choose the boundary, the part headers and the file name encoding), small
 //! files of each type, and a case of the worker `alice` to upload to.
 
-use relais_tests::{TestApp, problem};
+use relais_tests::TestApp;
 use reqwest::{Method, Response};
 use serde_json::Value;
 
@@ -141,17 +141,6 @@ impl Fixture {
             .await
             .unwrap()
     }
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let p = problem(response).await;
-    assert_eq!(p["code"], code, "{p}");
-    p
 }
 
 pub async fn sha256_hex(app: &TestApp, bytes: &[u8]) -> String {

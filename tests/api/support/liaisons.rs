@@ -2,7 +2,7 @@
 //! person with contact details, a NIR and (unless asked otherwise) the information notice given,
 //! and short ways to prepare, send and answer liaison sheets.
 
-use relais_tests::{TestApp, nir, problem};
+use relais_tests::{TestApp, nir};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -10,17 +10,6 @@ use uuid::Uuid;
 pub const PHONE: &str = "06 12 34 56 78";
 pub const EMAIL: &str = "camille.lefevre@example.org";
 pub const NIR_DIGITS: &str = "2800269123456";
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
 
 /// A liaison body to a named institution.
 pub fn named(content: &[&str], basis: &str) -> Value {

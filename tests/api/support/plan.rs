@@ -1,21 +1,8 @@
 //! A worker's case and ways to work on its plan: the fixture of the plan items' modules.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, problem};
+use relais_tests::{TestApp, in_days};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-pub fn in_days(days: u64) -> String {
-    (today() + Days::new(days)).to_string()
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
 
 pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
     json!({
@@ -95,9 +82,4 @@ pub fn titles(list: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["title"].as_str().unwrap().to_owned())
         .collect()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }

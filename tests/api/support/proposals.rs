@@ -1,22 +1,9 @@
 //! Shared by the negotiation tests (`proposals` and its submodules, `plan::view`, `closure`): a
 //! case ready to negotiate its plan, and short ways to add steps, propose, decide and observe.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, problem};
+use relais_tests::{TestApp, in_days};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-pub fn in_days(days: u64) -> String {
-    (today() + Days::new(days)).to_string()
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
 
 /// A plan item's body, in housing.
 pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
@@ -27,13 +14,6 @@ pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value
         "title": title,
         "due_on": in_days(due_in_days),
     })
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
 }
 
 /// A case of the worker `alice`, and the ways to negotiate its plan.
