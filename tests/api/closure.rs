@@ -312,7 +312,7 @@ async fn reopening_as_active_needs_an_accepted_proposal() {
     .await;
     n.transition("active", Some(json!({"reason": "La personne a rappelé"})))
         .await;
-    let case = n.case().await;
+    let case = n.read_case().await;
     assert_eq!(case["status"], "active");
     assert!(case["closed_on"].is_null());
 }

@@ -3,6 +3,7 @@
 
 pub mod agenda;
 pub mod applications;
+pub mod case;
 pub mod closure;
 pub mod contacts;
 pub mod documents;

@@ -403,6 +403,18 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Opens a case of the person `person_id` as `token` and returns its JSON.
+    pub async fn open_case_for(&self, token: &str, person_id: &str) -> Value {
+        let body = serde_json::json!({
+            "person_id": person_id,
+            "reason": "Impayés de loyer depuis trois mois",
+            "origin": "self"
+        });
+        let response = self.post("/v1/cases", token, &body).await;
+        assert_eq!(response.status(), 201, "opening a case");
+        response.json().await.unwrap()
+    }
+
     /// The agent id of a subject (provisions it through /v1/me).
     pub async fn agent_id(&self, token: &str) -> Uuid {
         let me: Value = self.get("/v1/me", token).await.json().await.unwrap();

@@ -8,24 +8,6 @@ use serde_json::{Value, json};
 
 use crate::support::plan::{Plan, step};
 
-impl Plan {
-    async fn close_case(&self) {
-        let response = self
-            .app
-            .request(
-                Method::POST,
-                &format!("/v1/cases/{}/transitions", self.case_id),
-                &self.alice,
-            )
-            .header("If-Match", "*")
-            .json(&json!({"to": "closed", "closure_reason": "goals_met", "force": true}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "closing the case");
-    }
-}
-
 #[tokio::test]
 async fn the_plan_of_a_closed_case_can_be_read_but_not_changed() {
     let plan = Plan::new().await;
@@ -33,7 +15,7 @@ async fn the_plan_of_a_closed_case_can_be_read_but_not_changed() {
         .added(step("worker", "correspondence", "Écrire au bailleur", 9))
         .await;
     let id = item["id"].as_str().unwrap();
-    plan.close_case().await;
+    plan.close().await;
     let body = step("worker", "correspondence", "Encore", 9);
     assert_problem(plan.add_as(&plan.alice, &body).await, 409, "case_closed").await;
     let patch = plan

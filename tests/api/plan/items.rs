@@ -11,16 +11,11 @@ use serde_json::{Value, json};
 use crate::support::plan::{Plan, step, titles};
 
 impl Plan {
+    /// The plan items' events of the case's timeline: (kind, data), oldest first.
     async fn timeline_kinds(&self) -> Vec<(String, Value)> {
-        let response = self
-            .app
-            .get(&format!("/v1/cases/{}/timeline", self.case_id), &self.alice)
-            .await;
-        let timeline: Value = response.json().await.unwrap();
-        timeline["items"]
-            .as_array()
-            .unwrap()
-            .iter()
+        self.timeline()
+            .await
+            .into_iter()
             .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["data"].clone()))
             .filter(|(kind, _)| kind.starts_with("plan_item"))
             .collect()

@@ -2,9 +2,12 @@
 //! of the worker `alice`, schemes created by an administrator through `/v1/schemes`, and short ways
 //! to create applications, move them, change their checklist and upload a file to link.
 
-use relais_tests::TestApp;
+use std::ops::Deref;
+
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
+
+use super::case::WorkerCase;
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 
@@ -23,23 +26,21 @@ pub fn fsl() -> Value {
 }
 
 pub struct Apps {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Apps {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Apps {
     /// A case opened by `alice` (a worker, so on its team).
     pub async fn new() -> Apps {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Apps {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::new().await,
         }
     }
 

@@ -1,9 +1,14 @@
 //! A worker's case and ways to work on its plan: the fixture of the plan items' modules.
 
-use relais_tests::{TestApp, in_days};
+use std::ops::Deref;
+
+use relais_tests::in_days;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
+use super::case::WorkerCase;
+
+/// A plan item's body, in housing.
 pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
     json!({
         "party": party,
@@ -16,27 +21,25 @@ pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value
 
 /// A case opened by the worker `alice`, and ways to work on its plan.
 pub struct Plan {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Plan {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Plan {
     pub async fn new() -> Plan {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Plan {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::new().await,
         }
     }
 
     pub fn items(&self) -> String {
-        format!("/v1/cases/{}/plan/items", self.case_id)
+        self.case_path("/plan/items")
     }
 
     pub fn item(&self, id: &str) -> String {
