@@ -69,11 +69,8 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
     // The plan got the person's préconisation and the worker's two interventions.
     let plan: Value = a
         .app
-        .get(&format!("/v1/cases/{}/plan/items", a.case_id), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/plan/items", a.case_id), &a.alice)
+        .await;
     let mut items: Vec<(String, String, String)> = plan["items"]
         .as_array()
         .unwrap()

@@ -359,7 +359,7 @@ async fn a_change_whose_audit_event_cannot_be_written_is_rolled_back() {
         !problem["detail"].as_str().unwrap().contains("audit store"),
         "{problem}"
     );
-    let current: Value = app.get(&path, &alice).await.json().await.unwrap();
+    let current: Value = app.get_json(&path, &alice).await;
     assert_eq!(
         current["version"], 1,
         "the change was rolled back with its event"

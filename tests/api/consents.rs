@@ -116,13 +116,7 @@ async fn withdrawing_a_consent_keeps_it_inactive_with_its_date_and_channel() {
         withdrawn["withdrawn_at"].as_str().unwrap().parse().unwrap();
     assert!(at > before && at < chrono::Utc::now() + chrono::Duration::seconds(5));
 
-    let list: Value = f
-        .app
-        .get(&f.consents(), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = f.app.get_json(&f.consents(), &f.token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "never deleted");
     assert_eq!(list["items"][0]["active"], false);
 }
@@ -164,13 +158,7 @@ async fn withdrawing_an_unknown_consent_or_through_another_person_is_not_found()
         .post(&path, &f.token, &json!({"channel": "phone"}))
         .await;
     assert_eq!(response.status(), 404);
-    let list: Value = f
-        .app
-        .get(&f.consents(), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = f.app.get_json(&f.consents(), &f.token).await;
     assert_eq!(list["items"][0]["active"], true);
 }
 
@@ -206,10 +194,7 @@ async fn a_consent_given_in_the_future_is_refused() {
     assert_eq!(response.status(), 422);
     let doc = problem(response).await;
     assert_eq!(pointers(&doc), ["/given_at"]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM consents")
-        .fetch_one(&f.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = f.app.count("SELECT count(*) FROM consents").await;
     assert_eq!(count, 0);
 }
 

@@ -42,20 +42,14 @@ async fn an_uploaded_file_is_listed_read_and_downloaded_byte_for_byte() {
     let second: Value = second.json().await.unwrap();
     let page: Value = f
         .app
-        .get(&format!("{}?limit=1", f.documents()), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1", f.documents()), &f.alice)
+        .await;
     assert_eq!(page["items"][0]["id"], second["id"], "newest first");
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = f
         .app
-        .get(&format!("{}?cursor={cursor}", f.documents()), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?cursor={cursor}", f.documents()), &f.alice)
+        .await;
     assert_eq!(rest["items"], json!([created]));
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -108,11 +102,8 @@ async fn an_uploaded_file_is_listed_read_and_downloaded_byte_for_byte() {
     );
     let timeline: Value = f
         .app
-        .get(&format!("/v1/cases/{}/timeline", f.case_id), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/timeline", f.case_id), &f.alice)
+        .await;
     assert!(
         timeline["items"]
             .as_array()

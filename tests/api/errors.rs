@@ -21,10 +21,7 @@ async fn post_raw(
 }
 
 async fn persons_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap()
+    app.count("SELECT count(*) FROM persons").await
 }
 
 fn request_id(response: &Response) -> String {

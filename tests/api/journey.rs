@@ -126,12 +126,7 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
         .await;
     let first = json_of(first, 201, "first proposal").await;
     assert_eq!(first["number"], 1);
-    let case_now: Value = app
-        .get(&format!("/v1/cases/{case_id}"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let case_now: Value = app.get_json(&format!("/v1/cases/{case_id}"), &alice).await;
     assert_eq!(
         case_now["status"], "planning",
         "a proposal puts the case in planning"
@@ -175,12 +170,7 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
         )
         .await;
     json_of(accepted, 200, "accepted").await;
-    let case_now: Value = app
-        .get(&format!("/v1/cases/{case_id}"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let case_now: Value = app.get_json(&format!("/v1/cases/{case_id}"), &alice).await;
     assert_eq!(
         case_now["status"], "active",
         "an accepted proposal makes the case active"

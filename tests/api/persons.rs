@@ -135,14 +135,11 @@ async fn corsican_nirs_with_2a_and_2b_are_accepted() {
         assert!(masked.ends_with(&number[13..]), "{masked} keeps the key");
         let id = person["id"].as_str().unwrap();
         let revealed: Value = app
-            .get(
+            .get_json(
                 &format!("/v1/persons/{id}?reveal=nir&reason=Dossier%20CPAM"),
                 &token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(revealed["nir"], number, "kept in canonical upper case");
     }
 }
@@ -229,11 +226,9 @@ async fn revealing_without_a_reason_is_refused_at_reason() {
         assert_eq!(pointers(&doc), ["/reason"], "{query}");
         assert_eq!(doc["errors"][0]["in"], "query");
     }
-    let reveals: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'reveal'")
-            .fetch_one(&app.sql)
-            .await
-            .unwrap();
+    let reveals: i64 = app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'reveal'")
+        .await;
     assert_eq!(reveals, 0);
 }
 
@@ -355,12 +350,7 @@ async fn another_organisations_person_is_not_found_on_read_and_update() {
     assert_eq!(patch.status(), 404);
     assert_eq!(problem(patch).await["code"], "not_found");
 
-    let search: Value = app
-        .get("/v1/persons?q=martin", &stranger)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let search: Value = app.get_json("/v1/persons?q=martin", &stranger).await;
     assert_eq!(search["items"], json!([]));
 
     // Nothing changed, and nothing of the stranger's was written against this person.
@@ -414,10 +404,7 @@ async fn admin_and_dpo_may_not_touch_persons() {
             .await;
         assert_eq!(patch.status(), 403, "{role} update");
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM persons").await;
     assert_eq!(count, 1);
 }
 

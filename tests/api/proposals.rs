@@ -215,11 +215,8 @@ async fn the_list_shows_the_newest_first_in_pages_without_the_items() {
     n.decided(3, "accepted").await;
     let first: Value = n
         .app
-        .get(&format!("{}?limit=2", n.proposals()), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=2", n.proposals()), &n.alice)
+        .await;
     let numbers = |page: &Value| -> Vec<i64> {
         page["items"]
             .as_array()
@@ -238,14 +235,11 @@ async fn the_list_shows_the_newest_first_in_pages_without_the_items() {
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = n
         .app
-        .get(
+        .get_json(
             &format!("{}?limit=2&cursor={cursor}", n.proposals()),
             &n.alice,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(numbers(&second), [1]);
     assert_eq!(second["next_cursor"], Value::Null);
     for query in ["limit=0", "limit=201", "cursor=%%%"] {
@@ -275,10 +269,7 @@ async fn an_empty_plan_an_intake_case_and_a_closed_case_cannot_be_proposed() {
         .await;
     n.close().await;
     assert_problem(n.propose_as(&n.alice).await, 409, "case_closed").await;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM plan_proposals")
-        .fetch_one(&n.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = n.app.count("SELECT count(*) FROM plan_proposals").await;
     assert_eq!(count, 0);
 }
 
@@ -349,14 +340,7 @@ async fn the_body_is_empty_an_empty_object_or_null_and_nothing_else() {
         .await
         .unwrap();
     assert_problem(huge, 413, "payload_too_large").await;
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(n.proposal_count().await, 3);
 }
 
 #[tokio::test]
@@ -377,14 +361,7 @@ async fn a_retried_proposal_with_the_same_idempotency_key_is_made_once() {
     assert_eq!(retry.status(), 201);
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(n.proposal_count().await, 1);
 }
 
 #[tokio::test]

@@ -510,6 +510,17 @@ pub struct TestPartner {
     pub token: String,
 }
 
+/// Sends a request built by hand and reads its JSON answer, whatever its status.
+pub trait SendJson {
+    fn send_json(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl SendJson for RequestBuilder {
+    fn send_json(self) -> impl std::future::Future<Output = Value> {
+        async move { self.send().await.unwrap().json().await.unwrap() }
+    }
+}
+
 /// Reads a problem document and checks its media type.
 pub async fn problem(response: Response) -> Value {
     let content_type = response
@@ -554,6 +565,11 @@ pub fn field_codes(problem: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// A (pointer, code) pair, as [`field_codes`] gives them.
+pub fn pair(pointer: &str, code: &str) -> (String, String) {
+    (pointer.to_owned(), code.to_owned())
 }
 
 /// A response header as text, or "" when absent.

@@ -39,12 +39,7 @@ impl Feed {
     }
 
     async fn me(&self) -> Value {
-        self.app
-            .get("/v1/me", &self.alice)
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.get_json("/v1/me", &self.alice).await
     }
 }
 
@@ -324,7 +319,7 @@ async fn only_workers_and_supervisors_get_a_feed_token() {
             .post("/v1/agenda/feed-token", &token, &Value::Null)
             .await;
         assert_eq!(response.status(), 403, "{role}");
-        let me: Value = f.app.get("/v1/me", &token).await.json().await.unwrap();
+        let me: Value = f.app.get_json("/v1/me", &token).await;
         assert_eq!(me["agenda_feed_url"], Value::Null);
     }
     let anonymous = f

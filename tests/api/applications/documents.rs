@@ -306,30 +306,21 @@ async fn a_scheme_without_documents_makes_a_complete_application_and_lists_newes
 
     let page: Value = a
         .app
-        .get(&format!("{}?limit=1", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1", a.path()), &a.alice)
+        .await;
     assert_eq!(page["items"][0]["id"], second["id"]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = a
         .app
-        .get(&format!("{}?limit=1&cursor={cursor}", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1&cursor={cursor}", a.path()), &a.alice)
+        .await;
     assert_eq!(rest["items"][0]["id"], first["id"]);
     assert_eq!(rest["items"][0]["documents"].as_array().unwrap().len(), 3);
     assert_eq!(rest["next_cursor"], Value::Null);
     let preparing: Value = a
         .app
-        .get(&format!("{}?status=preparing", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?status=preparing", a.path()), &a.alice)
+        .await;
     assert_eq!(preparing["items"].as_array().unwrap().len(), 1);
     let p = assert_problem(
         a.app

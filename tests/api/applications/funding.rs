@@ -198,7 +198,7 @@ async fn each_social_report_is_a_new_version_with_its_author_and_date() {
     assert_eq!(second["version_no"], 2);
     assert_ne!(second["author_id"], first["author_id"]);
 
-    let list: Value = a.app.get(&path, &a.alice).await.json().await.unwrap();
+    let list: Value = a.app.get_json(&path, &a.alice).await;
     let versions: Vec<i64> = list["items"]
         .as_array()
         .unwrap()
@@ -206,29 +206,14 @@ async fn each_social_report_is_a_new_version_with_its_author_and_date() {
         .map(|r| r["version_no"].as_i64().unwrap())
         .collect();
     assert_eq!(versions, [2, 1]);
-    let page: Value = a
-        .app
-        .get(&format!("{path}?limit=1"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = a.app.get_json(&format!("{path}?limit=1"), &a.alice).await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = a
         .app
-        .get(&format!("{path}?limit=1&cursor={cursor}"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{path}?limit=1&cursor={cursor}"), &a.alice)
+        .await;
     assert_eq!(rest["items"][0]["version_no"], 1);
-    let one: Value = a
-        .app
-        .get(&format!("{path}/1"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = a.app.get_json(&format!("{path}/1"), &a.alice).await;
     assert_eq!(one, first);
     assert_problem(
         a.app.get(&format!("{path}/3"), &a.alice).await,

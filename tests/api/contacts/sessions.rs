@@ -33,12 +33,7 @@ async fn a_group_session_shows_in_each_case_and_moves_each_last_contact() {
     assert_eq!(created["summary"], "Les aides à l'énergie");
     assert_eq!(time(&created["occurred_at"]), time(&json!(when)));
     for case in &cases {
-        let list: Value = app
-            .get(&contacts_path(case), &alice)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = app.get_json(&contacts_path(case), &alice).await;
         let contact = &list["items"][0];
         assert_eq!(contact["kind"], "group_session");
         assert_eq!(contact["group_session_id"], created["id"]);
@@ -113,12 +108,7 @@ async fn a_group_session_needs_visible_open_cases_and_valid_fields() {
     )
     .await;
     assert_eq!(response.status(), 422);
-    let list: Value = app
-        .get(&contacts_path(&mine), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&contacts_path(&mine), &alice).await;
     assert_eq!(list["items"], json!([]), "nothing was recorded");
 
     for role in ["reception", "admin", "dpo"] {

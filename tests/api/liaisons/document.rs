@@ -192,12 +192,7 @@ async fn the_nir_is_printed_only_when_chosen_under_a_legal_obligation() {
     let page = html(&l, &named(&["identity", "nir"], "legal_obligation")).await;
     assert!(page.contains(&nir(NIR_DIGITS)));
     assert!(page.contains("Obligation légale"));
-    let reveals = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "reveal" && r == "person.nir")
-        .count();
+    let reveals = l.audited("reveal", "person.nir").await;
     assert_eq!(reveals, 1, "printing the NIR in clear is a reveal");
 }
 
@@ -239,11 +234,6 @@ async fn other_media_types_are_not_acceptable_and_downloads_are_shares() {
             .status(),
         200
     );
-    let shares = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "share" && r == "liaison")
-        .count();
+    let shares = l.audited("share", "liaison").await;
     assert_eq!(shares, 2);
 }

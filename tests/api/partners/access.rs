@@ -3,17 +3,13 @@
 //! fields, partners cannot read the registry, and another organisation's partners do not exist.
 
 use crate::support::partners::{Registry, full_partner};
-use relais_tests::{assert_problem, field_codes};
+use relais_tests::{assert_problem, field_codes, pair};
 use serde_json::{Value, json};
 
 /// The (pointer, code) pairs of a refused registration.
 async fn refused(r: &Registry, body: Value) -> Vec<(String, String)> {
     let p = assert_problem(r.create(&body).await, 422, "validation_failed").await;
     field_codes(&p)
-}
-
-fn pair(pointer: &str, code: &str) -> (String, String) {
-    (pointer.to_owned(), code.to_owned())
 }
 
 fn with(field: &str, value: Value) -> Value {
@@ -82,10 +78,7 @@ async fn bad_registrations_point_at_the_field() {
     assert_eq!(p["errors"][0]["pointer"], "/contact/fax");
     let p = assert_problem(r.create(&json!({})).await, 422, "validation_failed").await;
     assert_eq!(field_codes(&p), [pair("/name", "required")]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM partners")
-        .fetch_one(&r.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = r.app.count("SELECT count(*) FROM partners").await;
     assert_eq!(count, 0, "nothing was registered");
 }
 
@@ -218,13 +211,7 @@ async fn bad_changes_point_at_the_field() {
     )
     .await;
     assert_eq!(p["errors"][0]["pointer"], "/client_id");
-    let current: Value = r
-        .app
-        .get(&Registry::path(id), &r.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let current: Value = r.app.get_json(&Registry::path(id), &r.admin).await;
     assert_eq!(current["version"], 1, "nothing was changed");
 }
 
@@ -258,13 +245,7 @@ async fn only_administrators_write_and_see_the_technical_fields() {
         assert_eq!(list.status(), 200, "{role}");
         let list: Value = list.json().await.unwrap();
         let item = &list["items"][0];
-        let read: Value = r
-            .app
-            .get(&Registry::path(id), &token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let read: Value = r.app.get_json(&Registry::path(id), &token).await;
         for view in [item, &read] {
             assert_eq!(view["id"], created["id"]);
             assert_eq!(view["name"], "CAF du Rhône");
@@ -335,7 +316,7 @@ async fn another_organisations_partners_do_not_exist() {
             "not_found",
         )
         .await;
-        let list: Value = r.app.get("/v1/partners", token).await.json().await.unwrap();
+        let list: Value = r.app.get_json("/v1/partners", token).await;
         assert_eq!(list["items"], json!([]));
     }
     assert_problem(

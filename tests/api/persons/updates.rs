@@ -22,12 +22,7 @@ impl Fixture {
     }
 
     async fn stored(&self) -> Value {
-        self.app
-            .get(&self.path(), &self.token)
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.get_json(&self.path(), &self.token).await
     }
 }
 
@@ -118,11 +113,8 @@ async fn null_clears_the_nir_and_a_new_one_can_be_set() {
     assert_eq!(body["version"], 3);
     let found: Value = f
         .app
-        .get(&format!("/v1/persons?nir={number}"), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/persons?nir={number}"), &f.token)
+        .await;
     assert_eq!(
         found["items"][0]["id"],
         f.id.as_str(),

@@ -288,13 +288,7 @@ async fn changes_and_removals_need_the_current_etag() {
         "version_mismatch",
     )
     .await;
-    let read: Value = plan
-        .app
-        .get(&plan.item(id), &plan.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let read: Value = plan.app.get_json(&plan.item(id), &plan.alice).await;
     assert_eq!(read["title"], "Orienter vers l'ADIL");
     assert_eq!(read["version"], 1);
 }

@@ -35,14 +35,7 @@ async fn every_endpoint(n: &Negotiation, token: &str) -> Vec<(String, Response)>
 }
 
 async fn assert_untouched(n: &Negotiation) {
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(n.proposal_count().await, 1);
     let read: Value = n.read(1).await.json().await.unwrap();
     assert_eq!(read["decision"], Value::Null);
     assert_eq!(read["observations"], json!([]));

@@ -201,13 +201,7 @@ async fn observations_are_appended_in_order_and_change_the_etag() {
             "Finalement d'accord."
         ]
     );
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = n.app.get_json(&n.proposals(), &n.alice).await;
     assert_eq!(list["items"][0]["observation_count"], 2);
     let kinds: Vec<String> = n.timeline().await.into_iter().map(|(k, _)| k).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "plan_observation").count(), 2);

@@ -55,11 +55,8 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
 
     let case: Value = r
         .app
-        .get(&format!("/v1/cases/{case_id}"), &r.worker)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{case_id}"), &r.worker)
+        .await;
     assert_eq!(case["status"], "intake");
     assert_eq!(case["origin"], "partner_referral");
     assert_eq!(case["person_id"], person_id);
@@ -68,11 +65,8 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
     assert_eq!(case["team_ids"], json!([alice]));
     let person: Value = r
         .app
-        .get(&format!("/v1/persons/{person_id}"), &r.worker)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/persons/{person_id}"), &r.worker)
+        .await;
     assert_eq!(person["last_name"], "Lefèvre");
     assert_eq!(person["nir"], posted["person"]["nir"]);
     assert_eq!(person["informed"]["at"], "2026-01-05");

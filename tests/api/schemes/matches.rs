@@ -243,11 +243,8 @@ async fn deactivating_a_scheme_takes_it_out_of_the_matches() {
     let admin = f.app.token("admin", "adele");
     let list: Value = f
         .app
-        .get("/v1/schemes?active=true&domain=old_age", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/schemes?active=true&domain=old_age", &admin)
+        .await;
     let id = list["items"][0]["id"].as_str().unwrap();
     let patched = f
         .app

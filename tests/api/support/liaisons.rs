@@ -170,8 +170,17 @@ impl Liaisons {
         id.to_string()
     }
 
-    /// The `share` events of liaisons for the person.
+    /// The (action, resource type) audit events about the person.
     pub async fn audit(&self) -> Vec<(String, String)> {
         self.app.audit_actions(&self.person_id).await
+    }
+
+    /// How many audit events about the person are `action` on `resource`.
+    pub async fn audited(&self, action: &str, resource: &str) -> usize {
+        self.audit()
+            .await
+            .into_iter()
+            .filter(|(a, r)| a == action && r == resource)
+            .count()
     }
 }

@@ -146,11 +146,8 @@ pub fn basic_value(raw: &str) -> String {
 pub async fn partner_version(app: &TestApp, partner: &TestPartner) -> i64 {
     let admin = app.token("admin", "admin-of-acme");
     let body: Value = app
-        .get(&format!("/v1/partners/{}", partner.id), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/partners/{}", partner.id), &admin)
+        .await;
     body["version"].as_i64().unwrap()
 }
 

@@ -146,6 +146,12 @@ impl Negotiation {
             .await
     }
 
+    /// How many proposals the case has.
+    pub async fn proposal_count(&self) -> usize {
+        let list = self.app.get_json(&self.proposals(), &self.alice).await;
+        list["items"].as_array().unwrap().len()
+    }
+
     /// Reads a proposal as alice; the response.
     pub async fn read(&self, number: i64) -> Response {
         self.app.get(&self.proposal(number), &self.alice).await
