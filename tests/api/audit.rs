@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -207,9 +207,7 @@ async fn the_log_filters_by_time_range_and_refuses_an_empty_range() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 400);
-        let problem = problem(response).await;
-        assert_eq!(problem["code"], "invalid_parameter");
+        let problem = assert_problem(response, 400, "invalid_parameter").await;
         assert_eq!(pointers(&problem), ["/to"]);
     }
 }

@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use relais_tests::{AUDIENCE, DEV_SECRET, ISSUER, TestApp, problem};
+use relais_tests::{AUDIENCE, DEV_SECRET, ISSUER, TestApp, assert_problem, problem};
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -283,8 +283,7 @@ async fn unknown_roles_are_ignored() {
     let app = TestApp::spawn().await;
     let janitor = app.token_for("acme", &["janitor"], "jules");
     let response = app.get("/v1/persons", &janitor).await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(problem(response).await["code"], "forbidden");
+    assert_problem(response, 403, "forbidden").await;
     let me: Value = me(&app, &janitor).await.json().await.unwrap();
     assert_eq!(
         me["roles"],

@@ -1,6 +1,6 @@
 //! A person's consents: recorded, listed, withdrawn (never deleted), audited.
 
-use relais_tests::{TestApp, pointers, problem, today};
+use relais_tests::{TestApp, assert_problem, pointers, problem, today};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -128,8 +128,7 @@ async fn withdrawing_twice_conflicts() {
     let id = consent["id"].as_str().unwrap();
     assert_eq!(f.withdraw(id, &f.token).await.status(), 200);
     let again = f.withdraw(id, &f.token).await;
-    assert_eq!(again.status(), 409);
-    assert_eq!(problem(again).await["code"], "consent_already_withdrawn");
+    assert_problem(again, 409, "consent_already_withdrawn").await;
 }
 
 #[tokio::test]
@@ -168,9 +167,7 @@ async fn an_unknown_scope_is_refused_at_scope() {
     let response = f
         .add(json!({"scope": "sell_to_advertisers", "channel": "online", "given_at": "2026-01-05"}))
         .await;
-    assert_eq!(response.status(), 422);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "validation_failed");
+    let doc = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(pointers(&doc), ["/scope"]);
 }
 
@@ -216,8 +213,7 @@ async fn consents_of_another_organisations_person_are_not_found() {
     let stranger = f.app.token_for("other", &["supervisor"], "olga");
 
     let list = f.app.get(&f.consents(), &stranger).await;
-    assert_eq!(list.status(), 404);
-    assert_eq!(problem(list).await["code"], "not_found");
+    assert_problem(list, 404, "not_found").await;
     let add = f
         .app
         .post(&f.consents(), &stranger, &data_processing())

@@ -9,7 +9,7 @@ mod sessions;
 use crate::support::contacts::{
     add_contact, at, audit_of, contact_path, contacts_path, open_case, plan, read_case, time,
 };
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -330,8 +330,7 @@ async fn only_the_author_may_change_a_contact_and_only_with_the_current_etag() {
         .unwrap();
     assert_eq!(response.status(), 428);
     let response = app.patch(&path, &alice, 7, &json!({"summary": "x"})).await;
-    assert_eq!(response.status(), 412);
-    assert_eq!(problem(response).await["code"], "version_mismatch");
+    assert_problem(response, 412, "version_mismatch").await;
 
     let response = app
         .patch(

@@ -5,7 +5,7 @@
 mod access;
 
 use relais_tests::{TestApp, assert_problem};
-use reqwest::{Method, Response};
+use reqwest::Response;
 use serde_json::{Value, json};
 
 fn etag(response: &Response) -> String {
@@ -21,11 +21,13 @@ async fn put(
     if_match: Option<&str>,
     body: &Value,
 ) -> Response {
-    let mut request = app.request(Method::PUT, &format!("/v1/persons/{person}/{what}"), token);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.json(body).send().await.unwrap()
+    app.put(
+        &format!("/v1/persons/{person}/{what}"),
+        token,
+        if_match,
+        body,
+    )
+    .await
 }
 
 /// A replacement that must succeed; the document it answers.

@@ -82,16 +82,17 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
     // The first interview is held: analysis of the situation by domain.
     let case = transition(&app, &alice, &case, json!({"to": "assessment"})).await;
     let response = app
-        .request(Method::PUT, &format!("/v1/cases/{case_id}/assessment"), &alice)
-        .header("If-Match", "\"0\"")
-        .json(&json!({"domains": [
+        .put(
+            &format!("/v1/cases/{case_id}/assessment"),
+            &alice,
+            Some("\"0\""),
+            &json!({"domains": [
             {"domain": "housing", "situation": "Dette locative de 2 400 €", "needs_action": "yes", "priority": "high"},
             {"domain": "finances", "situation": "Ressources irrégulières", "needs_action": "yes", "priority": "medium"},
             {"domain": "health", "situation": "Pas de difficulté signalée", "needs_action": "no"}
-        ]}))
-        .send()
-        .await
-        .unwrap();
+        ]}),
+        )
+        .await;
     json_of(response, 200, "assessment").await;
 
     // The plan: the worker's interventions and the person's préconisations, with deadlines.

@@ -4,7 +4,7 @@ mod search;
 mod updates;
 mod validation;
 
-use relais_tests::{TestApp, header, nir, pointers, problem};
+use relais_tests::{TestApp, assert_problem, header, nir, pointers, problem};
 use serde_json::{Value, json};
 
 /// The NIR of the API documentation's example, `2 69 05 49 588 157 80`.
@@ -298,8 +298,7 @@ async fn reception_may_not_reveal_the_nir() {
             &token,
         )
         .await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(problem(response).await["code"], "forbidden");
+    assert_problem(response, 403, "forbidden").await;
 }
 
 #[tokio::test]
@@ -328,8 +327,7 @@ async fn another_organisations_person_is_not_found_on_read_and_update() {
     let stranger = app.token_for("other", &["supervisor"], "olga");
 
     let read = app.get(&format!("/v1/persons/{id}"), &stranger).await;
-    assert_eq!(read.status(), 404);
-    assert_eq!(problem(read).await["code"], "not_found");
+    assert_problem(read, 404, "not_found").await;
 
     let revealed = app
         .get(
@@ -347,8 +345,7 @@ async fn another_organisations_person_is_not_found_on_read_and_update() {
             &json!({"first_name": "Volé"}),
         )
         .await;
-    assert_eq!(patch.status(), 404);
-    assert_eq!(problem(patch).await["code"], "not_found");
+    assert_problem(patch, 404, "not_found").await;
 
     let search: Value = app.get_json("/v1/persons?q=martin", &stranger).await;
     assert_eq!(search["items"], json!([]));
@@ -415,8 +412,7 @@ async fn reading_an_unknown_person_is_not_found() {
     let response = app
         .get(&format!("/v1/persons/{}", uuid::Uuid::now_v7()), &token)
         .await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(problem(response).await["code"], "not_found");
+    assert_problem(response, 404, "not_found").await;
 }
 
 #[tokio::test]

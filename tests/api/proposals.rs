@@ -9,7 +9,7 @@ mod document;
 
 use crate::support::proposals::{Negotiation, step};
 use relais_domain::{ProposalItem, content_hash};
-use relais_tests::{assert_problem, header, in_days, pointers, problem};
+use relais_tests::{assert_problem, header, in_days, pointers};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -309,9 +309,7 @@ async fn the_body_is_empty_an_empty_object_or_null_and_nothing_else() {
         .app
         .post(&n.proposals(), &n.alice, &json!({"items": []}))
         .await;
-    assert_eq!(unknown.status(), 400);
-    let unknown = problem(unknown).await;
-    assert_eq!(unknown["code"], "unknown_field");
+    let unknown = assert_problem(unknown, 400, "unknown_field").await;
     assert_eq!(pointers(&unknown), ["/items"]);
     let malformed = n
         .app

@@ -8,7 +8,7 @@ mod matches;
 
 use std::collections::BTreeSet;
 
-use relais_tests::{TestApp, field_codes, pair, problem};
+use relais_tests::{TestApp, assert_problem, field_codes, pair, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -219,8 +219,7 @@ async fn bad_criteria_and_documents_are_refused_with_pointers() {
         [pair("/criteria/0", "no_bound")]
     );
     let twin = app.post("/v1/schemes", &admin, &rsa()).await;
-    assert_eq!(twin.status(), 409);
-    assert_eq!(problem(twin).await["code"], "scheme_name_taken");
+    assert_problem(twin, 409, "scheme_name_taken").await;
 }
 
 #[tokio::test]

@@ -384,6 +384,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// PUT JSON with a token and, when given, an `If-Match` tag (`"3"`, `*`).
+    pub async fn put(
+        &self,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut request = self.request(Method::PUT, path, token);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request.json(body).send().await.unwrap()
+    }
+
     /// Creates a person as `token` and returns its JSON.
     pub async fn create_person(&self, token: &str, body: Value) -> Value {
         let response = self.post("/v1/persons", token, &body).await;

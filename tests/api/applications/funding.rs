@@ -23,22 +23,14 @@ async fn put_plan(
     if_match: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = a.app.request(
-        Method::PUT,
-        &format!("{}/funding-plan", a.of(application)),
-        &a.alice,
-    );
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.json(body).send().await.unwrap()
+    let path = format!("{}/funding-plan", a.of(application));
+    a.app.put(&path, &a.alice, if_match, body).await
 }
 
 #[tokio::test]
 async fn the_funding_plan_answers_with_its_remaining_gap() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let path = format!("{}/funding-plan", a.of(&application));
     assert_problem(a.app.get(&path, &a.alice).await, 404, "not_found").await;
     assert_problem(
@@ -103,8 +95,7 @@ async fn the_funding_plan_answers_with_its_remaining_gap() {
 #[tokio::test]
 async fn a_bad_funding_plan_points_at_each_funder_field() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let body = json!({
         "need_cents": 150000,
         "funders": [
@@ -167,8 +158,7 @@ async fn a_bad_funding_plan_points_at_each_funder_field() {
 #[tokio::test]
 async fn each_social_report_is_a_new_version_with_its_author_and_date() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let path = format!("{}/social-reports", a.of(&application));
     let alice_id = a.app.agent_id(&a.alice).await.to_string();
     let response = a

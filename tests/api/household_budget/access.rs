@@ -3,16 +3,17 @@
 //! and how bad input is pointed at.
 
 use relais_tests::{TestApp, assert_problem, pointers, problem};
-use reqwest::{Method, Response};
+use reqwest::Response;
 use serde_json::{Value, json};
 
 async fn put(app: &TestApp, token: &str, person: &str, what: &str, body: &Value) -> Response {
-    app.request(Method::PUT, &format!("/v1/persons/{person}/{what}"), token)
-        .header("If-Match", "*")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.put(
+        &format!("/v1/persons/{person}/{what}"),
+        token,
+        Some("*"),
+        body,
+    )
+    .await
 }
 
 async fn get(app: &TestApp, token: &str, person: &str, what: &str) -> Response {

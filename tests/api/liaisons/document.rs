@@ -17,35 +17,12 @@ const HEALTH_STEP: &str = "Prendre rendez-vous au CMP";
 /// A case assessed in housing and health, with a done step, a pending one and a health step.
 async fn assessed() -> Liaisons {
     let l = Liaisons::new().await;
-    let response = l
-        .app
-        .request(
-            Method::POST,
-            &format!("/v1/cases/{}/transitions", l.case_id),
-            &l.alice,
-        )
-        .header("If-Match", "*")
-        .json(&json!({"to": "assessment"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let response = l
-        .app
-        .request(
-            Method::PUT,
-            &format!("/v1/cases/{}/assessment", l.case_id),
-            &l.alice,
-        )
-        .header("If-Match", "*")
-        .json(&json!({"domains": [
-            {"domain": "housing", "situation": HOUSING_SITUATION, "needs_action": "yes", "priority": "high"},
-            {"domain": "health", "situation": HEALTH_SITUATION, "needs_action": "yes", "priority": "medium"}
-        ]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    l.transition("assessment", None).await;
+    l.assess(json!({"domains": [
+        {"domain": "housing", "situation": HOUSING_SITUATION, "needs_action": "yes", "priority": "high"},
+        {"domain": "health", "situation": HEALTH_SITUATION, "needs_action": "yes", "priority": "medium"}
+    ]}))
+    .await;
     for (party, category, domain, title) in [
         ("worker", "orientation", "housing", DONE_STEP),
         ("person", "paperwork", "housing", PENDING_STEP),

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use relais_tests::{TestApp, nir, pointers, problem};
+use relais_tests::{TestApp, assert_problem, nir, pointers, problem};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -149,9 +149,7 @@ async fn search_results_show_the_nir_masked() {
 async fn an_invalid_nir_in_a_search_is_a_bad_parameter() {
     let f = fixture().await;
     let response = f.app.get("/v1/persons?nir=12345", &f.token).await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "invalid_parameter");
+    let doc = assert_problem(response, 400, "invalid_parameter").await;
     assert_eq!(pointers(&doc), ["/nir"]);
     assert_eq!(doc["errors"][0]["in"], "query");
 }

@@ -1,6 +1,6 @@
 //! Correcting a person: JSON merge patch under `If-Match`.
 
-use relais_tests::{TestApp, nir, pointers, problem};
+use relais_tests::{TestApp, assert_problem, nir, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -146,9 +146,7 @@ async fn a_patch_without_if_match_is_refused_with_428() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 428);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "precondition_required");
+    let doc = assert_problem(response, 428, "precondition_required").await;
     assert_eq!(doc["errors"][0]["in"], "header");
     assert_eq!(f.stored().await["phone"], "0601020304");
 }
@@ -161,8 +159,7 @@ async fn a_stale_if_match_is_refused_with_412() {
         200
     );
     let stale = f.patch(1, json!({"phone": "0700000002"})).await;
-    assert_eq!(stale.status(), 412);
-    assert_eq!(problem(stale).await["code"], "version_mismatch");
+    assert_problem(stale, 412, "version_mismatch").await;
     let ahead = f.patch(9, json!({"phone": "0700000003"})).await;
     assert_eq!(ahead.status(), 412);
     let stored = f.stored().await;
@@ -300,8 +297,7 @@ async fn a_patch_to_the_nir_of_another_person_conflicts() {
             &json!({"nir": nir("2690549588157")}),
         )
         .await;
-    assert_eq!(response.status(), 409);
-    assert_eq!(problem(response).await["code"], "duplicate_nir");
+    assert_problem(response, 409, "duplicate_nir").await;
 }
 
 #[tokio::test]
@@ -310,9 +306,7 @@ async fn an_unknown_field_in_a_patch_is_refused() {
     let response = f
         .patch(1, json!({"phone": "0700000000", "version": 5}))
         .await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "unknown_field");
+    let doc = assert_problem(response, 400, "unknown_field").await;
     assert_eq!(pointers(&doc), ["/version"]);
 }
 

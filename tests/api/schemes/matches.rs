@@ -5,7 +5,6 @@
 //! audited under the person.
 
 use relais_tests::TestApp;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A worker with a case for a person born on 1980-02-03 living in Lyon (69003), and a
@@ -83,12 +82,8 @@ impl Fixture {
         let path = format!("/v1/persons/{}/{what}", self.person_id);
         let response = self
             .app
-            .request(Method::PUT, &path, &self.worker)
-            .header("If-Match", "\"0\"")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .put(&path, &self.worker, Some("\"0\""), &body)
+            .await;
         assert_eq!(response.status(), 200, "PUT {what}");
     }
 }

@@ -82,6 +82,19 @@ impl Apps {
         response.json().await.unwrap()
     }
 
+    /// An application of the case to the FSL scheme (without proposed plan items); its JSON.
+    pub async fn fsl_application(&self) -> Value {
+        let scheme = self.fsl().await;
+        self.apply(&scheme, false).await
+    }
+
+    /// Changes the application at `version`.
+    pub async fn patch(&self, application: &Value, version: i64, body: &Value) -> Response {
+        self.app
+            .patch(&self.of(application), &self.alice, version, body)
+            .await
+    }
+
     /// The application as it is now.
     pub async fn read(&self, application: &Value) -> Value {
         let response = self.app.get(&self.of(application), &self.alice).await;

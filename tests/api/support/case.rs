@@ -74,14 +74,8 @@ impl WorkerCase {
 
     /// Replaces the assessment (the case has none yet or any version: `If-Match: *`).
     pub async fn assess(&self, body: Value) {
-        let response = self
-            .app
-            .request(Method::PUT, &self.case_path("/assessment"), &self.alice)
-            .header("If-Match", "*")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let path = self.case_path("/assessment");
+        let response = self.app.put(&path, &self.alice, Some("*"), &body).await;
         assert_eq!(response.status(), 200, "assessing");
     }
 
