@@ -1,17 +1,14 @@
 //! A person's consents: recorded, listed, withdrawn (never deleted), audited.
 
-use relais_tests::{TestApp, assert_problem, pointers, problem, today};
+use relais_tests::{assert_problem, pointers, problem, today};
 use serde_json::{Value, json};
 
-struct Fixture {
-    app: TestApp,
-    token: String,
-    person_id: String,
-}
+use crate::support::person::CreatedPerson;
 
-impl Fixture {
+/// Éloïse Martin's consents.
+impl CreatedPerson {
     fn consents(&self) -> String {
-        format!("/v1/persons/{}/consents", self.person_id)
+        self.path("/consents")
     }
 
     async fn add(&self, body: Value) -> reqwest::Response {
@@ -29,21 +26,8 @@ impl Fixture {
     }
 }
 
-async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            json!({"first_name": "Éloïse", "last_name": "Martin"}),
-        )
-        .await;
-    let person_id = person["id"].as_str().unwrap().to_owned();
-    Fixture {
-        app,
-        token,
-        person_id,
-    }
+async fn fixture() -> CreatedPerson {
+    CreatedPerson::new(json!({"first_name": "Éloïse", "last_name": "Martin"})).await
 }
 
 fn data_processing() -> Value {
@@ -59,7 +43,7 @@ async fn recording_a_consent_answers_201_with_its_location() {
     let consent: Value = response.json().await.unwrap();
     let id = consent["id"].as_str().unwrap();
     assert_eq!(location, format!("{}/{id}", f.consents()));
-    assert_eq!(consent["person_id"], f.person_id.as_str());
+    assert_eq!(consent["person_id"], f.id.as_str());
     assert_eq!(consent["scope"], "data_processing");
     assert_eq!(consent["channel"], "signed_paper");
     assert_eq!(consent["given_at"], "2026-01-05");
@@ -266,7 +250,7 @@ async fn recording_listing_and_withdrawing_consents_are_audited() {
     let id = consent["id"].as_str().unwrap();
     assert_eq!(f.app.get(&f.consents(), &f.token).await.status(), 200);
     assert_eq!(f.withdraw(id, &f.token).await.status(), 200);
-    let actions = f.app.audit_actions(&f.person_id).await;
+    let actions = f.app.audit_actions(&f.id).await;
     let expected: Vec<(String, String)> = [
         ("create", "person"),
         ("create", "consent"),

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod liaisons;
 pub mod oauth;
 pub mod partners;
+pub mod person;
 pub mod plan;
 pub mod proposals;
 pub mod referrals;

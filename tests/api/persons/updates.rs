@@ -1,50 +1,35 @@
 //! Correcting a person: JSON merge patch under `If-Match`.
 
-use relais_tests::{TestApp, assert_problem, nir, pointers, problem};
+use relais_tests::{assert_problem, nir, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-struct Fixture {
-    app: TestApp,
-    token: String,
-    id: String,
-}
+use crate::support::person::CreatedPerson;
 
-impl Fixture {
-    fn path(&self) -> String {
-        format!("/v1/persons/{}", self.id)
-    }
-
+/// Changes to the person.
+impl CreatedPerson {
     async fn patch(&self, version: i64, body: Value) -> reqwest::Response {
         self.app
-            .patch(&self.path(), &self.token, version, &body)
+            .patch(&self.path(""), &self.token, version, &body)
             .await
     }
 
     async fn stored(&self) -> Value {
-        self.app.get_json(&self.path(), &self.token).await
+        self.app.get_json(&self.path(""), &self.token).await
     }
 }
 
-async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            json!({
-                "first_name": "Éloïse",
-                "last_name": "Martin",
-                "birth_date": "1969-05-12",
-                "nir": nir("2690549588157"),
-                "phone": "0601020304",
-                "email": "eloise@example.org",
-                "address": {"line1": "3 rue des Lilas", "city": "Paris", "country": "FR"}
-            }),
-        )
-        .await;
-    let id = person["id"].as_str().unwrap().to_owned();
-    Fixture { app, token, id }
+async fn fixture() -> CreatedPerson {
+    CreatedPerson::new(json!({
+        "first_name": "Éloïse",
+        "last_name": "Martin",
+        "birth_date": "1969-05-12",
+        "nir": nir("2690549588157"),
+        "phone": "0601020304",
+        "email": "eloise@example.org",
+        "address": {"line1": "3 rue des Lilas", "city": "Paris", "country": "FR"}
+    }))
+    .await
 }
 
 #[tokio::test]
@@ -67,7 +52,7 @@ async fn a_patch_changes_the_given_fields_and_keeps_the_others() {
     assert_eq!(body["nir"], "2 69 05 ** *** *** 80");
     assert_eq!(body["address"]["city"], "Paris");
 
-    let read = f.app.get(&f.path(), &f.token).await;
+    let read = f.app.get(&f.path(""), &f.token).await;
     assert_eq!(read.headers()["etag"], "\"2\"");
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["last_name"], "Martin-Leroy");
@@ -141,7 +126,7 @@ async fn a_patch_without_if_match_is_refused_with_428() {
     let f = fixture().await;
     let response = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .json(&json!({"phone": "0700000000"}))
         .send()
         .await
@@ -173,7 +158,7 @@ async fn an_if_match_that_is_not_an_etag_is_stale() {
     for value in ["1", "\"abc\"", ""] {
         let response = f
             .app
-            .request(Method::PATCH, &f.path(), &f.token)
+            .request(Method::PATCH, &f.path(""), &f.token)
             .header("If-Match", value)
             .json(&json!({"phone": "0700000000"}))
             .send()
@@ -183,7 +168,7 @@ async fn an_if_match_that_is_not_an_etag_is_stale() {
     }
     let weak = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .header("If-Match", "W/\"1\"")
         .json(&json!({"phone": "0700000000"}))
         .send()
@@ -336,7 +321,7 @@ async fn if_match_star_matches_whatever_version_exists() {
     );
     let response = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .header("If-Match", "*")
         .json(&json!({"phone": "0711111111"}))
         .send()
