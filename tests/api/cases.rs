@@ -7,6 +7,8 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::support::closure::assert_closure_cleared;
+
 fn date(value: &Value) -> NaiveDate {
     value.as_str().unwrap().parse().unwrap()
 }
@@ -477,14 +479,7 @@ async fn reopening_needs_a_reason_and_clears_the_closure_but_archiving_is_for_th
     let body = json!({"to": "assessment", "reason": "La personne revient"});
     let case = moved(&app, &alice, &id, 2, body).await;
     assert_state(&case, "assessment", 3);
-    for field in [
-        "closed_on",
-        "closure_reason",
-        "orientation",
-        "review_due_on",
-    ] {
-        assert!(case[field].is_null(), "{field} is cleared: {case}");
-    }
+    assert_closure_cleared(&case);
 }
 
 #[tokio::test]

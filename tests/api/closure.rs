@@ -5,7 +5,7 @@
 mod journey;
 mod review;
 
-use crate::support::closure::{close, moved, new_case, read, transition};
+use crate::support::closure::{assert_closure_cleared, close, moved, new_case, read, transition};
 use crate::support::proposals::{Negotiation, step};
 use chrono::{Days, NaiveDate};
 use relais_tests::{TestApp, assert_problem, in_days, pointers, problem, today};
@@ -269,14 +269,7 @@ async fn reopening_in_assessment_needs_a_reason_clears_the_closure_and_keeps_it_
     let body = json!({"to": "assessment", "reason": "La personne revient"});
     let case = moved(&app, &alice, &id, 2, &body).await;
     assert_eq!(case["status"], "assessment");
-    for field in [
-        "closed_on",
-        "closure_reason",
-        "orientation",
-        "review_due_on",
-    ] {
-        assert!(case[field].is_null(), "{field} is cleared: {case}");
-    }
+    assert_closure_cleared(&case);
     assert_eq!(case["indicators"]["review_due"], false);
     let events = timeline(&app, &alice, &id).await;
     let reopened = events.last().unwrap();

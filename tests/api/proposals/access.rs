@@ -3,7 +3,7 @@
 //! plan; archived cases are read with a reason; every read and write is audited with the
 //! person.
 
-use crate::support::proposals::{Negotiation, step};
+use crate::support::proposals::{Negotiation, receipts};
 use relais_tests::{assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -12,8 +12,7 @@ use uuid::Uuid;
 /// A case in `planning` with one step and its first proposal.
 async fn proposed() -> Negotiation {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     n.proposed().await;
     n
 }
@@ -133,8 +132,7 @@ async fn an_archived_case_is_negotiated_no_more_and_read_only_with_a_reason() {
 #[tokio::test]
 async fn every_read_and_write_of_the_negotiation_is_audited_with_the_person() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     let before = n.plan_audit().await.len();
     let proposal = n.proposed().await;
     n.read(1).await;

@@ -3,15 +3,14 @@
 //! appended and change the proposal's ETag; bad input points at its field; the database
 //! refuses to edit an observation.
 
-use crate::support::proposals::{Negotiation, step};
+use crate::support::proposals::{Negotiation, letter, receipts};
 use relais_tests::{assert_problem, header, invalid_at, pointers, problem};
 use serde_json::{Value, json};
 
 /// A case in `planning` with one step and its first proposal.
 async fn proposed() -> Negotiation {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     n.proposed().await;
     n
 }
@@ -100,8 +99,7 @@ async fn only_the_latest_proposal_can_be_decided() {
 async fn an_active_case_agrees_again_and_stays_active() {
     let n = proposed().await;
     n.decided(1, "accepted").await;
-    n.add(step("worker", "correspondence", "Écrire au bailleur", 12))
-        .await;
+    n.add(letter(12)).await;
     n.proposed().await;
     n.decided(2, "accepted").await;
     assert_eq!(n.status().await, "active");

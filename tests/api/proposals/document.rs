@@ -3,7 +3,7 @@
 //! proposal's snapshot with the organisation, the person, the referent, the decision, the
 //! observations and the content hash; audited as a download.
 
-use crate::support::proposals::{Negotiation, step};
+use crate::support::proposals::{Negotiation, receipts, social_report, step};
 use relais_tests::{header, pdf_text, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -14,13 +14,7 @@ async fn agreed(n: &Negotiation) -> Value {
     let mut paperwork = step("person", "paperwork", "Déposer le dossier à la CAF", 10);
     paperwork["details"] = json!("Joindre l'avis d'imposition et le RIB.");
     n.add(paperwork).await;
-    n.add(step(
-        "worker",
-        "social_report",
-        "Rédiger le rapport social",
-        20,
-    ))
-    .await;
+    n.add(social_report()).await;
     n.add(step(
         "partner",
         "investigation",
@@ -119,9 +113,7 @@ async fn the_pdf_has_extractable_text_with_its_accents() {
 #[tokio::test]
 async fn the_document_shows_the_snapshot_not_the_live_plan() {
     let n = Negotiation::new().await;
-    let item = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    let item = n.add(receipts()).await;
     n.proposed().await;
     n.change(&item, json!({"title": "Titre changé après la proposition"}))
         .await;

@@ -19,6 +19,21 @@ pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value
     })
 }
 
+/// The person's step of most plans: gathering the rent receipts, due in 10 days.
+pub fn receipts() -> Value {
+    step("person", "paperwork", "Réunir les quittances", 10)
+}
+
+/// The worker's letter to the landlord, due in `days`.
+pub fn letter(days: u64) -> Value {
+    step("worker", "correspondence", "Écrire au bailleur", days)
+}
+
+/// The worker's social report, due in 20 days.
+pub fn social_report() -> Value {
+    step("worker", "social_report", "Rédiger le rapport social", 20)
+}
+
 /// A case opened by the worker `alice`, and ways to work on its plan.
 pub struct Plan {
     base: WorkerCase,

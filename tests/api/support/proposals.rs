@@ -7,7 +7,7 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 use super::case::WorkerCase;
-pub use super::plan::step;
+pub use super::plan::{letter, receipts, social_report, step};
 
 /// A case of the worker `alice`, and the ways to negotiate its plan.
 pub struct Negotiation {
