@@ -23,6 +23,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::routes::today;
 
 /// One monthly resource.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
@@ -123,10 +124,6 @@ pub struct Budget {
     /// The budget's own version (its lines); the derived figures also follow the household.
     #[schema(example = 1)]
     pub version: i32,
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 impl Budget {

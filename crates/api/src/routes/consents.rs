@@ -16,6 +16,7 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::today;
 
 /// A consent to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -122,7 +123,7 @@ pub async fn create(
     body: Json<NewConsent>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
-    if body.given_at > Utc::now().date_naive() {
+    if body.given_at > today() {
         return Err(ApiError::invalid(
             "/given_at",
             "out_of_range",

@@ -1,4 +1,6 @@
-//! One file per resource; this module only wires them.
+//! One file per resource; this module only wires them, and holds the one clock they date by.
+
+use chrono::{NaiveDate, Utc};
 
 pub mod agenda;
 pub mod applications;
@@ -23,3 +25,8 @@ pub mod plan_items;
 pub mod referrals;
 pub mod schemes;
 pub mod stats;
+
+/// Today's date, as the service dates what happens today (UTC).
+pub(crate) fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}

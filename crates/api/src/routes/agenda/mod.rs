@@ -32,6 +32,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{Cursor, PageParams};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::today;
 
 pub use ics::{FeedParams, feed};
 
@@ -39,10 +40,6 @@ pub use ics::{FeedParams, feed};
 pub const DEFAULT_DAYS: u64 = 30;
 /// Longest range: `to` at most this many days after `from`.
 pub const MAX_DAYS: i64 = 366;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The range and paging of an agenda read.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -22,7 +22,7 @@ mod model;
 mod reports;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Days;
 use relais_domain::application::{ProposalLine, optional_text, proposed_items};
 use relais_domain::{AuditAction, AuditResource, DocumentProvider, Permission, PlanItemTitle};
 use relais_store::StoreError;
@@ -44,6 +44,7 @@ use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query, coded_param};
 use crate::pagination::{PageParams, next_cursor};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::today;
 use crate::work::{CaseUse, Work, case_event};
 
 pub use documents::{
@@ -60,10 +61,6 @@ pub use reports::{NewSocialReport, add_social_report, list_social_reports, read_
 
 /// The audit resource type of an application.
 const RESOURCE: AuditResource = AuditResource::Application;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/applications/{id}")

@@ -7,7 +7,6 @@
 mod model;
 
 use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, Permission, Role, TransitionError, TransitionRequest,
@@ -31,16 +30,13 @@ use crate::extract::{Json, Query, coded_list, parse_uuid_param};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::persons::{Person, person_data};
+use crate::routes::today;
 use crate::work::{self, CaseUse, Work};
 
 pub use model::{
     Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
     PendingItemsProblem, PendingPlanItem, Timeline, TimelineEvent,
 };
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
     work::case_event(case, action, AuditResource::Case, case.id)

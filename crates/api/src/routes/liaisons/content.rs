@@ -9,7 +9,7 @@
 //! assessment and the health steps of the plan — are left out unless `health` was chosen.
 
 use actix_web::HttpResponse;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::assessment::domain_rank;
 use relais_domain::{
     AuditAction, AuditResource, Domain, ItemStatus, LiaisonContent, NeedsAction, Party,
@@ -33,6 +33,7 @@ use crate::documents::liaison::{
 };
 use crate::error::ApiError;
 use crate::routes::plan::written::{Format, document_response};
+use crate::routes::today;
 
 /// Most document names a sheet lists (the oldest first).
 const MAX_DOCUMENT_NAMES: i64 = 100;
@@ -308,7 +309,7 @@ pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) ->
     };
     LiaisonSheet {
         organisation: organisation.to_owned(),
-        document_on: Utc::now().date_naive(),
+        document_on: today(),
         destination: match &liaison.destination {
             Destination::Partner(id) => SheetDestination::Partner(
                 liaison

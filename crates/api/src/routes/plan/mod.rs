@@ -11,7 +11,6 @@ mod proposals;
 pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
 use relais_domain::{AuditAction, AuditResource};
 use relais_store::{plan_items, proposals as store};
 use uuid::Uuid;
@@ -21,6 +20,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
 use crate::routes::plan_items::PlanItem;
+use crate::routes::today;
 use crate::work::case_event;
 
 pub use model::{
@@ -30,10 +30,6 @@ pub use model::{
 };
 pub use proposals::{create, decide, list, observe, read};
 pub use written::document;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The plan of a case: its items, its indicators, and what changed since the last agreement.
 ///

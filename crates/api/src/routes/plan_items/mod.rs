@@ -11,7 +11,6 @@ mod indicators;
 mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
 use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
@@ -27,14 +26,11 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_list, coded_param};
 use crate::pagination::{Cursor, PageParams};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::today;
 use crate::work::CaseUse;
 
 pub use indicators::{PartyBreakdown, PartyIndicators, PlanIndicators, StatusCounts};
 pub use model::{NewPlanItem, PlanItem, PlanItemList, PlanItemPatch};
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The scheme and the application an item links must exist in the organisation, the
 /// application in this case (422 at `/scheme_id` or `/application_id` otherwise).

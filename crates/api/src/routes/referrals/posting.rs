@@ -9,7 +9,7 @@
 use actix_web::{HttpRequest, HttpResponse, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
     AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
@@ -27,6 +27,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, JsonRule};
 use crate::idempotency::require_key;
 use crate::responses::CreateErrors;
+use crate::routes::today;
 
 /// How a referral's body is received: `application/json` only, at most the JSON limit plus room
 /// for the largest attachments; otherwise like any [`crate::extract::Json`] (unknown fields,
@@ -50,10 +51,6 @@ impl JsonRule for ReferralRule {
 
 /// A referral's JSON body.
 pub type ReferralBody<T> = Json<T, ReferralRule>;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// A trimmed optional text; blank is absent.
 fn text(value: &Option<String>) -> Option<&str> {

@@ -13,7 +13,7 @@
 //! audited (`read`, resource type `case.scheme_matches`, with the person).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::budget;
 use relais_domain::eligibility::{
     CriterionOutcome, HouseholdFacts, Match, MatchResult, ResourceFacts, Situation, SituationData,
@@ -34,6 +34,7 @@ use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
+use crate::routes::today;
 use crate::work::case_event;
 
 /// Options of the matching.
@@ -165,7 +166,7 @@ pub async fn list(
     params: Query<MatchParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let today = Utc::now().date_naive();
+    let today = today();
     let (mut work, case) = ctx.case(*id, reason.case_use()).await?;
     let person = persons::get(&mut work.tx, case.person_id).await?;
     let household = households::get(&mut work.tx, case.person_id).await?;

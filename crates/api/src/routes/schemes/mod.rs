@@ -16,7 +16,7 @@ pub mod matches;
 mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::{AuditAction, AuditResource, Domain, Permission, Role};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
@@ -31,6 +31,7 @@ use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::today;
 
 pub use model::{
     Catalogue, CriterionSchema, ImportResult, NewScheme, RequiredDocumentSchema, Scheme,
@@ -39,10 +40,6 @@ pub use model::{
 
 fn location(id: Uuid) -> String {
     format!("/v1/schemes/{id}")
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// Readers of the catalogue: any agent of the organisation, never a partner.
