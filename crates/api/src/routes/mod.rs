@@ -19,6 +19,7 @@ pub mod liaisons;
 pub mod me;
 pub mod partner_liaisons;
 pub mod partners;
+pub mod paths;
 pub mod persons;
 pub mod plan;
 pub mod plan_items;

@@ -28,6 +28,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
 use crate::patch::{not_null, nullable};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::paths::{ApplicationPath, ChecklistLinePath};
 use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a checklist line.
@@ -179,7 +180,7 @@ fn changed(
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IdempotencyKeyHeader),
+    params(ApplicationPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewApplicationDocument,
     responses((status = 201, description = "Added; the ETag is the line's", body = ChecklistChange, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -187,11 +188,10 @@ fn changed(
 #[post("/cases/{id}/applications/{app_id}/documents")]
 pub async fn add_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     body: Json<NewApplicationDocument>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
     let mut errors = Vec::new();
     if !is_document_code(&body.code) {
         errors.push(FieldError::body(
@@ -206,7 +206,7 @@ pub async fn add_document(
         return Err(ApiError::validation(errors));
     };
     let (mut work, case, application) =
-        on_application(&ctx, (case_id, app_id), CaseUse::Write).await?;
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     not_final(&application)?;
     check_link(&mut work.tx, case.id, body.document_id).await?;
     let status = DocumentStatus::Requested.after_change(body.status, body.document_id.is_some());
@@ -243,20 +243,19 @@ pub async fn add_document(
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), ("doc_id" = Uuid, Path, description = "Checklist line id"), CaseReadParams),
+    params(ChecklistLinePath, CaseReadParams),
     responses((status = 200, description = "The line", body = ApplicationDocument, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn read_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, Uuid)>,
+    path: web::Path<ChecklistLinePath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id, doc_id) = path.into_inner();
     let (mut work, case, application) =
-        on_application(&ctx, (case_id, app_id), params.case_use()).await?;
-    let line = checklist::get(&mut work.tx, application.id, doc_id).await?;
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
+    let line = checklist::get(&mut work.tx, application.id, path.doc_id).await?;
     work.audit(case_event(&case, AuditAction::Read, RESOURCE, line.id));
     work.commit(ok_with_etag(line.version, ApplicationDocument::from(line)))
         .await
@@ -267,7 +266,7 @@ pub async fn read_document(
 #[utoipa::path(
     tag = "applications",
     operation_id = "update_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), ("doc_id" = Uuid, Path, description = "Checklist line id"), crate::responses::IfMatchHeader),
+    params(ChecklistLinePath, crate::responses::IfMatchHeader),
     request_body = ApplicationDocumentPatch,
     responses((status = 200, description = "The line after the change; the ETag is the line's", body = ChecklistChange, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -275,12 +274,11 @@ pub async fn read_document(
 #[patch("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn update_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, Uuid)>,
+    path: web::Path<ChecklistLinePath>,
     if_match: IfMatch,
     body: Json<ApplicationDocumentPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id, doc_id) = path.into_inner();
     let mut errors = Vec::new();
     if body.code.is_some() {
         errors.push(FieldError::body(
@@ -298,8 +296,8 @@ pub async fn update_document(
         return Err(ApiError::validation(errors));
     }
     let (mut work, case, application) =
-        on_application(&ctx, (case_id, app_id), CaseUse::Write).await?;
-    let current = checklist::get(&mut work.tx, application.id, doc_id).await?;
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
+    let current = checklist::get(&mut work.tx, application.id, path.doc_id).await?;
     let version = if_match.check(current.version)?;
     not_final(&application)?;
     let document_id = crate::patch::apply(current.document_id, body.document_id);

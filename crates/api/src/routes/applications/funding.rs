@@ -8,7 +8,6 @@ use relais_domain::{AuditAction, AuditResource, FunderStatus, Permission};
 use relais_store::applications::funding as store_funding;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 use validator::Validate;
 
 use super::model::{FundingPlan, invalid};
@@ -18,6 +17,7 @@ use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::routes::paths::ApplicationPath;
 use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a funding plan.
@@ -74,18 +74,18 @@ pub struct FundingPlanReplacement {
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_funding_plan",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    params(ApplicationPath, CaseReadParams),
     responses((status = 200, description = "The funding plan", body = FundingPlan, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/funding-plan")]
 pub async fn read_funding_plan(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (mut work, case, application) =
-        on_application(&ctx, path.into_inner(), params.case_use()).await?;
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
     let plan = store_funding::get(&mut work.tx, application.id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -104,7 +104,7 @@ pub async fn read_funding_plan(
 #[utoipa::path(
     tag = "applications",
     operation_id = "replace_funding_plan",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IfMatchHeader),
+    params(ApplicationPath, crate::responses::IfMatchHeader),
     request_body = FundingPlanReplacement,
     responses((status = 200, description = "The funding plan as replaced, with its gap", body = FundingPlan, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -112,7 +112,7 @@ pub async fn read_funding_plan(
 #[put("/cases/{id}/applications/{app_id}/funding-plan")]
 pub async fn replace_funding_plan(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     if_match: IfMatch,
     body: Json<FundingPlanReplacement>,
 ) -> Result<HttpResponse, ApiError> {
@@ -129,7 +129,7 @@ pub async fn replace_funding_plan(
         .collect();
     let funders = check_funding_plan(body.need_cents, &inputs).map_err(invalid)?;
     let (mut work, case, application) =
-        on_application(&ctx, path.into_inner(), CaseUse::Write).await?;
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     let plan = store_funding::replace(
         &mut work.tx,
         work.actor.org.id,

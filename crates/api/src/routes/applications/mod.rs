@@ -44,6 +44,7 @@ use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query, coded_param};
 use crate::pagination::{PageParams, next_cursor};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::paths::ApplicationPath;
 use crate::routes::today;
 use crate::work::{CaseUse, Work, case_event};
 
@@ -70,7 +71,8 @@ fn location(case_id: Uuid, id: Uuid) -> String {
 /// `use_`: a read gets it, a change locks it.
 async fn on_application(
     ctx: &Ctx,
-    (case_id, app_id): (Uuid, Uuid),
+    case_id: Uuid,
+    app_id: Uuid,
     use_: CaseUse<'_>,
 ) -> Result<(Work, CaseRecord, ApplicationRecord), ApiError> {
     let (mut work, case) = ctx.case(case_id, use_).await?;
@@ -310,18 +312,18 @@ pub async fn create(
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    params(ApplicationPath, CaseReadParams),
     responses((status = 200, description = "The application", body = Application, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (mut work, case, application) =
-        on_application(&ctx, path.into_inner(), params.case_use()).await?;
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
     work.audit(case_event(
         &case,
         AuditAction::Read,

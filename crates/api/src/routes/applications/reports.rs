@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::paths::{ApplicationPath, SocialReportPath};
 use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a social report.
@@ -44,20 +45,20 @@ pub struct NewSocialReport {
 #[utoipa::path(
     tag = "applications",
     operation_id = "list_social_reports",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), PageParams, CaseReadParams),
+    params(ApplicationPath, PageParams, CaseReadParams),
     responses((status = 200, description = "Versions, newest first", body = SocialReportList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/social-reports")]
 pub async fn list_social_reports(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     page: Query<PageParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.request()?;
     let (mut work, case, application) =
-        on_application(&ctx, path.into_inner(), reason.case_use()).await?;
+        on_application(&ctx, path.id, path.app_id, reason.case_use()).await?;
     let found = store_reports::list(&mut work.tx, application.id, page).await?;
     work.audit(case_event(
         &case,
@@ -74,25 +75,19 @@ pub async fn list_social_reports(
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_social_report",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("app_id" = Uuid, Path, description = "Application id"),
-        ("version_no" = i32, Path, description = "Version number (1, 2, 3…)"),
-        CaseReadParams
-    ),
+    params(SocialReportPath, CaseReadParams),
     responses((status = 200, description = "The version", body = SocialReport), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/social-reports/{version_no}")]
 pub async fn read_social_report(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, i32)>,
+    path: web::Path<SocialReportPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id, version_no) = path.into_inner();
     let (mut work, case, application) =
-        on_application(&ctx, (case_id, app_id), params.case_use()).await?;
-    let report = store_reports::get(&mut work.tx, application.id, version_no).await?;
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
+    let report = store_reports::get(&mut work.tx, application.id, path.version_no).await?;
     work.audit(case_event(&case, AuditAction::Read, RESOURCE, report.id));
     work.commit(HttpResponse::Ok().json(SocialReport::from(report)))
         .await
@@ -102,7 +97,7 @@ pub async fn read_social_report(
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_social_report",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IdempotencyKeyHeader),
+    params(ApplicationPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewSocialReport,
     responses((status = 201, description = "The new version", body = SocialReport, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
@@ -110,13 +105,13 @@ pub async fn read_social_report(
 #[post("/cases/{id}/applications/{app_id}/social-reports")]
 pub async fn add_social_report(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     body: Json<NewSocialReport>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let text = social_report_text(&body.text).map_err(|p| invalid(vec![p]))?;
     let (mut work, case, application) =
-        on_application(&ctx, path.into_inner(), CaseUse::Write).await?;
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     not_final(&application)?;
     let report = store_reports::add(
         &mut work.tx,

@@ -35,6 +35,7 @@ use crate::extract::{Json, Query, coded_param};
 use crate::pagination::{PageParams, into_views};
 use crate::patch::apply;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::paths::ContactPath;
 use crate::work::{CaseUse, Work};
 
 pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
@@ -185,19 +186,18 @@ pub async fn list(
 #[utoipa::path(
     tag = "contacts",
     operation_id = "read_contact",
-    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), CaseReadParams),
+    params(ContactPath, CaseReadParams),
     responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/contacts/{contact_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ContactPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, contact_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
-    let contact = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let contact = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
     work.audit(contact_event(AuditAction::Read, &case, contact.id));
     answer(work, contact).await
 }
@@ -207,7 +207,7 @@ pub async fn read(
 #[utoipa::path(
     tag = "contacts",
     operation_id = "update_contact",
-    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), crate::responses::IfMatchHeader),
+    params(ContactPath, crate::responses::IfMatchHeader),
     request_body = ContactPatch,
     responses((status = 200, description = "The contact after the change", body = Contact, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -215,14 +215,13 @@ pub async fn read(
 #[patch("/cases/{id}/contacts/{contact_id}")]
 pub async fn update(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ContactPath>,
     if_match: IfMatch,
     body: Json<ContactPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, contact_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let current = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
     if current.author_id != work.actor.agent_id {
         return Err(ApiError::Forbidden);
     }
@@ -275,7 +274,7 @@ pub async fn update(
         work.actor.org.id,
         work.actor.agent_id,
         case.id,
-        contact_id,
+        path.contact_id,
         version,
         &ContactUpdate {
             occurred_at,

@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::paths::DeliveryPath;
 
 pub use model::{Delivery, DeliveryAttempt, DeliveryList};
 pub use payloads::{
@@ -86,11 +87,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "partners",
     operation_id = "redeliver_partner_delivery",
-    params(
-        ("id" = Uuid, Path, description = "Partner id"),
-        ("did" = Uuid, Path, description = "Delivery id"),
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(DeliveryPath, crate::responses::IdempotencyKeyHeader),
     responses(
         (status = 202, description = "Queued: the dispatcher delivers it shortly (a disabled partner's deliveries wait until it is enabled)", body = Delivery),
         CreateErrors
@@ -98,15 +95,18 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[post("/partners/{id}/deliveries/{did}/redeliver")]
-pub async fn redeliver(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn redeliver(ctx: Ctx, path: web::Path<DeliveryPath>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (partner_id, id) = path.into_inner();
     let mut work = ctx.work(Access::Write).await?;
-    check_partner(&mut work.tx, partner_id).await?;
-    let delivery = store::redeliver(&mut work.tx, partner_id, id).await?;
+    check_partner(&mut work.tx, path.id).await?;
+    let delivery = store::redeliver(&mut work.tx, path.id, path.did).await?;
     work.audit(
-        NewAuditEvent::new(AuditAction::Update, AuditResource::WebhookDelivery, id)
-            .because(Some("redeliver")),
+        NewAuditEvent::new(
+            AuditAction::Update,
+            AuditResource::WebhookDelivery,
+            path.did,
+        )
+        .because(Some("redeliver")),
     );
     work.commit(HttpResponse::Accepted().json(Delivery::from(delivery)))
         .await

@@ -40,6 +40,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::paths::LiaisonPath;
 use crate::work::CaseUse;
 
 pub use model::{
@@ -138,16 +139,15 @@ pub async fn create(
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "read_liaison",
-    params(("id" = Uuid, Path, description = "Case id"), ("lid" = Uuid, Path, description = "Liaison id")),
+    params(LiaisonPath),
     responses((status = 200, description = "The liaison", body = Liaison, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/liaisons/{lid}")]
-pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn read(ctx: Ctx, path: web::Path<LiaisonPath>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let (case_id, liaison_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Visible).await?;
-    let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Visible).await?;
+    let liaison = store::get(&mut work.tx, case.id, path.lid).await?;
     work.audit(event(AuditAction::Read, liaison.id, &case));
     work.commit(ok_with_etag(liaison.version, Liaison::from(liaison)))
         .await
@@ -156,13 +156,12 @@ pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRespons
 /// Locks the liaison, checks the version and the lifecycle, and records the change.
 async fn change(
     ctx: &Ctx,
-    path: (Uuid, Uuid),
+    path: &LiaisonPath,
     if_match: IfMatch,
     to: LiaisonStatus,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, liaison_id) = path;
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let current = store::lock(&mut work.tx, case.id, path.lid).await?;
     let version = if_match.check(current.version)?;
     current.status.transition(to)?;
     if to == LiaisonStatus::Sent {
@@ -188,12 +187,7 @@ async fn change(
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "send_liaison",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("lid" = Uuid, Path, description = "Liaison id"),
-        crate::responses::IfMatchHeader,
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(LiaisonPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     responses(
         (status = 200, description = "Sent", body = Liaison, headers(("ETag" = String))),
         WriteErrors
@@ -203,23 +197,18 @@ async fn change(
 #[post("/cases/{id}/liaisons/{lid}/send")]
 pub async fn send(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<LiaisonPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    change(&ctx, path.into_inner(), if_match, LiaisonStatus::Sent).await
+    change(&ctx, &path, if_match, LiaisonStatus::Sent).await
 }
 
 /// Records the destination's answer to a sent liaison: acknowledged or declined.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "answer_liaison",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("lid" = Uuid, Path, description = "Liaison id"),
-        crate::responses::IfMatchHeader,
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(LiaisonPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     request_body = NewLiaisonStatus,
     responses(
         (status = 200, description = "Answer recorded", body = Liaison, headers(("ETag" = String))),
@@ -230,7 +219,7 @@ pub async fn send(
 #[post("/cases/{id}/liaisons/{lid}/status")]
 pub async fn answer(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<LiaisonPath>,
     if_match: IfMatch,
     body: Json<NewLiaisonStatus>,
 ) -> Result<HttpResponse, ApiError> {
@@ -245,7 +234,7 @@ pub async fn answer(
             "the answer is `acknowledged` or `declined` (send a draft with …/send)",
         ));
     }
-    change(&ctx, path.into_inner(), if_match, body.status).await
+    change(&ctx, &path, if_match, body.status).await
 }
 
 /// Queues the webhook of a liaison's new status for its registered partner, if it has one

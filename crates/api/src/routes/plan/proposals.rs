@@ -24,6 +24,7 @@ use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query, is_json, json_limit, media_type, parse_json, read_body};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::paths::ProposalPath;
 use crate::work::{CaseUse, Work, case_event};
 
 fn location(case_id: Uuid, number: i32) -> String {
@@ -179,19 +180,18 @@ pub async fn list(
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), CaseReadParams),
+    params(ProposalPath, CaseReadParams),
     responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/plan/proposals/{number}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     work.audit(case_event(
         &case,
@@ -218,7 +218,7 @@ fn text(value: Option<&str>) -> Option<&str> {
 #[utoipa::path(
     tag = "plan",
     operation_id = "decide_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    params(ProposalPath, crate::responses::IdempotencyKeyHeader),
     request_body(content = NewDecision, example = json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord en entretien."})),
     responses((status = 200, description = "The proposal with its decision", body = Proposal, headers(("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -226,12 +226,11 @@ fn text(value: Option<&str>) -> Option<&str> {
 #[post("/cases/{id}/plan/proposals/{number}/decision")]
 pub async fn decide(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     body: Json<NewDecision>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, number) = path.into_inner();
-    let (mut work, case, locked) = lock_plan(&ctx, case_id).await?;
+    let (mut work, case, locked) = lock_plan(&ctx, path.id).await?;
     let decision = StoreDecision {
         outcome: body.outcome,
         channel: body.channel,
@@ -241,7 +240,7 @@ pub async fn decide(
         &mut work.tx,
         work.actor.agent_id,
         case.id,
-        number,
+        path.number,
         &decision,
     )
     .await?;
@@ -252,7 +251,7 @@ pub async fn decide(
         proposal.id,
     ));
     if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
-        let reason = format!("Proposition n° {number} acceptée par la personne");
+        let reason = format!("Proposition n° {} acceptée par la personne", path.number);
         move_case(&mut work, &case, locked, CaseStatus::Active, &reason).await?;
     }
     let observations = store::observations(&mut work.tx, proposal.id).await?;
@@ -270,7 +269,7 @@ pub async fn decide(
 #[utoipa::path(
     tag = "plan",
     operation_id = "observe_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    params(ProposalPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewObservation,
     responses((status = 201, description = "Appended; the proposal with its observations", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -278,11 +277,10 @@ pub async fn decide(
 #[post("/cases/{id}/plan/proposals/{number}/observations")]
 pub async fn observe(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     body: Json<NewObservation>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, number) = path.into_inner();
     let Some(observation) = text(Some(&body.text)) else {
         return Err(ApiError::validation(vec![FieldError::body(
             "/text",
@@ -290,8 +288,8 @@ pub async fn observe(
             "the observation must not be blank",
         )]));
     };
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let added = store::observe(
         &mut work.tx,
         work.actor.org.id,
@@ -301,7 +299,7 @@ pub async fn observe(
         body.channel,
     )
     .await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     work.audit(case_event(
         &case,
@@ -310,7 +308,7 @@ pub async fn observe(
         added.id,
     ));
     work.commit(created(
-        location(case.id, number),
+        location(case.id, path.number),
         proposal.version(),
         Proposal::new(proposal, observations),
     ))

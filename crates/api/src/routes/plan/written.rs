@@ -20,6 +20,7 @@ use crate::documents::{
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
 use crate::responses::ReadErrors;
+use crate::routes::paths::ProposalPath;
 use crate::work::case_event;
 
 /// The formats the written plan comes in.
@@ -205,12 +206,7 @@ pub struct PdfFile(Vec<u8>);
 #[utoipa::path(
     tag = "plan",
     operation_id = "plan_proposal_document",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("number" = i32, Path, description = "Proposal number within the case"),
-        ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"),
-        CaseReadParams
-    ),
+    params(ProposalPath, ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"), CaseReadParams),
     responses(
         (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
             content((String = "text/html"), (PdfFile = "application/pdf")),
@@ -224,7 +220,7 @@ pub struct PdfFile(Vec<u8>);
 pub async fn document(
     ctx: Ctx,
     req: HttpRequest,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let accept = req
@@ -232,9 +228,8 @@ pub async fn document(
         .get(header::ACCEPT)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
-    let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     let person = persons::get(&mut work.tx, case.person_id).await?;
     let agents: Vec<Uuid> = case
@@ -260,7 +255,7 @@ pub async fn document(
     });
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.
-    let filename = format!("plan-d-aide-{number}.pdf");
+    let filename = format!("plan-d-aide-{}.pdf", path.number);
     let response =
         document_response(format, plan, written_plan_html, written_plan_pdf, &filename).await?;
     work.commit(response).await

@@ -26,6 +26,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_list, coded_param};
 use crate::pagination::{Cursor, PageParams};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::paths::ItemPath;
 use crate::routes::today;
 use crate::work::CaseUse;
 
@@ -193,19 +194,18 @@ pub async fn list(
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), CaseReadParams),
+    params(ItemPath, CaseReadParams),
     responses((status = 200, description = "The item", body = PlanItem, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/plan/items/{item_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, params.case_use()).await?;
-    let item = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let item = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     work.audit(item_event(AuditAction::Read, &case, item.id));
     work.commit(ok_with_etag(
         item.version,
@@ -218,7 +218,7 @@ pub async fn read(
 #[utoipa::path(
     tag = "plan",
     operation_id = "update_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    params(ItemPath, crate::responses::IfMatchHeader),
     request_body = PlanItemPatch,
     responses((status = 200, description = "The item after the change", body = PlanItem, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -226,14 +226,13 @@ pub async fn read(
 #[patch("/cases/{id}/plan/items/{item_id}")]
 pub async fn update(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     if_match: IfMatch,
     body: Json<PlanItemPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     let version = if_match.check(current.version)?;
     let today = today();
     let merged = model::merge(&current, &body, case.opened_on, today)?;
@@ -254,7 +253,7 @@ pub async fn update(
             &mut work.tx,
             work.actor.agent_id,
             case.id,
-            item_id,
+            path.item_id,
             version,
             &ItemUpdate {
                 category: merged.category,
@@ -284,22 +283,28 @@ pub async fn update(
 #[utoipa::path(
     tag = "plan",
     operation_id = "delete_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    params(ItemPath, crate::responses::IfMatchHeader),
     responses((status = 204, description = "Removed"), WriteErrors),
     security(("bearer" = []))
 )]
 #[delete("/cases/{id}/plan/items/{item_id}")]
 pub async fn remove(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     let version = if_match.check(current.version)?;
-    plan_items::delete(&mut work.tx, work.actor.agent_id, case.id, item_id, version).await?;
-    work.audit(item_event(AuditAction::Delete, &case, item_id));
+    plan_items::delete(
+        &mut work.tx,
+        work.actor.agent_id,
+        case.id,
+        path.item_id,
+        version,
+    )
+    .await?;
+    work.audit(item_event(AuditAction::Delete, &case, path.item_id));
     work.commit(HttpResponse::NoContent().finish()).await
 }
