@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{Query, parse_uuid_param};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::ReadErrors;
+use crate::routes::view_from;
 
 /// One access to personal data.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,22 +34,10 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
-impl From<Record> for AuditEvent {
-    fn from(r: Record) -> Self {
-        Self {
-            id: r.id,
-            at: r.at,
-            actor_id: r.actor_id,
-            actor_subject: r.actor_subject,
-            action: r.action,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            person_id: r.person_id,
-            reason: r.reason,
-            request_id: r.request_id,
-        }
-    }
-}
+view_from!(Record => AuditEvent {
+    id, at, actor_id, actor_subject, action, resource_type, resource_id, person_id, reason,
+    request_id,
+});
 
 /// A page of audit events.
 #[derive(Debug, Serialize, ToSchema)]

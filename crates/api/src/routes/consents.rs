@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::{CreateErrors, ReadErrors};
 use crate::routes::today;
+use crate::routes::view_from;
 
 /// A consent to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -59,21 +60,10 @@ pub struct Consent {
     pub active: bool,
 }
 
-impl From<ConsentRecord> for Consent {
-    fn from(r: ConsentRecord) -> Self {
-        Self {
-            id: r.id,
-            person_id: r.person_id,
-            scope: r.scope,
-            channel: r.channel,
-            collected_by: r.collected_by,
-            given_at: r.given_at,
-            active: r.withdrawn_at.is_none(),
-            withdrawn_at: r.withdrawn_at,
-            withdrawal_channel: r.withdrawal_channel,
-        }
-    }
-}
+view_from!(ConsentRecord as r => Consent {
+    id, person_id, scope, channel, collected_by, given_at, withdrawn_at, withdrawal_channel;
+    active: r.withdrawn_at.is_none(),
+});
 
 /// The consents of a person.
 #[derive(Debug, Serialize, ToSchema)]
