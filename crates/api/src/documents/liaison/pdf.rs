@@ -73,14 +73,7 @@ fn section_pdf(layout: &mut Layout<'_>, section: &Section) {
     layout.advance(5.0);
     let value_x = MARGIN_X + LABEL_COLUMN;
     for (label, value) in &section.rows {
-        let lines = layout.wrap(STRONG, RIGHT - value_x, value);
-        layout.need(STRONG.leading);
-        let baseline = layout.baseline(STRONG, layout.y());
-        layout.page().text(MUTED, MARGIN_X, baseline, label);
-        for line in lines {
-            layout.line(STRONG, value_x, &line);
-        }
-        layout.advance(2.0);
+        layout.labelled((MUTED, STRONG), value_x, label, value);
     }
     for (title, lines) in &section.entries {
         layout.need(STRONG.leading + BODY.leading);

@@ -219,6 +219,26 @@ impl<'f> Layout<'f> {
         self.y -= look.leading;
     }
 
+    /// A row of a table of labels and values: the label in `label_look` at the margin, the
+    /// value wrapped in `value_look` from `value_x` to the right margin.
+    pub fn labelled(
+        &mut self,
+        (label_look, value_look): (TextStyle, TextStyle),
+        value_x: f32,
+        label: &str,
+        value: &str,
+    ) {
+        let right = PAGE_WIDTH - MARGIN_X;
+        let lines = self.wrap(value_look, right - value_x, value);
+        self.need(value_look.leading);
+        let baseline = self.baseline(value_look, self.y);
+        self.page().text(label_look, MARGIN_X, baseline, label);
+        for line in lines {
+            self.line(value_look, value_x, &line);
+        }
+        self.advance(2.0);
+    }
+
     /// Wrapped text in the column from `x`, `width` wide, across pages as needed.
     pub fn paragraph(&mut self, look: TextStyle, x: f32, width: f32, text: &str) {
         for line in self.wrap(look, width, text) {

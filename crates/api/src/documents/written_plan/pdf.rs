@@ -76,14 +76,7 @@ fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan) {
 fn identification(layout: &mut Layout<'_>, plan: &WrittenPlan) {
     let value_x = MARGIN_X + LABEL_COLUMN;
     for (label, value) in plan.identification() {
-        let lines = layout.wrap(STRONG, RIGHT - value_x, &value);
-        layout.need(STRONG.leading);
-        let baseline = layout.baseline(STRONG, layout.y());
-        layout.page().text(MUTED, MARGIN_X, baseline, label);
-        for line in lines {
-            layout.line(STRONG, value_x, &line);
-        }
-        layout.advance(2.0);
+        layout.labelled((MUTED, STRONG), value_x, label, &value);
     }
     layout.advance(8.0);
 }
