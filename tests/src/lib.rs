@@ -531,8 +531,8 @@ pub trait SendJson {
 }
 
 impl SendJson for RequestBuilder {
-    fn send_json(self) -> impl std::future::Future<Output = Value> {
-        async move { self.send().await.unwrap().json().await.unwrap() }
+    async fn send_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
     }
 }
 

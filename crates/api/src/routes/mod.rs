@@ -1,4 +1,5 @@
-//! One file per resource; this module only wires them, and holds the one clock they date by.
+//! One file per resource; this module only wires them, and holds what they all share: the
+//! clock they date by and the conversion of records into views.
 
 use chrono::{NaiveDate, Utc};
 
