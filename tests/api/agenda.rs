@@ -6,9 +6,9 @@
 mod feed;
 
 use crate::support::agenda::{
-    Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status, today,
+    Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status,
 };
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, pointers, problem, today};
 use serde_json::{Value, json};
 
 async fn agenda(app: &TestApp, token: &str, query: &str) -> Value {

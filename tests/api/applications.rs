@@ -7,8 +7,8 @@ mod access;
 mod documents;
 mod funding;
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -69,11 +69,8 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
     // The plan got the person's préconisation and the worker's two interventions.
     let plan: Value = a
         .app
-        .get(&format!("/v1/cases/{}/plan/items", a.case_id), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/plan/items", a.case_id), &a.alice)
+        .await;
     let mut items: Vec<(String, String, String)> = plan["items"]
         .as_array()
         .unwrap()
@@ -140,7 +137,7 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
         )
         .await;
     assert_eq!(submitted["status"], "submitted");
-    assert_eq!(submitted["submitted_on"], today());
+    assert_eq!(submitted["submitted_on"], today().to_string());
     assert_eq!(submitted["submitted_to"], "Commission FSL du Rhône");
     let response = a
         .transition(
@@ -154,7 +151,7 @@ async fn an_application_lives_from_its_scheme_to_a_granted_decision() {
     let decided: Value = response.json().await.unwrap();
     assert_eq!(decided["status"], "decided");
     assert_eq!(decided["decision"], "granted");
-    assert_eq!(decided["decided_on"], today());
+    assert_eq!(decided["decided_on"], today().to_string());
     assert_eq!(decided["amount_granted_cents"], 120000);
     assert_eq!(decided["decision_reason"], Value::Null);
 
@@ -222,8 +219,7 @@ async fn bad_applications_are_refused_with_a_pointer() {
 #[tokio::test]
 async fn transitions_follow_the_lifecycle() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let p = assert_problem(
         a.transition(&application, &json!({"to": "under_review"}))
             .await,
@@ -326,7 +322,7 @@ async fn a_withdrawn_application_keeps_its_reason_and_freezes_its_checklist() {
         )
         .await;
     assert_eq!(withdrawn["status"], "withdrawn");
-    assert_eq!(withdrawn["withdrawn_on"], today());
+    assert_eq!(withdrawn["withdrawn_on"], today().to_string());
     assert_eq!(
         withdrawn["withdrawal_reason"],
         "La personne a retrouvé un emploi."
@@ -358,25 +354,19 @@ async fn a_withdrawn_application_keeps_its_reason_and_freezes_its_checklist() {
 #[tokio::test]
 async fn changes_need_the_current_etag_and_corrections_fit_the_status() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let path = format!("{}/transitions", a.of(&application));
     let response = a
         .app
         .post(&path, &a.alice, &json!({"to": "withdrawn"}))
         .await;
     assert_problem(response, 428, "precondition_required").await;
-    let stale = a
-        .app
-        .patch(&a.of(&application), &a.alice, 7, &json!({"notes": "x"}))
-        .await;
+    let stale = a.patch(&application, 7, &json!({"notes": "x"})).await;
     assert_problem(stale, 412, "version_mismatch").await;
 
     let response = a
-        .app
         .patch(
-            &a.of(&application),
-            &a.alice,
+            &application,
             1,
             &json!({"notes": "Voir avec la CAF.", "submitted_to": "CAF"}),
         )
@@ -384,26 +374,14 @@ async fn changes_need_the_current_etag_and_corrections_fit_the_status() {
     let p = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(pointers(&p), ["/submitted_to"]);
     let response = a
-        .app
-        .patch(
-            &a.of(&application),
-            &a.alice,
-            1,
-            &json!({"notes": "Voir avec la CAF."}),
-        )
+        .patch(&application, 1, &json!({"notes": "Voir avec la CAF."}))
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "etag"), "\"2\"");
     let noted: Value = response.json().await.unwrap();
     assert_eq!(noted["notes"], "Voir avec la CAF.");
     let same = a
-        .app
-        .patch(
-            &a.of(&application),
-            &a.alice,
-            2,
-            &json!({"notes": "Voir avec la CAF."}),
-        )
+        .patch(&application, 2, &json!({"notes": "Voir avec la CAF."}))
         .await;
     assert_eq!(
         header(&same, "etag"),
@@ -430,25 +408,15 @@ async fn changes_need_the_current_etag_and_corrections_fit_the_status() {
         )
         .await;
     let version = decided["version"].as_i64().unwrap();
-    let response = a
-        .app
-        .patch(
-            &a.of(&decided),
-            &a.alice,
-            version,
-            &json!({"submitted_to": "CAF du Rhône", "decision": "partially_granted", "amount_granted_cents": 30000}),
-        )
-        .await;
+    let response = a.patch(&decided, version, &json!({"submitted_to": "CAF du Rhône", "decision": "partially_granted", "amount_granted_cents": 30000})).await;
     assert_eq!(response.status(), 200);
     let corrected: Value = response.json().await.unwrap();
     assert_eq!(corrected["submitted_to"], "CAF du Rhône");
     assert_eq!(corrected["decision"], "partially_granted");
     assert_eq!(corrected["amount_granted_cents"], 30000);
     let response = a
-        .app
         .patch(
-            &a.of(&decided),
-            &a.alice,
+            &decided,
             version + 1,
             &json!({"decision": "refused", "amount_granted_cents": null}),
         )

@@ -2,7 +2,7 @@
 //! assessed each domain, concurrency, validation, who may see it (never reception), closed and
 //! foreign cases, the audit trail, the timeline and the `planning` guard it feeds.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,11 +19,13 @@ async fn put(
     if_match: Option<&str>,
     body: &Value,
 ) -> Response {
-    let mut request = app.request(Method::PUT, &format!("/v1/cases/{case}/assessment"), token);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.json(body).send().await.unwrap()
+    app.put(
+        &format!("/v1/cases/{case}/assessment"),
+        token,
+        if_match,
+        body,
+    )
+    .await
 }
 
 /// A replacement that must succeed; the assessment it answers.
@@ -52,11 +54,6 @@ async fn transition(app: &TestApp, token: &str, case: &str, version: i64, to: &s
     .send()
     .await
     .unwrap()
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }
 
 /// Opens a case as `token`; its id and its person's id.
@@ -286,9 +283,7 @@ async fn bad_entries_are_refused_at_their_field_and_nothing_is_written() {
     }
     let unknown = json!({"domains": [{"domain": "family", "situation": "x", "needs_action": "no", "notes": "?"}]});
     let response = put(&app, &alice, &id, Some("\"0\""), &unknown).await;
-    assert_eq!(response.status(), 400);
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "unknown_field");
+    let problem = assert_problem(response, 400, "unknown_field").await;
     assert_eq!(pointers(&problem), ["/domains/0/notes"]);
     assert_eq!(read(&app, &alice, &id).await["version"], 0);
 }

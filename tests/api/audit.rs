@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -28,10 +28,6 @@ fn request_id(response: &Response) -> String {
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.sql).await.unwrap()
 }
 
 /// `GET /v1/audit-events` with query parameters, as the dpo; the body.
@@ -123,7 +119,7 @@ async fn every_case_access_leaves_an_event_naming_the_request_and_the_actor() {
             .collect();
         assert_eq!(recorded, expected, "request {request}");
     }
-    let total = count(&app, "SELECT count(*) FROM audit_events").await;
+    let total = app.count("SELECT count(*) FROM audit_events").await;
     assert_eq!(total, 7, "no other event was recorded");
 }
 
@@ -141,12 +137,12 @@ async fn the_dpo_filters_the_log_by_person_and_by_actor_id_or_subject() {
         .await;
 
     let everything = audit_log(&app, &[]).await;
-    let acme = count(
-        &app,
-        "SELECT count(*) FROM audit_events a JOIN organisations o \
+    let acme = app
+        .count(
+            "SELECT count(*) FROM audit_events a JOIN organisations o \
         ON o.id = a.org_id WHERE o.slug = 'acme'",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(ids(&everything).len() as i64, acme);
     let mut sorted = ids(&everything);
     sorted.sort_by(|a, b| b.cmp(a));
@@ -211,9 +207,7 @@ async fn the_log_filters_by_time_range_and_refuses_an_empty_range() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 400);
-        let problem = problem(response).await;
-        assert_eq!(problem["code"], "invalid_parameter");
+        let problem = assert_problem(response, 400, "invalid_parameter").await;
         assert_eq!(pointers(&problem), ["/to"]);
     }
 }
@@ -264,7 +258,7 @@ async fn only_the_dpo_reads_the_audit_log() {
 async fn the_audit_table_refuses_updates_and_deletes_even_from_a_superuser() {
     let app = TestApp::spawn().await;
     app.create_case(&app.token("worker", "alice")).await;
-    let before = count(&app, "SELECT count(*) FROM audit_events").await;
+    let before = app.count("SELECT count(*) FROM audit_events").await;
     assert!(before > 0);
     for sql in [
         "UPDATE audit_events SET reason = 'tampered'",
@@ -274,19 +268,16 @@ async fn the_audit_table_refuses_updates_and_deletes_even_from_a_superuser() {
         let err = sqlx::query(sql).execute(&app.sql).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_events").await,
-        before
-    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_events").await, before);
     let tampered = "SELECT count(*) FROM audit_events WHERE reason = 'tampered'";
-    assert_eq!(count(&app, tampered).await, 0);
+    assert_eq!(app.count(tampered).await, 0);
 }
 
 #[tokio::test]
 async fn the_app_role_cannot_update_or_delete_audit_events_of_its_own_organisation() {
     let app = TestApp::spawn().await;
     app.create_case(&app.token("worker", "alice")).await;
-    let before = count(&app, "SELECT count(*) FROM audit_events").await;
+    let before = app.count("SELECT count(*) FROM audit_events").await;
     for sql in [
         "UPDATE audit_events SET reason = 'tampered'",
         "DELETE FROM audit_events",
@@ -311,10 +302,7 @@ async fn the_app_role_cannot_update_or_delete_audit_events_of_its_own_organisati
         assert_eq!(code, "42501", "{sql}: {err}");
         tx.rollback().await.unwrap();
     }
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_events").await,
-        before
-    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_events").await, before);
 }
 
 #[tokio::test]
@@ -369,12 +357,12 @@ async fn a_change_whose_audit_event_cannot_be_written_is_rolled_back() {
         !problem["detail"].as_str().unwrap().contains("audit store"),
         "{problem}"
     );
-    let current: Value = app.get(&path, &alice).await.json().await.unwrap();
+    let current: Value = app.get_json(&path, &alice).await;
     assert_eq!(
         current["version"], 1,
         "the change was rolled back with its event"
     );
     assert_eq!(current["target_end_on"], case["target_end_on"]);
     let updates = "SELECT count(*) FROM case_events WHERE kind = 'updated'";
-    assert_eq!(count(&app, updates).await, 0);
+    assert_eq!(app.count(updates).await, 0);
 }

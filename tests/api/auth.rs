@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use relais_tests::{AUDIENCE, DEV_SECRET, ISSUER, TestApp, problem};
+use relais_tests::{AUDIENCE, DEV_SECRET, ISSUER, TestApp, assert_problem, problem};
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -77,10 +77,7 @@ async fn a_request_without_a_token_gets_401_with_a_bearer_challenge() {
         .await
         .unwrap();
     assert_unauthorized(post, "POST without a token").await;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM persons").await;
     assert_eq!(count, 0);
 }
 
@@ -274,10 +271,7 @@ async fn a_token_for_an_unknown_organisation_is_refused() {
     let token = app.token_for("nowhere", &["worker"], "alice");
     assert_unauthorized(me(&app, &token).await, "unknown org").await;
     assert_unauthorized(app.get("/v1/persons", &token).await, "unknown org").await;
-    let agents: i64 = sqlx::query_scalar("SELECT count(*) FROM agents")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let agents: i64 = app.count("SELECT count(*) FROM agents").await;
     assert_eq!(
         agents, 0,
         "no agent is provisioned for an unknown organisation"
@@ -289,8 +283,7 @@ async fn unknown_roles_are_ignored() {
     let app = TestApp::spawn().await;
     let janitor = app.token_for("acme", &["janitor"], "jules");
     let response = app.get("/v1/persons", &janitor).await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(problem(response).await["code"], "forbidden");
+    assert_problem(response, 403, "forbidden").await;
     let me: Value = me(&app, &janitor).await.json().await.unwrap();
     assert_eq!(
         me["roles"],
@@ -300,7 +293,7 @@ async fn unknown_roles_are_ignored() {
 
     let mixed = app.token_for("acme", &["janitor", "reception"], "rita");
     assert_eq!(app.get("/v1/persons", &mixed).await.status(), 200);
-    let me: Value = app.get("/v1/me", &mixed).await.json().await.unwrap();
+    let me: Value = app.get_json("/v1/me", &mixed).await;
     assert_eq!(me["roles"], json!(["reception"]));
 }
 
@@ -324,10 +317,7 @@ async fn a_role_name_is_matched_exactly() {
 async fn agents_are_provisioned_on_their_first_call() {
     let app = TestApp::spawn().await;
     let token = app.token("worker", "alice");
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM agents")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let before: i64 = app.count("SELECT count(*) FROM agents").await;
     assert_eq!(before, 0);
 
     let first = app.agent_id(&token).await;
@@ -353,10 +343,7 @@ async fn agents_are_provisioned_on_their_first_call() {
         .await;
     assert_ne!(bob, first);
     assert_ne!(alice_elsewhere, first);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM agents")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM agents").await;
     assert_eq!(count, 3);
 }
 
@@ -378,10 +365,9 @@ async fn concurrent_first_calls_provision_one_agent() {
         ids.insert(body["agent_id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids.len(), 1, "one agent for one subject");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM agents WHERE subject = 'carla'")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app
+        .count("SELECT count(*) FROM agents WHERE subject = 'carla'")
+        .await;
     assert_eq!(count, 1);
 }
 
@@ -410,8 +396,8 @@ async fn the_organisation_comes_from_the_token_not_the_request() {
         json!({"first_name": "Éloïse", "last_name": "Martin"}),
     )
     .await;
-    let seen: Value = app.get("/v1/persons", &other).await.json().await.unwrap();
+    let seen: Value = app.get_json("/v1/persons", &other).await;
     assert_eq!(seen["items"], json!([]));
-    let seen: Value = app.get("/v1/persons", &acme).await.json().await.unwrap();
+    let seen: Value = app.get_json("/v1/persons", &acme).await;
     assert_eq!(seen["items"].as_array().unwrap().len(), 1);
 }

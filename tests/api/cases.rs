@@ -1,22 +1,16 @@
 //! Cases over HTTP: opening, visibility by role and team, assignment, list filters, the
 //! lifecycle, the timeline, archived cases and other organisations' cases.
 
-use chrono::{Days, Months, NaiveDate, Utc};
-use relais_tests::{TestApp, pointers, problem};
+use chrono::{Days, Months, NaiveDate};
+use relais_tests::{TestApp, assert_problem, header, pointers, problem, today};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
+use crate::support::closure::assert_closure_cleared;
 
 fn date(value: &Value) -> NaiveDate {
     value.as_str().unwrap().parse().unwrap()
-}
-
-fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -49,10 +43,6 @@ async fn new_case(app: &TestApp, token: &str) -> String {
 async fn new_person(app: &TestApp, token: &str) -> Value {
     let body = json!({"first_name": "Yanis", "last_name": "Roux"});
     app.create_person(token, body).await["id"].clone()
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&app.sql).await.unwrap()
 }
 
 async fn open(app: &TestApp, token: &str, extra: Value) -> Response {
@@ -107,12 +97,6 @@ async fn assert_invalid(response: Response, pointer: &str) -> String {
     problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
-/// Asserts a problem with this status and code.
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
-}
-
 #[tokio::test]
 async fn a_worker_opens_a_case_with_a_new_person_and_becomes_its_referent() {
     let app = TestApp::spawn().await;
@@ -154,7 +138,7 @@ async fn a_case_opens_for_an_existing_person_without_creating_another() {
     assert_eq!(case["person_id"], person_id);
     assert_eq!(date(&case["target_end_on"]), later);
     assert!(case["person"].is_null(), "no person was created: {case}");
-    assert_eq!(count(&app, "SELECT count(*) FROM persons").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM persons").await, 1);
 }
 
 #[tokio::test]
@@ -189,7 +173,7 @@ async fn an_opening_with_a_bad_person_origin_or_target_date_is_refused_at_that_f
     for (body, pointer) in refused {
         assert_invalid(open(&app, &alice, body).await, pointer).await;
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM cases").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM cases").await, 0);
 }
 
 #[tokio::test]
@@ -206,7 +190,7 @@ async fn team_members_and_referents_must_be_agents_of_the_organisation() {
         let body = json!({"person_id": person_id, "referent_id": stranger});
         assert_invalid(open(&app, &alice, body).await, "/referent_id").await;
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM cases").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM cases").await, 0);
 }
 
 #[tokio::test]
@@ -495,14 +479,7 @@ async fn reopening_needs_a_reason_and_clears_the_closure_but_archiving_is_for_th
     let body = json!({"to": "assessment", "reason": "La personne revient"});
     let case = moved(&app, &alice, &id, 2, body).await;
     assert_state(&case, "assessment", 3);
-    for field in [
-        "closed_on",
-        "closure_reason",
-        "orientation",
-        "review_due_on",
-    ] {
-        assert!(case[field].is_null(), "{field} is cleared: {case}");
-    }
+    assert_closure_cleared(&case);
 }
 
 #[tokio::test]
@@ -627,5 +604,5 @@ async fn admin_and_dpo_cannot_touch_cases() {
             assert_problem(response, 403, "forbidden").await;
         }
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM cases").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM cases").await, 1);
 }

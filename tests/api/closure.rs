@@ -5,10 +5,10 @@
 mod journey;
 mod review;
 
-use crate::support::closure::{close, moved, new_case, read, transition};
-use crate::support::proposals::{Negotiation, in_days, step, today};
+use crate::support::closure::{assert_closure_cleared, close, moved, new_case, read, transition};
+use crate::support::proposals::{Negotiation, step};
 use chrono::{Days, NaiveDate};
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, in_days, pointers, problem, today};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -20,14 +20,6 @@ fn with(mut body: Value, extra: Value) -> Value {
 
 fn date(value: &Value) -> NaiveDate {
     value.as_str().unwrap().parse().unwrap()
-}
-
-/// Asserts a problem with this status and code; the problem.
-async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
 }
 
 /// Asserts a 422 with one error at `pointer`; that error's code.
@@ -277,14 +269,7 @@ async fn reopening_in_assessment_needs_a_reason_clears_the_closure_and_keeps_it_
     let body = json!({"to": "assessment", "reason": "La personne revient"});
     let case = moved(&app, &alice, &id, 2, &body).await;
     assert_eq!(case["status"], "assessment");
-    for field in [
-        "closed_on",
-        "closure_reason",
-        "orientation",
-        "review_due_on",
-    ] {
-        assert!(case[field].is_null(), "{field} is cleared: {case}");
-    }
+    assert_closure_cleared(&case);
     assert_eq!(case["indicators"]["review_due"], false);
     let events = timeline(&app, &alice, &id).await;
     let reopened = events.last().unwrap();
@@ -320,7 +305,7 @@ async fn reopening_as_active_needs_an_accepted_proposal() {
     .await;
     n.transition("active", Some(json!({"reason": "La personne a rappelé"})))
         .await;
-    let case = n.case().await;
+    let case = n.read_case().await;
     assert_eq!(case["status"], "active");
     assert!(case["closed_on"].is_null());
 }

@@ -1,17 +1,14 @@
 //! A person's consents: recorded, listed, withdrawn (never deleted), audited.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{assert_problem, pointers, problem, today};
 use serde_json::{Value, json};
 
-struct Fixture {
-    app: TestApp,
-    token: String,
-    person_id: String,
-}
+use crate::support::person::CreatedPerson;
 
-impl Fixture {
+/// Éloïse Martin's consents.
+impl CreatedPerson {
     fn consents(&self) -> String {
-        format!("/v1/persons/{}/consents", self.person_id)
+        self.path("/consents")
     }
 
     async fn add(&self, body: Value) -> reqwest::Response {
@@ -29,29 +26,12 @@ impl Fixture {
     }
 }
 
-async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            json!({"first_name": "Éloïse", "last_name": "Martin"}),
-        )
-        .await;
-    let person_id = person["id"].as_str().unwrap().to_owned();
-    Fixture {
-        app,
-        token,
-        person_id,
-    }
+async fn fixture() -> CreatedPerson {
+    CreatedPerson::new(json!({"first_name": "Éloïse", "last_name": "Martin"})).await
 }
 
 fn data_processing() -> Value {
     json!({"scope": "data_processing", "channel": "signed_paper", "given_at": "2026-01-05"})
-}
-
-fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
 }
 
 #[tokio::test]
@@ -63,7 +43,7 @@ async fn recording_a_consent_answers_201_with_its_location() {
     let consent: Value = response.json().await.unwrap();
     let id = consent["id"].as_str().unwrap();
     assert_eq!(location, format!("{}/{id}", f.consents()));
-    assert_eq!(consent["person_id"], f.person_id.as_str());
+    assert_eq!(consent["person_id"], f.id.as_str());
     assert_eq!(consent["scope"], "data_processing");
     assert_eq!(consent["channel"], "signed_paper");
     assert_eq!(consent["given_at"], "2026-01-05");
@@ -120,13 +100,7 @@ async fn withdrawing_a_consent_keeps_it_inactive_with_its_date_and_channel() {
         withdrawn["withdrawn_at"].as_str().unwrap().parse().unwrap();
     assert!(at > before && at < chrono::Utc::now() + chrono::Duration::seconds(5));
 
-    let list: Value = f
-        .app
-        .get(&f.consents(), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = f.app.get_json(&f.consents(), &f.token).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "never deleted");
     assert_eq!(list["items"][0]["active"], false);
 }
@@ -138,8 +112,7 @@ async fn withdrawing_twice_conflicts() {
     let id = consent["id"].as_str().unwrap();
     assert_eq!(f.withdraw(id, &f.token).await.status(), 200);
     let again = f.withdraw(id, &f.token).await;
-    assert_eq!(again.status(), 409);
-    assert_eq!(problem(again).await["code"], "consent_already_withdrawn");
+    assert_problem(again, 409, "consent_already_withdrawn").await;
 }
 
 #[tokio::test]
@@ -168,13 +141,7 @@ async fn withdrawing_an_unknown_consent_or_through_another_person_is_not_found()
         .post(&path, &f.token, &json!({"channel": "phone"}))
         .await;
     assert_eq!(response.status(), 404);
-    let list: Value = f
-        .app
-        .get(&f.consents(), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = f.app.get_json(&f.consents(), &f.token).await;
     assert_eq!(list["items"][0]["active"], true);
 }
 
@@ -184,9 +151,7 @@ async fn an_unknown_scope_is_refused_at_scope() {
     let response = f
         .add(json!({"scope": "sell_to_advertisers", "channel": "online", "given_at": "2026-01-05"}))
         .await;
-    assert_eq!(response.status(), 422);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "validation_failed");
+    let doc = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(pointers(&doc), ["/scope"]);
 }
 
@@ -210,10 +175,7 @@ async fn a_consent_given_in_the_future_is_refused() {
     assert_eq!(response.status(), 422);
     let doc = problem(response).await;
     assert_eq!(pointers(&doc), ["/given_at"]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM consents")
-        .fetch_one(&f.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = f.app.count("SELECT count(*) FROM consents").await;
     assert_eq!(count, 0);
 }
 
@@ -235,8 +197,7 @@ async fn consents_of_another_organisations_person_are_not_found() {
     let stranger = f.app.token_for("other", &["supervisor"], "olga");
 
     let list = f.app.get(&f.consents(), &stranger).await;
-    assert_eq!(list.status(), 404);
-    assert_eq!(problem(list).await["code"], "not_found");
+    assert_problem(list, 404, "not_found").await;
     let add = f
         .app
         .post(&f.consents(), &stranger, &data_processing())
@@ -289,7 +250,7 @@ async fn recording_listing_and_withdrawing_consents_are_audited() {
     let id = consent["id"].as_str().unwrap();
     assert_eq!(f.app.get(&f.consents(), &f.token).await.status(), 200);
     assert_eq!(f.withdraw(id, &f.token).await.status(), 200);
-    let actions = f.app.audit_actions(&f.person_id).await;
+    let actions = f.app.audit_actions(&f.id).await;
     let expected: Vec<(String, String)> = [
         ("create", "person"),
         ("create", "consent"),

@@ -9,7 +9,7 @@ mod sessions;
 use crate::support::contacts::{
     add_contact, at, audit_of, contact_path, contacts_path, open_case, plan, read_case, time,
 };
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -89,12 +89,7 @@ async fn the_list_is_newest_first_paged_and_filtered_by_kind_and_planned() {
             .map(|c| c["id"].clone())
             .collect()
     };
-    let all: Value = app
-        .get(&contacts_path(&case), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json(&contacts_path(&case), &alice).await;
     assert_eq!(
         ids(&all),
         [
@@ -105,22 +100,16 @@ async fn the_list_is_newest_first_paged_and_filtered_by_kind_and_planned() {
     );
 
     let first: Value = app
-        .get(&format!("{}?limit=2", contacts_path(&case)), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=2", contacts_path(&case)), &alice)
+        .await;
     assert_eq!(ids(&first).len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = app
-        .get(
+        .get_json(
             &format!("{}?limit=2&cursor={cursor}", contacts_path(&case)),
             &alice,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ids(&second), [old["id"].clone()]);
     assert_eq!(second["next_cursor"], Value::Null);
 
@@ -133,11 +122,8 @@ async fn the_list_is_newest_first_paged_and_filtered_by_kind_and_planned() {
         ("kind=email", vec![old["id"].clone()]),
     ] {
         let page: Value = app
-            .get(&format!("{}?{query}", contacts_path(&case)), &alice)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("{}?{query}", contacts_path(&case)), &alice)
+            .await;
         assert_eq!(ids(&page), expected, "{query}");
     }
     let response = app
@@ -197,12 +183,7 @@ async fn bad_contacts_are_refused_with_pointers() {
         assert_eq!(response.status(), status, "{body}");
         assert_eq!(pointers(&problem(response).await), expected, "{body}");
     }
-    let list: Value = app
-        .get(&contacts_path(&case), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&contacts_path(&case), &alice).await;
     assert_eq!(list["items"], json!([]), "nothing was recorded");
 }
 
@@ -233,11 +214,8 @@ async fn a_held_first_interview_moves_an_intake_case_to_assessment() {
     assert_eq!(time(&after["last_contact_at"]), time(&held["occurred_at"]));
 
     let timeline: Value = app
-        .get(&format!("/v1/cases/{}/timeline", case.id), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/timeline", case.id), &alice)
+        .await;
     let transition = timeline["items"]
         .as_array()
         .unwrap()
@@ -352,8 +330,7 @@ async fn only_the_author_may_change_a_contact_and_only_with_the_current_etag() {
         .unwrap();
     assert_eq!(response.status(), 428);
     let response = app.patch(&path, &alice, 7, &json!({"summary": "x"})).await;
-    assert_eq!(response.status(), 412);
-    assert_eq!(problem(response).await["code"], "version_mismatch");
+    assert_problem(response, 412, "version_mismatch").await;
 
     let response = app
         .patch(

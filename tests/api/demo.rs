@@ -37,12 +37,11 @@ async fn the_demo_organisation_gets_the_starter_catalogue_once() {
     let (again, active_again) = demo_schemes(&app).await;
     assert_eq!(again, all);
     assert_eq!(active_again, active - 1);
-    let seen_by_alice: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM agents a JOIN organisations o ON o.id = a.org_id
+    let seen_by_alice: i64 = app
+        .count(
+            "SELECT count(*) FROM agents a JOIN organisations o ON o.id = a.org_id
           WHERE o.slug = 'demo' AND a.subject = 'alice'",
-    )
-    .fetch_one(&app.sql)
-    .await
-    .unwrap();
+        )
+        .await;
     assert_eq!(seen_by_alice, 1);
 }

@@ -3,10 +3,8 @@
 
 mod access;
 
-use crate::support::documents::{
-    EXE, Fixture, JPEG, PDF, PNG, Part, assert_problem, file, header, sha256_hex, text,
-};
-use relais_tests::{TestApp, pointers, test_settings};
+use crate::support::documents::{EXE, Fixture, JPEG, PDF, PNG, Part, file, sha256_hex, text};
+use relais_tests::{TestApp, assert_problem, header, pointers, test_settings};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -44,20 +42,14 @@ async fn an_uploaded_file_is_listed_read_and_downloaded_byte_for_byte() {
     let second: Value = second.json().await.unwrap();
     let page: Value = f
         .app
-        .get(&format!("{}?limit=1", f.documents()), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1", f.documents()), &f.alice)
+        .await;
     assert_eq!(page["items"][0]["id"], second["id"], "newest first");
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = f
         .app
-        .get(&format!("{}?cursor={cursor}", f.documents()), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?cursor={cursor}", f.documents()), &f.alice)
+        .await;
     assert_eq!(rest["items"], json!([created]));
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -110,11 +102,8 @@ async fn an_uploaded_file_is_listed_read_and_downloaded_byte_for_byte() {
     );
     let timeline: Value = f
         .app
-        .get(&format!("/v1/cases/{}/timeline", f.case_id), &f.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/timeline", f.case_id), &f.alice)
+        .await;
     assert!(
         timeline["items"]
             .as_array()

@@ -1,7 +1,7 @@
 //! The error contract: RFC 9457 problem documents with stable codes and JSON pointers, and
 //! request ids on every response.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -21,10 +21,7 @@ async fn post_raw(
 }
 
 async fn persons_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap()
+    app.count("SELECT count(*) FROM persons").await
 }
 
 fn request_id(response: &Response) -> String {
@@ -68,9 +65,7 @@ async fn an_unknown_field_is_a_400_pointing_at_it() {
             &json!({"first_name": "A", "last_name": "B", "bogus": 1}),
         )
         .await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "unknown_field");
+    let doc = assert_problem(response, 400, "unknown_field").await;
     assert_eq!(pointers(&doc), ["/bogus"]);
     assert_eq!(doc["errors"][0]["in"], "body");
     assert_eq!(doc["errors"][0]["code"], "unknown_field");
@@ -88,9 +83,7 @@ async fn an_unknown_nested_field_points_into_its_object() {
     let body =
         json!({"first_name": "A", "last_name": "B", "address": {"city": "Lyon", "bogus": true}});
     let response = app.post("/v1/persons", &token, &body).await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "unknown_field");
+    let doc = assert_problem(response, 400, "unknown_field").await;
     assert_eq!(pointers(&doc), ["/address/bogus"]);
     let informed = json!({"first_name": "A", "last_name": "B",
         "informed": {"at": "2026-01-01", "channel": "phone", "notice_version": "1", "by": "x"}});
@@ -194,9 +187,7 @@ async fn a_body_over_one_mebibyte_is_a_413() {
     let padding = "x".repeat(1024 * 1024 + 16);
     let body = json!({"first_name": "A", "last_name": "B", "birth_name": padding}).to_string();
     let response = post_raw(&app, Some("application/json"), body).await;
-    assert_eq!(response.status(), 413);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "payload_too_large");
+    let _doc = assert_problem(response, 413, "payload_too_large").await;
     assert_eq!(persons_count(&app).await, 0);
 
     // Just under the limit the body is read, and judged on its content.
@@ -212,9 +203,7 @@ async fn a_path_id_that_is_not_a_uuid_is_a_400_naming_the_parameter() {
     let app = TestApp::spawn().await;
     let token = app.token("worker", "alice");
     let response = app.get("/v1/persons/not-a-uuid", &token).await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "invalid_path_parameter");
+    let doc = assert_problem(response, 400, "invalid_path_parameter").await;
     assert_eq!(pointers(&doc), ["/id"]);
     assert_eq!(doc["errors"][0]["in"], "path");
 

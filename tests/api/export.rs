@@ -76,15 +76,7 @@ async fn fixture() -> Fixture {
         )
         .await;
     let person_id = person["id"].as_str().unwrap().to_owned();
-    let response = app
-        .post(
-            "/v1/cases",
-            &alice,
-            &json!({"person_id": person_id, "reason": "Impayés de loyer depuis trois mois", "origin": "self"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let case: Value = response.json().await.unwrap();
+    let case = app.open_case_for(&alice, &person_id).await;
     let f = Fixture {
         case_id: case["id"].as_str().unwrap().to_owned(),
         app,

@@ -4,8 +4,8 @@
 
 mod access;
 
-use relais_tests::{TestApp, problem};
-use reqwest::{Method, Response};
+use relais_tests::{TestApp, assert_problem};
+use reqwest::Response;
 use serde_json::{Value, json};
 
 fn etag(response: &Response) -> String {
@@ -21,11 +21,13 @@ async fn put(
     if_match: Option<&str>,
     body: &Value,
 ) -> Response {
-    let mut request = app.request(Method::PUT, &format!("/v1/persons/{person}/{what}"), token);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.json(body).send().await.unwrap()
+    app.put(
+        &format!("/v1/persons/{person}/{what}"),
+        token,
+        if_match,
+        body,
+    )
+    .await
 }
 
 /// A replacement that must succeed; the document it answers.
@@ -247,11 +249,6 @@ async fn the_budget_figures_follow_the_household_and_a_deficit_rounds_down() {
     .await;
     assert_eq!(alone["version"], 2);
     assert_eq!(alone["consumption_units"], 1.0);
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on POST: replays, reuse with another body, keys left in flight,
 //! per-caller keys, replayed failures, invalid keys and released keys.
 
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -76,9 +76,7 @@ async fn the_same_key_with_another_body_is_refused() {
     let first = post_with_key(&app, "/v1/persons", &alice, "key-1", &person("Hugo")).await;
     assert_eq!(first.status(), 201);
     let other = post_with_key(&app, "/v1/persons", &alice, "key-1", &person("Léon")).await;
-    assert_eq!(other.status(), 422);
-    let problem = problem(other).await;
-    assert_eq!(problem["code"], "idempotency_key_reused");
+    let problem = assert_problem(other, 422, "idempotency_key_reused").await;
     assert_eq!(pointers(&problem), ["/idempotency-key"]);
     assert_eq!(problem["errors"][0]["in"], "header");
     // The same key on another endpoint is another request too.
@@ -196,8 +194,7 @@ async fn a_request_that_failed_validation_is_replayed_as_the_same_422() {
     assert_eq!(replayed, first);
     // A corrected request needs a new key.
     let fixed = post_with_key(&app, "/v1/persons", &alice, "bad", &person("Hugo")).await;
-    assert_eq!(fixed.status(), 422);
-    assert_eq!(problem(fixed).await["code"], "idempotency_key_reused");
+    assert_problem(fixed, 422, "idempotency_key_reused").await;
     assert_eq!(count(&app, "SELECT count(*) FROM persons").await, 0);
 }
 

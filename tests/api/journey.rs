@@ -82,16 +82,17 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
     // The first interview is held: analysis of the situation by domain.
     let case = transition(&app, &alice, &case, json!({"to": "assessment"})).await;
     let response = app
-        .request(Method::PUT, &format!("/v1/cases/{case_id}/assessment"), &alice)
-        .header("If-Match", "\"0\"")
-        .json(&json!({"domains": [
+        .put(
+            &format!("/v1/cases/{case_id}/assessment"),
+            &alice,
+            Some("\"0\""),
+            &json!({"domains": [
             {"domain": "housing", "situation": "Dette locative de 2 400 €", "needs_action": "yes", "priority": "high"},
             {"domain": "finances", "situation": "Ressources irrégulières", "needs_action": "yes", "priority": "medium"},
             {"domain": "health", "situation": "Pas de difficulté signalée", "needs_action": "no"}
-        ]}))
-        .send()
-        .await
-        .unwrap();
+        ]}),
+        )
+        .await;
     json_of(response, 200, "assessment").await;
 
     // The plan: the worker's interventions and the person's préconisations, with deadlines.
@@ -126,12 +127,7 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
         .await;
     let first = json_of(first, 201, "first proposal").await;
     assert_eq!(first["number"], 1);
-    let case_now: Value = app
-        .get(&format!("/v1/cases/{case_id}"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let case_now: Value = app.get_json(&format!("/v1/cases/{case_id}"), &alice).await;
     assert_eq!(
         case_now["status"], "planning",
         "a proposal puts the case in planning"
@@ -175,12 +171,7 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
         )
         .await;
     json_of(accepted, 200, "accepted").await;
-    let case_now: Value = app
-        .get(&format!("/v1/cases/{case_id}"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let case_now: Value = app.get_json(&format!("/v1/cases/{case_id}"), &alice).await;
     assert_eq!(
         case_now["status"], "active",
         "an accepted proposal makes the case active"

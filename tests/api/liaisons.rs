@@ -6,8 +6,8 @@ mod partner;
 mod partner_sharing;
 mod sending;
 
-use crate::support::liaisons::{Liaisons, assert_problem, header, named};
-use relais_tests::{pointers, problem};
+use crate::support::liaisons::{Liaisons, named};
+use relais_tests::{assert_problem, header, pointers, problem};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -46,21 +46,15 @@ async fn a_draft_is_created_listed_and_read_with_its_etag() {
     assert_eq!(second["destination"]["partner_name"], "Mission locale");
     let page: Value = l
         .app
-        .get(&format!("{}?limit=1", l.path()), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1", l.path()), &l.alice)
+        .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["id"], second["id"], "newest first");
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = l
         .app
-        .get(&format!("{}?limit=1&cursor={cursor}", l.path()), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1&cursor={cursor}", l.path()), &l.alice)
+        .await;
     assert_eq!(rest["items"][0]["id"], created["id"]);
     assert_eq!(rest["next_cursor"], Value::Null);
 }

@@ -5,10 +5,10 @@
 mod tokens;
 
 use crate::support::oauth::{
-    basic_grant, basic_value, disable, form_grant, header, jwks, oauth_error, token_request,
+    basic_grant, basic_value, disable, form_grant, jwks, oauth_error, token_request,
     verify_with_jwks,
 };
-use relais_tests::{TestApp, test_settings};
+use relais_tests::{SendJson, TestApp, header, test_settings};
 use serde_json::Value;
 
 #[tokio::test]
@@ -54,12 +54,8 @@ async fn the_jwks_publishes_the_key_that_verifies_the_token_and_its_claims() {
     let raw: Value = app
         .client
         .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let key = &raw["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");

@@ -4,11 +4,12 @@
 
 mod access;
 
-use crate::support::partners::{Registry, assert_problem, full_partner, header, hex};
+use crate::support::partners::{Registry, full_partner, hex};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use relais_store::crypto::NirVault;
 use relais_store::partners::{client_secret_digest, webhook_signing_key};
+use relais_tests::{SendJson, assert_problem, header};
 use serde_json::{Value, json};
 
 /// The master key of `test_settings()`.
@@ -114,12 +115,8 @@ async fn registering_a_partner_answers_its_secrets_once_and_stores_none_in_clear
         .request(reqwest::Method::POST, "/v1/partners", &r.admin)
         .header("Idempotency-Key", "register-caf")
         .json(&full_partner())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_ne!(again["client_id"], created["client_id"]);
 
     assert_eq!(r.audit(&id).await, [("create".to_owned(), None)]);
@@ -148,13 +145,7 @@ async fn partners_are_listed_oldest_first_in_pages() {
     let r = Registry::new().await;
     let first = r.register(&json!({"name": "CAF"})).await;
     let second = r.register(&json!({"name": "CPAM"})).await;
-    let page: Value = r
-        .app
-        .get("/v1/partners?limit=1", &r.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = r.app.get_json("/v1/partners?limit=1", &r.admin).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["id"], first["id"]);
     assert!(page["items"][0].get("client_secret").is_none());
@@ -162,11 +153,8 @@ async fn partners_are_listed_oldest_first_in_pages() {
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = r
         .app
-        .get(&format!("/v1/partners?limit=1&cursor={cursor}"), &r.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/partners?limit=1&cursor={cursor}"), &r.admin)
+        .await;
     assert_eq!(rest["items"][0]["id"], second["id"]);
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -298,13 +286,7 @@ async fn rotating_the_client_secret_answers_a_new_one_once_and_retires_the_old_t
         "version_mismatch",
     )
     .await;
-    let before: Value = r
-        .app
-        .get(&Registry::path(&partner.id), &r.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = r.app.get_json(&Registry::path(&partner.id), &r.admin).await;
     let response = r
         .rotate(&r.admin, &partner.id, "client-secret", Some(1))
         .await;

@@ -4,20 +4,13 @@ mod search;
 mod updates;
 mod validation;
 
-use relais_tests::{TestApp, nir, pointers, problem};
-use reqwest::Response;
+use relais_tests::{TestApp, assert_problem, header, nir, pointers, problem};
 use serde_json::{Value, json};
+
+use crate::support::person::CreatedPerson;
 
 /// The NIR of the API documentation's example, `2 69 05 49 588 157 80`.
 const EXAMPLE_NIR: &str = "269054958815780";
-
-fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
 
 fn eloise() -> Value {
     json!({
@@ -78,11 +71,8 @@ async fn creating_a_person_answers_201_with_location_etag_and_a_masked_nir() {
 
 #[tokio::test]
 async fn a_person_without_optional_fields_has_nulls_and_no_address() {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(&token, json!({"first_name": "Jean", "last_name": "Dupont"}))
-        .await;
+    let p = CreatedPerson::new(json!({"first_name": "Jean", "last_name": "Dupont"})).await;
+    let person = &p.created;
     assert_eq!(person["nir"], Value::Null);
     assert_eq!(person["nir_revealed"], false);
     assert_eq!(person["birth_date"], Value::Null);
@@ -144,14 +134,11 @@ async fn corsican_nirs_with_2a_and_2b_are_accepted() {
         assert!(masked.ends_with(&number[13..]), "{masked} keeps the key");
         let id = person["id"].as_str().unwrap();
         let revealed: Value = app
-            .get(
+            .get_json(
                 &format!("/v1/persons/{id}?reveal=nir&reason=Dossier%20CPAM"),
                 &token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(revealed["nir"], number, "kept in canonical upper case");
     }
 }
@@ -179,15 +166,12 @@ async fn a_duplicate_nir_conflicts_in_the_same_organisation_only() {
 
 #[tokio::test]
 async fn a_worker_reveals_the_nir_with_a_reason_and_the_reveal_is_audited() {
-    let app = TestApp::spawn().await;
-    let person = app
-        .create_person(&app.token("reception", "rita"), eloise())
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("reception", "rita", eloise()).await;
+    let (app, id) = (&p.app, p.id.as_str());
     let token = app.token("worker", "alice");
     let reason = "Demande de CSS auprès de la CPAM";
     let response = app
-        .request(reqwest::Method::GET, &format!("/v1/persons/{id}"), &token)
+        .request(reqwest::Method::GET, &p.path(""), &token)
         .query(&[("reveal", "nir"), ("reason", reason)])
         .send()
         .await
@@ -212,7 +196,7 @@ async fn a_worker_reveals_the_nir_with_a_reason_and_the_reveal_is_audited() {
     assert_eq!(resource, "person.nir");
 
     // An ordinary read right after is masked again and not cached-forbidden.
-    let plain = app.get(&format!("/v1/persons/{id}"), &token).await;
+    let plain = app.get(&p.path(""), &token).await;
     assert_ne!(header(&plain, "cache-control"), "no-store");
     let plain: Value = plain.json().await.unwrap();
     assert_eq!(plain["nir"], "2 69 05 ** *** *** 80");
@@ -221,42 +205,34 @@ async fn a_worker_reveals_the_nir_with_a_reason_and_the_reveal_is_audited() {
 
 #[tokio::test]
 async fn revealing_without_a_reason_is_refused_at_reason() {
-    let app = TestApp::spawn().await;
-    let person = app
-        .create_person(&app.token("reception", "rita"), eloise())
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("reception", "rita", eloise()).await;
+    let app = &p.app;
     let token = app.token("worker", "alice");
     for query in [
         "reveal=nir",
         "reveal=nir&reason=",
         "reveal=nir&reason=%20%20ab%20",
     ] {
-        let response = app.get(&format!("/v1/persons/{id}?{query}"), &token).await;
+        let response = app.get(&p.path(&format!("?{query}")), &token).await;
         assert_eq!(response.status(), 400, "{query}");
         let doc = problem(response).await;
         assert_eq!(pointers(&doc), ["/reason"], "{query}");
         assert_eq!(doc["errors"][0]["in"], "query");
     }
-    let reveals: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'reveal'")
-            .fetch_one(&app.sql)
-            .await
-            .unwrap();
+    let reveals: i64 = app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'reveal'")
+        .await;
     assert_eq!(reveals, 0);
 }
 
 #[tokio::test]
 async fn a_reason_over_500_characters_is_refused() {
-    let app = TestApp::spawn().await;
-    let person = app
-        .create_person(&app.token("reception", "rita"), eloise())
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("reception", "rita", eloise()).await;
+    let app = &p.app;
     let token = app.token("supervisor", "sam");
     let long = "x".repeat(501);
     let response = app
-        .request(reqwest::Method::GET, &format!("/v1/persons/{id}"), &token)
+        .request(reqwest::Method::GET, &p.path(""), &token)
         .query(&[("reveal", "nir"), ("reason", long.as_str())])
         .send()
         .await
@@ -264,7 +240,7 @@ async fn a_reason_over_500_characters_is_refused() {
     assert_eq!(response.status(), 400);
     assert_eq!(pointers(&problem(response).await), ["/reason"]);
     let ok = app
-        .request(reqwest::Method::GET, &format!("/v1/persons/{id}"), &token)
+        .request(reqwest::Method::GET, &p.path(""), &token)
         .query(&[("reveal", "nir"), ("reason", "x".repeat(500).as_str())])
         .send()
         .await
@@ -275,17 +251,11 @@ async fn a_reason_over_500_characters_is_refused() {
 
 #[tokio::test]
 async fn revealing_a_person_without_a_nir_reveals_nothing_and_logs_no_reveal() {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(&token, json!({"first_name": "Jean", "last_name": "Dupont"}))
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::new(json!({"first_name": "Jean", "last_name": "Dupont"})).await;
+    let (app, token) = (&p.app, &p.token);
+    let id = p.id.as_str();
     let response = app
-        .get(
-            &format!("/v1/persons/{id}?reveal=nir&reason=Dossier%20CAF"),
-            &token,
-        )
+        .get(&p.path("?reveal=nir&reason=Dossier%20CAF"), token)
         .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -301,75 +271,37 @@ async fn revealing_a_person_without_a_nir_reveals_nothing_and_logs_no_reveal() {
 }
 
 #[tokio::test]
-async fn reception_may_not_reveal_the_nir() {
-    let app = TestApp::spawn().await;
-    let token = app.token("reception", "rita");
-    let person = app.create_person(&token, eloise()).await;
-    let id = person["id"].as_str().unwrap();
-    let response = app
-        .get(
-            &format!("/v1/persons/{id}?reveal=nir&reason=Curiosit%C3%A9%20pure"),
-            &token,
-        )
-        .await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(problem(response).await["code"], "forbidden");
-}
-
-#[tokio::test]
-async fn reveal_accepts_only_nir() {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app.create_person(&token, eloise()).await;
-    let id = person["id"].as_str().unwrap();
-    let response = app
-        .get(
-            &format!("/v1/persons/{id}?reveal=phone&reason=Appeler%20la%20personne"),
-            &token,
-        )
-        .await;
-    assert_eq!(response.status(), 400);
-    assert_eq!(pointers(&problem(response).await), ["/reveal"]);
+async fn only_the_nir_is_revealed_and_never_to_reception() {
+    let p = CreatedPerson::by("reception", "rita", eloise()).await;
+    let reception = p.path("?reveal=nir&reason=Curiosit%C3%A9%20pure");
+    assert_problem(p.app.get(&reception, &p.token).await, 403, "forbidden").await;
+    let worker = p.app.token("worker", "alice");
+    let phone = p.path("?reveal=phone&reason=Appeler%20la%20personne");
+    let phone = p.app.get(&phone, &worker).await;
+    assert_eq!(phone.status(), 400);
+    assert_eq!(pointers(&problem(phone).await), ["/reveal"]);
 }
 
 #[tokio::test]
 async fn another_organisations_person_is_not_found_on_read_and_update() {
-    let app = TestApp::spawn().await;
-    let person = app
-        .create_person(&app.token("worker", "alice"), eloise())
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("worker", "alice", eloise()).await;
+    let (app, id) = (&p.app, p.id.as_str());
     let stranger = app.token_for("other", &["supervisor"], "olga");
 
-    let read = app.get(&format!("/v1/persons/{id}"), &stranger).await;
-    assert_eq!(read.status(), 404);
-    assert_eq!(problem(read).await["code"], "not_found");
+    let read = app.get(&p.path(""), &stranger).await;
+    assert_problem(read, 404, "not_found").await;
 
     let revealed = app
-        .get(
-            &format!("/v1/persons/{id}?reveal=nir&reason=Juste%20voir"),
-            &stranger,
-        )
+        .get(&p.path("?reveal=nir&reason=Juste%20voir"), &stranger)
         .await;
     assert_eq!(revealed.status(), 404);
 
-    let patch = app
-        .patch(
-            &format!("/v1/persons/{id}"),
-            &stranger,
-            1,
-            &json!({"first_name": "Volé"}),
-        )
+    let patch = p
+        .patch_as(&stranger, 1, &json!({"first_name": "Volé"}))
         .await;
-    assert_eq!(patch.status(), 404);
-    assert_eq!(problem(patch).await["code"], "not_found");
+    assert_problem(patch, 404, "not_found").await;
 
-    let search: Value = app
-        .get("/v1/persons?q=martin", &stranger)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let search: Value = app.get_json("/v1/persons?q=martin", &stranger).await;
     assert_eq!(search["items"], json!([]));
 
     // Nothing changed, and nothing of the stranger's was written against this person.
@@ -393,17 +325,14 @@ async fn another_organisations_person_is_not_found_on_read_and_update() {
 
 #[tokio::test]
 async fn admin_and_dpo_may_not_touch_persons() {
-    let app = TestApp::spawn().await;
-    let person = app
-        .create_person(&app.token("worker", "alice"), eloise())
-        .await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("worker", "alice", eloise()).await;
+    let app = &p.app;
     for role in ["admin", "dpo"] {
         let token = app.token(role, &format!("{role}-1"));
         let search = app.get("/v1/persons", &token).await;
         assert_eq!(search.status(), 403, "{role} search");
         assert_eq!(problem(search).await["code"], "forbidden");
-        let read = app.get(&format!("/v1/persons/{id}"), &token).await;
+        let read = app.get(&p.path(""), &token).await;
         assert_eq!(read.status(), 403, "{role} read");
         let create = app
             .post(
@@ -413,20 +342,10 @@ async fn admin_and_dpo_may_not_touch_persons() {
             )
             .await;
         assert_eq!(create.status(), 403, "{role} create");
-        let patch = app
-            .patch(
-                &format!("/v1/persons/{id}"),
-                &token,
-                1,
-                &json!({"first_name": "X"}),
-            )
-            .await;
+        let patch = p.patch_as(&token, 1, &json!({"first_name": "X"})).await;
         assert_eq!(patch.status(), 403, "{role} update");
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM persons").await;
     assert_eq!(count, 1);
 }
 
@@ -437,34 +356,21 @@ async fn reading_an_unknown_person_is_not_found() {
     let response = app
         .get(&format!("/v1/persons/{}", uuid::Uuid::now_v7()), &token)
         .await;
-    assert_eq!(response.status(), 404);
-    assert_eq!(problem(response).await["code"], "not_found");
+    assert_problem(response, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn every_read_search_create_and_update_is_audited() {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app.create_person(&token, eloise()).await;
-    let id = person["id"].as_str().unwrap();
+    let p = CreatedPerson::by("worker", "alice", eloise()).await;
+    let (app, token, id) = (&p.app, &p.token, p.id.as_str());
     assert_eq!(
         app.audit_actions(id).await,
         [("create".into(), "person".into())]
     );
 
-    assert_eq!(
-        app.get(&format!("/v1/persons/{id}"), &token).await.status(),
-        200
-    );
-    assert_eq!(app.get("/v1/persons?q=eloise", &token).await.status(), 200);
-    let patch = app
-        .patch(
-            &format!("/v1/persons/{id}"),
-            &token,
-            1,
-            &json!({"phone": "0700000000"}),
-        )
-        .await;
+    assert_eq!(app.get(&p.path(""), token).await.status(), 200);
+    assert_eq!(app.get("/v1/persons?q=eloise", token).await.status(), 200);
+    let patch = p.patch_as(token, 1, &json!({"phone": "0700000000"})).await;
     assert_eq!(patch.status(), 200);
     let actions: Vec<(String, String)> = app.audit_actions(id).await;
     let expected: Vec<(String, String)> = [
@@ -479,7 +385,7 @@ async fn every_read_search_create_and_update_is_audited() {
     assert_eq!(actions, expected);
 
     // Every event names the actor, its agent and the request.
-    let agent = app.agent_id(&token).await;
+    let agent = app.agent_id(token).await;
     let rows: Vec<(String, Option<uuid::Uuid>, Option<String>)> = sqlx::query_as(
         "SELECT actor_subject, actor_id, request_id FROM audit_events WHERE person_id = $1::uuid",
     )
@@ -497,22 +403,11 @@ async fn every_read_search_create_and_update_is_audited() {
 
 #[tokio::test]
 async fn a_refused_request_leaves_no_audit_event() {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app.create_person(&token, eloise()).await;
-    let id = person["id"].as_str().unwrap();
-    let stale = app
-        .patch(
-            &format!("/v1/persons/{id}"),
-            &token,
-            7,
-            &json!({"phone": "0700000000"}),
-        )
-        .await;
+    let p = CreatedPerson::by("worker", "alice", eloise()).await;
+    let (app, token, id) = (&p.app, &p.token, p.id.as_str());
+    let stale = p.patch_as(token, 7, &json!({"phone": "0700000000"})).await;
     assert_eq!(stale.status(), 412);
-    let forbidden = app
-        .get(&format!("/v1/persons/{id}"), &app.token("admin", "adam"))
-        .await;
+    let forbidden = app.get(&p.path(""), &app.token("admin", "adam")).await;
     assert_eq!(forbidden.status(), 403);
     assert_eq!(app.audit_actions(id).await.len(), 1, "only the creation");
 }

@@ -7,9 +7,9 @@ mod access;
 mod decisions;
 mod document;
 
-use crate::support::proposals::{Negotiation, assert_problem, header, in_days, step};
+use crate::support::proposals::{Negotiation, letter, receipts, social_report, step};
 use relais_domain::{ProposalItem, content_hash};
-use relais_tests::{pointers, problem};
+use relais_tests::{assert_problem, header, in_days, pointers};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -25,16 +25,8 @@ fn titles(proposal: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn a_first_proposal_freezes_the_items_and_moves_the_case_to_planning() {
     let n = Negotiation::new().await;
-    let report = n
-        .add(step(
-            "worker",
-            "social_report",
-            "Rédiger le rapport social",
-            20,
-        ))
-        .await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    let report = n.add(social_report()).await;
+    n.add(receipts()).await;
     let response = n.propose_as(&n.alice).await;
     assert_eq!(response.status(), 201);
     assert_eq!(header(&response, "location"), n.proposal(1));
@@ -123,12 +115,8 @@ async fn the_content_hash_is_the_sha256_of_the_canonical_snapshot() {
 #[tokio::test]
 async fn a_snapshot_does_not_follow_the_plan_once_made() {
     let n = Negotiation::new().await;
-    let item = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
-    let gone = n
-        .add(step("worker", "correspondence", "Écrire au bailleur", 12))
-        .await;
+    let item = n.add(receipts()).await;
+    let gone = n.add(letter(12)).await;
     let first = n.proposed().await;
     n.change(
         &item,
@@ -160,8 +148,7 @@ async fn a_snapshot_does_not_follow_the_plan_once_made() {
 #[tokio::test]
 async fn proposals_are_numbered_per_case_and_a_new_one_supersedes_the_last() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     for expected in 1..=3 {
         assert_eq!(n.proposed().await["number"], expected);
     }
@@ -207,19 +194,15 @@ async fn proposals_are_numbered_per_case_and_a_new_one_supersedes_the_last() {
 #[tokio::test]
 async fn the_list_shows_the_newest_first_in_pages_without_the_items() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     for _ in 0..3 {
         n.proposed().await;
     }
     n.decided(3, "accepted").await;
     let first: Value = n
         .app
-        .get(&format!("{}?limit=2", n.proposals()), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=2", n.proposals()), &n.alice)
+        .await;
     let numbers = |page: &Value| -> Vec<i64> {
         page["items"]
             .as_array()
@@ -238,14 +221,11 @@ async fn the_list_shows_the_newest_first_in_pages_without_the_items() {
     let cursor = first["next_cursor"].as_str().unwrap();
     let second: Value = n
         .app
-        .get(
+        .get_json(
             &format!("{}?limit=2&cursor={cursor}", n.proposals()),
             &n.alice,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(numbers(&second), [1]);
     assert_eq!(second["next_cursor"], Value::Null);
     for query in ["limit=0", "limit=201", "cursor=%%%"] {
@@ -271,14 +251,10 @@ async fn an_empty_plan_an_intake_case_and_a_closed_case_cannot_be_proposed() {
     )
     .await;
 
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     n.close().await;
     assert_problem(n.propose_as(&n.alice).await, 409, "case_closed").await;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM plan_proposals")
-        .fetch_one(&n.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = n.app.count("SELECT count(*) FROM plan_proposals").await;
     assert_eq!(count, 0);
 }
 
@@ -289,8 +265,7 @@ async fn without_a_domain_needing_action_the_first_proposal_is_refused_and_nothi
         {"domain": "health", "situation": "RAS", "needs_action": "no"}
     ]}))
     .await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     assert_problem(n.propose_as(&n.alice).await, 409, "assessment_needs_action").await;
     assert_eq!(n.status().await, "assessment");
     assert_eq!(n.read(1).await.status(), 404);
@@ -301,8 +276,7 @@ async fn without_a_domain_needing_action_the_first_proposal_is_refused_and_nothi
 #[tokio::test]
 async fn the_body_is_empty_an_empty_object_or_null_and_nothing_else() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     for body in ["{}", "null", " "] {
         let response = n
             .app
@@ -318,9 +292,7 @@ async fn the_body_is_empty_an_empty_object_or_null_and_nothing_else() {
         .app
         .post(&n.proposals(), &n.alice, &json!({"items": []}))
         .await;
-    assert_eq!(unknown.status(), 400);
-    let unknown = problem(unknown).await;
-    assert_eq!(unknown["code"], "unknown_field");
+    let unknown = assert_problem(unknown, 400, "unknown_field").await;
     assert_eq!(pointers(&unknown), ["/items"]);
     let malformed = n
         .app
@@ -349,21 +321,13 @@ async fn the_body_is_empty_an_empty_object_or_null_and_nothing_else() {
         .await
         .unwrap();
     assert_problem(huge, 413, "payload_too_large").await;
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(n.proposal_count().await, 3);
 }
 
 #[tokio::test]
 async fn a_retried_proposal_with_the_same_idempotency_key_is_made_once() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     let send = || {
         n.app
             .request(Method::POST, &n.proposals(), &n.alice)
@@ -377,21 +341,13 @@ async fn a_retried_proposal_with_the_same_idempotency_key_is_made_once() {
     assert_eq!(retry.status(), 201);
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(n.proposal_count().await, 1);
 }
 
 #[tokio::test]
 async fn the_database_refuses_to_rewrite_or_delete_a_proposal_even_for_its_owner() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     let proposal = n.proposed().await;
     n.decided(1, "accepted").await;
     for statement in [

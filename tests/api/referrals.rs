@@ -5,11 +5,9 @@
 mod decisions;
 mod expiry;
 
-use crate::support::referrals::{
-    EXE, JPEG, NIR_DIGITS, PDF, PNG, Referrals, assert_problem, attachment, header, referral,
-};
+use crate::support::referrals::{EXE, JPEG, NIR_DIGITS, PDF, PNG, Referrals, attachment, referral};
 use chrono::{DateTime, Utc};
-use relais_tests::{nir, pointers, problem};
+use relais_tests::{assert_problem, header, nir, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -129,10 +127,7 @@ async fn a_referral_without_the_proof_of_consent_is_refused_with_a_pointer() {
         json!({"informed_on": "2026-01-05", "channel": "telepathy", "consented": true});
     let p = assert_problem(r.post(&body).await, 422, "validation_failed").await;
     assert_eq!(pointers(&p), ["/consent/channel"]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM referrals")
-        .fetch_one(&r.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = r.app.count("SELECT count(*) FROM referrals").await;
     assert_eq!(count, 0);
 }
 
@@ -290,10 +285,7 @@ async fn ten_identical_concurrent_posts_with_one_key_create_exactly_one_referral
     }
     assert!(!created.is_empty());
     assert!(created.iter().all(|id| *id == created[0]), "{created:?}");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM referrals")
-        .fetch_one(&r.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = r.app.count("SELECT count(*) FROM referrals").await;
     assert_eq!(count, 1);
     // A retry afterwards replays the first answer.
     let response = r
@@ -317,13 +309,7 @@ async fn a_partner_sees_only_its_own_referrals() {
         .unwrap();
 
     assert_eq!(r.read(&colleague.token, id).await.status(), 404);
-    let listed: Value = r
-        .app
-        .get("/v1/referrals", &colleague.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = r.app.get_json("/v1/referrals", &colleague.token).await;
     let ids: Vec<&str> = listed["items"]
         .as_array()
         .unwrap()
@@ -331,13 +317,7 @@ async fn a_partner_sees_only_its_own_referrals() {
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [theirs["id"].as_str().unwrap()]);
-    let listed: Value = r
-        .app
-        .get("/v1/referrals", &r.partner.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = r.app.get_json("/v1/referrals", &r.partner.token).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["items"][0]["id"], id);
 
@@ -345,13 +325,7 @@ async fn a_partner_sees_only_its_own_referrals() {
     assert_eq!(r.read(&elsewhere.token, id).await.status(), 404);
     let other_worker = r.app.token_for("other", &["worker"], "olga");
     assert_eq!(r.read(&other_worker, id).await.status(), 404);
-    let listed: Value = r
-        .app
-        .get("/v1/referrals", &other_worker)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = r.app.get_json("/v1/referrals", &other_worker).await;
     assert_eq!(listed["items"], json!([]));
     // Nor can a partner decide or download.
     let response = r

@@ -8,7 +8,7 @@ mod matches;
 
 use std::collections::BTreeSet;
 
-use relais_tests::{TestApp, problem};
+use relais_tests::{TestApp, assert_problem, field_codes, pair, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -57,21 +57,7 @@ async fn refused(response: Response) -> Vec<(String, String)> {
     assert_eq!(response.status(), 422);
     let p = problem(response).await;
     assert_eq!(p["code"], "validation_failed", "{p}");
-    p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["pointer"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn pair(pointer: &str, code: &str) -> (String, String) {
-    (pointer.to_owned(), code.to_owned())
+    field_codes(&p)
 }
 
 /// The catalogue in a comparable form: each exported scheme, by name.
@@ -233,8 +219,7 @@ async fn bad_criteria_and_documents_are_refused_with_pointers() {
         [pair("/criteria/0", "no_bound")]
     );
     let twin = app.post("/v1/schemes", &admin, &rsa()).await;
-    assert_eq!(twin.status(), 409);
-    assert_eq!(problem(twin).await["code"], "scheme_name_taken");
+    assert_problem(twin, 409, "scheme_name_taken").await;
 }
 
 #[tokio::test]

@@ -10,6 +10,6 @@ async fn the_service_answers_health_and_me() {
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let token = app.token("worker", "alice");
-    let me: serde_json::Value = app.get("/v1/me", &token).await.json().await.unwrap();
+    let me: serde_json::Value = app.get_json("/v1/me", &token).await;
     assert_eq!(me["organisation"]["slug"], "acme");
 }

@@ -4,7 +4,7 @@
 use crate::support::agenda::{
     Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status, set_target,
 };
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -128,9 +128,7 @@ async fn the_caseload_can_be_narrowed_to_one_referent() {
     assert_eq!(nobody["agents"], json!([]));
 
     let response = o.app.get("/v1/stats/caseload?referent=bob", &o.sam).await;
-    assert_eq!(response.status(), 400);
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "invalid_parameter");
+    let problem = assert_problem(response, 400, "invalid_parameter").await;
     assert_eq!(pointers(&problem), ["/referent"]);
 }
 

@@ -3,12 +3,14 @@
 
 pub mod agenda;
 pub mod applications;
+pub mod case;
 pub mod closure;
 pub mod contacts;
 pub mod documents;
 pub mod liaisons;
 pub mod oauth;
 pub mod partners;
+pub mod person;
 pub mod plan;
 pub mod proposals;
 pub mod referrals;

@@ -211,12 +211,7 @@ async fn another_organisations_person_and_consents_answer_404() {
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(relais_tests::problem(response).await["code"], "not_found");
     }
-    let found: Value = app
-        .get("/v1/persons?q=Camille", &supervisor)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let found: Value = app.get_json("/v1/persons?q=Camille", &supervisor).await;
     assert_eq!(found["items"], json!([]));
     let consent = json!({"scope": "data_processing", "channel": "in_person",
                          "given_at": "2025-01-15"});

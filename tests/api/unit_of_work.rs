@@ -6,57 +6,36 @@
 use std::time::Duration;
 
 use relais_tests::TestApp;
+
+use crate::support::plan::{Plan, step};
 use reqwest::{Method, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const REPLAYED: &str = "idempotent-replayed";
 
-/// A worker's open case and a keyed way to add steps to its plan.
-struct Plan {
-    app: TestApp,
-    alice: String,
-    case_id: String,
-}
-
+/// Keyed additions to a worker's plan, and the database under them.
 impl Plan {
-    async fn new() -> Plan {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
-        Plan {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
-        }
-    }
-
     fn add_step(&self, key: &str) -> reqwest::RequestBuilder {
         self.add_step_as(&self.alice, key)
     }
 
     fn add_step_as(&self, token: &str, key: &str) -> reqwest::RequestBuilder {
-        let due = (chrono::Utc::now().date_naive() + chrono::Days::new(10)).to_string();
         self.app
-            .request(
-                Method::POST,
-                &format!("/v1/cases/{}/plan/items", self.case_id),
-                token,
-            )
+            .request(Method::POST, &self.items(), token)
             .header("Idempotency-Key", key)
-            .json(&json!({
-                "party": "worker",
-                "category": "orientation",
-                "domain": "housing",
-                "title": "Contacter le bailleur",
-                "due_on": due,
-            }))
+            .json(&step("worker", "orientation", "Contacter le bailleur", 10))
     }
 
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&self.app.sql)
-            .await
-            .unwrap()
+    /// Makes every insert of a plan item sleep `seconds` first (until the trigger
+    /// `slow_items` is dropped).
+    async fn slow_inserts(&self, seconds: u32) {
+        self.exec(&format!(
+            "CREATE FUNCTION slow_items() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN PERFORM pg_sleep({seconds}); RETURN NEW; END $$; \
+             CREATE TRIGGER slow_items BEFORE INSERT ON plan_items FOR EACH ROW \
+             EXECUTE FUNCTION slow_items();"
+        ))
+        .await;
     }
 
     async fn exec(&self, sql: &str) {
@@ -86,17 +65,18 @@ async fn a_failure_after_the_key_was_claimed_leaves_no_key_and_the_retry_runs() 
     let failed = plan.add_step("step-1").send().await.unwrap();
     assert_eq!(failed.status(), 500);
     assert_eq!(
-        plan.count("SELECT count(*) FROM idempotency_keys WHERE key = 'step-1'")
+        plan.app
+            .count("SELECT count(*) FROM idempotency_keys WHERE key = 'step-1'")
             .await,
         0,
         "nothing of the failed work was kept, its key neither"
     );
-    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 0);
+    assert_eq!(plan.app.count("SELECT count(*) FROM plan_items").await, 0);
     plan.exec("DROP TRIGGER refuse_audit ON audit_events").await;
     let retry = plan.add_step("step-1").send().await.unwrap();
     assert_eq!(retry.status(), 201);
     assert!(!replayed(&retry), "the retry ran");
-    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+    assert_eq!(plan.app.count("SELECT count(*) FROM plan_items").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,18 +84,13 @@ async fn a_connection_killed_in_the_middle_of_the_work_leaves_no_stuck_key() {
     let plan = Plan::new().await;
     // The insert of the step sleeps, so the test can kill the connection while the key is
     // claimed and the step written, before the commit.
-    plan.exec(
-        "CREATE FUNCTION slow_items() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$; \
-         CREATE TRIGGER slow_items BEFORE INSERT ON plan_items FOR EACH ROW \
-         EXECUTE FUNCTION slow_items();",
-    )
-    .await;
+    plan.slow_inserts(30).await;
     let request = plan.add_step("killed");
     let pending = tokio::spawn(async move { request.send().await.unwrap() });
     let mut killed = 0;
     for _ in 0..100 {
         killed = plan
+            .app
             .count(
                 "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                  WHERE query LIKE '%INSERT INTO plan_items%' AND state = 'active' \
@@ -132,14 +107,16 @@ async fn a_connection_killed_in_the_middle_of_the_work_leaves_no_stuck_key() {
     assert!(answer.status().is_server_error(), "{}", answer.status());
     plan.exec("DROP TRIGGER slow_items ON plan_items").await;
     assert_eq!(
-        plan.count("SELECT count(*) FROM idempotency_keys").await,
+        plan.app
+            .count("SELECT count(*) FROM idempotency_keys")
+            .await,
         0,
         "no key stays in flight"
     );
     let retry = plan.add_step("killed").send().await.unwrap();
     assert_eq!(retry.status(), 201);
     assert!(!replayed(&retry));
-    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+    assert_eq!(plan.app.count("SELECT count(*) FROM plan_items").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,19 +141,13 @@ async fn concurrent_identical_keyed_posts_create_one_step_and_all_get_its_answer
     }
     assert_eq!(first_runs, 1, "one request ran, the others were replays");
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+    assert_eq!(plan.app.count("SELECT count(*) FROM plan_items").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_while_the_first_request_runs_waits_for_it_then_replays_it() {
     let plan = Plan::new().await;
-    plan.exec(
-        "CREATE FUNCTION slow_items() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$; \
-         CREATE TRIGGER slow_items BEFORE INSERT ON plan_items FOR EACH ROW \
-         EXECUTE FUNCTION slow_items();",
-    )
-    .await;
+    plan.slow_inserts(1).await;
     let first = plan.add_step("slow");
     let first = tokio::spawn(async move { first.send().await.unwrap() });
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -188,7 +159,7 @@ async fn a_retry_while_the_first_request_runs_waits_for_it_then_replays_it() {
     assert!(replayed(&retry));
     let (first, retry): (Value, Value) = (first.json().await.unwrap(), retry.json().await.unwrap());
     assert_eq!(first, retry);
-    assert_eq!(plan.count("SELECT count(*) FROM plan_items").await, 1);
+    assert_eq!(plan.app.count("SELECT count(*) FROM plan_items").await, 1);
 }
 
 /// The agent row's version (its `xmin`): it changes whenever the row is written.

@@ -190,7 +190,7 @@ async fn two_dispatchers_never_deliver_the_same_attempt_twice() {
 async fn set_enabled(app: &TestApp, partner_id: &str, enabled: bool) {
     let admin = app.token("admin", "admin-of-acme");
     let path = format!("/v1/partners/{partner_id}");
-    let current: Value = app.get(&path, &admin).await.json().await.unwrap();
+    let current: Value = app.get_json(&path, &admin).await;
     let version = current["version"].as_i64().unwrap();
     let response = app
         .patch(&path, &admin, version, &json!({"enabled": enabled}))

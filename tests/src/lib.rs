@@ -373,6 +373,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// PUT JSON with a token and, when given, an `If-Match` tag (`"3"`, `*`).
+    pub async fn put(
+        &self,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut request = self.request(Method::PUT, path, token);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request.json(body).send().await.unwrap()
+    }
+
     /// Creates a person as `token` and returns its JSON.
     pub async fn create_person(&self, token: &str, body: Value) -> Value {
         let response = self.post("/v1/persons", token, &body).await;
@@ -385,6 +400,18 @@ impl TestApp {
         let body = serde_json::json!({
             "person": {"first_name": "Camille", "last_name": "Lefèvre", "birth_date": "1980-02-03"},
             "reason": "Difficultés pour payer le loyer",
+            "origin": "self"
+        });
+        let response = self.post("/v1/cases", token, &body).await;
+        assert_eq!(response.status(), 201, "opening a case");
+        response.json().await.unwrap()
+    }
+
+    /// Opens a case of the person `person_id` as `token` and returns its JSON.
+    pub async fn open_case_for(&self, token: &str, person_id: &str) -> Value {
+        let body = serde_json::json!({
+            "person_id": person_id,
+            "reason": "Impayés de loyer depuis trois mois",
             "origin": "self"
         });
         let response = self.post("/v1/cases", token, &body).await;
@@ -448,6 +475,22 @@ impl TestApp {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// GET as `token`, expecting a success: the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).await;
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// The number a `SELECT count(*) …` (or any one-bigint query) answers, read directly.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.sql).await.unwrap()
+    }
+
     /// Audit events recorded for `person_id`, read directly from the table.
     pub async fn audit_actions(&self, person_id: &str) -> Vec<(String, String)> {
         sqlx::query_as::<_, (String, String)>(
@@ -471,6 +514,17 @@ pub struct TestPartner {
     pub token: String,
 }
 
+/// Sends a request built by hand and reads its JSON answer, whatever its status.
+pub trait SendJson {
+    fn send_json(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl SendJson for RequestBuilder {
+    async fn send_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 /// Reads a problem document and checks its media type.
 pub async fn problem(response: Response) -> Value {
     let content_type = response
@@ -483,6 +537,80 @@ pub async fn problem(response: Response) -> Value {
         "errors are problem documents"
     );
     response.json().await.unwrap()
+}
+
+/// Asserts a problem document with this status and code; answers the document.
+pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "expected {status} {code}");
+    let problem = problem(response).await;
+    assert_eq!(problem["code"], code, "{problem}");
+    problem
+}
+
+/// Asserts a 422 with exactly one field error, at `pointer`; answers that error's code.
+pub async fn invalid_at(response: Response, pointer: &str) -> String {
+    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
+    let problem = problem(response).await;
+    assert_eq!(problem["code"], "validation_failed");
+    assert_eq!(pointers(&problem), [pointer], "{problem}");
+    problem["errors"][0]["code"].as_str().unwrap().to_owned()
+}
+
+/// The field errors of a problem as (pointer, code) pairs.
+pub fn field_codes(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A (pointer, code) pair, as [`field_codes`] gives them.
+pub fn pair(pointer: &str, code: &str) -> (String, String) {
+    (pointer.to_owned(), code.to_owned())
+}
+
+/// A response header as text, or "" when absent.
+pub fn header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Today's date (UTC), as the service dates what happens today.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The date `days` from today, as JSON writes it (`2030-01-15`).
+pub fn in_days(days: u64) -> String {
+    (today() + chrono::Days::new(days)).to_string()
+}
+
+/// The text of a PDF, as `pdftotext` extracts it (poppler-utils; CI installs it).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "relais-test-{}-{}.pdf",
+        std::process::id(),
+        Uuid::now_v7().simple()
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .args(["-enc", "UTF-8", "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext ({e}): install poppler-utils"));
+    std::fs::remove_file(&path).unwrap();
+    assert!(output.status.success(), "{:?}", output);
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// The pointers of a problem's field errors.

@@ -51,6 +51,15 @@ impl IfMatch {
             IfMatch::Any => Ok(current),
         }
     }
+
+    /// The version a replacement is written against: none for `*`, which replaces whatever
+    /// exists (or nothing yet).
+    pub fn expected(self) -> Option<i32> {
+        match self {
+            IfMatch::Version(v) => Some(v),
+            IfMatch::Any => None,
+        }
+    }
 }
 
 impl FromRequest for IfMatch {

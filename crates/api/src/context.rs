@@ -19,7 +19,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::observability::RequestId;
 use crate::state::AppState;
-use crate::work::PendingKey;
+use crate::work::{CaseUse, PendingKey};
 
 /// An authenticated request: extract it in every handler that touches tenant data.
 pub struct Ctx {
@@ -167,6 +167,13 @@ pub struct CaseReadParams {
     /// Required when the case is archived; recorded in the audit log.
     #[param(min_length = 5, max_length = 500)]
     pub reason: Option<String>,
+}
+
+impl CaseReadParams {
+    /// The read of the case's content this query asks for.
+    pub fn case_use(&self) -> CaseUse<'_> {
+        CaseUse::Read(self.reason.as_deref())
+    }
 }
 
 impl Actor {

@@ -1,31 +1,64 @@
 //! Request extractors whose failures are problem documents pointing at the bad field.
 
+use std::marker::PhantomData;
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use futures_util::{Stream, StreamExt};
+use relais_domain::Coded;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, Code, FieldError};
 use crate::state::AppState;
 
-/// A JSON body: `application/json`, at most the configured size, no unknown fields (the
-/// types say `deny_unknown_fields`), and valid per its `validator` rules.
+/// A JSON body received under the rule `R`: by default [`AnyJson`] (`application/json` or
+/// `application/*+json`, at most the configured size). No unknown fields (the types say
+/// `deny_unknown_fields`), and valid per its `validator` rules.
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T, R = AnyJson>(pub T, PhantomData<R>);
 
-impl<T> Deref for Json<T> {
+impl<T, R> Deref for Json<T, R> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+/// How a JSON body is received: the media types it may come as, and its size.
+pub trait JsonRule: 'static {
+    /// Bytes allowed beyond the configured JSON limit.
+    const EXTRA_BYTES: usize = 0;
+    /// Refuses (415) the body's media type (`essence`, see [`media_type`]) unless it is
+    /// accepted.
+    fn accept(essence: &str) -> Result<(), ApiError>;
+}
+
+/// The rule of most bodies: any JSON media type, at most the configured JSON limit.
+#[derive(Debug)]
+pub struct AnyJson;
+
+impl JsonRule for AnyJson {
+    fn accept(essence: &str) -> Result<(), ApiError> {
+        if is_json(essence) {
+            Ok(())
+        } else if essence.is_empty() {
+            Err(ApiError::UnsupportedMediaType(
+                "send Content-Type: application/json".into(),
+            ))
+        } else {
+            Err(ApiError::UnsupportedMediaType(format!(
+                "{essence}; send application/json"
+            )))
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static, R: JsonRule> FromRequest for Json<T, R> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
@@ -33,13 +66,54 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let limit = AppState::of(&req)
-                .map(|s| s.settings.json_limit)
-                .unwrap_or(1 << 20);
-            check_json_content_type(&req)?;
-            read_json(&req, payload, limit).await.map(Json)
+            R::accept(&media_type(&req))?;
+            let limit = json_limit(&req) + R::EXTRA_BYTES;
+            read_json(&req, payload, limit)
+                .await
+                .map(|value| Json(value, PhantomData))
         })
     }
+}
+
+/// The configured size limit of a JSON body.
+pub fn json_limit(req: &HttpRequest) -> usize {
+    AppState::of(req)
+        .map(|s| s.settings.json_limit)
+        .unwrap_or(1 << 20)
+}
+
+/// The media type of the request's body, lowercased and without its parameters (empty without
+/// a `Content-Type`).
+pub fn media_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether a media type (as [`media_type`] gives it) is JSON: `application/json`, or an
+/// `application/*+json` structured syntax.
+pub fn is_json(essence: &str) -> bool {
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads a body of at most `limit` bytes (413 beyond).
+pub async fn read_body<S>(mut payload: S, limit: usize) -> Result<web::BytesMut, ApiError>
+where
+    S: Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+{
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Reads a JSON body of at most `limit` bytes (a declared larger `Content-Length` is refused
@@ -47,7 +121,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 /// to check.
 pub async fn read_json<T: DeserializeOwned + Validate>(
     req: &HttpRequest,
-    mut payload: Payload,
+    payload: Payload,
     limit: usize,
 ) -> Result<T, ApiError> {
     if let Some(length) = req
@@ -59,46 +133,12 @@ pub async fn read_json<T: DeserializeOwned + Validate>(
     {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(payload, limit).await?;
     let value: T = parse_json(&body)?;
     value
         .validate()
         .map_err(|e| ApiError::validation(validation_errors(&e)))?;
     Ok(value)
-}
-
-fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-    {
-        Ok(())
-    } else if essence.is_empty() {
-        Err(ApiError::UnsupportedMediaType(
-            "send Content-Type: application/json".into(),
-        ))
-    } else {
-        Err(ApiError::UnsupportedMediaType(format!(
-            "{essence}; send application/json"
-        )))
-    }
 }
 
 /// Parses JSON, mapping serde's error to a pointer at the offending field. A NUL character
@@ -344,4 +384,35 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
 pub fn parse_uuid_param(name: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(value)
         .map_err(|_| ApiError::bad_query(name, format!("{name} must be a UUID")))
+}
+
+/// The value of the optional coded query parameter `name` (empty is absent): a 400 at `name`
+/// saying `unknown {what} "…"` for a code the list does not have.
+pub fn coded_param<T: Coded>(
+    name: &str,
+    what: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .filter(|code| !code.is_empty())
+        .map(|code| {
+            T::parse(code)
+                .ok_or_else(|| ApiError::bad_query(name, format!("unknown {what} {code:?}")))
+        })
+        .transpose()
+}
+
+/// The values of the comma-separated coded query parameter `name` (blank entries are
+/// skipped), refused as [`coded_param`] refuses one.
+pub fn coded_list<T: Coded>(
+    name: &str,
+    what: &str,
+    value: Option<&str>,
+) -> Result<Vec<T>, ApiError> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter_map(|code| coded_param(name, what, Some(code)).transpose())
+        .collect()
 }

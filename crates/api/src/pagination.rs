@@ -1,8 +1,17 @@
 //! Cursor pagination: `?limit=` (default 50, max 200) and an opaque `?cursor=`.
+//!
+//! Every list takes its paging as [`PageParams`] (next to its own filters), and answers its
+//! items with the `next_cursor` of the page after. A cursor names the last item of the page
+//! before: an id for most lists, the due date and id of a plan item for the lists in due-date
+//! order (the plan and the agenda).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Datelike, NaiveDate};
 use relais_store::page::{Page, PageRequest};
+use relais_store::plan_items::ItemCursor;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -12,31 +21,145 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 200;
 
-/// Reads `limit` and `cursor` into a page request.
-pub fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_query(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let after = match cursor {
-        None | Some("") => None,
-        Some(cursor) => {
-            Some(decode(cursor).ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor"))?)
-        }
-    };
-    Ok(PageRequest { limit, after })
+/// The paging of a list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-fn decode(cursor: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    Uuid::from_slice(&bytes).ok()
+impl PageParams {
+    /// The page size asked (400 at `limit` outside 1 to 200).
+    pub fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_query(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        Ok(limit)
+    }
+
+    /// The item the page starts after, if a cursor is given (400 at `cursor` when it is not
+    /// one this list gave).
+    pub fn after<C: Cursor>(&self) -> Result<Option<C>, ApiError> {
+        match self.cursor.as_deref() {
+            None | Some("") => Ok(None),
+            Some(cursor) => C::decode(cursor)
+                .map(Some)
+                .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor")),
+        }
+    }
+
+    /// The page of a list in id order.
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit()?;
+        Ok(PageRequest {
+            limit,
+            after: self.after()?,
+        })
+    }
+}
+
+/// What a cursor names, written as opaque URL-safe text.
+pub trait Cursor: Sized {
+    fn encode(&self) -> String;
+    fn decode(cursor: &str) -> Option<Self>;
+}
+
+impl Cursor for Uuid {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.as_bytes())
+    }
+
+    fn decode(cursor: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+        Uuid::from_slice(&bytes).ok()
+    }
+}
+
+/// Length of an encoded item cursor: the item id, then its due date as days from the common
+/// era.
+const ITEM_CURSOR_BYTES: usize = 20;
+
+impl Cursor for ItemCursor {
+    fn encode(&self) -> String {
+        let mut bytes = Vec::with_capacity(ITEM_CURSOR_BYTES);
+        bytes.extend_from_slice(self.id.as_bytes());
+        bytes.extend_from_slice(&self.due_on.num_days_from_ce().to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn decode(cursor: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+        if bytes.len() != ITEM_CURSOR_BYTES {
+            return None;
+        }
+        let (id, days) = bytes.split_at(16);
+        let days = i32::from_be_bytes(days.try_into().ok()?);
+        Some(ItemCursor {
+            id: Uuid::from_slice(id).ok()?,
+            due_on: NaiveDate::from_num_days_from_ce_opt(days)?,
+        })
+    }
 }
 
 /// The cursor of the next page, if any.
 pub fn next_cursor<T>(page: &Page<T>) -> Option<String> {
-    page.next_after
-        .map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()))
+    page.next_after.as_ref().map(Cursor::encode)
+}
+
+/// A page of records as a list answers it: each record made a view, and the cursor of the
+/// next page.
+pub fn into_views<R, T>(page: Page<R>, view: impl FnMut(R) -> T) -> (Vec<T>, Option<String>) {
+    let next = next_cursor(&page);
+    (page.items.into_iter().map(view).collect(), next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(limit: Option<u32>, cursor: Option<&str>) -> PageParams {
+        PageParams {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_limit_defaults_to_fifty_and_stays_within_one_and_two_hundred() {
+        assert_eq!(params(None, None).limit().ok(), Some(DEFAULT_LIMIT));
+        assert_eq!(params(Some(200), None).limit().ok(), Some(200));
+        assert!(params(Some(0), None).limit().is_err());
+        assert!(params(Some(201), None).limit().is_err());
+    }
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        assert_eq!(params(None, Some("")).after::<Uuid>().ok(), Some(None));
+    }
+
+    #[test]
+    fn an_id_cursor_round_trips_and_garbage_does_not_decode() {
+        let id = Uuid::now_v7();
+        assert_eq!(Uuid::decode(&id.encode()), Some(id));
+        assert!(params(None, Some("not a cursor")).after::<Uuid>().is_err());
+    }
+
+    #[test]
+    fn an_item_cursor_round_trips_and_garbage_does_not_decode() {
+        let cursor = ItemCursor {
+            id: Uuid::now_v7(),
+            due_on: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap_or_default(),
+        };
+        assert_eq!(ItemCursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(ItemCursor::decode("not a cursor"), None);
+        assert_eq!(ItemCursor::decode(&URL_SAFE_NO_PAD.encode([0u8; 16])), None);
+    }
 }

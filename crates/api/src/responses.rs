@@ -1,15 +1,40 @@
 //! The error responses and common headers every operation documents.
 
-use utoipa::{IntoParams, IntoResponses};
+use utoipa::IntoParams;
 
-use crate::error::Problem;
-
-/// Declares a set of problem+json error responses for `#[utoipa::path(responses(…))]`.
+/// Declares a set of problem+json error responses for `#[utoipa::path(responses(…))]`. A set
+/// `$name with token { … }` is an operation's that takes a token: it also answers the refusals
+/// (401, 403) and the failures (500, 503) every such operation may answer; `with token and
+/// body`, one that also reads a JSON body, which may be malformed (400), too large (413) or of
+/// another media type (415).
 macro_rules! problem_responses {
+    ($(#[$doc:meta])* $name:ident with token and body { $($variant:ident = $status:tt : $description:tt,)* }) => {
+        $crate::responses::problem_responses! {
+            $(#[$doc])*
+            $name with token {
+                BadRequest = 400: "Malformed JSON, unknown field or bad parameter",
+                $($variant = $status: $description,)*
+                TooLarge = 413: "Body too large",
+                UnsupportedMediaType = 415: "Content-Type is not application/json",
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident with token { $($variant:ident = $status:tt : $description:tt,)* }) => {
+        $crate::responses::problem_responses! {
+            $(#[$doc])*
+            $name {
+                Unauthorized = 401: "Missing or invalid token",
+                Forbidden = 403: "The caller's role does not allow this",
+                $($variant = $status: $description,)*
+                Internal = 500: "Internal error (no details)",
+                Unavailable = 503: "Database unavailable; retry",
+            }
+        }
+    };
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $status:tt : $description:tt,)* }) => {
         $(#[$doc])*
         #[allow(dead_code)]
-        #[derive(IntoResponses)]
+        #[derive(::utoipa::IntoResponses)]
         pub enum $name {
             $(
                 #[response(
@@ -17,55 +42,38 @@ macro_rules! problem_responses {
                     description = $description,
                     content_type = "application/problem+json"
                 )]
-                $variant(Problem),
+                $variant($crate::error::Problem),
             )*
         }
     };
 }
+pub(crate) use problem_responses;
 
 problem_responses! {
     /// Errors of a read.
-    ReadErrors {
+    ReadErrors with token {
         BadRequest = 400: "A parameter is invalid",
-        Unauthorized = 401: "Missing or invalid token",
-        Forbidden = 403: "The caller's role does not allow this",
         NotFound = 404: "No such record in the caller's organisation",
-        Internal = 500: "Internal error (no details)",
-        Unavailable = 503: "Database unavailable; retry",
     }
 }
 
 problem_responses! {
     /// Errors of a creation (POST).
-    CreateErrors {
-        BadRequest = 400: "Malformed JSON, unknown field or bad parameter",
-        Unauthorized = 401: "Missing or invalid token",
-        Forbidden = 403: "The caller's role does not allow this",
+    CreateErrors with token and body {
         NotFound = 404: "No such record in the caller's organisation",
         Conflict = 409: "Conflict with the current state, or the Idempotency-Key is in flight",
-        TooLarge = 413: "Body too large",
-        UnsupportedMediaType = 415: "Content-Type is not application/json",
         Unprocessable = 422: "Invalid values, or Idempotency-Key reused with another body",
-        Internal = 500: "Internal error (no details)",
-        Unavailable = 503: "Database unavailable; retry",
     }
 }
 
 problem_responses! {
     /// Errors of a change to an existing record (PATCH, state change with If-Match).
-    WriteErrors {
-        BadRequest = 400: "Malformed JSON, unknown field or bad parameter",
-        Unauthorized = 401: "Missing or invalid token",
-        Forbidden = 403: "The caller's role does not allow this",
+    WriteErrors with token and body {
         NotFound = 404: "No such record in the caller's organisation",
         Conflict = 409: "Conflict with the current state",
         PreconditionFailed = 412: "If-Match does not match the current ETag",
-        TooLarge = 413: "Body too large",
-        UnsupportedMediaType = 415: "Content-Type is not application/json",
         Unprocessable = 422: "Invalid values",
         PreconditionRequired = 428: "If-Match is required",
-        Internal = 500: "Internal error (no details)",
-        Unavailable = 503: "Database unavailable; retry",
     }
 }
 

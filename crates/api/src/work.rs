@@ -12,7 +12,7 @@
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::header::{self, HeaderMap};
-use relais_domain::CaseStatus;
+use relais_domain::{AuditAction, AuditResource, CaseStatus};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::db::{self, Access, Tx};
@@ -42,6 +42,10 @@ pub enum CaseUse<'a> {
     /// Reads its content: the caller's role must allow reading case content, and an archived
     /// case is read only with this reason, recorded with every audit event of the work.
     Read(Option<&'a str>),
+    /// Only sees it, with no guard of its own: what has always been read without the reason an
+    /// archived case's other content asks for (its timeline, its liaisons). The handler checks
+    /// the caller's role first, before parsing, so that its 403 comes first.
+    Visible,
     /// Changes something of it: the case must be writable (not archived).
     Write,
     /// Changes its plan: the case must be open.
@@ -89,13 +93,37 @@ impl Ctx {
     /// they may not see it), after the guard `use_` asks of the domain.
     pub async fn case(&self, id: Uuid, use_: CaseUse<'_>) -> Result<(Work, CaseRecord), ApiError> {
         let access = match use_ {
-            CaseUse::Read(_) => Access::Read,
+            CaseUse::Read(_) | CaseUse::Visible => Access::Read,
             CaseUse::Write | CaseUse::Plan => Access::Write,
         };
         let mut work = self.work(access).await?;
         let case = work.case(id, use_).await?;
         Ok((work, case))
     }
+
+    /// Opens the unit of work that reads one of the lists of the case `id` (its contacts, its
+    /// documents…: `of`), after the guard `use_`; the read is audited once, about the case's
+    /// person.
+    pub async fn case_list(
+        &self,
+        id: Uuid,
+        use_: CaseUse<'_>,
+        of: AuditResource,
+    ) -> Result<(Work, CaseRecord), ApiError> {
+        let (mut work, case) = self.case(id, use_).await?;
+        work.audit(case_event(&case, AuditAction::Read, of, case.id));
+        Ok((work, case))
+    }
+}
+
+/// An access to `resource_id` (of kind `resource`) within a case: about the case's person.
+pub fn case_event(
+    case: &CaseRecord,
+    action: AuditAction,
+    resource: AuditResource,
+    resource_id: Uuid,
+) -> NewAuditEvent {
+    NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
 }
 
 /// An archived case is read only with a reason of 5 characters or more, which is audited: the
@@ -128,6 +156,7 @@ impl Work {
         let status = case.status();
         match use_ {
             CaseUse::Read(reason) => self.reason = read_reason(status, reason)?,
+            CaseUse::Visible => {}
             CaseUse::Write => status.writable()?,
             CaseUse::Plan => status.plan_open()?,
         }

@@ -90,6 +90,14 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// Runs `relais` with `args` (no extra environment), which must succeed (`what` names it
+    /// in the failure); answers what it printed.
+    async fn succeeded(&self, args: &[&str], what: &str) -> String {
+        let output = self.run(args, &[]).await;
+        assert_success(&output, what);
+        stdout(&output)
+    }
+
     fn pgdata(&self) -> PathBuf {
         self.data.join("pgdata")
     }
@@ -206,6 +214,26 @@ fn assert_success(output: &Output, what: &str) {
     );
 }
 
+/// `relais org create` of the organisation `other`.
+const CREATE_OTHER: [&str; 6] = [
+    "org",
+    "create",
+    "--slug",
+    "other",
+    "--name",
+    "CCAS d'Ailleurs",
+];
+
+/// Panics unless `what` failed; answers what it wrote on stderr.
+fn assert_failure(output: &Output, what: &str) -> String {
+    assert!(
+        !output.status.success(),
+        "{what} must fail: {}",
+        stdout(output)
+    );
+    stderr(output)
+}
+
 /// Verifies a development token with `secret` and returns its claims.
 fn verify(token: &str, secret: &str) -> Value {
     let mut validation = Validation::new(Algorithm::HS256);
@@ -230,6 +258,14 @@ fn seconds_left(claims: &Value) -> i64 {
 fn nir(first13: &str) -> String {
     let n: u64 = first13.parse().unwrap();
     format!("{first13}{:02}", 97 - n % 97)
+}
+
+/// Sends `request` and answers its JSON body, once its status is checked (`what` names the
+/// request in the failure).
+async fn answered(request: reqwest::RequestBuilder, status: u16, what: &str) -> Value {
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), status, "{what}");
+    response.json().await.unwrap()
 }
 
 fn http_client() -> reqwest::Client {
@@ -320,6 +356,11 @@ impl Server {
         }
     }
 
+    /// A GET of `path` with the bearer `token`.
+    fn get_as(&self, client: &reqwest::Client, path: &str, token: &str) -> reqwest::RequestBuilder {
+        client.get(self.url(path)).bearer_auth(token)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -398,16 +439,10 @@ fn parse_token_line(line: &str) -> Option<(String, String, String)> {
 #[tokio::test]
 async fn token_prints_a_jwt_signed_with_the_data_directory_secret() {
     let sandbox = Sandbox::new();
-    let output = sandbox
-        .run(
-            &[
-                "token", "--org", "demo", "--role", "worker", "--sub", "alice",
-            ],
-            &[],
-        )
-        .await;
-    assert_success(&output, "relais token");
-    let printed = stdout(&output);
+    let args = [
+        "token", "--org", "demo", "--role", "worker", "--sub", "alice",
+    ];
+    let printed = sandbox.succeeded(&args, "relais token").await;
     assert_eq!(
         printed.lines().count(),
         1,
@@ -473,12 +508,7 @@ async fn token_is_refused_with_an_external_database_and_no_dev_secret() {
             )],
         )
         .await;
-    assert!(
-        !output.status.success(),
-        "relais token must refuse without a development key: {}",
-        stdout(&output)
-    );
-    let message = stderr(&output);
+    let message = assert_failure(&output, "relais token without a development key");
     assert!(
         message.contains("development signing key"),
         "the refusal should name the development signing key: {message}"
@@ -498,30 +528,15 @@ async fn token_is_refused_with_an_external_database_and_no_dev_secret() {
 #[tokio::test]
 async fn org_create_and_migrate_run_against_the_embedded_cluster() {
     let sandbox = Sandbox::new();
-    let args = [
-        "org",
-        "create",
-        "--slug",
-        "other",
-        "--name",
-        "CCAS d'Ailleurs",
-    ];
-    let output = sandbox.run(&args, &[]).await;
-    assert_success(&output, "relais org create");
-    let printed = stdout(&output);
+    let printed = sandbox.succeeded(&CREATE_OTHER, "relais org create").await;
     assert!(
         printed.contains("other") && printed.contains("CCAS d'Ailleurs"),
         "the created organisation should be printed: {printed}"
     );
     sandbox.assert_no_postgres_left("relais org create").await;
 
-    let output = sandbox.run(&args, &[]).await;
-    assert!(
-        !output.status.success(),
-        "creating the same organisation twice must fail: {}",
-        stdout(&output)
-    );
-    let message = stderr(&output);
+    let output = sandbox.run(&CREATE_OTHER, &[]).await;
+    let message = assert_failure(&output, "creating the same organisation twice");
     assert!(
         message.contains("already exists") && message.contains("other"),
         "the error should say the organisation exists: {message}"
@@ -557,18 +572,13 @@ async fn serve_prints_working_demo_tokens_stops_on_sigterm_and_restarts_on_the_s
         .collect();
     assert_eq!(printed, DEMO_ROLES, "{}", server.transcript());
     for (role, subject) in DEMO_ROLES {
-        let response = client
-            .get(server.url("/v1/me"))
-            .bearer_auth(server.token(role))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
+        let request = server.get_as(&client, "/v1/me", server.token(role));
+        let me = answered(
+            request,
             200,
-            "GET /v1/me as the printed {role} token"
-        );
-        let me: Value = response.json().await.unwrap();
+            &format!("GET /v1/me as the printed {role} token"),
+        )
+        .await;
         assert_eq!(me["organisation"]["slug"], "demo", "{me}");
         assert_eq!(me["subject"], subject, "{me}");
         assert_eq!(me["roles"], json!([role]), "{me}");
@@ -577,32 +587,17 @@ async fn serve_prints_working_demo_tokens_stops_on_sigterm_and_restarts_on_the_s
         let response = client.get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
     }
-    let document: Value = client
-        .get(server.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = answered(client.get(server.url("/openapi.json")), 200, "the document").await;
     assert!(document["openapi"].is_string() && document["paths"]["/v1/me"].is_object());
 
     // Data written in this run, with an encrypted NIR: it must be readable after a restart.
     let number = nir("2690549588157");
     let worker = server.token("worker").to_owned();
-    let response = client
+    let request = client
         .post(server.url("/v1/persons"))
         .bearer_auth(&worker)
-        .json(&json!({"first_name": "Éloïse", "last_name": "Durand", "nir": number}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        201,
-        "creating a person in the demo organisation"
-    );
-    let person: Value = response.json().await.unwrap();
+        .json(&json!({"first_name": "Éloïse", "last_name": "Durand", "nir": number}));
+    let person = answered(request, 201, "creating a person in the demo organisation").await;
     let person_id = person["id"].as_str().unwrap().to_owned();
 
     drop(client); // no idle keep-alive connection for the graceful shutdown to wait on
@@ -612,65 +607,36 @@ async fn serve_prints_working_demo_tokens_stops_on_sigterm_and_restarts_on_the_s
         .await;
 
     // While the server is stopped, an operator adds an organisation.
-    let output = sandbox
-        .run(
-            &[
-                "org",
-                "create",
-                "--slug",
-                "other",
-                "--name",
-                "CCAS d'Ailleurs",
-            ],
-            &[],
-        )
-        .await;
-    assert_success(&output, "relais org create between two runs");
-    let output = sandbox
-        .run(
-            &[
-                "token", "--org", "other", "--role", "worker", "--sub", "bob",
-            ],
-            &[],
-        )
-        .await;
-    assert_success(&output, "relais token --org other");
-    let other = stdout(&output).trim().to_owned();
+    let between = "relais org create between two runs";
+    sandbox.succeeded(&CREATE_OTHER, between).await;
+    let args = [
+        "token", "--org", "other", "--role", "worker", "--sub", "bob",
+    ];
+    let other = sandbox.succeeded(&args, "relais token --org other").await;
+    let other = other.trim().to_owned();
 
     let server = Server::start(&sandbox).await;
     let client = http_client();
-    let response = client
-        .get(server.url("/v1/me"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
+    let me = answered(
+        server.get_as(&client, "/v1/me", &other),
         200,
-        "the organisation created while stopped should be there after the restart"
-    );
-    let me: Value = response.json().await.unwrap();
+        "the organisation created while stopped should be there after the restart",
+    )
+    .await;
     assert_eq!(me["organisation"]["slug"], "other", "{me}");
 
     // The first run's token still verifies (same secret) and its data is there, with the NIR
     // decryptable (same NIR key).
-    let response = client
-        .get(server.url(&format!("/v1/persons/{person_id}")))
-        .query(&[
-            ("reveal", "nir"),
-            ("reason", "Vérification après redémarrage"),
-        ])
-        .bearer_auth(&worker)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
+    let reason = "Vérification après redémarrage";
+    let request = server
+        .get_as(&client, &format!("/v1/persons/{person_id}"), &worker)
+        .query(&[("reveal", "nir"), ("reason", reason)]);
+    let read = answered(
+        request,
         200,
-        "the person created before the restart, with the first run's token"
-    );
-    let read: Value = response.json().await.unwrap();
+        "the person created before the restart, with the first run's token",
+    )
+    .await;
     assert_eq!(read["last_name"], "Durand");
     assert_eq!(
         read["nir"],
@@ -699,12 +665,7 @@ async fn serve_without_postgresql_says_which_package_to_install() {
             ],
         )
         .await;
-    assert!(
-        !output.status.success(),
-        "relais serve must fail without PostgreSQL:\n{}",
-        stdout(&output)
-    );
-    let message = stderr(&output);
+    let message = assert_failure(&output, "relais serve without PostgreSQL");
     assert!(
         message.contains("apt-get install postgresql"),
         "the error should name the package to install: {message}"

@@ -5,7 +5,7 @@
 
 use crate::support::agenda::{Case, add_item, day, open_case, set_item_status};
 use ical::parser::ical::component::{IcalCalendar, IcalEvent};
-use relais_tests::{TestApp, problem};
+use relais_tests::{TestApp, assert_problem, problem};
 use serde_json::Value;
 
 /// A worker with a case, and their feed.
@@ -39,12 +39,7 @@ impl Feed {
     }
 
     async fn me(&self) -> Value {
-        self.app
-            .get("/v1/me", &self.alice)
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.get_json("/v1/me", &self.alice).await
     }
 }
 
@@ -154,8 +149,7 @@ async fn rotating_again_makes_the_old_url_answer_401() {
     let new = f.rotate().await["feed_url"].as_str().unwrap().to_owned();
     assert_ne!(old, new);
     let response = fetch(&f.app, &old).await;
-    assert_eq!(response.status(), 401);
-    assert_eq!(problem(response).await["code"], "unauthorized");
+    assert_problem(response, 401, "unauthorized").await;
     calendar_text(&f.app, &new).await;
     assert_eq!(f.me().await["agenda_feed_url"], new.as_str());
 }
@@ -324,7 +318,7 @@ async fn only_workers_and_supervisors_get_a_feed_token() {
             .post("/v1/agenda/feed-token", &token, &Value::Null)
             .await;
         assert_eq!(response.status(), 403, "{role}");
-        let me: Value = f.app.get("/v1/me", &token).await.json().await.unwrap();
+        let me: Value = f.app.get_json("/v1/me", &token).await;
         assert_eq!(me["agenda_feed_url"], Value::Null);
     }
     let anonymous = f
@@ -340,8 +334,7 @@ async fn only_workers_and_supervisors_get_a_feed_token() {
         .get("/v1/me", &f.app.token("reception", "alice"))
         .await;
     let response = fetch(&f.app, &url).await;
-    assert_eq!(response.status(), 403);
-    assert_eq!(problem(response).await["code"], "forbidden");
+    assert_problem(response, 403, "forbidden").await;
 }
 
 #[tokio::test]

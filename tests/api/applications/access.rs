@@ -2,7 +2,8 @@
 //! roles, 404 for other workers and organisations), archived cases read with a reason and
 //! never changed, and the audit log of every read and write.
 
-use crate::support::applications::{Apps, assert_problem};
+use crate::support::applications::Apps;
+use relais_tests::assert_problem;
 use serde_json::json;
 
 #[tokio::test]

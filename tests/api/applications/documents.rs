@@ -3,15 +3,14 @@
 //! the same case, takes new lines, and is read and changed with each line's ETag; a scheme
 //! without documents makes a complete application.
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_checklist_completes_itself_and_goes_back_when_a_required_document_goes_missing() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let current = a.read(&application).await;
     let line = Apps::line(&current, "employer_certificate");
     // An optional line does not hold the application back.
@@ -57,8 +56,7 @@ async fn the_checklist_completes_itself_and_goes_back_when_a_required_document_g
 #[tokio::test]
 async fn an_uploaded_file_of_the_case_is_linked_and_marks_the_line_received() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let document_id = a.upload(&a.case_id).await;
     let line = Apps::line(&application, "rent_receipts");
     let response = a
@@ -204,8 +202,7 @@ async fn a_line_can_be_added_and_a_required_one_sends_a_complete_application_bac
 #[tokio::test]
 async fn lines_change_with_their_etag_keep_their_code_and_stay_in_their_organisation() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let line = Apps::line(&application, "rent_receipts");
     let path = a.line_path(&application, &line);
     let response = a
@@ -306,30 +303,21 @@ async fn a_scheme_without_documents_makes_a_complete_application_and_lists_newes
 
     let page: Value = a
         .app
-        .get(&format!("{}?limit=1", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1", a.path()), &a.alice)
+        .await;
     assert_eq!(page["items"][0]["id"], second["id"]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = a
         .app
-        .get(&format!("{}?limit=1&cursor={cursor}", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?limit=1&cursor={cursor}", a.path()), &a.alice)
+        .await;
     assert_eq!(rest["items"][0]["id"], first["id"]);
     assert_eq!(rest["items"][0]["documents"].as_array().unwrap().len(), 3);
     assert_eq!(rest["next_cursor"], Value::Null);
     let preparing: Value = a
         .app
-        .get(&format!("{}?status=preparing", a.path()), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{}?status=preparing", a.path()), &a.alice)
+        .await;
     assert_eq!(preparing["items"].as_array().unwrap().len(), 1);
     let p = assert_problem(
         a.app

@@ -1,8 +1,8 @@
 //! The funding plan and the social report of an application over HTTP, and the plan items'
 //! links to schemes and applications.
 
-use crate::support::applications::{Apps, assert_problem, fsl, header, today};
-use relais_tests::pointers;
+use crate::support::applications::{Apps, fsl};
+use relais_tests::{assert_problem, header, pointers, today};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -23,22 +23,14 @@ async fn put_plan(
     if_match: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = a.app.request(
-        Method::PUT,
-        &format!("{}/funding-plan", a.of(application)),
-        &a.alice,
-    );
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    request.json(body).send().await.unwrap()
+    let path = format!("{}/funding-plan", a.of(application));
+    a.app.put(&path, &a.alice, if_match, body).await
 }
 
 #[tokio::test]
 async fn the_funding_plan_answers_with_its_remaining_gap() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let path = format!("{}/funding-plan", a.of(&application));
     assert_problem(a.app.get(&path, &a.alice).await, 404, "not_found").await;
     assert_problem(
@@ -103,8 +95,7 @@ async fn the_funding_plan_answers_with_its_remaining_gap() {
 #[tokio::test]
 async fn a_bad_funding_plan_points_at_each_funder_field() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let body = json!({
         "need_cents": 150000,
         "funders": [
@@ -167,8 +158,7 @@ async fn a_bad_funding_plan_points_at_each_funder_field() {
 #[tokio::test]
 async fn each_social_report_is_a_new_version_with_its_author_and_date() {
     let a = Apps::new().await;
-    let scheme = a.fsl().await;
-    let application = a.apply(&scheme, false).await;
+    let application = a.fsl_application().await;
     let path = format!("{}/social-reports", a.of(&application));
     let alice_id = a.app.agent_id(&a.alice).await.to_string();
     let response = a
@@ -198,7 +188,7 @@ async fn each_social_report_is_a_new_version_with_its_author_and_date() {
     assert_eq!(second["version_no"], 2);
     assert_ne!(second["author_id"], first["author_id"]);
 
-    let list: Value = a.app.get(&path, &a.alice).await.json().await.unwrap();
+    let list: Value = a.app.get_json(&path, &a.alice).await;
     let versions: Vec<i64> = list["items"]
         .as_array()
         .unwrap()
@@ -206,29 +196,14 @@ async fn each_social_report_is_a_new_version_with_its_author_and_date() {
         .map(|r| r["version_no"].as_i64().unwrap())
         .collect();
     assert_eq!(versions, [2, 1]);
-    let page: Value = a
-        .app
-        .get(&format!("{path}?limit=1"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = a.app.get_json(&format!("{path}?limit=1"), &a.alice).await;
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = a
         .app
-        .get(&format!("{path}?limit=1&cursor={cursor}"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{path}?limit=1&cursor={cursor}"), &a.alice)
+        .await;
     assert_eq!(rest["items"][0]["version_no"], 1);
-    let one: Value = a
-        .app
-        .get(&format!("{path}/1"), &a.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = a.app.get_json(&format!("{path}/1"), &a.alice).await;
     assert_eq!(one, first);
     assert_problem(
         a.app.get(&format!("{path}/3"), &a.alice).await,

@@ -21,12 +21,7 @@ async fn transition(app: &TestApp, token: &str, id: &str, version: &Value, body:
 }
 
 async fn review_due_ids(app: &TestApp, token: &str) -> Vec<String> {
-    let list: Value = app
-        .get("/v1/cases?review_due=true", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/v1/cases?review_due=true", token).await;
     list["items"]
         .as_array()
         .unwrap()
@@ -77,12 +72,7 @@ async fn a_closed_case_is_reviewed_without_reopening_and_reopened_with_a_reason(
         )
         .await;
     assert_eq!(review.status(), 201);
-    let after: Value = app
-        .get(&format!("/v1/cases/{id}"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.get_json(&format!("/v1/cases/{id}"), &alice).await;
     assert_eq!(after["status"], "closed");
     assert_eq!(
         after["indicators"]["review_due"], false,
@@ -103,11 +93,8 @@ async fn a_closed_case_is_reviewed_without_reopening_and_reopened_with_a_reason(
     assert!(reopened["closed_on"].is_null());
     assert!(reopened["review_due_on"].is_null());
     let timeline: Value = app
-        .get(&format!("/v1/cases/{id}/timeline"), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{id}/timeline"), &alice)
+        .await;
     let reopening = timeline["items"]
         .as_array()
         .unwrap()

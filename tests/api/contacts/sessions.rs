@@ -6,7 +6,7 @@ use crate::support::contacts::{
     read_case, stamp, time,
 };
 use ical::parser::ical::component::IcalEvent;
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use serde_json::{Value, json};
 
 async fn session(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
@@ -33,12 +33,7 @@ async fn a_group_session_shows_in_each_case_and_moves_each_last_contact() {
     assert_eq!(created["summary"], "Les aides à l'énergie");
     assert_eq!(time(&created["occurred_at"]), time(&json!(when)));
     for case in &cases {
-        let list: Value = app
-            .get(&contacts_path(case), &alice)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = app.get_json(&contacts_path(case), &alice).await;
         let contact = &list["items"][0];
         assert_eq!(contact["kind"], "group_session");
         assert_eq!(contact["group_session_id"], created["id"]);
@@ -113,12 +108,7 @@ async fn a_group_session_needs_visible_open_cases_and_valid_fields() {
     )
     .await;
     assert_eq!(response.status(), 422);
-    let list: Value = app
-        .get(&contacts_path(&mine), &alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&contacts_path(&mine), &alice).await;
     assert_eq!(list["items"], json!([]), "nothing was recorded");
 
     for role in ["reception", "admin", "dpo"] {
@@ -144,8 +134,7 @@ async fn a_closed_case_takes_a_post_closure_review_but_not_an_interview() {
             &json!({"kind": "post_closure_review", "occurred_at": at(-1)}),
         )
         .await;
-    assert_eq!(response.status(), 409);
-    assert_eq!(problem(response).await["code"], "case_not_closed");
+    assert_problem(response, 409, "case_not_closed").await;
 
     let case = open_case(&app, &alice).await;
     close(&app, &alice, &case).await;
@@ -203,12 +192,10 @@ async fn an_archived_case_takes_no_contact_and_its_contacts_no_change() {
             &json!({"kind": "phone_call", "occurred_at": at(-1)}),
         )
         .await;
-    assert_eq!(response.status(), 409);
-    assert_eq!(problem(response).await["code"], "case_archived");
+    assert_problem(response, 409, "case_archived").await;
     let path = contact_path(&case, &contact);
     let response = app.patch(&path, &alice, 1, &json!({"summary": "x"})).await;
-    assert_eq!(response.status(), 409);
-    assert_eq!(problem(response).await["code"], "case_archived");
+    assert_problem(response, 409, "case_archived").await;
     // Reading an archived case's contacts needs a reason.
     assert_eq!(app.get(&path, &alice).await.status(), 400);
     let reason = app

@@ -1,8 +1,8 @@
 //! Case documents over HTTP: only the case team and supervisors reach them, in their own
 //! organisation; archived cases; idempotent retries of an upload; the liaison sheet's list.
 
-use crate::support::documents::{Fixture, PDF, PNG, assert_problem, file, header, text};
-use relais_tests::pointers;
+use crate::support::documents::{Fixture, PDF, PNG, file, text};
+use relais_tests::{assert_problem, header, pointers};
 use serde_json::{Value, json};
 
 #[tokio::test]

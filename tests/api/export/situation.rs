@@ -3,22 +3,11 @@
 //! never the files' bytes, which are downloaded one by one (and audited).
 
 use crate::support::applications::Apps;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn put(a: &Apps, what: &str, body: &Value) {
-    let response = a
-        .app
-        .request(
-            Method::PUT,
-            &format!("/v1/persons/{}/{what}", a.person_id),
-            &a.alice,
-        )
-        .header("If-Match", "\"0\"")
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/v1/persons/{}/{what}", a.person_id);
+    let response = a.app.put(&path, &a.alice, Some("\"0\""), body).await;
     assert_eq!(response.status(), 200, "putting the {what}");
 }
 

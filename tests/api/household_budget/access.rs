@@ -2,29 +2,23 @@
 //! the person's cases; never reception, admin, the DPO or a partner; 404 across organisations),
 //! and how bad input is pointed at.
 
-use relais_tests::{TestApp, pointers, problem};
-use reqwest::{Method, Response};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
+use reqwest::Response;
 use serde_json::{Value, json};
 
 async fn put(app: &TestApp, token: &str, person: &str, what: &str, body: &Value) -> Response {
-    app.request(Method::PUT, &format!("/v1/persons/{person}/{what}"), token)
-        .header("If-Match", "*")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    app.put(
+        &format!("/v1/persons/{person}/{what}"),
+        token,
+        Some("*"),
+        body,
+    )
+    .await
 }
 
 async fn get(app: &TestApp, token: &str, person: &str, what: &str) -> Response {
     app.get(&format!("/v1/persons/{person}/{what}"), token)
         .await
-}
-
-async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code);
-    problem
 }
 
 /// A 422 whose field errors are exactly `expected` (pointer, code), in order.

@@ -3,11 +3,8 @@
 //! `contact_preferences`, no health without `health`, the NIR only with `nir` under a legal
 //! obligation — and every download is audited as a share.
 
-use std::process::Command;
-
-use crate::support::liaisons::{EMAIL, Liaisons, NIR_DIGITS, PHONE, assert_problem, header, named};
-use chrono::{Days, Utc};
-use relais_tests::nir;
+use crate::support::liaisons::{EMAIL, Liaisons, NIR_DIGITS, PHONE, named};
+use relais_tests::{assert_problem, header, in_days, nir, pdf_text};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -17,42 +14,15 @@ const DONE_STEP: &str = "Constituer le dossier FSL";
 const PENDING_STEP: &str = "Déposer le dossier à la CAF";
 const HEALTH_STEP: &str = "Prendre rendez-vous au CMP";
 
-fn in_days(days: u64) -> String {
-    (Utc::now().date_naive() + Days::new(days)).to_string()
-}
-
 /// A case assessed in housing and health, with a done step, a pending one and a health step.
 async fn assessed() -> Liaisons {
     let l = Liaisons::new().await;
-    let response = l
-        .app
-        .request(
-            Method::POST,
-            &format!("/v1/cases/{}/transitions", l.case_id),
-            &l.alice,
-        )
-        .header("If-Match", "*")
-        .json(&json!({"to": "assessment"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let response = l
-        .app
-        .request(
-            Method::PUT,
-            &format!("/v1/cases/{}/assessment", l.case_id),
-            &l.alice,
-        )
-        .header("If-Match", "*")
-        .json(&json!({"domains": [
-            {"domain": "housing", "situation": HOUSING_SITUATION, "needs_action": "yes", "priority": "high"},
-            {"domain": "health", "situation": HEALTH_SITUATION, "needs_action": "yes", "priority": "medium"}
-        ]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    l.transition("assessment", None).await;
+    l.assess(json!({"domains": [
+        {"domain": "housing", "situation": HOUSING_SITUATION, "needs_action": "yes", "priority": "high"},
+        {"domain": "health", "situation": HEALTH_SITUATION, "needs_action": "yes", "priority": "medium"}
+    ]}))
+    .await;
     for (party, category, domain, title) in [
         ("worker", "orientation", "housing", DONE_STEP),
         ("person", "paperwork", "housing", PENDING_STEP),
@@ -109,24 +79,6 @@ async fn html(l: &Liaisons, body: &Value) -> String {
         "text/html; charset=utf-8"
     );
     response.text().await.unwrap()
-}
-
-/// The text of a PDF, as `pdftotext` extracts it (poppler-utils; CI installs it).
-fn pdf_text(pdf: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "relais-liaison-{}-{}.pdf",
-        std::process::id(),
-        uuid::Uuid::now_v7().simple()
-    ));
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg(&path)
-        .args(["-enc", "UTF-8", "-"])
-        .output()
-        .unwrap_or_else(|e| panic!("pdftotext ({e}): install poppler-utils"));
-    std::fs::remove_file(&path).unwrap();
-    assert!(output.status.success(), "{:?}", output);
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -217,12 +169,7 @@ async fn the_nir_is_printed_only_when_chosen_under_a_legal_obligation() {
     let page = html(&l, &named(&["identity", "nir"], "legal_obligation")).await;
     assert!(page.contains(&nir(NIR_DIGITS)));
     assert!(page.contains("Obligation légale"));
-    let reveals = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "reveal" && r == "person.nir")
-        .count();
+    let reveals = l.audited("reveal", "person.nir").await;
     assert_eq!(reveals, 1, "printing the NIR in clear is a reveal");
 }
 
@@ -264,11 +211,6 @@ async fn other_media_types_are_not_acceptable_and_downloads_are_shares() {
             .status(),
         200
     );
-    let shares = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "share" && r == "liaison")
-        .count();
+    let shares = l.audited("share", "liaison").await;
     assert_eq!(shares, 2);
 }

@@ -4,8 +4,8 @@
 //! their document, and acknowledges or declines them once, with If-Match and an
 //! Idempotency-Key; agents are refused these routes; every partner read is audited.
 
-use crate::support::liaisons::{Liaisons, NIR_DIGITS, PHONE, assert_problem, header, named};
-use relais_tests::{TestPartner, pointers};
+use crate::support::liaisons::{Liaisons, NIR_DIGITS, PHONE, named};
+use relais_tests::{TestPartner, assert_problem, header, pointers};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -177,20 +177,14 @@ async fn the_partner_lists_and_reads_only_its_sent_liaisons() {
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest: Value = l
         .app
-        .get(&format!("/v1/liaisons?limit=1&cursor={cursor}"), &p.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/liaisons?limit=1&cursor={cursor}"), &p.token)
+        .await;
     assert_eq!(rest["items"][0]["id"], older["id"]);
     assert_eq!(rest["next_cursor"], Value::Null, "the draft is not listed");
     let answered: Value = l
         .app
-        .get("/v1/liaisons?status=acknowledged", &p.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/liaisons?status=acknowledged", &p.token)
+        .await;
     assert_eq!(answered["items"], json!([]));
     let bad = l.app.get("/v1/liaisons?status=draft", &p.token).await;
     assert_eq!(
@@ -221,13 +215,7 @@ async fn the_partner_lists_and_reads_only_its_sent_liaisons() {
             assert_problem(l.app.get(&path, token).await, 404, "not_found").await;
         }
     }
-    let theirs: Value = l
-        .app
-        .get("/v1/liaisons", &stranger.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = l.app.get_json("/v1/liaisons", &stranger.token).await;
     assert_eq!(theirs["items"], json!([]));
 }
 
@@ -288,12 +276,7 @@ async fn the_partner_sees_exactly_the_whitelisted_content_and_never_private_note
             .starts_with(NIR_DIGITS)
     );
     assert!(!text.contains(NOTE));
-    let reveals = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "reveal" && r == "person.nir")
-        .count();
+    let reveals = l.audited("reveal", "person.nir").await;
     assert_eq!(reveals, 1, "the NIR shown to the partner is a reveal");
 }
 
@@ -362,13 +345,7 @@ async fn the_partner_acknowledges_once_with_if_match_and_an_idempotency_key() {
     let answered: Value = r.json().await.unwrap();
     assert_eq!(answered["status"], "acknowledged");
     assert!(answered["answered_at"].is_string());
-    let seen: Value = l
-        .app
-        .get(&l.liaison(id), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = l.app.get_json(&l.liaison(id), &l.alice).await;
     assert_eq!(seen["status"], "acknowledged");
     assert_eq!(seen["answered_by"], json!(agent_of(&l, &p).await));
     let queued = outbox(&l).await;
@@ -399,13 +376,7 @@ async fn the_partner_acknowledges_once_with_if_match_and_an_idempotency_key() {
     let declined: Value = r.json().await.unwrap();
     assert_eq!(declined["status"], "declined");
     assert_eq!(declined["answer_message"], "Hors de notre secteur.");
-    let seen: Value = l
-        .app
-        .get(&l.liaison(other_id), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = l.app.get_json(&l.liaison(other_id), &l.alice).await;
     assert_eq!(seen["answer_message"], "Hors de notre secteur.");
 }
 

@@ -2,8 +2,8 @@
 //! still allowed: after the person withdraws the consent it relies on, or once the case is
 //! archived, the partner gets 409 `no_longer_shared` instead of the case's current content.
 
-use crate::support::liaisons::{Liaisons, assert_problem};
-use relais_tests::TestPartner;
+use crate::support::liaisons::Liaisons;
+use relais_tests::{TestPartner, assert_problem};
 use serde_json::{Value, json};
 
 /// A sheet sent to a new partner under the person's consent: (partner, liaison id, consent id).

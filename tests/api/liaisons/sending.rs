@@ -2,7 +2,8 @@
 //! consent (409 with what is missing), the lifecycle draft → sent → acknowledged | declined,
 //! If-Match on every change, and a `share` audit event for each.
 
-use crate::support::liaisons::{Liaisons, assert_problem, header, named};
+use crate::support::liaisons::{Liaisons, named};
+use relais_tests::{assert_problem, header};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -57,11 +58,8 @@ async fn a_liaison_relying_on_consent_goes_until_the_consent_is_withdrawn() {
     assert_problem(l.send(&second).await, 409, "consent_withdrawn").await;
     let still: Value = l
         .app
-        .get(&l.liaison(second["id"].as_str().unwrap()), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&l.liaison(second["id"].as_str().unwrap()), &l.alice)
+        .await;
     assert_eq!(still["status"], "draft");
 }
 
@@ -140,20 +138,12 @@ async fn every_status_change_is_audited_as_a_share_and_written_in_the_timeline()
     let draft = l.draft(&named(&["identity"], "shared_secrecy")).await;
     let sent: Value = l.send(&draft).await.json().await.unwrap();
     l.answer(&sent, "acknowledged").await;
-    let shares = l
-        .audit()
-        .await
-        .into_iter()
-        .filter(|(a, r)| a == "share" && r == "liaison")
-        .count();
+    let shares = l.audited("share", "liaison").await;
     assert_eq!(shares, 2);
     let timeline: Value = l
         .app
-        .get(&format!("/v1/cases/{}/timeline", l.case_id), &l.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{}/timeline", l.case_id), &l.alice)
+        .await;
     let kinds: Vec<_> = timeline["items"]
         .as_array()
         .unwrap()

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use relais_api::oauth::ServiceKeys;
 use relais_server::config::Settings;
 use relais_store::{Db, PoolSettings};
-use relais_tests::{DEV_SECRET, TestApp, test_settings};
+use relais_tests::{DEV_SECRET, SendJson, TestApp, test_settings};
 use serde_json::{Value, json};
 
 /// `GET /v1/me` with `token` on the server at `base`.
@@ -109,7 +109,7 @@ async fn an_identity_provider_token_never_gets_partner_powers() {
     let partner = app.partner("CAF du Rhône", None).await;
     // The `partner` role of an external token is dropped.
     let dev = app.token_for("acme", &["partner", "reception"], "someone");
-    let me: Value = app.get("/v1/me", &dev).await.json().await.unwrap();
+    let me: Value = app.get_json("/v1/me", &dev).await;
     assert_eq!(me["roles"], json!(["reception"]));
     assert_eq!(app.get("/v1/liaisons", &dev).await.status(), 403);
     assert_eq!(app.get("/v1/liaisons", &partner.token).await.status(), 200);
@@ -159,12 +159,8 @@ async fn after_a_key_rotation_the_previous_key_verifies_until_it_is_removed() {
     let published: Value = app
         .client
         .get(format!("{restarted}/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let kids: Vec<&str> = published["keys"]
         .as_array()
         .unwrap()
@@ -178,12 +174,8 @@ async fn after_a_key_rotation_the_previous_key_verifies_until_it_is_removed() {
         .post(format!("{restarted}/v1/oauth/token"))
         .basic_auth(&partner.client_id, Some(&partner.client_secret))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let fresh = fresh["access_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(fresh).unwrap();
     assert_eq!(header.kid.as_deref(), Some(rotation.kid.as_str()));

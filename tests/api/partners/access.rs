@@ -2,7 +2,8 @@
 //! webhook target's scheme and address), only administrators write and see the technical
 //! fields, partners cannot read the registry, and another organisation's partners do not exist.
 
-use crate::support::partners::{Registry, assert_problem, field_codes, full_partner};
+use crate::support::partners::{Registry, full_partner};
+use relais_tests::{assert_problem, field_codes, pair};
 use serde_json::{Value, json};
 
 /// The (pointer, code) pairs of a refused registration.
@@ -11,8 +12,20 @@ async fn refused(r: &Registry, body: Value) -> Vec<(String, String)> {
     field_codes(&p)
 }
 
-fn pair(pointer: &str, code: &str) -> (String, String) {
-    (pointer.to_owned(), code.to_owned())
+/// The (pointer, code) pairs of a refused change of the partner `id` (at version 1).
+async fn refused_change(r: &Registry, id: &str, body: &Value) -> Vec<(String, String)> {
+    let response = r.patch_as(&r.admin, id, 1, body).await;
+    field_codes(&assert_problem(response, 422, "validation_failed").await)
+}
+
+/// Asserts that `token` may neither change the partner `id` nor rotate its secrets: each
+/// answers `status` and `code`.
+async fn assert_no_change(r: &Registry, token: &str, id: &str, status: u16, code: &str) {
+    let change = r.patch_as(token, id, 1, &json!({"name": "Mine"})).await;
+    assert_problem(change, status, code).await;
+    for what in ["client-secret", "webhook-secret"] {
+        assert_problem(r.rotate(token, id, what, Some(1)).await, status, code).await;
+    }
 }
 
 fn with(field: &str, value: Value) -> Value {
@@ -81,10 +94,7 @@ async fn bad_registrations_point_at_the_field() {
     assert_eq!(p["errors"][0]["pointer"], "/contact/fax");
     let p = assert_problem(r.create(&json!({})).await, 422, "validation_failed").await;
     assert_eq!(field_codes(&p), [pair("/name", "required")]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM partners")
-        .fetch_one(&r.app.sql)
-        .await
-        .unwrap();
+    let count: i64 = r.app.count("SELECT count(*) FROM partners").await;
     assert_eq!(count, 0, "nothing was registered");
 }
 
@@ -126,20 +136,9 @@ async fn webhook_targets_must_be_public_https_urls() {
 
     // A PATCH checks a new URL the same way.
     let id = created["id"].as_str().unwrap();
-    let p = assert_problem(
-        r.patch_as(
-            &r.admin,
-            id,
-            1,
-            &json!({"webhook_url": "https://172.16.0.1/"}),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let change = json!({"webhook_url": "https://172.16.0.1/"});
     assert_eq!(
-        field_codes(&p),
+        refused_change(&r, id, &change).await,
         [pair("/webhook_url", "address_not_allowed")]
     );
 }
@@ -163,20 +162,10 @@ async fn loopback_targets_are_refused_unless_the_server_allows_them() {
     let created = r
         .register(&with("webhook_url", json!("https://caf.example/hooks")))
         .await;
-    let p = assert_problem(
-        r.patch_as(
-            &r.admin,
-            created["id"].as_str().unwrap(),
-            1,
-            &json!({"webhook_url": "http://localhost/hooks"}),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let id = created["id"].as_str().unwrap();
+    let change = json!({"webhook_url": "http://localhost/hooks"});
     assert_eq!(
-        field_codes(&p),
+        refused_change(&r, id, &change).await,
         [pair("/webhook_url", "loopback_not_allowed")]
     );
 }
@@ -201,13 +190,11 @@ async fn bad_changes_point_at_the_field() {
             "email",
         ),
     ] {
-        let p = assert_problem(
-            r.patch_as(&r.admin, id, 1, &body).await,
-            422,
-            "validation_failed",
-        )
-        .await;
-        assert_eq!(field_codes(&p), [pair(pointer, code)], "{body}");
+        assert_eq!(
+            refused_change(&r, id, &body).await,
+            [pair(pointer, code)],
+            "{body}"
+        );
     }
     let p = assert_problem(
         r.patch_as(&r.admin, id, 1, &json!({"client_id": "rp_mine"}))
@@ -217,13 +204,7 @@ async fn bad_changes_point_at_the_field() {
     )
     .await;
     assert_eq!(p["errors"][0]["pointer"], "/client_id");
-    let current: Value = r
-        .app
-        .get(&Registry::path(id), &r.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let current: Value = r.app.get_json(&Registry::path(id), &r.admin).await;
     assert_eq!(current["version"], 1, "nothing was changed");
 }
 
@@ -241,15 +222,7 @@ async fn only_administrators_write_and_see_the_technical_fields() {
             "forbidden",
         )
         .await;
-        assert_problem(
-            r.patch_as(&token, id, 1, &json!({"name": "CAF"})).await,
-            403,
-            "forbidden",
-        )
-        .await;
-        for what in ["client-secret", "webhook-secret"] {
-            assert_problem(r.rotate(&token, id, what, Some(1)).await, 403, "forbidden").await;
-        }
+        assert_no_change(&r, &token, id, 403, "forbidden").await;
 
         // Every agent reads the registry (liaisons are addressed to partners by id), without
         // the administrators' fields.
@@ -257,13 +230,7 @@ async fn only_administrators_write_and_see_the_technical_fields() {
         assert_eq!(list.status(), 200, "{role}");
         let list: Value = list.json().await.unwrap();
         let item = &list["items"][0];
-        let read: Value = r
-            .app
-            .get(&Registry::path(id), &token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let read: Value = r.app.get_json(&Registry::path(id), &token).await;
         for view in [item, &read] {
             assert_eq!(view["id"], created["id"]);
             assert_eq!(view["name"], "CAF du Rhône");
@@ -334,18 +301,10 @@ async fn another_organisations_partners_do_not_exist() {
             "not_found",
         )
         .await;
-        let list: Value = r.app.get("/v1/partners", token).await.json().await.unwrap();
+        let list: Value = r.app.get_json("/v1/partners", token).await;
         assert_eq!(list["items"], json!([]));
     }
-    assert_problem(
-        r.patch_as(&admin, id, 1, &json!({"name": "Mine"})).await,
-        404,
-        "not_found",
-    )
-    .await;
-    for what in ["client-secret", "webhook-secret"] {
-        assert_problem(r.rotate(&admin, id, what, Some(1)).await, 404, "not_found").await;
-    }
+    assert_no_change(&r, &admin, id, 404, "not_found").await;
     assert_problem(
         r.app
             .get(

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use relais_tests::{TestApp, nir, pointers, problem};
+use relais_tests::{TestApp, assert_problem, nir, pointers, problem};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -138,11 +138,8 @@ async fn search_results_show_the_nir_masked() {
     let f = fixture().await;
     let body: Value = f
         .app
-        .get("/v1/persons?q=martin%20eloise", &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/persons?q=martin%20eloise", &f.token)
+        .await;
     assert_eq!(body["items"][0]["nir"], "2 69 05 ** *** *** 80");
     assert_eq!(body["items"][0]["nir_revealed"], false);
     assert_eq!(body["next_cursor"], Value::Null);
@@ -152,9 +149,7 @@ async fn search_results_show_the_nir_masked() {
 async fn an_invalid_nir_in_a_search_is_a_bad_parameter() {
     let f = fixture().await;
     let response = f.app.get("/v1/persons?nir=12345", &f.token).await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "invalid_parameter");
+    let doc = assert_problem(response, 400, "invalid_parameter").await;
     assert_eq!(pointers(&doc), ["/nir"]);
     assert_eq!(doc["errors"][0]["in"], "query");
 }
@@ -192,7 +187,7 @@ async fn pages_of_one_walk_through_every_person_once_in_a_stable_order() {
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
-        let body: Value = app.get(&path, &token).await.json().await.unwrap();
+        let body: Value = app.get_json(&path, &token).await;
         let items = body["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "page {page}");
         seen.push(items[0]["id"].as_str().unwrap().to_owned());
@@ -210,19 +205,9 @@ async fn pages_of_one_walk_through_every_person_once_in_a_stable_order() {
     assert_eq!(seen, sorted, "newest first");
 
     // The same walk gives the same pages.
-    let first: Value = app
-        .get("/v1/persons?limit=1", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.get_json("/v1/persons?limit=1", &token).await;
     assert_eq!(first["items"][0]["id"].as_str().unwrap(), seen[0]);
-    let all: Value = app
-        .get("/v1/persons?limit=3", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json("/v1/persons?limit=3", &token).await;
     let ids: Vec<&str> = all["items"]
         .as_array()
         .unwrap()
@@ -244,21 +229,13 @@ async fn a_person_created_between_pages_does_not_shift_the_walk() {
         )
         .await;
     }
-    let first: Value = app
-        .get("/v1/persons?limit=1", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.get_json("/v1/persons?limit=1", &token).await;
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     app.create_person(&token, json!({"first_name": "Page", "last_name": "Trois"}))
         .await;
     let second: Value = app
-        .get(&format!("/v1/persons?limit=1&cursor={cursor}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/persons?limit=1&cursor={cursor}"), &token)
+        .await;
     assert_eq!(second["items"][0]["last_name"], "Un");
     assert_eq!(second["next_cursor"], Value::Null);
     assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
@@ -303,13 +280,7 @@ async fn a_query_over_two_hundred_characters_is_refused() {
 #[tokio::test]
 async fn a_search_audits_every_person_it_shows_and_only_those() {
     let f = fixture().await;
-    let body: Value = f
-        .app
-        .get("/v1/persons?q=eloise", &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = f.app.get_json("/v1/persons?q=eloise", &f.token).await;
     let shown: Vec<&str> = body["items"]
         .as_array()
         .unwrap()
@@ -324,10 +295,9 @@ async fn a_search_audits_every_person_it_shows_and_only_those() {
             &("search".to_owned(), "person".to_owned())
         );
     }
-    let searches: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'search'")
-            .fetch_one(&f.app.sql)
-            .await
-            .unwrap();
+    let searches: i64 = f
+        .app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'search'")
+        .await;
     assert_eq!(searches, 2, "persons not shown are not logged as seen");
 }

@@ -1,55 +1,35 @@
 //! Correcting a person: JSON merge patch under `If-Match`.
 
-use relais_tests::{TestApp, nir, pointers, problem};
+use relais_tests::{assert_problem, nir, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-struct Fixture {
-    app: TestApp,
-    token: String,
-    id: String,
-}
+use crate::support::person::CreatedPerson;
 
-impl Fixture {
-    fn path(&self) -> String {
-        format!("/v1/persons/{}", self.id)
-    }
-
+/// Changes to the person.
+impl CreatedPerson {
     async fn patch(&self, version: i64, body: Value) -> reqwest::Response {
         self.app
-            .patch(&self.path(), &self.token, version, &body)
+            .patch(&self.path(""), &self.token, version, &body)
             .await
     }
 
     async fn stored(&self) -> Value {
-        self.app
-            .get(&self.path(), &self.token)
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.get_json(&self.path(""), &self.token).await
     }
 }
 
-async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
-    let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            json!({
-                "first_name": "Éloïse",
-                "last_name": "Martin",
-                "birth_date": "1969-05-12",
-                "nir": nir("2690549588157"),
-                "phone": "0601020304",
-                "email": "eloise@example.org",
-                "address": {"line1": "3 rue des Lilas", "city": "Paris", "country": "FR"}
-            }),
-        )
-        .await;
-    let id = person["id"].as_str().unwrap().to_owned();
-    Fixture { app, token, id }
+async fn fixture() -> CreatedPerson {
+    CreatedPerson::new(json!({
+        "first_name": "Éloïse",
+        "last_name": "Martin",
+        "birth_date": "1969-05-12",
+        "nir": nir("2690549588157"),
+        "phone": "0601020304",
+        "email": "eloise@example.org",
+        "address": {"line1": "3 rue des Lilas", "city": "Paris", "country": "FR"}
+    }))
+    .await
 }
 
 #[tokio::test]
@@ -72,7 +52,7 @@ async fn a_patch_changes_the_given_fields_and_keeps_the_others() {
     assert_eq!(body["nir"], "2 69 05 ** *** *** 80");
     assert_eq!(body["address"]["city"], "Paris");
 
-    let read = f.app.get(&f.path(), &f.token).await;
+    let read = f.app.get(&f.path(""), &f.token).await;
     assert_eq!(read.headers()["etag"], "\"2\"");
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["last_name"], "Martin-Leroy");
@@ -118,11 +98,8 @@ async fn null_clears_the_nir_and_a_new_one_can_be_set() {
     assert_eq!(body["version"], 3);
     let found: Value = f
         .app
-        .get(&format!("/v1/persons?nir={number}"), &f.token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/persons?nir={number}"), &f.token)
+        .await;
     assert_eq!(
         found["items"][0]["id"],
         f.id.as_str(),
@@ -149,14 +126,12 @@ async fn a_patch_without_if_match_is_refused_with_428() {
     let f = fixture().await;
     let response = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .json(&json!({"phone": "0700000000"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 428);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "precondition_required");
+    let doc = assert_problem(response, 428, "precondition_required").await;
     assert_eq!(doc["errors"][0]["in"], "header");
     assert_eq!(f.stored().await["phone"], "0601020304");
 }
@@ -169,8 +144,7 @@ async fn a_stale_if_match_is_refused_with_412() {
         200
     );
     let stale = f.patch(1, json!({"phone": "0700000002"})).await;
-    assert_eq!(stale.status(), 412);
-    assert_eq!(problem(stale).await["code"], "version_mismatch");
+    assert_problem(stale, 412, "version_mismatch").await;
     let ahead = f.patch(9, json!({"phone": "0700000003"})).await;
     assert_eq!(ahead.status(), 412);
     let stored = f.stored().await;
@@ -184,7 +158,7 @@ async fn an_if_match_that_is_not_an_etag_is_stale() {
     for value in ["1", "\"abc\"", ""] {
         let response = f
             .app
-            .request(Method::PATCH, &f.path(), &f.token)
+            .request(Method::PATCH, &f.path(""), &f.token)
             .header("If-Match", value)
             .json(&json!({"phone": "0700000000"}))
             .send()
@@ -194,7 +168,7 @@ async fn an_if_match_that_is_not_an_etag_is_stale() {
     }
     let weak = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .header("If-Match", "W/\"1\"")
         .json(&json!({"phone": "0700000000"}))
         .send()
@@ -308,8 +282,7 @@ async fn a_patch_to_the_nir_of_another_person_conflicts() {
             &json!({"nir": nir("2690549588157")}),
         )
         .await;
-    assert_eq!(response.status(), 409);
-    assert_eq!(problem(response).await["code"], "duplicate_nir");
+    assert_problem(response, 409, "duplicate_nir").await;
 }
 
 #[tokio::test]
@@ -318,9 +291,7 @@ async fn an_unknown_field_in_a_patch_is_refused() {
     let response = f
         .patch(1, json!({"phone": "0700000000", "version": 5}))
         .await;
-    assert_eq!(response.status(), 400);
-    let doc = problem(response).await;
-    assert_eq!(doc["code"], "unknown_field");
+    let doc = assert_problem(response, 400, "unknown_field").await;
     assert_eq!(pointers(&doc), ["/version"]);
 }
 
@@ -350,7 +321,7 @@ async fn if_match_star_matches_whatever_version_exists() {
     );
     let response = f
         .app
-        .request(Method::PATCH, &f.path(), &f.token)
+        .request(Method::PATCH, &f.path(""), &f.token)
         .header("If-Match", "*")
         .json(&json!({"phone": "0711111111"}))
         .send()

@@ -27,10 +27,7 @@ async fn a_nir_with_a_wrong_key_is_refused_at_nir() {
     assert_eq!(doc["errors"][0]["code"], "nir_wrong_key");
     assert_eq!(doc["errors"][0]["in"], "body");
     // Nothing was stored.
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM persons").await;
     assert_eq!(count, 0);
 }
 
@@ -115,10 +112,7 @@ async fn blank_names_are_refused() {
     let mut found = pointers(&doc);
     found.sort();
     assert_eq!(found, ["/first_name", "/last_name"]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM persons")
-        .fetch_one(&app.sql)
-        .await
-        .unwrap();
+    let count: i64 = app.count("SELECT count(*) FROM persons").await;
     assert_eq!(count, 0);
 }
 

@@ -2,38 +2,18 @@
 //! organisations, the audit trail of every read and write, and retried creations. The items'
 //! content is tested in `plan::items`, their lifecycle in `plan::item_status`.
 
-use relais_tests::{pointers, problem};
+use relais_tests::{assert_problem, header, pointers, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::plan::{Plan, assert_problem, header, step};
-
-impl Plan {
-    async fn close_case(&self) {
-        let response = self
-            .app
-            .request(
-                Method::POST,
-                &format!("/v1/cases/{}/transitions", self.case_id),
-                &self.alice,
-            )
-            .header("If-Match", "*")
-            .json(&json!({"to": "closed", "closure_reason": "goals_met", "force": true}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "closing the case");
-    }
-}
+use crate::support::plan::{Plan, letter, step};
 
 #[tokio::test]
 async fn the_plan_of_a_closed_case_can_be_read_but_not_changed() {
     let plan = Plan::new().await;
-    let item = plan
-        .added(step("worker", "correspondence", "Écrire au bailleur", 9))
-        .await;
+    let item = plan.added(letter(9)).await;
     let id = item["id"].as_str().unwrap();
-    plan.close_case().await;
+    plan.close().await;
     let body = step("worker", "correspondence", "Encore", 9);
     assert_problem(plan.add_as(&plan.alice, &body).await, 409, "case_closed").await;
     let patch = plan
@@ -57,9 +37,7 @@ async fn the_plan_of_a_closed_case_can_be_read_but_not_changed() {
 #[tokio::test]
 async fn the_plan_of_an_archived_case_is_read_only_with_a_reason() {
     let plan = Plan::new().await;
-    let item = plan
-        .added(step("worker", "correspondence", "Écrire au bailleur", 9))
-        .await;
+    let item = plan.added(letter(9)).await;
     let id = item["id"].as_str().unwrap();
     sqlx::query("UPDATE cases SET status = 'archived' WHERE id = $1::uuid")
         .bind(&plan.case_id)
@@ -86,55 +64,55 @@ async fn the_plan_of_an_archived_case_is_read_only_with_a_reason() {
     assert_eq!(reasons, ["Demande du juge", "Demande du juge"]);
 }
 
-#[tokio::test]
-async fn reception_admin_and_dpo_may_not_touch_the_plan() {
+/// A plan with one worker's step; the step's id.
+async fn plan_with_a_step() -> (Plan, String) {
     let plan = Plan::new().await;
     let item = plan
         .added(step("worker", "investigation", "Rechercher", 9))
         .await;
-    let id = item["id"].as_str().unwrap();
+    let id = item["id"].as_str().unwrap().to_owned();
+    (plan, id)
+}
+
+/// Asserts that `token` (of `who`) may neither add a step to the plan nor list, read, change or
+/// remove its step `id`: each answers `status`.
+async fn assert_untouched_by(plan: &Plan, token: &str, who: &str, id: &str, status: u16) {
     let body = step("worker", "investigation", "Autre", 9);
+    assert_eq!(
+        plan.add_as(token, &body).await.status(),
+        status,
+        "{who} adds"
+    );
+    let list = plan.app.get(&plan.items(), token).await;
+    assert_eq!(list.status(), status, "{who} lists");
+    let read = plan.app.get(&plan.item(id), token).await;
+    assert_eq!(read.status(), status, "{who} reads");
+    let change = json!({"title": "x"});
+    let patch = plan.app.patch(&plan.item(id), token, 1, &change).await;
+    assert_eq!(patch.status(), status, "{who} changes");
+    let removal = plan.delete(token, id, Some(1)).await;
+    assert_eq!(removal.status(), status, "{who} removes");
+}
+
+#[tokio::test]
+async fn reception_admin_and_dpo_may_not_touch_the_plan() {
+    let (plan, id) = plan_with_a_step().await;
     for role in ["reception", "admin", "dpo"] {
         let token = plan.app.token(role, &format!("{role}-1"));
-        assert_eq!(plan.add_as(&token, &body).await.status(), 403, "{role}");
-        let list = plan.app.get(&plan.items(), &token).await;
-        assert_eq!(list.status(), 403, "{role}");
-        let read = plan.app.get(&plan.item(id), &token).await;
-        assert_eq!(read.status(), 403, "{role}");
-        let patch = plan
-            .app
-            .patch(&plan.item(id), &token, 1, &json!({"title": "x"}))
-            .await;
-        assert_eq!(patch.status(), 403, "{role}");
-        assert_eq!(
-            plan.delete(&token, id, Some(1)).await.status(),
-            403,
-            "{role}"
-        );
+        assert_untouched_by(&plan, &token, role, &id, 403).await;
     }
     assert_eq!(plan.titles("").await, ["Rechercher"]);
 }
 
 #[tokio::test]
 async fn a_worker_off_the_team_and_another_organisation_see_no_plan() {
-    let plan = Plan::new().await;
-    let item = plan
-        .added(step("worker", "investigation", "Rechercher", 9))
-        .await;
-    let id = item["id"].as_str().unwrap();
-    let body = step("worker", "investigation", "Autre", 9);
+    let (plan, id) = plan_with_a_step().await;
     let bob = plan.app.token("worker", "bob");
     let foreign = plan.app.token_for("other", &["supervisor"], "zoe");
-    for token in [&bob, &foreign] {
+    for (token, who) in [(&bob, "bob"), (&foreign, "another organisation")] {
+        let body = step("worker", "investigation", "Autre", 9);
         assert_problem(plan.add_as(token, &body).await, 404, "not_found").await;
-        assert_eq!(plan.app.get(&plan.items(), token).await.status(), 404);
-        assert_eq!(plan.app.get(&plan.item(id), token).await.status(), 404);
-        let patch = plan
-            .app
-            .patch(&plan.item(id), token, 1, &json!({"title": "x"}))
-            .await;
-        assert_eq!(patch.status(), 404);
-        assert_eq!(plan.delete(token, id, Some(1)).await.status(), 404);
+        assert_untouched_by(&plan, token, who, &id, 404).await;
     }
     // An item id of another case does not resolve under this one.
     let other_case = plan.app.create_case(&plan.alice).await;

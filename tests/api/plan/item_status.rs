@@ -2,14 +2,14 @@
 //! the overdue flag, merge-patch semantics (null clears, party fixed) and the timeline events
 //! of changes. Creation, lists, roles and audit are in `plan::items`.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, pointers, problem};
+use chrono::Days;
+use std::ops::Deref;
+
+use relais_tests::{assert_problem, in_days, invalid_at, problem, today};
 use reqwest::Response;
 use serde_json::{Value, json};
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
+use crate::support::case::WorkerCase;
 
 fn days_ago(days: u64) -> String {
     (today() - Days::new(days)).to_string()
@@ -17,36 +17,36 @@ fn days_ago(days: u64) -> String {
 
 /// One item of a case opened by the worker `alice`.
 struct Item {
-    app: TestApp,
-    alice: String,
-    case_id: String,
+    case: WorkerCase,
     path: String,
     version: i64,
 }
 
+impl Deref for Item {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.case
+    }
+}
+
 impl Item {
-    /// A worker's intervention due in `due_in_days`.
+    /// A worker's intervention due in 10 days.
     async fn new() -> Item {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
-        let case_id = case["id"].as_str().unwrap().to_owned();
+        let case = WorkerCase::new().await;
         let body = json!({
             "party": "worker",
             "category": "partner_consultation",
             "domain": "finances",
             "title": "Concertation avec la CAF",
-            "due_on": (today() + Days::new(10)).to_string(),
+            "due_on": in_days(10),
         });
-        let items = format!("/v1/cases/{case_id}/plan/items");
-        let response = app.post(&items, &alice, &body).await;
+        let items = case.case_path("/plan/items");
+        let response = case.app.post(&items, &case.alice, &body).await;
         assert_eq!(response.status(), 201);
         let item: Value = response.json().await.unwrap();
         Item {
             path: format!("{items}/{}", item["id"].as_str().unwrap()),
-            app,
-            alice,
-            case_id,
+            case,
             version: 1,
         }
     }
@@ -69,36 +69,17 @@ impl Item {
     }
 
     async fn read(&self) -> Value {
-        self.app
-            .get(&self.path, &self.alice)
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.get_json(&self.path, &self.alice).await
     }
 
     async fn plan_events(&self) -> Vec<Value> {
-        let response = self
-            .app
-            .get(&format!("/v1/cases/{}/timeline", self.case_id), &self.alice)
-            .await;
-        let timeline: Value = response.json().await.unwrap();
-        timeline["items"]
-            .as_array()
-            .unwrap()
-            .iter()
+        self.timeline()
+            .await
+            .into_iter()
             .filter(|e| e["kind"] == "plan_item_updated")
             .map(|e| e["data"].clone())
             .collect()
     }
-}
-
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -245,8 +226,7 @@ async fn the_party_is_fixed_and_required_fields_cannot_be_cleared() {
     let response = item.patch(json!({"status": "finished"})).await;
     invalid_at(response, "/status").await;
     let response = item.patch(json!({"owner": "bob"})).await;
-    assert_eq!(response.status(), 400);
-    assert_eq!(problem(response).await["code"], "unknown_field");
+    assert_problem(response, 400, "unknown_field").await;
     assert_eq!(item.read().await["version"], 1);
 }
 

@@ -4,36 +4,22 @@
 //! `plan::item_status`; roles, tenancy, closed cases and audit in `plan::item_access`.
 
 use chrono::Days;
-use relais_tests::{pointers, problem};
-use reqwest::{Method, Response};
+use relais_tests::{assert_problem, header, in_days, invalid_at, pointers, problem, today};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::plan::{Plan, assert_problem, header, in_days, step, titles, today};
+use crate::support::plan::{Plan, step, titles};
 
 impl Plan {
+    /// The plan items' events of the case's timeline: (kind, data), oldest first.
     async fn timeline_kinds(&self) -> Vec<(String, Value)> {
-        let response = self
-            .app
-            .get(&format!("/v1/cases/{}/timeline", self.case_id), &self.alice)
-            .await;
-        let timeline: Value = response.json().await.unwrap();
-        timeline["items"]
-            .as_array()
-            .unwrap()
-            .iter()
+        self.timeline()
+            .await
+            .into_iter()
             .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["data"].clone()))
             .filter(|(kind, _)| kind.starts_with("plan_item"))
             .collect()
     }
-}
-
-/// Asserts a 422 with exactly one error at `pointer`; returns that error's code.
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -180,8 +166,7 @@ async fn bad_input_is_refused_at_the_field_that_holds_it() {
     let response = plan
         .add_as(&plan.alice, &with("status", json!("done")))
         .await;
-    assert_eq!(response.status(), 400);
-    assert_eq!(problem(response).await["code"], "unknown_field");
+    assert_problem(response, 400, "unknown_field").await;
     assert!(plan.list("").await["items"].as_array().unwrap().is_empty());
 }
 
@@ -302,13 +287,7 @@ async fn changes_and_removals_need_the_current_etag() {
         "version_mismatch",
     )
     .await;
-    let read: Value = plan
-        .app
-        .get(&plan.item(id), &plan.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let read: Value = plan.app.get_json(&plan.item(id), &plan.alice).await;
     assert_eq!(read["title"], "Orienter vers l'ADIL");
     assert_eq!(read["version"], 1);
 }

@@ -2,8 +2,9 @@
 //! durations, the last agreement, what changed since (added, removed, changed field by field)
 //! and whether the plan must be agreed again.
 
-use crate::support::proposals::{Negotiation, in_days, step, today};
+use crate::support::proposals::{Negotiation, letter, receipts, social_report, step};
 use chrono::Days;
+use relais_tests::{in_days, today};
 use serde_json::{Value, json};
 
 fn titles(plan: &Value) -> Vec<&str> {
@@ -46,15 +47,8 @@ async fn a_plan_never_agreed_shows_its_items_and_needs_an_agreement() {
     assert_eq!(empty["indicators"]["total"], 0);
     assert_eq!(empty["indicators"]["end_of_support"], false);
 
-    n.add(step(
-        "worker",
-        "social_report",
-        "Rédiger le rapport social",
-        20,
-    ))
-    .await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(social_report()).await;
+    n.add(receipts()).await;
     n.proposed().await;
     n.decided(1, "changes_requested").await;
     let plan = n.plan().await;
@@ -74,8 +68,7 @@ async fn a_plan_never_agreed_shows_its_items_and_needs_an_agreement() {
 #[tokio::test]
 async fn right_after_an_agreement_nothing_changed() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     let proposal = n.proposed().await;
     let decided = n.decided(1, "accepted").await;
     let plan = n.plan().await;
@@ -93,12 +86,8 @@ async fn right_after_an_agreement_nothing_changed() {
 #[tokio::test]
 async fn added_removed_and_changed_items_are_shown_field_by_field() {
     let n = Negotiation::new().await;
-    let kept = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
-    let dropped = n
-        .add(step("worker", "correspondence", "Écrire au bailleur", 12))
-        .await;
+    let kept = n.add(receipts()).await;
+    let dropped = n.add(letter(12)).await;
     n.proposed().await;
     n.decided(1, "accepted").await;
 
@@ -168,9 +157,7 @@ async fn added_removed_and_changed_items_are_shown_field_by_field() {
 #[tokio::test]
 async fn progress_is_shown_but_only_a_cancelled_step_calls_for_a_new_agreement() {
     let n = Negotiation::new().await;
-    let done = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    let done = n.add(receipts()).await;
     let cancelled = n
         .add(step("worker", "investigation", "Rechercher les aides", 12))
         .await;
@@ -216,12 +203,8 @@ async fn progress_is_shown_but_only_a_cancelled_step_calls_for_a_new_agreement()
 #[tokio::test]
 async fn the_indicators_count_progress_lateness_and_the_end_of_support() {
     let n = Negotiation::new().await;
-    let late = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
-    let done = n
-        .add(step("worker", "correspondence", "Écrire au bailleur", 5))
-        .await;
+    let late = n.add(receipts()).await;
+    let done = n.add(letter(5)).await;
     let dropped = n
         .add(step("worker", "investigation", "Rechercher les aides", 6))
         .await;
@@ -283,9 +266,7 @@ async fn the_indicators_count_progress_lateness_and_the_end_of_support() {
 #[tokio::test]
 async fn days_to_agreement_counts_to_the_first_acceptance() {
     let n = Negotiation::new().await;
-    let item = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    let item = n.add(receipts()).await;
     n.proposed().await;
     n.decided(1, "accepted").await;
     sqlx::query("UPDATE cases SET opened_on = opened_on - 20 WHERE id = $1::uuid")

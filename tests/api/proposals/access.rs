@@ -3,8 +3,8 @@
 //! plan; archived cases are read with a reason; every read and write is audited with the
 //! person.
 
-use crate::support::proposals::{Negotiation, assert_problem, step};
-use relais_tests::{pointers, problem};
+use crate::support::proposals::{Negotiation, receipts};
+use relais_tests::{assert_problem, pointers, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -12,8 +12,7 @@ use uuid::Uuid;
 /// A case in `planning` with one step and its first proposal.
 async fn proposed() -> Negotiation {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     n.proposed().await;
     n
 }
@@ -35,14 +34,7 @@ async fn every_endpoint(n: &Negotiation, token: &str) -> Vec<(String, Response)>
 }
 
 async fn assert_untouched(n: &Negotiation) {
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(n.proposal_count().await, 1);
     let read: Value = n.read(1).await.json().await.unwrap();
     assert_eq!(read["decision"], Value::Null);
     assert_eq!(read["observations"], json!([]));
@@ -140,8 +132,7 @@ async fn an_archived_case_is_negotiated_no_more_and_read_only_with_a_reason() {
 #[tokio::test]
 async fn every_read_and_write_of_the_negotiation_is_audited_with_the_person() {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     let before = n.plan_audit().await.len();
     let proposal = n.proposed().await;
     n.read(1).await;

@@ -3,26 +3,16 @@
 //! appended and change the proposal's ETag; bad input points at its field; the database
 //! refuses to edit an observation.
 
-use crate::support::proposals::{Negotiation, assert_problem, header, step};
-use relais_tests::{pointers, problem};
-use reqwest::Response;
+use crate::support::proposals::{Negotiation, letter, receipts};
+use relais_tests::{assert_problem, header, invalid_at, pointers, problem};
 use serde_json::{Value, json};
 
 /// A case in `planning` with one step and its first proposal.
 async fn proposed() -> Negotiation {
     let n = Negotiation::new().await;
-    n.add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    n.add(receipts()).await;
     n.proposed().await;
     n
-}
-
-async fn invalid_at(response: Response, pointer: &str) -> String {
-    assert_eq!(response.status(), 422, "expected 422 at {pointer}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "validation_failed");
-    assert_eq!(pointers(&problem), [pointer], "{problem}");
-    problem["errors"][0]["code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -109,8 +99,7 @@ async fn only_the_latest_proposal_can_be_decided() {
 async fn an_active_case_agrees_again_and_stays_active() {
     let n = proposed().await;
     n.decided(1, "accepted").await;
-    n.add(step("worker", "correspondence", "Écrire au bailleur", 12))
-        .await;
+    n.add(letter(12)).await;
     n.proposed().await;
     n.decided(2, "accepted").await;
     assert_eq!(n.status().await, "active");
@@ -210,13 +199,7 @@ async fn observations_are_appended_in_order_and_change_the_etag() {
             "Finalement d'accord."
         ]
     );
-    let list: Value = n
-        .app
-        .get(&n.proposals(), &n.alice)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = n.app.get_json(&n.proposals(), &n.alice).await;
     assert_eq!(list["items"][0]["observation_count"], 2);
     let kinds: Vec<String> = n.timeline().await.into_iter().map(|(k, _)| k).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "plan_observation").count(), 2);

@@ -3,10 +3,8 @@
 //! proposal's snapshot with the organisation, the person, the referent, the decision, the
 //! observations and the content hash; audited as a download.
 
-use std::process::Command;
-
-use crate::support::proposals::{Negotiation, header, step};
-use relais_tests::problem;
+use crate::support::proposals::{Negotiation, receipts, social_report, step};
+use relais_tests::{header, pdf_text, problem};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -16,13 +14,7 @@ async fn agreed(n: &Negotiation) -> Value {
     let mut paperwork = step("person", "paperwork", "Déposer le dossier à la CAF", 10);
     paperwork["details"] = json!("Joindre l'avis d'imposition et le RIB.");
     n.add(paperwork).await;
-    n.add(step(
-        "worker",
-        "social_report",
-        "Rédiger le rapport social",
-        20,
-    ))
-    .await;
+    n.add(social_report()).await;
     n.add(step(
         "partner",
         "investigation",
@@ -49,24 +41,6 @@ async fn document(n: &Negotiation, number: i64, accept: Option<&str>) -> Respons
         request = request.header("Accept", accept);
     }
     request.send().await.unwrap()
-}
-
-/// The text of a PDF, as `pdftotext` extracts it (poppler-utils; CI installs it).
-fn pdf_text(pdf: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "relais-plan-{}-{}.pdf",
-        std::process::id(),
-        uuid::Uuid::now_v7().simple()
-    ));
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg(&path)
-        .args(["-enc", "UTF-8", "-"])
-        .output()
-        .unwrap_or_else(|e| panic!("pdftotext ({e}): install poppler-utils"));
-    std::fs::remove_file(&path).unwrap();
-    assert!(output.status.success(), "{:?}", output);
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -139,9 +113,7 @@ async fn the_pdf_has_extractable_text_with_its_accents() {
 #[tokio::test]
 async fn the_document_shows_the_snapshot_not_the_live_plan() {
     let n = Negotiation::new().await;
-    let item = n
-        .add(step("person", "paperwork", "Réunir les quittances", 10))
-        .await;
+    let item = n.add(receipts()).await;
     n.proposed().await;
     n.change(&item, json!({"title": "Titre changé après la proposition"}))
         .await;

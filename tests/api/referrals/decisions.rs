@@ -3,18 +3,14 @@
 //! reason, redirecting names another organisation; each once, under If-Match, audited and
 //! notified to the partner by an outbox message without personal data.
 
-use crate::support::referrals::{NIR_DIGITS, Referrals, assert_problem, header, referral};
-use relais_tests::{nir, pointers};
+use crate::support::referrals::{NIR_DIGITS, Referrals, referral};
+use relais_tests::{assert_problem, header, nir, pointers};
 use serde_json::{Value, json};
 
 fn with_nir(digits: &str) -> Value {
     let mut body = referral();
     body["person"]["nir"] = json!(nir(digits));
     body
-}
-
-async fn count(r: &Referrals, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&r.app.sql).await.unwrap()
 }
 
 /// A person of `acme` created by the worker; its id.
@@ -59,11 +55,8 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
 
     let case: Value = r
         .app
-        .get(&format!("/v1/cases/{case_id}"), &r.worker)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/cases/{case_id}"), &r.worker)
+        .await;
     assert_eq!(case["status"], "intake");
     assert_eq!(case["origin"], "partner_referral");
     assert_eq!(case["person_id"], person_id);
@@ -72,11 +65,8 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
     assert_eq!(case["team_ids"], json!([alice]));
     let person: Value = r
         .app
-        .get(&format!("/v1/persons/{person_id}"), &r.worker)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/persons/{person_id}"), &r.worker)
+        .await;
     assert_eq!(person["last_name"], "Lefèvre");
     assert_eq!(person["nir"], posted["person"]["nir"]);
     assert_eq!(person["informed"]["at"], "2026-01-05");
@@ -135,7 +125,7 @@ async fn accepting_links_the_person_with_the_same_nir_whatever_the_names() {
     let posted = r.posted(&with_nir(NIR_DIGITS)).await;
     let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
     assert_eq!(decided["person_id"], known.as_str());
-    assert_eq!(count(&r, "SELECT count(*) FROM persons").await, 1);
+    assert_eq!(r.app.count("SELECT count(*) FROM persons").await, 1);
 }
 
 #[tokio::test]
@@ -160,7 +150,7 @@ async fn accepting_links_the_only_person_with_the_same_names_and_birth_date() {
     let posted = r.posted(&with_nir(NIR_DIGITS)).await;
     let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
     assert_eq!(decided["person_id"], known.as_str());
-    assert_eq!(count(&r, "SELECT count(*) FROM persons").await, 3);
+    assert_eq!(r.app.count("SELECT count(*) FROM persons").await, 3);
 }
 
 #[tokio::test]
@@ -178,7 +168,7 @@ async fn several_persons_with_the_same_names_make_the_decider_choose() {
     .await;
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.contains(&one) && detail.contains(&two) && detail.contains("person_id"));
-    assert_eq!(count(&r, "SELECT count(*) FROM cases").await, 0);
+    assert_eq!(r.app.count("SELECT count(*) FROM cases").await, 0);
 
     let unknown = json!({"outcome": "accepted", "person_id": posted["id"]});
     let p = assert_problem(
@@ -268,7 +258,7 @@ async fn declining_needs_a_reason_code_and_tells_the_partner() {
     assert_eq!(seen["decline_reason"], "out_of_area");
     assert_eq!(seen["decision_message"], message);
     assert_eq!(seen["case_id"], Value::Null);
-    assert_eq!(count(&r, "SELECT count(*) FROM cases").await, 0);
+    assert_eq!(r.app.count("SELECT count(*) FROM cases").await, 0);
     let outbox = r.outbox().await;
     assert_eq!(
         outbox[0].1["data"],
@@ -388,7 +378,7 @@ async fn a_referral_is_decided_once_under_if_match_by_workers_and_supervisors_on
     )
     .await;
     assert!(p["detail"].as_str().unwrap().contains("accepted"));
-    assert_eq!(count(&r, "SELECT count(*) FROM cases").await, 1);
+    assert_eq!(r.app.count("SELECT count(*) FROM cases").await, 1);
     assert_eq!(r.outbox().await.len(), 1);
 }
 
@@ -407,7 +397,10 @@ async fn no_webhook_is_queued_for_a_partner_without_a_url() {
         &json!({"outcome": "declined", "reason_code": "incomplete"}),
     )
     .await;
-    assert_eq!(count(&r, "SELECT count(*) FROM webhook_messages").await, 0);
+    assert_eq!(
+        r.app.count("SELECT count(*) FROM webhook_messages").await,
+        0
+    );
 }
 
 #[tokio::test]

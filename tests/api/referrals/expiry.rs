@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use crate::support::referrals::{Referrals, assert_problem, referral};
+use crate::support::referrals::{Referrals, referral};
 use chrono::{DateTime, Utc};
 use relais_store::{Db, PoolSettings};
+use relais_tests::assert_problem;
 use serde_json::{Value, json};
 
 /// Makes a referral due: received 11 days ago, expired yesterday.

@@ -5,7 +5,6 @@
 //! audited under the person.
 
 use relais_tests::TestApp;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A worker with a case for a person born on 1980-02-03 living in Lyon (69003), and a
@@ -83,12 +82,8 @@ impl Fixture {
         let path = format!("/v1/persons/{}/{what}", self.person_id);
         let response = self
             .app
-            .request(Method::PUT, &path, &self.worker)
-            .header("If-Match", "\"0\"")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .put(&path, &self.worker, Some("\"0\""), &body)
+            .await;
         assert_eq!(response.status(), 200, "PUT {what}");
     }
 }
@@ -243,11 +238,8 @@ async fn deactivating_a_scheme_takes_it_out_of_the_matches() {
     let admin = f.app.token("admin", "adele");
     let list: Value = f
         .app
-        .get("/v1/schemes?active=true&domain=old_age", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/schemes?active=true&domain=old_age", &admin)
+        .await;
     let id = list["items"][0]["id"].as_str().unwrap();
     let patched = f
         .app

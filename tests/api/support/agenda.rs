@@ -2,13 +2,9 @@
 //! time or status directly in the database where the API cannot go (past due dates, statuses
 //! that need a proposal).
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::TestApp;
+use chrono::{Days, NaiveDate};
+use relais_tests::{TestApp, today};
 use serde_json::{Value, json};
-
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// Today plus `offset` days (negative: in the past).
 pub fn day(offset: i64) -> NaiveDate {

@@ -2,26 +2,14 @@
 //! of the worker `alice`, schemes created by an administrator through `/v1/schemes`, and short ways
 //! to create applications, move them, change their checklist and upload a file to link.
 
-use relais_tests::{TestApp, problem};
+use std::ops::Deref;
+
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
+use super::case::WorkerCase;
+
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
-
-pub fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
-}
 
 /// The FSL scheme: two documents the person brings, one the worker obtains from the employer.
 pub fn fsl() -> Value {
@@ -38,23 +26,21 @@ pub fn fsl() -> Value {
 }
 
 pub struct Apps {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Apps {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Apps {
     /// A case opened by `alice` (a worker, so on its team).
     pub async fn new() -> Apps {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Apps {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::new().await,
         }
     }
 
@@ -94,6 +80,19 @@ impl Apps {
             .await;
         assert_eq!(response.status(), 201, "creating an application");
         response.json().await.unwrap()
+    }
+
+    /// An application of the case to the FSL scheme (without proposed plan items); its JSON.
+    pub async fn fsl_application(&self) -> Value {
+        let scheme = self.fsl().await;
+        self.apply(&scheme, false).await
+    }
+
+    /// Changes the application at `version`.
+    pub async fn patch(&self, application: &Value, version: i64, body: &Value) -> Response {
+        self.app
+            .patch(&self.of(application), &self.alice, version, body)
+            .await
     }
 
     /// The application as it is now.

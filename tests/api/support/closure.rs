@@ -7,6 +7,18 @@ use serde_json::Value;
 
 pub const CLOSE: &str = r#"{"to": "closed", "closure_reason": "goals_met"}"#;
 
+/// Asserts that a reopened case keeps nothing of its closure.
+pub fn assert_closure_cleared(case: &Value) {
+    for field in [
+        "closed_on",
+        "closure_reason",
+        "orientation",
+        "review_due_on",
+    ] {
+        assert!(case[field].is_null(), "{field} is cleared: {case}");
+    }
+}
+
 pub fn close() -> Value {
     serde_json::from_str(CLOSE).unwrap()
 }

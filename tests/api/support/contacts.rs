@@ -90,23 +90,7 @@ pub async fn close(app: &TestApp, token: &str, case: &Case) {
         .send()
         .await
         .unwrap();
-    if response.status() == 400 {
-        // Without the closure helper's `force` field yet: close without it.
-        let response = app
-            .request(
-                reqwest::Method::POST,
-                &format!("/v1/cases/{}/transitions", case.id),
-                token,
-            )
-            .header("If-Match", format!("\"{version}\""))
-            .json(&json!({"to": "closed", "closure_reason": "goals_met"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "closing the case");
-    } else {
-        assert_eq!(response.status(), 200, "closing the case");
-    }
+    assert_eq!(response.status(), 200, "closing the case");
 }
 
 /// Archives the case directly in the database (only the retention job may).

@@ -2,9 +2,13 @@
 //! hand (so the tests choose the boundary, the part headers and the file name encoding), small
 //! files of each type, and a case of the worker `alice` to upload to.
 
-use relais_tests::{TestApp, problem};
+use std::ops::Deref;
+
+use relais_tests::TestApp;
 use reqwest::{Method, Response};
 use serde_json::Value;
+
+use super::case::WorkerCase;
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 pub const PNG: &[u8] =
@@ -69,10 +73,14 @@ pub fn form(boundary: &str, parts: &[Part<'_>]) -> Vec<u8> {
 
 /// A case opened by `alice` (a worker, so on its team).
 pub struct Fixture {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Fixture {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Fixture {
@@ -81,13 +89,8 @@ impl Fixture {
     }
 
     pub async fn on(app: TestApp) -> Self {
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Fixture {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::on(app).await,
         }
     }
 
@@ -141,17 +144,6 @@ impl Fixture {
             .await
             .unwrap()
     }
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let p = problem(response).await;
-    assert_eq!(p["code"], code, "{p}");
-    p
 }
 
 pub async fn sha256_hex(app: &TestApp, bytes: &[u8]) -> String {

@@ -2,25 +2,18 @@
 //! person with contact details, a NIR and (unless asked otherwise) the information notice given,
 //! and short ways to prepare, send and answer liaison sheets.
 
-use relais_tests::{TestApp, nir, problem};
+use std::ops::Deref;
+
+use relais_tests::{TestApp, nir};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::case::WorkerCase;
+
 pub const PHONE: &str = "06 12 34 56 78";
 pub const EMAIL: &str = "camille.lefevre@example.org";
 pub const NIR_DIGITS: &str = "2800269123456";
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
 
 /// A liaison body to a named institution.
 pub fn named(content: &[&str], basis: &str) -> Value {
@@ -33,10 +26,14 @@ pub fn named(content: &[&str], basis: &str) -> Value {
 }
 
 pub struct Liaisons {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Liaisons {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Liaisons {
@@ -63,20 +60,8 @@ impl Liaisons {
         }
         let person = app.create_person(&alice, person).await;
         let person_id = person["id"].as_str().unwrap().to_owned();
-        let response = app
-            .post(
-                "/v1/cases",
-                &alice,
-                &json!({"person_id": person_id, "reason": "Impayés de loyer depuis trois mois", "origin": "self"}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "opening a case");
-        let case: Value = response.json().await.unwrap();
         Liaisons {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id,
-            app,
-            alice,
+            base: WorkerCase::of_person(app, alice, person_id).await,
         }
     }
 
@@ -185,8 +170,17 @@ impl Liaisons {
         id.to_string()
     }
 
-    /// The `share` events of liaisons for the person.
+    /// The (action, resource type) audit events about the person.
     pub async fn audit(&self) -> Vec<(String, String)> {
         self.app.audit_actions(&self.person_id).await
+    }
+
+    /// How many audit events about the person are `action` on `resource`.
+    pub async fn audited(&self, action: &str, resource: &str) -> usize {
+        self.audit()
+            .await
+            .into_iter()
+            .filter(|(a, r)| a == action && r == resource)
+            .count()
     }
 }

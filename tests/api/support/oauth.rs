@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use relais_api::oauth::ServiceKeys;
-use relais_tests::{AUDIENCE, TestApp, TestPartner, test_signing_key};
+use relais_tests::{AUDIENCE, TestApp, TestPartner, header, test_signing_key};
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -48,15 +48,6 @@ pub async fn basic_grant(app: &TestApp, client_id: &str, client_secret: &str) ->
         Some((client_id, client_secret)),
     )
     .await
-}
-
-/// A header's value, or "" when absent.
-pub fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
 }
 
 /// Reads an OAuth error and checks it carries both the RFC 6749 and the problem members.
@@ -155,11 +146,8 @@ pub fn basic_value(raw: &str) -> String {
 pub async fn partner_version(app: &TestApp, partner: &TestPartner) -> i64 {
     let admin = app.token("admin", "admin-of-acme");
     let body: Value = app
-        .get(&format!("/v1/partners/{}", partner.id), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/partners/{}", partner.id), &admin)
+        .await;
     body["version"].as_i64().unwrap()
 }
 

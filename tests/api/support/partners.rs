@@ -2,39 +2,9 @@
 //! administrator of `acme`, and short ways to register partners and call the registry.
 
 use relais_server::config::Settings;
-use relais_tests::{TestApp, problem, test_settings};
+use relais_tests::{TestApp, test_settings};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-
-pub fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
-
-/// The field errors of a problem as (pointer, code) pairs.
-pub fn field_codes(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["pointer"].as_str().unwrap().to_owned(),
-                e["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 /// A complete registration body.
 pub fn full_partner() -> Value {

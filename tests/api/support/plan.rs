@@ -1,22 +1,14 @@
 //! A worker's case and ways to work on its plan: the fixture of the plan items' modules.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, problem};
+use std::ops::Deref;
+
+use relais_tests::in_days;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
+use super::case::WorkerCase;
 
-pub fn in_days(days: u64) -> String {
-    (today() + Days::new(days)).to_string()
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
+/// A plan item's body, in housing.
 pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
     json!({
         "party": party,
@@ -27,29 +19,42 @@ pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value
     })
 }
 
+/// The person's step of most plans: gathering the rent receipts, due in 10 days.
+pub fn receipts() -> Value {
+    step("person", "paperwork", "Réunir les quittances", 10)
+}
+
+/// The worker's letter to the landlord, due in `days`.
+pub fn letter(days: u64) -> Value {
+    step("worker", "correspondence", "Écrire au bailleur", days)
+}
+
+/// The worker's social report, due in 20 days.
+pub fn social_report() -> Value {
+    step("worker", "social_report", "Rédiger le rapport social", 20)
+}
+
 /// A case opened by the worker `alice`, and ways to work on its plan.
 pub struct Plan {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Plan {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Plan {
     pub async fn new() -> Plan {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Plan {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::new().await,
         }
     }
 
     pub fn items(&self) -> String {
-        format!("/v1/cases/{}/plan/items", self.case_id)
+        self.case_path("/plan/items")
     }
 
     pub fn item(&self, id: &str) -> String {
@@ -95,9 +100,4 @@ pub fn titles(list: &Value) -> Vec<String> {
         .iter()
         .map(|i| i["title"].as_str().unwrap().to_owned())
         .collect()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    assert_eq!(problem(response).await["code"], code);
 }

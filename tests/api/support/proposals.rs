@@ -1,47 +1,24 @@
 //! Shared by the negotiation tests (`proposals` and its submodules, `plan::view`, `closure`): a
 //! case ready to negotiate its plan, and short ways to add steps, propose, decide and observe.
 
-use chrono::{Days, NaiveDate, Utc};
-use relais_tests::{TestApp, problem};
+use std::ops::Deref;
+
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-pub fn in_days(days: u64) -> String {
-    (today() + Days::new(days)).to_string()
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-/// A plan item's body, in housing.
-pub fn step(party: &str, category: &str, title: &str, due_in_days: u64) -> Value {
-    json!({
-        "party": party,
-        "category": category,
-        "domain": "housing",
-        "title": title,
-        "due_on": in_days(due_in_days),
-    })
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
-}
+use super::case::WorkerCase;
+pub use super::plan::{letter, receipts, social_report, step};
 
 /// A case of the worker `alice`, and the ways to negotiate its plan.
 pub struct Negotiation {
-    pub app: TestApp,
-    pub alice: String,
-    pub case_id: String,
-    pub person_id: String,
+    base: WorkerCase,
+}
+
+impl Deref for Negotiation {
+    type Target = WorkerCase;
+    fn deref(&self) -> &WorkerCase {
+        &self.base
+    }
 }
 
 impl Negotiation {
@@ -59,23 +36,17 @@ impl Negotiation {
 
     /// A case just opened, in `intake`.
     pub async fn in_intake() -> Negotiation {
-        let app = TestApp::spawn().await;
-        let alice = app.token("worker", "alice");
-        let case = app.create_case(&alice).await;
         Negotiation {
-            case_id: case["id"].as_str().unwrap().to_owned(),
-            person_id: case["person_id"].as_str().unwrap().to_owned(),
-            app,
-            alice,
+            base: WorkerCase::new().await,
         }
     }
 
     pub fn plan_path(&self) -> String {
-        format!("/v1/cases/{}/plan", self.case_id)
+        self.case_path("/plan")
     }
 
     pub fn proposals(&self) -> String {
-        format!("/v1/cases/{}/plan/proposals", self.case_id)
+        self.case_path("/plan/proposals")
     }
 
     pub fn proposal(&self, number: i64) -> String {
@@ -83,74 +54,21 @@ impl Negotiation {
     }
 
     pub fn item_path(&self, id: &str) -> String {
-        format!("/v1/cases/{}/plan/items/{id}", self.case_id)
-    }
-
-    /// Replaces the assessment (the case has none yet or any version: `If-Match: *`).
-    pub async fn assess(&self, body: Value) {
-        let response = self
-            .app
-            .request(
-                Method::PUT,
-                &format!("/v1/cases/{}/assessment", self.case_id),
-                &self.alice,
-            )
-            .header("If-Match", "*")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "assessing");
-    }
-
-    pub async fn transition_response(&self, to: &str, extra: Option<Value>) -> Response {
-        let mut body = extra.unwrap_or_else(|| json!({}));
-        body["to"] = json!(to);
-        self.app
-            .request(
-                Method::POST,
-                &format!("/v1/cases/{}/transitions", self.case_id),
-                &self.alice,
-            )
-            .header("If-Match", "*")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn transition(&self, to: &str, extra: Option<Value>) {
-        let response = self.transition_response(to, extra).await;
-        assert_eq!(response.status(), 200, "moving the case to {to}");
-    }
-
-    pub async fn close(&self) {
-        let body = json!({"closure_reason": "goals_met", "force": true});
-        self.transition("closed", Some(body)).await;
-    }
-
-    pub async fn case(&self) -> Value {
-        let response = self
-            .app
-            .get(&format!("/v1/cases/{}", self.case_id), &self.alice)
-            .await;
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        self.case_path(&format!("/plan/items/{id}"))
     }
 
     pub async fn status(&self) -> String {
-        self.case().await["status"].as_str().unwrap().to_owned()
+        self.read_case().await["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Adds a step as alice; the item.
     pub async fn add(&self, body: Value) -> Value {
         let response = self
             .app
-            .post(
-                &format!("/v1/cases/{}/plan/items", self.case_id),
-                &self.alice,
-                &body,
-            )
+            .post(&self.case_path("/plan/items"), &self.alice, &body)
             .await;
         assert_eq!(response.status(), 201, "adding {body}");
         response.json().await.unwrap()
@@ -228,6 +146,12 @@ impl Negotiation {
             .await
     }
 
+    /// How many proposals the case has.
+    pub async fn proposal_count(&self) -> usize {
+        let list = self.app.get_json(&self.proposals(), &self.alice).await;
+        list["items"].as_array().unwrap().len()
+    }
+
     /// Reads a proposal as alice; the response.
     pub async fn read(&self, number: i64) -> Response {
         self.app.get(&self.proposal(number), &self.alice).await
@@ -240,18 +164,13 @@ impl Negotiation {
         response.json().await.unwrap()
     }
 
-    /// The kinds of the case's timeline events, oldest first.
+    /// The kinds of the case's timeline events, oldest first, with the events.
     pub async fn timeline(&self) -> Vec<(String, Value)> {
-        let response = self
-            .app
-            .get(&format!("/v1/cases/{}/timeline", self.case_id), &self.alice)
-            .await;
-        let timeline: Value = response.json().await.unwrap();
-        timeline["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| (e["kind"].as_str().unwrap().to_owned(), e.clone()))
+        self.base
+            .timeline()
+            .await
+            .into_iter()
+            .map(|e| (e["kind"].as_str().unwrap().to_owned(), e))
             .collect()
     }
 

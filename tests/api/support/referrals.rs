@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use relais_tests::{TestApp, TestPartner, problem};
+use relais_tests::{TestApp, TestPartner};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -31,17 +31,6 @@ pub fn base64(bytes: &[u8]) -> String {
 
 pub fn attachment(filename: &str, bytes: &[u8]) -> Value {
     json!({"filename": filename, "content_base64": base64(bytes)})
-}
-
-pub fn header(response: &Response, name: &str) -> String {
-    response.headers()[name].to_str().unwrap().to_owned()
-}
-
-pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status(), status, "expected {status} {code}");
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], code, "{problem}");
-    problem
 }
 
 /// A complete referral (no NIR, no attachment).

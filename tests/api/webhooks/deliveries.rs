@@ -4,7 +4,7 @@
 use crate::support::webhooks::{
     Receiver, Reply, enqueue, message_state, partner_uuid, wait_for_state, webhook_id,
 };
-use relais_tests::{TestApp, pointers, problem};
+use relais_tests::{TestApp, assert_problem, pointers, problem};
 use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
@@ -148,8 +148,7 @@ async fn only_administrators_read_the_log_or_redeliver() {
         let list = app
             .get(&format!("/v1/partners/{}/deliveries", partner.id), &token)
             .await;
-        assert_eq!(list.status(), 403);
-        assert_eq!(problem(list).await["code"], "forbidden");
+        assert_problem(list, 403, "forbidden").await;
         let post = redeliver(&app, &token, &partner.id, &id).await;
         assert_eq!(post.status(), 403);
     }
@@ -281,9 +280,7 @@ async fn a_pending_delivery_cannot_be_redelivered_so_no_attempt_is_ever_sent_twi
             .unwrap();
 
     let response = redeliver(&app, &admin(&app), &partner.id, &id.to_string()).await;
-    assert_eq!(response.status(), 409);
-    let problem = problem(response).await;
-    assert_eq!(problem["code"], "delivery_pending");
+    let _problem = assert_problem(response, 409, "delivery_pending").await;
     let after: (i32, chrono::DateTime<chrono::Utc>) =
         sqlx::query_as("SELECT attempts, next_attempt_at FROM webhook_messages WHERE id = $1")
             .bind(id)

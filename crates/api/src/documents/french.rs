@@ -42,6 +42,19 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Appends `<open>escaped text</tag>` and a line break to `out`, where `open` is a tag name
+/// with optional static attributes.
+pub fn push_element(out: &mut String, open: &str, text: &str) {
+    let tag = open.split(' ').next().unwrap_or(open);
+    out.push('<');
+    out.push_str(open);
+    out.push('>');
+    out.push_str(&escape_html(text));
+    out.push_str("</");
+    out.push_str(tag);
+    out.push_str(">\n");
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

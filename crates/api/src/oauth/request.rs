@@ -6,11 +6,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Code, FieldError, Problem};
+use crate::extract;
 use crate::observability::RequestId;
 
 /// An error of the token endpoint: the RFC 6749 §5.2 members and the problem document's.
@@ -274,24 +274,12 @@ fn form_decode(text: &str) -> String {
 }
 
 /// Reads the body, refusing more than [`FORM_LIMIT`] bytes.
-pub(crate) async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
-        if body.len() + chunk.len() > FORM_LIMIT {
-            return Err(ApiError::PayloadTooLarge { limit: FORM_LIMIT });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+pub(crate) async fn read_body(payload: web::Payload) -> Result<web::BytesMut, ApiError> {
+    extract::read_body(payload, FORM_LIMIT).await
 }
 
 fn is_form(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE))
+    extract::media_type(req) == FORM_CONTENT_TYPE
 }
 
 #[cfg(test)]

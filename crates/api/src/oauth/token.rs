@@ -12,7 +12,7 @@ use relais_store::partner_credentials::{self, PartnerClient};
 use relais_store::partners::client_secret_digest;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
-use utoipa::{IntoResponses, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Code, PROBLEM_JSON, Problem};
@@ -20,6 +20,7 @@ use crate::oauth::request::{
     Credentials, OAuthError, TokenError, client_credentials, no_store, read_body,
 };
 use crate::oauth::{PARTNER_ROLE, PARTNER_SUBJECT_PREFIX, PartnerClaims, ceil_seconds};
+use crate::responses::problem_responses;
 use crate::state::AppState;
 
 /// `client_id`s are at most this long (the column's limit): longer ones are unknown unread.
@@ -67,30 +68,15 @@ pub struct TokenResponse {
     pub scope: &'static str,
 }
 
-/// The error responses of the token endpoint that are problem documents, as elsewhere in the
-/// API (the OAuth refusals are in `token`'s responses).
-#[allow(dead_code)]
-#[derive(IntoResponses)]
-pub enum TokenProblems {
-    #[response(
-        status = 413,
-        description = "Body too large",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    #[response(
-        status = 500,
-        description = "Internal error (no details)",
-        content_type = "application/problem+json"
-    )]
-    Internal(Problem),
-    #[response(
-        status = 503,
-        description = "`partner_tokens_unavailable`: the service has no signing key; or the \
+problem_responses! {
+    /// The error responses of the token endpoint that are problem documents, as elsewhere in the
+    /// API (the OAuth refusals are in `token`'s responses).
+    TokenProblems {
+        TooLarge = 413: "Body too large",
+        Internal = 500: "Internal error (no details)",
+        Unavailable = 503: "`partner_tokens_unavailable`: the service has no signing key; or the \
             database is unavailable (retry)",
-        content_type = "application/problem+json"
-    )]
-    Unavailable(Problem),
+    }
 }
 
 /// Issues a partner access token (OAuth 2.0 client credentials, RFC 6749 §4.4).

@@ -159,9 +159,7 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let (mut work, case) = ctx.case(*id, params.case_use()).await?;
     let found = assessments::get(&mut work.tx, case.id).await?;
     work.audit(event(AuditAction::Read, &case));
     work.commit(ok_with_etag(found.version, Assessment::from(found)))
@@ -192,16 +190,12 @@ pub async fn replace(
     let entries = entries(&body)?;
     // The store checks the case is open again under its lock, as a transition waits for it.
     let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
     let written = assessments::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         case.id,
-        expected,
+        if_match.expected(),
         &entries,
     )
     .await?;

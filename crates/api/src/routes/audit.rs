@@ -12,8 +12,9 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Query, parse_uuid_param};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::ReadErrors;
+use crate::routes::view_from;
 
 /// One access to personal data.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,22 +34,10 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
 }
 
-impl From<Record> for AuditEvent {
-    fn from(r: Record) -> Self {
-        Self {
-            id: r.id,
-            at: r.at,
-            actor_id: r.actor_id,
-            actor_subject: r.actor_subject,
-            action: r.action,
-            resource_type: r.resource_type.code().to_owned(),
-            resource_id: r.resource_id,
-            person_id: r.person_id,
-            reason: r.reason,
-            request_id: r.request_id,
-        }
-    }
-}
+view_from!(Record as r => AuditEvent {
+    id, at, actor_id, actor_subject, action, resource_id, person_id, reason, request_id;
+    resource_type: r.resource_type.code().to_owned(),
+});
 
 /// A page of audit events.
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,23 +57,24 @@ pub struct AuditParams {
     pub from: Option<DateTime<Utc>>,
     /// Until this instant (exclusive, RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
 }
 
 /// The audit log, newest first (dpo only).
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_events",
-    params(AuditParams),
+    params(AuditParams, PageParams),
     responses((status = 200, description = "Events, newest first", body = AuditEventList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/audit-events")]
-pub async fn list(ctx: Ctx, params: Query<AuditParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<AuditParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::AuditRead)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from >= to
     {
@@ -116,10 +106,7 @@ pub async fn list(ctx: Ctx, params: Query<AuditParams>) -> Result<HttpResponse, 
     };
     let mut work = ctx.work(Access::Read).await?;
     let events = audit::list(&mut work.tx, &filter, page).await?;
-    let next_cursor = next_cursor(&events);
-    work.commit(HttpResponse::Ok().json(AuditEventList {
-        items: events.items.into_iter().map(AuditEvent::from).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(events, AuditEvent::from);
+    work.commit(HttpResponse::Ok().json(AuditEventList { items, next_cursor }))
+        .await
 }

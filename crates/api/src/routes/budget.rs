@@ -23,6 +23,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::routes::today;
 
 /// One monthly resource.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
@@ -125,10 +126,6 @@ pub struct Budget {
     pub version: i32,
 }
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 impl Budget {
     /// The view of `record` (`None`: nothing recorded yet) with `household`, on `today`.
     fn of(
@@ -187,27 +184,32 @@ fn label(label: Option<&String>) -> Option<String> {
     label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty())
 }
 
+/// The lines of one side of the budget (kind, amount, label) as the domain sees them.
+fn domain_lines<'a, K>(
+    lines: impl Iterator<Item = (K, i64, Option<&'a String>)>,
+) -> Vec<BudgetLine<K>> {
+    lines
+        .map(|(kind, amount_cents, text)| BudgetLine {
+            kind,
+            amount_cents,
+            label: label(text),
+        })
+        .collect()
+}
+
 /// The budget as the domain sees it, or every problem pointed at its field.
 fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
     let lines = budget::Budget {
-        resources: body
-            .resources
-            .iter()
-            .map(|l| BudgetLine {
-                kind: l.kind,
-                amount_cents: l.amount_cents,
-                label: label(l.label.as_ref()),
-            })
-            .collect(),
-        charges: body
-            .charges
-            .iter()
-            .map(|l| BudgetLine {
-                kind: l.kind,
-                amount_cents: l.amount_cents,
-                label: label(l.label.as_ref()),
-            })
-            .collect(),
+        resources: domain_lines(
+            body.resources
+                .iter()
+                .map(|l| (l.kind, l.amount_cents, l.label.as_ref())),
+        ),
+        charges: domain_lines(
+            body.charges
+                .iter()
+                .map(|l| (l.kind, l.amount_cents, l.label.as_ref())),
+        ),
     };
     let errors: Vec<FieldError> = budget::check(&lines)
         .into_iter()
@@ -281,16 +283,12 @@ pub async fn replace(
     ctx.require(Permission::CaseWrite)?;
     let lines = parsed(&body)?;
     let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
     let written = budgets::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         *id,
-        expected,
+        if_match.expected(),
         &lines,
     )
     .await?;

@@ -17,6 +17,8 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::today;
+use crate::routes::view_from;
 
 /// A consent to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -59,21 +61,11 @@ pub struct Consent {
     pub active: bool,
 }
 
-impl From<ConsentRecord> for Consent {
-    fn from(r: ConsentRecord) -> Self {
-        Self {
-            id: r.id,
-            person_id: r.person_id,
-            scope: r.scope,
-            channel: r.channel,
-            collected_by: r.collected_by,
-            given_at: r.given_at,
-            active: r.withdrawn_at.is_none(),
-            withdrawn_at: r.withdrawn_at,
-            withdrawal_channel: r.withdrawal_channel.map(Code::into_inner),
-        }
-    }
-}
+view_from!(ConsentRecord as r => Consent {
+    id, person_id, scope, channel, collected_by, given_at, withdrawn_at;
+    active: r.withdrawn_at.is_none(),
+    withdrawal_channel: r.withdrawal_channel.map(Code::into_inner),
+});
 
 /// The consents of a person.
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,7 +115,7 @@ pub async fn create(
     body: Json<NewConsent>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
-    if body.given_at > Utc::now().date_naive() {
+    if body.given_at > today() {
         return Err(ApiError::invalid(
             "/given_at",
             "out_of_range",

@@ -25,6 +25,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{ReadErrors, WriteErrors};
+use crate::routes::today;
 use crate::work::Work;
 
 /// One person living with the person, as written.
@@ -100,10 +101,6 @@ pub struct Household {
     pub updated_by: Option<Uuid>,
     #[schema(example = 1)]
     pub version: i32,
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 impl Household {
@@ -237,16 +234,12 @@ pub async fn replace(
     let today = today();
     let household = parsed(&body, today)?;
     let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
     let written = households::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         *id,
-        expected,
+        if_match.expected(),
         &household,
     )
     .await?;

@@ -1,4 +1,7 @@
-//! One file per resource; this module only wires them.
+//! One file per resource; this module only wires them, and holds what they all share: the
+//! clock they date by and the conversion of records into views.
+
+use chrono::{NaiveDate, Utc};
 
 pub mod agenda;
 pub mod applications;
@@ -17,9 +20,40 @@ pub mod liaisons;
 pub mod me;
 pub mod partner_liaisons;
 pub mod partners;
+pub mod paths;
 pub mod persons;
 pub mod plan;
 pub mod plan_items;
 pub mod referrals;
 pub mod schemes;
 pub mod stats;
+
+/// Implements `From<$record>` for the view `$view`: the fields listed first are moved from the
+/// record as they are, under the same name; those after `;` are computed from the record
+/// (named `$r`).
+macro_rules! view_from {
+    ($record:ty => $view:ident { $($field:ident),* $(,)? }) => {
+        $crate::routes::view_from!($record as r => $view { $($field),* ; });
+    };
+    (
+        $record:ty as $r:ident => $view:ident {
+            $($field:ident),* $(,)? ; $($computed:ident : $value:expr),* $(,)?
+        }
+    ) => {
+        impl From<$record> for $view {
+            fn from($r: $record) -> Self {
+                // The computed fields first: they may borrow the whole record.
+                Self {
+                    $($computed: $value,)*
+                    $($field: $r.$field,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use view_from;
+
+/// Today's date, as the service dates what happens today (UTC).
+pub(crate) fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}

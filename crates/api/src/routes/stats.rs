@@ -1,7 +1,6 @@
 //! Statistics for supervisors: aggregates only, never a person's data.
 
 use actix_web::{HttpResponse, get};
-use chrono::Utc;
 use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
@@ -14,6 +13,7 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Query, parse_uuid_param};
 use crate::responses::ReadErrors;
+use crate::routes::today;
 
 /// Cases counted by status.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -135,7 +135,7 @@ pub async fn caseload(ctx: Ctx, params: Query<CaseloadParams>) -> Result<HttpRes
         .filter(|v| !v.is_empty())
         .map(|v| parse_uuid_param("referent", v))
         .transpose()?;
-    let today = Utc::now().date_naive();
+    let today = today();
     let mut work = ctx.work(Access::Read).await?;
     let caseload = stats::caseload(&mut work.tx, today, referent).await?;
     work.audit(NewAuditEvent::new(

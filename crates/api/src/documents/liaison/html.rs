@@ -1,7 +1,7 @@
 //! The liaison sheet as a self-contained, printable HTML page (A4, no external resources).
 
 use super::{CONFIDENTIAL, INTRO, LiaisonSheet, Section, TITLE};
-use crate::documents::french::escape_html as esc;
+use crate::documents::french::push_element as push;
 
 const CSS: &str = r#"
 @page { size: A4; margin: 18mm 20mm 20mm; }
@@ -83,16 +83,4 @@ fn section_html(out: &mut String, section: &Section) {
         push(out, "p class=\"empty\"", empty);
     }
     out.push_str("</section>\n");
-}
-
-/// `<open>escaped text</tag>` where `open` is a tag name with optional static attributes.
-fn push(out: &mut String, open: &str, text: &str) {
-    let tag = open.split(' ').next().unwrap_or(open);
-    out.push('<');
-    out.push_str(open);
-    out.push('>');
-    out.push_str(&esc(text));
-    out.push_str("</");
-    out.push_str(tag);
-    out.push_str(">\n");
 }

@@ -3,14 +3,13 @@
 use super::{CONFIDENTIAL, INTRO, LiaisonSheet, Section, TITLE};
 use crate::documents::pdf::emit::{self, Info};
 use crate::documents::pdf::{
-    CONTENT_BOTTOM, CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_WIDTH, PdfError, Style, TextStyle,
+    CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_WIDTH, PdfError, Style, TextStyle,
 };
 
 const BODY: TextStyle = TextStyle::new(Style::Regular, 10.0);
 const STRONG: TextStyle = TextStyle::new(Style::Bold, 10.0);
 const MUTED: TextStyle = TextStyle::new(Style::Regular, 9.0).gray(0.3);
 const HEADING: TextStyle = TextStyle::new(Style::Bold, 13.0).leading(18.0);
-const SMALL: TextStyle = TextStyle::new(Style::Regular, 7.5).gray(0.3);
 const RIGHT: f32 = PAGE_WIDTH - MARGIN_X;
 const LABEL_COLUMN: f32 = 120.0;
 
@@ -49,13 +48,7 @@ pub fn pdf(sheet: &LiaisonSheet) -> Result<Vec<u8>, PdfError> {
     let total = pages.len();
     let basis = sheet.basis_line();
     for (i, page) in pages.iter_mut().enumerate() {
-        let rule = CONTENT_BOTTOM - 18.0;
-        page.line((MARGIN_X, rule), (RIGHT, rule), 0.4, 0.6);
-        page.text(SMALL, MARGIN_X, rule - 11.0, &basis);
-        page.text(SMALL, MARGIN_X, rule - 21.0, CONFIDENTIAL);
-        let number = format!("Page {} / {total}", i + 1);
-        let width = fonts.get(SMALL.style).width(&number, SMALL.size);
-        page.text(SMALL, RIGHT - width, rule - 11.0, &number);
+        page.footer(&fonts, [&basis, CONFIDENTIAL], (i + 1, total), 0);
     }
     let title = format!("{TITLE} — {}", sheet.subject());
     let subject = sheet.document_line();
@@ -80,14 +73,7 @@ fn section_pdf(layout: &mut Layout<'_>, section: &Section) {
     layout.advance(5.0);
     let value_x = MARGIN_X + LABEL_COLUMN;
     for (label, value) in &section.rows {
-        let lines = layout.wrap(STRONG, RIGHT - value_x, value);
-        layout.need(STRONG.leading);
-        let baseline = layout.baseline(STRONG, layout.y());
-        layout.page().text(MUTED, MARGIN_X, baseline, label);
-        for line in lines {
-            layout.line(STRONG, value_x, &line);
-        }
-        layout.advance(2.0);
+        layout.labelled((MUTED, STRONG), value_x, label, value);
     }
     for (title, lines) in &section.entries {
         layout.need(STRONG.leading + BODY.leading);

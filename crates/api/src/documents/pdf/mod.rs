@@ -37,6 +37,9 @@ pub enum PdfError {
     Compression(#[from] std::io::Error),
 }
 
+/// The small print of running headers and footers.
+pub const SMALL_PRINT: TextStyle = TextStyle::new(Style::Regular, 7.5).gray(0.3);
+
 /// How a run of text looks.
 #[derive(Debug, Clone, Copy)]
 pub struct TextStyle {
@@ -119,6 +122,31 @@ impl Page {
             gray,
         });
     }
+
+    /// The footer of a printed document's page: a rule, then two lines of small print on the
+    /// left (`lines`), with `Page number / total` on the right of the line `number_line` (0 or
+    /// 1).
+    pub fn footer(
+        &mut self,
+        fonts: &Fonts,
+        lines: [&str; 2],
+        (number, total): (usize, usize),
+        number_line: usize,
+    ) {
+        let right = PAGE_WIDTH - MARGIN_X;
+        let rule = CONTENT_BOTTOM - 18.0;
+        // The two lines' baselines, below the rule.
+        let baseline = |line: usize| rule - [11.0, 21.0][line.min(1)];
+        self.line((MARGIN_X, rule), (right, rule), 0.4, 0.6);
+        for (i, text) in lines.into_iter().enumerate() {
+            self.text(SMALL_PRINT, MARGIN_X, baseline(i), text);
+        }
+        let number = format!("Page {number} / {total}");
+        let width = fonts
+            .get(SMALL_PRINT.style)
+            .width(&number, SMALL_PRINT.size);
+        self.text(SMALL_PRINT, right - width, baseline(number_line), &number);
+    }
 }
 
 /// Flows content down pages; `y` is the top of the next line.
@@ -189,6 +217,26 @@ impl<'f> Layout<'f> {
         let baseline = self.baseline(look, self.y);
         self.page().text(look, x, baseline, text);
         self.y -= look.leading;
+    }
+
+    /// A row of a table of labels and values: the label in `label_look` at the margin, the
+    /// value wrapped in `value_look` from `value_x` to the right margin.
+    pub fn labelled(
+        &mut self,
+        (label_look, value_look): (TextStyle, TextStyle),
+        value_x: f32,
+        label: &str,
+        value: &str,
+    ) {
+        let right = PAGE_WIDTH - MARGIN_X;
+        let lines = self.wrap(value_look, right - value_x, value);
+        self.need(value_look.leading);
+        let baseline = self.baseline(value_look, self.y);
+        self.page().text(label_look, MARGIN_X, baseline, label);
+        for line in lines {
+            self.line(value_look, value_x, &line);
+        }
+        self.advance(2.0);
     }
 
     /// Wrapped text in the column from `x`, `width` wide, across pages as needed.

@@ -4,7 +4,7 @@ use super::{
     CONFIDENTIAL, INTRO, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNATURES, SIGNED_AT,
     Section, TITLE, WrittenPlan, present,
 };
-use crate::documents::french::escape_html as esc;
+use crate::documents::french::push_element as push;
 
 /// Screen and print styles. `{HASH}` is replaced by the (hex-only) content hash.
 const CSS: &str = r#"
@@ -179,16 +179,4 @@ fn step_item(out: &mut String, step: &PlanStep) {
         push(out, "p class=\"details\"", details);
     }
     out.push_str("</li>\n");
-}
-
-/// `<open>escaped text</tag>` where `open` is a tag name with optional static attributes.
-fn push(out: &mut String, open: &str, text: &str) {
-    let tag = open.split(' ').next().unwrap_or(open);
-    out.push('<');
-    out.push_str(open);
-    out.push('>');
-    out.push_str(&esc(text));
-    out.push_str("</");
-    out.push_str(tag);
-    out.push_str(">\n");
 }

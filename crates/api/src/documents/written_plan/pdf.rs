@@ -6,8 +6,8 @@ use super::{
 };
 use crate::documents::pdf::emit::{self, Info};
 use crate::documents::pdf::{
-    CONTENT_BOTTOM, CONTENT_TOP, CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH,
-    Page, PdfError, Style, TextStyle,
+    CONTENT_TOP, CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH, Page, PdfError,
+    SMALL_PRINT, Style, TextStyle,
 };
 
 const BODY: TextStyle = TextStyle::new(Style::Regular, 10.0);
@@ -15,7 +15,6 @@ const STRONG: TextStyle = TextStyle::new(Style::Bold, 10.0);
 const MUTED: TextStyle = TextStyle::new(Style::Regular, 9.0).gray(0.3);
 const META: TextStyle = TextStyle::new(Style::Regular, 8.5).gray(0.35);
 const HEADING: TextStyle = TextStyle::new(Style::Bold, 13.0).leading(18.0);
-const SMALL: TextStyle = TextStyle::new(Style::Regular, 7.5).gray(0.3);
 const RIGHT: f32 = PAGE_WIDTH - MARGIN_X;
 /// Indent of a step's text after its number.
 const STEP_INDENT: f32 = 20.0;
@@ -77,14 +76,7 @@ fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan) {
 fn identification(layout: &mut Layout<'_>, plan: &WrittenPlan) {
     let value_x = MARGIN_X + LABEL_COLUMN;
     for (label, value) in plan.identification() {
-        let lines = layout.wrap(STRONG, RIGHT - value_x, &value);
-        layout.need(STRONG.leading);
-        let baseline = layout.baseline(STRONG, layout.y());
-        layout.page().text(MUTED, MARGIN_X, baseline, label);
-        for line in lines {
-            layout.line(STRONG, value_x, &line);
-        }
-        layout.advance(2.0);
+        layout.labelled((MUTED, STRONG), value_x, label, &value);
     }
     layout.advance(8.0);
 }
@@ -245,17 +237,11 @@ fn page_furniture(fonts: &Fonts, pages: &mut [Page], plan: &WrittenPlan) {
     for (i, page) in pages.iter_mut().enumerate() {
         if i > 0 {
             let baseline = PAGE_HEIGHT - 36.0;
-            page.text(SMALL, MARGIN_X, baseline, &running);
+            page.text(SMALL_PRINT, MARGIN_X, baseline, &running);
             let y = baseline - 5.0;
             page.line((MARGIN_X, y), (RIGHT, y), 0.4, 0.6);
             debug_assert!(y > CONTENT_TOP);
         }
-        let rule = CONTENT_BOTTOM - 18.0;
-        page.line((MARGIN_X, rule), (RIGHT, rule), 0.4, 0.6);
-        page.text(SMALL, MARGIN_X, rule - 11.0, &fingerprint);
-        page.text(SMALL, MARGIN_X, rule - 21.0, CONFIDENTIAL);
-        let number = format!("Page {} / {total}", i + 1);
-        let width = fonts.get(SMALL.style).width(&number, SMALL.size);
-        page.text(SMALL, RIGHT - width, rule - 21.0, &number);
+        page.footer(fonts, [&fingerprint, CONFIDENTIAL], (i + 1, total), 1);
     }
 }

@@ -30,6 +30,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::observability::RequestId;
 use crate::responses::ReadErrors;
+use crate::routes::today;
 use crate::state::AppState;
 
 /// Days after today the feed covers (overdue items come whatever their date).
@@ -98,7 +99,7 @@ pub async fn feed(req: HttpRequest, params: Query<FeedParams>) -> Result<HttpRes
     if !roles.allows(Permission::CaseReadTeam) {
         return Err(ApiError::Forbidden);
     }
-    let today = Utc::now().date_naive();
+    let today = today();
     let range = AgendaRange {
         from: today,
         to: today

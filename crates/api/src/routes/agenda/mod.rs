@@ -16,16 +16,13 @@ use std::collections::BTreeSet;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use relais_domain::{
     AuditAction, AuditResource, Coded, ContactKind, ItemKind, Permission, is_overdue,
 };
 use relais_store::agenda::{self, AgendaEntry, AgendaEvent, AgendaRange};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
-use relais_store::plan_items::ItemCursor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -33,8 +30,9 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::pagination::{Cursor, PageParams};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::today;
 
 pub use ics::{FeedParams, feed};
 
@@ -42,10 +40,6 @@ pub use ics::{FeedParams, feed};
 pub const DEFAULT_DAYS: u64 = 30;
 /// Longest range: `to` at most this many days after `from`.
 pub const MAX_DAYS: i64 = 366;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The range and paging of an agenda read.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -58,10 +52,6 @@ pub struct AgendaParams {
     /// `from`). Overdue items are listed whatever the range.
     #[param(example = "2026-12-31")]
     pub to: Option<NaiveDate>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 impl AgendaParams {
@@ -85,24 +75,6 @@ impl AgendaParams {
             ));
         }
         Ok(AgendaRange { from, to, today })
-    }
-
-    fn page(&self) -> Result<(Option<ItemCursor>, u32), ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_query(
-                "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-        let after = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(cursor) => Some(
-                decode_cursor(cursor)
-                    .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor"))?,
-            ),
-        };
-        Ok((after, limit))
     }
 }
 
@@ -255,20 +227,24 @@ fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "agenda",
     operation_id = "read_agenda",
-    params(AgendaParams),
+    params(AgendaParams, PageParams),
     responses((status = 200, description = "A page of the caller's agenda", body = Agenda), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/agenda")]
-pub async fn list(ctx: Ctx, params: Query<AgendaParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<AgendaParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     agenda_permission(&ctx)?;
     let today = today();
     let range = params.range(today)?;
-    let (after, limit) = params.page()?;
+    let (limit, after) = (page.limit()?, page.after()?);
     let mut work = ctx.work(Access::Read).await?;
     let page = agenda::list(&mut work.tx, work.actor.agent_id, range, after, limit).await?;
     work.audit_all(audit_events(AGENDA_READ, &page.items));
-    let next_cursor = agenda::next_cursor(&page).map(encode_cursor);
+    let next_cursor = agenda::next_cursor(&page).as_ref().map(Cursor::encode);
     work.commit(
         HttpResponse::Ok().json(Agenda {
             from: range.from,
@@ -370,31 +346,6 @@ pub async fn revoke_feed_token(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     work.commit(HttpResponse::NoContent().finish()).await
 }
 
-/// Length of an encoded cursor: the item id, then its due date as days from the common era.
-const CURSOR_BYTES: usize = 20;
-
-/// The opaque `cursor` of the page after `cursor`'s item (the plan items' format).
-fn encode_cursor(cursor: ItemCursor) -> String {
-    let mut bytes = Vec::with_capacity(CURSOR_BYTES);
-    bytes.extend_from_slice(cursor.id.as_bytes());
-    bytes.extend_from_slice(&cursor.due_on.num_days_from_ce().to_be_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Reads a cursor given back by a client.
-fn decode_cursor(cursor: &str) -> Option<ItemCursor> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    if bytes.len() != CURSOR_BYTES {
-        return None;
-    }
-    let (id, days) = bytes.split_at(16);
-    let days = i32::from_be_bytes(days.try_into().ok()?);
-    Some(ItemCursor {
-        id: Uuid::from_slice(id).ok()?,
-        due_on: NaiveDate::from_num_days_from_ce_opt(days)?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,12 +355,7 @@ mod tests {
     }
 
     fn params(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AgendaParams {
-        AgendaParams {
-            from,
-            to,
-            limit: None,
-            cursor: None,
-        }
+        AgendaParams { from, to }
     }
 
     #[test]
@@ -440,15 +386,5 @@ mod tests {
                 .range(today)
                 .is_err()
         );
-    }
-
-    #[test]
-    fn a_cursor_round_trips_and_garbage_does_not_decode() {
-        let cursor = ItemCursor {
-            id: Uuid::now_v7(),
-            due_on: date(2026, 12, 15),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(cursor)), Some(cursor));
-        assert_eq!(decode_cursor("not a cursor"), None);
     }
 }

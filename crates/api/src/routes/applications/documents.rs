@@ -20,15 +20,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::model::{ApplicationDocument, not_null};
-use super::{event, not_final};
+use super::model::ApplicationDocument;
+use super::{not_final, on_application};
 use crate::conditional::{IfMatch, ok_with_etag, with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query};
-use crate::patch::nullable;
+use crate::patch::{not_null, nullable};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::work::CaseUse;
+use crate::routes::paths::{ApplicationPath, ChecklistLinePath};
+use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a checklist line.
 const RESOURCE: AuditResource = AuditResource::ApplicationDocument;
@@ -179,7 +180,7 @@ fn changed(
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IdempotencyKeyHeader),
+    params(ApplicationPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewApplicationDocument,
     responses((status = 201, description = "Added; the ETag is the line's", body = ChecklistChange, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -187,11 +188,10 @@ fn changed(
 #[post("/cases/{id}/applications/{app_id}/documents")]
 pub async fn add_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     body: Json<NewApplicationDocument>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
     let mut errors = Vec::new();
     if !is_document_code(&body.code) {
         errors.push(FieldError::body(
@@ -205,8 +205,8 @@ pub async fn add_document(
     let Some(label) = label.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     not_final(&application)?;
     check_link(&mut work.tx, case.id, body.document_id).await?;
     let status = DocumentStatus::Requested.after_change(body.status, body.document_id.is_some());
@@ -229,7 +229,7 @@ pub async fn add_document(
     )
     .await?;
     let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
-    work.audit(event(AuditAction::Create, RESOURCE, line.id, &case));
+    work.audit(case_event(&case, AuditAction::Create, RESOURCE, line.id));
     let mut response = HttpResponse::Created();
     response.insert_header((
         actix_web::http::header::LOCATION,
@@ -243,23 +243,20 @@ pub async fn add_document(
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), ("doc_id" = Uuid, Path, description = "Checklist line id"), CaseReadParams),
+    params(ChecklistLinePath, CaseReadParams),
     responses((status = 200, description = "The line", body = ApplicationDocument, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn read_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, Uuid)>,
+    path: web::Path<ChecklistLinePath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id, doc_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
-    let line = checklist::get(&mut work.tx, application.id, doc_id).await?;
-    work.audit(event(AuditAction::Read, RESOURCE, line.id, &case));
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
+    let line = checklist::get(&mut work.tx, application.id, path.doc_id).await?;
+    work.audit(case_event(&case, AuditAction::Read, RESOURCE, line.id));
     work.commit(ok_with_etag(line.version, ApplicationDocument::from(line)))
         .await
 }
@@ -269,7 +266,7 @@ pub async fn read_document(
 #[utoipa::path(
     tag = "applications",
     operation_id = "update_application_document",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), ("doc_id" = Uuid, Path, description = "Checklist line id"), crate::responses::IfMatchHeader),
+    params(ChecklistLinePath, crate::responses::IfMatchHeader),
     request_body = ApplicationDocumentPatch,
     responses((status = 200, description = "The line after the change; the ETag is the line's", body = ChecklistChange, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -277,12 +274,11 @@ pub async fn read_document(
 #[patch("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn update_document(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, Uuid)>,
+    path: web::Path<ChecklistLinePath>,
     if_match: IfMatch,
     body: Json<ApplicationDocumentPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id, doc_id) = path.into_inner();
     let mut errors = Vec::new();
     if body.code.is_some() {
         errors.push(FieldError::body(
@@ -299,9 +295,9 @@ pub async fn update_document(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
-    let current = checklist::get(&mut work.tx, application.id, doc_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
+    let current = checklist::get(&mut work.tx, application.id, path.doc_id).await?;
     let version = if_match.check(current.version)?;
     not_final(&application)?;
     let document_id = crate::patch::apply(current.document_id, body.document_id);
@@ -335,7 +331,7 @@ pub async fn update_document(
         let application = store::settle(&mut work.tx, work.actor.agent_id, application).await?;
         (line, application)
     };
-    work.audit(event(AuditAction::Update, RESOURCE, line.id, &case));
+    work.audit(case_event(&case, AuditAction::Update, RESOURCE, line.id));
     work.commit(changed(&mut HttpResponse::Ok(), line, &application))
         .await
 }

@@ -5,20 +5,20 @@
 use actix_web::{HttpResponse, get, put, web};
 use relais_domain::application::{self, check_funding_plan};
 use relais_domain::{AuditAction, AuditResource, FunderStatus, Permission};
-use relais_store::applications::{self as store, funding as store_funding};
+use relais_store::applications::funding as store_funding;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 use validator::Validate;
 
-use super::event;
 use super::model::{FundingPlan, invalid};
+use super::on_application;
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::work::CaseUse;
+use crate::routes::paths::ApplicationPath;
+use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a funding plan.
 const RESOURCE: AuditResource = AuditResource::ApplicationFundingPlan;
@@ -74,25 +74,27 @@ pub struct FundingPlanReplacement {
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_funding_plan",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    params(ApplicationPath, CaseReadParams),
     responses((status = 200, description = "The funding plan", body = FundingPlan, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/funding-plan")]
 pub async fn read_funding_plan(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
     let plan = store_funding::get(&mut work.tx, application.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
+    work.audit(case_event(
+        &case,
+        AuditAction::Read,
+        RESOURCE,
+        application.id,
+    ));
     work.commit(ok_with_etag(plan.version, FundingPlan::from(plan)))
         .await
 }
@@ -102,7 +104,7 @@ pub async fn read_funding_plan(
 #[utoipa::path(
     tag = "applications",
     operation_id = "replace_funding_plan",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IfMatchHeader),
+    params(ApplicationPath, crate::responses::IfMatchHeader),
     request_body = FundingPlanReplacement,
     responses((status = 200, description = "The funding plan as replaced, with its gap", body = FundingPlan, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -110,7 +112,7 @@ pub async fn read_funding_plan(
 #[put("/cases/{id}/applications/{app_id}/funding-plan")]
 pub async fn replace_funding_plan(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     if_match: IfMatch,
     body: Json<FundingPlanReplacement>,
 ) -> Result<HttpResponse, ApiError> {
@@ -126,24 +128,24 @@ pub async fn replace_funding_plan(
         })
         .collect();
     let funders = check_funding_plan(body.need_cents, &inputs).map_err(invalid)?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
-    let expected = match if_match {
-        IfMatch::Version(v) => Some(v),
-        IfMatch::Any => None,
-    };
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     let plan = store_funding::replace(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
         application.id,
-        expected,
+        if_match.expected(),
         body.need_cents,
         &funders,
     )
     .await?;
-    work.audit(event(AuditAction::Update, RESOURCE, application.id, &case));
+    work.audit(case_event(
+        &case,
+        AuditAction::Update,
+        RESOURCE,
+        application.id,
+    ));
     work.commit(ok_with_etag(plan.version, FundingPlan::from(plan)))
         .await
 }

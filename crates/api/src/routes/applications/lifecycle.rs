@@ -10,16 +10,16 @@ use relais_domain::application::{
 use relais_domain::{ApplicationStatus, AuditAction, Permission};
 use relais_store::Code;
 use relais_store::applications::{self as store, ApplicationRecord, ApplicationUpdate, checklist};
-use uuid::Uuid;
 
 use super::model::{self, Application, ApplicationPatch, ApplicationTransition};
-use super::{RESOURCE, event, today, view};
+use super::{RESOURCE, on_application, today, view};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::WriteErrors;
-use crate::work::CaseUse;
+use crate::routes::paths::ApplicationPath;
+use crate::work::{CaseUse, case_event};
 
 /// The editable fields of `current` with `patch` merged in and checked.
 struct Merged {
@@ -152,7 +152,7 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
 #[utoipa::path(
     tag = "applications",
     operation_id = "update_application",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IfMatchHeader),
+    params(ApplicationPath, crate::responses::IfMatchHeader),
     request_body = ApplicationPatch,
     responses((status = 200, description = "The application after the change", body = Application, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -160,14 +160,13 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
 #[patch("/cases/{id}/applications/{app_id}")]
 pub async fn update(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     if_match: IfMatch,
     body: Json<ApplicationPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, current) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     let version = if_match.check(current.version)?;
     let merged = merge(&current, &body)?;
     let application = if merged.changed {
@@ -188,7 +187,12 @@ pub async fn update(
         // Nothing differs: no new version.
         current
     };
-    work.audit(event(AuditAction::Update, RESOURCE, application.id, &case));
+    work.audit(case_event(
+        &case,
+        AuditAction::Update,
+        RESOURCE,
+        application.id,
+    ));
     let version = application.version;
     let body = view(&mut work.tx, application).await?;
     work.commit(ok_with_etag(version, body)).await
@@ -199,12 +203,7 @@ pub async fn update(
 #[utoipa::path(
     tag = "applications",
     operation_id = "transition_application",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("app_id" = Uuid, Path, description = "Application id"),
-        crate::responses::IfMatchHeader,
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(ApplicationPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     request_body = ApplicationTransition,
     responses((status = 200, description = "The application in its new status", body = Application, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -212,14 +211,13 @@ pub async fn update(
 #[post("/cases/{id}/applications/{app_id}/transitions")]
 pub async fn transition(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     if_match: IfMatch,
     body: Json<ApplicationTransition>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, current) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     let version = if_match.check(current.version)?;
     let facts = ApplicationFacts {
         missing_required: checklist::missing_required(&mut work.tx, current.id).await?,
@@ -244,11 +242,11 @@ pub async fn transition(
         &change,
     )
     .await?;
-    work.audit(event(
+    work.audit(case_event(
+        &case,
         AuditAction::Transition,
         RESOURCE,
         application.id,
-        &case,
     ));
     let version = application.version;
     let body = view(&mut work.tx, application).await?;

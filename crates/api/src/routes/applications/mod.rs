@@ -22,17 +22,14 @@ mod model;
 mod reports;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Days;
 use relais_domain::application::{ProposalLine, optional_text, proposed_items};
-use relais_domain::{
-    ApplicationStatus, AuditAction, AuditResource, DocumentProvider, Permission, PlanItemTitle,
-};
+use relais_domain::{AuditAction, AuditResource, DocumentProvider, Permission, PlanItemTitle};
 use relais_store::StoreError;
 use relais_store::applications::{
     self as store, ApplicationRecord, NewApplication as StoreNew, NewChecklistLine,
 };
 use relais_store::applications::{checklist, funding as store_funding, reports as store_reports};
-use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::db::Tx;
 use relais_store::plan_items::{self, NewPlanItem};
@@ -44,10 +41,12 @@ use uuid::Uuid;
 use crate::conditional::{created, ok_with_etag};
 use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, Code};
-use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Json, Query, coded_param};
+use crate::pagination::{PageParams, next_cursor};
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::work::CaseUse;
+use crate::routes::paths::ApplicationPath;
+use crate::routes::today;
+use crate::work::{CaseUse, Work, case_event};
 
 pub use documents::{
     ApplicationDocumentPatch, ChecklistChange, NewApplicationDocument, add_document, read_document,
@@ -64,22 +63,24 @@ pub use reports::{NewSocialReport, add_social_report, list_social_reports, read_
 /// The audit resource type of an application.
 const RESOURCE: AuditResource = AuditResource::Application;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 fn location(case_id: Uuid, id: Uuid) -> String {
     format!("/v1/cases/{case_id}/applications/{id}")
 }
 
-/// An access to `resource_id` (of kind `resource`) of the case's person.
-fn event(
-    action: AuditAction,
-    resource: AuditResource,
-    resource_id: Uuid,
-    case: &CaseRecord,
-) -> NewAuditEvent {
-    NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
+/// Opens the work on the application `app_id` of the case `case_id`, after the case's guard
+/// `use_`: a read gets it, a change locks it.
+async fn on_application(
+    ctx: &Ctx,
+    case_id: Uuid,
+    app_id: Uuid,
+    use_: CaseUse<'_>,
+) -> Result<(Work, CaseRecord, ApplicationRecord), ApiError> {
+    let (mut work, case) = ctx.case(case_id, use_).await?;
+    let application = match use_ {
+        CaseUse::Read(_) | CaseUse::Visible => store::get(&mut work.tx, case.id, app_id).await?,
+        CaseUse::Write | CaseUse::Plan => store::lock(&mut work.tx, case.id, app_id).await?,
+    };
+    Ok((work, case, application))
 }
 
 /// A decided or withdrawn application's checklist and social report are what was sent: frozen.
@@ -129,28 +130,20 @@ async fn view(tx: &mut Tx, record: ApplicationRecord) -> Result<Application, Api
         .ok_or(ApiError::NotFound)
 }
 
-/// Filters and paging of a case's applications.
+/// Filters of a case's applications.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only the applications in this status.
     #[param(schema_with = crate::schema::application_status)]
     pub status: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
 }
 
 /// Lists a case's applications, newest first, with their checklists.
 #[utoipa::path(
     tag = "applications",
     operation_id = "list_applications",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), ListParams, PageParams, CaseReadParams),
     responses((status = 200, description = "Applications, newest first", body = ApplicationList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -158,36 +151,20 @@ pub struct ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    filter: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = params
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|code| {
-            <ApplicationStatus as relais_domain::Coded>::parse(code).ok_or_else(|| {
-                ApiError::bad_query("status", format!("unknown application status {code:?}"))
-            })
-        })
-        .transpose()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let status = coded_param("status", "application status", filter.status.as_deref())?;
+    let page = page.request()?;
     let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .case_list(*id, reason.case_use(), AuditResource::CaseApplications)
         .await?;
     let found = store::list(&mut work.tx, case.id, status, page).await?;
-    work.audit(event(
-        AuditAction::Read,
-        AuditResource::CaseApplications,
-        case.id,
-        &case,
-    ));
-    let next = next_cursor(&found);
+    let next_cursor = next_cursor(&found);
     let items = views(&mut work.tx, found.items).await?;
-    work.commit(HttpResponse::Ok().json(ApplicationList {
-        items,
-        next_cursor: next,
-    }))
-    .await
+    work.commit(HttpResponse::Ok().json(ApplicationList { items, next_cursor }))
+        .await
 }
 
 /// The scheme an application is made to: an active scheme of the organisation (422 at
@@ -310,14 +287,19 @@ pub async fn create(
         },
     )
     .await?;
-    work.audit(event(AuditAction::Create, RESOURCE, application.id, &case));
+    work.audit(case_event(
+        &case,
+        AuditAction::Create,
+        RESOURCE,
+        application.id,
+    ));
     if body.propose_plan_items {
         let items =
             propose_plan_items(&mut work.tx, &work.actor, &case, &scheme, application.id).await?;
         work.audit_all(
             items
                 .into_iter()
-                .map(|item| event(AuditAction::Create, AuditResource::PlanItem, item, &case)),
+                .map(|item| case_event(&case, AuditAction::Create, AuditResource::PlanItem, item)),
         );
     }
     let version = application.version;
@@ -330,22 +312,24 @@ pub async fn create(
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), CaseReadParams),
+    params(ApplicationPath, CaseReadParams),
     responses((status = 200, description = "The application", body = Application, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
-    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
+    work.audit(case_event(
+        &case,
+        AuditAction::Read,
+        RESOURCE,
+        application.id,
+    ));
     let version = application.version;
     let body = view(&mut work.tx, application).await?;
     work.commit(ok_with_etag(version, body)).await

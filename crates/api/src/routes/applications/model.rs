@@ -8,22 +8,14 @@ use relais_store::applications::ApplicationRecord;
 use relais_store::applications::checklist::ChecklistRecord;
 use relais_store::applications::funding::FundingPlanRecord;
 use relais_store::applications::reports::{LatestReport, SocialReportRecord};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
-use crate::patch::nullable;
-
-/// A merge-patch field that may be absent but not `null` (a required value cannot be cleared).
-pub(super) fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
+use crate::patch::{not_null, nullable};
+use crate::routes::view_from;
 
 /// The 422 of the domain's field problems.
 pub(super) fn invalid(problems: Vec<FieldProblem>) -> ApiError {
@@ -150,26 +142,12 @@ pub struct ApplicationDocument {
     pub version: i32,
 }
 
-impl From<ChecklistRecord> for ApplicationDocument {
-    fn from(r: ChecklistRecord) -> Self {
-        Self {
-            id: r.id,
-            application_id: r.application_id,
-            code: r.code,
-            label: r.label,
-            required: r.required,
-            provider: r.provider.code(),
-            status: r.status.code(),
-            document_id: r.document_id,
-            notes: r.notes,
-            created_at: r.created_at,
-            created_by: r.created_by,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-            version: r.version,
-        }
-    }
-}
+view_from!(ChecklistRecord as r => ApplicationDocument {
+    id, application_id, code, label, required, document_id, notes, created_at, created_by,
+    updated_at, updated_by, version;
+    provider: r.provider.code(),
+    status: r.status.code(),
+});
 
 /// One funder of the funding plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -265,18 +243,9 @@ pub struct SocialReport {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<SocialReportRecord> for SocialReport {
-    fn from(r: SocialReportRecord) -> Self {
-        Self {
-            id: r.id,
-            application_id: r.application_id,
-            version_no: r.version_no,
-            text: r.text,
-            author_id: r.author_id,
-            created_at: r.created_at,
-        }
-    }
-}
+view_from!(SocialReportRecord => SocialReport {
+    id, application_id, version_no, text, author_id, created_at,
+});
 
 /// An application (dossier de demande) to a scheme.
 #[derive(Debug, Serialize, ToSchema)]

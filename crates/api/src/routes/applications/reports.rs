@@ -5,20 +5,21 @@
 use actix_web::{HttpResponse, get, post, web};
 use relais_domain::application::social_report_text;
 use relais_domain::{AuditAction, AuditResource, Permission};
-use relais_store::applications::{self as store, reports as store_reports};
+use relais_store::applications::reports as store_reports;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use super::model::{SocialReport, SocialReportList, invalid};
-use super::{event, not_final};
+use super::{not_final, on_application};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::work::CaseUse;
+use crate::routes::paths::{ApplicationPath, SocialReportPath};
+use crate::work::{CaseUse, case_event};
 
 /// The audit resource type of a social report.
 const RESOURCE: AuditResource = AuditResource::ApplicationSocialReport;
@@ -40,76 +41,54 @@ pub struct NewSocialReport {
     pub text: String,
 }
 
-/// Paging of the versions, with the reason to read an archived case.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReportListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Lists the versions of an application's social report, newest first.
 #[utoipa::path(
     tag = "applications",
     operation_id = "list_social_reports",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), ReportListParams),
+    params(ApplicationPath, PageParams, CaseReadParams),
     responses((status = 200, description = "Versions, newest first", body = SocialReportList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/social-reports")]
 pub async fn list_social_reports(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-    params: Query<ReportListParams>,
+    path: web::Path<ApplicationPath>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
+    let page = page.request()?;
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, reason.case_use()).await?;
     let found = store_reports::list(&mut work.tx, application.id, page).await?;
-    work.audit(event(AuditAction::Read, RESOURCE, application.id, &case));
-    let next = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(SocialReportList {
-        items: found.items.into_iter().map(SocialReport::from).collect(),
-        next_cursor: next,
-    }))
-    .await
+    work.audit(case_event(
+        &case,
+        AuditAction::Read,
+        RESOURCE,
+        application.id,
+    ));
+    let (items, next_cursor) = into_views(found, SocialReport::from);
+    work.commit(HttpResponse::Ok().json(SocialReportList { items, next_cursor }))
+        .await
 }
 
 /// Reads one version of an application's social report.
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_social_report",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("app_id" = Uuid, Path, description = "Application id"),
-        ("version_no" = i32, Path, description = "Version number (1, 2, 3…)"),
-        CaseReadParams
-    ),
+    params(SocialReportPath, CaseReadParams),
     responses((status = 200, description = "The version", body = SocialReport), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/applications/{app_id}/social-reports/{version_no}")]
 pub async fn read_social_report(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid, i32)>,
+    path: web::Path<SocialReportPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, app_id, version_no) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let application = store::get(&mut work.tx, case.id, app_id).await?;
-    let report = store_reports::get(&mut work.tx, application.id, version_no).await?;
-    work.audit(event(AuditAction::Read, RESOURCE, report.id, &case));
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, params.case_use()).await?;
+    let report = store_reports::get(&mut work.tx, application.id, path.version_no).await?;
+    work.audit(case_event(&case, AuditAction::Read, RESOURCE, report.id));
     work.commit(HttpResponse::Ok().json(SocialReport::from(report)))
         .await
 }
@@ -118,7 +97,7 @@ pub async fn read_social_report(
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_social_report",
-    params(("id" = Uuid, Path, description = "Case id"), ("app_id" = Uuid, Path, description = "Application id"), crate::responses::IdempotencyKeyHeader),
+    params(ApplicationPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewSocialReport,
     responses((status = 201, description = "The new version", body = SocialReport, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
@@ -126,14 +105,13 @@ pub async fn read_social_report(
 #[post("/cases/{id}/applications/{app_id}/social-reports")]
 pub async fn add_social_report(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ApplicationPath>,
     body: Json<NewSocialReport>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let text = social_report_text(&body.text).map_err(|p| invalid(vec![p]))?;
-    let (case_id, app_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let application = store::lock(&mut work.tx, case.id, app_id).await?;
+    let (mut work, case, application) =
+        on_application(&ctx, path.id, path.app_id, CaseUse::Write).await?;
     not_final(&application)?;
     let report = store_reports::add(
         &mut work.tx,
@@ -144,7 +122,7 @@ pub async fn add_social_report(
         &text,
     )
     .await?;
-    work.audit(event(AuditAction::Create, RESOURCE, report.id, &case));
+    work.audit(case_event(&case, AuditAction::Create, RESOURCE, report.id));
     work.commit(
         HttpResponse::Created()
             .insert_header((

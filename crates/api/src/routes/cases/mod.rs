@@ -7,11 +7,9 @@
 mod model;
 
 use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
 use relais_domain::{
-    AuditAction, AuditResource, CaseStatus, Coded, Permission, Role, TransitionError,
-    TransitionRequest,
+    AuditAction, AuditResource, CaseStatus, Permission, Role, TransitionError, TransitionRequest,
 };
 use relais_store::StoreError;
 use relais_store::audit::NewAuditEvent;
@@ -28,23 +26,20 @@ use uuid::Uuid;
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError, PROBLEM_JSON};
-use crate::extract::{Json, Query, parse_uuid_param};
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Json, Query, coded_list, parse_uuid_param};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::persons::{Person, person_data};
-use crate::work::{CaseUse, Work};
+use crate::routes::today;
+use crate::work::{self, CaseUse, Work};
 
 pub use model::{
     Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
     PendingItemsProblem, PendingPlanItem, Timeline, TimelineEvent,
 };
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
-    NewAuditEvent::new(action, AuditResource::Case, case.id).about(case.person_id)
+    work::case_event(case, action, AuditResource::Case, case.id)
 }
 
 /// Opens a case in `intake`.
@@ -156,38 +151,27 @@ pub struct ListParams {
     /// Only closed cases whose post-closure review is due: the review date has come and no
     /// review was held since the closure.
     pub review_due: Option<bool>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
 }
 
 /// Lists the cases the caller may see (a worker: their teams'; a supervisor: all).
 #[utoipa::path(
     tag = "cases",
     operation_id = "list_cases",
-    params(ListParams),
+    params(ListParams, PageParams),
     responses((status = 200, description = "Cases, newest first", body = CaseList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases")]
-pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<ListParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let mut statuses = Vec::new();
-    for code in params
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let status = CaseStatus::parse(code)
-            .ok_or_else(|| ApiError::bad_query("status", format!("unknown status {code:?}")))?;
-        statuses.push(status.code().to_owned());
-    }
+    let page = page.request()?;
+    let statuses: Vec<CaseStatus> = coded_list("status", "status", params.status.as_deref())?;
     let filter = CaseFilter {
-        statuses,
+        statuses: statuses.iter().map(|s| s.code().to_owned()).collect(),
         referent_id: params
             .referent
             .as_deref()
@@ -204,19 +188,10 @@ pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, A
     let mut work = ctx.work(Access::Read).await?;
     let found = cases::list(&mut work.tx, &filter, work.actor.case_scope(), page).await?;
     work.audit_all(found.items.iter().map(|c| case_event(AuditAction::Read, c)));
-    let next_cursor = next_cursor(&found);
     let today = today();
-    work.commit(
-        HttpResponse::Ok().json(CaseList {
-            items: found
-                .items
-                .into_iter()
-                .map(|c| Case::from_record(c, today))
-                .collect(),
-            next_cursor,
-        }),
-    )
-    .await
+    let (items, next_cursor) = into_views(found, |c| Case::from_record(c, today));
+    work.commit(HttpResponse::Ok().json(CaseList { items, next_cursor }))
+        .await
 }
 
 /// Reads a case with its indicators.
@@ -233,9 +208,7 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let (mut work, case) = ctx.case(*id, params.case_use()).await?;
     work.audit(case_event(AuditAction::Read, &case));
     work.commit(ok_with_etag(case.version, Case::from_record(case, today())))
         .await
@@ -385,10 +358,12 @@ async fn pending_items_refusal(
     refused: TransitionError,
 ) -> Result<HttpResponse, ApiError> {
     let items = cases::pending_plan_items(&mut work.tx, case.id).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CasePlan, case.id)
-            .about(case.person_id),
-    );
+    work.audit(work::case_event(
+        case,
+        AuditAction::Read,
+        AuditResource::CasePlan,
+        case.id,
+    ));
     let error = ApiError::from(refused);
     let body = PendingItemsProblem {
         problem: error.problem(None, None),
@@ -403,20 +378,11 @@ async fn pending_items_refusal(
     .await
 }
 
-/// Timeline paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TimelineParams {
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
-
 /// The case's events, oldest first: creation, changes, transitions.
 #[utoipa::path(
     tag = "cases",
     operation_id = "case_timeline",
-    params(("id" = Uuid, Path, description = "Case id"), TimelineParams),
+    params(("id" = Uuid, Path, description = "Case id"), PageParams),
     responses((status = 200, description = "Events, oldest first", body = Timeline), ReadErrors),
     security(("bearer" = []))
 )]
@@ -424,34 +390,26 @@ pub struct TimelineParams {
 pub async fn timeline(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<TimelineParams>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     // Not `CaseUse::Read`: the timeline has always been read without the archived case's
     // reason (it takes no `reason` parameter), and this move does not change that.
-    let mut work = ctx.work(Access::Read).await?;
-    let case = work.actor.visible_case(&mut work.tx, *id).await?;
+    let (mut work, case) = ctx
+        .case_list(*id, CaseUse::Visible, AuditResource::CaseTimeline)
+        .await?;
     let events = cases::timeline(&mut work.tx, case.id, page).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseTimeline, case.id)
-            .about(case.person_id),
-    );
-    let next_cursor = next_cursor(&events);
-    let items = events
-        .items
-        .into_iter()
-        .map(|e| TimelineEvent {
-            id: e.id,
-            at: e.at,
-            actor_id: e.actor_id,
-            kind: e.kind,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            reason: e.reason,
-            data: e.data,
-        })
-        .collect();
+    let (items, next_cursor) = into_views(events, |e| TimelineEvent {
+        id: e.id,
+        at: e.at,
+        actor_id: e.actor_id,
+        kind: e.kind,
+        from_status: e.from_status,
+        to_status: e.to_status,
+        reason: e.reason,
+        data: e.data,
+    });
     work.commit(HttpResponse::Ok().json(Timeline { items, next_cursor }))
         .await
 }

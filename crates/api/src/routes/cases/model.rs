@@ -14,6 +14,7 @@ use validator::Validate;
 use crate::error::Problem;
 use crate::patch::nullable;
 use crate::routes::persons::{NewPerson, Person};
+use crate::routes::view_from;
 
 /// A new case: for an existing person (`person_id`) or a new one (`person`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -94,17 +95,9 @@ pub struct PendingPlanItem {
     pub status: ItemStatus,
 }
 
-impl From<PendingItem> for PendingPlanItem {
-    fn from(item: PendingItem) -> Self {
-        Self {
-            id: item.id,
-            title: item.title,
-            party: item.party,
-            due_on: item.due_on,
-            status: item.status,
-        }
-    }
-}
+view_from!(PendingItem => PendingPlanItem {
+    id, title, party, due_on, status,
+});
 
 /// 409 `pending_plan_items`: the problem document and the plan items still pending; send the
 /// transition again with `force: true` to close anyway.

@@ -16,10 +16,12 @@ use std::collections::HashSet;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
-use relais_domain::{AuditAction, AuditResource, Coded, ContactKind, Permission};
+use relais_domain::{AuditAction, AuditResource, ContactKind, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
-use relais_store::contacts::{self, ContactFilter, ContactUpdate, NewGroupSession as StoreSession};
+use relais_store::contacts::{
+    self, ContactFilter, ContactRecord, ContactUpdate, NewGroupSession as StoreSession,
+};
 use relais_store::db::{Access, Tx};
 use relais_store::{StoreError, contacts::NewContact as StoreContact};
 use serde::Deserialize;
@@ -29,11 +31,12 @@ use uuid::Uuid;
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Json, Query, coded_param};
+use crate::pagination::{PageParams, into_views};
 use crate::patch::apply;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::work::CaseUse;
+use crate::routes::paths::ContactPath;
+use crate::work::{CaseUse, Work};
 
 pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
 
@@ -61,6 +64,16 @@ async fn on_held(
             .await?;
     }
     Ok(())
+}
+
+/// Commits the work with the contact as the caller sees it, and its ETag.
+async fn answer(work: Work, contact: ContactRecord) -> Result<HttpResponse, ApiError> {
+    let reader = work.actor.agent_id;
+    work.commit(ok_with_etag(
+        contact.version,
+        Contact::for_reader(contact, reader),
+    ))
+    .await
 }
 
 /// Records a contact of a case, planned or held.
@@ -127,7 +140,7 @@ pub async fn create(
     .await
 }
 
-/// Filters and paging of a case's contacts.
+/// Filters of a case's contacts.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -136,20 +149,13 @@ pub struct ListParams {
     pub kind: Option<String>,
     /// `true`: planned contacts only; `false`: held ones only; absent: both.
     pub planned: Option<bool>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
 }
 
 /// Lists a case's contacts, newest first (held time, else planned time).
 #[utoipa::path(
     tag = "contacts",
     operation_id = "list_contacts",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), ListParams, PageParams, CaseReadParams),
     responses((status = 200, description = "Contacts, newest first", body = ContactList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -157,72 +163,43 @@ pub struct ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    filter: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let kind = params
-        .kind
-        .as_deref()
-        .filter(|k| !k.is_empty())
-        .map(|code| {
-            ContactKind::parse(code).ok_or_else(|| {
-                ApiError::bad_query("kind", format!("unknown contact kind {code:?}"))
-            })
-        })
-        .transpose()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
     let filter = ContactFilter {
-        kind,
-        planned: params.planned,
+        kind: coded_param("kind", "contact kind", filter.kind.as_deref())?,
+        planned: filter.planned,
     };
-    let page = contacts::list(&mut work.tx, case.id, filter, page).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseContacts, case.id)
-            .about(case.person_id),
-    );
-    let next_cursor = next_cursor(&page);
+    let page = page.request()?;
+    let (mut work, case) = ctx
+        .case_list(*id, reason.case_use(), AuditResource::CaseContacts)
+        .await?;
+    let found = contacts::list(&mut work.tx, case.id, filter, page).await?;
     let reader = work.actor.agent_id;
-    work.commit(
-        HttpResponse::Ok().json(ContactList {
-            items: page
-                .items
-                .into_iter()
-                .map(|c| Contact::for_reader(c, reader))
-                .collect(),
-            next_cursor,
-        }),
-    )
-    .await
+    let (items, next_cursor) = into_views(found, |c| Contact::for_reader(c, reader));
+    work.commit(HttpResponse::Ok().json(ContactList { items, next_cursor }))
+        .await
 }
 
 /// Reads one contact, with its ETag.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "read_contact",
-    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), CaseReadParams),
+    params(ContactPath, CaseReadParams),
     responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/contacts/{contact_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ContactPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, contact_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let contact = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let contact = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
     work.audit(contact_event(AuditAction::Read, &case, contact.id));
-    let reader = work.actor.agent_id;
-    work.commit(ok_with_etag(
-        contact.version,
-        Contact::for_reader(contact, reader),
-    ))
-    .await
+    answer(work, contact).await
 }
 
 /// Changes a contact (its author only, `If-Match`): record a planned contact as held, fix the
@@ -230,7 +207,7 @@ pub async fn read(
 #[utoipa::path(
     tag = "contacts",
     operation_id = "update_contact",
-    params(("id" = Uuid, Path, description = "Case id"), ("contact_id" = Uuid, Path, description = "Contact id"), crate::responses::IfMatchHeader),
+    params(ContactPath, crate::responses::IfMatchHeader),
     request_body = ContactPatch,
     responses((status = 200, description = "The contact after the change", body = Contact, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -238,14 +215,13 @@ pub async fn read(
 #[patch("/cases/{id}/contacts/{contact_id}")]
 pub async fn update(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ContactPath>,
     if_match: IfMatch,
     body: Json<ContactPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, contact_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = contacts::get(&mut work.tx, case.id, contact_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let current = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
     if current.author_id != work.actor.agent_id {
         return Err(ApiError::Forbidden);
     }
@@ -298,7 +274,7 @@ pub async fn update(
         work.actor.org.id,
         work.actor.agent_id,
         case.id,
-        contact_id,
+        path.contact_id,
         version,
         &ContactUpdate {
             occurred_at,
@@ -328,12 +304,7 @@ pub async fn update(
         }
     }
     work.audit(contact_event(AuditAction::Update, &case, contact.id));
-    let reader = work.actor.agent_id;
-    work.commit(ok_with_etag(
-        contact.version,
-        Contact::for_reader(contact, reader),
-    ))
-    .await
+    answer(work, contact).await
 }
 
 /// Records one held group session shared by several cases: a `group_session` contact in each.

@@ -14,6 +14,7 @@ use validator::Validate;
 
 use crate::error::FieldError;
 use crate::patch::nullable;
+use crate::routes::view_from;
 
 /// A new contact of a case: planned (`scheduled_at`) or held (`occurred_at`), exactly one.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -171,19 +172,9 @@ pub struct GroupSession {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<GroupSessionRecord> for GroupSession {
-    fn from(r: GroupSessionRecord) -> Self {
-        Self {
-            id: r.id,
-            case_ids: r.case_ids,
-            occurred_at: r.occurred_at,
-            topic: r.topic,
-            summary: r.summary,
-            author_id: r.author_id,
-            created_at: r.created_at,
-        }
-    }
-}
+view_from!(GroupSessionRecord => GroupSession {
+    id, case_ids, occurred_at, topic, summary, author_id, created_at,
+});
 
 /// Trims an optional text; blank becomes absent.
 pub(super) fn text(value: Option<&str>) -> Option<String> {

@@ -21,8 +21,9 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
+use crate::routes::paths::DeliveryPath;
 
 pub use model::{Delivery, DeliveryAttempt, DeliveryList};
 pub use payloads::{
@@ -37,11 +38,6 @@ pub struct ListParams {
     /// Only deliveries in this status.
     #[param(schema_with = crate::schema::webhook_delivery_status)]
     pub status: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// The partner must exist in the caller's organisation (404 otherwise).
@@ -57,7 +53,7 @@ async fn check_partner(tx: &mut Tx, partner_id: Uuid) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partner_deliveries",
-    params(("id" = Uuid, Path, description = "Partner id"), ListParams),
+    params(("id" = Uuid, Path, description = "Partner id"), ListParams, PageParams),
     responses((status = 200, description = "Deliveries, newest first, each with its attempts", body = DeliveryList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -66,9 +62,10 @@ pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
     params: Query<ListParams>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let status = match params.status.as_deref() {
         None | Some("") => None,
         Some(code) => Some(DeliveryStatus::parse(code).ok_or_else(|| {
@@ -81,23 +78,16 @@ pub async fn list(
     let mut work = ctx.work(Access::Read).await?;
     check_partner(&mut work.tx, *id).await?;
     let found = store::list_deliveries(&mut work.tx, *id, status, page).await?;
-    let next_cursor = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(DeliveryList {
-        items: found.items.into_iter().map(Delivery::from).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Delivery::from);
+    work.commit(HttpResponse::Ok().json(DeliveryList { items, next_cursor }))
+        .await
 }
 
 /// Queues a delivery again now, with a new 3-day retry window, whatever its status.
 #[utoipa::path(
     tag = "partners",
     operation_id = "redeliver_partner_delivery",
-    params(
-        ("id" = Uuid, Path, description = "Partner id"),
-        ("did" = Uuid, Path, description = "Delivery id"),
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(DeliveryPath, crate::responses::IdempotencyKeyHeader),
     responses(
         (status = 202, description = "Queued: the dispatcher delivers it shortly (a disabled partner's deliveries wait until it is enabled)", body = Delivery),
         CreateErrors
@@ -105,15 +95,18 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[post("/partners/{id}/deliveries/{did}/redeliver")]
-pub async fn redeliver(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn redeliver(ctx: Ctx, path: web::Path<DeliveryPath>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::OrganisationAdmin)?;
-    let (partner_id, id) = path.into_inner();
     let mut work = ctx.work(Access::Write).await?;
-    check_partner(&mut work.tx, partner_id).await?;
-    let delivery = store::redeliver(&mut work.tx, partner_id, id).await?;
+    check_partner(&mut work.tx, path.id).await?;
+    let delivery = store::redeliver(&mut work.tx, path.id, path.did).await?;
     work.audit(
-        NewAuditEvent::new(AuditAction::Update, AuditResource::WebhookDelivery, id)
-            .because(Some("redeliver")),
+        NewAuditEvent::new(
+            AuditAction::Update,
+            AuditResource::WebhookDelivery,
+            path.did,
+        )
+        .because(Some("redeliver")),
     );
     work.commit(HttpResponse::Accepted().json(Delivery::from(delivery)))
         .await

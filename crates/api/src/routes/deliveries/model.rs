@@ -10,6 +10,7 @@ use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use super::payloads::WebhookPayload;
+use crate::routes::view_from;
 
 /// Schema of the event type codes.
 fn event_types() -> RefOr<Schema> {
@@ -35,19 +36,9 @@ pub struct DeliveryAttempt {
     pub response_excerpt: Option<String>,
 }
 
-impl From<AttemptRecord> for DeliveryAttempt {
-    fn from(a: AttemptRecord) -> Self {
-        Self {
-            attempt: a.attempt,
-            started_at: a.started_at,
-            latency_ms: a.latency_ms,
-            status_code: a.status_code,
-            succeeded: a.succeeded,
-            error: a.error,
-            response_excerpt: a.response_excerpt,
-        }
-    }
-}
+view_from!(AttemptRecord => DeliveryAttempt {
+    attempt, started_at, latency_ms, status_code, succeeded, error, response_excerpt,
+});
 
 /// A webhook message to a partner and its delivery attempts.
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,24 +69,12 @@ pub struct Delivery {
     pub attempts_log: Vec<DeliveryAttempt>,
 }
 
-impl From<DeliveryRecord> for Delivery {
-    fn from(d: DeliveryRecord) -> Self {
-        Self {
-            id: d.id,
-            partner_id: d.partner_id,
-            event_type: d.event_type,
-            status: d.status.code(),
-            attempts: d.attempts,
-            created_at: d.created_at,
-            next_attempt_at: d.next_attempt_at,
-            last_attempt_at: d.last_attempt_at,
-            delivered_at: d.delivered_at,
-            give_up_at: d.give_up_at,
-            payload: d.payload,
-            attempts_log: d.attempts_log.into_iter().map(Into::into).collect(),
-        }
-    }
-}
+view_from!(DeliveryRecord as d => Delivery {
+    id, partner_id, event_type, attempts, created_at, next_attempt_at, last_attempt_at,
+    delivered_at, give_up_at, payload;
+    status: d.status.code(),
+    attempts_log: d.attempts_log.into_iter().map(Into::into).collect(),
+});
 
 /// A page of a partner's deliveries, newest first.
 #[derive(Debug, Serialize, ToSchema)]

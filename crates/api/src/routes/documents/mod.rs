@@ -17,7 +17,6 @@ mod uploading;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use relais_domain::{AuditAction, AuditResource};
-use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::documents::{self as store, DocumentRecord};
 use uuid::Uuid;
@@ -26,11 +25,11 @@ use crate::conditional::ok_with_etag;
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::ReadErrors;
-use crate::work::{CaseUse, Work};
+use crate::work::{CaseUse, Work, case_event};
 
-pub use model::{Document, DocumentFile, DocumentList, ListParams, UploadErrors, UploadForm};
+pub use model::{Document, DocumentFile, DocumentList, UploadErrors, UploadForm};
 pub use uploading::upload;
 
 /// The resource type of the audit events of documents.
@@ -52,7 +51,7 @@ async fn document_work(
     let mut work = ctx.work(Access::Read).await?;
     let document = store::get(&mut work.tx, id).await?;
     let case = work.case(document.case_id, CaseUse::Read(reason)).await?;
-    work.audit(NewAuditEvent::new(action, RESOURCE, document.id).about(case.person_id));
+    work.audit(case_event(&case, action, RESOURCE, document.id));
     Ok((work, document))
 }
 
@@ -60,7 +59,7 @@ async fn document_work(
 #[utoipa::path(
     tag = "documents",
     operation_id = "list_documents",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), PageParams, CaseReadParams),
     responses((status = 200, description = "Documents, newest first", body = DocumentList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -68,23 +67,17 @@ async fn document_work(
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .case_list(*id, reason.case_use(), AuditResource::CaseDocuments)
         .await?;
     let found = store::list_for_case(&mut work.tx, case.id, page).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseDocuments, case.id)
-            .about(case.person_id),
-    );
-    let next = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(DocumentList {
-        items: found.items.into_iter().map(Document::from).collect(),
-        next_cursor: next,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Document::from);
+    work.commit(HttpResponse::Ok().json(DocumentList { items, next_cursor }))
+        .await
 }
 
 /// Reads a document's metadata.

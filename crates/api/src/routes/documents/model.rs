@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use relais_store::documents::DocumentRecord;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, IntoResponses, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::Problem;
+use crate::responses::problem_responses;
 
 /// The multipart form of an upload (`multipart/form-data`): the file in the part `file`, with
 /// its name (`filename` of the part's `Content-Disposition`, `filename*` honoured), and an
@@ -95,84 +95,16 @@ pub struct DocumentList {
 #[schema(value_type = String, format = Binary)]
 pub struct DocumentFile(Vec<u8>);
 
-/// Options of the list of a case's documents.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
-/// Errors of an upload.
-#[allow(dead_code)]
-#[derive(IntoResponses)]
-pub enum UploadErrors {
-    #[response(
-        status = 400,
-        description = "Malformed multipart body, or a part other than `file` and `description`",
-        content_type = "application/problem+json"
-    )]
-    BadRequest(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid token",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 403,
-        description = "The caller's role does not allow this",
-        content_type = "application/problem+json"
-    )]
-    Forbidden(Problem),
-    #[response(
-        status = 404,
-        description = "No such case visible to the caller",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
-    #[response(
-        status = 409,
-        description = "The case is archived (`case_archived`), or the Idempotency-Key is in flight",
-        content_type = "application/problem+json"
-    )]
-    Conflict(Problem),
-    #[response(
-        status = 413,
-        description = "The file is larger than the upload limit (`payload_too_large`)",
-        content_type = "application/problem+json"
-    )]
-    TooLarge(Problem),
-    #[response(
-        status = 415,
-        description = "Content-Type is not multipart/form-data",
-        content_type = "application/problem+json"
-    )]
-    UnsupportedMediaType(Problem),
-    #[response(
-        status = 422,
-        description = "No `file` part, a type other than PDF, PNG or JPEG, a name or declared \
+problem_responses! {
+    /// Errors of an upload.
+    UploadErrors with token {
+        BadRequest = 400: "Malformed multipart body, or a part other than `file` and `description`",
+        NotFound = 404: "No such case visible to the caller",
+        Conflict = 409: "The case is archived (`case_archived`), or the Idempotency-Key is in flight",
+        TooLarge = 413: "The file is larger than the upload limit (`payload_too_large`)",
+        UnsupportedMediaType = 415: "Content-Type is not multipart/form-data",
+        Unprocessable = 422: "No `file` part, a type other than PDF, PNG or JPEG, a name or declared \
             type that disagrees with the content (pointer `/file`), a description too long \
             (`/description`), or the Idempotency-Key reused with another upload",
-        content_type = "application/problem+json"
-    )]
-    Unprocessable(Problem),
-    #[response(
-        status = 500,
-        description = "Internal error (no details)",
-        content_type = "application/problem+json"
-    )]
-    Internal(Problem),
-    #[response(
-        status = 503,
-        description = "Database unavailable; retry",
-        content_type = "application/problem+json"
-    )]
-    Unavailable(Problem),
+    }
 }

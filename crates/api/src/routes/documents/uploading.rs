@@ -36,6 +36,7 @@ use super::{RESOURCE, location};
 use crate::conditional::created;
 use crate::context::Ctx;
 use crate::error::{ApiError, Code, FieldError};
+use crate::extract::media_type;
 use crate::work::CaseUse;
 
 /// Room for everything around the file in the body: boundaries, part headers, the description.
@@ -80,14 +81,7 @@ fn filename(field: &actix_multipart::Field) -> Option<String> {
 
 /// Refuses a body that is not `multipart/form-data`, or announces more than can be accepted.
 fn check_headers(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
-    let essence = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if essence != "multipart/form-data" {
+    if media_type(req) != "multipart/form-data" {
         return Err(ApiError::UnsupportedMediaType(
             "send Content-Type: multipart/form-data with the file in the part `file`".into(),
         ));

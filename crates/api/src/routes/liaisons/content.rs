@@ -8,9 +8,8 @@
 //! their private notes) are never read here. Health details — the health domain of the
 //! assessment and the health steps of the plan — are left out unless `health` was chosen.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, Utc};
+use actix_web::HttpResponse;
+use chrono::NaiveDate;
 use relais_domain::assessment::domain_rank;
 use relais_domain::{
     AuditAction, AuditResource, Domain, ItemStatus, LiaisonContent, NeedsAction, Party,
@@ -33,7 +32,8 @@ use crate::documents::liaison::{
     SheetStep, html, pdf,
 };
 use crate::error::ApiError;
-use crate::routes::plan::written::Format;
+use crate::routes::plan::written::{Format, document_response};
+use crate::routes::today;
 
 /// Most document names a sheet lists (the oldest first).
 const MAX_DOCUMENT_NAMES: i64 = 100;
@@ -309,7 +309,7 @@ pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) ->
     };
     LiaisonSheet {
         organisation: organisation.to_owned(),
-        document_on: Utc::now().date_naive(),
+        document_on: today(),
         destination: match &liaison.destination {
             Destination::Partner(id) => SheetDestination::Partner(
                 liaison
@@ -355,26 +355,5 @@ pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) ->
 
 /// The sheet as the response: printable HTML, or a PDF rendered off the async threads.
 pub async fn respond(format: Format, sheet: LiaisonSheet) -> Result<HttpResponse, ApiError> {
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"));
-    Ok(match format {
-        Format::Html => response
-            .content_type("text/html; charset=utf-8")
-            .body(html(&sheet)),
-        Format::Pdf => {
-            let bytes = web::block(move || pdf(&sheet))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            response
-                .content_type("application/pdf")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    "inline; filename=\"fiche-de-liaison.pdf\"",
-                ))
-                .body(bytes)
-        }
-    })
+    document_response(format, sheet, html, pdf, "fiche-de-liaison.pdf").await
 }

@@ -27,12 +27,10 @@ use relais_domain::{
 };
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
-use relais_store::db::{Access, Tx};
+use relais_store::db::Tx;
 use relais_store::liaisons::{self as store, LiaisonRecord};
 use relais_store::outbox;
-use serde::Deserialize;
 use serde_json::json;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use self::rules::{check_draft, destination};
@@ -40,9 +38,10 @@ use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::work::{CaseUse, Work};
+use crate::routes::paths::LiaisonPath;
+use crate::work::CaseUse;
 
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
@@ -59,32 +58,11 @@ fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditE
     NewAuditEvent::new(action, AuditResource::Liaison, resource_id).about(case.person_id)
 }
 
-/// Opens the read of the liaisons of the case `id` (404 when the caller may not see it), once
-/// the caller's role was checked (`ctx.require_case_read()`, before parsing, so the 403 comes
-/// first). Not `CaseUse::Read`: liaisons have always been read without the reason an archived
-/// case's other content asks for, and this keeps that answer.
-pub(super) async fn read_case(ctx: &Ctx, id: Uuid) -> Result<(Work, CaseRecord), ApiError> {
-    let mut work = ctx.work(Access::Read).await?;
-    let case = work.actor.visible_case(&mut work.tx, id).await?;
-    Ok((work, case))
-}
-
-/// Options of a list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Lists a case's liaison sheets, newest first.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "list_liaisons",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), PageParams),
     responses((status = 200, description = "Liaisons, newest first", body = LiaisonList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -92,22 +70,19 @@ pub struct ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let (mut work, case) = read_case(&ctx, *id).await?;
+    let page = page.request()?;
+    // Not `CaseUse::Read`: liaisons have always been read without the reason an archived
+    // case's other content asks for, and this keeps that answer.
+    let (mut work, case) = ctx
+        .case_list(*id, CaseUse::Visible, AuditResource::CaseLiaisons)
+        .await?;
     let found = store::list(&mut work.tx, case.id, page).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseLiaisons, case.id)
-            .about(case.person_id),
-    );
-    let next = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(LiaisonList {
-        items: found.items.into_iter().map(Liaison::from).collect(),
-        next_cursor: next,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Liaison::from);
+    work.commit(HttpResponse::Ok().json(LiaisonList { items, next_cursor }))
+        .await
 }
 
 /// Prepares a liaison sheet (a draft).
@@ -164,16 +139,15 @@ pub async fn create(
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "read_liaison",
-    params(("id" = Uuid, Path, description = "Case id"), ("lid" = Uuid, Path, description = "Liaison id")),
+    params(LiaisonPath),
     responses((status = 200, description = "The liaison", body = Liaison, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/liaisons/{lid}")]
-pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpResponse, ApiError> {
+pub async fn read(ctx: Ctx, path: web::Path<LiaisonPath>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let (case_id, liaison_id) = path.into_inner();
-    let (mut work, case) = read_case(&ctx, case_id).await?;
-    let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Visible).await?;
+    let liaison = store::get(&mut work.tx, case.id, path.lid).await?;
     work.audit(event(AuditAction::Read, liaison.id, &case));
     work.commit(ok_with_etag(liaison.version, Liaison::from(liaison)))
         .await
@@ -182,13 +156,12 @@ pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRespons
 /// Locks the liaison, checks the version and the lifecycle, and records the change.
 async fn change(
     ctx: &Ctx,
-    path: (Uuid, Uuid),
+    path: &LiaisonPath,
     if_match: IfMatch,
     to: LiaisonStatus,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, liaison_id) = path;
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let current = store::lock(&mut work.tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let current = store::lock(&mut work.tx, case.id, path.lid).await?;
     let version = if_match.check(current.version)?;
     current.status.transition(to)?;
     if to == LiaisonStatus::Sent {
@@ -214,12 +187,7 @@ async fn change(
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "send_liaison",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("lid" = Uuid, Path, description = "Liaison id"),
-        crate::responses::IfMatchHeader,
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(LiaisonPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     responses(
         (status = 200, description = "Sent", body = Liaison, headers(("ETag" = String))),
         WriteErrors
@@ -229,23 +197,18 @@ async fn change(
 #[post("/cases/{id}/liaisons/{lid}/send")]
 pub async fn send(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<LiaisonPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    change(&ctx, path.into_inner(), if_match, LiaisonStatus::Sent).await
+    change(&ctx, &path, if_match, LiaisonStatus::Sent).await
 }
 
 /// Records the destination's answer to a sent liaison: acknowledged or declined.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "answer_liaison",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("lid" = Uuid, Path, description = "Liaison id"),
-        crate::responses::IfMatchHeader,
-        crate::responses::IdempotencyKeyHeader
-    ),
+    params(LiaisonPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
     request_body = NewLiaisonStatus,
     responses(
         (status = 200, description = "Answer recorded", body = Liaison, headers(("ETag" = String))),
@@ -256,7 +219,7 @@ pub async fn send(
 #[post("/cases/{id}/liaisons/{lid}/status")]
 pub async fn answer(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<LiaisonPath>,
     if_match: IfMatch,
     body: Json<NewLiaisonStatus>,
 ) -> Result<HttpResponse, ApiError> {
@@ -271,7 +234,7 @@ pub async fn answer(
             "the answer is `acknowledged` or `declined` (send a draft with …/send)",
         ));
     }
-    change(&ctx, path.into_inner(), if_match, body.status).await
+    change(&ctx, &path, if_match, body.status).await
 }
 
 /// Queues the webhook of a liaison's new status for its registered partner, if it has one

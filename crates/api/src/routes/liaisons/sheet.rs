@@ -5,13 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use relais_domain::AuditAction;
 use relais_store::liaisons as store;
-use uuid::Uuid;
 
-use super::{content, read_case};
+use super::content;
 use crate::context::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::responses::ReadErrors;
+use crate::routes::paths::LiaisonPath;
 use crate::routes::plan::written::negotiate;
+use crate::work::CaseUse;
 
 /// The liaison sheet, in French: `text/html` (printable; the default, also for `*/*`) or
 /// `application/pdf` after the `Accept` header. 406 for any other media type.
@@ -19,8 +20,7 @@ use crate::routes::plan::written::negotiate;
     tag = "liaisons",
     operation_id = "liaison_document",
     params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("lid" = Uuid, Path, description = "Liaison id"),
+        LiaisonPath,
         ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`")
     ),
     responses(
@@ -36,13 +36,12 @@ use crate::routes::plan::written::negotiate;
 pub async fn document(
     ctx: Ctx,
     req: HttpRequest,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<LiaisonPath>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
-    let (case_id, liaison_id) = path.into_inner();
-    let (mut work, case) = read_case(&ctx, case_id).await?;
-    let liaison = store::get(&mut work.tx, case.id, liaison_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Visible).await?;
+    let liaison = store::get(&mut work.tx, case.id, path.lid).await?;
     let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
     work.audit_all(content::events(AuditAction::Share, &liaison, &gathered));
     let sheet = content::sheet(&work.actor.org.name, &liaison, gathered);

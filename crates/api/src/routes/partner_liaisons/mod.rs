@@ -30,7 +30,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::liaisons::{accept, content, notify, sharing_stopped};
 use crate::routes::plan::written::negotiate;
@@ -45,14 +45,18 @@ pub use model::{
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "list_received_liaisons",
-    params(ReceivedListParams),
+    params(ReceivedListParams, PageParams),
     responses((status = 200, description = "The partner's liaisons, newest first (drafts are never shown)", body = ReceivedLiaisonList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/liaisons")]
-pub async fn list(ctx: Ctx, params: Query<ReceivedListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<ReceivedListParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let partner = ctx.require_partner()?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let status = match params.status.as_deref() {
         None => None,
         Some(code) => Some(
@@ -71,15 +75,9 @@ pub async fn list(ctx: Ctx, params: Query<ReceivedListParams>) -> Result<HttpRes
     work.audit_all(found.items.iter().map(|l| {
         NewAuditEvent::new(AuditAction::Read, AuditResource::Liaison, l.id).about(l.person_id)
     }));
-    let next = next_cursor(&found);
-    let list = ReceivedLiaisonList {
-        items: found
-            .items
-            .iter()
-            .map(|l| ReceivedLiaison::new(&work.actor.org.name, l))
-            .collect(),
-        next_cursor: next,
-    };
+    let organisation = &work.actor.org.name;
+    let (items, next_cursor) = into_views(found, |l| ReceivedLiaison::new(organisation, &l));
+    let list = ReceivedLiaisonList { items, next_cursor };
     work.commit(HttpResponse::Ok().json(list)).await
 }
 

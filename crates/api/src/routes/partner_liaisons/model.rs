@@ -69,11 +69,6 @@ pub struct ReceivedListParams {
     /// Only the liaisons in this status: `sent`, `acknowledged` or `declined`.
     #[param(schema_with = received_status)]
     pub status: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// A liaison sheet addressed to the partner (its content is read with

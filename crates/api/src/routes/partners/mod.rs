@@ -20,17 +20,16 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use relais_domain::{AuditAction, AuditResource, Permission, Role};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
-use relais_store::partners as store;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use relais_store::partners::{self as store, PartnerRecord};
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::work::Work;
 
 pub use model::{
     ContactPatch, CreatedPartner, NewPartner, Partner, PartnerContact, PartnerList, PartnerPatch,
@@ -68,42 +67,57 @@ fn write_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
     NewAuditEvent::new(action, AuditResource::Partner, id)
 }
 
-/// Options of the list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+/// Opens an administrator's change of the partner `id`: the work, the partner, and the version
+/// `If-Match` allows writing against.
+async fn change(
+    ctx: &Ctx,
+    id: Uuid,
+    if_match: IfMatch,
+) -> Result<(Work, PartnerRecord, i32), ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let mut work = ctx.work(Access::Write).await?;
+    let current = store::get(&mut work.tx, id).await?;
+    let version = if_match.check(current.version)?;
+    Ok((work, current, version))
+}
+
+/// Commits the rotation of one of `partner`'s secrets (`what`, as audited): the answer shows
+/// the new secret once, in the body `show` makes of the partner.
+async fn rotated<T: serde::Serialize>(
+    mut work: Work,
+    partner: PartnerRecord,
+    what: &str,
+    show: impl FnOnce(Partner) -> T,
+) -> Result<HttpResponse, ApiError> {
+    work.audit(write_event(AuditAction::Update, partner.id).because(Some(what)));
+    let version = partner.version;
+    let body = show(Partner::admin(partner));
+    work.commit(secret_response(&mut HttpResponse::Ok(), version, body))
+        .await
 }
 
 /// Lists the organisation's partners, oldest first.
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partners",
-    params(ListParams),
+    params(PageParams),
     responses((status = 200, description = "Partners, oldest first", body = PartnerList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/partners")]
-pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: Ctx, page: Query<PageParams>) -> Result<HttpResponse, ApiError> {
     let admin = require_reader(&ctx)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let mut work = ctx.work(Access::Read).await?;
     let found = store::list(&mut work.tx, page).await?;
-    let next = next_cursor(&found);
     let view = if admin {
         Partner::admin
     } else {
         Partner::summary
     };
-    work.commit(HttpResponse::Ok().json(PartnerList {
-        items: found.items.into_iter().map(view).collect(),
-        next_cursor: next,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, view);
+    work.commit(HttpResponse::Ok().json(PartnerList { items, next_cursor }))
+        .await
 }
 
 /// Reads a partner.
@@ -187,10 +201,7 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<PartnerPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::OrganisationAdmin)?;
-    let mut work = ctx.work(Access::Write).await?;
-    let current = store::get(&mut work.tx, *id).await?;
-    let version = if_match.check(current.version)?;
+    let (mut work, current, version) = change(&ctx, *id, if_match).await?;
     let data = model::patched(&current, &body, ctx.state.settings.webhooks_allow_loopback)?;
     let changed = store::update(&mut work.tx, current.id, version, &data).await?;
     work.audit(write_event(AuditAction::Update, changed.id));
@@ -221,21 +232,14 @@ pub async fn rotate_client_secret(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::OrganisationAdmin)?;
-    let mut work = ctx.work(Access::Write).await?;
-    let current = store::get(&mut work.tx, *id).await?;
-    let version = if_match.check(current.version)?;
+    let (mut work, current, version) = change(&ctx, *id, if_match).await?;
     let (partner, secret) = store::rotate_client_secret(&mut work.tx, current.id, version).await?;
-    work.audit(write_event(AuditAction::Update, partner.id).because(Some("client secret rotated")));
-    let version = partner.version;
-    work.commit(secret_response(
-        &mut HttpResponse::Ok(),
-        version,
+    rotated(work, partner, "client secret rotated", |partner| {
         RotatedClientSecret {
-            partner: Partner::admin(partner),
+            partner,
             client_secret: secret.expose().to_owned(),
-        },
-    ))
+        }
+    })
     .await
 }
 
@@ -260,23 +264,14 @@ pub async fn rotate_webhook_secret(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::OrganisationAdmin)?;
-    let mut work = ctx.work(Access::Write).await?;
-    let current = store::get(&mut work.tx, *id).await?;
-    let version = if_match.check(current.version)?;
+    let (mut work, current, version) = change(&ctx, *id, if_match).await?;
     let (partner, secret) =
         store::rotate_webhook_secret(&mut work.tx, &ctx.state.vault, current.id, version).await?;
-    work.audit(
-        write_event(AuditAction::Update, partner.id).because(Some("webhook secret rotated")),
-    );
-    let version = partner.version;
-    work.commit(secret_response(
-        &mut HttpResponse::Ok(),
-        version,
+    rotated(work, partner, "webhook secret rotated", |partner| {
         RotatedWebhookSecret {
-            partner: Partner::admin(partner),
+            partner,
             webhook_secret: secret.expose().to_owned(),
-        },
-    ))
+        }
+    })
     .await
 }

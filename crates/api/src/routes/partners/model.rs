@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use relais_domain::Siret;
 use relais_store::partners::{PartnerData, PartnerRecord};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
-use crate::patch::{apply, nullable};
+use crate::patch::{apply, not_null, nullable};
 use crate::webhook_target;
 
 /// Whom to reach at the partner.
@@ -101,15 +101,6 @@ pub struct PartnerPatch {
     pub webhook_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
     pub enabled: Option<bool>,
-}
-
-/// A merge-patch field that may be absent but not `null`.
-fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// A registered partner. Its secrets are never shown again after creation or rotation.

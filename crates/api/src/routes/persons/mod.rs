@@ -20,7 +20,7 @@ use crate::conditional::{IfMatch, created, ok_with_etag, with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
 use model::patched;
@@ -44,25 +44,24 @@ pub struct SearchParams {
     pub birth_date: Option<NaiveDate>,
     /// Exact NIR (with its key; spaces allowed).
     pub nir: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Searches persons by name, birth date or NIR.
 #[utoipa::path(
     operation_id = "search_persons",
     tag = "persons",
-    params(SearchParams),
+    params(SearchParams, PageParams),
     responses((status = 200, description = "Matching persons, newest first", body = PersonList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/persons")]
-pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpResponse, ApiError> {
+pub async fn search(
+    ctx: Ctx,
+    params: Query<SearchParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonRead)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let q = params.q.as_deref().unwrap_or("");
     if q.chars().count() > 200 {
         return Err(ApiError::bad_query("q", "q is at most 200 characters"));
@@ -89,12 +88,9 @@ pub async fn search(ctx: Ctx, params: Query<SearchParams>) -> Result<HttpRespons
             .iter()
             .map(|p| person_event(AuditAction::Search, p.id)),
     );
-    let next_cursor = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(PersonList {
-        items: found.items.into_iter().map(Person::masked).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Person::masked);
+    work.commit(HttpResponse::Ok().json(PersonList { items, next_cursor }))
+        .await
 }
 
 /// Creates a person.

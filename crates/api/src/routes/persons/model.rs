@@ -12,6 +12,7 @@ use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
 use crate::patch::{apply, nullable};
+use crate::routes::today;
 
 /// A postal address.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema, Default)]
@@ -259,7 +260,7 @@ fn parse_nir(value: &str, pointer: &str) -> Result<Nir, ApiError> {
 
 fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<FieldError>) {
     if let Some(date) = date {
-        let today = Utc::now().date_naive();
+        let today = today();
         let oldest = NaiveDate::from_ymd_opt(1890, 1, 1).unwrap_or(NaiveDate::MIN);
         if date > today || date < oldest {
             errors.push(FieldError::body(
@@ -273,7 +274,7 @@ fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<Fie
 
 fn check_informed(informed: Option<&Informed>, errors: &mut Vec<FieldError>) {
     if let Some(informed) = informed
-        && informed.at > Utc::now().date_naive()
+        && informed.at > today()
     {
         errors.push(FieldError::body(
             "/informed/at",

@@ -11,10 +11,7 @@ mod proposals;
 pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
 use relais_domain::{AuditAction, AuditResource};
-use relais_store::audit::NewAuditEvent;
-use relais_store::cases::CaseRecord;
 use relais_store::{plan_items, proposals as store};
 use uuid::Uuid;
 
@@ -23,7 +20,8 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
 use crate::routes::plan_items::PlanItem;
-use crate::work::CaseUse;
+use crate::routes::today;
+use crate::work::case_event;
 
 pub use model::{
     LastAgreement, NewDecision, NewObservation, NewProposal, PlanChanges, PlanFieldChange,
@@ -32,19 +30,6 @@ pub use model::{
 };
 pub use proposals::{create, decide, list, observe, read};
 pub use written::document;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn audit_event(
-    action: AuditAction,
-    resource: AuditResource,
-    resource_id: Uuid,
-    case: &CaseRecord,
-) -> NewAuditEvent {
-    NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
-}
 
 /// The plan of a case: its items, its indicators, and what changed since the last agreement.
 ///
@@ -63,16 +48,14 @@ pub async fn view(
     id: web::Path<Uuid>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let (mut work, case) = ctx.case(*id, params.case_use()).await?;
     let items = plan_items::all_for_case(&mut work.tx, case.id).await?;
     let agreement = store::last_agreement(&mut work.tx, case.id).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Read,
         AuditResource::Plan,
         case.id,
-        &case,
     ));
 
     let today = today();

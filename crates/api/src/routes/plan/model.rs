@@ -14,6 +14,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::routes::plan_items::{PlanIndicators, PlanItem};
+use crate::routes::view_from;
 
 /// A new proposal: the body is empty or `{}` — the proposal freezes the plan as it stands.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -85,25 +86,14 @@ pub struct ProposalItem {
     pub application_id: Option<Uuid>,
 }
 
-impl From<DomainItem> for ProposalItem {
-    fn from(i: DomainItem) -> Self {
-        Self {
-            id: i.id,
-            party: i.party.code(),
-            kind: i.party.kind().code(),
-            category: i.category.code(),
-            domain: i.domain.code(),
-            title: i.title,
-            details: i.details,
-            due_on: i.due_on,
-            status: i.status.code(),
-            done_on: i.done_on,
-            outcome: i.outcome,
-            scheme_id: i.scheme_id,
-            application_id: i.application_id,
-        }
-    }
-}
+view_from!(DomainItem as i => ProposalItem {
+    id, title, details, due_on, done_on, outcome, scheme_id, application_id;
+    party: i.party.code(),
+    kind: i.party.kind().code(),
+    category: i.category.code(),
+    domain: i.domain.code(),
+    status: i.status.code(),
+});
 
 /// The person's answer, as recorded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -118,17 +108,11 @@ pub struct ProposalDecision {
     pub recorded_by: Uuid,
 }
 
-impl From<DecisionRecord> for ProposalDecision {
-    fn from(d: DecisionRecord) -> Self {
-        Self {
-            outcome: d.outcome.code(),
-            channel: d.channel.code(),
-            notes: d.notes,
-            decided_at: d.decided_at,
-            recorded_by: d.recorded_by,
-        }
-    }
-}
+view_from!(DecisionRecord as d => ProposalDecision {
+    notes, decided_at, recorded_by;
+    outcome: d.outcome.code(),
+    channel: d.channel.code(),
+});
 
 /// An observation the person made on the proposal; never edited.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -143,17 +127,10 @@ pub struct ProposalObservation {
     pub recorded_by: Uuid,
 }
 
-impl From<ObservationRecord> for ProposalObservation {
-    fn from(o: ObservationRecord) -> Self {
-        Self {
-            id: o.id,
-            text: o.text,
-            channel: o.channel.code(),
-            at: o.at,
-            recorded_by: o.recorded_by,
-        }
-    }
-}
+view_from!(ObservationRecord as o => ProposalObservation {
+    id, text, at, recorded_by;
+    channel: o.channel.code(),
+});
 
 /// A proposal of the plan: an immutable, numbered snapshot of its items, the person's answer
 /// and their observations.
@@ -222,21 +199,12 @@ pub struct ProposalSummary {
     pub version: i32,
 }
 
-impl From<ProposalRecord> for ProposalSummary {
-    fn from(r: ProposalRecord) -> Self {
-        Self {
-            version: r.version(),
-            number: r.number,
-            content_hash: r.content_hash,
-            item_count: r.items.len(),
-            created_at: r.created_at,
-            created_by: r.created_by,
-            decision: r.decision.map(ProposalDecision::from),
-            observation_count: r.observation_count,
-            superseded: r.superseded,
-        }
-    }
-}
+view_from!(ProposalRecord as r => ProposalSummary {
+    number, content_hash, created_at, created_by, observation_count, superseded;
+    version: r.version(),
+    item_count: r.items.len(),
+    decision: r.decision.map(ProposalDecision::from),
+});
 
 /// A page of a case's proposals, newest first.
 #[derive(Debug, Serialize, ToSchema)]
@@ -301,16 +269,10 @@ pub struct PlanFieldChange {
     pub alters_agreement: bool,
 }
 
-impl From<FieldChange> for PlanFieldChange {
-    fn from(f: FieldChange) -> Self {
-        Self {
-            alters_agreement: f.alters_agreement(),
-            field: f.field,
-            before: f.before,
-            after: f.after,
-        }
-    }
-}
+view_from!(FieldChange as f => PlanFieldChange {
+    field, before, after;
+    alters_agreement: f.alters_agreement(),
+});
 
 /// An item of both the agreement and the plan now, with the fields that differ.
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,31 +6,26 @@
 //! transaction as the proposal or the decision, with their timeline events, so its guards
 //! (a domain needing action; an accepted proposal) decide.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use relais_domain::case::Actor as TransitionActor;
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, DecisionOutcome, Permission, TransitionRequest,
 };
-use relais_store::cases::{self, Transition};
-use relais_store::db::Tx;
+use relais_store::cases::{self, CaseRecord, Transition};
 use relais_store::plan_items;
 use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
-use super::{audit_event, today};
+use super::today;
 use crate::conditional::{created, ok_with_etag};
-use crate::context::{Actor, Ctx};
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, Code, FieldError};
-use crate::extract::{Json, Query, parse_json};
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Json, Query, is_json, json_limit, media_type, parse_json, read_body};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::state::AppState;
-use crate::work::CaseUse;
+use crate::routes::paths::ProposalPath;
+use crate::work::{CaseUse, Work, case_event};
 
 fn location(case_id: Uuid, number: i32) -> String {
     format!("/v1/cases/{case_id}/plan/proposals/{number}")
@@ -38,35 +33,13 @@ fn location(case_id: Uuid, number: i32) -> String {
 
 /// The body of a proposal: nothing, `null`, or a JSON object without fields (at most the
 /// configured JSON size).
-async fn empty_body(req: &HttpRequest, mut payload: web::Payload) -> Result<(), ApiError> {
-    let limit = AppState::of(req)
-        .map(|s| s.settings.json_limit)
-        .unwrap_or(1 << 20);
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::unreadable_body())?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
+async fn empty_body(req: &HttpRequest, payload: web::Payload) -> Result<(), ApiError> {
+    let body = read_body(payload, json_limit(req)).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if !(essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json")))
-    {
+    let essence = media_type(req);
+    if !is_json(&essence) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "{essence:?}; send application/json, or no body"
         )));
@@ -75,11 +48,19 @@ async fn empty_body(req: &HttpRequest, mut payload: web::Payload) -> Result<(), 
     parse_json::<Option<NewProposal>>(&body).map(|_| ())
 }
 
-/// Moves the case through its state machine as a consequence of the negotiation.
+/// Opens the work on the plan of the case `id`, and locks the case: a transition may have
+/// closed it since it was read, so its plan must still be open under the lock.
+async fn lock_plan(ctx: &Ctx, id: Uuid) -> Result<(Work, CaseRecord, LockedCase), ApiError> {
+    let (mut work, case) = ctx.case(id, CaseUse::Plan).await?;
+    let locked = store::lock_case(&mut work.tx, case.id).await?;
+    locked.status.plan_open()?;
+    Ok((work, case, locked))
+}
+
+/// Moves the case through its state machine as a consequence of the negotiation (audited).
 async fn move_case(
-    tx: &mut Tx,
-    actor: &Actor,
-    case_id: Uuid,
+    work: &mut Work,
+    case: &CaseRecord,
     locked: LockedCase,
     to: CaseStatus,
     reason: &str,
@@ -93,17 +74,23 @@ async fn move_case(
         },
         orientation: None,
         today: today(),
-        review_delay_days: u32::try_from(actor.org.review_delay_days).unwrap_or(28),
+        review_delay_days: u32::try_from(work.actor.org.review_delay_days).unwrap_or(28),
     };
     cases::transition(
-        tx,
-        actor.org.id,
-        actor.agent_id,
-        case_id,
+        &mut work.tx,
+        work.actor.org.id,
+        work.actor.agent_id,
+        case.id,
         locked.version,
         &change,
     )
     .await?;
+    work.audit(case_event(
+        case,
+        AuditAction::Transition,
+        AuditResource::Case,
+        case.id,
+    ));
     Ok(())
 }
 
@@ -129,10 +116,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     empty_body(&req, body).await?;
-    let (mut work, case) = ctx.case(*id, CaseUse::Plan).await?;
-    let locked = store::lock_case(&mut work.tx, case.id).await?;
-    // Again under the lock: a transition may have closed the case since it was read.
-    locked.status.plan_open()?;
+    let (mut work, case, locked) = lock_plan(&ctx, *id).await?;
     if locked.status == CaseStatus::Intake {
         return Err(ApiError::new(
             Code::InvalidCaseStatus,
@@ -149,29 +133,15 @@ pub async fn create(
         &snapshot,
     )
     .await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanProposal,
         proposal.id,
-        &case,
     ));
     if locked.status == CaseStatus::Assessment {
         let reason = format!("Proposition n° {} du plan d'aide", proposal.number);
-        move_case(
-            &mut work.tx,
-            &work.actor,
-            case.id,
-            locked,
-            CaseStatus::Planning,
-            &reason,
-        )
-        .await?;
-        work.audit(audit_event(
-            AuditAction::Transition,
-            AuditResource::Case,
-            case.id,
-            &case,
-        ));
+        move_case(&mut work, &case, locked, CaseStatus::Planning, &reason).await?;
     }
     work.commit(created(
         location(case.id, proposal.number),
@@ -181,24 +151,11 @@ pub async fn create(
     .await
 }
 
-/// Paging of the proposals.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
-}
-
 /// Lists a case's proposals, newest first, with their decisions (without their items).
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_proposals",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), PageParams, CaseReadParams),
     responses((status = 200, description = "Proposals, newest first", body = ProposalList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -206,52 +163,41 @@ pub struct ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .case_list(*id, reason.case_use(), AuditResource::PlanProposals)
         .await?;
     let found = store::list(&mut work.tx, case.id, page).await?;
-    work.audit(audit_event(
-        AuditAction::Read,
-        AuditResource::PlanProposals,
-        case.id,
-        &case,
-    ));
-    let next_cursor = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(ProposalList {
-        items: found.items.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Into::into);
+    work.commit(HttpResponse::Ok().json(ProposalList { items, next_cursor }))
+        .await
 }
 
 /// Reads a proposal: its frozen items, content hash, decision and observations, with its ETag.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), super::CaseReadParams),
+    params(ProposalPath, CaseReadParams),
     responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/plan/proposals/{number}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
-    params: Query<super::CaseReadParams>,
+    path: web::Path<ProposalPath>,
+    params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Read,
         AuditResource::PlanProposal,
         proposal.id,
-        &case,
     ));
     work.commit(ok_with_etag(
         proposal.version(),
@@ -272,7 +218,7 @@ fn text(value: Option<&str>) -> Option<&str> {
 #[utoipa::path(
     tag = "plan",
     operation_id = "decide_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    params(ProposalPath, crate::responses::IdempotencyKeyHeader),
     request_body(content = NewDecision, example = json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord en entretien."})),
     responses((status = 200, description = "The proposal with its decision", body = Proposal, headers(("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -280,15 +226,11 @@ fn text(value: Option<&str>) -> Option<&str> {
 #[post("/cases/{id}/plan/proposals/{number}/decision")]
 pub async fn decide(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     body: Json<NewDecision>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let locked = store::lock_case(&mut work.tx, case.id).await?;
-    // Again under the lock: a transition may have closed the case since it was read.
-    locked.status.plan_open()?;
+    let (mut work, case, locked) = lock_plan(&ctx, path.id).await?;
     let decision = StoreDecision {
         outcome: body.outcome,
         channel: body.channel,
@@ -298,33 +240,19 @@ pub async fn decide(
         &mut work.tx,
         work.actor.agent_id,
         case.id,
-        number,
+        path.number,
         &decision,
     )
     .await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanDecision,
         proposal.id,
-        &case,
     ));
     if body.outcome == DecisionOutcome::Accepted && locked.status == CaseStatus::Planning {
-        let reason = format!("Proposition n° {number} acceptée par la personne");
-        move_case(
-            &mut work.tx,
-            &work.actor,
-            case.id,
-            locked,
-            CaseStatus::Active,
-            &reason,
-        )
-        .await?;
-        work.audit(audit_event(
-            AuditAction::Transition,
-            AuditResource::Case,
-            case.id,
-            &case,
-        ));
+        let reason = format!("Proposition n° {} acceptée par la personne", path.number);
+        move_case(&mut work, &case, locked, CaseStatus::Active, &reason).await?;
     }
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     work.commit(ok_with_etag(
@@ -341,7 +269,7 @@ pub async fn decide(
 #[utoipa::path(
     tag = "plan",
     operation_id = "observe_plan_proposal",
-    params(("id" = Uuid, Path, description = "Case id"), ("number" = i32, Path, description = "Proposal number within the case"), crate::responses::IdempotencyKeyHeader),
+    params(ProposalPath, crate::responses::IdempotencyKeyHeader),
     request_body = NewObservation,
     responses((status = 201, description = "Appended; the proposal with its observations", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
@@ -349,11 +277,10 @@ pub async fn decide(
 #[post("/cases/{id}/plan/proposals/{number}/observations")]
 pub async fn observe(
     ctx: Ctx,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     body: Json<NewObservation>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, number) = path.into_inner();
     let Some(observation) = text(Some(&body.text)) else {
         return Err(ApiError::validation(vec![FieldError::body(
             "/text",
@@ -361,8 +288,8 @@ pub async fn observe(
             "the observation must not be blank",
         )]));
     };
-    let (mut work, case) = ctx.case(case_id, CaseUse::Write).await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let added = store::observe(
         &mut work.tx,
         work.actor.org.id,
@@ -372,16 +299,16 @@ pub async fn observe(
         body.channel,
     )
     .await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Create,
         AuditResource::PlanObservation,
         added.id,
-        &case,
     ));
     work.commit(created(
-        location(case.id, number),
+        location(case.id, path.number),
         proposal.version(),
         Proposal::new(proposal, observations),
     ))

@@ -11,16 +11,17 @@ use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{audit_event, today};
+use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
-    PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
+    PdfError, PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
     written_plan_pdf,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
 use crate::responses::ReadErrors;
-use crate::work::CaseUse;
+use crate::routes::paths::ProposalPath;
+use crate::work::case_event;
 
 /// The formats the written plan comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,39 @@ impl Format {
             Format::Pdf => ("application", "pdf"),
         }
     }
+}
+
+/// A printed document as the answer, never stored by a cache: printable HTML, or a PDF rendered
+/// off the async threads, shown inline as `filename`.
+pub(crate) async fn document_response<D: Send + 'static>(
+    format: Format,
+    printable: D,
+    html: fn(&D) -> String,
+    pdf: fn(&D) -> Result<Vec<u8>, PdfError>,
+    filename: &str,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    Ok(match format {
+        Format::Html => response
+            .content_type("text/html; charset=utf-8")
+            .body(html(&printable)),
+        Format::Pdf => {
+            let bytes = web::block(move || pdf(&printable))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            response
+                .content_type("application/pdf")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{filename}\""),
+                ))
+                .body(bytes)
+        }
+    })
 }
 
 /// How well one media range of `Accept` matches `format`: `(specificity, q)` of the range, or
@@ -172,12 +206,7 @@ pub struct PdfFile(Vec<u8>);
 #[utoipa::path(
     tag = "plan",
     operation_id = "plan_proposal_document",
-    params(
-        ("id" = Uuid, Path, description = "Case id"),
-        ("number" = i32, Path, description = "Proposal number within the case"),
-        ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"),
-        CaseReadParams
-    ),
+    params(ProposalPath, ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"), CaseReadParams),
     responses(
         (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
             content((String = "text/html"), (PdfFile = "application/pdf")),
@@ -191,7 +220,7 @@ pub struct PdfFile(Vec<u8>);
 pub async fn document(
     ctx: Ctx,
     req: HttpRequest,
-    path: web::Path<(Uuid, i32)>,
+    path: web::Path<ProposalPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let accept = req
@@ -199,11 +228,8 @@ pub async fn document(
         .get(header::ACCEPT)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
-    let (case_id, number) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let proposal = store::get(&mut work.tx, case.id, number).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
     let person = persons::get(&mut work.tx, case.person_id).await?;
     let agents: Vec<Uuid> = case
@@ -212,11 +238,11 @@ pub async fn document(
         .chain(proposal.decision.as_ref().map(|d| d.recorded_by))
         .collect();
     let names = store::agent_names(&mut work.tx, &agents).await?;
-    work.audit(audit_event(
+    work.audit(case_event(
+        &case,
         AuditAction::Download,
         AuditResource::PlanDocument,
         proposal.id,
-        &case,
     ));
 
     let plan = written_plan(&Sources {
@@ -227,30 +253,11 @@ pub async fn document(
         observations: &observations,
         names: &names,
     });
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"));
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.
-    let response = match format {
-        Format::Html => response
-            .content_type("text/html; charset=utf-8")
-            .body(written_plan_html(&plan)),
-        Format::Pdf => {
-            let bytes = web::block(move || written_plan_pdf(&plan))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            response
-                .content_type("application/pdf")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"plan-d-aide-{number}.pdf\""),
-                ))
-                .body(bytes)
-        }
-    };
+    let filename = format!("plan-d-aide-{}.pdf", path.number);
+    let response =
+        document_response(format, plan, written_plan_html, written_plan_pdf, &filename).await?;
     work.commit(response).await
 }
 

@@ -1,6 +1,7 @@
 //! The plan's indicators as the API shows them (plan view, case indicators, statistics): the
 //! documented twins of `relais_domain::plan`'s figures, which compute them.
 
+use crate::routes::view_from;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,17 +15,9 @@ pub struct StatusCounts {
     pub cancelled: u32,
 }
 
-impl From<relais_domain::StatusCounts> for StatusCounts {
-    fn from(c: relais_domain::StatusCounts) -> Self {
-        Self {
-            planned: c.planned,
-            in_progress: c.in_progress,
-            blocked: c.blocked,
-            done: c.done,
-            cancelled: c.cancelled,
-        }
-    }
-}
+view_from!(relais_domain::StatusCounts => StatusCounts {
+    planned, in_progress, blocked, done, cancelled,
+});
 
 /// One party's items.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]

@@ -11,8 +11,7 @@ mod indicators;
 mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
-use relais_domain::{AuditAction, AuditResource, Coded, ItemStatus, Party, Permission};
+use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
 use relais_store::db::Tx;
@@ -24,17 +23,15 @@ use uuid::Uuid;
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, Query};
-use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::extract::{Json, Query, coded_list, coded_param};
+use crate::pagination::{Cursor, PageParams};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::paths::ItemPath;
+use crate::routes::today;
 use crate::work::CaseUse;
 
 pub use indicators::{PartyBreakdown, PartyIndicators, PlanIndicators, StatusCounts};
 pub use model::{NewPlanItem, PlanItem, PlanItemList, PlanItemPatch};
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The scheme and the application an item links must exist in the organisation, the
 /// application in this case (422 at `/scheme_id` or `/application_id` otherwise).
@@ -136,7 +133,7 @@ pub async fn create(
     .await
 }
 
-/// Filters and paging of a case's items.
+/// Filters of a case's items.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -148,62 +145,15 @@ pub struct ListParams {
     /// `true`: only the overdue items (due date passed, still planned, in progress or
     /// blocked). `false` or absent: no filter.
     pub overdue: Option<bool>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
 }
 
 impl ListParams {
     fn filter(&self) -> Result<ItemFilter, ApiError> {
-        let party = self
-            .party
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(|code| {
-                Party::parse(code)
-                    .ok_or_else(|| ApiError::bad_query("party", format!("unknown party {code:?}")))
-            })
-            .transpose()?;
-        let mut statuses = Vec::new();
-        for code in self
-            .status
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            statuses.push(ItemStatus::parse(code).ok_or_else(|| {
-                ApiError::bad_query("status", format!("unknown item status {code:?}"))
-            })?);
-        }
         Ok(ItemFilter {
-            party,
-            statuses,
+            party: coded_param("party", "party", self.party.as_deref())?,
+            statuses: coded_list("status", "item status", self.status.as_deref())?,
             overdue_on: self.overdue.unwrap_or(false).then(today),
         })
-    }
-
-    fn page(&self) -> Result<(Option<plan_items::ItemCursor>, u32), ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_query(
-                "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-        let after = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(cursor) => Some(
-                model::decode_cursor(cursor)
-                    .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor"))?,
-            ),
-        };
-        Ok((after, limit))
     }
 }
 
@@ -211,7 +161,7 @@ impl ListParams {
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_items",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams),
+    params(("id" = Uuid, Path, description = "Case id"), ListParams, PageParams, CaseReadParams),
     responses((status = 200, description = "Items, earliest due first", body = PlanItemList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -219,52 +169,43 @@ impl ListParams {
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
-    params: Query<ListParams>,
+    filter: Query<ListParams>,
+    page: Query<PageParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = params.filter()?;
-    let (after, limit) = params.page()?;
+    let filter = filter.filter()?;
+    let (limit, after) = (page.limit()?, page.after()?);
     let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
+        .case_list(*id, reason.case_use(), AuditResource::CasePlanItems)
         .await?;
     let page = plan_items::list(&mut work.tx, case.id, &filter, after, limit).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CasePlanItems, case.id)
-            .about(case.person_id),
-    );
-    let next_cursor = plan_items::next_cursor(&page).map(model::encode_cursor);
+    let next_cursor = plan_items::next_cursor(&page).as_ref().map(Cursor::encode);
     let today = today();
-    work.commit(
-        HttpResponse::Ok().json(PlanItemList {
-            items: page
-                .items
-                .into_iter()
-                .map(|r| PlanItem::from_record(r, today))
-                .collect(),
-            next_cursor,
-        }),
-    )
-    .await
+    let items = page
+        .items
+        .into_iter()
+        .map(|r| PlanItem::from_record(r, today))
+        .collect();
+    work.commit(HttpResponse::Ok().json(PlanItemList { items, next_cursor }))
+        .await
 }
 
 /// Reads one plan item, with its ETag.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), CaseReadParams),
+    params(ItemPath, CaseReadParams),
     responses((status = 200, description = "The item", body = PlanItem, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/cases/{id}/plan/items/{item_id}")]
 pub async fn read(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx
-        .case(case_id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
-    let item = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
+    let item = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     work.audit(item_event(AuditAction::Read, &case, item.id));
     work.commit(ok_with_etag(
         item.version,
@@ -277,7 +218,7 @@ pub async fn read(
 #[utoipa::path(
     tag = "plan",
     operation_id = "update_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    params(ItemPath, crate::responses::IfMatchHeader),
     request_body = PlanItemPatch,
     responses((status = 200, description = "The item after the change", body = PlanItem, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
@@ -285,14 +226,13 @@ pub async fn read(
 #[patch("/cases/{id}/plan/items/{item_id}")]
 pub async fn update(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     if_match: IfMatch,
     body: Json<PlanItemPatch>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     let version = if_match.check(current.version)?;
     let today = today();
     let merged = model::merge(&current, &body, case.opened_on, today)?;
@@ -313,7 +253,7 @@ pub async fn update(
             &mut work.tx,
             work.actor.agent_id,
             case.id,
-            item_id,
+            path.item_id,
             version,
             &ItemUpdate {
                 category: merged.category,
@@ -343,22 +283,28 @@ pub async fn update(
 #[utoipa::path(
     tag = "plan",
     operation_id = "delete_plan_item",
-    params(("id" = Uuid, Path, description = "Case id"), ("item_id" = Uuid, Path, description = "Plan item id"), crate::responses::IfMatchHeader),
+    params(ItemPath, crate::responses::IfMatchHeader),
     responses((status = 204, description = "Removed"), WriteErrors),
     security(("bearer" = []))
 )]
 #[delete("/cases/{id}/plan/items/{item_id}")]
 pub async fn remove(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<ItemPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let (case_id, item_id) = path.into_inner();
-    let (mut work, case) = ctx.case(case_id, CaseUse::Plan).await?;
-    let current = plan_items::get(&mut work.tx, case.id, item_id).await?;
+    let (mut work, case) = ctx.case(path.id, CaseUse::Plan).await?;
+    let current = plan_items::get(&mut work.tx, case.id, path.item_id).await?;
     let version = if_match.check(current.version)?;
-    plan_items::delete(&mut work.tx, work.actor.agent_id, case.id, item_id, version).await?;
-    work.audit(item_event(AuditAction::Delete, &case, item_id));
+    plan_items::delete(
+        &mut work.tx,
+        work.actor.agent_id,
+        case.id,
+        path.item_id,
+        version,
+    )
+    .await?;
+    work.audit(item_event(AuditAction::Delete, &case, path.item_id));
     work.commit(HttpResponse::NoContent().finish()).await
 }

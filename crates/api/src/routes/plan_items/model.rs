@@ -1,12 +1,10 @@
 //! Plan items' request and response types (a new item, its merge patch, the item as shown, a
 //! page of items), the merge of a patch into a stored item, and the list cursor.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::plan::TEXT_MAX_CHARS;
 use relais_domain::{Domain, ItemCategory, ItemStatus, Party, PlanItemTitle, settle_done_on};
-use relais_store::plan_items::{ItemCursor, PlanItemRecord};
+use relais_store::plan_items::PlanItemRecord;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -356,45 +354,4 @@ fn with_changes(current: &PlanItemRecord, mut m: Merged) -> Merged {
         .map(|(name, _)| name)
         .collect();
     m
-}
-
-/// Length of an encoded cursor: the item id, then its due date as days from the common era.
-const CURSOR_BYTES: usize = 20;
-
-/// The opaque `cursor` of the page after `cursor`'s item.
-pub(super) fn encode_cursor(cursor: ItemCursor) -> String {
-    let mut bytes = Vec::with_capacity(CURSOR_BYTES);
-    bytes.extend_from_slice(cursor.id.as_bytes());
-    bytes.extend_from_slice(&cursor.due_on.num_days_from_ce().to_be_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Reads a cursor given back by a client.
-pub(super) fn decode_cursor(cursor: &str) -> Option<ItemCursor> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    if bytes.len() != CURSOR_BYTES {
-        return None;
-    }
-    let (id, days) = bytes.split_at(16);
-    let days = i32::from_be_bytes(days.try_into().ok()?);
-    Some(ItemCursor {
-        id: Uuid::from_slice(id).ok()?,
-        due_on: NaiveDate::from_num_days_from_ce_opt(days)?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_round_trips_and_garbage_does_not_decode() {
-        let cursor = ItemCursor {
-            id: Uuid::now_v7(),
-            due_on: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap_or_default(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(cursor)), Some(cursor));
-        assert_eq!(decode_cursor("not a cursor"), None);
-        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode([0u8; 16])), None);
-    }
 }

@@ -17,7 +17,6 @@
 //! of the referral, in the same transaction.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::Utc;
 use relais_domain::case::default_target_end;
 use relais_domain::referral::{match_person, same_names};
 use relais_domain::{
@@ -37,6 +36,7 @@ use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, Code, FieldError};
 use crate::extract::Json;
 use crate::responses::WriteErrors;
+use crate::routes::today;
 use crate::work::Work;
 
 /// The fields each outcome needs and refuses: 422 with pointers.
@@ -213,7 +213,7 @@ async fn open_case(
     person_id: Uuid,
 ) -> Result<Uuid, ApiError> {
     let actor = &work.actor;
-    let opened_on = Utc::now().date_naive();
+    let opened_on = today();
     let months = u32::try_from(actor.org.case_target_months).unwrap_or(6);
     let case = cases::create(
         &mut work.tx,

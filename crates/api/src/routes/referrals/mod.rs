@@ -28,8 +28,8 @@ use uuid::Uuid;
 use crate::conditional::ok_with_etag;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::extract::Query;
-use crate::pagination::{next_cursor, page_request};
+use crate::extract::{Query, coded_list};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::ReadErrors;
 
 pub use decision::decide;
@@ -38,7 +38,7 @@ pub use model::{
     NewReferral, RedirectedTo, Referral, ReferralList, ReferredPerson, ReferredPersonView,
     Referrer,
 };
-pub use posting::{ReferralBody, create};
+pub use posting::{ReferralBody, ReferralRule, create};
 
 fn location(id: Uuid) -> String {
     format!("/v1/referrals/{id}")
@@ -66,53 +66,32 @@ fn read_event(referral: &ReferralRecord) -> NewAuditEvent {
 pub struct ListParams {
     /// Comma-separated `referral_status` codes, e.g. `received`; every status by default.
     pub status: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Lists the organisation's inbox of referrals, or a partner's own referrals, newest first.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "list_referrals",
-    params(ListParams),
+    params(ListParams, PageParams),
     responses((status = 200, description = "Referrals, newest first", body = ReferralList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/referrals")]
-pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<ListParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     let viewer = viewer(&ctx)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
-    let mut statuses = Vec::new();
-    for code in params
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let status = <ReferralStatus as relais_domain::Coded>::parse(code)
-            .ok_or_else(|| ApiError::bad_query("status", format!("unknown status {code:?}")))?;
-        statuses.push(status.code().to_owned());
-    }
+    let page = page.request()?;
+    let statuses: Vec<ReferralStatus> = coded_list("status", "status", params.status.as_deref())?;
+    let statuses = statuses.iter().map(|s| s.code().to_owned()).collect();
     let mut work = ctx.work(Access::Read).await?;
     let found = store::list(&mut work.tx, &ReferralFilter { statuses }, viewer, page).await?;
     work.audit_all(found.items.iter().map(read_event));
-    let next = next_cursor(&found);
-    work.commit(
-        HttpResponse::Ok().json(ReferralList {
-            items: found
-                .items
-                .into_iter()
-                .map(|r| Referral::view(r, viewer))
-                .collect(),
-            next_cursor: next,
-        }),
-    )
-    .await
+    let (items, next_cursor) = into_views(found, |r| Referral::view(r, viewer));
+    work.commit(HttpResponse::Ok().json(ReferralList { items, next_cursor }))
+        .await
 }
 
 /// Reads a referral (an agent: of the organisation; a partner: one it posted).

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::routes::persons::Address;
+use crate::routes::view_from;
 
 /// Longest base64 text of an attachment: 4 characters per 3 bytes of the largest one.
 pub const MAX_BASE64_LEN: usize = MAX_ATTACHMENT_BYTES.div_ceil(3) * 4;
@@ -201,17 +202,9 @@ pub struct Attachment {
     pub sha256: String,
 }
 
-impl From<AttachmentMeta> for Attachment {
-    fn from(a: AttachmentMeta) -> Self {
-        Self {
-            id: a.id,
-            filename: a.filename,
-            content_type: a.content_type,
-            size_bytes: a.size_bytes,
-            sha256: a.sha256,
-        }
-    }
-}
+view_from!(AttachmentMeta => Attachment {
+    id, filename, content_type, size_bytes, sha256,
+});
 
 /// Another organisation of the deployment, which the partner should address instead.
 #[derive(Debug, Serialize, ToSchema)]

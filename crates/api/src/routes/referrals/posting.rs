@@ -6,15 +6,10 @@
 //! content (the `infer` crate), never from the name or a declared type; the name's extension
 //! must agree with it, so a file always opens as what it is.
 
-use std::ops::Deref;
-
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, post};
+use actix_web::{HttpRequest, HttpResponse, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{NaiveDate, Utc};
-use futures_util::future::LocalBoxFuture;
+use chrono::NaiveDate;
 use relais_domain::document::{extensions, unsafe_in_filename};
 use relais_domain::referral::{
     AttachmentType, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, check_consent_proof, repeated_domain,
@@ -23,63 +18,39 @@ use relais_domain::{AuditAction, AuditResource, Nir};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::referrals::{self as store, NewAttachment as StoreAttachment, Viewer};
-use serde::de::DeserializeOwned;
-use validator::Validate;
 
 use super::location;
 use super::model::{MAX_BASE64_LEN, NewAttachment, NewReferral, Referral};
 use crate::conditional::created;
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
-use crate::extract::read_json;
+use crate::extract::{Json, JsonRule};
 use crate::idempotency::require_key;
 use crate::responses::CreateErrors;
-use crate::state::AppState;
+use crate::routes::today;
 
-/// A referral's JSON body: the JSON limit plus room for the largest attachments, otherwise like
-/// [`crate::extract::Json`] (media type, unknown fields, validation with pointers).
+/// How a referral's body is received: `application/json` only, at most the JSON limit plus room
+/// for the largest attachments; otherwise like any [`crate::extract::Json`] (unknown fields,
+/// validation with pointers).
 #[derive(Debug)]
-pub struct ReferralBody<T>(pub T);
+pub struct ReferralRule;
 
-impl<T> Deref for ReferralBody<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
+impl JsonRule for ReferralRule {
+    const EXTRA_BYTES: usize = MAX_ATTACHMENTS * MAX_BASE64_LEN;
+
+    fn accept(essence: &str) -> Result<(), ApiError> {
+        if essence == "application/json" {
+            Ok(())
+        } else {
+            Err(ApiError::UnsupportedMediaType(
+                "send Content-Type: application/json".into(),
+            ))
+        }
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for ReferralBody<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let json_limit = AppState::of(&req)
-                .map(|s| s.settings.json_limit)
-                .unwrap_or(1 << 20);
-            let limit = json_limit + MAX_ATTACHMENTS * MAX_BASE64_LEN;
-            let essence = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(';').next())
-                .map(|v| v.trim().to_ascii_lowercase())
-                .unwrap_or_default();
-            if essence != "application/json" {
-                return Err(ApiError::UnsupportedMediaType(
-                    "send Content-Type: application/json".into(),
-                ));
-            }
-            read_json(&req, payload, limit).await.map(ReferralBody)
-        })
-    }
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
+/// A referral's JSON body.
+pub type ReferralBody<T> = Json<T, ReferralRule>;
 
 /// A trimmed optional text; blank is absent.
 fn text(value: &Option<String>) -> Option<&str> {

@@ -13,7 +13,7 @@
 //! audited (`read`, resource type `case.scheme_matches`, with the person).
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::budget;
 use relais_domain::eligibility::{
     CriterionOutcome, HouseholdFacts, Match, MatchResult, ResourceFacts, Situation, SituationData,
@@ -21,7 +21,6 @@ use relais_domain::eligibility::{
 };
 use relais_domain::household::age_on;
 use relais_domain::{AuditAction, AuditResource, Criterion, Domain};
-use relais_store::audit::NewAuditEvent;
 use relais_store::households::HouseholdRecord;
 use relais_store::persons::PersonRecord;
 use relais_store::{budgets, households, persons, schemes};
@@ -31,11 +30,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::model::CriterionSchema;
-use crate::context::Ctx;
+use crate::context::{CaseReadParams, Ctx};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::responses::ReadErrors;
-use crate::work::CaseUse;
+use crate::routes::today;
+use crate::work::case_event;
 
 /// Options of the matching.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,9 +44,6 @@ pub struct MatchParams {
     /// Only the schemes with this result.
     #[param(schema_with = crate::schema::match_result)]
     pub result: Option<MatchResult>,
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
-    pub reason: Option<String>,
 }
 
 /// One criterion of a scheme, evaluated.
@@ -158,7 +155,7 @@ fn situation(
 #[utoipa::path(
     tag = "schemes",
     operation_id = "list_scheme_matches",
-    params(("id" = Uuid, Path, description = "Case id"), MatchParams),
+    params(("id" = Uuid, Path, description = "Case id"), MatchParams, CaseReadParams),
     responses((status = 200, description = "Each active scheme with its result", body = SchemeMatches), ReadErrors),
     security(("bearer" = []))
 )]
@@ -167,19 +164,20 @@ pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
     params: Query<MatchParams>,
+    reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let today = Utc::now().date_naive();
-    let (mut work, case) = ctx
-        .case(*id, CaseUse::Read(params.reason.as_deref()))
-        .await?;
+    let today = today();
+    let (mut work, case) = ctx.case(*id, reason.case_use()).await?;
     let person = persons::get(&mut work.tx, case.person_id).await?;
     let household = households::get(&mut work.tx, case.person_id).await?;
     let recorded_budget = budgets::get(&mut work.tx, case.person_id).await?;
     let catalogue = schemes::list_active(&mut work.tx).await?;
-    work.audit(
-        NewAuditEvent::new(AuditAction::Read, AuditResource::CaseSchemeMatches, case.id)
-            .about(case.person_id),
-    );
+    work.audit(case_event(
+        &case,
+        AuditAction::Read,
+        AuditResource::CaseSchemeMatches,
+        case.id,
+    ));
 
     let situation = situation(
         &person,

@@ -16,7 +16,7 @@ pub mod matches;
 mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use relais_domain::{AuditAction, AuditResource, Domain, Permission, Role};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
@@ -29,8 +29,9 @@ use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, Code};
 use crate::extract::{Json, Query};
-use crate::pagination::{next_cursor, page_request};
+use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
+use crate::routes::today;
 
 pub use model::{
     Catalogue, CriterionSchema, ImportResult, NewScheme, RequiredDocumentSchema, Scheme,
@@ -39,10 +40,6 @@ pub use model::{
 
 fn location(id: Uuid) -> String {
     format!("/v1/schemes/{id}")
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// Readers of the catalogue: any agent of the organisation, never a partner.
@@ -63,37 +60,33 @@ pub struct ListParams {
     /// Only the schemes of this domain.
     #[param(schema_with = crate::schema::domain)]
     pub domain: Option<Domain>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// Lists the organisation's schemes, oldest first.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "list_schemes",
-    params(ListParams),
+    params(ListParams, PageParams),
     responses((status = 200, description = "Schemes, oldest first", body = SchemeList), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/schemes")]
-pub async fn list(ctx: Ctx, params: Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    ctx: Ctx,
+    params: Query<ListParams>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
     require_reader(&ctx)?;
-    let page = page_request(params.limit, params.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = SchemeFilter {
         active: params.active,
         domain: params.domain,
     };
     let mut work = ctx.work(Access::Read).await?;
     let found = store::list(&mut work.tx, filter, page).await?;
-    let next = next_cursor(&found);
-    work.commit(HttpResponse::Ok().json(SchemeList {
-        items: found.items.into_iter().map(Scheme::from).collect(),
-        next_cursor: next,
-    }))
-    .await
+    let (items, next_cursor) = into_views(found, Scheme::from);
+    work.commit(HttpResponse::Ok().json(SchemeList { items, next_cursor }))
+        .await
 }
 
 /// Adds a scheme to the catalogue.

@@ -6,14 +6,15 @@ use relais_domain::eligibility::{Issue, parse_criteria};
 use relais_domain::scheme::{documents_json, parse_required_documents};
 use relais_domain::{Criterion, Domain, RequiredDocument};
 use relais_store::schemes::{ImportCounts, SchemeData, SchemeRecord};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
-use crate::patch::{apply, nullable};
+use crate::patch::{apply, not_null, nullable};
+use crate::routes::view_from;
 
 /// One eligibility criterion, tagged by `kind`. Figures are data: ages in whole years
 /// (inclusive), amounts in cents **a month** (inclusive ceilings), postcode prefixes of 1 to 5
@@ -177,15 +178,6 @@ pub struct NewScheme {
     pub active: Option<bool>,
 }
 
-/// A field of a merge patch that may be absent but not `null`.
-fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
 /// Changes to a scheme (JSON merge patch: absent keeps, `null` clears). Lists are replaced
 /// whole. `active: false` takes it out of the matching.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -253,29 +245,11 @@ pub struct Scheme {
     pub version: i32,
 }
 
-impl From<SchemeRecord> for Scheme {
-    fn from(r: SchemeRecord) -> Self {
-        Self {
-            id: r.id,
-            name: r.name,
-            domain: r.domain,
-            provider: r.provider,
-            description: r.description,
-            criteria: r.criteria,
-            required_documents: r.required_documents,
-            usual_processing_days: r.usual_processing_days,
-            source_url: r.source_url,
-            figures_read_on: r.figures_read_on,
-            notes: r.notes,
-            active: r.active,
-            created_at: r.created_at,
-            created_by: r.created_by,
-            updated_at: r.updated_at,
-            updated_by: r.updated_by,
-            version: r.version,
-        }
-    }
-}
+view_from!(SchemeRecord => Scheme {
+    id, name, domain, provider, description, criteria, required_documents, usual_processing_days,
+    source_url, figures_read_on, notes, active, created_at, created_by, updated_at, updated_by,
+    version,
+});
 
 /// A page of schemes, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
@@ -320,15 +294,9 @@ pub struct ImportResult {
     pub unchanged: u32,
 }
 
-impl From<ImportCounts> for ImportResult {
-    fn from(c: ImportCounts) -> Self {
-        Self {
-            created: c.created,
-            updated: c.updated,
-            unchanged: c.unchanged,
-        }
-    }
-}
+view_from!(ImportCounts => ImportResult {
+    created, updated, unchanged,
+});
 
 /// The written form of a stored scheme (for an export, or to merge a patch into).
 pub(super) fn written(r: &SchemeRecord) -> NewScheme {
