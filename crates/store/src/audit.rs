@@ -86,8 +86,10 @@ pub async fn record(
     actor: &AuditActor<'_>,
     events: &[NewAuditEvent],
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
+    match events {
+        [] => return Ok(()),
+        [event] => return record_one(conn, actor, event).await,
+        _ => {}
     }
     // Parallel arrays unnested into rows: one static, checked statement for any count.
     let mut ids = Vec::with_capacity(events.len());
@@ -123,6 +125,34 @@ pub async fn record(
         &resource_ids as &[Option<Uuid>],
         &person_ids as &[Option<Uuid>],
         &reasons as &[Option<String>],
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The usual case, one event: a plain row costs the database less than unnesting arrays.
+async fn record_one(
+    conn: &mut PgConnection,
+    actor: &AuditActor<'_>,
+    event: &NewAuditEvent,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"
+        INSERT INTO audit_events (id, org_id, actor_id, actor_subject, action, resource_type,
+                                  resource_id, person_id, reason, request_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "#,
+        Uuid::now_v7(),
+        actor.org_id,
+        actor.agent_id,
+        actor.subject,
+        event.action.code(),
+        event.resource.code(),
+        event.resource_id,
+        event.person_id,
+        event.reason.as_deref(),
+        actor.request_id,
     )
     .execute(conn)
     .await?;
