@@ -147,3 +147,40 @@ async fn the_openapi_document_is_3_1_with_a_bearer_scheme() {
     assert!(doc["paths"]["/v1/persons"]["get"]["security"].is_array());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+#[tokio::test]
+async fn a_workers_pool_counts_in_the_usage_and_closes_with_the_first() {
+    let app = TestApp::spawn().await;
+    let first = relais_store::Db::connect_lazy(
+        app.db_options.clone(),
+        &relais_store::PoolSettings::default(),
+    );
+    let worker = first.for_worker(2);
+    assert_eq!(first.pool_usage(), (0, 0), "lazy: nothing opened yet");
+    let held = worker.pool().acquire().await.unwrap();
+    assert_eq!(
+        first.pool_usage(),
+        (1, 0),
+        "the worker's connection is counted by the first pool"
+    );
+    assert_eq!(
+        worker.pool_usage(),
+        first.pool_usage(),
+        "one family, one count"
+    );
+    drop(held);
+    // Returning a connection to the pool is asynchronous.
+    for _ in 0..50 {
+        if first.pool_usage() == (0, 1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(first.pool_usage(), (0, 1));
+    first.close().await;
+    assert!(
+        worker.pool().is_closed(),
+        "closing the first closes the workers' pools"
+    );
+    assert!(first.pool().is_closed());
+}

@@ -199,6 +199,9 @@ pub fn test_settings() -> Settings {
             base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
         )),
         db_acquire_timeout_ms: 1500,
+        // Two workers of two connections each, whatever the machine: tests run side by side.
+        http_workers: 2,
+        db_max_connections: 4,
         auth: relais_server::config::AuthConfig {
             dev_secret: Some(SecretString::from(DEV_SECRET)),
             issuer: ISSUER.into(),

@@ -112,8 +112,13 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// tracing filter, e.g. `info` or `relais=debug,sqlx=warn`.
     pub log_level: String,
-    /// Connections to PostgreSQL: twice the cores by default (at least 4). More connections
-    /// than the machine can serve at once only spread the same work over colder backends.
+    /// Threads answering HTTP requests: one per core by default.
+    pub http_workers: usize,
+    /// Connections to PostgreSQL for requests: twice the cores by default (at least 4), shared
+    /// out evenly between the HTTP workers (at least one each), each worker opening its own.
+    /// More connections than the machine can serve at once only spread the same work over
+    /// colder backends. Start-up and background work have a pool of their own of at most
+    /// [`crate::BACKGROUND_CONNECTIONS`] (its idle connections close after a minute).
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before a 503, in milliseconds.
     pub db_acquire_timeout_ms: u64,
@@ -132,10 +137,13 @@ pub struct Settings {
     pub expiry_sweep_interval: std::time::Duration,
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
 /// The pool size fitting this machine: twice its cores, at least 4.
 fn default_pool_size() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    u32::try_from(cores.saturating_mul(2)).map_or(u32::MAX, |n| n.max(4))
+    u32::try_from(cores().saturating_mul(2)).map_or(u32::MAX, |n| n.max(4))
 }
 
 impl Default for Settings {
@@ -148,6 +156,7 @@ impl Default for Settings {
             demo: None,
             log_format: LogFormat::Compact,
             log_level: "info,sqlx=warn".into(),
+            http_workers: cores(),
             db_max_connections: default_pool_size(),
             db_acquire_timeout_ms: 2000,
             json_limit_bytes: 1024 * 1024,
@@ -238,6 +247,8 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:8080");
         assert_eq!(s.data_dir, PathBuf::from("./.relais"));
         assert_eq!(s.auth.org_claim, "org");
+        assert!(s.http_workers >= 1, "one per core");
+        assert!(s.db_max_connections >= 4);
         assert!(s.embedded());
     }
 

@@ -40,7 +40,7 @@ pub struct Database {
 impl Database {
     /// Stops the embedded cluster if this process started it.
     pub async fn close(self) {
-        self.db.pool().close().await;
+        self.db.close().await;
         if let Some(cluster) = self.embedded {
             if cluster.reused_running_server() {
                 return; // another relais process owns it
@@ -57,9 +57,13 @@ impl Database {
     }
 }
 
+/// Connections of the pool of start-up and background work (migrations, the demo, webhook
+/// deliveries, sweeps): each does one thing at a time. Requests have the workers' own pools.
+pub const BACKGROUND_CONNECTIONS: u32 = 4;
+
 fn pool_settings(settings: &Settings) -> PoolSettings {
     PoolSettings {
-        max_connections: settings.db_max_connections,
+        max_connections: settings.db_max_connections.min(BACKGROUND_CONNECTIONS),
         acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms),
     }
 }
@@ -260,9 +264,17 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
     let listener = TcpListener::bind(&settings.listen)
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || relais_api::build_app(state.clone()))
-        .listen(listener)?
-        .shutdown_timeout(10)
-        .run();
+    let workers = settings.http_workers.max(1);
+    // Each worker has its own share of the connections (see `Db::for_worker`).
+    let share = settings.db_max_connections / u32::try_from(workers).unwrap_or(u32::MAX);
+    let server = HttpServer::new(move || {
+        let mut own = AppState::clone(&state);
+        own.db = state.db.for_worker(share);
+        relais_api::build_app(web::Data::new(own))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
     Ok(Server { addr, server })
 }
