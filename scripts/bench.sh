@@ -19,7 +19,10 @@
 #   BENCH_THREADS      wrk threads = pgbench threads (default 2)
 #   BENCH_ROUNDS       rounds of both measurements; the table shows medians (default 1): on a
 #                      machine with other load, 3 or more keep one noisy run from deciding
+#   BENCH_ENDPOINTS    which to measure: "get post" (default), "get" or "post"
 #   CARGO_TARGET_DIR   where cargo builds (default target)
+#   BENCH_SERVER_BIN   a relais binary to measure instead of building this tree's (to compare
+#                      two builds under the same conditions, one run after the other)
 #   RELAIS_PG_BIN_DIR  the directory of initdb, pg_ctl, psql and pgbench
 #   RELAIS_*           other server settings pass through (e.g. RELAIS_DB_MAX_CONNECTIONS)
 set -euo pipefail
@@ -30,11 +33,14 @@ warmup=${BENCH_WARMUP:-3}
 connections=${BENCH_CONNECTIONS:-4}
 threads=${BENCH_THREADS:-2}
 rounds=${BENCH_ROUNDS:-1}
+endpoints=${BENCH_ENDPOINTS:-get post}
 target_dir=${CARGO_TARGET_DIR:-target}
 bench_dir=$PWD/scripts/bench
 
 # Ratios the request path is expected to reach (README, Performance).
+# shellcheck disable=SC2034 # read through a nameref in report
 goal_get=0.70
+# shellcheck disable=SC2034
 goal_post=0.60
 
 rates_get=() tps_get=() rates_post=() tps_post=()
@@ -205,9 +211,14 @@ cleanup() {
 }
 
 build_server() {
-    log "Building the server (release)"
-    cargo build --release --quiet --bin relais
-    relais=$target_dir/release/relais
+    if [ -n "${BENCH_SERVER_BIN:-}" ]; then
+        relais=$BENCH_SERVER_BIN
+        log "Using the server binary $relais"
+    else
+        log "Building the server (release)"
+        cargo build --release --quiet --bin relais
+        relais=$target_dir/release/relais
+    fi
     [ -x "$relais" ] || die "no binary at $relais"
 }
 
@@ -350,6 +361,49 @@ pgbench_tps() {
     awk '/^tps = / {print $3}' "$out"
 }
 
+# cpu_ticks PID…: the CPU time (user + system, in clock ticks) the processes have used so far.
+cpu_ticks() {
+    local pid total=0 ticks
+    for pid in "$@"; do
+        ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || ticks=0
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
+
+# postgres_ticks: the CPU time PostgreSQL has used so far: its processes alive now, and the
+# postmaster's count of its children that have ended (pgbench's backends end with the run).
+postgres_ticks() {
+    local postmaster ended
+    postmaster=$(head -n 1 "$work/pgdata/postmaster.pid")
+    ended=$(awk '{print $16 + $17}' "/proc/$postmaster/stat")
+    # shellcheck disable=SC2046 # one pid a word
+    echo $(($(cpu_ticks "$postmaster" $(pgrep -P "$postmaster")) + ended))
+}
+
+# cpu_per_op LABEL TOOL COMMAND…: runs COMMAND (which drives TOOL, wrk or pgbench, and prints
+# a rate per second on stdout) and logs the CPU milliseconds each operation cost the server,
+# PostgreSQL and the load generator: where the time goes, beside the rate. Prints the rate.
+cpu_per_op() {
+    local label=$1 tool=$2 rate hz before_s before_p after_s after_p tool_s
+    shift 2
+    hz=$(getconf CLK_TCK)
+    before_s=$(cpu_ticks "$server_pid")
+    before_p=$(postgres_ticks)
+    local TIMEFORMAT='%U %S'
+    { time "$@" >"$work/rate" 2>&3; } 3>&2 2>"$work/times"
+    after_s=$(cpu_ticks "$server_pid")
+    after_p=$(postgres_ticks)
+    rate=$(cat "$work/rate")
+    tool_s=$(awk '{print $1 + $2}' "$work/times")
+    awk -v label="$label" -v tool="$tool" -v rate="$rate" -v d="$duration" -v hz="$hz" \
+        -v s=$((after_s - before_s)) -v p=$((after_p - before_p)) -v t="$tool_s" \
+        'BEGIN { n = rate * d; if (n <= 0) exit;
+                 printf "    CPU per %s: relais %.3f ms, PostgreSQL %.3f ms, %s %.3f ms\n",
+                        label, s * 1000 / hz / n, p * 1000 / hz / n, tool, t * 1000 / n }' >&2
+    echo "$rate"
+}
+
 # measure_get, measure_post: one round of an endpoint, the server first, then pgbench, each
 # after its own warm-up; append req/s to rates_NAME and TPS to tps_NAME.
 measure_get() {
@@ -358,11 +412,11 @@ measure_get() {
     export BENCH_TOKEN=$token
     quiet=1 wrk_rate "$warmup" "$bench_dir/read_case.lua" "$path" >/dev/null
     checkpoint
-    rates_get+=("$(wrk_rate "$duration" "$bench_dir/read_case.lua" "$path")")
+    rates_get+=("$(cpu_per_op request wrk wrk_rate "$duration" "$bench_dir/read_case.lua" "$path")")
     log "GET /v1/cases/{id}: pgbench (${connections} clients, ${threads} threads, ${duration} s)$round_label"
     quiet=1 pgbench_tps "$warmup" "$bench_dir/read_case.sql" -D run=warmup >/dev/null
     checkpoint
-    tps_get+=("$(pgbench_tps "$duration" "$bench_dir/read_case.sql" -D run=measure)")
+    tps_get+=("$(cpu_per_op transaction pgbench pgbench_tps "$duration" "$bench_dir/read_case.sql" -D run=measure)")
 }
 
 measure_post() {
@@ -372,12 +426,12 @@ measure_post() {
     # A new run text for every wrk and pgbench run: keys never repeat across runs either.
     quiet=1 BENCH_RUN=$(random_hex 8) wrk_rate "$warmup" "$bench_dir/add_plan_item.lua" "$path" >/dev/null
     checkpoint
-    rates_post+=("$(BENCH_RUN=$(random_hex 8) wrk_rate "$duration" "$bench_dir/add_plan_item.lua" "$path")")
+    rates_post+=("$(BENCH_RUN=$(random_hex 8) cpu_per_op request wrk wrk_rate "$duration" "$bench_dir/add_plan_item.lua" "$path")")
     log "POST /v1/cases/{id}/plan/items: pgbench (${connections} clients, ${threads} threads, ${duration} s)$round_label"
     local vars=(-D "due_on=$due_on" -D "body=$item_response")
     quiet=1 pgbench_tps "$warmup" "$bench_dir/add_plan_item.sql" "${vars[@]}" -D "run=$(random_hex 8)" >/dev/null
     checkpoint
-    tps_post+=("$(pgbench_tps "$duration" "$bench_dir/add_plan_item.sql" "${vars[@]}" -D "run=$(random_hex 8)")")
+    tps_post+=("$(cpu_per_op transaction pgbench pgbench_tps "$duration" "$bench_dir/add_plan_item.sql" "${vars[@]}" -D "run=$(random_hex 8)")")
 }
 
 median() {
@@ -400,28 +454,36 @@ round_ratios() {
 }
 
 report() {
-    local rate_get tps_get_m rate_post tps_post_m get_ratio post_ratio commit pg_version
-    rate_get=$(median "${rates_get[@]}")
-    tps_get_m=$(median "${tps_get[@]}")
-    rate_post=$(median "${rates_post[@]}")
-    tps_post_m=$(median "${tps_post[@]}")
-    get_ratio=$(ratio "$rate_get" "$tps_get_m")
-    post_ratio=$(ratio "$rate_post" "$tps_post_m")
+    local commit pg_version of='' name
     commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
         commit="$commit (modified)"
     fi
+    [ -z "${BENCH_SERVER_BIN:-}" ] || commit="$commit, server binary $BENCH_SERVER_BIN"
     pg_version=$("$pg_bin/postgres" --version | awk '{print $3}')
-    local of=
     [ "$rounds" -eq 1 ] || of=" (median of $rounds rounds)"
+    # Per measured endpoint: its label in the table, its label in Markdown, server and pgbench
+    # medians, ratio, goal, and each round's ratio.
+    local -a rows=()
+    for name in $endpoints; do
+        local -n rates=rates_$name tps=tps_$name goal=goal_$name
+        local rate tps_m
+        rate=$(median "${rates[@]}")
+        tps_m=$(median "${tps[@]}")
+        rows+=("$name|$rate|$tps_m|$(ratio "$rate" "$tps_m")|$goal|$(round_ratios "${rates[*]}" "${tps[*]}")")
+        unset -n rates tps goal
+    done
+    local -A label=([get]='GET /v1/cases/{id}' [post]='POST /v1/cases/{id}/plan/items (keyed)')
+    # shellcheck disable=SC2016 # the backquotes are Markdown
+    local -A markdown=([get]='`GET /v1/cases/{id}`' [post]='`POST /v1/cases/{id}/plan/items`, fresh `Idempotency-Key`')
+    local row key rate tps_m r goal each
     echo
     printf '%-40s %14s %13s %7s %6s\n' "endpoint$of" 'server req/s' 'pgbench TPS' ratio goal
-    printf '%-40s %14.0f %13.0f %7s %6s\n' 'GET /v1/cases/{id}' "$rate_get" "$tps_get_m" "$get_ratio" "$goal_get"
-    printf '%-40s %14.0f %13.0f %7s %6s\n' 'POST /v1/cases/{id}/plan/items (keyed)' "$rate_post" "$tps_post_m" "$post_ratio" "$goal_post"
-    if [ "$rounds" -gt 1 ]; then
-        echo "ratio of each round: GET $(round_ratios "${rates_get[*]}" "${tps_get[*]}");" \
-            "POST $(round_ratios "${rates_post[*]}" "${tps_post[*]}")"
-    fi
+    for row in "${rows[@]}"; do
+        IFS='|' read -r key rate tps_m r goal each <<<"$row"
+        printf '%-40s %14.0f %13.0f %7s %6s\n' "${label[$key]}" "$rate" "$tps_m" "$r" "$goal"
+        [ "$rounds" -eq 1 ] || echo "    ratio of each round: $each"
+    done
     echo
     echo "For the README's Performance section:"
     echo
@@ -430,10 +492,10 @@ report() {
     echo
     echo "| endpoint | server req/s | pgbench TPS | ratio | goal |"
     echo "|---|---:|---:|---:|---:|"
-    # shellcheck disable=SC2016 # the backquotes are Markdown
-    printf '| `GET /v1/cases/{id}` | %.0f | %.0f | %s | ≥ %s |\n' "$rate_get" "$tps_get_m" "$get_ratio" "$goal_get"
-    # shellcheck disable=SC2016
-    printf '| `POST /v1/cases/{id}/plan/items`, fresh `Idempotency-Key` | %.0f | %.0f | %s | ≥ %s |\n' "$rate_post" "$tps_post_m" "$post_ratio" "$goal_post"
+    for row in "${rows[@]}"; do
+        IFS='|' read -r key rate tps_m r goal each <<<"$row"
+        printf '| %s | %.0f | %.0f | %s | ≥ %s |\n' "${markdown[$key]}" "$rate" "$tps_m" "$r" "$goal"
+    done
 }
 
 check_settings() {
@@ -442,6 +504,10 @@ check_settings() {
         value=${!name}
         [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_${name^^} must be a positive integer, not '$value'"
     done
+    for name in $endpoints; do
+        [[ $name == get || $name == post ]] || die "BENCH_ENDPOINTS lists get and/or post, not '$name'"
+    done
+    [ -n "${endpoints// /}" ] || die "BENCH_ENDPOINTS is empty"
     # wrk gives each thread at least one connection.
     [ "$connections" -ge "$threads" ] || die "BENCH_CONNECTIONS ($connections) must be at least BENCH_THREADS ($threads)"
 }
@@ -464,8 +530,8 @@ main() {
     local round
     for round in $(seq 1 "$rounds"); do
         [ "$rounds" -eq 1 ] || round_label=" [round $round/$rounds]"
-        measure_get
-        measure_post
+        case " $endpoints " in *" get "*) measure_get ;; esac
+        case " $endpoints " in *" post "*) measure_post ;; esac
     done
     report
 }
