@@ -401,3 +401,28 @@ async fn the_organisation_comes_from_the_token_not_the_request() {
     let seen: Value = app.get_json("/v1/persons", &acme).await;
     assert_eq!(seen["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_token_verified_once_is_still_refused_once_expired_or_altered() {
+    let mut settings = relais_tests::test_settings();
+    settings.auth.leeway_secs = 0;
+    let app = TestApp::spawn_with(settings).await;
+    let mut short = claims();
+    short["exp"] = json!(now() + 2);
+    let token = sign(&short);
+    // Verified once, then remembered: the second request is answered from memory.
+    assert_eq!(me(&app, &token).await.status(), 200);
+    assert_eq!(me(&app, &token).await.status(), 200);
+    // Another signature on the same header and claims is another token: checked, refused.
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let mut other = signature.as_bytes().to_vec();
+    other[0] = if other[0] == b'A' { b'B' } else { b'A' };
+    let forged = format!("{signed}.{}", String::from_utf8(other).unwrap());
+    assert_unauthorized(me(&app, &forged).await, "altered signature").await;
+    // What was remembered never outlives the token.
+    while now() <= short["exp"].as_i64().unwrap() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let doc = assert_unauthorized(me(&app, &token).await, "expired since").await;
+    assert!(doc["detail"].as_str().unwrap().contains("expired"), "{doc}");
+}

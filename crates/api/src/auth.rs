@@ -105,7 +105,16 @@ pub struct Authenticator {
     http: Option<reqwest::Client>,
     /// The service's own keys, verifying partner tokens.
     own: Option<OwnKeys>,
+    /// Tokens verified lately and what they said: a token's signature is checked once, not
+    /// on each of its requests.
+    verified: quick_cache::sync::Cache<String, (Instant, Principal)>,
 }
+
+/// How long a verified token is taken at its word without checking its signature again (never
+/// past its expiry): a key withdrawn by the identity provider stops being honoured within it.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+/// How many verified tokens are remembered (the least used are forgotten first).
+const VERIFIED_CAPACITY: usize = 10_000;
 
 /// The service's keys and how their tokens are validated.
 struct OwnKeys {
@@ -201,6 +210,7 @@ impl Authenticator {
             refreshing: tokio::sync::Mutex::new(()),
             http,
             own: None,
+            verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
         })
     }
 
@@ -217,8 +227,27 @@ impl Authenticator {
         self
     }
 
-    /// Verifies a token and reads the caller from its claims.
+    /// Verifies a token and reads the caller from its claims; a token verified lately is
+    /// answered from memory until [`VERIFIED_FOR`] has passed or it has expired.
     pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        if let Some((until, principal)) = self.verified.get(token)
+            && Instant::now() < until
+        {
+            return Ok(principal);
+        }
+        let (principal, expires) = self.verify_signed(token).await?;
+        let left = expires - chrono::Utc::now().timestamp();
+        if let Ok(left @ 1..) = u64::try_from(left) {
+            let until = Instant::now() + VERIFIED_FOR.min(Duration::from_secs(left));
+            self.verified
+                .insert(token.to_owned(), (until, principal.clone()));
+        }
+        Ok(principal)
+    }
+
+    /// Checks the token's signature and claims; answers the caller and the token's expiry
+    /// (Unix seconds).
+    async fn verify_signed(&self, token: &str) -> Result<(Principal, i64), ApiError> {
         let head = decode_header(token).map_err(|_| unauthorized("malformed token"))?;
         if let Some(own) = &self.own
             && let Some(key) = head
@@ -230,14 +259,14 @@ impl Authenticator {
                 return Err(unauthorized("unexpected signing algorithm"));
             }
             let data = decode::<Value>(token, key, &own.validation).map_err(rejection)?;
-            return partner_principal(&data.claims);
+            return Ok((partner_principal(&data.claims)?, expiry(&data.claims)));
         }
         if head.alg != self.settings.algorithm {
             return Err(unauthorized("unexpected signing algorithm"));
         }
         let key = self.key_for(head.kid.as_deref()).await?;
         let data = decode::<Value>(token, &key, &self.validation).map_err(rejection)?;
-        self.principal(&data.claims)
+        Ok((self.principal(&data.claims)?, expiry(&data.claims)))
     }
 
     fn principal(&self, claims: &Value) -> Result<Principal, ApiError> {
@@ -357,6 +386,11 @@ impl Authenticator {
             Err(err) => tracing::warn!(error = %err, "could not refresh the JWKS"),
         }
     }
+}
+
+/// The `exp` claim (required, so checked by the validation before this is read).
+fn expiry(claims: &Value) -> i64 {
+    claims.get("exp").and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// Reads a partner token's claims (already verified with the service's key). Their names are
