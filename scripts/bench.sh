@@ -17,8 +17,10 @@
 #   BENCH_WARMUP       seconds of warm-up before each measurement (default 3)
 #   BENCH_CONNECTIONS  wrk connections = pgbench clients (default 4)
 #   BENCH_THREADS      wrk threads = pgbench threads (default 2)
-#   BENCH_ROUNDS       rounds of both measurements; the table shows medians (default 1): on a
-#                      machine with other load, 3 or more keep one noisy run from deciding
+#   BENCH_ROUNDS       rounds of both measurements (default 1); the table shows the medians of
+#                      the rates and the median of the rounds' ratios (each round compares the
+#                      two sides back to back, so a machine that slows down between rounds
+#                      moves both): 3 or more keep one noisy round from deciding
 #   BENCH_ENDPOINTS    which to measure: "get post" (default), "get" or "post"
 #   CARGO_TARGET_DIR   where cargo builds (default target)
 #   BENCH_SERVER_BIN   a relais binary to measure instead of building this tree's (to compare
@@ -470,7 +472,10 @@ report() {
         local rate tps_m
         rate=$(median "${rates[@]}")
         tps_m=$(median "${tps[@]}")
-        rows+=("$name|$rate|$tps_m|$(ratio "$rate" "$tps_m")|$goal|$(round_ratios "${rates[*]}" "${tps[*]}")")
+        local each
+        each=$(round_ratios "${rates[*]}" "${tps[*]}")
+        # shellcheck disable=SC2086 # one ratio a word
+        rows+=("$name|$rate|$tps_m|$(ratio "$(median $each)" 1)|$goal|$each")
         unset -n rates tps goal
     done
     local -A label=([get]='GET /v1/cases/{id}' [post]='POST /v1/cases/{id}/plan/items (keyed)')
