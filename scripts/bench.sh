@@ -320,8 +320,11 @@ SQL
 
 # --- Measurements ------------------------------------------------------------------------------
 
-# Each measurement starts from a clean slate: no dirty pages of the previous one to write.
+# Each measurement starts from a clean slate: no dead rows or unvacuumed inserts of the previous
+# one for autovacuum to work through during this one (its CPU would count as PostgreSQL's), and
+# no dirty pages to write.
 checkpoint() {
+    sql -c VACUUM >/dev/null
     sql -c CHECKPOINT
 }
 

@@ -153,7 +153,7 @@ fn entries(body: &AssessmentReplacement) -> Result<Vec<DomainAssessment>, ApiErr
     responses((status = 200, description = "The assessment (version 0 and no domain before the first PUT)", body = Assessment, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/assessment")]
+#[get("/{id}/assessment")]
 pub async fn read(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -179,7 +179,7 @@ pub async fn read(
     responses((status = 200, description = "The assessment as replaced", body = Assessment, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[put("/cases/{id}/assessment")]
+#[put("/{id}/assessment")]
 pub async fn replace(
     ctx: Ctx,
     id: web::Path<Uuid>,

@@ -231,7 +231,7 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
     responses((status = 200, description = "The budget and its derived figures (version 0 and no line before the first PUT)", body = Budget, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/persons/{id}/budget")]
+#[get("/{id}/budget")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
@@ -273,7 +273,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     responses((status = 200, description = "The budget as replaced, with its derived figures", body = Budget, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[put("/persons/{id}/budget")]
+#[put("/{id}/budget")]
 pub async fn replace(
     ctx: Ctx,
     id: web::Path<Uuid>,

@@ -83,7 +83,7 @@ pub struct ConsentList {
     responses((status = 200, description = "Consents, oldest first", body = ConsentList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/persons/{id}/consents")]
+#[get("/{id}/consents")]
 pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonRead)?;
     let mut work = ctx.work(Access::Read).await?;
@@ -108,7 +108,7 @@ pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     responses((status = 201, description = "Recorded", body = Consent, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/persons/{id}/consents")]
+#[post("/{id}/consents")]
 pub async fn create(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -157,7 +157,7 @@ pub async fn create(
     responses((status = 200, description = "Withdrawn", body = Consent), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/persons/{id}/consents/{cid}/withdrawal")]
+#[post("/{id}/consents/{cid}/withdrawal")]
 pub async fn withdraw(
     ctx: Ctx,
     path: web::Path<(Uuid, Uuid)>,

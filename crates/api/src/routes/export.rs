@@ -61,7 +61,7 @@ pub struct PersonExport {
     ),
     security(("bearer" = []))
 )]
-#[get("/persons/{id}/export")]
+#[get("/{id}/export")]
 pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonExport)?;
     let mut work = ctx.work(Access::Read).await?;

@@ -191,7 +191,7 @@ pub(crate) fn person_part_event(
     responses((status = 200, description = "The household (version 0 and no member before the first PUT)", body = Household, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/persons/{id}/household")]
+#[get("/{id}/household")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
@@ -223,7 +223,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     responses((status = 200, description = "The household as replaced", body = Household, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[put("/persons/{id}/household")]
+#[put("/{id}/household")]
 pub async fn replace(
     ctx: Ctx,
     id: web::Path<Uuid>,

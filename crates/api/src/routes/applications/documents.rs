@@ -185,7 +185,7 @@ fn changed(
     responses((status = 201, description = "Added; the ETag is the line's", body = ChecklistChange, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/applications/{app_id}/documents")]
+#[post("/{id}/applications/{app_id}/documents")]
 pub async fn add_document(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,
@@ -247,7 +247,7 @@ pub async fn add_document(
     responses((status = 200, description = "The line", body = ApplicationDocument, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
+#[get("/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn read_document(
     ctx: Ctx,
     path: web::Path<ChecklistLinePath>,
@@ -271,7 +271,7 @@ pub async fn read_document(
     responses((status = 200, description = "The line after the change; the ETag is the line's", body = ChecklistChange, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/cases/{id}/applications/{app_id}/documents/{doc_id}")]
+#[patch("/{id}/applications/{app_id}/documents/{doc_id}")]
 pub async fn update_document(
     ctx: Ctx,
     path: web::Path<ChecklistLinePath>,

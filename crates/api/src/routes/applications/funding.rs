@@ -78,7 +78,7 @@ pub struct FundingPlanReplacement {
     responses((status = 200, description = "The funding plan", body = FundingPlan, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications/{app_id}/funding-plan")]
+#[get("/{id}/applications/{app_id}/funding-plan")]
 pub async fn read_funding_plan(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,
@@ -109,7 +109,7 @@ pub async fn read_funding_plan(
     responses((status = 200, description = "The funding plan as replaced, with its gap", body = FundingPlan, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[put("/cases/{id}/applications/{app_id}/funding-plan")]
+#[put("/{id}/applications/{app_id}/funding-plan")]
 pub async fn replace_funding_plan(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,

@@ -157,7 +157,7 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
     responses((status = 200, description = "The application after the change", body = Application, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/cases/{id}/applications/{app_id}")]
+#[patch("/{id}/applications/{app_id}")]
 pub async fn update(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,
@@ -208,7 +208,7 @@ pub async fn update(
     responses((status = 200, description = "The application in its new status", body = Application, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/applications/{app_id}/transitions")]
+#[post("/{id}/applications/{app_id}/transitions")]
 pub async fn transition(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,

@@ -147,7 +147,7 @@ pub struct ListParams {
     responses((status = 200, description = "Applications, newest first", body = ApplicationList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications")]
+#[get("/{id}/applications")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -249,7 +249,7 @@ async fn propose_plan_items(
     responses((status = 201, description = "Created: `preparing`, or `complete` when the scheme requires no document", body = Application, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/applications")]
+#[post("/{id}/applications")]
 pub async fn create(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -316,7 +316,7 @@ pub async fn create(
     responses((status = 200, description = "The application", body = Application, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications/{app_id}")]
+#[get("/{id}/applications/{app_id}")]
 pub async fn read(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,

@@ -49,7 +49,7 @@ pub struct NewSocialReport {
     responses((status = 200, description = "Versions, newest first", body = SocialReportList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications/{app_id}/social-reports")]
+#[get("/{id}/applications/{app_id}/social-reports")]
 pub async fn list_social_reports(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,
@@ -79,7 +79,7 @@ pub async fn list_social_reports(
     responses((status = 200, description = "The version", body = SocialReport), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/applications/{app_id}/social-reports/{version_no}")]
+#[get("/{id}/applications/{app_id}/social-reports/{version_no}")]
 pub async fn read_social_report(
     ctx: Ctx,
     path: web::Path<SocialReportPath>,
@@ -102,7 +102,7 @@ pub async fn read_social_report(
     responses((status = 201, description = "The new version", body = SocialReport, headers(("Location" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/applications/{app_id}/social-reports")]
+#[post("/{id}/applications/{app_id}/social-reports")]
 pub async fn add_social_report(
     ctx: Ctx,
     path: web::Path<ApplicationPath>,

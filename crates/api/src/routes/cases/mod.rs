@@ -51,7 +51,7 @@ fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
     responses((status = 201, description = "Opened", body = CreatedCase, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases")]
+#[post("")]
 pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseCreate)?;
     let inline = match (&body.person_id, &body.person) {
@@ -161,7 +161,7 @@ pub struct ListParams {
     responses((status = 200, description = "Cases, newest first", body = CaseList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases")]
+#[get("")]
 pub async fn list(
     ctx: Ctx,
     params: Query<ListParams>,
@@ -202,7 +202,7 @@ pub async fn list(
     responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}")]
+#[get("/{id}")]
 pub async fn read(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -223,7 +223,7 @@ pub async fn read(
     responses((status = 200, description = "The updated case", body = Case, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/cases/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -281,7 +281,7 @@ pub async fn update(
     ),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -386,7 +386,7 @@ async fn pending_items_refusal(
     responses((status = 200, description = "Events, oldest first", body = Timeline), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/timeline")]
+#[get("/{id}/timeline")]
 pub async fn timeline(
     ctx: Ctx,
     id: web::Path<Uuid>,

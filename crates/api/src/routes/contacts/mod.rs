@@ -85,7 +85,7 @@ async fn answer(work: Work, contact: ContactRecord) -> Result<HttpResponse, ApiE
     responses((status = 201, description = "Recorded", body = Contact, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/contacts")]
+#[post("/{id}/contacts")]
 pub async fn create(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -159,7 +159,7 @@ pub struct ListParams {
     responses((status = 200, description = "Contacts, newest first", body = ContactList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/contacts")]
+#[get("/{id}/contacts")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -190,7 +190,7 @@ pub async fn list(
     responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/contacts/{contact_id}")]
+#[get("/{id}/contacts/{contact_id}")]
 pub async fn read(
     ctx: Ctx,
     path: web::Path<ContactPath>,
@@ -212,7 +212,7 @@ pub async fn read(
     responses((status = 200, description = "The contact after the change", body = Contact, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/cases/{id}/contacts/{contact_id}")]
+#[patch("/{id}/contacts/{contact_id}")]
 pub async fn update(
     ctx: Ctx,
     path: web::Path<ContactPath>,

@@ -63,7 +63,7 @@ async fn document_work(
     responses((status = 200, description = "Documents, newest first", body = DocumentList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/documents")]
+#[get("/{id}/documents")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,

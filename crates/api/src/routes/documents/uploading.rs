@@ -269,7 +269,7 @@ fn check(form: Form) -> Result<Checked, ApiError> {
     responses((status = 201, description = "Stored; the metadata (the content is at `content_url`)", body = Document, headers(("Location" = String), ("ETag" = String))), UploadErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/documents")]
+#[post("/{id}/documents")]
 pub async fn upload(
     ctx: Ctx,
     id: web::Path<Uuid>,

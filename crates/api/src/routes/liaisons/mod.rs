@@ -66,7 +66,7 @@ fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditE
     responses((status = 200, description = "Liaisons, newest first", body = LiaisonList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/liaisons")]
+#[get("/{id}/liaisons")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -94,7 +94,7 @@ pub async fn list(
     responses((status = 201, description = "The draft", body = Liaison, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/liaisons")]
+#[post("/{id}/liaisons")]
 pub async fn create(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -143,7 +143,7 @@ pub async fn create(
     responses((status = 200, description = "The liaison", body = Liaison, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/liaisons/{lid}")]
+#[get("/{id}/liaisons/{lid}")]
 pub async fn read(ctx: Ctx, path: web::Path<LiaisonPath>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
     let (mut work, case) = ctx.case(path.id, CaseUse::Visible).await?;
@@ -194,7 +194,7 @@ async fn change(
     ),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/liaisons/{lid}/send")]
+#[post("/{id}/liaisons/{lid}/send")]
 pub async fn send(
     ctx: Ctx,
     path: web::Path<LiaisonPath>,
@@ -216,7 +216,7 @@ pub async fn send(
     ),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/liaisons/{lid}/status")]
+#[post("/{id}/liaisons/{lid}/status")]
 pub async fn answer(
     ctx: Ctx,
     path: web::Path<LiaisonPath>,

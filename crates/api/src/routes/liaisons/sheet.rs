@@ -32,7 +32,7 @@ use crate::work::CaseUse;
     ),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/liaisons/{lid}/document")]
+#[get("/{id}/liaisons/{lid}/document")]
 pub async fn document(
     ctx: Ctx,
     req: HttpRequest,

@@ -54,7 +54,7 @@ pub struct SearchParams {
     responses((status = 200, description = "Matching persons, newest first", body = PersonList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/persons")]
+#[get("")]
 pub async fn search(
     ctx: Ctx,
     params: Query<SearchParams>,
@@ -102,7 +102,7 @@ pub async fn search(
     responses((status = 201, description = "Created", body = Person, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/persons")]
+#[post("")]
 pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
     let data = person_data(&body, "")?;
@@ -144,7 +144,7 @@ pub struct ReadParams {
     responses((status = 200, description = "The person", body = Person, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/persons/{id}")]
+#[get("/{id}")]
 pub async fn read(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -207,7 +207,7 @@ pub async fn read(
     responses((status = 200, description = "The corrected person", body = Person, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/persons/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     ctx: Ctx,
     id: web::Path<Uuid>,

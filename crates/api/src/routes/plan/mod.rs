@@ -42,7 +42,7 @@ pub use written::document;
     responses((status = 200, description = "The plan", body = PlanView), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan")]
+#[get("/{id}/plan")]
 pub async fn view(
     ctx: Ctx,
     id: web::Path<Uuid>,

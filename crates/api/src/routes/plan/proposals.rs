@@ -107,7 +107,7 @@ async fn move_case(
     responses((status = 201, description = "Proposal made", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/plan/proposals")]
+#[post("/{id}/plan/proposals")]
 pub async fn create(
     ctx: Ctx,
     req: HttpRequest,
@@ -159,7 +159,7 @@ pub async fn create(
     responses((status = 200, description = "Proposals, newest first", body = ProposalList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan/proposals")]
+#[get("/{id}/plan/proposals")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -184,7 +184,7 @@ pub async fn list(
     responses((status = 200, description = "The proposal", body = Proposal, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan/proposals/{number}")]
+#[get("/{id}/plan/proposals/{number}")]
 pub async fn read(
     ctx: Ctx,
     path: web::Path<ProposalPath>,
@@ -223,7 +223,7 @@ fn text(value: Option<&str>) -> Option<&str> {
     responses((status = 200, description = "The proposal with its decision", body = Proposal, headers(("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/plan/proposals/{number}/decision")]
+#[post("/{id}/plan/proposals/{number}/decision")]
 pub async fn decide(
     ctx: Ctx,
     path: web::Path<ProposalPath>,
@@ -274,7 +274,7 @@ pub async fn decide(
     responses((status = 201, description = "Appended; the proposal with its observations", body = Proposal, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/plan/proposals/{number}/observations")]
+#[post("/{id}/plan/proposals/{number}/observations")]
 pub async fn observe(
     ctx: Ctx,
     path: web::Path<ProposalPath>,

@@ -216,7 +216,7 @@ pub struct PdfFile(Vec<u8>);
     ),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan/proposals/{number}/document")]
+#[get("/{id}/plan/proposals/{number}/document")]
 pub async fn document(
     ctx: Ctx,
     req: HttpRequest,

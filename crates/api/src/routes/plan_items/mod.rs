@@ -86,7 +86,7 @@ fn location(case_id: Uuid, item_id: Uuid) -> String {
     responses((status = 201, description = "Added, `planned`", body = PlanItem, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
-#[post("/cases/{id}/plan/items")]
+#[post("/{id}/plan/items")]
 pub async fn create(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -165,7 +165,7 @@ impl ListParams {
     responses((status = 200, description = "Items, earliest due first", body = PlanItemList), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan/items")]
+#[get("/{id}/plan/items")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
@@ -198,7 +198,7 @@ pub async fn list(
     responses((status = 200, description = "The item", body = PlanItem, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/plan/items/{item_id}")]
+#[get("/{id}/plan/items/{item_id}")]
 pub async fn read(
     ctx: Ctx,
     path: web::Path<ItemPath>,
@@ -223,7 +223,7 @@ pub async fn read(
     responses((status = 200, description = "The item after the change", body = PlanItem, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[patch("/cases/{id}/plan/items/{item_id}")]
+#[patch("/{id}/plan/items/{item_id}")]
 pub async fn update(
     ctx: Ctx,
     path: web::Path<ItemPath>,
@@ -287,7 +287,7 @@ pub async fn update(
     responses((status = 204, description = "Removed"), WriteErrors),
     security(("bearer" = []))
 )]
-#[delete("/cases/{id}/plan/items/{item_id}")]
+#[delete("/{id}/plan/items/{item_id}")]
 pub async fn remove(
     ctx: Ctx,
     path: web::Path<ItemPath>,

@@ -159,7 +159,7 @@ fn situation(
     responses((status = 200, description = "Each active scheme with its result", body = SchemeMatches), ReadErrors),
     security(("bearer" = []))
 )]
-#[get("/cases/{id}/scheme-matches")]
+#[get("/{id}/scheme-matches")]
 pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
