@@ -184,3 +184,38 @@ async fn a_workers_pool_counts_in_the_usage_and_closes_with_the_first() {
     );
     assert!(first.pool().is_closed());
 }
+
+#[tokio::test]
+async fn a_path_no_route_serves_within_a_group_is_the_same_not_found_as_elsewhere() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let id = case["id"].as_str().unwrap();
+    for path in [
+        format!("/v1/cases/{id}/nowhere"),
+        "/v1/cases/".to_owned(),
+        "/v1/persons/a/b/c/d".to_owned(),
+        "/v1/nowhere".to_owned(),
+    ] {
+        let doc =
+            relais_tests::assert_problem(app.get(&path, &token).await, 404, "not_found").await;
+        assert_eq!(doc["status"], 404, "{path}");
+    }
+    // A method no route of the group serves is refused the same way as elsewhere.
+    let response = app
+        .request(reqwest::Method::DELETE, "/v1/cases", &token)
+        .send()
+        .await
+        .unwrap();
+    let other = app
+        .request(reqwest::Method::DELETE, "/v1/agenda", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), other.status());
+    assert!(response.status().is_client_error());
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
