@@ -161,6 +161,18 @@ pub enum SendRefusal {
     HealthNotAllowed,
 }
 
+impl SendRefusal {
+    /// Every reason a send is refused.
+    pub const ALL: &'static [SendRefusal] = &[
+        SendRefusal::PersonNotInformed,
+        SendRefusal::ConsentMissing,
+        SendRefusal::ConsentWithdrawn,
+        SendRefusal::ConsentScopeMismatch,
+        SendRefusal::NirNotAllowed,
+        SendRefusal::HealthNotAllowed,
+    ];
+}
+
 impl Refusal for SendRefusal {
     fn code(&self) -> &'static str {
         match self {
@@ -453,17 +465,7 @@ mod tests {
 
     #[test]
     fn refusal_codes_are_stable() {
-        let codes: Vec<_> = [
-            SendRefusal::PersonNotInformed,
-            SendRefusal::ConsentMissing,
-            SendRefusal::ConsentWithdrawn,
-            SendRefusal::ConsentScopeMismatch,
-            SendRefusal::NirNotAllowed,
-            SendRefusal::HealthNotAllowed,
-        ]
-        .into_iter()
-        .map(|refusal| refusal.code())
-        .collect();
+        let codes: Vec<_> = SendRefusal::ALL.iter().map(Refusal::code).collect();
         assert_eq!(
             codes,
             [

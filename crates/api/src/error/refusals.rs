@@ -143,18 +143,7 @@ mod tests {
             }),
             one(ApplicationTransitionError::Incomplete { missing: 1 }),
         ];
-        all.extend(
-            [
-                SendRefusal::PersonNotInformed,
-                SendRefusal::ConsentMissing,
-                SendRefusal::ConsentWithdrawn,
-                SendRefusal::ConsentScopeMismatch,
-                SendRefusal::NirNotAllowed,
-                SendRefusal::HealthNotAllowed,
-            ]
-            .into_iter()
-            .map(one),
-        );
+        all.extend(SendRefusal::ALL.iter().copied().map(one));
         all
     }
 
