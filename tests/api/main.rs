@@ -20,6 +20,7 @@ mod cases;
 mod closure;
 mod consents;
 mod contacts;
+mod conventions;
 mod demo;
 mod documents;
 mod errors;

@@ -322,8 +322,8 @@ fn describe(e: &validator::ValidationError) -> String {
     }
 }
 
-/// Query parameters, with errors naming the parameter. Unknown parameters are ignored
-/// (caches and proxies add their own), but every known one is checked.
+/// Query parameters, with errors naming the parameter. A parameter the operation does not
+/// declare never reaches here: [`crate::conventions`] refuses it first, by its name.
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 

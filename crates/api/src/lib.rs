@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod conditional;
 pub mod context;
+pub mod conventions;
+pub mod cors;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -24,7 +26,7 @@ pub mod work;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -185,6 +187,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let cors_origins = state.settings.cors_origins.clone();
     let app = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
@@ -196,8 +199,16 @@ pub fn build_app(
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(no_route))
         .map(|app| {
+            // Outermost last: compression sees the finished body (observe rewrites problem
+            // bodies), CORS answers preflights before the conventions would refuse OPTIONS.
             app.wrap(from_fn(idempotency::idempotency))
+                .wrap(from_fn(conventions::conventions))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors::middleware(&cors_origins),
+                ))
                 .wrap(from_fn(observability::observe))
+                .wrap(Compress::default())
         })
         .into_app()
 }

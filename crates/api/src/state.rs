@@ -28,6 +28,9 @@ pub struct ApiSettings {
     /// Largest uploaded file (a case document), in bytes; 1 to
     /// `relais_domain::document::MAX_UPLOAD_LIMIT`.
     pub upload_limit: usize,
+    /// The origins whose browser pages may call the API (CORS), each canonical
+    /// ([`crate::cors::parse_origin`]); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiSettings {
@@ -36,6 +39,7 @@ impl Default for ApiSettings {
             json_limit: 1024 * 1024,
             webhooks_allow_loopback: false,
             upload_limit: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
+            cors_origins: Vec::new(),
         }
     }
 }

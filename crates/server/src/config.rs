@@ -126,6 +126,11 @@ pub struct Settings {
     pub json_limit_bytes: usize,
     /// Largest uploaded file (a case document), in bytes: 10 MiB by default, 64 MiB at most.
     pub upload_limit_bytes: usize,
+    /// Origins whose browser pages may call the API (CORS): a list in a file, or
+    /// comma-separated in `RELAIS_CORS_ORIGINS` (`https://intranet.example.org,http://localhost:5173`).
+    /// None by default.
+    #[serde(deserialize_with = "comma_separated")]
+    pub cors_origins: Vec<String>,
     /// 32-byte key (base64) protecting NIRs; generated in the data directory in embedded mode.
     #[serde(skip_serializing)]
     pub nir_key: Option<SecretString>,
@@ -135,6 +140,26 @@ pub struct Settings {
     /// How often unanswered referrals past their organisation's delay are marked expired.
     #[serde(with = "humantime_serde")]
     pub expiry_sweep_interval: std::time::Duration,
+}
+
+/// A list given as a list (a file) or as one comma-separated text (an environment variable);
+/// blank entries are dropped.
+fn comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Text(String),
+        List(Vec<String>),
+    }
+    let entries = match Given::deserialize(d)? {
+        Given::Text(text) => text.split(',').map(str::to_owned).collect(),
+        Given::List(list) => list,
+    };
+    Ok(entries
+        .into_iter()
+        .map(|entry| entry.trim().to_owned())
+        .filter(|entry| !entry.is_empty())
+        .collect())
 }
 
 fn cores() -> usize {
@@ -161,6 +186,7 @@ impl Default for Settings {
             db_acquire_timeout_ms: 2000,
             json_limit_bytes: 1024 * 1024,
             upload_limit_bytes: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
+            cors_origins: Vec::new(),
             nir_key: None,
             auth: AuthConfig {
                 algorithm: None,
@@ -333,6 +359,32 @@ mod tests {
             assert_eq!(s.auth.audience, "from-env");
             assert_eq!(s.webhooks.retry_base, std::time::Duration::from_millis(250));
             assert!(s.webhooks.allow_loopback);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_text_or_a_list() {
+        assert!(Settings::default().cors_origins.is_empty());
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "RELAIS_CORS_ORIGINS",
+                "https://intranet.example.org, http://localhost:5173,",
+            );
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.cors_origins,
+                ["https://intranet.example.org", "http://localhost:5173"]
+            );
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "relais.toml",
+                "cors_origins = [\"https://a.example\", \"https://b.example\"]\n",
+            )?;
+            let s = Settings::load(Some(Path::new("relais.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
             Ok(())
         });
     }

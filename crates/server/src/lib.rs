@@ -248,6 +248,12 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
             relais_domain::document::MAX_UPLOAD_LIMIT
         );
     }
+    let cors_origins = settings
+        .cors_origins
+        .iter()
+        .map(|origin| relais_api::cors::parse_origin(origin))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|why| anyhow::anyhow!("RELAIS_CORS_ORIGINS: {why}"))?;
     let state = web::Data::new(
         AppState::new(
             db,
@@ -257,6 +263,7 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
                 json_limit: settings.json_limit_bytes,
                 webhooks_allow_loopback: settings.webhooks.allow_loopback,
                 upload_limit,
+                cors_origins,
             },
         )
         .with_oauth(oauth),

@@ -1,0 +1,365 @@
+//! The HTTP conventions integrators expect of every route (API.md, "For integrators"): `405`
+//! with `Allow`, `HEAD`, unknown query parameters refused, `304` on `If-None-Match`,
+//! `Cache-Control: no-store`, compression and CORS.
+
+use std::io::Read;
+
+use relais_tests::{TestApp, assert_problem, field_codes, header, pair, test_settings};
+use reqwest::Method;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_method_a_path_does_not_serve_is_a_405_naming_those_it_does() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let id = case["id"].as_str().unwrap();
+    let response = app
+        .request(Method::PUT, &format!("/v1/cases/{id}"), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "allow"), "GET, HEAD, PATCH");
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    let doc = assert_problem(response, 405, "method_not_allowed").await;
+    assert!(
+        doc["detail"].as_str().unwrap().contains("GET, HEAD, PATCH"),
+        "{doc}"
+    );
+
+    // A path serving only POST; and the literal `import` is not a scheme's id.
+    let response = app
+        .request(Method::GET, "/v1/schemes/import", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "allow"), "POST");
+    assert_problem(response, 405, "method_not_allowed").await;
+
+    // Refused before anything is read or written, even without a token.
+    let response = app
+        .client
+        .delete(app.url("/v1/persons"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "allow"), "GET, HEAD, POST");
+    assert_problem(response, 405, "method_not_allowed").await;
+    // A path the document does not have stays a 404, whatever the method.
+    let response = app
+        .request(Method::DELETE, "/v1/nowhere", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn head_answers_the_headers_of_the_get_without_its_body() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let path = format!("/v1/cases/{}", case["id"].as_str().unwrap());
+    let get = app.get(&path, &token).await;
+    let head = app
+        .request(Method::HEAD, &path, &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    for name in ["etag", "content-type", "cache-control"] {
+        assert_eq!(header(&head, name), header(&get, name), "{name}");
+    }
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    // A HEAD is held to what its GET is: no token, no answer.
+    let anonymous = app.client.head(app.url(&path)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    // And the document itself, outside `/v1`.
+    let document = app
+        .client
+        .head(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(document.status(), 200);
+    assert!(document.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_query_parameter_is_a_400_pointing_at_it() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    app.create_person(
+        &token,
+        serde_json::json!({"first_name": "Awa", "last_name": "Diallo"}),
+    )
+    .await;
+    // `name` is not a filter of the person list: answering everyone would be a leak.
+    let response = app.get("/v1/persons?limit=5&name=Durand", &token).await;
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    let doc = assert_problem(response, 400, "invalid_parameter").await;
+    assert_eq!(field_codes(&doc), vec![pair("/name", "unknown_parameter")]);
+    assert_eq!(doc["errors"][0]["in"], "query", "{doc}");
+    assert!(
+        doc["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit"),
+        "the known parameters are named: {doc}"
+    );
+    // Percent-encoded names are read as decoded.
+    let response = app.get("/v1/persons?na%6De=x", &token).await;
+    let doc = assert_problem(response, 400, "invalid_parameter").await;
+    assert_eq!(field_codes(&doc), vec![pair("/name", "unknown_parameter")]);
+    // A declared one passes.
+    let listed = app.get("/v1/persons?limit=5", &token).await;
+    assert_eq!(listed.status(), 200);
+    // An operation without query parameters takes none.
+    let case = app.create_case(&token).await;
+    let path = format!("/v1/cases/{}/plan?x=1", case["id"].as_str().unwrap());
+    let doc = assert_problem(app.get(&path, &token).await, 400, "invalid_parameter").await;
+    assert_eq!(field_codes(&doc), vec![pair("/x", "unknown_parameter")]);
+}
+
+#[tokio::test]
+async fn if_none_match_with_the_current_etag_is_a_304_and_a_stale_one_the_new_version() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let path = format!("/v1/cases/{}", case["id"].as_str().unwrap());
+    let first = app.get(&path, &token).await;
+    let etag = header(&first, "etag");
+
+    let cached = app
+        .request(Method::GET, &path, &token)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), 304);
+    assert_eq!(header(&cached, "etag"), etag);
+    assert_eq!(header(&cached, "cache-control"), "no-store");
+    assert!(cached.bytes().await.unwrap().is_empty());
+    // Weak comparison, and a list.
+    let weak = app
+        .request(Method::GET, &path, &token)
+        .header("If-None-Match", format!("\"0\", W/{etag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 304);
+
+    // Once the case changes, the same tag gets the new representation.
+    let changed = app
+        .patch(
+            &path,
+            &token,
+            1,
+            &serde_json::json!({"target_end_on": relais_tests::in_days(90)}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let fresh = app
+        .request(Method::GET, &path, &token)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200);
+    assert_ne!(header(&fresh, "etag"), etag);
+    let body: Value = fresh.json().await.unwrap();
+    assert_eq!(body["version"], 2);
+}
+
+#[tokio::test]
+async fn answers_under_v1_are_not_stored_and_the_public_ones_may_be() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let id = case["id"].as_str().unwrap();
+    for path in [
+        format!("/v1/cases/{id}"),
+        format!("/v1/cases/{id}/timeline"),
+        "/v1/persons".to_owned(),
+        "/v1/me".to_owned(),
+        "/v1/nowhere".to_owned(),
+    ] {
+        let response = app.get(&path, &token).await;
+        assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
+    }
+    // Refusals too: they say who may see what.
+    let anonymous = app.client.get(app.url("/v1/persons")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(header(&anonymous, "cache-control"), "no-store");
+    // The document holds no personal data.
+    let document = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        document
+            .headers()
+            .get("cache-control")
+            .is_none_or(|v| v != "no-store")
+    );
+}
+
+#[tokio::test]
+async fn answers_are_compressed_with_gzip_or_brotli_when_asked() {
+    let app = TestApp::spawn().await;
+    let plain = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let document = plain.bytes().await.unwrap();
+
+    let gzip = app
+        .client
+        .get(app.url("/openapi.json"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&gzip, "content-encoding"), "gzip");
+    let compressed = gzip.bytes().await.unwrap();
+    assert!(
+        compressed.len() * 4 < document.len(),
+        "{} of {}",
+        compressed.len(),
+        document.len()
+    );
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, document);
+
+    let brotli = app
+        .client
+        .get(app.url("/openapi.json"))
+        .header("Accept-Encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&brotli, "content-encoding"), "br");
+    let compressed = brotli.bytes().await.unwrap();
+    let mut decoded = Vec::new();
+    brotli_decompressor::Decompressor::new(&compressed[..], 4096)
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, document);
+
+    // Personal data as well, and problem documents keep their content type.
+    let token = app.token("worker", "alice");
+    let refused = app
+        .request(Method::GET, "/v1/persons?nope=1", &token)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(header(&refused, "content-type"), "application/problem+json");
+}
+
+const FRONT: &str = "https://intranet.acme.example";
+
+async fn spawn_with_cors() -> TestApp {
+    let mut settings = test_settings();
+    settings.cors_origins = vec![FRONT.to_owned()];
+    TestApp::spawn_with(settings).await
+}
+
+#[tokio::test]
+async fn a_configured_front_end_origin_passes_the_preflight_and_reads_the_headers() {
+    let app = spawn_with_cors().await;
+    let token = app.token("worker", "alice");
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/v1/persons"))
+        .header("Origin", FRONT)
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type, idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(header(&preflight, "access-control-allow-origin"), FRONT);
+    assert!(header(&preflight, "access-control-allow-methods").contains("POST"));
+    let allowed = header(&preflight, "access-control-allow-headers").to_lowercase();
+    for name in ["authorization", "content-type", "idempotency-key"] {
+        assert!(allowed.contains(name), "{name} in {allowed}");
+    }
+
+    let created = app
+        .client
+        .post(app.url("/v1/persons"))
+        .bearer_auth(&token)
+        .header("Origin", FRONT)
+        .json(&serde_json::json!({"first_name": "Awa", "last_name": "Diallo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(header(&created, "access-control-allow-origin"), FRONT);
+    let exposed = header(&created, "access-control-expose-headers").to_lowercase();
+    for name in ["etag", "location", "x-request-id"] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
+    assert!(header(&created, "vary").to_lowercase().contains("origin"));
+
+    // Another origin is not let in.
+    let foreign = app
+        .client
+        .request(Method::OPTIONS, app.url("/v1/persons"))
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    // A server-to-server client sends no Origin and is served as before.
+    assert_eq!(app.get("/v1/persons", &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn without_configured_origins_no_cross_origin_access_is_granted() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/v1/persons"))
+        .header("Origin", FRONT)
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert_eq!(preflight.status(), 405);
+    let read = app
+        .request(Method::GET, "/v1/persons", &token)
+        .header("Origin", FRONT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert!(read.headers().get("access-control-allow-origin").is_none());
+}
