@@ -243,3 +243,105 @@ fn every_operation_has_a_summary_or_description() {
         missing.join("\n")
     );
 }
+
+/// `case_status` → `CaseStatus`.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut letters = word.chars();
+            letters
+                .next()
+                .map(|first| first.to_uppercase().chain(letters).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Every `enum` of `value` outside the top level of `components/schemas`, with where it is.
+fn inline_enums(value: &Value, at: &str, found: &mut Vec<(String, Vec<String>)>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(codes)) = object.get("enum") {
+                let codes = codes
+                    .iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect();
+                found.push((at.to_owned(), codes));
+            }
+            for (key, inner) in object {
+                inline_enums(inner, &format!("{at}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                inline_enums(inner, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_code_list_is_one_named_component_referenced_wherever_it_is_used() {
+    let doc = document();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let lists: Vec<(String, Vec<String>)> = relais_domain::catalogue()
+        .into_iter()
+        .map(|list| {
+            let codes = list.codes.iter().map(|c| c.code.to_owned()).collect();
+            (list.name.to_owned(), codes)
+        })
+        .collect();
+    let mut components = 0;
+    for (name, codes) in &lists {
+        let Some(component) = schemas.get(&pascal_case(name)) else {
+            continue;
+        };
+        components += 1;
+        let listed: Vec<&str> = component["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: the component is not an enumeration"))
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            listed, *codes,
+            "{name}: the component lists the reference's codes"
+        );
+    }
+    assert!(
+        components >= 40,
+        "only {components} code lists are components"
+    );
+
+    // No copy of a whole list elsewhere: a client would get one type per copy.
+    let mut found = Vec::new();
+    for (name, schema) in schemas {
+        let is_list = lists.iter().any(|(list, _)| pascal_case(list) == *name);
+        if !is_list {
+            inline_enums(schema, &format!("#/components/schemas/{name}"), &mut found);
+        }
+    }
+    inline_enums(&doc["paths"], "#/paths", &mut found);
+    let copies: Vec<String> = found
+        .iter()
+        .filter_map(|(at, codes)| {
+            let mut sorted = codes.clone();
+            sorted.sort();
+            lists.iter().find_map(|(list, list_codes)| {
+                let mut whole = list_codes.clone();
+                whole.sort();
+                (whole == sorted).then(|| format!("{at}: a copy of `{list}`"))
+            })
+        })
+        .collect();
+    assert!(copies.is_empty(), "{copies:#?}");
+
+    // A code that may be null is the list's reference or null.
+    let closure_reason = &schemas["Case"]["properties"]["closure_reason"];
+    assert_eq!(
+        closure_reason["oneOf"],
+        serde_json::json!([{"$ref": "#/components/schemas/ClosureReason"}, {"type": "null"}])
+    );
+}

@@ -20,7 +20,7 @@ use crate::routes::deliveries::WebhookDocs;
         license(name = "AGPL-3.0-or-later")
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerScheme, &WebhookDocs),
+    modifiers(&BearerScheme, &WebhookDocs, &CodeLists),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "me", description = "The caller and the reference code lists"),
@@ -43,6 +43,16 @@ use crate::routes::deliveries::WebhookDocs;
     )
 )]
 pub struct ApiDoc;
+
+/// Every code list of the domain as a named component (see [`crate::schema`]).
+struct CodeLists;
+
+impl Modify for CodeLists {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.extend(crate::schema::components());
+    }
+}
 
 struct BearerScheme;
 
@@ -78,5 +88,175 @@ impl Modify for BearerScheme {
                 "The agent's calendar feed token, from `POST /v1/agenda/feed-token`.",
             ))),
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_names {
+    //! Two Rust types published under one schema name would silently share one component (the
+    //! last registered wins), and a client generated from the document would send the wrong
+    //! body to one of the two operations. These tests read the crate's sources for every type
+    //! deriving `ToSchema` and the name it is published under.
+
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use syn::visit::Visit;
+
+    /// The schema names of the types deriving `ToSchema` in `source`, with their Rust names.
+    fn published(source: &str) -> Vec<(String, String)> {
+        struct Finder(Vec<(String, String)>);
+        impl Finder {
+            fn item(&mut self, attrs: &[syn::Attribute], ident: &syn::Ident) {
+                let derives_schema = attrs.iter().any(|attr| {
+                    attr.path().is_ident("derive")
+                        && attr
+                            .parse_args_with(
+                                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                            )
+                            .is_ok_and(|paths| {
+                                paths.iter().any(|path| {
+                                    path.segments.last().is_some_and(|s| s.ident == "ToSchema")
+                                })
+                            })
+                });
+                if !derives_schema {
+                    return;
+                }
+                // `#[schema(as = path::Name)]` publishes under the path's last segment.
+                let renamed = attrs
+                    .iter()
+                    .filter(|attr| attr.path().is_ident("schema"))
+                    .find_map(|attr| {
+                        let mut name = None;
+                        let _ = attr.parse_nested_meta(|meta| {
+                            if meta.path.is_ident("as") {
+                                let path: syn::Path = meta.value()?.parse()?;
+                                name = path.segments.last().map(|s| s.ident.to_string());
+                            } else if meta.input.peek(syn::Token![=]) {
+                                meta.value()?.parse::<syn::Expr>()?;
+                            } else if meta.input.peek(syn::token::Paren) {
+                                meta.parse_nested_meta(|_| Ok(()))?;
+                            }
+                            Ok(())
+                        });
+                        name
+                    });
+                let rust = ident.to_string();
+                self.0.push((renamed.unwrap_or_else(|| rust.clone()), rust));
+            }
+        }
+        impl<'ast> Visit<'ast> for Finder {
+            fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+                self.item(&item.attrs, &item.ident);
+            }
+            fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+                self.item(&item.attrs, &item.ident);
+            }
+        }
+        let file = syn::parse_file(source).expect("the crate's sources parse");
+        let mut finder = Finder(Vec::new());
+        finder.visit_file(&file);
+        finder.0
+    }
+
+    /// The types deriving `ToSchema` in each `(file, source)`: (schema name, `file: RustName`).
+    fn types(sources: &[(String, String)]) -> Vec<(String, String)> {
+        sources
+            .iter()
+            .flat_map(|(file, source)| {
+                published(source)
+                    .into_iter()
+                    .map(move |(name, rust)| (name, format!("{file}: {rust}")))
+            })
+            .collect()
+    }
+
+    /// Every schema name published more than once: name → where each is published.
+    fn collisions(published: Vec<(String, String)>) -> BTreeMap<String, Vec<String>> {
+        let mut by_name = BTreeMap::<String, Vec<String>>::new();
+        for (name, origin) in published {
+            by_name.entry(name).or_default().push(origin);
+        }
+        by_name.retain(|_, origins| origins.len() > 1);
+        by_name
+    }
+
+    fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("a source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_schema_name_is_published_by_one_type() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        rust_files(&root.join("src"), &mut files);
+        let sources: Vec<(String, String)> = files
+            .iter()
+            .map(|path| {
+                let shown = path
+                    .strip_prefix(root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string();
+                (
+                    shown,
+                    std::fs::read_to_string(path).expect("a readable source"),
+                )
+            })
+            .collect();
+        let mut published = types(&sources);
+        assert!(published.len() > 100, "the finder sees the crate's schemas");
+        // The domain's code lists are components too (`crate::schema`).
+        published.extend(
+            crate::schema::components()
+                .into_iter()
+                .map(|(name, _)| (name, "the domain's code lists".to_owned())),
+        );
+        let collisions = collisions(published);
+        assert!(
+            collisions.is_empty(),
+            "schema names published by several types (rename one, or `#[schema(as = …)]`): \
+             {collisions:#?}"
+        );
+    }
+
+    #[test]
+    fn a_collision_is_found_across_files_and_through_a_rename() {
+        let plan = r#"
+            /// The plan's.
+            #[derive(Debug, Deserialize, ToSchema)]
+            #[schema(example = json!({"outcome": "accepted"}))]
+            pub struct NewDecision { pub outcome: String }
+        "#;
+        let referrals = r#"
+            mod model {
+                #[derive(utoipa::ToSchema)]
+                #[schema(as = referrals::NewDecision, title = "x")]
+                pub struct ReferralDecision { pub message: String }
+                #[derive(Debug)]
+                pub struct NotPublished;
+            }
+        "#;
+        let sources = [
+            ("plan.rs".to_owned(), plan.to_owned()),
+            ("referrals.rs".to_owned(), referrals.to_owned()),
+        ];
+        let found = collisions(types(&sources));
+        assert_eq!(
+            found.get("NewDecision"),
+            Some(&vec![
+                "plan.rs: NewDecision".to_owned(),
+                "referrals.rs: ReferralDecision".to_owned()
+            ])
+        );
+        assert_eq!(found.len(), 1);
     }
 }

@@ -1,52 +1,77 @@
 //! OpenAPI schemas for the domain's code lists, built from the codes themselves so the
 //! document can never disagree with what the API accepts.
+//!
+//! Each list is one named component (`CaseStatus`, `Domain`, …: its name in `GET
+//! /v1/reference`, in PascalCase), referenced wherever the list is used, so that a generated
+//! client has one type per list; a field that may be `null` is `oneOf: [{$ref}, {type: null}]`.
 
 use relais_domain::Coded;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{Object, RefOr, Schema};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+use utoipa::openapi::{Object, Ref, RefOr, Schema};
 
-/// A string schema listing every code of `T`.
+/// The component name of `T`'s list: its reference name in PascalCase (`case_status` →
+/// `CaseStatus`).
+pub fn component_name<T: Coded>() -> String {
+    T::LIST
+        .split('_')
+        .map(|word| {
+            let mut letters = word.chars();
+            letters.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(letters).collect()
+            })
+        })
+        .collect()
+}
+
+/// The component itself: a string schema listing every code of `T`.
 pub fn codes<T: Coded>() -> Object {
     ObjectBuilder::new()
+        .title(Some(component_name::<T>()))
         .schema_type(Type::String)
         .enum_values(Some(T::ALL.iter().map(|c| c.code())))
         .description(Some(format!(
-            "A code of the `{}` list (see GET /v1/reference).",
+            "A code of the `{}` list (see GET /v1/reference for its labels).",
             T::LIST
         )))
         .build()
 }
 
-/// The same, or `null`.
-pub fn nullable_codes<T: Coded>() -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(
-            T::ALL
-                .iter()
-                .map(|c| serde_json::Value::from(c.code()))
-                .chain(std::iter::once(serde_json::Value::Null)),
-        ))
-        .description(Some(format!(
-            "A code of the `{}` list (see GET /v1/reference), or null.",
-            T::LIST
-        )))
-        .build()
+/// A reference to the component of `T`'s codes.
+pub fn codes_ref<T: Coded>() -> Ref {
+    Ref::from_schema_name(component_name::<T>())
 }
 
-/// Declares `fn name() -> RefOr<Schema>` (and a nullable twin) for `#[schema(schema_with)]`.
+/// A code of `T`, or `null`.
+pub fn nullable_codes_ref<T: Coded>() -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(codes_ref::<T>())
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+            .build(),
+    )
+}
+
+/// Declares `fn name() -> RefOr<Schema>` (and a nullable twin) for `#[schema(schema_with)]`,
+/// and [`components`], every list's component.
 macro_rules! code_schemas {
     ($($name:ident, $nullable:ident => $ty:ty;)*) => {
         $(
             #[doc = concat!("Schema of `", stringify!($ty), "` codes.")]
             pub fn $name() -> RefOr<Schema> {
-                RefOr::T(Schema::Object(codes::<$ty>()))
+                RefOr::Ref(codes_ref::<$ty>())
             }
             #[doc = concat!("Schema of `", stringify!($ty), "` codes, or null.")]
             pub fn $nullable() -> RefOr<Schema> {
-                RefOr::T(Schema::Object(nullable_codes::<$ty>()))
+                RefOr::T(nullable_codes_ref::<$ty>())
             }
         )*
+
+        /// The component of every code list, by name.
+        pub fn components() -> Vec<(String, RefOr<Schema>)> {
+            vec![$(
+                (component_name::<$ty>(), RefOr::T(Schema::Object(codes::<$ty>()))),
+            )*]
+        }
     };
 }
 
@@ -93,13 +118,14 @@ code_schemas! {
     match_result, match_result_nullable => relais_domain::MatchResult;
     situation_data, situation_data_nullable => relais_domain::SituationData;
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
+    webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
 }
 
 /// Schema of a list of role codes.
 pub fn roles() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes::<relais_domain::Role>())
+            .items(codes_ref::<relais_domain::Role>())
             .build(),
     ))
 }
@@ -108,7 +134,7 @@ pub fn roles() -> RefOr<Schema> {
 pub fn situation_data_list() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes::<relais_domain::SituationData>())
+            .items(codes_ref::<relais_domain::SituationData>())
             .build(),
     ))
 }

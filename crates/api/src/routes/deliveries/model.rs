@@ -14,7 +14,7 @@ use crate::routes::view_from;
 
 /// Schema of the event type codes.
 fn event_types() -> RefOr<Schema> {
-    crate::schema::codes::<relais_domain::WebhookEvent>().into()
+    crate::schema::codes_ref::<relais_domain::WebhookEvent>().into()
 }
 
 /// One attempt to deliver a webhook.

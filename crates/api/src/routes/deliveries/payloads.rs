@@ -31,11 +31,11 @@ fn liaison_acknowledged_type() -> RefOr<Schema> {
 }
 
 fn referral_status() -> RefOr<Schema> {
-    crate::schema::codes::<relais_domain::ReferralStatus>().into()
+    crate::schema::codes_ref::<relais_domain::ReferralStatus>().into()
 }
 
 fn liaison_status() -> RefOr<Schema> {
-    crate::schema::codes::<LiaisonStatus>().into()
+    crate::schema::codes_ref::<LiaisonStatus>().into()
 }
 
 /// The organisation a referral was redirected to.

@@ -17,7 +17,7 @@ pub const MAX_CONTENT: usize = 10;
 fn content_codes() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         ArrayBuilder::new()
-            .items(crate::schema::codes::<LiaisonContent>())
+            .items(crate::schema::codes_ref::<LiaisonContent>())
             .min_items(Some(1))
             .max_items(Some(MAX_CONTENT))
             .unique_items(true)

@@ -54,7 +54,7 @@ fn answer_outcome() -> RefOr<Schema> {
 fn content_codes() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         utoipa::openapi::schema::ArrayBuilder::new()
-            .items(crate::schema::codes::<LiaisonContent>())
+            .items(crate::schema::codes_ref::<LiaisonContent>())
             .description(Some(
                 "What the sheet shares, chosen from the whitelist (`liaison_content`).",
             ))

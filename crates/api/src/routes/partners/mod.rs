@@ -32,8 +32,8 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::work::Work;
 
 pub use model::{
-    ContactPatch, CreatedPartner, NewPartner, Partner, PartnerContact, PartnerList, PartnerPatch,
-    RotatedClientSecret, RotatedWebhookSecret,
+    CreatedPartner, NewPartner, Partner, PartnerContact, PartnerContactPatch, PartnerList,
+    PartnerPatch, RotatedClientSecret, RotatedWebhookSecret,
 };
 
 fn location(id: Uuid) -> String {

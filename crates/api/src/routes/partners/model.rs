@@ -68,7 +68,7 @@ pub struct NewPartner {
 /// Changes to a contact, merged into the current one (absent keeps, `null` clears).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContactPatch {
+pub struct PartnerContactPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
@@ -94,8 +94,8 @@ pub struct PartnerPatch {
     #[schema(value_type = Option<String>, min_length = 14, max_length = 20)]
     pub siret: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<ContactPatch>)]
-    pub contact: Option<Option<ContactPatch>>,
+    #[schema(value_type = Option<PartnerContactPatch>)]
+    pub contact: Option<Option<PartnerContactPatch>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 8, max_length = 2000)]
     pub webhook_url: Option<Option<String>>,

@@ -24,7 +24,7 @@ use crate::routes::today;
 use crate::work::case_event;
 
 pub use model::{
-    LastAgreement, NewDecision, NewObservation, NewProposal, PlanChanges, PlanFieldChange,
+    LastAgreement, NewObservation, NewPlanDecision, NewProposal, PlanChanges, PlanFieldChange,
     PlanItemChange, PlanItemRef, PlanView, PlanViewIndicators, Proposal, ProposalDecision,
     ProposalItem, ProposalList, ProposalObservation, ProposalSummary,
 };

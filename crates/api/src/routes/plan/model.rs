@@ -24,7 +24,7 @@ pub struct NewProposal {}
 /// The person's answer to a proposal.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewDecision {
+pub struct NewPlanDecision {
     /// `accepted` makes it the negotiated plan (a `planning` case becomes `active`);
     /// `changes_requested` and `refused` leave the case where it is.
     #[schema(schema_with = crate::schema::decision_outcome)]

@@ -16,7 +16,7 @@ use relais_store::plan_items;
 use relais_store::proposals::{self as store, LockedCase, NewDecision as StoreDecision};
 use uuid::Uuid;
 
-use super::model::{NewDecision, NewObservation, NewProposal, Proposal, ProposalList};
+use super::model::{NewObservation, NewPlanDecision, NewProposal, Proposal, ProposalList};
 use super::today;
 use crate::conditional::{created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
@@ -219,7 +219,7 @@ fn text(value: Option<&str>) -> Option<&str> {
     tag = "plan",
     operation_id = "decide_plan_proposal",
     params(ProposalPath, crate::responses::IdempotencyKeyHeader),
-    request_body(content = NewDecision, example = json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord en entretien."})),
+    request_body(content = NewPlanDecision, example = json!({"outcome": "accepted", "channel": "in_person", "notes": "Accord en entretien."})),
     responses((status = 200, description = "The proposal with its decision", body = Proposal, headers(("ETag" = String))), CreateErrors),
     security(("bearer" = []))
 )]
@@ -227,7 +227,7 @@ fn text(value: Option<&str>) -> Option<&str> {
 pub async fn decide(
     ctx: Ctx,
     path: web::Path<ProposalPath>,
-    body: Json<NewDecision>,
+    body: Json<NewPlanDecision>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let (mut work, case, locked) = lock_plan(&ctx, path.id).await?;

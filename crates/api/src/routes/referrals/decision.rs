@@ -30,7 +30,7 @@ use relais_store::persons::{self, NirChange, PersonData};
 use relais_store::referrals::{self as store, Decision, ReferralRecord, Viewer};
 use uuid::Uuid;
 
-use super::model::{NewDecision, Referral};
+use super::model::{NewReferralDecision, Referral};
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::{Actor, Ctx};
 use crate::error::{ApiError, Code, FieldError};
@@ -40,7 +40,7 @@ use crate::routes::today;
 use crate::work::Work;
 
 /// The fields each outcome needs and refuses: 422 with pointers.
-fn check(body: &NewDecision) -> Result<(), ApiError> {
+fn check(body: &NewReferralDecision) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let outcome = body.outcome;
     let mut rule = |present: bool, wanted: ReferralOutcome, pointer: &str| {
@@ -245,7 +245,7 @@ async fn open_case(
         crate::responses::IfMatchHeader,
         crate::responses::IdempotencyKeyHeader
     ),
-    request_body = NewDecision,
+    request_body = NewReferralDecision,
     responses(
         (status = 200, description = "Decided; `case_id` and `person_id` when accepted", body = Referral, headers(("ETag" = String))),
         WriteErrors
@@ -257,7 +257,7 @@ pub async fn decide(
     ctx: Ctx,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: Json<NewDecision>,
+    body: Json<NewReferralDecision>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::ReferralDecide)?;
     check(&body)?;

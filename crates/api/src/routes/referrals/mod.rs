@@ -34,8 +34,8 @@ use crate::responses::ReadErrors;
 
 pub use decision::decide;
 pub use model::{
-    Attachment, AttachmentFile, ConsentProof, ConsentProofView, NewAttachment, NewDecision,
-    NewReferral, RedirectedTo, Referral, ReferralList, ReferredPerson, ReferredPersonView,
+    Attachment, AttachmentFile, ConsentProof, ConsentProofView, NewAttachment, NewReferral,
+    NewReferralDecision, RedirectedTo, Referral, ReferralList, ReferredPerson, ReferredPersonView,
     Referrer,
 };
 pub use posting::{ReferralBody, ReferralRule, create};

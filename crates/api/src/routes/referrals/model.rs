@@ -21,7 +21,7 @@ pub const MAX_BASE64_LEN: usize = MAX_ATTACHMENT_BYTES.div_ceil(3) * 4;
 fn domain_codes() -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         ArrayBuilder::new()
-            .items(crate::schema::codes::<Domain>())
+            .items(crate::schema::codes_ref::<Domain>())
             .min_items(Some(1))
             .max_items(Some(MAX_DOMAINS))
             .unique_items(true)
@@ -146,7 +146,7 @@ pub struct NewReferral {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"outcome": "declined", "reason_code": "out_of_area",
     "message": "La personne réside hors de notre secteur : orientez-la vers le CCAS de sa commune."}))]
-pub struct NewDecision {
+pub struct NewReferralDecision {
     #[schema(schema_with = crate::schema::referral_outcome)]
     pub outcome: ReferralOutcome,
     /// Why it is declined: required with `declined`, refused otherwise.
