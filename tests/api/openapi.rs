@@ -345,3 +345,73 @@ fn every_code_list_is_one_named_component_referenced_wherever_it_is_used() {
         serde_json::json!([{"$ref": "#/components/schemas/ClosureReason"}, {"type": "null"}])
     );
 }
+
+#[test]
+fn the_document_says_where_to_call_who_answers_and_under_which_licence() {
+    let doc = document();
+    let servers = doc["servers"].as_array().expect("servers");
+    assert_eq!(
+        servers[0]["url"], "/",
+        "the serving host first: {servers:?}"
+    );
+    assert!(doc["info"]["contact"]["name"].is_string());
+    assert!(doc["info"]["contact"]["url"].is_string());
+    assert_eq!(doc["info"]["license"]["identifier"], "AGPL-3.0-or-later");
+}
+
+#[test]
+fn public_operations_say_they_take_no_credentials() {
+    let doc = document();
+    let mut public = Vec::new();
+    for (method, path, operation) in operations(&doc) {
+        let security = operation
+            .get("security")
+            .unwrap_or_else(|| panic!("{method} {path}: no security at all"));
+        if security.as_array().is_some_and(Vec::is_empty) {
+            public.push(format!("{method} {path}"));
+        }
+    }
+    assert_eq!(
+        public,
+        [
+            "GET /.well-known/jwks.json",
+            "GET /healthz",
+            "GET /metrics",
+            "GET /readyz"
+        ]
+    );
+}
+
+#[test]
+fn every_answer_declares_the_headers_it_carries() {
+    let doc = document();
+    let mut missing = Vec::new();
+    for (method, path, operation) in operations(&doc) {
+        let responses = operation["responses"].as_object().unwrap();
+        if path.starts_with("/v1/") && !responses.contains_key("400") {
+            missing.push(format!(
+                "{method} {path}: no 400 (an unknown query parameter)"
+            ));
+        }
+        for (status, response) in responses {
+            let headers = &response["headers"];
+            let mut expect = vec!["X-Request-Id"];
+            if method == "POST" && status.starts_with('2') {
+                expect.push("Idempotent-Replayed");
+            }
+            if status == "503" {
+                expect.push("Retry-After");
+            }
+            for name in expect {
+                if headers.get(name).is_none() {
+                    missing.push(format!("{method} {path} {status}: {name}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+    let schemas = &doc["components"]["schemas"];
+    for name in ["RequestId", "IdempotentReplayed", "RetryAfter"] {
+        assert!(schemas[name]["description"].is_string(), "{name}");
+    }
+}

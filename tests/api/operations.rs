@@ -133,6 +133,8 @@ async fn the_openapi_document_is_3_1_with_a_bearer_scheme() {
     assert_eq!(bearer["type"], "http");
     assert_eq!(bearer["scheme"], "bearer");
     assert_eq!(bearer["bearerFormat"], "JWT");
+    // The served document is the one `relais openapi` prints (and `openapi/` holds).
+    assert_eq!(doc, serde_json::to_value(relais_api::openapi()).unwrap());
     let paths = doc["paths"].as_object().unwrap();
     for path in [
         "/v1/persons",

@@ -153,15 +153,18 @@ where
         )
 }
 
-/// The OpenAPI document of this build.
+/// The OpenAPI document of this build: its fixed parts, every route's path, and what the
+/// operations share ([`openapi::finish`]). It is the one served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_routes(
+    let mut document = with_routes(
         App::new()
             .into_utoipa_app()
             .openapi(openapi::ApiDoc::openapi()),
     )
     .split_for_parts()
-    .1
+    .1;
+    openapi::finish(&mut document);
+    document
 }
 
 async fn no_route(_req: HttpRequest) -> HttpResponse {
@@ -195,7 +198,7 @@ pub fn build_app(
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(extract::path_error));
     with_routes(app)
-        .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .openapi_service(|_| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi()))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(no_route))
         .map(|app| {

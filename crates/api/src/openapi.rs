@@ -1,7 +1,12 @@
 //! The OpenAPI 3.1 document: generated from the handlers' annotations and the routes
 //! registered through `utoipa-actix-web`, so no route can be missing from it.
 
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
@@ -17,7 +22,12 @@ use crate::routes::deliveries::WebhookDocs;
             Errors are RFC 9457 problem documents with a stable `code` and JSON pointers in \
             `errors`. Single resources carry an `ETag`; changes need `If-Match`. Every POST \
             accepts an `Idempotency-Key`.",
-        license(name = "AGPL-3.0-or-later")
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+        contact(name = "The Relais maintainers", url = "https://example.invalid/relais")
+    ),
+    servers(
+        (url = "/", description = "The server answering this document"),
+        (url = "http://127.0.0.1:8080", description = "Development: `cargo run --bin relais`")
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerScheme, &WebhookDocs, &CodeLists),
@@ -43,6 +53,100 @@ use crate::routes::deliveries::WebhookDocs;
     )
 )]
 pub struct ApiDoc;
+
+/// What every operation shares, added once the routes have given the document its paths:
+///
+/// - `security: []` on an operation that declares none (health, metrics, the public keys):
+///   it takes no credentials;
+/// - a `400` on every operation under `/v1` that does not document one: a query parameter it
+///   does not declare is refused ([`crate::conventions`]);
+/// - the headers every answer carries: `X-Request-Id` on each, `Idempotent-Replayed` on a
+///   `POST`'s successes, `Retry-After` on a `503`.
+pub fn finish(document: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in &mut document.paths.paths {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, false),
+            (&mut item.post, true),
+            (&mut item.delete, false),
+            (&mut item.patch, false),
+        ];
+        for (operation, is_post) in operations {
+            let Some(operation) = operation else { continue };
+            operation.security.get_or_insert_with(Vec::new);
+            let responses = &mut operation.responses.responses;
+            if path.starts_with("/v1/") && !responses.contains_key("400") {
+                responses.insert("400".to_owned(), RefOr::T(bad_parameter()));
+            }
+            for (status, response) in responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                let mut add = |name: &str, schema: &str| {
+                    response.headers.entry(name.to_owned()).or_insert_with(|| {
+                        HeaderBuilder::new()
+                            .schema(Ref::from_schema_name(schema))
+                            .build()
+                    });
+                };
+                add("X-Request-Id", "RequestId");
+                if is_post && status.starts_with('2') {
+                    add("Idempotent-Replayed", "IdempotentReplayed");
+                }
+                if status == "503" {
+                    add("Retry-After", "RetryAfter");
+                }
+            }
+        }
+    }
+    // The headers' schemas, described once.
+    let components = document.components.get_or_insert_with(Default::default);
+    for (name, schema) in [
+        (
+            "RequestId",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "`X-Request-Id`: the request's id, the one it sent or a new one. Quote it when \
+                 reporting a problem: the operator's log has the details under it.",
+                )),
+        ),
+        (
+            "IdempotentReplayed",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["true"]))
+                .description(Some(
+                    "`Idempotent-Replayed: true`: this is the stored answer to an earlier \
+                     request with the same `Idempotency-Key`, not a new operation.",
+                )),
+        ),
+        (
+            "RetryAfter",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some("`Retry-After`: seconds to wait before retrying.")),
+        ),
+    ] {
+        components
+            .schemas
+            .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
+    }
+}
+
+/// The `400` of a query parameter the operation does not declare.
+fn bad_parameter() -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description("A query parameter this operation does not declare (or an invalid one)")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
 
 /// Every code list of the domain as a named component (see [`crate::schema`]).
 struct CodeLists;
