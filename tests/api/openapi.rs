@@ -415,3 +415,34 @@ fn every_answer_declares_the_headers_it_carries() {
         assert!(schemas[name]["description"].is_string(), "{name}");
     }
 }
+
+#[test]
+fn no_operation_declares_a_header_that_http_itself_carries() {
+    // OpenAPI ignores `Accept`, `Content-Type` and `Authorization` header parameters, and a
+    // generated client would ask for them as arguments: the media type of a document is chosen
+    // by content negotiation, and the token by the security scheme.
+    let doc = document();
+    let mut declared = Vec::new();
+    for (method, path, operation) in operations(&doc) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let name = parameter["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if parameter["in"] == "header"
+                && ["accept", "content-type", "authorization"].contains(&name.as_str())
+            {
+                declared.push(format!("{method} {path}: {name}"));
+            }
+        }
+        // A document offered in several media types has a binary PDF among them.
+        if let Some(pdf) = operation["responses"]["200"]["content"].get("application/pdf") {
+            let schema = &pdf["schema"];
+            let schema = schema["$ref"].as_str().map_or(schema, |reference| {
+                &doc["components"]["schemas"][reference.trim_start_matches("#/components/schemas/")]
+            });
+            assert_eq!(schema["format"], "binary", "{method} {path}: {schema}");
+        }
+    }
+    assert!(declared.is_empty(), "{declared:#?}");
+}

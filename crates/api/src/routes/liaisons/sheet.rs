@@ -15,13 +15,12 @@ use crate::routes::plan::written::negotiate;
 use crate::work::CaseUse;
 
 /// The liaison sheet, in French: `text/html` (printable; the default, also for `*/*`) or
-/// `application/pdf` after the `Accept` header. 406 for any other media type.
+/// `application/pdf`, as the `Accept` header asks. 406 for any other media type.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "liaison_document",
     params(
-        LiaisonPath,
-        ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`")
+        LiaisonPath
     ),
     responses(
         (status = 200, description = "The liaison sheet: destination, purpose, legal basis and date, and only the content chosen from the whitelist",

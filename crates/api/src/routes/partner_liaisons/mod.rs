@@ -105,13 +105,12 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// The liaison sheet addressed to the calling partner, in French: `text/html` (the default) or
-/// `application/pdf` after the `Accept` header; 406 for any other media type.
+/// `application/pdf`, as the `Accept` header asks; 406 for any other media type.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "received_liaison_document",
     params(
-        ("id" = Uuid, Path, description = "Liaison id"),
-        ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`")
+        ("id" = Uuid, Path, description = "Liaison id")
     ),
     responses(
         (status = 200, description = "The liaison sheet, with only the content chosen from the whitelist",

@@ -202,11 +202,11 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
 pub struct PdfFile(Vec<u8>);
 
 /// The written plan of a proposal, in French: `text/html` (printable; the default, also for
-/// `*/*`) or `application/pdf` after the `Accept` header. 406 for any other media type.
+/// `*/*`) or `application/pdf`, as the `Accept` header asks. 406 for any other media type.
 #[utoipa::path(
     tag = "plan",
     operation_id = "plan_proposal_document",
-    params(ProposalPath, ("Accept" = Option<String>, Header, description = "`text/html` (default) or `application/pdf`"), CaseReadParams),
+    params(ProposalPath, CaseReadParams),
     responses(
         (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
             content((String = "text/html"), (PdfFile = "application/pdf")),
