@@ -46,7 +46,7 @@ async fn recording_a_consent_answers_201_with_its_location() {
     assert_eq!(consent["person_id"], f.id.as_str());
     assert_eq!(consent["scope"], "data_processing");
     assert_eq!(consent["channel"], "signed_paper");
-    assert_eq!(consent["given_at"], "2026-01-05");
+    assert_eq!(consent["given_at"], "2026-01-05T00:00:00Z");
     assert_eq!(consent["active"], true);
     assert_eq!(consent["withdrawn_at"], Value::Null);
     assert_eq!(consent["withdrawal_channel"], Value::Null);
@@ -177,6 +177,48 @@ async fn a_consent_given_in_the_future_is_refused() {
     assert_eq!(pointers(&doc), ["/given_at"]);
     let count: i64 = f.app.count("SELECT count(*) FROM consents").await;
     assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn given_at_is_an_instant_and_a_bare_date_still_counts_as_its_day() {
+    let f = fixture().await;
+    // A timestamp with its offset is kept as the instant it names, in UTC.
+    let response = f
+        .add(json!({"scope": "contact_by_email", "channel": "online",
+                    "given_at": "2026-03-02T09:15:00+01:00"}))
+        .await;
+    assert_eq!(response.status(), 201);
+    let consent: Value = response.json().await.unwrap();
+    assert_eq!(consent["given_at"], "2026-03-02T08:15:00Z");
+    // Later the same day (a few minutes ahead of this clock is drift, not the future).
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(2)).to_rfc3339();
+    let response = f
+        .add(json!({"scope": "contact_by_sms", "channel": "phone", "given_at": soon}))
+        .await;
+    assert_eq!(response.status(), 201);
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let response = f
+        .add(json!({"scope": "contact_by_sms", "channel": "phone", "given_at": later}))
+        .await;
+    let doc = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(pointers(&doc), ["/given_at"]);
+    // Neither a timestamp nor a date.
+    for wrong in ["02/03/2026", "2026-03-02T25:00:00Z", "yesterday"] {
+        let response = f
+            .add(json!({"scope": "contact_by_sms", "channel": "phone", "given_at": wrong}))
+            .await;
+        let doc = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(pointers(&doc), ["/given_at"], "{wrong}");
+        assert!(
+            doc["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("RFC 3339"),
+            "{doc}"
+        );
+    }
+    let count: i64 = f.app.count("SELECT count(*) FROM consents").await;
+    assert_eq!(count, 2);
 }
 
 #[tokio::test]

@@ -446,3 +446,71 @@ fn no_operation_declares_a_header_that_http_itself_carries() {
     }
     assert!(declared.is_empty(), "{declared:#?}");
 }
+
+/// Every property of `schema` (recursively), as (where, name, schema).
+fn properties<'a>(value: &'a Value, at: &str, found: &mut Vec<(String, String, &'a Value)>) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Object(props)) = object.get("properties") {
+                for (name, schema) in props {
+                    found.push((at.to_owned(), name.clone(), schema));
+                }
+            }
+            for (key, inner) in object {
+                properties(inner, &format!("{at}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                properties(inner, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The formats a property's schema allows, through `oneOf`/`anyOf`.
+fn formats(schema: &Value) -> Vec<String> {
+    let mut found: Vec<String> = schema["format"]
+        .as_str()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    for key in ["oneOf", "anyOf"] {
+        for alternative in schema[key].as_array().into_iter().flatten() {
+            found.extend(formats(alternative));
+        }
+    }
+    found
+}
+
+#[test]
+fn names_keep_their_promise_an_at_is_an_instant_and_a_date_is_on() {
+    let doc = document();
+    let mut found = Vec::new();
+    properties(
+        &doc["components"]["schemas"],
+        "#/components/schemas",
+        &mut found,
+    );
+    assert!(found.len() > 500, "the walk sees the properties");
+    let mut broken = Vec::new();
+    for (at, name, schema) in found {
+        let formats = formats(schema);
+        if name.ends_with("_at") && !formats.iter().any(|f| f == "date-time") {
+            broken.push(format!(
+                "{at}/{name}: an `_at` that is not a timestamp ({formats:?})"
+            ));
+        }
+        // `birth_date` is the contract's name (API.md, minimum shapes); the agenda's `from`
+        // and `to` echo the query parameters of the same names, the range's bounds.
+        let date_only =
+            formats.iter().any(|f| f == "date") && !formats.iter().any(|f| f == "date-time");
+        let exception = name == "birth_date"
+            || (at.ends_with("/Agenda") && ["from", "to"].contains(&name.as_str()));
+        if date_only && !name.ends_with("_on") && !exception {
+            broken.push(format!("{at}/{name}: a date not named `_on`"));
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod instant;
 pub mod oauth;
 pub mod observability;
 pub mod openapi;

@@ -7,7 +7,7 @@
 //! status: a closed case still takes late answers and the post-closure review, an archived one
 //! nothing.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::case::{Actor, CaseStatus, TransitionFacts, TransitionRequest};
 use crate::refusal::Refusal;
@@ -53,7 +53,7 @@ pub const PRIVATE_NOTE_MAX_CHARS: usize = 10_000;
 /// Longest outcome, in characters.
 pub const OUTCOME_MAX_CHARS: usize = 5_000;
 /// How far in the future a held contact's time may be (clock skew between devices).
-pub const HELD_TOLERANCE_MINUTES: i64 = 5;
+pub const HELD_TOLERANCE_MINUTES: i64 = crate::clock::TOLERANCE_MINUTES;
 /// Most cases one group session may link.
 pub const MAX_GROUP_CASES: usize = 30;
 
@@ -105,10 +105,10 @@ pub fn held_at(
     occurred_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ContactTimeError> {
-    if occurred_at > now + Duration::minutes(HELD_TOLERANCE_MINUTES) {
-        Err(ContactTimeError::HeldInFuture)
-    } else {
+    if crate::clock::has_happened(occurred_at, now) {
         Ok(occurred_at)
+    } else {
+        Err(ContactTimeError::HeldInFuture)
     }
 }
 
@@ -200,6 +200,7 @@ pub fn status_after_held(status: CaseStatus, kind: ContactKind) -> Option<CaseSt
 mod tests {
     use super::*;
     use crate::codes::Coded;
+    use chrono::Duration;
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default()

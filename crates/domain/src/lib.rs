@@ -15,6 +15,7 @@ pub mod audit;
 pub mod budget;
 pub mod case;
 pub mod catalogue;
+pub mod clock;
 pub mod codes;
 pub mod contact;
 pub mod document;

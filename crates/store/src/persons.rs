@@ -31,7 +31,7 @@ pub struct PersonRecord {
     pub address_country: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub informed_at: Option<NaiveDate>,
+    pub informed_at: Option<DateTime<Utc>>,
     pub informed_channel: Option<Code<InformedChannel>>,
     pub informed_notice_version: Option<String>,
     pub last_contact_at: Option<DateTime<Utc>>,
@@ -66,7 +66,7 @@ pub struct PersonData {
     pub address_country: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub informed_at: Option<NaiveDate>,
+    pub informed_at: Option<DateTime<Utc>>,
     pub informed_channel: Option<InformedChannel>,
     pub informed_notice_version: Option<String>,
 }
@@ -319,7 +319,7 @@ pub struct ConsentRecord {
     pub scope: ConsentScope,
     pub channel: ConsentChannel,
     pub collected_by: Uuid,
-    pub given_at: NaiveDate,
+    pub given_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawal_channel: Option<Code<ConsentChannel>>,
     pub created_at: DateTime<Utc>,
@@ -335,7 +335,7 @@ pub async fn add_consent(
     scope: ConsentScope,
     channel: ConsentChannel,
     collected_by: Uuid,
-    given_at: NaiveDate,
+    given_at: DateTime<Utc>,
 ) -> Result<ConsentRecord, StoreError> {
     Ok(sqlx::query_as!(
         ConsentRecord,

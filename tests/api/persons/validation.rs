@@ -99,6 +99,34 @@ async fn being_informed_in_the_future_is_refused_at_informed_at() {
 }
 
 #[tokio::test]
+async fn informed_at_is_an_instant_and_a_bare_date_its_day() {
+    let app = TestApp::spawn().await;
+    let token = app.token("reception", "rita");
+    for (given, stored) in [
+        ("2026-01-05T16:45:00+01:00", "2026-01-05T15:45:00Z"),
+        ("2026-01-05", "2026-01-05T00:00:00Z"),
+    ] {
+        let person = app
+            .create_person(
+                &token,
+                json!({"first_name": "A", "last_name": "B",
+                       "informed": {"at": given, "channel": "phone", "notice_version": "2026-01"}}),
+            )
+            .await;
+        assert_eq!(person["informed"]["at"], stored, "{given}");
+    }
+    let doc = refused(
+        &app,
+        &token,
+        json!({"first_name": "A", "last_name": "B",
+               "informed": {"at": "05/01/2026", "channel": "phone", "notice_version": "2026-01"}}),
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&doc), ["/informed/at"]);
+}
+
+#[tokio::test]
 async fn blank_names_are_refused() {
     let app = TestApp::spawn().await;
     let token = app.token("reception", "rita");

@@ -69,7 +69,7 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
         .await;
     assert_eq!(person["last_name"], "Lefèvre");
     assert_eq!(person["nir"], posted["person"]["nir"]);
-    assert_eq!(person["informed"]["at"], "2026-01-05");
+    assert_eq!(person["informed"]["at"], "2026-01-05T00:00:00Z");
     assert_eq!(person["informed"]["channel"], "in_person");
     assert_eq!(person["address"]["city"], "Lyon");
 

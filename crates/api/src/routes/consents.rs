@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use relais_domain::{AuditAction, AuditResource, ConsentChannel, ConsentScope, Permission};
 use relais_store::Code;
 use relais_store::audit::NewAuditEvent;
@@ -17,20 +17,21 @@ use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::routes::today;
 use crate::routes::view_from;
 
 /// A consent to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"scope": "share_with_partners", "channel": "signed_paper", "given_at": "2026-11-20"}))]
+#[schema(example = json!({"scope": "share_with_partners", "channel": "signed_paper", "given_at": "2026-11-20T10:30:00Z"}))]
 pub struct NewConsent {
     #[schema(schema_with = crate::schema::consent_scope)]
     pub scope: ConsentScope,
     #[schema(schema_with = crate::schema::consent_channel)]
     pub channel: ConsentChannel,
-    /// The day the person gave it (not in the future).
-    pub given_at: NaiveDate,
+    /// When the person gave it (not in the future); a bare date is the start of that day.
+    #[serde(deserialize_with = "crate::instant::timestamp_or_date")]
+    #[schema(schema_with = crate::instant::schema)]
+    pub given_at: DateTime<Utc>,
 }
 
 /// How a consent is withdrawn.
@@ -53,7 +54,7 @@ pub struct Consent {
     pub channel: ConsentChannel,
     /// The agent who collected it.
     pub collected_by: Uuid,
-    pub given_at: NaiveDate,
+    pub given_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
     #[schema(schema_with = crate::schema::consent_channel_nullable)]
     pub withdrawal_channel: Option<ConsentChannel>,
@@ -115,7 +116,7 @@ pub async fn create(
     body: Json<NewConsent>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
-    if body.given_at > today() {
+    if !relais_domain::clock::has_happened(body.given_at, Utc::now()) {
         return Err(ApiError::invalid(
             "/given_at",
             "out_of_range",

@@ -184,7 +184,8 @@ pub async fn gather(
     let consent_given_on = match liaison.consent_id {
         Some(id) => store::person_consent(tx, case.person_id, id)
             .await?
-            .map(|c| c.given_at),
+            // The sheet prints the day (the service's, UTC).
+            .map(|c| c.given_at.date_naive()),
         None => None,
     };
     // The names of the case's documents, never their bytes.

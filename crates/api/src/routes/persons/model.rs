@@ -59,8 +59,10 @@ pub struct AddressPatch {
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Informed {
-    /// The date the person was informed.
-    pub at: NaiveDate,
+    /// When the person was informed; a bare date is the start of that day.
+    #[serde(deserialize_with = "crate::instant::timestamp_or_date")]
+    #[schema(schema_with = crate::instant::schema)]
+    pub at: DateTime<Utc>,
     #[schema(schema_with = crate::schema::informed_channel)]
     pub channel: InformedChannel,
     /// Version of the information notice given.
@@ -189,7 +191,7 @@ pub struct Person {
 /// How the person was informed, as stored.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InformedView {
-    pub at: NaiveDate,
+    pub at: DateTime<Utc>,
     #[schema(schema_with = crate::schema::informed_channel)]
     pub channel: InformedChannel,
     pub notice_version: Option<String>,
@@ -274,7 +276,7 @@ fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<Fie
 
 fn check_informed(informed: Option<&Informed>, errors: &mut Vec<FieldError>) {
     if let Some(informed) = informed
-        && informed.at > today()
+        && !relais_domain::clock::has_happened(informed.at, Utc::now())
     {
         errors.push(FieldError::body(
             "/informed/at",

@@ -191,7 +191,7 @@ async fn person_for(
                 address_country: referral.address_country.clone(),
                 phone: referral.phone.clone(),
                 email: referral.email.clone(),
-                informed_at: Some(referral.informed_on),
+                informed_at: Some(crate::instant::start_of(referral.informed_on)),
                 informed_channel: Some(referral.informed_channel),
                 ..PersonData::default()
             };
