@@ -22,6 +22,7 @@ mod consents;
 mod contacts;
 mod conventions;
 mod demo;
+mod docs;
 mod documents;
 mod errors;
 mod export;

@@ -1,0 +1,115 @@
+//! The repository stands alone: every link of the README, the changelog and `docs/` leads to a
+//! file of the repository (or the web), and every `#anchor` to a heading of its page.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the repository")
+        .canonicalize()
+        .expect("a readable repository")
+}
+
+/// The targets of the Markdown links `[text](target)` of `text`, outside code blocks.
+fn links(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("](") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find(')') else { break };
+            found.push(after[..end].to_owned());
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
+/// GitHub's anchor of a heading: lower case, spaces to `-`, punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn anchors(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| line.starts_with('#'))
+        .map(|line| anchor(line.trim_start_matches('#')))
+        .collect()
+}
+
+#[test]
+fn every_link_of_the_documentation_stays_in_the_repository_and_resolves() {
+    let root = root();
+    let mut pages = vec![root.join("README.md"), root.join("CHANGELOG.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    assert!(pages.len() >= 8, "{pages:?}");
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("a readable page");
+        let shown = page.strip_prefix(&root).unwrap().display().to_string();
+        for link in links(&text) {
+            if link.starts_with("http://")
+                || link.starts_with("https://")
+                || link.starts_with("mailto:")
+            {
+                continue;
+            }
+            let (file, fragment) = link.split_once('#').unwrap_or((&link, ""));
+            let target = if file.is_empty() {
+                page.clone()
+            } else {
+                match page.parent().unwrap().join(file).canonicalize() {
+                    Ok(target) if target.starts_with(&root) => target,
+                    Ok(_) => {
+                        broken.push(format!("{shown}: {link} leaves the repository"));
+                        continue;
+                    }
+                    Err(_) => {
+                        broken.push(format!("{shown}: {link} does not exist"));
+                        continue;
+                    }
+                }
+            };
+            if !fragment.is_empty() && target.extension().is_some_and(|e| e == "md") {
+                let headings = anchors(&std::fs::read_to_string(&target).unwrap());
+                if !headings.iter().any(|h| h == fragment) {
+                    broken.push(format!("{shown}: {link}: no such heading"));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
+
+#[test]
+fn the_link_finder_sees_links_and_skips_code() {
+    let text = "See [a](docs/a.md#x) and [b](../outside.md).\n```sh\n[c](ignored)\n```\n";
+    assert_eq!(links(text), ["docs/a.md#x", "../outside.md"]);
+    assert_eq!(
+        anchor(" Run it: the `relais` command!"),
+        "run-it-the-relais-command"
+    );
+}
