@@ -324,6 +324,36 @@ mod tests {
     }
 
     #[test]
+    fn the_docker_compose_settings_load_and_give_partner_tokens_a_key() {
+        use std::collections::BTreeMap;
+
+        use secrecy::ExposeSecret;
+
+        let compose = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docker-compose.yml");
+        let environment: BTreeMap<String, String> =
+            Figment::from(figment::providers::Yaml::file_exact(&compose))
+                .extract_inner("services.relais.environment")
+                .expect("the relais service's environment");
+        assert!(environment.len() > 10, "{environment:?}");
+        figment::Jail::expect_with(|jail| {
+            for (name, value) in &environment {
+                jail.set_env(name, value);
+            }
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(!s.embedded(), "compose runs against its PostgreSQL");
+            assert!(s.nir_key.is_some());
+            let key = s
+                .oauth
+                .signing_key
+                .as_ref()
+                .ok_or("no partner-token signing key")?;
+            relais_api::oauth::ServiceKeys::kid_of_pem(key.expose_secret())
+                .map_err(|e| format!("the signing key is not a key: {e}"))?;
+            Ok(())
+        });
+    }
+
+    #[test]
     fn an_unknown_setting_is_an_error_not_silently_ignored() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("RELAIS_LISTNE", "0.0.0.0:1");

@@ -41,11 +41,24 @@ fn load_or_create(
     }
 }
 
-/// The development HS256 secret of this data directory.
+/// The file of the development HS256 secret in the data directory.
+pub const DEV_SECRET_FILE: &str = "dev-signing-secret";
+
+/// The development HS256 secret of this data directory, created the first time.
 pub fn dev_secret(dir: &Path) -> anyhow::Result<SecretString> {
-    load_or_create(dir, "dev-signing-secret", || {
+    load_or_create(dir, DEV_SECRET_FILE, || {
         STANDARD.encode(NirVault::generate_master())
     })
+}
+
+/// The development secret of this data directory if a server created it there, never
+/// creating one: a token signed with a new secret would be refused by the server.
+pub fn existing_dev_secret(dir: &Path) -> anyhow::Result<Option<SecretString>> {
+    match std::fs::read_to_string(dir.join(DEV_SECRET_FILE)) {
+        Ok(secret) => Ok(Some(SecretString::from(secret.trim().to_owned()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The NIR master key of this data directory (base64).

@@ -10,6 +10,7 @@ pub mod webhooks;
 pub mod worker;
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,19 +109,43 @@ pub async fn create_database_if_missing(admin: PgConnectOptions, name: &str) -> 
     Ok(())
 }
 
-/// The development secret: configured, or generated in the data directory in embedded mode
-/// when no other key source is configured. `None` outside development.
+/// Where the development secret comes from, from the settings.
+#[derive(Debug)]
+pub enum DevSecret {
+    /// `RELAIS_AUTH_DEV_SECRET`.
+    Configured(SecretString),
+    /// The data directory's (embedded mode with no other key source): created by the server
+    /// the first time it starts there.
+    DataDir(PathBuf),
+    /// Not in development: tokens come from the identity provider.
+    None,
+}
+
+impl DevSecret {
+    /// The development secret these settings use.
+    pub fn of(settings: &Settings) -> Self {
+        if let Some(secret) = &settings.auth.dev_secret {
+            return Self::Configured(secret.clone());
+        }
+        let other_keys = settings.auth.jwks_url.is_some()
+            || settings.auth.jwks_file.is_some()
+            || settings.auth.pem_file.is_some();
+        if settings.embedded() && !other_keys {
+            Self::DataDir(settings.data_dir.clone())
+        } else {
+            Self::None
+        }
+    }
+}
+
+/// The development secret of the server: configured, or the data directory's (generated the
+/// first time in embedded mode). `None` outside development.
 pub fn dev_secret(settings: &Settings) -> anyhow::Result<Option<SecretString>> {
-    if let Some(secret) = &settings.auth.dev_secret {
-        return Ok(Some(secret.clone()));
+    match DevSecret::of(settings) {
+        DevSecret::Configured(secret) => Ok(Some(secret)),
+        DevSecret::DataDir(dir) => Ok(Some(keys::dev_secret(&dir)?)),
+        DevSecret::None => Ok(None),
     }
-    let other_keys = settings.auth.jwks_url.is_some()
-        || settings.auth.jwks_file.is_some()
-        || settings.auth.pem_file.is_some();
-    if settings.embedded() && !other_keys {
-        return Ok(Some(keys::dev_secret(&settings.data_dir)?));
-    }
-    Ok(None)
 }
 
 /// How the API verifies tokens, from the settings.

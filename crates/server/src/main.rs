@@ -1,6 +1,7 @@
 //! The `relais` command: `serve` (default), `migrate`, `token`, `org create`, `keys rotate`,
 //! `openapi`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -8,7 +9,7 @@ use clap::{Parser, Subcommand};
 use relais_server::config::Settings;
 use relais_server::demo::{DEMO_AGENTS, DEMO_SLUG};
 use relais_server::tokens::{TokenRequest, issue};
-use relais_server::{dev_secret, http_server, nir_vault, open_database, telemetry};
+use relais_server::{DevSecret, dev_secret, http_server, nir_vault, open_database, telemetry};
 use relais_store::organisations;
 
 #[derive(Parser)]
@@ -171,8 +172,12 @@ fn print_openapi() -> anyhow::Result<()> {
     let document = relais_api::openapi()
         .to_pretty_json()
         .context("serialising the OpenAPI document")?;
-    println!("{document}");
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{document}").and_then(|()| out.flush()) {
+        // The reader had enough (`relais openapi | head`): not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("writing the OpenAPI document"),
+    }
 }
 
 fn token(
@@ -183,10 +188,35 @@ fn token(
     name: Option<&str>,
     hours: i64,
 ) -> anyhow::Result<()> {
-    let secret = dev_secret(settings)?.context(
-        "development tokens need the development signing key: run in embedded mode (no DATABASE_URL) \
-         or set RELAIS_AUTH_DEV_SECRET",
-    )?;
+    // Stdout is the token alone (`TOKEN=$(relais token …)`); where its key came from goes to
+    // stderr.
+    let secret = match DevSecret::of(settings) {
+        DevSecret::Configured(secret) => {
+            eprintln!("signed with RELAIS_AUTH_DEV_SECRET");
+            secret
+        }
+        DevSecret::DataDir(dir) => {
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            let Some(secret) = relais_server::keys::existing_dev_secret(&dir)? else {
+                anyhow::bail!(
+                    "no development signing secret in {}: the server creates it there when it \
+                     first starts. Start the server first (`relais serve`), or point \
+                     RELAIS_DATA_DIR at the data directory of the server you will call; a new \
+                     secret would sign tokens that server refuses",
+                    dir.display()
+                );
+            };
+            eprintln!(
+                "signed with the development secret of the data directory {}",
+                dir.display()
+            );
+            secret
+        }
+        DevSecret::None => anyhow::bail!(
+            "development tokens need the development signing key: run in embedded mode (no \
+             DATABASE_URL) or set RELAIS_AUTH_DEV_SECRET"
+        ),
+    };
     let a = &settings.auth;
     let request = TokenRequest {
         org,

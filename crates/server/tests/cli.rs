@@ -436,26 +436,35 @@ fn parse_token_line(line: &str) -> Option<(String, String, String)> {
         .then(|| (role.trim().to_owned(), subject.to_owned(), token.to_owned()))
 }
 
+/// Writes the data directory's development secret, as a server's first start does.
+fn plant_dev_secret(sandbox: &Sandbox) -> String {
+    std::fs::create_dir_all(&sandbox.data).unwrap();
+    let secret = "c2VjcmV0LW9mLWEtc2VydmVyLXRoYXQtcmFuLWhlcmU=";
+    std::fs::write(sandbox.data.join("dev-signing-secret"), secret).unwrap();
+    secret.to_owned()
+}
+
 #[tokio::test]
 async fn token_prints_a_jwt_signed_with_the_data_directory_secret() {
     let sandbox = Sandbox::new();
+    let secret = plant_dev_secret(&sandbox);
     let args = [
         "token", "--org", "demo", "--role", "worker", "--sub", "alice",
     ];
-    let printed = sandbox.succeeded(&args, "relais token").await;
+    let output = sandbox.run(&args, &[]).await;
+    assert_success(&output, "relais token");
+    let printed = stdout(&output);
     assert_eq!(
         printed.lines().count(),
         1,
         "stdout should be the token alone, for `TOKEN=$(relais token …)`: {printed:?}"
     );
     let token = printed.trim();
-
-    let secret = sandbox.dev_secret();
-    let mode = std::fs::metadata(sandbox.data.join("dev-signing-secret"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o077, 0, "the secret must be private: mode {mode:o}");
+    let said = stderr(&output);
+    assert!(
+        said.contains(&sandbox.data.display().to_string()),
+        "it says which data directory it used: {said}"
+    );
     let claims = verify(token, &secret);
     assert_eq!(claims["org"], "demo");
     assert_eq!(claims["roles"], json!(["worker"]));
@@ -492,6 +501,52 @@ async fn token_prints_a_jwt_signed_with_the_data_directory_secret() {
         (2 * 3600 - 120..=2 * 3600).contains(&left),
         "--hours 2: exp is {left}s ahead"
     );
+}
+
+#[tokio::test]
+async fn token_refuses_to_create_a_secret_no_server_knows() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .run(
+            &[
+                "token", "--org", "demo", "--role", "worker", "--sub", "alice",
+            ],
+            &[],
+        )
+        .await;
+    let message = assert_failure(&output, "relais token before any server started");
+    assert!(stdout(&output).trim().is_empty(), "no token may be printed");
+    assert!(
+        message.contains(&sandbox.data.display().to_string()) && message.contains("relais serve"),
+        "the refusal names the data directory and how to get a secret: {message}"
+    );
+    assert!(
+        !sandbox.data.join("dev-signing-secret").exists(),
+        "no secret may be created"
+    );
+}
+
+#[tokio::test]
+async fn openapi_into_a_pipe_closed_early_exits_quietly() {
+    let sandbox = Sandbox::new();
+    let mut child = sandbox
+        .command(&["openapi"], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a line, then close the pipe, as `relais openapi | head -1` does.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).await.unwrap();
+    assert_eq!(first.trim(), "{");
+    drop(out);
+    let output = tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{}", output.status);
+    assert_eq!(stderr(&output), "", "nothing said on stderr");
 }
 
 #[tokio::test]
@@ -571,6 +626,21 @@ async fn serve_prints_working_demo_tokens_stops_on_sigterm_and_restarts_on_the_s
         .map(|(role, subject, _)| (role.as_str(), subject.as_str()))
         .collect();
     assert_eq!(printed, DEMO_ROLES, "{}", server.transcript());
+    // The server created the development secret, private to its account; `relais token`
+    // signs with it, and the server takes what it signs.
+    let mode = std::fs::metadata(sandbox.data.join("dev-signing-secret"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the secret must be private: mode {mode:o}");
+    let args = [
+        "token", "--org", "demo", "--role", "worker", "--sub", "alice",
+    ];
+    let token = sandbox
+        .succeeded(&args, "relais token beside the server")
+        .await;
+    let request = server.get_as(&client, "/v1/me", token.trim());
+    answered(request, 200, "GET /v1/me with `relais token`'s token").await;
     for (role, subject) in DEMO_ROLES {
         let request = server.get_as(&client, "/v1/me", server.token(role));
         let me = answered(
