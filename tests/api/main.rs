@@ -45,5 +45,6 @@ mod schemes;
 mod smoke;
 mod stats;
 mod tenancy;
+mod timeline;
 mod unit_of_work;
 mod webhooks;

@@ -155,6 +155,10 @@ impl Modify for CodeLists {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.schemas.extend(crate::schema::components());
+        components.schemas.insert(
+            crate::schema::PLAN_ITEM_FIELD.to_owned(),
+            crate::schema::plan_item_field_component(),
+        );
     }
 }
 

@@ -130,6 +130,58 @@ pub fn roles() -> RefOr<Schema> {
     ))
 }
 
+/// Schema of a value that is always `null` (a status an event does not move).
+pub fn always_null() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Null))
+            .build(),
+    ))
+}
+
+/// Schema of a list of `domain` codes.
+pub fn domain_list() -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(codes_ref::<relais_domain::Domain>())
+            .build(),
+    ))
+}
+
+/// The name of the component listing the fields of a plan item that are compared and recorded
+/// as changed.
+pub const PLAN_ITEM_FIELD: &str = "PlanItemField";
+
+/// The component itself: the compared fields of a plan item.
+pub fn plan_item_field_component() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .title(Some(PLAN_ITEM_FIELD))
+            .schema_type(Type::String)
+            .enum_values(Some(
+                relais_domain::proposal::COMPARED_FIELDS.iter().copied(),
+            ))
+            .description(Some(
+                "A field of a plan item, as compared with the agreement.",
+            ))
+            .build(),
+    ))
+}
+
+/// A field of a plan item.
+pub fn plan_item_field() -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(PLAN_ITEM_FIELD))
+}
+
+/// A list of fields of a plan item.
+pub fn plan_item_fields() -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(Ref::from_schema_name(PLAN_ITEM_FIELD))
+            .build(),
+    ))
+}
+
 /// Schema of a list of `situation_data` codes (the data a match is missing).
 pub fn situation_data_list() -> RefOr<Schema> {
     RefOr::T(Schema::Array(

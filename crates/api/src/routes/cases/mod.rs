@@ -4,6 +4,7 @@
 //! The handlers, their query parameters and helpers live here; the request and response types
 //! are in `model`.
 
+mod events;
 mod model;
 
 use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
@@ -33,9 +34,10 @@ use crate::routes::persons::{Person, person_data};
 use crate::routes::today;
 use crate::work::{self, CaseUse, Work};
 
+pub use events::TimelineEvent;
 pub use model::{
     Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
-    PendingItemsProblem, PendingPlanItem, Timeline, TimelineEvent,
+    PendingItemsProblem, PendingPlanItem, Timeline,
 };
 
 fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
@@ -400,16 +402,8 @@ pub async fn timeline(
         .case_list(*id, CaseUse::Visible, AuditResource::CaseTimeline)
         .await?;
     let events = cases::timeline(&mut work.tx, case.id, page).await?;
-    let (items, next_cursor) = into_views(events, |e| TimelineEvent {
-        id: e.id,
-        at: e.at,
-        actor_id: e.actor_id,
-        kind: e.kind,
-        from_status: e.from_status,
-        to_status: e.to_status,
-        reason: e.reason,
-        data: e.data,
-    });
+    let (items, next_cursor) = into_views(events, TimelineEvent::try_from);
+    let items = items.into_iter().collect::<Result<_, _>>()?;
     work.commit(HttpResponse::Ok().json(Timeline { items, next_cursor }))
         .await
 }

@@ -84,7 +84,8 @@ pub struct NewTransition {
 }
 
 /// A plan item still pending when a closure was asked for.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PendingPlanItem {
     pub id: Uuid,
     pub title: String,
@@ -203,34 +204,9 @@ pub struct CaseList {
     pub next_cursor: Option<String>,
 }
 
-/// One event of the timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TimelineEvent {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    /// The agent who acted (null for the system).
-    pub actor_id: Option<Uuid>,
-    /// What happened: `created`, `updated`, `transition`, `assessment_updated`,
-    /// `plan_item_added`, `plan_item_updated`, `plan_item_removed`, `plan_proposed`,
-    /// `plan_decision`, `plan_observation`, `contact_created`, `contact_updated`,
-    /// `liaison_created`, `liaison_sent`, `liaison_acknowledged`, `liaison_declined`,
-    /// `document_uploaded`, `application_created`, `application_status_changed` or
-    /// `social_report_written`.
-    #[schema(example = "transition")]
-    pub kind: String,
-    #[schema(schema_with = crate::schema::case_status_nullable)]
-    pub from_status: Option<String>,
-    #[schema(schema_with = crate::schema::case_status_nullable)]
-    pub to_status: Option<String>,
-    pub reason: Option<String>,
-    /// Details of the event (closure reason, orientation, new assignment…).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
 /// A page of the timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Timeline {
-    pub items: Vec<TimelineEvent>,
+    pub items: Vec<super::events::TimelineEvent>,
     pub next_cursor: Option<String>,
 }

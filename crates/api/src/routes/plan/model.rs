@@ -3,13 +3,11 @@
 //! the last agreement.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::proposal::{COMPARED_FIELDS, FieldChange, ItemChange, ItemRef};
+use relais_domain::proposal::{FieldChange, ItemChange, ItemRef};
 use relais_domain::{DecisionChannel, DecisionOutcome, ProposalItem as DomainItem};
 use relais_store::proposals::{DecisionRecord, ObservationRecord, ProposalRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -242,27 +240,17 @@ impl From<ItemRef> for PlanItemRef {
     }
 }
 
-/// Schema of the names of the fields the plan view compares.
-fn compared_field() -> RefOr<Schema> {
-    RefOr::T(Schema::Object(
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(COMPARED_FIELDS.iter().copied()))
-            .build(),
-    ))
-}
-
 /// One field of an item that differs from the agreement, as JSON values (dates as
 /// `YYYY-MM-DD`, codes as codes, absent as null).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanFieldChange {
-    #[schema(schema_with = compared_field, example = "due_on")]
+    #[schema(schema_with = crate::schema::plan_item_field, example = "due_on")]
     pub field: &'static str,
-    /// The agreed value.
-    #[schema(example = "2027-03-12")]
+    /// The agreed value: a text, a date, a code or an id (null when absent).
+    #[schema(value_type = Option<String>, example = "2027-03-12")]
     pub before: serde_json::Value,
-    /// The value now.
-    #[schema(example = "2027-03-26")]
+    /// The value now, likewise.
+    #[schema(value_type = Option<String>, example = "2027-03-26")]
     pub after: serde_json::Value,
     /// Whether the change alters what was agreed; progress (status, done date, outcome) does
     /// not, except cancelling or restoring a step.
