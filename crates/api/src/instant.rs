@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema};
 
 /// The start (00:00 UTC) of `day`.
@@ -44,8 +44,9 @@ pub fn schema() -> RefOr<Schema> {
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(format)))
     };
-    RefOr::T(Schema::OneOf(
-        OneOfBuilder::new()
+    // `anyOf`: both are strings, told apart by their format only.
+    RefOr::T(Schema::AnyOf(
+        AnyOfBuilder::new()
             .item(format(KnownFormat::DateTime))
             .item(format(KnownFormat::Date))
             .description(Some(

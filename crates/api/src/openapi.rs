@@ -56,14 +56,14 @@ pub struct ApiDoc;
 
 /// What every operation shares, added once the routes have given the document its paths:
 ///
-/// - `security: []` on an operation that declares none (health, metrics, the public keys):
-///   it takes no credentials;
-/// - a `400` on every operation under `/v1` that does not document one: a query parameter it
-///   does not declare is refused ([`crate::conventions`]);
+/// - `security: []` on an operation that declares none (health, metrics, the public keys): it
+///   takes no credentials;
+/// - a `400` on every operation that does not document one: a query parameter it does not
+///   declare is refused ([`crate::conventions`]);
 /// - the headers every answer carries: `X-Request-Id` on each, `Idempotent-Replayed` on a
 ///   `POST`'s successes, `Retry-After` on a `503`.
 pub fn finish(document: &mut utoipa::openapi::OpenApi) {
-    for (path, item) in &mut document.paths.paths {
+    for item in document.paths.paths.values_mut() {
         let operations = [
             (&mut item.get, false),
             (&mut item.put, false),
@@ -75,7 +75,7 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             let Some(operation) = operation else { continue };
             operation.security.get_or_insert_with(Vec::new);
             let responses = &mut operation.responses.responses;
-            if path.starts_with("/v1/") && !responses.contains_key("400") {
+            if !responses.contains_key("400") {
                 responses.insert("400".to_owned(), RefOr::T(bad_parameter()));
             }
             for (status, response) in responses.iter_mut() {

@@ -208,6 +208,8 @@ impl Modify for WebhookDocs {
                     "operationId": id,
                     "summary": summary,
                     "description": VERIFY,
+                    // No credentials: the receiver checks the signature headers.
+                    "security": [],
                     "parameters": parameters,
                     "requestBody": {
                         "required": true,
