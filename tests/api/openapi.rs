@@ -223,23 +223,28 @@ fn operation_ids_are_unique() {
 }
 
 #[test]
-fn every_operation_has_a_summary_or_description() {
+fn every_operation_has_a_summary_and_a_description() {
     let doc = document();
     let missing: Vec<String> = operations(&doc)
         .into_iter()
-        .filter(|(_, _, operation)| {
-            ["summary", "description"].iter().all(|key| {
-                operation
-                    .get(*key)
-                    .and_then(Value::as_str)
-                    .is_none_or(|text| text.trim().is_empty())
-            })
+        .flat_map(|(method, path, operation)| {
+            ["summary", "description"]
+                .into_iter()
+                .filter(|key| {
+                    operation
+                        .get(*key)
+                        .and_then(Value::as_str)
+                        .is_none_or(|text| text.trim().is_empty())
+                })
+                .map(|key| format!("{method} {path}: no {key}"))
+                .collect::<Vec<_>>()
         })
-        .map(|(method, path, _)| format!("{method} {path}"))
         .collect();
     assert!(
         missing.is_empty(),
-        "operations without a summary or description (add a doc comment to the handler):\n{}",
+        "operations without a summary or a description (the handler's doc comment gives both: \
+         its first paragraph is the summary, the paragraphs after a blank `///` line the \
+         description):\n{}",
         missing.join("\n")
     );
 }

@@ -7,6 +7,11 @@ use crate::state::AppState;
 
 /// The service's public signing keys (JWKS, RFC 7517): the current key and, after a rotation,
 /// the previous one until its tokens expire. Empty when no signing key is configured.
+///
+/// Public (no token), answered with `Cache-Control: public, max-age=300`. Each key is an Ed25519
+/// public key (`EdDSA`) named by its `kid`, the RFC 7638 thumbprint that the header of every
+/// partner token repeats; the current key comes first. The previous key is listed while the
+/// operator keeps it configured after a rotation, so that tokens it signed still verify.
 #[utoipa::path(
     tag = "oauth",
     operation_id = "service_jwks",

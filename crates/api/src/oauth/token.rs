@@ -85,6 +85,14 @@ problem_responses! {
 /// `client_secret` in the form. The token is an EdDSA JWT signed with the service's key
 /// (published at `/.well-known/jwks.json`, named by the header's `kid`); send it as
 /// `Authorization: Bearer …` until it expires, then ask for another one.
+///
+/// Public: the client credentials are the authentication, no bearer token. An unknown client, a
+/// wrong secret and a disabled partner get the same 401 `invalid_client`; errors of the grant
+/// itself are OAuth 2.0 JSON errors (RFC 6749 §5.2), not problem documents. The token carries the
+/// role `partner` and lasts `expires_in` seconds (10 minutes by default); it is refused once the
+/// partner is disabled or its client secret rotated. Answered with `Cache-Control: no-store`.
+/// Without a configured signing key the service answers 503 `partner_tokens_unavailable`. Issuing a
+/// token is logged, not audited: it reads no personal data.
 #[utoipa::path(
     tag = "oauth",
     operation_id = "issue_partner_token",

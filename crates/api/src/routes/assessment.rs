@@ -146,6 +146,12 @@ fn entries(body: &AssessmentReplacement) -> Result<Vec<DomainAssessment>, ApiErr
 }
 
 /// Reads the assessment of a case (workers of its team and supervisors; never reception).
+///
+/// The *diagnostic*: for each assessed domain, the situation, whether action is needed, the
+/// priority, and who last changed it and when. Workers on the case's team and supervisors (403 for
+/// reception, admin, dpo and partners; 404 for a case the caller may not see). An archived case's
+/// assessment is read only with a `reason` (400 `reason_required` without it). Audited as a `read`
+/// of `case.assessment`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "read_assessment",
@@ -167,6 +173,14 @@ pub async fn read(
 }
 
 /// Replaces the assessment of an open case (`If-Match` required; `"0"` before the first one).
+///
+/// Workers on the case's team and supervisors. The whole assessment is written: domains left out
+/// are removed, and a domain whose content did not change keeps its author and date. Each domain at
+/// most once (`duplicate_domain`), a situation of at most 10 000 characters, a `priority` when
+/// `needs_action` is `yes` (`priority_required`): 422 pointing at the entry. A closed or archived
+/// case answers 409 `case_closed`. `If-Match` carries the version read; `"0"` or `*` writes the
+/// first assessment (428 without it, 412 when stale). Moving the case to `planning` later needs a
+/// domain that needs action. Audited as an `update` of `case.assessment`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "replace_assessment",

@@ -60,6 +60,12 @@ pub struct AuditParams {
 }
 
 /// The audit log, newest first (dpo only).
+///
+/// Only the *délégué à la protection des données* (`dpo`) may read it. Each event is one access to
+/// personal data: who (`actor_id`, `actor_subject`), what (`action`, `resource_type`,
+/// `resource_id`), about which person, with the reason given when one was needed and the request
+/// id. Filter by `person_id`, by `actor` (an agent id or a token subject) and by a `from`/`to`
+/// window (`to` must be after `from`, else 400). Reading the log is not itself audited.
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_events",

@@ -224,6 +224,13 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
 
 /// Reads the budget of a person with its derived figures (supervisors, and workers of one of
 /// the person's cases).
+///
+/// Workers and supervisors (403 for other roles), on the persons they may see as for the household
+/// (a worker: on the team of one of the person's cases that is not archived; 404 otherwise).
+/// Amounts are monthly, in cents. The derived figures (*reste à vivre* per month, per day and per
+/// consumption unit, resources per unit, an estimated CAF *quotient familial*) use the recorded
+/// household, or count the person alone when none is recorded. Audited as a `read` of
+/// `person.budget`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "read_budget",
@@ -252,6 +259,12 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// Replaces the budget of a person (`If-Match` required: `"0"` or `*` before the first one).
+///
+/// Workers and supervisors, on the persons they may see (404 otherwise). The whole budget is
+/// written: lines left out are removed; at most 30 resources and 30 charges, each of 0 to 100 000
+/// euros a month, blank labels dropped. `If-Match` carries the version read; `"0"` or `*` writes the first
+/// budget (428 without the header, 412 when stale). Answers the budget with its derived figures.
+/// Audited as an `update` of `person.budget`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "replace_budget",

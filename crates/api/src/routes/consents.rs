@@ -77,6 +77,10 @@ pub struct ConsentList {
 }
 
 /// Lists a person's consents.
+///
+/// Reception, workers and supervisors. Every consent of the person, withdrawn ones included
+/// (`active: false`, with when and how it was withdrawn), oldest first, in one page. 404 for an
+/// unknown person. Audited as a `read` of `person.consents`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "list_consents",
@@ -101,6 +105,12 @@ pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// Records a consent.
+///
+/// Reception, workers and supervisors. The scope says what the person consents to (processing of
+/// their data, sharing with the partners or with one named institution, being contacted by e-mail
+/// or text message), the channel how it was collected; the caller is recorded as its collector.
+/// `given_at` cannot be in the future (422). A liaison sent under the legal basis `consent` cites
+/// one of these. Audited as a `create` of `consent`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "create_consent",
@@ -150,6 +160,11 @@ pub async fn create(
 }
 
 /// Withdraws a consent (it stays in the record, withdrawn).
+///
+/// Reception, workers and supervisors. The consent is kept, with the time and channel of its
+/// withdrawal, and no longer counts as active; no `If-Match` is needed. A second withdrawal is a
+/// 409 `consent_already_withdrawn`; an unknown consent, or one of another person, is a 404. Audited
+/// as an `update` of `consent`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "withdraw_consent",

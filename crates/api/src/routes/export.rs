@@ -50,6 +50,14 @@ pub struct PersonExport {
 }
 
 /// Exports everything held on a person (right of access; dpo).
+///
+/// Only the `dpo` may call it (RGPD art. 15, right of access). The JSON, sent as an attachment with
+/// `Cache-Control: no-store`, has the identity record with the NIR in clear, the consents, every
+/// case of the person (archived ones included) with its timeline, assessment, plan items,
+/// proposals, contacts (private notes included), liaisons, applications and document metadata, the
+/// partners' referrals linked to the person (NIR masked), the household, the budget, and every
+/// audit event about the person. Audited as an `export` of `person.export`, and, when the person
+/// has a NIR, as a `reveal` of `person.nir`. 404 for an unknown person.
 #[utoipa::path(
     tag = "persons",
     operation_id = "export_person",

@@ -16,6 +16,9 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
+///
+/// Answers `200` with `{"status": "ok"}` as long as the process serves requests; it does not touch
+/// the database. Use it as the liveness probe. Public: it takes no token.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -23,6 +26,11 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database is reachable and every migration is applied.
+///
+/// Asks PostgreSQL which migrations are applied: `200` with `ready` when every migration of this
+/// version is, otherwise `503` with `database_unreachable` or `migrations_pending`. The body is
+/// this small status document in both cases, not a problem document. Use it as the readiness probe;
+/// public: it takes no token.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -44,6 +52,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics: requests by route and status, latency, pool usage.
+///
+/// The Prometheus text exposition: `relais_http_requests_total` by `route`, `method` and `status`,
+/// the histogram `relais_http_request_duration_seconds` by `route` and `method`, and
+/// `relais_db_pool_connections` by `state` (`in_use`, `idle`, read at each scrape). Public: it
+/// takes no token and is served to whoever reaches the port, so restrict it at the reverse proxy if
+/// needed.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String))

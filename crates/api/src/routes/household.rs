@@ -184,6 +184,12 @@ pub(crate) fn person_part_event(
 }
 
 /// Reads the household of a person (supervisors, and workers of one of the person's cases).
+///
+/// Workers and supervisors (403 for other roles). A worker sees it only while on the team of one of
+/// the person's cases that is not archived (404 otherwise, as for the cases themselves). Answers
+/// the housing, the person's employment, the members with their age today, and the derived
+/// consumption units (OECD-modified scale) and parts of the CAF *quotient familial*. Audited as a
+/// `read` of `person.household`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "read_household",
@@ -207,6 +213,12 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// Replaces the household of a person (`If-Match` required: `"0"` or `*` before the first one).
+///
+/// Workers and supervisors, on the persons they may see (as for the read: 404 otherwise). The whole
+/// household is written: members left out are removed. At most 20 members, one spouse or partner,
+/// birth dates between 1890-01-01 and today (422 pointing at each member at fault). `If-Match`
+/// carries the version read; `"0"` or `*` writes the first household (428 without the header, 412
+/// when stale). Audited as an `update` of `person.household`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "replace_household",

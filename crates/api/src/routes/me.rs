@@ -42,6 +42,13 @@ pub struct Me {
 }
 
 /// Who am I? Provisions the agent on its first call.
+///
+/// Any valid token may call it, a partner's included. Answers the caller's agent id (the id to use
+/// as a case's referent or team member), the token's subject and name, the organisation, the roles,
+/// and, for workers and supervisors, the calendar feed URL once `POST /v1/agenda/feed-token` has
+/// made one. The first call of a subject creates its agent; later calls update the agent's name,
+/// e-mail and roles when the token's differ. Answered with `Cache-Control: no-store` (the feed URL
+/// is a credential); not audited.
 #[utoipa::path(
     tag = "me",
     responses((status = 200, description = "The caller", body = Me), ReadErrors),
@@ -115,6 +122,11 @@ impl From<CodeList> for ReferenceList {
 }
 
 /// Every enumeration code with its French and English labels.
+///
+/// Every role may read it. Each code list (`case_status`, `closure_reason`, `legal_basis`…) gives
+/// every code with its `fr` and `en` label: the codes, not the labels, are what the API reads and
+/// writes. The lists change only with the service's version: answered with `Cache-Control: private,
+/// max-age=3600`. Not audited.
 #[utoipa::path(
     tag = "me",
     responses((status = 200, description = "The code lists", body = Reference), ReadErrors),

@@ -118,6 +118,13 @@ pub struct CaseloadParams {
 }
 
 /// Supervisors: each worker's cases by status, overdue items and cases past their target date.
+///
+/// Supervisors only (the role that sees every case); 403 for anyone else. One row per agent who is
+/// the referent of at least one case, and the organisation's totals over every case, with or
+/// without a referent. `referent` (an agent id) keeps only that agent's row; the totals stay the
+/// organisation's. Overdue items are the pending items (planned, in progress, blocked) of open
+/// cases past their due date. Only counts, never a person's data; the read is audited as a `read`
+/// of `stats.caseload`.
 #[utoipa::path(
     tag = "stats",
     operation_id = "read_caseload",

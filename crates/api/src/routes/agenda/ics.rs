@@ -66,6 +66,11 @@ fn well_formed(token: &str) -> bool {
 /// (its summary starts with « En retard »); one timed event (UTC, one hour) per contact planned
 /// from today to a year ahead. Persons appear by first name and last initial only.
 /// An unknown or rotated token answers 401.
+///
+/// The feed token's owner must still be a worker or a supervisor, as their last token said (403
+/// otherwise). The events are those `GET /v1/agenda` gives that agent, at most 2000 (the earliest
+/// first), sent with `Cache-Control: no-store`. Each read is audited under the owner as a `read` of
+/// `agenda.ics`, plus one about each person the feed names.
 #[utoipa::path(
     tag = "agenda",
     operation_id = "read_agenda_feed",

@@ -224,6 +224,13 @@ fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
 }
 
 /// The caller's deadlines and planned contacts in a date range, and every overdue deadline.
+///
+/// Workers and supervisors (403 for other roles). The caller's own agenda, even for a supervisor:
+/// the cases whose team they are on. The pending plan items (planned, in progress, blocked) of
+/// their open cases due in the range, every overdue one whatever the range, and the contacts
+/// planned in the range (closed cases included, for the post-closure review; archived ones never).
+/// The range is `from` (default today) to `to` (default 30 days later, at most 366; 400 when
+/// reversed or longer). Audited as a `read` of `agenda`, plus one about each person the page names.
 #[utoipa::path(
     tag = "agenda",
     operation_id = "read_agenda",
@@ -290,6 +297,10 @@ fn base_url(req: &HttpRequest) -> String {
 /// The URL is shown again by `GET /v1/me` (`agenda_feed_url`). The feed carries deadlines and
 /// the persons' first names and last initials outside Relais: rotate the token whenever the
 /// URL may have leaked, or `DELETE` it to stop the feed.
+///
+/// Workers and supervisors (403 for other roles). The answer is sent with `Cache-Control: no-store`
+/// and not kept for an `Idempotency-Key` replay: a retry makes another token. Audited as a `create`
+/// of `agenda.feed_token`.
 #[utoipa::path(
     tag = "agenda",
     operation_id = "rotate_agenda_feed_token",
@@ -325,6 +336,10 @@ pub async fn rotate_feed_token(ctx: Ctx, req: HttpRequest) -> Result<HttpRespons
 }
 
 /// Stops the caller's calendar feed: its URL answers 401 from now on.
+///
+/// Workers and supervisors (403 for other roles). Answers 204 whether or not a feed existed; `GET
+/// /v1/me` then shows no `agenda_feed_url`, and a new URL needs `POST /v1/agenda/feed-token`.
+/// Audited as a `delete` of `agenda.feed_token` when there was one.
 #[utoipa::path(
     tag = "agenda",
     operation_id = "revoke_agenda_feed_token",

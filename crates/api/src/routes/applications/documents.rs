@@ -177,6 +177,14 @@ fn changed(
 }
 
 /// Adds a line to an application's checklist.
+///
+/// Workers on the case's team and supervisors. `code` is `snake_case` and unique within the
+/// application (409 `duplicate_document_code`); the line is `requested` unless a status is given,
+/// or `received` when it links an uploaded file, which must be a document of the same case (422
+/// `unknown_reference`). The answer gives the line and where the application stands afterwards: a
+/// required line not in hand sends a `complete` or `under_review` application back to `preparing`.
+/// A decided or withdrawn application's checklist is frozen (409 `application_final`), an archived
+/// case answers 409 `case_archived`. Audited as a `create` of `application.document`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_application_document",
@@ -240,6 +248,11 @@ pub async fn add_document(
 }
 
 /// Reads a line of an application's checklist, with its ETag.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see or an application of another case). An archived case's checklist
+/// lines are read only with a `reason` (400 `reason_required` without it). Audited as a `read` of
+/// `application.document`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application_document",
@@ -263,6 +276,15 @@ pub async fn read_document(
 
 /// Changes a line of an application's checklist (`If-Match` with the line's ETag): its status,
 /// who obtains it, whether it is required, the uploaded file it links, its label and notes.
+///
+/// Workers on the case's team and supervisors; a merge patch (`code` never changes: 422
+/// `immutable`). Linking an uploaded file of the same case (422 `unknown_reference` otherwise) to a
+/// line still requested or missing marks it `received`, unless the patch gives a status. The answer
+/// gives the line and where the application stands afterwards: it becomes `complete` once every
+/// required line is received or validated, and goes back to `preparing` when one stops being so
+/// before submission. A decided or withdrawn application's checklist is frozen (409
+/// `application_final`); an archived case answers 409 `case_archived`; `If-Match` is required (428,
+/// 412). Audited as an `update` of `application.document`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "update_application_document",

@@ -71,6 +71,12 @@ pub struct FundingPlanReplacement {
 
 /// Reads an application's funding plan with its totals and remaining gap (404 before one is
 /// written).
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see or an application of another case). The need, each funder with the
+/// amount requested and granted, the totals and the remaining gap (need minus grants, 0 once
+/// covered). An archived case's funding plans are read only with a `reason` (400 `reason_required`
+/// without it). Audited as a `read` of `application.funding_plan`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_funding_plan",
@@ -101,6 +107,14 @@ pub async fn read_funding_plan(
 
 /// Replaces an application's funding plan (`If-Match`: `"0"` before the first one); answers it
 /// with its totals and the remaining gap.
+///
+/// Workers on the case's team and supervisors. The whole plan is written: a need of 1 cent to 10
+/// million euros, at most 20 funders, each named once, a `granted` funder granting what was
+/// requested, a `partially_granted` one less (its amount required), the others no amount (422
+/// pointing at each problem). It stays editable once the application is decided or withdrawn: other funders often
+/// answer later. `If-Match` carries the version read; `"0"` or `*` writes the first plan (428
+/// without it, 412 when stale). An archived case answers 409 `case_archived`. Audited as an
+/// `update` of `application.funding_plan`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "replace_funding_plan",

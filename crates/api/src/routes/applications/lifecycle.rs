@@ -149,6 +149,14 @@ fn merge(current: &ApplicationRecord, patch: &ApplicationPatch) -> Result<Merged
 
 /// Corrects an application: notes, the submission once submitted, the decision once decided
 /// (`If-Match`).
+///
+/// Workers on the case's team and supervisors; a merge patch. `notes` may change at any time;
+/// `submitted_on` and `submitted_to` only once the application was submitted, and the decision's
+/// fields (`decision`, `decided_on`, `amount_granted_cents`, `decision_reason`) only once it is
+/// decided, checked again as a whole (422 `not_allowed` or the field's own code otherwise). Status
+/// changes go through the transitions. A patch that changes nothing keeps the version. An archived
+/// case answers 409 `case_archived`; `If-Match` is required (428, 412). Audited as an `update` of
+/// `application`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "update_application",
@@ -200,6 +208,16 @@ pub async fn update(
 
 /// Moves an application through its lifecycle: `under_review`, `submitted`, `decided` or
 /// `withdrawn` (`If-Match`).
+///
+/// Workers on the case's team and supervisors. `preparing` and `complete` follow the checklist and
+/// are never asked for (422 `automatic_status` at `/to`); `under_review` needs a complete checklist
+/// (409 `application_incomplete`); `submitted` needs `submitted_on` (not in the future) and
+/// `submitted_to`; `decided` needs `decision` and `decided_on` (not before the submission, not in
+/// the future), an amount for a grant and a `reason` for a refusal; `withdrawn` takes an optional
+/// `reason`. A field the target does not take, or a missing one, is a 422; an arrow the lifecycle
+/// lacks is a 409 `invalid_application_transition`. An archived case answers 409 `case_archived`;
+/// `If-Match` is required (428, 412). Audited as a `transition` of `application`; the timeline
+/// records it.
 #[utoipa::path(
     tag = "applications",
     operation_id = "transition_application",

@@ -140,6 +140,12 @@ pub struct ListParams {
 }
 
 /// Lists a case's applications, newest first, with their checklists.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see). Filter by `status`. Each application comes with its checklist,
+/// its funding plan and its latest social report. An archived case's applications are read only
+/// with a `reason` (400 `reason_required` without it). Audited once as a `read` of
+/// `case.applications`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "list_applications",
@@ -241,6 +247,17 @@ async fn propose_plan_items(
 
 /// Creates an application of the case to a scheme, its checklist copied from the scheme's
 /// required documents; optionally proposes the plan items it needs.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). The scheme must be an active scheme of the catalogue (422 `unknown_reference` or
+/// `scheme_inactive` at `/scheme_id`), and the case may have only one application in progress
+/// (neither decided nor withdrawn) per scheme (409 `application_in_progress`). Every required
+/// document of the scheme becomes a `requested` line of the checklist. With `propose_plan_items:
+/// true` the plan gets the steps the application needs (the person's *préconisation* to gather
+/// their documents, the worker's interventions to obtain the others and to write the social
+/// report), which needs an open case (409 `case_closed`); without it a closed case still takes
+/// applications, an archived one none (409 `case_archived`). Audited as a `create` of `application`
+/// (and of each `plan_item` added); the timeline records it.
 #[utoipa::path(
     tag = "applications",
     operation_id = "create_application",
@@ -309,6 +326,11 @@ pub async fn create(
 }
 
 /// Reads an application with its checklist, funding plan and latest social report.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see or an application of another case). An archived case's
+/// applications are read only with a `reason` (400 `reason_required` without it). Audited as a
+/// `read` of `application`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_application",

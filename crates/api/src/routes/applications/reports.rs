@@ -42,6 +42,11 @@ pub struct NewSocialReport {
 }
 
 /// Lists the versions of an application's social report, newest first.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see or an application of another case). Every version with its text,
+/// author and date. An archived case's reports are read only with a `reason` (400 `reason_required`
+/// without it). Audited once as a `read` of `application.social_report`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "list_social_reports",
@@ -72,6 +77,11 @@ pub async fn list_social_reports(
 }
 
 /// Reads one version of an application's social report.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see or an application of another case). 404 for a version the
+/// application does not have. An archived case's reports are read only with a `reason` (400
+/// `reason_required` without it). Audited as a `read` of `application.social_report`.
 #[utoipa::path(
     tag = "applications",
     operation_id = "read_social_report",
@@ -94,6 +104,11 @@ pub async fn read_social_report(
 }
 
 /// Writes a new version of an application's social report, authored by the caller.
+///
+/// Workers on the case's team and supervisors. Each call writes the next version (the whole text,
+/// trimmed, 1 to 20 000 characters); versions are never edited. Once the application is decided or
+/// withdrawn the report is what was sent (409 `application_final`); an archived case answers 409
+/// `case_archived`. Audited as a `create` of `application.social_report`; the timeline records it.
 #[utoipa::path(
     tag = "applications",
     operation_id = "add_social_report",

@@ -45,6 +45,14 @@ fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
 }
 
 /// Opens a case in `intake`.
+///
+/// Reception, workers and supervisors. Give exactly one of `person_id` (an existing person) and
+/// `person` (a new person, validated as by `POST /v1/persons`; 422 `one_of` otherwise). The
+/// referent defaults to the caller when the caller is a worker, and always joins the team; the
+/// referent and `team_ids` must be agents of the organisation (422 `unknown_reference`).
+/// `target_end_on` must be after today and defaults to the organisation's case length (6 months
+/// unless it sets another). The answer carries the new person, NIR masked, when one was created.
+/// Audited as a `create` of `case`, and of `person` for a new person.
 #[utoipa::path(
     tag = "cases",
     operation_id = "create_case",
@@ -156,6 +164,12 @@ pub struct ListParams {
 }
 
 /// Lists the cases the caller may see (a worker: their teams'; a supervisor: all).
+///
+/// Workers and supervisors; 403 for other roles. By default every status but `archived`; `status`
+/// takes a comma-separated list of statuses. Further filters: `referent`, `person_id`,
+/// `past_target` (open cases past their target end date) and `review_due` (closed cases whose
+/// post-closure review date has come with no review held since the closure). Each case on the page
+/// is audited as a `read` of `case`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "list_cases",
@@ -197,6 +211,12 @@ pub async fn list(
 }
 
 /// Reads a case with its indicators.
+///
+/// Workers on the case's team and supervisors; 403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see. An archived case is read only with a `reason` of 5 characters or
+/// more (400 `reason_required` without it), recorded with the audit event. The indicators (days
+/// open, days remaining, past target, review due) are computed for today. Audited as a `read` of
+/// `case`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "read_case",
@@ -217,6 +237,12 @@ pub async fn read(
 }
 
 /// Changes the referent, the team (supervisor) or the target end date.
+///
+/// Workers on the case's team and supervisors may move `target_end_on` (after the opening date);
+/// only a supervisor may change `referent_id` (`null` removes it) or `team_ids` (the whole team;
+/// the referent always stays in it): 403 otherwise. Agents must be of the organisation (422
+/// `unknown_reference`). An archived case answers 409 `case_archived`. `If-Match` is required (428,
+/// 412). The change is added to the timeline and audited as an `update` of `case`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "update_case",
@@ -271,6 +297,16 @@ pub async fn update(
 /// Closing records the closure date, the orientation and the review date; over pending plan
 /// items it needs `force: true` (otherwise 409 `pending_plan_items` lists them). Reopening
 /// needs a reason and clears the closure, which stays in the timeline.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). The lifecycle is intake → assessment → planning → active → closed; any open status may
+/// close, and a closed case reopens to `assessment` or `active`; any other move is a 409
+/// `invalid_transition`. Planning needs an assessed domain that needs action (409
+/// `assessment_needs_action`), active a proposal the person accepted (409
+/// `accepted_proposal_required`); closing needs a `closure_reason`, and a `review_due_on` after the
+/// closure date (422). Only the retention job archives a case (409 `system_only`). Audited as a
+/// `transition` of `case` with its reason; a closure refused over pending items is audited as a
+/// `read` of `case.plan`, since it lists them.
 #[utoipa::path(
     tag = "cases",
     operation_id = "transition_case",
@@ -381,6 +417,12 @@ async fn pending_items_refusal(
 }
 
 /// The case's events, oldest first: creation, changes, transitions.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Every event of the case with its actor, statuses, reason and details: its creation,
+/// changes of assignment, transitions, and the events of its assessment, plan, proposals, contacts,
+/// liaisons, documents and applications. Unlike the case's other content, the timeline of an
+/// archived case is read without a `reason`. Audited as a `read` of `case.timeline`.
 #[utoipa::path(
     tag = "cases",
     operation_id = "case_timeline",

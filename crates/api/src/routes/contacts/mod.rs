@@ -77,6 +77,15 @@ async fn answer(work: Work, contact: ContactRecord) -> Result<HttpResponse, ApiE
 }
 
 /// Records a contact of a case, planned or held.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Give `scheduled_at` for a planned contact or `occurred_at` for a held one, not both; a
+/// held time cannot be in the future (422). A closed case takes only a `post_closure_review`, a
+/// `phone_call`, an `email` or `other` (409 `contact_kind_not_allowed_when_closed`), and a
+/// `post_closure_review` needs a closed case (409 `case_not_closed`); an archived case takes none
+/// (409 `case_archived`). A held contact moves the case's and the person's `last_contact_at`, and a
+/// held `first_interview` moves an `intake` case to `assessment`. Audited as a `create` of
+/// `contact`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "create_contact",
@@ -152,6 +161,12 @@ pub struct ListParams {
 }
 
 /// Lists a case's contacts, newest first (held time, else planned time).
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Filter by `kind`, and by `planned` (`true`: planned only, `false`: held only). The
+/// private note is shown to its author only; `has_private_note` tells the others that one exists.
+/// An archived case's contacts are read only with a `reason` (400 `reason_required` without it).
+/// Audited once as a `read` of `case.contacts`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "list_contacts",
@@ -183,6 +198,11 @@ pub async fn list(
 }
 
 /// Reads one contact, with its ETag.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see or a contact of another case). The private note is shown to its author only. An archived
+/// case's contact is read only with a `reason` (400 `reason_required` without it). Audited as a
+/// `read` of `contact`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "read_contact",
@@ -204,6 +224,13 @@ pub async fn read(
 
 /// Changes a contact (its author only, `If-Match`): record a planned contact as held, fix the
 /// summary, the outcome, the participants or the private note.
+///
+/// Only the contact's author may change it (403 for anyone else), while they are on the case's team
+/// or a supervisor. Absent fields keep their value and `null` clears one, but `occurred_at` cannot
+/// be cleared: a held contact stays held, and its time cannot be in the future (422). Recording a
+/// planned contact as held has the effects of a held contact (`last_contact_at`, a
+/// `first_interview` moving an `intake` case to `assessment`). An archived case answers 409
+/// `case_archived`; `If-Match` is required (428, 412). Audited as an `update` of `contact`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "update_contact",
@@ -308,6 +335,12 @@ pub async fn update(
 }
 
 /// Records one held group session shared by several cases: a `group_session` contact in each.
+///
+/// Workers and supervisors. `case_ids` lists 1 to 30 distinct cases the caller may see; a case the
+/// caller cannot see (`unknown_reference`) or that does not take a group session (a closed or
+/// archived case) is refused as a 422 pointing at its entry, and then nothing is recorded. The
+/// session is held (`occurred_at` not in the future) and moves each case's and person's
+/// `last_contact_at`. Audited as a `create` of `group_session` about each case's person.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "create_group_session",

@@ -50,6 +50,11 @@ async fn check_partner(tx: &mut Tx, partner_id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Lists a partner's webhook deliveries with their attempts, newest first.
+///
+/// Administrators only (403 for other roles, partners included; 404 for a partner of another
+/// organisation). Filter by `status` (`pending`, `delivered`, `failed`). Each delivery has its
+/// event, status and every attempt with its answer. Payloads hold identifiers and statuses only,
+/// never personal data: reading the log is not audited.
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partner_deliveries",
@@ -84,6 +89,11 @@ pub async fn list(
 }
 
 /// Queues a delivery again now, with a new 3-day retry window, whatever its status.
+///
+/// Administrators only (404 for a partner or delivery of another organisation). A delivered or
+/// failed delivery becomes pending again, due now; its earlier attempts stay in the log. A delivery
+/// still pending is refused (409 `delivery_pending`): a dispatcher may be sending it. Audited as an
+/// `update` of `webhook_delivery` with the reason `redeliver`.
 #[utoipa::path(
     tag = "partners",
     operation_id = "redeliver_partner_delivery",

@@ -56,6 +56,12 @@ async fn document_work(
 }
 
 /// Lists a case's documents, newest first (metadata only).
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see). Each document's name, type, size, SHA-256, description, author
+/// and `content_url`; the content itself is downloaded one document at a time. An archived case's
+/// documents are listed only with a `reason` (400 `reason_required` without it). Audited once as a
+/// `read` of `case.documents`.
 #[utoipa::path(
     tag = "documents",
     operation_id = "list_documents",
@@ -81,6 +87,10 @@ pub async fn list(
 }
 
 /// Reads a document's metadata.
+///
+/// Workers on the team of the document's case and supervisors (403 for other roles, 404 for a
+/// document of a case the caller may not see). A document of an archived case is read only with a
+/// `reason` (400 `reason_required` without it). Audited as a `read` of `document`.
 #[utoipa::path(
     tag = "documents",
     operation_id = "read_document",
@@ -130,6 +140,13 @@ fn disposition(filename: &str) -> String {
 }
 
 /// Downloads a document's content (audited as a download).
+///
+/// Workers on the team of the document's case and supervisors (403 for reception, admin, dpo and
+/// partners, 404 for a document of a case the caller may not see). A document of an archived case
+/// is downloaded only with a `reason` (400 `reason_required` without it). The file comes as an
+/// attachment under its upload name, with the type recognised at upload, its SHA-256 as the `ETag`,
+/// `X-Content-Type-Options: nosniff` and `Cache-Control: private, no-store`. Audited as a
+/// `download` of `document`.
 ///
 /// The bytes are read from PostgreSQL in one query and sent whole: documents are at most the
 /// upload limit (10 MiB by default, 64 MiB at most), so no streaming from the database is needed.

@@ -260,6 +260,14 @@ fn check(form: Form) -> Result<Checked, ApiError> {
 }
 
 /// Uploads a document to a case (`multipart/form-data`, the file in the part `file`).
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see); an archived case takes no upload (409 `case_archived`), a closed one does. The type is
+/// recognised from the content: PDF, PNG or JPEG only, and the file name's extension and the part's
+/// declared type must agree with it (422 at `/file`); the optional `description` has at most 500
+/// characters. A file over the upload limit (10 MiB by default) is a 413. With an
+/// `Idempotency-Key`, a retry rebuilt with a new multipart boundary is still the same request.
+/// Documents are never changed or deleted through the API. Audited as a `create` of `document`.
 #[utoipa::path(
     tag = "documents",
     operation_id = "upload_document",

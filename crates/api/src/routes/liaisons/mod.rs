@@ -59,6 +59,11 @@ fn event(action: AuditAction, resource_id: Uuid, case: &CaseRecord) -> NewAuditE
 }
 
 /// Lists a case's liaison sheets, newest first.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see). Each sheet's destination, purpose, legal basis, content chosen
+/// and status. Unlike the case's other content, the liaisons of an archived case are read without a
+/// `reason` (the operation takes none). Audited once as a `read` of `case.liaisons`.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "list_liaisons",
@@ -86,6 +91,15 @@ pub async fn list(
 }
 
 /// Prepares a liaison sheet (a draft).
+///
+/// Workers on the case's team and supervisors; an archived case answers 409 `case_archived`, a
+/// closed one still takes liaisons. The destination is either an enabled partner of the
+/// organisation (`partner_id`) or a named institution with a contact (422 `invalid_destination`,
+/// `unknown_partner`, `partner_disabled`). The content is chosen from the whitelist, each item
+/// once, and the legal basis must allow it: the NIR only under a legal obligation, health details
+/// only with consent or under shared secrecy. Under `consent`, `consent_id` must name a consent of
+/// the person, not withdrawn, whose scope covers the destination; under another basis no consent is
+/// attached. Each rule fails as a 422 pointing at its field. Audited as a `create` of `liaison`.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "create_liaison",
@@ -136,6 +150,10 @@ pub async fn create(
 }
 
 /// Reads a liaison sheet.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see or a liaison of another case). Like the list, it is read without a `reason` even when
+/// the case is archived. Audited as a `read` of `liaison`.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "read_liaison",
@@ -184,6 +202,14 @@ async fn change(
 }
 
 /// Sends a draft liaison: checks the legal basis, the consent and that the person was informed.
+///
+/// Workers on the case's team and supervisors; no body. Only a draft is sent (409
+/// `invalid_liaison_transition` otherwise). The whole sharing rule is checked again on the current
+/// data, each refusal a 409 with its code: `partner_disabled`, `person_not_informed` (the person
+/// has no `informed` record), `consent_missing`, `consent_withdrawn`, `consent_scope_mismatch`,
+/// `nir_not_allowed`, `health_not_allowed`. A liaison to a registered partner queues its
+/// `liaison.sent` webhook in the same transaction. An archived case answers 409 `case_archived`;
+/// `If-Match` is required (428, 412). Audited as a `share` of `liaison`; the timeline records it.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "send_liaison",
@@ -205,6 +231,13 @@ pub async fn send(
 }
 
 /// Records the destination's answer to a sent liaison: acknowledged or declined.
+///
+/// Workers on the case's team and supervisors record the answer the destination gave them; `status`
+/// is `acknowledged` or `declined` (422 otherwise). Only a sent liaison takes an answer, once (409
+/// `invalid_liaison_transition`); a registered partner may give it itself at `POST
+/// /v1/liaisons/{id}/acknowledgement`. A liaison to a registered partner queues its
+/// `liaison.acknowledged` webhook. An archived case answers 409 `case_archived`; `If-Match` is
+/// required (428, 412). Audited as a `share` of `liaison`; the timeline records it.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "answer_liaison",

@@ -16,6 +16,12 @@ use crate::work::CaseUse;
 
 /// The liaison sheet, in French: `text/html` (printable; the default, also for `*/*`) or
 /// `application/pdf`, as the `Accept` header asks. 406 for any other media type.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). The sheet shows the destination, purpose, legal basis and date, and only the content
+/// chosen, read from the case as it is now, whatever the sheet's status. No `reason` is asked, even
+/// for an archived case. Every download is audited as a `share` of `liaison`, and as a `reveal` of
+/// `person.nir` when the NIR is printed in clear.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "liaison_document",

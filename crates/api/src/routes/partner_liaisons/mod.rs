@@ -42,6 +42,12 @@ pub use model::{
 };
 
 /// Lists the liaison sheets addressed to the calling partner, newest first.
+///
+/// Partner tokens only (403 for agents, who use the case routes). The sheets addressed to the
+/// calling partner once sent (never a draft), with their purpose, the kinds of content they share,
+/// the legal basis, status and answer; filter by `status` (`sent`, `acknowledged`, `declined`). The
+/// content itself is read one sheet at a time. Each sheet listed is audited as a `read` of
+/// `liaison` with the case's person.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "list_received_liaisons",
@@ -82,6 +88,13 @@ pub async fn list(
 }
 
 /// Reads a liaison sheet addressed to the calling partner, with its shared content.
+///
+/// Partner tokens only (403 for agents). 404 for a draft, a sheet addressed to anyone else or of
+/// another organisation. The content is read live from the case, only what the sheet chose and its
+/// legal basis allows, never private notes; so it stays readable only while sharing is still
+/// allowed: a case archived, a consent withdrawn or out of scope, a person no longer informed or
+/// the partner disabled answer 409 `no_longer_shared`. Audited as a `read` of `liaison`, and as a
+/// `reveal` of `person.nir` when the NIR is shown.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "read_received_liaison",
@@ -106,6 +119,11 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 
 /// The liaison sheet addressed to the calling partner, in French: `text/html` (the default) or
 /// `application/pdf`, as the `Accept` header asks; 406 for any other media type.
+///
+/// Partner tokens only (403 for agents); the same sheet and the same rules as `GET
+/// /v1/liaisons/{id}` (404 for a sheet not addressed to the partner, 409 `no_longer_shared` once
+/// sharing it is no longer allowed), printed; PDF with `Content-Disposition: inline`. Audited as a
+/// `download` of `liaison`, and as a `reveal` of `person.nir` when the NIR is printed.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "received_liaison_document",
@@ -140,6 +158,14 @@ pub async fn document(
 }
 
 /// Acknowledges or declines a liaison sheet addressed to the calling partner, once.
+///
+/// Partner tokens only (403 for agents). `outcome` is `acknowledged` (the partner takes the person
+/// on) or `declined`, with an optional `message`. Needs `If-Match` with the liaison's `ETag` (428,
+/// 412) and an `Idempotency-Key` (400 `idempotency_key_required` without it). Only a sent sheet
+/// takes an answer, once (409 `invalid_liaison_transition` afterwards, also when the organisation
+/// recorded one); an archived case answers 409 `case_archived`. The answer is recorded under the
+/// partner's own agent and queues the `liaison.acknowledged` webhook. Audited as a `transition` of
+/// `liaison`.
 #[utoipa::path(
     tag = "liaisons",
     operation_id = "acknowledge_liaison",

@@ -97,6 +97,11 @@ async fn rotated<T: serde::Serialize>(
 }
 
 /// Lists the organisation's partners, oldest first.
+///
+/// Every agent of the organisation (workers address liaisons to partners by id); a partner's token
+/// gets 403. Only administrators see the technical fields (`webhook_url`, `client_id`,
+/// `credentials_issued_at`); secrets are never shown. The registry describes organisations, not
+/// persons: reading it is not audited.
 #[utoipa::path(
     tag = "partners",
     operation_id = "list_partners",
@@ -121,6 +126,10 @@ pub async fn list(ctx: Ctx, page: Query<PageParams>) -> Result<HttpResponse, Api
 }
 
 /// Reads a partner.
+///
+/// Every agent of the organisation; a partner's token gets 403. Only administrators see the
+/// technical fields (`webhook_url`, `client_id`, `credentials_issued_at`); secrets are never shown.
+/// Not audited.
 #[utoipa::path(
     tag = "partners",
     operation_id = "read_partner",
@@ -145,6 +154,13 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// Registers a partner; answers its client credentials and webhook secret, once.
+///
+/// Administrators only. The SIRET is checked (14 digits, valid check digit) and the webhook URL
+/// must be `https` on a public address, without credentials or fragment (422). The answer carries
+/// the `client_id`, the `client_secret` and the webhook signing secret, shown this once with
+/// `Cache-Control: no-store`: neither secret can be read again, only rotated. Such an answer is not
+/// kept for an `Idempotency-Key` replay: a retry with the same key registers the partner again.
+/// Audited as a `create` of `partner`.
 #[utoipa::path(
     tag = "partners",
     operation_id = "create_partner",
@@ -186,6 +202,11 @@ pub async fn create(ctx: Ctx, body: Json<NewPartner>) -> Result<HttpResponse, Ap
 }
 
 /// Changes a partner: name, SIRET, contact, webhook URL, or enabled (false refuses its tokens).
+///
+/// Administrators only; a merge patch (absent keeps, `null` clears; the contact is merged field by
+/// field), checked as a registration (422). `enabled: false` refuses the partner's tokens at once
+/// (401), and its webhooks are not delivered while it is disabled. `If-Match` is required (428,
+/// 412). Audited as an `update` of `partner`.
 #[utoipa::path(
     tag = "partners",
     operation_id = "update_partner",
@@ -212,6 +233,11 @@ pub async fn update(
 }
 
 /// Issues a new client secret, answered once; the previous one and its tokens stop working.
+///
+/// Administrators only; no body, `If-Match` required (428, 412). The new secret is answered once,
+/// with `Cache-Control: no-store`, and not kept for an `Idempotency-Key` replay. Tokens issued
+/// before the rotation are refused (401) from now on, and the old secret gets no new token. Audited
+/// as an `update` of `partner` with the reason `client secret rotated`.
 #[utoipa::path(
     tag = "partners",
     operation_id = "rotate_partner_client_secret",
@@ -244,6 +270,11 @@ pub async fn rotate_client_secret(
 }
 
 /// Issues a new webhook signing secret, answered once; deliveries from now on use it.
+///
+/// Administrators only; no body, `If-Match` required (428, 412). The new secret is answered once,
+/// with `Cache-Control: no-store`, and not kept for an `Idempotency-Key` replay; every delivery
+/// attempt from now on is signed with it. Audited as an `update` of `partner` with the reason
+/// `webhook secret rotated`.
 #[utoipa::path(
     tag = "partners",
     operation_id = "rotate_partner_webhook_secret",

@@ -47,6 +47,11 @@ pub struct SearchParams {
 }
 
 /// Searches persons by name, birth date or NIR.
+///
+/// Reception, workers and supervisors. `q` matches words of the first, last or birth name (each
+/// word, accent- and case-insensitive, anywhere in the names), `birth_date` exactly, `nir` exactly
+/// (a malformed NIR is a 400); criteria combine, and without any every person is listed. The NIR of
+/// each result is masked. Every person on the page is audited as a `search` of `person`.
 #[utoipa::path(
     operation_id = "search_persons",
     tag = "persons",
@@ -94,6 +99,13 @@ pub async fn search(
 }
 
 /// Creates a person.
+///
+/// Reception, workers and supervisors. The names must not be blank, the birth date is after 1890
+/// and not in the future, the NIR is checked with its key (`nir_wrong_key`…), and `informed` (when,
+/// how and with which notice the person was informed of the processing of their data) cannot be in
+/// the future: each fails as a 422 pointing at the field. A NIR another person of the organisation
+/// already has is a 409 `duplicate_nir`. The answer masks the NIR. Audited as a `create` of
+/// `person`.
 #[utoipa::path(
     operation_id = "create_person",
     tag = "persons",
@@ -137,6 +149,12 @@ pub struct ReadParams {
 }
 
 /// Reads a person.
+///
+/// Reception, workers and supervisors; the NIR is masked. With `reveal=nir` it is in clear: only
+/// workers and supervisors may ask (403 otherwise), with a `reason` of 5 to 500 characters (400
+/// `reason_required` without one); that answer is sent with `Cache-Control: no-store`. Audited as a
+/// `read` of `person`, and a reveal as a `reveal` of `person.nir` with its reason (only when the
+/// person has a NIR).
 #[utoipa::path(
     operation_id = "read_person",
     tag = "persons",
@@ -199,6 +217,12 @@ pub async fn read(
 }
 
 /// Corrects a person (JSON merge patch, `If-Match` required).
+///
+/// Reception, workers and supervisors. Absent fields keep their value, `null` clears one (not the
+/// names, which may be changed but not cleared); `address` is merged field by field. The result is
+/// validated with the rules of a creation (422), a NIR already held by another person is a 409
+/// `duplicate_nir`, and `If-Match` must carry the current `ETag` (428 without it, 412 when stale).
+/// Audited as an `update` of `person`.
 #[utoipa::path(
     operation_id = "update_person",
     tag = "persons",

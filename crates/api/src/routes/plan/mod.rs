@@ -33,6 +33,13 @@ pub use written::document;
 
 /// The plan of a case: its items, its indicators, and what changed since the last agreement.
 ///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see). Every item by due date with the plan's indicators, the last
+/// proposal the person accepted (number, date, content hash), the items added, removed or changed
+/// since, and `needs_new_agreement` when the plan has items and none was ever accepted, or changed
+/// since in more than its progress. An archived case's plan is read only with a `reason` (400
+/// `reason_required` without it). Audited as a `read` of `plan`.
+///
 /// Reads the case, its items and its last agreement in one statement each, whatever the
 /// number of items.
 #[utoipa::path(

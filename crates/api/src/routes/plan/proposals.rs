@@ -99,6 +99,11 @@ async fn move_case(
 /// A case in `assessment` moves to `planning` (409 `assessment_needs_action` when no domain
 /// needs action). 409 `empty_plan` without items, `case_closed` on a closed or archived case,
 /// `invalid_case_status` in `intake`. A new proposal supersedes an undecided one.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Proposals are numbered in sequence; each freezes the items with a content hash, which
+/// the written plan prints. Audited as a `create` of `plan.proposal`, and as a `transition` of
+/// `case` when the case moves to `planning`; the timeline records both.
 #[utoipa::path(
     tag = "plan",
     operation_id = "create_plan_proposal",
@@ -152,6 +157,11 @@ pub async fn create(
 }
 
 /// Lists a case's proposals, newest first, with their decisions (without their items).
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Each proposal with its number, content hash and decision, if any; read one for its
+/// frozen items and observations. An archived case's proposals are read only with a `reason` (400
+/// `reason_required` without it). Audited once as a `read` of `plan.proposals`.
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_proposals",
@@ -177,6 +187,11 @@ pub async fn list(
 }
 
 /// Reads a proposal: its frozen items, content hash, decision and observations, with its ETag.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see or a number it does not have). The items are as the proposal froze them, whatever
+/// happened to the plan since. An archived case's proposal is read only with a `reason` (400
+/// `reason_required` without it). Audited as a `read` of `plan.proposal`.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_proposal",
@@ -215,6 +230,13 @@ fn text(value: Option<&str>) -> Option<&str> {
 ///
 /// `accepted` moves a `planning` case to `active`. 409 `already_decided` for a second answer,
 /// `superseded` for a proposal that is not the latest, `case_closed` on a closed case.
+///
+/// Workers on the case's team and supervisors record the answer the person gave (403 for other
+/// roles, 404 for a case the caller may not see or a proposal it does not have); no `If-Match` is
+/// needed. `changes_requested` and `refused` leave the case where it is; the `channel` says how the
+/// person answered. An archived case also answers 409 `case_closed`. Audited as a `create` of
+/// `plan.decision`, and as a `transition` of `case` when the case becomes `active`; the timeline
+/// records both.
 #[utoipa::path(
     tag = "plan",
     operation_id = "decide_plan_proposal",
@@ -266,6 +288,11 @@ pub async fn decide(
 ///
 /// Allowed on any proposal, decided or not, also once the case is closed (a late remark);
 /// 409 `case_archived` on an archived case.
+///
+/// Workers on the case's team and supervisors record the person's words (403 for other roles, 404
+/// for a case the caller may not see or a proposal it does not have); the text must not be blank
+/// (422). The answer is the proposal with every observation, its version moved on. Audited as a
+/// `create` of `plan.observation`; the timeline records it.
 #[utoipa::path(
     tag = "plan",
     operation_id = "observe_plan_proposal",

@@ -203,6 +203,14 @@ pub struct PdfFile(Vec<u8>);
 
 /// The written plan of a proposal, in French: `text/html` (printable; the default, also for
 /// `*/*`) or `application/pdf`, as the `Accept` header asks. 406 for any other media type.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see or a proposal it does not have). Filled from the proposal's frozen items, never from the
+/// live plan: the organisation, the person, the referent, the worker's interventions, the person's
+/// *préconisations* and the partners' steps with their deadlines, the decision and observations,
+/// room for signatures, and the content hash. Sent with `Cache-Control: private, no-store`. An
+/// archived case's plan is printed only with a `reason` (400 `reason_required` without it). Audited
+/// as a `download` of `plan.document`.
 #[utoipa::path(
     tag = "plan",
     operation_id = "plan_proposal_document",

@@ -78,6 +78,14 @@ fn location(case_id: Uuid, item_id: Uuid) -> String {
 }
 
 /// Adds a step to a case's plan.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). The item starts `planned`. Its `party` says who acts (the worker: an intervention; the
+/// person: a *préconisation*; a partner) and limits the categories it may have (422
+/// `category_not_allowed_for_party`); the title must not be blank and the due date not before the
+/// case's opening date; a linked scheme must be in the catalogue and a linked application in this
+/// case (422 `unknown_reference`). A closed or archived case answers 409 `case_closed`. Audited as
+/// a `create` of `plan_item`; the timeline records it.
 #[utoipa::path(
     tag = "plan",
     operation_id = "create_plan_item",
@@ -158,6 +166,11 @@ impl ListParams {
 }
 
 /// Lists a case's plan items by due date (then id), with filters.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see). Filter by `party`, by `status` (a comma-separated list) and by `overdue` (due date
+/// passed, still planned, in progress or blocked). An archived case's items are read only with a
+/// `reason` (400 `reason_required` without it). Audited once as a `read` of `case.plan_items`.
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_items",
@@ -191,6 +204,10 @@ pub async fn list(
 }
 
 /// Reads one plan item, with its ETag.
+///
+/// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
+/// not see or an item of another case). An archived case's item is read only with a `reason` (400
+/// `reason_required` without it). Audited as a `read` of `plan_item`.
 #[utoipa::path(
     tag = "plan",
     operation_id = "read_plan_item",
@@ -215,6 +232,14 @@ pub async fn read(
 }
 
 /// Changes a plan item: its content, deadline, status, done date or outcome (`If-Match`).
+///
+/// Workers on the case's team and supervisors; a merge patch. `party` never changes (422
+/// `immutable`). Status changes follow the item lifecycle: planned, in progress and blocked move to
+/// any other status, done only back to in progress, cancelled only back to planned (409
+/// `invalid_item_transition` otherwise). Moving to `done` sets `done_on` to the date given (not in
+/// the future) or today; leaving `done` clears it. A patch that changes nothing keeps the version.
+/// A closed or archived case answers 409 `case_closed`; `If-Match` is required (428, 412). Audited
+/// as an `update` of `plan_item`; the timeline records the fields changed.
 #[utoipa::path(
     tag = "plan",
     operation_id = "update_plan_item",
@@ -280,6 +305,11 @@ pub async fn update(
 }
 
 /// Removes a step from the plan (`If-Match`); proposals already made keep their snapshot.
+///
+/// Workers on the case's team and supervisors. The item is deleted; the proposals that froze it
+/// keep it in their snapshot, so the plan's changes since the last agreement show it as removed. A
+/// closed or archived case answers 409 `case_closed`; `If-Match` is required (428, 412). Audited as
+/// a `delete` of `plan_item`; the timeline records it.
 #[utoipa::path(
     tag = "plan",
     operation_id = "delete_plan_item",

@@ -237,6 +237,17 @@ async fn open_case(
 }
 
 /// Decides on a received referral: accepted (opens a case in intake), declined or redirected.
+///
+/// Workers and supervisors (403 for reception, admin, dpo and partners); `If-Match` is required
+/// (428, 412). Only a `received` referral is decided, once (409 `invalid_transition` otherwise).
+/// `declined` needs a `reason_code`, `redirected` the slug of another organisation of the
+/// deployment in `redirected_to` (nothing is copied to it: the partner posts again there);
+/// `person_id` is for `accepted` only (422 for a field given with the wrong outcome). `accepted`
+/// links the person named by `person_id`, else the one with the referral's NIR, else the only one
+/// with the same names and birth date (409 `ambiguous_person` when several match), else a new
+/// person made from the referral; it opens a case in `intake` with the decider as referent. Every
+/// decision queues the `referral.status_changed` webhook. Audited as a `transition` of `referral`
+/// (and a `create` of the `case`, and of the `person` when one is made).
 #[utoipa::path(
     tag = "referrals",
     operation_id = "decide_referral",

@@ -69,6 +69,12 @@ pub struct ListParams {
 }
 
 /// Lists the organisation's inbox of referrals, or a partner's own referrals, newest first.
+///
+/// Reception, workers and supervisors see the organisation's whole inbox; a partner token sees only
+/// the referrals it posted; admin and dpo get 403. Filter by `status` (a comma-separated list of
+/// `received`, `accepted`, `declined`, `redirected`, `expired`). The NIR is masked; a partner does
+/// not learn which of the organisation's persons a referral was linked to, nor who decided. Each
+/// referral listed is audited as a `read` of `referral`.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "list_referrals",
@@ -95,6 +101,11 @@ pub async fn list(
 }
 
 /// Reads a referral (an agent: of the organisation; a partner: one it posted).
+///
+/// Reception, workers and supervisors read any referral of the organisation; a partner token only
+/// the referrals it posted (404 otherwise); admin and dpo get 403. The NIR is masked. Once
+/// accepted, an agent sees the person it was linked to and who decided; a partner sees the decision
+/// and the case id, not the person nor the agent. Audited as a `read` of `referral`.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "read_referral",
@@ -141,6 +152,11 @@ fn disposition(filename: &str) -> ContentDisposition {
 }
 
 /// Downloads an attachment of a referral (workers and supervisors; audited as a download).
+///
+/// Workers and supervisors only (403 for reception, which sees the inbox but not the attachments,
+/// and for admin, dpo and partners); 404 for a referral or attachment the organisation does not
+/// have. The file is sent as an attachment with `Cache-Control: private, no-store` and
+/// `X-Content-Type-Options: nosniff`. Audited as a `download` of `referral.attachment`.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "referral_attachment_content",

@@ -221,6 +221,14 @@ fn check(body: &NewReferral) -> Result<Checked, ApiError> {
 }
 
 /// Posts a referral (partners only; `Idempotency-Key` required).
+///
+/// Partner tokens only (403 for agents), with an `Idempotency-Key` (400 `idempotency_key_required`
+/// without it). The person's identity (names not blank, a birth date after 1890, a NIR checked with
+/// its key), the reason, the domains (each once), the referrer, and the proof that the person was
+/// informed and consented are required. Up to three attachments travel base64-encoded in the JSON,
+/// each at most 512 KiB, a PDF, PNG or JPEG recognised from its content, its name's extension
+/// agreeing. Each problem is a 422 pointing at its field. The referral is `received` and expires
+/// unanswered at `expires_at`, after the organisation's delay. Audited as a `create` of `referral`.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "create_referral",

@@ -152,6 +152,14 @@ fn situation(
 }
 
 /// Matches the case's person against every active scheme of the catalogue.
+///
+/// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
+/// a case the caller may not see). The situation is read from the person (age today, postcode),
+/// their household (size, dependent children, housing, employment) and their budget (resources, per
+/// consumption unit, CAF *quotient familial*). Each active scheme is `eligible`, `to_check` (the
+/// data to collect are named in `missing`) or `not_eligible`, with each criterion's result and the
+/// values compared; `result` keeps one of them. An archived case is matched only with a `reason`
+/// (400 `reason_required` without it). Audited as a `read` of `case.scheme_matches`.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "list_scheme_matches",

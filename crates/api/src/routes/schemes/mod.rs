@@ -63,6 +63,10 @@ pub struct ListParams {
 }
 
 /// Lists the organisation's schemes, oldest first.
+///
+/// Every agent of the organisation, whatever their role; a partner's token gets 403. Filter by
+/// `active` and by `domain`. Each scheme with its provider, eligibility criteria, supporting
+/// documents and sources. The catalogue holds no personal data: reading it is not audited.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "list_schemes",
@@ -90,6 +94,11 @@ pub async fn list(
 }
 
 /// Adds a scheme to the catalogue.
+///
+/// Administrators only. The name is unique within the organisation (409 `scheme_name_taken`); the
+/// criteria and required documents are checked by the domain's rules, and a 422 points at the
+/// faulty value (e.g. `/criteria/0/max_cents`). A scheme is active unless `active: false` is sent.
+/// Audited as a `create` of `scheme`.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "create_scheme",
@@ -121,6 +130,9 @@ pub async fn create(ctx: Ctx, body: Json<NewScheme>) -> Result<HttpResponse, Api
 }
 
 /// Exports the whole catalogue, in the shape the import reads.
+///
+/// Administrators only. Every scheme of the organisation, active or not, oldest first, as the
+/// document `POST /v1/schemes/import` reads: export, edit, import again. Not audited.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "export_schemes",
@@ -161,6 +173,13 @@ pub fn parse_catalogue(
 }
 
 /// Imports a catalogue: schemes are matched by name (changed) or created; all or nothing.
+///
+/// Administrators only. Each scheme of the document is checked by the rules of a creation, and
+/// names must be distinct within it; one invalid scheme and nothing is written (422 pointing at it,
+/// e.g. `/schemes/3/criteria/0/max_cents`). A scheme whose name exists is replaced (its version
+/// grows) unless identical; the others are created; schemes absent from the document are left as
+/// they are. Answers the counts created, updated and unchanged. Audited as one `update` of
+/// `scheme_catalogue` with the counts as its reason.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "import_schemes",
@@ -194,6 +213,8 @@ pub async fn import(ctx: Ctx, body: Json<Catalogue>) -> Result<HttpResponse, Api
 }
 
 /// Reads a scheme.
+///
+/// Every agent of the organisation, whatever their role; a partner's token gets 403. Not audited.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "read_scheme",
@@ -211,6 +232,12 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 }
 
 /// Changes a scheme (merge patch); `active: false` takes it out of the matching.
+///
+/// Administrators only. Absent fields keep their value, `null` clears an optional one, and the
+/// criteria and documents lists are replaced whole; the result is checked by the rules of a
+/// creation (422), and a name taken by another scheme is a 409 `scheme_name_taken`. `If-Match` is
+/// required (428, 412). An inactive scheme is kept, and applications already made to it go on, but
+/// it takes no new application and is left out of the matching. Audited as an `update` of `scheme`.
 #[utoipa::path(
     tag = "schemes",
     operation_id = "update_scheme",
