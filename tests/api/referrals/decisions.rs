@@ -71,7 +71,23 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
     assert_eq!(person["nir"], posted["person"]["nir"]);
     assert_eq!(person["informed"]["at"], "2026-01-05T00:00:00Z");
     assert_eq!(person["informed"]["channel"], "in_person");
+    assert_eq!(person["informed"]["notice_version"], Value::Null);
     assert_eq!(person["address"]["city"], "Lyon");
+    // Informed by the partner, with no notice version of this organisation: the person can
+    // still be corrected, and what they were told is kept.
+    let corrected = r
+        .app
+        .patch(
+            &format!("/v1/persons/{person_id}"),
+            &r.worker,
+            person["version"].as_i64().unwrap(),
+            &json!({"phone": "06 12 34 56 78"}),
+        )
+        .await;
+    assert_eq!(corrected.status(), 200);
+    let corrected: Value = corrected.json().await.unwrap();
+    assert_eq!(corrected["phone"], "06 12 34 56 78");
+    assert_eq!(corrected["informed"], person["informed"]);
 
     // The partner is told by webhook: ids and statuses only.
     let outbox = r.outbox().await;

@@ -359,8 +359,18 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
             country: apply(current.address_country, a.country.clone()),
         }),
     };
+    // An `informed` the patch does not touch is kept as stored and not checked again: a person
+    // created by accepting a referral was informed by the partner, with no notice version of
+    // this organisation, which a client must otherwise give.
+    let kept_informed = p.informed.is_none().then(|| {
+        (
+            current.informed_at,
+            current.informed_channel.map(Code::into_inner),
+            current.informed_notice_version.clone(),
+        )
+    });
     let stored_informed = match (current.informed_at, current.informed_channel) {
-        (Some(at), Some(Code(channel))) => Some(Informed {
+        (Some(at), Some(Code(channel))) if kept_informed.is_none() => Some(Informed {
             at,
             channel,
             notice_version: current.informed_notice_version.clone().unwrap_or_default(),
@@ -392,6 +402,11 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
         .validate()
         .map_err(|e| ApiError::validation(crate::extract::validation_errors(&e)))?;
     let mut data = person_data(&merged, "")?;
+    if let Some((at, channel, notice_version)) = kept_informed {
+        data.informed_at = at;
+        data.informed_channel = channel;
+        data.informed_notice_version = notice_version;
+    }
     data.nir = match &p.nir {
         None => NirChange::Keep,
         Some(None) => NirChange::Clear,
