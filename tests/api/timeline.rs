@@ -1,6 +1,6 @@
 //! The timeline's events are typed by kind: every kind the service writes reads back through
 //! the API with the statuses and `data` its schema states (a shape its type does not know would
-//! answer 500), and the document lists exactly these kinds.
+//! answer 500), and the document lists exactly these kinds, told apart by `kind`.
 
 use std::collections::BTreeSet;
 
@@ -35,18 +35,28 @@ async fn kinds(case: &WorkerCase) -> Vec<String> {
         .collect()
 }
 
-/// The kinds the document's `EventKind` lists.
+/// The kinds the document's `TimelineEvent` lists (its discriminator's mapping), each to an
+/// event schema whose `kind` is that one text.
 fn documented_kinds() -> BTreeSet<String> {
     let doc = serde_json::to_value(relais_api::openapi()).unwrap();
-    doc["components"]["schemas"]["EventKind"]["oneOf"]
-        .as_array()
-        .unwrap()
+    let schemas = &doc["components"]["schemas"];
+    let event = &schemas["TimelineEvent"];
+    assert_eq!(event["discriminator"]["propertyName"], "kind");
+    let mapping = event["discriminator"]["mapping"].as_object().unwrap();
+    assert_eq!(mapping.len(), event["oneOf"].as_array().unwrap().len());
+    mapping
         .iter()
-        .map(|variant| {
-            variant["allOf"][1]["properties"]["kind"]["enum"][0]
+        .map(|(kind, reference)| {
+            let name = reference
                 .as_str()
                 .unwrap()
-                .to_owned()
+                .trim_start_matches("#/components/schemas/");
+            assert_eq!(
+                schemas[name]["properties"]["kind"]["enum"],
+                json!([kind]),
+                "{name}"
+            );
+            kind.clone()
         })
         .collect()
 }

@@ -15,84 +15,224 @@ use relais_domain::{
 use relais_store::cases::CaseEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 
-/// One event of the timeline: when, who, and what happened (`kind`, with the statuses it moved
-/// and its `data`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TimelineEvent {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    /// The agent who acted (null for the system).
-    pub actor_id: Option<Uuid>,
-    /// The reason given, where the operation takes one (a reopening, a withdrawal…).
-    pub reason: Option<String>,
-    #[serde(flatten)]
-    pub what: EventKind,
+/// Declares [`TimelineEvent`], one variant per kind, and each kind's event: the common fields
+/// (`id`, `at`, `actor_id`, `reason`), its `kind` (a one-value code, the discriminator), the
+/// statuses it moves (or `null`) and its `data`.
+macro_rules! timeline_events {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident($event:ident, $kind_code:ident = $kind:literal) {
+            from_status: $from:ty => $from_schema:path,
+            to_status: $to:ty => $to_schema:path,
+            data: $data:ty,
+        }
+    )*) => {
+        /// One event of the timeline, by `kind`: when, who, the statuses it moved, and what its
+        /// `data` holds.
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        #[serde(untagged)]
+        #[schema(discriminator(property_name = "kind", mapping(
+            $(($kind = concat!("#/components/schemas/", stringify!($event))),)*
+        )))]
+        pub enum TimelineEvent {
+            $($(#[doc = $doc])* $variant($event),)*
+        }
+
+        impl TimelineEvent {
+            /// Every kind, as `kind` names it.
+            pub const KINDS: &[&str] = &[$($kind),*];
+        }
+
+        $(
+            #[doc = concat!("The `kind` of a `", $kind, "` event: that text only.")]
+            #[derive(Debug)]
+            pub struct $kind_code;
+
+            impl Serialize for $kind_code {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str($kind)
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $kind_code {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let kind = String::deserialize(d)?;
+                    if kind == $kind {
+                        Ok(Self)
+                    } else {
+                        Err(serde::de::Error::custom(format!("not a {} event", $kind)))
+                    }
+                }
+            }
+
+            impl utoipa::PartialSchema for $kind_code {
+                fn schema() -> RefOr<Schema> {
+                    RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some([$kind]))
+                            .build(),
+                    ))
+                }
+            }
+
+            impl ToSchema for $kind_code {}
+
+            $(#[doc = $doc])*
+            #[derive(Debug, Serialize, Deserialize, ToSchema)]
+            #[serde(deny_unknown_fields)]
+            pub struct $event {
+                pub id: Uuid,
+                pub at: DateTime<Utc>,
+                /// The agent who acted (null for the system).
+                pub actor_id: Option<Uuid>,
+                #[schema(inline)]
+                pub kind: $kind_code,
+                #[schema(schema_with = $from_schema)]
+                pub from_status: $from,
+                #[schema(schema_with = $to_schema)]
+                pub to_status: $to,
+                /// The reason given, where the operation takes one (a reopening, a
+                /// withdrawal…).
+                pub reason: Option<String>,
+                pub data: $data,
+            }
+        )*
+    };
 }
 
-/// What happened, by `kind`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EventKind {
+use crate::schema::{always_null as null, application_status, case_status};
+
+timeline_events! {
     /// The case was opened.
-    Created(Created),
+    Created(CreatedEvent, CreatedKind = "created") {
+        from_status: Option<Never> => null,
+        to_status: CaseStatus => case_status,
+        data: NoData,
+    }
     /// Its referent, team or target end date changed.
-    Updated(Updated),
+    Updated(UpdatedEvent, UpdatedKind = "updated") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: UpdatedData,
+    }
     /// Its status changed.
-    Transition(Transition),
+    Transition(TransitionEvent, TransitionKind = "transition") {
+        from_status: CaseStatus => case_status,
+        to_status: CaseStatus => case_status,
+        data: TransitionData,
+    }
     /// The assessment by domain was replaced.
-    AssessmentUpdated(Unmoved<AssessmentUpdated>),
+    AssessmentUpdated(AssessmentUpdatedEvent, AssessmentUpdatedKind = "assessment_updated") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: AssessmentUpdated,
+    }
     /// A step was added to the help plan.
-    PlanItemAdded(Unmoved<PlanItemAdded>),
+    PlanItemAdded(PlanItemAddedEvent, PlanItemAddedKind = "plan_item_added") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanItemAdded,
+    }
     /// A step of the plan changed.
-    PlanItemUpdated(Unmoved<PlanItemUpdated>),
+    PlanItemUpdated(PlanItemUpdatedEvent, PlanItemUpdatedKind = "plan_item_updated") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanItemUpdated,
+    }
     /// A step was removed from the plan.
-    PlanItemRemoved(Unmoved<PlanItemRemoved>),
+    PlanItemRemoved(PlanItemRemovedEvent, PlanItemRemovedKind = "plan_item_removed") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanItemRemoved,
+    }
     /// The plan was proposed to the person (a numbered proposal).
-    PlanProposed(Unmoved<PlanProposed>),
+    PlanProposed(PlanProposedEvent, PlanProposedKind = "plan_proposed") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanProposed,
+    }
     /// The person decided on a proposal.
-    PlanDecision(Unmoved<PlanDecision>),
+    PlanDecision(PlanDecisionEvent, PlanDecisionKind = "plan_decision") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanDecision,
+    }
     /// The person made an observation on a proposal.
-    PlanObservation(Unmoved<PlanObservation>),
+    PlanObservation(PlanObservationEvent, PlanObservationKind = "plan_observation") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: PlanObservation,
+    }
     /// A contact was recorded, planned or held.
-    ContactCreated(Unmoved<ContactCreated>),
+    ContactCreated(ContactCreatedEvent, ContactCreatedKind = "contact_created") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: ContactCreated,
+    }
     /// A contact changed.
-    ContactUpdated(Unmoved<ContactUpdated>),
+    ContactUpdated(ContactUpdatedEvent, ContactUpdatedKind = "contact_updated") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: ContactUpdated,
+    }
     /// A liaison sheet was drafted.
-    LiaisonCreated(Unmoved<LiaisonCreated>),
+    LiaisonCreated(LiaisonCreatedEvent, LiaisonCreatedKind = "liaison_created") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: LiaisonCreated,
+    }
     /// A liaison sheet was sent.
-    LiaisonSent(Unmoved<LiaisonMoved>),
+    LiaisonSent(LiaisonSentEvent, LiaisonSentKind = "liaison_sent") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: LiaisonMoved,
+    }
     /// The destination acknowledged a liaison sheet.
-    LiaisonAcknowledged(Unmoved<LiaisonMoved>),
+    LiaisonAcknowledged(LiaisonAcknowledgedEvent, LiaisonAcknowledgedKind = "liaison_acknowledged") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: LiaisonMoved,
+    }
     /// The destination declined a liaison sheet.
-    LiaisonDeclined(Unmoved<LiaisonMoved>),
+    LiaisonDeclined(LiaisonDeclinedEvent, LiaisonDeclinedKind = "liaison_declined") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: LiaisonMoved,
+    }
     /// A document was uploaded to the case.
-    DocumentUploaded(Unmoved<DocumentUploaded>),
-    /// An application to a scheme was started.
-    ApplicationCreated(ApplicationCreated),
-    /// An application's status changed.
-    ApplicationStatusChanged(ApplicationStatusChanged),
+    DocumentUploaded(DocumentUploadedEvent, DocumentUploadedKind = "document_uploaded") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: DocumentUploaded,
+    }
+    /// An application to a scheme was started, in `to_status` (an application status).
+    ApplicationCreated(ApplicationCreatedEvent, ApplicationCreatedKind = "application_created") {
+        from_status: Option<Never> => null,
+        to_status: ApplicationStatus => application_status,
+        data: ApplicationCreatedData,
+    }
+    /// An application moved between application statuses.
+    ApplicationStatusChanged(
+        ApplicationStatusChangedEvent,
+        ApplicationStatusChangedKind = "application_status_changed"
+    ) {
+        from_status: ApplicationStatus => application_status,
+        to_status: ApplicationStatus => application_status,
+        data: ApplicationMove,
+    }
     /// A version of an application's social report was written.
-    SocialReportWritten(Unmoved<SocialReportWritten>),
-}
-
-/// An event that moves no status: `from_status` and `to_status` are null.
-///
-/// The kinds' wrappers take no `deny_unknown_fields`: they are read from what
-/// [`TimelineEvent::try_from`] builds, and their schemas are combined (`allOf`) with the
-/// event's own fields. Their `data` refuses what it does not know.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Unmoved<T> {
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub from_status: Option<Never>,
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub to_status: Option<Never>,
-    pub data: T,
+    SocialReportWritten(SocialReportWrittenEvent, SocialReportWrittenKind = "social_report_written") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: SocialReportWritten,
+    }
 }
 
 /// A value that never exists: the statuses an event does not move are always null.
@@ -104,29 +244,6 @@ pub enum Never {}
 #[serde(deny_unknown_fields)]
 pub struct NoData {}
 
-/// `created`: the case opened in `to_status`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Created {
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub from_status: Option<Never>,
-    #[schema(schema_with = crate::schema::case_status)]
-    pub to_status: CaseStatus,
-    pub data: NoData,
-}
-
-/// `updated`: the case's assignment or target after the change (a field not changed is null).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Updated {
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub from_status: Option<Never>,
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub to_status: Option<Never>,
-    pub data: UpdatedData,
-}
-
 /// What an `updated` event set.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,16 +251,6 @@ pub struct UpdatedData {
     pub referent_id: Option<Uuid>,
     pub team_ids: Option<Vec<Uuid>>,
     pub target_end_on: Option<NaiveDate>,
-}
-
-/// `transition`: the case moved from `from_status` to `to_status`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Transition {
-    #[schema(schema_with = crate::schema::case_status)]
-    pub from_status: CaseStatus,
-    #[schema(schema_with = crate::schema::case_status)]
-    pub to_status: CaseStatus,
-    pub data: TransitionData,
 }
 
 /// What a transition records, by the kind of move.
@@ -368,33 +475,12 @@ pub struct DocumentUploaded {
     pub size_bytes: i64,
 }
 
-/// `application_created`: an application started in `to_status` (an application status).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ApplicationCreated {
-    /// Always null.
-    #[schema(schema_with = crate::schema::always_null)]
-    pub from_status: Option<Never>,
-    #[schema(schema_with = crate::schema::application_status)]
-    pub to_status: ApplicationStatus,
-    pub data: ApplicationCreatedData,
-}
-
 /// The application started, and its scheme.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationCreatedData {
     pub application_id: Uuid,
     pub scheme_id: Uuid,
-}
-
-/// `application_status_changed`: an application moved between application statuses.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ApplicationStatusChanged {
-    #[schema(schema_with = crate::schema::application_status)]
-    pub from_status: ApplicationStatus,
-    #[schema(schema_with = crate::schema::application_status)]
-    pub to_status: ApplicationStatus,
-    pub data: ApplicationMove,
 }
 
 /// The application moved; with the decision when it was decided, or the count of required
@@ -426,26 +512,23 @@ impl TryFrom<CaseEvent> for TimelineEvent {
     type Error = ApiError;
 
     /// Reads the stored event through its kind's type; a shape the type does not know is a
-    /// server error (logged with the event), never a loose object passed on.
+    /// server error, never a loose object passed on.
     fn try_from(e: CaseEvent) -> Result<Self, ApiError> {
-        let what = serde_json::json!({
+        let event = serde_json::json!({
+            "id": e.id,
+            "at": e.at,
+            "actor_id": e.actor_id,
             "kind": e.kind,
             "from_status": e.from_status,
             "to_status": e.to_status,
+            "reason": e.reason,
             "data": e.data,
         });
-        let what = EventKind::deserialize(what).map_err(|error| {
+        TimelineEvent::deserialize(event).map_err(|error| {
             ApiError::internal(std::io::Error::other(format!(
                 "timeline event {} ({}) of unknown shape: {error}",
                 e.id, e.kind
             )))
-        })?;
-        Ok(Self {
-            id: e.id,
-            at: e.at,
-            actor_id: e.actor_id,
-            reason: e.reason,
-            what,
         })
     }
 }
