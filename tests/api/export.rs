@@ -164,6 +164,7 @@ async fn the_dpo_exports_everything_held_on_the_person() {
     );
     assert_eq!(response.headers()["cache-control"], "no-store");
     let export: Value = response.json().await.unwrap();
+    relais_tests::assert_conforms("PersonExport", &export);
 
     assert_eq!(export["person"]["id"], f.person_id.as_str());
     assert_eq!(export["person"]["last_name"], "Lefèvre");
@@ -316,4 +317,25 @@ async fn only_the_dpo_may_export() {
         .send()
         .await;
     assert_eq!(response.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn the_export_of_a_person_met_through_a_referral_holds_the_referral_as_posted() {
+    let r = crate::support::referrals::Referrals::new().await;
+    let posted = r.posted(&crate::support::referrals::referral()).await;
+    let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
+    let person_id = decided["person_id"].as_str().unwrap();
+    let dpo = r.app.token("dpo", "diane");
+    let response = r
+        .app
+        .get(&format!("/v1/persons/{person_id}/export"), &dpo)
+        .await;
+    assert_eq!(response.status(), 200);
+    let export: Value = response.json().await.unwrap();
+    relais_tests::assert_conforms("PersonExport", &export);
+    let referral = only(&export["referrals"]);
+    assert_eq!(referral["id"], posted["id"]);
+    assert_eq!(referral["status"], "accepted");
+    assert_eq!(referral["domains"], json!(["housing", "finances"]));
+    assert_eq!(referral["case_id"], decided["case_id"]);
 }

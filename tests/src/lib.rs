@@ -656,3 +656,30 @@ fn sign(org: &str, roles: &[&str], sub: &str, name: Option<&str>) -> String {
     )
     .unwrap()
 }
+
+/// Panics unless `value` is what the schema `name` of the OpenAPI document says (JSON Schema
+/// 2020-12, formats checked): for answers whose shape the document promises.
+pub fn assert_conforms(name: &str, value: &Value) {
+    static COMPONENTS: OnceLock<Value> = OnceLock::new();
+    let components = COMPONENTS.get_or_init(|| {
+        let document = serde_json::to_value(relais_api::openapi()).expect("the document");
+        document["components"].clone()
+    });
+    let schema = serde_json::json!({
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": components,
+    });
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("the schema {name} does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a {name} as the document says:\n{}",
+        errors.join("\n")
+    );
+}

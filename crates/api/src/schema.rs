@@ -139,6 +139,15 @@ pub fn always_null() -> RefOr<Schema> {
     ))
 }
 
+/// Schema of a list of `liaison_content` codes.
+pub fn liaison_contents() -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(codes_ref::<relais_domain::LiaisonContent>())
+            .build(),
+    ))
+}
+
 /// Schema of a list of `domain` codes.
 pub fn domain_list() -> RefOr<Schema> {
     RefOr::T(Schema::Array(

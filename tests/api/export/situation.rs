@@ -40,6 +40,18 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
         )
         .await;
     assert_eq!(report.status(), 201);
+    let funding = a
+        .app
+        .put(
+            &format!("{}/funding-plan", a.of(&application)),
+            &a.alice,
+            Some("*"),
+            &json!({"need_cents": 150000, "funders": [
+                {"name": "Fonds de solidarité logement", "requested_cents": 80000, "status": "requested"}
+            ]}),
+        )
+        .await;
+    assert_eq!(funding.status(), 200);
     let document = a.upload(&a.case_id).await;
 
     let dpo = a.app.token("dpo", "dora");
@@ -49,6 +61,7 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
         .await;
     assert_eq!(response.status(), 200);
     let export: Value = response.json().await.unwrap();
+    relais_tests::assert_conforms("PersonExport", &export);
 
     assert_eq!(export["household"]["housing"], "tenant");
     assert_eq!(export["household"]["members"][0]["relationship"], "child");
@@ -75,4 +88,64 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
     assert_eq!(files[0]["filename"], "quittances.pdf");
     assert!(files[0].get("content").is_none(), "never the bytes");
     assert!(export.get("org_id").is_none() && exported.get("org_id").is_none());
+    assert_eq!(
+        exported["funding_plan"]["funders"][0]["status"],
+        "requested"
+    );
+}
+
+/// The sections written whole from their rows, each with the columns the export leaves out.
+const WHOLE_ROWS: &[(&str, &str, &[&str])] = &[
+    ("households", "ExportedHousehold", &["org_id"]),
+    (
+        "household_members",
+        "ExportedHouseholdMember",
+        &["org_id", "person_id"],
+    ),
+    ("budgets", "ExportedBudget", &["org_id"]),
+    (
+        "budget_lines",
+        "ExportedBudgetLine",
+        &["org_id", "person_id"],
+    ),
+    ("applications", "ExportedApplication", &["org_id"]),
+    (
+        "application_documents",
+        "ExportedChecklistLine",
+        &["org_id"],
+    ),
+    ("social_reports", "ExportedSocialReport", &["org_id"]),
+    ("funding_plans", "ExportedFundingPlan", &["org_id"]),
+    ("funding_plan_funders", "ExportedFunder", &["org_id"]),
+    ("documents", "ExportedDocument", &["org_id"]),
+];
+
+#[tokio::test]
+async fn every_column_of_a_section_written_whole_is_in_its_schema() {
+    let a = Apps::new().await;
+    let document = serde_json::to_value(relais_api::openapi()).unwrap();
+    let mut undocumented = Vec::new();
+    for (table, schema, left_out) in WHOLE_ROWS {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_all(&a.app.sql)
+        .await
+        .unwrap();
+        assert!(!columns.is_empty(), "{table} has columns");
+        let properties = document["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} is a schema with properties"));
+        for column in columns {
+            if !left_out.contains(&column.as_str()) && !properties.contains_key(&column) {
+                undocumented.push(format!("{table}.{column} (schema {schema})"));
+            }
+        }
+    }
+    assert!(
+        undocumented.is_empty(),
+        "columns the export writes but its schemas do not describe: {undocumented:#?}"
+    );
 }

@@ -33,17 +33,17 @@ pub struct PersonExport {
     /// `plan_items`, `proposals` (with decision and `observations`), `contacts` (private
     /// notes included), `liaisons`, `applications` (checklist, social reports, funding plan) and
     /// `documents` (metadata).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::routes::export_schema::ExportedCase>)]
     pub cases: Vec<CaseExport>,
     /// The partners' referrals linked to the person (accepted ones), as posted, the NIR
     /// masked, with the decision.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::routes::export_schema::ExportedReferral>)]
     pub referrals: Vec<ExportReferral>,
     /// The household (housing, employment, members) as stored, or null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::routes::export_schema::ExportedHousehold>)]
     pub household: Option<serde_json::Value>,
     /// The budget and its lines as stored, or null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::routes::export_schema::ExportedBudget>)]
     pub budget: Option<serde_json::Value>,
     /// Every recorded access to the person's data (who read, changed or exported it).
     pub audit_events: Vec<AuditEvent>,

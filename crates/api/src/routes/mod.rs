@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod deliveries;
 pub mod documents;
 pub mod export;
+pub mod export_schema;
 pub mod health;
 pub mod household;
 pub mod liaisons;
