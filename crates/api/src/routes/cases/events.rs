@@ -423,22 +423,22 @@ pub struct ContactUpdated {
 /// Where a liaison sheet goes: a registered partner, or a named institution.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
-pub enum LiaisonDestination {
-    Partner(PartnerDestination),
-    Named(NamedDestination),
+pub enum LiaisonEventDestination {
+    Partner(LiaisonEventPartner),
+    Named(LiaisonEventInstitution),
 }
 
 /// A registered partner.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PartnerDestination {
+pub struct LiaisonEventPartner {
     pub partner_id: Uuid,
 }
 
 /// An institution that is not a registered partner.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NamedDestination {
+pub struct LiaisonEventInstitution {
     pub name: String,
 }
 
@@ -447,7 +447,7 @@ pub struct NamedDestination {
 #[serde(deny_unknown_fields)]
 pub struct LiaisonCreated {
     pub liaison_id: Uuid,
-    pub destination: LiaisonDestination,
+    pub destination: LiaisonEventDestination,
     #[schema(schema_with = crate::schema::legal_basis)]
     pub legal_basis: LegalBasis,
 }
@@ -457,7 +457,7 @@ pub struct LiaisonCreated {
 #[serde(deny_unknown_fields)]
 pub struct LiaisonMoved {
     pub liaison_id: Uuid,
-    pub destination: LiaisonDestination,
+    pub destination: LiaisonEventDestination,
     #[schema(schema_with = crate::schema::liaison_status)]
     pub from: LiaisonStatus,
     #[schema(schema_with = crate::schema::liaison_status)]
