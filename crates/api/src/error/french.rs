@@ -97,7 +97,7 @@ pub(crate) fn field_message(code: &str) -> &'static str {
         "loopback_not_allowed" => "l'adresse ne doit pas désigner la machine elle-même",
         "address_not_allowed" => "l'adresse désigne un réseau privé ou réservé",
         // Rules of the practice.
-        "reason_required" => "indiquez le motif : il est tracé",
+        "reason_required" => "indiquez le motif, qui est tracé",
         "nir_mismatch" => "le NIR de cette personne n'est pas celui de l'orientation",
         "category_not_allowed_for_party" => {
             "cette catégorie ne convient pas à ce type de démarche (préconisation ou intervention)"
@@ -207,6 +207,34 @@ mod tests {
                 "{code}: {message:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_field_error_says_its_own_french_message_or_what_its_code_means() {
+        use crate::error::{ApiError, Code, FieldError};
+        let own = FieldError::body("/topic", "blank", "the topic cannot be blank")
+            .with_message_fr("le sujet ne doit pas être vide");
+        assert_eq!(own.french_message(), "le sujet ne doit pas être vide");
+        let body = FieldError::body("/topic", "blank", "the topic cannot be blank");
+        assert_eq!(body.french_message(), "ce champ ne doit pas être vide");
+        // A parameter is named: its pointer is not shown as a body field's is.
+        let query = FieldError::query("to", "invalid_parameter", "to must not be before from");
+        assert_eq!(query.french_message(), "to : ce paramètre n'est pas valide");
+        // A 400 about a parameter: its detail is the parameter's message, in French too.
+        let french = ApiError::bad_query("to", "to must not be before from").french();
+        assert_eq!(
+            (french.title, french.detail.as_str()),
+            ("Requête incorrecte", "to : ce paramètre n'est pas valide")
+        );
+        // A problem whose detail is not its field's message says what its code means.
+        let french = ApiError::new(Code::ReasonRequired, "give a reason")
+            .at(FieldError::query("reason", "reason_required", "why"))
+            .french();
+        assert_eq!(french.detail, Code::ReasonRequired.detail_fr());
+        assert_eq!(
+            french.messages,
+            ["reason : indiquez le motif, qui est tracé"]
+        );
     }
 
     #[test]
