@@ -30,6 +30,7 @@ mod household_budget;
 mod idempotency;
 mod journey;
 mod keys;
+mod languages;
 mod liaisons;
 mod oauth;
 mod openapi;

@@ -189,6 +189,10 @@ pub async fn conventions(
                     req.method()
                 ),
             )
+            .with_detail_fr(format!(
+                "la méthode {} n'est pas acceptée ici ; cette adresse accepte {allow}",
+                req.method()
+            ))
             .error_response();
             if let Ok(value) = HeaderValue::from_str(&allow) {
                 response.headers_mut().insert(header::ALLOW, value);
@@ -197,14 +201,17 @@ pub async fn conventions(
         }
         Served::With(known) => {
             if let Some(name) = unknown_parameter(req.query_string(), &known) {
-                let known = if known.is_empty() {
-                    "none".to_owned()
+                let (known, known_fr) = if known.is_empty() {
+                    ("none".to_owned(), "aucun".to_owned())
                 } else {
-                    known.join(", ")
+                    (known.join(", "), known.join(", "))
                 };
                 let message = format!("{name}: unknown parameter (known here: {known})");
+                let message_fr =
+                    format!("{name} : paramètre inconnu (paramètres connus ici : {known_fr})");
                 let response = ApiError::new(Code::InvalidParameter, message.clone())
-                    .at(FieldError::query(&name, "unknown_parameter", message))
+                    .at(FieldError::query(&name, "unknown_parameter", message)
+                        .with_message_fr(message_fr))
                     .error_response();
                 return Ok(finish(req.into_response(response)));
             }

@@ -150,11 +150,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
         && let Some(pointer) = nul_pointer(&value, String::new())
     {
-        return Err(ApiError::validation(vec![FieldError::body(
-            pointer,
-            "invalid_character",
-            "must not contain a NUL character (U+0000)",
-        )]));
+        return Err(ApiError::validation(vec![
+            FieldError::body(
+                pointer,
+                "invalid_character",
+                "must not contain a NUL character (U+0000)",
+            )
+            .with_message_fr("ne doit pas contenir de caractère NUL (U+0000)"),
+        ]));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
@@ -172,8 +175,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                         if !pointer.ends_with(&last) {
                             pointer.push_str(&last);
                         }
+                        let unknown_fr = format!("champ inconnu « {field} »");
+                        let message_fr = match expected_fields(&message) {
+                            Some(expected) => {
+                                format!("{unknown_fr} (champs attendus : {expected})")
+                            }
+                            None => unknown_fr.clone(),
+                        };
                         ApiError::new(Code::UnknownField, format!("unknown field {field:?}"))
-                            .at(FieldError::body(pointer, "unknown_field", message))
+                            .with_detail_fr(unknown_fr)
+                            .at(FieldError::body(pointer, "unknown_field", message)
+                                .with_message_fr(message_fr))
                     } else {
                         let code = if let Some(field) = quoted_after(&message, "missing field `") {
                             pointer.push('/');
@@ -182,30 +194,56 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                         } else {
                             "invalid_value"
                         };
-                        ApiError::validation(vec![FieldError::body(pointer, code, message)])
+                        let message_fr = allowed_codes(&message).map(|allowed| {
+                            format!(
+                                "ce code n'existe pas dans sa liste ; codes possibles : {allowed}"
+                            )
+                        });
+                        let mut error = FieldError::body(pointer, code, message);
+                        if let Some(french) = message_fr {
+                            error = error.with_message_fr(french);
+                        }
+                        ApiError::validation(vec![error])
                     }
                 }
-                _ => ApiError::new(
-                    Code::MalformedJson,
-                    format!("the body is not valid JSON: {inner}"),
-                )
-                .at(FieldError::body(
-                    pointer,
-                    "malformed_json",
-                    inner.to_string(),
-                )),
+                _ => malformed_json(pointer, inner),
             });
         }
     };
     // Trailing characters after the value are malformed JSON too.
-    de.end().map_err(|e| {
-        ApiError::new(
-            Code::MalformedJson,
-            format!("the body is not valid JSON: {e}"),
-        )
-        .at(FieldError::body("", "malformed_json", e.to_string()))
-    })?;
+    de.end().map_err(|e| malformed_json(String::new(), &e))?;
     Ok(value)
+}
+
+/// The 400 of a body that is not JSON, with where it stops being JSON.
+fn malformed_json(pointer: String, err: &serde_json::Error) -> ApiError {
+    let french = format!(
+        "le corps de la requête n'est pas du JSON valide (ligne {}, colonne {})",
+        err.line(),
+        err.column()
+    );
+    ApiError::new(
+        Code::MalformedJson,
+        format!("the body is not valid JSON: {err}"),
+    )
+    .with_detail_fr(french.clone())
+    .at(FieldError::body(pointer, "malformed_json", err.to_string()).with_message_fr(french))
+}
+
+/// The fields serde's "unknown field `x`, expected one of `a`, `b`" names as expected,
+/// listed `a, b` (names of the API, no value of the request).
+fn expected_fields(message: &str) -> Option<String> {
+    let (_, expected) = message.split_once(", expected ")?;
+    let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// The codes [`relais_domain::UnknownCode`] lists as allowed (`…; expected one of: a, b`).
+fn allowed_codes(message: &str) -> Option<&str> {
+    message
+        .split_once("; expected one of: ")
+        .map(|(_, allowed)| allowed)
+        .filter(|allowed| !allowed.is_empty())
 }
 
 /// The pointer of the first string (or key) holding a NUL character.
@@ -281,11 +319,11 @@ fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
                         .as_ref()
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| describe(e));
-                    out.push(FieldError::body(
-                        pointer.clone(),
-                        e.code.to_string(),
-                        message,
-                    ));
+                    let mut error = FieldError::body(pointer.clone(), e.code.to_string(), message);
+                    if let Some(french) = describe_fr(e) {
+                        error = error.with_message_fr(french);
+                    }
+                    out.push(error);
                 }
             }
             ValidationErrorsKind::Struct(inner) => flatten(&pointer, inner, out),
@@ -322,6 +360,29 @@ fn describe(e: &validator::ValidationError) -> String {
     }
 }
 
+/// [`describe`] in French, with the same bounds; `None` for a code it does not know (its
+/// code's French message stands for it).
+fn describe_fr(e: &validator::ValidationError) -> Option<String> {
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string());
+    Some(match e.code.as_ref() {
+        "length" => match (param("equal"), param("min"), param("max")) {
+            (Some(equal), _, _) => format!("la longueur doit être exactement {equal}"),
+            (None, Some(min), Some(max)) => {
+                format!("la longueur doit être comprise entre {min} et {max}")
+            }
+            (None, Some(min), None) => format!("la longueur doit être d'au moins {min}"),
+            (None, None, Some(max)) => format!("la longueur doit être d'au plus {max}"),
+            (None, None, None) => "longueur invalide".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("la valeur doit être comprise entre {min} et {max}"),
+            _ => "valeur hors des limites permises".into(),
+        },
+        "email" => "ce n'est pas une adresse électronique valide".into(),
+        _ => return None,
+    })
+}
+
 /// Query parameters, with errors naming the parameter. A parameter the operation does not
 /// declare never reaches here: [`crate::conventions`] refuses it first, by its name.
 #[derive(Debug)]
@@ -344,9 +405,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
             .find(|(name, value)| name.contains('\0') || value.contains('\0'))
         {
             let name = name.replace('\0', "");
-            return std::future::ready(Err(ApiError::bad_query(
+            return std::future::ready(Err(ApiError::bad_query_fr(
                 &name,
                 format!("{name}: must not contain a NUL character (U+0000)"),
+                format!("{name} : ne doit pas contenir de caractère NUL (U+0000)"),
             )));
         }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
@@ -356,12 +418,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
         std::future::ready(result.map(Query).map_err(|err| {
             let name = err.path().to_string();
             let message = err.inner().to_string();
-            let name = if name == "." {
-                quoted_after(&message, "missing field `").unwrap_or_default()
-            } else {
-                name
+            let missing = quoted_after(&message, "missing field `");
+            let name = match (name.as_str(), &missing) {
+                (".", missing) => missing.clone().unwrap_or_default(),
+                _ => name,
             };
-            ApiError::bad_query(&name, format!("{name}: {message}"))
+            let message_fr = match (missing, allowed_codes(&message)) {
+                (Some(_), _) => format!("{name} : paramètre obligatoire"),
+                (None, Some(allowed)) => {
+                    format!("{name} : code inconnu ; codes possibles : {allowed}")
+                }
+                (None, None) => format!("{name} : valeur invalide"),
+            };
+            ApiError::bad_query_fr(&name, format!("{name}: {message}"), message_fr)
         }))
     }
 }
@@ -376,14 +445,20 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
         .unwrap_or_else(|| "id".to_owned());
     let message = format!("{name} is not a valid identifier: {err}");
     ApiError::new(Code::InvalidPathParameter, message.clone())
-        .at(FieldError::path(&name, "invalid_identifier", message))
+        .at(FieldError::path(&name, "invalid_identifier", message)
+            .with_message_fr(format!("{name} n'est pas un identifiant valide")))
         .into()
 }
 
 /// A query string value that must be a UUID, with a named error.
 pub fn parse_uuid_param(name: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(value)
-        .map_err(|_| ApiError::bad_query(name, format!("{name} must be a UUID")))
+    uuid::Uuid::parse_str(value).map_err(|_| {
+        ApiError::bad_query_fr(
+            name,
+            format!("{name} must be a UUID"),
+            format!("{name} doit être un UUID"),
+        )
+    })
 }
 
 /// The value of the optional coded query parameter `name` (empty is absent): a 400 at `name`
@@ -396,8 +471,17 @@ pub fn coded_param<T: Coded>(
     value
         .filter(|code| !code.is_empty())
         .map(|code| {
-            T::parse(code)
-                .ok_or_else(|| ApiError::bad_query(name, format!("unknown {what} {code:?}")))
+            T::parse(code).ok_or_else(|| {
+                let allowed: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
+                ApiError::bad_query_fr(
+                    name,
+                    format!("unknown {what} {code:?}"),
+                    format!(
+                        "{name} : code inconnu ; codes possibles : {}",
+                        allowed.join(", ")
+                    ),
+                )
+            })
         })
         .transpose()
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod instant;
+pub mod language;
 pub mod oauth;
 pub mod observability;
 pub mod openapi;

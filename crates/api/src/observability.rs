@@ -1,5 +1,5 @@
 //! Request ids, a tracing span per request, Prometheus metrics, and problem documents that
-//! name their request.
+//! name their request and speak its language.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +15,8 @@ use prometheus::{
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::error::PROBLEM_JSON;
+use crate::error::{FrenchProblem, PROBLEM_JSON};
+use crate::language::Language;
 
 /// How many path shapes [`Metrics::route`] remembers: the API's routes, with room for the
 /// shapes of unknown paths, which push each other out.
@@ -152,7 +153,24 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| Uuid::now_v7().to_string())
 }
 
-/// The outermost middleware: id, span, metrics, and the finishing touches of problem bodies.
+/// The French words of a problem document, swapped in for its English ones. Only `title`,
+/// `detail` and each `errors[].message` change; a document whose `errors` do not match the
+/// French messages one for one keeps its English messages.
+fn speak_french(doc: &mut serde_json::Value, french: &FrenchProblem) {
+    use serde_json::Value;
+    doc["title"] = Value::String(french.title.to_owned());
+    doc["detail"] = Value::String(french.detail.clone());
+    if let Some(errors) = doc.get_mut("errors").and_then(Value::as_array_mut)
+        && errors.len() == french.messages.len()
+    {
+        for (error, message) in errors.iter_mut().zip(&french.messages) {
+            error["message"] = Value::String(message.clone());
+        }
+    }
+}
+
+/// The outermost middleware: id, span, metrics, and the finishing touches of problem bodies
+/// (their request's path and id, and their language).
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -162,6 +180,11 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_owned();
+    let language = Language::preferred(
+        req.headers()
+            .get_all(header::ACCEPT_LANGUAGE)
+            .filter_map(|v| v.to_str().ok()),
+    );
     let metrics = req
         .app_data::<actix_web::web::Data<Metrics>>()
         .map(|m| m.clone().into_inner());
@@ -217,16 +240,34 @@ pub async fn observe(
         return Ok(res);
     }
     let (http_req, response) = res.into_parts();
-    let (response, body) = response.into_parts();
+    let (mut response, body) = response.into_parts();
     let bytes = to_bytes(body).await.unwrap_or_default();
+    // The French words come with the problem (see `ApiError::error_response`). A problem
+    // without them is English: an idempotent replay answers the bytes stored at the first
+    // answer as they were (in English, stored before this layer), whatever the retry asks.
+    let french = match language {
+        Language::Fr => response.extensions_mut().remove::<FrenchProblem>(),
+        Language::En => None,
+    };
+    let mut spoken = Language::En;
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(mut doc) => {
             doc["instance"] = serde_json::Value::String(path);
             doc["request_id"] = serde_json::Value::String(request_id);
+            if let Some(french) = &french {
+                speak_french(&mut doc, french);
+                spoken = Language::Fr;
+            }
             serde_json::to_vec(&doc).unwrap_or_else(|_| bytes.to_vec())
         }
         Err(_) => bytes.to_vec(),
     };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(spoken.tag()),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
     let response = response.set_body(BoxBody::new(body));
     Ok(ServiceResponse::new(http_req, response))
 }

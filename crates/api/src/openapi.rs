@@ -20,7 +20,8 @@ use crate::routes::deliveries::WebhookDocs;
         description = "The reference API for accompagnement social: persons, cases, the negotiated \
             help plan, contacts, liaisons and referrals, under professional secrecy.\n\n\
             Errors are RFC 9457 problem documents with a stable `code` and JSON pointers in \
-            `errors`. Single resources carry an `ETag`; changes need `If-Match`. Every POST \
+            `errors`; their `title`, `detail` and messages are in French when `Accept-Language` \
+            prefers `fr` (`Content-Language` says which), the codes never change. Single resources carry an `ETag`; changes need `If-Match`. Every POST \
             accepts an `Idempotency-Key`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
         contact(name = "The Relais maintainers", url = "https://example.invalid/relais")

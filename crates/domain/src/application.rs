@@ -409,6 +409,31 @@ impl Refusal for ApplicationTransitionError {
             ApplicationTransitionError::Invalid(_) => "validation_failed",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            ApplicationTransitionError::InvalidTransition { from, to } => format!(
+                "une demande ne peut pas passer du statut « {} » au statut « {} »",
+                from.label_fr(),
+                to.label_fr()
+            ),
+            ApplicationTransitionError::Automatic { to } => format!(
+                "le statut « {} » découle de la seule liste des pièces justificatives : il ne \
+                 peut pas être demandé",
+                to.label_fr()
+            ),
+            ApplicationTransitionError::Incomplete { missing: 1 } => {
+                "la demande n'est pas complète : il manque 1 pièce justificative obligatoire".into()
+            }
+            ApplicationTransitionError::Incomplete { missing } => format!(
+                "la demande n'est pas complète : il manque {missing} pièces justificatives \
+                 obligatoires"
+            ),
+            ApplicationTransitionError::Invalid(_) => {
+                "les champs du changement de statut sont invalides".into()
+            }
+        }
+    }
 }
 
 /// Trims an optional text: blank is absent; longer than `max` characters is a problem at

@@ -108,6 +108,21 @@ impl Refusal for AssessmentError {
             AssessmentError::PriorityRequired { .. } => "priority_required",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            AssessmentError::DuplicateDomain { domain, first, .. } => format!(
+                "le domaine « {} » est évalué deux fois (déjà à l'entrée {first})",
+                domain.label_fr()
+            ),
+            AssessmentError::SituationTooLong { .. } => {
+                format!("une situation compte au plus {MAX_SITUATION_CHARS} caractères")
+            }
+            AssessmentError::PriorityRequired { .. } => {
+                "un domaine qui nécessite une action doit avoir une priorité".into()
+            }
+        }
+    }
 }
 
 /// Every problem of `entries`, in entry order (empty when the assessment is acceptable).

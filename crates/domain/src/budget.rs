@@ -188,6 +188,21 @@ impl Refusal for BudgetError {
             BudgetError::LabelTooLong { .. } => "too_long",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            BudgetError::TooManyLines { .. } => format!(
+                "un budget compte au plus {MAX_LINES} lignes de ressources et {MAX_LINES} lignes \
+                 de charges"
+            ),
+            BudgetError::AmountOutOfRange { .. } => {
+                format!("un montant est compris entre 0 et {MAX_AMOUNT_CENTS} centimes par mois")
+            }
+            BudgetError::LabelTooLong { .. } => {
+                format!("un libellé compte au plus {MAX_LABEL_CHARS} caractères")
+            }
+        }
+    }
 }
 
 fn check_side<K>(side: Side, lines: &[BudgetLine<K>], errors: &mut Vec<BudgetError>) {

@@ -135,6 +135,24 @@ impl Refusal for CaseLocked {
             CaseLocked::NotOpen(_) => "case_closed",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            CaseLocked::Archived => "le dossier est archivé : il est en lecture seule".into(),
+            CaseLocked::NotOpen(CaseStatus::Closed) => {
+                "l'accompagnement est clôturé : son plan d'aide ne peut plus changer \
+                 (rouvrez-le d'abord)"
+                    .into()
+            }
+            CaseLocked::NotOpen(CaseStatus::Archived) => {
+                "le dossier est archivé : son plan d'aide ne peut plus changer".into()
+            }
+            CaseLocked::NotOpen(status) => format!(
+                "le dossier est au statut « {} » : son plan d'aide ne peut plus changer",
+                status.label_fr()
+            ),
+        }
+    }
 }
 
 /// Why a transition is refused.
@@ -184,6 +202,44 @@ impl Refusal for TransitionError {
             TransitionError::AcceptedProposalRequired => "accepted_proposal_required",
             TransitionError::SystemOnly => "system_only",
             TransitionError::PendingPlanItems { .. } => "pending_plan_items",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            TransitionError::InvalidTransition { from, to } => format!(
+                "un dossier ne peut pas passer du statut « {} » au statut « {} »",
+                from.label_fr(),
+                to.label_fr()
+            ),
+            TransitionError::ClosureReasonRequired => {
+                "pour clôturer l'accompagnement, indiquez le motif de clôture".into()
+            }
+            TransitionError::ReasonRequired => {
+                "pour rouvrir un accompagnement clôturé, indiquez le motif de la réouverture".into()
+            }
+            TransitionError::AssessmentNeedsAction => {
+                "pour élaborer le plan d'aide, le diagnostic doit relever au moins un domaine \
+                 nécessitant une action"
+                    .into()
+            }
+            TransitionError::AcceptedProposalRequired => {
+                "la relation d'aide ne devient active qu'avec une proposition de plan acceptée \
+                 par la personne"
+                    .into()
+            }
+            TransitionError::SystemOnly => {
+                "seul le traitement automatique de fin de conservation archive un dossier".into()
+            }
+            TransitionError::PendingPlanItems { count: 1 } => {
+                "1 démarche du plan d'aide est encore prévue, en cours ou bloquée : confirmez la \
+                 clôture avec force, ou réglez-la d'abord"
+                    .into()
+            }
+            TransitionError::PendingPlanItems { count } => format!(
+                "{count} démarches du plan d'aide sont encore prévues, en cours ou bloquées : \
+                 confirmez la clôture avec force, ou réglez-les d'abord"
+            ),
         }
     }
 }
@@ -308,6 +364,15 @@ impl Refusal for ReviewDateError {
     fn code(&self) -> &'static str {
         match self {
             ReviewDateError::NotAfterClosure { .. } => "out_of_range",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            ReviewDateError::NotAfterClosure { closed_on } => format!(
+                "l'entretien bilan doit avoir lieu après la date de clôture ({})",
+                closed_on.format("%d/%m/%Y")
+            ),
         }
     }
 }

@@ -98,6 +98,22 @@ impl Refusal for ContactTimeError {
             ContactTimeError::HeldInFuture => "in_future",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            ContactTimeError::BothTimes => {
+                "indiquez soit scheduled_at (un contact prévu), soit occurred_at (un contact qui a \
+                 eu lieu), pas les deux"
+            }
+            ContactTimeError::NoTime => {
+                "indiquez scheduled_at (un contact prévu) ou occurred_at (un contact qui a eu lieu)"
+            }
+            ContactTimeError::HeldInFuture => {
+                "un contact qui a eu lieu ne peut pas être daté dans le futur"
+            }
+        }
+        .into()
+    }
 }
 
 /// Whether `occurred_at` is acceptable as a held time at `now` (a few minutes of tolerance).
@@ -149,6 +165,23 @@ impl Refusal for ContactRefused {
             ContactRefused::CaseArchived => "case_archived",
             ContactRefused::KindNotAllowedWhenClosed(_) => "contact_kind_not_allowed_when_closed",
             ContactRefused::ReviewNeedsClosedCase => "case_not_closed",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            ContactRefused::CaseArchived => {
+                "le dossier est archivé : il est en lecture seule".into()
+            }
+            ContactRefused::KindNotAllowedWhenClosed(kind) => format!(
+                "un accompagnement clôturé n'accepte plus qu'un entretien bilan, un appel \
+                 téléphonique, un courriel ou un autre contact (réponses tardives) ; rouvrez-le \
+                 pour un contact « {} »",
+                kind.label_fr()
+            ),
+            ContactRefused::ReviewNeedsClosedCase => {
+                "un entretien bilan suppose un accompagnement clôturé".into()
+            }
         }
     }
 }

@@ -76,6 +76,28 @@ impl Refusal for FileRefusal {
             }
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            FileRefusal::MissingName => "le fichier n'a pas de nom".into(),
+            FileRefusal::BlankName => "le nom du fichier ne doit pas être vide".into(),
+            FileRefusal::NameTooLong => {
+                format!("le nom du fichier dépasse {MAX_FILENAME_CHARS} caractères")
+            }
+            FileRefusal::UnsafeName => {
+                "un nom de fichier ne contient ni chemin, ni caractère de contrôle ou invisible"
+                    .into()
+            }
+            FileRefusal::ExtensionMismatch(kind) => format!(
+                "l'extension du nom de fichier ne correspond pas à son contenu ({})",
+                kind.mime()
+            ),
+            FileRefusal::DeclaredTypeMismatch(kind) => format!(
+                "le type de média déclaré ne correspond pas au contenu ({})",
+                kind.mime()
+            ),
+        }
+    }
 }
 
 /// The name to keep (trimmed), when it is acceptable for a file of type `kind`.

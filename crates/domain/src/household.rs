@@ -293,6 +293,20 @@ impl Refusal for HouseholdError {
             HouseholdError::SecondPartner { .. } => "second_partner",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            HouseholdError::TooManyMembers => {
+                format!("un foyer compte au plus {MAX_MEMBERS} membres")
+            }
+            HouseholdError::BirthDateOutOfRange { .. } => {
+                "une date de naissance doit être comprise entre le 01/01/1890 et aujourd'hui".into()
+            }
+            HouseholdError::SecondPartner { first, .. } => format!(
+                "un foyer compte au plus un conjoint ou partenaire (déjà déclaré au membre {first})"
+            ),
+        }
+    }
 }
 
 /// Every problem of `household` on `today`, in member order (empty when acceptable).

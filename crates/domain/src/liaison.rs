@@ -84,6 +84,14 @@ impl Refusal for LiaisonTransitionError {
     fn code(&self) -> &'static str {
         "invalid_liaison_transition"
     }
+
+    fn sentence_fr(&self) -> String {
+        format!(
+            "une fiche de liaison ne peut pas passer du statut « {} » au statut « {} »",
+            self.from.label_fr(),
+            self.to.label_fr()
+        )
+    }
 }
 
 impl LiaisonStatus {
@@ -183,6 +191,32 @@ impl Refusal for SendRefusal {
             SendRefusal::NirNotAllowed => "nir_not_allowed",
             SendRefusal::HealthNotAllowed => "health_not_allowed",
         }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            SendRefusal::PersonNotInformed => {
+                "la personne n'a pas été informée du traitement et du partage de ses données"
+            }
+            SendRefusal::ConsentMissing => {
+                "la base légale est le consentement, mais aucun consentement de la personne n'est \
+                 joint"
+            }
+            SendRefusal::ConsentWithdrawn => {
+                "la personne a retiré le consentement sur lequel repose cette fiche de liaison"
+            }
+            SendRefusal::ConsentScopeMismatch => {
+                "le consentement joint ne couvre pas le partage avec ce destinataire"
+            }
+            SendRefusal::NirNotAllowed => {
+                "le NIR ne peut être partagé qu'en vertu d'une obligation légale"
+            }
+            SendRefusal::HealthNotAllowed => {
+                "les informations de santé ne peuvent être partagées qu'avec le consentement de la \
+                 personne ou dans le cadre du secret professionnel partagé"
+            }
+        }
+        .into()
     }
 }
 

@@ -43,6 +43,25 @@ impl Refusal for NirError {
             NirError::WrongKey => "nir_wrong_key",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            NirError::WrongLength => {
+                "un NIR compte 15 caractères (13, puis une clé de 2 chiffres), espaces non compris"
+            }
+            NirError::InvalidCharacter => {
+                "un NIR ne contient que des chiffres, des espaces, et 2A ou 2B pour un \
+                 département corse"
+            }
+            NirError::InvalidSex => "le premier chiffre d'un NIR doit être 1, 2, 3, 4, 7 ou 8",
+            NirError::InvalidMonth => {
+                "le mois de naissance d'un NIR doit être compris entre 01 et 12, entre 20 et 42, \
+                 ou entre 50 et 99"
+            }
+            NirError::WrongKey => "la clé du NIR ne correspond pas à son numéro",
+        }
+        .into()
+    }
 }
 
 /// Whitespace accepted between groups: the plain space, and the no-break spaces that French

@@ -65,6 +65,19 @@ impl Refusal for SiretError {
             SiretError::WrongKey => "siret_wrong_key",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            SiretError::WrongLength => "un SIRET compte 14 chiffres (espaces non compris)",
+            SiretError::InvalidCharacter => {
+                "un SIRET ne contient que des chiffres (et des espaces facultatifs)"
+            }
+            SiretError::WrongKey => {
+                "le chiffre de contrôle du SIRET ne correspond pas à son numéro"
+            }
+        }
+        .into()
+    }
 }
 
 /// The SIREN of La Poste, whose establishments follow their own check rule.

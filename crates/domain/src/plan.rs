@@ -161,6 +161,14 @@ impl Refusal for ItemTransitionError {
     fn code(&self) -> &'static str {
         "invalid_item_transition"
     }
+
+    fn sentence_fr(&self) -> String {
+        format!(
+            "une démarche du plan d'aide ne peut pas passer du statut « {} » au statut « {} »",
+            self.from.label_fr(),
+            self.to.label_fr()
+        )
+    }
 }
 
 impl ItemStatus {
@@ -235,6 +243,15 @@ impl Refusal for DoneOnError {
             DoneOnError::Required => "required",
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            DoneOnError::InFuture => "une démarche ne peut pas être réalisée à une date future",
+            DoneOnError::NotDone => "seule une démarche réalisée a une date de réalisation",
+            DoneOnError::Required => "une démarche réalisée garde sa date de réalisation",
+        }
+        .into()
+    }
 }
 
 /// The done date of an item whose status goes from `current` to `next` (possibly the same).
@@ -290,6 +307,15 @@ impl Refusal for PlanItemTitleError {
         match self {
             PlanItemTitleError::Blank => "blank",
             PlanItemTitleError::TooLong => "too_long",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            PlanItemTitleError::Blank => "l'intitulé ne doit pas être vide".into(),
+            PlanItemTitleError::TooLong => {
+                format!("l'intitulé compte au plus {TITLE_MAX_CHARS} caractères")
+            }
         }
     }
 }

@@ -104,6 +104,16 @@ impl Refusal for ReferralTransitionError {
     fn code(&self) -> &'static str {
         "invalid_transition"
     }
+
+    fn sentence_fr(&self) -> String {
+        format!(
+            "une orientation ne peut pas passer du statut « {} » au statut « {} » : elle est déjà \
+             au statut « {} »",
+            self.from.label_fr(),
+            self.to.label_fr(),
+            self.from.label_fr()
+        )
+    }
 }
 
 impl ReferralStatus {
@@ -173,6 +183,18 @@ impl Refusal for ConsentProofError {
             ConsentProofError::NotConsented => "consent_required",
             ConsentProofError::InformedInFuture => "out_of_range",
         }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            ConsentProofError::NotConsented => {
+                "la personne doit avoir consenti à l'orientation (consented: true)"
+            }
+            ConsentProofError::InformedInFuture => {
+                "la date à laquelle la personne a été informée ne peut pas être dans le futur"
+            }
+        }
+        .into()
     }
 }
 

@@ -5,7 +5,8 @@
 //! answered is the API's business: its one table of codes gives each problem code its HTTP
 //! status, so nothing here knows about HTTP.
 
-/// A refusal by a rule of the domain: a stable machine code, and a human detail (`Display`).
+/// A refusal by a rule of the domain: a stable machine code, and a human detail in English
+/// (`Display`) and in French ([`Refusal::sentence_fr`]).
 ///
 /// A refusal is either of a request as a whole, given the state of things (`case_archived`,
 /// `invalid_transition`): its code is then the problem's code; or of one value of a request
@@ -14,4 +15,10 @@
 pub trait Refusal: std::error::Error {
     /// The stable `snake_case` machine code; clients match on it, so it never changes.
     fn code(&self) -> &'static str;
+
+    /// The sentence of `Display`, in French, as the worker reads it when the client prefers
+    /// French (`Accept-Language`). It says the same thing with the practice's words (*dossier*,
+    /// *accompagnement*, *démarche*, *fiche de liaison*…), names statuses and kinds by their
+    /// French labels, and carries no value the English sentence does not.
+    fn sentence_fr(&self) -> String;
 }

@@ -4,8 +4,11 @@
 //! clients and gives its status and title ([`codes`]), its `errors` point at the offending fields
 //! with JSON pointers, and a 5xx never carries internal details (the log has them, with the
 //! request id). Refusals of the domain and of the store become problems in [`refusals`].
+//! Every problem also has its French words ([`french`]), answered to clients whose
+//! `Accept-Language` prefers French.
 
 pub mod codes;
+pub mod french;
 mod refusals;
 
 use actix_web::http::StatusCode;
@@ -17,6 +20,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use codes::Code;
+pub use french::FrenchProblem;
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -34,8 +38,13 @@ pub struct FieldError {
     /// Stable machine code of the problem with this field.
     #[schema(example = "nir_wrong_key")]
     pub code: String,
-    /// Human-readable explanation.
+    /// Human-readable explanation (in French when `Accept-Language` prefers `fr`).
     pub message: String,
+    /// The explanation in French, when the place that found the fault wrote one; otherwise
+    /// the French message of `code` stands for it ([`FieldError::french_message`]). Never
+    /// serialised: the observability layer puts it in `message` for clients preferring French.
+    #[serde(skip)]
+    pub message_fr: Option<String>,
 }
 
 impl FieldError {
@@ -50,12 +59,34 @@ impl FieldError {
             location: "body",
             code: code.into(),
             message: message.into(),
+            message_fr: None,
         }
     }
 
-    /// A domain refusal of the body value at `pointer`, with its code and sentence.
+    /// A domain refusal of the body value at `pointer`, with its code and sentences.
     pub fn refused(pointer: impl Into<String>, refusal: &(impl Refusal + ?Sized)) -> Self {
         Self::body(pointer, refusal.code(), refusal.to_string())
+            .with_message_fr(refusal.sentence_fr())
+    }
+
+    /// The same field error, with its explanation in French.
+    #[must_use]
+    pub fn with_message_fr(mut self, message_fr: impl Into<String>) -> Self {
+        self.message_fr = Some(message_fr.into());
+        self
+    }
+
+    /// The explanation in French: the one written for this error, or what its code means
+    /// (after the name of the parameter or header, which the pointer of a body field is not).
+    pub fn french_message(&self) -> String {
+        if let Some(message) = &self.message_fr {
+            return message.clone();
+        }
+        let meaning = french::field_message(&self.code);
+        match self.location {
+            "body" => meaning.to_owned(),
+            _ => format!("{} : {meaning}", self.pointer.trim_start_matches('/')),
+        }
     }
 
     /// A problem with a query parameter.
@@ -65,6 +96,7 @@ impl FieldError {
             location: "query",
             code: code.into(),
             message: message.into(),
+            message_fr: None,
         }
     }
 
@@ -75,6 +107,7 @@ impl FieldError {
             location: "path",
             code: code.into(),
             message: message.into(),
+            message_fr: None,
         }
     }
 
@@ -85,6 +118,7 @@ impl FieldError {
             location: "header",
             code: code.into(),
             message: message.into(),
+            message_fr: None,
         }
     }
 }
@@ -96,10 +130,13 @@ pub struct Problem {
     #[serde(rename = "type")]
     #[schema(example = "https://relais.dev/problems/validation_failed")]
     pub problem_type: String,
+    /// The code's title: in English, or in French when `Accept-Language` prefers `fr`.
     #[schema(example = "Validation failed")]
     pub title: String,
     #[schema(example = 422)]
     pub status: u16,
+    /// What went wrong, for a person: in English, or in French when `Accept-Language` prefers
+    /// `fr`. Clients branch on `code`, never on this text.
     pub detail: String,
     /// The request path.
     pub instance: Option<String>,
@@ -131,11 +168,13 @@ impl Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A problem named by its code alone: the table gives its status and title; `errors` point
-    /// at the values at fault, if any.
+    /// at the values at fault, if any. `detail_fr` is the detail in French when it is known
+    /// (a refusal's sentence); otherwise it is derived (see [`ApiError::french`]).
     #[error("{detail}")]
     Coded {
         code: Code,
         detail: String,
+        detail_fr: Option<String>,
         errors: Vec<FieldError>,
     },
     #[error("authentication required: {0}")]
@@ -172,8 +211,19 @@ impl ApiError {
         ApiError::Coded {
             code,
             detail: detail.into(),
+            detail_fr: None,
             errors: Vec::new(),
         }
+    }
+
+    /// The same problem, with its detail in French. (Only a coded problem has a detail of its
+    /// own: the other variants are left as they are.)
+    #[must_use]
+    pub fn with_detail_fr(mut self, detail: impl Into<String>) -> Self {
+        if let ApiError::Coded { detail_fr, .. } = &mut self {
+            *detail_fr = Some(detail.into());
+        }
+        self
     }
 
     /// The same problem, pointing at one more field. (Only a coded problem carries field
@@ -200,6 +250,7 @@ impl ApiError {
         ApiError::Coded {
             code: Code::ValidationFailed,
             detail,
+            detail_fr: None,
             errors,
         }
     }
@@ -214,6 +265,27 @@ impl ApiError {
         ))
     }
 
+    /// A 400 about one query parameter, said in English and in French.
+    pub fn bad_query_fr(
+        name: &str,
+        message: impl Into<String>,
+        message_fr: impl Into<String>,
+    ) -> Self {
+        let message = message.into();
+        ApiError::new(Code::InvalidParameter, message.clone()).at(FieldError::query(
+            name,
+            "invalid_parameter",
+            message,
+        )
+        .with_message_fr(message_fr))
+    }
+
+    /// A 400 about one query parameter that a rule of the domain refuses (a NIR searched for),
+    /// with the refusal's sentences.
+    pub fn bad_query_refused(name: &str, refusal: &(impl Refusal + ?Sized)) -> Self {
+        Self::bad_query_fr(name, refusal.to_string(), refusal.sentence_fr())
+    }
+
     /// A 400: the body could not be read to its end (the connection broke).
     pub fn unreadable_body() -> Self {
         ApiError::new(Code::MalformedBody, "the request body could not be read")
@@ -221,7 +293,7 @@ impl ApiError {
 
     /// A domain refusal of the request as a whole, answered with its code's status.
     pub fn refused(refusal: &(impl Refusal + ?Sized)) -> Self {
-        Self::from_table(refusal.code(), refusal.to_string())
+        Self::from_table(refusal.code(), refusal.to_string()).with_detail_fr(refusal.sentence_fr())
     }
 
     /// A domain refusal of the value at `pointer` in the body: a 422 `validation_failed`
@@ -266,11 +338,14 @@ impl ApiError {
     fn field_errors(&self) -> Vec<FieldError> {
         match self {
             ApiError::Coded { errors, .. } => errors.clone(),
-            ApiError::PreconditionRequired => vec![FieldError::header(
-                "if-match",
-                "missing",
-                "send If-Match with the ETag you read",
-            )],
+            ApiError::PreconditionRequired => vec![
+                FieldError::header(
+                    "if-match",
+                    "missing",
+                    "send If-Match with the ETag you read",
+                )
+                .with_message_fr("envoyez If-Match avec l'ETag que vous avez lu"),
+            ],
             _ => Vec::new(),
         }
     }
@@ -291,6 +366,40 @@ impl ApiError {
             ..Problem::new(code, detail)
         }
     }
+
+    /// The French words of [`ApiError::problem`]: the code's French title; the detail in
+    /// French when it is known, else the one field error's French message (when the English
+    /// detail is that error's message), the count of invalid fields, or what the code means;
+    /// and each field error's French message. A 5xx says only what its code means, as in
+    /// English.
+    pub fn french(&self) -> FrenchProblem {
+        let code = self.code().unwrap_or(Code::InternalError);
+        let errors = self.field_errors();
+        let messages: Vec<String> = errors.iter().map(FieldError::french_message).collect();
+        let detail = match self {
+            _ if code.status().is_server_error() => code.detail_fr().to_owned(),
+            ApiError::Coded {
+                detail_fr: Some(detail),
+                ..
+            } => detail.clone(),
+            ApiError::Coded { detail, .. } => match (errors.as_slice(), messages.as_slice()) {
+                ([one], [message]) if one.message == *detail => message.clone(),
+                (several, _) if code == Code::ValidationFailed && several.len() > 1 => {
+                    french::fields_invalid(several.len())
+                }
+                _ => code.detail_fr().to_owned(),
+            },
+            ApiError::PayloadTooLarge { limit } => {
+                format!("le corps de la requête dépasse {limit} octets")
+            }
+            _ => code.detail_fr().to_owned(),
+        };
+        FrenchProblem {
+            title: code.title_fr(),
+            detail,
+            messages,
+        }
+    }
 }
 
 /// A refusal whose code is missing from the table (a bug: the tests list every refusal's).
@@ -307,7 +416,9 @@ impl ResponseError for ApiError {
     }
 
     /// The body is completed (instance, request id) by the observability middleware, which
-    /// knows the request; here we only write the document.
+    /// knows the request; here we only write the document, in English, and its French words
+    /// in the response's extensions, which the middleware swaps in when the request prefers
+    /// French.
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Replayed(stored) = self {
             return crate::idempotency::replay(stored);
@@ -334,6 +445,8 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let body = serde_json::to_vec(&self.problem(None, None)).unwrap_or_default();
-        response.body(body)
+        let mut response = response.body(body);
+        response.extensions_mut().insert(self.french());
+        response
     }
 }

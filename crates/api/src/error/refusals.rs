@@ -104,10 +104,18 @@ mod tests {
         err.into().problem(None, None)
     }
 
+    /// A refusal: its code, its problem, and its sentences in English and in French.
+    type Said = (&'static str, ApiError, String, String);
+
     /// Every variant of the refusals that are always of the request as a whole.
-    fn whole_request_refusals() -> Vec<(&'static str, ApiError, String)> {
-        fn one(refusal: impl Refusal + Into<ApiError> + Clone) -> (&'static str, ApiError, String) {
-            (refusal.code(), refusal.clone().into(), refusal.to_string())
+    fn whole_request_refusals() -> Vec<Said> {
+        fn one(refusal: impl Refusal + Into<ApiError> + Clone) -> Said {
+            (
+                refusal.code(),
+                refusal.clone().into(),
+                refusal.to_string(),
+                refusal.sentence_fr(),
+            )
         }
         let mut all = vec![
             one(CaseLocked::Archived),
@@ -149,7 +157,7 @@ mod tests {
 
     #[test]
     fn every_refusal_of_a_request_is_a_409_with_its_code_from_the_table() {
-        for (code, err, detail) in whole_request_refusals() {
+        for (code, err, detail, _) in whole_request_refusals() {
             assert!(Code::parse(code).is_some(), "{code} is not in the table");
             let problem = err.problem(None, None);
             assert_eq!(problem.code, code);
@@ -158,6 +166,133 @@ mod tests {
             assert_eq!(problem.detail, detail, "{code}");
             assert!(problem.errors.is_empty(), "{code}");
         }
+    }
+
+    /// A French sentence: not empty, not the English one, lowercase first like the English
+    /// ones, without a final full stop, a double space or a value spelt as a code.
+    fn assert_french(code: &str, english: &str, french: &str) {
+        assert!(!french.trim().is_empty(), "{code} has no French sentence");
+        assert_ne!(
+            french, english,
+            "{code}: the French sentence is the English one"
+        );
+        assert!(
+            french.starts_with(|c: char| !c.is_uppercase()) || french.starts_with("NIR"),
+            "{code}: {french:?}"
+        );
+        assert!(
+            !french.ends_with('.') && !french.contains("  "),
+            "{code}: {french:?}"
+        );
+    }
+
+    #[test]
+    fn every_refusal_of_a_request_says_its_own_french_sentence_under_a_french_title() {
+        for (code, err, english, french) in whole_request_refusals() {
+            assert_french(code, &english, &french);
+            let words = err.french();
+            assert_eq!(words.title, "Conflit", "{code}");
+            assert_eq!(words.detail, french, "{code}");
+            assert!(words.messages.is_empty(), "{code}");
+        }
+        // The statuses are named by their French labels.
+        let (_, _, _, french) = &whole_request_refusals()[8];
+        assert_eq!(
+            french,
+            "un dossier ne peut pas passer du statut « Pré-évaluation / recueil d'informations » \
+             au statut « Relation d'aide active »"
+        );
+    }
+
+    #[test]
+    fn every_refusal_of_a_value_says_its_own_french_sentence() {
+        use relais_domain::budget::Side;
+        use relais_domain::case::ReviewDateError;
+        use relais_domain::document::{DocumentType, FileRefusal};
+        use relais_domain::referral::ConsentProofError;
+        use relais_domain::{
+            AssessmentError, BudgetError, ContactTimeError, Domain, DoneOnError, HouseholdError,
+            NirError, PlanItemTitleError, SiretError,
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(2027, 3, 12).unwrap_or_default();
+        let refusals: Vec<Box<dyn Refusal>> = vec![
+            Box::new(TransitionError::ClosureReasonRequired),
+            Box::new(TransitionError::ReasonRequired),
+            Box::new(ApplicationTransitionError::Automatic {
+                to: ApplicationStatus::Complete,
+            }),
+            Box::new(ApplicationTransitionError::Invalid(Vec::new())),
+            Box::new(ReviewDateError::NotAfterClosure { closed_on: date }),
+            Box::new(AssessmentError::DuplicateDomain {
+                index: 1,
+                domain: Domain::Housing,
+                first: 0,
+            }),
+            Box::new(AssessmentError::SituationTooLong { index: 0 }),
+            Box::new(AssessmentError::PriorityRequired { index: 0 }),
+            Box::new(BudgetError::TooManyLines {
+                side: Side::Resources,
+            }),
+            Box::new(BudgetError::AmountOutOfRange {
+                side: Side::Charges,
+                index: 0,
+            }),
+            Box::new(BudgetError::LabelTooLong {
+                side: Side::Charges,
+                index: 0,
+            }),
+            Box::new(ConsentProofError::NotConsented),
+            Box::new(ConsentProofError::InformedInFuture),
+            Box::new(ContactTimeError::BothTimes),
+            Box::new(ContactTimeError::NoTime),
+            Box::new(ContactTimeError::HeldInFuture),
+            Box::new(DoneOnError::InFuture),
+            Box::new(DoneOnError::NotDone),
+            Box::new(DoneOnError::Required),
+            Box::new(FileRefusal::MissingName),
+            Box::new(FileRefusal::BlankName),
+            Box::new(FileRefusal::NameTooLong),
+            Box::new(FileRefusal::UnsafeName),
+            Box::new(FileRefusal::ExtensionMismatch(DocumentType::Pdf)),
+            Box::new(FileRefusal::DeclaredTypeMismatch(DocumentType::Png)),
+            Box::new(HouseholdError::TooManyMembers),
+            Box::new(HouseholdError::BirthDateOutOfRange { index: 0 }),
+            Box::new(HouseholdError::SecondPartner { index: 2, first: 1 }),
+            Box::new(NirError::WrongLength),
+            Box::new(NirError::InvalidCharacter),
+            Box::new(NirError::InvalidSex),
+            Box::new(NirError::InvalidMonth),
+            Box::new(NirError::WrongKey),
+            Box::new(PlanItemTitleError::Blank),
+            Box::new(PlanItemTitleError::TooLong),
+            Box::new(SiretError::WrongLength),
+            Box::new(SiretError::InvalidCharacter),
+            Box::new(SiretError::WrongKey),
+        ];
+        for refusal in &refusals {
+            let (code, english, french) =
+                (refusal.code(), refusal.to_string(), refusal.sentence_fr());
+            assert_french(code, &english, &french);
+            let err = ApiError::refused_at("/field", refusal.as_ref());
+            let words = err.french();
+            assert_eq!(words.title, "Données invalides", "{code}");
+            assert_eq!(
+                words.messages.as_slice(),
+                std::slice::from_ref(&french),
+                "{code}"
+            );
+            assert_eq!(words.detail, french, "{code}");
+            // The English document is untouched.
+            let problem = err.problem(None, None);
+            assert_eq!(
+                (problem.detail, problem.errors[0].code.as_str()),
+                (english, code)
+            );
+        }
+        assert_eq!(
+            ReviewDateError::NotAfterClosure { closed_on: date }.sentence_fr(),
+            "l'entretien bilan doit avoir lieu après la date de clôture (12/03/2027)"
+        );
     }
 
     #[test]
@@ -210,6 +345,24 @@ mod tests {
             (422, "validation_failed")
         );
         assert_eq!(refused.detail, "2 fields are invalid");
+        let french = ApiError::from(ApplicationTransitionError::Invalid(vec![
+            FieldProblem {
+                pointer: "/submitted_on".into(),
+                code: "required",
+                message: "when it was submitted".into(),
+            },
+            FieldProblem {
+                pointer: "/decision".into(),
+                code: "not_allowed",
+                message: "only with decided".into(),
+            },
+        ]))
+        .french();
+        assert_eq!(french.detail, "2 champs sont invalides");
+        assert_eq!(
+            french.messages,
+            ["ce champ est obligatoire", "ce champ n'est pas accepté ici"]
+        );
         let codes: Vec<_> = refused
             .errors
             .iter()
@@ -250,6 +403,15 @@ mod tests {
             assert_eq!(refused.code, code);
             assert_eq!(refused.status, 409, "{code}");
             assert_eq!(refused.detail, "why");
+            // The store says no French sentence: the code's generic detail stands for it.
+            let french = ApiError::from(StoreError::Conflict {
+                code,
+                message: "why".into(),
+            })
+            .french();
+            let table = Code::parse(code).unwrap_or(Code::InternalError);
+            assert_eq!(french.title, "Conflit", "{code}");
+            assert_eq!(french.detail, table.detail_fr(), "{code}");
         }
     }
 
@@ -279,5 +441,12 @@ mod tests {
             (500, "internal_error")
         );
         assert_eq!(refused.detail, "Internal server error");
+        let french = ApiError::from(StoreError::Conflict {
+            code: "no_such_code",
+            message: "details that stay in the log".into(),
+        })
+        .french();
+        assert_eq!(french.title, "Erreur interne du serveur");
+        assert_eq!(french.detail, Code::InternalError.detail_fr());
     }
 }

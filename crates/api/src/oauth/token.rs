@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{ApiError, Code, PROBLEM_JSON, Problem};
+use crate::error::{ApiError, Code, FrenchProblem, PROBLEM_JSON, Problem};
 use crate::oauth::request::{
     Credentials, OAuthError, TokenError, client_credentials, no_store, read_body,
 };
@@ -248,7 +248,13 @@ fn unavailable(req: &HttpRequest) -> HttpResponse {
     };
     let mut response = HttpResponse::build(code.status());
     no_store(&mut response);
-    response
+    let mut response = response
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-        .body(serde_json::to_vec(&problem).unwrap_or_default())
+        .body(serde_json::to_vec(&problem).unwrap_or_default());
+    response.extensions_mut().insert(FrenchProblem {
+        title: code.title_fr(),
+        detail: code.detail_fr().to_owned(),
+        messages: Vec::new(),
+    });
+    response
 }

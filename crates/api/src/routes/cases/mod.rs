@@ -408,12 +408,11 @@ async fn pending_items_refusal(
         items: items.into_iter().map(PendingPlanItem::from).collect(),
     };
     let json = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-    work.commit(
-        HttpResponse::build(error.status_code())
-            .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
-            .body(json),
-    )
-    .await
+    let mut response = HttpResponse::build(error.status_code())
+        .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(json);
+    response.extensions_mut().insert(error.french());
+    work.commit(response).await
 }
 
 /// The case's events, oldest first: creation, changes, transitions.

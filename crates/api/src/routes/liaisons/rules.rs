@@ -144,6 +144,15 @@ impl Refusal for SharingStopped {
             SharingStopped::Refused(refusal) => refusal.code(),
         }
     }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            SharingStopped::PartnerDisabled => {
+                "le partenaire destinataire de cette fiche de liaison est désactivé".into()
+            }
+            SharingStopped::Refused(refusal) => refusal.sentence_fr(),
+        }
+    }
 }
 
 impl From<SharingStopped> for ApiError {

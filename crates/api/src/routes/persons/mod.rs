@@ -72,9 +72,7 @@ pub async fn search(
         return Err(ApiError::bad_query("q", "q is at most 200 characters"));
     }
     let nir = match params.nir.as_deref() {
-        Some(value) => {
-            Some(Nir::parse(value).map_err(|e| ApiError::bad_query("nir", e.to_string()))?)
-        }
+        Some(value) => Some(Nir::parse(value).map_err(|e| ApiError::bad_query_refused("nir", &e))?),
         None => None,
     };
     let criteria = PersonSearch {
