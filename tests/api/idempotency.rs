@@ -289,22 +289,48 @@ async fn a_server_error_releases_the_key_so_that_a_retry_runs_again() {
 }
 
 #[tokio::test]
-async fn a_secret_shown_once_is_never_kept_for_replay() {
+async fn a_secret_shown_once_is_never_replayed_nor_made_twice() {
     let app = TestApp::spawn().await;
     let alice = app.token("worker", "alice");
     let first = post_with_key(&app, "/v1/agenda/feed-token", &alice, "feed-1", &json!({})).await;
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM idempotency_keys").await,
-        0,
-        "a no-store answer is not stored"
+    let token = first["token"].as_str().unwrap().to_owned();
+    let stored: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT body FROM idempotency_keys WHERE key = 'feed-1'")
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stored.unwrap_or_default()).contains(&token),
+        "the secret is never stored"
     );
+    // The retry is answered, not run: the first token stays the one that works.
     let retry = post_with_key(&app, "/v1/agenda/feed-token", &alice, "feed-1", &json!({})).await;
-    assert_eq!(retry.status(), 200);
-    assert!(header(&retry, REPLAYED).is_none(), "the retry runs again");
-    let retry: Value = retry.json().await.unwrap();
-    assert_ne!(first["token"], retry["token"]);
+    assert_eq!(header(&retry, REPLAYED).as_deref(), Some("true"));
+    let doc = relais_tests::assert_problem(retry, 409, "secret_not_replayed").await;
+    assert!(!doc.to_string().contains(&token));
+    let feed = app
+        .client
+        .get(app.url(&format!("/v1/agenda.ics?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200, "the first token was not rotated away");
+
+    // A partner registered once, whatever the retries: the retry names it.
+    let admin = app.token("admin", "adele");
+    let body = json!({"name": "CAF du Rhône"});
+    let created = post_with_key(&app, "/v1/partners", &admin, "partner-1", &body).await;
+    assert_eq!(created.status(), 201);
+    let location = header(&created, "location").unwrap();
+    let retry = post_with_key(&app, "/v1/partners", &admin, "partner-1", &body).await;
+    assert_eq!(
+        header(&retry, "location").as_deref(),
+        Some(location.as_str())
+    );
+    relais_tests::assert_problem(retry, 409, "secret_not_replayed").await;
+    assert_eq!(count(&app, "SELECT count(*) FROM partners").await, 1);
 }
 
 #[tokio::test]

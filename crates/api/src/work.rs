@@ -222,17 +222,21 @@ async fn settle_key(
 }
 
 /// Whether an answer may be kept for replay: never a refusal of the caller (401/403: a retry
-/// with another token must run), a server error, or an answer marked `no-store` (a secret shown
-/// once). The response comes back (a kept one with its body read into memory) with what is
-/// stored of it, if it is kept.
+/// with another token must run), or a server error. An answer marked `no-store` shows a secret
+/// once: a success of that kind is kept as its 409 `secret_not_replayed` (with the first
+/// answer's `Location`), never with the secret, so that a retry neither sees the secret again
+/// nor does the work twice. The response comes back (a kept one with its body read into
+/// memory) with what is stored of it, if it is kept.
 pub fn keepable(response: HttpResponse) -> (HttpResponse, Option<StoredResponse>) {
     let status = response.status();
-    if status.is_server_error()
-        || status.as_u16() == 401
-        || status.as_u16() == 403
-        || is_no_store(response.headers())
-    {
+    if status.is_server_error() || status.as_u16() == 401 || status.as_u16() == 403 {
         return (response, None);
+    }
+    if is_no_store(response.headers()) {
+        let stored = status
+            .is_success()
+            .then(|| secret_not_replayed(response.headers()));
+        return (response, stored);
     }
     let (head, body) = response.into_parts();
     let bytes = match body.try_into_bytes() {
@@ -254,6 +258,27 @@ pub fn keepable(response: HttpResponse) -> (HttpResponse, Option<StoredResponse>
         body: bytes.to_vec(),
     };
     (head.set_body(BoxBody::new(bytes)), Some(stored))
+}
+
+/// What a retry of a success that showed a secret is answered: a 409 naming what the first
+/// request made.
+fn secret_not_replayed(first: &HeaderMap) -> StoredResponse {
+    let problem = ApiError::new(
+        Code::SecretNotReplayed,
+        "the first request with this Idempotency-Key succeeded; its answer showed a secret once \
+         and is not replayed: read the resource (Location), or rotate the secret",
+    )
+    .problem(None, None);
+    StoredResponse {
+        status: 409,
+        content_type: Some(crate::error::PROBLEM_JSON.to_owned()),
+        location: first
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        etag: None,
+        body: serde_json::to_vec(&problem).unwrap_or_default(),
+    }
 }
 
 fn is_no_store(headers: &HeaderMap) -> bool {

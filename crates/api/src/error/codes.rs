@@ -283,6 +283,14 @@ codes! {
     /// The `Idempotency-Key` was used with another request.
     IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY, "Validation failed",
         "Données invalides", "cette clé Idempotency-Key a déjà servi pour une autre requête";
+    /// A retry of a request that succeeded and answered a secret shown once (a partner's
+    /// secrets, a calendar feed URL): the answer is not kept, so it is not replayed, and the
+    /// work is not done twice. `Location` names what the first request made.
+    SecretNotReplayed = "secret_not_replayed", CONFLICT, "Conflict",
+        "Conflit",
+        "la première requête avec cette clé Idempotency-Key a abouti ; sa réponse montrait un \
+         secret une seule fois et n'est pas rejouée : consultez la ressource, ou renouvelez le \
+         secret";
     /// A change needs `If-Match` with the `ETag` that was read.
     PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "Precondition required",
         "Précondition requise", "cette modification demande un en-tête If-Match avec l'ETag lu";
