@@ -519,3 +519,51 @@ fn names_keep_their_promise_an_at_is_an_instant_and_a_date_is_on() {
     }
     assert!(broken.is_empty(), "{broken:#?}");
 }
+
+/// Every schema of `value` (recursively) that is a free text: a string without a format, a
+/// pattern or a list of values.
+fn free_texts(value: &Value, at: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            let text = match object.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if text
+                && ["format", "pattern", "enum", "const"]
+                    .iter()
+                    .all(|k| !object.contains_key(*k))
+            {
+                found.push(at.to_owned());
+            }
+            for (key, inner) in object {
+                free_texts(inner, &format!("{at}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                free_texts(inner, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_free_text_says_a_nul_character_is_refused() {
+    let doc = document();
+    let mut found = Vec::new();
+    free_texts(&doc["components"], "#/components", &mut found);
+    free_texts(&doc["paths"], "#/paths", &mut found);
+    // What the server writes (a document's HTML, the calendar, the metrics) is not read.
+    found.retain(|at| !at.contains("/responses/"));
+    assert!(
+        found.is_empty(),
+        "texts without the NUL pattern: {found:#?}"
+    );
+    let pattern = doc["components"]["schemas"]["NewPerson"]["properties"]["first_name"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert_eq!(pattern, relais_api::openapi::NO_NUL);
+}

@@ -62,7 +62,9 @@ pub struct ApiDoc;
 /// - a `400` on every operation that does not document one: a query parameter it does not
 ///   declare is refused ([`crate::conventions`]);
 /// - the headers every answer carries: `X-Request-Id` on each, `Idempotent-Replayed` on a
-///   `POST`'s successes, `Retry-After` on a `503`.
+///   `POST`'s successes, `Retry-After` on a `503`;
+/// - a NUL character is refused in every text, of a body or a query ([`crate::extract`]): a
+///   string without a format, a pattern or a list of values says so with a pattern.
 pub fn finish(document: &mut utoipa::openapi::OpenApi) {
     for item in document.paths.paths.values_mut() {
         let operations = [
@@ -75,6 +77,18 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
         for (operation, is_post) in operations {
             let Some(operation) = operation else { continue };
             operation.security.get_or_insert_with(Vec::new);
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let Some(schema) = parameter.schema.as_mut() {
+                    forbid_nul(schema);
+                }
+            }
+            if let Some(body) = operation.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let Some(schema) = content.schema.as_mut() {
+                        forbid_nul(schema);
+                    }
+                }
+            }
             let responses = &mut operation.responses.responses;
             if !responses.contains_key("400") {
                 responses.insert("400".to_owned(), RefOr::T(bad_parameter()));
@@ -133,6 +147,48 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
         components
             .schemas
             .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
+    }
+    components.schemas.values_mut().for_each(forbid_nul);
+}
+
+/// Any text but one holding a NUL character (U+0000).
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Adds [`NO_NUL`] to every free text of `schema` (a string without format, pattern or list of
+/// values), through its properties, items and alternatives.
+fn forbid_nul(schema: &mut RefOr<Schema>) {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, SchemaType};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            let text = match &object.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if text
+                && object.pattern.is_none()
+                && object.format.is_none()
+                && object.enum_values.is_none()
+            {
+                object.pattern = Some(NO_NUL.to_owned());
+            }
+            object.properties.values_mut().for_each(forbid_nul);
+            if let Some(AdditionalProperties::RefOr(values)) =
+                object.additional_properties.as_deref_mut()
+            {
+                forbid_nul(values);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                forbid_nul(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(forbid_nul),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(forbid_nul),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(forbid_nul),
+        _ => {}
     }
 }
 

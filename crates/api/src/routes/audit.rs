@@ -50,6 +50,8 @@ pub struct AuditEventList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// The person's id.
+    #[param(value_type = Option<Uuid>)]
     pub person_id: Option<String>,
     /// The actor: an agent id, or a token subject.
     pub actor: Option<String>,

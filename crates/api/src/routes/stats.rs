@@ -114,6 +114,7 @@ pub struct Caseload {
 #[into_params(parameter_in = Query)]
 pub struct CaseloadParams {
     /// Only this referent's row (an agent id); the totals stay the organisation's.
+    #[param(value_type = Option<Uuid>)]
     pub referent: Option<String>,
 }
 

@@ -154,7 +154,10 @@ pub struct ListParams {
     /// Comma-separated statuses; by default every status but `archived`.
     pub status: Option<String>,
     /// The referent's agent id.
+    #[param(value_type = Option<Uuid>)]
     pub referent: Option<String>,
+    /// The person's id.
+    #[param(value_type = Option<Uuid>)]
     pub person_id: Option<String>,
     /// Only open cases past their target end date.
     pub past_target: Option<bool>,
