@@ -21,15 +21,39 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 200;
 
-/// The paging of a list.
+/// The paging of a list in id order: its cursor is an item id (16 bytes, base64url).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$")]
     pub cursor: Option<String>,
+}
+
+/// The paging of a list in due-date order (the agenda, a plan's items): its cursor is a due
+/// date and an item id (20 bytes, base64url).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuePageParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page (empty: the first page).
+    #[param(pattern = "^([A-Za-z0-9_-]{26}[AEIMQUYcgkosw048])?$")]
+    pub cursor: Option<String>,
+}
+
+impl DuePageParams {
+    /// The same paging, read as any list's.
+    pub fn paging(&self) -> PageParams {
+        PageParams {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
 }
 
 impl PageParams {
@@ -83,6 +107,10 @@ impl Cursor for Uuid {
     }
 }
 
+/// The first and last days a cursor names (a date beyond is at that end).
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a date");
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
+
 /// Length of an encoded item cursor: the item id, then its due date as days from the common
 /// era.
 const ITEM_CURSOR_BYTES: usize = 20;
@@ -102,9 +130,13 @@ impl Cursor for ItemCursor {
         }
         let (id, days) = bytes.split_at(16);
         let days = i32::from_be_bytes(days.try_into().ok()?);
+        // Any 20 bytes name a position: a date outside the years 1 to 9999 is at an end.
+        let due_on = NaiveDate::from_num_days_from_ce_opt(days)
+            .unwrap_or(if days < 0 { FIRST_DAY } else { LAST_DAY })
+            .clamp(FIRST_DAY, LAST_DAY);
         Some(ItemCursor {
             id: Uuid::from_slice(id).ok()?,
-            due_on: NaiveDate::from_num_days_from_ce_opt(days)?,
+            due_on,
         })
     }
 }
@@ -161,5 +193,55 @@ mod tests {
         assert_eq!(ItemCursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(ItemCursor::decode("not a cursor"), None);
         assert_eq!(ItemCursor::decode(&URL_SAFE_NO_PAD.encode([0u8; 16])), None);
+    }
+
+    #[test]
+    fn any_twenty_bytes_are_an_item_cursor_at_a_date_a_query_can_take() {
+        for days in [i32::MIN, -1, 0, 3_652_059, 3_652_060, i32::MAX] {
+            let mut bytes = Uuid::now_v7().as_bytes().to_vec();
+            bytes.extend_from_slice(&days.to_be_bytes());
+            let cursor = ItemCursor::decode(&URL_SAFE_NO_PAD.encode(&bytes)).expect("decodes");
+            assert!((FIRST_DAY..=LAST_DAY).contains(&cursor.due_on), "{days}");
+        }
+    }
+
+    /// The cursor patterns of the document, by the operation whose `cursor` it is.
+    fn documented_pattern(path: &str) -> String {
+        let document = serde_json::to_value(crate::openapi()).expect("the document");
+        let parameters = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .clone();
+        parameters
+            .iter()
+            .find(|p| p["name"] == "cursor")
+            .and_then(|p| p["schema"]["pattern"].as_str())
+            .expect("a cursor pattern")
+            .to_owned()
+    }
+
+    #[test]
+    fn the_cursor_patterns_say_exactly_which_texts_decode() {
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (path, length, decodes) in [
+            (
+                "/v1/persons",
+                22,
+                &(|c: &str| Uuid::decode(c).is_some()) as &dyn Fn(&str) -> bool,
+            ),
+            ("/v1/agenda", 27, &|c: &str| ItemCursor::decode(c).is_some()),
+        ] {
+            let pattern = documented_pattern(path);
+            let last = &pattern
+                [pattern.rfind('[').expect("a class") + 1..pattern.rfind(']').expect("a class")];
+            for c in alphabet.chars() {
+                let cursor = format!("{}{c}", "A".repeat(length - 1));
+                assert_eq!(decodes(&cursor), last.contains(c), "{path}: {cursor}");
+            }
+            assert!(
+                pattern.contains(&format!("{{{}}}", length - 1)),
+                "{path}: {pattern}"
+            );
+        }
     }
 }

@@ -30,7 +30,7 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::Query;
-use crate::pagination::{Cursor, PageParams};
+use crate::pagination::{Cursor, DuePageParams};
 use crate::responses::{CreateErrors, ReadErrors};
 use crate::routes::today;
 
@@ -234,7 +234,7 @@ fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "agenda",
     operation_id = "read_agenda",
-    params(AgendaParams, PageParams),
+    params(AgendaParams, DuePageParams),
     responses((status = 200, description = "A page of the caller's agenda", body = Agenda), ReadErrors),
     security(("bearer" = []))
 )]
@@ -242,11 +242,12 @@ fn agenda_permission(ctx: &Ctx) -> Result<(), ApiError> {
 pub async fn list(
     ctx: Ctx,
     params: Query<AgendaParams>,
-    page: Query<PageParams>,
+    page: Query<DuePageParams>,
 ) -> Result<HttpResponse, ApiError> {
     agenda_permission(&ctx)?;
     let today = today();
     let range = params.range(today)?;
+    let page = page.paging();
     let (limit, after) = (page.limit()?, page.after()?);
     let mut work = ctx.work(Access::Read).await?;
     let page = agenda::list(&mut work.tx, work.actor.agent_id, range, after, limit).await?;

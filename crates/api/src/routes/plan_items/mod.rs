@@ -24,7 +24,7 @@ use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_list, coded_param};
-use crate::pagination::{Cursor, PageParams};
+use crate::pagination::{Cursor, DuePageParams};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::paths::ItemPath;
 use crate::routes::today;
@@ -174,7 +174,7 @@ impl ListParams {
 #[utoipa::path(
     tag = "plan",
     operation_id = "list_plan_items",
-    params(("id" = Uuid, Path, description = "Case id"), ListParams, PageParams, CaseReadParams),
+    params(("id" = Uuid, Path, description = "Case id"), ListParams, DuePageParams, CaseReadParams),
     responses((status = 200, description = "Items, earliest due first", body = PlanItemList), ReadErrors),
     security(("bearer" = []))
 )]
@@ -183,10 +183,11 @@ pub async fn list(
     ctx: Ctx,
     id: web::Path<Uuid>,
     filter: Query<ListParams>,
-    page: Query<PageParams>,
+    page: Query<DuePageParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter.filter()?;
+    let page = page.paging();
     let (limit, after) = (page.limit()?, page.after()?);
     let (mut work, case) = ctx
         .case_list(*id, reason.case_use(), AuditResource::CasePlanItems)
