@@ -363,3 +363,31 @@ async fn without_configured_origins_no_cross_origin_access_is_granted() {
     assert_eq!(read.status(), 200);
     assert!(read.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_coded_list_takes_spaces_around_its_entries_and_nothing_else_the_pattern_refuses() {
+    let app = TestApp::spawn().await;
+    let token = app.token("supervisor", "sam");
+    for accepted in ["intake", " intake , closed ,", "", ",,"] {
+        let path = format!("/v1/cases?status={}", accepted.replace(' ', "%20"));
+        assert_eq!(app.get(&path, &token).await.status(), 200, "{accepted:?}");
+    }
+    for refused in ["intake%09", "Intake", "intake;closed", "intake%C2%A0"] {
+        let response = app
+            .get(&format!("/v1/cases?status={refused}"), &token)
+            .await;
+        let doc = assert_problem(response, 400, "invalid_parameter").await;
+        assert_eq!(field_codes(&doc)[0].0, "/status", "{refused}");
+    }
+    // The document says the same.
+    let doc = serde_json::to_value(relais_api::openapi()).unwrap();
+    let status = doc["paths"]["/v1/cases"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "status")
+        .unwrap()
+        .clone();
+    let pattern = status["schema"]["pattern"].as_str().unwrap();
+    assert!(pattern.starts_with("^ *(intake|assessment|"), "{pattern}");
+}

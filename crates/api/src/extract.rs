@@ -486,8 +486,9 @@ pub fn coded_param<T: Coded>(
         .transpose()
 }
 
-/// The values of the comma-separated coded query parameter `name` (blank entries are
-/// skipped), refused as [`coded_param`] refuses one.
+/// The values of the comma-separated coded query parameter `name` (spaces around an entry
+/// and blank entries are skipped), refused as [`coded_param`] refuses one. The document says
+/// the same with a pattern ([`crate::schema::coded_list`]).
 pub fn coded_list<T: Coded>(
     name: &str,
     what: &str,
@@ -496,7 +497,7 @@ pub fn coded_list<T: Coded>(
     value
         .unwrap_or("")
         .split(',')
-        .map(str::trim)
+        .map(|entry| entry.trim_matches(' '))
         .filter_map(|code| coded_param(name, what, Some(code)).transpose())
         .collect()
 }

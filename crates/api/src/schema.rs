@@ -139,6 +139,38 @@ pub fn always_null() -> RefOr<Schema> {
     ))
 }
 
+/// A query parameter listing codes of `T`, comma-separated (spaces around an entry and blank
+/// entries allowed: see `extract::coded_list`), as a pattern of exactly that.
+pub fn coded_list<T: Coded>() -> RefOr<Schema> {
+    let codes: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
+    let entry = format!(" *({})? *", codes.join("|"));
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^{entry}(,{entry})*$")))
+            .description(Some(format!(
+                "Comma-separated codes of the `{}` list (see GET /v1/reference).",
+                T::LIST
+            )))
+            .build(),
+    ))
+}
+
+/// Comma-separated case statuses.
+pub fn case_status_list() -> RefOr<Schema> {
+    coded_list::<relais_domain::CaseStatus>()
+}
+
+/// Comma-separated plan item statuses.
+pub fn item_status_list() -> RefOr<Schema> {
+    coded_list::<relais_domain::ItemStatus>()
+}
+
+/// Comma-separated referral statuses.
+pub fn referral_status_list() -> RefOr<Schema> {
+    coded_list::<relais_domain::ReferralStatus>()
+}
+
 /// Schema of a list of `liaison_content` codes.
 pub fn liaison_contents() -> RefOr<Schema> {
     RefOr::T(Schema::Array(

@@ -152,6 +152,7 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Comma-separated statuses; by default every status but `archived`.
+    #[param(schema_with = crate::schema::case_status_list)]
     pub status: Option<String>,
     /// The referent's agent id.
     #[param(value_type = Option<Uuid>)]

@@ -149,6 +149,7 @@ pub struct ListParams {
     #[param(schema_with = crate::schema::party)]
     pub party: Option<String>,
     /// Comma-separated item statuses; every status by default.
+    #[param(schema_with = crate::schema::item_status_list)]
     pub status: Option<String>,
     /// `true`: only the overdue items (due date passed, still planned, in progress or
     /// blocked). `false` or absent: no filter.

@@ -65,6 +65,7 @@ fn read_event(referral: &ReferralRecord) -> NewAuditEvent {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Comma-separated `referral_status` codes, e.g. `received`; every status by default.
+    #[param(schema_with = crate::schema::referral_status_list)]
     pub status: Option<String>,
 }
 
