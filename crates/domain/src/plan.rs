@@ -298,7 +298,7 @@ pub enum PlanItemTitleError {
     #[error("the title must not be blank")]
     Blank,
     /// Longer than [`TITLE_MAX_CHARS`] characters once trimmed.
-    #[error("the title has at most 200 characters")]
+    #[error("the title has at most {TITLE_MAX_CHARS} characters")]
     TooLong,
 }
 
