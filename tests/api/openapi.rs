@@ -556,8 +556,13 @@ fn every_free_text_says_a_nul_character_is_refused() {
     let mut found = Vec::new();
     free_texts(&doc["components"], "#/components", &mut found);
     free_texts(&doc["paths"], "#/paths", &mut found);
-    // What the server writes (a document's HTML, the calendar, the metrics) is not read.
-    found.retain(|at| !at.contains("/responses/"));
+    // What the server writes (a document's HTML, the calendar, the metrics) is not read, and a
+    // problem document may echo what was refused (a pointer to a key holding a NUL).
+    found.retain(|at| {
+        !at.contains("/responses/")
+            && !at.starts_with("#/components/schemas/Problem/")
+            && !at.starts_with("#/components/schemas/FieldError/")
+    });
     assert!(
         found.is_empty(),
         "texts without the NUL pattern: {found:#?}"

@@ -21,6 +21,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
+use utoipa::openapi::Deprecated;
 use utoipa::openapi::path::{Operation, ParameterIn};
 
 use crate::error::{ApiError, Code, FieldError};
@@ -35,8 +36,9 @@ pub struct Routes {
 struct PathOperations {
     /// The path's segments after the first `/`: `None` for a parameter (`{id}`).
     segments: Vec<Option<String>>,
-    /// Each method served, with the names of its query parameters.
-    methods: Vec<(Method, Vec<String>)>,
+    /// Each method served, with the names of its query parameters and, when it is deprecated,
+    /// the headers of its answers.
+    methods: Vec<(Method, Vec<String>, Option<Sunset>)>,
 }
 
 impl PathOperations {
@@ -58,8 +60,61 @@ pub enum Served<'a> {
     Unknown,
     /// A path of the document, but not with this method: the methods it serves.
     OtherMethods(Vec<Method>),
-    /// Served, with these query parameters.
-    With(Vec<&'a str>),
+    /// Served, with these query parameters, and the headers of a deprecated operation.
+    With(Vec<&'a str>, Option<&'a Sunset>),
+}
+
+/// The headers every answer of a deprecated operation carries (docs/versioning.md):
+/// `Deprecation` (RFC 9745) and `Sunset` (RFC 8594), from the document's `x-deprecated-on`
+/// and `x-sunset-on` ([`crate::openapi::deprecate`]), and a `Link` to the changelog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sunset {
+    /// `@` and the Unix time of the start of the day it was deprecated.
+    pub deprecation: String,
+    /// The day after which it may be removed, as an HTTP date.
+    pub sunset: String,
+}
+
+impl Sunset {
+    /// The headers of `operation`, if it is deprecated with both dates.
+    fn of(operation: &Operation) -> Option<Self> {
+        if !matches!(operation.deprecated, Some(Deprecated::True)) {
+            return None;
+        }
+        let day = |key: &str| {
+            let text = operation.extensions.as_ref()?.get(key)?.as_str()?;
+            let day = text.parse::<chrono::NaiveDate>().ok()?;
+            Some(day.and_time(chrono::NaiveTime::MIN).and_utc())
+        };
+        let (deprecated, sunset) = (day("x-deprecated-on")?, day("x-sunset-on")?);
+        Some(Self {
+            deprecation: format!("@{}", deprecated.timestamp()),
+            sunset: sunset.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+        })
+    }
+
+    /// Adds the headers to `headers`.
+    fn apply(&self, headers: &mut header::HeaderMap) {
+        let link = format!(
+            "<{}>; rel=\"deprecation\"; type=\"text/markdown\"",
+            crate::openapi::DEPRECATION_LINK
+        );
+        for (name, value) in [
+            (
+                header::HeaderName::from_static("deprecation"),
+                self.deprecation.as_str(),
+            ),
+            (
+                header::HeaderName::from_static("sunset"),
+                self.sunset.as_str(),
+            ),
+            (header::LINK, link.as_str()),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.append(name, value);
+            }
+        }
+    }
 }
 
 impl Routes {
@@ -89,7 +144,7 @@ impl Routes {
                 .filter_map(|(method, operation)| {
                     operation
                         .as_ref()
-                        .map(|operation| (method, query_names(operation)))
+                        .map(|operation| (method, query_names(operation), Sunset::of(operation)))
                 })
                 .collect();
                 PathOperations { segments, methods }
@@ -120,11 +175,13 @@ impl Routes {
         match operations
             .methods
             .iter()
-            .find(|(served, _)| served == asked)
+            .find(|(served, ..)| served == asked)
         {
-            Some((_, query)) => Served::With(query.iter().map(String::as_str).collect()),
+            Some((_, query, sunset)) => {
+                Served::With(query.iter().map(String::as_str).collect(), sunset.as_ref())
+            }
             None => {
-                Served::OtherMethods(operations.methods.iter().map(|(m, _)| m.clone()).collect())
+                Served::OtherMethods(operations.methods.iter().map(|(m, ..)| m.clone()).collect())
             }
         }
     }
@@ -178,6 +235,7 @@ pub async fn conventions(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let head = req.method() == Method::HEAD;
+    let mut sunset: Option<&'static Sunset> = None;
     match ROUTES.served(req.method(), req.path()) {
         Served::Unknown => {}
         Served::OtherMethods(methods) => {
@@ -199,7 +257,8 @@ pub async fn conventions(
             }
             return Ok(finish(req.into_response(response)));
         }
-        Served::With(known) => {
+        Served::With(known, deprecated) => {
+            sunset = deprecated;
             if let Some(name) = unknown_parameter(req.query_string(), &known) {
                 let (known, known_fr) = if known.is_empty() {
                     ("none".to_owned(), "aucun".to_owned())
@@ -250,7 +309,15 @@ pub async fn conventions(
                 not_modified.headers_mut().insert(name, value.clone());
             }
         }
-        return Ok(finish(ServiceResponse::new(req, not_modified)));
+        let mut res = ServiceResponse::new(req, not_modified);
+        if let Some(sunset) = sunset {
+            sunset.apply(res.headers_mut());
+        }
+        return Ok(finish(res));
+    }
+    let mut res = res;
+    if let Some(sunset) = sunset {
+        sunset.apply(res.headers_mut());
     }
     Ok(finish(res))
 }
@@ -279,11 +346,11 @@ mod tests {
         let id = "01a244cc-1665-773d-a23b-4cac607b00ea";
         assert_eq!(
             routes().served(&Method::GET, &format!("/v1/cases/{id}")),
-            Served::With(vec!["reason"])
+            Served::With(vec!["reason"], None)
         );
         assert_eq!(
             routes().served(&Method::HEAD, &format!("/v1/cases/{id}")),
-            Served::With(vec!["reason"])
+            Served::With(vec!["reason"], None)
         );
         let Served::OtherMethods(methods) =
             routes().served(&Method::PUT, &format!("/v1/cases/{id}"))
@@ -310,7 +377,7 @@ mod tests {
         // `/v1/schemes/import` (POST) beside `/v1/schemes/{id}` (GET, PATCH).
         assert_eq!(
             routes().served(&Method::POST, "/v1/schemes/import"),
-            Served::With(vec![])
+            Served::With(vec![], None)
         );
         assert_eq!(
             routes().served(&Method::GET, "/v1/schemes/import"),
@@ -348,5 +415,74 @@ mod tests {
         assert!(none_match_names("*", "\"3\""));
         assert!(!none_match_names("\"2\"", "\"3\""));
         assert!(!none_match_names("", "\"3\""));
+    }
+
+    #[test]
+    fn a_deprecated_operation_answers_deprecation_sunset_and_a_link() {
+        let mut document = crate::openapi();
+        crate::openapi::deprecate(
+            &mut document,
+            &[crate::openapi::Deprecation {
+                method: "GET",
+                path: "/v1/me",
+                deprecated_on: "2027-01-04",
+                sunset_on: "2027-07-05",
+                instead: "read GET /v1/me/v2",
+            }],
+        );
+        let routes = Routes::from_document(&document);
+        let Served::With(_, Some(sunset)) = routes.served(&Method::GET, "/v1/me") else {
+            panic!("GET /v1/me is deprecated");
+        };
+        assert_eq!(sunset.deprecation, "@1799020800");
+        assert_eq!(sunset.sunset, "Mon, 05 Jul 2027 00:00:00 GMT");
+        let mut headers = header::HeaderMap::new();
+        sunset.apply(&mut headers);
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(text("deprecation"), "@1799020800");
+        assert_eq!(text("sunset"), "Mon, 05 Jul 2027 00:00:00 GMT");
+        assert!(text("link").contains("rel=\"deprecation\""));
+        // Only that operation.
+        assert!(matches!(
+            routes.served(&Method::GET, "/v1/reference"),
+            Served::With(_, None)
+        ));
+        let doc = serde_json::to_value(&document).expect("json");
+        let me = &doc["paths"]["/v1/me"]["get"];
+        assert_eq!(me["deprecated"], true);
+        assert_eq!(me["x-sunset-on"], "2027-07-05");
+        assert!(
+            me["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("**Deprecated**"))
+        );
+    }
+
+    #[test]
+    fn every_deprecation_names_an_operation_and_gives_six_months() {
+        let routes = routes();
+        for d in crate::openapi::DEPRECATIONS {
+            let method = Method::from_bytes(d.method.as_bytes()).expect("a method");
+            let path = d.path.replace(['{', '}'], "");
+            assert!(
+                matches!(routes.served(&method, &path), Served::With(_, Some(_))),
+                "{} {} is not a deprecated operation of the document",
+                d.method,
+                d.path
+            );
+            let day = |text: &str| text.parse::<chrono::NaiveDate>().expect("a date");
+            assert!(
+                day(d.sunset_on) >= day(d.deprecated_on) + chrono::Months::new(6),
+                "{} {}: six months at least",
+                d.method,
+                d.path
+            );
+        }
     }
 }

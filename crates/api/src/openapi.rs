@@ -55,6 +55,59 @@ use crate::routes::deliveries::WebhookDocs;
 )]
 pub struct ApiDoc;
 
+/// An operation on its way out (docs/versioning.md): marked `deprecated` in the document, with
+/// the dates in `x-deprecated-on` and `x-sunset-on` and its successor in the description; every
+/// answer carries `Deprecation`, `Sunset` and a `Link` to the changelog
+/// ([`crate::conventions`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Deprecation {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// From when it is deprecated (`YYYY-MM-DD`, the changelog's announcement).
+    pub deprecated_on: &'static str,
+    /// After when it may be removed (`YYYY-MM-DD`): at least six months later.
+    pub sunset_on: &'static str,
+    /// What to use instead, for the description.
+    pub instead: &'static str,
+}
+
+/// Every deprecated operation of this build. None of `/v1` is deprecated today.
+pub const DEPRECATIONS: &[Deprecation] = &[];
+
+/// Where the changelog announces deprecations, for the `Link` of their answers.
+pub const DEPRECATION_LINK: &str = "CHANGELOG.md";
+
+/// Marks each of `deprecations` in `document` (an operation it does not have is a bug: the
+/// tests check every entry).
+pub fn deprecate(document: &mut utoipa::openapi::OpenApi, deprecations: &[Deprecation]) {
+    for d in deprecations {
+        let Some(item) = document.paths.paths.get_mut(d.path) else {
+            continue;
+        };
+        let operation = match d.method {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        let Some(operation) = operation else { continue };
+        operation.deprecated = Some(utoipa::openapi::Deprecated::True);
+        let extensions = operation.extensions.get_or_insert_with(Default::default);
+        extensions.insert("x-deprecated-on".to_owned(), d.deprecated_on.into());
+        extensions.insert("x-sunset-on".to_owned(), d.sunset_on.into());
+        let note = format!(
+            "**Deprecated** since {}, may be removed after {}: {}",
+            d.deprecated_on, d.sunset_on, d.instead
+        );
+        operation.description = Some(match operation.description.take() {
+            Some(description) => format!("{note}\n\n{description}"),
+            None => note,
+        });
+    }
+}
+
 /// What every operation shares, added once the routes have given the document its paths:
 ///
 /// - `security: []` on an operation that declares none (health, metrics, the public keys): it
@@ -66,6 +119,7 @@ pub struct ApiDoc;
 /// - a NUL character is refused in every text, of a body or a query ([`crate::extract`]): a
 ///   string without a format, a pattern or a list of values says so with a pattern.
 pub fn finish(document: &mut utoipa::openapi::OpenApi) {
+    deprecate(document, DEPRECATIONS);
     for item in document.paths.paths.values_mut() {
         let operations = [
             (&mut item.get, false),
@@ -148,7 +202,13 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             .schemas
             .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
     }
-    components.schemas.values_mut().for_each(forbid_nul);
+    // Problem documents are written by the server and may echo what was refused (a pointer to
+    // a key holding a NUL): no pattern there.
+    components
+        .schemas
+        .iter_mut()
+        .filter(|(name, _)| !["Problem", "FieldError"].contains(&name.as_str()))
+        .for_each(|(_, schema)| forbid_nul(schema));
 }
 
 /// Any text but one holding a NUL character (U+0000).
