@@ -74,7 +74,10 @@ impl Fixture {
             .get(&format!("{}{query}", self.path()), &self.worker)
             .await;
         assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        let matches: Value = response.json().await.unwrap();
+        // What each criterion expected and compared is what the document says.
+        relais_tests::assert_conforms("SchemeMatches", &matches);
+        matches
     }
 
     /// Records the household or the budget (first write: If-Match "0").

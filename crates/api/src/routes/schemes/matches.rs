@@ -56,15 +56,113 @@ pub struct CriterionMatch {
     pub result: &'static str,
     /// What the criterion requires, resolved for this household (e.g. `{"basis": "total",
     /// "max_cents": 96978, "household_size": 2}`; ages in years, amounts in cents a month).
-    #[schema(example = json!({"min": 25, "max": null}))]
+    #[schema(value_type = CriterionExpected, example = json!({"min": 25, "max": null}))]
     pub expected: Value,
     /// The person's value compared (a number, a code, or `{"members", "dependent_children"}`),
     /// null when unknown.
-    #[schema(example = json!(34))]
+    #[schema(value_type = Option<CriterionActual>, example = json!(34))]
     pub actual: Value,
     /// The data to collect when the result is `unknown`.
     #[schema(schema_with = crate::schema::situation_data_list)]
     pub missing: Vec<&'static str>,
+}
+
+/// What a criterion requires, by its kind (schema only: the domain's evaluation writes it,
+/// `relais_domain::eligibility::evaluate_one`; the match tests check answers against it).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum CriterionExpected {
+    /// `age`: the bounds, in years.
+    Age(ExpectedAge),
+    /// `household`: the bounds of the household's size and dependent children.
+    Household(ExpectedHousehold),
+    /// `resources_ceiling`: the ceiling on `basis`, for this household when it is known, else
+    /// the table.
+    Resources(ExpectedResources),
+    /// `postcode_prefix`: the prefixes.
+    Postcode(ExpectedPostcode),
+    /// `housing`, `employment`: the codes accepted.
+    Codes(ExpectedCodes),
+}
+
+/// The age bounds, in years.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedAge {
+    min: Option<u32>,
+    max: Option<u32>,
+}
+
+/// The household bounds.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedHousehold {
+    min_members: Option<u32>,
+    max_members: Option<u32>,
+    min_dependent_children: Option<u32>,
+    max_dependent_children: Option<u32>,
+}
+
+/// A resources ceiling, in cents a month: `max_cents` (with the household figure it was read
+/// for), or, the household unknown, the criterion's table.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedResources {
+    #[schema(schema_with = crate::schema::resources_basis)]
+    basis: String,
+    max_cents: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    household_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dependent_children: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_cents_by_household_size: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_member_cents: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_cents_by_dependent_children: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_child_cents: Option<i64>,
+}
+
+/// The postcode prefixes.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedPostcode {
+    prefixes: Vec<String>,
+}
+
+/// The codes accepted (of `housing_status` or `employment_status`).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedCodes {
+    any_of: Vec<String>,
+}
+
+/// The person's value a criterion compared: an age in years or an amount in cents a month, a
+/// postcode or a code, or the household's figures.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum CriterionActual {
+    Number(i64),
+    Text(String),
+    Household(ActualHousehold),
+}
+
+/// The household's figures.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ActualHousehold {
+    members: u32,
+    dependent_children: u32,
 }
 
 /// A scheme evaluated against the person's situation.
