@@ -391,3 +391,30 @@ async fn a_coded_list_takes_spaces_around_its_entries_and_nothing_else_the_patte
     let pattern = status["schema"]["pattern"].as_str().unwrap();
     assert!(pattern.starts_with("^ *(intake|assessment|"), "{pattern}");
 }
+
+#[tokio::test]
+async fn a_reason_to_read_a_case_is_checked_whenever_it_is_given() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let case = app.create_case(&token).await;
+    let path = format!("/v1/cases/{}", case["id"].as_str().unwrap());
+    let ok = app
+        .get(&format!("{path}?reason=Relecture%20du%20dossier"), &token)
+        .await;
+    assert_eq!(ok.status(), 200);
+    // Too short, blank or too long: refused even for a case that needs none, so that the
+    // audit log never records what the document does not allow.
+    let long = "x".repeat(501);
+    for reason in ["abc", "%20%20%20%20%20%20", long.as_str()] {
+        let response = app.get(&format!("{path}?reason={reason}"), &token).await;
+        let doc = assert_problem(response, 400, "invalid_parameter").await;
+        assert_eq!(field_codes(&doc)[0].0, "/reason", "{reason}");
+    }
+    let exactly = "x".repeat(500);
+    assert_eq!(
+        app.get(&format!("{path}?reason={exactly}"), &token)
+            .await
+            .status(),
+        200
+    );
+}

@@ -290,6 +290,7 @@ async fn without_a_signing_key_the_service_issues_no_token_and_publishes_no_key(
     assert!(jwks(&app).await.keys.is_empty());
     let response = basic_grant(&app, "rp_whatever00000000", "rs_whatever").await;
     assert_eq!(response.status(), 503);
+    assert_eq!(header(&response, "retry-after"), "3600");
     assert_eq!(
         header(&response, "content-type"),
         "application/problem+json"
@@ -297,6 +298,10 @@ async fn without_a_signing_key_the_service_issues_no_token_and_publishes_no_key(
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "partner_tokens_unavailable");
     assert_eq!(body["instance"], "/v1/oauth/token");
+    assert!(
+        !body.to_string().contains("RELAIS_"),
+        "a 5xx names nothing internal: {body}"
+    );
     // Agents' tokens are unaffected.
     assert_eq!(
         app.get("/v1/me", &app.token("worker", "w")).await.status(),

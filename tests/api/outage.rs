@@ -151,6 +151,13 @@ async fn scenario(dir: PathBuf, slot: Slot) {
 async fn ready(app: &TestApp) -> (u16, Value) {
     let response = app.client.get(app.url("/readyz")).send().await.unwrap();
     let status = response.status().as_u16();
+    if status == 503 {
+        assert_eq!(
+            response.headers()["retry-after"],
+            "2",
+            "a 503 says when to ask again"
+        );
+    }
     (status, response.json().await.unwrap())
 }
 

@@ -164,8 +164,13 @@ impl Ctx {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CaseReadParams {
-    /// Required when the case is archived; recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
+    /// Required when the case is archived; recorded in the audit log. 5 to 500 characters, not
+    /// all blank.
+    #[param(
+        min_length = 5,
+        max_length = 500,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub reason: Option<String>,
 }
 

@@ -126,10 +126,23 @@ pub fn case_event(
     NewAuditEvent::new(action, resource, resource_id).about(case.person_id)
 }
 
-/// An archived case is read only with a reason of 5 characters or more, which is audited: the
-/// reason to record, or a 400 pointing at the `reason` parameter.
+/// Shortest and longest reason for reading an archived case, in characters.
+pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 5..=500;
+
+/// The reason given to read a case: 5 to 500 characters, not blank (what the document says of
+/// `reason`), checked whenever it is given; an archived case is read only with one, which is
+/// audited. The reason to record, or a 400 pointing at the `reason` parameter.
 pub fn read_reason(status: CaseStatus, reason: Option<&str>) -> Result<Option<String>, ApiError> {
-    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 5);
+    if let Some(given) = reason
+        && (!REASON_CHARS.contains(&given.chars().count()) || given.trim().is_empty())
+    {
+        return Err(ApiError::bad_query_fr(
+            "reason",
+            "reason must have 5 to 500 characters, not all blank",
+            "reason : de 5 à 500 caractères, pas tous des espaces",
+        ));
+    }
+    let reason = reason.map(str::trim);
     if status.read_needs_reason() && reason.is_none() {
         return Err(ApiError::new(
             Code::ReasonRequired,

@@ -239,8 +239,9 @@ async fn authenticate_client(
 
 /// 503 `partner_tokens_unavailable`: no signing key is configured.
 fn unavailable(req: &HttpRequest) -> HttpResponse {
-    let detail = "this service issues no partner tokens: it has no signing key \
-        (RELAIS_OAUTH_SIGNING_KEY_FILE)";
+    // A 5xx names nothing internal: the operator's log and docs/deployment.md say which
+    // setting is missing.
+    let detail = "this service issues no partner tokens at the moment; tell its operator";
     let code = Code::PartnerTokensUnavailable;
     let problem = Problem {
         instance: Some(req.path().to_owned()),
@@ -248,7 +249,9 @@ fn unavailable(req: &HttpRequest) -> HttpResponse {
     };
     let mut response = HttpResponse::build(code.status());
     no_store(&mut response);
+    // Until the operator configures a key: an hour is as good a guess as any.
     let mut response = response
+        .insert_header((header::RETRY_AFTER, HeaderValue::from_static("3600")))
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
         .body(serde_json::to_vec(&problem).unwrap_or_default());
     response.extensions_mut().insert(FrenchProblem {

@@ -40,14 +40,16 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    // Not ready: ask again shortly (every 503 says when, as the document declares).
+    let not_ready = |status| {
+        HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "2"))
+            .json(Health { status })
+    };
     match state.db.readiness().await {
         Readiness::Ready => HttpResponse::Ok().json(Health { status: "ready" }),
-        Readiness::DatabaseUnreachable => HttpResponse::ServiceUnavailable().json(Health {
-            status: "database_unreachable",
-        }),
-        Readiness::MigrationsPending => HttpResponse::ServiceUnavailable().json(Health {
-            status: "migrations_pending",
-        }),
+        Readiness::DatabaseUnreachable => not_ready("database_unreachable"),
+        Readiness::MigrationsPending => not_ready("migrations_pending"),
     }
 }
 
