@@ -198,7 +198,7 @@ fn query_names(operation: &Operation) -> Vec<String> {
 }
 
 /// The operations of this build's document, read once.
-static ROUTES: LazyLock<Routes> = LazyLock::new(|| Routes::from_document(&crate::openapi()));
+static ROUTES: LazyLock<Routes> = LazyLock::new(|| Routes::from_document(crate::document()));
 
 /// The `Allow` header's value: the methods served, `HEAD` beside `GET`, in a stable order.
 fn allow(methods: &[Method]) -> String {

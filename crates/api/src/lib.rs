@@ -158,15 +158,25 @@ where
 /// The OpenAPI document of this build: its fixed parts, every route's path, and what the
 /// operations share ([`openapi::finish`]). It is the one served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut document = with_routes(
-        App::new()
-            .into_utoipa_app()
-            .openapi(openapi::ApiDoc::openapi()),
-    )
-    .split_for_parts()
-    .1;
-    openapi::finish(&mut document);
-    document
+    document().clone()
+}
+
+/// The same, built once per process: the server's workers and the conventions middleware
+/// read it rather than collect the routes again.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(|| {
+            let mut document = with_routes(
+                App::new()
+                    .into_utoipa_app()
+                    .openapi(openapi::ApiDoc::openapi()),
+            )
+            .split_for_parts()
+            .1;
+            openapi::finish(&mut document);
+            document
+        });
+    &DOCUMENT
 }
 
 async fn no_route(_req: HttpRequest) -> HttpResponse {
@@ -193,9 +203,9 @@ pub fn build_app(
     >,
 > {
     let cors_origins = state.settings.cors_origins.clone();
+    // The routes' registration collects a document again; the one served is `document()`.
     let app = App::new()
         .into_utoipa_app()
-        .openapi(openapi::ApiDoc::openapi())
         .app_data(web::Data::from(state.metrics.clone()))
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(extract::path_error));
