@@ -121,13 +121,23 @@ code_schemas! {
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
 }
 
-/// Schema of a list of role codes.
-pub fn roles() -> RefOr<Schema> {
+/// A list of `items`.
+fn array_of(items: Ref) -> RefOr<Schema> {
     RefOr::T(Schema::Array(
         utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes_ref::<relais_domain::Role>())
+            .items(items)
             .build(),
     ))
+}
+
+/// A list of codes of `T`, each the list's component.
+pub fn code_array<T: Coded>() -> RefOr<Schema> {
+    array_of(codes_ref::<T>())
+}
+
+/// Schema of a list of role codes.
+pub fn roles() -> RefOr<Schema> {
+    code_array::<relais_domain::Role>()
 }
 
 /// Schema of a value that is always `null` (a status an event does not move).
@@ -173,20 +183,12 @@ pub fn referral_status_list() -> RefOr<Schema> {
 
 /// Schema of a list of `liaison_content` codes.
 pub fn liaison_contents() -> RefOr<Schema> {
-    RefOr::T(Schema::Array(
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes_ref::<relais_domain::LiaisonContent>())
-            .build(),
-    ))
+    code_array::<relais_domain::LiaisonContent>()
 }
 
 /// Schema of a list of `domain` codes.
 pub fn domain_list() -> RefOr<Schema> {
-    RefOr::T(Schema::Array(
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes_ref::<relais_domain::Domain>())
-            .build(),
-    ))
+    code_array::<relais_domain::Domain>()
 }
 
 /// The name of the component listing the fields of a plan item that are compared and recorded
@@ -216,18 +218,10 @@ pub fn plan_item_field() -> RefOr<Schema> {
 
 /// A list of fields of a plan item.
 pub fn plan_item_fields() -> RefOr<Schema> {
-    RefOr::T(Schema::Array(
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(Ref::from_schema_name(PLAN_ITEM_FIELD))
-            .build(),
-    ))
+    array_of(Ref::from_schema_name(PLAN_ITEM_FIELD))
 }
 
 /// Schema of a list of `situation_data` codes (the data a match is missing).
 pub fn situation_data_list() -> RefOr<Schema> {
-    RefOr::T(Schema::Array(
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(codes_ref::<relais_domain::SituationData>())
-            .build(),
-    ))
+    code_array::<relais_domain::SituationData>()
 }
