@@ -263,28 +263,39 @@ fn pascal_case(snake: &str) -> String {
         .collect()
 }
 
-/// Every `enum` of `value` outside the top level of `components/schemas`, with where it is.
-fn inline_enums(value: &Value, at: &str, found: &mut Vec<(String, Vec<String>)>) {
+/// Calls `visit` with every object of `value` (recursively) and where it is.
+fn each_object<'a>(
+    value: &'a Value,
+    at: &str,
+    visit: &mut impl FnMut(&str, &'a serde_json::Map<String, Value>),
+) {
     match value {
         Value::Object(object) => {
-            if let Some(Value::Array(codes)) = object.get("enum") {
-                let codes = codes
-                    .iter()
-                    .filter_map(|c| c.as_str().map(str::to_owned))
-                    .collect();
-                found.push((at.to_owned(), codes));
-            }
+            visit(at, object);
             for (key, inner) in object {
-                inline_enums(inner, &format!("{at}/{key}"), found);
+                each_object(inner, &format!("{at}/{key}"), visit);
             }
         }
         Value::Array(items) => {
             for (i, inner) in items.iter().enumerate() {
-                inline_enums(inner, &format!("{at}/{i}"), found);
+                each_object(inner, &format!("{at}/{i}"), visit);
             }
         }
         _ => {}
     }
+}
+
+/// Every `enum` of `value`, with where it is.
+fn inline_enums(value: &Value, at: &str, found: &mut Vec<(String, Vec<String>)>) {
+    each_object(value, at, &mut |at, object| {
+        if let Some(Value::Array(codes)) = object.get("enum") {
+            let codes = codes
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect();
+            found.push((at.to_owned(), codes));
+        }
+    });
 }
 
 #[test]
@@ -454,24 +465,13 @@ fn no_operation_declares_a_header_that_http_itself_carries() {
 
 /// Every property of `schema` (recursively), as (where, name, schema).
 fn properties<'a>(value: &'a Value, at: &str, found: &mut Vec<(String, String, &'a Value)>) {
-    match value {
-        Value::Object(object) => {
-            if let Some(Value::Object(props)) = object.get("properties") {
-                for (name, schema) in props {
-                    found.push((at.to_owned(), name.clone(), schema));
-                }
-            }
-            for (key, inner) in object {
-                properties(inner, &format!("{at}/{key}"), found);
+    each_object(value, at, &mut |at, object| {
+        if let Some(Value::Object(props)) = object.get("properties") {
+            for (name, schema) in props {
+                found.push((at.to_owned(), name.clone(), schema));
             }
         }
-        Value::Array(items) => {
-            for (i, inner) in items.iter().enumerate() {
-                properties(inner, &format!("{at}/{i}"), found);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// The formats a property's schema allows, through `oneOf`/`anyOf`.
@@ -523,31 +523,20 @@ fn names_keep_their_promise_an_at_is_an_instant_and_a_date_is_on() {
 /// Every schema of `value` (recursively) that is a free text: a string without a format, a
 /// pattern or a list of values.
 fn free_texts(value: &Value, at: &str, found: &mut Vec<String>) {
-    match value {
-        Value::Object(object) => {
-            let text = match object.get("type") {
-                Some(Value::String(t)) => t == "string",
-                Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
-                _ => false,
-            };
-            if text
-                && ["format", "pattern", "enum", "const"]
-                    .iter()
-                    .all(|k| !object.contains_key(*k))
-            {
-                found.push(at.to_owned());
-            }
-            for (key, inner) in object {
-                free_texts(inner, &format!("{at}/{key}"), found);
-            }
+    each_object(value, at, &mut |at, object| {
+        let text = match object.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        if text
+            && ["format", "pattern", "enum", "const"]
+                .iter()
+                .all(|k| !object.contains_key(*k))
+        {
+            found.push(at.to_owned());
         }
-        Value::Array(items) => {
-            for (i, inner) in items.iter().enumerate() {
-                free_texts(inner, &format!("{at}/{i}"), found);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 #[test]
