@@ -17,11 +17,15 @@ max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 seed=${SCHEMATHESIS_SEED:-20261122}
 hard_timeout=${SCHEMATHESIS_TIMEOUT:-300}
 report_dir=${SCHEMATHESIS_REPORT_DIR:-target/schemathesis}
+checks=${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance}
 
 if ! command -v "$schemathesis" >/dev/null 2>&1; then
     echo "schemathesis not found at $schemathesis (run .ci/run, or set SCHEMATHESIS)" >&2
     exit 1
 fi
+
+# What a generator cannot know from the document: scripts/schemathesis/ (config and hooks).
+settings=$PWD/scripts/schemathesis
 
 # shellcheck source=lib/serve.sh
 . scripts/lib/serve.sh
@@ -77,9 +81,10 @@ run_pass() {
     (
         cd "$report_dir/work"
         export HYPOTHESIS_STORAGE_DIRECTORY=$report_dir/work/.hypothesis
+        export SCHEMATHESIS_HOOKS=$settings/hooks.py
         exec timeout --signal=INT --kill-after=30 "$hard_timeout" \
-            "$schemathesis" run "$base/openapi.json" \
-            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+            "$schemathesis" --config-file "$settings/config.toml" run "$base/openapi.json" \
+            --checks "$checks" \
             --header "Authorization: Bearer $pass_token" \
             --max-examples "$max_examples" \
             --seed "$seed" \

@@ -276,6 +276,14 @@ async fn bad_ranges_and_paging_are_refused_with_pointers() {
         assert_eq!(problem["code"], "invalid_parameter", "?{query}");
         assert_eq!(pointers(&problem), [pointer], "?{query}");
     }
+    // The rules across `from` and `to` say which one with their own codes.
+    for (query, code) in [
+        (format!("from={}&to={}", day(10), day(9)), "range_reversed"),
+        (format!("from={}&to={}", day(0), day(367)), "range_too_long"),
+    ] {
+        let problem = problem(app.get(&format!("/v1/agenda?{query}"), &alice).await).await;
+        assert_eq!(problem["errors"][0]["code"], code, "?{query}");
+    }
     let longest = format!("from={}&to={}", day(0), day(366));
     agenda(&app, &alice, &longest).await;
 }

@@ -418,3 +418,122 @@ async fn a_reason_to_read_a_case_is_checked_whenever_it_is_given() {
         200
     );
 }
+
+#[tokio::test]
+async fn an_empty_filter_is_refused_rather_than_read_as_no_filter() {
+    let app = TestApp::spawn().await;
+    let sam = app.token("supervisor", "sam");
+    let case = app.create_case(&sam).await;
+    let id = case["id"].as_str().unwrap();
+    for path in [
+        format!("/v1/cases/{id}/contacts?kind="),
+        format!("/v1/cases/{id}/plan/items?party="),
+        format!("/v1/cases/{id}/applications?status="),
+        "/v1/stats/caseload?referent=".to_owned(),
+        "/v1/cases?referent=".to_owned(),
+    ] {
+        let doc = assert_problem(app.get(&path, &sam).await, 400, "invalid_parameter").await;
+        let name = path.rsplit('?').next().unwrap().trim_end_matches('=');
+        assert_eq!(field_codes(&doc)[0].0, format!("/{name}"), "{path}");
+    }
+    // Left out, the same filters do not filter.
+    for path in [
+        format!("/v1/cases/{id}/contacts"),
+        "/v1/stats/caseload".to_owned(),
+    ] {
+        assert_eq!(app.get(&path, &sam).await.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn if_match_is_a_star_or_one_entity_tag_and_anything_else_a_400() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let person = app
+        .create_person(
+            &token,
+            serde_json::json!({"first_name": "Léa", "last_name": "Roux"}),
+        )
+        .await;
+    let path = format!("/v1/persons/{}", person["id"].as_str().unwrap());
+    let patch = |if_match: &'static str| {
+        app.request(Method::PATCH, &path, &token)
+            .header("If-Match", if_match)
+            .json(&serde_json::json!({"phone": "06 12 34 56 78"}))
+            .send()
+    };
+    for malformed in ["1", "", "\"1\", \"2\"", "W/1"] {
+        let doc = assert_problem(patch(malformed).await.unwrap(), 400, "invalid_if_match").await;
+        assert_eq!(
+            field_codes(&doc),
+            [pair("/if-match", "invalid")],
+            "{malformed:?}"
+        );
+    }
+    // Well formed but never issued, or stale: 412; the current one, weak or strong: 200.
+    assert_problem(patch("\"abc\"").await.unwrap(), 412, "version_mismatch").await;
+    assert_problem(patch("\"7\"").await.unwrap(), 412, "version_mismatch").await;
+    assert_eq!(patch("W/\"1\"").await.unwrap().status(), 200);
+    assert_eq!(patch("*").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_whole_number_written_as_a_float_is_read_as_an_integer() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin", "adele");
+    let scheme = serde_json::json!({
+        "name": "Aide au permis", "domain": "mobility", "provider": "Département",
+        "usual_processing_days": 30.0,
+        "criteria": [{"kind": "age", "min": 18.0, "max": 25}],
+        "required_documents": []
+    });
+    let response = app.post("/v1/schemes", &admin, &scheme).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["usual_processing_days"], 30);
+    assert_eq!(created["criteria"][0]["min"], 18);
+    // A fraction is still refused where an integer goes, at its pointer.
+    let mut fraction = scheme.clone();
+    fraction["usual_processing_days"] = serde_json::json!(30.5);
+    let doc = assert_problem(
+        app.post("/v1/schemes", &admin, &fraction).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(field_codes(&doc)[0].0, "/usual_processing_days");
+}
+
+#[tokio::test]
+async fn a_reason_to_read_a_person_is_checked_even_without_a_reveal() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let person = app
+        .create_person(
+            &token,
+            serde_json::json!({"first_name": "Léa", "last_name": "Roux"}),
+        )
+        .await;
+    let path = format!("/v1/persons/{}", person["id"].as_str().unwrap());
+    for reason in ["abc", "%20%20%20%20%20%20"] {
+        let doc = assert_problem(
+            app.get(&format!("{path}?reason={reason}"), &token).await,
+            400,
+            "invalid_parameter",
+        )
+        .await;
+        assert_eq!(field_codes(&doc)[0].0, "/reason", "{reason}");
+    }
+    let ok = app
+        .get(&format!("{path}?reason=Relecture%20du%20dossier"), &token)
+        .await;
+    assert_eq!(ok.status(), 200);
+    // `reveal=nir` needs one.
+    let doc = assert_problem(
+        app.get(&format!("{path}?reveal=nir"), &token).await,
+        400,
+        "reason_required",
+    )
+    .await;
+    assert_eq!(field_codes(&doc), [pair("/reason", "reason_required")]);
+}

@@ -501,6 +501,11 @@ fn names_keep_their_promise_an_at_is_an_instant_and_a_date_is_on() {
     assert!(found.len() > 500, "the walk sees the properties");
     let mut broken = Vec::new();
     for (at, name, schema) in found {
+        // The rules across fields (`if`/`then`/`else`) name fields to say which are given,
+        // not their shape.
+        if ["/if", "/then", "/else"].iter().any(|k| at.contains(k)) {
+            continue;
+        }
         let formats = formats(schema);
         if name.ends_with("_at") && !formats.iter().any(|f| f == "date-time") {
             broken.push(format!(
@@ -556,7 +561,7 @@ fn every_free_text_says_a_nul_character_is_refused() {
         found.is_empty(),
         "texts without the NUL pattern: {found:#?}"
     );
-    let pattern = doc["components"]["schemas"]["NewPerson"]["properties"]["first_name"]["pattern"]
+    let pattern = doc["components"]["schemas"]["NewPerson"]["properties"]["caf_number"]["pattern"]
         .as_str()
         .unwrap();
     assert_eq!(pattern, relais_api::openapi::NO_NUL);

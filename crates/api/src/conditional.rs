@@ -4,7 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code, FieldError};
 
 /// The strong entity tag of a record at `version`.
 pub fn etag(version: i32) -> String {
@@ -69,45 +69,126 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let result = match req.headers().get(header::IF_MATCH) {
             None => Err(ApiError::PreconditionRequired),
-            Some(value) => value
-                .to_str()
-                .ok()
-                .and_then(parse_if_match)
+            Some(value) => match value.to_str().ok().and_then(parse_if_match) {
+                Some(Precondition::Matches(if_match)) => Ok(if_match),
                 // A tag we never issued cannot match the current version.
-                .ok_or(ApiError::VersionMismatch),
+                Some(Precondition::Foreign) => Err(ApiError::VersionMismatch),
+                None => Err(invalid_if_match()),
+            },
         };
         std::future::ready(result)
     }
 }
 
-fn parse_if_match(value: &str) -> Option<IfMatch> {
-    if value.trim() == "*" {
-        return Some(IfMatch::Any);
-    }
-    parse_version(value).map(IfMatch::Version)
+/// What an `If-Match` header says, when it is `*` or one entity tag.
+#[derive(Debug, PartialEq, Eq)]
+enum Precondition {
+    Matches(IfMatch),
+    /// A well-formed tag Relais never issued (not a version number).
+    Foreign,
 }
 
-fn parse_version(value: &str) -> Option<i32> {
+/// The pattern the document gives `If-Match` (see [`crate::responses::IfMatchHeader`]): `*`
+/// or one entity tag of RFC 9110, strong or weak.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*")$"#;
+
+fn parse_if_match(value: &str) -> Option<Precondition> {
     let value = value.trim();
-    let value = value.strip_prefix("W/").unwrap_or(value);
-    value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    if value == "*" {
+        return Some(Precondition::Matches(IfMatch::Any));
+    }
+    let opaque = value.strip_prefix("W/").unwrap_or(value);
+    let tag = opaque.strip_prefix('"')?.strip_suffix('"')?;
+    if !tag.bytes().all(|b| b == b'!' || (b'#'..=b'~').contains(&b)) {
+        return None;
+    }
+    Some(match tag.parse() {
+        Ok(version) => Precondition::Matches(IfMatch::Version(version)),
+        Err(_) => Precondition::Foreign,
+    })
+}
+
+fn invalid_if_match() -> ApiError {
+    let message = "send * or the ETag you read, quotes included (e.g. \"3\")";
+    ApiError::new(
+        Code::InvalidIfMatch,
+        "If-Match must be * or one entity tag, e.g. \"3\"",
+    )
+    .at(FieldError::header("if-match", "invalid", message)
+        .with_message_fr("envoyez * ou l'ETag lu, guillemets compris (par exemple \"3\")"))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{IfMatch, parse_if_match, parse_version};
+    use super::{IF_MATCH_PATTERN, IfMatch, Precondition, parse_if_match};
+
+    fn version(value: &str) -> Option<i32> {
+        match parse_if_match(value) {
+            Some(Precondition::Matches(IfMatch::Version(v))) => Some(v),
+            _ => None,
+        }
+    }
 
     #[test]
     fn strong_and_weak_tags_parse_and_garbage_does_not() {
-        assert_eq!(parse_version("\"3\""), Some(3));
-        assert_eq!(parse_version("W/\"12\""), Some(12));
-        assert_eq!(parse_version("3"), None);
-        assert_eq!(parse_version("*"), None);
+        assert_eq!(version("\"3\""), Some(3));
+        assert_eq!(version("W/\"12\""), Some(12));
+        assert_eq!(parse_if_match("3"), None);
+        assert_eq!(parse_if_match(""), None);
+        assert_eq!(parse_if_match("\"3\", \"4\""), None);
+        assert_eq!(parse_if_match("\"a b\""), None);
+        assert_eq!(parse_if_match("\"abc\""), Some(Precondition::Foreign));
+    }
+
+    #[test]
+    fn the_documented_pattern_accepts_exactly_what_parses() {
+        let pattern = regex::Regex::new(IF_MATCH_PATTERN).expect("a regex");
+        for value in [
+            "*",
+            "\"3\"",
+            "W/\"3\"",
+            "\"abc\"",
+            "\"\"",
+            "3",
+            "",
+            "\"3\",\"4\"",
+            "\"a b\"",
+            "W/3",
+        ] {
+            assert_eq!(
+                pattern.is_match(value),
+                parse_if_match(value).is_some(),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_document_gives_if_match_this_pattern() {
+        let document = serde_json::to_value(crate::document()).expect("the document");
+        let patterns: Vec<&str> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("operations").values())
+            .filter_map(|operation| operation["parameters"].as_array())
+            .flatten()
+            .filter(|parameter| parameter["name"] == "If-Match")
+            .map(|parameter| parameter["schema"]["pattern"].as_str().unwrap_or(""))
+            .collect();
+        assert!(!patterns.is_empty());
+        assert!(
+            patterns.iter().all(|p| *p == IF_MATCH_PATTERN),
+            "{patterns:?}"
+        );
     }
 
     #[test]
     fn a_star_matches_any_current_version_and_a_tag_only_its_own() {
-        assert_eq!(parse_if_match(" * "), Some(IfMatch::Any));
+        assert_eq!(
+            parse_if_match(" * "),
+            Some(Precondition::Matches(IfMatch::Any))
+        );
         assert_eq!(IfMatch::Any.check(7).ok(), Some(7));
         assert_eq!(IfMatch::Version(7).check(7).ok(), Some(7));
         assert!(IfMatch::Version(6).check(7).is_err());

@@ -164,12 +164,12 @@ impl Ctx {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CaseReadParams {
-    /// Required when the case is archived; recorded in the audit log. 5 to 500 characters, not
-    /// all blank.
+    /// Required when the case is archived; recorded in the audit log. 5 to 500 characters,
+    /// spaces around it aside.
     #[param(
         min_length = 5,
         max_length = 500,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        pattern = "^\\s*[^\\s\\u0000][^\\u0000]{3,}[^\\s\\u0000]\\s*$"
     )]
     pub reason: Option<String>,
 }

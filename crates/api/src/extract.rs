@@ -161,58 +161,102 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    let value = match result {
-        Ok(value) => value,
-        Err(err) => {
-            let mut pointer = pointer_of(err.path());
-            let inner = err.inner();
-            let message = strip_position(&inner.to_string());
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    if let Some(field) = quoted_after(&message, "unknown field `") {
-                        // The path already ends at the unknown key; add it only if it does not.
-                        let last = format!("/{}", escape_pointer(&field));
-                        if !pointer.ends_with(&last) {
-                            pointer.push_str(&last);
-                        }
-                        let unknown_fr = format!("champ inconnu « {field} »");
-                        let message_fr = match expected_fields(&message) {
-                            Some(expected) => {
-                                format!("{unknown_fr} (champs attendus : {expected})")
-                            }
-                            None => unknown_fr.clone(),
-                        };
-                        ApiError::new(Code::UnknownField, format!("unknown field {field:?}"))
-                            .with_detail_fr(unknown_fr)
-                            .at(FieldError::body(pointer, "unknown_field", message)
-                                .with_message_fr(message_fr))
-                    } else {
-                        let code = if let Some(field) = quoted_after(&message, "missing field `") {
-                            pointer.push('/');
-                            pointer.push_str(&escape_pointer(&field));
-                            "required"
-                        } else {
-                            "invalid_value"
-                        };
-                        let message_fr = allowed_codes(&message).map(|allowed| {
-                            format!(
-                                "ce code n'existe pas dans sa liste ; codes possibles : {allowed}"
-                            )
-                        });
-                        let mut error = FieldError::body(pointer, code, message);
-                        if let Some(french) = message_fr {
-                            error = error.with_message_fr(french);
-                        }
-                        ApiError::validation(vec![error])
-                    }
-                }
-                _ => malformed_json(pointer, inner),
-            });
+    match result {
+        Ok(value) => {
+            // Trailing characters after the value are malformed JSON too.
+            de.end().map_err(|e| malformed_json(String::new(), &e))?;
+            Ok(value)
         }
+        // JSON has one number type: `132.0` is the integer 132 to JSON Schema, while serde
+        // (and the criteria's parsers) refuse a float where an integer goes. Only a refused
+        // body is read again, with its whole floats written as integers.
+        Err(err)
+            if err.inner().classify() == serde_json::error::Category::Data
+                && let Some(value) = whole_numbers_as_integers(body) =>
+        {
+            serde_path_to_error::deserialize(value).map_err(|err| refused(&err))
+        }
+        Err(err) => Err(refused(&err)),
+    }
+}
+
+/// The problem of a body serde refused: an unknown field, a missing or invalid value (422 at
+/// its pointer), or a body that is not JSON (400).
+fn refused(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let mut pointer = pointer_of(err.path());
+    let inner = err.inner();
+    let message = strip_position(&inner.to_string());
+    if inner.classify() != serde_json::error::Category::Data {
+        return malformed_json(pointer, inner);
+    }
+    let Some(field) = quoted_after(&message, "unknown field `") else {
+        return refused_value(pointer, message);
     };
-    // Trailing characters after the value are malformed JSON too.
-    de.end().map_err(|e| malformed_json(String::new(), &e))?;
-    Ok(value)
+    // The path already ends at the unknown key; add it only if it does not.
+    let last = format!("/{}", escape_pointer(&field));
+    if !pointer.ends_with(&last) {
+        pointer.push_str(&last);
+    }
+    let unknown_fr = format!("champ inconnu « {field} »");
+    let message_fr = match expected_fields(&message) {
+        Some(expected) => format!("{unknown_fr} (champs attendus : {expected})"),
+        None => unknown_fr.clone(),
+    };
+    ApiError::new(Code::UnknownField, format!("unknown field {field:?}"))
+        .with_detail_fr(unknown_fr)
+        .at(FieldError::body(pointer, "unknown_field", message).with_message_fr(message_fr))
+}
+
+/// The 422 of a value serde refused at `pointer` (a missing field is `required` there).
+fn refused_value(mut pointer: String, message: String) -> ApiError {
+    let code = if let Some(field) = quoted_after(&message, "missing field `") {
+        pointer.push('/');
+        pointer.push_str(&escape_pointer(&field));
+        "required"
+    } else {
+        "invalid_value"
+    };
+    let message_fr = allowed_codes(&message)
+        .map(|allowed| format!("ce code n'existe pas dans sa liste ; codes possibles : {allowed}"));
+    let mut error = FieldError::body(pointer, code, message);
+    if let Some(french) = message_fr {
+        error = error.with_message_fr(french);
+    }
+    ApiError::validation(vec![error])
+}
+
+/// The body with every float that is a whole number (`132.0`, `1e3`) written as an integer,
+/// or `None` when it has none (or is not JSON): then there is nothing to try again.
+fn whole_numbers_as_integers(body: &[u8]) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    fn rewrite(value: &mut Value) -> bool {
+        match value {
+            Value::Number(number) => match number.as_f64() {
+                Some(float)
+                    if !number.is_i64()
+                        && !number.is_u64()
+                        && float.fract() == 0.0
+                        && float.abs() < 9_007_199_254_740_992.0 =>
+                {
+                    // Below 2^53 a whole f64 converts to i64 exactly.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let whole = float as i64;
+                    *number = whole.into();
+                    true
+                }
+                _ => false,
+            },
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, item| rewrite(item) | changed),
+            Value::Object(fields) => fields
+                .values_mut()
+                .fold(false, |changed, item| rewrite(item) | changed),
+            _ => false,
+        }
+    }
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    rewrite(&mut value).then_some(value)
 }
 
 /// The 400 of a body that is not JSON, with where it stops being JSON.
@@ -461,29 +505,30 @@ pub fn parse_uuid_param(name: &str, value: &str) -> Result<uuid::Uuid, ApiError>
     })
 }
 
-/// The value of the optional coded query parameter `name` (empty is absent): a 400 at `name`
-/// saying `unknown {what} "…"` for a code the list does not have.
+/// The value of the optional coded query parameter `name`: a 400 at `name` saying
+/// `unknown {what} "…"` for a code the list does not have, the empty one included (leave the
+/// parameter out to not filter).
 pub fn coded_param<T: Coded>(
     name: &str,
     what: &str,
     value: Option<&str>,
 ) -> Result<Option<T>, ApiError> {
-    value
-        .filter(|code| !code.is_empty())
-        .map(|code| {
-            T::parse(code).ok_or_else(|| {
-                let allowed: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
-                ApiError::bad_query_fr(
-                    name,
-                    format!("unknown {what} {code:?}"),
-                    format!(
-                        "{name} : code inconnu ; codes possibles : {}",
-                        allowed.join(", ")
-                    ),
-                )
-            })
-        })
-        .transpose()
+    value.map(|code| one_code(name, what, code)).transpose()
+}
+
+/// One code of the query parameter `name`, or its 400.
+fn one_code<T: Coded>(name: &str, what: &str, code: &str) -> Result<T, ApiError> {
+    T::parse(code).ok_or_else(|| {
+        let allowed: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
+        ApiError::bad_query_fr(
+            name,
+            format!("unknown {what} {code:?}"),
+            format!(
+                "{name} : code inconnu ; codes possibles : {}",
+                allowed.join(", ")
+            ),
+        )
+    })
 }
 
 /// The values of the comma-separated coded query parameter `name` (spaces around an entry
@@ -498,6 +543,7 @@ pub fn coded_list<T: Coded>(
         .unwrap_or("")
         .split(',')
         .map(|entry| entry.trim_matches(' '))
-        .filter_map(|code| coded_param(name, what, Some(code)).transpose())
+        .filter(|entry| !entry.is_empty())
+        .map(|code| one_code(name, what, code))
         .collect()
 }

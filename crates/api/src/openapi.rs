@@ -202,6 +202,29 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             .schemas
             .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
     }
+    for (name, first, second) in ALTERNATIVES {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
+            add_rules(object, vec![alternatives(*first, *second)]);
+        }
+    }
+    // utoipa closes a struct that denies unknown fields, not the variants of such an enum.
+    for name in CLOSED_VARIANTS {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(variant)) = item {
+                    variant.additional_properties = Some(Box::new(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    ));
+                }
+            }
+        }
+    }
+    for variants in VARIANTS {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(variants.schema)
+        {
+            add_rules(object, variants.rules_schemas());
+        }
+    }
     // Problem documents are written by the server and may echo what was refused (a pointer to
     // a key holding a NUL): no pattern there.
     components
@@ -210,6 +233,138 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
         .filter(|(name, _)| !["Problem", "FieldError"].contains(&name.as_str()))
         .for_each(|(_, schema)| forbid_nul(schema));
 }
+
+/// Request schemas whose fields come in two alternative groups: each lists the fields it
+/// requires (not null) and those it refuses (absent or null), and exactly one holds. A rule
+/// across fields that the derive attributes cannot state.
+const ALTERNATIVES: &[(&str, Alternative, Alternative)] = &[
+    (
+        "NewContact",
+        (&["scheduled_at"], &["occurred_at"]),
+        (&["occurred_at"], &["scheduled_at"]),
+    ),
+    (
+        "NewCase",
+        (&["person_id"], &["person"]),
+        (&["person"], &["person_id"]),
+    ),
+    (
+        "DestinationInput",
+        (&["partner_id"], &["name", "contact"]),
+        (&["name", "contact"], &["partner_id"]),
+    ),
+];
+
+/// `(required, refused)`: fields that must be given (not null), fields that must not be.
+type Alternative = (&'static [&'static str], &'static [&'static str]);
+
+/// The schema of an [`Alternative`]: its fields required and not null, the others null.
+fn branch((required, refused): Alternative) -> serde_json::Value {
+    let mut properties = serde_json::Map::new();
+    for field in required {
+        properties.insert(
+            (*field).to_owned(),
+            serde_json::json!({"not": {"type": "null"}}),
+        );
+    }
+    for field in refused {
+        properties.insert((*field).to_owned(), serde_json::json!({"type": "null"}));
+    }
+    serde_json::json!({"required": required, "properties": properties})
+}
+
+/// Adds rules (schemas every value must also match) beside `object`'s properties, as `allOf`.
+/// utoipa's `Object` has no field for it; its extensions are written flat into the schema, so
+/// it goes there, as the one key (extensions are a hash map: one key keeps the document's
+/// bytes stable). The rules are written with `if`/`then`/`else`, which validators apply and
+/// client generators leave alone (a `oneOf` beside the properties would turn a generated model
+/// into a union of variants).
+fn add_rules(object: &mut utoipa::openapi::schema::Object, rules: Vec<serde_json::Value>) {
+    let extensions = object.extensions.get_or_insert_with(Default::default);
+    let all_of = extensions
+        .entry("allOf".to_owned())
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    if let serde_json::Value::Array(all_of) = all_of {
+        all_of.extend(rules);
+    }
+}
+
+/// `first` holds when its first required field is given, `second` otherwise.
+fn alternatives(first: Alternative, second: Alternative) -> serde_json::Value {
+    let field = first.0[0];
+    serde_json::json!({
+        "if": {"required": [field], "properties": {field: {"not": {"type": "null"}}}},
+        "then": branch(first),
+        "else": branch(second),
+    })
+}
+
+/// A request schema whose fields depend on the value of one of them (`on`): for each value,
+/// the fields it requires (not null) and those it refuses (absent or null). The handler that
+/// checks the rule reads the same table, so the document and the check cannot drift apart.
+pub struct Variants {
+    pub schema: &'static str,
+    pub on: &'static str,
+    /// `(value, required, refused)`.
+    pub cases: &'static [(
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    )],
+}
+
+/// What a value of [`Variants::on`] asks of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Required,
+    Refused,
+}
+
+impl Variants {
+    /// The fields `value` requires or refuses.
+    pub fn rules(&self, value: &str) -> impl Iterator<Item = (&'static str, Rule)> {
+        self.cases
+            .iter()
+            .filter(move |(v, _, _)| *v == value)
+            .flat_map(|(_, required, refused)| {
+                let required = required.iter().map(|f| (*f, Rule::Required));
+                required.chain(refused.iter().map(|f| (*f, Rule::Refused)))
+            })
+    }
+
+    /// The values that do not refuse `field`.
+    pub fn allowing(&self, field: &'static str) -> impl Iterator<Item = &'static str> {
+        self.cases
+            .iter()
+            .filter(move |(_, _, refused)| !refused.contains(&field))
+            .map(|(value, _, _)| *value)
+    }
+
+    /// The schemas stating the table: for each value with a rule, `if` the field has it,
+    /// `then` its fields are given or null.
+    fn rules_schemas(&self) -> Vec<serde_json::Value> {
+        self.cases
+            .iter()
+            .filter(|(_, required, refused)| !required.is_empty() || !refused.is_empty())
+            .map(|(value, required, refused)| {
+                serde_json::json!({
+                    "if": {"required": [self.on], "properties": {self.on: {"const": value}}},
+                    "then": branch((required, refused)),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Enums published as a `oneOf` of inline objects whose Rust type denies unknown fields
+/// (`#[serde(deny_unknown_fields)]`), as the criteria's parser does.
+const CLOSED_VARIANTS: &[&str] = &["CriterionSchema"];
+
+/// The request schemas with [`Variants`].
+const VARIANTS: &[&Variants] = &[
+    &crate::routes::referrals::decision::OUTCOME_FIELDS,
+    &crate::routes::assessment::NEEDS_ACTION_FIELDS,
+];
 
 /// Any text but one holding a NUL character (U+0000).
 pub const NO_NUL: &str = "^[^\\u0000]*$";
@@ -313,6 +468,65 @@ impl Modify for BearerScheme {
                 "The agent's calendar feed token, from `POST /v1/agenda/feed-token`.",
             ))),
         );
+    }
+}
+
+#[cfg(test)]
+mod rules_across_fields {
+    //! The tables that state rules across fields must name fields and values the document has.
+
+    fn schemas() -> serde_json::Value {
+        serde_json::to_value(crate::document()).expect("the document")["components"]["schemas"]
+            .clone()
+    }
+
+    #[test]
+    fn variants_cover_every_value_of_their_field_and_name_its_fields() {
+        let schemas = schemas();
+        for variants in super::VARIANTS {
+            let schema = &schemas[variants.schema];
+            let on = &schema["properties"][variants.on];
+            let list = on["$ref"]
+                .as_str()
+                .expect("a coded field")
+                .trim_start_matches("#/components/schemas/");
+            let mut values: Vec<&str> = schemas[list]["enum"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect();
+            let mut covered: Vec<&str> = variants.cases.iter().map(|(v, _, _)| *v).collect();
+            values.sort_unstable();
+            covered.sort_unstable();
+            assert_eq!(values, covered, "{}", variants.schema);
+            for (_, required, refused) in variants.cases {
+                for field in required.iter().chain(refused.iter()) {
+                    assert!(
+                        schema["properties"][*field].is_object(),
+                        "{}.{field}",
+                        variants.schema
+                    );
+                }
+            }
+            assert!(schema["allOf"].is_array(), "{}", variants.schema);
+        }
+    }
+
+    #[test]
+    fn alternatives_name_fields_of_their_schema() {
+        let schemas = schemas();
+        for (name, first, second) in super::ALTERNATIVES {
+            for (required, refused) in [first, second] {
+                for field in required.iter().chain(refused.iter()) {
+                    assert!(
+                        schemas[*name]["properties"][*field].is_object(),
+                        "{name}.{field}"
+                    );
+                }
+            }
+            assert!(schemas[*name]["allOf"][0]["if"].is_object(), "{name}");
+        }
     }
 }
 

@@ -86,11 +86,28 @@ pub struct IdempotencyKeyHeader {
     /// replays the first response for 24 hours.
     #[param(
         rename = "Idempotency-Key",
+        required = false,
         max_length = 255,
         min_length = 1,
         pattern = "^[!-~]{1,255}$"
     )]
-    idempotency_key: Option<String>,
+    idempotency_key: String,
+}
+
+/// The `Idempotency-Key` header of a POST only partners call: they send one with every POST.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RequiredIdempotencyKeyHeader {
+    /// Required: a unique key (e.g. a UUID, 1 to 255 visible ASCII characters), reused when you
+    /// retry; a retry with the same key and body replays the first response for 24 hours.
+    #[param(
+        rename = "Idempotency-Key",
+        max_length = 255,
+        min_length = 1,
+        pattern = "^[!-~]{1,255}$"
+    )]
+    idempotency_key: String,
 }
 
 /// The mandatory `If-Match` header of a change.
@@ -98,7 +115,7 @@ pub struct IdempotencyKeyHeader {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IfMatchHeader {
-    /// The `ETag` of the version you read, e.g. `"3"`.
-    #[param(rename = "If-Match")]
+    /// The `ETag` of the version you read, e.g. `"3"`, or `*` for whatever version exists.
+    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[!#-~]*")$"#)]
     if_match: String,
 }

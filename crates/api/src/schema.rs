@@ -225,3 +225,139 @@ pub fn plan_item_fields() -> RefOr<Schema> {
 pub fn situation_data_list() -> RefOr<Schema> {
     code_array::<relais_domain::SituationData>()
 }
+
+/// Spaces a NIR may hold between its characters (see `relais_domain::nir`).
+const NIR_SPACE: &str = "[ \\u00a0\\u202f]*";
+
+/// The shape of a NIR as [`relais_domain::nir::Nir::parse`] reads it, spaces allowed between
+/// characters: sex, year, month (01–12, 20–42, 50–99), department (2A/2B for Corsica), commune
+/// and order, key. Whether the key matches the number (modulo 97) is the one rule a pattern
+/// cannot state: a wrong key is `nir_wrong_key`.
+pub fn nir_pattern() -> String {
+    let s = NIR_SPACE;
+    let digits = |n: usize| format!("({s}[0-9]){{{n}}}");
+    format!(
+        "^{s}[1-478]{year}{s}(0{s}[1-9]|1{s}[0-2]|[23]{s}[0-9]|4{s}[0-2]|[5-9]{s}[0-9])\
+         {s}(2{s}[ABab]|[0-9]{s}[0-9]){rest}{s}$",
+        year = digits(2),
+        rest = digits(8),
+    )
+}
+
+fn nir_schema(types: SchemaType) -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(types)
+            .min_length(Some(15))
+            .max_length(Some(relais_domain::nir::MAX_NIR_INPUT_CHARS))
+            .pattern(Some(nir_pattern()))
+            .description(Some(
+                "The NIR (numéro de sécurité sociale): 13 characters and a 2-digit key, spaces \
+                 allowed; the key must match the number (`nir_wrong_key`).",
+            ))
+            .examples(["2 69 05 49 588 157 80"])
+            .build(),
+    ))
+}
+
+/// Schema of a NIR.
+pub fn nir() -> RefOr<Schema> {
+    nir_schema(SchemaType::Type(Type::String))
+}
+
+/// Schema of a NIR, or `null`.
+pub fn nir_nullable() -> RefOr<Schema> {
+    nir_schema(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// Any text with a character other than a space, and no NUL (a blank value is refused).
+pub const NOT_BLANK: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+fn participants_schema(types: SchemaType) -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .schema_type(types)
+            .max_items(Some(20))
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(200))
+                    .pattern(Some(NOT_BLANK)),
+            )
+            .description(Some(
+                "Who took part: names and roles (at most 20, each 1 to 200 characters).",
+            ))
+            .examples([serde_json::json!([
+                "Camille Lefèvre",
+                "Mme Roux, conseillère CAF"
+            ])])
+            .build(),
+    ))
+}
+
+/// Schema of a contact's participants.
+pub fn participants() -> RefOr<Schema> {
+    participants_schema(SchemaType::from_iter([Type::Array, Type::Null]))
+}
+
+#[cfg(test)]
+mod tests {
+    use relais_domain::nir::{Nir, NirError};
+
+    /// `number` (13 characters) with its key (`00` when it is not a number).
+    fn with_key(number: &str) -> String {
+        let digits: String = number.replace("2A", "19").replace("2B", "18");
+        let key = digits.parse::<u64>().map_or(0, |n| 97 - n % 97);
+        format!("{number}{key:02}")
+    }
+
+    #[test]
+    fn the_nir_pattern_accepts_what_parses_and_refuses_the_rest_but_the_key() {
+        let pattern = regex::Regex::new(&super::nir_pattern()).expect("a regex");
+        let mut inputs: Vec<String> = Vec::new();
+        for sex in ["1", "2", "3", "5", "9"] {
+            for month in ["00", "01", "12", "13", "20", "42", "43", "49", "50", "99"] {
+                for department in ["69", "2A", "2b", "2C", "A1", "97"] {
+                    let number = format!("{sex}85{month}{department}006084");
+                    let keyed = with_key(&number.to_uppercase());
+                    inputs.push(keyed.clone());
+                    let spaced = format!(
+                        "{} {} {} {} {} {} {}",
+                        &keyed[0..1],
+                        &keyed[1..3],
+                        &keyed[3..5],
+                        &keyed[5..7],
+                        &keyed[7..10],
+                        &keyed[10..13],
+                        &keyed[13..15]
+                    );
+                    inputs.push(spaced.replace(' ', "\u{a0}"));
+                    inputs.push(keyed.to_lowercase());
+                    inputs.push(spaced);
+                }
+            }
+        }
+        inputs.extend(
+            [
+                "",
+                "1",
+                "18505690060849",
+                "1850569006084911",
+                "1 85 05 69 006 084 9x",
+                "1-85",
+            ]
+            .map(str::to_owned),
+        );
+        for input in &inputs {
+            let parsed = Nir::parse(input);
+            let fits = pattern.is_match(input) && input.chars().count() <= 30;
+            assert_eq!(fits, parsed.is_ok(), "{input:?}: {parsed:?}");
+        }
+        // A number of the right shape with a wrong key fits the pattern: the key is the
+        // server's to check.
+        let wrong_key = "185056900608400";
+        assert!(pattern.is_match(wrong_key));
+        assert_eq!(Nir::parse(wrong_key), Err(NirError::WrongKey));
+    }
+}

@@ -129,20 +129,33 @@ pub fn case_event(
 /// Shortest and longest reason for reading an archived case, in characters.
 pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 5..=500;
 
-/// The reason given to read a case: 5 to 500 characters, not blank (what the document says of
-/// `reason`), checked whenever it is given; an archived case is read only with one, which is
-/// audited. The reason to record, or a 400 pointing at the `reason` parameter.
-pub fn read_reason(status: CaseStatus, reason: Option<&str>) -> Result<Option<String>, ApiError> {
-    if let Some(given) = reason
-        && (!REASON_CHARS.contains(&given.chars().count()) || given.trim().is_empty())
-    {
-        return Err(ApiError::bad_query_fr(
-            "reason",
-            "reason must have 5 to 500 characters, not all blank",
-            "reason : de 5 à 500 caractères, pas tous des espaces",
-        ));
+/// The pattern the document gives `reason`: 5 characters or more from the first to the last
+/// that is not a space, and no NUL (see [`given_reason`]).
+pub const REASON_PATTERN: &str = r"^\s*[^\s\u0000][^\u0000]{3,}[^\s\u0000]\s*$";
+
+/// A reason given to read (`reason`, a query parameter): at most 500 characters, 5 or more once
+/// trimmed (what the document says of it with [`REASON_PATTERN`]), checked whenever it is
+/// given. The trimmed reason, or a 400 pointing at the parameter.
+pub fn given_reason(reason: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match reason {
+        Some(given)
+            if given.chars().count() > *REASON_CHARS.end()
+                || given.trim().chars().count() < *REASON_CHARS.start() =>
+        {
+            Err(ApiError::bad_query_fr(
+                "reason",
+                "reason must have 5 to 500 characters, spaces around it aside",
+                "reason : de 5 à 500 caractères, espaces autour non compris",
+            ))
+        }
+        given => Ok(given.map(str::trim)),
     }
-    let reason = reason.map(str::trim);
+}
+
+/// The reason given to read a case ([`given_reason`]); an archived case is read only with one,
+/// which is audited. The reason to record, or a 400 pointing at the `reason` parameter.
+pub fn read_reason(status: CaseStatus, reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    let reason = given_reason(reason)?;
     if status.read_needs_reason() && reason.is_none() {
         return Err(ApiError::new(
             Code::ReasonRequired,
@@ -315,4 +328,44 @@ pub fn key_reused() -> ApiError {
         "reused",
         "use a new key for a new request",
     ))
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::{REASON_PATTERN, given_reason};
+
+    #[test]
+    fn the_documented_reason_pattern_accepts_exactly_what_is_taken() {
+        let pattern = regex::Regex::new(REASON_PATTERN).expect("a regex");
+        let long = "x".repeat(500);
+        // (A NUL is refused by the query extractor, before any handler.)
+        for reason in [
+            "Relecture",
+            "  abcde ",
+            "  ab ",
+            "abcd",
+            "     ",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                pattern.is_match(reason) && reason.chars().count() <= 500,
+                given_reason(Some(reason)).is_ok(),
+                "{reason:?}"
+            );
+        }
+        // The document gives every `reason` parameter this pattern.
+        let document = serde_json::to_value(crate::document()).expect("the document");
+        let mut seen = 0;
+        for item in document["paths"].as_object().expect("paths").values() {
+            for operation in item.as_object().expect("operations").values() {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    if parameter["name"] == "reason" && parameter["in"] == "query" {
+                        assert_eq!(parameter["schema"]["pattern"], REASON_PATTERN);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen > 5, "{seen}");
+    }
 }

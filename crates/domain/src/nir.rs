@@ -9,6 +9,10 @@ use std::fmt;
 
 use crate::refusal::Refusal;
 
+/// The longest text read as a NIR: 15 characters and the spaces between groups, with room
+/// to spare (`"1 85 05 78 006 084 91"` has 21).
+pub const MAX_NIR_INPUT_CHARS: usize = 30;
+
 /// A valid NIR: 13 characters (sex, year, month, department, commune, order) and a 2-digit key.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Nir(String);
@@ -16,7 +20,8 @@ pub struct Nir(String);
 /// Why a string is not a valid NIR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NirError {
-    /// Not 15 characters once spaces are removed.
+    /// Not 15 characters once spaces are removed (or longer than [`MAX_NIR_INPUT_CHARS`] with
+    /// them).
     #[error("a NIR has 15 characters (13 and a 2-digit key), spaces aside")]
     WrongLength,
     /// A character other than a digit, a space, or the A/B of Corsican departments 2A/2B.
@@ -79,6 +84,9 @@ impl Nir {
     /// A [`NirError`] saying which rule the input breaks, checked in this order: symbols or
     /// separators, length, letters other than a Corsican 2A/2B, sex, month, key.
     pub fn parse(input: &str) -> Result<Nir, NirError> {
+        if input.chars().count() > MAX_NIR_INPUT_CHARS {
+            return Err(NirError::WrongLength);
+        }
         let mut chars: Vec<char> = Vec::with_capacity(15);
         for c in input.chars().filter(|&c| !is_space(c)) {
             if !c.is_ascii_alphanumeric() {

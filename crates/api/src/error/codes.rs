@@ -291,6 +291,10 @@ codes! {
         "la première requête avec cette clé Idempotency-Key a abouti ; sa réponse montrait un \
          secret une seule fois et n'est pas rejouée : consultez la ressource, ou renouvelez le \
          secret";
+    /// `If-Match` is neither `*` nor one entity tag (`"3"`, `W/"3"`).
+    InvalidIfMatch = "invalid_if_match", BAD_REQUEST, "Bad request",
+        "Requête incorrecte",
+        "l'en-tête If-Match est * ou l'ETag lu, entre guillemets (par exemple \"3\")";
     /// A change needs `If-Match` with the `ETag` that was read.
     PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "Precondition required",
         "Précondition requise", "cette modification demande un en-tête If-Match avec l'ETag lu";

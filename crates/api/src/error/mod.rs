@@ -283,7 +283,13 @@ impl ApiError {
     /// A 400 about one query parameter that a rule of the domain refuses (a NIR searched for),
     /// with the refusal's sentences.
     pub fn bad_query_refused(name: &str, refusal: &(impl Refusal + ?Sized)) -> Self {
-        Self::bad_query_fr(name, refusal.to_string(), refusal.sentence_fr())
+        let message = refusal.to_string();
+        ApiError::new(Code::InvalidParameter, message.clone()).at(FieldError::query(
+            name,
+            refusal.code(),
+            message,
+        )
+        .with_message_fr(refusal.sentence_fr()))
     }
 
     /// A 400: the body could not be read to its end (the connection broke).

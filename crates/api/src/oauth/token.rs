@@ -33,9 +33,7 @@ const MAX_ISSUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 #[allow(dead_code)]
 #[derive(ToSchema)]
 pub struct TokenRequest {
-    /// Always `client_credentials`.
-    #[schema(example = "client_credentials")]
-    grant_type: String,
+    grant_type: GrantType,
     /// The partner's client id, when the client does not authenticate with HTTP Basic.
     #[schema(
         example = "rp_4f9c2e7a1b3d5f8e0a2c4e6b",
@@ -52,6 +50,15 @@ pub struct TokenRequest {
     /// Requested scopes; ignored: partner tokens always have the scope `partner`.
     #[schema(example = "partner", required = false)]
     scope: String,
+}
+
+/// The one grant Relais issues tokens for (any other is `unsupported_grant_type`).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(example = "client_credentials")]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
 }
 
 /// A successful token response (RFC 6749 §5.1).

@@ -26,6 +26,18 @@ use crate::work::CaseUse;
 
 /// One domain of an assessment, as written.
 // `Serialize` only because the list's length rule echoes the value in its error.
+/// A domain that needs action needs a priority (`relais_domain::assessment`'s
+/// `priority_required`), stated in the document as a `oneOf` on `needs_action`.
+pub const NEEDS_ACTION_FIELDS: crate::openapi::Variants = crate::openapi::Variants {
+    schema: "AssessmentDomainEntry",
+    on: "needs_action",
+    cases: &[
+        ("yes", &["priority"], &[]),
+        ("no", &[], &[]),
+        ("to_evaluate", &[], &[]),
+    ],
+};
+
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentDomainEntry {

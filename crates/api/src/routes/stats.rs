@@ -140,7 +140,6 @@ pub async fn caseload(ctx: Ctx, params: Query<CaseloadParams>) -> Result<HttpRes
     let referent: Option<Uuid> = params
         .referent
         .as_deref()
-        .filter(|v| !v.is_empty())
         .map(|v| parse_uuid_param("referent", v))
         .transpose()?;
     let today = today();

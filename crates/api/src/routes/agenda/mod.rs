@@ -54,6 +54,35 @@ pub struct AgendaParams {
     pub to: Option<NaiveDate>,
 }
 
+/// Why a range of days is refused: a rule across `from` and `to`, which the document's
+/// parameter schemas cannot state (the operation's description does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("to must not be before from")]
+    Reversed,
+    #[error("the range is at most {MAX_DAYS} days: to must be within {MAX_DAYS} days of from")]
+    TooLong,
+}
+
+impl relais_domain::Refusal for RangeError {
+    fn code(&self) -> &'static str {
+        match self {
+            RangeError::Reversed => "range_reversed",
+            RangeError::TooLong => "range_too_long",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            RangeError::Reversed => "to ne peut pas précéder from".to_owned(),
+            RangeError::TooLong => format!(
+                "la période couvre au plus {MAX_DAYS} jours : to tombe au plus {MAX_DAYS} jours \
+                 après from"
+            ),
+        }
+    }
+}
+
 impl AgendaParams {
     fn range(&self, today: NaiveDate) -> Result<AgendaRange, ApiError> {
         let from = self.from.unwrap_or(today);
@@ -63,16 +92,15 @@ impl AgendaParams {
                 .checked_add_days(Days::new(DEFAULT_DAYS))
                 .ok_or_else(|| ApiError::bad_query("from", "from is too far in the future"))?,
         };
-        if to < from {
-            return Err(ApiError::bad_query("to", "to must not be before from"));
-        }
-        if (to - from).num_days() > MAX_DAYS {
-            return Err(ApiError::bad_query(
-                "to",
-                format!(
-                    "the range is at most {MAX_DAYS} days: to must be within {MAX_DAYS} days of from"
-                ),
-            ));
+        let refused = if to < from {
+            Some(RangeError::Reversed)
+        } else if (to - from).num_days() > MAX_DAYS {
+            Some(RangeError::TooLong)
+        } else {
+            None
+        };
+        if let Some(refusal) = refused {
+            return Err(ApiError::bad_query_refused("to", &refusal));
         }
         Ok(AgendaRange { from, to, today })
     }

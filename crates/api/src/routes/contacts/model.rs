@@ -30,9 +30,8 @@ pub struct NewContact {
     /// When a held contact took place (not in the future).
     #[schema(example = "2026-11-24T14:00:00Z")]
     pub occurred_at: Option<DateTime<Utc>>,
-    /// Who took part: names and roles (at most 20, each 1 to 200 characters).
     #[validate(length(max = 20))]
-    #[schema(max_items = 20, example = json!(["Camille Lefèvre", "Mme Roux, conseillère CAF"]))]
+    #[schema(schema_with = crate::schema::participants)]
     pub participants: Option<Vec<String>>,
     /// What was said and decided, shared with the case's team.
     #[validate(length(max = 10000))]
@@ -64,7 +63,7 @@ pub struct ContactPatch {
     #[schema(value_type = Option<DateTime<Utc>>, example = "2026-12-03T09:45:00Z")]
     pub occurred_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
+    #[schema(schema_with = crate::schema::participants)]
     pub participants: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 10000)]

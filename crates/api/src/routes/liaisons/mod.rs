@@ -257,10 +257,7 @@ pub async fn answer(
     body: Json<NewLiaisonStatus>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    if !matches!(
-        body.status,
-        LiaisonStatus::Acknowledged | LiaisonStatus::Declined
-    ) {
+    if !crate::routes::partner_liaisons::model::ANSWERS.contains(&body.status) {
         return Err(ApiError::invalid(
             "/status",
             "invalid_value",

@@ -39,11 +39,19 @@ pub struct DestinationInput {
     pub partner_id: Option<Uuid>,
     /// The institution's name, e.g. `CAF du Rhône`.
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     /// Who to reach there and how (a person, a phone, an address).
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub contact: Option<String>,
 }
 
@@ -80,7 +88,7 @@ pub struct NewLiaison {
 #[schema(example = json!({"status": "acknowledged"}))]
 pub struct NewLiaisonStatus {
     /// `acknowledged` or `declined` (a sent liaison only).
-    #[schema(schema_with = crate::schema::liaison_status)]
+    #[schema(schema_with = crate::routes::partner_liaisons::model::answer_outcome)]
     pub status: LiaisonStatus,
 }
 

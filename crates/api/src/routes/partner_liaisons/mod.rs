@@ -15,7 +15,7 @@
 //! afterwards), is recorded with the partner's own agent id as `answered_by`, and queues the
 //! `liaison.acknowledged` webhook in the same transaction.
 
-mod model;
+pub(crate) mod model;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use relais_domain::{AuditAction, AuditResource, CaseStatus, Coded, LiaisonStatus};
@@ -172,7 +172,7 @@ pub async fn document(
     params(
         ("id" = Uuid, Path, description = "Liaison id"),
         crate::responses::IfMatchHeader,
-        ("Idempotency-Key" = String, Header, description = "Required: a unique key (e.g. a UUID), reused when you retry; a retry with the same key and body replays the first response for 24 hours")
+        crate::responses::RequiredIdempotencyKeyHeader
     ),
     request_body = NewAcknowledgement,
     responses(

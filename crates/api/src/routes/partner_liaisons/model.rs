@@ -19,8 +19,8 @@ pub(super) const RECEIVED: [LiaisonStatus; 3] = [
     LiaisonStatus::Declined,
 ];
 
-/// The answers a partner gives.
-pub(super) const ANSWERS: [LiaisonStatus; 2] =
+/// The answers a liaison takes, given by a partner or recorded by the organisation.
+pub(crate) const ANSWERS: [LiaisonStatus; 2] =
     [LiaisonStatus::Acknowledged, LiaisonStatus::Declined];
 
 fn status_schema(statuses: &[LiaisonStatus], description: &str) -> RefOr<Schema> {
@@ -42,8 +42,8 @@ fn received_status() -> RefOr<Schema> {
     )
 }
 
-/// Schema of a partner's answer.
-fn answer_outcome() -> RefOr<Schema> {
+/// Schema of an answer to a liaison.
+pub(crate) fn answer_outcome() -> RefOr<Schema> {
     status_schema(
         &ANSWERS,
         "`acknowledged` (you take the person on) or `declined`.",

@@ -27,6 +27,7 @@ pub struct PartnerContact {
     pub name: Option<String>,
     #[validate(email, length(min = 3, max = 254))]
     #[schema(
+        format = Email,
         min_length = 3,
         max_length = 254,
         example = "action.sociale@caf.example"
@@ -73,7 +74,7 @@ pub struct PartnerContactPatch {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 254)]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 30)]
@@ -88,7 +89,7 @@ pub struct PartnerContactPatch {
 pub struct PartnerPatch {
     // Required on a partner: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 14, max_length = 20)]
@@ -100,6 +101,7 @@ pub struct PartnerPatch {
     #[schema(value_type = Option<String>, min_length = 8, max_length = 2000)]
     pub webhook_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub enabled: Option<bool>,
 }
 

@@ -43,6 +43,7 @@ pub struct SearchParams {
     pub q: Option<String>,
     pub birth_date: Option<NaiveDate>,
     /// Exact NIR (with its key; spaces allowed).
+    #[param(schema_with = crate::schema::nir)]
     pub nir: Option<String>,
 }
 
@@ -141,8 +142,13 @@ pub struct ReadParams {
     /// `nir` to unmask the NIR (worker or supervisor; needs `reason`; audited).
     #[param(pattern = "^nir$")]
     pub reveal: Option<String>,
-    /// Why the NIR is needed (5 to 500 characters); recorded in the audit log.
-    #[param(min_length = 5, max_length = 500)]
+    /// Why the NIR is needed (5 to 500 characters, spaces around it aside); recorded in the
+    /// audit log.
+    #[param(
+        min_length = 5,
+        max_length = 500,
+        pattern = "^\\s*[^\\s\\u0000][^\\u0000]{3,}[^\\s\\u0000]\\s*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -172,12 +178,12 @@ pub async fn read(
         Some("nir") => true,
         Some(_) => return Err(ApiError::bad_query("reveal", "reveal accepts only `nir`")),
     };
-    let reason = params.reason.as_deref().map(str::trim);
+    let reason = crate::work::given_reason(params.reason.as_deref())?;
     if reveal {
         ctx.require(Permission::PersonRevealNir)?;
         match reason {
-            Some(r) if (5..=500).contains(&r.chars().count()) => {}
-            _ => {
+            Some(_) => {}
+            None => {
                 return Err(ApiError::new(
                     Code::ReasonRequired,
                     "unmasking the NIR needs a reason of 5 to 500 characters",

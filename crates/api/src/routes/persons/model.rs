@@ -77,19 +77,31 @@ pub struct Informed {
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     #[schema(example = "Éloïse")]
     pub first_name: String,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     #[schema(example = "Martin")]
     pub last_name: String,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub birth_name: Option<String>,
     pub birth_date: Option<NaiveDate>,
     /// The NIR (numéro de sécurité sociale), 15 characters with its key; spaces allowed.
-    #[schema(example = "2 69 05 49 588 157 80", min_length = 15, max_length = 30)]
+    #[schema(schema_with = crate::schema::nir_nullable)]
     pub nir: Option<String>,
     /// The CAF allocataire number.
     #[validate(length(min = 1, max = 20))]
@@ -103,7 +115,7 @@ pub struct NewPerson {
     #[schema(min_length = 3, max_length = 30)]
     pub phone: Option<String>,
     #[validate(email, length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[validate(nested)]
     pub informed: Option<Informed>,
@@ -117,21 +129,31 @@ pub struct PersonPatch {
     // Required on a person: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub first_name: Option<String>,
     // Required on a person: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub birth_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub birth_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 15, max_length = 30)]
+    #[schema(schema_with = crate::schema::nir_nullable)]
     pub nir: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 20)]
@@ -146,7 +168,7 @@ pub struct PersonPatch {
     #[schema(value_type = Option<String>, min_length = 3, max_length = 30)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 254)]
+    #[schema(value_type = Option<String>, max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Informed>)]

@@ -75,7 +75,7 @@ pub struct PlanItemPatch {
     pub domain: Option<Domain>,
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(
+    #[schema(nullable = false,
         value_type = String,
         min_length = 1,
         max_length = 200,

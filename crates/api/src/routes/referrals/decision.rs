@@ -39,41 +39,54 @@ use crate::responses::WriteErrors;
 use crate::routes::today;
 use crate::work::Work;
 
+/// The fields each outcome needs and refuses (absent or null), the one statement of the rule:
+/// [`check`] applies it, and the document states it as a `oneOf` on `outcome`
+/// ([`crate::openapi`]).
+pub const OUTCOME_FIELDS: crate::openapi::Variants = crate::openapi::Variants {
+    schema: "NewReferralDecision",
+    on: "outcome",
+    cases: &[
+        ("accepted", &[], &["reason_code", "redirected_to"]),
+        (
+            "declined",
+            &["reason_code"],
+            &["redirected_to", "person_id"],
+        ),
+        (
+            "redirected",
+            &["redirected_to"],
+            &["reason_code", "person_id"],
+        ),
+    ],
+};
+
 /// The fields each outcome needs and refuses: 422 with pointers.
 fn check(body: &NewReferralDecision) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    let outcome = body.outcome;
-    let mut rule = |present: bool, wanted: ReferralOutcome, pointer: &str| {
-        if present && outcome != wanted {
-            errors.push(FieldError::body(
-                pointer,
-                "not_applicable",
-                format!("only with the outcome {}", wanted.code()),
-            ));
-        } else if !present && outcome == wanted {
-            errors.push(FieldError::body(
-                pointer,
-                "required",
-                format!("required with the outcome {}", wanted.code()),
-            ));
-        }
+    let given = |field: &str| match field {
+        "reason_code" => body.reason_code.is_some(),
+        "redirected_to" => body.redirected_to.is_some(),
+        "person_id" => body.person_id.is_some(),
+        _ => false,
     };
-    rule(
-        body.reason_code.is_some(),
-        ReferralOutcome::Declined,
-        "/reason_code",
-    );
-    rule(
-        body.redirected_to.is_some(),
-        ReferralOutcome::Redirected,
-        "/redirected_to",
-    );
-    if body.person_id.is_some() && outcome != ReferralOutcome::Accepted {
-        errors.push(FieldError::body(
-            "/person_id",
-            "not_applicable",
-            "only with the outcome accepted",
-        ));
+    let outcome = body.outcome.code();
+    for (field, rule) in OUTCOME_FIELDS.rules(outcome) {
+        match rule {
+            crate::openapi::Rule::Required if !given(field) => errors.push(FieldError::body(
+                format!("/{field}"),
+                "required",
+                format!("required with the outcome {outcome}"),
+            )),
+            crate::openapi::Rule::Refused if given(field) => {
+                let with: Vec<&str> = OUTCOME_FIELDS.allowing(field).collect();
+                errors.push(FieldError::body(
+                    format!("/{field}"),
+                    "not_applicable",
+                    format!("only with the outcome {}", with.join(" or ")),
+                ));
+            }
+            _ => {}
+        }
     }
     if body.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
         errors.push(FieldError::body("/message", "blank", "must not be blank"));

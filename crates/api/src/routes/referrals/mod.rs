@@ -9,7 +9,7 @@
 //! Every read is audited (`referral`, with the linked person once accepted), every download of
 //! an attachment as a `download`.
 
-mod decision;
+pub(crate) mod decision;
 mod model;
 mod posting;
 

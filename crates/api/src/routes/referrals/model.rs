@@ -48,13 +48,13 @@ pub struct ReferredPerson {
     pub birth_date: NaiveDate,
     /// The NIR (numéro de sécurité sociale), 15 characters with its key; spaces allowed. Stored
     /// encrypted and always answered masked.
-    #[schema(example = "2 69 05 49 588 157 80", min_length = 15, max_length = 30)]
+    #[schema(schema_with = crate::schema::nir_nullable)]
     pub nir: Option<String>,
     #[validate(length(min = 3, max = 30))]
     #[schema(min_length = 3, max_length = 30)]
     pub phone: Option<String>,
     #[validate(email, length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[validate(nested)]
     pub address: Option<Address>,
@@ -75,7 +75,7 @@ pub struct Referrer {
     #[schema(min_length = 3, max_length = 30)]
     pub phone: Option<String>,
     #[validate(email, length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
 }
 

@@ -22,7 +22,7 @@ use crate::routes::view_from;
 /// `GET /v1/reference` for the `criterion_kind`, `resources_basis`, `housing_status` and
 /// `employment_status` codes.
 #[derive(Serialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)]
 pub enum CriterionSchema {
     /// The person's age today: `min ≤ age ≤ max`; at least one bound.
@@ -93,6 +93,7 @@ pub enum CriterionSchema {
 
 /// A supporting document the scheme requires.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct RequiredDocumentSchema {
     /// `snake_case`, unique within the scheme.
@@ -185,22 +186,22 @@ pub struct NewScheme {
 #[schema(example = json!({"active": false, "notes": null, "usual_processing_days": 45}))]
 pub struct SchemePatch {
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(schema_with = crate::schema::domain)]
     pub domain: Option<Domain>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
     pub provider: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 5000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = Option<Vec<CriterionSchema>>, max_items = 50)]
+    #[schema(value_type = Vec<CriterionSchema>, max_items = 50)]
     pub criteria: Option<Vec<Value>>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(value_type = Option<Vec<RequiredDocumentSchema>>, max_items = 50)]
+    #[schema(value_type = Vec<RequiredDocumentSchema>, max_items = 50)]
     pub required_documents: Option<Vec<Value>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 730)]
@@ -215,6 +216,7 @@ pub struct SchemePatch {
     #[schema(value_type = Option<String>, max_length = 5000)]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 
