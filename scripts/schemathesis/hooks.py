@@ -29,24 +29,30 @@ def map_headers(context, headers):
 
 # Operation → (pointer, code) of the refusals that come from rules across fields, across the
 # items of a list, or against today's date: each operation's description states them. `*` in
-# a pointer stands for any list index.
+# a pointer stands for any list index, `**` for any rest of the pointer.
+# A person's NIR key matches its number; birth and information dates are not in the future.
+PERSON_RULES = {
+    ("/nir", "nir_wrong_key"),
+    ("/birth_date", "out_of_range"),
+    ("/informed/at", "out_of_range"),
+}
+
 CROSS_FIELD_RULES = {
     "GET /v1/agenda": {("/to", "range_reversed"), ("/to", "range_too_long")},
     "GET /v1/persons/{id}": {("/reason", "reason_required")},
     "GET /v1/persons": {("/nir", "nir_wrong_key")},
-    "POST /v1/persons": {("/nir", "nir_wrong_key"), ("/birth_date", "out_of_range")},
-    "PATCH /v1/persons/{id}": {("/nir", "nir_wrong_key"), ("/birth_date", "out_of_range")},
-    "POST /v1/referrals": {("/person/nir", "nir_wrong_key"), ("/person/birth_date", "out_of_range")},
-    "POST /v1/cases": {
-        ("/person/nir", "nir_wrong_key"),
-        ("/person/birth_date", "out_of_range"),
-        ("/target_end_on", "out_of_range"),
+    "POST /v1/persons": PERSON_RULES,
+    "PATCH /v1/persons/{id}": PERSON_RULES,
+    "POST /v1/referrals": {("/person" + pointer, code) for pointer, code in PERSON_RULES}
+    | {
+        ("/consent/informed_on", "out_of_range"),
+        # An attachment's type is read from its bytes, and its name's extension must agree.
+        ("/attachments/*/content_base64", "unsupported_type"),
+        ("/attachments/*/filename", "type_mismatch"),
     },
+    "POST /v1/cases": {("/person" + pointer, code) for pointer, code in PERSON_RULES}
+    | {("/target_end_on", "out_of_range")},
     "PATCH /v1/cases/{id}": {("/target_end_on", "out_of_range")},
-    "POST /v1/cases/{id}/transitions": {
-        ("/to", "automatic_status"),
-        ("/closure_reason", "closure_reason_required"),
-    },
     "POST /v1/cases/{id}/contacts": {("/occurred_at", "in_future")},
     "PATCH /v1/cases/{id}/contacts/{contact_id}": {("/occurred_at", "in_future")},
     "POST /v1/group-sessions": {("/occurred_at", "in_future")},
@@ -60,6 +66,18 @@ CROSS_FIELD_RULES = {
         ("/category", "category_not_allowed_for_party"),
     },
     "POST /v1/cases/{id}/applications": {("/scheme_id", "scheme_inactive")},
+    # What a liaison may share depends on its legal basis; its consent and partner on their
+    # state.
+    "POST /v1/cases/{id}/liaisons": {
+        ("/consent_id", "consent_not_applicable"),
+        ("*", "unknown_consent"),
+        ("*", "consent_withdrawn"),
+        ("*", "unknown_partner"),
+        ("*", "partner_disabled"),
+        ("/content/*", "nir_not_allowed"),
+        ("/content/*", "health_not_allowed"),
+        ("/content/*", "duplicate"),
+    },
     # The type of a file is read from its first bytes, not from what the client says.
     "POST /v1/cases/{id}/documents": {("/file", "unsupported_type")},
     "PUT /v1/persons/{id}/household": {
@@ -69,10 +87,39 @@ CROSS_FIELD_RULES = {
     "PUT /v1/cases/{id}/assessment": {("/domains/*/domain", "duplicate_domain")},
     "PUT /v1/cases/{id}/applications/{app_id}/funding-plan": {
         ("/funders/*/granted_cents", "granted_amount_mismatch"),
-        ("/funders/*/granted_cents", "required"),
-        ("/funders/*/granted_cents", "not_allowed"),
+        ("/funders/*/granted_cents", "out_of_range"),
+        ("/funders/*/name", "duplicate"),
     },
 }
+
+# A scheme's criteria compare their bounds (`min` ≤ `max`), ask for at least one bound or
+# exactly one ceiling, and list prefixes once; its documents have distinct codes.
+SCHEME_RULES = {
+    ("/criteria/*/**", "min_above_max"),
+    ("/criteria/*", "no_bound"),
+    ("/criteria/*", "conflict"),
+    ("/criteria/*/**", "conflict"),
+    ("/criteria/*/max_cents", "required"),
+    ("/criteria/*/**", "duplicate"),
+    ("/required_documents/*/code", "duplicate"),
+    ("/figures_read_on", "in_future"),
+}
+CROSS_FIELD_RULES["POST /v1/schemes"] = SCHEME_RULES
+CROSS_FIELD_RULES["PATCH /v1/schemes/{id}"] = SCHEME_RULES
+CROSS_FIELD_RULES["POST /v1/schemes/import"] = {
+    ("/schemes/*" + pointer, code) for pointer, code in SCHEME_RULES
+} | {("/schemes/*/name", "duplicate")}
+
+# A webhook URL must not reach the service's own network: loopback and private addresses are
+# refused (a pattern says `https`, not where a host is).
+# A SIRET's check digit (Luhn) is the one rule of its shape a pattern cannot state.
+PARTNER_RULES = {
+    ("/webhook_url", "loopback_not_allowed"),
+    ("/webhook_url", "address_not_allowed"),
+    ("/siret", "siret_wrong_key"),
+}
+CROSS_FIELD_RULES["POST /v1/partners"] = PARTNER_RULES
+CROSS_FIELD_RULES["PATCH /v1/partners/{id}"] = PARTNER_RULES
 
 # A generator may draw one `Idempotency-Key` for two different requests (the coverage phase
 # reuses its values): the documented answer is 422 `idempotency_key_reused`.
@@ -99,7 +146,7 @@ def matches(rule, error):
         return False
     if pointer == "*":
         return True
-    pattern = "^" + re.escape(pointer).replace(r"\*", "[0-9]+") + "$"
+    pattern = "^" + re.escape(pointer).replace(r"\*\*", ".+").replace(r"\*", "[0-9]+") + "$"
     return re.match(pattern, str(error.get("pointer", ""))) is not None
 
 

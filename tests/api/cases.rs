@@ -606,3 +606,19 @@ async fn admin_and_dpo_cannot_touch_cases() {
     }
     assert_eq!(app.count("SELECT count(*) FROM cases").await, 1);
 }
+
+#[tokio::test]
+async fn a_person_created_with_a_case_is_refused_at_pointers_inside_person() {
+    let app = TestApp::spawn().await;
+    let token = app.token("worker", "alice");
+    let body = json!({"person": {
+        "first_name": "Inès", "last_name": "Moreau",
+        "birth_date": "2999-01-01",
+        "informed": {"at": "2999-01-01T10:00:00Z", "channel": "in_person", "notice_version": "2026-01"}
+    }});
+    let doc = assert_problem(open(&app, &token, body).await, 422, "validation_failed").await;
+    assert_eq!(
+        pointers(&doc),
+        ["/person/birth_date", "/person/informed/at"]
+    );
+}

@@ -566,3 +566,120 @@ fn every_free_text_says_a_nul_character_is_refused() {
         .unwrap();
     assert_eq!(pattern, relais_api::openapi::NO_NUL);
 }
+
+#[test]
+fn the_rules_across_fields_the_document_states_accept_and_refuse_as_the_server_does() {
+    use relais_tests::conformance_errors;
+    use serde_json::json;
+    let cases = [
+        (
+            "NewContact",
+            json!({"kind": "phone_call", "occurred_at": "2026-01-01T10:00:00Z"}),
+            true,
+        ),
+        (
+            "NewContact",
+            json!({"kind": "phone_call", "scheduled_at": "2026-01-01T10:00:00Z", "occurred_at": null}),
+            true,
+        ),
+        (
+            "NewContact",
+            json!({"kind": "phone_call", "scheduled_at": "2026-01-01T10:00:00Z", "occurred_at": "2026-01-01T10:00:00Z"}),
+            false,
+        ),
+        ("NewContact", json!({"kind": "phone_call"}), false),
+        (
+            "NewCase",
+            json!({"reason": "Impayés", "origin": "self", "person_id": "0193a3c4-0000-7000-8000-000000000001"}),
+            true,
+        ),
+        (
+            "NewCase",
+            json!({"reason": "Impayés", "origin": "self"}),
+            false,
+        ),
+        (
+            "NewTransition",
+            json!({"to": "closed", "closure_reason": "goals_met"}),
+            true,
+        ),
+        ("NewTransition", json!({"to": "closed"}), false),
+        ("NewTransition", json!({"to": "active"}), true),
+        ("NewReferralDecision", json!({"outcome": "accepted"}), true),
+        ("NewReferralDecision", json!({"outcome": "declined"}), false),
+        (
+            "NewReferralDecision",
+            json!({"outcome": "redirected", "redirected_to": "ccas-lyon", "person_id": "0193a3c4-0000-7000-8000-000000000001"}),
+            false,
+        ),
+        (
+            "FunderInput",
+            json!({"name": "FSL", "requested_cents": 100, "status": "refused"}),
+            true,
+        ),
+        (
+            "FunderInput",
+            json!({"name": "FSL", "requested_cents": 100, "status": "refused", "granted_cents": 5}),
+            false,
+        ),
+        (
+            "FunderInput",
+            json!({"name": "FSL", "requested_cents": 100, "status": "partially_granted"}),
+            false,
+        ),
+        (
+            "AssessmentDomainEntry",
+            json!({"domain": "housing", "situation": "x", "needs_action": "yes"}),
+            false,
+        ),
+        (
+            "AssessmentDomainEntry",
+            json!({"domain": "housing", "situation": "x", "needs_action": "yes", "priority": "high"}),
+            true,
+        ),
+    ];
+    for (name, value, valid) in cases {
+        let errors = conformance_errors(name, &value);
+        assert_eq!(errors.is_empty(), valid, "{name} {value}: {errors:?}");
+    }
+}
+
+#[test]
+fn every_example_of_a_named_schema_or_a_request_body_is_valid() {
+    use relais_tests::conformance_errors;
+    let doc = document();
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for (name, schema) in schemas {
+        let examples = schema
+            .get("example")
+            .into_iter()
+            .chain(schema["examples"].as_array().into_iter().flatten());
+        for example in examples {
+            checked += 1;
+            let errors = conformance_errors(name, example);
+            if !errors.is_empty() {
+                broken.push(format!("{name}: {errors:?}"));
+            }
+        }
+    }
+    for (method, path, operation) in operations(&doc) {
+        let Some(json) = operation["requestBody"]["content"].get("application/json") else {
+            continue;
+        };
+        let (Some(reference), Some(example)) =
+            (json["schema"]["$ref"].as_str(), json.get("example"))
+        else {
+            continue;
+        };
+        checked += 1;
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let errors = conformance_errors(name, example);
+        if !errors.is_empty() {
+            broken.push(format!("{method} {path}: {errors:?}"));
+        }
+    }
+    assert!(checked > 30, "{checked}");
+    assert!(broken.is_empty(), "{broken:#?}");
+}

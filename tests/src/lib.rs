@@ -660,6 +660,16 @@ fn sign(org: &str, roles: &[&str], sub: &str, name: Option<&str>) -> String {
 /// Panics unless `value` is what the schema `name` of the OpenAPI document says (JSON Schema
 /// 2020-12, formats checked): for answers whose shape the document promises.
 pub fn assert_conforms(name: &str, value: &Value) {
+    let errors = conformance_errors(name, value);
+    assert!(
+        errors.is_empty(),
+        "not a {name} as the document says:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Why `value` is not a `name` as the served document says (empty when it is one).
+pub fn conformance_errors(name: &str, value: &Value) -> Vec<String> {
     static COMPONENTS: OnceLock<Value> = OnceLock::new();
     let components = COMPONENTS.get_or_init(|| {
         let document = serde_json::to_value(relais_api::openapi()).expect("the document");
@@ -673,13 +683,8 @@ pub fn assert_conforms(name: &str, value: &Value) {
         .should_validate_formats(true)
         .build(&schema)
         .unwrap_or_else(|e| panic!("the schema {name} does not compile: {e}"));
-    let errors: Vec<String> = validator
+    validator
         .iter_errors(value)
         .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not a {name} as the document says:\n{}",
-        errors.join("\n")
-    );
+        .collect()
 }

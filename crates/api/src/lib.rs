@@ -14,6 +14,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod instant;
 pub mod language;
+pub mod links;
 pub mod oauth;
 pub mod observability;
 pub mod openapi;

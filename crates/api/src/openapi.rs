@@ -225,6 +225,10 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             add_rules(object, variants.rules_schemas());
         }
     }
+    crate::links::add(document);
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
     // Problem documents are written by the server and may echo what was refused (a pointer to
     // a key holding a NUL): no pattern there.
     components
@@ -364,6 +368,8 @@ const CLOSED_VARIANTS: &[&str] = &["CriterionSchema"];
 const VARIANTS: &[&Variants] = &[
     &crate::routes::referrals::decision::OUTCOME_FIELDS,
     &crate::routes::assessment::NEEDS_ACTION_FIELDS,
+    &crate::routes::cases::model::TRANSITION_FIELDS,
+    &crate::routes::applications::funding::FUNDER_FIELDS,
 ];
 
 /// Any text but one holding a NUL character (U+0000).

@@ -301,6 +301,136 @@ pub fn participants() -> RefOr<Schema> {
     participants_schema(SchemaType::from_iter([Type::Array, Type::Null]))
 }
 
+/// An array of `items`, `min` to `max` of them, each once.
+fn distinct_array(items: impl Into<RefOr<Schema>>, min: usize, max: usize) -> RefOr<Schema> {
+    let items: RefOr<Schema> = items.into();
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(items)
+            .min_items(Some(min))
+            .max_items(Some(max))
+            .unique_items(true)
+            .build(),
+    ))
+}
+
+/// Schema of a criterion's housing statuses.
+pub fn housing_statuses() -> RefOr<Schema> {
+    distinct_array(codes_ref::<relais_domain::HousingStatus>(), 1, 6)
+}
+
+/// Schema of a criterion's employment statuses.
+pub fn employment_statuses() -> RefOr<Schema> {
+    distinct_array(codes_ref::<relais_domain::EmploymentStatus>(), 1, 6)
+}
+
+/// Schema of a criterion's postcode prefixes: 1 to 5 digits each.
+pub fn postcode_prefixes() -> RefOr<Schema> {
+    let prefix = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[0-9]{1,5}$"))
+        .build();
+    let max = relais_domain::eligibility::MAX_PREFIXES;
+    distinct_array(prefix, 1, max)
+}
+
+/// Schema of a ceiling's table of amounts (cents a month), by household size or children.
+pub fn cents_scale() -> RefOr<Schema> {
+    let cents = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+            utoipa::openapi::schema::KnownFormat::Int64,
+        )))
+        .minimum(Some(0))
+        .maximum(Some(relais_domain::eligibility::MAX_CENTS))
+        .build();
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .items(cents)
+            .min_items(Some(1))
+            .max_items(Some(relais_domain::eligibility::MAX_SCALE_ENTRIES))
+            .build(),
+    ))
+}
+
+/// The shape of a SIRET as `relais_domain::partner::Siret::parse` reads it: 14 digits, spaces
+/// allowed between them. Its check digit (Luhn) is the one rule a pattern cannot state: a wrong
+/// one is `siret_wrong_key`.
+fn siret_schema(types: SchemaType) -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(types)
+            .min_length(Some(14))
+            .max_length(Some(relais_domain::partner::MAX_SIRET_INPUT_CHARS))
+            .pattern(Some(format!("^{NIR_SPACE}([0-9]{NIR_SPACE}){{14}}$")))
+            .description(Some(
+                "The establishment's SIRET: 14 digits (spaces allowed) with a valid check digit \
+                 (`siret_wrong_key`).",
+            ))
+            .examples(["53408366500016"])
+            .build(),
+    ))
+}
+
+/// Schema of a SIRET, or `null`.
+pub fn siret_nullable() -> RefOr<Schema> {
+    siret_schema(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// The name of a file sent inline, as `relais_domain::document::check_filename` takes it:
+/// not blank, no path separator, control or disguising character, and the extension of a PDF,
+/// PNG or JPEG. Whether the extension agrees with the content (read from its bytes) is the one
+/// rule a pattern cannot state: a disagreement is `type_mismatch`.
+pub fn filename() -> RefOr<Schema> {
+    let unsafe_chars = "/\\\\\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069";
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(4))
+            .max_length(Some(relais_domain::document::MAX_FILENAME_CHARS))
+            .pattern(Some(format!(
+                "^\\s*[^{unsafe_chars}]*\\.([pP][dD][fF]|[pP][nN][gG]|[jJ][pP][eE]?[gG])\\s*$"
+            )))
+            .description(Some(
+                "The file's name: a PDF, PNG or JPEG's extension, no path.",
+            ))
+            .examples(["courrier-orientation.pdf"])
+            .build(),
+    ))
+}
+
+/// Schema of a flag that must be `true` (a consent given).
+pub fn must_be_true() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Boolean)
+            .enum_values(Some([true]))
+            .build(),
+    ))
+}
+
+/// Schema of the status a transition asks an application for: every status but those the
+/// checklist alone reaches (`ApplicationStatus::is_automatic`).
+pub fn requested_application_status() -> RefOr<Schema> {
+    use relais_domain::ApplicationStatus;
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                ApplicationStatus::ALL
+                    .iter()
+                    .filter(|status| !status.is_automatic())
+                    .map(|status| status.code()),
+            ))
+            .description(Some(
+                "A code of the `application_status` list, but `preparing` and `complete`, which \
+                 the documents checklist alone reaches.",
+            ))
+            .build(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use relais_domain::nir::{Nir, NirError};
@@ -359,5 +489,63 @@ mod tests {
         let wrong_key = "185056900608400";
         assert!(pattern.is_match(wrong_key));
         assert_eq!(Nir::parse(wrong_key), Err(NirError::WrongKey));
+    }
+
+    #[test]
+    fn the_siret_pattern_accepts_what_parses_and_refuses_the_rest_but_the_check_digit() {
+        use relais_domain::partner::{Siret, SiretError};
+        use utoipa::openapi::{RefOr, Schema};
+        let RefOr::T(Schema::Object(schema)) = super::siret_nullable() else {
+            panic!("an object schema");
+        };
+        let pattern =
+            regex::Regex::new(schema.pattern.as_deref().expect("a pattern")).expect("a regex");
+        let inputs = [
+            "53408366500016",
+            "534 083 665 00016",
+            "534\u{a0}083\u{a0}665\u{a0}00016",
+            "5340836650001",
+            "534083665000166",
+            "5340836650001A",
+            "5 3 4 0 8 3 6 6 5 0 0 0 1 6",
+            "",
+        ];
+        for input in inputs {
+            let parsed = Siret::parse(input);
+            let fits = pattern.is_match(input) && input.chars().count() <= 20;
+            assert_eq!(fits, parsed.is_ok(), "{input:?}: {parsed:?}");
+        }
+        assert!(pattern.is_match("53408366500017"));
+        assert_eq!(Siret::parse("53408366500017"), Err(SiretError::WrongKey));
+    }
+
+    #[test]
+    fn the_filename_pattern_accepts_what_a_pdf_may_be_named() {
+        use relais_domain::document::{DocumentType, check_filename};
+        use utoipa::openapi::{RefOr, Schema};
+        let RefOr::T(Schema::Object(schema)) = super::filename() else {
+            panic!("an object schema");
+        };
+        let pattern =
+            regex::Regex::new(schema.pattern.as_deref().expect("a pattern")).expect("a regex");
+        for name in [
+            "courrier.pdf",
+            "Courrier d'orientation.PDF",
+            " x.pdf ",
+            ".pdf",
+            "../courrier.pdf",
+            "a\\b.pdf",
+            "a\u{200b}.pdf",
+            "a\tb.pdf",
+            "courrier.txt",
+            "courrier",
+            "   ",
+        ] {
+            assert_eq!(
+                pattern.is_match(name),
+                check_filename(name, DocumentType::Pdf).is_ok(),
+                "{name:?}"
+            );
+        }
     }
 }

@@ -639,3 +639,19 @@ fn a_match_serialises_with_codes_and_the_criterion_as_stored() {
         })
     );
 }
+
+#[test]
+fn a_whole_number_written_as_a_float_is_a_whole_number_and_a_fraction_is_not() {
+    let age = criterion(json!({"kind": "age", "min": 18.0, "max": 25}));
+    assert_eq!(age, criterion(json!({"kind": "age", "min": 18, "max": 25})));
+    let ceiling =
+        criterion(json!({"kind": "resources_ceiling", "basis": "total", "max_cents": 64652.0}));
+    assert_eq!(
+        ceiling,
+        criterion(json!({"kind": "resources_ceiling", "basis": "total", "max_cents": 64652}))
+    );
+    assert_eq!(
+        issues(json!({"kind": "age", "min": 18.5})),
+        [pair("/min", "out_of_range")]
+    );
+}

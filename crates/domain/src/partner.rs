@@ -32,6 +32,10 @@ crate::coded_enum! {
     }
 }
 
+/// The longest text read as a SIRET: 14 digits and the spaces between groups
+/// (`"534 083 665 00016"` has 17).
+pub const MAX_SIRET_INPUT_CHARS: usize = 20;
+
 /// A valid SIRET: the 9-digit SIREN of the company and the 5-digit NIC of the establishment,
 /// whose last digit is a check digit.
 ///
@@ -91,6 +95,9 @@ impl Siret {
     /// # Errors
     /// A [`SiretError`] saying which rule the input breaks: characters, length, check digit.
     pub fn parse(input: &str) -> Result<Siret, SiretError> {
+        if input.chars().count() > MAX_SIRET_INPUT_CHARS {
+            return Err(SiretError::WrongLength);
+        }
         let mut digits = String::with_capacity(14);
         for c in input
             .chars()

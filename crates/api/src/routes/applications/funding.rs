@@ -23,6 +23,19 @@ use crate::work::{CaseUse, case_event};
 /// The audit resource type of a funding plan.
 const RESOURCE: AuditResource = AuditResource::ApplicationFundingPlan;
 
+/// What a funder's status asks of `granted_cents` (`relais_domain`'s funding plan rules),
+/// stated in the document on `status`.
+pub const FUNDER_FIELDS: crate::openapi::Variants = crate::openapi::Variants {
+    schema: "FunderInput",
+    on: "status",
+    cases: &[
+        ("requested", &[], &["granted_cents"]),
+        ("granted", &[], &[]),
+        ("partially_granted", &["granted_cents"], &[]),
+        ("refused", &[], &["granted_cents"]),
+    ],
+};
+
 /// A funder asked to cover part of the need.
 // `Serialize` only because the list's length rule echoes the value in its error.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]

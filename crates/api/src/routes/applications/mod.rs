@@ -16,7 +16,7 @@
 //! recipient), `decided` (decision, date, amount or reason) or `withdrawn` with `If-Match`.
 
 mod documents;
-mod funding;
+pub(crate) mod funding;
 mod lifecycle;
 mod model;
 mod reports;

@@ -91,7 +91,7 @@ pub struct ApplicationPatch {
     "reason": "Prise en charge de trois mois d'impayés sur cinq."
 }))]
 pub struct ApplicationTransition {
-    #[schema(schema_with = crate::schema::application_status)]
+    #[schema(schema_with = crate::schema::requested_application_status)]
     pub to: ApplicationStatus,
     /// `submitted`: the day the dossier was sent (not in the future).
     pub submitted_on: Option<NaiveDate>,

@@ -5,7 +5,7 @@
 //! are in `model`.
 
 mod events;
-mod model;
+pub(crate) mod model;
 
 use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
 use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};

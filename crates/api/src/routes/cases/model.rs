@@ -56,6 +56,21 @@ pub struct CasePatch {
     pub target_end_on: Option<NaiveDate>,
 }
 
+/// Closing a case needs a closure reason (`relais_domain::case`'s `closure_reason_required`),
+/// stated in the document on `to`.
+pub const TRANSITION_FIELDS: crate::openapi::Variants = crate::openapi::Variants {
+    schema: "NewTransition",
+    on: "to",
+    cases: &[
+        ("intake", &[], &[]),
+        ("assessment", &[], &[]),
+        ("planning", &[], &[]),
+        ("active", &[], &[]),
+        ("closed", &["closure_reason"], &[]),
+        ("archived", &[], &[]),
+    ],
+};
+
 /// A lifecycle change.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

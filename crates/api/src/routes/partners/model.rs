@@ -22,6 +22,7 @@ pub struct PartnerContact {
     #[schema(
         min_length = 1,
         max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
         example = "Mme Durand, service action sociale"
     )]
     pub name: Option<String>,
@@ -34,7 +35,12 @@ pub struct PartnerContact {
     )]
     pub email: Option<String>,
     #[validate(length(min = 3, max = 30))]
-    #[schema(min_length = 3, max_length = 30, example = "04 72 00 00 00")]
+    #[schema(
+        min_length = 3,
+        max_length = 30,
+        pattern = "^\\s*[^\\s\\u0000][^\\u0000]+[^\\s\\u0000]\\s*$",
+        example = "04 72 00 00 00"
+    )]
     pub phone: Option<String>,
 }
 
@@ -51,16 +57,24 @@ pub struct PartnerContact {
 pub struct NewPartner {
     /// The partner's name, as agents see it.
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: String,
-    /// The establishment's SIRET: 14 digits (spaces allowed) with a valid check digit.
-    #[schema(min_length = 14, max_length = 20, example = "53408366500016")]
+    #[schema(schema_with = crate::schema::siret_nullable)]
     pub siret: Option<String>,
     #[validate(nested)]
     pub contact: Option<PartnerContact>,
     /// Where webhooks are delivered: an `https` URL (at most 2000 characters) on a public
     /// address, without credentials or fragment.
-    #[schema(min_length = 8, max_length = 2000)]
+    #[schema(
+        min_length = 8,
+        max_length = 2000,
+        format = "uri",
+        pattern = "^https://[^/?#@\\s]+([/?][^#\\s]*)?$"
+    )]
     pub webhook_url: Option<String>,
     /// Whether the partner may get tokens and receives webhooks (default true).
     pub enabled: Option<bool>,
@@ -71,13 +85,13 @@ pub struct NewPartner {
 #[serde(deny_unknown_fields)]
 pub struct PartnerContactPatch {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, min_length = 3, max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 3, max_length = 30)]
+    #[schema(value_type = Option<String>, min_length = 3, max_length = 30, pattern = "^\\s*[^\\s\\u0000][^\\u0000]+[^\\s\\u0000]\\s*$")]
     pub phone: Option<Option<String>>,
 }
 
@@ -89,16 +103,27 @@ pub struct PartnerContactPatch {
 pub struct PartnerPatch {
     // Required on a partner: may be changed, not cleared (`null` is refused).
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 14, max_length = 20)]
+    #[schema(schema_with = crate::schema::siret_nullable)]
     pub siret: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<PartnerContactPatch>)]
     pub contact: Option<Option<PartnerContactPatch>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 8, max_length = 2000)]
+    #[schema(
+        value_type = Option<String>,
+        min_length = 8,
+        max_length = 2000,
+        format = "uri",
+        pattern = "^https://[^/?#@\\s]+([/?][^#\\s]*)?$"
+    )]
     pub webhook_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]

@@ -296,12 +296,12 @@ fn check_birth_date(date: Option<NaiveDate>, pointer: &str, errors: &mut Vec<Fie
     }
 }
 
-fn check_informed(informed: Option<&Informed>, errors: &mut Vec<FieldError>) {
+fn check_informed(informed: Option<&Informed>, pointer: &str, errors: &mut Vec<FieldError>) {
     if let Some(informed) = informed
         && !relais_domain::clock::has_happened(informed.at, Utc::now())
     {
         errors.push(FieldError::body(
-            "/informed/at",
+            pointer,
             "out_of_range",
             "the information date cannot be in the future",
         ));
@@ -324,7 +324,11 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
         &format!("{prefix}/birth_date"),
         &mut errors,
     );
-    check_informed(input.informed.as_ref(), &mut errors);
+    check_informed(
+        input.informed.as_ref(),
+        &format!("{prefix}/informed/at"),
+        &mut errors,
+    );
     for (field, value) in [
         ("first_name", Some(&input.first_name)),
         ("last_name", Some(&input.last_name)),

@@ -37,13 +37,27 @@ fn domain_codes() -> RefOr<Schema> {
 #[serde(deny_unknown_fields)]
 pub struct ReferredPerson {
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100, example = "Camille")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        example = "Camille"
+    )]
     pub first_name: String,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100, example = "Lefèvre")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        example = "Lefèvre"
+    )]
     pub last_name: String,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub birth_name: Option<String>,
     pub birth_date: NaiveDate,
     /// The NIR (numéro de sécurité sociale), 15 characters with its key; spaces allowed. Stored
@@ -65,7 +79,12 @@ pub struct ReferredPerson {
 #[serde(deny_unknown_fields)]
 pub struct Referrer {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200, example = "Mme Durand")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        example = "Mme Durand"
+    )]
     pub name: String,
     /// Their position, e.g. `Assistante sociale, service des urgences`.
     #[validate(length(min = 1, max = 200))]
@@ -90,6 +109,7 @@ pub struct ConsentProof {
     #[schema(schema_with = crate::schema::informed_channel)]
     pub channel: InformedChannel,
     /// Must be `true`.
+    #[schema(schema_with = crate::schema::must_be_true)]
     pub consented: bool,
 }
 
@@ -99,7 +119,7 @@ pub struct ConsentProof {
 #[serde(deny_unknown_fields)]
 pub struct NewAttachment {
     #[validate(length(min = 1, max = 255))]
-    #[schema(min_length = 1, max_length = 255, example = "courrier-orientation.pdf")]
+    #[schema(schema_with = crate::schema::filename)]
     pub filename: String,
     /// The content in standard base64 (RFC 4648 §4, padded).
     #[validate(length(min = 1, max = 699_052))]
@@ -124,7 +144,11 @@ pub struct NewReferral {
     pub person: ReferredPerson,
     /// Why the person is referred.
     #[validate(length(min = 1, max = 2000))]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub reason: String,
     #[validate(length(min = 1, max = 6))]
     #[schema(schema_with = domain_codes)]

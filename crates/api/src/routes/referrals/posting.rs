@@ -232,7 +232,7 @@ fn check(body: &NewReferral) -> Result<Checked, ApiError> {
 #[utoipa::path(
     tag = "referrals",
     operation_id = "create_referral",
-    params(crate::responses::IdempotencyKeyHeader),
+    params(crate::responses::RequiredIdempotencyKeyHeader),
     request_body = NewReferral,
     responses((status = 201, description = "Received; it expires unanswered at `expires_at`", body = Referral, headers(("Location" = String), ("ETag" = String))), CreateErrors),
     security(("bearer" = []))

@@ -26,15 +26,21 @@ use crate::routes::view_from;
 #[allow(dead_code)]
 pub enum CriterionSchema {
     /// The person's age today: `min ≤ age ≤ max`; at least one bound.
+    #[schema(title = "AgeCriterion")]
     Age {
         #[schema(minimum = 0, maximum = 150, example = 25)]
         min: Option<u32>,
         #[schema(minimum = 0, maximum = 150)]
         max: Option<u32>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
     /// The household's size (the person included) and dependent children; at least one bound.
+    #[schema(title = "HouseholdCriterion")]
     Household {
         #[schema(minimum = 0, maximum = 30)]
         min_members: Option<u32>,
@@ -44,49 +50,73 @@ pub enum CriterionSchema {
         min_dependent_children: Option<u32>,
         #[schema(minimum = 0, maximum = 30)]
         max_dependent_children: Option<u32>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
     /// Monthly resources on `basis` at most the ceiling: exactly one of `max_cents`,
     /// `max_cents_by_household_size` (`[0]` for one person; beyond the table, the last amount
     /// plus `additional_member_cents` per member) or `max_cents_by_dependent_children` (`[0]`
     /// without a child; beyond, plus `additional_child_cents` per child).
+    #[schema(title = "ResourcesCeilingCriterion")]
     ResourcesCeiling {
         #[schema(schema_with = crate::schema::resources_basis)]
         basis: String,
         #[schema(minimum = 0, maximum = 1_000_000_000, example = 64652)]
         max_cents: Option<i64>,
-        #[schema(min_items = 1, max_items = 10)]
+        #[schema(schema_with = crate::schema::cents_scale)]
         max_cents_by_household_size: Option<Vec<i64>>,
         #[schema(minimum = 0, maximum = 1_000_000_000)]
         additional_member_cents: Option<i64>,
-        #[schema(min_items = 1, max_items = 10)]
+        #[schema(schema_with = crate::schema::cents_scale)]
         max_cents_by_dependent_children: Option<Vec<i64>>,
         #[schema(minimum = 0, maximum = 1_000_000_000)]
         additional_child_cents: Option<i64>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
     /// The address postcode starts with one of the prefixes (département `"69"`, commune
     /// `"69003"`).
+    #[schema(title = "PostcodePrefixCriterion")]
     PostcodePrefix {
-        #[schema(min_items = 1, max_items = 200, example = json!(["69", "01"]))]
+        #[schema(schema_with = crate::schema::postcode_prefixes)]
         prefixes: Vec<String>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
     /// The household's housing status is one of these.
+    #[schema(title = "HousingCriterion")]
     Housing {
-        #[schema(min_items = 1, max_items = 6, example = json!(["tenant", "hosted"]))]
+        #[schema(schema_with = crate::schema::housing_statuses)]
         any_of: Vec<String>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
     /// The person's employment status is one of these.
+    #[schema(title = "EmploymentCriterion")]
     Employment {
-        #[schema(min_items = 1, max_items = 6, example = json!(["job_seeker"]))]
+        #[schema(schema_with = crate::schema::employment_statuses)]
         any_of: Vec<String>,
-        #[schema(max_length = 500)]
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
         note: Option<String>,
     },
 }
@@ -107,6 +137,7 @@ pub struct RequiredDocumentSchema {
     #[schema(
         min_length = 1,
         max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
         example = "Justificatif de domicile de moins de 3 mois"
     )]
     label: String,
@@ -140,13 +171,21 @@ pub struct RequiredDocumentSchema {
 pub struct NewScheme {
     /// Unique within the organisation (the import matches schemes by name).
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: String,
     #[schema(schema_with = crate::schema::domain)]
     pub domain: Domain,
     /// The body that grants it (CAF, conseil départemental, CPAM, CCAS…).
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub provider: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -167,7 +206,12 @@ pub struct NewScheme {
     pub usual_processing_days: Option<i32>,
     /// The public page the criteria and figures come from (`http(s)://`).
     #[validate(length(min = 8, max = 2000))]
-    #[schema(min_length = 8, max_length = 2000, format = "uri")]
+    #[schema(
+        min_length = 8,
+        max_length = 2000,
+        format = "uri",
+        pattern = "^https?://[^\\s]+$"
+    )]
     pub source_url: Option<String>,
     /// When the figures were read from the source (not in the future).
     pub figures_read_on: Option<NaiveDate>,
@@ -186,13 +230,23 @@ pub struct NewScheme {
 #[schema(example = json!({"active": false, "notes": null, "usual_processing_days": 45}))]
 pub struct SchemePatch {
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(schema_with = crate::schema::domain)]
     pub domain: Option<Domain>,
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub provider: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 5000)]
@@ -207,7 +261,13 @@ pub struct SchemePatch {
     #[schema(value_type = Option<i32>, minimum = 0, maximum = 730)]
     pub usual_processing_days: Option<Option<i32>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, min_length = 8, max_length = 2000, format = "uri")]
+    #[schema(
+        value_type = Option<String>,
+        min_length = 8,
+        max_length = 2000,
+        format = "uri",
+        pattern = "^https?://[^\\s]+$"
+    )]
     pub source_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>)]
