@@ -57,26 +57,19 @@ CROSS_FIELD_RULES = {
     "PATCH /v1/cases/{id}/contacts/{contact_id}": {("/occurred_at", "in_future")},
     "POST /v1/group-sessions": {("/occurred_at", "in_future")},
     "POST /v1/persons/{id}/consents": {("/given_at", "out_of_range")},
-    "POST /v1/cases/{id}/plan/items": {
-        ("/due_on", "out_of_range"),
-        ("/category", "category_not_allowed_for_party"),
-    },
+    "POST /v1/cases/{id}/plan/items": {("/due_on", "out_of_range")},
+    # A changed category is checked against the party stored with the item.
     "PATCH /v1/cases/{id}/plan/items/{item_id}": {
         ("/due_on", "out_of_range"),
         ("/category", "category_not_allowed_for_party"),
     },
     "POST /v1/cases/{id}/applications": {("/scheme_id", "scheme_inactive")},
-    # What a liaison may share depends on its legal basis; its consent and partner on their
-    # state.
+    # A liaison's consent and partner are refused on their state.
     "POST /v1/cases/{id}/liaisons": {
-        ("/consent_id", "consent_not_applicable"),
         ("*", "unknown_consent"),
         ("*", "consent_withdrawn"),
         ("*", "unknown_partner"),
         ("*", "partner_disabled"),
-        ("/content/*", "nir_not_allowed"),
-        ("/content/*", "health_not_allowed"),
-        ("/content/*", "duplicate"),
     },
     # The type of a file is read from its first bytes, not from what the client says.
     "POST /v1/cases/{id}/documents": {("/file", "unsupported_type")},

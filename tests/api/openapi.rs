@@ -637,6 +637,36 @@ fn the_rules_across_fields_the_document_states_accept_and_refuse_as_the_server_d
             json!({"domain": "housing", "situation": "x", "needs_action": "yes", "priority": "high"}),
             true,
         ),
+        (
+            "NewPlanItem",
+            json!({"party": "person", "category": "paperwork", "domain": "housing", "title": "Rassembler les quittances", "due_on": "2027-01-15"}),
+            true,
+        ),
+        (
+            "NewPlanItem",
+            json!({"party": "person", "category": "social_report", "domain": "housing", "title": "Rédiger", "due_on": "2027-01-15"}),
+            false,
+        ),
+        (
+            "NewLiaison",
+            json!({"destination": {"name": "CAF du Rhône", "contact": "Mme Durand"}, "purpose": "Ouverture des droits", "content": ["identity", "nir"], "legal_basis": "legal_obligation"}),
+            true,
+        ),
+        (
+            "NewLiaison",
+            json!({"destination": {"name": "CAF du Rhône", "contact": "Mme Durand"}, "purpose": "Ouverture des droits", "content": ["identity", "nir"], "legal_basis": "shared_secrecy"}),
+            false,
+        ),
+        (
+            "NewLiaison",
+            json!({"destination": {"name": "CAF du Rhône", "contact": "Mme Durand"}, "purpose": "Ouverture des droits", "content": ["identity"], "legal_basis": "consent"}),
+            false,
+        ),
+        (
+            "NewLiaison",
+            json!({"destination": {"name": "CAF du Rhône", "contact": "Mme Durand"}, "purpose": "Ouverture des droits", "content": ["identity"], "legal_basis": "shared_secrecy", "consent_id": "0193a3c4-0000-7000-8000-000000000001"}),
+            false,
+        ),
     ];
     for (name, value, valid) in cases {
         let errors = conformance_errors(name, &value);

@@ -219,6 +219,12 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+    for provider in RULES {
+        let (name, rules) = provider();
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            add_rules(object, rules);
+        }
+    }
     for variants in VARIANTS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(variants.schema)
         {
@@ -363,6 +369,14 @@ impl Variants {
 /// Enums published as a `oneOf` of inline objects whose Rust type denies unknown fields
 /// (`#[serde(deny_unknown_fields)]`), as the criteria's parser does.
 const CLOSED_VARIANTS: &[&str] = &["CriterionSchema"];
+
+/// Rules across fields built from the domain's own tables: the schema they go on and the
+/// schemas every value must also match.
+type RulesOf = fn() -> (&'static str, Vec<serde_json::Value>);
+const RULES: &[RulesOf] = &[
+    crate::routes::plan_items::model::category_rules,
+    crate::routes::liaisons::model::legal_basis_rules,
+];
 
 /// The request schemas with [`Variants`].
 const VARIANTS: &[&Variants] = &[

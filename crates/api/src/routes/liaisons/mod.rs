@@ -17,7 +17,7 @@
 //! `liaison.acknowledged`, in the same transaction: ids and statuses only.
 
 pub(crate) mod content;
-mod model;
+pub(crate) mod model;
 mod rules;
 mod sheet;
 

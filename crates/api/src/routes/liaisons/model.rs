@@ -10,6 +10,42 @@ use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 use validator::Validate;
 
+/// What a liaison's legal basis allows (`relais_domain::liaison::basis_allows`) and asks (a
+/// consent attached under `consent`, and only then), as rules of the document on `NewLiaison`.
+pub fn legal_basis_rules() -> (&'static str, Vec<serde_json::Value>) {
+    use relais_domain::Coded;
+    let rules = LegalBasis::ALL
+        .iter()
+        .map(|basis| {
+            let allowed: Vec<&str> = LiaisonContent::ALL
+                .iter()
+                .filter(|content| relais_domain::liaison::basis_allows(*basis, **content))
+                .map(|content| content.code())
+                .collect();
+            let consent = if *basis == LegalBasis::Consent {
+                serde_json::json!({"not": {"type": "null"}})
+            } else {
+                serde_json::json!({"type": "null"})
+            };
+            let mut then = serde_json::json!({"properties": {
+                "content": {"items": {"enum": allowed}},
+                "consent_id": consent,
+            }});
+            if *basis == LegalBasis::Consent {
+                then["required"] = serde_json::json!(["consent_id"]);
+            }
+            serde_json::json!({
+                "if": {
+                    "required": ["legal_basis"],
+                    "properties": {"legal_basis": {"const": basis.code()}},
+                },
+                "then": then,
+            })
+        })
+        .collect();
+    ("NewLiaison", rules)
+}
+
 /// Most content codes a liaison can carry: the whole whitelist, once each.
 pub const MAX_CONTENT: usize = 10;
 

@@ -8,7 +8,7 @@
 //! plan's indicators as the API shows them are in `indicators`.
 
 mod indicators;
-mod model;
+pub(crate) mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use relais_domain::{AuditAction, AuditResource, Permission};

@@ -13,6 +13,26 @@ use validator::Validate;
 use crate::error::{ApiError, FieldError};
 use crate::patch::{apply, nullable};
 
+/// The categories a step may have by its party (`relais_domain::plan::categories_for`), as
+/// rules of the document on `NewPlanItem`.
+pub fn category_rules() -> (&'static str, Vec<serde_json::Value>) {
+    use relais_domain::Coded;
+    let rules = Party::ALL
+        .iter()
+        .map(|party| {
+            let allowed: Vec<&str> = relais_domain::plan::categories_for(*party)
+                .iter()
+                .map(|category| category.code())
+                .collect();
+            serde_json::json!({
+                "if": {"required": ["party"], "properties": {"party": {"const": party.code()}}},
+                "then": {"properties": {"category": {"enum": allowed}}},
+            })
+        })
+        .collect();
+    ("NewPlanItem", rules)
+}
+
 /// A new step of the plan; it starts `planned`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
