@@ -210,6 +210,30 @@ impl Work {
         }
     }
 
+    /// Refuses the request with `refusal` (a 403, or a 404 hiding a record of the organisation
+    /// that the caller's need to know does not reach) and records `event` (an `access_denied`)
+    /// so that it outlives the refusal: nothing of the work but the event is written (refusals
+    /// come before any change), and the request's key is given back, as for any refusal of the
+    /// caller. An error writing the event is answered instead.
+    pub async fn deny(self, refusal: ApiError, event: NewAuditEvent) -> ApiError {
+        let Work {
+            mut tx, actor, key, ..
+        } = self;
+        let recorded = async {
+            actor.audit(&mut tx, &[event]).await?;
+            if let Some(owner) = &key {
+                idempotency::release(&mut tx, owner).await?;
+            }
+            db::commit(tx).await?;
+            Ok::<(), ApiError>(())
+        }
+        .await;
+        match recorded {
+            Ok(()) => refusal,
+            Err(err) => err,
+        }
+    }
+
     /// Ends the work: writes its audit events, stores `response` for replay when the request
     /// claimed a key (or gives the key back when the answer must not be kept), and commits.
     pub async fn commit(self, response: HttpResponse) -> Result<HttpResponse, ApiError> {

@@ -187,7 +187,8 @@ mod tests {
             ["consent", "shared_secrecy", "legal_obligation"]
         );
         assert_eq!(codes("domain").len(), 10);
-        assert_eq!(codes("audit_action").len(), 10);
+        assert_eq!(codes("audit_action").len(), 11);
+        assert!(codes("audit_action").contains(&"access_denied"));
     }
 
     #[test]

@@ -142,6 +142,9 @@ crate::coded_enum! {
         Share => "share" { fr: "Partage", en: "Share" },
         /// A document was downloaded.
         Download => "download" { fr: "Téléchargement", en: "Download" },
+        /// An access to a record of the organisation was refused: the caller's role or their
+        /// need to know did not allow it (PROTECTION.md).
+        AccessDenied => "access_denied" { fr: "Accès refusé", en: "Access denied" },
     }
 }
 

@@ -163,6 +163,8 @@ async fn record_one(
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub person_id: Option<Uuid>,
+    /// One kind of event (`access_denied`…).
+    pub action: Option<AuditAction>,
     pub actor_id: Option<Uuid>,
     pub actor_subject: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -189,6 +191,7 @@ pub async fn list(
           AND ($4::timestamptz IS NULL OR at >= $4)
           AND ($5::timestamptz IS NULL OR at < $5)
           AND ($6::uuid IS NULL OR id < $6)
+          AND ($8::text IS NULL OR action = $8)
         ORDER BY id DESC
         LIMIT $7
         "#,
@@ -198,7 +201,8 @@ pub async fn list(
         filter.from,
         filter.to,
         page.after,
-        page.fetch_limit()
+        page.fetch_limit(),
+        filter.action.map(|a| a.code())
     )
     .fetch_all(conn)
     .await?;

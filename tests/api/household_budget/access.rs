@@ -122,6 +122,81 @@ async fn a_worker_on_no_case_of_the_person_finds_nothing_until_added_to_the_team
 }
 
 #[tokio::test]
+async fn a_refusal_by_need_to_know_leaves_an_access_denied_event_for_the_dpo() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let bruno = app.token("worker", "bruno");
+    let dpo = app.token("dpo", "dominique");
+    let person = app.create_case(&alice).await["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/v1/persons/{person}/household"),
+            &bruno,
+        )
+        .header("X-Request-Id", "need-to-know-1")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+    let response = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/v1/persons/{person}/budget"),
+            &bruno,
+        )
+        .header("If-Match", "*")
+        .header("Idempotency-Key", "bruno-budget-1")
+        .json(&body("budget"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+    // Nothing but the trail was written: the budget is still the empty one.
+    let sam = app.token("supervisor", "sam");
+    let budget: Value = get(&app, &sam, &person, "budget")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(budget["version"], 0);
+    // A person who does not exist leaves no trail (there is nothing to protect).
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_problem(
+        get(&app, &bruno, &unknown, "household").await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let denied = app
+        .get_json("/v1/audit-events?action=access_denied", &dpo)
+        .await;
+    let events = denied["items"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{denied}");
+    let bruno_id = app.agent_id(&bruno).await.to_string();
+    for event in events {
+        assert_eq!(event["action"], "access_denied");
+        assert_eq!(event["actor_id"], bruno_id.as_str());
+        assert_eq!(event["person_id"], person.as_str());
+        relais_tests::assert_conforms("AuditEvent", event);
+    }
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["resource_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["person.budget", "person.household"]);
+    assert_eq!(events[1]["request_id"], "need-to-know-1");
+    // The filter is a code of the list.
+    let response = app.get("/v1/audit-events?action=denied", &dpo).await;
+    let doc = assert_problem(response, 400, "invalid_parameter").await;
+    assert_eq!(pointers(&doc), ["/action"]);
+}
+
+#[tokio::test]
 async fn another_organisation_finds_no_household_nor_budget() {
     let app = TestApp::spawn().await;
     let alice = app.token("worker", "alice");

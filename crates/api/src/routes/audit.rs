@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::extract::{Query, parse_uuid_param};
+use crate::extract::{Query, coded_param, parse_uuid_param};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::ReadErrors;
 use crate::routes::view_from;
@@ -55,6 +55,9 @@ pub struct AuditParams {
     pub person_id: Option<String>,
     /// The actor: an agent id, or a token subject.
     pub actor: Option<String>,
+    /// One kind of event, e.g. `access_denied` (the refused accesses).
+    #[param(schema_with = crate::schema::audit_action)]
+    pub action: Option<String>,
     /// From this instant (inclusive, RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Until this instant (exclusive, RFC 3339).
@@ -66,8 +69,10 @@ pub struct AuditParams {
 /// Only the *délégué à la protection des données* (`dpo`) may read it. Each event is one access to
 /// personal data: who (`actor_id`, `actor_subject`), what (`action`, `resource_type`,
 /// `resource_id`), about which person, with the reason given when one was needed and the request
-/// id. Filter by `person_id`, by `actor` (an agent id or a token subject) and by a `from`/`to`
-/// window (`to` must be after `from`, else 400). Reading the log is not itself audited.
+/// id. Filter by `person_id`, by `actor` (an agent id or a token subject), by `action` (e.g.
+/// `access_denied`: the accesses refused to agents whose role or need to know did not allow
+/// them) and by a `from`/`to` window (`to` must be after `from`, else 400). Reading the log is
+/// not itself audited.
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_events",
@@ -102,6 +107,7 @@ pub async fn list(
         },
     };
     let filter = AuditFilter {
+        action: coded_param("action", "audit action", params.action.as_deref())?,
         person_id: params
             .person_id
             .as_deref()

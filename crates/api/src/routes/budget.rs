@@ -241,7 +241,7 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
 #[get("/{id}/budget")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
+    let mut work = on_visible_person(&ctx, Access::Read, *id, AuditResource::PersonBudget).await?;
     let found = budgets::get(&mut work.tx, *id).await?;
     let household = households::get(&mut work.tx, *id).await?;
     work.audit(person_part_event(
@@ -295,7 +295,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
     let lines = parsed(&body)?;
-    let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
+    let mut work = on_visible_person(&ctx, Access::Write, *id, AuditResource::PersonBudget).await?;
     let written = budgets::replace(
         &mut work.tx,
         work.actor.org.id,

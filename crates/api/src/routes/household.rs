@@ -14,7 +14,7 @@ use relais_domain::{
 };
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
-use relais_store::households::{self, HouseholdRecord};
+use relais_store::households::{self, HouseholdRecord, PersonSight};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -160,18 +160,26 @@ fn parsed(body: &HouseholdReplacement, today: NaiveDate) -> Result<household::Ho
     }
 }
 
-/// Opens the caller's work on a person whose household and budget they may see: 404 for a
-/// person of another organisation, or (for a worker) on none of whose open cases they are.
+/// Opens the caller's work on a person whose household and budget (`part`) they may see: 404
+/// for a person of another organisation, or (for a worker) on none of whose open cases they
+/// are; that second refusal is recorded as an `access_denied` of `part` about the person.
 pub(crate) async fn on_visible_person(
     ctx: &Ctx,
     access: Access,
     person_id: Uuid,
+    part: AuditResource,
 ) -> Result<Work, ApiError> {
     let mut work = ctx.work(access).await?;
-    if !households::person_visible(&mut work.tx, person_id, work.actor.case_scope()).await? {
-        return Err(ApiError::NotFound);
+    match households::person_sight(&mut work.tx, person_id, work.actor.case_scope()).await? {
+        PersonSight::Visible => Ok(work),
+        PersonSight::Absent => Err(ApiError::NotFound),
+        PersonSight::Hidden => Err(work
+            .deny(
+                ApiError::NotFound,
+                person_part_event(AuditAction::AccessDenied, part, person_id),
+            )
+            .await),
     }
-    Ok(work)
 }
 
 /// An access to a part of the person `person_id`'s record (household, budget).
@@ -200,7 +208,8 @@ pub(crate) fn person_part_event(
 #[get("/{id}/household")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let mut work = on_visible_person(&ctx, Access::Read, *id).await?;
+    let mut work =
+        on_visible_person(&ctx, Access::Read, *id, AuditResource::PersonHousehold).await?;
     let found = households::get(&mut work.tx, *id).await?;
     work.audit(person_part_event(
         AuditAction::Read,
@@ -245,7 +254,8 @@ pub async fn replace(
     ctx.require(Permission::CaseWrite)?;
     let today = today();
     let household = parsed(&body, today)?;
-    let mut work = on_visible_person(&ctx, Access::Write, *id).await?;
+    let mut work =
+        on_visible_person(&ctx, Access::Write, *id, AuditResource::PersonHousehold).await?;
     let written = households::replace(
         &mut work.tx,
         work.actor.org.id,
