@@ -366,3 +366,56 @@ async fn a_change_whose_audit_event_cannot_be_written_is_rolled_back() {
     let updates = "SELECT count(*) FROM case_events WHERE kind = 'updated'";
     assert_eq!(app.count(updates).await, 0);
 }
+
+#[tokio::test]
+async fn a_case_a_worker_is_not_on_is_a_404_recorded_as_access_denied() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let bruno = app.token("worker", "bruno");
+    let dpo = app.token("dpo", "dominique");
+    let case = app.create_case(&alice).await;
+    let id = case["id"].as_str().unwrap();
+    let person = case["person_id"].as_str().unwrap();
+    for path in [
+        format!("/v1/cases/{id}"),
+        format!("/v1/cases/{id}/contacts"),
+    ] {
+        let response = app.get(&path, &bruno).await;
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    // A case that does not exist, or another organisation's, leaves no trail.
+    let unknown = uuid::Uuid::now_v7();
+    assert_eq!(
+        app.get(&format!("/v1/cases/{unknown}"), &bruno)
+            .await
+            .status(),
+        404
+    );
+    let outsider = app.token_for("other", &["worker"], "x");
+    assert_eq!(
+        app.get(&format!("/v1/cases/{id}"), &outsider)
+            .await
+            .status(),
+        404
+    );
+
+    let denied = app
+        .get_json("/v1/audit-events?action=access_denied", &dpo)
+        .await;
+    let events = denied["items"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{denied}");
+    for event in events {
+        assert_eq!(event["resource_type"], "case");
+        assert_eq!(event["resource_id"], id);
+        assert_eq!(event["person_id"], person);
+        assert_eq!(event["actor_subject"], "bruno");
+    }
+    // The person's own trail shows them too.
+    let about = app
+        .get_json(
+            &format!("/v1/audit-events?person_id={person}&action=access_denied"),
+            &dpo,
+        )
+        .await;
+    assert_eq!(about["items"].as_array().unwrap().len(), 2);
+}

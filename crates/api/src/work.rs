@@ -14,7 +14,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::header::{self, HeaderMap};
 use relais_domain::{AuditAction, AuditResource, CaseStatus};
 use relais_store::audit::NewAuditEvent;
-use relais_store::cases::CaseRecord;
+use relais_store::cases::{self, CaseRecord};
 use relais_store::db::{self, Access, Tx};
 use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
 use uuid::Uuid;
@@ -97,8 +97,11 @@ impl Ctx {
             CaseUse::Write | CaseUse::Plan => Access::Write,
         };
         let mut work = self.work(access).await?;
-        let case = work.case(id, use_).await?;
-        Ok((work, case))
+        match work.case(id, use_).await {
+            Ok(case) => Ok((work, case)),
+            Err(ApiError::NotFound) => Err(work.hidden_case(id).await),
+            Err(err) => Err(err),
+        }
     }
 
     /// Opens the unit of work that reads one of the lists of the case `id` (its contacts, its
@@ -187,6 +190,21 @@ impl Work {
             CaseUse::Plan => status.plan_open()?,
         }
         Ok(case)
+    }
+
+    /// The 404 of the case `id`, which the caller's scope did not reach: when the case exists
+    /// in the organisation (a worker not on its team), the refusal is recorded as an
+    /// `access_denied` of the case about its person ([`Work::deny`]).
+    pub async fn hidden_case(mut self, id: Uuid) -> ApiError {
+        match cases::person_of(&mut self.tx, id).await {
+            Ok(Some(person_id)) => {
+                let event = NewAuditEvent::new(AuditAction::AccessDenied, AuditResource::Case, id)
+                    .about(person_id);
+                self.deny(ApiError::NotFound, event).await
+            }
+            Ok(None) => ApiError::NotFound,
+            Err(err) => err.into(),
+        }
     }
 
     /// The reason given to read an archived case, if one was needed.

@@ -228,6 +228,18 @@ pub async fn get(
     .ok_or(StoreError::NotFound)
 }
 
+/// The person of the case `id` of the organisation, whoever asks; `None` when there is no such
+/// case. Read only when a caller's scope did not reach the case, to record the refusal about
+/// its person.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn person_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT person_id FROM cases WHERE id = $1", id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Filters of `GET /v1/cases`.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
