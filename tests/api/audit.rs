@@ -383,6 +383,15 @@ async fn a_case_a_worker_is_not_on_is_a_404_recorded_as_access_denied() {
         let response = app.get(&path, &bruno).await;
         assert_eq!(response.status(), 404, "{path}");
     }
+    // A change too: a transition asked by a worker not on the team.
+    let transition = app
+        .request(Method::POST, &format!("/v1/cases/{id}/transitions"), &bruno)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"to": "assessment"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(transition.status(), 404);
     // A case that does not exist, or another organisation's, leaves no trail.
     let unknown = uuid::Uuid::now_v7();
     assert_eq!(
@@ -403,7 +412,7 @@ async fn a_case_a_worker_is_not_on_is_a_404_recorded_as_access_denied() {
         .get_json("/v1/audit-events?action=access_denied", &dpo)
         .await;
     let events = denied["items"].as_array().unwrap();
-    assert_eq!(events.len(), 2, "{denied}");
+    assert_eq!(events.len(), 3, "{denied}");
     for event in events {
         assert_eq!(event["resource_type"], "case");
         assert_eq!(event["resource_id"], id);
@@ -417,5 +426,10 @@ async fn a_case_a_worker_is_not_on_is_a_404_recorded_as_access_denied() {
             &dpo,
         )
         .await;
-    assert_eq!(about["items"].as_array().unwrap().len(), 2);
+    assert_eq!(about["items"].as_array().unwrap().len(), 3);
+    // Nothing else was written: the case is where it was.
+    let sam = app.token("supervisor", "sam");
+    let read = app.get_json(&format!("/v1/cases/{id}"), &sam).await;
+    assert_eq!(read["status"], case["status"]);
+    assert_eq!(read["version"], case["version"]);
 }

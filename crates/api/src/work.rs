@@ -48,8 +48,21 @@ pub enum CaseUse<'a> {
     Visible,
     /// Changes something of it: the case must be writable (not archived).
     Write,
+    /// Moves it through its lifecycle, with no guard of its own: the lifecycle itself refuses
+    /// what a status forbids (an archived case has no transition), with its own codes.
+    Lifecycle,
     /// Changes its plan: the case must be open.
     Plan,
+}
+
+impl CaseUse<'_> {
+    /// The transaction a use needs: a read, or a change.
+    pub fn access(self) -> Access {
+        match self {
+            CaseUse::Read(_) | CaseUse::Visible => Access::Read,
+            CaseUse::Write | CaseUse::Plan | CaseUse::Lifecycle => Access::Write,
+        }
+    }
 }
 
 /// The unit of work of one request: its transaction, its caller, its audit events and its
@@ -92,11 +105,7 @@ impl Ctx {
     /// Opens the unit of work on the case `id`, loaded once within the caller's scope (404 when
     /// they may not see it), after the guard `use_` asks of the domain.
     pub async fn case(&self, id: Uuid, use_: CaseUse<'_>) -> Result<(Work, CaseRecord), ApiError> {
-        let access = match use_ {
-            CaseUse::Read(_) | CaseUse::Visible => Access::Read,
-            CaseUse::Write | CaseUse::Plan => Access::Write,
-        };
-        let mut work = self.work(access).await?;
+        let mut work = self.work(use_.access()).await?;
         match work.case(id, use_).await {
             Ok(case) => Ok((work, case)),
             Err(ApiError::NotFound) => Err(work.hidden_case(id).await),
@@ -185,7 +194,7 @@ impl Work {
         let status = case.status();
         match use_ {
             CaseUse::Read(reason) => self.reason = read_reason(status, reason)?,
-            CaseUse::Visible => {}
+            CaseUse::Visible | CaseUse::Lifecycle => {}
             CaseUse::Write => status.writable()?,
             CaseUse::Plan => status.plan_open()?,
         }

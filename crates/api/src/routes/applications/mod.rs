@@ -31,6 +31,7 @@ use relais_store::applications::{
 };
 use relais_store::applications::{checklist, funding as store_funding, reports as store_reports};
 use relais_store::cases::CaseRecord;
+use relais_store::db::Access;
 use relais_store::db::Tx;
 use relais_store::plan_items::{self, NewPlanItem};
 use relais_store::schemes::{self, SchemeRecord};
@@ -76,9 +77,9 @@ async fn on_application(
     use_: CaseUse<'_>,
 ) -> Result<(Work, CaseRecord, ApplicationRecord), ApiError> {
     let (mut work, case) = ctx.case(case_id, use_).await?;
-    let application = match use_ {
-        CaseUse::Read(_) | CaseUse::Visible => store::get(&mut work.tx, case.id, app_id).await?,
-        CaseUse::Write | CaseUse::Plan => store::lock(&mut work.tx, case.id, app_id).await?,
+    let application = match use_.access() {
+        Access::Read => store::get(&mut work.tx, case.id, app_id).await?,
+        Access::Write => store::lock(&mut work.tx, case.id, app_id).await?,
     };
     Ok((work, case, application))
 }

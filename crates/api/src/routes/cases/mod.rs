@@ -331,10 +331,9 @@ pub async fn transition(
     body: Json<NewTransition>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseTransition)?;
-    // No case guard: the lifecycle itself refuses what a status forbids (an archived case has
-    // no transition, a closed one is reopened here), with its own codes.
-    let mut work = ctx.work(Access::Write).await?;
-    let current = work.actor.visible_case(&mut work.tx, *id).await?;
+    // The lifecycle itself refuses what a status forbids (an archived case has no transition,
+    // a closed one is reopened here), with its own codes.
+    let (mut work, current) = ctx.case(*id, CaseUse::Lifecycle).await?;
     let version = if_match.check(current.version)?;
     let reason = body
         .reason
