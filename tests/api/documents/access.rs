@@ -35,6 +35,21 @@ async fn only_the_case_team_and_supervisors_reach_documents() {
             assert_problem(f.app.get(path, &token).await, 404, "not_found").await;
         }
     }
+    // Bob is a worker of the organisation, not on the case's team: his upload and his read of
+    // the case's list of documents are recorded as refused accesses about the case's person
+    // (a document read by its own id does not leave one yet).
+    let dpo = f.app.token("dpo", "dora");
+    let denied = f
+        .app
+        .get_json("/v1/audit-events?action=access_denied&actor=bob", &dpo)
+        .await;
+    let kinds: Vec<&str> = denied["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["case"; 2], "{denied}");
     let missing = "/v1/documents/0190b5a0-0000-7000-8000-000000000009/content";
     assert_problem(f.app.get(missing, &f.alice).await, 404, "not_found").await;
     let boss = f.app.token("supervisor", "boss");

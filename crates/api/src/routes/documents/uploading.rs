@@ -292,7 +292,18 @@ pub async fn upload(
     // document is stored; the work below claims it.
     {
         let (mut tx, actor) = ctx.begin(Access::Read).await?;
-        let case = actor.visible_case(&mut tx, *id).await?;
+        let case = match actor.visible_case(&mut tx, *id).await {
+            Err(ApiError::NotFound) => {
+                drop(tx);
+                // The refusal goes through the seam, which records it when the case exists
+                // (a worker not on its team).
+                return Err(match ctx.case(*id, CaseUse::Write).await {
+                    Err(refusal) => refusal,
+                    Ok(_) => ApiError::NotFound,
+                });
+            }
+            found => found?,
+        };
         case.status().writable()?;
         db::commit(tx).await?;
     }
