@@ -449,13 +449,7 @@ async fn an_empty_filter_is_refused_rather_than_read_as_no_filter() {
 async fn if_match_is_a_star_or_one_entity_tag_and_anything_else_a_400() {
     let app = TestApp::spawn().await;
     let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            serde_json::json!({"first_name": "Léa", "last_name": "Roux"}),
-        )
-        .await;
-    let path = format!("/v1/persons/{}", person["id"].as_str().unwrap());
+    let path = new_person(&app, &token).await;
     let patch = |if_match: &'static str| {
         app.request(Method::PATCH, &path, &token)
             .header("If-Match", if_match)
@@ -508,13 +502,7 @@ async fn a_whole_number_written_as_a_float_is_read_as_an_integer() {
 async fn a_reason_to_read_a_person_is_checked_even_without_a_reveal() {
     let app = TestApp::spawn().await;
     let token = app.token("worker", "alice");
-    let person = app
-        .create_person(
-            &token,
-            serde_json::json!({"first_name": "Léa", "last_name": "Roux"}),
-        )
-        .await;
-    let path = format!("/v1/persons/{}", person["id"].as_str().unwrap());
+    let path = new_person(&app, &token).await;
     for reason in ["abc", "%20%20%20%20%20%20"] {
         let doc = assert_problem(
             app.get(&format!("{path}?reason={reason}"), &token).await,
@@ -536,4 +524,15 @@ async fn a_reason_to_read_a_person_is_checked_even_without_a_reveal() {
     )
     .await;
     assert_eq!(field_codes(&doc), [pair("/reason", "reason_required")]);
+}
+
+/// The path of a new person created as `token`.
+async fn new_person(app: &TestApp, token: &str) -> String {
+    let person = app
+        .create_person(
+            token,
+            serde_json::json!({"first_name": "Léa", "last_name": "Roux"}),
+        )
+        .await;
+    format!("/v1/persons/{}", person["id"].as_str().unwrap())
 }

@@ -231,21 +231,15 @@ fn whole_numbers_as_integers(body: &[u8]) -> Option<serde_json::Value> {
     use serde_json::Value;
     fn rewrite(value: &mut Value) -> bool {
         match value {
-            Value::Number(number) => match number.as_f64() {
-                Some(float)
-                    if !number.is_i64()
-                        && !number.is_u64()
-                        && float.fract() == 0.0
-                        && float.abs() < 9_007_199_254_740_992.0 =>
-                {
-                    // Below 2^53 a whole f64 converts to i64 exactly.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let whole = float as i64;
-                    *number = whole.into();
-                    true
+            Value::Number(number) if number.is_f64() => {
+                match relais_domain::number::whole(number) {
+                    Some(whole) => {
+                        *number = whole.into();
+                        true
+                    }
+                    None => false,
                 }
-                _ => false,
-            },
+            }
             Value::Array(items) => items
                 .iter_mut()
                 .fold(false, |changed, item| rewrite(item) | changed),

@@ -69,7 +69,8 @@ fn created_properties(operation: &Operation, components: &Components) -> Vec<Str
 
 /// Adds the links of every creation of `document`.
 pub fn add(document: &mut OpenApi) {
-    let Some(components) = document.components.clone() else {
+    // The components are read while the paths are written: two fields of the document.
+    let Some(components) = document.components.as_ref() else {
         return;
     };
     let targets: Vec<Target> = document
@@ -105,11 +106,10 @@ pub fn add(document: &mut OpenApi) {
         }) else {
             continue;
         };
-        let record = &record;
-        let Some(new_param) = path_params(record).pop() else {
+        let Some(new_param) = path_params(&record).pop() else {
             continue;
         };
-        let properties = created_properties(post, &components);
+        let properties = created_properties(post, components);
         let source = if properties.contains(&new_param) {
             new_param.clone()
         } else if properties.iter().any(|p| p == "id") {
@@ -120,7 +120,7 @@ pub fn add(document: &mut OpenApi) {
         let known = path_params(path);
         let mut links = serde_json::Map::new();
         for target in &targets {
-            let under = target.path == *record || target.path.starts_with(&format!("{record}/"));
+            let under = target.path == record || target.path.starts_with(&format!("{record}/"));
             let reachable = target
                 .params
                 .iter()
@@ -137,7 +137,7 @@ pub fn add(document: &mut OpenApi) {
                 };
                 parameters.insert(format!("path.{param}"), value.into());
             }
-            if target.if_match && target.path == *record {
+            if target.if_match && target.path == record {
                 parameters.insert("header.If-Match".to_owned(), "$response.header.ETag".into());
             }
             let link = serde_json::json!({

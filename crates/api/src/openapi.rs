@@ -202,11 +202,6 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             .schemas
             .insert(name.to_owned(), RefOr::T(Schema::Object(schema.build())));
     }
-    for (name, first, second) in ALTERNATIVES {
-        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
-            add_rules(object, vec![alternatives(*first, *second)]);
-        }
-    }
     // utoipa closes a struct that denies unknown fields, not the variants of such an enum.
     for name in CLOSED_VARIANTS {
         if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
@@ -219,16 +214,9 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
-    for provider in RULES {
-        let (name, rules) = provider();
+    for (name, rules) in rules_across_fields() {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
             add_rules(object, rules);
-        }
-    }
-    for variants in VARIANTS {
-        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(variants.schema)
-        {
-            add_rules(object, variants.rules_schemas());
         }
     }
     crate::links::add(document);
@@ -377,6 +365,20 @@ const RULES: &[RulesOf] = &[
     crate::routes::plan_items::model::category_rules,
     crate::routes::liaisons::model::legal_basis_rules,
 ];
+
+/// Every rule across fields of the document, by schema: [`ALTERNATIVES`], [`RULES`] and
+/// [`VARIANTS`].
+fn rules_across_fields() -> impl Iterator<Item = (&'static str, Vec<serde_json::Value>)> {
+    let alternatives = ALTERNATIVES
+        .iter()
+        .map(|(name, first, second)| (*name, vec![alternatives(*first, *second)]));
+    let variants = VARIANTS
+        .iter()
+        .map(|variants| (variants.schema, variants.rules_schemas()));
+    alternatives
+        .chain(RULES.iter().map(|rules| rules()))
+        .chain(variants)
+}
 
 /// The request schemas with [`Variants`].
 const VARIANTS: &[&Variants] = &[

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::codes::{Coded, parse_code};
 use crate::household::{EmploymentStatus, HousingStatus};
+use crate::number::whole;
 
 /// Parses a JSON array of criteria; the issues point into the array (`/2/max_cents`).
 ///
@@ -201,7 +202,11 @@ impl<'a> Fields<'a> {
     /// A whole number from 0 to `max`, or absent.
     fn count(&mut self, name: &'static str, max: u32) -> Option<u32> {
         let value = self.get(name)?;
-        match whole(value).and_then(|n| u32::try_from(n).ok()) {
+        match value
+            .as_number()
+            .and_then(whole)
+            .and_then(|n| u32::try_from(n).ok())
+        {
             Some(n) if n <= max => Some(n),
             Some(_) => {
                 self.issue(
@@ -228,7 +233,7 @@ impl<'a> Fields<'a> {
 
     /// An amount in cents from 0 to [`MAX_CENTS`], at `pointer`.
     fn cents_at(&mut self, value: &Value, pointer: &str) -> Option<i64> {
-        match whole(value).and_then(|n| i64::try_from(n).ok()) {
+        match value.as_number().and_then(whole) {
             Some(n) if (0..=MAX_CENTS).contains(&n) => Some(n),
             _ if value.is_number() => {
                 self.issue(
@@ -464,16 +469,4 @@ impl<'a> Fields<'a> {
 /// Escapes a key for a JSON pointer (RFC 6901).
 fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// A whole number at or above 0, however JSON wrote it: `64` or `64.0` (JSON has one number
-/// type; a JSON Schema `integer` is any number without a fraction).
-fn whole(value: &Value) -> Option<u64> {
-    value.as_u64().or_else(|| {
-        let float = value.as_f64()?;
-        // Below 2^53 a whole f64 converts to u64 exactly.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let whole = float as u64;
-        (float.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&float)).then_some(whole)
-    })
 }

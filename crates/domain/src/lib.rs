@@ -23,6 +23,7 @@ pub mod eligibility;
 pub mod household;
 pub mod liaison;
 pub mod nir;
+pub mod number;
 pub mod partner;
 pub mod plan;
 pub mod proposal;
