@@ -79,9 +79,9 @@ partner=$(partner_token "$admin_token") || {
 }
 
 # run_pass NAME TOKEN WORKERS [FILTER…]: one schemathesis run with TOKEN over the operations
-# FILTER selects (all without filter), reported in junit-NAME.xml. The small passes use one
-# worker: Python 3.11's ast.parse is not thread-safe, and Hypothesis calls it while describing
-# strategies, which sometimes fails a run with "AST constructor recursion depth mismatch".
+# FILTER selects (all without filter), reported in junit-NAME.xml. Python 3.11's ast.parse is
+# not thread-safe and Hypothesis calls it while describing strategies: the hooks serialise it
+# (scripts/schemathesis/hooks.py), so several workers are safe.
 run_pass() {
     local name=$1 pass_token=$2 workers=$3
     shift 3

@@ -8,13 +8,31 @@ document, said precisely so that nothing else is excused.
 - A few rules compare a field with another one or with today's date, which JSON Schema cannot
   state; each operation's description says them. A refusal of a schema-valid request is
   excused only when every field error it lists is one of these rules, for that operation.
+
+And one guard for the tool itself: Python 3.11 keeps `ast.parse`'s recursion counter in state
+shared by the interpreter's threads, so two workers describing strategies at once (Hypothesis
+parses lambda sources) can fail a run with "AST constructor recursion depth mismatch". Parses
+are serialised by a lock; they are rare and cached.
 """
 
+import ast
 import json
 import re
+import threading
 import uuid
 
 import schemathesis
+
+_AST_PARSE = ast.parse
+_AST_LOCK = threading.RLock()
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _AST_LOCK:
+        return _AST_PARSE(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 VALID_KEY = re.compile(r"^[!-~]{1,255}$")
 
