@@ -1,5 +1,7 @@
 //! Persons: creation, validation, the protected NIR, reading, roles and tenancy.
 
+mod history;
+mod need_to_know;
 mod search;
 mod updates;
 mod validation;
@@ -169,6 +171,8 @@ async fn a_worker_reveals_the_nir_with_a_reason_and_the_reveal_is_audited() {
     let p = CreatedPerson::by("reception", "rita", eloise()).await;
     let (app, id) = (&p.app, p.id.as_str());
     let token = app.token("worker", "alice");
+    // Need to know: Alice opens the person's case, so she sees the whole record.
+    app.open_case_for(&token, id).await;
     let reason = "Demande de CSS auprès de la CPAM";
     let response = app
         .request(reqwest::Method::GET, &p.path(""), &token)
@@ -403,12 +407,18 @@ async fn every_read_search_create_and_update_is_audited() {
 }
 
 #[tokio::test]
-async fn a_refused_request_leaves_no_audit_event() {
+async fn a_stale_write_leaves_no_audit_event_and_a_refused_role_an_access_denied() {
     let p = CreatedPerson::by("worker", "alice", eloise()).await;
     let (app, token, id) = (&p.app, &p.token, p.id.as_str());
     let stale = p.patch_as(token, 7, &json!({"phone": "0700000000"})).await;
     assert_eq!(stale.status(), 412);
+    assert_eq!(app.audit_actions(id).await.len(), 1, "only the creation");
     let forbidden = app.get(&p.path(""), &app.token("admin", "adam")).await;
     assert_eq!(forbidden.status(), 403);
-    assert_eq!(app.audit_actions(id).await.len(), 1, "only the creation");
+    let actions = app.audit_actions(id).await;
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(
+        actions.contains(&("access_denied".into(), "person".into())),
+        "{actions:?}"
+    );
 }

@@ -63,6 +63,7 @@ where
                         .service(persons::create)
                         .service(persons::read)
                         .service(persons::update)
+                        .service(persons::history)
                         .service(consents::list)
                         .service(consents::create)
                         .service(consents::withdraw)

@@ -402,10 +402,19 @@ pub fn filename() -> RefOr<Schema> {
 
 /// Schema of a flag that must be `true` (a consent given).
 pub fn must_be_true() -> RefOr<Schema> {
+    boolean_always(true)
+}
+
+/// Schema of a boolean that is always `false` (a full person's `restricted`).
+pub fn must_be_false() -> RefOr<Schema> {
+    boolean_always(false)
+}
+
+fn boolean_always(value: bool) -> RefOr<Schema> {
     RefOr::T(Schema::Object(
         ObjectBuilder::new()
             .schema_type(Type::Boolean)
-            .enum_values(Some([true]))
+            .enum_values(Some([value]))
             .build(),
     ))
 }

@@ -12,11 +12,13 @@
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::header::{self, HeaderMap};
+use relais_domain::need_to_know::{self, Denial, PersonPart, PersonView};
 use relais_domain::{AuditAction, AuditResource, CaseStatus};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord};
 use relais_store::db::{self, Access, Tx};
 use relais_store::idempotency::{self, Claim, KeyOwner, StoredResponse};
+use relais_store::persons::{self, Known};
 use uuid::Uuid;
 
 use crate::context::{Actor, Ctx};
@@ -108,7 +110,9 @@ impl Ctx {
         let mut work = self.work(use_.access()).await?;
         match work.case(id, use_).await {
             Ok(case) => Ok((work, case)),
-            Err(ApiError::NotFound) => Err(work.hidden_case(id).await),
+            Err(refusal @ (ApiError::NotFound | ApiError::Forbidden)) => Err(work
+                .refuse_on_case(refusal, id, AuditResource::Case, id)
+                .await),
             Err(err) => Err(err),
         }
     }
@@ -125,6 +129,65 @@ impl Ctx {
         let (mut work, case) = self.case(id, use_).await?;
         work.audit(case_event(&case, AuditAction::Read, of, case.id));
         Ok((work, case))
+    }
+}
+
+/// What a caller sees of the person a request names: their view (need to know) and what is known
+/// of the person without opening the record.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub view: PersonView,
+    pub known: Known,
+}
+
+impl Ctx {
+    /// Opens the unit of work on the person `id` for `part` of their record, after need to know
+    /// ([`need_to_know::may_use`]): 404 for a person not in the organisation; a refusal of a
+    /// person who exists (403 for a part the caller's role never reaches, 404 for a person the
+    /// caller has no tie to) is recorded as an `access_denied` of `resource` about the person.
+    pub async fn person(
+        &self,
+        id: Uuid,
+        part: PersonPart,
+        resource: AuditResource,
+    ) -> Result<(Work, Seen), ApiError> {
+        let access = match part {
+            PersonPart::Read
+            | PersonPart::ReadHistory
+            | PersonPart::ReadConsents
+            | PersonPart::ReadSituation
+            | PersonPart::RevealNir => Access::Read,
+            PersonPart::Correct | PersonPart::WriteConsents | PersonPart::WriteSituation => {
+                Access::Write
+            }
+        };
+        let mut work = self.work(access).await?;
+        let Some(sight) = persons::sight(&mut work.tx, id, work.actor.agent_id).await? else {
+            // Nobody's record: a caller whose role never reaches it still learns only the 403.
+            return Err(
+                match need_to_know::may_use(&self.principal.roles, Default::default(), part) {
+                    Err(Denial::Forbidden) => ApiError::Forbidden,
+                    _ => ApiError::NotFound,
+                },
+            );
+        };
+        match need_to_know::may_use(&self.principal.roles, sight.ties, part) {
+            Ok(view) => Ok((
+                work,
+                Seen {
+                    view,
+                    known: sight.known,
+                },
+            )),
+            Err(denial) => {
+                let refusal = match denial {
+                    Denial::Forbidden => ApiError::Forbidden,
+                    Denial::Hidden => ApiError::NotFound,
+                };
+                let event = NewAuditEvent::new(AuditAction::AccessDenied, resource, id).about(id);
+                Err(work.deny(refusal, event).await)
+            }
+        }
     }
 }
 
@@ -204,14 +267,29 @@ impl Work {
     /// The 404 of the case `id`, which the caller's scope did not reach: when the case exists
     /// in the organisation (a worker not on its team), the refusal is recorded as an
     /// `access_denied` of the case about its person ([`Work::deny`]).
-    pub async fn hidden_case(mut self, id: Uuid) -> ApiError {
-        match cases::person_of(&mut self.tx, id).await {
+    pub async fn hidden_case(self, id: Uuid) -> ApiError {
+        self.refuse_on_case(ApiError::NotFound, id, AuditResource::Case, id)
+            .await
+    }
+
+    /// Refuses a request on `resource_id` (of kind `resource`), a record of the case `case_id`,
+    /// with `refusal` (the 403 of a role that never reaches it, the 404 of a case out of the
+    /// caller's scope): when the case exists in the organisation, the refusal is recorded as an
+    /// `access_denied` about its person ([`Work::deny`]).
+    pub async fn refuse_on_case(
+        mut self,
+        refusal: ApiError,
+        case_id: Uuid,
+        resource: AuditResource,
+        resource_id: Uuid,
+    ) -> ApiError {
+        match cases::person_of(&mut self.tx, case_id).await {
             Ok(Some(person_id)) => {
-                let event = NewAuditEvent::new(AuditAction::AccessDenied, AuditResource::Case, id)
+                let event = NewAuditEvent::new(AuditAction::AccessDenied, resource, resource_id)
                     .about(person_id);
-                self.deny(ApiError::NotFound, event).await
+                self.deny(refusal, event).await
             }
-            Ok(None) => ApiError::NotFound,
+            Ok(None) => refusal,
             Err(err) => err.into(),
         }
     }

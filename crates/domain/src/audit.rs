@@ -64,6 +64,11 @@ crate::coded_enum! {
         PersonConsents => "person.consents" { fr: "Consentements", en: "Consents" },
         /// A person's record exported (right of access).
         PersonExport => "person.export" { fr: "Export des données", en: "Data export" },
+        /// A person's rectification history.
+        PersonHistory => "person.history" {
+            fr: "Historique des rectifications",
+            en: "Rectification history"
+        },
         /// A person's household.
         PersonHousehold => "person.household" { fr: "Foyer", en: "Household" },
         /// A person's NIR, shown in clear.

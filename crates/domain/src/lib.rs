@@ -22,6 +22,7 @@ pub mod document;
 pub mod eligibility;
 pub mod household;
 pub mod liaison;
+pub mod need_to_know;
 pub mod nir;
 pub mod number;
 pub mod partner;
@@ -71,6 +72,7 @@ pub use liaison::{
     ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
     SendRefusal, check_send,
 };
+pub use need_to_know::{Denial, PersonPart, PersonTies, PersonView};
 pub use nir::{Nir, NirError};
 pub use partner::WebhookEvent;
 pub use partner::{Siret, SiretError};

@@ -36,7 +36,7 @@ struct LineRow {
 }
 
 /// The recorded budget of a person the caller may see (check with
-/// [`crate::households::person_sight`] first); `None` when none was recorded yet.
+/// [`crate::persons::sight`] first); `None` when none was recorded yet.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(
     conn: &mut PgConnection,

@@ -21,13 +21,15 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::audit::AuditEvent;
 use crate::code::Code;
-use crate::persons::{self, ConsentRecord, PersonRecord};
+use crate::persons::{self, ConsentRecord, HistoryRecord, PersonRecord};
 
 /// Everything held on a person.
 #[derive(Debug, Clone)]
 pub struct PersonExport {
     pub person: PersonRecord,
     pub consents: Vec<ConsentRecord>,
+    /// The rectification history, oldest first.
+    pub history: Vec<HistoryRecord>,
     /// The person's cases, oldest first, each with what belongs to it.
     pub cases: Vec<CaseExport>,
     /// The partners' referrals linked to the person (accepted ones), oldest first.
@@ -249,6 +251,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
 pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonExport, StoreError> {
     let person = persons::get(conn, person_id).await?;
     let consents = persons::consents(conn, person_id).await?;
+    let history = persons::whole_history(conn, person_id).await?;
     let cases = sqlx::query_as!(
         ExportCase,
         r#"
@@ -491,6 +494,7 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     Ok(PersonExport {
         person,
         consents,
+        history,
         cases,
         referrals,
         household: situation.household,

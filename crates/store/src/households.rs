@@ -10,7 +10,6 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::cases::CaseScope;
 use crate::code::Code;
 
 /// A person's recorded household.
@@ -25,55 +24,7 @@ pub struct HouseholdRecord {
     pub version: i32,
 }
 
-/// How a caller sees the person `person_id` of the organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersonSight {
-    /// No such person in the organisation.
-    Absent,
-    /// The person exists, but the caller's need to know does not reach them.
-    Hidden,
-    /// The caller may read and write the person's household and budget.
-    Visible,
-}
-
-/// Whether the caller may read and write the household and budget of `person_id`: the person
-/// exists in the organisation and, for a worker (`CaseScope::Team`), the worker is on the team
-/// of one of the person's cases that is not archived. A supervisor (`CaseScope::All`) sees every
-/// person of the organisation. One round trip.
-#[tracing::instrument(level = "debug", skip(conn))]
-pub async fn person_sight(
-    conn: &mut PgConnection,
-    person_id: Uuid,
-    scope: CaseScope,
-) -> Result<PersonSight, StoreError> {
-    let agent = match scope {
-        CaseScope::All => None,
-        CaseScope::Team(agent) => Some(agent),
-    };
-    let row = sqlx::query!(
-        r#"
-        SELECT
-            EXISTS (SELECT 1 FROM persons WHERE id = $1) AS "exists!",
-            ($2::uuid IS NULL OR EXISTS (
-                SELECT 1
-                FROM cases c
-                JOIN case_team t ON t.case_id = c.id
-                WHERE c.person_id = $1 AND c.status <> 'archived' AND t.agent_id = $2
-            )) AS "reached!"
-        "#,
-        person_id,
-        agent
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(match (row.exists, row.reached) {
-        (false, _) => PersonSight::Absent,
-        (true, false) => PersonSight::Hidden,
-        (true, true) => PersonSight::Visible,
-    })
-}
-
-/// The recorded household of a person the caller may see (check with [`person_sight`]
+/// The recorded household of a person the caller may see (check with [`crate::persons::sight`]
 /// first); `None` when none was recorded yet.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get(

@@ -1,7 +1,11 @@
 //! Persons: identity, contact details, the protected NIR, and consents.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{ConsentChannel, ConsentScope, InformedChannel, MaritalStatus, Nir};
+use relais_domain::{
+    ConsentChannel, ConsentScope, InformedChannel, MaritalStatus, Nir, PersonTies,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -167,9 +171,36 @@ pub async fn create(
     .map_err(on_constraint("persons_org_nir_key", duplicate_nir))
 }
 
-/// Replaces every writable field when the stored version is `expected_version`.
-#[tracing::instrument(level = "debug", skip_all, fields(person_id = %id))]
+/// Who corrects a person, for the rectification history.
+#[derive(Debug, Clone, Copy)]
+pub struct Corrector {
+    pub org_id: Uuid,
+    pub agent_id: Uuid,
+}
+
+/// Replaces every writable field of `before` (the person as read in this transaction) when the
+/// stored version is still its version, and keeps each changed field's previous value in the
+/// rectification history.
+#[tracing::instrument(level = "debug", skip_all, fields(person_id = %before.id))]
 pub async fn update(
+    conn: &mut PgConnection,
+    before: &PersonRecord,
+    data: &PersonData,
+    vault: &NirVault,
+    by: Corrector,
+) -> Result<PersonRecord, StoreError> {
+    let nir_changed = match &data.nir {
+        NirChange::Keep => false,
+        NirChange::Clear => before.nir_ciphertext.is_some(),
+        NirChange::Set(nir) => before.nir(vault).as_ref() != Some(nir),
+    };
+    let after = replace(conn, before.id, before.version, data, vault).await?;
+    record_changes(conn, by, before.id, &changes(before, &after, nir_changed)).await?;
+    Ok(after)
+}
+
+/// Replaces every writable field when the stored version is `expected_version`.
+async fn replace(
     conn: &mut PgConnection,
     id: Uuid,
     expected_version: i32,
@@ -230,6 +261,155 @@ pub async fn update(
         Some(person) => Ok(person),
         None => Err(stale_or_missing(conn, Versioned::Person(id)).await),
     }
+}
+
+/// One change of a person's field, as the rectification history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field as the API names it (`last_name`, `address.city`, `informed.at`).
+    pub field: &'static str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Each identity or contact field of a person as the history shows it: the NIR masked, dates in
+/// ISO 8601, codes as codes.
+fn shown(r: &PersonRecord) -> [(&'static str, Option<String>); 17] {
+    let code = |c: Option<&str>| c.map(str::to_owned);
+    [
+        ("first_name", Some(r.first_name.clone())),
+        ("last_name", Some(r.last_name.clone())),
+        ("birth_name", r.birth_name.clone()),
+        ("birth_date", r.birth_date.map(|d| d.to_string())),
+        ("nir", r.nir_masked.clone()),
+        ("caf_number", r.caf_number.clone()),
+        (
+            "marital_status",
+            code(r.marital_status.map(|m| m.into_inner().code())),
+        ),
+        ("address.line1", r.address_line1.clone()),
+        ("address.line2", r.address_line2.clone()),
+        ("address.postcode", r.address_postcode.clone()),
+        ("address.city", r.address_city.clone()),
+        ("address.country", r.address_country.clone()),
+        ("phone", r.phone.clone()),
+        ("email", r.email.clone()),
+        (
+            "informed.at",
+            r.informed_at
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        ),
+        (
+            "informed.channel",
+            code(r.informed_channel.map(|c| c.into_inner().code())),
+        ),
+        ("informed.notice_version", r.informed_notice_version.clone()),
+    ]
+}
+
+/// The fields that differ between `before` and `after`; the NIR also when `nir_changed` though
+/// both masks read the same.
+fn changes(before: &PersonRecord, after: &PersonRecord, nir_changed: bool) -> Vec<FieldChange> {
+    shown(before)
+        .into_iter()
+        .zip(shown(after))
+        .filter(|((field, was), (_, is))| was != is || (*field == "nir" && nir_changed))
+        .map(|((field, before), (_, after))| FieldChange {
+            field,
+            before,
+            after,
+        })
+        .collect()
+}
+
+/// Appends `changes` to the rectification history, in one statement.
+async fn record_changes(
+    conn: &mut PgConnection,
+    by: Corrector,
+    person_id: Uuid,
+    changes: &[FieldChange],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // Read newest first, one correction's fields still come in the record's order.
+    let mut ids: Vec<Uuid> = changes.iter().map(|_| Uuid::now_v7()).collect();
+    ids.reverse();
+    let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
+    let befores: Vec<Option<String>> = changes.iter().map(|c| c.before.clone()).collect();
+    let afters: Vec<Option<String>> = changes.iter().map(|c| c.after.clone()).collect();
+    sqlx::query!(
+        r#"
+        INSERT INTO person_history (id, org_id, person_id, field, before, after, changed_by)
+        SELECT u.id, $1, $2, u.field, u.before, u.after, $3
+        FROM UNNEST($4::uuid[], $5::text[], $6::text[], $7::text[]) AS u(id, field, before, after)
+        "#,
+        by.org_id,
+        person_id,
+        by.agent_id,
+        &ids,
+        &fields as &[&str],
+        &befores as &[Option<String>],
+        &afters as &[Option<String>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A change kept in a person's rectification history.
+#[derive(Debug, Clone)]
+pub struct HistoryRecord {
+    pub id: Uuid,
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: Option<Uuid>,
+}
+
+/// A person's rectification history, newest first.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn history(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<HistoryRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        HistoryRecord,
+        r#"
+        SELECT id, field, before, after, changed_at, changed_by
+        FROM person_history
+        WHERE person_id = $1 AND ($2::uuid IS NULL OR id < $2)
+        ORDER BY id DESC
+        LIMIT $3
+        "#,
+        person_id,
+        page.after,
+        page.fetch_limit()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |r| r.id))
+}
+
+/// A person's whole rectification history, oldest first (for the right-of-access export).
+pub async fn whole_history(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<HistoryRecord>, StoreError> {
+    Ok(sqlx::query_as!(
+        HistoryRecord,
+        r#"
+        SELECT id, field, before, after, changed_at, changed_by
+        FROM person_history
+        WHERE person_id = $1
+        ORDER BY id
+        "#,
+        person_id
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// One person of the current organisation.
@@ -438,4 +618,87 @@ pub async fn withdraw_consent(
         },
         None => StoreError::NotFound,
     })
+}
+
+/// What is known of a person without opening their record: whether a case of theirs is open
+/// (neither closed nor archived) and the name of its referent, so that nobody creates a
+/// duplicate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    pub open_case: bool,
+    pub referent_name: Option<String>,
+}
+
+/// An agent's sight of a person: their ties to the person (need to know) and what is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sight {
+    pub ties: PersonTies,
+    pub known: Known,
+}
+
+/// The sight `agent_id` has of each of the persons `ids` of the organisation (those absent from
+/// the answer do not exist in it), in one query driven by the primary key and the cases' person
+/// index.
+#[tracing::instrument(level = "debug", skip(conn, ids))]
+pub async fn sights(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    agent_id: Uuid,
+) -> Result<HashMap<Uuid, Sight>, StoreError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT p.id,
+               COALESCE(p.created_by = $2, false)
+                   AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.person_id = p.id)
+                   AS "created_without_case!",
+               EXISTS (
+                   SELECT 1
+                   FROM cases c
+                   JOIN case_team t ON t.case_id = c.id AND t.agent_id = $2
+                   WHERE c.person_id = p.id AND c.status <> 'archived'
+               ) AS "on_team!",
+               open.id IS NOT NULL AS "open_case!",
+               open.referent_name AS "referent_name?"
+        FROM persons p
+        LEFT JOIN LATERAL (
+            SELECT c.id, a.display_name AS referent_name
+            FROM cases c
+            LEFT JOIN agents a ON a.id = c.referent_id
+            WHERE c.person_id = p.id AND c.status NOT IN ('closed', 'archived')
+            ORDER BY c.id DESC
+            LIMIT 1
+        ) open ON true
+        WHERE p.id = ANY($1)
+        "#,
+        ids,
+        agent_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let sight = Sight {
+                ties: PersonTies {
+                    on_team: r.on_team,
+                    created_without_case: r.created_without_case,
+                },
+                known: Known {
+                    open_case: r.open_case,
+                    referent_name: r.referent_name,
+                },
+            };
+            (r.id, sight)
+        })
+        .collect())
+}
+
+/// The sight `agent_id` has of the person `id`; `None` when no such person is in the
+/// organisation.
+pub async fn sight(
+    conn: &mut PgConnection,
+    id: Uuid,
+    agent_id: Uuid,
+) -> Result<Option<Sight>, StoreError> {
+    Ok(sights(conn, &[id], agent_id).await?.remove(&id))
 }

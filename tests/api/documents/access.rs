@@ -35,21 +35,48 @@ async fn only_the_case_team_and_supervisors_reach_documents() {
             assert_problem(f.app.get(path, &token).await, 404, "not_found").await;
         }
     }
-    // Bob is a worker of the organisation, not on the case's team: his upload and his read of
-    // the case's list of documents are recorded as refused accesses about the case's person
-    // (a document read by its own id does not leave one yet).
+    // Bob is a worker of the organisation, not on the case's team: his upload, his read of the
+    // case's list of documents and his reads of the document by its own id are recorded as
+    // refused accesses about the case's person; so are reception's reads of the list and the
+    // document.
     let dpo = f.app.token("dpo", "dora");
     let denied = f
         .app
         .get_json("/v1/audit-events?action=access_denied&actor=bob", &dpo)
         .await;
-    let kinds: Vec<&str> = denied["items"]
+    let mut kinds: Vec<&str> = denied["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["resource_type"].as_str().unwrap())
+        .map(|e| {
+            assert_eq!(e["person_id"], f.person_id.as_str());
+            e["resource_type"].as_str().unwrap()
+        })
         .collect();
-    assert_eq!(kinds, ["case"; 2], "{denied}");
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["case", "case", "document", "document"], "{denied}");
+    let by_reception = f
+        .app
+        .get_json("/v1/audit-events?action=access_denied&actor=rita", &dpo)
+        .await;
+    let mut refused: Vec<(&str, &str)> = by_reception["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["resource_type"].as_str().unwrap(),
+                e["resource_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    refused.sort_unstable();
+    let case_id = f.case_id.as_str();
+    assert_eq!(
+        refused,
+        [("case", case_id), ("document", id), ("document", id)],
+        "{by_reception}"
+    );
     let missing = "/v1/documents/0190b5a0-0000-7000-8000-000000000009/content";
     assert_problem(f.app.get(missing, &f.alice).await, 404, "not_found").await;
     let boss = f.app.token("supervisor", "boss");

@@ -9,7 +9,7 @@ import sys
 from relais_client import AuthenticatedClient
 from relais_client.api.cases import case_timeline, create_case, read_case, replace_assessment
 from relais_client.api.contacts import create_contact
-from relais_client.api.persons import create_person
+from relais_client.api.persons import create_person, read_person
 from relais_client.api.plan import (
     create_plan_item,
     create_plan_proposal,
@@ -25,6 +25,7 @@ from relais_client.models import (
     NewPlanDecision,
     NewPlanItem,
     NewProposal,
+    Person,
     Problem,
 )
 
@@ -66,6 +67,10 @@ def main():
         201,
     )
     case_id = created.id
+    # The referent sees the whole record: the answer decodes as a Person, not the search view.
+    record = must("read the person", read_person.sync_detailed(person.id, client=client), 200)
+    if not isinstance(record, Person) or record.restricted:
+        sys.exit(f"read the person: expected the record, got {record!r}")
     must(
         "hold the first interview",
         create_contact.sync_detailed(

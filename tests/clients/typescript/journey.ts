@@ -41,6 +41,14 @@ async function main(): Promise<void> {
   );
   const caseId = created.id;
   const path = { id: caseId };
+  // The referent sees the whole record: `restricted` tells it from the search view.
+  const seen = must(
+    "read the person",
+    await client.GET("/v1/persons/{id}", { params: { path: { id: person.id } } }),
+  );
+  if (seen.restricted || !("version" in seen)) {
+    throw new Error(`read the person: expected the record, got ${JSON.stringify(seen)}`);
+  }
 
   const contact = must(
     "hold the first interview",

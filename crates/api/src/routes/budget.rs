@@ -2,22 +2,21 @@
 //! figures the domain derives from them with the household (reste à vivre, per day, per
 //! consumption unit, CAF quotient familial). Read and replaced whole.
 //!
-//! Who may see it is the household's rule (see [`super::household`]): supervisors and the
-//! workers of one of the person's cases; 403 for other roles. Every read and write is audited.
+//! Who may see it is the household's rule (see [`super::household`]): those who see the person's
+//! whole record (need to know); 403 for other roles. Every read and write is audited.
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::budget::{self, BudgetLine};
-use relais_domain::{AuditAction, AuditResource, ChargeKind, Permission, ResourceKind};
+use relais_domain::{AuditAction, AuditResource, ChargeKind, PersonPart, ResourceKind};
 use relais_store::budgets::{self, BudgetRecord};
-use relais_store::db::Access;
 use relais_store::households;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::household::{on_visible_person, person_part_event};
+use super::household::person_part_event;
 use crate::conditional::{IfMatch, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
@@ -240,8 +239,9 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
 )]
 #[get("/{id}/budget")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let mut work = on_visible_person(&ctx, Access::Read, *id, AuditResource::PersonBudget).await?;
+    let (mut work, _) = ctx
+        .person(*id, PersonPart::ReadSituation, AuditResource::PersonBudget)
+        .await?;
     let found = budgets::get(&mut work.tx, *id).await?;
     let household = households::get(&mut work.tx, *id).await?;
     work.audit(person_part_event(
@@ -293,9 +293,10 @@ pub async fn replace(
     if_match: IfMatch,
     body: Json<BudgetReplacement>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::CaseWrite)?;
+    let (mut work, _) = ctx
+        .person(*id, PersonPart::WriteSituation, AuditResource::PersonBudget)
+        .await?;
     let lines = parsed(&body)?;
-    let mut work = on_visible_person(&ctx, Access::Write, *id, AuditResource::PersonBudget).await?;
     let written = budgets::replace(
         &mut work.tx,
         work.actor.org.id,

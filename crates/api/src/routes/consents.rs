@@ -3,10 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use relais_domain::{AuditAction, AuditResource, ConsentChannel, ConsentScope, Permission};
+use relais_domain::{AuditAction, AuditResource, ConsentChannel, ConsentScope, PersonPart};
 use relais_store::Code;
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::Access;
 use relais_store::persons::{self, ConsentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,7 +77,8 @@ pub struct ConsentList {
 
 /// Lists a person's consents.
 ///
-/// Reception, workers and supervisors. Every consent of the person, withdrawn ones included
+/// Reception, workers and supervisors; a worker only on a person whose record they see (404 and an
+/// `access_denied` of `person.consents` otherwise). Every consent of the person, withdrawn ones included
 /// (`active: false`, with when and how it was withdrawn), oldest first, in one page. 404 for an
 /// unknown person. Audited as a `read` of `person.consents`.
 #[utoipa::path(
@@ -90,9 +90,9 @@ pub struct ConsentList {
 )]
 #[get("/{id}/consents")]
 pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonRead)?;
-    let mut work = ctx.work(Access::Read).await?;
-    persons::get(&mut work.tx, *id).await?;
+    let (mut work, _) = ctx
+        .person(*id, PersonPart::ReadConsents, AuditResource::PersonConsents)
+        .await?;
     let items = persons::consents(&mut work.tx, *id).await?;
     work.audit(
         NewAuditEvent::new(AuditAction::Read, AuditResource::PersonConsents, *id).about(*id),
@@ -106,7 +106,8 @@ pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 
 /// Records a consent.
 ///
-/// Reception, workers and supervisors. The scope says what the person consents to (processing of
+/// Reception, workers and supervisors; a worker only on a person whose record they see (404 and an
+/// `access_denied` of `person.consents` otherwise). The scope says what the person consents to (processing of
 /// their data, sharing with the partners or with one named institution, being contacted by e-mail
 /// or text message), the channel how it was collected; the caller is recorded as its collector.
 /// `given_at` cannot be in the future (422). A liaison sent under the legal basis `consent` cites
@@ -125,7 +126,13 @@ pub async fn create(
     id: web::Path<Uuid>,
     body: Json<NewConsent>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonWrite)?;
+    let (mut work, _) = ctx
+        .person(
+            *id,
+            PersonPart::WriteConsents,
+            AuditResource::PersonConsents,
+        )
+        .await?;
     if !relais_domain::clock::has_happened(body.given_at, Utc::now()) {
         return Err(ApiError::invalid(
             "/given_at",
@@ -133,8 +140,6 @@ pub async fn create(
             "a consent cannot be given in the future",
         ));
     }
-    let mut work = ctx.work(Access::Write).await?;
-    persons::get(&mut work.tx, *id).await?;
     let consent = persons::add_consent(
         &mut work.tx,
         work.actor.org.id,
@@ -161,7 +166,8 @@ pub async fn create(
 
 /// Withdraws a consent (it stays in the record, withdrawn).
 ///
-/// Reception, workers and supervisors. The consent is kept, with the time and channel of its
+/// Reception, workers and supervisors; a worker only on a person whose record they see (404 and an
+/// `access_denied` of `person.consents` otherwise). The consent is kept, with the time and channel of its
 /// withdrawal, and no longer counts as active; no `If-Match` is needed. A second withdrawal is a
 /// 409 `consent_already_withdrawn`; an unknown consent, or one of another person, is a 404. Audited
 /// as an `update` of `consent`.
@@ -179,9 +185,14 @@ pub async fn withdraw(
     path: web::Path<(Uuid, Uuid)>,
     body: Json<Withdrawal>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonWrite)?;
     let (person_id, consent_id) = path.into_inner();
-    let mut work = ctx.work(Access::Write).await?;
+    let (mut work, _) = ctx
+        .person(
+            person_id,
+            PersonPart::WriteConsents,
+            AuditResource::PersonConsents,
+        )
+        .await?;
     let consent =
         persons::withdraw_consent(&mut work.tx, person_id, consent_id, body.channel).await?;
     work.audit(

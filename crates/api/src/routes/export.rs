@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::responses::ReadErrors;
 use crate::routes::audit::AuditEvent;
 use crate::routes::consents::Consent;
-use crate::routes::persons::Person;
+use crate::routes::persons::{FieldChange, Person};
 
 /// Everything held on a person.
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,6 +29,8 @@ pub struct PersonExport {
     /// The identity record, NIR in clear.
     pub person: Person,
     pub consents: Vec<Consent>,
+    /// The rectification history of identity and contact fields, oldest first (NIR masked).
+    pub history: Vec<FieldChange>,
     /// The person's cases, oldest first, each with its `timeline`, `assessment` (domains),
     /// `plan_items`, `proposals` (with decision and `observations`), `contacts` (private
     /// notes included), `liaisons`, `applications` (checklist, social reports, funding plan) and
@@ -52,7 +54,8 @@ pub struct PersonExport {
 /// Exports everything held on a person (right of access; dpo).
 ///
 /// Only the `dpo` may call it (RGPD art. 15, right of access). The JSON, sent as an attachment with
-/// `Cache-Control: no-store`, has the identity record with the NIR in clear, the consents, every
+/// `Cache-Control: no-store`, has the identity record with the NIR in clear, the consents, the
+/// rectification history, every
 /// case of the person (archived ones included) with its timeline, assessment, plan items,
 /// proposals, contacts (private notes included), liaisons, applications and document metadata, the
 /// partners' referrals linked to the person (NIR masked), the household, the budget, and every
@@ -97,6 +100,7 @@ pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse
         exported_at: Utc::now(),
         person,
         consents: data.consents.into_iter().map(Consent::from).collect(),
+        history: data.history.into_iter().map(FieldChange::from).collect(),
         cases: data.cases,
         referrals: data.referrals,
         household: data.household,

@@ -1,20 +1,21 @@
 //! The household of a person (composition familiale): the members living with them, the
 //! housing and the person's employment status. Read and replaced whole.
 //!
-//! The household is as sensitive as the case file: only supervisors, and the workers on the
-//! team of one of the person's (not archived) cases, read or write it; reception,
-//! administrators, the DPO and partners get 403. A worker on no case of the person gets 404, as
-//! for the cases themselves. Every read and write is audited under the person.
+//! The household is as sensitive as the case file: only those who see the person's whole record
+//! (need to know: supervisors, the workers on the team of one of the person's cases that is not
+//! archived, the worker who created the person before any case) read or write it; reception,
+//! administrators, the DPO and partners get 403. Any other worker gets 404, as for the cases
+//! themselves; both refusals leave an `access_denied`. Every read and write is audited under the
+//! person.
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::household;
 use relais_domain::{
-    AuditAction, AuditResource, EmploymentStatus, HousingStatus, Permission, Relationship,
+    AuditAction, AuditResource, EmploymentStatus, HousingStatus, PersonPart, Relationship,
 };
 use relais_store::audit::NewAuditEvent;
-use relais_store::db::Access;
-use relais_store::households::{self, HouseholdRecord, PersonSight};
+use relais_store::households::{self, HouseholdRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,7 +27,6 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::today;
-use crate::work::Work;
 
 /// One person living with the person, as written.
 // `Serialize` only because the list's length rule echoes the value in its error.
@@ -160,28 +160,6 @@ fn parsed(body: &HouseholdReplacement, today: NaiveDate) -> Result<household::Ho
     }
 }
 
-/// Opens the caller's work on a person whose household and budget (`part`) they may see: 404
-/// for a person of another organisation, or (for a worker) on none of whose open cases they
-/// are; that second refusal is recorded as an `access_denied` of `part` about the person.
-pub(crate) async fn on_visible_person(
-    ctx: &Ctx,
-    access: Access,
-    person_id: Uuid,
-    part: AuditResource,
-) -> Result<Work, ApiError> {
-    let mut work = ctx.work(access).await?;
-    match households::person_sight(&mut work.tx, person_id, work.actor.case_scope()).await? {
-        PersonSight::Visible => Ok(work),
-        PersonSight::Absent => Err(ApiError::NotFound),
-        PersonSight::Hidden => Err(work
-            .deny(
-                ApiError::NotFound,
-                person_part_event(AuditAction::AccessDenied, part, person_id),
-            )
-            .await),
-    }
-}
-
 /// An access to a part of the person `person_id`'s record (household, budget).
 pub(crate) fn person_part_event(
     action: AuditAction,
@@ -207,9 +185,13 @@ pub(crate) fn person_part_event(
 )]
 #[get("/{id}/household")]
 pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    ctx.require_case_read()?;
-    let mut work =
-        on_visible_person(&ctx, Access::Read, *id, AuditResource::PersonHousehold).await?;
+    let (mut work, _) = ctx
+        .person(
+            *id,
+            PersonPart::ReadSituation,
+            AuditResource::PersonHousehold,
+        )
+        .await?;
     let found = households::get(&mut work.tx, *id).await?;
     work.audit(person_part_event(
         AuditAction::Read,
@@ -251,11 +233,15 @@ pub async fn replace(
     if_match: IfMatch,
     body: Json<HouseholdReplacement>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::CaseWrite)?;
+    let (mut work, _) = ctx
+        .person(
+            *id,
+            PersonPart::WriteSituation,
+            AuditResource::PersonHousehold,
+        )
+        .await?;
     let today = today();
     let household = parsed(&body, today)?;
-    let mut work =
-        on_visible_person(&ctx, Access::Write, *id, AuditResource::PersonHousehold).await?;
     let written = households::replace(
         &mut work.tx,
         work.actor.org.id,

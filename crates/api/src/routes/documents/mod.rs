@@ -17,6 +17,7 @@ mod uploading;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use relais_domain::{AuditAction, AuditResource};
+use relais_store::StoreError;
 use relais_store::db::Access;
 use relais_store::documents::{self as store, DocumentRecord};
 use uuid::Uuid;
@@ -40,19 +41,33 @@ fn location(id: Uuid) -> String {
 }
 
 /// Opens the work that reads the document `id`, audited as `action` with its case's person.
-/// The path names the document: its case is loaded, and guarded, once the document gives it.
+/// The path names the document: its case is loaded, and guarded, once the document gives it. A
+/// refusal of a document that exists (403 for a role that reads no case content, 404 for a case
+/// out of the caller's scope) is recorded as an `access_denied` of the document.
 async fn document_work(
     ctx: &Ctx,
     id: Uuid,
     reason: Option<&str>,
     action: AuditAction,
 ) -> Result<(Work, DocumentRecord), ApiError> {
-    ctx.require_case_read()?;
     let mut work = ctx.work(Access::Read).await?;
-    let document = store::get(&mut work.tx, id).await?;
-    let case = work.case(document.case_id, CaseUse::Read(reason)).await?;
-    work.audit(case_event(&case, action, RESOURCE, document.id));
-    Ok((work, document))
+    let document = match store::get(&mut work.tx, id).await {
+        Err(StoreError::NotFound) => {
+            ctx.require_case_read()?;
+            return Err(ApiError::NotFound);
+        }
+        found => found?,
+    };
+    match work.case(document.case_id, CaseUse::Read(reason)).await {
+        Ok(case) => {
+            work.audit(case_event(&case, action, RESOURCE, document.id));
+            Ok((work, document))
+        }
+        Err(refusal @ (ApiError::NotFound | ApiError::Forbidden)) => Err(work
+            .refuse_on_case(refusal, document.case_id, RESOURCE, document.id)
+            .await),
+        Err(err) => Err(err),
+    }
 }
 
 /// Lists a case's documents, newest first (metadata only).

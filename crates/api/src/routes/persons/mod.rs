@@ -7,13 +7,14 @@ mod model;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::NaiveDate;
-use relais_domain::{AuditAction, AuditResource, Nir, Permission};
+use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::need_to_know;
+use relais_domain::{AuditAction, AuditResource, Nir, Permission, PersonPart, PersonView};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
-use relais_store::persons::{self, PersonSearch};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use relais_store::persons::{self, Corrector, HistoryRecord, PersonSearch};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag, with_etag};
@@ -26,7 +27,8 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use model::patched;
 pub(crate) use model::person_data;
 pub use model::{
-    Address, AddressPatch, Informed, InformedView, NewPerson, Person, PersonList, PersonPatch,
+    Address, AddressPatch, Informed, InformedView, KnownView, NewPerson, Person, PersonList,
+    PersonPatch, PersonSearchView, SeenPerson,
 };
 
 /// An access to the person `id`'s record.
@@ -51,8 +53,12 @@ pub struct SearchParams {
 ///
 /// Reception, workers and supervisors. `q` matches words of the first, last or birth name (each
 /// word, accent- and case-insensitive, anywhere in the names), `birth_date` exactly, `nir` exactly
-/// (a malformed NIR is a 400); criteria combine, and without any every person is listed. The NIR of
-/// each result is masked. Every person on the page is audited as a `search` of `person`.
+/// (a malformed NIR is a 400); criteria combine, and without any every person is listed. Each
+/// result is what the caller may see of the person (need to know): the record, its NIR masked, for
+/// a supervisor, reception, and a worker on the team of one of the person's open cases (or who
+/// created the person before any case); the minimal search view (`restricted: true`: names, birth
+/// date, whether a case is open and its referent's name) for any other worker, so that nobody
+/// creates a duplicate. Every person on the page is audited as a `search` of `person`.
 #[utoipa::path(
     operation_id = "search_persons",
     tag = "persons",
@@ -86,13 +92,16 @@ pub async fn search(
     };
     let mut work = ctx.work(Access::Read).await?;
     let found = persons::search(&mut work.tx, &criteria, &ctx.state.vault, page).await?;
-    work.audit_all(
-        found
-            .items
-            .iter()
-            .map(|p| person_event(AuditAction::Search, p.id)),
-    );
-    let (items, next_cursor) = into_views(found, Person::masked);
+    let ids: Vec<Uuid> = found.items.iter().map(|p| p.id).collect();
+    let mut sights = persons::sights(&mut work.tx, &ids, work.actor.agent_id).await?;
+    work.audit_all(ids.iter().map(|id| person_event(AuditAction::Search, *id)));
+    let roles = &ctx.principal.roles;
+    let (items, next_cursor) = into_views(found, |record| {
+        let sight = sights.remove(&record.id).unwrap_or_default();
+        // The caller's role reads persons, so every person has a view.
+        let view = need_to_know::person_view(roles, sight.ties).unwrap_or(PersonView::Search);
+        SeenPerson::of(record, view, sight.known)
+    });
     work.commit(HttpResponse::Ok().json(PersonList { items, next_cursor }))
         .await
 }
@@ -154,16 +163,20 @@ pub struct ReadParams {
 
 /// Reads a person.
 ///
-/// Reception, workers and supervisors; the NIR is masked. With `reveal=nir` it is in clear: only
-/// workers and supervisors may ask (403 otherwise), with a `reason` of 5 to 500 characters (400
-/// `reason_required` without one); that answer is sent with `Cache-Control: no-store`. Audited as a
-/// `read` of `person`, and a reveal as a `reveal` of `person.nir` with its reason (only when the
-/// person has a NIR).
+/// Reception, workers and supervisors, as need to know allows: the record, its NIR masked, for a
+/// supervisor, reception, and a worker on the team of one of the person's open cases (or who
+/// created the person before any case); any other worker gets the minimal search view
+/// (`restricted: true`, no `ETag`). With `reveal=nir` the NIR is in clear: only for those who see
+/// the whole record (403 for reception, 404 for a worker with the search view), with a `reason` of
+/// 5 to 500 characters (400 `reason_required` without one); that answer is sent with
+/// `Cache-Control: no-store`. Audited as a `read` of `person`, and a reveal as a `reveal` of
+/// `person.nir` with its reason (only when the person has a NIR); a refused reveal leaves an
+/// `access_denied` of `person.nir`, a refusal by role one of `person`.
 #[utoipa::path(
     operation_id = "read_person",
     tag = "persons",
     params(("id" = Uuid, Path, description = "Person id"), ReadParams),
-    responses((status = 200, description = "The person", body = Person, headers(("ETag" = String))), ReadErrors),
+    responses((status = 200, description = "The person, or the minimal search view when the record is out of the caller's need to know", body = SeenPerson, headers(("ETag" = String, description = "The record's version; absent from the search view"))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/{id}")]
@@ -172,7 +185,6 @@ pub async fn read(
     id: web::Path<Uuid>,
     params: Query<ReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonRead)?;
     let reveal = match params.reveal.as_deref() {
         None => false,
         Some("nir") => true,
@@ -180,7 +192,6 @@ pub async fn read(
     };
     let reason = crate::work::given_reason(params.reason.as_deref())?;
     if reveal {
-        ctx.require(Permission::PersonRevealNir)?;
         match reason {
             Some(_) => {}
             None => {
@@ -196,9 +207,18 @@ pub async fn read(
             }
         }
     }
-    let mut work = ctx.work(Access::Read).await?;
+    let (part, resource) = if reveal {
+        (PersonPart::RevealNir, AuditResource::PersonNir)
+    } else {
+        (PersonPart::Read, AuditResource::Person)
+    };
+    let (mut work, seen) = ctx.person(*id, part, resource).await?;
     let person = persons::get(&mut work.tx, *id).await?;
     work.audit(person_event(AuditAction::Read, person.id));
+    if seen.view == PersonView::Search {
+        let restricted = SeenPerson::of(person, seen.view, seen.known);
+        return work.commit(HttpResponse::Ok().json(restricted)).await;
+    }
     let revealed = if reveal {
         person.nir(&ctx.state.vault)
     } else {
@@ -216,17 +236,21 @@ pub async fn read(
     if reveal {
         response.insert_header((header::CACHE_CONTROL, "no-store"));
     }
-    work.commit(response.json(Person::build(person, revealed)))
-        .await
+    work.commit(response.json(SeenPerson::Record(Box::new(Person::build(
+        person, revealed,
+    )))))
+    .await
 }
 
 /// Corrects a person (JSON merge patch, `If-Match` required).
 ///
-/// Reception, workers and supervisors. Absent fields keep their value, `null` clears one (not the
-/// names, which may be changed but not cleared); `address` is merged field by field. The result is
+/// Reception, workers and supervisors; a worker only on a person whose record they see (404 and
+/// an `access_denied` otherwise, see the read). Absent fields keep their value, `null` clears one
+/// (not the names, which may be changed but not cleared); `address` is merged field by field. The result is
 /// validated with the rules of a creation (422), a NIR already held by another person is a 409
 /// `duplicate_nir`, and `If-Match` must carry the current `ETag` (428 without it, 412 when stale).
-/// Audited as an `update` of `person`.
+/// Each changed field keeps its previous value in the rectification history
+/// (`GET /v1/persons/{id}/history`). Audited as an `update` of `person`.
 #[utoipa::path(
     operation_id = "update_person",
     tag = "persons",
@@ -242,13 +266,83 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<PersonPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::PersonWrite)?;
-    let mut work = ctx.work(Access::Write).await?;
+    let (mut work, _) = ctx
+        .person(*id, PersonPart::Correct, AuditResource::Person)
+        .await?;
     let current = persons::get(&mut work.tx, *id).await?;
-    let version = if_match.check(current.version)?;
-    let data = patched(current, &body)?;
-    let person = persons::update(&mut work.tx, *id, version, &data, &ctx.state.vault).await?;
+    if_match.check(current.version)?;
+    let data = patched(current.clone(), &body)?;
+    let by = Corrector {
+        org_id: work.actor.org.id,
+        agent_id: work.actor.agent_id,
+    };
+    let person = persons::update(&mut work.tx, &current, &data, &ctx.state.vault, by).await?;
     work.audit(person_event(AuditAction::Update, person.id));
     work.commit(ok_with_etag(person.version, Person::masked(person)))
+        .await
+}
+
+/// One change of the rectification history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChange {
+    pub id: Uuid,
+    /// The field as the API names it: `first_name`, `last_name`, `birth_name`, `birth_date`,
+    /// `nir`, `caf_number`, `marital_status`, `address.line1`, `address.line2`,
+    /// `address.postcode`, `address.city`, `address.country`, `phone`, `email`, `informed.at`,
+    /// `informed.channel`, `informed.notice_version`.
+    #[schema(example = "address.city")]
+    pub field: String,
+    /// The value replaced, as the API showed it (the NIR masked); null when it was empty.
+    #[schema(example = "Paris")]
+    pub before: Option<String>,
+    /// The value written (the NIR masked); null when the field was cleared.
+    #[schema(example = "Montreuil")]
+    pub after: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    /// The agent who made the change.
+    pub changed_by: Option<Uuid>,
+}
+
+crate::routes::view_from!(HistoryRecord as r => FieldChange {
+    id, field, before, after, changed_at, changed_by;
+});
+
+/// A page of a person's rectification history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldChangeList {
+    /// Newest first.
+    pub items: Vec<FieldChange>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads a person's rectification history (GDPR article 16).
+///
+/// Reception, workers and supervisors who see the person's record (a worker with only the search
+/// view gets 404 and leaves an `access_denied`). Every change of an identity or contact field, newest
+/// first: the field, the value it replaced and the value written (the NIR masked on both sides),
+/// when and by whom. The history is also part of the right-of-access export. Audited as a `read`
+/// of `person.history`.
+#[utoipa::path(
+    operation_id = "read_person_history",
+    tag = "persons",
+    params(("id" = Uuid, Path, description = "Person id"), PageParams),
+    responses((status = 200, description = "The changes, newest first", body = FieldChangeList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/{id}/history")]
+pub async fn history(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.request()?;
+    let (mut work, _) = ctx
+        .person(*id, PersonPart::ReadHistory, AuditResource::PersonHistory)
+        .await?;
+    let found = persons::history(&mut work.tx, *id, page).await?;
+    work.audit(NewAuditEvent::new(AuditAction::Read, AuditResource::PersonHistory, *id).about(*id));
+    let (items, next_cursor) = into_views(found, FieldChange::from);
+    work.commit(HttpResponse::Ok().json(FieldChangeList { items, next_cursor }))
         .await
 }

@@ -2,9 +2,9 @@
 //! validation shared by a creation and a correction (also used for a person created with a case).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{InformedChannel, MaritalStatus, Nir};
+use relais_domain::{InformedChannel, MaritalStatus, Nir, PersonView};
 use relais_store::Code;
-use relais_store::persons::{NirChange, PersonData, PersonRecord};
+use relais_store::persons::{Known, NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -208,6 +208,67 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
     /// The version, also sent as the `ETag`.
     pub version: i32,
+    /// Always `false`: the record itself (see `PersonSearchView`).
+    #[schema(schema_with = crate::schema::must_be_false)]
+    pub restricted: bool,
+}
+
+/// What a worker sees of a person they have no tie to (on the team of none of the person's open
+/// cases, and not the creator of a person who has no case yet): enough to recognise the person and
+/// not create a duplicate, nothing of the record itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonSearchView {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub birth_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub known: KnownView,
+    /// Always `true`: the record is out of the caller's need to know.
+    #[schema(schema_with = crate::schema::must_be_true)]
+    pub restricted: bool,
+}
+
+/// What is known of a person whose record is out of reach.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KnownView {
+    /// Whether a case of the person is open (neither closed nor archived).
+    pub open_case: bool,
+    /// The display name of that case's referent, if it has one: whom to ask.
+    #[schema(example = "Claire Martin")]
+    pub referent_name: Option<String>,
+}
+
+/// A person as the caller may see them: the record (`restricted: false`), or the minimal search
+/// view (`restricted: true`) when the record is out of the caller's need to know.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SeenPerson {
+    Record(Box<Person>),
+    Restricted(PersonSearchView),
+}
+
+impl SeenPerson {
+    /// `record` as a caller with `view` of it sees it, the NIR masked.
+    pub(crate) fn of(record: PersonRecord, view: PersonView, known: Known) -> Self {
+        match view {
+            PersonView::Full | PersonView::Reception => {
+                SeenPerson::Record(Box::new(Person::masked(record)))
+            }
+            PersonView::Search => SeenPerson::Restricted(PersonSearchView {
+                id: record.id,
+                first_name: record.first_name,
+                last_name: record.last_name,
+                birth_name: record.birth_name,
+                birth_date: record.birth_date,
+                known: KnownView {
+                    open_case: known.open_case,
+                    referent_name: known.referent_name,
+                },
+                restricted: true,
+            }),
+        }
+    }
 }
 
 /// How the person was informed, as stored.
@@ -266,6 +327,7 @@ impl Person {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            restricted: false,
         }
     }
 }
@@ -273,7 +335,8 @@ impl Person {
 /// A page of persons.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonList {
-    pub items: Vec<Person>,
+    /// Each person as the caller may see them.
+    pub items: Vec<SeenPerson>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
