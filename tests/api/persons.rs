@@ -2,6 +2,7 @@
 
 mod history;
 mod need_to_know;
+mod restrictions;
 mod search;
 mod updates;
 mod validation;

@@ -71,7 +71,11 @@ where
                         .service(routes::household::read)
                         .service(routes::household::replace)
                         .service(routes::budget::read)
-                        .service(routes::budget::replace),
+                        .service(routes::budget::replace)
+                        .service(routes::restrictions::create)
+                        .service(routes::restrictions::list)
+                        .service(routes::restrictions::read)
+                        .service(routes::restrictions::lift),
                 )
                 .service(
                     scope::scope("/cases")

@@ -83,6 +83,7 @@ code_schemas! {
     informed_channel, informed_channel_nullable => relais_domain::InformedChannel;
     consent_scope, consent_scope_nullable => relais_domain::ConsentScope;
     consent_channel, consent_channel_nullable => relais_domain::ConsentChannel;
+    restriction_kind, restriction_kind_nullable => relais_domain::RestrictionKind;
     audit_action, audit_action_nullable => relais_domain::AuditAction;
     role, role_nullable => relais_domain::Role;
     party, party_nullable => relais_domain::Party;

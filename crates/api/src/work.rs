@@ -157,9 +157,11 @@ impl Ctx {
             | PersonPart::ReadConsents
             | PersonPart::ReadSituation
             | PersonPart::RevealNir => Access::Read,
-            PersonPart::Correct | PersonPart::WriteConsents | PersonPart::WriteSituation => {
-                Access::Write
-            }
+            // Restrictions are recorded and lifted far more than read: one access for all.
+            PersonPart::Correct
+            | PersonPart::WriteConsents
+            | PersonPart::WriteSituation
+            | PersonPart::Restrictions => Access::Write,
         };
         let mut work = self.work(access).await?;
         let Some(sight) = persons::sight(&mut work.tx, id, work.actor.agent_id).await? else {

@@ -71,6 +71,11 @@ crate::coded_enum! {
         },
         /// A person's household.
         PersonHousehold => "person.household" { fr: "Foyer", en: "Household" },
+        /// A restriction of processing or an objection of a person.
+        PersonRestriction => "person.restriction" {
+            fr: "Limitation ou opposition",
+            en: "Restriction or objection"
+        },
         /// A person's NIR, shown in clear.
         PersonNir => "person.nir" { fr: "NIR", en: "NIR" },
         /// A help plan proposal's plan view.

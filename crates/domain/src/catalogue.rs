@@ -20,6 +20,7 @@ use crate::reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
 };
 use crate::referral::{DeclineReason, ReferralOutcome, ReferralStatus, Urgency};
+use crate::restriction::RestrictionKind;
 use crate::role::Role;
 use crate::scheme::DocumentProvider;
 use crate::webhook::DeliveryStatus;
@@ -36,6 +37,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<InformedChannel>(),
         list::<ConsentScope>(),
         list::<ConsentChannel>(),
+        list::<RestrictionKind>(),
         list::<AuditAction>(),
         list::<LegalBasis>(),
         list::<NeedsAction>(),
@@ -94,6 +96,7 @@ mod tests {
                 "informed_channel",
                 "consent_scope",
                 "consent_channel",
+                "restriction_kind",
                 "audit_action",
                 "legal_basis",
                 "needs_action",

@@ -146,9 +146,29 @@ pub struct ConsentFacts {
     pub withdrawn: bool,
 }
 
+/// What the sharing rule needs to know of the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// The person was informed of how their data is processed and shared.
+    pub informed: bool,
+    /// A restriction or an objection of the person is active.
+    pub restricted: bool,
+}
+
+impl PersonFacts {
+    /// An informed person who restricted nothing.
+    pub const INFORMED: PersonFacts = PersonFacts {
+        informed: true,
+        restricted: false,
+    };
+}
+
 /// Why a liaison may not be sent; each has a stable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SendRefusal {
+    /// A restriction or an objection of the person is active: nothing of theirs is shared.
+    #[error("the person restricted or objected to the processing of their data: it is not shared")]
+    ProcessingRestricted,
     /// The person was never informed of how their data is processed (`informed_at` missing).
     #[error("the person was not informed of how their data is processed and shared")]
     PersonNotInformed,
@@ -172,6 +192,7 @@ pub enum SendRefusal {
 impl SendRefusal {
     /// Every reason a send is refused.
     pub const ALL: &'static [SendRefusal] = &[
+        SendRefusal::ProcessingRestricted,
         SendRefusal::PersonNotInformed,
         SendRefusal::ConsentMissing,
         SendRefusal::ConsentWithdrawn,
@@ -184,6 +205,7 @@ impl SendRefusal {
 impl Refusal for SendRefusal {
     fn code(&self) -> &'static str {
         match self {
+            SendRefusal::ProcessingRestricted => "processing_restricted",
             SendRefusal::PersonNotInformed => "person_not_informed",
             SendRefusal::ConsentMissing => "consent_missing",
             SendRefusal::ConsentWithdrawn => "consent_withdrawn",
@@ -195,6 +217,9 @@ impl Refusal for SendRefusal {
 
     fn sentence_fr(&self) -> String {
         match self {
+            SendRefusal::ProcessingRestricted => {
+                return crate::restriction::ProcessingRestricted.sentence_fr();
+            }
             SendRefusal::PersonNotInformed => {
                 "la personne n'a pas été informée du traitement et du partage de ses données"
             }
@@ -261,6 +286,7 @@ pub fn content_refusal(
 /// The sharing rule: may a liaison with this basis, destination and content be sent now?
 ///
 /// Checked in this order, the first failure wins:
+/// 0. no restriction or objection of the person is active (`processing_restricted`);
 /// 1. the content is allowed by the basis ([`basis_allows`]): `nir_not_allowed`,
 ///    `health_not_allowed`;
 /// 2. under `consent`: a consent is attached (`consent_missing`), not withdrawn
@@ -278,8 +304,11 @@ pub fn check_send(
     destination: DestinationKind,
     content: &[LiaisonContent],
     consent: Option<ConsentFacts>,
-    informed: bool,
+    person: PersonFacts,
 ) -> Result<(), SendRefusal> {
+    if crate::restriction::check_sharing(person.restricted).is_err() {
+        return Err(SendRefusal::ProcessingRestricted);
+    }
     if let Some((_, refusal)) = content_refusal(basis, content) {
         return Err(refusal);
     }
@@ -292,7 +321,7 @@ pub fn check_send(
             return Err(SendRefusal::ConsentScopeMismatch);
         }
     }
-    if !informed {
+    if !person.informed {
         return Err(SendRefusal::PersonNotInformed);
     }
     Ok(())
@@ -348,11 +377,30 @@ mod tests {
         }
     }
 
+    const NOT_INFORMED: PersonFacts = PersonFacts {
+        informed: false,
+        restricted: false,
+    };
+
+    #[test]
+    fn a_restriction_of_the_person_stops_any_sharing_first() {
+        let restricted = PersonFacts {
+            informed: false,
+            restricted: true,
+        };
+        for basis in [SharedSecrecy, LegalObligation, Consent] {
+            assert_eq!(
+                check_send(basis, NAMED, &[C::Nir], None, restricted),
+                Err(SendRefusal::ProcessingRestricted)
+            );
+        }
+    }
+
     #[test]
     fn shared_secrecy_with_an_informed_person_may_send_ordinary_content_and_health() {
         let content = [C::Identity, C::Reason, C::StepsPending, C::Health];
         assert_eq!(
-            check_send(SharedSecrecy, NAMED, &content, None, true),
+            check_send(SharedSecrecy, NAMED, &content, None, PersonFacts::INFORMED),
             Ok(())
         );
     }
@@ -361,7 +409,7 @@ mod tests {
     fn the_person_must_have_been_informed_whatever_the_basis() {
         for basis in [SharedSecrecy, LegalObligation] {
             assert_eq!(
-                check_send(basis, NAMED, &[C::Identity], None, false),
+                check_send(basis, NAMED, &[C::Identity], None, NOT_INFORMED),
                 Err(SendRefusal::PersonNotInformed)
             );
         }
@@ -371,7 +419,7 @@ mod tests {
                 PARTNER,
                 &[C::Identity],
                 consent(ConsentScope::ShareWithPartners),
-                false
+                NOT_INFORMED
             ),
             Err(SendRefusal::PersonNotInformed)
         );
@@ -381,7 +429,7 @@ mod tests {
     fn consent_must_be_attached_unwithdrawn_and_of_the_destination_scope() {
         let content = [C::Identity];
         assert_eq!(
-            check_send(Consent, PARTNER, &content, None, true),
+            check_send(Consent, PARTNER, &content, None, PersonFacts::INFORMED),
             Err(SendRefusal::ConsentMissing)
         );
         let withdrawn = Some(ConsentFacts {
@@ -389,7 +437,7 @@ mod tests {
             withdrawn: true,
         });
         assert_eq!(
-            check_send(Consent, PARTNER, &content, withdrawn, true),
+            check_send(Consent, PARTNER, &content, withdrawn, PersonFacts::INFORMED),
             Err(SendRefusal::ConsentWithdrawn)
         );
         assert_eq!(
@@ -398,7 +446,7 @@ mod tests {
                 PARTNER,
                 &content,
                 consent(ConsentScope::ShareWithNamedInstitution),
-                true
+                PersonFacts::INFORMED
             ),
             Err(SendRefusal::ConsentScopeMismatch)
         );
@@ -408,7 +456,7 @@ mod tests {
                 NAMED,
                 &content,
                 consent(ConsentScope::ShareWithPartners),
-                true
+                PersonFacts::INFORMED
             ),
             Err(SendRefusal::ConsentScopeMismatch)
         );
@@ -418,7 +466,7 @@ mod tests {
                 NAMED,
                 &content,
                 consent(ConsentScope::DataProcessing),
-                true
+                PersonFacts::INFORMED
             ),
             Err(SendRefusal::ConsentScopeMismatch)
         );
@@ -428,7 +476,7 @@ mod tests {
                 PARTNER,
                 &content,
                 consent(ConsentScope::ShareWithPartners),
-                true
+                PersonFacts::INFORMED
             ),
             Ok(())
         );
@@ -438,7 +486,7 @@ mod tests {
                 NAMED,
                 &content,
                 consent(ConsentScope::ShareWithNamedInstitution),
-                true
+                PersonFacts::INFORMED
             ),
             Ok(())
         );
@@ -447,11 +495,17 @@ mod tests {
     #[test]
     fn the_nir_goes_only_under_a_legal_obligation() {
         assert_eq!(
-            check_send(LegalObligation, NAMED, &[C::Identity, C::Nir], None, true),
+            check_send(
+                LegalObligation,
+                NAMED,
+                &[C::Identity, C::Nir],
+                None,
+                PersonFacts::INFORMED
+            ),
             Ok(())
         );
         assert_eq!(
-            check_send(SharedSecrecy, NAMED, &[C::Nir], None, true),
+            check_send(SharedSecrecy, NAMED, &[C::Nir], None, PersonFacts::INFORMED),
             Err(SendRefusal::NirNotAllowed)
         );
         assert_eq!(
@@ -460,7 +514,7 @@ mod tests {
                 PARTNER,
                 &[C::Nir],
                 consent(ConsentScope::ShareWithPartners),
-                true
+                PersonFacts::INFORMED
             ),
             Err(SendRefusal::NirNotAllowed)
         );
@@ -469,7 +523,13 @@ mod tests {
     #[test]
     fn health_details_go_only_with_consent_or_shared_secrecy() {
         assert_eq!(
-            check_send(LegalObligation, NAMED, &[C::Health], None, true),
+            check_send(
+                LegalObligation,
+                NAMED,
+                &[C::Health],
+                None,
+                PersonFacts::INFORMED
+            ),
             Err(SendRefusal::HealthNotAllowed)
         );
         assert_eq!(
@@ -478,7 +538,7 @@ mod tests {
                 PARTNER,
                 &[C::Health],
                 consent(ConsentScope::ShareWithPartners),
-                true
+                PersonFacts::INFORMED
             ),
             Ok(())
         );
@@ -503,6 +563,7 @@ mod tests {
         assert_eq!(
             codes,
             [
+                "processing_restricted",
                 "person_not_informed",
                 "consent_missing",
                 "consent_withdrawn",

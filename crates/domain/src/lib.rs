@@ -31,6 +31,7 @@ pub mod proposal;
 pub mod reference;
 pub mod referral;
 pub mod refusal;
+pub mod restriction;
 pub mod role;
 pub mod scheme;
 pub mod text;
@@ -70,7 +71,7 @@ pub use household::{
 };
 pub use liaison::{
     ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
-    SendRefusal, check_send,
+    PersonFacts, SendRefusal, check_send,
 };
 pub use need_to_know::{Denial, PersonPart, PersonTies, PersonView};
 pub use nir::{Nir, NirError};
@@ -92,6 +93,7 @@ pub use referral::{
     DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError, Urgency,
 };
 pub use refusal::Refusal;
+pub use restriction::{AlreadyLifted, ProcessingRestricted, RestrictionKind};
 pub use role::{Permission, Role, Roles};
 pub use scheme::{DocumentProvider, RequiredDocument};
 pub use webhook::{AttemptOutcome, DeliveryStatus, after_attempt, retry_delay};

@@ -56,6 +56,10 @@ pub enum PersonPart {
     WriteSituation,
     /// Unmasks the NIR.
     RevealNir,
+    /// Records, lists or lifts the person's restrictions and objections: about the processing,
+    /// not the record, so the DPO (who sees no record) and supervisors reach it whoever the
+    /// person.
+    Restrictions,
 }
 
 /// Why a request is refused a part of a person's record.
@@ -78,13 +82,14 @@ impl PersonPart {
             PersonPart::ReadSituation => Permission::CaseReadTeam,
             PersonPart::WriteSituation => Permission::CaseWrite,
             PersonPart::RevealNir => Permission::PersonRevealNir,
+            PersonPart::Restrictions => Permission::PersonRestrict,
         }
     }
 
     /// Whether a caller with `view` of the person reaches this part.
     fn reached_with(self, view: PersonView) -> bool {
         match self {
-            PersonPart::Read => true,
+            PersonPart::Read | PersonPart::Restrictions => true,
             PersonPart::Correct
             | PersonPart::ReadHistory
             | PersonPart::ReadConsents
@@ -124,6 +129,11 @@ pub fn may_use(roles: &Roles, ties: PersonTies, part: PersonPart) -> Result<Pers
     if !roles.allows(part.permission()) {
         return Err(Denial::Forbidden);
     }
+    if part == PersonPart::Restrictions {
+        // The record itself is not shown: whoever has the permission sees at least the minimal
+        // view of the person.
+        return Ok(person_view(roles, ties).unwrap_or(PersonView::Search));
+    }
     match person_view(roles, ties) {
         Some(view) if part.reached_with(view) => Ok(view),
         Some(PersonView::Search) => Err(Denial::Hidden),
@@ -148,7 +158,8 @@ mod tests {
         on_team: false,
         created_without_case: true,
     };
-    const PARTS: [PersonPart; 8] = [
+    const PARTS: [PersonPart; 9] = [
+        PersonPart::Restrictions,
         PersonPart::Read,
         PersonPart::Correct,
         PersonPart::ReadHistory,
@@ -176,8 +187,13 @@ mod tests {
     #[test]
     fn a_worker_sees_whole_only_the_persons_of_their_cases_or_those_they_just_created() {
         let worker = roles(Role::Worker);
+        assert_eq!(
+            may_use(&worker, TEAM, PersonPart::Restrictions),
+            Err(Denial::Forbidden)
+        );
         for ties in [TEAM, CREATOR] {
-            for part in PARTS {
+            for part in &PARTS[1..] {
+                let part = *part;
                 assert_eq!(
                     may_use(&worker, ties, part),
                     Ok(PersonView::Full),
@@ -189,7 +205,7 @@ mod tests {
             may_use(&worker, NONE, PersonPart::Read),
             Ok(PersonView::Search)
         );
-        for part in &PARTS[1..] {
+        for part in &PARTS[2..] {
             assert_eq!(
                 may_use(&worker, NONE, *part),
                 Err(Denial::Hidden),
@@ -225,9 +241,27 @@ mod tests {
     fn administrators_the_dpo_and_partners_open_no_record() {
         for role in [Role::Admin, Role::Dpo, Role::Partner] {
             assert_eq!(person_view(&roles(role), TEAM), None);
-            for part in PARTS {
-                assert_eq!(may_use(&roles(role), TEAM, part), Err(Denial::Forbidden));
+            for part in &PARTS[1..] {
+                assert_eq!(may_use(&roles(role), TEAM, *part), Err(Denial::Forbidden));
             }
+        }
+    }
+
+    #[test]
+    fn restrictions_are_the_dpos_and_the_supervisors_whoever_the_person() {
+        assert_eq!(
+            may_use(&roles(Role::Dpo), NONE, PersonPart::Restrictions),
+            Ok(PersonView::Search)
+        );
+        assert_eq!(
+            may_use(&roles(Role::Supervisor), NONE, PersonPart::Restrictions),
+            Ok(PersonView::Full)
+        );
+        for role in [Role::Admin, Role::Reception, Role::Worker, Role::Partner] {
+            assert_eq!(
+                may_use(&roles(role), TEAM, PersonPart::Restrictions),
+                Err(Denial::Forbidden)
+            );
         }
     }
 

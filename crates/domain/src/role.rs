@@ -55,6 +55,8 @@ pub enum Permission {
     AuditRead,
     /// Export everything held on a person (right of access), NIR and private notes included.
     PersonExport,
+    /// Record and lift a person's restriction of processing or objection (GDPR art. 18, 21).
+    PersonRestrict,
     /// Manage the organisation: settings, agents, scheme catalogue, partners.
     OrganisationAdmin,
     /// Read the code lists of `GET /v1/reference`.
@@ -79,6 +81,7 @@ impl Permission {
         Permission::CaseTransition,
         Permission::AuditRead,
         Permission::PersonExport,
+        Permission::PersonRestrict,
         Permission::OrganisationAdmin,
         Permission::ReferenceRead,
         Permission::ReferralRead,
@@ -101,6 +104,7 @@ const WORKER: &[Permission] = &[
 ];
 
 const SUPERVISOR: &[Permission] = &[
+    Permission::PersonRestrict,
     Permission::PersonRead,
     Permission::PersonWrite,
     Permission::PersonRevealNir,
@@ -139,6 +143,7 @@ impl Role {
             Role::Dpo => &[
                 Permission::AuditRead,
                 Permission::PersonExport,
+                Permission::PersonRestrict,
                 Permission::ReferenceRead,
             ],
             // Partner endpoints check ownership of referrals and liaisons themselves (a partner's
@@ -256,9 +261,10 @@ mod tests {
                 ReferenceRead,
                 ReferralRead,
                 ReferralDecide,
+                PersonRestrict,
             ],
             Role::Admin => vec![OrganisationAdmin, ReferenceRead],
-            Role::Dpo => vec![AuditRead, PersonExport, ReferenceRead],
+            Role::Dpo => vec![AuditRead, PersonExport, PersonRestrict, ReferenceRead],
             Role::Partner => vec![ReferenceRead],
         }
     }

@@ -31,6 +31,7 @@ pub mod persons;
 pub mod plan_items;
 pub mod proposals;
 pub mod referrals;
+pub mod restrictions;
 pub mod schemes;
 pub mod stats;
 mod version;

@@ -44,6 +44,7 @@ pub struct Caseload {
 
 /// The caseload per referent and in total, on `today`, in one query: the overdue items are
 /// counted per case first, then cases are grouped by referent and as a whole (grouping sets).
+/// The cases of a person with an active restriction or objection are left out.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn caseload(
     conn: &mut PgConnection,
@@ -75,6 +76,9 @@ pub async fn caseload(
              FROM cases c
              LEFT JOIN overdue o ON o.case_id = c.id
              LEFT JOIN agents a ON a.id = c.referent_id
+            -- A person who restricted or objected to the processing is left out of statistics.
+            WHERE NOT EXISTS (SELECT 1 FROM person_restrictions r
+                               WHERE r.person_id = c.person_id AND r.lifted_at IS NULL)
             GROUP BY GROUPING SETS ((c.referent_id, a.display_name, a.subject), ())
            HAVING GROUPING(c.referent_id) = 1
                OR (c.referent_id IS NOT NULL AND ($2::uuid IS NULL OR c.referent_id = $2))

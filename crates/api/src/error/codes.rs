@@ -209,6 +209,14 @@ codes! {
     /// The partner a liaison is addressed to is disabled.
     PartnerDisabled = "partner_disabled", CONFLICT, "Conflict",
         "Conflit", "le partenaire destinataire de cette fiche de liaison est désactivé";
+    /// A restriction or an objection of the person is active: nothing of theirs is shared.
+    ProcessingRestricted = "processing_restricted", CONFLICT, "Conflict",
+        "Conflit",
+        "la personne a demandé la limitation du traitement de ses données ou s'y est opposée : \
+         elles ne sont pas partagées";
+    /// The restriction was already lifted.
+    RestrictionAlreadyLifted = "restriction_already_lifted", CONFLICT, "Conflict",
+        "Conflit", "cette limitation a déjà été levée";
     /// Sending: the person was not informed of how their data is processed and shared.
     PersonNotInformed = "person_not_informed", CONFLICT, "Conflict",
         "Conflit", "la personne n'a pas été informée du traitement et du partage de ses données";

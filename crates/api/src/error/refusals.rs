@@ -7,8 +7,9 @@
 
 use relais_domain::application::FieldProblem;
 use relais_domain::{
-    ApplicationTransitionError, CaseLocked, ContactRefused, ItemTransitionError,
-    LiaisonTransitionError, ReferralTransitionError, SendRefusal, TransitionError,
+    AlreadyLifted, ApplicationTransitionError, CaseLocked, ContactRefused, ItemTransitionError,
+    LiaisonTransitionError, ProcessingRestricted, ReferralTransitionError, SendRefusal,
+    TransitionError,
 };
 use relais_store::StoreError;
 
@@ -28,10 +29,12 @@ macro_rules! whole_request_refusals {
 }
 
 whole_request_refusals!(
+    AlreadyLifted,
     CaseLocked,
     ContactRefused,
     ItemTransitionError,
     LiaisonTransitionError,
+    ProcessingRestricted,
     ReferralTransitionError,
     SendRefusal,
 );
@@ -150,6 +153,8 @@ mod tests {
                 to: ApplicationStatus::Submitted,
             }),
             one(ApplicationTransitionError::Incomplete { missing: 1 }),
+            one(ProcessingRestricted),
+            one(AlreadyLifted),
         ];
         all.extend(SendRefusal::ALL.iter().copied().map(one));
         all

@@ -26,6 +26,7 @@ pub mod persons;
 pub mod plan;
 pub mod plan_items;
 pub mod referrals;
+pub mod restrictions;
 pub mod schemes;
 pub mod stats;
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use relais_store::documents::DocumentRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -11,8 +11,11 @@ use crate::responses::problem_responses;
 /// The multipart form of an upload (`multipart/form-data`): the file in the part `file`, with
 /// its name (`filename` of the part's `Content-Disposition`, `filename*` honoured), and an
 /// optional `description` part. No other part is accepted.
+// `Deserialize` only so that `deny_unknown_fields` closes the schema (no other part); the
+// form is read part by part by the handler.
 #[allow(dead_code)]
-#[derive(ToSchema)]
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "file": "(the bytes of avis-imposition-2026.pdf)",
     "description": "Avis d'imposition 2026 (revenus 2025)"

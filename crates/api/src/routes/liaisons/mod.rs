@@ -46,7 +46,7 @@ use crate::work::CaseUse;
 pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
 };
-pub(crate) use rules::{sharing_allowed, sharing_stopped};
+pub(crate) use rules::{SharingStopped, sharing_allowed, sharing_stopped};
 pub(crate) use sheet::accept;
 pub use sheet::document;
 

@@ -3,11 +3,12 @@
 //! what is missing).
 
 use relais_domain::liaison::{ConsentFacts, DestinationKind, content_refusal};
-use relais_domain::{LegalBasis, Refusal, SendRefusal, check_send};
+use relais_domain::{LegalBasis, PersonFacts, Refusal, SendRefusal, check_send};
 use relais_store::cases::CaseRecord;
 use relais_store::db::Tx;
 use relais_store::liaisons::{self as store, Destination, LiaisonRecord};
 use relais_store::persons::{self, ConsentRecord};
+use relais_store::restrictions;
 
 use super::model::{DestinationInput, NewLiaison};
 use crate::error::{ApiError, FieldError};
@@ -106,7 +107,7 @@ pub(super) async fn check_draft(
                         destination_kind(destination),
                         &[],
                         Some(facts),
-                        true,
+                        PersonFacts::INFORMED,
                     ) {
                         errors.push(FieldError::refused("/consent_id", &refusal));
                     }
@@ -186,6 +187,7 @@ pub(crate) async fn sharing_stopped(
         return Ok(Some(SharingStopped::PartnerDisabled));
     }
     let person = persons::get(tx, case.person_id).await?;
+    let restricted = restrictions::active(tx, case.person_id).await?;
     let consent = match liaison.consent_id {
         Some(id) => store::person_consent(tx, case.person_id, id)
             .await?
@@ -197,7 +199,10 @@ pub(crate) async fn sharing_stopped(
         destination_kind(&liaison.destination),
         &liaison.content,
         consent,
-        person.informed_at.is_some(),
+        PersonFacts {
+            informed: person.informed_at.is_some(),
+            restricted,
+        },
     )
     .err()
     .map(SharingStopped::Refused))

@@ -18,7 +18,7 @@
 pub(crate) mod model;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use relais_domain::{AuditAction, AuditResource, CaseStatus, Coded, LiaisonStatus};
+use relais_domain::{AuditAction, AuditResource, CaseStatus, Coded, LiaisonStatus, SendRefusal};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, CaseRecord, CaseScope};
 use relais_store::db::{Access, Tx};
@@ -32,7 +32,7 @@ use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::routes::liaisons::{accept, content, notify, sharing_stopped};
+use crate::routes::liaisons::{SharingStopped, accept, content, notify, sharing_stopped};
 use crate::routes::plan::written::negotiate;
 
 use model::{ANSWERS, RECEIVED};
@@ -267,6 +267,10 @@ async fn still_shared(
         return stopped(&"the case is archived");
     }
     match sharing_stopped(tx, case, liaison).await? {
+        // The person's own request, said as such: the same code as every refused sharing.
+        Some(SharingStopped::Refused(SendRefusal::ProcessingRestricted)) => {
+            Err(SendRefusal::ProcessingRestricted.into())
+        }
         Some(why) => stopped(&why),
         None => Ok(()),
     }

@@ -48,7 +48,7 @@ pub struct NewObservation {
     #[schema(
         min_length = 1,
         max_length = 5000,
-        pattern = r"\S",
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
         example = "Le délai pour la CAF est trop court : je ne pourrai pas avoir l'avis d'imposition avant le 20."
     )]
     pub text: String,

@@ -19,6 +19,7 @@
 use actix_web::{HttpResponse, post, web};
 use relais_domain::case::default_target_end;
 use relais_domain::referral::{match_person, same_names};
+use relais_domain::restriction::check_sharing;
 use relais_domain::{
     AuditAction, AuditResource, CaseOrigin, DeclineReason, Permission, PersonMatch, ReferralOutcome,
 };
@@ -28,6 +29,7 @@ use relais_store::db::{Access, Tx};
 use relais_store::organisations;
 use relais_store::persons::{self, NirChange, PersonData};
 use relais_store::referrals::{self as store, Decision, ReferralRecord, Viewer};
+use relais_store::restrictions;
 use uuid::Uuid;
 
 use super::model::{NewReferralDecision, Referral};
@@ -255,7 +257,9 @@ async fn open_case(
 /// (428, 412). Only a `received` referral is decided, once (409 `invalid_transition` otherwise).
 /// `declined` needs a `reason_code`, `redirected` the slug of another organisation of the
 /// deployment in `redirected_to` (nothing is copied to it: the partner posts again there);
-/// `person_id` is for `accepted` only (422 for a field given with the wrong outcome). `accepted`
+/// `person_id` is for `accepted` only (422 for a field given with the wrong outcome). A referral
+/// whose NIR is that of a person with an active restriction or objection is not redirected (409
+/// `processing_restricted`). `accepted`
 /// links the person named by `person_id`, else the one with the referral's NIR, else the only one
 /// with the same names and birth date (409 `ambiguous_person` when several match), else a new
 /// person made from the referral; it opens a case in `intake` with the decider as referent. Every
@@ -300,6 +304,12 @@ pub async fn decide(
             Decision::Declined(body.reason_code.unwrap_or(DeclineReason::Other))
         }
         ReferralOutcome::Redirected => {
+            // A person of the organisation who restricted the processing of their data is not
+            // sent elsewhere.
+            if let Some(nir) = current.nir(&ctx.state.vault) {
+                let hash = ctx.state.vault.search_hash(&nir);
+                check_sharing(restrictions::active_for_nir_hash(&mut work.tx, &hash).await?)?;
+            }
             let slug = body.redirected_to.as_deref().unwrap_or_default();
             Decision::Redirected(redirect_target(&mut work.tx, &work.actor, slug).await?)
         }

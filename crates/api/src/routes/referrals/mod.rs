@@ -17,10 +17,12 @@ use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
 };
 use actix_web::{HttpResponse, get, web};
+use relais_domain::restriction::check_sharing;
 use relais_domain::{AuditAction, AuditResource, Permission, ReferralStatus};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::referrals::{self as store, ReferralFilter, ReferralRecord, Viewer};
+use relais_store::restrictions;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -106,7 +108,8 @@ pub async fn list(
 /// Reception, workers and supervisors read any referral of the organisation; a partner token only
 /// the referrals it posted (404 otherwise); admin and dpo get 403. The NIR is masked. Once
 /// accepted, an agent sees the person it was linked to and who decided; a partner sees the decision
-/// and the case id, not the person nor the agent. Audited as a `read` of `referral`.
+/// and the case id, not the person nor the agent, and while the person has an active restriction
+/// or objection gets 409 `processing_restricted` instead. Audited as a `read` of `referral`.
 #[utoipa::path(
     tag = "referrals",
     operation_id = "read_referral",
@@ -119,6 +122,10 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     let viewer = viewer(&ctx)?;
     let mut work = ctx.work(Access::Read).await?;
     let referral = store::get(&mut work.tx, *id, viewer).await?;
+    // A partner's answer about a person who restricted the processing of their data is refused.
+    if let (Viewer::Partner(_), Some(person_id)) = (viewer, referral.person_id) {
+        check_sharing(restrictions::active(&mut work.tx, person_id).await?)?;
+    }
     work.audit(read_event(&referral));
     work.commit(ok_with_etag(
         referral.version,
