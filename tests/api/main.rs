@@ -41,6 +41,7 @@ mod persons;
 mod plan;
 mod proposals;
 mod referrals;
+mod retention;
 mod schema;
 mod schemes;
 mod smoke;

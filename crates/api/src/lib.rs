@@ -75,7 +75,8 @@ where
                         .service(routes::restrictions::create)
                         .service(routes::restrictions::list)
                         .service(routes::restrictions::read)
-                        .service(routes::restrictions::lift),
+                        .service(routes::restrictions::lift)
+                        .service(routes::retention::erase),
                 )
                 .service(
                     scope::scope("/cases")
@@ -157,6 +158,9 @@ where
                 .service(agenda::rotate_feed_token)
                 .service(agenda::revoke_feed_token)
                 .service(stats::caseload)
+                .service(routes::retention::read_settings)
+                .service(routes::retention::replace_settings)
+                .service(routes::retention::report)
                 .service(audit::list),
         )
 }

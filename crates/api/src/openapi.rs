@@ -47,6 +47,7 @@ use crate::routes::deliveries::WebhookDocs;
         (name = "liaisons", description = "Liaison sheets (fiches de liaison): a hand-over to another institution with only whitelisted content, sent under a legal basis, printed in HTML and PDF"),
         (name = "referrals", description = "Referrals (orientations entrantes) posted by partners with the person's consent: the organisation's inbox, decisions (accepted: a case opens in intake; declined; redirected) and attachments; a partner sees only its own"),
         (name = "audit", description = "The audit log of accesses to personal data"),
+        (name = "retention", description = "Retention of personal data: the organisation's periods (administrators, DPO) and the DPO's report of what a retention run on a day would archive, anonymise and erase"),
         (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
         (name = "stats", description = "Aggregates for supervisors; never a person's data"),
         (name = "oauth", description = "Partner access tokens (OAuth 2.0 client credentials) and the service's public signing keys"),

@@ -161,7 +161,8 @@ impl Ctx {
             PersonPart::Correct
             | PersonPart::WriteConsents
             | PersonPart::WriteSituation
-            | PersonPart::Restrictions => Access::Write,
+            | PersonPart::Restrictions
+            | PersonPart::Erase => Access::Write,
         };
         let mut work = self.work(access).await?;
         let Some(sight) = persons::sight(&mut work.tx, id, work.actor.agent_id).await? else {

@@ -80,6 +80,11 @@ crate::coded_enum! {
         PersonNir => "person.nir" { fr: "NIR", en: "NIR" },
         /// A help plan proposal's plan view.
         Plan => "plan" { fr: "Plan", en: "Plan" },
+        /// A retention run over the organisation's data.
+        RetentionRun => "retention_run" {
+            fr: "Traitement de fin de conservation",
+            en: "Retention run"
+        },
         /// The person's decision on a proposal.
         PlanDecision => "plan.decision" { fr: "Décision sur le plan", en: "Plan decision" },
         /// The written plan (document).

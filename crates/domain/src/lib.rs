@@ -32,6 +32,7 @@ pub mod reference;
 pub mod referral;
 pub mod refusal;
 pub mod restriction;
+pub mod retention;
 pub mod role;
 pub mod scheme;
 pub mod text;

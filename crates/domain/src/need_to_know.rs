@@ -60,6 +60,8 @@ pub enum PersonPart {
     /// not the record, so the DPO (who sees no record) and supervisors reach it whoever the
     /// person.
     Restrictions,
+    /// Erases (anonymises) the person on their request: the DPO's, whoever the person.
+    Erase,
 }
 
 /// Why a request is refused a part of a person's record.
@@ -83,13 +85,14 @@ impl PersonPart {
             PersonPart::WriteSituation => Permission::CaseWrite,
             PersonPart::RevealNir => Permission::PersonRevealNir,
             PersonPart::Restrictions => Permission::PersonRestrict,
+            PersonPart::Erase => Permission::PersonErase,
         }
     }
 
     /// Whether a caller with `view` of the person reaches this part.
     fn reached_with(self, view: PersonView) -> bool {
         match self {
-            PersonPart::Read | PersonPart::Restrictions => true,
+            PersonPart::Read | PersonPart::Restrictions | PersonPart::Erase => true,
             PersonPart::Correct
             | PersonPart::ReadHistory
             | PersonPart::ReadConsents
@@ -129,7 +132,7 @@ pub fn may_use(roles: &Roles, ties: PersonTies, part: PersonPart) -> Result<Pers
     if !roles.allows(part.permission()) {
         return Err(Denial::Forbidden);
     }
-    if part == PersonPart::Restrictions {
+    if matches!(part, PersonPart::Restrictions | PersonPart::Erase) {
         // The record itself is not shown: whoever has the permission sees at least the minimal
         // view of the person.
         return Ok(person_view(roles, ties).unwrap_or(PersonView::Search));

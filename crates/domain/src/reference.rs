@@ -145,6 +145,11 @@ crate::coded_enum! {
         /// An access to a record of the organisation was refused: the caller's role or their
         /// need to know did not allow it (PROTECTION.md).
         AccessDenied => "access_denied" { fr: "Accès refusé", en: "Access denied" },
+        /// The retention run archived, anonymised or erased what its periods ended.
+        Retention => "retention" {
+            fr: "Traitement de fin de conservation",
+            en: "Retention run"
+        },
     }
 }
 

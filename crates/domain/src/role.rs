@@ -57,6 +57,11 @@ pub enum Permission {
     PersonExport,
     /// Record and lift a person's restriction of processing or objection (GDPR art. 18, 21).
     PersonRestrict,
+    /// Erase (anonymise) a person on their request (GDPR art. 17), and read what a retention
+    /// run would do.
+    PersonErase,
+    /// Read and change the organisation's retention periods.
+    RetentionSettings,
     /// Manage the organisation: settings, agents, scheme catalogue, partners.
     OrganisationAdmin,
     /// Read the code lists of `GET /v1/reference`.
@@ -82,6 +87,8 @@ impl Permission {
         Permission::AuditRead,
         Permission::PersonExport,
         Permission::PersonRestrict,
+        Permission::PersonErase,
+        Permission::RetentionSettings,
         Permission::OrganisationAdmin,
         Permission::ReferenceRead,
         Permission::ReferralRead,
@@ -138,12 +145,18 @@ impl Role {
             Role::Worker => WORKER,
             Role::Supervisor => SUPERVISOR,
             // Administration of the organisation never opens a person's file.
-            Role::Admin => &[Permission::OrganisationAdmin, Permission::ReferenceRead],
+            Role::Admin => &[
+                Permission::OrganisationAdmin,
+                Permission::RetentionSettings,
+                Permission::ReferenceRead,
+            ],
             // The right-of-access export is the dpo's alone; it does not open cases otherwise.
             Role::Dpo => &[
                 Permission::AuditRead,
                 Permission::PersonExport,
                 Permission::PersonRestrict,
+                Permission::PersonErase,
+                Permission::RetentionSettings,
                 Permission::ReferenceRead,
             ],
             // Partner endpoints check ownership of referrals and liaisons themselves (a partner's
@@ -263,8 +276,15 @@ mod tests {
                 ReferralDecide,
                 PersonRestrict,
             ],
-            Role::Admin => vec![OrganisationAdmin, ReferenceRead],
-            Role::Dpo => vec![AuditRead, PersonExport, PersonRestrict, ReferenceRead],
+            Role::Admin => vec![OrganisationAdmin, RetentionSettings, ReferenceRead],
+            Role::Dpo => vec![
+                AuditRead,
+                PersonExport,
+                PersonRestrict,
+                PersonErase,
+                RetentionSettings,
+                ReferenceRead,
+            ],
             Role::Partner => vec![ReferenceRead],
         }
     }

@@ -140,6 +140,12 @@ pub struct Settings {
     /// How often unanswered referrals past their organisation's delay are marked expired.
     #[serde(with = "humantime_serde")]
     pub expiry_sweep_interval: std::time::Duration,
+    /// How often the retention run (archive, purge, erasures, audit expiry) runs; the first
+    /// run comes one interval after the start.
+    #[serde(with = "humantime_serde")]
+    pub retention_interval: std::time::Duration,
+    /// Most records one transaction of the retention run changes.
+    pub retention_batch: u32,
 }
 
 /// A list given as a list (a file) or as one comma-separated text (an environment variable);
@@ -208,6 +214,8 @@ impl Default for Settings {
                 batch: 10,
             },
             expiry_sweep_interval: std::time::Duration::from_secs(300),
+            retention_interval: std::time::Duration::from_secs(24 * 3600),
+            retention_batch: 500,
             oauth: OAuthConfig {
                 signing_key_file: None,
                 signing_key: None,
@@ -426,6 +434,8 @@ mod tests {
         assert_eq!(d.webhooks.poll_interval, std::time::Duration::from_secs(1));
         assert_eq!(d.webhooks.batch, 10);
         assert_eq!(d.expiry_sweep_interval, std::time::Duration::from_secs(300));
+        assert_eq!(d.retention_interval, std::time::Duration::from_secs(86_400));
+        assert_eq!(d.retention_batch, 500);
         figment::Jail::expect_with(|jail| {
             jail.set_env("RELAIS_WEBHOOKS_TIMEOUT", "3s");
             jail.set_env("RELAIS_WEBHOOKS_POLL_INTERVAL", "250ms");

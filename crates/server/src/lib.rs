@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod keys;
+pub mod retention;
 pub mod telemetry;
 pub mod tokens;
 pub mod webhooks;

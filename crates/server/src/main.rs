@@ -62,6 +62,28 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The retention of personal data (archive, purge, erasures, audit expiry).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Run it now (the background worker runs it daily) and print what it did as JSON.
+    Run {
+        /// Only this organisation (its slug); every one by default.
+        #[arg(long)]
+        org: Option<String>,
+        /// The day the run counts from (YYYY-MM-DD); today by default. A later day shows or
+        /// applies the rules without waiting years.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Only report what a run would do; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,7 +156,37 @@ fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => keys_rotate(&settings),
+        Command::Retention {
+            command:
+                RetentionCommand::Run {
+                    org,
+                    as_of,
+                    dry_run,
+                },
+        } => runtime.block_on(retention_run(settings, org.as_deref(), as_of, dry_run)),
     }
+}
+
+/// `relais retention run`: prints the report of each organisation as JSON.
+async fn retention_run(
+    settings: Settings,
+    org: Option<&str>,
+    as_of: Option<chrono::NaiveDate>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let result = async {
+        database.db.migrate().await?;
+        relais_server::retention::run(&database.db, org, as_of, dry_run, settings.retention_batch)
+            .await
+    }
+    .await;
+    database.close().await;
+    let runs = result?;
+    let out = serde_json::json!({"as_of": as_of, "dry_run": dry_run, "organisations": runs});
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 /// `relais keys rotate`: rotates the data directory's partner-token signing key.

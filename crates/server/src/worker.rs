@@ -52,9 +52,20 @@ pub fn spawn_worker(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Res
         .poll_interval
         .max(Duration::from_millis(10));
     let sweep_every = settings.expiry_sweep_interval;
+    let retention = Retention {
+        every: settings.retention_interval,
+        batch: settings.retention_batch,
+    };
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(dispatcher, db, poll, sweep_every, stopped));
+    let task = tokio::spawn(run(dispatcher, db, poll, sweep_every, retention, stopped));
     Ok(WorkerHandle { stop, task })
+}
+
+/// When and how the worker runs the retention.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    every: Duration,
+    batch: u32,
 }
 
 async fn run(
@@ -62,6 +73,7 @@ async fn run(
     db: Db,
     poll: Duration,
     sweep_every: Duration,
+    retention: Retention,
     mut stopped: watch::Receiver<bool>,
 ) {
     tracing::info!(
@@ -71,6 +83,8 @@ async fn run(
     );
     let batch = usize::try_from(dispatcher.settings().batch).unwrap_or(usize::MAX);
     let mut next_sweep = Instant::now();
+    // Not at start: a replica restarting often would run it often.
+    let mut next_retention = Instant::now() + retention.every;
     loop {
         if *stopped.borrow() {
             break;
@@ -91,6 +105,14 @@ async fn run(
         if Instant::now() >= next_sweep {
             sweep(&db).await;
             next_sweep = Instant::now() + sweep_every;
+        }
+        if Instant::now() >= next_retention {
+            let today = chrono::Utc::now().date_naive();
+            // One replica at a time: the others find the lock taken and skip their turn.
+            if let Err(e) = crate::retention::run(&db, None, today, false, retention.batch).await {
+                tracing::warn!(error = %e, "the retention run failed; trying again next time");
+            }
+            next_retention = Instant::now() + retention.every;
         }
         let pause = if claimed >= batch { BUSY_PAUSE } else { poll };
         tokio::select! {

@@ -32,6 +32,7 @@ pub mod plan_items;
 pub mod proposals;
 pub mod referrals;
 pub mod restrictions;
+pub mod retention;
 pub mod schemes;
 pub mod stats;
 mod version;

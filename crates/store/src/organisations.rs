@@ -37,6 +37,20 @@ pub async fn find_by_slug(
     .await?)
 }
 
+/// Every organisation, by slug (for work done for each: the retention run).
+pub async fn all(conn: &mut PgConnection) -> Result<Vec<Organisation>, StoreError> {
+    Ok(sqlx::query_as!(
+        Organisation,
+        r#"
+        SELECT id, slug, name, case_target_months, review_delay_days
+        FROM organisations
+        ORDER BY slug
+        "#
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Per-organisation settings chosen at creation; `None` keeps the default (6 months, 28 days,
 /// 30 days).
 #[derive(Debug, Clone, Copy, Default)]

@@ -42,6 +42,8 @@ pub struct PersonRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// When the person was anonymised (purge or erasure), if they were.
+    pub anonymised_at: Option<DateTime<Utc>>,
 }
 
 impl PersonRecord {
@@ -140,7 +142,8 @@ pub async fn create(
                   address_line1, address_line2, address_postcode, address_city, address_country,
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
-                  informed_notice_version, last_contact_at, created_at, updated_at, version
+                  informed_notice_version, last_contact_at, created_at, updated_at, version,
+                  anonymised_at
         "#,
         Uuid::now_v7(),
         org_id,
@@ -228,7 +231,8 @@ async fn replace(
                   address_line1, address_line2, address_postcode, address_city, address_country,
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
-                  informed_notice_version, last_contact_at, created_at, updated_at, version
+                  informed_notice_version, last_contact_at, created_at, updated_at, version,
+                  anonymised_at
         "#,
         id,
         expected_version,
@@ -423,7 +427,8 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Stor
                address_line1, address_line2, address_postcode, address_city, address_country,
                phone, email, informed_at,
                informed_channel AS "informed_channel: Code<InformedChannel>",
-               informed_notice_version, last_contact_at, created_at, updated_at, version
+               informed_notice_version, last_contact_at, created_at, updated_at, version,
+                  anonymised_at
         FROM persons
         WHERE id = $1
         "#,
@@ -465,7 +470,8 @@ pub async fn search(
                address_line1, address_line2, address_postcode, address_city, address_country,
                phone, email, informed_at,
                informed_channel AS "informed_channel: Code<InformedChannel>",
-               informed_notice_version, last_contact_at, created_at, updated_at, version
+               informed_notice_version, last_contact_at, created_at, updated_at, version,
+                  anonymised_at
         FROM persons
         WHERE search_name LIKE ALL($1)
           AND ($2::date IS NULL OR birth_date = $2)

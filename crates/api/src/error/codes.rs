@@ -214,6 +214,9 @@ codes! {
         "Conflit",
         "la personne a demandé la limitation du traitement de ses données ou s'y est opposée : \
          elles ne sont pas partagées";
+    /// An erasure while an application is within its retention.
+    RetentionObligation = "retention_obligation", CONFLICT, "Conflict",
+        "Conflit", "une obligation de conservation retient les données de cette personne";
     /// The restriction was already lifted.
     RestrictionAlreadyLifted = "restriction_already_lifted", CONFLICT, "Conflict",
         "Conflit", "cette limitation a déjà été levée";

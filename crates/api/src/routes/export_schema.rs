@@ -207,6 +207,8 @@ pub struct ExportedApplication {
     pub updated_at: DateTime<Utc>,
     pub updated_by: Uuid,
     pub version: i32,
+    /// When the retention run erased its documents, social reports and notes, if it did.
+    pub content_erased_at: Option<DateTime<Utc>>,
     /// The supporting documents checklist.
     pub documents: Vec<ExportedChecklistLine>,
     /// Every version of the social report, oldest first.

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod plan_items;
 pub mod referrals;
 pub mod restrictions;
+pub mod retention;
 pub mod schemes;
 pub mod stats;
 

@@ -211,6 +211,10 @@ pub struct Person {
     /// Always `false`: the record itself (see `PersonSearchView`).
     #[schema(schema_with = crate::schema::must_be_false)]
     pub restricted: bool,
+    /// Whether the person was anonymised (the retention purge, or an erasure): the names read
+    /// `Personne anonymisée`, the birth date keeps its year, identifiers and contact details
+    /// are gone.
+    pub anonymised: bool,
 }
 
 /// What a worker sees of a person they have no tie to (on the team of none of the person's open
@@ -328,6 +332,7 @@ impl Person {
             updated_at: r.updated_at,
             version: r.version,
             restricted: false,
+            anonymised: r.anonymised_at.is_some(),
         }
     }
 }
