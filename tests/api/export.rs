@@ -195,9 +195,31 @@ async fn the_dpo_exports_everything_held_on_the_person() {
     let contact = only(&case["contacts"]);
     assert_eq!(contact["summary"], "Point logement");
     assert_eq!(
-        contact["private_note"], NOTE,
-        "the right of access covers it"
+        contact["private_note"],
+        Value::Null,
+        "the workers' private notes only when the DPO asks"
     );
+    let with_notes = f
+        .app
+        .get(
+            &format!("{}?include_private_notes=true", f.export_path()),
+            &f.dpo,
+        )
+        .await;
+    assert_eq!(with_notes.status(), 200);
+    let with_notes: Value = with_notes.json().await.unwrap();
+    assert_eq!(
+        only(&only(&with_notes["cases"])["contacts"])["private_note"],
+        NOTE
+    );
+    let bad = f
+        .app
+        .get(
+            &format!("{}?include_private_notes=maybe", f.export_path()),
+            &f.dpo,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
     let liaison = only(&case["liaisons"]);
     assert_eq!(liaison["destination_name"], "CAF du Rhône");
     assert_eq!(liaison["content"], json!(["identity"]));
@@ -260,7 +282,7 @@ async fn an_archived_cases_data_is_included() {
     let export = f.export().await;
     let case = only(&export["cases"]);
     assert_eq!(case["status"], "archived");
-    assert_eq!(only(&case["contacts"])["private_note"], NOTE);
+    assert_eq!(only(&case["contacts"])["summary"], "Point logement");
 }
 
 #[tokio::test]

@@ -372,3 +372,116 @@ async fn an_erasure_waits_for_a_granted_application_and_otherwise_anonymises_now
 }
 
 use uuid::Uuid;
+
+#[tokio::test]
+async fn applications_and_referral_attachments_go_when_their_period_ends() {
+    use crate::support::applications::Apps;
+    use crate::support::documents::PDF;
+    use crate::support::referrals::{attachment, referral};
+
+    let a = Apps::new().await;
+    let app = &a.app;
+    // Two applications of the case: one refused 3 years ago, one granted 3 years ago.
+    let scheme = a.fsl().await;
+    let mut decided = Vec::new();
+    for decision in ["refused", "granted"] {
+        let application = a.apply(&scheme, false).await;
+        if decision == "refused" {
+            let report = app
+                .post(
+                    &format!("{}/social-reports", a.of(&application)),
+                    &a.alice,
+                    &json!({"text": "Madame Quintavalle vit seule avec ses deux enfants."}),
+                )
+                .await;
+            assert_eq!(report.status(), 201);
+        }
+        sqlx::query(
+            "UPDATE applications SET status = 'decided', submitted_on = current_date - 1200, \
+             submitted_to = 'CAF', decision = $2, decided_on = current_date - 1100, \
+             decision_reason = CASE WHEN $2 = 'refused' THEN 'Ressources de Mme Quintavalle' END, \
+             amount_granted_cents = CASE WHEN $2 = 'granted' THEN 50000 END, \
+             notes = 'Dossier de Mme Quintavalle' WHERE id = $1::uuid",
+        )
+        .bind(application["id"].as_str().unwrap())
+        .bind(decision)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+        decided.push(application);
+    }
+    let (refused, granted) = (&decided[0], &decided[1]);
+
+    // A referral declined 7 months ago, and one declined yesterday, each with an attachment.
+    let partner = app.partner("Mission locale", None).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut body = referral();
+        body["attachments"] = json!([attachment("courrier.pdf", PDF)]);
+        let posted = app
+            .request(reqwest::Method::POST, "/v1/referrals", &partner.token)
+            .header("Idempotency-Key", Uuid::now_v7().to_string())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 201);
+        let posted: Value = posted.json().await.unwrap();
+        ids.push(posted["id"].as_str().unwrap().to_owned());
+    }
+    let alice_id = app.agent_id(&a.alice).await;
+    for (id, days) in [(&ids[0], 210), (&ids[1], 1)] {
+        sqlx::query(
+            "UPDATE referrals SET status = 'declined', decline_reason = 'out_of_area', \
+             decided_by = $3, received_at = now() - make_interval(days => $2 + 1), \
+             decided_at = now() - make_interval(days => $2) WHERE id = $1::uuid",
+        )
+        .bind(id)
+        .bind(days)
+        .bind(alice_id)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    }
+
+    let dpo = app.token("dpo", "dora");
+    let forecast = app.get_json("/v1/retention/report", &dpo).await;
+    assert_eq!(
+        forecast["erased_applications"]["ids"],
+        json!([refused["id"]])
+    );
+    assert_eq!(forecast["referral_attachments"]["ids"], json!([ids[0]]));
+
+    let done = run(app, today(), false).await;
+    assert_eq!(done["erased_applications"]["count"], 1, "{done}");
+    assert_eq!(done["referral_attachments"]["count"], 1, "{done}");
+    let texts: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT notes, decision_reason FROM applications WHERE id = $1::uuid")
+            .bind(refused["id"].as_str().unwrap())
+            .fetch_all(&app.sql)
+            .await
+            .unwrap();
+    assert_eq!(texts, [(None, Some("Motif effacé".to_owned()))]);
+    let kept: Option<String> =
+        sqlx::query_scalar("SELECT notes FROM applications WHERE id = $1::uuid")
+            .bind(granted["id"].as_str().unwrap())
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("Dossier de Mme Quintavalle"),
+        "kept ten years"
+    );
+    assert_eq!(
+        found_anywhere(app, "vit seule avec").await,
+        Vec::<String>::new(),
+        "the social report is erased"
+    );
+    let attachments: Vec<String> =
+        sqlx::query_scalar("SELECT referral_id::text FROM referral_attachments ORDER BY 1")
+            .fetch_all(&app.sql)
+            .await
+            .unwrap();
+    assert_eq!(attachments, [ids[1].clone()]);
+}

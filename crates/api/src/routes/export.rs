@@ -1,7 +1,8 @@
 //! The right-of-access export (RGPD art. 15): everything held on a person, for the dpo.
 //!
-//! The NIR is in clear (it is the person's own data; the reveal is audited) and contacts keep
-//! their private notes. Archived cases are included.
+//! The NIR is in clear (it is the person's own data; the reveal is audited); the workers' private
+//! notes are included only when the DPO asks (`include_private_notes=true`). Archived cases are
+//! included.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
@@ -10,16 +11,26 @@ use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::export::{self, CaseExport, ExportReferral};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::context::Ctx;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::responses::ReadErrors;
 use crate::routes::audit::AuditEvent;
 use crate::routes::consents::Consent;
 use crate::routes::persons::{FieldChange, Person};
+
+/// Options of the export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// Include the workers' private notes of the contacts (the DPO decides, case by case);
+    /// left out by default.
+    pub include_private_notes: Option<bool>,
+}
 
 /// Everything held on a person.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,16 +66,16 @@ pub struct PersonExport {
 ///
 /// Only the `dpo` may call it (RGPD art. 15, right of access). The JSON, sent as an attachment with
 /// `Cache-Control: no-store`, has the identity record with the NIR in clear, the consents, the
-/// rectification history, every
-/// case of the person (archived ones included) with its timeline, assessment, plan items,
-/// proposals, contacts (private notes included), liaisons, applications and document metadata, the
-/// partners' referrals linked to the person (NIR masked), the household, the budget, and every
+/// rectification history, every case of the person (archived ones included) with its timeline,
+/// assessment, plan items, proposals, contacts (the workers' private notes only with
+/// `include_private_notes=true`: the DPO decides, case by case), liaisons, applications and
+/// document metadata, the partners' referrals linked to the person (NIR masked), the household, the budget, and every
 /// audit event about the person. Audited as an `export` of `person.export`, and, when the person
 /// has a NIR, as a `reveal` of `person.nir`. 404 for an unknown person.
 #[utoipa::path(
     tag = "persons",
     operation_id = "export_person",
-    params(("id" = Uuid, Path, description = "Person id")),
+    params(("id" = Uuid, Path, description = "Person id"), ExportParams),
     responses(
         (status = 200, description = "The export, as an attachment", body = PersonExport,
          headers(("Content-Disposition" = String), ("Cache-Control" = String))),
@@ -73,10 +84,21 @@ pub struct PersonExport {
     security(("bearer" = []))
 )]
 #[get("/{id}/export")]
-pub async fn export_person(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn export_person(
+    ctx: Ctx,
+    id: web::Path<Uuid>,
+    params: Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonExport)?;
     let mut work = ctx.work(Access::Read).await?;
-    let data = export::person(&mut work.tx, *id).await?;
+    let mut data = export::person(&mut work.tx, *id).await?;
+    if !params.include_private_notes.unwrap_or(false) {
+        for case in &mut data.cases {
+            for contact in &mut case.contacts {
+                contact.private_note = None;
+            }
+        }
+    }
     let person_id = data.person.id;
     let nir = data.person.nir(&ctx.state.vault);
     work.audit(

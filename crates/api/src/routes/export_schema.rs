@@ -151,6 +151,7 @@ pub struct ExportedContact {
     pub occurred_at: Option<DateTime<Utc>>,
     pub participants: Vec<String>,
     pub summary: Option<String>,
+    /// The worker's private note: null unless the export asked `include_private_notes=true`.
     pub private_note: Option<String>,
     pub author_id: Uuid,
     pub outcome: Option<String>,
