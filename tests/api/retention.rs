@@ -177,7 +177,7 @@ async fn the_periods_are_the_referentiels_until_changed_within_their_bounds() {
 
 #[tokio::test]
 async fn a_run_archives_then_anonymises_leaving_no_identifier_anywhere_and_runs_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_unsuppressed().await;
     let (person_id, case_id) = closed_case(&app).await;
     let dpo = app.token("dpo", "dora");
     let as_of = months_later(25);

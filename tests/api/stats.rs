@@ -19,7 +19,7 @@ struct Org {
 }
 
 async fn org() -> Org {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_unsuppressed().await;
     let alice = app.token("worker", "alice");
     let bob = app.token("worker", "bob");
     let sam = app.token("supervisor", "sam");
@@ -93,12 +93,14 @@ async fn a_supervisor_sees_each_referents_caseload_and_the_organisations_totals(
             {
                 "agent_id": o.alice_id, "name": "alice", "subject": "alice",
                 "cases_by_status": by_status([1, 0, 0, 1, 1, 0]),
-                "open_cases": 2, "overdue_items": 3, "cases_past_target": 1
+                "open_cases": 2, "overdue_items": 3, "cases_past_target": 1,
+                "suppressed": false
             },
             {
                 "agent_id": o.bob_id, "name": "bob", "subject": "bob",
                 "cases_by_status": by_status([0, 0, 1, 0, 0, 0]),
-                "open_cases": 1, "overdue_items": 1, "cases_past_target": 0
+                "open_cases": 1, "overdue_items": 1, "cases_past_target": 0,
+                "suppressed": false
             }
         ])
     );
@@ -106,7 +108,8 @@ async fn a_supervisor_sees_each_referents_caseload_and_the_organisations_totals(
         body["totals"],
         json!({
             "cases_by_status": by_status([1, 1, 1, 1, 1, 0]),
-            "open_cases": 4, "overdue_items": 5, "cases_past_target": 2
+            "open_cases": 4, "overdue_items": 5, "cases_past_target": 2,
+            "suppressed": false
         }),
         "every case, the one without a referent included"
     );
@@ -141,7 +144,8 @@ async fn an_organisation_without_cases_has_zero_everywhere() {
         body["totals"],
         json!({
             "cases_by_status": by_status([0; 6]),
-            "open_cases": 0, "overdue_items": 0, "cases_past_target": 0
+            "open_cases": 0, "overdue_items": 0, "cases_past_target": 0,
+            "suppressed": false
         })
     );
 }
@@ -184,4 +188,37 @@ async fn reading_the_caseload_is_audited_once_without_a_person() {
     .await
     .unwrap();
     assert_eq!(events, [("read".to_owned(), None, None)]);
+}
+
+#[tokio::test]
+async fn small_counts_are_null_and_no_sum_gives_one_away() {
+    // The default threshold: counts from 1 to 4 are suppressed.
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let sam = app.token("supervisor", "sam");
+    for i in 0..6 {
+        let case = open_case(&app, &alice, "Jeanne", &format!("Moreau{i}")).await;
+        set_case_status(&app, &case, "active").await;
+    }
+    open_case(&app, &alice, "Marie", "Durand").await;
+    let body = caseload(&app, &sam, "").await;
+    relais_tests::assert_conforms("Caseload", &body);
+    let row = &body["agents"][0];
+    assert_eq!(row["cases_by_status"]["active"], 6);
+    assert_eq!(row["cases_by_status"]["intake"], Value::Null, "one case");
+    assert_eq!(
+        row["cases_by_status"]["planning"], 0,
+        "zeros single nobody out"
+    );
+    assert_eq!(
+        row["open_cases"],
+        Value::Null,
+        "7 open cases minus 6 active would give the intake away"
+    );
+    assert_eq!(row["suppressed"], true);
+    let totals = &body["totals"];
+    assert_eq!(totals["cases_by_status"]["active"], 6);
+    assert_eq!(totals["cases_by_status"]["intake"], Value::Null);
+    assert_eq!(totals["open_cases"], Value::Null);
+    assert_eq!(totals["suppressed"], true);
 }

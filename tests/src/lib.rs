@@ -226,6 +226,14 @@ pub fn test_settings() -> Settings {
 
 impl TestApp {
     /// Starts a server on a fresh database with the organisations `acme` and `other`.
+    /// A service that publishes every count of its statistics (`stats_min_count` 1), for tests
+    /// that check the figures themselves rather than their suppression.
+    pub async fn spawn_unsuppressed() -> TestApp {
+        let mut settings = test_settings();
+        settings.stats_min_count = 1;
+        TestApp::spawn_with(settings).await
+    }
+
     pub async fn spawn() -> TestApp {
         Self::spawn_with(test_settings()).await
     }

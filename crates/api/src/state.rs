@@ -31,6 +31,8 @@ pub struct ApiSettings {
     /// The origins whose browser pages may call the API (CORS), each canonical
     /// ([`crate::cors::parse_origin`]); none by default.
     pub cors_origins: Vec<String>,
+    /// Counts below this are suppressed in statistics (1 disables).
+    pub stats_min_count: u32,
 }
 
 impl Default for ApiSettings {
@@ -40,6 +42,7 @@ impl Default for ApiSettings {
             webhooks_allow_loopback: false,
             upload_limit: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
             cors_origins: Vec::new(),
+            stats_min_count: relais_domain::statistics::DEFAULT_MIN_COUNT,
         }
     }
 }

@@ -35,6 +35,7 @@ pub mod restriction;
 pub mod retention;
 pub mod role;
 pub mod scheme;
+pub mod statistics;
 pub mod text;
 pub mod webhook;
 

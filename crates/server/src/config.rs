@@ -146,6 +146,8 @@ pub struct Settings {
     pub retention_interval: std::time::Duration,
     /// Most records one transaction of the retention run changes.
     pub retention_batch: u32,
+    /// Counts below this are suppressed (null) in statistics; 1 disables.
+    pub stats_min_count: u32,
 }
 
 /// A list given as a list (a file) or as one comma-separated text (an environment variable);
@@ -216,6 +218,7 @@ impl Default for Settings {
             expiry_sweep_interval: std::time::Duration::from_secs(300),
             retention_interval: std::time::Duration::from_secs(24 * 3600),
             retention_batch: 500,
+            stats_min_count: relais_domain::statistics::DEFAULT_MIN_COUNT,
             oauth: OAuthConfig {
                 signing_key_file: None,
                 signing_key: None,
@@ -438,6 +441,8 @@ mod tests {
         assert_eq!(d.retention_batch, 500);
         figment::Jail::expect_with(|jail| {
             jail.set_env("RELAIS_WEBHOOKS_TIMEOUT", "3s");
+            jail.set_env("RELAIS_STATS_MIN_COUNT", "1");
+            jail.set_env("RELAIS_RETENTION_INTERVAL", "6h");
             jail.set_env("RELAIS_WEBHOOKS_POLL_INTERVAL", "250ms");
             jail.set_env("RELAIS_WEBHOOKS_BATCH", "25");
             jail.set_env("RELAIS_EXPIRY_SWEEP_INTERVAL", "1m");
@@ -449,6 +454,11 @@ mod tests {
             );
             assert_eq!(s.webhooks.batch, 25);
             assert_eq!(s.expiry_sweep_interval, std::time::Duration::from_secs(60));
+            assert_eq!(s.stats_min_count, 1);
+            assert_eq!(
+                s.retention_interval,
+                std::time::Duration::from_secs(6 * 3600)
+            );
             Ok(())
         });
     }

@@ -290,6 +290,7 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
                 webhooks_allow_loopback: settings.webhooks.allow_loopback,
                 upload_limit,
                 cors_origins,
+                stats_min_count: settings.stats_min_count.max(1),
             },
         )
         .with_oauth(oauth),

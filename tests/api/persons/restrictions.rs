@@ -300,7 +300,7 @@ async fn a_restricted_person_is_not_redirected_nor_shown_to_the_referring_partne
 
 #[tokio::test]
 async fn a_restricted_person_is_left_out_of_the_caseload() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_unsuppressed().await;
     let alice = app.token("worker", "alice");
     let sam = app.token("supervisor", "sam");
     let dpo = app.token("dpo", "dora");

@@ -1,6 +1,7 @@
 //! Statistics for supervisors: aggregates only, never a person's data.
 
 use actix_web::{HttpResponse, get};
+use relais_domain::statistics::{Sum, suppressed};
 use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
@@ -15,54 +16,108 @@ use crate::extract::{Query, parse_uuid_param};
 use crate::responses::ReadErrors;
 use crate::routes::today;
 
-/// Cases counted by status.
+/// Cases counted by status; a count below the threshold is null (see `suppressed`).
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct CasesByStatus {
     #[schema(example = 2)]
-    pub intake: i64,
+    pub intake: Option<i64>,
     #[schema(example = 3)]
-    pub assessment: i64,
+    pub assessment: Option<i64>,
     #[schema(example = 4)]
-    pub planning: i64,
+    pub planning: Option<i64>,
     #[schema(example = 21)]
-    pub active: i64,
+    pub active: Option<i64>,
     #[schema(example = 9)]
-    pub closed: i64,
+    pub closed: Option<i64>,
     #[schema(example = 0)]
-    pub archived: i64,
+    pub archived: Option<i64>,
 }
 
-/// A caseload's figures.
+/// A caseload's figures. Counts of cases below the threshold (`RELAIS_STATS_MIN_COUNT`, 5 by
+/// default) are null, and so is a second count wherever a published sum would give a null one
+/// away; `suppressed` says so.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct CaseloadTotals {
     pub cases_by_status: CasesByStatus,
     /// Cases not closed or archived.
     #[schema(example = 30)]
-    pub open_cases: i64,
-    /// Plan items of open cases still planned, in progress or blocked after their due date.
+    pub open_cases: Option<i64>,
+    /// Plan items of open cases still planned, in progress or blocked after their due date
+    /// (items, not persons: never suppressed).
     #[schema(example = 5)]
     pub overdue_items: i64,
     /// Open cases past their target end date.
     #[schema(example = 2)]
-    pub cases_past_target: i64,
+    pub cases_past_target: Option<i64>,
+    /// Whether any count of these figures is suppressed (null).
+    pub suppressed: bool,
 }
 
-impl From<CaseloadFigures> for CaseloadTotals {
-    fn from(f: CaseloadFigures) -> Self {
+/// The counts of cases of one row of the caseload, in the order of [`ROW_SUM`] and the table.
+const CELLS: usize = 8;
+
+/// Open cases (cell 6) are the sum of the first four statuses.
+const ROW_SUM: ([usize; 4], usize) = ([0, 1, 2, 3], 6);
+
+fn cells_of(f: &CaseloadFigures) -> [i64; CELLS] {
+    [
+        f.intake,
+        f.assessment,
+        f.planning,
+        f.active,
+        f.closed,
+        f.archived,
+        f.open_cases,
+        f.cases_past_target,
+    ]
+}
+
+impl CaseloadTotals {
+    /// The figures `f`, with the counts `hidden` flags published as null.
+    fn published(f: &CaseloadFigures, hidden: &[bool]) -> Self {
+        let cells = cells_of(f);
+        let cell = |i: usize| (!hidden[i]).then_some(cells[i]);
         Self {
             cases_by_status: CasesByStatus {
-                intake: f.intake,
-                assessment: f.assessment,
-                planning: f.planning,
-                active: f.active,
-                closed: f.closed,
-                archived: f.archived,
+                intake: cell(0),
+                assessment: cell(1),
+                planning: cell(2),
+                active: cell(3),
+                closed: cell(4),
+                archived: cell(5),
             },
-            open_cases: f.open_cases,
+            open_cases: cell(6),
             overdue_items: f.overdue_items,
-            cases_past_target: f.cases_past_target,
+            cases_past_target: cell(7),
+            suppressed: hidden.iter().any(|&h| h),
         }
     }
+}
+
+/// Which counts of the rows (the agents', then the totals, last) to suppress: each row's open
+/// cases add up its first four statuses, and, when every case has a referent and every row is
+/// shown, each column adds up to the totals.
+fn suppression(rows: &[&CaseloadFigures], columns_add_up: bool, min_count: u32) -> Vec<Vec<bool>> {
+    let cells: Vec<i64> = rows.iter().flat_map(|f| cells_of(f)).collect();
+    let n = rows.len();
+    let mut sums: Vec<Sum> = (0..n)
+        .map(|r| Sum {
+            parts: ROW_SUM.0.iter().map(|c| r * CELLS + c).collect(),
+            total: r * CELLS + ROW_SUM.1,
+        })
+        .collect();
+    if columns_add_up && n > 1 {
+        for c in 0..CELLS {
+            sums.push(Sum {
+                parts: (0..n - 1).map(|r| r * CELLS + c).collect(),
+                total: (n - 1) * CELLS + c,
+            });
+        }
+    }
+    suppressed(&cells, &sums, min_count)
+        .chunks(CELLS)
+        .map(<[bool]>::to_vec)
+        .collect()
 }
 
 /// One referent's caseload: the cases they are the referent of.
@@ -75,26 +130,17 @@ pub struct AgentCaseloadView {
     /// The agent's token subject.
     #[schema(example = "alice")]
     pub subject: String,
-    pub cases_by_status: CasesByStatus,
-    #[schema(example = 12)]
-    pub open_cases: i64,
-    #[schema(example = 3)]
-    pub overdue_items: i64,
-    #[schema(example = 1)]
-    pub cases_past_target: i64,
+    #[serde(flatten)]
+    pub figures: CaseloadTotals,
 }
 
-impl From<AgentCaseload> for AgentCaseloadView {
-    fn from(a: AgentCaseload) -> Self {
-        let totals = CaseloadTotals::from(a.figures);
+impl AgentCaseloadView {
+    fn published(a: AgentCaseload, hidden: &[bool]) -> Self {
         Self {
             agent_id: a.agent_id,
+            figures: CaseloadTotals::published(&a.figures, hidden),
             name: a.display_name.unwrap_or_else(|| a.subject.clone()),
             subject: a.subject,
-            cases_by_status: totals.cases_by_status,
-            open_cases: totals.open_cases,
-            overdue_items: totals.overdue_items,
-            cases_past_target: totals.cases_past_target,
         }
     }
 }
@@ -124,8 +170,11 @@ pub struct CaseloadParams {
 /// the referent of at least one case, and the organisation's totals over every case, with or
 /// without a referent. `referent` (an agent id) keeps only that agent's row; the totals stay the
 /// organisation's. Overdue items are the pending items (planned, in progress, blocked) of open
-/// cases past their due date. Only counts, never a person's data; the read is audited as a `read`
-/// of `stats.caseload`.
+/// cases past their due date. Only counts, never a person's data: a count of cases from 1 to
+/// `RELAIS_STATS_MIN_COUNT - 1` (5 by default) is null, and so is a second count wherever a
+/// row's open cases or a column's total would give it away; such a row says `suppressed: true`.
+/// The cases of persons who restricted the processing are left out. The read is audited as a
+/// `read` of `stats.caseload`.
 #[utoipa::path(
     tag = "stats",
     operation_id = "read_caseload",
@@ -150,15 +199,32 @@ pub async fn caseload(ctx: Ctx, params: Query<CaseloadParams>) -> Result<HttpRes
         AuditResource::StatsCaseload,
         None,
     ));
-    work.commit(
-        HttpResponse::Ok().json(Caseload {
-            agents: caseload
+    let rows: Vec<&CaseloadFigures> = caseload
+        .agents
+        .iter()
+        .map(|a| &a.figures)
+        .chain([&caseload.totals])
+        .collect();
+    // The columns add up to the totals only when every case has a referent and every row is
+    // shown.
+    let assigned: Vec<i64> = (0..CELLS)
+        .map(|c| {
+            caseload
                 .agents
-                .into_iter()
-                .map(AgentCaseloadView::from)
-                .collect(),
-            totals: caseload.totals.into(),
-        }),
-    )
-    .await
+                .iter()
+                .map(|a| cells_of(&a.figures)[c])
+                .sum()
+        })
+        .collect();
+    let columns_add_up = referent.is_none() && assigned == cells_of(&caseload.totals);
+    let hidden = suppression(&rows, columns_add_up, ctx.state.settings.stats_min_count);
+    let totals = CaseloadTotals::published(&caseload.totals, &hidden[hidden.len() - 1]);
+    let agents = caseload
+        .agents
+        .into_iter()
+        .zip(&hidden)
+        .map(|(a, h)| AgentCaseloadView::published(a, h))
+        .collect();
+    work.commit(HttpResponse::Ok().json(Caseload { agents, totals }))
+        .await
 }
