@@ -32,6 +32,7 @@ mod journey;
 mod keys;
 mod languages;
 mod liaisons;
+mod nir_rotation;
 mod oauth;
 mod openapi;
 mod operations;

@@ -134,6 +134,15 @@ pub struct Settings {
     /// 32-byte key (base64) protecting NIRs; generated in the data directory in embedded mode.
     #[serde(skip_serializing)]
     pub nir_key: Option<SecretString>,
+    /// The NIR key before a rotation (`relais keys rotate-nir`), until every NIR is sealed
+    /// again with `nir_key`.
+    #[serde(skip_serializing)]
+    pub nir_previous_key: Option<SecretString>,
+    /// The key the other secrets (partners' webhook keys, agenda feed tokens) derive from;
+    /// `nir_key` when unset. Set it to the first NIR key before rotating the NIR key, so that
+    /// they do not change.
+    #[serde(skip_serializing)]
+    pub secrets_key: Option<SecretString>,
     pub auth: AuthConfig,
     pub webhooks: WebhooksConfig,
     pub oauth: OAuthConfig,
@@ -196,6 +205,8 @@ impl Default for Settings {
             upload_limit_bytes: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
             cors_origins: Vec::new(),
             nir_key: None,
+            nir_previous_key: None,
+            secrets_key: None,
             auth: AuthConfig {
                 algorithm: None,
                 jwks_url: None,

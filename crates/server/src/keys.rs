@@ -63,17 +63,74 @@ pub fn existing_dev_secret(dir: &Path) -> anyhow::Result<Option<SecretString>> {
 
 /// The NIR master key of this data directory (base64).
 pub fn nir_key(dir: &Path) -> anyhow::Result<SecretString> {
-    load_or_create(dir, "nir-key", || {
+    load_or_create(dir, NIR_KEY_FILE, || {
         STANDARD.encode(NirVault::generate_master())
     })
 }
 
 /// Builds the vault from a base64 key.
 pub fn vault(key: &SecretString) -> anyhow::Result<NirVault> {
-    let bytes = STANDARD
+    Ok(NirVault::new(&key_bytes(key, "RELAIS_NIR_KEY")?)?)
+}
+
+fn key_bytes(key: &SecretString, name: &str) -> anyhow::Result<Vec<u8>> {
+    STANDARD
         .decode(key.expose_secret().trim())
-        .map_err(|_| anyhow::anyhow!("RELAIS_NIR_KEY must be base64"))?;
-    Ok(NirVault::new(&bytes)?)
+        .map_err(|_| anyhow::anyhow!("{name} must be base64"))
+}
+
+/// The files of a rotation of the NIR key in the data directory (embedded mode).
+pub const NIR_KEY_FILE: &str = "nir-key";
+pub const NIR_PREVIOUS_KEY_FILE: &str = "nir-key.previous";
+pub const SECRETS_KEY_FILE: &str = "secrets-key";
+
+/// The vault of a key, reading NIRs sealed with `previous` too, and deriving the other secrets
+/// from `secrets` (each when given).
+pub fn full_vault(
+    key: &SecretString,
+    previous: Option<&SecretString>,
+    secrets: Option<&SecretString>,
+) -> anyhow::Result<NirVault> {
+    let mut vault = vault(key)?;
+    if let Some(previous) = previous {
+        vault = vault.with_previous(&key_bytes(previous, "RELAIS_NIR_PREVIOUS_KEY")?)?;
+    }
+    if let Some(secrets) = secrets {
+        vault = vault.with_secrets_from(&key_bytes(secrets, "RELAIS_SECRETS_KEY")?)?;
+    }
+    Ok(vault)
+}
+
+/// A key file of the data directory, if it exists.
+pub fn key_file(dir: &Path, name: &str) -> anyhow::Result<Option<SecretString>> {
+    match std::fs::read_to_string(dir.join(name)) {
+        Ok(key) => Ok(Some(SecretString::from(key.trim().to_owned()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts a rotation of the data directory's NIR key (embedded mode): the other secrets keep
+/// deriving from the first key (`secrets-key`, written once), the current key becomes the
+/// previous one, and a new key is generated. A rotation already started is left as it is, to
+/// be finished.
+pub fn start_nir_rotation(dir: &Path) -> anyhow::Result<()> {
+    if dir.join(NIR_PREVIOUS_KEY_FILE).exists() {
+        return Ok(());
+    }
+    let current = nir_key(dir)?;
+    load_or_create(dir, SECRETS_KEY_FILE, || current.expose_secret().to_owned())?;
+    std::fs::rename(dir.join(NIR_KEY_FILE), dir.join(NIR_PREVIOUS_KEY_FILE))?;
+    nir_key(dir)?;
+    Ok(())
+}
+
+/// Ends a rotation of the data directory's NIR key: the previous key is deleted.
+pub fn finish_nir_rotation(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(dir.join(NIR_PREVIOUS_KEY_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// The embedded mode's partner-token signing key (Ed25519, PKCS#8 PEM) in the data directory.

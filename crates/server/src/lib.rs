@@ -183,15 +183,65 @@ pub fn auth_settings(settings: &Settings) -> anyhow::Result<AuthSettings> {
     })
 }
 
-/// The NIR vault: the configured key, or the data directory's in embedded mode.
+/// The NIR vault: the configured keys, or the data directory's in embedded mode (with the
+/// previous key of a rotation under way, and the key the other secrets derive from).
 pub fn nir_vault(settings: &Settings) -> anyhow::Result<NirVault> {
     match &settings.nir_key {
-        Some(key) => keys::vault(key),
-        None if settings.embedded() => keys::vault(&keys::nir_key(&settings.data_dir)?),
+        Some(key) => keys::full_vault(
+            key,
+            settings.nir_previous_key.as_ref(),
+            settings.secrets_key.as_ref(),
+        ),
+        None if settings.embedded() => {
+            let dir = &settings.data_dir;
+            let key = keys::nir_key(dir)?;
+            let previous = keys::key_file(dir, keys::NIR_PREVIOUS_KEY_FILE)?;
+            let secrets = keys::key_file(dir, keys::SECRETS_KEY_FILE)?;
+            keys::full_vault(&key, previous.as_ref(), secrets.as_ref())
+        }
         None => {
             anyhow::bail!("RELAIS_NIR_KEY is required with DATABASE_URL (32 random bytes, base64)")
         }
     }
+}
+
+/// Seals again with the current NIR key every NIR (persons, referrals) of every organisation
+/// still sealed with the previous one, in transactions of at most `batch` rows; the counts.
+pub async fn reseal_nirs(
+    db: &relais_store::Db,
+    vault: &NirVault,
+    batch: i64,
+) -> anyhow::Result<relais_store::persons::Resealed> {
+    use relais_store::db::{Access, commit};
+    use relais_store::persons::{self, Resealed};
+    let orgs = {
+        let mut conn = db.pool().acquire().await?;
+        relais_store::organisations::all(&mut conn).await?
+    };
+    let mut total = Resealed::default();
+    for org in orgs {
+        for referrals in [false, true] {
+            let mut after = None;
+            loop {
+                let mut tx = db.tenant(org.id, Access::Write).await?;
+                let (last, done) = if referrals {
+                    persons::reseal_referrals(&mut tx, vault, after, batch).await?
+                } else {
+                    persons::reseal_persons(&mut tx, vault, after, batch).await?
+                };
+                commit(tx).await?;
+                total.scanned += done.scanned;
+                total.resealed += done.resealed;
+                match last {
+                    Some(last) if i64::try_from(done.scanned).unwrap_or(0) == batch => {
+                        after = Some(last);
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// The service's partner-token signing keys: the configured ones, or the data directory's in

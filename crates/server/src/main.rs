@@ -91,6 +91,11 @@ enum KeysCommand {
     /// Replace the signing key: the current one becomes the previous key (still valid and
     /// published until its tokens expire), a new one signs after the next start. Prints its kid.
     Rotate,
+    /// Seal every NIR again under a new key, and hash it again for search. Embedded mode: the
+    /// data directory's key is replaced (stop the server first). With DATABASE_URL: set
+    /// RELAIS_NIR_KEY to the new key, RELAIS_NIR_PREVIOUS_KEY to the old one and
+    /// RELAIS_SECRETS_KEY to the first one, run this, then drop RELAIS_NIR_PREVIOUS_KEY.
+    RotateNir,
 }
 
 #[derive(Subcommand)]
@@ -156,6 +161,9 @@ fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => keys_rotate(&settings),
+        Command::Keys {
+            command: KeysCommand::RotateNir,
+        } => runtime.block_on(keys_rotate_nir(settings)),
         Command::Retention {
             command:
                 RetentionCommand::Run {
@@ -165,6 +173,44 @@ fn main() -> anyhow::Result<()> {
                 },
         } => runtime.block_on(retention_run(settings, org.as_deref(), as_of, dry_run)),
     }
+}
+
+/// `relais keys rotate-nir`: seals every NIR again under the new key.
+async fn keys_rotate_nir(settings: Settings) -> anyhow::Result<()> {
+    if settings.embedded() {
+        relais_server::keys::start_nir_rotation(&settings.data_dir)?;
+    } else if settings.nir_previous_key.is_none() || settings.secrets_key.is_none() {
+        anyhow::bail!(
+            "with DATABASE_URL, set RELAIS_NIR_KEY to the new key, RELAIS_NIR_PREVIOUS_KEY to \
+             the current one, and RELAIS_SECRETS_KEY to the first NIR key ever used (partners' \
+             webhook keys and agenda feed tokens derive from it), then run this again"
+        );
+    }
+    let vault = relais_server::nir_vault(&settings)?;
+    let database = open_database(&settings).await?;
+    let result = async {
+        database.db.migrate().await?;
+        relais_server::reseal_nirs(
+            &database.db,
+            &vault,
+            i64::from(settings.retention_batch.max(1)),
+        )
+        .await
+    }
+    .await;
+    database.close().await;
+    let done = result?;
+    if settings.embedded() {
+        relais_server::keys::finish_nir_rotation(&settings.data_dir)?;
+        eprintln!("the data directory's NIR key was replaced; the previous one is deleted");
+    } else {
+        eprintln!("every NIR is sealed with RELAIS_NIR_KEY: remove RELAIS_NIR_PREVIOUS_KEY now");
+    }
+    println!(
+        "{}",
+        serde_json::json!({"scanned": done.scanned, "resealed": done.resealed})
+    );
+    Ok(())
 }
 
 /// `relais retention run`: prints the report of each organisation as JSON.

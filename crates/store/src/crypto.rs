@@ -29,6 +29,9 @@ pub struct NirVault {
     cipher: Aes256GcmSiv,
     hash_key: SecretSlice<u8>,
     secrets_key: SecretSlice<u8>,
+    /// The key NIRs were sealed with before a rotation (`relais keys rotate-nir`), until every
+    /// NIR is sealed again with the current one.
+    previous: Option<Box<(Aes256GcmSiv, SecretSlice<u8>)>>,
 }
 
 impl std::fmt::Debug for NirVault {
@@ -43,16 +46,57 @@ impl NirVault {
         if master.len() != 32 {
             return Err(KeyError::WrongLength(master.len()));
         }
-        let enc_key = derive(master, b"relais/nir/encryption/v1");
-        let hash_key = derive(master, b"relais/nir/search/v1");
+        let (cipher, hash_key) = nir_keys(master)?;
         let secrets_key = derive(master, b"relais/derived-secrets/v1");
-        let cipher = Aes256GcmSiv::new_from_slice(&enc_key)
-            .map_err(|_| KeyError::WrongLength(enc_key.len()))?;
         Ok(Self {
             cipher,
-            hash_key: SecretSlice::from(hash_key),
+            hash_key,
             secrets_key: SecretSlice::from(secrets_key),
+            previous: None,
         })
+    }
+
+    /// The same vault deriving its other secrets (partners' webhook keys, agenda feed tokens)
+    /// from `master` instead: the key they were made with, kept when the NIR key rotates.
+    pub fn with_secrets_from(mut self, master: &[u8]) -> Result<Self, KeyError> {
+        if master.len() != 32 {
+            return Err(KeyError::WrongLength(master.len()));
+        }
+        self.secrets_key = SecretSlice::from(derive(master, b"relais/derived-secrets/v1"));
+        Ok(self)
+    }
+
+    /// The same vault also reading NIRs sealed with the `previous` master key, and searching
+    /// by both hashes, until a rotation has sealed every NIR again.
+    pub fn with_previous(mut self, previous: &[u8]) -> Result<Self, KeyError> {
+        self.previous = Some(Box::new(nir_keys(previous)?));
+        Ok(self)
+    }
+
+    /// Whether a previous key is configured (a rotation is under way).
+    pub fn rotating(&self) -> bool {
+        self.previous.is_some()
+    }
+
+    /// The NIR of `sealed` when it was sealed with the previous key (it must be sealed again);
+    /// `None` when it is sealed with the current one, or with neither.
+    pub fn sealed_with_previous(&self, sealed: &[u8]) -> Option<Nir> {
+        if open(&self.cipher, sealed).is_some() {
+            return None;
+        }
+        self.previous
+            .as_ref()
+            .and_then(|previous| open(&previous.0, sealed))
+    }
+
+    /// Every hash a stored NIR may have: the current key's, and the previous key's during a
+    /// rotation.
+    pub fn search_hashes(&self, nir: &Nir) -> Vec<Vec<u8>> {
+        let mut hashes = vec![self.search_hash(nir)];
+        if let Some(previous) = &self.previous {
+            hashes.push(hash_with(previous.1.expose_secret(), nir));
+        }
+        hashes
     }
 
     /// A fresh random master key, for development clusters.
@@ -76,21 +120,19 @@ impl NirVault {
         out
     }
 
-    /// The NIR back, or `None` when the bytes were not sealed with this key.
+    /// The NIR back, or `None` when the bytes were not sealed with this key (nor, during a
+    /// rotation, with the previous one).
     pub fn decrypt(&self, sealed: &[u8]) -> Option<Nir> {
-        if sealed.len() <= NONCE_LEN {
-            return None;
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), body).ok()?;
-        Nir::parse(std::str::from_utf8(&plain).ok()?).ok()
+        open(&self.cipher, sealed).or_else(|| {
+            self.previous
+                .as_ref()
+                .and_then(|previous| open(&previous.0, sealed))
+        })
     }
 
     /// The keyed hash used for exact-match search and uniqueness.
     pub fn search_hash(&self, nir: &Nir) -> Vec<u8> {
-        let mut mac = mac_with(self.hash_key.expose_secret());
-        mac.update(nir.as_str().as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        hash_with(self.hash_key.expose_secret(), nir)
     }
 
     /// A 32-byte secret for `purpose`, derived from the master key and `input`: the server can
@@ -105,6 +147,35 @@ impl NirVault {
         mac.update(input);
         mac.finalize().into_bytes().into()
     }
+}
+
+/// The cipher and the search-hash key of a master key.
+fn nir_keys(master: &[u8]) -> Result<(Aes256GcmSiv, SecretSlice<u8>), KeyError> {
+    if master.len() != 32 {
+        return Err(KeyError::WrongLength(master.len()));
+    }
+    let enc_key = derive(master, b"relais/nir/encryption/v1");
+    let cipher =
+        Aes256GcmSiv::new_from_slice(&enc_key).map_err(|_| KeyError::WrongLength(enc_key.len()))?;
+    Ok((
+        cipher,
+        SecretSlice::from(derive(master, b"relais/nir/search/v1")),
+    ))
+}
+
+fn open(cipher: &Aes256GcmSiv, sealed: &[u8]) -> Option<Nir> {
+    if sealed.len() <= NONCE_LEN {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(NONCE_LEN);
+    let plain = cipher.decrypt(Nonce::from_slice(nonce), body).ok()?;
+    Nir::parse(std::str::from_utf8(&plain).ok()?).ok()
+}
+
+fn hash_with(key: &[u8], nir: &Nir) -> Vec<u8> {
+    let mut mac = mac_with(key);
+    mac.update(nir.as_str().as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 fn mac_with(key: &[u8]) -> HmacSha256 {
@@ -173,5 +244,35 @@ mod tests {
             NirVault::new(&[1u8; 16]),
             Err(KeyError::WrongLength(16))
         ));
+    }
+
+    #[test]
+    fn a_rotated_vault_reads_the_previous_key_and_keeps_its_derived_secrets() {
+        let old = [7u8; 32];
+        let new = [9u8; 32];
+        let before = NirVault::new(&old).expect("a key");
+        let sealed = before.encrypt(&nir());
+        let after = NirVault::new(&new)
+            .expect("a key")
+            .with_previous(&old)
+            .expect("a key")
+            .with_secrets_from(&old)
+            .expect("a key");
+        assert!(after.rotating());
+        assert_eq!(after.decrypt(&sealed), Some(nir()));
+        assert_eq!(after.sealed_with_previous(&sealed), Some(nir()));
+        let resealed = after.encrypt(&nir());
+        assert_eq!(after.sealed_with_previous(&resealed), None);
+        assert_eq!(
+            after.search_hashes(&nir()),
+            [after.search_hash(&nir()), before.search_hash(&nir())]
+        );
+        assert_eq!(
+            after.derive_secret("feed", b"salt"),
+            before.derive_secret("feed", b"salt")
+        );
+        let done = NirVault::new(&new).expect("a key");
+        assert_eq!(done.decrypt(&sealed), None, "once the previous key is gone");
+        assert_eq!(done.decrypt(&resealed), Some(nir()));
     }
 }

@@ -461,7 +461,8 @@ pub async fn search(
         .iter()
         .map(|w| format!("%{}%", escape_like(w)))
         .collect();
-    let hash = criteria.nir.as_ref().map(|n| vault.search_hash(n));
+    // During a rotation of the NIR key, a NIR not sealed again yet has the previous key's hash.
+    let hashes: Option<Vec<Vec<u8>>> = criteria.nir.as_ref().map(|n| vault.search_hashes(n));
     let rows = sqlx::query_as!(
         PersonRecord,
         r#"
@@ -475,14 +476,14 @@ pub async fn search(
         FROM persons
         WHERE search_name LIKE ALL($1)
           AND ($2::date IS NULL OR birth_date = $2)
-          AND ($3::bytea IS NULL OR nir_hash = $3)
+          AND ($3::bytea[] IS NULL OR nir_hash = ANY($3))
           AND ($4::uuid IS NULL OR id < $4)
         ORDER BY id DESC
         LIMIT $5
         "#,
         &patterns,
         criteria.birth_date,
-        hash,
+        hashes.as_deref(),
         page.after,
         page.fetch_limit()
     )
@@ -707,4 +708,122 @@ pub async fn sight(
     agent_id: Uuid,
 ) -> Result<Option<Sight>, StoreError> {
     Ok(sights(conn, &[id], agent_id).await?.remove(&id))
+}
+
+/// How many NIRs one pass of a rotation sealed again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Rows read (persons, then referrals).
+    pub scanned: u64,
+    /// NIRs sealed again with the current key.
+    pub resealed: u64,
+}
+
+/// The rows sealed with the previous key, sealed and hashed again: (ids, ciphertexts, hashes).
+type SealedAgain = (Vec<Uuid>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+fn sealed_again(vault: &NirVault, rows: impl Iterator<Item = (Uuid, Vec<u8>)>) -> SealedAgain {
+    let mut again: SealedAgain = (Vec::new(), Vec::new(), Vec::new());
+    for (id, sealed) in rows {
+        if let Some(nir) = vault.sealed_with_previous(&sealed) {
+            again.0.push(id);
+            again.1.push(vault.encrypt(&nir));
+            again.2.push(vault.search_hash(&nir));
+        }
+    }
+    again
+}
+
+/// Seals again with the current key, and hashes again, the NIRs of at most `limit` persons of
+/// the organisation after `after` (by id) that were sealed with the previous key; the last id
+/// read, to continue from, with the counts. Nothing to do when no previous key is configured.
+pub async fn reseal_persons(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<(Option<Uuid>, Resealed), StoreError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, nir_ciphertext AS "nir_ciphertext!" FROM persons
+        WHERE nir_ciphertext IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
+        ORDER BY id
+        LIMIT $2
+        "#,
+        after,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let last = rows.last().map(|r| r.id);
+    let scanned = rows.len();
+    let (ids, ciphers, hashes) =
+        sealed_again(vault, rows.into_iter().map(|r| (r.id, r.nir_ciphertext)));
+    if !ids.is_empty() {
+        sqlx::query!(
+            r#"
+            UPDATE persons p SET nir_ciphertext = u.cipher, nir_hash = u.hash
+            FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, cipher, hash)
+            WHERE p.id = u.id
+            "#,
+            &ids,
+            &ciphers,
+            &hashes
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((
+        last,
+        Resealed {
+            scanned: u64::try_from(scanned).unwrap_or(0),
+            resealed: u64::try_from(ids.len()).unwrap_or(0),
+        },
+    ))
+}
+
+/// The same for the NIRs of referrals (given by partners).
+pub async fn reseal_referrals(
+    conn: &mut PgConnection,
+    vault: &NirVault,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<(Option<Uuid>, Resealed), StoreError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT id, nir_ciphertext AS "nir_ciphertext!" FROM referrals
+        WHERE nir_ciphertext IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
+        ORDER BY id
+        LIMIT $2
+        "#,
+        after,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let last = rows.last().map(|r| r.id);
+    let scanned = rows.len();
+    let (ids, ciphers, hashes) =
+        sealed_again(vault, rows.into_iter().map(|r| (r.id, r.nir_ciphertext)));
+    if !ids.is_empty() {
+        sqlx::query!(
+            r#"
+            UPDATE referrals r SET nir_ciphertext = u.cipher, nir_hash = u.hash
+            FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, cipher, hash)
+            WHERE r.id = u.id
+            "#,
+            &ids,
+            &ciphers,
+            &hashes
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((
+        last,
+        Resealed {
+            scanned: u64::try_from(scanned).unwrap_or(0),
+            resealed: u64::try_from(ids.len()).unwrap_or(0),
+        },
+    ))
 }
