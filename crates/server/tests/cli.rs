@@ -789,3 +789,64 @@ async fn keys_rotate_prints_the_new_kid_and_keeps_the_previous_key() {
     assert!(!configured.status.success());
     assert!(stderr(&configured).contains("RELAIS_OAUTH_PREVIOUS_KEY_FILE"));
 }
+
+#[tokio::test]
+async fn retention_run_and_nir_rotation_run_from_the_command_line() {
+    let sandbox = Sandbox::new();
+    sandbox.succeeded(&CREATE_OTHER, "relais org create").await;
+    let printed = sandbox
+        .succeeded(
+            &[
+                "retention",
+                "run",
+                "--org",
+                "other",
+                "--as-of",
+                "2031-01-01",
+                "--dry-run",
+            ],
+            "relais retention run --dry-run",
+        )
+        .await;
+    let report: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["as_of"], "2031-01-01");
+    let run = &report["organisations"][0];
+    assert_eq!(run["organisation"], "other");
+    assert_eq!(run["ran"], true);
+    assert_eq!(run["archived_cases"], json!({"count": 0, "ids": []}));
+    let printed = sandbox
+        .succeeded(
+            &["retention", "run", "--org", "other"],
+            "relais retention run",
+        )
+        .await;
+    let report: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(report["dry_run"], false);
+    let output = sandbox
+        .run(&["retention", "run", "--org", "nowhere"], &[])
+        .await;
+    let message = assert_failure(&output, "a retention run of an unknown organisation");
+    assert!(message.contains("nowhere"), "{message}");
+
+    let read = |name: &str| std::fs::read_to_string(sandbox.data.join(name)).unwrap();
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let printed = sandbox
+            .succeeded(&["keys", "rotate-nir"], "relais keys rotate-nir")
+            .await;
+        let counts: Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(counts, json!({"scanned": 0, "resealed": 0}));
+        assert!(!sandbox.data.join("nir-key.previous").exists());
+        keys.push((read("nir-key"), read("secrets-key")));
+    }
+    assert_ne!(keys[0].0, keys[1].0, "a new NIR key each time");
+    assert_ne!(keys[0].0, keys[0].1);
+    assert_eq!(
+        keys[0].1, keys[1].1,
+        "webhook and feed keys still derive from the first key"
+    );
+    sandbox
+        .assert_no_postgres_left("relais keys rotate-nir")
+        .await;
+}
