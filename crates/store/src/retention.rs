@@ -314,6 +314,12 @@ pub async fn referrals_with_attachments_due(
     .await?)
 }
 
+/// Deletes the attachments of the referrals `ids`; answers how many referrals lost theirs.
+async fn delete_attachments_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64, StoreError> {
+    delete_referral_attachments(conn, ids).await?;
+    Ok(u64::try_from(ids.len()).unwrap_or(0))
+}
+
 /// Deletes the attachments of the referrals `ids`; answers how many.
 pub async fn delete_referral_attachments(
     conn: &mut PgConnection,
@@ -475,50 +481,35 @@ pub async fn run(
 ) -> Result<RunReport, StoreError> {
     use crate::db::{Access, commit};
     let mut report = RunReport::default();
-    // Archive, then purge, then what remains: each loop stops on a short batch.
-    loop {
-        let mut tx = db.tenant(org_id, Access::Write).await?;
-        let ids = cases_to_archive(&mut tx, cutoffs, batch).await?;
-        let done = archive(&mut tx, &ids).await?;
-        commit(tx).await?;
-        add(&mut report.archived_cases, &ids, done);
-        if i64::try_from(ids.len()).unwrap_or(i64::MAX) < batch {
-            break;
-        }
+    // Each step in transactions of at most `batch` records, until a batch comes back short (or
+    // changes nothing: a person held by an application is found again, never anonymised).
+    macro_rules! in_batches {
+        ($step:expr, $find:path, $act:path) => {
+            loop {
+                let mut tx = db.tenant(org_id, Access::Write).await?;
+                let ids = $find(&mut tx, cutoffs, batch).await?;
+                let done = $act(&mut tx, &ids).await?;
+                commit(tx).await?;
+                add(&mut $step, &ids, done);
+                if i64::try_from(ids.len()).unwrap_or(i64::MAX) < batch || done == 0 {
+                    break;
+                }
+            }
+        };
     }
-    // A person already anonymised is not found again, so a batch that anonymised no one (all
-    // held) ends the loop.
-    loop {
-        let mut tx = db.tenant(org_id, Access::Write).await?;
-        let ids = persons_to_purge(&mut tx, cutoffs, batch).await?;
-        let done = anonymise(&mut tx, &ids).await?;
-        commit(tx).await?;
-        add(&mut report.anonymised_persons, &ids, done);
-        if i64::try_from(ids.len()).unwrap_or(i64::MAX) < batch || done == 0 {
-            break;
-        }
-    }
-    loop {
-        let mut tx = db.tenant(org_id, Access::Write).await?;
-        let ids = applications_to_erase(&mut tx, cutoffs, batch).await?;
-        let done = erase_applications(&mut tx, &ids).await?;
-        commit(tx).await?;
-        add(&mut report.erased_applications, &ids, done);
-        if i64::try_from(ids.len()).unwrap_or(i64::MAX) < batch {
-            break;
-        }
-    }
-    loop {
-        let mut tx = db.tenant(org_id, Access::Write).await?;
-        let ids = referrals_with_attachments_due(&mut tx, cutoffs, batch).await?;
-        delete_referral_attachments(&mut tx, &ids).await?;
-        commit(tx).await?;
-        let referrals = u64::try_from(ids.len()).unwrap_or(0);
-        add(&mut report.referral_attachments, &ids, referrals);
-        if i64::try_from(ids.len()).unwrap_or(i64::MAX) < batch {
-            break;
-        }
-    }
+    // Archive first: a person whose cases it archives is purged by the same run.
+    in_batches!(report.archived_cases, cases_to_archive, archive);
+    in_batches!(report.anonymised_persons, persons_to_purge, anonymise);
+    in_batches!(
+        report.erased_applications,
+        applications_to_erase,
+        erase_applications
+    );
+    in_batches!(
+        report.referral_attachments,
+        referrals_with_attachments_due,
+        delete_attachments_of
+    );
     let audit_batch = i32::try_from(batch).unwrap_or(i32::MAX);
     loop {
         let mut tx = db.tenant(org_id, Access::Write).await?;
