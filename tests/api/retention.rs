@@ -485,3 +485,33 @@ async fn applications_and_referral_attachments_go_when_their_period_ends() {
             .unwrap();
     assert_eq!(attachments, [ids[1].clone()]);
 }
+
+#[tokio::test]
+async fn a_run_goes_through_more_records_than_one_batch() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    for _ in 0..5 {
+        let case = app.create_case(&alice).await;
+        let closed = app
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/cases/{}/transitions", case["id"].as_str().unwrap()),
+                &alice,
+            )
+            .header("If-Match", "*")
+            .json(&json!({"to": "closed", "closure_reason": "goals_met"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(closed.status(), 200);
+    }
+    // Batches of 2: three transactions per step.
+    let done = run(&app, months_later(25), false).await;
+    assert_eq!(done["archived_cases"]["count"], 5, "{done}");
+    assert_eq!(done["anonymised_persons"]["count"], 5, "{done}");
+    assert_eq!(done["archived_cases"]["ids"].as_array().unwrap().len(), 5);
+    let left = app
+        .count("SELECT count(*) FROM persons WHERE anonymised_at IS NULL")
+        .await;
+    assert_eq!(left, 0);
+}
