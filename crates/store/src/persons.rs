@@ -44,6 +44,8 @@ pub struct PersonRecord {
     pub version: i32,
     /// When the person was anonymised (purge or erasure), if they were.
     pub anonymised_at: Option<DateTime<Utc>>,
+    /// Whether a restriction or an objection of theirs is active (nothing of theirs is shared).
+    pub processing_restricted: bool,
 }
 
 impl PersonRecord {
@@ -143,7 +145,10 @@ pub async fn create(
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
                   informed_notice_version, last_contact_at, created_at, updated_at, version,
-                  anonymised_at
+                  anonymised_at,
+                  EXISTS (SELECT 1 FROM person_restrictions r
+                          WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
+                      AS "processing_restricted!"
         "#,
         Uuid::now_v7(),
         org_id,
@@ -232,7 +237,10 @@ async fn replace(
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
                   informed_notice_version, last_contact_at, created_at, updated_at, version,
-                  anonymised_at
+                  anonymised_at,
+                  EXISTS (SELECT 1 FROM person_restrictions r
+                          WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
+                      AS "processing_restricted!"
         "#,
         id,
         expected_version,
@@ -428,7 +436,10 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Stor
                phone, email, informed_at,
                informed_channel AS "informed_channel: Code<InformedChannel>",
                informed_notice_version, last_contact_at, created_at, updated_at, version,
-                  anonymised_at
+                  anonymised_at,
+                  EXISTS (SELECT 1 FROM person_restrictions r
+                          WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
+                      AS "processing_restricted!"
         FROM persons
         WHERE id = $1
         "#,
@@ -472,7 +483,10 @@ pub async fn search(
                phone, email, informed_at,
                informed_channel AS "informed_channel: Code<InformedChannel>",
                informed_notice_version, last_contact_at, created_at, updated_at, version,
-                  anonymised_at
+                  anonymised_at,
+                  EXISTS (SELECT 1 FROM person_restrictions r
+                          WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
+                      AS "processing_restricted!"
         FROM persons
         WHERE search_name LIKE ALL($1)
           AND ($2::date IS NULL OR birth_date = $2)

@@ -67,6 +67,11 @@ async fn the_dpo_records_reads_and_lifts_a_restriction_once() {
         ))
     );
     assert_eq!(app.get_json(&location, &dpo).await, created);
+    let record = app.get_json(&p.path(""), &p.token).await;
+    assert_eq!(
+        record["processing_restricted"], true,
+        "the worker sees why nothing is shared"
+    );
 
     let lifted = lift(app, &dpo, &created).await;
     assert_eq!(lifted.status(), 200);

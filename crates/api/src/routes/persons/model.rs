@@ -215,6 +215,10 @@ pub struct Person {
     /// `Personne anonymisée`, the birth date keeps its year, identifiers and contact details
     /// are gone.
     pub anonymised: bool,
+    /// Whether a restriction of processing or an objection of the person is active: their data
+    /// is kept but not shared (no liaison sent, no referral redirected), and left out of
+    /// statistics.
+    pub processing_restricted: bool,
 }
 
 /// What a worker sees of a person they have no tie to (on the team of none of the person's open
@@ -333,6 +337,7 @@ impl Person {
             version: r.version,
             restricted: false,
             anonymised: r.anonymised_at.is_some(),
+            processing_restricted: r.processing_restricted,
         }
     }
 }
