@@ -267,14 +267,6 @@ impl Work {
         Ok(case)
     }
 
-    /// The 404 of the case `id`, which the caller's scope did not reach: when the case exists
-    /// in the organisation (a worker not on its team), the refusal is recorded as an
-    /// `access_denied` of the case about its person ([`Work::deny`]).
-    pub async fn hidden_case(self, id: Uuid) -> ApiError {
-        self.refuse_on_case(ApiError::NotFound, id, AuditResource::Case, id)
-            .await
-    }
-
     /// Refuses a request on `resource_id` (of kind `resource`), a record of the case `case_id`,
     /// with `refusal` (the 403 of a role that never reaches it, the 404 of a case out of the
     /// caller's scope): when the case exists in the organisation, the refusal is recorded as an

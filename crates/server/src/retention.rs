@@ -30,16 +30,12 @@ pub async fn run(
 ) -> anyhow::Result<Vec<OrgRun>> {
     let orgs = {
         let mut conn = db.pool().acquire().await?;
-        let all = organisations::all(&mut conn).await?;
         match org {
-            None => all,
-            Some(slug) => {
-                let found: Vec<_> = all.into_iter().filter(|o| o.slug == slug).collect();
-                if found.is_empty() {
-                    anyhow::bail!("no organisation {slug}");
-                }
-                found
-            }
+            None => organisations::all(&mut conn).await?,
+            Some(slug) => match organisations::find_by_slug(&mut conn, slug).await? {
+                Some(found) => vec![found],
+                None => anyhow::bail!("no organisation {slug}"),
+            },
         }
     };
     let batch = i64::from(batch.max(1));

@@ -63,8 +63,7 @@ pub async fn create(
 }
 
 /// The person's restrictions, oldest first (a handful), or only `restriction_id`.
-#[tracing::instrument(level = "debug", skip(conn))]
-pub async fn list(
+async fn read(
     conn: &mut PgConnection,
     person_id: Uuid,
     restriction_id: Option<Uuid>,
@@ -83,6 +82,25 @@ pub async fn list(
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// The person's restrictions, oldest first, lifted ones included.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn list(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<RestrictionRecord>, StoreError> {
+    read(conn, person_id, None).await
+}
+
+/// A restriction of the person, if it is one of theirs (lifted or not).
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn get(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+    restriction_id: Uuid,
+) -> Result<Option<RestrictionRecord>, StoreError> {
+    Ok(read(conn, person_id, Some(restriction_id)).await?.pop())
 }
 
 /// Lifts an active restriction of the person (check it with

@@ -60,3 +60,15 @@ pub(crate) use view_from;
 pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
+
+/// A 422 `blank` at `pointer` when `text` is only spaces (a reason, a note, a message).
+pub(crate) fn not_blank(text: &str, pointer: &str) -> Result<(), crate::error::ApiError> {
+    if text.trim().is_empty() {
+        return Err(crate::error::ApiError::invalid(
+            pointer,
+            "blank",
+            "must not be blank",
+        ));
+    }
+    Ok(())
+}

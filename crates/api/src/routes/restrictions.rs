@@ -21,7 +21,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::Json;
 use crate::responses::{CreateErrors, ReadErrors};
-use crate::routes::{today, view_from};
+use crate::routes::{not_blank, today, view_from};
 
 /// A restriction or objection to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -96,14 +96,6 @@ pub struct RestrictionList {
 /// An access to the restrictions of `person_id` (`resource_id`: one of them, or the person).
 fn event(action: AuditAction, resource_id: Uuid, person_id: Uuid) -> NewAuditEvent {
     NewAuditEvent::new(action, AuditResource::PersonRestriction, resource_id).about(person_id)
-}
-
-/// A text that is only spaces is refused at `pointer`.
-fn not_blank(text: &str, pointer: &str) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError::invalid(pointer, "blank", "must not be blank"));
-    }
-    Ok(())
 }
 
 /// Records a restriction of processing or an objection of a person.
@@ -189,7 +181,7 @@ pub async fn list(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
             AuditResource::PersonRestriction,
         )
         .await?;
-    let items = restrictions::list(&mut work.tx, *id, None).await?;
+    let items = restrictions::list(&mut work.tx, *id).await?;
     work.audit(event(AuditAction::Read, *id, *id));
     work.commit(HttpResponse::Ok().json(RestrictionList {
         items: items.into_iter().map(Restriction::from).collect(),
@@ -219,9 +211,8 @@ pub async fn read(ctx: Ctx, path: web::Path<(Uuid, Uuid)>) -> Result<HttpRespons
             AuditResource::PersonRestriction,
         )
         .await?;
-    let restriction = restrictions::list(&mut work.tx, person_id, Some(restriction_id))
+    let restriction = restrictions::get(&mut work.tx, person_id, restriction_id)
         .await?
-        .pop()
         .ok_or(ApiError::NotFound)?;
     work.audit(event(AuditAction::Read, restriction.id, person_id));
     work.commit(HttpResponse::Ok().json(Restriction::from(restriction)))
@@ -261,9 +252,8 @@ pub async fn lift(
         )
         .await?;
     not_blank(&body.reason, "/reason")?;
-    let current = restrictions::list(&mut work.tx, person_id, Some(restriction_id))
+    let current = restrictions::get(&mut work.tx, person_id, restriction_id)
         .await?
-        .pop()
         .ok_or(ApiError::NotFound)?;
     check_lift(current.lifted_at.is_some())?;
     let lifted = restrictions::lift(

@@ -20,7 +20,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, Code, FieldError};
 use crate::extract::{Json, Query};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::routes::today;
+use crate::routes::{not_blank, today};
 
 /// The retention periods of the organisation (the référentiel's defaults until changed).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, Validate, ToSchema)]
@@ -302,9 +302,7 @@ pub async fn erase(
     let (mut work, _) = ctx
         .person(*id, PersonPart::Erase, AuditResource::Person)
         .await?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::invalid("/reason", "blank", "must not be blank"));
-    }
+    not_blank(&body.reason, "/reason")?;
     let settings = retention::settings(&mut work.tx).await?.settings;
     let obligations: Vec<Obligation> = retention::applications_of_person(&mut work.tx, *id)
         .await?

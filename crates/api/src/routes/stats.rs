@@ -95,11 +95,15 @@ impl CaseloadTotals {
 }
 
 /// Which counts of the rows (the agents', then the totals, last) to suppress: each row's open
-/// cases add up its first four statuses, and, when every case has a referent and every row is
-/// shown, each column adds up to the totals.
-fn suppression(rows: &[&CaseloadFigures], columns_add_up: bool, min_count: u32) -> Vec<Vec<bool>> {
+/// cases add up its first four statuses, and, when `every_row_shown` and every case has a
+/// referent (the agents' rows add up to the totals), each column adds up to the totals.
+fn suppression(rows: &[&CaseloadFigures], every_row_shown: bool, min_count: u32) -> Vec<Vec<bool>> {
     let cells: Vec<i64> = rows.iter().flat_map(|f| cells_of(f)).collect();
     let n = rows.len();
+    let column = |c: usize| (0..n - 1).map(move |r| r * CELLS + c);
+    let columns_add_up = every_row_shown
+        && (0..CELLS)
+            .all(|c| column(c).map(|i| cells[i]).sum::<i64>() == cells[(n - 1) * CELLS + c]);
     let mut sums: Vec<Sum> = (0..n)
         .map(|r| Sum {
             parts: ROW_SUM.0.iter().map(|c| r * CELLS + c).collect(),
@@ -109,7 +113,7 @@ fn suppression(rows: &[&CaseloadFigures], columns_add_up: bool, min_count: u32) 
     if columns_add_up && n > 1 {
         for c in 0..CELLS {
             sums.push(Sum {
-                parts: (0..n - 1).map(|r| r * CELLS + c).collect(),
+                parts: column(c).collect(),
                 total: (n - 1) * CELLS + c,
             });
         }
@@ -205,19 +209,11 @@ pub async fn caseload(ctx: Ctx, params: Query<CaseloadParams>) -> Result<HttpRes
         .map(|a| &a.figures)
         .chain([&caseload.totals])
         .collect();
-    // The columns add up to the totals only when every case has a referent and every row is
-    // shown.
-    let assigned: Vec<i64> = (0..CELLS)
-        .map(|c| {
-            caseload
-                .agents
-                .iter()
-                .map(|a| cells_of(&a.figures)[c])
-                .sum()
-        })
-        .collect();
-    let columns_add_up = referent.is_none() && assigned == cells_of(&caseload.totals);
-    let hidden = suppression(&rows, columns_add_up, ctx.state.settings.stats_min_count);
+    let hidden = suppression(
+        &rows,
+        referent.is_none(),
+        ctx.state.settings.stats_min_count,
+    );
     let totals = CaseloadTotals::published(&caseload.totals, &hidden[hidden.len() - 1]);
     let agents = caseload
         .agents
