@@ -515,3 +515,60 @@ async fn a_run_goes_through_more_records_than_one_batch() {
         .await;
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn the_periods_the_report_and_the_erasure_keep_to_their_organisation_and_are_audited() {
+    let app = TestApp::spawn().await;
+    let (person_id, _) = closed_case(&app).await;
+    let dpo = app.token("dpo", "dora");
+    let periods = json!({"archive_after_months": 12, "purge_after_archive_months": 0,
+        "applications_granted_years": 10, "applications_other_years": 2,
+        "referral_attachments_months": 6, "audit_months": 12});
+    let path = "/v1/organisation/retention";
+    assert_eq!(
+        app.put(path, &dpo, Some("\"0\""), &periods).await.status(),
+        200
+    );
+    let updates = app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'update' AND resource_type = 'retention_run'")
+        .await;
+    assert_eq!(updates, 1);
+    // Another organisation keeps its own periods, and cannot erase this one's person.
+    let olga = app.token_for("other", &["dpo"], "olga");
+    assert_eq!(app.get_json(path, &olga).await["archive_after_months"], 24);
+    assert_problem(
+        app.post(
+            &format!("/v1/persons/{person_id}/erasure"),
+            &olga,
+            &json!({"reason": "Demande d'effacement"}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // The report: the DPO's only, a date or nothing, audited as a read.
+    for role in ["supervisor", "admin", "worker"] {
+        assert_problem(
+            app.get("/v1/retention/report", &app.token(role, role))
+                .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    let bad = app.get("/v1/retention/report?as_of=demain", &dpo).await;
+    assert_eq!(bad.status(), 400);
+    let problem: Value = bad.json().await.unwrap();
+    assert!(
+        pointers(&problem).iter().any(|p| p.contains("as_of")),
+        "{problem}"
+    );
+    let report = app.get_json("/v1/retention/report", &dpo).await;
+    assert_eq!(report["periods"]["archive_after_months"], 12);
+    let reads = app
+        .count("SELECT count(*) FROM audit_events WHERE action = 'read' AND resource_type = 'retention_run'")
+        .await;
+    assert_eq!(reads, 1);
+}
