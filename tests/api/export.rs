@@ -3,6 +3,7 @@
 //! assessment, plan, proposals, contacts (private notes included) and liaisons, and who
 //! accessed the data — as an audited, uncached attachment.
 
+mod readable;
 mod situation;
 
 use chrono::{Days, Utc};

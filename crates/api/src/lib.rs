@@ -20,6 +20,7 @@ pub mod observability;
 pub mod openapi;
 pub mod pagination;
 pub mod patch;
+pub mod printed;
 pub mod responses;
 pub mod routes;
 pub mod schema;

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use relais_domain::codes::Coded;
 use relais_domain::{
     AuditAction, AuditResource, CaseOrigin, CaseStatus, ClosureReason, ContactKind,
     DecisionChannel, DecisionOutcome, Domain, InformedChannel, ItemCategory, ItemStatus,
-    LegalBasis, LiaisonContent, LiaisonStatus, NeedsAction, Party, Priority, ReferralStatus,
+    LegalBasis, LiaisonContent, LiaisonStatus, NeedsAction, Party, Priority, ReferralStatus, Role,
     Urgency,
 };
 use serde::Serialize;
@@ -501,4 +502,108 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         budget: situation.budget,
         audit_events,
     })
+}
+
+/// The names a readable export prints instead of ids.
+#[derive(Debug, Clone, Default)]
+pub struct ExportNames {
+    /// Agents: their name and roles.
+    pub agents: HashMap<Uuid, (String, Vec<Role>)>,
+    /// Partners, by name.
+    pub partners: HashMap<Uuid, String>,
+    /// Schemes (aids applied for), by name.
+    pub schemes: HashMap<Uuid, String>,
+}
+
+/// The names of the agents, partners and schemes an export refers to, in one query.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn names(
+    conn: &mut PgConnection,
+    agents: &[Uuid],
+    partners: &[Uuid],
+    schemes: &[Uuid],
+) -> Result<ExportNames, StoreError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT 'agent' AS "kind!", id AS "id!",
+               COALESCE(NULLIF(btrim(display_name), ''), subject) AS "name!", roles AS "roles!"
+          FROM agents WHERE id = ANY($1)
+        UNION ALL
+        SELECT 'partner', id, name, '{}'::text[] FROM partners WHERE id = ANY($2)
+        UNION ALL
+        SELECT 'scheme', id, name, '{}'::text[] FROM schemes WHERE id = ANY($3)
+        "#,
+        agents,
+        partners,
+        schemes
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut names = ExportNames::default();
+    for row in rows {
+        match row.kind.as_str() {
+            "agent" => {
+                let roles = row.roles.iter().filter_map(|r| Role::parse(r)).collect();
+                names.agents.insert(row.id, (row.name, roles));
+            }
+            "partner" => {
+                names.partners.insert(row.id, row.name);
+            }
+            _ => {
+                names.schemes.insert(row.id, row.name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// A stored file of the person: a case's document or a referral's attachment.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub id: Uuid,
+    /// `documents` or `orientations`: where the file sits in the archive.
+    pub folder: &'static str,
+    pub filename: String,
+    pub content: Vec<u8>,
+}
+
+/// The bytes of every document of the person's cases and of every attachment of their
+/// referrals (anonymisation deletes both), in one query.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn files(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<StoredFile>, StoreError> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT true AS "document!", d.id AS "id!", d.filename AS "filename!",
+               c.content AS "content!", d.uploaded_at AS "at!"
+          FROM cases k
+          JOIN documents d ON d.case_id = k.id
+          JOIN document_contents c ON c.document_id = d.id
+         WHERE k.person_id = $1
+        UNION ALL
+        SELECT false, a.id, a.filename, a.content, a.created_at
+          FROM referrals r
+          JOIN referral_attachments a ON a.referral_id = r.id
+         WHERE r.person_id = $1
+        ORDER BY 5, 2
+        "#,
+        person_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredFile {
+            id: r.id,
+            folder: if r.document {
+                "documents"
+            } else {
+                "orientations"
+            },
+            filename: r.filename,
+            content: r.content,
+        })
+        .collect())
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// The subject the retention run's audit events are recorded under.
+pub const SUBJECT: &str = "relais-retention";
 /// The settings as stored; the defaults at version 0 until first written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsRecord {
@@ -524,7 +526,7 @@ pub async fn run(
     let actor = crate::audit::AuditActor {
         org_id,
         agent_id: None,
-        subject: "relais-retention",
+        subject: SUBJECT,
         request_id: None,
     };
     let event = crate::audit::NewAuditEvent::new(

@@ -101,7 +101,7 @@ async fn the_sheet_prints_the_chosen_content_and_nothing_else() {
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("<html lang=\"fr\">"));
     assert!(page.contains("Fiche de liaison"));
-    assert!(page.contains("CCAS d&#39;Acme"));
+    assert!(page.contains("CCAS d&#x27;Acme"));
     assert!(page.contains("CAF du Rhône"));
     assert!(page.contains("Mme Durand, 04 72 00 00 00"));
     assert!(page.contains("Ouverture des droits au RSA."));

@@ -4,9 +4,11 @@
 //! the data and picks the format. The PDF engine in [`pdf`] embeds its own fonts and needs no
 //! external program or browser at run time.
 
+pub mod access;
 pub mod french;
 pub mod liaison;
 pub mod pdf;
+pub mod sheet;
 pub mod written_plan;
 
 pub use pdf::PdfError;

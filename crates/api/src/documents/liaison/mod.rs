@@ -4,19 +4,29 @@
 //! [`LiaisonSheet`] is plain data gathered by the caller, holding **only** what the liaison's
 //! chosen content allows: a section the worker did not choose is `None` and is not printed at
 //! all (not even its heading). There is no field for private notes. [`LiaisonSheet::sections`]
-//! holds the wording; [`html`] and [`pdf`] only lay the sections out.
+//! holds the wording; [`html`] and [`pdf`] lay them out as every printed sheet is.
 
-mod html;
-mod pdf;
 #[cfg(test)]
 mod tests;
 
 use chrono::NaiveDate;
 
 use super::french;
+use super::pdf::PdfError;
+use super::sheet::{self, Block, Section, Sheet};
 
-pub use html::html;
-pub use pdf::pdf;
+/// The liaison sheet as a complete HTML document (UTF-8, French, print-ready A4).
+pub fn html(sheet: &LiaisonSheet) -> String {
+    sheet::html(&sheet.printed())
+}
+
+/// The liaison sheet as a PDF document (A4, French, fonts embedded).
+///
+/// # Errors
+/// [`PdfError`] if an embedded font cannot be read or subset (a build defect, not bad input).
+pub fn pdf(sheet: &LiaisonSheet) -> Result<Vec<u8>, PdfError> {
+    sheet::pdf(&sheet.printed())
+}
 
 /// Everything a liaison sheet shows; labels are the French labels of the codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,34 +123,6 @@ pub struct SheetReferent {
     pub email: Option<String>,
 }
 
-/// A printed section: heading, label/value rows, then entries (a bold first line and
-/// plain lines), or a sentence saying it is empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
-    pub heading: &'static str,
-    pub rows: Vec<(&'static str, String)>,
-    pub entries: Vec<(String, Vec<String>)>,
-    pub empty: Option<&'static str>,
-}
-
-impl Section {
-    fn new(heading: &'static str) -> Self {
-        Self {
-            heading,
-            rows: Vec::new(),
-            entries: Vec::new(),
-            empty: None,
-        }
-    }
-
-    fn or_empty(mut self, sentence: &'static str) -> Self {
-        if self.rows.is_empty() && self.entries.is_empty() {
-            self.empty = Some(sentence);
-        }
-        self
-    }
-}
-
 // ---- Wording shared by both renderers ----------------------------------------------------
 
 pub(crate) const TITLE: &str = "Fiche de liaison";
@@ -155,6 +137,25 @@ const NO_DOCUMENT: &str = "Aucun document joint.";
 const NOT_GIVEN: &str = "Non renseigné";
 
 impl LiaisonSheet {
+    /// The sheet as printed: the transmission, the notice, then the chosen sections.
+    fn printed(&self) -> Sheet {
+        let mut blocks = vec![
+            Block::from(self.head()),
+            Block::Note {
+                text: INTRO.to_owned(),
+            },
+        ];
+        blocks.extend(self.sections().into_iter().map(Block::from));
+        Sheet {
+            organisation: self.organisation.clone(),
+            title: TITLE.to_owned(),
+            subject: self.subject(),
+            reference: self.document_line(),
+            blocks,
+            footer: [self.basis_line(), CONFIDENTIAL.to_owned()],
+        }
+    }
+
     /// `Camille Lefèvre`, or a neutral subject when identity is not shared.
     pub(crate) fn subject(&self) -> String {
         match &self.identity {

@@ -32,7 +32,7 @@ use crate::documents::liaison::{
     SheetStep, html, pdf,
 };
 use crate::error::ApiError;
-use crate::routes::plan::written::{Format, document_response};
+use crate::printed::{Format, document_response};
 use crate::routes::today;
 
 /// Most document names a sheet lists (the oldest first).

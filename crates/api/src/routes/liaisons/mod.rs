@@ -47,7 +47,6 @@ pub use model::{
     DestinationInput, Liaison, LiaisonDestination, LiaisonList, NewLiaison, NewLiaisonStatus,
 };
 pub(crate) use rules::{SharingStopped, sharing_allowed, sharing_stopped};
-pub(crate) use sheet::accept;
 pub use sheet::document;
 
 fn location(case_id: Uuid, id: Uuid) -> String {

@@ -1,7 +1,6 @@
 //! The liaison sheet as printable HTML or as PDF (content negotiation on `Accept`), in French,
 //! filled with the chosen content only (gathered by [`super::content`]).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use relais_domain::AuditAction;
 use relais_store::liaisons as store;
@@ -9,9 +8,9 @@ use relais_store::liaisons as store;
 use super::content;
 use crate::context::Ctx;
 use crate::error::{ApiError, Problem};
+use crate::printed::{self, PRINTED};
 use crate::responses::ReadErrors;
 use crate::routes::paths::LiaisonPath;
-use crate::routes::plan::written::negotiate;
 use crate::work::CaseUse;
 
 /// The liaison sheet, in French: `text/html` (printable; the default, also for `*/*`) or
@@ -30,7 +29,7 @@ use crate::work::CaseUse;
     ),
     responses(
         (status = 200, description = "The liaison sheet: destination, purpose, legal basis and date, and only the content chosen from the whitelist",
-            content((String = "text/html"), (crate::routes::plan::written::PdfFile = "application/pdf")),
+            content((String = "text/html"), (crate::printed::PdfFile = "application/pdf")),
             headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"fiche-de-liaison.pdf\"`"), ("Vary" = String))),
         (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
         ReadErrors
@@ -44,7 +43,7 @@ pub async fn document(
     path: web::Path<LiaisonPath>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
-    let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
+    let format = printed::format(&req, &PRINTED)?;
     let (mut work, case) = ctx.case(path.id, CaseUse::Visible).await?;
     let liaison = store::get(&mut work.tx, case.id, path.lid).await?;
     let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
@@ -52,11 +51,4 @@ pub async fn document(
     let sheet = content::sheet(&work.actor.org.name, &liaison, gathered);
     let response = content::respond(format, sheet).await?;
     work.commit(response).await
-}
-
-/// The `Accept` header as text (an unreadable one matches nothing).
-pub(crate) fn accept(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or("\u{0}"))
 }

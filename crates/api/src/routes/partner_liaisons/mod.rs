@@ -31,9 +31,9 @@ use crate::error::{ApiError, Code, Problem};
 use crate::extract::{Json, Query};
 use crate::idempotency::require_key;
 use crate::pagination::{PageParams, into_views};
+use crate::printed::{self, PRINTED};
 use crate::responses::{ReadErrors, WriteErrors};
-use crate::routes::liaisons::{SharingStopped, accept, content, notify, sharing_stopped};
-use crate::routes::plan::written::negotiate;
+use crate::routes::liaisons::{SharingStopped, content, notify, sharing_stopped};
 
 use model::{ANSWERS, RECEIVED};
 pub use model::{
@@ -132,7 +132,7 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
     ),
     responses(
         (status = 200, description = "The liaison sheet, with only the content chosen from the whitelist",
-            content((String = "text/html"), (crate::routes::plan::written::PdfFile = "application/pdf")),
+            content((String = "text/html"), (crate::printed::PdfFile = "application/pdf")),
             headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"fiche-de-liaison.pdf\"`"), ("Vary" = String))),
         (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`no_longer_shared`: sharing this sheet is no longer allowed (consent withdrawn, case archived…)", body = Problem, content_type = "application/problem+json"),
@@ -147,7 +147,7 @@ pub async fn document(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let partner = ctx.require_partner()?;
-    let format = negotiate(accept(&req)).ok_or(ApiError::NotAcceptable)?;
+    let format = printed::format(&req, &PRINTED)?;
     let mut work = ctx.work(Access::Read).await?;
     let (liaison, case) = shared(&mut work.tx, partner, *id).await?;
     let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;

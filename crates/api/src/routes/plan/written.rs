@@ -1,130 +1,26 @@
 //! The written plan of a proposal, as printable HTML or as PDF (content negotiation on
 //! `Accept`), in French: filled from the proposal's frozen items, never from the live plan.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use relais_domain::{AuditAction, AuditResource, Party};
 use relais_store::cases::CaseRecord;
 use relais_store::organisations::Organisation;
 use relais_store::persons::{self, PersonRecord};
 use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
-    PdfError, PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
+    PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
     written_plan_pdf,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
+use crate::printed::{self, PRINTED, document_response};
 use crate::responses::ReadErrors;
 use crate::routes::paths::ProposalPath;
 use crate::work::case_event;
-
-/// The formats the written plan comes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    Html,
-    Pdf,
-}
-
-impl Format {
-    const ALL: [Format; 2] = [Format::Html, Format::Pdf];
-
-    fn media_type(self) -> (&'static str, &'static str) {
-        match self {
-            Format::Html => ("text", "html"),
-            Format::Pdf => ("application", "pdf"),
-        }
-    }
-}
-
-/// A printed document as the answer, never stored by a cache: printable HTML, or a PDF rendered
-/// off the async threads, shown inline as `filename`.
-pub(crate) async fn document_response<D: Send + 'static>(
-    format: Format,
-    printable: D,
-    html: fn(&D) -> String,
-    pdf: fn(&D) -> Result<Vec<u8>, PdfError>,
-    filename: &str,
-) -> Result<HttpResponse, ApiError> {
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"));
-    Ok(match format {
-        Format::Html => response
-            .content_type("text/html; charset=utf-8")
-            .body(html(&printable)),
-        Format::Pdf => {
-            let bytes = web::block(move || pdf(&printable))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            response
-                .content_type("application/pdf")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{filename}\""),
-                ))
-                .body(bytes)
-        }
-    })
-}
-
-/// How well one media range of `Accept` matches `format`: `(specificity, q)` of the range, or
-/// `None` when it does not match at all.
-fn range_match(range: &str, format: Format) -> Option<(u8, f32)> {
-    let mut parts = range.split(';');
-    let media = parts.next()?.trim().to_ascii_lowercase();
-    let mut q = 1.0_f32;
-    for param in parts {
-        if let Some((name, value)) = param.split_once('=')
-            && name.trim().eq_ignore_ascii_case("q")
-        {
-            q = value
-                .trim()
-                .parse::<f32>()
-                .ok()
-                .filter(|q| (0.0..=1.0).contains(q))?;
-        }
-    }
-    let (kind, sub) = media.split_once('/')?;
-    let (want_kind, want_sub) = format.media_type();
-    let specificity = match (kind.trim(), sub.trim()) {
-        ("*", "*") => 0,
-        (k, "*") if k == want_kind => 1,
-        (k, s) if k == want_kind && s == want_sub => 2,
-        _ => return None,
-    };
-    Some((specificity, q))
-}
-
-/// The format to answer with for an `Accept` header (RFC 9110 §12.5.1): the most specific
-/// range matching each format gives its quality; the best quality above zero wins, HTML on a
-/// tie. No header, or a blank one, means HTML. `None` when nothing acceptable is offered.
-pub(crate) fn negotiate(accept: Option<&str>) -> Option<Format> {
-    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
-        return Some(Format::Html);
-    };
-    let quality = |format: Format| {
-        accept
-            .split(',')
-            .filter_map(|range| range_match(range, format))
-            .max_by_key(|&(specificity, _)| specificity)
-            .map_or(0.0, |(_, q)| q)
-    };
-    let mut best: Option<(Format, f32)> = None;
-    for format in Format::ALL {
-        let q = quality(format);
-        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
-            best = Some((format, q));
-        }
-    }
-    best.map(|(format, _)| format)
-}
 
 /// A label as it reads inside a sentence: `Entretien` → `entretien`.
 fn lower_first(label: &str) -> String {
@@ -195,12 +91,6 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
     }
 }
 
-/// A PDF file, for the document.
-#[allow(dead_code)]
-#[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub struct PdfFile(Vec<u8>);
-
 /// The written plan of a proposal, in French: `text/html` (printable; the default, also for
 /// `*/*`) or `application/pdf`, as the `Accept` header asks. 406 for any other media type.
 ///
@@ -217,7 +107,7 @@ pub struct PdfFile(Vec<u8>);
     params(ProposalPath, CaseReadParams),
     responses(
         (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
-            content((String = "text/html"), (PdfFile = "application/pdf")),
+            content((String = "text/html"), (crate::printed::PdfFile = "application/pdf")),
             headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"plan-d-aide-<number>.pdf\"`"), ("Vary" = String))),
         (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
         ReadErrors
@@ -231,11 +121,7 @@ pub async fn document(
     path: web::Path<ProposalPath>,
     params: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let format = negotiate(accept).ok_or(ApiError::NotAcceptable)?;
+    let format = printed::format(&req, &PRINTED)?;
     let (mut work, case) = ctx.case(path.id, params.case_use()).await?;
     let proposal = store::get(&mut work.tx, case.id, path.number).await?;
     let observations = store::observations(&mut work.tx, proposal.id).await?;
@@ -274,56 +160,6 @@ mod tests {
     use relais_domain::DecisionChannel;
 
     use super::*;
-
-    #[test]
-    fn html_is_the_default_for_no_blank_or_wildcard_accept() {
-        for accept in [None, Some(""), Some("  "), Some("*/*"), Some("text/*")] {
-            assert_eq!(negotiate(accept), Some(Format::Html), "{accept:?}");
-        }
-        assert_eq!(
-            negotiate(Some("text/html,application/xhtml+xml,*/*;q=0.8")),
-            Some(Format::Html)
-        );
-    }
-
-    #[test]
-    fn pdf_is_chosen_when_asked_for_or_preferred() {
-        assert_eq!(negotiate(Some("application/pdf")), Some(Format::Pdf));
-        assert_eq!(negotiate(Some("APPLICATION/PDF")), Some(Format::Pdf));
-        assert_eq!(negotiate(Some("application/*")), Some(Format::Pdf));
-        assert_eq!(
-            negotiate(Some("text/html;q=0.5, application/pdf")),
-            Some(Format::Pdf)
-        );
-        assert_eq!(
-            negotiate(Some("*/*;q=0.1, application/pdf;q=0.9")),
-            Some(Format::Pdf)
-        );
-    }
-
-    #[test]
-    fn the_most_specific_range_decides_and_q_zero_refuses() {
-        assert_eq!(
-            negotiate(Some("*/*, text/html;q=0")),
-            Some(Format::Pdf),
-            "HTML explicitly refused, PDF through */*"
-        );
-        assert_eq!(negotiate(Some("text/html;q=0, application/pdf;q=0")), None);
-        assert_eq!(negotiate(Some("*/*;q=0")), None);
-    }
-
-    #[test]
-    fn other_media_types_and_garbage_are_not_acceptable() {
-        for accept in [
-            "application/json",
-            "image/png, text/plain",
-            "text/html;q=2",
-            "nonsense",
-            "\u{0}",
-        ] {
-            assert_eq!(negotiate(Some(accept)), None, "{accept:?}");
-        }
-    }
 
     #[test]
     fn labels_read_inside_a_sentence() {
