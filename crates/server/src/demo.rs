@@ -58,14 +58,26 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
             admin_id = Some(agent.id);
         }
     }
-    if let Some(admin_id) = admin_id
-        && !schemes::any(&mut tx).await?
-    {
-        let today = chrono::Utc::now().date_naive();
-        let starter = relais_api::routes::schemes::parse_catalogue(STARTER_CATALOGUE, today)
-            .map_err(|e| anyhow::anyhow!("the starter catalogue is invalid: {e}"))?;
-        schemes::import(&mut tx, org.id, admin_id, &starter).await?;
+    if let Some(admin_id) = admin_id {
+        starter_catalogue(&mut tx, org.id, admin_id).await?;
     }
     db::commit(tx).await?;
+    Ok(())
+}
+
+/// Imports the starter catalogue as `by` when the organisation has no scheme yet (never over
+/// an admin's edits).
+pub async fn starter_catalogue(
+    tx: &mut db::Tx,
+    org_id: uuid::Uuid,
+    by: uuid::Uuid,
+) -> anyhow::Result<()> {
+    if schemes::any(tx).await? {
+        return Ok(());
+    }
+    let today = chrono::Utc::now().date_naive();
+    let starter = relais_api::routes::schemes::parse_catalogue(STARTER_CATALOGUE, today)
+        .map_err(|e| anyhow::anyhow!("the starter catalogue is invalid: {e}"))?;
+    schemes::import(tx, org_id, by, &starter).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `relais` service: configuration, telemetry, the database (embedded or external), the
 //! HTTP server, and the demo organisation.
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod keys;

@@ -1,5 +1,5 @@
 //! The `relais` command: `serve` (default), `migrate`, `token`, `org create`, `keys rotate`,
-//! `openapi`.
+//! `keys rotate-nir`, `retention run`, `bench seed`, `openapi`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -66,6 +66,28 @@ enum Command {
     Retention {
         #[command(subcommand)]
         command: RetentionCommand,
+    },
+    /// Measurements: synthetic data.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Fill an organisation with synthetic cases (French names, every stage, plan, contacts,
+    /// applications, audit events) for measurements. Never on a database with real data.
+    Seed {
+        /// How many cases (one person each).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
+        cases: i64,
+        /// How many workers share them.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        workers: u32,
+        /// The organisation's slug (created when missing).
+        #[arg(long, default_value = "bench")]
+        org: String,
     },
 }
 
@@ -172,7 +194,36 @@ fn main() -> anyhow::Result<()> {
                     dry_run,
                 },
         } => runtime.block_on(retention_run(settings, org.as_deref(), as_of, dry_run)),
+        Command::Bench {
+            command:
+                BenchCommand::Seed {
+                    cases,
+                    workers,
+                    org,
+                },
+        } => runtime.block_on(bench_seed(settings, &org, cases, workers)),
     }
+}
+
+/// `relais bench seed`: prints what was seeded as JSON.
+async fn bench_seed(settings: Settings, org: &str, cases: i64, workers: u32) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let result = async {
+        database.db.migrate().await?;
+        let workers = usize::try_from(workers)?;
+        relais_server::bench::seed(
+            &database.db,
+            org,
+            cases,
+            workers,
+            chrono::Utc::now().date_naive(),
+        )
+        .await
+    }
+    .await;
+    database.close().await;
+    println!("{}", serde_json::to_string_pretty(&result?)?);
+    Ok(())
 }
 
 /// `relais keys rotate-nir`: seals every NIR again under the new key.

@@ -850,3 +850,85 @@ async fn retention_run_and_nir_rotation_run_from_the_command_line() {
         .assert_no_postgres_left("relais keys rotate-nir")
         .await;
 }
+
+/// The counts of a retention run's report: `(count, listed ids)` per step.
+fn counts(run: &Value) -> [(u64, usize); 3] {
+    [
+        "archived_cases",
+        "anonymised_persons",
+        "erased_applications",
+    ]
+    .map(|step| {
+        (
+            run[step]["count"].as_u64().unwrap(),
+            run[step]["ids"].as_array().unwrap().len(),
+        )
+    })
+}
+
+#[tokio::test]
+async fn bench_seed_fills_an_organisation_whose_retention_run_counts_every_candidate() {
+    let sandbox = Sandbox::new();
+    let printed = sandbox
+        .succeeded(
+            &[
+                "bench",
+                "seed",
+                "--cases",
+                "4000",
+                "--workers",
+                "3",
+                "--org",
+                "seeded",
+            ],
+            "relais bench seed",
+        )
+        .await;
+    let seeded: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(seeded["organisation"], "seeded");
+    assert_eq!(seeded["cases"], 4000);
+    assert_eq!(seeded["workers"], 3);
+
+    // Half the cases closed 13 to 62 months ago: most are due for the archive, their persons
+    // for the purge unless a granted application (one closed case in ten) holds them.
+    let run = |dry: bool| {
+        let mut args = vec!["retention", "run", "--org", "seeded"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let sandbox = &sandbox;
+        async move {
+            let printed = sandbox.succeeded(&args, "relais retention run").await;
+            let report: Value = serde_json::from_str(&printed).unwrap();
+            report["organisations"][0].clone()
+        }
+    };
+    let dry = run(true).await;
+    let [archived, anonymised, erased] = counts(&dry);
+    assert!(archived.0 > 1100 && archived.0 < 1500, "{dry}");
+    assert_eq!(
+        archived.1, 1000,
+        "a report lists 1000 ids, and counts them all"
+    );
+    assert!(
+        anonymised.0 > 1000 && anonymised.0 < archived.0,
+        "applications within their retention hold some persons: {dry}"
+    );
+    assert_eq!(erased, (0, 0), "granted less than 10 years ago");
+    assert!(dry["expired_audit_events"].as_u64().unwrap() > 4000);
+
+    let done = run(false).await;
+    assert_eq!(
+        counts(&done)[0].0,
+        archived.0,
+        "the run did what the report said"
+    );
+    assert_eq!(counts(&done)[1].0, anonymised.0);
+    let again = run(false).await;
+    assert_eq!(
+        counts(&again),
+        [(0, 0); 3],
+        "a second run finds nothing: {again}"
+    );
+    sandbox.assert_no_postgres_left("relais bench seed").await;
+}

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod applications;
 pub mod assessments;
 pub mod audit;
+pub mod bench;
 pub mod budgets;
 pub mod cases;
 pub mod code;

@@ -438,23 +438,24 @@ impl RunReport {
     }
 }
 
-fn step(ids: Vec<Uuid>) -> Step {
-    Step {
-        count: u64::try_from(ids.len()).unwrap_or(u64::MAX),
-        ids,
-    }
+/// Every candidate counted, the first [`REPORT_IDS`] listed.
+fn step(mut ids: Vec<Uuid>) -> Step {
+    let count = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+    ids.truncate(usize::try_from(REPORT_IDS).unwrap_or(usize::MAX));
+    Step { count, ids }
 }
 
-/// What a run with `cutoffs` would do now, changing nothing (at most [`REPORT_IDS`] per step;
-/// a purge counts the persons whose cases the same run would archive first).
+/// What a run with `cutoffs` would do now, changing nothing: every candidate counted, at most
+/// [`REPORT_IDS`] listed per step; a purge counts the persons whose cases the same run would
+/// archive first. The candidates' ids are read whole (16 bytes each) so that the counts are
+/// those of the run, found by the same queries.
 pub async fn report(conn: &mut PgConnection, cutoffs: &Cutoffs) -> Result<RunReport, StoreError> {
+    let all = i64::MAX;
     Ok(RunReport {
-        archived_cases: step(cases_to_archive(conn, cutoffs, REPORT_IDS).await?),
-        anonymised_persons: step(persons_to_purge(conn, cutoffs, REPORT_IDS).await?),
-        erased_applications: step(applications_to_erase(conn, cutoffs, REPORT_IDS).await?),
-        referral_attachments: step(
-            referrals_with_attachments_due(conn, cutoffs, REPORT_IDS).await?,
-        ),
+        archived_cases: step(cases_to_archive(conn, cutoffs, all).await?),
+        anonymised_persons: step(persons_to_purge(conn, cutoffs, all).await?),
+        erased_applications: step(applications_to_erase(conn, cutoffs, all).await?),
+        referral_attachments: step(referrals_with_attachments_due(conn, cutoffs, all).await?),
         expired_audit_events: audit_events_due(conn, cutoffs).await?,
     })
 }

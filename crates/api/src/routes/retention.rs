@@ -187,8 +187,9 @@ pub struct ReportParams {
 /// One step of a run: how many records, and their ids.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportStep {
+    /// Every record of the step.
     pub count: u64,
-    /// At most 1000 of them.
+    /// The first 1000 of them (all when `count` is 1000 or fewer).
     pub ids: Vec<Uuid>,
 }
 

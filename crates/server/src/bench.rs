@@ -1,0 +1,116 @@
+//! `relais bench seed`: an organisation filled with synthetic cases for measurements (the
+//! retention run over a million cases, the lists and statistics of `scripts/bench.sh`).
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use relais_store::agents::{self, AgentClaims};
+use relais_store::bench::{SeedBatch, seed_batch};
+use relais_store::db::{Access, commit};
+use relais_store::{Db, organisations};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Cases written per transaction.
+const BATCH: i64 = 50_000;
+
+/// The workers' names (cycled, numbered when there are more workers than names).
+const WORKERS: &[&str] = &[
+    "Aurélie Lambert",
+    "Karima Haddad",
+    "Julie Fontaine",
+    "Marc Chevalier",
+    "Élodie Garnier",
+    "Samia Benali",
+    "Céline Perrin",
+    "Thomas Robin",
+];
+
+/// What a seeding run wrote.
+#[derive(Debug, Serialize)]
+pub struct Seeded {
+    pub organisation: String,
+    pub cases: i64,
+    pub workers: usize,
+    pub seconds: f64,
+}
+
+/// Seeds `cases` cases (one person each) for `workers` workers in the organisation `slug`
+/// (created when missing, with the starter catalogue), as of `today`, in transactions of 50,000 cases; then analyses the
+/// tables so that plans are those of a database in use. Prints progress on stderr.
+pub async fn seed(
+    db: &Db,
+    slug: &str,
+    cases: i64,
+    workers: usize,
+    today: NaiveDate,
+) -> anyhow::Result<Seeded> {
+    anyhow::ensure!(cases >= 1, "--cases must be at least 1");
+    anyhow::ensure!(
+        (1..=10_000).contains(&workers),
+        "--workers must be from 1 to 10000"
+    );
+    let started = Instant::now();
+    let org = {
+        let mut conn = db.pool().acquire().await?;
+        organisations::ensure(&mut conn, slug, "CCAS de mesure (données synthétiques)").await?
+    };
+    let mut tx = db.tenant(org.id, Access::Write).await?;
+    let mut ids = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let subject = format!("bench-worker-{i}");
+        let name = match WORKERS[i % WORKERS.len()] {
+            name if i < WORKERS.len() => name.to_owned(),
+            name => format!("{name} ({})", i / WORKERS.len() + 1),
+        };
+        let roles = ["worker".to_owned()];
+        let resolved = agents::resolve(
+            &mut tx,
+            org.id,
+            &AgentClaims {
+                subject: &subject,
+                display_name: Some(&name),
+                email: None,
+                roles: &roles,
+            },
+        )
+        .await?;
+        ids.push(resolved.agent.id);
+    }
+    // Applications need a scheme.
+    crate::demo::starter_catalogue(&mut tx, org.id, ids[0]).await?;
+    commit(tx).await?;
+
+    let salt = Uuid::now_v7().simple().to_string();
+    let mut first = 0;
+    while first < cases {
+        let count = BATCH.min(cases - first);
+        let mut tx = db.tenant(org.id, Access::Write).await?;
+        seed_batch(
+            &mut tx,
+            SeedBatch {
+                org_id: org.id,
+                salt: &salt,
+                first,
+                count,
+                today,
+            },
+            &ids,
+        )
+        .await?;
+        commit(tx).await?;
+        first += count;
+        eprintln!(
+            "seeded {first} of {cases} cases ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let mut conn = db.pool().acquire().await?;
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    Ok(Seeded {
+        organisation: org.slug,
+        cases,
+        workers,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
