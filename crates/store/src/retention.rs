@@ -203,50 +203,70 @@ pub async fn archive(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64, Store
     Ok(u64::try_from(archived).unwrap_or(0))
 }
 
-/// Persons due for the purge on the run's cutoffs: not anonymised yet, with at least one case,
-/// every case archived on or before `cutoffs.purge_archived_before` (or closed, due for the
-/// archive, when no delay follows it), and no application still within its retention. At most
-/// `limit`.
+/// A window of the purge's walk over the persons not anonymised yet, in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeWindow {
+    /// The persons of the window due for the purge.
+    pub due: Vec<Uuid>,
+    /// The window's last person: where the next window starts. `None` when the window was
+    /// empty (the walk is over).
+    pub last: Option<Uuid>,
+}
+
+/// The persons due for the purge among the next `window` persons not anonymised yet after
+/// `after` (`Uuid::nil()` first), in id order: with at least one case, every case archived on
+/// or before `cutoffs.purge_archived_before` (or closed, due for the archive, when no delay
+/// follows it), and no application still within its retention.
+///
+/// A run walks the persons once, window after window, so that each query reads a bounded
+/// number of persons (however many are held by an application or still followed) and none
+/// twice.
 pub async fn persons_to_purge(
     conn: &mut PgConnection,
     cutoffs: &Cutoffs,
-    limit: i64,
-) -> Result<Vec<Uuid>, StoreError> {
-    Ok(sqlx::query_scalar!(
+    after: Uuid,
+    window: i64,
+) -> Result<PurgeWindow, StoreError> {
+    let rows = sqlx::query!(
         r#"
-        WITH due AS (
-            SELECT c.person_id FROM cases c
-            WHERE (c.status = 'archived' AND c.archived_at < $1)
-               OR (c.status = 'closed' AND c.closed_on < $2
-                   AND (c.last_contact_at IS NULL OR c.last_contact_at < $3) AND now() < $1)
+        WITH w AS (
+            SELECT id FROM persons
+            WHERE anonymised_at IS NULL AND id > $7
+            ORDER BY id
+            LIMIT $6
         )
-        SELECT DISTINCT d.person_id AS "person_id!"
-        FROM due d
-        JOIN persons p ON p.id = d.person_id AND p.anonymised_at IS NULL
-        WHERE NOT EXISTS (
-                SELECT 1 FROM cases o
-                WHERE o.person_id = d.person_id
-                  AND NOT ((o.status = 'archived' AND o.archived_at < $1)
-                           OR (o.status = 'closed' AND o.closed_on < $2
-                               AND (o.last_contact_at IS NULL OR o.last_contact_at < $3)
-                               AND now() < $1)))
-          AND NOT EXISTS (
-                SELECT 1 FROM applications a JOIN cases c ON c.id = a.case_id
-                WHERE c.person_id = d.person_id AND a.content_erased_at IS NULL
-                  AND ((a.decision IN ('granted', 'partially_granted') AND a.decided_on > $4)
-                       OR (a.decision = 'refused' AND a.decided_on > $5)
-                       OR a.withdrawn_on > $5))
-        LIMIT $6
+        SELECT w.id AS "id!",
+               EXISTS (SELECT 1 FROM cases c WHERE c.person_id = w.id)
+               AND NOT EXISTS (
+                   SELECT 1 FROM cases o
+                   WHERE o.person_id = w.id
+                     AND NOT ((o.status = 'archived' AND o.archived_at < $1)
+                              OR (o.status = 'closed' AND o.closed_on < $2
+                                  AND (o.last_contact_at IS NULL OR o.last_contact_at < $3)
+                                  AND now() < $1)))
+               AND NOT EXISTS (
+                   SELECT 1 FROM applications a JOIN cases c ON c.id = a.case_id
+                   WHERE c.person_id = w.id AND a.content_erased_at IS NULL
+                     AND ((a.decision IN ('granted', 'partially_granted') AND a.decided_on > $4)
+                          OR (a.decision = 'refused' AND a.decided_on > $5)
+                          OR a.withdrawn_on > $5)) AS "due!"
+        FROM w
+        ORDER BY w.id
         "#,
         end_of(cutoffs.purge_archived_before),
         cutoffs.archive_before,
         start_of(cutoffs.archive_before),
         cutoffs.granted_decided_before,
         cutoffs.other_ended_before,
-        limit
+        window,
+        after
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(PurgeWindow {
+        last: rows.last().map(|r| r.id),
+        due: rows.into_iter().filter(|r| r.due).map(|r| r.id).collect(),
+    })
 }
 
 /// Anonymises the persons `ids` (and everything of theirs); answers how many were.
@@ -453,7 +473,7 @@ pub async fn report(conn: &mut PgConnection, cutoffs: &Cutoffs) -> Result<RunRep
     let all = i64::MAX;
     Ok(RunReport {
         archived_cases: step(cases_to_archive(conn, cutoffs, all).await?),
-        anonymised_persons: step(persons_to_purge(conn, cutoffs, all).await?),
+        anonymised_persons: step(persons_to_purge(conn, cutoffs, Uuid::nil(), all).await?.due),
         erased_applications: step(applications_to_erase(conn, cutoffs, all).await?),
         referral_attachments: step(referrals_with_attachments_due(conn, cutoffs, all).await?),
         expired_audit_events: audit_events_due(conn, cutoffs).await?,
@@ -485,7 +505,8 @@ pub async fn run(
     use crate::db::{Access, commit};
     let mut report = RunReport::default();
     // Each step in transactions of at most `batch` records, until a batch comes back short (or
-    // changes nothing: a person held by an application is found again, never anonymised).
+    // changes nothing): archived cases, erased applications and referrals without attachments
+    // leave their step's candidates, so each batch is the first of what remains.
     macro_rules! in_batches {
         ($step:expr, $find:path, $act:path) => {
             loop {
@@ -502,7 +523,24 @@ pub async fn run(
     }
     // Archive first: a person whose cases it archives is purged by the same run.
     in_batches!(report.archived_cases, cases_to_archive, archive);
-    in_batches!(report.anonymised_persons, persons_to_purge, anonymise);
+    // The purge walks the persons once, a window of `batch` at a time: those it leaves (held
+    // by an application, still followed) stay behind it.
+    let mut after = Uuid::nil();
+    loop {
+        let mut tx = db.tenant(org_id, Access::Write).await?;
+        let window = persons_to_purge(&mut tx, cutoffs, after, batch).await?;
+        let done = if window.due.is_empty() {
+            0
+        } else {
+            anonymise(&mut tx, &window.due).await?
+        };
+        commit(tx).await?;
+        add(&mut report.anonymised_persons, &window.due, done);
+        match window.last {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
     in_batches!(
         report.erased_applications,
         applications_to_erase,
