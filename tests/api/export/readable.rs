@@ -218,18 +218,7 @@ async fn the_archive_holds_the_json_the_pdf_and_every_stored_file() {
     )
     .await;
     let application = a.fsl_application().await;
-    let funding = a
-        .app
-        .put(
-            &format!("{}/funding-plan", a.of(&application)),
-            &a.alice,
-            Some("*"),
-            &json!({"need_cents": 150000, "funders": [
-                {"name": "Fonds de solidarité logement", "requested_cents": 80000, "status": "requested"}
-            ]}),
-        )
-        .await;
-    assert_eq!(funding.status(), 200);
+    a.fund(&application).await;
     let document = a.upload(&a.case_id).await;
     let dpo = a.app.token("dpo", "dora");
     let path = format!("/v1/persons/{}/export", a.person_id);

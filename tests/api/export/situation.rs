@@ -40,18 +40,7 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
         )
         .await;
     assert_eq!(report.status(), 201);
-    let funding = a
-        .app
-        .put(
-            &format!("{}/funding-plan", a.of(&application)),
-            &a.alice,
-            Some("*"),
-            &json!({"need_cents": 150000, "funders": [
-                {"name": "Fonds de solidarité logement", "requested_cents": 80000, "status": "requested"}
-            ]}),
-        )
-        .await;
-    assert_eq!(funding.status(), 200);
+    a.fund(&application).await;
     let document = a.upload(&a.case_id).await;
 
     let dpo = a.app.token("dpo", "dora");

@@ -66,6 +66,23 @@ impl Apps {
         format!("{}/{}", self.path(), application["id"].as_str().unwrap())
     }
 
+    /// Puts a funding plan on `application`: a need of 1,500 € and the FSL asked for 800 €.
+    pub async fn fund(&self, application: &Value) {
+        let response = self
+            .app
+            .put(
+                &format!("{}/funding-plan", self.of(application)),
+                &self.alice,
+                Some("*"),
+                &json!({"need_cents": 150000, "funders": [
+                    {"name": "Fonds de solidarité logement", "requested_cents": 80000,
+                     "status": "requested"}
+                ]}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "putting the funding plan");
+    }
+
     pub async fn create_as(&self, token: &str, body: &Value) -> Response {
         self.app.post(&self.path(), token, body).await
     }
