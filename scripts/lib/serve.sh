@@ -91,6 +91,11 @@ port=$(free_port)
 base=http://127.0.0.1:$port
 export RELAIS_DATA_DIR=$data_dir
 export RELAIS_LISTEN=127.0.0.1:$port
+# The budgets stay on (every answer carries its RateLimit-* headers) but never run out: these
+# tools call as fast as they can with one token, and send wrong client secrets on purpose.
+export RELAIS_RATE_LIMIT_PER_MINUTE=${RELAIS_RATE_LIMIT_PER_MINUTE:-100000000}
+export RELAIS_RATE_LIMIT_BURST=${RELAIS_RATE_LIMIT_BURST:-1000000}
+export RELAIS_TOKEN_FAILURES_PER_MINUTE=${RELAIS_TOKEN_FAILURES_PER_MINUTE:-0}
 unset DATABASE_URL
 
 echo "Starting relais on $base (data in $data_dir)"

@@ -311,7 +311,13 @@ async fn a_configured_front_end_origin_passes_the_preflight_and_reads_the_header
     assert_eq!(created.status(), 201);
     assert_eq!(header(&created, "access-control-allow-origin"), FRONT);
     let exposed = header(&created, "access-control-expose-headers").to_lowercase();
-    for name in ["etag", "location", "x-request-id"] {
+    for name in [
+        "etag",
+        "location",
+        "x-request-id",
+        "ratelimit-remaining",
+        "retry-after",
+    ] {
         assert!(exposed.contains(name), "{name} in {exposed}");
     }
     assert!(header(&created, "vary").to_lowercase().contains("origin"));

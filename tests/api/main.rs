@@ -41,6 +41,7 @@ mod partners;
 mod persons;
 mod plan;
 mod proposals;
+mod rate_limits;
 mod referrals;
 mod retention;
 mod schema;

@@ -220,6 +220,10 @@ pub fn test_settings() -> Settings {
             timeout: std::time::Duration::from_secs(2),
             ..defaults.webhooks.clone()
         },
+        // The tests call as fast as they can with a handful of tokens: no budgets but in the
+        // tests of the budgets themselves.
+        rate_limit_per_minute: 0,
+        token_failures_per_minute: 0,
         ..defaults
     }
 }

@@ -58,6 +58,9 @@ pub fn middleware(origins: &[String]) -> Cors {
         header::RETRY_AFTER,
         X_REQUEST_ID.clone(),
         IDEMPOTENT_REPLAYED.clone(),
+        crate::rate_limit::LIMIT,
+        crate::rate_limit::REMAINING,
+        crate::rate_limit::RESET,
     ];
     origins.iter().fold(
         Cors::default()

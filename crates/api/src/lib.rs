@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod patch;
 pub mod printed;
+pub mod rate_limit;
 pub mod responses;
 pub mod routes;
 pub mod schema;
@@ -226,9 +227,11 @@ pub fn build_app(
         .default_service(web::to(no_route))
         .map(|app| {
             // Outermost last: compression sees the finished body (observe rewrites problem
-            // bodies), CORS answers preflights before the conventions would refuse OPTIONS.
+            // bodies), CORS answers preflights before the conventions would refuse OPTIONS, and
+            // a client over its budget is refused before anything else is done.
             app.wrap(from_fn(idempotency::idempotency))
                 .wrap(from_fn(conventions::conventions))
+                .wrap(from_fn(rate_limit::limit))
                 .wrap(Condition::new(
                     !cors_origins.is_empty(),
                     cors::middleware(&cors_origins),

@@ -116,12 +116,15 @@ pub fn deprecate(document: &mut utoipa::openapi::OpenApi, deprecations: &[Deprec
 /// - a `400` on every operation that does not document one: a query parameter it does not
 ///   declare is refused ([`crate::conventions`]);
 /// - the headers every answer carries: `X-Request-Id` on each, `Idempotent-Replayed` on a
-///   `POST`'s successes, `Retry-After` on a `503`;
+///   `POST`'s successes, `Retry-After` on a `503` and a `429`, and the `RateLimit-*` headers on
+///   the successes and the `429` of a rate-limited operation (all but the probes and the
+///   metrics), which also documents its `429`;
 /// - a NUL character is refused in every text, of a body or a query ([`crate::extract`]): a
 ///   string without a format, a pattern or a list of values says so with a pattern.
 pub fn finish(document: &mut utoipa::openapi::OpenApi) {
     deprecate(document, DEPRECATIONS);
-    for item in document.paths.paths.values_mut() {
+    for (path, item) in document.paths.paths.iter_mut() {
+        let limited = !crate::rate_limit::EXEMPT.contains(&path.as_str());
         let operations = [
             (&mut item.get, false),
             (&mut item.put, false),
@@ -148,6 +151,9 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
             if !responses.contains_key("400") {
                 responses.insert("400".to_owned(), RefOr::T(bad_parameter()));
             }
+            if limited && !responses.contains_key("429") {
+                responses.insert("429".to_owned(), RefOr::T(too_many_requests()));
+            }
             for (status, response) in responses.iter_mut() {
                 let RefOr::T(response) = response else {
                     continue;
@@ -163,8 +169,14 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
                 if is_post && status.starts_with('2') {
                     add("Idempotent-Replayed", "IdempotentReplayed");
                 }
-                if status == "503" {
+                if status == "503" || status == "429" {
                     add("Retry-After", "RetryAfter");
+                }
+                // On the successes and the 429 (the other refusals carry them too, unsaid).
+                if limited && (status.starts_with('2') || status == "429") {
+                    add("RateLimit-Limit", "RateLimitLimit");
+                    add("RateLimit-Remaining", "RateLimitRemaining");
+                    add("RateLimit-Reset", "RateLimitReset");
                 }
             }
         }
@@ -197,6 +209,38 @@ pub fn finish(document: &mut utoipa::openapi::OpenApi) {
                 .schema_type(Type::Integer)
                 .minimum(Some(0))
                 .description(Some("`Retry-After`: seconds to wait before retrying.")),
+        ),
+        (
+            "RateLimitLimit",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .description(Some(
+                    "`RateLimit-Limit`: the requests the client may make at once (its budget \
+                     when full; it refills continuously, `RELAIS_RATE_LIMIT_PER_MINUTE` a \
+                     minute). The client is the token's subject, or the address of a request \
+                     without a valid token.",
+                )),
+        ),
+        (
+            "RateLimitRemaining",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some(
+                    "`RateLimit-Remaining`: the requests left in the client's budget after this \
+                     one.",
+                )),
+        ),
+        (
+            "RateLimitReset",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .description(Some(
+                    "`RateLimit-Reset`: seconds until the client's budget is full again (on a \
+                     `429`, until the next request is allowed).",
+                )),
         ),
     ] {
         components
@@ -431,6 +475,21 @@ fn forbid_nul(schema: &mut RefOr<Schema>) {
 }
 
 /// The `400` of a query parameter the operation does not declare.
+fn too_many_requests() -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(
+            "`too_many_requests`: the client spent its budget of requests; retry after \
+             `Retry-After` seconds",
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
 fn bad_parameter() -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description("A query parameter this operation does not declare (or an invalid one)")

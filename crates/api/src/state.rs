@@ -33,6 +33,8 @@ pub struct ApiSettings {
     pub cors_origins: Vec<String>,
     /// Counts below this are suppressed in statistics (1 disables).
     pub stats_min_count: u32,
+    /// The budgets of requests per client.
+    pub rate_limits: crate::rate_limit::RateLimitSettings,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +45,7 @@ impl Default for ApiSettings {
             upload_limit: relais_domain::document::DEFAULT_UPLOAD_LIMIT,
             cors_origins: Vec::new(),
             stats_min_count: relais_domain::statistics::DEFAULT_MIN_COUNT,
+            rate_limits: crate::rate_limit::RateLimitSettings::default(),
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct AppState {
     orgs: Arc<OrgCache>,
     /// Callers resolved lately, whose agent row the next requests need not read.
     pub callers: Arc<Callers>,
+    /// The clients' budgets of requests.
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -70,10 +75,11 @@ impl AppState {
             auth: Arc::new(auth),
             vault,
             metrics: Arc::new(Metrics::new()),
-            settings,
             oauth: OAuthSettings::default(),
             orgs: Arc::new(OrgCache::default()),
             callers: Arc::new(Callers::default()),
+            rate_limits: Arc::new(crate::rate_limit::RateLimits::new(settings.rate_limits)),
+            settings,
         }
     }
 

@@ -157,6 +157,17 @@ pub struct Settings {
     pub retention_batch: u32,
     /// Counts below this are suppressed (null) in statistics; 1 disables.
     pub stats_min_count: u32,
+    /// Requests a client (a token's subject, or an address without a valid token) may make a
+    /// minute, on average; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    /// Requests a client may make at once.
+    pub rate_limit_burst: u32,
+    /// Failed client authentications a client id may have a minute at the token endpoint
+    /// before it is refused for a while; 0 turns the limit off.
+    pub token_failures_per_minute: u32,
+    /// Count requests without a valid token against the client address given by a trusted
+    /// proxy (`Forwarded`, `X-Forwarded-For`) instead of the connection's peer.
+    pub trust_forwarded: bool,
 }
 
 /// A list given as a list (a file) or as one comma-separated text (an environment variable);
@@ -230,6 +241,10 @@ impl Default for Settings {
             retention_interval: std::time::Duration::from_secs(24 * 3600),
             retention_batch: 500,
             stats_min_count: relais_domain::statistics::DEFAULT_MIN_COUNT,
+            rate_limit_per_minute: 1200,
+            rate_limit_burst: 200,
+            token_failures_per_minute: 10,
+            trust_forwarded: false,
             oauth: OAuthConfig {
                 signing_key_file: None,
                 signing_key: None,
@@ -450,8 +465,18 @@ mod tests {
         assert_eq!(d.expiry_sweep_interval, std::time::Duration::from_secs(300));
         assert_eq!(d.retention_interval, std::time::Duration::from_secs(86_400));
         assert_eq!(d.retention_batch, 500);
+        assert_eq!(
+            (
+                d.rate_limit_per_minute,
+                d.rate_limit_burst,
+                d.token_failures_per_minute
+            ),
+            (1200, 200, 10)
+        );
         figment::Jail::expect_with(|jail| {
             jail.set_env("RELAIS_WEBHOOKS_TIMEOUT", "3s");
+            jail.set_env("RELAIS_RATE_LIMIT_PER_MINUTE", "0");
+            jail.set_env("RELAIS_TRUST_FORWARDED", "true");
             jail.set_env("RELAIS_STATS_MIN_COUNT", "1");
             jail.set_env("RELAIS_RETENTION_INTERVAL", "6h");
             jail.set_env("RELAIS_WEBHOOKS_POLL_INTERVAL", "250ms");
@@ -466,6 +491,8 @@ mod tests {
             assert_eq!(s.webhooks.batch, 25);
             assert_eq!(s.expiry_sweep_interval, std::time::Duration::from_secs(60));
             assert_eq!(s.stats_min_count, 1);
+            assert_eq!(s.rate_limit_per_minute, 0);
+            assert!(s.trust_forwarded);
             assert_eq!(
                 s.retention_interval,
                 std::time::Duration::from_secs(6 * 3600)

@@ -342,6 +342,12 @@ pub fn http_server(settings: &Settings, db: Db, vault: NirVault) -> anyhow::Resu
                 upload_limit,
                 cors_origins,
                 stats_min_count: settings.stats_min_count.max(1),
+                rate_limits: relais_api::rate_limit::RateLimitSettings {
+                    per_minute: settings.rate_limit_per_minute,
+                    burst: settings.rate_limit_burst,
+                    token_failures_per_minute: settings.token_failures_per_minute,
+                    trust_forwarded: settings.trust_forwarded,
+                },
             },
         )
         .with_oauth(oauth),

@@ -316,6 +316,10 @@ codes! {
         "Erreur interne du serveur",
         "une erreur inattendue s'est produite ; communiquez l'identifiant de la requête à \
          l'exploitant";
+    /// The client spent its budget of requests (rate limit); retry after `Retry-After`.
+    TooManyRequests = "too_many_requests", TOO_MANY_REQUESTS, "Too many requests",
+        "Trop de requêtes",
+        "trop de requêtes en peu de temps ; réessayez après le délai indiqué par Retry-After";
     /// The database cannot be reached; retry (`Retry-After`).
     ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "Service unavailable",
         "Service indisponible",

@@ -197,6 +197,8 @@ pub enum ApiError {
     PreconditionRequired,
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    #[error("too many requests")]
+    TooManyRequests,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A retried request, answered with the response its first run stored (not an error: it
@@ -336,6 +338,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
             ApiError::PreconditionRequired => Code::PreconditionRequired,
             ApiError::Unavailable => Code::ServiceUnavailable,
+            ApiError::TooManyRequests => Code::TooManyRequests,
             ApiError::Internal(_) => Code::InternalError,
             ApiError::Replayed(_) => return None,
         })

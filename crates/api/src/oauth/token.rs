@@ -128,6 +128,10 @@ problem_responses! {
             partner, or no or unsupported client authentication (all answered alike)",
             body = TokenError, content_type = "application/json",
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"relais\"`"))),
+        (status = 429, description = "`too_many_requests`: this client id failed to authenticate \
+            too often (`RELAIS_TOKEN_FAILURES_PER_MINUTE`); refused, whatever the secret, until \
+            `Retry-After` seconds have passed", body = crate::error::Problem,
+            content_type = "application/problem+json"),
         TokenProblems
     ),
     security((), ("client_secret_basic" = []))
@@ -147,11 +151,18 @@ pub async fn token(
         Ok(credentials) => credentials,
         Err(refusal) => return Ok(refusal.respond(&req)),
     };
+    // A client id that failed too often is refused before its secret is even looked at.
+    if let Some(wait) = state.rate_limits.token_locked(&credentials.client_id) {
+        return Ok(too_many_attempts(wait));
+    }
     let Some(client) = authenticate_client(&state, &credentials).await? else {
         tracing::info!(
             basic = credentials.basic,
             "partner token refused: client authentication failed"
         );
+        if let Some(wait) = state.rate_limits.token_failed(&credentials.client_id) {
+            return Ok(too_many_attempts(wait));
+        }
         return Ok(OAuthError::invalid_client(credentials.basic).respond(&req));
     };
 
@@ -189,6 +200,20 @@ pub async fn token(
         expires_in: oauth.token_ttl.as_secs(),
         scope: PARTNER_ROLE,
     }))
+}
+
+/// `429`: too many failed attempts for this client id; `Retry-After` says when to try again.
+fn too_many_attempts(wait: std::time::Duration) -> HttpResponse {
+    tracing::info!(
+        wait_ms = wait.as_millis(),
+        "partner token refused: too many failed attempts"
+    );
+    let mut response = actix_web::ResponseError::error_response(&ApiError::TooManyRequests);
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        crate::rate_limit::retry_after(wait),
+    );
+    response
 }
 
 /// Credentials issued at a second's fraction count from the next whole second (see
