@@ -219,3 +219,22 @@ async fn another_organisations_person_and_consents_answer_404() {
     assert_eq!(app.post(&path, &supervisor, &consent).await.status(), 404);
     assert_eq!(count_for(&app, "consents", app.other_org.id).await, 1);
 }
+
+#[tokio::test]
+async fn the_applications_transactions_compile_no_query_just_in_time() {
+    let app = TestApp::spawn().await;
+    let mut tx = tenant(&app, app.org.id).await;
+    let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(jit, "off");
+    tx.rollback().await.unwrap();
+    let db = Db::connect_lazy(app.db_options.clone(), &Default::default());
+    let mut tx = db.background().await.unwrap();
+    let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(jit, "off", "nor the background work's");
+}
