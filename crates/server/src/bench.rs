@@ -6,6 +6,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use relais_store::agents::{self, AgentClaims};
 use relais_store::bench::{SeedBatch, seed_batch};
+use relais_store::crypto::NirVault;
 use relais_store::db::{Access, commit};
 use relais_store::{Db, organisations};
 use serde::Serialize;
@@ -31,15 +32,19 @@ const WORKERS: &[&str] = &[
 pub struct Seeded {
     pub organisation: String,
     pub cases: i64,
+    /// Persons given a NIR.
+    pub nirs: u64,
     pub workers: usize,
     pub seconds: f64,
 }
 
-/// Seeds `cases` cases (one person each) for `workers` workers in the organisation `slug`
+/// Seeds `cases` cases (one person each, two in three with a NIR sealed with `vault`) for
+/// `workers` workers in the organisation `slug`
 /// (created when missing, with the starter catalogue), as of `today`, in transactions of 50,000 cases; then analyses the
 /// tables so that plans are those of a database in use. Prints progress on stderr.
 pub async fn seed(
     db: &Db,
+    vault: &NirVault,
     slug: &str,
     cases: i64,
     workers: usize,
@@ -83,10 +88,11 @@ pub async fn seed(
 
     let salt = Uuid::now_v7().simple().to_string();
     let mut first = 0;
+    let mut nirs = 0;
     while first < cases {
         let count = BATCH.min(cases - first);
         let mut tx = db.tenant(org.id, Access::Write).await?;
-        seed_batch(
+        nirs += seed_batch(
             &mut tx,
             SeedBatch {
                 org_id: org.id,
@@ -96,6 +102,7 @@ pub async fn seed(
                 today,
             },
             &ids,
+            vault,
         )
         .await?;
         commit(tx).await?;
@@ -110,6 +117,7 @@ pub async fn seed(
     Ok(Seeded {
         organisation: org.slug,
         cases,
+        nirs,
         workers,
         seconds: started.elapsed().as_secs_f64(),
     })

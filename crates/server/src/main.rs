@@ -211,8 +211,10 @@ async fn bench_seed(settings: Settings, org: &str, cases: i64, workers: u32) -> 
     let result = async {
         database.db.migrate().await?;
         let workers = usize::try_from(workers)?;
+        let vault = relais_server::nir_vault(&settings)?;
         relais_server::bench::seed(
             &database.db,
+            &vault,
             org,
             cases,
             workers,

@@ -887,6 +887,10 @@ async fn bench_seed_fills_an_organisation_whose_retention_run_counts_every_candi
     let seeded: Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(seeded["organisation"], "seeded");
     assert_eq!(seeded["cases"], 4000);
+    assert_eq!(
+        seeded["nirs"], 2666,
+        "two persons in three, each NIR distinct"
+    );
     assert_eq!(seeded["workers"], 3);
 
     // Half the cases closed 13 to 62 months ago: most are due for the archive, their persons

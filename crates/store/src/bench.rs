@@ -6,11 +6,37 @@
 //! Ids are derived from the run's salt and the case's number, so one statement can refer to
 //! what another wrote without reading it back.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Days, NaiveDate};
+use relais_domain::nir::Nir;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::crypto::NirVault;
+
+/// The birth date of the seeded person number `g`: from 1940 to 2005 (as the SQL computes it).
+fn birth_date(g: i64) -> NaiveDate {
+    let days = u64::try_from(g.saturating_mul(7919).rem_euclid(23741)).unwrap_or(0);
+    NaiveDate::from_ymd_opt(1940, 1, 1)
+        .and_then(|d| d.checked_add_days(Days::new(days)))
+        .unwrap_or_default()
+}
+
+/// A valid NIR for the seeded person number `g`, born on `born`: its sex, year and month of
+/// birth, a department of metropolitan France from 21 to 90, and `g` itself in the commune and
+/// order digits, so that no two persons of a run share one (up to 70 million persons).
+pub fn synthetic_nir(g: i64, born: NaiveDate) -> Option<Nir> {
+    let sex = 1 + g.rem_euclid(2);
+    let department = 21 + (g / 1_000_000).rem_euclid(70);
+    let thirteen = format!(
+        "{sex}{:02}{:02}{department:02}{:06}",
+        born.year().rem_euclid(100),
+        born.month(),
+        g.rem_euclid(1_000_000)
+    );
+    let number: u64 = thirteen.parse().ok()?;
+    Nir::parse(&format!("{thirteen}{:02}", 97 - number % 97)).ok()
+}
 
 /// One batch: cases `first .. first + count` of a seeding run.
 #[derive(Debug, Clone, Copy)]
@@ -26,17 +52,19 @@ pub struct SeedBatch<'a> {
 }
 
 /// Writes one batch of persons and cases, with everything a case holds, for the `workers`
-/// (referents, authors). Needs a transaction bound to the organisation.
+/// (referents, authors); two persons in three get a NIR sealed with `vault`. Needs a
+/// transaction bound to the organisation. Answers how many NIRs it wrote.
 ///
 /// One case in two is closed, 13 to 62 months before `today` (so a retention run archives
 /// most of them and anonymises their persons), one in ten of those with a granted
 /// application; the others are open at every stage.
-#[tracing::instrument(level = "debug", skip(conn, workers))]
+#[tracing::instrument(level = "debug", skip(conn, workers, vault))]
 pub async fn seed_batch(
     conn: &mut PgConnection,
     batch: SeedBatch<'_>,
     workers: &[Uuid],
-) -> Result<(), StoreError> {
+    vault: &NirVault,
+) -> Result<u64, StoreError> {
     let SeedBatch {
         org_id,
         salt,
@@ -98,6 +126,37 @@ pub async fn seed_batch(
     )
     .execute(&mut *conn)
     .await?;
+    // Two persons in three have a NIR, sealed and hashed as the application does.
+    let mut numbers = Vec::new();
+    let mut sealed = Vec::new();
+    let mut hashes = Vec::new();
+    let mut masks = Vec::new();
+    for g in (first..=last).filter(|g| g % 3 != 0) {
+        let Some(nir) = synthetic_nir(g, birth_date(g)) else {
+            continue;
+        };
+        numbers.push(g);
+        sealed.push(vault.encrypt(&nir));
+        hashes.push(vault.search_hash(&nir));
+        masks.push(nir.masked());
+    }
+    let nirs = sqlx::query!(
+        r#"
+        UPDATE persons p
+        SET nir_ciphertext = u.sealed, nir_hash = u.hash, nir_masked = u.masked
+        FROM UNNEST($2::bigint[], $3::bytea[], $4::bytea[], $5::text[])
+             AS u (g, sealed, hash, masked)
+        WHERE p.id = md5($1 || ':p:' || u.g)::uuid
+        "#,
+        salt,
+        &numbers,
+        &sealed,
+        &hashes,
+        &masks
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     // The cases: even numbers closed 13 to 62 months ago, the others open at each stage.
     sqlx::query!(
         r#"
@@ -234,7 +293,7 @@ pub async fn seed_batch(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(nirs)
 }
 
 /// A scheme of the organisation for the seeded applications, if it has one.
@@ -245,4 +304,32 @@ async fn scheme_of(conn: &mut PgConnection, org_id: Uuid) -> Result<Option<Uuid>
     )
     .fetch_optional(conn)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn synthetic_nirs_are_valid_distinct_and_tell_the_birth_date() {
+        let mut seen = HashSet::new();
+        for g in (0..300_000).chain([999_999, 1_000_000, 69_999_999]) {
+            let born = birth_date(g);
+            let nir = synthetic_nir(g, born).unwrap_or_else(|| panic!("no NIR for {g}"));
+            let text = nir.as_str().to_owned();
+            assert_eq!(&text[1..3], format!("{:02}", born.year() % 100), "{text}");
+            assert_eq!(&text[3..5], format!("{:02}", born.month()), "{text}");
+            assert!(seen.insert(text), "a NIR given twice, at {g}");
+        }
+    }
+
+    #[test]
+    fn birth_dates_run_from_1940_to_2005() {
+        for g in [0, 1, 2, 12_345, 999_999] {
+            let year = birth_date(g).year();
+            assert!((1940..=2005).contains(&year), "{g}: {year}");
+        }
+    }
 }
