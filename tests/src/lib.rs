@@ -288,7 +288,7 @@ impl TestApp {
     ) -> TestApp {
         let vault = relais_server::nir_vault(&settings).unwrap();
         let worker =
-            relais_server::worker::spawn_worker(&settings, db.clone(), vault.clone()).unwrap();
+            relais_server::worker::spawn_for_role(&settings, db.clone(), vault.clone()).unwrap();
         let server = relais_server::http_server(&settings, db, vault).unwrap();
         let base = format!("http://{}", server.addr);
         tokio::spawn(server.server);
@@ -303,7 +303,7 @@ impl TestApp {
             org,
             other_org,
             settings,
-            worker: std::sync::Mutex::new(Some(worker)),
+            worker: std::sync::Mutex::new(worker),
             database: None,
         }
     }

@@ -107,6 +107,9 @@ pub struct Settings {
     pub listen: String,
     /// Apply pending migrations at start.
     pub migrate_on_start: bool,
+    /// What this replica runs: `all` (the API and the background jobs, the default), `api`
+    /// (the API only) or `worker` (the jobs; the API is served too, for probes and metrics).
+    pub role: ReplicaRole,
     /// Create the demo organisation and agents at start (embedded mode only by default).
     pub demo: Option<bool>,
     pub log_format: LogFormat,
@@ -170,6 +173,26 @@ pub struct Settings {
     pub trust_forwarded: bool,
 }
 
+/// What a replica runs (`RELAIS_ROLE`), so that an operator can keep the background jobs on
+/// dedicated replicas. Every job is safe with several replicas running it anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplicaRole {
+    /// The API and the background jobs.
+    All,
+    /// The API only: no webhook delivery, expiry sweep or retention run.
+    Api,
+    /// The background jobs (and the API, for its probes and metrics).
+    Worker,
+}
+
+impl ReplicaRole {
+    /// Whether this replica runs the background jobs.
+    pub fn runs_jobs(self) -> bool {
+        self != ReplicaRole::Api
+    }
+}
+
 /// A list given as a list (a file) or as one comma-separated text (an environment variable);
 /// blank entries are dropped.
 fn comma_separated<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -204,6 +227,7 @@ impl Default for Settings {
         Self {
             database_url: None,
             data_dir: PathBuf::from("./.relais"),
+            role: ReplicaRole::All,
             listen: "127.0.0.1:8080".into(),
             migrate_on_start: true,
             demo: None,
@@ -477,6 +501,7 @@ mod tests {
             jail.set_env("RELAIS_WEBHOOKS_TIMEOUT", "3s");
             jail.set_env("RELAIS_RATE_LIMIT_PER_MINUTE", "0");
             jail.set_env("RELAIS_TRUST_FORWARDED", "true");
+            jail.set_env("RELAIS_ROLE", "api");
             jail.set_env("RELAIS_STATS_MIN_COUNT", "1");
             jail.set_env("RELAIS_RETENTION_INTERVAL", "6h");
             jail.set_env("RELAIS_WEBHOOKS_POLL_INTERVAL", "250ms");
@@ -493,6 +518,8 @@ mod tests {
             assert_eq!(s.stats_min_count, 1);
             assert_eq!(s.rate_limit_per_minute, 0);
             assert!(s.trust_forwarded);
+            assert_eq!(s.role, ReplicaRole::Api);
+            assert!(!s.role.runs_jobs() && ReplicaRole::Worker.runs_jobs());
             assert_eq!(
                 s.retention_interval,
                 std::time::Duration::from_secs(6 * 3600)

@@ -441,7 +441,7 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
     }
     let vault = nir_vault(settings)?;
     let server = http_server(settings, database.db.clone(), vault.clone())?;
-    let worker = relais_server::worker::spawn_worker(settings, database.db.clone(), vault)?;
+    let worker = relais_server::worker::spawn_for_role(settings, database.db.clone(), vault)?;
     let base = format!("http://{}", server.addr);
     println!("Relais is listening on {base}");
     println!("  Swagger UI:  {base}/docs/");
@@ -472,7 +472,9 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
     }
     println!("Press Ctrl-C to stop.");
     let served = server.server.await;
-    worker.shutdown().await;
+    if let Some(worker) = worker {
+        worker.shutdown().await;
+    }
     served?;
     tracing::info!("stopped");
     Ok(())

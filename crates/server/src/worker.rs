@@ -2,7 +2,7 @@
 //! once again while it finds full batches), and the referral expiry sweep every
 //! `expiry_sweep_interval`.
 //!
-//! Every replica of the service runs one: claims use `FOR UPDATE SKIP LOCKED` and a lease, so
+//! Every replica of the service runs one unless its role is `api` (`RELAIS_ROLE`): claims use `FOR UPDATE SKIP LOCKED` and a lease, so
 //! they share the work without delivering an attempt twice. Errors are logged (without secrets
 //! or payloads) and never stop the loop: a database outage only delays the work.
 
@@ -37,6 +37,19 @@ impl WorkerHandle {
             tracing::error!(error = %e, "the background worker ended abnormally");
         }
     }
+}
+
+/// Starts the background loop unless this replica's role is `api` (`RELAIS_ROLE`).
+pub fn spawn_for_role(
+    settings: &Settings,
+    db: Db,
+    vault: NirVault,
+) -> anyhow::Result<Option<WorkerHandle>> {
+    if !settings.role.runs_jobs() {
+        tracing::info!("RELAIS_ROLE=api: no background jobs on this replica");
+        return Ok(None);
+    }
+    spawn_worker(settings, db, vault).map(Some)
 }
 
 /// Starts the background loop on the current tokio runtime.

@@ -116,3 +116,31 @@ async fn the_service_worker_expires_due_referrals_by_itself() {
     assert_eq!(queued, 1);
     r.app.stop_worker().await;
 }
+
+#[tokio::test]
+async fn a_replica_of_role_api_runs_no_background_job() {
+    let mut settings = relais_tests::test_settings();
+    settings.role = relais_server::config::ReplicaRole::Api;
+    settings.expiry_sweep_interval = Duration::from_millis(100);
+    let r = Referrals::on(relais_tests::TestApp::spawn_with(settings).await).await;
+    let posted = r.posted(&referral()).await;
+    let id = posted["id"].as_str().unwrap();
+    make_due(&r, id).await;
+    // An `all` replica sweeps as it starts and every 100 ms here: this one never does.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let seen: Value = r.read(&r.worker, id).await.json().await.unwrap();
+    assert_eq!(seen["status"], "received", "no sweep on an api replica");
+    // A worker replica on the same database does the job.
+    let worker = r.app.spawn_worker();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let seen: Value = r.read(&r.worker, id).await.json().await.unwrap();
+        status = seen["status"].clone();
+        if status == "expired" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "expired");
+    worker.shutdown().await;
+}

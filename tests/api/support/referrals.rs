@@ -62,7 +62,11 @@ pub struct Referrals {
 impl Referrals {
     /// A partner of `acme` with a webhook URL.
     pub async fn new() -> Referrals {
-        let app = TestApp::spawn().await;
+        Self::on(TestApp::spawn().await).await
+    }
+
+    /// The same on a service started with its own settings.
+    pub async fn on(app: TestApp) -> Referrals {
         let partner = app.partner("CAF du Rhône", Some(WEBHOOK_URL)).await;
         Referrals {
             worker: app.token("worker", "alice"),
