@@ -7,6 +7,7 @@ mod deliveries;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::referrals::{Referrals, referral};
 use crate::support::webhooks::{
     Receiver, Reply, attempts, enqueue, message_state, partner_uuid, wait_for_state, webhook_id,
 };
@@ -392,4 +393,42 @@ async fn a_message_claimed_by_a_dispatcher_that_died_is_delivered_after_its_leas
     wait_for_state(&app, id, "delivered", 1).await;
     assert_eq!(receiver.received().len(), 1);
     db.pool().close().await;
+}
+
+#[tokio::test]
+async fn the_metrics_show_the_outbox_waiting_and_its_lag() {
+    let r = Referrals::new().await;
+    r.app.stop_worker().await;
+    let metric = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    let scrape = || async {
+        let response = r
+            .app
+            .client
+            .get(r.app.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    };
+    let text = scrape().await;
+    assert_eq!(metric(&text, "relais_webhook_outbox_pending"), 0.0);
+    assert_eq!(metric(&text, "relais_webhook_outbox_lag_seconds"), 0.0);
+
+    let posted = r.posted(&referral()).await;
+    r.decided(&posted, &json!({"outcome": "accepted"})).await;
+    sqlx::query("UPDATE webhook_messages SET next_attempt_at = now() - interval '1 hour'")
+        .execute(&r.app.sql)
+        .await
+        .unwrap();
+    let text = scrape().await;
+    assert_eq!(metric(&text, "relais_webhook_outbox_pending"), 1.0);
+    let lag = metric(&text, "relais_webhook_outbox_lag_seconds");
+    assert!((3600.0..3700.0).contains(&lag), "{lag}");
 }

@@ -51,6 +51,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    outbox_pending: prometheus::IntGauge,
+    outbox_lag: prometheus::Gauge,
     /// The route of each path shape met lately (see [`Metrics::route`]).
     routes: quick_cache::sync::Cache<String, Arc<str>>,
 }
@@ -86,10 +88,22 @@ impl Metrics {
             &["state"],
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let outbox_pending = prometheus::IntGauge::new(
+            "relais_webhook_outbox_pending",
+            "Webhook messages waiting to be delivered (all organisations)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let outbox_lag = prometheus::Gauge::new(
+            "relais_webhook_outbox_lag_seconds",
+            "How long the oldest webhook message due for delivery has waited (0: none due)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(outbox_pending.clone()),
+            Box::new(outbox_lag.clone()),
         ] {
             // Names are distinct constants: registration cannot clash.
             let _ = registry.register(collector);
@@ -99,6 +113,8 @@ impl Metrics {
             requests,
             latency,
             pool,
+            outbox_pending,
+            outbox_lag,
             routes: quick_cache::sync::Cache::new(ROUTE_SHAPES),
         }
     }
@@ -126,8 +142,18 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, in_use: u32, idle: u32) -> Vec<u8> {
+    /// The text exposition, with the pool gauges read now and the outbox's as last read (`None`
+    /// when the database could not say: the gauges keep their last values).
+    pub fn render(
+        &self,
+        in_use: u32,
+        idle: u32,
+        outbox: Option<relais_store::webhooks::OutboxState>,
+    ) -> Vec<u8> {
+        if let Some(outbox) = outbox {
+            self.outbox_pending.set(outbox.pending);
+            self.outbox_lag.set(outbox.lag_seconds);
+        }
         self.pool
             .with_label_values(&["in_use"])
             .set(i64::from(in_use));

@@ -393,3 +393,31 @@ pub async fn redeliver(
     };
     single(attach_attempts(conn, vec![updated]).await?)
 }
+
+/// The webhook outbox as an operator watches it: messages waiting to be delivered, and how long
+/// the oldest of those already due has waited (0 when none is due).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OutboxState {
+    pub pending: i64,
+    pub lag_seconds: f64,
+}
+
+/// The outbox's state across organisations (a `Db::background()` transaction), from the
+/// index of pending messages.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn outbox_state(conn: &mut PgConnection) -> Result<OutboxState, StoreError> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) AS "pending!",
+                  COALESCE(EXTRACT(epoch FROM now() - min(next_attempt_at)
+                                   FILTER (WHERE next_attempt_at <= now())), 0)::float8
+                      AS "lag_seconds!"
+             FROM webhook_messages
+            WHERE status = 'pending'"#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(OutboxState {
+        pending: row.pending,
+        lag_seconds: row.lag_seconds,
+    })
+}

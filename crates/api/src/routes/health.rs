@@ -57,7 +57,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 ///
 /// The Prometheus text exposition: `relais_http_requests_total` by `route`, `method` and `status`,
 /// the histogram `relais_http_request_duration_seconds` by `route` and `method`, and
-/// `relais_db_pool_connections` by `state` (`in_use`, `idle`, read at each scrape). Public: it
+/// `relais_db_pool_connections` by `state` (`in_use`, `idle`, read at each scrape), and the
+/// webhook outbox across organisations, read at each scrape: `relais_webhook_outbox_pending`
+/// (messages waiting) and `relais_webhook_outbox_lag_seconds` (how long the oldest message due
+/// has waited; a growing lag means deliveries fall behind). Public: it
 /// takes no token and is served to whoever reaches the port, so restrict it at the reverse proxy if
 /// needed.
 #[utoipa::path(
@@ -67,7 +70,15 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (in_use, idle) = state.db.pool_usage();
+    // The outbox across organisations, read at each scrape (one indexed query).
+    let outbox = async {
+        let mut tx = state.db.background().await.ok()?;
+        let outbox = relais_store::webhooks::outbox_state(&mut tx).await.ok();
+        let _ = tx.rollback().await;
+        outbox
+    }
+    .await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(in_use, idle))
+        .body(state.metrics.render(in_use, idle, outbox))
 }
