@@ -475,24 +475,23 @@ fn forbid_nul(schema: &mut RefOr<Schema>) {
 }
 
 /// The `400` of a query parameter the operation does not declare.
+/// The `429` of a rate-limited operation.
 fn too_many_requests() -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description(
-            "`too_many_requests`: the client spent its budget of requests; retry after \
-             `Retry-After` seconds",
-        )
-        .content(
-            "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
-        )
-        .build()
+    problem_response(
+        "`too_many_requests`: the client spent its budget of requests; retry after \
+         `Retry-After` seconds",
+    )
 }
 
+/// The `400` of an operation that documents none.
 fn bad_parameter() -> utoipa::openapi::Response {
+    problem_response("A query parameter this operation does not declare (or an invalid one)")
+}
+
+/// A refusal answered as `application/problem+json`.
+fn problem_response(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
-        .description("A query parameter this operation does not declare (or an invalid one)")
+        .description(description)
         .content(
             "application/problem+json",
             ContentBuilder::new()

@@ -22,6 +22,20 @@ async fn make_due(r: &Referrals, id: &str) {
     .unwrap();
 }
 
+/// The referral's status once it is `wanted`, or as it still is after 5 seconds.
+async fn status_within_5s(r: &Referrals, id: &str, wanted: &str) -> Value {
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let seen: Value = r.read(&r.worker, id).await.json().await.unwrap();
+        status = seen["status"].clone();
+        if status == wanted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    status
+}
+
 #[tokio::test]
 async fn an_unanswered_referral_expires_after_the_organisations_delay_and_the_partner_is_told() {
     let r = Referrals::new().await;
@@ -96,16 +110,7 @@ async fn the_service_worker_expires_due_referrals_by_itself() {
     make_due(&r, id).await;
     // A worker sweeps as it starts, then every `expiry_sweep_interval`.
     r.app.start_worker();
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        let seen: Value = r.read(&r.worker, id).await.json().await.unwrap();
-        status = seen["status"].clone();
-        if status == "expired" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, "expired");
+    assert_eq!(status_within_5s(&r, id, "expired").await, "expired");
     let queued: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM webhook_messages WHERE payload -> 'data' ->> 'referral_id' = $1",
     )
@@ -132,15 +137,6 @@ async fn a_replica_of_role_api_runs_no_background_job() {
     assert_eq!(seen["status"], "received", "no sweep on an api replica");
     // A worker replica on the same database does the job.
     let worker = r.app.spawn_worker();
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        let seen: Value = r.read(&r.worker, id).await.json().await.unwrap();
-        status = seen["status"].clone();
-        if status == "expired" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, "expired");
+    assert_eq!(status_within_5s(&r, id, "expired").await, "expired");
     worker.shutdown().await;
 }
