@@ -43,6 +43,7 @@ mod plan;
 mod proposals;
 mod rate_limits;
 mod referrals;
+mod replicas;
 mod retention;
 mod schema;
 mod schemes;
