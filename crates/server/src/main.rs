@@ -208,7 +208,7 @@ fn main() -> anyhow::Result<()> {
 /// `relais bench seed`: prints what was seeded as JSON.
 async fn bench_seed(settings: Settings, org: &str, cases: i64, workers: u32) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let result = async {
+    let result = interruptible(async {
         database.db.migrate().await?;
         let workers = usize::try_from(workers)?;
         let vault = relais_server::nir_vault(&settings)?;
@@ -221,11 +221,26 @@ async fn bench_seed(settings: Settings, org: &str, cases: i64, workers: u32) -> 
             chrono::Utc::now().date_naive(),
         )
         .await
-    }
+    })
     .await;
     database.close().await;
     println!("{}", serde_json::to_string_pretty(&result?)?);
     Ok(())
+}
+
+/// Runs a command's work until it ends, or until Ctrl-C or SIGTERM stops it: either way the
+/// caller then closes the database, and so stops the embedded cluster, which runs in its own
+/// process group and never sees the signal.
+async fn interruptible<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = work => result,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; nothing more was done")),
+        _ = terminate.recv() => Err(anyhow::anyhow!("terminated; nothing more was done")),
+    }
 }
 
 /// `relais keys rotate-nir`: seals every NIR again under the new key.
@@ -241,7 +256,7 @@ async fn keys_rotate_nir(settings: Settings) -> anyhow::Result<()> {
     }
     let vault = relais_server::nir_vault(&settings)?;
     let database = open_database(&settings).await?;
-    let result = async {
+    let result = interruptible(async {
         database.db.migrate().await?;
         relais_server::reseal_nirs(
             &database.db,
@@ -249,7 +264,7 @@ async fn keys_rotate_nir(settings: Settings) -> anyhow::Result<()> {
             i64::from(settings.retention_batch.max(1)),
         )
         .await
-    }
+    })
     .await;
     database.close().await;
     let done = result?;
@@ -275,11 +290,11 @@ async fn retention_run(
 ) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
     let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let result = async {
+    let result = interruptible(async {
         database.db.migrate().await?;
         relais_server::retention::run(&database.db, org, as_of, dry_run, settings.retention_batch)
             .await
-    }
+    })
     .await;
     database.close().await;
     let runs = result?;
@@ -392,7 +407,7 @@ fn token(
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let result = database.db.migrate().await;
+    let result = interruptible(async { Ok(database.db.migrate().await?) }).await;
     database.close().await;
     result?;
     println!("migrations applied");
@@ -406,12 +421,12 @@ async fn org_create(
     org_settings: organisations::OrgSettings,
 ) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let result = async {
+    let result = interruptible(async {
         database.db.migrate().await?;
         let mut conn = database.db.pool().acquire().await?;
         let org = organisations::create_with(&mut conn, slug, name, org_settings).await?;
         Ok::<_, anyhow::Error>(org)
-    }
+    })
     .await;
     database.close().await;
     let org = result?;

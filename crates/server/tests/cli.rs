@@ -936,3 +936,44 @@ async fn bench_seed_fills_an_organisation_whose_retention_run_counts_every_candi
     );
     sandbox.assert_no_postgres_left("relais bench seed").await;
 }
+
+#[tokio::test]
+async fn an_interrupted_command_stops_the_embedded_cluster_it_started() {
+    let sandbox = Sandbox::new();
+    let mut child = sandbox
+        .command(
+            &["bench", "seed", "--cases", "2000000", "--workers", "2"],
+            &[],
+        )
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupted mid-seed: once the first batch is written.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = tokio::time::timeout(RUN_TIMEOUT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("seeded 50000 of") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap();
+    assert!(started, "the seed printed its progress");
+    assert!(sandbox.postmaster_pid().is_some(), "the cluster runs");
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(RUN_TIMEOUT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success(), "an interrupted command fails");
+    sandbox
+        .assert_no_postgres_left("an interrupted relais bench seed")
+        .await;
+}
