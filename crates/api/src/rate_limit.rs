@@ -72,6 +72,8 @@ type Limiter<K> = RateLimiter<
 /// The budgets of this process.
 pub struct RateLimits {
     settings: RateLimitSettings,
+    /// The budget when full, as the quota holds it (`burst`, or `per_minute` when 0).
+    burst: u64,
     requests: Option<Limiter<Client>>,
     token_failures: Option<DefaultKeyedRateLimiter<String>>,
     /// Client ids refused at the token endpoint, and until when.
@@ -89,8 +91,11 @@ const SWEEP_EVERY: u64 = 4096;
 
 impl RateLimits {
     pub fn new(settings: RateLimitSettings) -> Self {
+        let burst = NonZeroU32::new(settings.burst)
+            .or(NonZeroU32::new(settings.per_minute))
+            .map_or(1, NonZeroU32::get);
         let requests = NonZeroU32::new(settings.per_minute).map(|per_minute| {
-            let burst = NonZeroU32::new(settings.burst).unwrap_or(per_minute);
+            let burst = NonZeroU32::new(burst).unwrap_or(per_minute);
             RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
                 .with_middleware::<StateInformationMiddleware>()
         });
@@ -98,6 +103,7 @@ impl RateLimits {
             .map(|n| RateLimiter::keyed(Quota::per_minute(n)));
         Self {
             settings,
+            burst: u64::from(burst),
             requests,
             token_failures,
             locked: quick_cache::sync::Cache::new(10_000),
@@ -184,7 +190,7 @@ pub async fn limit(
     };
     limits.sweep();
     let who = client(req.request(), limits.settings.trust_forwarded).await;
-    let burst = u64::from(limits.settings.burst.max(1));
+    let burst = limits.burst;
     // Seconds one request's worth of budget takes to come back.
     let refill = 60.0 / f64::from(limits.settings.per_minute.max(1));
     match requests.check_key(&who) {
@@ -253,6 +259,25 @@ mod tests {
         );
         assert!(limits.token_locked("rp_a").is_some());
         assert_eq!(limits.token_locked("rp_b"), None);
+    }
+
+    #[test]
+    fn a_burst_of_zero_is_the_per_minute_budget_and_says_so() {
+        let limits = RateLimits::new(RateLimitSettings {
+            per_minute: 30,
+            burst: 0,
+            ..RateLimitSettings::default()
+        });
+        assert_eq!(limits.burst, 30);
+        let requests = limits.requests.as_ref().expect("a limit of 30 a minute");
+        let key = Client::Address(IpAddr::from([127, 0, 0, 1]));
+        for _ in 0..30 {
+            assert!(requests.check_key(&key).is_ok());
+        }
+        assert!(
+            requests.check_key(&key).is_err(),
+            "the 31st at once is one too many"
+        );
     }
 
     #[test]
