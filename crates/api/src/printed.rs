@@ -60,10 +60,7 @@ pub(crate) async fn document_response<D: Send + 'static>(
         .insert_header((header::CACHE_CONTROL, "private, no-store"));
     Ok(match format {
         Format::Pdf => {
-            let bytes = web::block(move || pdf(&printable))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
+            let bytes = off_thread(move || pdf(&printable).map_err(ApiError::internal)).await?;
             response
                 .content_type("application/pdf")
                 .insert_header((
@@ -78,6 +75,14 @@ pub(crate) async fn document_response<D: Send + 'static>(
         // A printed document is offered as HTML or PDF only (see `PRINTED`).
         Format::Json | Format::Zip => return Err(ApiError::NotAcceptable),
     })
+}
+
+/// Renders a document (a PDF, an archive) on the blocking threads, not the async ones that
+/// serve requests.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    render: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(render).await.map_err(ApiError::internal)?
 }
 
 /// A PDF file, for the document.

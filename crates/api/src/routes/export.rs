@@ -24,7 +24,7 @@ use crate::documents::access::AccessRecord;
 use crate::documents::sheet::{self, Sheet};
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
-use crate::printed::{self, Format, PdfFile, ZipFile};
+use crate::printed::{self, Format, PdfFile, ZipFile, off_thread};
 use crate::responses::ReadErrors;
 use crate::routes::audit::AuditEvent;
 use crate::routes::consents::Consent;
@@ -201,10 +201,7 @@ pub async fn export_person(
             .content_type("text/html; charset=utf-8")
             .body(sheet::html(&sheet)),
         (Format::Pdf, Some(sheet)) => {
-            let pdf = web::block(move || sheet::pdf(&sheet))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
+            let pdf = off_thread(move || sheet::pdf(&sheet).map_err(ApiError::internal)).await?;
             response
                 .content_type("application/pdf")
                 .insert_header(attachment("pdf"))
@@ -212,9 +209,8 @@ pub async fn export_person(
         }
         (Format::Zip, Some(sheet)) => {
             let json = serde_json::to_vec_pretty(&body).map_err(ApiError::internal)?;
-            let archive = web::block(move || archive(person_id, made_at, &json, &sheet, &files))
-                .await
-                .map_err(ApiError::internal)??;
+            let archive =
+                off_thread(move || archive(person_id, made_at, &json, &sheet, &files)).await?;
             response
                 .content_type("application/zip")
                 .insert_header(attachment("zip"))
