@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use crate::support::referrals::{Referrals, referral};
 use relais_tests::{TestApp, test_settings};
-use serde_json::json;
 
 /// A count about one record, `id`.
 async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
@@ -57,18 +56,7 @@ async fn three_replicas_apply_each_periodic_effect_once() {
     let alice = app.token("worker", "alice");
     let case = app.create_case(&alice).await;
     let case_id = case["id"].as_str().unwrap().to_owned();
-    let closed = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/cases/{case_id}/transitions"),
-            &alice,
-        )
-        .header("If-Match", "*")
-        .json(&json!({"to": "closed", "closure_reason": "goals_met"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(closed.status(), 200);
+    app.close_case(&alice, &case_id).await;
     sqlx::query(
         "UPDATE cases SET closed_on = current_date - 1100, opened_on = current_date - 1300, \
          target_end_on = current_date - 1100, last_contact_at = now() - interval '1100 days' \

@@ -492,18 +492,7 @@ async fn a_run_goes_through_more_records_than_one_batch() {
     let alice = app.token("worker", "alice");
     for _ in 0..5 {
         let case = app.create_case(&alice).await;
-        let closed = app
-            .request(
-                reqwest::Method::POST,
-                &format!("/v1/cases/{}/transitions", case["id"].as_str().unwrap()),
-                &alice,
-            )
-            .header("If-Match", "*")
-            .json(&json!({"to": "closed", "closure_reason": "goals_met"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(closed.status(), 200);
+        app.close_case(&alice, case["id"].as_str().unwrap()).await;
     }
     // Batches of 2: three transactions per step.
     let done = run(&app, months_later(25), false).await;

@@ -434,6 +434,22 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Closes the case `case_id` as `token` (`goals_met`, any version), which must succeed.
+    pub async fn close_case(&self, token: &str, case_id: &str) {
+        let response = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/cases/{case_id}/transitions"),
+                token,
+            )
+            .header("If-Match", "*")
+            .json(&serde_json::json!({"to": "closed", "closure_reason": "goals_met"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "closing the case");
+    }
+
     /// The agent id of a subject (provisions it through /v1/me).
     pub async fn agent_id(&self, token: &str) -> Uuid {
         let me: Value = self.get("/v1/me", token).await.json().await.unwrap();
