@@ -24,7 +24,7 @@ use relais_api::auth::{AuthSettings, Authenticator, KeySource};
 use relais_api::oauth::{OAuthSettings, ServiceKeys};
 use relais_api::{ApiSettings, AppState};
 use relais_store::crypto::NirVault;
-use relais_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use relais_store::embedded::{EmbeddedOptions, EmbeddedPostgres, Supervisor};
 use relais_store::{Db, PoolSettings};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
@@ -34,17 +34,22 @@ use crate::config::Settings;
 /// Name of the application database in the embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "relais";
 
-/// The database the service uses, and the embedded cluster when it runs one.
+/// The database the service uses, and the embedded cluster when it runs one, under
+/// supervision: restarted whenever it stops (`/readyz` says `database_restarting` meanwhile).
 pub struct Database {
     pub db: Db,
-    embedded: Option<EmbeddedPostgres>,
+    embedded: Option<Supervisor>,
 }
 
 impl Database {
-    /// Stops the embedded cluster if this process started it.
+    /// Ends the supervision and stops the embedded cluster if this process started it.
     pub async fn close(self) {
         self.db.close().await;
-        if let Some(cluster) = self.embedded {
+        let cluster = match self.embedded {
+            Some(supervisor) => supervisor.into_inner().await,
+            None => None,
+        };
+        if let Some(cluster) = cluster {
             if cluster.reused_running_server() {
                 return; // another relais process owns it
             }
@@ -85,10 +90,12 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let cluster =
         EmbeddedPostgres::start(EmbeddedOptions::new(&settings.data_dir, "relais")).await?;
     create_database_if_missing(cluster.connect_options("postgres"), EMBEDDED_DATABASE).await?;
-    let db = Db::connect_lazy(cluster.connect_options(EMBEDDED_DATABASE), &pool);
+    let options = cluster.connect_options(EMBEDDED_DATABASE);
+    let supervisor = cluster.supervise();
+    let db = Db::connect_lazy(options, &pool).with_cluster(supervisor.status());
     Ok(Database {
         db,
-        embedded: Some(cluster),
+        embedded: Some(supervisor),
     })
 }
 

@@ -977,3 +977,117 @@ async fn an_interrupted_command_stops_the_embedded_cluster_it_started() {
         .assert_no_postgres_left("an interrupted relais bench seed")
         .await;
 }
+
+/// `/readyz`'s status word, or `unanswered` when the request itself failed.
+async fn readiness(client: &reqwest::Client, server: &Server) -> String {
+    match client.get(server.url("/readyz")).send().await {
+        Ok(response) => response
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|body| body["status"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unreadable".to_owned()),
+        Err(_) => "unanswered".to_owned(),
+    }
+}
+
+/// Polls `/readyz` until it says `status` (bounded by `within`); answers what it said last.
+async fn await_readiness(
+    client: &reqwest::Client,
+    server: &Server,
+    status: &str,
+    within: Duration,
+) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = readiness(client, server).await;
+        if now == status || Instant::now() >= deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn kill(signal: &str, pid: u32) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill {signal} {pid}");
+}
+
+#[tokio::test]
+async fn serve_restarts_its_postgresql_when_it_dies_and_says_so_meanwhile() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(&sandbox).await;
+    let client = http_client();
+    let worker = server.token("worker").to_owned();
+    let first = sandbox.postmaster_pid().expect("the cluster runs");
+
+    // Killed outright (the OOM killer's way): restarted with no one's help, and the pool's
+    // broken connections do not surface as errors once it is back.
+    kill("-KILL", first);
+    let said = await_readiness(&client, &server, "ready", Duration::from_secs(60)).await;
+    assert_eq!(said, "ready", "{}", server.transcript());
+    let second = sandbox.postmaster_pid().expect("a new postmaster");
+    assert_ne!(second, first, "a new postmaster runs");
+    let request = server.get_as(&client, "/v1/me", &worker);
+    answered(request, 200, "a request after the restart").await;
+    let transcript = server.transcript();
+    assert!(
+        transcript.contains("the embedded PostgreSQL stopped; restarting it")
+            && transcript.contains("restarted the embedded PostgreSQL"),
+        "the restart is logged:\n{transcript}"
+    );
+
+    // A restart that fails (the cluster unusable for a while: its PG_VERSION moved away, which
+    // a running server does not notice) is tried again with backoff; meanwhile readiness says
+    // why and requests get a problem document, never a hang.
+    let version = sandbox.pgdata().join("PG_VERSION");
+    let aside = sandbox.data.join("PG_VERSION.aside");
+    std::fs::rename(&version, &aside).unwrap();
+    kill("-KILL", second);
+    let said = await_readiness(
+        &client,
+        &server,
+        "database_restarting",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(said, "database_restarting", "{}", server.transcript());
+    let response = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let response = server
+        .get_as(&client, "/v1/cases", &worker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503, "{}", server.transcript());
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server
+        .transcript()
+        .contains("could not restart the embedded PostgreSQL")
+    {
+        assert!(Instant::now() < deadline, "{}", server.transcript());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(readiness(&client, &server).await, "database_restarting");
+
+    std::fs::rename(&aside, &version).unwrap();
+    let said = await_readiness(&client, &server, "ready", Duration::from_secs(60)).await;
+    assert_eq!(said, "ready", "{}", server.transcript());
+    let request = server.get_as(&client, "/v1/me", &worker);
+    answered(request, 200, "a request after the second restart").await;
+
+    // The restarted cluster is the server's own: it stops with it.
+    drop(client);
+    server.terminate().await;
+    sandbox
+        .assert_no_postgres_left("relais serve exited after restarting its PostgreSQL")
+        .await;
+}

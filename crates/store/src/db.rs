@@ -9,6 +9,7 @@ use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::embedded::ClusterStatus;
 
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
@@ -58,6 +59,8 @@ pub struct Db {
     pool: PgPool,
     /// Every pool made from the same first one, for usage figures and closing.
     family: Arc<Mutex<Vec<PgPool>>>,
+    /// The supervised embedded cluster's state, when the database is one.
+    cluster: Option<ClusterStatus>,
 }
 
 impl Db {
@@ -77,7 +80,14 @@ impl Db {
         Self {
             family: Arc::new(Mutex::new(vec![pool.clone()])),
             pool,
+            cluster: None,
         }
+    }
+
+    /// The same handle, reporting the embedded cluster's restarts in its readiness.
+    pub fn with_cluster(mut self, cluster: ClusterStatus) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     /// A pool of its own for one HTTP worker, with the same settings and at most
@@ -96,6 +106,7 @@ impl Db {
         Self {
             pool,
             family: self.family.clone(),
+            cluster: self.cluster.clone(),
         }
     }
 
@@ -156,19 +167,26 @@ impl Db {
     /// Begins a transaction on a pooled connection with `begin` (a `BEGIN` and the settings of
     /// the transaction, as one simple query). A connection that broke while idle (its server
     /// restarted, a proxy dropped it) fails there: the pool discards it, and the transaction
-    /// is begun once more on another.
+    /// is begun again on another. After a restart every idle connection is broken, so as many
+    /// tries as the pool holds connections, and one more on a new connection, are allowed.
     async fn begin_with(&self, begin: String) -> Result<Tx, StoreError> {
-        match self.pool.begin_with(AssertSqlSafe(begin.clone())).await {
-            Err(err) if is_broken(&err) => {
-                tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
-                Ok(self.pool.begin_with(AssertSqlSafe(begin)).await?)
+        let mut tries = self.pool.size().max(1) + 1;
+        loop {
+            match self.pool.begin_with(AssertSqlSafe(begin.clone())).await {
+                Err(err) if is_broken(&err) && tries > 1 => {
+                    tries -= 1;
+                    tracing::debug!(error = %err, "a pooled connection was broken; beginning again");
+                }
+                begun => return Ok(begun?),
             }
-            begun => Ok(begun?),
         }
     }
 
     /// Readiness: the database answers and every embedded migration is applied.
     pub async fn readiness(&self) -> Readiness {
+        if self.cluster.as_ref().is_some_and(ClusterStatus::restarting) {
+            return Readiness::DatabaseRestarting;
+        }
         let applied: Result<Vec<i64>, sqlx::Error> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.pool)
@@ -208,6 +226,8 @@ impl Db {
 pub enum Readiness {
     Ready,
     DatabaseUnreachable,
+    /// The embedded cluster stopped and its supervisor is starting it again.
+    DatabaseRestarting,
     MigrationsPending,
 }
 

@@ -10,7 +10,8 @@ use crate::state::AppState;
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready`, `database_unreachable` or `migrations_pending`.
+    /// `ok`, `ready`, `database_unreachable`, `database_restarting` (the embedded PostgreSQL
+    /// stopped and Relais is starting it again) or `migrations_pending`.
     #[schema(example = "ok")]
     pub status: &'static str,
 }
@@ -28,14 +29,16 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database is reachable and every migration is applied.
 ///
 /// Asks PostgreSQL which migrations are applied: `200` with `ready` when every migration of this
-/// version is, otherwise `503` with `database_unreachable` or `migrations_pending`. The body is
+/// version is, otherwise `503` with `database_unreachable`, `database_restarting` (embedded mode:
+/// the private PostgreSQL stopped and is being started again, with no operator needed) or
+/// `migrations_pending`. The body is
 /// this small status document in both cases, not a problem document. Use it as the readiness probe;
 /// public: it takes no token.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Not ready: database unreachable or migrations pending", body = Health)
+        (status = 503, description = "Not ready: database unreachable or restarting, or migrations pending", body = Health)
     )
 )]
 #[get("/readyz")]
@@ -49,6 +52,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.db.readiness().await {
         Readiness::Ready => HttpResponse::Ok().json(Health { status: "ready" }),
         Readiness::DatabaseUnreachable => not_ready("database_unreachable"),
+        Readiness::DatabaseRestarting => not_ready("database_restarting"),
         Readiness::MigrationsPending => not_ready("migrations_pending"),
     }
 }

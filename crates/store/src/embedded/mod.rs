@@ -22,7 +22,10 @@
 
 mod binaries;
 mod privileges;
+mod supervisor;
 mod util;
+
+pub use supervisor::{ClusterStatus, Supervisor};
 
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
@@ -38,6 +41,7 @@ use tokio::process::{Child, ChildStdin, Command};
 
 use binaries::{PgBinaries, choose_binaries, find_binaries, search_dirs};
 use privileges::{RunAs, chown, run_as_for};
+use supervisor::Liveness;
 use util::{
     Layout, create_ephemeral_dir, percent_encode, quote_list_element, read_child_stderr,
     tail_of_file, utf8,
@@ -530,6 +534,106 @@ impl EmbeddedPostgres {
         }
         tracing::info!(data_dir = %self.data_dir.display(), "stopped the embedded PostgreSQL");
         Ok(())
+    }
+
+    /// Whether the server still runs: the postmaster this process started is asked without
+    /// blocking (and reaped if it ended); a reused one, or an ephemeral cluster's watchdog, is
+    /// looked up.
+    async fn liveness(&mut self) -> Result<Liveness, EmbeddedError> {
+        match &mut self.process {
+            Process::Server {
+                child: Some(child), ..
+            } => match child
+                .try_wait()
+                .map_err(EmbeddedError::io("checking on postgres"))?
+            {
+                None => Ok(Liveness::Up),
+                Some(status) => {
+                    self.process = Process::Server {
+                        child: None,
+                        reused: false,
+                    };
+                    Ok(Liveness::Down(format!("postgres exited ({status})")))
+                }
+            },
+            Process::Server { child: None, .. } => Ok(if self.server_running().await? {
+                Liveness::Up
+            } else {
+                Liveness::Down("the server is no longer running".to_owned())
+            }),
+            Process::Ephemeral { watchdog, .. } => match watchdog
+                .try_wait()
+                .map_err(EmbeddedError::io("checking on the PostgreSQL watchdog"))?
+            {
+                None => Ok(Liveness::Up),
+                Some(status) => Ok(Liveness::Down(format!("the watchdog exited ({status})"))),
+            },
+        }
+    }
+
+    /// Brings a stopped server up again and waits until it accepts connections: a server still
+    /// starting (ours, from an attempt that timed out, or another process's) is waited for,
+    /// otherwise a stale `postmaster.pid` is removed and postgres started. An ephemeral cluster
+    /// cannot be restarted: its watchdog deleted it.
+    async fn restart(&mut self) -> Result<(), EmbeddedError> {
+        if let Process::Ephemeral { watchdog, .. } = &mut self.process {
+            let status = watchdog
+                .wait()
+                .await
+                .map_err(EmbeddedError::io("waiting for the PostgreSQL watchdog"))?;
+            return Err(EmbeddedError::ServerExited {
+                status,
+                log: read_child_stderr(watchdog).await,
+            });
+        }
+        if let Liveness::Down(_) = self.liveness().await? {
+            self.remove_stale_pid_file();
+            self.spawn_server()?;
+        }
+        self.wait_until_ready().await
+    }
+
+    /// The last lines the server logged since this process last started it.
+    fn log_tail(&self) -> String {
+        tail_of_file(&self.log_file, LOG_TAIL_LINES, self.log_offset)
+    }
+
+    /// Removes `postmaster.pid` when it names no live postgres process. Postgres removes a
+    /// lock file whose process is gone by itself, but not one whose pid now belongs to another
+    /// program (pids are reused, notably in containers): it then refuses to start. Only where
+    /// `/proc` tells what a process is; elsewhere postgres decides alone.
+    fn remove_stale_pid_file(&self) {
+        let file = self.pgdata.join("postmaster.pid");
+        let Ok(text) = fs::read_to_string(&file) else {
+            return;
+        };
+        let Some(pid) = text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse::<u32>().ok())
+        else {
+            return;
+        };
+        let proc = Path::new("/proc");
+        if !proc.join("self").exists() {
+            return;
+        }
+        let program = fs::read_to_string(proc.join(pid.to_string()).join("comm"));
+        if program.is_ok_and(|name| name.trim() == "postgres") {
+            return;
+        }
+        match fs::remove_file(&file) {
+            Ok(()) => tracing::warn!(
+                pid,
+                file = %file.display(),
+                "removed a stale postmaster.pid naming no live postgres"
+            ),
+            Err(err) => tracing::warn!(
+                file = %file.display(),
+                error = %err,
+                "could not remove a stale postmaster.pid"
+            ),
+        }
     }
 
     /// A command for a PostgreSQL program, as the unprivileged account when we are root.
