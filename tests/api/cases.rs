@@ -413,6 +413,45 @@ async fn the_list_pages_with_limit_and_cursor() {
 }
 
 #[tokio::test]
+async fn a_workers_list_pages_through_their_teams_cases_only_with_filters_applied() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.token("worker", "alice"), app.token("worker", "bob"));
+    // Interleaved, so that the cases of another team fall between alice's in id order.
+    let mut mine = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..5 {
+        mine.insert(0, new_case(&app, &alice).await);
+        theirs.push(new_case(&app, &bob).await);
+    }
+    let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+    for expected_len in [2, 2, 1] {
+        let after = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = read(&app, &format!("/v1/cases?limit=2{after}"), &alice).await;
+        assert_eq!(ids(&page).len(), expected_len, "{page}");
+        seen.extend(ids(&page));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert!(cursor.is_none(), "the last page has no cursor");
+    assert_eq!(
+        seen, mine,
+        "each of alice's cases once, newest first, none of bob's"
+    );
+
+    // The filters apply within the team: one of alice's cases moves on.
+    let moved_id = mine[2].clone();
+    moved(&app, &alice, &moved_id, 1, json!({"to": "assessment"})).await;
+    assert_eq!(
+        listed(&app, "status=assessment", &alice).await,
+        std::slice::from_ref(&moved_id)
+    );
+    assert!(listed(&app, "status=assessment", &bob).await.is_empty());
+    let intake = listed(&app, "status=intake&limit=100", &alice).await;
+    assert_eq!(intake.len(), 4);
+    assert!(!intake.contains(&moved_id));
+    assert!(listed(&app, "past_target=true", &alice).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_case_moves_from_intake_to_assessment_and_refuses_planning_and_active() {
     let app = TestApp::spawn().await;
     let alice = app.token("worker", "alice");

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::code::Code;
+use crate::db::plan_for_values;
 use crate::page::{Page, PageRequest};
 use crate::version::{Versioned, stale_or_missing};
 
@@ -255,6 +256,12 @@ pub struct CaseFilter {
 }
 
 /// Lists the cases the caller may see, newest first.
+///
+/// Two statements, one per scope, with the same columns and filters: a worker's list is driven
+/// by the case-team index (the agent's cases in id order, joined to their rows), everybody
+/// else's by the cases' own order. Each is planned for its values (a custom plan), so that the
+/// filters not given drop out and the planner sees how many rows a given one keeps: a filter
+/// matching nothing is answered from its index at once instead of walking every case.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut PgConnection,
@@ -262,58 +269,112 @@ pub async fn list(
     scope: CaseScope,
     page: PageRequest,
 ) -> Result<Page<CaseRecord>, StoreError> {
-    let rows = sqlx::query_as!(
-        CaseRecord,
-        r#"
-        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
-               c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
-               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
-                   AS "team_ids!",
-               c.opened_on, c.target_end_on, c.closed_on,
-               c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
-               c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
-               EXISTS (
-                   SELECT 1
-                   FROM contacts k
-                   WHERE k.case_id = c.id
-                     AND k.kind = 'post_closure_review'
-                     AND k.occurred_at >= c.closed_on
-               ) AS "review_held!"
-        FROM cases c
-        WHERE (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived'
-                    ELSE c.status = ANY($1)
-               END)
-          AND ($2::uuid IS NULL OR c.referent_id = $2)
-          AND ($3::uuid IS NULL OR c.person_id = $3)
-          AND ($4::date IS NULL
-               OR (c.target_end_on < $4 AND c.status NOT IN ('closed', 'archived')))
-          AND ($5::uuid IS NULL
-               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $5))
-          AND ($6::uuid IS NULL OR c.id < $6)
-          AND ($8::date IS NULL
-               OR (c.status = 'closed'
-                   AND c.review_due_on <= $8
-                   AND NOT EXISTS (
-                       SELECT 1
-                       FROM contacts r
-                       WHERE r.case_id = c.id
-                         AND r.kind = 'post_closure_review'
-                         AND r.occurred_at >= c.closed_on
-                   )))
-        ORDER BY c.id DESC
-        LIMIT $7
-        "#,
-        &filter.statuses,
-        filter.referent_id,
-        filter.person_id,
-        filter.past_target_on,
-        scope.team_agent(),
-        page.after,
-        page.fetch_limit(),
-        filter.review_due_on
-    )
-    .fetch_all(conn)
-    .await?;
+    plan_for_values(&mut *conn).await?;
+    let rows = match scope.team_agent() {
+        Some(agent_id) => {
+            sqlx::query_as!(
+                CaseRecord,
+                r#"
+                SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
+                       c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
+                       ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                             ORDER BY t.agent_id) AS "team_ids!",
+                       c.opened_on, c.target_end_on, c.closed_on,
+                       c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
+                       c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
+                       EXISTS (
+                           SELECT 1
+                           FROM contacts k
+                           WHERE k.case_id = c.id
+                             AND k.kind = 'post_closure_review'
+                             AND k.occurred_at >= c.closed_on
+                       ) AS "review_held!"
+                FROM case_team m
+                JOIN cases c ON c.id = m.case_id
+                WHERE m.agent_id = $5
+                  AND m.case_id < $6
+                  AND (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived'
+                            ELSE c.status = ANY($1)
+                       END)
+                  AND ($2::uuid IS NULL OR c.referent_id = $2)
+                  AND ($3::uuid IS NULL OR c.person_id = $3)
+                  AND ($4::date IS NULL OR c.open_target_on < $4)
+                  AND ($8::date IS NULL
+                       OR (c.status = 'closed'
+                           AND c.review_due_on <= $8
+                           AND NOT EXISTS (
+                               SELECT 1
+                               FROM contacts r
+                               WHERE r.case_id = c.id
+                                 AND r.kind = 'post_closure_review'
+                                 AND r.occurred_at >= c.closed_on
+                           )))
+                ORDER BY m.case_id DESC
+                LIMIT $7
+                "#,
+                &filter.statuses,
+                filter.referent_id,
+                filter.person_id,
+                filter.past_target_on,
+                agent_id,
+                page.after.unwrap_or(Uuid::max()),
+                page.fetch_limit(),
+                filter.review_due_on
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query_as!(
+                CaseRecord,
+                r#"
+                SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
+                       c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
+                       ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                             ORDER BY t.agent_id) AS "team_ids!",
+                       c.opened_on, c.target_end_on, c.closed_on,
+                       c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
+                       c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
+                       EXISTS (
+                           SELECT 1
+                           FROM contacts k
+                           WHERE k.case_id = c.id
+                             AND k.kind = 'post_closure_review'
+                             AND k.occurred_at >= c.closed_on
+                       ) AS "review_held!"
+                FROM cases c
+                WHERE c.id < $5
+                  AND (CASE WHEN cardinality($1::text[]) = 0 THEN c.status <> 'archived'
+                            ELSE c.status = ANY($1)
+                       END)
+                  AND ($2::uuid IS NULL OR c.referent_id = $2)
+                  AND ($3::uuid IS NULL OR c.person_id = $3)
+                  AND ($4::date IS NULL OR c.open_target_on < $4)
+                  AND ($7::date IS NULL
+                       OR (c.status = 'closed'
+                           AND c.review_due_on <= $7
+                           AND NOT EXISTS (
+                               SELECT 1
+                               FROM contacts r
+                               WHERE r.case_id = c.id
+                                 AND r.kind = 'post_closure_review'
+                                 AND r.occurred_at >= c.closed_on
+                           )))
+                ORDER BY c.id DESC
+                LIMIT $6
+                "#,
+                &filter.statuses,
+                filter.referent_id,
+                filter.person_id,
+                filter.past_target_on,
+                page.after.unwrap_or(Uuid::max()),
+                page.fetch_limit(),
+                filter.review_due_on
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
     Ok(Page::from_rows(rows, page.limit, |c| c.id))
 }
 

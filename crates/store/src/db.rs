@@ -238,6 +238,20 @@ fn is_broken(err: &sqlx::Error) -> bool {
         || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P")))
 }
 
+/// Plans the transaction's next statements for their parameters' values (a custom plan each
+/// time) rather than with PostgreSQL's cached generic plan. For the lists whose optional filters
+/// one statement covers (`$2 IS NULL OR …`): a generic plan must suit every combination at once
+/// and cannot know that a filter keeps few rows, so it walks the table in list order (a million
+/// cases for a filter matching none); planned for the values, the filters not given drop out and
+/// a rare one is answered from its index. Planning costs a fraction of a millisecond, and this
+/// call a round trip: it is for the lists, not the hot paths.
+pub async fn plan_for_values(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    sqlx::query_scalar!("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}
+
 /// Commits a transaction, classifying a failure like any other store error.
 pub async fn commit(tx: Tx) -> Result<(), StoreError> {
     Ok(tx.commit().await?)
