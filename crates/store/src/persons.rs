@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::code::Code;
 use crate::crypto::NirVault;
+use crate::db::plan_for_values;
 use crate::error::on_constraint;
 use crate::page::{Page, PageRequest};
 use crate::version::{Versioned, stale_or_missing};
@@ -453,13 +454,22 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Stor
 /// Search criteria; all given criteria must match.
 #[derive(Debug, Clone, Default)]
 pub struct PersonSearch {
-    /// Folded words that must each appear in the names.
+    /// Folded words that must each begin a word of the names.
     pub words: Vec<String>,
     pub birth_date: Option<NaiveDate>,
     pub nir: Option<Nir>,
 }
 
-/// Searches persons, newest first.
+/// How long a word must be for the search to start from the persons whose names have a word
+/// beginning so (the index of name words): shorter ones begin too many names for that, and
+/// reading the persons newest first finds a page of them sooner.
+const INDEXED_WORD_CHARS: usize = 3;
+
+/// Searches persons, newest first: every word must begin a word of the names; birth date and
+/// NIR exactly. Planned for the values (see [`plan_for_values`]). With a word of three letters
+/// or more, the longest one's matches in the index of name words are the candidates, the other
+/// words checked on each (a name matching nobody is answered at once); otherwise the persons
+/// are read newest first, where the birth date's or the NIR's index serves when given.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     conn: &mut PgConnection,
@@ -467,42 +477,95 @@ pub async fn search(
     vault: &NirVault,
     page: PageRequest,
 ) -> Result<Page<PersonRecord>, StoreError> {
-    let patterns: Vec<String> = criteria
-        .words
-        .iter()
-        .map(|w| format!("%{}%", escape_like(w)))
-        .collect();
     // During a rotation of the NIR key, a NIR not sealed again yet has the previous key's hash.
     let hashes: Option<Vec<Vec<u8>>> = criteria.nir.as_ref().map(|n| vault.search_hashes(n));
-    let rows = sqlx::query_as!(
-        PersonRecord,
-        r#"
-        SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
-               caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
-               address_line1, address_line2, address_postcode, address_city, address_country,
-               phone, email, informed_at,
-               informed_channel AS "informed_channel: Code<InformedChannel>",
-               informed_notice_version, last_contact_at, created_at, updated_at, version,
-                  anonymised_at,
-                  EXISTS (SELECT 1 FROM person_restrictions r
-                          WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
-                      AS "processing_restricted!"
-        FROM persons
-        WHERE search_name LIKE ALL($1)
-          AND ($2::date IS NULL OR birth_date = $2)
-          AND ($3::bytea[] IS NULL OR nir_hash = ANY($3))
-          AND ($4::uuid IS NULL OR id < $4)
-        ORDER BY id DESC
-        LIMIT $5
-        "#,
-        &patterns,
-        criteria.birth_date,
-        hashes.as_deref(),
-        page.after,
-        page.fetch_limit()
-    )
-    .fetch_all(conn)
-    .await?;
+    let anchor = criteria
+        .words
+        .iter()
+        .filter(|w| w.chars().count() >= INDEXED_WORD_CHARS)
+        .max_by_key(|w| w.chars().count());
+    plan_for_values(&mut *conn).await?;
+    let rows = match anchor {
+        Some(anchor) => {
+            sqlx::query_as!(
+                PersonRecord,
+                r#"
+                SELECT p.id, p.first_name, p.last_name, p.birth_name, p.birth_date,
+                       p.nir_ciphertext, p.nir_masked, p.caf_number,
+                       p.marital_status AS "marital_status: Code<MaritalStatus>",
+                       p.address_line1, p.address_line2, p.address_postcode, p.address_city,
+                       p.address_country, p.phone, p.email, p.informed_at,
+                       p.informed_channel AS "informed_channel: Code<InformedChannel>",
+                       p.informed_notice_version, p.last_contact_at, p.created_at,
+                       p.updated_at, p.version, p.anonymised_at,
+                       EXISTS (SELECT 1 FROM person_restrictions r
+                               WHERE r.person_id = p.id AND r.lifted_at IS NULL)
+                           AS "processing_restricted!"
+                FROM (SELECT DISTINCT n.person_id
+                      FROM person_name_words n
+                      WHERE n.word ^@ $6 AND n.person_id < $4
+                      ORDER BY n.person_id DESC) c
+                JOIN persons p ON p.id = c.person_id
+                WHERE NOT EXISTS (SELECT 1
+                                  FROM unnest($1::text[]) AS q (word)
+                                  WHERE NOT EXISTS (SELECT 1
+                                                    FROM person_name_words o
+                                                    WHERE o.person_id = c.person_id
+                                                      AND o.word ^@ q.word))
+                  AND ($2::date IS NULL OR p.birth_date = $2)
+                  AND ($3::bytea[] IS NULL OR p.nir_hash = ANY($3))
+                ORDER BY c.person_id DESC
+                LIMIT $5
+                "#,
+                &criteria.words,
+                criteria.birth_date,
+                hashes.as_deref(),
+                page.after.unwrap_or(Uuid::max()),
+                page.fetch_limit(),
+                anchor
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            // A word begins the names, or follows a space in them.
+            let patterns: Vec<String> = criteria
+                .words
+                .iter()
+                .map(|w| format!("% {}%", escape_like(w)))
+                .collect();
+            sqlx::query_as!(
+                PersonRecord,
+                r#"
+                SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext,
+                       nir_masked, caf_number,
+                       marital_status AS "marital_status: Code<MaritalStatus>",
+                       address_line1, address_line2, address_postcode, address_city,
+                       address_country, phone, email, informed_at,
+                       informed_channel AS "informed_channel: Code<InformedChannel>",
+                       informed_notice_version, last_contact_at, created_at, updated_at, version,
+                       anonymised_at,
+                       EXISTS (SELECT 1 FROM person_restrictions r
+                               WHERE r.person_id = persons.id AND r.lifted_at IS NULL)
+                           AS "processing_restricted!"
+                FROM persons
+                WHERE (' ' || search_name) LIKE ALL($1)
+                  AND ($2::date IS NULL OR birth_date = $2)
+                  AND ($3::bytea[] IS NULL OR nir_hash = ANY($3))
+                  AND id < $4
+                ORDER BY id DESC
+                LIMIT $5
+                "#,
+                &patterns,
+                criteria.birth_date,
+                hashes.as_deref(),
+                page.after.unwrap_or(Uuid::max()),
+                page.fetch_limit()
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
     Ok(Page::from_rows(rows, page.limit, |p| p.id))
 }
 

@@ -84,6 +84,58 @@ async fn every_word_of_the_query_must_match() {
 }
 
 #[tokio::test]
+async fn each_word_must_begin_a_word_of_the_names_both_short_and_long() {
+    let f = fixture().await;
+    // Short words (read newest first) and longer ones (from the index of name words) agree.
+    for (query, found) in [
+        ("ma", vec!["Jean Martinez", "Éloïse Martin"]),
+        ("mar el", vec!["Éloïse Martin"]),
+        ("martinez", vec!["Jean Martinez"]),
+        ("elo mart", vec!["Éloïse Martin"]),
+        ("lamb pa", vec!["Paul Lefèvre"]),
+    ] {
+        assert_eq!(f.names(&[("q", query)]).await, found, "{query}");
+    }
+    // Inside a word is not the beginning of one.
+    for query in ["tin", "artin", "oise", "zebulon", "el zebulon"] {
+        assert!(f.names(&[("q", query)]).await.is_empty(), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_renamed_person_is_found_by_the_new_name_only_and_other_organisations_never() {
+    let f = fixture().await;
+    let created = f
+        .app
+        .create_person(
+            &f.token,
+            json!({"first_name": "Inès", "last_name": "Garnier"}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let version = created["version"].as_i64().unwrap();
+    let path = format!("/v1/persons/{id}");
+    let body = json!({"last_name": "Fontaine"});
+    let response = f.app.patch(&path, &f.token, version, &body).await;
+    assert_eq!(response.status(), 200);
+    assert!(f.names(&[("q", "garnier")]).await.is_empty());
+    assert_eq!(f.names(&[("q", "fontaine ines")]).await, ["Inès Fontaine"]);
+
+    // The same names in another organisation are not found from this one, nor the reverse.
+    let other = f.app.token_for("other", &["reception"], "olga");
+    f.app
+        .create_person(
+            &other,
+            json!({"first_name": "Inès", "last_name": "Fontaine"}),
+        )
+        .await;
+    assert_eq!(f.names(&[("q", "fontaine")]).await, ["Inès Fontaine"]);
+    let theirs: Value = f.app.get_json("/v1/persons?q=fontaine", &other).await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
+    assert_ne!(theirs["items"][0]["id"], id);
+}
+
+#[tokio::test]
 async fn the_birth_name_is_searched_too() {
     let f = fixture().await;
     assert_eq!(f.names(&[("q", "lambert")]).await, ["Paul Lefèvre"]);

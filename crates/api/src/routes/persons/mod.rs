@@ -40,7 +40,8 @@ fn person_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Words of the names (first, last or birth name), accent- and case-insensitive.
+    /// Beginnings of words of the names (first, last or birth name), accent- and
+    /// case-insensitive; every word given must match.
     #[param(max_length = 200)]
     pub q: Option<String>,
     pub birth_date: Option<NaiveDate>,
@@ -51,8 +52,9 @@ pub struct SearchParams {
 
 /// Searches persons by name, birth date or NIR.
 ///
-/// Reception, workers and supervisors. `q` matches words of the first, last or birth name (each
-/// word, accent- and case-insensitive, anywhere in the names), `birth_date` exactly, `nir` exactly
+/// Reception, workers and supervisors. `q` matches the first, last or birth name: each of its
+/// words, accent- and case-insensitive, must begin a word of the names (`mar dur` finds Marie
+/// Durand; hyphens and apostrophes separate words), `birth_date` exactly, `nir` exactly
 /// (a malformed NIR is a 400); criteria combine, and without any every person is listed. Each
 /// result is what the caller may see of the person (need to know): the record, its NIR masked, for
 /// a supervisor, reception, and a worker on the team of one of the person's open cases (or who
