@@ -7,6 +7,15 @@
 #   GET  /v1/cases/{id}             read by the case's worker: audited read, one transaction
 #   POST /v1/cases/{id}/plan/items  a fresh Idempotency-Key per request: one durable write
 #
+# Then, at scale, the median latency (one request at a time, warm) of the lists, the agenda,
+# the statistics and the person search, with an organisation of 10,000 cases and again once
+# `relais bench seed` has brought it to 1,000,000 (200 workers): each figure beside its goal,
+# within 2x of its time at 10K and under 50 ms (statistics: 100 ms).
+#
+#   scripts/bench.sh            both
+#   scripts/bench.sh ratios     only the ratios (a minute)
+#   scripts/bench.sh scale      only the latencies at scale (seeding 1M cases takes ~10 minutes)
+#
 # Everything is private to the run: a PostgreSQL cluster in a temporary directory on a free
 # port, the release server on another, the demo organisation, one person and one case seeded
 # through the API. All of it is stopped and deleted on exit, whatever happens. Nothing is
@@ -22,6 +31,10 @@
 #                      two sides back to back, so a machine that slows down between rounds
 #                      moves both): 3 or more keep one noisy round from deciding
 #   BENCH_ENDPOINTS    which to measure: "get post" (default), "get" or "post"
+#   BENCH_SCALES       organisation sizes of the latencies, ascending (default "10000 1000000";
+#                      the first is the reference of the 2x goal)
+#   BENCH_SCALE_WORKERS  workers sharing the cases (default 200)
+#   BENCH_SCALE_DURATION seconds measured per endpoint and size (default 5, after 1 of warm-up)
 #   CARGO_TARGET_DIR   where cargo builds (default target)
 #   BENCH_SERVER_BIN   a relais binary to measure instead of building this tree's (to compare
 #                      two builds under the same conditions, one run after the other)
@@ -36,6 +49,10 @@ connections=${BENCH_CONNECTIONS:-4}
 threads=${BENCH_THREADS:-2}
 rounds=${BENCH_ROUNDS:-1}
 endpoints=${BENCH_ENDPOINTS:-get post}
+scales=${BENCH_SCALES:-10000 1000000}
+scale_workers=${BENCH_SCALE_WORKERS:-200}
+scale_duration=${BENCH_SCALE_DURATION:-5}
+mode=${1:-all}
 target_dir=${CARGO_TARGET_DIR:-target}
 bench_dir=$PWD/scripts/bench
 
@@ -418,9 +435,9 @@ measure_get() {
     local path=/v1/cases/$case_id
     log "GET /v1/cases/{id}: server (wrk, ${connections} connections, ${threads} threads, ${duration} s)$round_label"
     export BENCH_TOKEN=$token
-    quiet=1 wrk_rate "$warmup" "$bench_dir/read_case.lua" "$path" >/dev/null
+    quiet=1 wrk_rate "$warmup" "$bench_dir/get.lua" "$path" >/dev/null
     checkpoint
-    rates_get+=("$(cpu_per_op request wrk wrk_rate "$duration" "$bench_dir/read_case.lua" "$path")")
+    rates_get+=("$(cpu_per_op request wrk wrk_rate "$duration" "$bench_dir/get.lua" "$path")")
     log "GET /v1/cases/{id}: pgbench (${connections} clients, ${threads} threads, ${duration} s)$round_label"
     quiet=1 pgbench_tps "$warmup" "$bench_dir/read_case.sql" -D run=warmup >/dev/null
     checkpoint
@@ -509,6 +526,114 @@ report() {
     done
 }
 
+# --- At scale ----------------------------------------------------------------------------------
+
+# What is measured at each size: label | role of the caller | path | goal in ms. The worker is
+# the first seeded one (bench-worker-0); the supervisor sees every case.
+scale_endpoints() {
+    local from to
+    from=$(date -u +%F)
+    to=$(date -u -d '+30 days' +%F)
+    cat <<EOF
+cases, first page (supervisor)|supervisor|/v1/cases|50
+cases of the caller's teams (worker)|worker|/v1/cases|50
+cases of one referent|supervisor|/v1/cases?referent=$scale_agent|50
+cases past their target date|supervisor|/v1/cases?past_target=true|50
+closed cases awaiting their review|supervisor|/v1/cases?review_due=true|50
+archived cases|supervisor|/v1/cases?status=archived|50
+agenda, next 30 days (worker)|worker|/v1/agenda?from=$from&to=$to|50
+caseload statistics|supervisor|/v1/stats/caseload|100
+caseload of one referent|supervisor|/v1/stats/caseload?referent=$scale_agent|100
+person search, a common name|worker|/v1/persons?q=martin|50
+person search, first and last name|worker|/v1/persons?q=zoe%20traore|50
+person search, no match|worker|/v1/persons?q=zebulon|50
+person search, name and birth date|worker|/v1/persons?q=moreau&birth_date=1980-03-01|50
+EOF
+}
+
+# p50_ms SECONDS TOKEN PATH: one connection, one request at a time: wrk's median latency, in
+# milliseconds. Fails when any answer was not 2xx, showing one.
+p50_ms() {
+    local seconds=$1 token=$2 path=$3 out
+    out=$work/wrk-latency.out
+    BENCH_TOKEN=$token wrk -t 1 -c 1 -d "${seconds}s" --latency -s "$bench_dir/get.lua" \
+        "$base$path" >"$out" 2>&1 || {
+        cat "$out" >&2
+        die "wrk failed"
+    }
+    if grep -q 'Non-2xx or 3xx responses' "$out"; then
+        curl -sS -H "Authorization: Bearer $token" "$base$path" >&2 || true
+        echo >&2
+        die "GET $path answered errors (above: one of them)"
+    fi
+    awk '$1 == "50%" {
+        v = $2
+        if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+        else if (v ~ /m$/) { sub(/m$/, "", v); v = v * 60000 }
+        else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
+        printf "%.2f", v
+    }' "$out"
+}
+
+# Brings the organisation `bench` to each size of BENCH_SCALES with `relais bench seed` and
+# measures every endpoint there; the latencies go to scale_ms[SIZE|LABEL].
+declare -A scale_ms=()
+scale_agent=
+scale_run() {
+    local size seeded=0 label role path goal token worker supervisor
+    for size in $scales; do
+        [ "$size" -gt "$seeded" ] || die "BENCH_SCALES must be ascending"
+        log "Seeding the organisation bench up to $size cases ($scale_workers workers)"
+        "$relais" bench seed --org bench --cases $((size - seeded)) --workers "$scale_workers" \
+            >"$work/seed.json" 2>"$work/seed.log" || {
+            tail -n 20 "$work/seed.log" >&2
+            die "relais bench seed failed"
+        }
+        seeded=$size
+        sql -c 'VACUUM ANALYZE'
+        checkpoint >/dev/null
+        if [ -z "$scale_agent" ]; then
+            scale_agent=$(sql -c "SELECT a.id FROM agents a JOIN organisations o ON o.id = a.org_id
+                                  WHERE o.slug = 'bench' AND a.subject = 'bench-worker-0'")
+            worker=$("$relais" token --org bench --role worker --sub bench-worker-0 | tail -n 1)
+            supervisor=$("$relais" token --org bench --role supervisor --sub bench-supervisor | tail -n 1)
+        fi
+        while IFS='|' read -r label role path goal; do
+            if [ "$role" = worker ]; then token=$worker; else token=$supervisor; fi
+            p50_ms 1 "$token" "$path" >/dev/null
+            scale_ms[$size|$label]=$(p50_ms "$scale_duration" "$token" "$path")
+            log "  $label: ${scale_ms[$size|$label]} ms at $size cases (goal $goal ms)"
+        done < <(scale_endpoints)
+    done
+}
+
+report_scale() {
+    local -a sizes
+    read -r -a sizes <<<"$scales"
+    local first=${sizes[0]} last=${sizes[-1]} size label role path goal row rule header
+    echo
+    echo "Median latency (ms), one request at a time, warm, by cases in the organisation:"
+    echo
+    header="| endpoint |"
+    rule="|---|"
+    for size in "${sizes[@]}"; do
+        header+=" $size |"
+        rule+="---:|"
+    done
+    echo "$header $last / $first | goal |"
+    echo "$rule---:|---|"
+    while IFS='|' read -r label role path goal; do
+        row="| $label |"
+        for size in "${sizes[@]}"; do row+=" ${scale_ms[$size|$label]} |"; done
+        echo "$row $(ratio "${scale_ms[$last|$label]}" "${scale_ms[$first|$label]}")× | ≤ 2×, < $goal ms |"
+    done < <(scale_endpoints)
+    echo
+    echo "$(date -u +%F), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+        "$(nproc) cores ($(uname -m)), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')," \
+        "$scale_workers workers, ${scale_duration} s per endpoint and size."
+}
+
 check_settings() {
     local name value
     for name in duration warmup connections threads rounds; do
@@ -521,6 +646,14 @@ check_settings() {
     [ -n "${endpoints// /}" ] || die "BENCH_ENDPOINTS is empty"
     # wrk gives each thread at least one connection.
     [ "$connections" -ge "$threads" ] || die "BENCH_CONNECTIONS ($connections) must be at least BENCH_THREADS ($threads)"
+    for name in scale_workers scale_duration; do
+        value=${!name}
+        [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_${name^^} must be a positive integer, not '$value'"
+    done
+    for value in $scales; do
+        [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALES lists positive integers, not '$value'"
+    done
+    case $mode in all | ratios | scale) ;; *) die "unknown mode '$mode': all, ratios or scale" ;; esac
 }
 
 main() {
@@ -537,14 +670,20 @@ main() {
     chmod 0711 "$work"
     start_cluster
     start_server
-    seed
-    local round
-    for round in $(seq 1 "$rounds"); do
-        [ "$rounds" -eq 1 ] || round_label=" [round $round/$rounds]"
-        case " $endpoints " in *" get "*) measure_get ;; esac
-        case " $endpoints " in *" post "*) measure_post ;; esac
-    done
-    report
+    if [ "$mode" != scale ]; then
+        seed
+        local round
+        for round in $(seq 1 "$rounds"); do
+            [ "$rounds" -eq 1 ] || round_label=" [round $round/$rounds]"
+            case " $endpoints " in *" get "*) measure_get ;; esac
+            case " $endpoints " in *" post "*) measure_post ;; esac
+        done
+    fi
+    if [ "$mode" != ratios ]; then
+        scale_run
+    fi
+    [ "$mode" = scale ] || report
+    [ "$mode" = ratios ] || report_scale
 }
 
 main "$@"

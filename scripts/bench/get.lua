@@ -1,5 +1,5 @@
--- wrk script for GET /v1/cases/{id} (the path is wrk's URL) as the case's worker.
--- Environment: BENCH_TOKEN, the worker's bearer token.
+-- wrk script for a GET (the path is wrk's URL) as the holder of a bearer token.
+-- Environment: BENCH_TOKEN, the bearer token.
 local token = os.getenv("BENCH_TOKEN") or error("BENCH_TOKEN is not set")
 
 wrk.method = "GET"

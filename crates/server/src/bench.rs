@@ -38,7 +38,7 @@ pub struct Seeded {
     pub seconds: f64,
 }
 
-/// Seeds `cases` cases (one person each, two in three with a NIR sealed with `vault`) for
+/// Adds `cases` cases (one person each, two in three with a NIR sealed with `vault`) for
 /// `workers` workers in the organisation `slug`
 /// (created when missing, with the starter catalogue), as of `today`, in transactions of 50,000 cases; then analyses the
 /// tables so that plans are those of a database in use. Prints progress on stderr.
@@ -86,11 +86,22 @@ pub async fn seed(
     crate::demo::starter_catalogue(&mut tx, org.id, ids[0]).await?;
     commit(tx).await?;
 
+    // A second run adds to the first: its persons are numbered after those already there, so
+    // their NIRs (derived from the number) never collide.
+    let existing = {
+        let mut tx = db.tenant(org.id, Access::Read).await?;
+        let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM cases")
+            .fetch_one(&mut *tx)
+            .await?;
+        commit(tx).await?;
+        existing
+    };
     let salt = Uuid::now_v7().simple().to_string();
-    let mut first = 0;
+    let end = existing + cases;
+    let mut first = existing;
     let mut nirs = 0;
-    while first < cases {
-        let count = BATCH.min(cases - first);
+    while first < end {
+        let count = BATCH.min(end - first);
         let mut tx = db.tenant(org.id, Access::Write).await?;
         nirs += seed_batch(
             &mut tx,
@@ -108,7 +119,8 @@ pub async fn seed(
         commit(tx).await?;
         first += count;
         eprintln!(
-            "seeded {first} of {cases} cases ({:.0} s)",
+            "seeded {} of {cases} cases ({:.0} s)",
+            first - existing,
             started.elapsed().as_secs_f64()
         );
     }

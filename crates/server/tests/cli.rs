@@ -934,6 +934,23 @@ async fn bench_seed_fills_an_organisation_whose_retention_run_counts_every_candi
         [(0, 0); 3],
         "a second run finds nothing: {again}"
     );
+
+    // A second seed adds to the first: its persons are numbered after the first's, so that
+    // their NIRs do not collide with those still held.
+    let args = [
+        "bench",
+        "seed",
+        "--cases",
+        "600",
+        "--workers",
+        "3",
+        "--org",
+        "seeded",
+    ];
+    let printed = sandbox.succeeded(&args, "a second relais bench seed").await;
+    let more: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(more["cases"], 600);
+    assert_eq!(more["nirs"], 400, "{more}");
     sandbox.assert_no_postgres_left("relais bench seed").await;
 }
 
