@@ -86,6 +86,17 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
     assert!(text.contains("relais_http_request_duration_seconds_bucket{"));
     assert!(text.contains("relais_db_pool_connections{state=\"idle\"}"));
     assert!(text.contains("relais_db_pool_connections{state=\"in_use\"}"));
+    // The requests above began transactions: their count and their waits are there.
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in:\n{text}"))
+    };
+    assert!(value("relais_db_transactions_begun_total") >= 4.0);
+    assert!(value("relais_db_begin_wait_seconds_total") > 0.0);
+    assert_eq!(value("relais_db_pool_timeouts_total"), 0.0);
 }
 
 #[tokio::test]

@@ -126,4 +126,38 @@ async fn three_replicas_apply_each_periodic_effect_once() {
             > 3,
         "the replicas kept running the retention, finding nothing more"
     );
+
+    // The jobs' lease rows say when each job last succeeded, whichever replica ran it, and
+    // every replica's metrics report it.
+    let (held, succeeded): (bool, bool) = sqlx::query_as(
+        "SELECT holder IS NOT NULL AND leased_until > now() + interval '30 minutes', \
+                last_succeeded_at > now() - interval '1 minute' \
+         FROM job_runs WHERE job = 'retention'",
+    )
+    .fetch_one(&app.sql)
+    .await
+    .unwrap();
+    assert!(succeeded, "the retention's last success is recorded");
+    assert!(!held || succeeded, "a lease is given back after each run");
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for job in ["retention", "referral_expiry"] {
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "relais_job_last_success_age_seconds{{job=\"{job}\"}}"
+                ))
+            })
+            .unwrap_or_else(|| panic!("{job} in the metrics:\n{text}"));
+        let age: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((0.0..60.0).contains(&age), "{line}");
+    }
 }

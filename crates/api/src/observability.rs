@@ -53,6 +53,11 @@ pub struct Metrics {
     pool: IntGaugeVec,
     outbox_pending: prometheus::IntGauge,
     outbox_lag: prometheus::Gauge,
+    begun: prometheus::IntCounter,
+    begin_wait: prometheus::Counter,
+    begin_timeouts: prometheus::IntCounter,
+    job_age: prometheus::GaugeVec,
+    job_running: IntGaugeVec,
     /// The route of each path shape met lately (see [`Metrics::route`]).
     routes: quick_cache::sync::Cache<String, Arc<str>>,
 }
@@ -98,12 +103,49 @@ impl Metrics {
             "How long the oldest webhook message due for delivery has waited (0: none due)",
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let begun = prometheus::IntCounter::new(
+            "relais_db_transactions_begun_total",
+            "Transactions begun (requests and background work)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let begin_wait = prometheus::Counter::new(
+            "relais_db_begin_wait_seconds_total",
+            "Time spent getting a pooled connection and beginning, in all: divided by the \
+             transactions begun, the mean wait (about 0.1 ms when no request waits for a connection)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let begin_timeouts = prometheus::IntCounter::new(
+            "relais_db_pool_timeouts_total",
+            "Requests that found no free connection within the acquire timeout (answered 503)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let job_age = prometheus::GaugeVec::new(
+            Opts::new(
+                "relais_job_last_success_age_seconds",
+                "Seconds since a periodic job last succeeded on any replica",
+            ),
+            &["job"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let job_running = IntGaugeVec::new(
+            Opts::new(
+                "relais_job_running",
+                "Whether a replica holds the job's lease now (1) or not (0)",
+            ),
+            &["job"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(outbox_pending.clone()),
             Box::new(outbox_lag.clone()),
+            Box::new(begun.clone()),
+            Box::new(begin_wait.clone()),
+            Box::new(begin_timeouts.clone()),
+            Box::new(job_age.clone()),
+            Box::new(job_running.clone()),
         ] {
             // Names are distinct constants: registration cannot clash.
             let _ = registry.register(collector);
@@ -115,6 +157,11 @@ impl Metrics {
             pool,
             outbox_pending,
             outbox_lag,
+            begun,
+            begin_wait,
+            begin_timeouts,
+            job_age,
+            job_running,
             routes: quick_cache::sync::Cache::new(ROUTE_SHAPES),
         }
     }
@@ -142,17 +189,40 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The text exposition, with the pool gauges read now and the outbox's as last read (`None`
-    /// when the database could not say: the gauges keep their last values).
-    pub fn render(
-        &self,
-        in_use: u32,
-        idle: u32,
-        outbox: Option<relais_store::webhooks::OutboxState>,
-    ) -> Vec<u8> {
+    /// The text exposition, with the pool's figures read now and the database's as last read
+    /// (`None` when the database could not say: those gauges keep their last values).
+    pub fn render(&self, scrape: Scrape) -> Vec<u8> {
+        let Scrape {
+            in_use,
+            idle,
+            begins,
+            outbox,
+            jobs,
+        } = scrape;
         if let Some(outbox) = outbox {
             self.outbox_pending.set(outbox.pending);
             self.outbox_lag.set(outbox.lag_seconds);
+        }
+        if let Some(jobs) = jobs {
+            let now = chrono::Utc::now();
+            for job in jobs {
+                if let Some(at) = job.last_succeeded_at {
+                    let age = (now - at).num_milliseconds().max(0) as f64 / 1000.0;
+                    self.job_age.with_label_values(&[job.job.as_str()]).set(age);
+                }
+                self.job_running
+                    .with_label_values(&[job.job.as_str()])
+                    .set(i64::from(job.running));
+            }
+        }
+        // The store's totals only grow: each counter catches up with its total.
+        self.begun
+            .inc_by(begins.begun.saturating_sub(self.begun.get()));
+        self.begin_timeouts
+            .inc_by(begins.timed_out.saturating_sub(self.begin_timeouts.get()));
+        let waited = begins.waited_seconds - self.begin_wait.get();
+        if waited > 0.0 {
+            self.begin_wait.inc_by(waited);
         }
         self.pool
             .with_label_values(&["in_use"])
@@ -162,6 +232,17 @@ impl Metrics {
         let _ = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out
     }
+}
+
+/// What a scrape of `/metrics` read.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    /// Pool connections in use and idle.
+    pub in_use: u32,
+    pub idle: u32,
+    pub begins: relais_store::db::BeginStats,
+    pub outbox: Option<relais_store::webhooks::OutboxState>,
+    pub jobs: Option<Vec<relais_store::jobs::JobState>>,
 }
 
 impl Default for Metrics {

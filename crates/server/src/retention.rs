@@ -1,5 +1,5 @@
 //! The retention run for the organisations of the database (PROTECTION.md): by the background
-//! worker once a day, one replica at a time (an advisory lock), and by hand with
+//! worker once a day, one replica at a time (the job's lease), and by hand with
 //! `relais retention run [--org SLUG] [--as-of YYYY-MM-DD] [--dry-run]`.
 
 use chrono::NaiveDate;

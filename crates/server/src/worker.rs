@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use relais_store::Db;
 use relais_store::crypto::NirVault;
+use relais_store::jobs::{self, Job};
 use relais_store::referrals;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -147,6 +148,7 @@ const SWEEP_ROUNDS: u32 = 20;
 /// same transaction), a bounded batch per transaction.
 async fn sweep(db: &Db) {
     let mut total = 0u64;
+    let mut completed = true;
     for _ in 0..SWEEP_ROUNDS {
         let swept = async {
             let mut tx = db.background().await?;
@@ -164,11 +166,15 @@ async fn sweep(db: &Db) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the referral expiry sweep failed; trying again later");
+                completed = false;
                 break;
             }
         }
     }
     if total > 0 {
         tracing::info!(expired = total, "unanswered referrals expired");
+    }
+    if completed && let Err(e) = jobs::record_success(db, Job::ReferralExpiry).await {
+        tracing::warn!(error = %e, "could not record the referral expiry sweep");
     }
 }

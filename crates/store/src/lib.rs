@@ -22,6 +22,7 @@ pub mod error;
 pub mod export;
 pub mod households;
 pub mod idempotency;
+pub mod jobs;
 pub mod liaisons;
 pub mod organisations;
 pub mod outbox;

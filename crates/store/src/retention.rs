@@ -489,13 +489,14 @@ fn add(step: &mut Step, ids: &[Uuid], done: u64) {
     step.ids.extend(ids.iter().take(room));
 }
 
-/// The advisory lock one run holds, so that one replica at a time runs it.
-pub const RUN_LOCK: i64 = 0x5245_4c41_4953_0001;
+/// How long the lease of a run lasts: far longer than a run (three minutes at a million cases),
+/// so that it is given back, not taken over; a replica that dies mid-run leaves it to expire.
+const RUN_LEASE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Runs the retention of the organisation `org_id` on the day `as_of` with `settings`: archive,
 /// purge, applications, referral attachments, audit events, each in transactions of at most
 /// `batch` records (no long lock), then appends the run's audit event with its counts. Call it
-/// under [`RUN_LOCK`] ([`run_locked`]).
+/// under the job's lease ([`run_locked`]).
 pub async fn run(
     db: &crate::Db,
     org_id: Uuid,
@@ -579,26 +580,21 @@ pub async fn run(
     Ok(report)
 }
 
-/// [`run`] under the advisory lock [`RUN_LOCK`], held on a connection of its own for the whole
-/// run: `None` when another replica (or a hand-run) holds it.
+/// [`run`] under the lease of the retention job (one replica, or hand-run, at a time): `None`
+/// when another holds it. The lease records the run's success or failure for the metrics.
 pub async fn run_locked(
     db: &crate::Db,
     org_id: Uuid,
     cutoffs: &Cutoffs,
     batch: i64,
 ) -> Result<Option<RunReport>, StoreError> {
-    let mut lock = db.pool().acquire().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(RUN_LOCK)
-        .fetch_one(&mut *lock)
-        .await?;
-    if !locked {
+    let Some(lease) = crate::jobs::try_lease(db, crate::jobs::Job::Retention, RUN_LEASE).await?
+    else {
         return Ok(None);
-    }
+    };
     let ran = run(db, org_id, cutoffs, batch).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(RUN_LOCK)
-        .execute(&mut *lock)
-        .await;
+    if let Err(e) = lease.release(db, ran.is_ok()).await {
+        tracing::warn!(error = %e, "could not give back the retention run's lease");
+    }
     ran.map(Some)
 }

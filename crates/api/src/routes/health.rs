@@ -64,9 +64,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// `relais_db_pool_connections` by `state` (`in_use`, `idle`, read at each scrape), and the
 /// webhook outbox across organisations, read at each scrape: `relais_webhook_outbox_pending`
 /// (messages waiting) and `relais_webhook_outbox_lag_seconds` (how long the oldest message due
-/// has waited; a growing lag means deliveries fall behind). Public: it
-/// takes no token and is served to whoever reaches the port, so restrict it at the reverse proxy if
-/// needed.
+/// has waited; a growing lag means deliveries fall behind); the pool's waits:
+/// `relais_db_transactions_begun_total`, `relais_db_begin_wait_seconds_total` (their quotient is
+/// the mean wait for a connection) and `relais_db_pool_timeouts_total`; and the periodic jobs, read
+/// across replicas: `relais_job_last_success_age_seconds` and `relais_job_running` by `job`
+/// (`retention`, `referral_expiry`). Public: it takes no token and is served to whoever reaches the
+/// port, so restrict it at the reverse proxy if needed.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String))
@@ -74,15 +77,24 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (in_use, idle) = state.db.pool_usage();
-    // The outbox across organisations, read at each scrape (one indexed query).
-    let outbox = async {
+    // The outbox and the jobs across organisations and replicas, read at each scrape (two
+    // small queries in one transaction).
+    let read = async {
         let mut tx = state.db.background().await.ok()?;
         let outbox = relais_store::webhooks::outbox_state(&mut tx).await.ok();
+        let jobs = relais_store::jobs::states(&mut tx).await.ok();
         let _ = tx.rollback().await;
-        outbox
+        Some((outbox, jobs))
     }
     .await;
+    let (outbox, jobs) = read.unwrap_or((None, None));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(in_use, idle, outbox))
+        .body(state.metrics.render(crate::observability::Scrape {
+            in_use,
+            idle,
+            begins: state.db.begin_stats(),
+            outbox,
+            jobs,
+        }))
 }
