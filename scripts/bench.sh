@@ -65,6 +65,7 @@ goal_post=0.60
 rates_get=() tps_get=() rates_post=() tps_post=()
 round_label=
 work=
+built_from=
 server_pid=
 pg_ctl=
 pg_user=
@@ -230,6 +231,11 @@ cleanup() {
 }
 
 build_server() {
+    # What is measured is what is built now: the tree may change during a long run.
+    built_from=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        built_from="$built_from (modified)"
+    fi
     if [ -n "${BENCH_SERVER_BIN:-}" ]; then
         relais=$BENCH_SERVER_BIN
         log "Using the server binary $relais"
@@ -480,10 +486,7 @@ round_ratios() {
 
 report() {
     local commit pg_version of='' name
-    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-    if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-        commit="$commit (modified)"
-    fi
+    commit=$built_from
     [ -z "${BENCH_SERVER_BIN:-}" ] || commit="$commit, server binary $BENCH_SERVER_BIN"
     pg_version=$("$pg_bin/postgres" --version | awk '{print $3}')
     [ "$rounds" -eq 1 ] || of=" (median of $rounds rounds)"
@@ -556,8 +559,10 @@ EOF
 p50_ms() {
     local seconds=$1 token=$2 path=$3 out
     out=$work/wrk-latency.out
-    BENCH_TOKEN=$token wrk -t 1 -c 1 -d "${seconds}s" --latency -s "$bench_dir/get.lua" \
-        "$base$path" >"$out" 2>&1 || {
+    # A slow endpoint is measured, not dropped: wrk's default timeout (2 s) would count its
+    # requests as errors and report no latency at all.
+    BENCH_TOKEN=$token wrk -t 1 -c 1 -d "${seconds}s" --timeout 60s --latency \
+        -s "$bench_dir/get.lua" "$base$path" >"$out" 2>&1 || {
         cat "$out" >&2
         die "wrk failed"
     }
@@ -565,6 +570,10 @@ p50_ms() {
         curl -sS -H "Authorization: Bearer $token" "$base$path" >&2 || true
         echo >&2
         die "GET $path answered errors (above: one of them)"
+    fi
+    if ! grep -q '^ *50%' "$out" || grep -q 'Socket errors' "$out"; then
+        cat "$out" >&2
+        die "GET $path: no latency measured (above: wrk's report)"
     fi
     awk '$1 == "50%" {
         v = $2
@@ -629,7 +638,7 @@ report_scale() {
         echo "$row $(ratio "${scale_ms[$last|$label]}" "${scale_ms[$first|$label]}")× | ≤ 2×, < $goal ms |"
     done < <(scale_endpoints)
     echo
-    echo "$(date -u +%F), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+    echo "$(date -u +%F), commit $built_from${BENCH_SERVER_BIN:+, server binary $BENCH_SERVER_BIN}," \
         "$(nproc) cores ($(uname -m)), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')," \
         "$scale_workers workers, ${scale_duration} s per endpoint and size."
 }
