@@ -452,9 +452,13 @@ async fn the_guards_catch_a_schema_that_breaks_the_rules() {
 }
 
 /// What the background role (`relais_worker`) may do, table by table. It works across
-/// organisations, so it holds only what the dispatcher, the expiry sweep and the token
-/// endpoint need; a new grant must be added here deliberately.
+/// organisations, so it holds only what the dispatcher, the expiry sweep, the token endpoint
+/// and the periodic jobs' leases need; a new grant must be added here deliberately.
 const BACKGROUND_PRIVILEGES: &[(&str, &str)] = &[
+    // Job names and times only (`job_runs`), no organisation's records.
+    ("job_runs", "INSERT"),
+    ("job_runs", "SELECT"),
+    ("job_runs", "UPDATE"),
     ("organisations", "SELECT"),
     ("partners", "SELECT"),
     ("referrals", "SELECT"),
