@@ -58,6 +58,9 @@ pub struct Metrics {
     begin_timeouts: prometheus::IntCounter,
     job_age: prometheus::GaugeVec,
     job_running: IntGaugeVec,
+    /// Held while the pool's counters catch up with the store's totals, so that two scrapes at
+    /// once do not both add the same difference.
+    catch_up: std::sync::Mutex<()>,
     /// The route of each path shape met lately (see [`Metrics::route`]).
     routes: quick_cache::sync::Cache<String, Arc<str>>,
 }
@@ -162,6 +165,7 @@ impl Metrics {
             begin_timeouts,
             job_age,
             job_running,
+            catch_up: std::sync::Mutex::new(()),
             routes: quick_cache::sync::Cache::new(ROUTE_SHAPES),
         }
     }
@@ -215,7 +219,12 @@ impl Metrics {
                     .set(i64::from(job.running));
             }
         }
-        // The store's totals only grow: each counter catches up with its total.
+        // The store's totals only grow: each counter catches up with its total, one scrape at
+        // a time (a scrape holding older totals than the last adds nothing).
+        let guard = self
+            .catch_up
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.begun
             .inc_by(begins.begun.saturating_sub(self.begun.get()));
         self.begin_timeouts
@@ -224,6 +233,7 @@ impl Metrics {
         if waited > 0.0 {
             self.begin_wait.inc_by(waited);
         }
+        drop(guard);
         self.pool
             .with_label_values(&["in_use"])
             .set(i64::from(in_use));
