@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use relais_store::{Db, PoolSettings};
+use relais_store::Db;
 use relais_tests::{TestApp, nir};
 use secrecy::SecretString;
 use serde_json::json;
@@ -34,7 +34,7 @@ async fn every_nir_is_sealed_again_under_the_new_key_and_found_by_its_new_hash()
     let old = key(42);
     let new = key(43);
     let rotating = relais_server::keys::full_vault(&new, Some(&old), Some(&old)).unwrap();
-    let db = Db::connect_lazy(app.db_options.clone(), &PoolSettings::default());
+    let db = Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     let done = relais_server::reseal_nirs(&db, &rotating, 1).await.unwrap();
     assert_eq!(done.resealed, 2, "{done:?}");
     let again = relais_server::reseal_nirs(&db, &rotating, 1).await.unwrap();

@@ -164,10 +164,7 @@ async fn the_openapi_document_is_3_1_with_a_bearer_scheme() {
 #[tokio::test]
 async fn a_workers_pool_counts_in_the_usage_and_closes_with_the_first() {
     let app = TestApp::spawn().await;
-    let first = relais_store::Db::connect_lazy(
-        app.db_options.clone(),
-        &relais_store::PoolSettings::default(),
-    );
+    let first = relais_store::Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     let worker = first.for_worker(2);
     assert_eq!(first.pool_usage(), (0, 0), "lazy: nothing opened yet");
     let held = worker.pool().acquire().await.unwrap();

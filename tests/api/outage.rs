@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use relais_store::Db;
 use relais_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use relais_store::{Db, PoolSettings};
 use relais_tests::{TestApp, problem, test_settings};
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ async fn scenario(dir: PathBuf, slot: Slot) {
     relais_server::create_database_if_missing(admin, DATABASE)
         .await
         .unwrap();
-    let db = Db::connect_lazy(db_options.clone(), &PoolSettings::default());
+    let db = Db::connect_lazy(db_options.clone(), &relais_tests::test_pool());
     db.migrate().await.expect("migrations");
     db.pool().close().await;
 

@@ -40,7 +40,7 @@ async fn count_for(app: &TestApp, table: &str, org: Uuid) -> i64 {
 
 /// A tenant transaction opened exactly as the application opens one.
 async fn tenant(app: &TestApp, org: Uuid) -> Tx {
-    let db = Db::connect_lazy(app.db_options.clone(), &Default::default());
+    let db = Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     db.tenant(org, Access::Read).await.unwrap()
 }
 
@@ -230,7 +230,7 @@ async fn the_applications_transactions_compile_no_query_just_in_time() {
         .unwrap();
     assert_eq!(jit, "off");
     tx.rollback().await.unwrap();
-    let db = Db::connect_lazy(app.db_options.clone(), &Default::default());
+    let db = Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     let mut tx = db.background().await.unwrap();
     let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
         .fetch_one(&mut *tx)

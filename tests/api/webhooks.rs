@@ -366,10 +366,7 @@ async fn a_message_claimed_by_a_dispatcher_that_died_is_delivered_after_its_leas
     let id = enqueue(&app, partner_uuid(&partner)).await;
 
     // A dispatcher claims it for 700 ms, then dies without recording anything.
-    let db = relais_store::Db::connect_lazy(
-        app.db_options.clone(),
-        &relais_store::PoolSettings::default(),
-    );
+    let db = relais_store::Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     let claim = || async {
         let mut tx = db.background().await.unwrap();
         let claimed = relais_store::webhooks::claim_due(&mut tx, 10, Duration::from_millis(700))

@@ -66,8 +66,7 @@ fn cluster() -> &'static Cluster {
                 }
                 let template = format!("relais_tpl_{}", Uuid::now_v7().simple());
                 create_database(&admin, &template, None).await;
-                let db =
-                    Db::connect_lazy(admin.clone().database(&template), &PoolSettings::default());
+                let db = Db::connect_lazy(admin.clone().database(&template), &test_pool());
                 db.migrate().await.expect("migrations");
                 db.pool().close().await;
                 let (finished, mut to_drop) = tokio::sync::mpsc::unbounded_channel();
@@ -191,6 +190,17 @@ pub fn test_signing_key() -> &'static str {
 }
 
 /// Settings of a test server.
+/// The pool of a test's own connections (another replica's worker, a transaction opened as
+/// the application opens one): the service's settings but for the wait for a connection, long
+/// enough for a fresh connection on a machine running hundreds of tests at once (the service's
+/// 2 s once failed such a test in CI; what the tests check is never that wait).
+pub fn test_pool() -> PoolSettings {
+    PoolSettings {
+        acquire_timeout: std::time::Duration::from_secs(30),
+        ..PoolSettings::default()
+    }
+}
+
 pub fn test_settings() -> Settings {
     let defaults = Settings::default();
     Settings {
@@ -332,7 +342,7 @@ impl TestApp {
 
     /// The same with other settings (e.g. another timeout).
     pub fn spawn_worker_with(&self, settings: &Settings) -> relais_server::worker::WorkerHandle {
-        let db = Db::connect_lazy(self.db_options.clone(), &PoolSettings::default());
+        let db = Db::connect_lazy(self.db_options.clone(), &test_pool());
         let vault = relais_server::nir_vault(settings).unwrap();
         relais_server::worker::spawn_worker(settings, db, vault).unwrap()
     }

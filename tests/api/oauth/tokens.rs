@@ -9,7 +9,7 @@ use crate::support::oauth::{
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use relais_api::oauth::ServiceKeys;
 use relais_server::config::Settings;
-use relais_store::{Db, PoolSettings};
+use relais_store::Db;
 use relais_tests::{DEV_SECRET, SendJson, TestApp, test_settings};
 use serde_json::{Value, json};
 
@@ -27,7 +27,7 @@ async fn me_status(app: &TestApp, base: &str, token: &str) -> u16 {
 
 /// Starts another server on the test's database with `settings` (a restart with other keys).
 fn restart(app: &TestApp, settings: &Settings) -> String {
-    let db = Db::connect_lazy(app.db_options.clone(), &PoolSettings::default());
+    let db = Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
     let vault = relais_server::nir_vault(settings).unwrap();
     let server = relais_server::http_server(settings, db, vault).unwrap();
     tokio::spawn(server.server);

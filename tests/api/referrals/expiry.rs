@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::support::referrals::{Referrals, referral};
 use chrono::{DateTime, Utc};
-use relais_store::{Db, PoolSettings};
+use relais_store::Db;
 use relais_tests::assert_problem;
 use serde_json::{Value, json};
 
@@ -54,7 +54,7 @@ async fn an_unanswered_referral_expires_after_the_organisations_delay_and_the_pa
     let fresh = r.posted(&referral()).await;
     make_due(&r, due["id"].as_str().unwrap()).await;
 
-    let db = Db::connect_lazy(r.app.db_options.clone(), &PoolSettings::default());
+    let db = Db::connect_lazy(r.app.db_options.clone(), &relais_tests::test_pool());
     let sweep = || async {
         let mut tx = db.background().await.unwrap();
         let expired = relais_store::referrals::expire_due(&mut tx, Utc::now())
