@@ -42,49 +42,53 @@ pub struct Caseload {
     pub totals: CaseloadFigures,
 }
 
-/// The caseload per referent and in total, on `today`, in one query: the overdue items are
-/// counted per case first, then cases are grouped by referent and as a whole (grouping sets).
-/// The cases of a person with an active restriction or objection are left out.
+/// The referent of the counts of cases without one in `caseload_counts`.
+const NO_REFERENT: Uuid = Uuid::nil();
+
+/// The caseload per referent and in total, on `today`, in one query that reads the counts the
+/// database keeps as cases and steps are written (`caseload_counts`, migration 25: a row per
+/// referent, measure and day, the figures as of today being the sum of the rows before it), less
+/// the cases of persons with an active restriction or objection, counted live (few persons, by
+/// index): those persons are left out of statistics.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn caseload(
     conn: &mut PgConnection,
     today: NaiveDate,
     referent: Option<Uuid>,
 ) -> Result<Caseload, StoreError> {
-    // The item statuses are ItemStatus::PENDING, written out so the planner can use the partial
-    // index of pending items by due date.
+    // The statuses are CaseStatus and ItemStatus::PENDING, as in the triggers of migration 25.
     let rows = sqlx::query!(
-        r#"WITH overdue AS (
-             SELECT case_id, count(*) AS n FROM plan_items
-              WHERE status IN ('planned', 'in_progress', 'blocked') AND due_on < $1
-              GROUP BY case_id
+        r#"WITH withheld_cases AS (
+             SELECT c.id, coalesce(c.referent_id, $2) AS referent_id, c.status, c.open_target_on
+               FROM cases c
+              WHERE c.person_id IN (SELECT r.person_id FROM person_restrictions r
+                                     WHERE r.lifted_at IS NULL)
+           ), withheld AS (
+             SELECT referent_id, status AS measure, count(*) AS n
+               FROM withheld_cases GROUP BY 1, 2
+             UNION ALL
+             SELECT referent_id, 'open_target', count(*)
+               FROM withheld_cases WHERE open_target_on < $1 GROUP BY 1
+             UNION ALL
+             SELECT w.referent_id, 'pending_due', count(*)
+               FROM withheld_cases w JOIN plan_items p ON p.case_id = w.id
+              WHERE w.status NOT IN ('closed', 'archived')
+                AND p.status IN ('planned', 'in_progress', 'blocked') AND p.due_on < $1
+              GROUP BY 1
+           ), figures AS (
+             SELECT referent_id, measure, sum(n)::bigint AS n
+               FROM (SELECT referent_id, measure, n FROM caseload_counts WHERE day < $1
+                     UNION ALL
+                     SELECT referent_id, measure, -n FROM withheld) AS x
+              GROUP BY 1, 2
            )
-           SELECT c.referent_id AS "referent_id?", a.display_name AS "display_name?",
-                  a.subject AS "subject?",
-                  GROUPING(c.referent_id) = 1 AS "is_total!",
-                  count(*) FILTER (WHERE c.status = 'intake') AS "intake!",
-                  count(*) FILTER (WHERE c.status = 'assessment') AS "assessment!",
-                  count(*) FILTER (WHERE c.status = 'planning') AS "planning!",
-                  count(*) FILTER (WHERE c.status = 'active') AS "active!",
-                  count(*) FILTER (WHERE c.status = 'closed') AS "closed!",
-                  count(*) FILTER (WHERE c.status = 'archived') AS "archived!",
-                  count(*) FILTER (WHERE c.status NOT IN ('closed', 'archived')) AS "open_cases!",
-                  coalesce(sum(o.n) FILTER (WHERE c.status NOT IN ('closed', 'archived')), 0)
-                      ::bigint AS "overdue_items!",
-                  count(*) FILTER (WHERE c.status NOT IN ('closed', 'archived')
-                                     AND c.target_end_on < $1) AS "cases_past_target!"
-             FROM cases c
-             LEFT JOIN overdue o ON o.case_id = c.id
-             LEFT JOIN agents a ON a.id = c.referent_id
-            -- A person who restricted or objected to the processing is left out of statistics.
-            WHERE NOT EXISTS (SELECT 1 FROM person_restrictions r
-                               WHERE r.person_id = c.person_id AND r.lifted_at IS NULL)
-            GROUP BY GROUPING SETS ((c.referent_id, a.display_name, a.subject), ())
-           HAVING GROUPING(c.referent_id) = 1
-               OR (c.referent_id IS NOT NULL AND ($2::uuid IS NULL OR c.referent_id = $2))
-            ORDER BY GROUPING(c.referent_id), a.display_name NULLS LAST, a.subject, c.referent_id"#,
+           SELECT f.referent_id AS "referent_id!", a.display_name AS "display_name?",
+                  a.subject AS "subject?", f.measure AS "measure!", f.n AS "n!"
+             FROM figures f
+             LEFT JOIN agents a ON a.id = f.referent_id
+            ORDER BY a.display_name NULLS LAST, a.subject, f.referent_id"#,
         today,
-        referent
+        NO_REFERENT
     )
     .fetch_all(conn)
     .await?;
@@ -92,28 +96,59 @@ pub async fn caseload(
         agents: Vec::new(),
         totals: CaseloadFigures::default(),
     };
+    // The rows come by referent, in the order of the list.
+    let mut current: Option<AgentCaseload> = None;
     for r in rows {
-        let figures = CaseloadFigures {
-            intake: r.intake,
-            assessment: r.assessment,
-            planning: r.planning,
-            active: r.active,
-            closed: r.closed,
-            archived: r.archived,
-            open_cases: r.open_cases,
-            overdue_items: r.overdue_items,
-            cases_past_target: r.cases_past_target,
-        };
-        match (r.is_total, r.referent_id) {
-            (true, _) => caseload.totals = figures,
-            (false, Some(agent_id)) => caseload.agents.push(AgentCaseload {
-                agent_id,
+        caseload.totals.add(&r.measure, r.n);
+        if r.referent_id == NO_REFERENT {
+            continue;
+        }
+        if current
+            .as_ref()
+            .is_some_and(|a| a.agent_id != r.referent_id)
+        {
+            caseload.agents.extend(current.take());
+        }
+        current
+            .get_or_insert_with(|| AgentCaseload {
+                agent_id: r.referent_id,
                 display_name: r.display_name,
                 subject: r.subject.unwrap_or_default(),
-                figures,
-            }),
-            (false, None) => {}
+                figures: CaseloadFigures::default(),
+            })
+            .figures
+            .add(&r.measure, r.n);
+    }
+    caseload.agents.extend(current);
+    // An agent whose every case is left out is no one's referent for the statistics.
+    caseload
+        .agents
+        .retain(|a| a.figures.cases() > 0 && referent.is_none_or(|only| only == a.agent_id));
+    Ok(caseload)
+}
+
+impl CaseloadFigures {
+    /// Adds `n` to the figure a row of the counts names.
+    fn add(&mut self, measure: &str, n: i64) {
+        let figure = match measure {
+            "intake" => &mut self.intake,
+            "assessment" => &mut self.assessment,
+            "planning" => &mut self.planning,
+            "active" => &mut self.active,
+            "closed" => &mut self.closed,
+            "archived" => &mut self.archived,
+            "open_target" => &mut self.cases_past_target,
+            "pending_due" => &mut self.overdue_items,
+            _ => return,
+        };
+        *figure += n;
+        if matches!(measure, "intake" | "assessment" | "planning" | "active") {
+            self.open_cases += n;
         }
     }
-    Ok(caseload)
+
+    /// Every case counted, whatever its status.
+    fn cases(&self) -> i64 {
+        self.open_cases + self.closed + self.archived
+    }
 }
