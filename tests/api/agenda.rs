@@ -413,3 +413,165 @@ async fn reading_the_agenda_is_audited_once_and_once_per_person_named() {
             .all(|(_, r)| r != "agenda")
     );
 }
+
+/// The rows of `agenda_entries` missing or in excess against the steps, contacts, teams and
+/// statuses themselves (empty when the agenda's table is right).
+async fn entries_drift(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar(
+        "WITH actual AS (
+           SELECT c.org_id, t.agent_id, 'deadline' AS kind, p.due_on AS day, p.id AS entry_id,
+                  c.id AS case_id
+             FROM cases c JOIN case_team t ON t.case_id = c.id
+             JOIN plan_items p ON p.case_id = c.id
+            WHERE c.status NOT IN ('closed', 'archived')
+              AND p.status IN ('planned', 'in_progress', 'blocked')
+           UNION ALL
+           SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date,
+                  k.id, c.id
+             FROM cases c JOIN case_team t ON t.case_id = c.id
+             JOIN contacts k ON k.case_id = c.id
+            WHERE c.status <> 'archived' AND k.occurred_at IS NULL
+              AND k.scheduled_at IS NOT NULL
+         )
+         SELECT format('%s %s %s %s', coalesce(a.kind, e.kind), coalesce(a.entry_id, e.entry_id),
+                       coalesce(a.agent_id, e.agent_id),
+                       CASE WHEN a.entry_id IS NULL THEN 'in excess' ELSE 'missing' END)
+           FROM actual a
+           FULL JOIN agenda_entries e
+             ON e.org_id = a.org_id AND e.agent_id = a.agent_id AND e.kind = a.kind
+            AND e.day = a.day AND e.entry_id = a.entry_id AND e.case_id = a.case_id
+          WHERE a.entry_id IS NULL OR e.entry_id IS NULL
+          ORDER BY 1",
+    )
+    .fetch_all(&app.sql)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_agendas_table_follows_every_change_of_steps_contacts_teams_and_cases() {
+    let t = teams().await;
+    let app = &t.app;
+    let bob_id = app.agent_id(&t.bob).await;
+    add_item(
+        app,
+        &t.alice,
+        &t.camille,
+        "worker",
+        "Appeler la CAF",
+        day(-2),
+    )
+    .await;
+    let later = add_item(app, &t.alice, &t.camille, "person", "Dossier", day(5)).await;
+    add_item(app, &t.bob, &t.jean, "worker", "Relancer", day(1)).await;
+    for (token, case) in [(&t.alice, &t.camille), (&t.bob, &t.jean)] {
+        let path = format!("/v1/cases/{}/contacts", case.id);
+        let at = (chrono::Utc::now() + chrono::Duration::hours(30)).to_rfc3339();
+        let response = app
+            .post(
+                &path,
+                token,
+                &json!({"kind": "interview", "scheduled_at": at}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    assert_eq!(entries_drift(app).await, Vec::<String>::new(), "as built");
+    let before = agenda(app, &t.alice, "").await;
+    assert_eq!(before["items"].as_array().unwrap().len(), 3);
+
+    let statements: [String; 9] = [
+        // bob joins alice's case: her entries appear in his agenda too.
+        format!(
+            "INSERT INTO case_team (case_id, agent_id, org_id)
+             SELECT id, '{bob_id}', org_id FROM cases WHERE id = '{}'",
+            t.camille.id
+        ),
+        "UPDATE plan_items SET due_on = due_on + 3".into(),
+        format!("UPDATE plan_items SET status = 'done', done_on = current_date WHERE id = '{later}'"),
+        "UPDATE contacts SET occurred_at = scheduled_at WHERE id = (SELECT id FROM contacts LIMIT 1)"
+            .into(),
+        format!("UPDATE cases SET status = 'closed', closed_on = current_date,
+                   closure_reason = 'goals_met' WHERE id = '{}'", t.jean.id),
+        format!("DELETE FROM case_team WHERE agent_id = '{bob_id}' AND case_id = '{}'", t.camille.id),
+        "DELETE FROM plan_items WHERE title = 'Appeler la CAF'".into(),
+        "UPDATE cases SET status = 'active', closed_on = NULL, closure_reason = NULL".into(),
+        "UPDATE cases SET status = 'archived', closed_on = current_date,
+                          closure_reason = 'goals_met'"
+            .into(),
+    ];
+    for sql in &statements {
+        // The test's own statements, with ids it made.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str()))
+            .execute(&app.sql)
+            .await
+            .unwrap();
+        assert_eq!(entries_drift(app).await, Vec::<String>::new(), "{sql}");
+    }
+    let after = agenda(app, &t.alice, "").await;
+    assert_eq!(after["items"], json!([]), "an archived case has no agenda");
+
+    // Writes that bypassed the triggers are mended by writing the entries again.
+    sqlx::raw_sql(
+        "SET session_replication_role = replica;
+         UPDATE cases SET status = 'active', closed_on = NULL, closure_reason = NULL;
+         SET session_replication_role = origin;",
+    )
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    assert_ne!(entries_drift(app).await, Vec::<String>::new(), "stale");
+    sqlx::query("SELECT relais_agenda_rebuild()")
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    assert_eq!(entries_drift(app).await, Vec::<String>::new(), "rebuilt");
+}
+
+#[tokio::test]
+async fn a_step_written_while_a_member_joins_the_team_reaches_their_agenda() {
+    let t = teams().await;
+    let app = &t.app;
+    let bob_id = app.agent_id(&t.bob).await;
+    add_item(app, &t.alice, &t.camille, "worker", "Appeler", day(2)).await;
+    // bob joins the team in one transaction; meanwhile a step is written in another.
+    let mut joining = app.sql.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO case_team (case_id, agent_id, org_id)
+         SELECT id, $2, org_id FROM cases WHERE id = $1::uuid",
+    )
+    .bind(&t.camille.id)
+    .bind(bob_id)
+    .execute(&mut *joining)
+    .await
+    .unwrap();
+    let written = std::sync::atomic::AtomicBool::new(false);
+    let write = async {
+        sqlx::query(
+            "INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, due_on,
+                                     created_by, updated_by)
+             SELECT gen_random_uuid(), org_id, case_id, party, category, domain, 'Relancer',
+                    due_on + 1, created_by, updated_by
+               FROM plan_items WHERE case_id = $1::uuid",
+        )
+        .bind(&t.camille.id)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+        written.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let commit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let waited = !written.load(std::sync::atomic::Ordering::SeqCst);
+        joining.commit().await.unwrap();
+        waited
+    };
+    let ((), waited) = tokio::join!(write, commit);
+    assert!(waited, "the step waited for the team");
+    assert_eq!(entries_drift(app).await, Vec::<String>::new());
+    assert_eq!(
+        titles(&agenda(app, &t.bob, "").await),
+        ["Appeler", "Relancer"],
+        "bob's agenda has both of the case's steps"
+    );
+}

@@ -163,44 +163,45 @@ pub async fn list(
     after: Option<ItemCursor>,
     limit: u32,
 ) -> Result<Page<AgendaEvent>, StoreError> {
-    // The statuses are ItemStatus::PENDING, written out so the planner can match the partial
-    // indexes on pending items.
+    // The page is a range of `agenda_entries` (migration 26), which the database keeps as the
+    // steps, contacts, teams and statuses change: overdue deadlines, deadlines in the range from
+    // today on, contacts in the range, each in (day, id) order and merged; then the details of
+    // the page's entries only.
+    crate::db::plan_for_values(&mut *conn).await?;
     let rows = sqlx::query_as!(
         EventRow,
         r#"
-        SELECT 'deadline' AS "entry_type!", p.id AS "id!", p.case_id AS "case_id!",
+        WITH page AS (
+            (SELECT kind, day, entry_id FROM agenda_entries
+              WHERE agent_id = $1 AND kind = 'deadline' AND day < $4
+                AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
+              ORDER BY day, entry_id LIMIT $7)
+            UNION ALL
+            (SELECT kind, day, entry_id FROM agenda_entries
+              WHERE agent_id = $1 AND kind = 'deadline' AND day >= greatest($2, $4) AND day <= $3
+                AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
+              ORDER BY day, entry_id LIMIT $7)
+            UNION ALL
+            (SELECT kind, day, entry_id FROM agenda_entries
+              WHERE agent_id = $1 AND kind = 'contact' AND day >= $2 AND day <= $3
+                AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
+              ORDER BY day, entry_id LIMIT $7)
+            ORDER BY day, entry_id
+            LIMIT $7
+        )
+        SELECT e.kind AS "entry_type!", e.entry_id AS "id!", c.id AS "case_id!",
                c.person_id AS "person_id!", pe.first_name AS "first_name!",
-               pe.last_name AS "last_name!", p.party AS "party?: Code<Party>", p.title AS "title?",
-               p.due_on AS "due_on!", p.status AS "status?: Code<ItemStatus>",
-               NULL::text AS "contact_kind?: Code<ContactKind>",
-               NULL::timestamptz AS "scheduled_at?", p.updated_at AS "updated_at!",
-               p.version AS "version!"
-        FROM case_team t
-        JOIN cases c ON c.id = t.case_id
-        JOIN plan_items p ON p.case_id = t.case_id
+               pe.last_name AS "last_name!", p.party AS "party?: Code<Party>",
+               p.title AS "title?", e.day AS "due_on!", p.status AS "status?: Code<ItemStatus>",
+               k.kind AS "contact_kind?: Code<ContactKind>", k.scheduled_at AS "scheduled_at?",
+               coalesce(p.updated_at, k.updated_at) AS "updated_at!",
+               coalesce(p.version, k.version) AS "version!"
+        FROM page e
+        LEFT JOIN plan_items p ON e.kind = 'deadline' AND p.id = e.entry_id
+        LEFT JOIN contacts k ON e.kind = 'contact' AND k.id = e.entry_id
+        JOIN cases c ON c.id = coalesce(p.case_id, k.case_id)
         JOIN persons pe ON pe.id = c.person_id
-        WHERE t.agent_id = $1
-          AND c.status NOT IN ('closed', 'archived')
-          AND p.status IN ('planned', 'in_progress', 'blocked')
-          AND ((p.due_on >= $2 AND p.due_on <= $3) OR p.due_on < $4)
-          AND ($5::date IS NULL OR (p.due_on, p.id) > ($5, $6::uuid))
-        UNION ALL
-        SELECT 'contact', k.id, k.case_id, c.person_id, pe.first_name, pe.last_name, NULL, NULL,
-               (k.scheduled_at AT TIME ZONE 'UTC')::date, NULL, k.kind, k.scheduled_at,
-               k.updated_at, k.version
-        FROM case_team t
-        JOIN cases c ON c.id = t.case_id
-        JOIN contacts k ON k.case_id = t.case_id
-        JOIN persons pe ON pe.id = c.person_id
-        WHERE t.agent_id = $1
-          AND c.status <> 'archived'
-          AND k.occurred_at IS NULL
-          AND k.scheduled_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
-          AND k.scheduled_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'
-          AND ($5::date IS NULL
-               OR ((k.scheduled_at AT TIME ZONE 'UTC')::date, k.id) > ($5, $6::uuid))
-        ORDER BY 9, 2
-        LIMIT $7
+        ORDER BY e.day, e.entry_id
         "#,
         agent_id,
         range.from,
