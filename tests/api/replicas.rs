@@ -148,7 +148,7 @@ async fn three_replicas_apply_each_periodic_effect_once() {
         .text()
         .await
         .unwrap();
-    for job in ["retention", "referral_expiry"] {
+    for job in ["retention", "referral_expiry", "caseload_compaction"] {
         let line = text
             .lines()
             .find(|l| {

@@ -223,8 +223,9 @@ async fn small_counts_are_null_and_no_sum_gives_one_away() {
     assert_eq!(totals["suppressed"], true);
 }
 
-/// The rows of `caseload_counts` that differ from a count of the cases and steps themselves,
-/// as `referent measure day: kept ≠ actual` (empty when the counts are right).
+/// Where `caseload_counts` differs from a count of the cases and steps themselves, as
+/// `referent measure day: kept ≠ actual` (empty when the counts are right). The days before
+/// today are compared as one, since the worker folds them into one row.
 async fn counts_drift(app: &TestApp) -> Vec<String> {
     sqlx::query_scalar(
         "WITH actual AS (
@@ -242,19 +243,65 @@ async fn counts_drift(app: &TestApp) -> Vec<String> {
             WHERE c.status NOT IN ('closed', 'archived')
               AND p.status IN ('planned', 'in_progress', 'blocked')
             GROUP BY 1, 2, 4
+         ), a AS (
+           SELECT org_id, ref, measure, CASE WHEN day < $1 THEN '-infinity' ELSE day END AS day,
+                  sum(n) AS n
+             FROM actual GROUP BY 1, 2, 3, 4
+         ), k AS (
+           SELECT org_id, referent_id AS ref, measure,
+                  CASE WHEN day < $1 THEN '-infinity' ELSE day END AS day, sum(n) AS n
+             FROM caseload_counts GROUP BY 1, 2, 3, 4
          )
-         SELECT format('%s %s %s: %s ≠ %s', coalesce(a.ref, k.referent_id),
+         SELECT format('%s %s %s: %s ≠ %s', coalesce(a.ref, k.ref),
                        coalesce(a.measure, k.measure), coalesce(a.day, k.day), k.n, a.n)
-           FROM actual a
-           FULL JOIN caseload_counts k
-             ON k.org_id = a.org_id AND k.referent_id = a.ref AND k.measure = a.measure
-            AND k.day = a.day
-          WHERE a.n IS DISTINCT FROM k.n
+           FROM a FULL JOIN k
+             ON k.org_id = a.org_id AND k.ref = a.ref AND k.measure = a.measure AND k.day = a.day
+          WHERE coalesce(a.n, 0) <> coalesce(k.n, 0)
           ORDER BY 1",
     )
+    .bind(relais_tests::today())
     .fetch_all(&app.sql)
     .await
     .unwrap()
+}
+
+/// Folds the counts of the days before today, as the worker does.
+async fn compact(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT relais_caseload_compact($1)")
+        .bind(relais_tests::today())
+        .fetch_one(&app.sql)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn folding_the_past_days_changes_no_figure_and_later_changes_still_count() {
+    let o = org().await;
+    let before = caseload(&o.app, &o.sam, "").await;
+    let alice = format!("?referent={}", o.alice_id);
+    let alice_before = caseload(&o.app, &o.sam, &alice).await;
+    let past_rows = "SELECT count(*) FROM caseload_counts
+                      WHERE day > '-infinity' AND day < current_date - 1";
+    assert!(o.app.count(past_rows).await > 0, "rows of past days");
+    assert!(compact(&o.app).await > 0);
+    assert_eq!(o.app.count(past_rows).await, 0, "folded");
+    assert_eq!(caseload(&o.app, &o.sam, "").await, before);
+    assert_eq!(compact(&o.app).await, 0, "nothing left to fold");
+    // A step of a past day, finished after the folding, leaves the overdue count.
+    sqlx::query(
+        "UPDATE plan_items SET status = 'done', done_on = current_date WHERE title = 'Relancer'",
+    )
+    .execute(&o.app.sql)
+    .await
+    .unwrap();
+    assert_eq!(counts_drift(&o.app).await, Vec::<String>::new());
+    let after = caseload(&o.app, &o.sam, &alice).await;
+    assert_eq!(
+        after["agents"][0]["overdue_items"],
+        alice_before["agents"][0]["overdue_items"].as_i64().unwrap() - 1
+    );
+    compact(&o.app).await;
+    assert_eq!(counts_drift(&o.app).await, Vec::<String>::new());
 }
 
 #[tokio::test]

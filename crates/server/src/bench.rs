@@ -124,6 +124,10 @@ pub async fn seed(
             started.elapsed().as_secs_f64()
         );
     }
+    // As the worker would within minutes: the past days' counts of the statistics folded.
+    let mut tx = db.background().await?;
+    relais_store::stats::compact_caseload_counts(&mut tx, today - chrono::Days::new(1)).await?;
+    commit(tx).await?;
     let mut conn = db.pool().acquire().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(Seeded {

@@ -118,6 +118,7 @@ async fn run(
         };
         if Instant::now() >= next_sweep {
             sweep(&db).await;
+            compact_counts(&db).await;
             next_sweep = Instant::now() + sweep_every;
         }
         if Instant::now() >= next_retention {
@@ -139,6 +140,30 @@ async fn run(
         }
     }
     tracing::info!("background worker stopped");
+}
+
+/// Folds the caseload counts of past days (OPERATIONS.md: the statistics at a million cases),
+/// on the sweep's schedule: a day back from UTC's today, so that no reader's today precedes it.
+async fn compact_counts(db: &Db) {
+    let before = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    let folded = async {
+        let mut tx = db.background().await?;
+        let folded = relais_store::stats::compact_caseload_counts(&mut tx, before).await?;
+        relais_store::db::commit(tx).await?;
+        Ok::<_, relais_store::StoreError>(folded)
+    }
+    .await;
+    match folded {
+        Ok(folded) => {
+            if folded > 0 {
+                tracing::info!(folded, "caseload counts of past days folded");
+            }
+            if let Err(e) = jobs::record_success(db, Job::CaseloadCompaction).await {
+                tracing::warn!(error = %e, "could not record the caseload compaction");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "the caseload compaction failed; trying again later"),
+    }
 }
 
 /// Most sweep transactions in a row, while each one finds a full batch.

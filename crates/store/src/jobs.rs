@@ -21,17 +21,21 @@ pub enum Job {
     Retention,
     /// The referral expiry sweep (every replica; each referral's row lock makes it expire once).
     ReferralExpiry,
+    /// The folding of the caseload counts of past days (every replica; each row's lock makes it
+    /// fold once).
+    CaseloadCompaction,
 }
 
 impl Job {
     /// Every job, for the metrics.
-    pub const ALL: [Job; 2] = [Job::Retention, Job::ReferralExpiry];
+    pub const ALL: [Job; 3] = [Job::Retention, Job::ReferralExpiry, Job::CaseloadCompaction];
 
     /// Its name in `job_runs` and in the metrics.
     pub fn name(self) -> &'static str {
         match self {
             Job::Retention => "retention",
             Job::ReferralExpiry => "referral_expiry",
+            Job::CaseloadCompaction => "caseload_compaction",
         }
     }
 }

@@ -127,6 +127,22 @@ pub async fn caseload(
     Ok(caseload)
 }
 
+/// Folds the caseload counts of the days before `before` of every organisation into one row
+/// per referent and measure (`relais_caseload_compact`, migration 27), so that the statistics
+/// sum a row per referent and measure whatever the number of past days; returns how many rows
+/// were folded. `before` must be no later than any reader's today. Runs as the background role.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn compact_caseload_counts(
+    conn: &mut PgConnection,
+    before: NaiveDate,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar!(r#"SELECT relais_caseload_compact($1) AS "folded!""#, before)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 impl CaseloadFigures {
     /// Adds `n` to the figure a row of the counts names.
     fn add(&mut self, measure: &str, n: i64) {
