@@ -157,18 +157,22 @@ BEGIN
     ELSE
         PERFORM 1 FROM cases
         WHERE id IN (SELECT o.case_id FROM old_items o JOIN new_items n ON n.id = o.id
-                      WHERE (o.status, o.due_on) IS DISTINCT FROM (n.status, n.due_on))
+                      WHERE (o.status, o.due_on, o.case_id)
+                            IS DISTINCT FROM (n.status, n.due_on, n.case_id)
+                     UNION
+                     SELECT n.case_id FROM old_items o JOIN new_items n ON n.id = o.id
+                      WHERE o.case_id <> n.case_id)
         ORDER BY id FOR SHARE;
         SELECT array_agg(d) INTO deltas FROM (
             SELECT ROW(c.org_id, c.referent_id, 'pending_due', o.due_on, -1)::caseload_delta AS d
             FROM old_items o JOIN new_items n ON n.id = o.id JOIN cases c ON c.id = o.case_id
-            WHERE (o.status, o.due_on) IS DISTINCT FROM (n.status, n.due_on)
+            WHERE (o.status, o.due_on, o.case_id) IS DISTINCT FROM (n.status, n.due_on, n.case_id)
               AND o.status IN ('planned', 'in_progress', 'blocked')
               AND c.status NOT IN ('closed', 'archived')
             UNION ALL
             SELECT ROW(c.org_id, c.referent_id, 'pending_due', n.due_on, 1)::caseload_delta
             FROM old_items o JOIN new_items n ON n.id = o.id JOIN cases c ON c.id = n.case_id
-            WHERE (o.status, o.due_on) IS DISTINCT FROM (n.status, n.due_on)
+            WHERE (o.status, o.due_on, o.case_id) IS DISTINCT FROM (n.status, n.due_on, n.case_id)
               AND n.status IN ('planned', 'in_progress', 'blocked')
               AND c.status NOT IN ('closed', 'archived')
         ) AS x;
@@ -195,6 +199,8 @@ CREATE FUNCTION relais_caseload_rebuild() RETURNS void
     LANGUAGE plpgsql SET search_path = public
     AS $$
 BEGIN
+    -- Writers wait: a count they added between the deletion and the recount would be added twice.
+    LOCK TABLE cases, plan_items IN SHARE MODE;
     DELETE FROM caseload_counts;
     PERFORM relais_caseload_add(array_agg(d)) FROM (
         SELECT ROW(org_id, referent_id, status, NULL, count(*))::caseload_delta AS d

@@ -70,12 +70,15 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT case_id) INTO ids FROM old_rows;
     ELSIF TG_TABLE_NAME = 'plan_items' THEN
-        SELECT array_agg(DISTINCT n.case_id) INTO ids
-        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        -- A step moved to another case leaves the first one too.
+        SELECT array_agg(DISTINCT x) INTO ids
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
         WHERE (o.status, o.due_on, o.case_id) IS DISTINCT FROM (n.status, n.due_on, n.case_id);
     ELSIF TG_TABLE_NAME = 'contacts' THEN
-        SELECT array_agg(DISTINCT n.case_id) INTO ids
-        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        SELECT array_agg(DISTINCT x) INTO ids
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
         WHERE (o.scheduled_at, o.occurred_at, o.case_id)
               IS DISTINCT FROM (n.scheduled_at, n.occurred_at, n.case_id);
     ELSE
@@ -128,6 +131,8 @@ CREATE FUNCTION relais_agenda_rebuild() RETURNS void
     LANGUAGE plpgsql SET search_path = public
     AS $$
 BEGIN
+    -- Writers wait: entries they wrote between the deletion and the insertion would collide.
+    LOCK TABLE cases, case_team, plan_items, contacts IN SHARE MODE;
     DELETE FROM agenda_entries;
     INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
     SELECT c.org_id, t.agent_id, 'deadline', p.due_on, p.id, c.id

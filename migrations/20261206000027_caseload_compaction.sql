@@ -11,7 +11,9 @@ CREATE INDEX caseload_counts_day_idx ON caseload_counts (org_id, day);
 
 -- Folds the rows of the days before `before` of every organisation; returns how many rows it
 -- folded. `before` must be no later than any reader's today. Safe to run on several replicas at
--- once: a row is deleted once, by whichever folding locks it first.
+-- once, and beside writers: a row is deleted once, by whichever folding locks it first, and a
+-- folding never waits for a row (the -infinity rows of these measures are written by foldings
+-- only, in key order).
 CREATE FUNCTION relais_caseload_compact(before date) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
@@ -25,10 +27,16 @@ BEGIN
     FOR org IN SELECT id FROM organisations ORDER BY id LOOP
         -- The rows are the organisation's, under its tenant policy.
         PERFORM set_config('relais.org_id', org::text, true);
+        -- Only the rows no writer holds, taken without waiting: a writer locks its rows in key
+        -- order, a scan by day would not, and the two would deadlock. A row skipped is folded
+        -- next time.
         WITH gone AS (
             DELETE FROM caseload_counts
-            WHERE org_id = org AND day > '-infinity' AND day < before
-              AND measure IN ('open_target', 'pending_due')
+            WHERE (org_id, referent_id, measure, day) IN (
+                SELECT c.org_id, c.referent_id, c.measure, c.day FROM caseload_counts c
+                WHERE c.org_id = org AND c.day > '-infinity' AND c.day < before
+                  AND c.measure IN ('open_target', 'pending_due')
+                FOR UPDATE SKIP LOCKED)
             RETURNING org_id, referent_id, measure, n
         )
         SELECT count(*), array_agg(ROW(org_id, referent_id, measure, NULL, n)::caseload_delta)

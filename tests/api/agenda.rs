@@ -480,7 +480,7 @@ async fn the_agendas_table_follows_every_change_of_steps_contacts_teams_and_case
     let before = agenda(app, &t.alice, "").await;
     assert_eq!(before["items"].as_array().unwrap().len(), 3);
 
-    let statements: [String; 9] = [
+    let statements: [String; 10] = [
         // bob joins alice's case: her entries appear in his agenda too.
         format!(
             "INSERT INTO case_team (case_id, agent_id, org_id)
@@ -494,6 +494,12 @@ async fn the_agendas_table_follows_every_change_of_steps_contacts_teams_and_case
         format!("UPDATE cases SET status = 'closed', closed_on = current_date,
                    closure_reason = 'goals_met' WHERE id = '{}'", t.jean.id),
         format!("DELETE FROM case_team WHERE agent_id = '{bob_id}' AND case_id = '{}'", t.camille.id),
+        // A step moved to another case (the service never does) leaves the first one's agenda
+        // (the other case is closed by now).
+        format!(
+            "UPDATE plan_items SET case_id = '{}' WHERE title = 'Appeler la CAF'",
+            t.jean.id
+        ),
         "DELETE FROM plan_items WHERE title = 'Appeler la CAF'".into(),
         "UPDATE cases SET status = 'active', closed_on = NULL, closure_reason = NULL".into(),
         "UPDATE cases SET status = 'archived', closed_on = current_date,

@@ -347,6 +347,8 @@ async fn the_kept_counts_follow_every_change_of_cases_and_steps() {
         "UPDATE plan_items SET due_on = due_on - 40 WHERE status = 'planned'",
         "UPDATE plan_items SET status = 'done', done_on = current_date
           WHERE title IN ('Relancer', 'Attribuer')",
+        "UPDATE plan_items SET case_id = (SELECT id FROM cases WHERE status = 'planning')
+          WHERE title = 'Dossier'",
         "DELETE FROM plan_items WHERE title = 'Dossier'",
         "UPDATE cases SET target_end_on = current_date + 30",
         "UPDATE cases SET status = 'archived', closed_on = current_date,
@@ -429,4 +431,39 @@ async fn a_step_written_while_its_case_moves_is_counted_under_the_new_referent()
     let body = caseload(&o.app, &o.sam, &format!("?referent={}", o.bob_id)).await;
     // bob: the planning case's step and both steps of the case he received.
     assert_eq!(body["agents"][0]["overdue_items"], 3);
+}
+
+#[tokio::test]
+async fn folding_never_waits_for_a_writer_and_skips_the_rows_it_holds() {
+    let o = org().await;
+    // A writer closes alice's intake case, past its target with an overdue step, and holds the
+    // rows of those past days until it commits.
+    let mut closing = o.app.sql.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE cases SET status = 'closed', closed_on = current_date,
+                          closure_reason = 'goals_met'
+          WHERE status = 'intake' AND referent_id = $1",
+    )
+    .bind(o.alice_id)
+    .execute(&mut *closing)
+    .await
+    .unwrap();
+    let folded = tokio::time::timeout(std::time::Duration::from_secs(5), compact(&o.app))
+        .await
+        .expect("the folding does not wait for the writer");
+    assert!(folded > 0, "the rows nobody holds are folded");
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM caseload_counts
+          WHERE referent_id = $1 AND day > '-infinity' AND day < $2",
+    )
+    .bind(o.alice_id)
+    .bind(relais_tests::today())
+    .fetch_one(&o.app.sql)
+    .await
+    .unwrap();
+    assert!(held > 0, "the writer's rows are left for next time");
+    closing.commit().await.unwrap();
+    assert_eq!(counts_drift(&o.app).await, Vec::<String>::new());
+    compact(&o.app).await;
+    assert_eq!(counts_drift(&o.app).await, Vec::<String>::new());
 }
