@@ -591,7 +591,9 @@ pub async fn search(
 
 /// Of `words`, the one beginning the fewest name words of the organisation, when that is fewer
 /// than `limit`: one round trip, reading at most `limit` entries of the index of name words per
-/// word.
+/// word. The words beginning so are a range (the column's collation is "C": they sort between
+/// the word and the word followed by the last code point); `^@` would serve the index only for a
+/// word known when planning, not for each word of a list.
 async fn rarest_word(
     conn: &mut PgConnection,
     words: &[String],
@@ -604,7 +606,8 @@ async fn rarest_word(
         r#"
         SELECT q.word AS "word!",
                (SELECT count(*) FROM (SELECT 1 FROM person_name_words
-                                       WHERE word ^@ q.word LIMIT $2) AS m) AS "matches!"
+                                       WHERE word >= q.word AND word < q.word || chr(1114111)
+                                       LIMIT $2) AS m) AS "matches!"
         FROM unnest($1::text[]) AS q (word)
         ORDER BY 2, length(q.word) DESC
         LIMIT 1
