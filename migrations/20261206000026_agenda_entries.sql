@@ -6,9 +6,10 @@
 --
 -- A row per team member and: pending step (planned, in progress, blocked) of an open case, by due
 -- date; planned contact (not held) of a case not archived, by its UTC day. The database keeps
--- the rows of a case whenever its steps, contacts, team or status change, whoever writes them:
--- it rewrites that case's rows, after locking the case, so that two transactions touching the
--- same case follow one another and the second one sees the first one's rows.
+-- the rows whoever writes: a case whose team or status changes has its rows written again; a
+-- step or contact written has its own rows written again. Either way after locking the case, so
+-- that two transactions touching the same case follow one another and the second one sees the
+-- first one's rows.
 CREATE TABLE agenda_entries (
     org_id    uuid NOT NULL REFERENCES organisations (id),
     agent_id  uuid NOT NULL,
@@ -19,6 +20,7 @@ CREATE TABLE agenda_entries (
     PRIMARY KEY (org_id, agent_id, kind, day, entry_id)
 );
 CREATE INDEX agenda_entries_case_idx ON agenda_entries (case_id);
+CREATE INDEX agenda_entries_entry_idx ON agenda_entries (entry_id);
 
 -- Rewrites the agenda rows of the cases `case_ids`, from their current steps, contacts, team and
 -- status. The statuses are CaseStatus and ItemStatus::PENDING.
@@ -52,8 +54,7 @@ BEGIN
 END
 $$;
 
--- The cases a statement touched: of its new rows, its old rows, or both (`case_id`, or `id` for
--- the cases themselves), as the trigger's transition tables name them.
+-- The cases whose status or team a statement changed: their rows are written again.
 CREATE FUNCTION relais_agenda_touched() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
@@ -69,23 +70,72 @@ BEGIN
         SELECT array_agg(DISTINCT case_id) INTO ids FROM new_rows;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT case_id) INTO ids FROM old_rows;
-    ELSIF TG_TABLE_NAME = 'plan_items' THEN
-        -- A step moved to another case leaves the first one too.
-        SELECT array_agg(DISTINCT x) INTO ids
-        FROM old_rows o JOIN new_rows n ON n.id = o.id,
-             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
-        WHERE (o.status, o.due_on, o.case_id) IS DISTINCT FROM (n.status, n.due_on, n.case_id);
-    ELSIF TG_TABLE_NAME = 'contacts' THEN
-        SELECT array_agg(DISTINCT x) INTO ids
-        FROM old_rows o JOIN new_rows n ON n.id = o.id,
-             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
-        WHERE (o.scheduled_at, o.occurred_at, o.case_id)
-              IS DISTINCT FROM (n.scheduled_at, n.occurred_at, n.case_id);
     ELSE
         SELECT array_agg(DISTINCT x) INTO ids
         FROM (SELECT case_id FROM old_rows UNION SELECT case_id FROM new_rows) AS u(x);
     END IF;
     PERFORM relais_agenda_refresh(ids);
+    RETURN NULL;
+END
+$$;
+
+-- The steps or contacts a statement wrote: their own rows only (a case's other entries stay),
+-- so that writing a step costs the same whatever the case's plan. The cases are locked as by a
+-- refresh: a change of their team or status and this write follow one another.
+CREATE FUNCTION relais_agenda_entries_written() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+    AS $$
+DECLARE
+    ids uuid[];
+    case_ids uuid[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(id), array_agg(DISTINCT case_id) INTO ids, case_ids FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(id), array_agg(DISTINCT case_id) INTO ids, case_ids FROM old_rows;
+    ELSIF TG_TABLE_NAME = 'plan_items' THEN
+        SELECT array_agg(DISTINCT n.id), array_agg(DISTINCT x) INTO ids, case_ids
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
+        WHERE (o.status, o.due_on, o.case_id) IS DISTINCT FROM (n.status, n.due_on, n.case_id);
+    ELSE
+        SELECT array_agg(DISTINCT n.id), array_agg(DISTINCT x) INTO ids, case_ids
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             LATERAL (VALUES (o.case_id), (n.case_id)) AS v(x)
+        WHERE (o.scheduled_at, o.occurred_at, o.case_id)
+              IS DISTINCT FROM (n.scheduled_at, n.occurred_at, n.case_id);
+    END IF;
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM cases WHERE id = ANY (case_ids) ORDER BY id FOR NO KEY UPDATE;
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM agenda_entries WHERE entry_id = ANY (ids);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'plan_items' THEN
+        INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
+        SELECT c.org_id, t.agent_id, 'deadline', p.due_on, p.id, c.id
+        FROM plan_items p
+        JOIN cases c ON c.id = p.case_id
+        JOIN case_team t ON t.case_id = c.id
+        WHERE p.id = ANY (ids)
+          AND c.status NOT IN ('closed', 'archived')
+          AND p.status IN ('planned', 'in_progress', 'blocked');
+    ELSE
+        INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
+        SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date, k.id,
+               c.id
+        FROM contacts k
+        JOIN cases c ON c.id = k.case_id
+        JOIN case_team t ON t.case_id = c.id
+        WHERE k.id = ANY (ids)
+          AND c.status <> 'archived'
+          AND k.occurred_at IS NULL
+          AND k.scheduled_at IS NOT NULL;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -106,23 +156,23 @@ CREATE TRIGGER case_team_agenda_delete AFTER DELETE ON case_team
 
 CREATE TRIGGER plan_items_agenda_insert AFTER INSERT ON plan_items
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 CREATE TRIGGER plan_items_agenda_update AFTER UPDATE ON plan_items
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 CREATE TRIGGER plan_items_agenda_delete AFTER DELETE ON plan_items
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 
 CREATE TRIGGER contacts_agenda_insert AFTER INSERT ON contacts
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 CREATE TRIGGER contacts_agenda_update AFTER UPDATE ON contacts
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 CREATE TRIGGER contacts_agenda_delete AFTER DELETE ON contacts
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_touched();
+    FOR EACH STATEMENT EXECUTE FUNCTION relais_agenda_entries_written();
 
 -- Writes every case's entries again: of every organisation for a superuser, of the current one
 -- (`relais.org_id`) for anyone else. For the migration below, and for an operator whose writes

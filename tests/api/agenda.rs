@@ -477,6 +477,25 @@ async fn the_agendas_table_follows_every_change_of_steps_contacts_teams_and_case
         assert_eq!(response.status(), 201);
     }
     assert_eq!(entries_drift(app).await, Vec::<String>::new(), "as built");
+    // Writing a step writes its own entries only: the case's others stay as they were, so the
+    // cost does not grow with the plan.
+    let versions = "SELECT string_agg(entry_id::text || ':' || xmin::text, ',' ORDER BY entry_id)
+                      FROM agenda_entries";
+    let untouched: String = sqlx::query_scalar(versions)
+        .fetch_one(&app.sql)
+        .await
+        .unwrap();
+    let extra = add_item(app, &t.alice, &t.camille, "worker", "Relancer", day(9)).await;
+    sqlx::query("DELETE FROM plan_items WHERE id = $1::uuid")
+        .bind(&extra)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    let after_step: String = sqlx::query_scalar(versions)
+        .fetch_one(&app.sql)
+        .await
+        .unwrap();
+    assert_eq!(after_step, untouched);
     let before = agenda(app, &t.alice, "").await;
     assert_eq!(before["items"].as_array().unwrap().len(), 3);
 
