@@ -22,8 +22,30 @@ CREATE TABLE agenda_entries (
 CREATE INDEX agenda_entries_case_idx ON agenda_entries (case_id);
 CREATE INDEX agenda_entries_entry_idx ON agenda_entries (entry_id);
 
+-- What the agenda holds, from the steps, contacts, teams and statuses themselves: the one
+-- definition that the refresh of a case, the writing of a step or contact and the rebuild select
+-- from (a condition on `case_id` or `entry_id` reaches each branch's index). As the invoker, so
+-- that the tenant policies of the tables apply to whoever reads it. The statuses are CaseStatus
+-- and ItemStatus::PENDING.
+CREATE VIEW agenda_entries_due WITH (security_invoker = true) AS
+SELECT c.org_id, t.agent_id, 'deadline'::text AS kind, p.due_on AS day, p.id AS entry_id,
+       c.id AS case_id
+FROM cases c
+JOIN case_team t ON t.case_id = c.id
+JOIN plan_items p ON p.case_id = c.id
+WHERE c.status NOT IN ('closed', 'archived')
+  AND p.status IN ('planned', 'in_progress', 'blocked')
+UNION ALL
+SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date, k.id, c.id
+FROM cases c
+JOIN case_team t ON t.case_id = c.id
+JOIN contacts k ON k.case_id = c.id
+WHERE c.status <> 'archived'
+  AND k.occurred_at IS NULL
+  AND k.scheduled_at IS NOT NULL;
+
 -- Rewrites the agenda rows of the cases `case_ids`, from their current steps, contacts, team and
--- status. The statuses are CaseStatus and ItemStatus::PENDING.
+-- status.
 CREATE FUNCTION relais_agenda_refresh(case_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SET search_path = public
     AS $$
@@ -35,22 +57,8 @@ BEGIN
     PERFORM 1 FROM cases WHERE id = ANY (case_ids) ORDER BY id FOR NO KEY UPDATE;
     DELETE FROM agenda_entries WHERE case_id = ANY (case_ids);
     INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
-    SELECT c.org_id, t.agent_id, 'deadline', p.due_on, p.id, c.id
-    FROM cases c
-    JOIN case_team t ON t.case_id = c.id
-    JOIN plan_items p ON p.case_id = c.id
-    WHERE c.id = ANY (case_ids)
-      AND c.status NOT IN ('closed', 'archived')
-      AND p.status IN ('planned', 'in_progress', 'blocked')
-    UNION ALL
-    SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date, k.id, c.id
-    FROM cases c
-    JOIN case_team t ON t.case_id = c.id
-    JOIN contacts k ON k.case_id = c.id
-    WHERE c.id = ANY (case_ids)
-      AND c.status <> 'archived'
-      AND k.occurred_at IS NULL
-      AND k.scheduled_at IS NOT NULL;
+    SELECT org_id, agent_id, kind, day, entry_id, case_id
+    FROM agenda_entries_due WHERE case_id = ANY (case_ids);
 END
 $$;
 
@@ -112,29 +120,10 @@ BEGIN
     IF TG_OP <> 'INSERT' THEN
         DELETE FROM agenda_entries WHERE entry_id = ANY (ids);
     END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_TABLE_NAME = 'plan_items' THEN
+    IF TG_OP <> 'DELETE' THEN
         INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
-        SELECT c.org_id, t.agent_id, 'deadline', p.due_on, p.id, c.id
-        FROM plan_items p
-        JOIN cases c ON c.id = p.case_id
-        JOIN case_team t ON t.case_id = c.id
-        WHERE p.id = ANY (ids)
-          AND c.status NOT IN ('closed', 'archived')
-          AND p.status IN ('planned', 'in_progress', 'blocked');
-    ELSE
-        INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
-        SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date, k.id,
-               c.id
-        FROM contacts k
-        JOIN cases c ON c.id = k.case_id
-        JOIN case_team t ON t.case_id = c.id
-        WHERE k.id = ANY (ids)
-          AND c.status <> 'archived'
-          AND k.occurred_at IS NULL
-          AND k.scheduled_at IS NOT NULL;
+        SELECT org_id, agent_id, kind, day, entry_id, case_id
+        FROM agenda_entries_due WHERE entry_id = ANY (ids);
     END IF;
     RETURN NULL;
 END
@@ -185,20 +174,7 @@ BEGIN
     LOCK TABLE cases, case_team, plan_items, contacts IN SHARE MODE;
     DELETE FROM agenda_entries;
     INSERT INTO agenda_entries (org_id, agent_id, kind, day, entry_id, case_id)
-    SELECT c.org_id, t.agent_id, 'deadline', p.due_on, p.id, c.id
-    FROM cases c
-    JOIN case_team t ON t.case_id = c.id
-    JOIN plan_items p ON p.case_id = c.id
-    WHERE c.status NOT IN ('closed', 'archived')
-      AND p.status IN ('planned', 'in_progress', 'blocked')
-    UNION ALL
-    SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date, k.id, c.id
-    FROM cases c
-    JOIN case_team t ON t.case_id = c.id
-    JOIN contacts k ON k.case_id = c.id
-    WHERE c.status <> 'archived'
-      AND k.occurred_at IS NULL
-      AND k.scheduled_at IS NOT NULL;
+    SELECT org_id, agent_id, kind, day, entry_id, case_id FROM agenda_entries_due;
 END
 $$;
 
@@ -224,3 +200,4 @@ CREATE POLICY tenant_isolation ON agenda_entries
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON agenda_entries FROM relais_app;
 REVOKE EXECUTE ON FUNCTION relais_agenda_refresh(uuid[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION relais_agenda_rebuild() FROM PUBLIC;
+REVOKE ALL ON agenda_entries_due FROM relais_app;

@@ -7,6 +7,7 @@ mod feed;
 
 use crate::support::agenda::{
     Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status,
+    step_written_waits_for,
 };
 use relais_tests::{TestApp, pointers, problem, today};
 use serde_json::{Value, json};
@@ -570,28 +571,7 @@ async fn a_step_written_while_a_member_joins_the_team_reaches_their_agenda() {
     .execute(&mut *joining)
     .await
     .unwrap();
-    let written = std::sync::atomic::AtomicBool::new(false);
-    let write = async {
-        sqlx::query(
-            "INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, due_on,
-                                     created_by, updated_by)
-             SELECT gen_random_uuid(), org_id, case_id, party, category, domain, 'Relancer',
-                    due_on + 1, created_by, updated_by
-               FROM plan_items WHERE case_id = $1::uuid",
-        )
-        .bind(&t.camille.id)
-        .execute(&app.sql)
-        .await
-        .unwrap();
-        written.store(true, std::sync::atomic::Ordering::SeqCst);
-    };
-    let commit = async {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let waited = !written.load(std::sync::atomic::Ordering::SeqCst);
-        joining.commit().await.unwrap();
-        waited
-    };
-    let ((), waited) = tokio::join!(write, commit);
+    let waited = step_written_waits_for(app, joining, &t.camille.id, 1).await;
     assert!(waited, "the step waited for the team");
     assert_eq!(entries_drift(app).await, Vec::<String>::new());
     assert_eq!(

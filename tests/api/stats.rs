@@ -3,6 +3,7 @@
 
 use crate::support::agenda::{
     Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status, set_target,
+    step_written_waits_for,
 };
 use relais_tests::{TestApp, assert_problem, pointers, problem};
 use serde_json::{Value, json};
@@ -404,28 +405,7 @@ async fn a_step_written_while_its_case_moves_is_counted_under_the_new_referent()
         .execute(&mut *moving)
         .await
         .unwrap();
-    let written = std::sync::atomic::AtomicBool::new(false);
-    let write = async {
-        sqlx::query(
-            "INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, due_on,
-                                     created_by, updated_by)
-             SELECT gen_random_uuid(), org_id, case_id, party, category, domain, 'Relancer',
-                    due_on - 1, created_by, updated_by
-               FROM plan_items WHERE case_id = $1::uuid",
-        )
-        .bind(&case.id)
-        .execute(&o.app.sql)
-        .await
-        .unwrap();
-        written.store(true, std::sync::atomic::Ordering::SeqCst);
-    };
-    let commit = async {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let waited = !written.load(std::sync::atomic::Ordering::SeqCst);
-        moving.commit().await.unwrap();
-        waited
-    };
-    let ((), waited) = tokio::join!(write, commit);
+    let waited = step_written_waits_for(&o.app, moving, &case.id, -1).await;
     assert!(waited, "the step waited for the move");
     assert_eq!(counts_drift(&o.app).await, Vec::<String>::new());
     let body = caseload(&o.app, &o.sam, &format!("?referent={}", o.bob_id)).await;

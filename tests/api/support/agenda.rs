@@ -137,3 +137,38 @@ pub async fn set_target(app: &TestApp, case: &Case, target: NaiveDate) {
         .await
         .unwrap();
 }
+
+/// Copies the steps of the case `case_id` straight into the table (no application lock in
+/// between), titled "Relancer" and due `shift` days from the originals, while `holder` keeps its
+/// transaction open for 300 ms and then commits it. Whether the copy waited for that commit.
+pub async fn step_written_waits_for(
+    app: &TestApp,
+    holder: sqlx::Transaction<'_, sqlx::Postgres>,
+    case_id: &str,
+    shift: i32,
+) -> bool {
+    let written = std::sync::atomic::AtomicBool::new(false);
+    let write = async {
+        sqlx::query(
+            "INSERT INTO plan_items (id, org_id, case_id, party, category, domain, title, due_on,
+                                     created_by, updated_by)
+             SELECT gen_random_uuid(), org_id, case_id, party, category, domain, 'Relancer',
+                    due_on + $2, created_by, updated_by
+               FROM plan_items WHERE case_id = $1::uuid",
+        )
+        .bind(case_id)
+        .bind(shift)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+        written.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let commit = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let waited = !written.load(std::sync::atomic::Ordering::SeqCst);
+        holder.commit().await.unwrap();
+        waited
+    };
+    let ((), waited) = tokio::join!(write, commit);
+    waited
+}
