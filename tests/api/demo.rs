@@ -44,4 +44,22 @@ async fn the_demo_organisation_gets_the_starter_catalogue_once() {
         )
         .await;
     assert_eq!(seen_by_alice, 1);
+    // The demo agents come with the profile documents print; a change of theirs stays.
+    let profiled: i64 = app
+        .count(
+            "SELECT count(*) FROM agents a JOIN organisations o ON o.id = a.org_id
+          WHERE o.slug = 'demo' AND a.job_title IS NOT NULL AND a.civility IS NOT NULL
+            AND a.email LIKE '%@ccas-demo.example'",
+        )
+        .await;
+    assert_eq!(profiled, 5);
+    sqlx::query("UPDATE agents SET job_title = 'CESF' WHERE subject = 'alice'")
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    relais_server::demo::ensure(&db).await.unwrap();
+    let kept: i64 = app
+        .count("SELECT count(*) FROM agents WHERE subject = 'alice' AND job_title = 'CESF'")
+        .await;
+    assert_eq!(kept, 1);
 }

@@ -12,6 +12,7 @@
 mod support;
 
 mod agenda;
+mod agents;
 mod applications;
 mod assessment;
 mod audit;

@@ -513,11 +513,14 @@ fn names_keep_their_promise_an_at_is_an_instant_and_a_date_is_on() {
             ));
         }
         // `birth_date` is the contract's name (API.md, minimum shapes); the agenda's `from`
-        // and `to` echo the query parameters of the same names, the range's bounds.
+        // and `to` echo the query parameters of the same names, the range's bounds; an
+        // absence's `from` and `to` are the contract's names too (DAILY.md), its first and last
+        // days.
         let date_only =
             formats.iter().any(|f| f == "date") && !formats.iter().any(|f| f == "date-time");
+        let bounds = ["/Agenda", "/Absence", "/NewAbsence"];
         let exception = name == "birth_date"
-            || (at.ends_with("/Agenda") && ["from", "to"].contains(&name.as_str()));
+            || (bounds.iter().any(|b| at.ends_with(b)) && ["from", "to"].contains(&name.as_str()));
         if date_only && !name.ends_with("_on") && !exception {
             broken.push(format!("{at}/{name}: a date not named `_on`"));
         }

@@ -87,6 +87,20 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
         )
         .await;
     assert_eq!(patched.status(), 200);
+    // Handed over to a supervisor, alice staying on the team.
+    let sam = n.app.token("supervisor", "sam");
+    let sam_id = n.app.agent_id(&sam).await;
+    let alice_id = n.app.agent_id(&n.alice).await;
+    let handover = n
+        .app
+        .post(
+            "/v1/cases/reassignments",
+            &sam,
+            &json!({"from_agent_id": alice_id, "to_agent_id": sam_id,
+                    "keep_previous_in_team": true}),
+        )
+        .await;
+    assert_eq!(handover.status(), 200);
     n.close().await;
     n.transition("assessment", Some(json!({"reason": "La personne revient"})))
         .await;
@@ -152,7 +166,7 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
     seen.extend(kinds(&a).await);
 
     let documented = documented_kinds();
-    assert_eq!(documented.len(), 20, "{documented:?}");
+    assert_eq!(documented.len(), 21, "{documented:?}");
     let missing: Vec<_> = documented.difference(&seen).collect();
     assert!(missing.is_empty(), "kinds not exercised here: {missing:?}");
     let undocumented: Vec<_> = seen.difference(&documented).collect();

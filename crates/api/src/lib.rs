@@ -57,7 +57,14 @@ where
         .service(
             scope::scope("/v1")
                 .service(me::me)
+                .service(routes::agents::update_me)
                 .service(me::reference)
+                .service(routes::agents::list)
+                .service(routes::agents::read)
+                .service(routes::agents::update)
+                .service(routes::agents::create_absence)
+                .service(routes::agents::list_absences)
+                .service(routes::agents::delete_absence)
                 .service(oauth::token::token)
                 .service(
                     scope::scope("/persons")
@@ -82,6 +89,8 @@ where
                 )
                 .service(
                     scope::scope("/cases")
+                        .service(routes::agents::reassign)
+                        .service(cases::opened_today)
                         .service(cases::list)
                         .service(cases::create)
                         .service(cases::read)

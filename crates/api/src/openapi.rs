@@ -34,7 +34,9 @@ use crate::routes::deliveries::WebhookDocs;
     modifiers(&BearerScheme, &WebhookDocs, &CodeLists),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
-        (name = "me", description = "The caller and the reference code lists"),
+        (name = "me", description = "The caller, their own profile and the reference code lists"),
+        (name = "agents", description = "The organisation's agents: directory, absences covered \
+            by a delegate"),
         (name = "persons", description = "Persons supported, their NIR and consents"),
         (name = "cases", description = "Cases (relation d'aide) and their lifecycle"),
         (name = "plan", description = "The help plan (plan d'aide): its steps, their negotiation \

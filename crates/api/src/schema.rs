@@ -120,6 +120,7 @@ code_schemas! {
     situation_data, situation_data_nullable => relais_domain::SituationData;
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
+    civility, civility_nullable => relais_domain::Civility;
 }
 
 /// A list of `items`.
@@ -437,6 +438,19 @@ pub fn requested_application_status() -> RefOr<Schema> {
                 "A code of the `application_status` list, but `preparing` and `complete`, which \
                  the documents checklist alone reaches.",
             ))
+            .build(),
+    ))
+}
+
+/// An agent id, or `none` (the cases without referent).
+pub fn referent_filter() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(
+                "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+            ))
+            .examples(["none"])
             .build(),
     ))
 }

@@ -8,6 +8,10 @@
 crate::coded_enum! {
     /// The kind of record an audit event is about.
     pub enum AuditResource in "audit_resource" {
+        /// An agent's profile or status (an agent of the organisation, not a person supported).
+        Agent => "agent" { fr: "Agent", en: "Agent" },
+        /// An agent's absence and its delegate.
+        AgentAbsence => "agent.absence" { fr: "Absence d'un agent", en: "Agent absence" },
         /// An agent's agenda.
         Agenda => "agenda" { fr: "Agenda", en: "Agenda" },
         /// An agent's agenda read through its calendar feed.

@@ -77,6 +77,21 @@ crate::coded_enum! {
     }
 }
 
+impl ClosureReason {
+    /// Whether a post-closure review is planned by default after a closure for this reason: not
+    /// when the person withdrew, could not be reached, moved away or died (a worker may still
+    /// ask for one).
+    pub fn expects_review(self) -> bool {
+        !matches!(
+            self,
+            ClosureReason::PersonWithdrew
+                | ClosureReason::Unreachable
+                | ClosureReason::MovedAway
+                | ClosureReason::Deceased
+        )
+    }
+}
+
 /// Default length of a case, in calendar months, before it counts as running late.
 pub const DEFAULT_TARGET_MONTHS: u32 = 6;
 
@@ -377,20 +392,48 @@ impl Refusal for ReviewDateError {
     }
 }
 
-/// The review date of a case closed on `closed_on`: the one the worker chose, which must come
-/// after the closure, or `days` days after closure (the organisation's review delay).
+/// The review date of a case closed on `closed_on` for `reason`: the one the worker chose, which
+/// must come after the closure; else `days` days after closure (the organisation's review
+/// delay), unless the reason leaves nobody to review with (see
+/// [`ClosureReason::expects_review`]): then none.
 ///
 /// # Errors
 /// [`ReviewDateError::NotAfterClosure`] when the chosen date is on or before the closure.
 pub fn closure_review_due(
     closed_on: NaiveDate,
     chosen: Option<NaiveDate>,
+    reason: Option<ClosureReason>,
     days: u32,
-) -> Result<NaiveDate, ReviewDateError> {
+) -> Result<Option<NaiveDate>, ReviewDateError> {
     match chosen {
         Some(date) if date <= closed_on => Err(ReviewDateError::NotAfterClosure { closed_on }),
-        Some(date) => Ok(date),
-        None => Ok(review_due_on(closed_on, days)),
+        Some(date) => Ok(Some(date)),
+        None if reason.is_some_and(|r| !r.expects_review()) => Ok(None),
+        None => Ok(Some(review_due_on(closed_on, days))),
+    }
+}
+
+/// The day a case's figures are computed for: today while it is open; a closed or archived
+/// case's figures freeze at its closure (DAILY.md, "Case indicators and closure").
+pub fn figures_day(
+    status: CaseStatus,
+    closed_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> NaiveDate {
+    if status.is_open() {
+        today
+    } else {
+        closed_on.map_or(today, |closed| closed.min(today))
+    }
+}
+
+/// The day against which a case's steps are checked for being overdue: today while the case
+/// is open; none is overdue once it is closed or archived, so the earliest day.
+pub fn overdue_day(status: CaseStatus, today: NaiveDate) -> NaiveDate {
+    if status.is_open() {
+        today
+    } else {
+        NaiveDate::MIN
     }
 }
 

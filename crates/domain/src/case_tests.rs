@@ -347,21 +347,72 @@ fn pending_items_only_matter_when_closing() {
 #[test]
 fn the_review_date_defaults_to_the_delay_or_is_chosen_after_the_closure() {
     let closed = date(2026, 3, 2);
-    assert_eq!(closure_review_due(closed, None, 28), Ok(date(2026, 3, 30)));
+    let met = Some(ClosureReason::GoalsMet);
     assert_eq!(
-        closure_review_due(closed, Some(date(2026, 5, 1)), 28),
-        Ok(date(2026, 5, 1))
+        closure_review_due(closed, None, met, 28),
+        Ok(Some(date(2026, 3, 30)))
     );
     assert_eq!(
-        closure_review_due(closed, Some(date(2026, 3, 3)), 28),
-        Ok(date(2026, 3, 3))
+        closure_review_due(closed, Some(date(2026, 5, 1)), met, 28),
+        Ok(Some(date(2026, 5, 1)))
+    );
+    assert_eq!(
+        closure_review_due(closed, Some(date(2026, 3, 3)), None, 28),
+        Ok(Some(date(2026, 3, 3)))
     );
     for chosen in [closed, date(2026, 3, 1)] {
         assert_eq!(
-            closure_review_due(closed, Some(chosen), 28),
+            closure_review_due(closed, Some(chosen), met, 28),
             Err(ReviewDateError::NotAfterClosure { closed_on: closed })
         );
     }
+}
+
+#[test]
+fn no_review_is_planned_when_nobody_is_left_to_review_with_unless_asked_for() {
+    let closed = date(2026, 3, 2);
+    for reason in [
+        ClosureReason::PersonWithdrew,
+        ClosureReason::Unreachable,
+        ClosureReason::MovedAway,
+        ClosureReason::Deceased,
+    ] {
+        assert_eq!(closure_review_due(closed, None, Some(reason), 28), Ok(None));
+        assert_eq!(
+            closure_review_due(closed, Some(date(2026, 4, 1)), Some(reason), 28),
+            Ok(Some(date(2026, 4, 1))),
+            "{reason}"
+        );
+    }
+    for reason in [
+        ClosureReason::GoalsMet,
+        ClosureReason::Redirected,
+        ClosureReason::Other,
+    ] {
+        assert!(reason.expects_review(), "{reason}");
+    }
+}
+
+#[test]
+fn a_closed_case_figures_freeze_at_its_closure() {
+    let today = date(2026, 6, 1);
+    let closed = Some(date(2026, 3, 2));
+    assert_eq!(figures_day(CaseStatus::Active, None, today), today);
+    assert_eq!(
+        figures_day(CaseStatus::Closed, closed, today),
+        date(2026, 3, 2)
+    );
+    assert_eq!(
+        figures_day(CaseStatus::Archived, closed, today),
+        date(2026, 3, 2)
+    );
+    assert_eq!(overdue_day(CaseStatus::Planning, today), today);
+    let never = overdue_day(CaseStatus::Closed, today);
+    assert!(!crate::plan::is_overdue(
+        date(2026, 1, 1),
+        crate::ItemStatus::Planned,
+        never
+    ));
 }
 
 #[test]

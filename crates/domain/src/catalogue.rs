@@ -3,6 +3,7 @@
 //! This module depends on all the others and nothing depends on it, so the enumerations can
 //! live with the rules that use them.
 
+use crate::agent::Civility;
 use crate::application::{ApplicationDecision, ApplicationStatus, DocumentStatus, FunderStatus};
 use crate::assessment::{NeedsAction, Priority};
 use crate::budget::{ChargeKind, ResourceKind};
@@ -71,6 +72,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<ApplicationDecision>(),
         list::<DocumentStatus>(),
         list::<FunderStatus>(),
+        list::<Civility>(),
     ]
 }
 
@@ -130,6 +132,7 @@ mod tests {
                 "application_decision",
                 "application_document_status",
                 "funder_status",
+                "civility",
             ]
         );
     }

@@ -9,6 +9,7 @@
 //! parsed, not validated: once a value of one of these types exists, it is valid. It depends on
 //! no database, web framework or runtime, so every rule here is unit-tested on its own.
 
+pub mod agent;
 pub mod application;
 pub mod assessment;
 pub mod audit;
@@ -39,6 +40,9 @@ pub mod statistics;
 pub mod text;
 pub mod webhook;
 
+pub use agent::{
+    AbsencePeriod, AbsenceRefused, Civility, HandoverRefused, check_handover, check_handover_case,
+};
 pub use application::{
     ApplicationDecision, ApplicationStatus, ApplicationTransitionError, DocumentStatus,
     FunderStatus, FundingTotals,

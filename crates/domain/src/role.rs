@@ -71,6 +71,13 @@ pub enum Permission {
     /// Decide on a received referral (accept and open a case, decline, redirect) and read its
     /// attachments.
     ReferralDecide,
+    /// Read the directory of the organisation's agents: names, roles, job titles.
+    AgentRead,
+    /// Read every agent's contact details (e-mail, phone) in the directory.
+    AgentContactRead,
+    /// Hand cases over from one agent to another, record anyone's absences, and list the cases
+    /// waiting for a referent.
+    CaseAssign,
 }
 
 impl Permission {
@@ -93,11 +100,15 @@ impl Permission {
         Permission::ReferenceRead,
         Permission::ReferralRead,
         Permission::ReferralDecide,
+        Permission::AgentRead,
+        Permission::AgentContactRead,
+        Permission::CaseAssign,
     ];
 }
 
 /// A worker's permissions, shared with the supervisor who has them all and more.
 const WORKER: &[Permission] = &[
+    Permission::AgentRead,
     Permission::PersonRead,
     Permission::PersonWrite,
     Permission::PersonRevealNir,
@@ -111,6 +122,9 @@ const WORKER: &[Permission] = &[
 ];
 
 const SUPERVISOR: &[Permission] = &[
+    Permission::AgentRead,
+    Permission::AgentContactRead,
+    Permission::CaseAssign,
     Permission::PersonRestrict,
     Permission::PersonRead,
     Permission::PersonWrite,
@@ -136,6 +150,7 @@ impl Role {
             // situation; attachments (medical letters…) may carry health details, hidden from
             // reception.
             Role::Reception => &[
+                Permission::AgentRead,
                 Permission::PersonRead,
                 Permission::PersonWrite,
                 Permission::CaseCreate,
@@ -146,12 +161,15 @@ impl Role {
             Role::Supervisor => SUPERVISOR,
             // Administration of the organisation never opens a person's file.
             Role::Admin => &[
+                Permission::AgentRead,
+                Permission::AgentContactRead,
                 Permission::OrganisationAdmin,
                 Permission::RetentionSettings,
                 Permission::ReferenceRead,
             ],
             // The right-of-access export is the dpo's alone; it does not open cases otherwise.
             Role::Dpo => &[
+                Permission::AgentRead,
                 Permission::AuditRead,
                 Permission::PersonExport,
                 Permission::PersonRestrict,
@@ -244,6 +262,7 @@ mod tests {
     fn expected(role: Role) -> Vec<Permission> {
         match role {
             Role::Reception => vec![
+                AgentRead,
                 PersonRead,
                 PersonWrite,
                 CaseCreate,
@@ -251,6 +270,7 @@ mod tests {
                 ReferralRead,
             ],
             Role::Worker => vec![
+                AgentRead,
                 PersonRead,
                 PersonWrite,
                 PersonRevealNir,
@@ -263,6 +283,9 @@ mod tests {
                 ReferralDecide,
             ],
             Role::Supervisor => vec![
+                AgentRead,
+                AgentContactRead,
+                CaseAssign,
                 PersonRead,
                 PersonWrite,
                 PersonRevealNir,
@@ -276,8 +299,15 @@ mod tests {
                 ReferralDecide,
                 PersonRestrict,
             ],
-            Role::Admin => vec![OrganisationAdmin, RetentionSettings, ReferenceRead],
+            Role::Admin => vec![
+                AgentRead,
+                AgentContactRead,
+                OrganisationAdmin,
+                RetentionSettings,
+                ReferenceRead,
+            ],
             Role::Dpo => vec![
+                AgentRead,
                 AuditRead,
                 PersonExport,
                 PersonRestrict,

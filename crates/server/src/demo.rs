@@ -1,33 +1,68 @@
 //! The demo organisation of the embedded mode: one agent per role, ready to call the API, and
 //! the starter catalogue of schemes, so scheme matches work from the first run.
 
-use relais_store::agents::{self, AgentClaims};
+use relais_domain::Civility;
+use relais_store::agents::{self, AgentClaims, ProfileUpdate};
 use relais_store::db::{self, Access};
 use relais_store::{Db, organisations, schemes};
 
 /// The demo organisation's slug (fixed: scripts rely on it).
 pub const DEMO_SLUG: &str = "demo";
 
-/// The demo agents: (role, subject, display name).
-pub const DEMO_AGENTS: &[(&str, &str, &str)] = &[
-    (
-        "worker",
-        "alice",
-        "Alice Martin, assistante de service social",
-    ),
-    (
-        "supervisor",
-        "sophie",
-        "Sophie Bernard, responsable de service",
-    ),
-    ("reception", "rachid", "Rachid Benali, accueil"),
-    ("admin", "adele", "Adèle Durand, administratrice"),
-    (
-        "dpo",
-        "dominique",
-        "Dominique Petit, déléguée à la protection des données",
-    ),
+/// A demo agent: their role, subject and the profile documents print.
+pub struct DemoAgent {
+    pub role: &'static str,
+    pub subject: &'static str,
+    pub name: &'static str,
+    pub job_title: &'static str,
+    pub civility: Civility,
+}
+
+/// The demo agents, one per role.
+pub const DEMO_AGENTS: &[DemoAgent] = &[
+    DemoAgent {
+        role: "worker",
+        subject: "alice",
+        name: "Alice Martin",
+        job_title: "Assistante de service social",
+        civility: Civility::Mme,
+    },
+    DemoAgent {
+        role: "supervisor",
+        subject: "sophie",
+        name: "Sophie Bernard",
+        job_title: "Responsable du service social",
+        civility: Civility::Mme,
+    },
+    DemoAgent {
+        role: "reception",
+        subject: "rachid",
+        name: "Rachid Benali",
+        job_title: "Agent d'accueil",
+        civility: Civility::M,
+    },
+    DemoAgent {
+        role: "admin",
+        subject: "adele",
+        name: "Adèle Durand",
+        job_title: "Administratrice",
+        civility: Civility::Mme,
+    },
+    DemoAgent {
+        role: "dpo",
+        subject: "dominique",
+        name: "Dominique Petit",
+        job_title: "Déléguée à la protection des données",
+        civility: Civility::Mme,
+    },
 ];
+
+impl DemoAgent {
+    /// The agent's e-mail at the demo organisation.
+    pub fn email(&self) -> String {
+        format!("{}@ccas-demo.example", self.subject)
+    }
+}
 
 /// The starter catalogue shipped in `data/schemes/`.
 pub const STARTER_CATALOGUE: &str = include_str!("../../../data/schemes/starter-catalogue.json");
@@ -40,21 +75,34 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     drop(conn);
     let mut tx = db.tenant(org.id, Access::Write).await?;
     let mut admin_id = None;
-    for (role, subject, name) in DEMO_AGENTS {
-        let roles = [(*role).to_owned()];
+    for demo in DEMO_AGENTS {
+        let roles = [demo.role.to_owned()];
         let agent = agents::resolve(
             &mut tx,
             org.id,
             &AgentClaims {
-                subject,
-                display_name: Some(name),
+                subject: demo.subject,
+                display_name: Some(demo.name),
                 email: None,
                 roles: &roles,
             },
         )
         .await?
         .agent;
-        if *role == "admin" {
+        // The profile is written once; an agent's own later changes stay.
+        let stored = agents::get(&mut tx, agent.id).await?;
+        if stored.job_title.is_none() {
+            let email = demo.email();
+            let profile = ProfileUpdate {
+                display_name: Some(demo.name),
+                job_title: Some(demo.job_title),
+                civility: Some(demo.civility),
+                email: Some(&email),
+                phone: Some("04 72 00 00 00"),
+            };
+            agents::update_profile(&mut tx, agent.id, stored.version, &profile).await?;
+        }
+        if demo.role == "admin" {
             admin_id = Some(agent.id);
         }
     }

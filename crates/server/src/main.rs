@@ -464,13 +464,14 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
     if demo && let Some(secret) = dev_secret(settings)? {
         println!("\nDevelopment tokens for the demo organisation ({DEMO_SLUG}), valid 24 hours:");
         let a = &settings.auth;
-        for (role, subject, name) in DEMO_AGENTS {
-            let roles = [(*role).to_owned()];
+        for demo in DEMO_AGENTS {
+            let (role, subject) = (demo.role, demo.subject);
+            let roles = [role.to_owned()];
             let request = TokenRequest {
                 org: DEMO_SLUG,
                 roles: &roles,
                 subject,
-                name: Some(name),
+                name: Some(demo.name),
                 ttl: chrono::Duration::hours(24),
             };
             let token = issue(

@@ -1,6 +1,6 @@
 //! The background loop: the webhook dispatcher, polling every `webhooks.poll_interval` (at
-//! once again while it finds full batches), and the referral expiry sweep every
-//! `expiry_sweep_interval`.
+//! once again while it finds full batches), and every `expiry_sweep_interval` the referral
+//! expiry sweep, the folding of past caseload counts and the absences' delegations.
 //!
 //! Every replica of the service runs one unless its role is `api` (`RELAIS_ROLE`): claims use `FOR UPDATE SKIP LOCKED` and a lease, so
 //! they share the work without delivering an attempt twice. Errors are logged (without secrets
@@ -119,6 +119,7 @@ async fn run(
         if Instant::now() >= next_sweep {
             sweep(&db).await;
             compact_counts(&db).await;
+            delegate_absences(&db).await;
             next_sweep = Instant::now() + sweep_every;
         }
         if Instant::now() >= next_retention {
@@ -163,6 +164,21 @@ async fn compact_counts(db: &Db) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "the caseload compaction failed; trying again later"),
+    }
+}
+
+/// Starts and ends the delegations of absences (DAILY.md, "People at work"), on the sweep's
+/// schedule, one replica at a time: an absence ends by itself after its last day.
+async fn delegate_absences(db: &Db) {
+    let today = chrono::Utc::now().date_naive();
+    match relais_store::absences::sync_all(db, today).await {
+        Ok(Some(synced)) if synced.joined + synced.left > 0 => tracing::info!(
+            joined = synced.joined,
+            left = synced.left,
+            "absence delegations started and ended"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "the absence delegations failed; trying again later"),
     }
 }
 

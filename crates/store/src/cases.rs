@@ -82,25 +82,40 @@ fn with_referent(referent: Option<Uuid>, mut team: Vec<Uuid>) -> Vec<Uuid> {
     team
 }
 
-/// Checks that the referent and every team member are agents of the organisation; an
-/// unknown id is reported at the field that holds it (`/team_ids` or `/referent_id`).
+/// Checks that the referent and every team member are agents of the organisation, and that
+/// those not already on the case (`current`) are still at work; an unknown or departed agent is
+/// reported at the field that holds it (`/team_ids` or `/referent_id`).
 async fn check_agents(
     conn: &mut PgConnection,
     referent: Option<Uuid>,
     team: &[Uuid],
+    current: &[Uuid],
 ) -> Result<(), StoreError> {
     let ids = with_referent(referent, team.to_vec());
     let found = crate::agents::existing(conn, &ids).await?;
-    if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
-        let field = if team.contains(missing) {
+    let field = |id: &Uuid| {
+        if team.contains(id) {
             "/team_ids"
         } else {
             "/referent_id"
-        };
-        return Err(StoreError::InvalidReference {
-            field,
-            message: format!("no agent {missing} in this organisation"),
-        });
+        }
+    };
+    for id in &ids {
+        match found.iter().find(|(known, _)| known == id) {
+            None => {
+                return Err(StoreError::InvalidReference {
+                    field: field(id),
+                    message: format!("no agent {id} in this organisation"),
+                });
+            }
+            Some((_, false)) if !current.contains(id) => {
+                return Err(StoreError::InvalidReference {
+                    field: field(id),
+                    message: format!("agent {id} is no longer active in this organisation"),
+                });
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }
@@ -113,7 +128,7 @@ pub async fn create(
     actor_id: Uuid,
     new: &NewCase<'_>,
 ) -> Result<CaseRecord, StoreError> {
-    check_agents(conn, new.referent_id, &new.team_ids).await?;
+    check_agents(conn, new.referent_id, &new.team_ids, &[]).await?;
     let team = with_referent(new.referent_id, new.team_ids.clone());
     let exists = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1) AS \"exists!\"",
@@ -247,6 +262,8 @@ pub struct CaseFilter {
     /// When empty, every status but `archived` (archived cases are hidden from lists).
     pub statuses: Vec<String>,
     pub referent_id: Option<Uuid>,
+    /// Only the cases without referent (waiting for one: opened by reception, say).
+    pub unassigned: bool,
     pub person_id: Option<Uuid>,
     /// Cases still open past their target end date (as of `today`).
     pub past_target_on: Option<NaiveDate>,
@@ -297,6 +314,7 @@ pub async fn list(
                             ELSE c.status = ANY($1)
                        END)
                   AND ($2::uuid IS NULL OR c.referent_id = $2)
+                  AND (NOT $9 OR c.referent_id IS NULL)
                   AND ($3::uuid IS NULL OR c.person_id = $3)
                   AND ($4::date IS NULL OR c.open_target_on < $4)
                   AND ($8::date IS NULL
@@ -319,7 +337,8 @@ pub async fn list(
                 agent_id,
                 page.after.unwrap_or(Uuid::max()),
                 page.fetch_limit(),
-                filter.review_due_on
+                filter.review_due_on,
+                filter.unassigned
             )
             .fetch_all(conn)
             .await?
@@ -348,6 +367,7 @@ pub async fn list(
                             ELSE c.status = ANY($1)
                        END)
                   AND ($2::uuid IS NULL OR c.referent_id = $2)
+                  AND (NOT $8 OR c.referent_id IS NULL)
                   AND ($3::uuid IS NULL OR c.person_id = $3)
                   AND ($4::date IS NULL OR c.open_target_on < $4)
                   AND ($7::date IS NULL
@@ -369,7 +389,8 @@ pub async fn list(
                 filter.past_target_on,
                 page.after.unwrap_or(Uuid::max()),
                 page.fetch_limit(),
-                filter.review_due_on
+                filter.review_due_on,
+                filter.unassigned
             )
             .fetch_all(conn)
             .await?
@@ -405,7 +426,8 @@ pub async fn update(
         .team_ids
         .clone()
         .unwrap_or_else(|| current.team_ids.clone());
-    check_agents(conn, referent, &members).await?;
+    let already = with_referent(current.referent_id, current.team_ids.clone());
+    check_agents(conn, referent, &members, &already).await?;
     let team = with_referent(referent, members);
     let target = patch.target_end_on.unwrap_or(current.target_end_on);
     // The team written is `team`; the other fields stay as read.
@@ -420,6 +442,7 @@ pub async fn update(
         d AS (
             DELETE FROM case_team
             WHERE case_id IN (SELECT id FROM c) AND NOT (agent_id = ANY($5))
+              AND absence_id IS NULL
         ),
         i AS (
             INSERT INTO case_team (case_id, agent_id, org_id)
@@ -470,8 +493,6 @@ pub struct Transition<'a> {
     pub request: TransitionRequest<'a>,
     pub orientation: Option<&'a str>,
     pub today: NaiveDate,
-    /// Days from closure to the post-closure review.
-    pub review_delay_days: u32,
 }
 
 /// What only a closure uses.
@@ -479,8 +500,8 @@ pub struct Transition<'a> {
 pub struct ClosureOptions {
     /// Close even though plan items are still pending (the worker confirmed).
     pub force: bool,
-    /// The review date the worker chose (already checked to be after the closure); by default
-    /// the closure date plus the organisation's review delay.
+    /// The post-closure review date, as `relais_domain::case::closure_review_due` decided it
+    /// (the worker's, the organisation's delay, or none for a closure that cannot have one).
     pub review_due_on: Option<NaiveDate>,
 }
 
@@ -614,11 +635,7 @@ pub async fn transition_with(
         None
     };
     let closed_on = closing.then_some(change.today);
-    let review_due_on = closing.then(|| {
-        options.review_due_on.unwrap_or_else(|| {
-            relais_domain::case::review_due_on(change.today, change.review_delay_days)
-        })
-    });
+    let review_due_on = options.review_due_on.filter(|_| closing);
     let reopening = from == CaseStatus::Closed && to != CaseStatus::Archived;
     let data = transition_data(&current, to, change, review_due_on, &pending);
     // The team stays as read; the closure fields and whether a review was held since the
@@ -733,4 +750,171 @@ impl<T: relais_domain::Coded> CodeStr for T {
     fn code_str(self) -> &'static str {
         self.code()
     }
+}
+
+/// A case as a handover sees it: whose it is and whether it is open.
+#[derive(Debug, Clone, Copy)]
+pub struct HandoverCase {
+    pub id: Uuid,
+    pub referent_id: Option<Uuid>,
+    pub status: CaseStatus,
+}
+
+/// The cases a handover from `from` would move, locked until the transaction ends: the cases
+/// `ids` when given (whatever their referent and status, for the caller to check), else every
+/// open case whose referent is `from`. In id order, the order every writer of cases locks in.
+#[tracing::instrument(level = "debug", skip(conn, ids))]
+pub async fn lock_for_handover(
+    conn: &mut PgConnection,
+    from: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<HandoverCase>, StoreError> {
+    let rows = match ids {
+        Some(ids) => {
+            sqlx::query_as!(
+                HandoverCase,
+                r#"
+                SELECT id, referent_id, status AS "status: Code<CaseStatus>"
+                FROM cases
+                WHERE id = ANY ($1)
+                ORDER BY id
+                FOR NO KEY UPDATE
+                "#,
+                ids
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query_as!(
+                HandoverCase,
+                r#"
+                SELECT id, referent_id, status AS "status: Code<CaseStatus>"
+                FROM cases
+                WHERE referent_id = $1 AND status NOT IN ('closed', 'archived')
+                ORDER BY id
+                FOR NO KEY UPDATE
+                "#,
+                from
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    Ok(rows)
+}
+
+/// A case moved by a handover.
+#[derive(Debug, Clone, Copy)]
+pub struct Reassigned {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub version: i32,
+}
+
+/// A handover of cases from one agent to another.
+#[derive(Debug, Clone, Copy)]
+pub struct Handover<'a> {
+    pub from: Uuid,
+    pub to: Uuid,
+    /// The cases to move (checked and locked by [`lock_for_handover`]).
+    pub case_ids: &'a [Uuid],
+    /// Whether `from` stays on the teams (to answer questions about the cases they knew).
+    pub keep_previous_in_team: bool,
+}
+
+/// Moves the cases of a handover to their new referent in one statement: the referent, the
+/// version, the new referent on the team (a member in their own right, even if an absence
+/// had put them there), the previous one off it unless kept, and a `reassigned` event each.
+#[tracing::instrument(level = "debug", skip_all, fields(cases = handover.case_ids.len()))]
+pub async fn reassign(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    handover: &Handover<'_>,
+) -> Result<Vec<Reassigned>, StoreError> {
+    let event_ids: Vec<Uuid> = handover.case_ids.iter().map(|_| Uuid::now_v7()).collect();
+    let moved = sqlx::query_as!(
+        Reassigned,
+        r#"
+        WITH moved AS (
+            UPDATE cases c
+            SET referent_id = $2, updated_at = now(), version = c.version + 1
+            FROM unnest($4::uuid[], $5::uuid[]) AS m(id, event_id)
+            WHERE c.id = m.id
+            RETURNING c.id, c.person_id, c.version, m.event_id
+        ),
+        joined AS (
+            INSERT INTO case_team (case_id, agent_id, org_id)
+            SELECT id, $2, $6 FROM moved
+            ON CONFLICT (case_id, agent_id) DO UPDATE SET absence_id = NULL
+            WHERE case_team.absence_id IS NOT NULL
+        ),
+        dropped AS (
+            DELETE FROM case_team t
+            USING moved m
+            WHERE NOT $3 AND t.case_id = m.id AND t.agent_id = $1
+        ),
+        events AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
+            SELECT event_id, $6, id, $7, 'reassigned',
+                   jsonb_build_object('previous_referent_id', $1::uuid, 'referent_id', $2::uuid,
+                                      'previous_kept_in_team', $3::boolean)
+            FROM moved
+        )
+        SELECT id AS "id!", person_id AS "person_id!", version AS "version!"
+        FROM moved
+        ORDER BY id
+        "#,
+        handover.from,
+        handover.to,
+        handover.keep_previous_in_team,
+        handover.case_ids,
+        &event_ids,
+        org_id,
+        actor_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(moved)
+}
+
+/// A case as reception sees it after opening it: no content, only where it stands.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenedCase {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub status: CaseStatus,
+    pub origin: CaseOrigin,
+    pub referent_id: Option<Uuid>,
+    pub opened_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The cases `agent_id` opened on `day`, newest first (by the index of their creator).
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn opened_by(
+    conn: &mut PgConnection,
+    agent_id: Uuid,
+    day: NaiveDate,
+    page: PageRequest,
+) -> Result<Page<OpenedCase>, StoreError> {
+    let rows = sqlx::query_as!(
+        OpenedCase,
+        r#"
+        SELECT id, person_id, status AS "status: Code<CaseStatus>",
+               origin AS "origin: Code<CaseOrigin>", referent_id, opened_on, created_at
+        FROM cases
+        WHERE created_by = $1 AND opened_on = $2 AND id < $3
+        ORDER BY id DESC
+        LIMIT $4
+        "#,
+        agent_id,
+        day,
+        page.after.unwrap_or(Uuid::max()),
+        page.fetch_limit()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::from_rows(rows, page.limit, |c| c.id))
 }

@@ -24,11 +24,18 @@ pub enum Job {
     /// The folding of the caseload counts of past days (every replica; each row's lock makes it
     /// fold once).
     CaseloadCompaction,
+    /// The start and end of absences' delegations (one replica at a time, under a lease).
+    AbsenceDelegation,
 }
 
 impl Job {
     /// Every job, for the metrics.
-    pub const ALL: [Job; 3] = [Job::Retention, Job::ReferralExpiry, Job::CaseloadCompaction];
+    pub const ALL: [Job; 4] = [
+        Job::Retention,
+        Job::ReferralExpiry,
+        Job::CaseloadCompaction,
+        Job::AbsenceDelegation,
+    ];
 
     /// Its name in `job_runs` and in the metrics.
     pub fn name(self) -> &'static str {
@@ -36,6 +43,7 @@ impl Job {
             Job::Retention => "retention",
             Job::ReferralExpiry => "referral_expiry",
             Job::CaseloadCompaction => "caseload_compaction",
+            Job::AbsenceDelegation => "absence_delegation",
         }
     }
 }

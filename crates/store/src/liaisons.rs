@@ -463,33 +463,3 @@ pub async fn partner_enabled(
             .await?,
     )
 }
-
-/// How to reach an agent, as printed on a liaison sheet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentContact {
-    /// The display name, or the subject when there is none.
-    pub name: String,
-    pub email: Option<String>,
-}
-
-/// The name and email of an agent of the organisation, if it exists.
-#[tracing::instrument(level = "debug", skip(conn))]
-pub async fn agent_contact(
-    conn: &mut PgConnection,
-    agent_id: Uuid,
-) -> Result<Option<AgentContact>, StoreError> {
-    let row = sqlx::query!(
-        r#"
-        SELECT COALESCE(NULLIF(btrim(display_name), ''), subject) AS "name!", email
-        FROM agents
-        WHERE id = $1
-        "#,
-        agent_id
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| AgentContact {
-        name: r.name,
-        email: r.email,
-    }))
-}

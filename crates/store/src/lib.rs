@@ -4,6 +4,7 @@
 //! transaction: a change, its audit event and its timeline event commit together. Tenant
 //! transactions are opened by [`Db`], which sets the organisation for row-level security.
 
+pub mod absences;
 pub mod agenda;
 pub mod agents;
 pub mod applications;

@@ -8,8 +8,6 @@
 //! up instead of racing. The table's triggers refuse any change to a snapshot, a second
 //! decision, and any edit or removal of an observation, whoever asks.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use relais_domain::{CaseStatus, DecisionChannel, DecisionOutcome, ProposalItem, content_hash};
 use sqlx::PgConnection;
@@ -490,24 +488,4 @@ pub async fn has_accepted(conn: &mut PgConnection, case_id: Uuid) -> Result<bool
     )
     .fetch_one(conn)
     .await?)
-}
-
-/// How agents are shown on documents: their display name, or their subject when they have
-/// none. Unknown ids are left out.
-#[tracing::instrument(level = "debug", skip(conn))]
-pub async fn agent_names(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, String>, StoreError> {
-    let rows = sqlx::query!(
-        r#"
-        SELECT id, COALESCE(NULLIF(btrim(display_name), ''), subject) AS "name!"
-        FROM agents
-        WHERE id = ANY($1)
-        "#,
-        ids
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }

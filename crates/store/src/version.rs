@@ -14,6 +14,7 @@ pub(crate) enum Versioned {
     Contact { case_id: Uuid, id: Uuid },
     Partner(Uuid),
     Scheme(Uuid),
+    Agent(Uuid),
 }
 
 /// After a write guarded by a version matched no row: [`StoreError::VersionMismatch`] when the
@@ -28,6 +29,7 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
         Versioned::Contact { case_id, id } => ("contacts", id, Some(case_id)),
         Versioned::Partner(id) => ("partners", id, None),
         Versioned::Scheme(id) => ("schemes", id, None),
+        Versioned::Agent(id) => ("agents", id, None),
     };
     let exists = sqlx::query_scalar!(
         r#"
@@ -40,6 +42,7 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
                        THEN EXISTS (SELECT 1 FROM contacts WHERE id = $2 AND case_id = $3)
                    WHEN 'partners' THEN EXISTS (SELECT 1 FROM partners WHERE id = $2)
                    WHEN 'schemes' THEN EXISTS (SELECT 1 FROM schemes WHERE id = $2)
+                   WHEN 'agents' THEN EXISTS (SELECT 1 FROM agents WHERE id = $2)
                    ELSE false
                END AS "exists!"
         "#,

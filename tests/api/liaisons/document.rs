@@ -214,3 +214,31 @@ async fn other_media_types_are_not_acceptable_and_downloads_are_shares() {
     let shares = l.audited("share", "liaison").await;
     assert_eq!(shares, 2);
 }
+
+#[tokio::test]
+async fn the_referent_is_printed_with_the_title_and_contact_details_of_their_profile() {
+    let l = assessed().await;
+    crate::agents::set_profile(
+        &l.app,
+        &l.alice,
+        json!({"display_name": "Alice Martin", "job_title": "Assistante de service social",
+               "civility": "mme", "email": "alice.martin@ccas.example", "phone": "04 72 00 00 01"}),
+    )
+    .await;
+    let page = html(
+        &l,
+        &named(&["reason", "referent_contact"], "shared_secrecy"),
+    )
+    .await;
+    for expected in [
+        "Référente",
+        "Alice Martin",
+        "Assistante de service social",
+        "alice.martin@ccas.example",
+        "04 72 00 00 01",
+    ] {
+        assert!(page.contains(expected), "{expected}");
+    }
+    assert!(!page.contains("Travailleur social"));
+    assert!(!page.contains("Non renseigné"));
+}

@@ -103,7 +103,7 @@ async fn the_pdf_has_extractable_text_with_its_accents() {
         "Déposer le dossier à la CAF",
         "Étudier la demande FSL",
         "Plan accepté le",
-        "Signature du travailleur social",
+        "Signature de la ou du référent·e",
         proposal["content_hash"].as_str().unwrap(),
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
@@ -167,4 +167,31 @@ async fn each_download_is_audited_and_refused_downloads_are_not() {
     .await
     .unwrap();
     assert_eq!(downloads, 2);
+}
+
+#[tokio::test]
+async fn the_written_plan_names_the_referent_as_their_profile_says() {
+    let n = Negotiation::new().await;
+    crate::agents::set_profile(
+        &n.app,
+        &n.alice,
+        json!({"display_name": "Alice Martin", "job_title": "Assistante de service social",
+               "civility": "mme", "email": "alice.martin@ccas.example", "phone": "04 72 00 00 01"}),
+    )
+    .await;
+    agreed(&n).await;
+    let response = document(&n, 1, Some("application/pdf")).await;
+    assert_eq!(response.status(), 200);
+    let text = pdf_text(&response.bytes().await.unwrap());
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Référente",
+        "Alice Martin, Assistante de service social",
+        "alice.martin@ccas.example · 04 72 00 00 01",
+        "Interventions de la référente",
+        "Signature de la référente",
+    ] {
+        assert!(flat.contains(expected), "{expected} in {flat}");
+    }
+    assert!(!flat.contains("travailleur social"), "{flat}");
 }

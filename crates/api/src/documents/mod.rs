@@ -16,3 +16,53 @@ pub use written_plan::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, html as written_plan_html,
     pdf as written_plan_pdf,
 };
+
+/// The referent as documents print them, from their own profile (`PATCH /v1/me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentReferent {
+    pub name: String,
+    pub job_title: Option<String>,
+    pub civility: Option<relais_domain::Civility>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl DocumentReferent {
+    /// The heading of the referent's block, agreed with their civility: `Référente`…
+    pub fn heading(&self) -> &'static str {
+        relais_domain::agent::referent_heading(self.civility)
+    }
+
+    /// Their role: the job title they gave, never a masculine default.
+    pub fn role(&self) -> String {
+        relais_domain::agent::referent_role(self.job_title.as_deref(), self.civility)
+    }
+
+    /// `Jeanne Martin, Assistante de service social`.
+    pub fn name_and_role(&self) -> String {
+        format!("{}, {}", self.name.trim(), self.role())
+    }
+
+    /// How to reach them, `jeanne.martin@… · 04 72 00 00 00`, when they gave any.
+    pub fn reach(&self) -> Option<String> {
+        let ways: Vec<&str> = [self.email.as_deref(), self.phone.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+        (!ways.is_empty()).then(|| ways.join(" · "))
+    }
+}
+
+impl From<relais_store::agents::Profile> for DocumentReferent {
+    fn from(p: relais_store::agents::Profile) -> Self {
+        Self {
+            name: p.name,
+            job_title: p.job_title,
+            civility: p.civility,
+            email: p.email,
+            phone: p.phone,
+        }
+    }
+}

@@ -192,6 +192,9 @@ codes! {
         "Conflit",
         "une proposition de plan plus récente remplace celle-ci : enregistrez la réponse sur la \
          dernière";
+    /// The agent's absences would share a day.
+    AbsenceOverlaps = "absence_overlaps", CONFLICT, "Conflict",
+        "Conflit", "une absence de cet agent couvre déjà certains de ces jours";
     /// A person with this NIR already exists in the organisation.
     DuplicateNir = "duplicate_nir", CONFLICT, "Conflict",
         "Conflit", "une personne avec ce NIR existe déjà dans l'organisme";

@@ -32,6 +32,9 @@ pub struct Me {
     pub organisation: OrganisationSummary,
     #[schema(schema_with = crate::schema::roles)]
     pub roles: Vec<String>,
+    /// The caller's profile as the directory and documents show it; its `version` is the one
+    /// `PATCH /v1/me` takes in `If-Match` (also this answer's `ETag`).
+    pub profile: crate::routes::agents::Agent,
     /// The caller's calendar feed URL (`GET /v1/agenda.ics?token=…`; the token in it is the
     /// credential: keep it secret). Null until `POST /v1/agenda/feed-token` creates one, after
     /// `DELETE /v1/agenda/feed-token`, and for roles without an agenda.
@@ -47,17 +50,22 @@ pub struct Me {
 /// as a case's referent or team member), the token's subject and name, the organisation, the roles,
 /// and, for workers and supervisors, the calendar feed URL once `POST /v1/agenda/feed-token` has
 /// made one. The first call of a subject creates its agent; later calls update the agent's name,
-/// e-mail and roles when the token's differ. Answered with `Cache-Control: no-store` (the feed URL
-/// is a credential); not audited.
+/// e-mail and roles when the token's differ (the name and e-mail only until the agent writes
+/// their own profile with `PATCH /v1/me`). The `profile` is the agent as the directory shows
+/// them, contact details included; its version is the answer's `ETag`. Answered with
+/// `Cache-Control: no-store` (the feed URL is a credential); not audited.
 #[utoipa::path(
     tag = "me",
-    responses((status = 200, description = "The caller", body = Me), ReadErrors),
+    responses((status = 200, description = "The caller", body = Me, headers(("ETag" = String))), ReadErrors),
     security(("bearer" = []))
 )]
 #[get("/me")]
 pub async fn me(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut work = ctx.work(Access::Read).await?;
     let actor = &work.actor;
+    let profile = relais_store::agents::get(&mut work.tx, actor.agent_id).await?;
+    let version = profile.version;
+    let profile = crate::routes::agents::Agent::seen_by(profile, actor.agent_id, true);
     let feed_token = if ctx.allows(Permission::CaseReadTeam) {
         agenda::current_feed_token(&mut work.tx, &ctx.state.vault, actor.org.id, actor.agent_id)
             .await?
@@ -65,7 +73,9 @@ pub async fn me(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
         None
     };
     // The feed URL is a credential: no cache may keep it.
-    let response = HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    crate::conditional::with_etag(&mut response, version);
+    let response = response
         .insert_header(("Cache-Control", "no-store"))
         .json(Me {
             agent_id: actor.agent_id,
@@ -77,6 +87,7 @@ pub async fn me(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 name: actor.org.name.clone(),
             },
             roles: ctx.principal.role_codes.clone(),
+            profile,
             agenda_feed_url: feed_token.map(|t| crate::routes::agenda::feed_url(&req, &t.token)),
         });
     work.commit(response).await

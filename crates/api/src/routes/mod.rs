@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, Utc};
 
 pub mod agenda;
+pub mod agents;
 pub mod applications;
 pub mod assessment;
 pub mod audit;

@@ -88,3 +88,13 @@ pub struct DeliveryPath {
     /// Delivery id
     pub did: Uuid,
 }
+
+/// The path of an absence of an agent (`/agents/{id}/absences/{absence_id}`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AbsencePath {
+    /// Agent id
+    pub id: Uuid,
+    /// Absence id
+    pub absence_id: Uuid,
+}

@@ -64,7 +64,7 @@ pub struct LiaisonSheet {
     /// Chosen `steps_pending`: the plan's steps still to do, with their deadlines.
     pub steps_pending: Option<Vec<SheetStep>>,
     /// Chosen `referent_contact`: the referent (`None` inside when the case has none).
-    pub referent: Option<Option<SheetReferent>>,
+    pub referent: Option<Option<crate::documents::DocumentReferent>>,
     /// Chosen `documents`: the names of the documents that go with the sheet.
     pub documents: Option<Vec<String>>,
 }
@@ -114,13 +114,6 @@ pub struct SheetStep {
     pub party: String,
     pub due_on: NaiveDate,
     pub done_on: Option<NaiveDate>,
-}
-
-/// The referent worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SheetReferent {
-    pub name: String,
-    pub email: Option<String>,
 }
 
 // ---- Wording shared by both renderers ----------------------------------------------------
@@ -291,18 +284,27 @@ impl LiaisonSheet {
             out.push(s.or_empty(NO_STEP));
         }
         if let Some(referent) = &self.referent {
-            let mut s = Section::new("Travailleur social référent");
+            let given = |v: &Option<String>| {
+                v.as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map_or_else(|| NOT_GIVEN.to_owned(), str::to_owned)
+            };
             match referent {
                 Some(r) => {
+                    let mut s = Section::new(r.heading());
                     s.rows.push(("Nom", r.name.trim().to_owned()));
-                    s.rows.push((
-                        "Courriel",
-                        r.email.clone().unwrap_or_else(|| NOT_GIVEN.to_owned()),
-                    ));
+                    s.rows.push(("Fonction", r.role()));
+                    s.rows.push(("Courriel", given(&r.email)));
+                    s.rows.push(("Téléphone", given(&r.phone)));
+                    out.push(s);
                 }
-                None => s.rows.push(("Nom", "Non désigné".to_owned())),
+                None => {
+                    let mut s = Section::new(relais_domain::agent::referent_heading(None));
+                    s.rows.push(("Nom", "Non désigné".to_owned()));
+                    out.push(s);
+                }
             }
-            out.push(s);
         }
         if let Some(documents) = &self.documents {
             let mut s = Section::new("Documents joints");

@@ -91,3 +91,31 @@ fn a_pdf_is_produced() {
     let bytes = pdf(&sheet).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
 }
+
+#[test]
+fn the_referent_is_printed_from_their_profile_in_their_own_words() {
+    let mut sheet = bare();
+    sheet.referent = Some(Some(crate::documents::DocumentReferent {
+        name: "Jeanne Martin".into(),
+        job_title: Some("Assistante de service social".into()),
+        civility: Some(relais_domain::Civility::Mme),
+        email: Some("jeanne.martin@ccas.example".into()),
+        phone: None,
+    }));
+    let sections = sheet.sections();
+    let referent = sections.iter().find(|s| s.heading == "Référente");
+    let rows = referent.map(|s| s.rows.clone()).unwrap_or_default();
+    assert_eq!(
+        rows,
+        [
+            ("Nom", "Jeanne Martin".to_owned()),
+            ("Fonction", "Assistante de service social".to_owned()),
+            ("Courriel", "jeanne.martin@ccas.example".to_owned()),
+            ("Téléphone", "Non renseigné".to_owned()),
+        ]
+    );
+    assert!(!html(&sheet).contains("Travailleur social"));
+    sheet.referent = Some(None);
+    let headings: Vec<_> = sheet.sections().iter().map(|s| s.heading).collect();
+    assert_eq!(headings, ["Référent·e"]);
+}

@@ -1,8 +1,8 @@
 //! The written plan as a self-contained, printable HTML page (A4, no external resources).
 
 use super::{
-    CONFIDENTIAL, INTRO, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNATURES, SIGNED_AT,
-    Section, TITLE, WrittenPlan, present,
+    CONFIDENTIAL, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNED_AT, Section, TITLE,
+    WrittenPlan, present,
 };
 use crate::documents::french::push_element as push;
 
@@ -90,7 +90,7 @@ pub fn html(plan: &WrittenPlan) -> String {
         push(&mut out, "dd", &value);
     }
     out.push_str("</dl>\n");
-    push(&mut out, "p class=\"intro\"", INTRO);
+    push(&mut out, "p class=\"intro\"", &plan.intro());
 
     for section in plan.sections() {
         steps_section(&mut out, &section);
@@ -135,9 +135,9 @@ pub fn html(plan: &WrittenPlan) -> String {
     out.push_str("</section>\n<section>\n");
     push(&mut out, "h2", "Signatures");
     out.push_str("<div class=\"signatures\">\n");
-    for who in SIGNATURES {
+    for who in plan.signatures() {
         out.push_str("<div class=\"signature\">");
-        push(&mut out, "p class=\"who\"", who);
+        push(&mut out, "p class=\"who\"", &who);
         push(&mut out, "p", SIGNED_AT);
         out.push_str("</div>\n");
     }

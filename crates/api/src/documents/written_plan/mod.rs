@@ -13,6 +13,7 @@ mod pdf;
 mod tests;
 
 use chrono::NaiveDate;
+use relais_domain::agent::of_the_referent;
 
 use super::french;
 
@@ -25,8 +26,8 @@ pub struct WrittenPlan {
     /// The organisation that supports the person (letterhead).
     pub organisation: String,
     pub person: PlanPerson,
-    /// The referent worker's display name, if the case has one.
-    pub worker: Option<String>,
+    /// The case's referent, from their profile, if the case has one.
+    pub referent: Option<crate::documents::DocumentReferent>,
     /// The day the document is produced.
     pub document_on: NaiveDate,
     /// The day the proposal was made.
@@ -95,18 +96,11 @@ pub struct PlanObservation {
 // ---- Wording shared by both renderers ----------------------------------------------------
 
 pub(crate) const TITLE: &str = "Plan d'aide";
-pub(crate) const INTRO: &str = "Ce plan d'aide a été construit et négocié avec vous lors de nos \
-    entretiens. Il précise les démarches de chacun et leurs délais : les préconisations sont les \
-    démarches que vous réalisez, les interventions sont celles du travailleur social. Il évolue \
-    avec votre situation, et vous pouvez y apporter vos observations à tout moment.";
+
 pub(crate) const NO_STEP: &str = "Aucune démarche n'est prévue.";
 pub(crate) const NO_DECISION: &str = "En attente de la réponse de la personne.";
 pub(crate) const NO_OBSERVATION: &str = "Aucune observation à ce jour. Vos observations \
     peuvent être ajoutées au plan à tout moment ; elles ne modifient pas ce document.";
-pub(crate) const SIGNATURES: [&str; 2] = [
-    "Signature de la personne",
-    "Signature du travailleur social",
-];
 pub(crate) const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
 pub(crate) const CONFIDENTIAL: &str =
     "Document confidentiel, soumis au secret professionnel : à ne pas diffuser.";
@@ -142,18 +136,48 @@ impl WrittenPlan {
         format!("Document établi le {}", french::date(self.document_on))
     }
 
+    /// The civility of the referent, when the case has one and they gave it.
+    fn referent_civility(&self) -> Option<relais_domain::Civility> {
+        self.referent.as_ref().and_then(|r| r.civility)
+    }
+
+    /// The opening paragraph, naming the referent as they are.
+    pub(crate) fn intro(&self) -> String {
+        format!(
+            "Ce plan d'aide a été construit et négocié avec vous lors de nos entretiens. Il \
+             précise les démarches de chacun et leurs délais : les préconisations sont les \
+             démarches que vous réalisez, les interventions sont celles {}. Il évolue avec votre \
+             situation, et vous pouvez y apporter vos observations à tout moment.",
+            of_the_referent(self.referent_civility())
+        )
+    }
+
+    /// Who signs: the person, and the referent.
+    pub(crate) fn signatures(&self) -> [String; 2] {
+        [
+            "Signature de la personne".to_owned(),
+            format!("Signature {}", of_the_referent(self.referent_civility())),
+        ]
+    }
+
     /// The identification block: (label, value) rows.
     pub(crate) fn identification(&self) -> Vec<(&'static str, String)> {
         let mut rows = vec![("Personne accompagnée", self.person_name())];
         if let Some(born) = self.person.birth_date {
             rows.push(("Date de naissance", french::date(born)));
         }
-        rows.push((
-            "Travailleur social référent",
-            self.worker
-                .clone()
-                .unwrap_or_else(|| "Non désigné".to_owned()),
-        ));
+        match &self.referent {
+            Some(referent) => {
+                rows.push((referent.heading(), referent.name_and_role()));
+                if let Some(reach) = referent.reach() {
+                    rows.push(("Coordonnées", reach));
+                }
+            }
+            None => rows.push((
+                relais_domain::agent::referent_heading(None),
+                "Non désigné".to_owned(),
+            )),
+        }
         rows.push(("Motif de la prise de contact", self.reason.clone()));
         rows
     }
@@ -167,7 +191,11 @@ impl WrittenPlan {
                 steps: &self.preconisations,
             },
             Section {
-                heading: "Interventions du travailleur social",
+                heading: match self.referent_civility() {
+                    Some(relais_domain::Civility::Mme) => "Interventions de la référente",
+                    Some(relais_domain::Civility::M) => "Interventions du référent",
+                    None => "Interventions de la ou du référent·e",
+                },
                 subheading: None,
                 steps: &self.interventions,
             },

@@ -1,8 +1,8 @@
 //! The written plan as an A4 PDF with real, extractable text.
 
 use super::{
-    CONFIDENTIAL, INTRO, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNATURES, SIGNED_AT,
-    Section, TITLE, WrittenPlan, present,
+    CONFIDENTIAL, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNED_AT, Section, TITLE,
+    WrittenPlan, present,
 };
 use crate::documents::pdf::emit::{self, Info};
 use crate::documents::pdf::{
@@ -30,13 +30,13 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
     let mut layout = Layout::new(&fonts);
     letterhead(&mut layout, plan);
     identification(&mut layout, plan);
-    intro(&mut layout);
+    intro(&mut layout, &plan.intro());
     for section in plan.sections() {
         steps(&mut layout, &section);
     }
     decision(&mut layout, plan);
     observations(&mut layout, plan);
-    signatures(&mut layout);
+    signatures(&mut layout, &plan.signatures());
     let mut pages = layout.finish();
     page_furniture(&fonts, &mut pages, plan);
 
@@ -81,10 +81,10 @@ fn identification(layout: &mut Layout<'_>, plan: &WrittenPlan) {
     layout.advance(8.0);
 }
 
-fn intro(layout: &mut Layout<'_>) {
+fn intro(layout: &mut Layout<'_>, text: &str) {
     let look = TextStyle::new(Style::Regular, 9.5).gray(0.2);
     let x = MARGIN_X + 10.0;
-    let lines = layout.wrap(look, CONTENT_WIDTH - 10.0, INTRO);
+    let lines = layout.wrap(look, CONTENT_WIDTH - 10.0, text);
     let height = lines.len() as f32 * look.leading;
     layout.need(height);
     let top = layout.y();
@@ -200,7 +200,7 @@ fn observations(layout: &mut Layout<'_>, plan: &WrittenPlan) {
     }
 }
 
-fn signatures(layout: &mut Layout<'_>) {
+fn signatures(layout: &mut Layout<'_>, who: &[String; 2]) {
     const BOX_HEIGHT: f32 = 118.0;
     const GUTTER: f32 = 18.0;
     heading(layout, "Signatures", BOX_HEIGHT + 4.0);
@@ -208,7 +208,7 @@ fn signatures(layout: &mut Layout<'_>) {
     let top = layout.y();
     let width = (CONTENT_WIDTH - GUTTER) / 2.0;
     let page = layout.page();
-    for (i, who) in SIGNATURES.iter().enumerate() {
+    for (i, who) in who.iter().enumerate() {
         let x = MARGIN_X + i as f32 * (width + GUTTER);
         let bottom = top - BOX_HEIGHT;
         for (from, to) in [

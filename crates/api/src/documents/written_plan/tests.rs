@@ -50,7 +50,13 @@ pub(super) fn sample() -> WrittenPlan {
             last_name: "Lefèvre".to_owned(),
             birth_date: Some(d(1988, 2, 3)),
         },
-        worker: Some("Jeanne Martin".to_owned()),
+        referent: Some(crate::documents::DocumentReferent {
+            name: "Jeanne Martin".to_owned(),
+            job_title: Some("Assistante de service social".to_owned()),
+            civility: Some(relais_domain::Civility::Mme),
+            email: Some("jeanne.martin@ccas.example".to_owned()),
+            phone: Some("04 77 00 00 00".to_owned()),
+        }),
         document_on: d(2027, 3, 1),
         proposed_on: d(2027, 2, 24),
         proposal_number: 2,
@@ -123,7 +129,7 @@ fn long_plan(steps: usize) -> WrittenPlan {
 const STEPS_SHOWN: [&str; 6] = [
     "Vos préconisations",
     "Préconisations (démarches de la personne)",
-    "Interventions du travailleur social",
+    "Interventions de la référente",
     "Démarches des partenaires",
     "Déposer le dossier à la CAF",
     "À réaliser avant le 12 mars 2027",
@@ -149,7 +155,9 @@ fn the_html_shows_each_party_s_steps_with_french_deadlines() {
         "Centre communal d&#39;action sociale de Saint-Étienne",
         "Éloïse Lefèvre",
         "3 février 1988",
-        "Jeanne Martin",
+        "Référente",
+        "Jeanne Martin, Assistante de service social",
+        "jeanne.martin@ccas.example · 04 77 00 00 00",
         "Impayés de loyer",
         "Proposition n° 2 du 24 février 2027",
         "Document établi le 1er mars 2027",
@@ -160,7 +168,7 @@ fn the_html_shows_each_party_s_steps_with_french_deadlines() {
         "Réponse enregistrée par Jeanne Martin",
         "Le 4 mars 2027",
         "Signature de la personne",
-        "Signature du travailleur social",
+        "Signature de la référente",
         "Fait à ",
         "Empreinte du plan (SHA-256) : 9f86d081",
         "secret professionnel",
@@ -209,12 +217,14 @@ fn a_plan_without_answer_or_partner_says_so() {
     plan.partner_steps.clear();
     plan.observations.clear();
     plan.interventions.clear();
-    plan.worker = None;
+    plan.referent = None;
     let page = html(&plan);
     assert!(page.contains(NO_DECISION));
     assert!(page.contains("Aucune démarche n&#39;est prévue."));
     assert!(page.contains("Aucune observation à ce jour"));
     assert!(page.contains("Non désigné"));
+    assert!(page.contains("Interventions de la ou du référent·e"));
+    assert!(page.contains("Signature de la ou du référent·e"));
     assert!(!page.contains("Démarches des partenaires"));
 }
 
@@ -281,7 +291,7 @@ fn the_pdf_text_is_extractable_with_its_accents() {
         "Éloïse Lefèvre",
         "Plan accepté le 26 février 2027 (entretien)",
         "Signature de la personne",
-        "Signature du travailleur social",
+        "Signature de la référente",
         "Empreinte du plan (SHA-256) : ",
         HASH,
         "secret professionnel",

@@ -122,6 +122,12 @@ timeline_events! {
         to_status: Option<Never> => null,
         data: UpdatedData,
     }
+    /// Its referent changed in a handover of cases (`POST /v1/cases/reassignments`).
+    Reassigned(ReassignedEvent, ReassignedKind = "reassigned") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: ReassignedData,
+    }
     /// Its status changed.
     Transition(TransitionEvent, TransitionKind = "transition") {
         from_status: CaseStatus => case_status,
@@ -251,6 +257,16 @@ pub struct UpdatedData {
     pub referent_id: Option<Uuid>,
     pub team_ids: Option<Vec<Uuid>>,
     pub target_end_on: Option<NaiveDate>,
+}
+
+/// Who a handover moved the case from and to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignedData {
+    pub previous_referent_id: Uuid,
+    pub referent_id: Uuid,
+    /// Whether the previous referent stayed on the team.
+    pub previous_kept_in_team: bool,
 }
 
 /// What a transition records, by the kind of move.

@@ -36,8 +36,8 @@ use crate::work::{self, CaseUse, Work};
 
 pub use events::TimelineEvent;
 pub use model::{
-    Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition,
-    PendingItemsProblem, PendingPlanItem, Timeline,
+    Case, CaseIndicators, CaseList, CasePatch, CreatedCase, NewCase, NewTransition, OpenedCase,
+    OpenedCaseList, PendingItemsProblem, PendingPlanItem, Timeline,
 };
 
 fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
@@ -154,8 +154,9 @@ pub struct ListParams {
     /// Comma-separated statuses; by default every status but `archived`.
     #[param(schema_with = crate::schema::case_status_list)]
     pub status: Option<String>,
-    /// The referent's agent id.
-    #[param(value_type = Option<Uuid>)]
+    /// The referent's agent id, or `none`: the cases waiting for a referent (opened by
+    /// reception, say).
+    #[param(schema_with = crate::schema::referent_filter)]
     pub referent: Option<String>,
     /// The person's id.
     #[param(value_type = Option<Uuid>)]
@@ -169,8 +170,10 @@ pub struct ListParams {
 
 /// Lists the cases the caller may see (a worker: their teams'; a supervisor: all).
 ///
-/// Workers and supervisors; 403 for other roles. By default every status but `archived`; `status`
-/// takes a comma-separated list of statuses. Further filters: `referent`, `person_id`,
+/// Workers and supervisors; 403 for other roles (reception lists what it opened today with
+/// `GET /v1/cases/opened-today`). By default every status but `archived`; `status` takes a
+/// comma-separated list of statuses. Further filters: `referent` (an agent id, or `none` for the
+/// cases waiting for a referent: the supervisor's intake queue), `person_id`,
 /// `past_target` (open cases past their target end date) and `review_due` (closed cases whose
 /// post-closure review date has come with no review held since the closure). Each case on the page
 /// is audited as a `read` of `case`.
@@ -195,8 +198,10 @@ pub async fn list(
         referent_id: params
             .referent
             .as_deref()
+            .filter(|v| *v != "none")
             .map(|v| parse_uuid_param("referent", v))
             .transpose()?,
+        unassigned: params.referent.as_deref() == Some("none"),
         person_id: params
             .person_id
             .as_deref()
@@ -211,6 +216,34 @@ pub async fn list(
     let today = today();
     let (items, next_cursor) = into_views(found, |c| Case::from_record(c, today));
     work.commit(HttpResponse::Ok().json(CaseList { items, next_cursor }))
+        .await
+}
+
+/// The cases the caller opened today, as reception sees them: where each stands, no content.
+///
+/// Reception, workers and supervisors (403 for other roles). Only the cases the caller opened
+/// today, newest first: id, person, status, origin, referent (null while the case waits for
+/// one) — enough for the front desk to tell a visitor that their request is recorded and who will
+/// follow it, and nothing of the case's content. Each case listed is audited as a `read` of
+/// `case`.
+#[utoipa::path(
+    tag = "cases",
+    operation_id = "list_cases_opened_today",
+    params(PageParams),
+    responses((status = 200, description = "The caller's cases of today, newest first", body = OpenedCaseList), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/opened-today")]
+pub async fn opened_today(ctx: Ctx, page: Query<PageParams>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::CaseCreate)?;
+    let page = page.request()?;
+    let mut work = ctx.work(Access::Read).await?;
+    let found = cases::opened_by(&mut work.tx, work.actor.agent_id, today(), page).await?;
+    work.audit_all(found.items.iter().map(|c| {
+        NewAuditEvent::new(AuditAction::Read, AuditResource::Case, c.id).about(c.person_id)
+    }));
+    let (items, next_cursor) = into_views(found, OpenedCase::from);
+    work.commit(HttpResponse::Ok().json(OpenedCaseList { items, next_cursor }))
         .await
 }
 
@@ -298,7 +331,9 @@ pub async fn update(
 
 /// Moves a case through its lifecycle (`If-Match` required).
 ///
-/// Closing records the closure date, the orientation and the review date; over pending plan
+/// Closing records the closure date, the orientation and the review date (by default the
+/// organisation's review delay after the closure; none when the person withdrew, could not be
+/// reached, moved away or died, unless `review_due_on` asks for one); over pending plan
 /// items it needs `force: true` (otherwise 409 `pending_plan_items` lists them). Reopening
 /// needs a reason and clears the closure, which stays in the timeline.
 ///
@@ -344,9 +379,13 @@ pub async fn transition(
     let review_delay_days = u32::try_from(work.actor.org.review_delay_days).unwrap_or(28);
     let closing = body.to == CaseStatus::Closed;
     let review_due_on = if closing {
-        let due = closure_review_due(today, body.review_due_on, review_delay_days)
-            .map_err(|e| ApiError::refused_at("/review_due_on", &e))?;
-        Some(due)
+        closure_review_due(
+            today,
+            body.review_due_on,
+            body.closure_reason,
+            review_delay_days,
+        )
+        .map_err(|e| ApiError::refused_at("/review_due_on", &e))?
     } else {
         None
     };
@@ -363,7 +402,6 @@ pub async fn transition(
             .map(str::trim)
             .filter(|o| !o.is_empty()),
         today,
-        review_delay_days,
     };
     let options = ClosureOptions {
         force: body.force,

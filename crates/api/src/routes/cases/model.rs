@@ -2,7 +2,7 @@
 //! indicators, the timeline) and their conversion from the store's records.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::case::is_review_due;
+use relais_domain::case::{figures_day, is_review_due};
 use relais_domain::{CaseOrigin, CaseStatus, ClosureReason, ItemStatus, Party};
 use relais_store::Code;
 use relais_store::cases::{CaseRecord, PendingItem};
@@ -89,8 +89,9 @@ pub struct NewTransition {
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
     pub orientation: Option<String>,
-    /// On closure: the date of the post-closure review, after the closure date (by default the
-    /// closure date plus the organisation's review delay, 28 days).
+    /// On closure: the date of the post-closure review, after the closure date. By default the
+    /// closure date plus the organisation's review delay (28 days), or no review at all for a
+    /// closure as `person_withdrew`, `unreachable`, `moved_away` or `deceased`.
     pub review_due_on: Option<NaiveDate>,
     /// On closure: close even though plan items are still planned, in progress or blocked
     /// (without it, such a closure answers 409 `pending_plan_items` with the list).
@@ -133,7 +134,8 @@ pub struct CaseIndicators {
     pub days_open: i64,
     /// Days planned from opening to the target end date.
     pub target_days: i64,
-    /// Days left before the target end date (negative when past it).
+    /// Days left before the target end date (negative when past it); for a closed or archived
+    /// case, as they stood at its closure.
     pub days_remaining: i64,
     /// Still open after the target end date.
     pub past_target: bool,
@@ -172,11 +174,12 @@ impl Case {
     pub(super) fn from_record(r: CaseRecord, today: NaiveDate) -> Self {
         let status = r.status();
         let open = status.is_open();
-        let end = r.closed_on.unwrap_or(today);
+        // A closed case's figures freeze at its closure.
+        let day = figures_day(status, r.closed_on, today);
         let indicators = CaseIndicators {
-            days_open: (end - r.opened_on).num_days(),
+            days_open: (day - r.opened_on).num_days(),
             target_days: (r.target_end_on - r.opened_on).num_days(),
-            days_remaining: (r.target_end_on - today).num_days(),
+            days_remaining: (r.target_end_on - day).num_days(),
             past_target: open && today > r.target_end_on,
             review_due: is_review_due(status, r.review_due_on, r.review_held, today),
         };
@@ -223,5 +226,32 @@ pub struct CaseList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Timeline {
     pub items: Vec<super::events::TimelineEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// A case as the agent who opened it today sees it at the front desk: no content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenedCase {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    #[schema(schema_with = crate::schema::case_status)]
+    pub status: &'static str,
+    #[schema(schema_with = crate::schema::case_origin)]
+    pub origin: CaseOrigin,
+    /// Null while the case waits for a referent.
+    pub referent_id: Option<Uuid>,
+    pub opened_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+view_from!(relais_store::cases::OpenedCase as r => OpenedCase {
+    id, person_id, origin, referent_id, opened_on, created_at;
+    status: r.status.code(),
+});
+
+/// A page of the cases opened today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenedCaseList {
+    pub items: Vec<OpenedCase>,
     pub next_cursor: Option<String>,
 }

@@ -27,9 +27,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::printed;
+use crate::documents::DocumentReferent;
 use crate::documents::liaison::{
-    LiaisonSheet, SheetContact, SheetDestination, SheetDomain, SheetIdentity, SheetReferent,
-    SheetStep, html, pdf,
+    LiaisonSheet, SheetContact, SheetDestination, SheetDomain, SheetIdentity, SheetStep, html, pdf,
 };
 use crate::error::ApiError;
 use crate::printed::{Format, document_response};
@@ -77,11 +77,17 @@ pub struct SharedStep {
     pub done_on: Option<NaiveDate>,
 }
 
-/// The referent worker (`referent_contact`).
+/// The case's referent (`referent_contact`), from their own profile.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SharedReferent {
     pub name: String,
+    /// Their role as documents print it: the job title they gave (`Assistante de service
+    /// social`), else a word agreed with their civility.
+    pub job_title: String,
+    #[schema(schema_with = crate::schema::civility_nullable)]
+    pub civility: Option<relais_domain::Civility>,
     pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// The content of a liaison sheet: one member per content code chosen from the whitelist
@@ -175,7 +181,10 @@ pub async fn gather(
     };
     let referent = if chosen(LiaisonContent::ReferentContact) {
         Some(match case.referent_id {
-            Some(id) => store::agent_contact(tx, id).await?,
+            Some(id) => relais_store::agents::profiles(tx, &[id])
+                .await?
+                .remove(&id)
+                .map(DocumentReferent::from),
             None => None,
         })
     } else {
@@ -239,8 +248,11 @@ pub async fn gather(
         }),
         referent_contact: referent.map(|r| {
             r.map(|r| SharedReferent {
+                job_title: r.role(),
                 name: r.name,
+                civility: r.civility,
                 email: r.email,
+                phone: r.phone,
             })
         }),
         documents,
@@ -345,9 +357,12 @@ pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) ->
         actions_done: c.actions_done.map(|s| s.iter().map(sheet_step).collect()),
         steps_pending: c.steps_pending.map(|s| s.iter().map(sheet_step).collect()),
         referent: c.referent_contact.map(|r| {
-            r.map(|r| SheetReferent {
+            r.map(|r| DocumentReferent {
                 name: r.name,
+                job_title: Some(r.job_title),
+                civility: r.civility,
                 email: r.email,
+                phone: r.phone,
             })
         }),
         documents: c.documents,

@@ -11,6 +11,7 @@ mod proposals;
 pub(crate) mod written;
 
 use actix_web::{HttpResponse, get, web};
+use relais_domain::case::{figures_day, overdue_day};
 use relais_domain::{AuditAction, AuditResource};
 use relais_store::{plan_items, proposals as store};
 use uuid::Uuid;
@@ -75,9 +76,10 @@ pub async fn view(
         Some(changes) => changes.calls_for_agreement(),
         None => !items.is_empty(),
     };
-    let end = case.closed_on.unwrap_or(today);
+    // A closed case's figures freeze at its closure: no step of it is overdue any more.
+    let end = figures_day(case.status(), case.closed_on, today);
     let indicators = PlanViewIndicators {
-        plan: relais_domain::indicators(&facts, today).into(),
+        plan: relais_domain::indicators(&facts, overdue_day(case.status(), today)).into(),
         days_open: (end - case.opened_on).num_days(),
         target_days: (case.target_end_on - case.opened_on).num_days(),
         days_to_agreement: agreement

@@ -74,7 +74,6 @@ async fn move_case(
         },
         orientation: None,
         today: today(),
-        review_delay_days: u32::try_from(work.actor.org.review_delay_days).unwrap_or(28),
     };
     cases::transition(
         &mut work.tx,

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
-    PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, written_plan_html,
-    written_plan_pdf,
+    DocumentReferent, PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan,
+    written_plan_html, written_plan_pdf,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
@@ -39,6 +39,7 @@ struct Sources<'a> {
     proposal: &'a ProposalRecord,
     observations: &'a [ObservationRecord],
     names: &'a std::collections::HashMap<Uuid, String>,
+    referent: Option<DocumentReferent>,
 }
 
 fn written_plan(s: &Sources<'_>) -> WrittenPlan {
@@ -64,7 +65,7 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
             last_name: s.person.last_name.clone(),
             birth_date: s.person.birth_date,
         },
-        worker: s.case.referent_id.and_then(|id| s.names.get(&id).cloned()),
+        referent: s.referent.clone(),
         document_on: today(),
         proposed_on: s.proposal.created_at.date_naive(),
         proposal_number: s.proposal.number,
@@ -131,7 +132,15 @@ pub async fn document(
         .into_iter()
         .chain(proposal.decision.as_ref().map(|d| d.recorded_by))
         .collect();
-    let names = store::agent_names(&mut work.tx, &agents).await?;
+    let profiles = relais_store::agents::profiles(&mut work.tx, &agents).await?;
+    let names = profiles
+        .iter()
+        .map(|(id, p)| (*id, p.name.clone()))
+        .collect();
+    let referent = case
+        .referent_id
+        .and_then(|id| profiles.get(&id).cloned())
+        .map(DocumentReferent::from);
     work.audit(case_event(
         &case,
         AuditAction::Download,
@@ -146,6 +155,7 @@ pub async fn document(
         proposal: &proposal,
         observations: &observations,
         names: &names,
+        referent,
     });
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.

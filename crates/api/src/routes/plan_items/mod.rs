@@ -11,6 +11,7 @@ mod indicators;
 pub(crate) mod model;
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use relais_domain::case::overdue_day;
 use relais_domain::{AuditAction, AuditResource, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::CaseRecord;
@@ -170,7 +171,8 @@ impl ListParams {
 ///
 /// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
 /// not see). Filter by `party`, by `status` (a comma-separated list) and by `overdue` (due date
-/// passed, still planned, in progress or blocked). An archived case's items are read only with a
+/// passed, still planned, in progress or blocked; never on a closed or archived case, whose
+/// figures froze at its closure). An archived case's items are read only with a
 /// `reason` (400 `reason_required` without it). Audited once as a `read` of `case.plan_items`.
 #[utoipa::path(
     tag = "plan",
@@ -187,15 +189,17 @@ pub async fn list(
     page: Query<DuePageParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = filter.filter()?;
+    let mut filter = filter.filter()?;
     let page = page.paging();
     let (limit, after) = (page.limit()?, page.after()?);
     let (mut work, case) = ctx
         .case_list(*id, reason.case_use(), AuditResource::CasePlanItems)
         .await?;
+    // A closed case's steps are overdue no more.
+    let today = overdue_day(case.status(), today());
+    filter.overdue_on = filter.overdue_on.map(|_| today);
     let page = plan_items::list(&mut work.tx, case.id, &filter, after, limit).await?;
     let next_cursor = plan_items::next_cursor(&page).as_ref().map(Cursor::encode);
-    let today = today();
     let items = page
         .items
         .into_iter()
