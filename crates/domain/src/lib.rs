@@ -60,7 +60,7 @@ pub use catalogue::catalogue;
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use contact::{
     ContactKind, ContactOutcome, ContactOutcomeRefused, ContactRefused, ContactStatus, ContactTime,
-    ContactTimeError, OutcomeError, attendance_status, check_kind, contact_time, held_at,
+    ContactTimeError, Outcome, OutcomeError, attendance_status, check_kind, contact_time, held_at,
     status_after_held,
 };
 pub use eligibility::{
