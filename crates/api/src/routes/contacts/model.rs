@@ -107,6 +107,8 @@ pub const OUTCOME_FIELDS: crate::openapi::Variants = crate::openapi::Variants {
     schema: "NewContactOutcome",
     on: "status",
     cases: &[
+        // No outcome: refused by the rule of `outcome_rules`.
+        ("planned", &[], &[]),
         ("held", &[], &["reason"]),
         ("cancelled", &[], &["occurred_at"]),
         ("no_show", &[], &["occurred_at"]),
