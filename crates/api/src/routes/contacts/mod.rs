@@ -26,6 +26,7 @@ use relais_store::cases::CaseRecord;
 use relais_store::contacts::NewContact as StoreContact;
 use relais_store::contacts::{self, ContactFilter, ContactRecord, ContactUpdate, OutcomeChange};
 use relais_store::db::Tx;
+use relais_store::page::Page;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -170,6 +171,23 @@ pub struct ListParams {
     pub planned: Option<bool>,
 }
 
+/// The statuses a list keeps (empty: every one): those of `status`, narrowed by `planned`
+/// (`true`: planned, `false`: held); `None` when the two exclude each other.
+fn wanted_statuses(
+    listed: Vec<ContactStatus>,
+    planned: Option<bool>,
+) -> Option<Vec<ContactStatus>> {
+    let Some(planned) = planned else {
+        return Some(listed);
+    };
+    let only = if planned {
+        ContactStatus::Planned
+    } else {
+        ContactStatus::Held
+    };
+    (listed.is_empty() || listed.contains(&only)).then(|| vec![only])
+}
+
 /// Lists a case's contacts, newest first (held time, else planned time).
 ///
 /// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
@@ -194,39 +212,25 @@ pub async fn list(
     page: Query<PageParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut statuses: Vec<ContactStatus> =
-        coded_list("status", "contact status", filter.status.as_deref())?;
-    if let Some(planned) = filter.planned {
-        let only = if planned {
-            ContactStatus::Planned
-        } else {
-            ContactStatus::Held
-        };
-        // `planned` narrows `status`: a status it excludes matches nothing.
-        if statuses.is_empty() || statuses.contains(&only) {
-            statuses = vec![only];
-        } else {
-            statuses.clear();
-        }
-    }
-    let none = filter.planned.is_some() && statuses.is_empty();
-    let filter = ContactFilter {
-        kind: coded_param("kind", "contact kind", filter.kind.as_deref())?,
-        statuses,
-    };
+    let statuses = wanted_statuses(
+        coded_list("status", "contact status", filter.status.as_deref())?,
+        filter.planned,
+    );
+    let kind = coded_param("kind", "contact kind", filter.kind.as_deref())?;
     let page = page.request()?;
     let (mut work, case) = ctx
         .case_list(*id, reason.case_use(), AuditResource::CaseContacts)
         .await?;
-    if none {
-        return work
-            .commit(HttpResponse::Ok().json(ContactList {
-                items: Vec::new(),
-                next_cursor: None,
-            }))
-            .await;
-    }
-    let found = contacts::list(&mut work.tx, case.id, &filter, page).await?;
+    let found = match statuses {
+        Some(statuses) => {
+            let filter = ContactFilter { kind, statuses };
+            contacts::list(&mut work.tx, case.id, &filter, page).await?
+        }
+        None => Page {
+            items: Vec::new(),
+            next_after: None,
+        },
+    };
     let reader = work.actor.agent_id;
     let (items, next_cursor) = into_views(found, |c| Contact::for_reader(c, reader));
     work.commit(HttpResponse::Ok().json(ContactList { items, next_cursor }))
