@@ -588,9 +588,42 @@ p50_ms() {
     }' "$out"
 }
 
+# handover_ms FROM TO TOKEN: the median time (ms) of POST /v1/cases/reassignments handing
+# 500 open cases of FROM to TO and back, three times each way (the supervisor's handover of a
+# caseload, DAILY.md); the number of cases moved each time goes to handover_cases.
+handover_cases=0
+handover_ms() {
+    local from=$1 to=$2 token=$3 ids body answer code round direction a b
+    local -a times=()
+    ids=$(sql -c "SELECT string_agg(format('\"%s\"', id), ',') FROM (
+                    SELECT id FROM cases WHERE referent_id = '$from'
+                       AND status NOT IN ('closed', 'archived') ORDER BY id LIMIT 500) c")
+    [ -n "$ids" ] || die "no open case of $from to hand over"
+    handover_cases=$(($(tr -cd ',' <<<"$ids" | wc -c) + 1))
+    for round in 1 2 3; do
+        for direction in forth back; do
+            if [ "$direction" = forth ]; then a=$from b=$to; else a=$to b=$from; fi
+            body="{\"from_agent_id\":\"$a\",\"to_agent_id\":\"$b\",\"case_ids\":[$ids]}"
+            answer=$(curl -sS -o "$work/handover.json" -w '%{http_code} %{time_total}' \
+                -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+                --data "$body" "$base/v1/cases/reassignments")
+            code=${answer%% *}
+            [ "$code" = 200 ] || {
+                cat "$work/handover.json" >&2
+                die "the handover (round $round, $direction) answered $code"
+            }
+            times+=("${answer#* }")
+        done
+    done
+    printf '%s\n' "${times[@]}" | sort -g |
+        awk '{ t[NR] = $1 } END { printf "%.1f", t[int((NR + 1) / 2)] * 1000 }'
+}
+
 # Brings the organisation `bench` to each size of BENCH_SCALES with `relais bench seed` and
-# measures every endpoint there; the latencies go to scale_ms[SIZE|LABEL].
+# measures every endpoint there; the latencies go to scale_ms[SIZE|LABEL]. At the largest size,
+# the handover of 500 cases too (handover_at).
 declare -A scale_ms=()
+handover_at=
 scale_agent=
 scale_run() {
     local size seeded=0 label role path goal token worker supervisor
@@ -618,6 +651,11 @@ scale_run() {
             log "  $label: ${scale_ms[$size|$label]} ms at $size cases (goal $goal ms)"
         done < <(scale_endpoints)
     done
+    local other
+    other=$(sql -c "SELECT a.id FROM agents a JOIN organisations o ON o.id = a.org_id
+                    WHERE o.slug = 'bench' AND a.subject = 'bench-worker-1'")
+    handover_at=$(handover_ms "$scale_agent" "$other" "$supervisor")
+    log "  handover of $handover_cases cases: $handover_at ms at $size cases (goal 1000 ms)"
 }
 
 report_scale() {
@@ -640,6 +678,9 @@ report_scale() {
         for size in "${sizes[@]}"; do row+=" ${scale_ms[$size|$label]} |"; done
         echo "$row $(ratio "${scale_ms[$last|$label]}" "${scale_ms[$first|$label]}")× | ≤ 2×, < $goal ms |"
     done < <(scale_endpoints)
+    echo
+    echo "Handover of $handover_cases open cases from one worker to another and back" \
+        "(POST /v1/cases/reassignments), median of 6 at $last cases: $handover_at ms (goal < 1000 ms)."
     echo
     echo "$(date -u +%F), commit $built_from${BENCH_SERVER_BIN:+, server binary $BENCH_SERVER_BIN}," \
         "$(nproc) cores ($(uname -m)), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')," \

@@ -229,6 +229,87 @@ async fn closing_records_the_orientation_and_the_review_date_by_default_or_as_ch
 }
 
 #[tokio::test]
+async fn a_closure_that_leaves_nobody_to_review_with_sets_no_review_date_unless_asked() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    for reason in ["person_withdrew", "unreachable", "moved_away", "deceased"] {
+        let (id, _) = new_case(&app, &alice).await;
+        let body = json!({"to": "closed", "closure_reason": reason});
+        let case = moved(&app, &alice, &id, 1, &body).await;
+        assert!(case["review_due_on"].is_null(), "{reason}: {case}");
+        assert_eq!(case["indicators"]["review_due"], false);
+        let data = &timeline(&app, &alice, &id).await.last().unwrap()["data"].clone();
+        assert!(data["review_due_on"].is_null(), "{reason}");
+    }
+    let (asked, _) = new_case(&app, &alice).await;
+    let body = json!({"to": "closed", "closure_reason": "moved_away",
+                      "review_due_on": in_days(30)});
+    let case = moved(&app, &alice, &asked, 1, &body).await;
+    assert_eq!(case["review_due_on"], in_days(30), "asked for");
+    for reason in ["redirected", "other"] {
+        let (id, _) = new_case(&app, &alice).await;
+        let body = json!({"to": "closed", "closure_reason": reason});
+        let case = moved(&app, &alice, &id, 1, &body).await;
+        assert_eq!(case["review_due_on"], in_days(28), "{reason}");
+    }
+    // Once the review dates have come, only the cases with one await their review.
+    sqlx::query(
+        "UPDATE cases SET review_due_on = current_date - 1 WHERE review_due_on IS NOT NULL",
+    )
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    let due = read(&app, "/v1/cases?review_due=true", &alice).await;
+    assert_eq!(due["items"].as_array().unwrap().len(), 3, "{due}");
+}
+
+#[tokio::test]
+async fn a_closed_case_figures_freeze_at_its_closure() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let (id, _) = new_case(&app, &alice).await;
+    let late = item(&app, &alice, &id, "Relancer le bailleur", "planned").await;
+    sqlx::query("UPDATE plan_items SET due_on = current_date - 5 WHERE id = $1::uuid")
+        .bind(&late)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    let plan = read(&app, &format!("/v1/cases/{id}/plan"), &alice).await;
+    assert_eq!(plan["indicators"]["overdue"], 1, "overdue while open");
+    let body = with(close(), json!({"force": true}));
+    moved(&app, &alice, &id, 1, &body).await;
+    // Closed ten days ago, with its target date 100 days after the closure.
+    sqlx::query(
+        "UPDATE cases SET closed_on = current_date - 10, opened_on = current_date - 40,
+                          target_end_on = current_date + 90
+          WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    let case = read(&app, &format!("/v1/cases/{id}"), &alice).await;
+    assert_eq!(case["indicators"]["days_open"], 30, "{case}");
+    assert_eq!(
+        case["indicators"]["days_remaining"], 100,
+        "as on the closure date"
+    );
+    assert_eq!(case["indicators"]["past_target"], false);
+    let plan = read(&app, &format!("/v1/cases/{id}/plan"), &alice).await;
+    assert_eq!(plan["indicators"]["overdue"], 0, "{plan}");
+    assert_eq!(plan["indicators"]["days_open"], 30);
+    let items = read(&app, &format!("/v1/cases/{id}/plan/items"), &alice).await;
+    assert_eq!(items["items"][0]["overdue"], false);
+    let overdue = read(
+        &app,
+        &format!("/v1/cases/{id}/plan/items?overdue=true"),
+        &alice,
+    )
+    .await;
+    assert!(overdue["items"].as_array().unwrap().is_empty(), "{overdue}");
+}
+
+#[tokio::test]
 async fn the_past_target_list_leaves_closed_cases_out() {
     let app = TestApp::spawn().await;
     let alice = app.token("worker", "alice");

@@ -1,8 +1,10 @@
 //! `GET/POST /v1/cases/{id}/contacts` and `GET/PATCH …/{contact_id}`: planned and held
 //! contacts, validation pointers, the first interview's transition, the retention clock, the
 //! author-only PATCH with If-Match, roles, tenancy and audit. The private note is in
-//! `contacts::privacy`; group sessions, closed cases and the agenda in `contacts::sessions`.
+//! `contacts::privacy`; outcomes (held, cancelled, missed) in `contacts::outcomes`; group
+//! sessions, closed cases and the agenda in `contacts::sessions`.
 
+mod outcomes;
 mod privacy;
 mod sessions;
 

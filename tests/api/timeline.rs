@@ -129,6 +129,34 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
         )
         .await;
     assert_eq!(changed.status(), 200);
+    // A planned interview is then cancelled: its outcome.
+    let planned = c
+        .app
+        .post(
+            &c.case_path("/contacts"),
+            &c.alice,
+            &json!({"kind": "interview",
+                    "scheduled_at": (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(planned.status(), 201);
+    let planned: Value = planned.json().await.unwrap();
+    let outcome = c
+        .app
+        .request(
+            reqwest::Method::POST,
+            &c.case_path(&format!(
+                "/contacts/{}/outcome",
+                planned["id"].as_str().unwrap()
+            )),
+            &c.alice,
+        )
+        .header("If-Match", "\"1\"")
+        .json(&json!({"status": "cancelled", "reason": "La personne est hospitalisée"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outcome.status(), 200);
     seen.extend(kinds(&c).await);
 
     // Liaison sheets: drafted, sent, then acknowledged or declined by the institution.
@@ -166,7 +194,7 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
     seen.extend(kinds(&a).await);
 
     let documented = documented_kinds();
-    assert_eq!(documented.len(), 21, "{documented:?}");
+    assert_eq!(documented.len(), 22, "{documented:?}");
     let missing: Vec<_> = documented.difference(&seen).collect();
     assert!(missing.is_empty(), "kinds not exercised here: {missing:?}");
     let undocumented: Vec<_> = seen.difference(&documented).collect();

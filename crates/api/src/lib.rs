@@ -101,6 +101,7 @@ where
                         .service(contacts::create)
                         .service(contacts::read)
                         .service(contacts::update)
+                        .service(contacts::record_outcome)
                         .service(assessment::read)
                         .service(assessment::replace)
                         .service(plan_items::create)

@@ -294,6 +294,11 @@ const ALTERNATIVES: &[(&str, Alternative, Alternative)] = &[
         (&["person"], &["person_id"]),
     ),
     (
+        "NewGroupSession",
+        (&["participants"], &["case_ids"]),
+        (&["case_ids"], &["participants"]),
+    ),
+    (
         "DestinationInput",
         (&["partner_id"], &["name", "contact"]),
         (&["name", "contact"], &["partner_id"]),
@@ -411,6 +416,7 @@ type RulesOf = fn() -> (&'static str, Vec<serde_json::Value>);
 const RULES: &[RulesOf] = &[
     crate::routes::plan_items::model::category_rules,
     crate::routes::liaisons::model::legal_basis_rules,
+    crate::routes::contacts::outcome_rules,
 ];
 
 /// Every rule across fields of the document, by schema: [`ALTERNATIVES`], [`RULES`] and
@@ -433,6 +439,7 @@ const VARIANTS: &[&Variants] = &[
     &crate::routes::assessment::NEEDS_ACTION_FIELDS,
     &crate::routes::cases::model::TRANSITION_FIELDS,
     &crate::routes::applications::funding::FUNDER_FIELDS,
+    &crate::routes::contacts::OUTCOME_FIELDS,
 ];
 
 /// Any text but one holding a NUL character (U+0000).

@@ -96,6 +96,7 @@ code_schemas! {
     decision_outcome, decision_outcome_nullable => relais_domain::DecisionOutcome;
     decision_channel, decision_channel_nullable => relais_domain::DecisionChannel;
     contact_kind, contact_kind_nullable => relais_domain::ContactKind;
+    contact_status, contact_status_nullable => relais_domain::ContactStatus;
     legal_basis, legal_basis_nullable => relais_domain::LegalBasis;
     liaison_content, liaison_content_nullable => relais_domain::LiaisonContent;
     liaison_status, liaison_status_nullable => relais_domain::LiaisonStatus;
@@ -171,6 +172,11 @@ pub fn coded_list<T: Coded>() -> RefOr<Schema> {
 /// Comma-separated case statuses.
 pub fn case_status_list() -> RefOr<Schema> {
     coded_list::<relais_domain::CaseStatus>()
+}
+
+/// Comma-separated contact statuses.
+pub fn contact_status_list() -> RefOr<Schema> {
+    coded_list::<relais_domain::ContactStatus>()
 }
 
 /// Comma-separated plan item statuses.

@@ -428,13 +428,9 @@ pub fn figures_day(
 }
 
 /// The day against which a case's steps are checked for being overdue: today while the case
-/// is open; none is overdue once it is closed or archived, so the earliest day.
-pub fn overdue_day(status: CaseStatus, today: NaiveDate) -> NaiveDate {
-    if status.is_open() {
-        today
-    } else {
-        NaiveDate::MIN
-    }
+/// is open; none, so that no step is overdue, once it is closed or archived.
+pub fn overdue_day(status: CaseStatus, today: NaiveDate) -> Option<NaiveDate> {
+    status.is_open().then_some(today)
 }
 
 /// Whether a case's post-closure review is due on `today`: the case is closed, its review date

@@ -406,13 +406,15 @@ fn a_closed_case_figures_freeze_at_its_closure() {
         figures_day(CaseStatus::Archived, closed, today),
         date(2026, 3, 2)
     );
-    assert_eq!(overdue_day(CaseStatus::Planning, today), today);
-    let never = overdue_day(CaseStatus::Closed, today);
-    assert!(!crate::plan::is_overdue(
-        date(2026, 1, 1),
-        crate::ItemStatus::Planned,
-        never
-    ));
+    assert_eq!(overdue_day(CaseStatus::Planning, today), Some(today));
+    assert_eq!(overdue_day(CaseStatus::Closed, today), None);
+    let late = [crate::ItemFacts {
+        party: crate::Party::Worker,
+        status: crate::ItemStatus::Planned,
+        due_on: date(2026, 1, 1),
+    }];
+    assert_eq!(crate::indicators(&late, today).overdue, 1);
+    assert_eq!(crate::indicators(&late, None).overdue, 0);
 }
 
 #[test]

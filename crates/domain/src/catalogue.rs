@@ -9,7 +9,7 @@ use crate::assessment::{NeedsAction, Priority};
 use crate::budget::{ChargeKind, ResourceKind};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
-use crate::contact::ContactKind;
+use crate::contact::{ContactKind, ContactStatus};
 use crate::eligibility::{
     CriterionKind, CriterionResult, MatchResult, ResourcesBasis, SituationData,
 };
@@ -52,6 +52,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<LiaisonContent>(),
         list::<LiaisonStatus>(),
         list::<ContactKind>(),
+        list::<ContactStatus>(),
         list::<ReferralStatus>(),
         list::<Urgency>(),
         list::<DeclineReason>(),
@@ -112,6 +113,7 @@ mod tests {
                 "liaison_content",
                 "liaison_status",
                 "contact_kind",
+                "contact_status",
                 "referral_status",
                 "referral_urgency",
                 "referral_decline_reason",

@@ -2,15 +2,22 @@
 //! worker and a person, and the rules that tie them to the case lifecycle.
 //!
 //! A contact is either *planned* (a `scheduled_at`, nothing held yet) or *held* (an
-//! `occurred_at`, never in the future). A held first interview moves an `intake` case to
-//! `assessment` through [`CaseStatus::transition`]. Which kinds a case accepts depends on its
-//! status: a closed case still takes late answers and the post-closure review, an archived one
-//! nothing.
+//! `occurred_at`, never in the future); a planned one may instead end *cancelled* or as a
+//! *no-show* ([`outcome`]). A held first interview moves an `intake` case to `assessment`
+//! through [`CaseStatus::transition`]. Which kinds a case accepts depends on its status: a
+//! closed case still takes late answers and the post-closure review, an archived one nothing.
 
 use chrono::{DateTime, Utc};
 
 use crate::case::{Actor, CaseStatus, TransitionFacts, TransitionRequest};
 use crate::refusal::Refusal;
+
+pub mod outcome;
+
+pub use outcome::{
+    ContactOutcome, ContactOutcomeRefused, ContactStatus, OUTCOME_REASON_MAX_CHARS, Outcome,
+    OutcomeError, OutcomeReason,
+};
 
 crate::coded_enum! {
     /// What kind of contact took (or will take) place.
@@ -56,6 +63,18 @@ pub const OUTCOME_MAX_CHARS: usize = 5_000;
 pub const HELD_TOLERANCE_MINUTES: i64 = crate::clock::TOLERANCE_MINUTES;
 /// Most cases one group session may link.
 pub const MAX_GROUP_CASES: usize = 30;
+/// Longest place of a group session, in characters.
+pub const PLACE_MAX_CHARS: usize = 200;
+
+/// The status of a case's contact of a group session: held when the person attended, a
+/// no-show otherwise (so that the absence shows in the case).
+pub fn attendance_status(attended: bool) -> ContactStatus {
+    if attended {
+        ContactStatus::Held
+    } else {
+        ContactStatus::NoShow
+    }
+}
 
 /// When a contact is: planned, or held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +339,12 @@ mod tests {
             status_after_held(CaseStatus::Assessment, ContactKind::FirstInterview),
             None
         );
+    }
+
+    #[test]
+    fn a_group_session_is_held_for_those_who_came_and_missed_by_the_others() {
+        assert_eq!(attendance_status(true), ContactStatus::Held);
+        assert_eq!(attendance_status(false), ContactStatus::NoShow);
     }
 
     #[test]

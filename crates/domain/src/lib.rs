@@ -63,7 +63,8 @@ pub use case::{
 pub use catalogue::catalogue;
 pub use codes::{CodeEntry, CodeList, Coded, UnknownCode};
 pub use contact::{
-    ContactKind, ContactRefused, ContactTime, ContactTimeError, check_kind, contact_time, held_at,
+    ContactKind, ContactOutcome, ContactOutcomeRefused, ContactRefused, ContactStatus, ContactTime,
+    ContactTimeError, Outcome, OutcomeError, attendance_status, check_kind, contact_time, held_at,
     status_after_held,
 };
 pub use eligibility::{

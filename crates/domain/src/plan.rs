@@ -453,11 +453,13 @@ pub struct PlanIndicators {
     pub end_of_support: bool,
 }
 
-/// The indicators of a plan made of `items`, on `today`.
-pub fn indicators(items: &[ItemFacts], today: NaiveDate) -> PlanIndicators {
+/// The indicators of a plan made of `items`, on `today`; with no day (a closed case's figures
+/// froze at its closure, see `case::overdue_day`), no item is overdue.
+pub fn indicators(items: &[ItemFacts], today: impl Into<Option<NaiveDate>>) -> PlanIndicators {
+    let today = today.into();
     let mut out = PlanIndicators::default();
     for item in items {
-        let overdue = is_overdue(item.due_on, item.status, today);
+        let overdue = today.is_some_and(|day| is_overdue(item.due_on, item.status, day));
         out.total = out.total.saturating_add(1);
         out.by_status.add(item.status);
         if overdue {

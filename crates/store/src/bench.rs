@@ -255,11 +255,11 @@ pub async fn seed_batch(
               FROM generate_series($3::bigint, $4::bigint) AS g
               JOIN cases k ON k.id = (lpad(to_hex(g), 12, '0') || '7' || substr(md5($2 || ':c:' || g), 1, 3) || '8' || substr(md5($2 || ':c:' || g), 4, 15))::uuid
         ), contacted AS (
-            INSERT INTO contacts (id, org_id, case_id, kind, occurred_at, participants, summary,
-                                  author_id, created_at, updated_at)
+            INSERT INTO contacts (id, org_id, case_id, kind, occurred_at, status, participants,
+                                  summary, author_id, created_at, updated_at)
             SELECT gen_random_uuid(), $1, id, k.kind,
                    (opened_on + k.offset_days)::timestamptz + interval '9 hours 30 minutes',
-                   '{}', k.summary, referent_id,
+                   'held', '{}', k.summary, referent_id,
                    (opened_on + k.offset_days)::timestamptz + interval '11 hours',
                    (opened_on + k.offset_days)::timestamptz + interval '11 hours'
               FROM c, (VALUES

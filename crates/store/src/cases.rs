@@ -244,6 +244,43 @@ pub async fn get(
     .ok_or(StoreError::NotFound)
 }
 
+/// The cases among `ids` that the caller may see, in no particular order (an id the caller may
+/// not see, or that does not exist, is left out). One statement whatever the number of ids.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn get_many(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    scope: CaseScope,
+) -> Result<Vec<CaseRecord>, StoreError> {
+    Ok(sqlx::query_as!(
+        CaseRecord,
+        r#"
+        SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
+               c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
+               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
+                   AS "team_ids!",
+               c.opened_on, c.target_end_on, c.closed_on,
+               c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
+               c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
+               EXISTS (
+                   SELECT 1
+                   FROM contacts k
+                   WHERE k.case_id = c.id
+                     AND k.kind = 'post_closure_review'
+                     AND k.occurred_at >= c.closed_on
+               ) AS "review_held!"
+        FROM cases c
+        WHERE c.id = ANY($1)
+          AND ($2::uuid IS NULL
+               OR EXISTS (SELECT 1 FROM case_team m WHERE m.case_id = c.id AND m.agent_id = $2))
+        "#,
+        ids,
+        scope.team_agent()
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The person of the case `id` of the organisation, whoever asks; `None` when there is no such
 /// case. Read only when a caller's scope did not reach the case, to record the refusal about
 /// its person.

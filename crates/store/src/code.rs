@@ -14,9 +14,9 @@ use std::ops::Deref;
 
 use relais_domain::{
     ApplicationStatus, AuditAction, AuditResource, CaseOrigin, CaseStatus, Coded, ConsentChannel,
-    ConsentScope, ContactKind, DecisionChannel, DeliveryStatus, DocumentProvider, DocumentStatus,
-    Domain, FunderStatus, InformedChannel, ItemCategory, ItemStatus, LegalBasis, LiaisonStatus,
-    NeedsAction, Party, ReferralStatus, Relationship, Urgency, WebhookEvent,
+    ConsentScope, ContactKind, ContactStatus, DecisionChannel, DeliveryStatus, DocumentProvider,
+    DocumentStatus, Domain, FunderStatus, InformedChannel, ItemCategory, ItemStatus, LegalBasis,
+    LiaisonStatus, NeedsAction, Party, ReferralStatus, Relationship, Urgency, WebhookEvent,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -76,6 +76,7 @@ unwrap_code!(
     ConsentChannel,
     ConsentScope,
     ContactKind,
+    ContactStatus,
     DecisionChannel,
     DeliveryStatus,
     DocumentProvider,
@@ -207,6 +208,7 @@ mod tests {
         round_trips::<ConsentChannel>(conn).await;
         round_trips::<ConsentScope>(conn).await;
         round_trips::<ContactKind>(conn).await;
+        round_trips::<ContactStatus>(conn).await;
         round_trips::<DecisionChannel>(conn).await;
         round_trips::<DecisionOutcome>(conn).await;
         round_trips::<DeclineReason>(conn).await;

@@ -1,17 +1,24 @@
-//! Contacts of a case (planned or held), group sessions, and the retention clock they move.
+//! Contacts of a case (planned, held, cancelled or missed), group sessions ([`sessions`]), and
+//! the retention clock they move.
 //!
 //! Every held contact moves the case's and the person's `last_contact_at` forward
 //! ([`touch_last_contact`]) in the caller's transaction, and each contact written is an event
 //! of the case timeline — without its summary or private note. A held first interview moves an
-//! `intake` case to `assessment` ([`move_to_assessment`]) in the same transaction.
+//! `intake` case to `assessment` ([`move_to_assessment`]) in the same transaction. A cancelled
+//! or missed contact moves nothing: it only leaves the agenda (the database's triggers).
+
+mod sessions;
 
 use chrono::{DateTime, Utc};
-use relais_domain::{CaseStatus, ContactKind};
+use relais_domain::{CaseStatus, ContactKind, ContactStatus};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use sessions::{GroupSessionRecord, NewGroupSession, SessionCase, create_group_session};
+
 use crate::StoreError;
 use crate::code::Code;
+use crate::db::plan_for_values;
 use crate::error::single;
 use crate::page::{Page, PageRequest};
 use crate::version::{Versioned, stale_or_missing};
@@ -33,12 +40,18 @@ pub struct ContactRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub status: ContactStatus,
+    /// Why a cancelled or missed contact did not take place, when given.
+    pub outcome_reason: Option<String>,
+    /// The group session's topic and place, when the contact belongs to one.
+    pub group_session_topic: Option<String>,
+    pub group_session_place: Option<String>,
 }
 
 impl ContactRecord {
-    /// Planned: no `occurred_at` yet.
+    /// Planned: no outcome recorded yet.
     pub fn is_planned(&self) -> bool {
-        self.occurred_at.is_none()
+        self.status.is_planned()
     }
 }
 
@@ -63,18 +76,13 @@ pub async fn create(
     case_id: Uuid,
     new: &NewContact<'_>,
 ) -> Result<ContactRecord, StoreError> {
-    insert(conn, org_id, author_id, case_id, new, None).await
-}
-
-/// Writes a contact and its timeline event in one statement, and answers it as written.
-async fn insert(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    author_id: Uuid,
-    case_id: Uuid,
-    new: &NewContact<'_>,
-    group_session_id: Option<Uuid>,
-) -> Result<ContactRecord, StoreError> {
+    // Held when it has a held time, planned otherwise (the outcome of a planned one comes
+    // later, through `record_outcome`).
+    let status = if new.occurred_at.is_some() {
+        ContactStatus::Held
+    } else {
+        ContactStatus::Planned
+    };
     let id = Uuid::now_v7();
     Ok(sqlx::query_as!(
         ContactRecord,
@@ -82,7 +90,7 @@ async fn insert(
         WITH k AS (
             INSERT INTO contacts (id, org_id, case_id, kind, scheduled_at, occurred_at,
                                   participants, summary, private_note, author_id, outcome,
-                                  group_session_id)
+                                  status)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             RETURNING *
         ),
@@ -94,7 +102,9 @@ async fn insert(
         SELECT id AS "id!", case_id AS "case_id!", kind AS "kind!: Code<ContactKind>",
                scheduled_at, occurred_at, participants AS "participants!", summary,
                private_note, author_id AS "author_id!", outcome, group_session_id,
-               created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!"
+               created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!",
+               status AS "status!: Code<ContactStatus>", outcome_reason,
+               NULL::text AS "group_session_topic?", NULL::text AS "group_session_place?"
         FROM k
         "#,
         id,
@@ -108,14 +118,15 @@ async fn insert(
         new.private_note,
         author_id,
         new.outcome,
-        group_session_id,
+        status.code(),
         Uuid::now_v7(),
         serde_json::json!({
             "contact_id": id,
             "contact_kind": new.kind.code(),
+            "status": status.code(),
             "scheduled_at": new.scheduled_at,
             "occurred_at": new.occurred_at,
-            "group_session_id": group_session_id,
+            "group_session_id": null,
         })
     )
     .fetch_one(conn)
@@ -129,15 +140,15 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<ContactRecord, StoreError> {
-    single(read(conn, case_id, Some(id), ContactFilter::default(), None, 1).await?)
+    single(read(conn, case_id, Some(id), &ContactFilter::default(), None, 1).await?)
 }
 
 /// Filters of a case's contact list.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
     pub kind: Option<ContactKind>,
-    /// `Some(true)`: planned only; `Some(false)`: held only.
-    pub planned: Option<bool>,
+    /// Only contacts with one of these statuses; empty: every status.
+    pub statuses: Vec<ContactStatus>,
 }
 
 /// A case's contacts, newest first (held time, else planned time; then id).
@@ -145,9 +156,11 @@ pub struct ContactFilter {
 pub async fn list(
     conn: &mut PgConnection,
     case_id: Uuid,
-    filter: ContactFilter,
+    filter: &ContactFilter,
     page: PageRequest,
 ) -> Result<Page<ContactRecord>, StoreError> {
+    // Planned for the values: a status filter reads its range of the case's statuses' index.
+    plan_for_values(&mut *conn).await?;
     let rows = read(conn, case_id, None, filter, page.after, page.fetch_limit()).await?;
     Ok(Page::from_rows(rows, page.limit, |c| c.id))
 }
@@ -158,33 +171,37 @@ async fn read(
     conn: &mut PgConnection,
     case_id: Uuid,
     id: Option<Uuid>,
-    filter: ContactFilter,
+    filter: &ContactFilter,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<ContactRecord>, StoreError> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.code()).collect();
     Ok(sqlx::query_as!(
         ContactRecord,
         r#"
-        SELECT id, case_id, kind AS "kind: Code<ContactKind>", scheduled_at, occurred_at,
-               participants, summary, private_note, author_id, outcome, group_session_id,
-               created_at, updated_at, version
+        SELECT k.id, k.case_id, k.kind AS "kind: Code<ContactKind>", k.scheduled_at,
+               k.occurred_at, k.participants, k.summary, k.private_note, k.author_id, k.outcome,
+               k.group_session_id, k.created_at, k.updated_at, k.version,
+               k.status AS "status: Code<ContactStatus>", k.outcome_reason,
+               g.topic AS "group_session_topic?", g.place AS "group_session_place?"
         FROM contacts k
-        WHERE case_id = $1
-          AND ($6::uuid IS NULL OR id = $6)
-          AND ($2::text IS NULL OR kind = $2)
-          AND ($3::bool IS NULL OR (occurred_at IS NULL) = $3)
+        LEFT JOIN group_sessions g ON g.id = k.group_session_id
+        WHERE k.case_id = $1
+          AND ($6::uuid IS NULL OR k.id = $6)
+          AND ($2::text IS NULL OR k.kind = $2)
+          AND (cardinality($3::text[]) = 0 OR k.status = ANY($3))
           AND ($4::uuid IS NULL
-               OR (coalesce(occurred_at, scheduled_at), id) < (
+               OR (coalesce(k.occurred_at, k.scheduled_at), k.id) < (
                    SELECT coalesce(a.occurred_at, a.scheduled_at), a.id
                    FROM contacts a
                    WHERE a.id = $4 AND a.case_id = $1
                ))
-        ORDER BY coalesce(occurred_at, scheduled_at) DESC, id DESC
+        ORDER BY coalesce(k.occurred_at, k.scheduled_at) DESC, k.id DESC
         LIMIT $5
         "#,
         case_id,
         filter.kind.map(ContactKind::code),
-        filter.planned,
+        &statuses as &[&str],
         after,
         limit,
         id
@@ -196,6 +213,8 @@ async fn read(
 /// A contact's state after a `PATCH` (every field given, merged by the caller).
 #[derive(Debug, Clone)]
 pub struct ContactUpdate<'a> {
+    /// `held` once `occurred_at` is set; unchanged otherwise.
+    pub status: ContactStatus,
     pub occurred_at: Option<DateTime<Utc>>,
     pub participants: &'a [String],
     pub summary: Option<&'a str>,
@@ -221,7 +240,7 @@ pub async fn update(
         WITH k AS (
             UPDATE contacts
             SET occurred_at = $4, participants = $5, summary = $6, private_note = $7, outcome = $8,
-                updated_at = now(), version = version + 1
+                status = $12, updated_at = now(), version = version + 1
             WHERE id = $1 AND case_id = $2 AND version = $3
             RETURNING *
         ),
@@ -232,11 +251,15 @@ pub async fn update(
                                       'occurred_at', k.occurred_at)
             FROM k
         )
-        SELECT id AS "id!", case_id AS "case_id!", kind AS "kind!: Code<ContactKind>",
-               scheduled_at, occurred_at, participants AS "participants!", summary,
-               private_note, author_id AS "author_id!", outcome, group_session_id,
-               created_at AS "created_at!", updated_at AS "updated_at!", version AS "version!"
+        SELECT k.id AS "id!", k.case_id AS "case_id!", k.kind AS "kind!: Code<ContactKind>",
+               k.scheduled_at, k.occurred_at, k.participants AS "participants!", k.summary,
+               k.private_note, k.author_id AS "author_id!", k.outcome, k.group_session_id,
+               k.created_at AS "created_at!", k.updated_at AS "updated_at!",
+               k.version AS "version!", k.status AS "status!: Code<ContactStatus>",
+               k.outcome_reason, g.topic AS "group_session_topic?",
+               g.place AS "group_session_place?"
         FROM k
+        LEFT JOIN group_sessions g ON g.id = k.group_session_id
         "#,
         id,
         case_id,
@@ -246,6 +269,81 @@ pub async fn update(
         change.summary,
         change.private_note,
         change.outcome,
+        Uuid::now_v7(),
+        org_id,
+        actor_id,
+        change.status.code()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    match written {
+        Some(contact) => Ok(contact),
+        None => Err(stale_or_missing(conn, Versioned::Contact { case_id, id }).await),
+    }
+}
+
+/// The outcome of a planned contact, checked by [`relais_domain::ContactOutcome`].
+#[derive(Debug, Clone)]
+pub struct OutcomeChange<'a> {
+    pub status: ContactStatus,
+    /// Set for `held` only.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// For `cancelled` and `no_show` only.
+    pub reason: Option<&'a str>,
+    /// `Some`: the new summary (`Some(None)` clears it); `None` keeps it.
+    pub summary: Option<Option<&'a str>>,
+}
+
+/// Records the outcome of a contact whose version is `expected_version`, with a
+/// `contact_outcome` event in the case's timeline (its `reason` the outcome's).
+#[tracing::instrument(level = "debug", skip_all, fields(contact_id = %id))]
+pub async fn record_outcome(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    actor_id: Uuid,
+    case_id: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    change: &OutcomeChange<'_>,
+) -> Result<ContactRecord, StoreError> {
+    let written = sqlx::query_as!(
+        ContactRecord,
+        r#"
+        WITH k AS (
+            UPDATE contacts
+            SET status = $4, occurred_at = $5, outcome_reason = $6,
+                summary = CASE WHEN $7 THEN $8 ELSE summary END,
+                updated_at = now(), version = version + 1
+            WHERE id = $1 AND case_id = $2 AND version = $3
+            RETURNING *
+        ),
+        e AS (
+            INSERT INTO case_events (id, org_id, case_id, actor_id, kind, reason, data)
+            SELECT $9, $10, k.case_id, $11, 'contact_outcome', k.outcome_reason,
+                   jsonb_build_object('contact_id', k.id, 'contact_kind', k.kind,
+                                      'status', k.status, 'scheduled_at', k.scheduled_at,
+                                      'occurred_at', k.occurred_at,
+                                      'group_session_id', k.group_session_id)
+            FROM k
+        )
+        SELECT k.id AS "id!", k.case_id AS "case_id!", k.kind AS "kind!: Code<ContactKind>",
+               k.scheduled_at, k.occurred_at, k.participants AS "participants!", k.summary,
+               k.private_note, k.author_id AS "author_id!", k.outcome, k.group_session_id,
+               k.created_at AS "created_at!", k.updated_at AS "updated_at!",
+               k.version AS "version!", k.status AS "status!: Code<ContactStatus>",
+               k.outcome_reason, g.topic AS "group_session_topic?",
+               g.place AS "group_session_place?"
+        FROM k
+        LEFT JOIN group_sessions g ON g.id = k.group_session_id
+        "#,
+        id,
+        case_id,
+        expected_version,
+        change.status.code(),
+        change.occurred_at,
+        change.reason,
+        change.summary.is_some(),
+        change.summary.flatten(),
         Uuid::now_v7(),
         org_id,
         actor_id
@@ -266,20 +364,33 @@ pub async fn touch_last_contact(
     case_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    touch_last_contacts(conn, &[case_id], at).await
+}
+
+/// [`touch_last_contact`] for several cases in one statement.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn touch_last_contacts(
+    conn: &mut PgConnection,
+    case_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if case_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query!(
         r#"
         WITH c AS (
             UPDATE cases
             SET last_contact_at = GREATEST(last_contact_at, $2)
-            WHERE id = $1
+            WHERE id = ANY($1)
             RETURNING person_id
         )
         UPDATE persons p
         SET last_contact_at = GREATEST(p.last_contact_at, $2)
-        FROM c
+        FROM (SELECT DISTINCT person_id FROM c) AS c
         WHERE p.id = c.person_id
         "#,
-        case_id,
+        case_ids,
         at
     )
     .execute(conn)
@@ -324,75 +435,4 @@ pub async fn move_to_assessment(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// A group session as stored, with the cases it is linked to.
-#[derive(Debug, Clone)]
-pub struct GroupSessionRecord {
-    pub id: Uuid,
-    pub topic: String,
-    pub occurred_at: DateTime<Utc>,
-    pub summary: Option<String>,
-    pub author_id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub case_ids: Vec<Uuid>,
-}
-
-/// What a new group session needs.
-#[derive(Debug, Clone)]
-pub struct NewGroupSession<'a> {
-    pub topic: &'a str,
-    pub occurred_at: DateTime<Utc>,
-    pub summary: Option<&'a str>,
-    /// Distinct cases, already checked visible and open to contacts.
-    pub case_ids: &'a [Uuid],
-}
-
-/// Records a held group session and one `group_session` contact per case (each with its
-/// timeline event), and moves each case's and person's `last_contact_at`.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn create_group_session(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    author_id: Uuid,
-    new: &NewGroupSession<'_>,
-) -> Result<GroupSessionRecord, StoreError> {
-    let id = Uuid::now_v7();
-    let created_at = sqlx::query_scalar!(
-        r#"
-        INSERT INTO group_sessions (id, org_id, topic, occurred_at, summary, author_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        RETURNING created_at
-        "#,
-        id,
-        org_id,
-        new.topic,
-        new.occurred_at,
-        new.summary,
-        author_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    for &case_id in new.case_ids {
-        let contact = NewContact {
-            kind: ContactKind::GroupSession,
-            scheduled_at: None,
-            occurred_at: Some(new.occurred_at),
-            participants: &[],
-            summary: new.summary,
-            private_note: None,
-            outcome: None,
-        };
-        insert(conn, org_id, author_id, case_id, &contact, Some(id)).await?;
-        touch_last_contact(conn, case_id, new.occurred_at).await?;
-    }
-    Ok(GroupSessionRecord {
-        id,
-        topic: new.topic.to_owned(),
-        occurred_at: new.occurred_at,
-        summary: new.summary.map(str::to_owned),
-        author_id,
-        created_at,
-        case_ids: new.case_ids.to_vec(),
-    })
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::codes::Coded;
 use relais_domain::{
-    AuditAction, AuditResource, CaseOrigin, CaseStatus, ClosureReason, ContactKind,
+    AuditAction, AuditResource, CaseOrigin, CaseStatus, ClosureReason, ContactKind, ContactStatus,
     DecisionChannel, DecisionOutcome, Domain, InformedChannel, ItemCategory, ItemStatus,
     LegalBasis, LiaisonContent, LiaisonStatus, NeedsAction, Party, Priority, ReferralStatus, Role,
     Urgency,
@@ -184,6 +184,8 @@ pub struct ExportContact {
     pub group_session_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub status: ContactStatus,
+    pub outcome_reason: Option<String>,
 }
 
 /// A liaison sheet.
@@ -347,7 +349,7 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
         r#"
         SELECT case_id, id, kind AS "kind: Code<ContactKind>", scheduled_at, occurred_at,
                participants, summary, private_note, author_id, outcome, group_session_id,
-               created_at, updated_at
+               created_at, updated_at, status AS "status: Code<ContactStatus>", outcome_reason
         FROM contacts
         WHERE case_id = ANY($1)
         ORDER BY COALESCE(occurred_at, scheduled_at, created_at), id

@@ -51,8 +51,8 @@ impl PlanItemRecord {
     }
 
     /// Whether the item is overdue on `today` (DOMAIN.md: due date passed, still pending).
-    pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        relais_domain::is_overdue(self.due_on, self.status, today)
+    pub fn is_overdue(&self, today: Option<NaiveDate>) -> bool {
+        today.is_some_and(|day| relais_domain::is_overdue(self.due_on, self.status, day))
     }
 }
 

@@ -84,6 +84,30 @@ async fn the_delegate_covers_the_open_cases_of_the_absent_referent_until_the_abs
         .get_json(&format!("/v1/agenda?to={}", day(10)), &bob)
         .await;
     assert!(agenda.to_string().contains("Appeler la CAF"), "{agenda}");
+    // The delegate calls off an appointment the absent referent had planned.
+    let at = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let planned = app
+        .post(
+            &format!("/v1/cases/{}/contacts", open.id),
+            &alice,
+            &json!({"kind": "interview", "scheduled_at": at}),
+        )
+        .await;
+    assert_eq!(planned.status(), 201);
+    let planned: Value = planned.json().await.unwrap();
+    let outcome = format!(
+        "/v1/cases/{}/contacts/{}/outcome",
+        open.id,
+        planned["id"].as_str().unwrap()
+    );
+    let cancelled = app
+        .request(Method::POST, &outcome, &bob)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"status": "cancelled", "reason": "Référente absente"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
     // A new case of the absent referent is covered by the next run of the job.
     let later = open_case(&app, &alice, "Léa", "Roux").await;
     assert!(!sees(&app, &bob, &later.id).await);

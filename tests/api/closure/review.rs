@@ -28,8 +28,9 @@ async fn closed_since(app: &TestApp, token: &str, closed_ago: u64, due_ago: i64)
 async fn held(app: &TestApp, token: &str, case: &str, kind: &str, days_ago: i32) {
     let author = app.agent_id(token).await;
     sqlx::query(
-        "INSERT INTO contacts (id, org_id, case_id, kind, occurred_at, author_id) SELECT $1, \
-         org_id, id, $3, now() - make_interval(days => $4), $5 FROM cases WHERE id = $2::uuid",
+        "INSERT INTO contacts (id, org_id, case_id, kind, occurred_at, status, author_id) SELECT \
+         $1, org_id, id, $3, now() - make_interval(days => $4), 'held', $5 FROM cases WHERE id = \
+         $2::uuid",
     )
     .bind(Uuid::now_v7())
     .bind(case)

@@ -1,5 +1,5 @@
-//! Group sessions (`POST /v1/group-sessions`), contacts on closed and archived cases, and
-//! planned contacts in the agenda (`GET /v1/agenda`) and its calendar feed.
+//! Group sessions (`POST /v1/group-sessions`) with attendance and place, contacts on closed and
+//! archived cases, and planned contacts in the agenda (`GET /v1/agenda`) and its calendar feed.
 
 use crate::support::contacts::{
     Case, add_contact, archive, at, audit_of, close, contact_path, contacts_path, open_case, plan,
@@ -120,6 +120,197 @@ async fn a_group_session_needs_visible_open_cases_and_valid_fields() {
     let body = json!({"case_ids": [mine.id], "occurred_at": at(-1), "topic": "Atelier"});
     let response = session(&app, &other, &body).await;
     assert_eq!(pointers(&problem(response).await), ["/case_ids/0"]);
+}
+
+#[tokio::test]
+async fn a_group_session_records_who_attended_and_where_and_each_case_shows_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let cases = [
+        open_case(&app, &alice).await,
+        open_case(&app, &alice).await,
+        open_case(&app, &alice).await,
+    ];
+    let when = at(-2);
+    let body = json!({
+        "participants": [
+            {"case_id": cases[0].id, "attended": true},
+            {"case_id": cases[1].id, "attended": false},
+            {"case_id": cases[2].id, "attended": true},
+        ],
+        "occurred_at": when,
+        "topic": "Atelier budget",
+        "place": "  Salle 2, CCAS  ",
+    });
+    let response = session(&app, &alice, &body).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["place"], "Salle 2, CCAS");
+    assert_eq!(created["topic"], "Atelier budget");
+    assert_eq!(
+        created["participants"],
+        json!([
+            {"case_id": cases[0].id, "attended": true},
+            {"case_id": cases[1].id, "attended": false},
+            {"case_id": cases[2].id, "attended": true},
+        ])
+    );
+    assert_eq!(
+        created["case_ids"],
+        json!([cases[0].id, cases[1].id, cases[2].id])
+    );
+    for (case, attended) in [(&cases[0], true), (&cases[1], false), (&cases[2], true)] {
+        let list: Value = app.get_json(&contacts_path(case), &alice).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        let contact = &list["items"][0];
+        assert_eq!(contact["kind"], "group_session");
+        assert_eq!(
+            contact["group_session"],
+            json!({"id": created["id"], "topic": "Atelier budget", "place": "Salle 2, CCAS"})
+        );
+        assert_eq!(contact["group_session_id"], created["id"]);
+        let case_json = read_case(&app, &alice, case).await;
+        if attended {
+            assert_eq!(contact["status"], "held");
+            assert_eq!(time(&contact["occurred_at"]), time(&json!(when)));
+            assert_eq!(time(&case_json["last_contact_at"]), time(&json!(when)));
+        } else {
+            // The absence shows in the case; it moves nothing.
+            assert_eq!(contact["status"], "no_show");
+            assert_eq!(contact["occurred_at"], Value::Null);
+            assert_eq!(time(&contact["scheduled_at"]), time(&json!(when)));
+            assert_eq!(case_json["last_contact_at"], Value::Null);
+        }
+        // The single contact reads the same.
+        let read: Value = app.get_json(&contact_path(case, contact), &alice).await;
+        assert_eq!(&read, contact);
+        let audited = audit_of(&app, &case.person_id, "group_session").await;
+        assert_eq!(audited.len(), 1, "{audited:?}");
+        let timeline: Value = app
+            .get_json(&format!("/v1/cases/{}/timeline", case.id), &alice)
+            .await;
+        let event = timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "contact_created")
+            .unwrap();
+        assert_eq!(event["data"]["status"], contact["status"]);
+        assert_eq!(event["data"]["group_session_id"], created["id"]);
+    }
+    let missed: Value = app
+        .get_json(
+            &format!("{}?status=no_show", contacts_path(&cases[1])),
+            &alice,
+        )
+        .await;
+    assert_eq!(missed["items"].as_array().unwrap().len(), 1);
+    // Without a place, it is null.
+    let response = session(
+        &app,
+        &alice,
+        &json!({"participants": [{"case_id": cases[0].id, "attended": true}],
+                "occurred_at": at(-1), "topic": "Atelier logement"}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["place"], Value::Null);
+    let list: Value = app.get_json(&contacts_path(&cases[0]), &alice).await;
+    assert_eq!(
+        list["items"][0]["group_session"]["topic"],
+        "Atelier logement"
+    );
+    assert_eq!(list["items"][0]["group_session"]["place"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_group_session_takes_participants_or_case_ids_and_points_at_each_entry() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let bob = app.token("worker", "bob");
+    let mine = open_case(&app, &alice).await;
+    let bobs = open_case(&app, &bob).await;
+    let archived = open_case(&app, &alice).await;
+    archive(&app, &archived).await;
+    let entry = |case: &Case, attended: bool| json!({"case_id": case.id, "attended": attended});
+    let response = session(
+        &app,
+        &alice,
+        &json!({"participants": [entry(&mine, true), entry(&bobs, true), entry(&archived, false),
+                                 entry(&mine, false)],
+                "occurred_at": at(-1), "topic": "Atelier"}),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        pointers(&problem(response).await),
+        ["/participants/3/case_id"]
+    );
+    let response = session(
+        &app,
+        &alice,
+        &json!({"participants": [entry(&mine, true), entry(&bobs, true), entry(&archived, false)],
+                "occurred_at": at(-1), "topic": "Atelier"}),
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    let refused = problem(response).await;
+    assert_eq!(
+        pointers(&refused),
+        ["/participants/1/case_id", "/participants/2/case_id"]
+    );
+    assert_eq!(refused["errors"][0]["code"], "unknown_reference");
+    assert_eq!(refused["errors"][1]["code"], "case_archived");
+    for (body, expected) in [
+        (
+            json!({"participants": [entry(&mine, true)], "case_ids": [mine.id],
+                   "occurred_at": at(-1), "topic": "Atelier"}),
+            "/participants",
+        ),
+        (
+            json!({"occurred_at": at(-1), "topic": "Atelier"}),
+            "/participants",
+        ),
+        (
+            json!({"participants": [], "occurred_at": at(-1), "topic": "Atelier"}),
+            "/participants",
+        ),
+        (
+            json!({"participants": [entry(&mine, true)], "occurred_at": at(-1),
+                   "topic": "Atelier", "place": "   "}),
+            "/place",
+        ),
+        (
+            json!({"participants": [entry(&mine, true)], "occurred_at": at(-1),
+                   "topic": "Atelier", "place": "x".repeat(201)}),
+            "/place",
+        ),
+        (
+            json!({"participants": [{"case_id": mine.id}], "occurred_at": at(-1),
+                   "topic": "Atelier"}),
+            "/participants/0/attended",
+        ),
+    ] {
+        let response = session(&app, &alice, &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        assert_eq!(pointers(&problem(response).await), [expected], "{body}");
+    }
+    let list: Value = app.get_json(&contacts_path(&mine), &alice).await;
+    assert_eq!(list["items"], json!([]), "nothing was recorded");
+    // `case_ids` still means every case attended.
+    let response = session(
+        &app,
+        &alice,
+        &json!({"case_ids": [mine.id], "occurred_at": at(-1), "topic": "Atelier"}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(
+        created["participants"],
+        json!([{"case_id": mine.id, "attended": true}])
+    );
 }
 
 #[tokio::test]

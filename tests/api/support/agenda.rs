@@ -172,3 +172,37 @@ pub async fn step_written_waits_for(
     let ((), waited) = tokio::join!(write, commit);
     waited
 }
+
+/// The rows of `agenda_entries` missing or in excess against the steps, contacts, teams and
+/// statuses themselves (empty when the agenda's table is right).
+pub async fn entries_drift(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar(
+        "WITH actual AS (
+           SELECT c.org_id, t.agent_id, 'deadline' AS kind, p.due_on AS day, p.id AS entry_id,
+                  c.id AS case_id
+             FROM cases c JOIN case_team t ON t.case_id = c.id
+             JOIN plan_items p ON p.case_id = c.id
+            WHERE c.status NOT IN ('closed', 'archived')
+              AND p.status IN ('planned', 'in_progress', 'blocked')
+           UNION ALL
+           SELECT c.org_id, t.agent_id, 'contact', (k.scheduled_at AT TIME ZONE 'UTC')::date,
+                  k.id, c.id
+             FROM cases c JOIN case_team t ON t.case_id = c.id
+             JOIN contacts k ON k.case_id = c.id
+            WHERE c.status <> 'archived' AND k.status = 'planned'
+              AND k.scheduled_at IS NOT NULL
+         )
+         SELECT format('%s %s %s %s', coalesce(a.kind, e.kind), coalesce(a.entry_id, e.entry_id),
+                       coalesce(a.agent_id, e.agent_id),
+                       CASE WHEN a.entry_id IS NULL THEN 'in excess' ELSE 'missing' END)
+           FROM actual a
+           FULL JOIN agenda_entries e
+             ON e.org_id = a.org_id AND e.agent_id = a.agent_id AND e.kind = a.kind
+            AND e.day = a.day AND e.entry_id = a.entry_id AND e.case_id = a.case_id
+          WHERE a.entry_id IS NULL OR e.entry_id IS NULL
+          ORDER BY 1",
+    )
+    .fetch_all(&app.sql)
+    .await
+    .unwrap()
+}

@@ -118,3 +118,52 @@ pub async fn audit_of(
     .await
     .unwrap()
 }
+
+/// `POST …/contacts/{id}/outcome` with `If-Match: "version"` (`None`: without it).
+pub async fn record_outcome(
+    app: &TestApp,
+    token: &str,
+    case: &Case,
+    contact: &Value,
+    version: Option<i64>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = app.request(
+        reqwest::Method::POST,
+        &format!("{}/outcome", contact_path(case, contact)),
+        token,
+    );
+    if let Some(version) = version {
+        request = request.header("If-Match", format!("\"{version}\""));
+    }
+    request.json(body).send().await.unwrap()
+}
+
+/// Records an outcome of a contact at version 1 and expects 200; returns the contact.
+pub async fn outcome(
+    app: &TestApp,
+    token: &str,
+    case: &Case,
+    contact: &Value,
+    body: Value,
+) -> Value {
+    let response = record_outcome(app, token, case, contact, Some(1), &body).await;
+    assert_eq!(response.status(), 200, "outcome {body}");
+    response.json().await.unwrap()
+}
+
+/// The UIDs of the events of `token`'s calendar feed (a feed token is made for it).
+pub async fn feed_uids(app: &TestApp, token: &str) -> Vec<String> {
+    let created: Value = app
+        .post("/v1/agenda/feed-token", token, &Value::Null)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = created["feed_url"].as_str().unwrap();
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("UID:"))
+        .map(|uid| uid.trim_end().trim_end_matches("@relais").to_owned())
+        .collect()
+}

@@ -364,10 +364,23 @@ impl AccessRecord<'_> {
             for c in &case.contacts {
                 let when = match (c.occurred_at, c.scheduled_at) {
                     (Some(at), _) => format!("le {}", moment(at)),
-                    (None, Some(at)) => format!("prévu le {}", moment(at)),
+                    (None, Some(at)) if c.status.is_planned() => {
+                        format!("prévu le {}", moment(at))
+                    }
+                    // Cancelled or missed: its status says so, by its label.
+                    (None, Some(at)) => format!(
+                        "prévu le {} ({})",
+                        moment(at),
+                        c.status.label_fr().to_lowercase()
+                    ),
                     (None, None) => String::new(),
                 };
                 let mut lines = Vec::new();
+                lines.extend(
+                    c.outcome_reason
+                        .iter()
+                        .map(|r| format!("Motif : {}", r.trim())),
+                );
                 if !c.participants.is_empty() {
                     lines.push(format!("Participants : {}", c.participants.join(", ")));
                 }

@@ -178,6 +178,10 @@ codes! {
     ContactKindNotAllowedWhenClosed = "contact_kind_not_allowed_when_closed", CONFLICT, "Conflict",
         "Conflit",
         "un accompagnement clôturé n'accepte pas ce type de contact : rouvrez-le d'abord";
+    /// The contact's outcome is already recorded: only a planned contact takes one.
+    ContactNotPlanned = "contact_not_planned", CONFLICT, "Conflict",
+        "Conflit",
+        "l'issue de ce contact est déjà enregistrée : seul un contact prévu en reçoit une";
     /// A plan item's lifecycle has no such arrow.
     InvalidItemTransition = "invalid_item_transition", CONFLICT, "Conflict",
         "Conflit", "cette démarche du plan d'aide ne peut pas prendre ce statut";

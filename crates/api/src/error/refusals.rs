@@ -7,9 +7,9 @@
 
 use relais_domain::application::FieldProblem;
 use relais_domain::{
-    AlreadyLifted, ApplicationTransitionError, CaseLocked, ContactRefused, ItemTransitionError,
-    LiaisonTransitionError, ProcessingRestricted, ReferralTransitionError, SendRefusal,
-    TransitionError,
+    AlreadyLifted, ApplicationTransitionError, CaseLocked, ContactOutcomeRefused, ContactRefused,
+    ItemTransitionError, LiaisonTransitionError, ProcessingRestricted, ReferralTransitionError,
+    SendRefusal, TransitionError,
 };
 use relais_store::StoreError;
 
@@ -31,6 +31,7 @@ macro_rules! whole_request_refusals {
 whole_request_refusals!(
     AlreadyLifted,
     CaseLocked,
+    ContactOutcomeRefused,
     ContactRefused,
     ItemTransitionError,
     LiaisonTransitionError,
@@ -96,8 +97,8 @@ impl From<StoreError> for ApiError {
 mod tests {
     use relais_domain::application::FieldProblem;
     use relais_domain::{
-        ApplicationStatus, CaseStatus, ContactKind, ItemStatus, LiaisonStatus, ReferralStatus,
-        Refusal,
+        ApplicationStatus, CaseStatus, ContactKind, ContactOutcomeRefused, ContactStatus,
+        ItemStatus, LiaisonStatus, ReferralStatus, Refusal,
     };
 
     use super::*;
@@ -155,6 +156,7 @@ mod tests {
             one(ApplicationTransitionError::Incomplete { missing: 1 }),
             one(ProcessingRestricted),
             one(AlreadyLifted),
+            one(ContactOutcomeRefused::NotPlanned(ContactStatus::Cancelled)),
         ];
         all.extend(SendRefusal::ALL.iter().copied().map(one));
         all
@@ -217,7 +219,7 @@ mod tests {
         use relais_domain::referral::ConsentProofError;
         use relais_domain::{
             AssessmentError, BudgetError, ContactTimeError, Domain, DoneOnError, HouseholdError,
-            NirError, PlanItemTitleError, SiretError,
+            NirError, OutcomeError, PlanItemTitleError, SiretError,
         };
         let date = chrono::NaiveDate::from_ymd_opt(2027, 3, 12).unwrap_or_default();
         let refusals: Vec<Box<dyn Refusal>> = vec![
@@ -251,6 +253,11 @@ mod tests {
             Box::new(ContactTimeError::BothTimes),
             Box::new(ContactTimeError::NoTime),
             Box::new(ContactTimeError::HeldInFuture),
+            Box::new(OutcomeError::NotAnOutcome),
+            Box::new(OutcomeError::OccurredAtNotAllowed),
+            Box::new(OutcomeError::ReasonNotAllowed),
+            Box::new(OutcomeError::ReasonBlank),
+            Box::new(OutcomeError::ReasonTooLong),
             Box::new(DoneOnError::InFuture),
             Box::new(DoneOnError::NotDone),
             Box::new(DoneOnError::Required),

@@ -158,6 +158,10 @@ pub struct ExportedContact {
     pub group_session_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(schema_with = crate::schema::contact_status)]
+    pub status: String,
+    /// Why a cancelled or missed contact did not take place, when given.
+    pub outcome_reason: Option<String>,
 }
 
 /// A liaison sheet.

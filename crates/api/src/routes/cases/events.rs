@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{
-    ApplicationDecision, ApplicationStatus, CaseStatus, ClosureReason, ContactKind,
+    ApplicationDecision, ApplicationStatus, CaseStatus, ClosureReason, ContactKind, ContactStatus,
     DecisionChannel, DecisionOutcome, Domain, ItemCategory, ItemStatus, LegalBasis, LiaisonStatus,
     Party,
 };
@@ -187,6 +187,13 @@ timeline_events! {
         from_status: Option<Never> => null,
         to_status: Option<Never> => null,
         data: ContactUpdated,
+    }
+    /// A planned contact's outcome was recorded: held, cancelled or missed (`reason`: why it did
+    /// not take place, when given).
+    ContactOutcome(ContactOutcomeEvent, ContactOutcomeKind = "contact_outcome") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: ContactOutcomeData,
     }
     /// A liaison sheet was drafted.
     LiaisonCreated(LiaisonCreatedEvent, LiaisonCreatedKind = "liaison_created") {
@@ -421,6 +428,11 @@ pub struct ContactCreated {
     pub contact_id: Uuid,
     #[schema(schema_with = crate::schema::contact_kind)]
     pub contact_kind: ContactKind,
+    /// `planned` or `held`; `no_show` for a group session the person missed. Null for the
+    /// contacts recorded before contacts had a status (held when `occurred_at` is set).
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::contact_status_nullable)]
+    pub status: Option<ContactStatus>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub group_session_id: Option<Uuid>,
@@ -434,6 +446,22 @@ pub struct ContactUpdated {
     #[schema(schema_with = crate::schema::contact_kind)]
     pub contact_kind: ContactKind,
     pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// The outcome of a planned contact.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactOutcomeData {
+    pub contact_id: Uuid,
+    #[schema(schema_with = crate::schema::contact_kind)]
+    pub contact_kind: ContactKind,
+    /// `held`, `cancelled` or `no_show`.
+    #[schema(schema_with = crate::schema::contact_status)]
+    pub status: ContactStatus,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// When a held contact took place; null otherwise.
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub group_session_id: Option<Uuid>,
 }
 
 /// Where a liaison sheet goes: a registered partner, or a named institution.

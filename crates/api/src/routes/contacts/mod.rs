@@ -1,29 +1,33 @@
-//! Contacts of a case (`/v1/cases/{id}/contacts`) and group sessions (`/v1/group-sessions`).
+//! Contacts of a case (`/v1/cases/{id}/contacts`) and group sessions (`/v1/group-sessions`,
+//! in [`sessions`]).
 //!
 //! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
 //! all); reception, administrators and the DPO get 403. A contact is planned (`scheduled_at`)
-//! or held (`occurred_at`); a held one moves the case's and the person's `last_contact_at`, and
-//! a held first interview moves an `intake` case to `assessment`, all in one transaction. A
-//! closed case takes the post-closure review and late answers only, an archived one nothing
-//! (409). The private note is returned to its author only — `has_private_note` tells everyone
-//! else that one exists — and only the author may change a contact. Every read and write is
-//! audited with the case's person.
+//! or held (`occurred_at`); a planned one later takes its outcome — held, cancelled or missed
+//! (`…/outcome`). A held one moves the case's and the person's `last_contact_at`, and a held
+//! first interview moves an `intake` case to `assessment`, all in one transaction; a cancelled
+//! or missed one moves nothing and leaves the agenda. A closed case takes the post-closure
+//! review and late answers only, an archived one nothing (409). The private note is returned to
+//! its author only — `has_private_note` tells everyone else that one exists — and only the
+//! author may change a contact (a supervisor neither: the contact is the author's record);
+//! whoever follows the case records its outcome. Every read and write is audited with the
+//! case's person.
 
 mod model;
-
-use std::collections::HashSet;
+mod sessions;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use relais_domain::contact::{ContactTime, check_kind, contact_time, held_at, status_after_held};
-use relais_domain::{AuditAction, AuditResource, ContactKind, Permission};
-use relais_store::audit::NewAuditEvent;
-use relais_store::cases::{self, CaseRecord};
-use relais_store::contacts::{
-    self, ContactFilter, ContactRecord, ContactUpdate, NewGroupSession as StoreSession,
+use relais_domain::{
+    AuditAction, AuditResource, ContactKind, ContactOutcome, ContactStatus, Outcome, Permission,
 };
-use relais_store::db::{Access, Tx};
-use relais_store::{StoreError, contacts::NewContact as StoreContact};
+use relais_store::audit::NewAuditEvent;
+use relais_store::cases::CaseRecord;
+use relais_store::contacts::NewContact as StoreContact;
+use relais_store::contacts::{self, ContactFilter, ContactRecord, ContactUpdate, OutcomeChange};
+use relais_store::db::Tx;
+use relais_store::page::Page;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -31,14 +35,18 @@ use uuid::Uuid;
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{Json, Query, coded_param};
+use crate::extract::{Json, Query, coded_list, coded_param};
 use crate::pagination::{PageParams, into_views};
 use crate::patch::apply;
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 use crate::routes::paths::ContactPath;
 use crate::work::{CaseUse, Work};
 
-pub use model::{Contact, ContactList, ContactPatch, GroupSession, NewContact, NewGroupSession};
+pub use model::{
+    Contact, ContactGroupSession, ContactList, ContactPatch, GroupSession, NewContact,
+    NewContactOutcome, NewGroupSession, OUTCOME_FIELDS, SessionParticipant, outcome_rules,
+};
+pub use sessions::create_group_session;
 
 fn contact_event(action: AuditAction, case: &CaseRecord, contact_id: Uuid) -> NewAuditEvent {
     NewAuditEvent::new(action, AuditResource::Contact, contact_id).about(case.person_id)
@@ -156,15 +164,38 @@ pub struct ListParams {
     /// Only contacts of this kind.
     #[param(schema_with = crate::schema::contact_kind)]
     pub kind: Option<String>,
-    /// `true`: planned contacts only; `false`: held ones only; absent: both.
+    /// Only contacts with one of these statuses (comma-separated, e.g. `cancelled,no_show`).
+    #[param(schema_with = crate::schema::contact_status_list)]
+    pub status: Option<String>,
+    /// `true`: planned contacts only (`status=planned`); `false`: held ones only
+    /// (`status=held`); absent: every status. Combined with `status`, both apply.
     pub planned: Option<bool>,
+}
+
+/// The statuses a list keeps (empty: every one): those of `status`, narrowed by `planned`
+/// (`true`: planned, `false`: held); `None` when the two exclude each other.
+fn wanted_statuses(
+    listed: Vec<ContactStatus>,
+    planned: Option<bool>,
+) -> Option<Vec<ContactStatus>> {
+    let Some(planned) = planned else {
+        return Some(listed);
+    };
+    let only = if planned {
+        ContactStatus::Planned
+    } else {
+        ContactStatus::Held
+    };
+    (listed.is_empty() || listed.contains(&only)).then(|| vec![only])
 }
 
 /// Lists a case's contacts, newest first (held time, else planned time).
 ///
 /// Workers on the case's team and supervisors (403 for other roles, 404 for a case the caller may
-/// not see). Filter by `kind`, and by `planned` (`true`: planned only, `false`: held only). The
-/// private note is shown to its author only; `has_private_note` tells the others that one exists.
+/// not see). Filter by `kind`, by `status` (a comma-separated list of `planned`, `held`,
+/// `cancelled`, `no_show`), and by `planned` (`true`: planned only, `false`: held only; both
+/// filters apply when both are given). The private note is shown to its author only;
+/// `has_private_note` tells the others that one exists.
 /// An archived case's contacts are read only with a `reason` (400 `reason_required` without it).
 /// Audited once as a `read` of `case.contacts`.
 #[utoipa::path(
@@ -182,15 +213,25 @@ pub async fn list(
     page: Query<PageParams>,
     reason: Query<CaseReadParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = ContactFilter {
-        kind: coded_param("kind", "contact kind", filter.kind.as_deref())?,
-        planned: filter.planned,
-    };
+    let statuses = wanted_statuses(
+        coded_list("status", "contact status", filter.status.as_deref())?,
+        filter.planned,
+    );
+    let kind = coded_param("kind", "contact kind", filter.kind.as_deref())?;
     let page = page.request()?;
     let (mut work, case) = ctx
         .case_list(*id, reason.case_use(), AuditResource::CaseContacts)
         .await?;
-    let found = contacts::list(&mut work.tx, case.id, filter, page).await?;
+    let found = match statuses {
+        Some(statuses) => {
+            let filter = ContactFilter { kind, statuses };
+            contacts::list(&mut work.tx, case.id, &filter, page).await?
+        }
+        None => Page {
+            items: Vec::new(),
+            next_after: None,
+        },
+    };
     let reader = work.actor.agent_id;
     let (items, next_cursor) = into_views(found, |c| Contact::for_reader(c, reader));
     work.commit(HttpResponse::Ok().json(ContactList { items, next_cursor }))
@@ -229,8 +270,10 @@ pub async fn read(
 /// or a supervisor. Absent fields keep their value and `null` clears one, but `occurred_at` cannot
 /// be cleared: a held contact stays held, and its time cannot be in the future (422). Recording a
 /// planned contact as held has the effects of a held contact (`last_contact_at`, a
-/// `first_interview` moving an `intake` case to `assessment`). An archived case answers 409
-/// `case_archived`; `If-Match` is required (428, 412). Audited as an `update` of `contact`.
+/// `first_interview` moving an `intake` case to `assessment`) and sets its `status` to `held`
+/// (as `POST …/outcome` does); a cancelled or missed contact cannot be recorded as held (409
+/// `contact_not_planned`). An archived case answers 409 `case_archived`; `If-Match` is required
+/// (428, 412). Audited as an `update` of `contact`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "update_contact",
@@ -265,7 +308,12 @@ pub async fn update(
             None
         }
         Some(Some(at)) => match held_at(at, Utc::now()) {
-            Ok(at) => Some(at),
+            // A planned contact becomes held; a cancelled or missed one cannot (409).
+            Ok(at) if current.status == ContactStatus::Held => Some(at),
+            Ok(at) => {
+                current.status.transition(Outcome::Held)?;
+                Some(at)
+            }
             Err(e) => {
                 errors.push(FieldError::refused(e.pointer(), &e));
                 None
@@ -304,6 +352,11 @@ pub async fn update(
         path.contact_id,
         version,
         &ContactUpdate {
+            status: if occurred_at.is_some() {
+                ContactStatus::Held
+            } else {
+                current.status
+            },
             occurred_at,
             participants: &participants,
             summary: summary.as_deref(),
@@ -334,97 +387,87 @@ pub async fn update(
     answer(work, contact).await
 }
 
-/// Records one held group session shared by several cases: a `group_session` contact in each.
+/// Records a planned contact's outcome: held, cancelled or missed (`If-Match`).
 ///
-/// Workers and supervisors. `case_ids` lists 1 to 30 distinct cases the caller may see; a case the
-/// caller cannot see (`unknown_reference`) or that does not take a group session (a closed or
-/// archived case) is refused as a 422 pointing at its entry, and then nothing is recorded. The
-/// session is held (`occurred_at` not in the future) and moves each case's and person's
-/// `last_contact_at`. Audited as a `create` of `group_session` about each case's person.
+/// Any worker on the case's team and supervisors record it (a colleague covering an absence
+/// cancels an appointment); only the contact's author may give a `summary` with it (403 for
+/// anyone else). Another organisation's case or contact answers 404. Only a `planned` contact takes an outcome, once (409 `contact_not_planned`). `status` is
+/// `held`, `cancelled` or `no_show` (`planned` is no outcome: 422 `not_an_outcome` at `/status`).
+/// `held` takes `occurred_at` (default now; not in the future: 422 `in_future`) and has the
+/// effects of a held contact: the case's and the person's `last_contact_at`, a `first_interview`
+/// moving an `intake` case to `assessment`. `cancelled` and `no_show` keep `scheduled_at`, take
+/// an optional `reason` (trimmed, 1 to 500 characters: 422 `blank`, `too_long`), never move
+/// `last_contact_at`, and take the contact out of the agenda and its calendar feed. `reason` with
+/// `held`, or `occurred_at` with another status, is 422 `not_allowed`. `summary`, when given,
+/// replaces the contact's. An archived case answers 409 `case_archived`; `If-Match` is required
+/// (428, 412). A `contact_outcome` event joins the case's timeline. Audited as an `update` of
+/// `contact`.
 #[utoipa::path(
     tag = "contacts",
-    operation_id = "create_group_session",
-    params(crate::responses::IdempotencyKeyHeader),
-    request_body = NewGroupSession,
-    responses((status = 201, description = "Recorded, with a contact in each case", body = GroupSession), CreateErrors),
+    operation_id = "record_contact_outcome",
+    params(ContactPath, crate::responses::IfMatchHeader, crate::responses::IdempotencyKeyHeader),
+    request_body = NewContactOutcome,
+    responses((status = 200, description = "The contact with its outcome", body = Contact, headers(("ETag" = String))), WriteErrors),
     security(("bearer" = []))
 )]
-#[post("/group-sessions")]
-pub async fn create_group_session(
+#[post("/{id}/contacts/{contact_id}/outcome")]
+pub async fn record_outcome(
     ctx: Ctx,
-    body: Json<NewGroupSession>,
+    path: web::Path<ContactPath>,
+    if_match: IfMatch,
+    body: Json<NewContactOutcome>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::CaseWrite)?;
-    let mut errors = Vec::new();
-    if let Err(e) = held_at(body.occurred_at, Utc::now()) {
-        errors.push(FieldError::refused(e.pointer(), &e));
+    let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
+    let current = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
+    // Whoever follows the case records what became of an appointment (a colleague covering an
+    // absence cancels it); the summary stays its author's.
+    if body.summary.is_some() && current.author_id != work.actor.agent_id {
+        return Err(ApiError::Forbidden);
     }
-    let topic = body.topic.trim();
-    if topic.is_empty() {
-        errors.push(FieldError::body(
-            "/topic",
-            "blank",
-            "the topic cannot be blank",
-        ));
-    }
-    let summary = model::text(body.summary.as_deref());
-    let mut seen = HashSet::new();
-    for (i, id) in body.case_ids.iter().enumerate() {
-        if !seen.insert(*id) {
-            errors.push(FieldError::body(
-                format!("/case_ids/{i}"),
-                "duplicate",
-                format!("case {id} is listed twice"),
-            ));
-        }
-    }
-    if body.case_ids.len() > model::GROUP_CASES {
-        errors.push(FieldError::body(
-            "/case_ids",
-            "length",
-            format!("at most {} cases", model::GROUP_CASES),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let mut work = ctx.work(Access::Write).await?;
-    let mut linked = Vec::with_capacity(body.case_ids.len());
-    for (i, &id) in body.case_ids.iter().enumerate() {
-        let pointer = format!("/case_ids/{i}");
-        match cases::get(&mut work.tx, id, work.actor.case_scope()).await {
-            Ok(case) => match check_kind(case.status(), ContactKind::GroupSession) {
-                Ok(()) => linked.push(case),
-                Err(r) => errors.push(FieldError::refused(pointer, &r)),
-            },
-            Err(StoreError::NotFound) => errors.push(FieldError::body(
-                pointer,
-                "unknown_reference",
-                format!("no case {id} that you can see"),
-            )),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let case_ids: Vec<Uuid> = linked.iter().map(|c| c.id).collect();
-    let session = contacts::create_group_session(
+    let version = if_match.check(current.version)?;
+    let outcome = ContactOutcome::parse(
+        body.status,
+        body.occurred_at,
+        body.reason.as_deref(),
+        Utc::now(),
+    )
+    .map_err(|errors| {
+        ApiError::validation(
+            errors
+                .iter()
+                .map(|e| FieldError::refused(e.pointer(), e))
+                .collect(),
+        )
+    })?;
+    let summary = body.summary.as_deref().map(|s| model::text(Some(s)));
+    let status = current.status.transition(outcome.kind())?;
+    let contact = contacts::record_outcome(
         &mut work.tx,
         work.actor.org.id,
         work.actor.agent_id,
-        &StoreSession {
-            topic,
-            occurred_at: body.occurred_at,
-            summary: summary.as_deref(),
-            case_ids: &case_ids,
+        case.id,
+        current.id,
+        version,
+        &OutcomeChange {
+            status,
+            occurred_at: outcome.occurred_at(),
+            reason: outcome.reason(),
+            summary: summary.as_ref().map(Option::as_deref),
         },
     )
     .await?;
-    work.audit_all(linked.iter().map(|case| {
-        NewAuditEvent::new(AuditAction::Create, AuditResource::GroupSession, session.id)
-            .about(case.person_id)
-    }));
-    work.commit(HttpResponse::Created().json(GroupSession::from(session)))
-        .await
+    if let Some(at) = contact.occurred_at {
+        on_held(
+            &mut work.tx,
+            &work.actor,
+            &case,
+            contact.id,
+            contact.kind,
+            at,
+        )
+        .await?;
+    }
+    work.audit(contact_event(AuditAction::Update, &case, contact.id));
+    answer(work, contact).await
 }

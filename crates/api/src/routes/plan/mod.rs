@@ -91,7 +91,7 @@ pub async fn view(
             case_id: case.id,
             items: items
                 .into_iter()
-                .map(|i| PlanItem::from_record(i, today))
+                .map(|i| PlanItem::from_record(i, overdue_day(case.status(), today)))
                 .collect(),
             indicators,
             last_agreement: agreement.map(|a| LastAgreement {

@@ -195,9 +195,17 @@ pub async fn list(
     let (mut work, case) = ctx
         .case_list(*id, reason.case_use(), AuditResource::CasePlanItems)
         .await?;
-    // A closed case's steps are overdue no more.
+    // A closed case's steps are overdue no more: asking for them finds none.
     let today = overdue_day(case.status(), today());
-    filter.overdue_on = filter.overdue_on.map(|_| today);
+    if filter.overdue_on.is_some() && today.is_none() {
+        return work
+            .commit(HttpResponse::Ok().json(PlanItemList {
+                items: Vec::new(),
+                next_cursor: None,
+            }))
+            .await;
+    }
+    filter.overdue_on = filter.overdue_on.and(today);
     let page = plan_items::list(&mut work.tx, case.id, &filter, after, limit).await?;
     let next_cursor = plan_items::next_cursor(&page).as_ref().map(Cursor::encode);
     let items = page
@@ -232,7 +240,7 @@ pub async fn read(
     work.audit(item_event(AuditAction::Read, &case, item.id));
     work.commit(ok_with_etag(
         item.version,
-        PlanItem::from_record(item, today()),
+        PlanItem::from_record(item, overdue_day(case.status(), today())),
     ))
     .await
 }

@@ -176,10 +176,11 @@ pub struct PlanItem {
 }
 
 impl PlanItem {
-    /// The item as shown on `today` (which decides `overdue`).
-    pub fn from_record(r: PlanItemRecord, today: NaiveDate) -> Self {
+    /// The item as shown on `today` (which decides `overdue`; none: not overdue, a closed
+    /// case's step).
+    pub fn from_record(r: PlanItemRecord, today: impl Into<Option<NaiveDate>>) -> Self {
         Self {
-            overdue: r.is_overdue(today),
+            overdue: r.is_overdue(today.into()),
             id: r.id,
             case_id: r.case_id,
             party: r.party.code(),
