@@ -48,7 +48,7 @@ ALTER TABLE case_team
     ADD COLUMN absence_id uuid REFERENCES agent_absences (id) ON DELETE CASCADE;
 CREATE INDEX case_team_absence_idx ON case_team (absence_id);
 
--- What reception opened today: by creator and day, newest first (replaces the creator-only
--- index, which this one covers for the foreign key).
-CREATE INDEX cases_created_by_day_idx ON cases (created_by, opened_on, id);
+-- What reception recorded today: by creator and time (replaces the creator-only index, which
+-- this one covers for the foreign key).
+CREATE INDEX cases_created_by_time_idx ON cases (created_by, created_at);
 DROP INDEX cases_created_by_idx;

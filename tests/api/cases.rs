@@ -177,6 +177,73 @@ async fn an_opening_with_a_bad_person_origin_or_target_date_is_refused_at_that_f
 }
 
 #[tokio::test]
+async fn an_existing_case_is_entered_as_it_stands_with_its_opening_date() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let person_id = new_person(&app, &alice).await;
+    let opened_on = today() - Months::new(10);
+    let body = json!({"person_id": person_id, "opened_on": opened_on});
+    let response = open(&app, &alice, body).await;
+    assert_eq!(response.status(), 201);
+    let case: Value = response.json().await.unwrap();
+    let id = case["id"].as_str().unwrap();
+    assert_eq!(date(&case["opened_on"]), opened_on);
+    assert_eq!(date(&case["target_end_on"]), opened_on + Months::new(6));
+    assert_eq!(case["indicators"]["past_target"], true, "{case}");
+    let days = (today() - opened_on).num_days();
+    assert_eq!(case["indicators"]["days_open"], days);
+    // A step of the paper file, due three months ago, is accepted and shows as overdue.
+    let due = today() - Months::new(3);
+    let step = json!({"party": "person", "category": "paperwork", "domain": "housing",
+                      "title": "Déposer le dossier FSL", "due_on": due});
+    let response = app
+        .post(&format!("/v1/cases/{id}/plan/items"), &alice, &step)
+        .await;
+    assert_eq!(response.status(), 201);
+    let item: Value = response.json().await.unwrap();
+    assert_eq!(item["overdue"], true);
+    let before = json!({"party": "person", "category": "paperwork", "domain": "housing",
+                        "title": "Trop tôt", "due_on": opened_on - Days::new(1)});
+    let response = app
+        .post(&format!("/v1/cases/{id}/plan/items"), &alice, &before)
+        .await;
+    assert_invalid(response, "/due_on").await;
+    // A contact held at the first interview, months ago.
+    let held = (chrono::Utc::now() - chrono::Duration::days(290)).to_rfc3339();
+    let response = app
+        .post(
+            &format!("/v1/cases/{id}/contacts"),
+            &alice,
+            &json!({"kind": "first_interview", "occurred_at": held}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    // Reception lists what it recorded today, whatever the opening date.
+    let desk = app.token("reception", "desk");
+    let body = json!({"person_id": person_id, "reason": "Dossier papier", "origin": "self",
+                      "opened_on": today() - Days::new(40)});
+    let response = app.post("/v1/cases", &desk, &body).await;
+    assert_eq!(response.status(), 201);
+    let listed = app.get_json("/v1/cases/opened-today", &desk).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+
+    for (opened_on, code) in [
+        (today() + Days::new(1), "in_future"),
+        (today() - Months::new(24) - Days::new(1), "out_of_range"),
+    ] {
+        let body = json!({"person_id": person_id, "opened_on": opened_on});
+        let problem =
+            assert_problem(open(&app, &alice, body).await, 422, "validation_failed").await;
+        assert_eq!(pointers(&problem), ["/opened_on"]);
+        assert_eq!(problem["errors"][0]["code"], code);
+    }
+    let body = json!({"person_id": person_id, "opened_on": today() - Months::new(8),
+                      "target_end_on": today() - Months::new(9)});
+    assert_invalid(open(&app, &alice, body).await, "/target_end_on").await;
+    assert_eq!(app.count("SELECT count(*) FROM cases").await, 2);
+}
+
+#[tokio::test]
 async fn team_members_and_referents_must_be_agents_of_the_organisation() {
     let app = TestApp::spawn().await;
     let alice = app.token("worker", "alice");

@@ -444,6 +444,66 @@ pub fn is_review_due(
     status == CaseStatus::Closed && !review_held && review_due_on.is_some_and(|d| d <= today)
 }
 
+/// How far back a case may be entered as opened (an existing caseload, from the paper file).
+pub const MAX_BACK_ENTRY_MONTHS: u32 = 24;
+
+/// Why an opening date is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpeningDateError {
+    /// A case cannot open after today.
+    #[error("a case cannot open after today ({today})")]
+    InFuture { today: NaiveDate },
+    /// A case may be entered as opened up to 24 months back, not earlier.
+    #[error("a case may be entered as opened up to 24 months back, on {earliest} at the earliest")]
+    TooFarBack { earliest: NaiveDate },
+}
+
+impl Refusal for OpeningDateError {
+    fn code(&self) -> &'static str {
+        match self {
+            OpeningDateError::InFuture { .. } => "in_future",
+            OpeningDateError::TooFarBack { .. } => "out_of_range",
+        }
+    }
+
+    fn sentence_fr(&self) -> String {
+        match self {
+            OpeningDateError::InFuture { today } => format!(
+                "un accompagnement ne peut pas s'ouvrir après aujourd'hui ({})",
+                today.format("%d/%m/%Y")
+            ),
+            OpeningDateError::TooFarBack { earliest } => format!(
+                "un accompagnement peut être saisi jusqu'à 24 mois en arrière, au plus tôt le {}",
+                earliest.format("%d/%m/%Y")
+            ),
+        }
+    }
+}
+
+/// The opening date of a new case: today, or the date given for a case entered as it stands
+/// (back-entry), from 24 months back up to today.
+///
+/// # Errors
+/// [`OpeningDateError`] for a date after today or more than 24 months back.
+pub fn opening_date(
+    given: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate, OpeningDateError> {
+    let Some(date) = given else {
+        return Ok(today);
+    };
+    let earliest = today
+        .checked_sub_months(Months::new(MAX_BACK_ENTRY_MONTHS))
+        .unwrap_or(NaiveDate::MIN);
+    if date > today {
+        Err(OpeningDateError::InFuture { today })
+    } else if date < earliest {
+        Err(OpeningDateError::TooFarBack { earliest })
+    } else {
+        Ok(date)
+    }
+}
+
 /// The default target end of a case opened on `opened_on`: `months` calendar months later,
 /// clamped to the end of a shorter month (31 August + 6 months = 28 or 29 February).
 pub fn default_target_end(opened_on: NaiveDate, months: u32) -> NaiveDate {

@@ -394,6 +394,31 @@ fn no_review_is_planned_when_nobody_is_left_to_review_with_unless_asked_for() {
 }
 
 #[test]
+fn a_case_opens_today_or_is_entered_up_to_two_years_back() {
+    let today = date(2026, 12, 6);
+    assert_eq!(opening_date(None, today), Ok(today));
+    assert_eq!(
+        opening_date(Some(date(2025, 1, 15)), today),
+        Ok(date(2025, 1, 15))
+    );
+    assert_eq!(
+        opening_date(Some(date(2024, 12, 6)), today),
+        Ok(date(2024, 12, 6))
+    );
+    assert_eq!(
+        opening_date(Some(date(2024, 12, 5)), today),
+        Err(OpeningDateError::TooFarBack {
+            earliest: date(2024, 12, 6)
+        })
+    );
+    assert_eq!(
+        opening_date(Some(date(2026, 12, 7)), today),
+        Err(OpeningDateError::InFuture { today })
+    );
+    assert_eq!(OpeningDateError::InFuture { today }.code(), "in_future");
+}
+
+#[test]
 fn a_closed_case_figures_freeze_at_its_closure() {
     let today = date(2026, 6, 1);
     let closed = Some(date(2026, 3, 2));

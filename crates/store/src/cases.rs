@@ -928,7 +928,8 @@ pub struct OpenedCase {
     pub created_at: DateTime<Utc>,
 }
 
-/// The cases `agent_id` opened on `day`, newest first (by the index of their creator).
+/// The cases `agent_id` recorded on `day` (UTC; whatever their opening date, a case entered as
+/// it stands included), newest first, by the index of their creator and time.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn opened_by(
     conn: &mut PgConnection,
@@ -942,7 +943,10 @@ pub async fn opened_by(
         SELECT id, person_id, status AS "status: Code<CaseStatus>",
                origin AS "origin: Code<CaseOrigin>", referent_id, opened_on, created_at
         FROM cases
-        WHERE created_by = $1 AND opened_on = $2 AND id < $3
+        WHERE created_by = $1
+          AND created_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
+          AND created_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
+          AND id < $3
         ORDER BY id DESC
         LIMIT $4
         "#,

@@ -8,7 +8,9 @@ mod events;
 pub(crate) mod model;
 
 use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
-use relais_domain::case::{Actor as TransitionActor, closure_review_due, default_target_end};
+use relais_domain::case::{
+    Actor as TransitionActor, closure_review_due, default_target_end, opening_date,
+};
 use relais_domain::{
     AuditAction, AuditResource, CaseStatus, Permission, Role, TransitionError, TransitionRequest,
 };
@@ -49,9 +51,12 @@ fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
 /// Reception, workers and supervisors. Give exactly one of `person_id` (an existing person) and
 /// `person` (a new person, validated as by `POST /v1/persons`; 422 `one_of` otherwise). The
 /// referent defaults to the caller when the caller is a worker, and always joins the team; the
-/// referent and `team_ids` must be agents of the organisation (422 `unknown_reference`).
-/// `target_end_on` must be after today and defaults to the organisation's case length (6 months
-/// unless it sets another). The answer carries the new person, NIR masked, when one was created.
+/// referent and `team_ids` must be agents of the organisation (422 `unknown_reference`), still
+/// at work. `opened_on` enters an existing case as it stands (back-entry): today or up to 24
+/// months back (422 `in_future`, `out_of_range`), today by default; steps due and contacts held
+/// since then are accepted, so its overdue steps show as overdue. `target_end_on` must be after
+/// the opening date and defaults to it plus the organisation's case length (6 months unless it
+/// sets another). The answer carries the new person, NIR masked, when one was created.
 /// Audited as a `create` of `case`, and of `person` for a new person.
 #[utoipa::path(
     tag = "cases",
@@ -78,14 +83,16 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
             )]));
         }
     };
-    let opened_on = today();
+    let today = today();
+    let opened_on =
+        opening_date(body.opened_on, today).map_err(|e| ApiError::refused_at("/opened_on", &e))?;
     if let Some(target) = body.target_end_on
         && target <= opened_on
     {
         return Err(ApiError::invalid(
             "/target_end_on",
             "out_of_range",
-            "the target end date must be after today",
+            "the target end date must be after the opening date",
         ));
     }
     let mut work = ctx.work(Access::Write).await?;
@@ -140,7 +147,7 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         format!("/v1/cases/{}", case.id),
         case.version,
         CreatedCase {
-            case: Case::from_record(case, opened_on),
+            case: Case::from_record(case, today),
             person: created_person.map(Person::masked),
         },
     ))
@@ -221,8 +228,8 @@ pub async fn list(
 
 /// The cases the caller opened today, as reception sees them: where each stands, no content.
 ///
-/// Reception, workers and supervisors (403 for other roles). Only the cases the caller opened
-/// today, newest first: id, person, status, origin, referent (null while the case waits for
+/// Reception, workers and supervisors (403 for other roles). Only the cases the caller recorded
+/// today (UTC; a case entered with an earlier `opened_on` included), newest first: id, person, status, origin, referent (null while the case waits for
 /// one) — enough for the front desk to tell a visitor that their request is recorded and who will
 /// follow it, and nothing of the case's content. Each case listed is audited as a `read` of
 /// `case`.

@@ -36,7 +36,13 @@ pub struct NewCase {
     #[validate(length(max = 20))]
     #[schema(max_items = 20)]
     pub team_ids: Option<Vec<Uuid>>,
-    /// Defaults to the opening date plus the organisation's case length (6 months).
+    /// The opening date, for a case entered as it stands (back-entry from the paper file):
+    /// today or up to 24 months back; today by default. Steps due and contacts held since then
+    /// are accepted.
+    #[schema(example = "2026-03-02")]
+    pub opened_on: Option<NaiveDate>,
+    /// After the opening date. Defaults to the opening date plus the organisation's case length
+    /// (6 months).
     pub target_end_on: Option<NaiveDate>,
 }
 
