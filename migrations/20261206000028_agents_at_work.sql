@@ -17,8 +17,8 @@ ALTER TABLE agents
 CREATE INDEX agents_org_id_idx ON agents (org_id, id);
 
 -- An absence from `starts_on` to `ends_on` (inclusive): meanwhile `delegate_id` is on the team of
--- every open case whose referent is `agent_id`. Rows are never updated; a cancelled absence is
--- deleted (its delegations go with it).
+-- every open case whose referent is `agent_id`. A cancelled absence is deleted (its delegations
+-- go with it) when it had not begun, else it ends the day before its cancellation.
 CREATE TABLE agent_absences (
     id           uuid PRIMARY KEY,
     org_id       uuid NOT NULL REFERENCES organisations (id),
@@ -28,11 +28,12 @@ CREATE TABLE agent_absences (
     ends_on      date NOT NULL,
     created_by   uuid NOT NULL REFERENCES agents (id),
     created_at   timestamptz NOT NULL DEFAULT now(),
+    version      integer NOT NULL DEFAULT 1,
     CHECK (ends_on >= starts_on),
     CHECK (delegate_id <> agent_id)
 );
--- An agent's absences, latest first; and the absences still to end, for the daily job.
-CREATE INDEX agent_absences_agent_idx ON agent_absences (agent_id, starts_on DESC, id);
+-- An agent's absences, latest recorded first; and the absences still to end, for the job.
+CREATE INDEX agent_absences_agent_idx ON agent_absences (agent_id, id);
 CREATE INDEX agent_absences_org_end_idx ON agent_absences (org_id, ends_on);
 CREATE INDEX agent_absences_delegate_idx ON agent_absences (delegate_id);
 CREATE INDEX agent_absences_created_by_idx ON agent_absences (created_by);

@@ -535,7 +535,8 @@ report() {
 # --- At scale ----------------------------------------------------------------------------------
 
 # What is measured at each size: label | role of the caller | path | goal in ms. The worker is
-# the first seeded one (bench-worker-0); the supervisor sees every case.
+# bench-worker-1, one whose cases are open (the seed gives workers of even rank only closed
+# cases: their agenda would be empty); the supervisor sees every case.
 scale_endpoints() {
     local from to
     from=$(date -u +%F)
@@ -588,9 +589,9 @@ p50_ms() {
     }' "$out"
 }
 
-# handover_ms FROM TO TOKEN: the median time (ms) of POST /v1/cases/reassignments handing
-# 500 open cases of FROM to TO and back, three times each way (the supervisor's handover of a
-# caseload, DAILY.md); the number of cases moved each time goes to handover_cases.
+# handover_ms FROM TO TOKEN: "CASES MS": how many open cases of FROM (500 at most) were handed
+# to TO and back, three times each way, with POST /v1/cases/reassignments (the supervisor's
+# handover of a caseload, DAILY.md), and the median time of one request in ms.
 handover_cases=0
 handover_ms() {
     local from=$1 to=$2 token=$3 ids body answer code round direction a b
@@ -599,7 +600,7 @@ handover_ms() {
                     SELECT id FROM cases WHERE referent_id = '$from'
                        AND status NOT IN ('closed', 'archived') ORDER BY id LIMIT 500) c")
     [ -n "$ids" ] || die "no open case of $from to hand over"
-    handover_cases=$(($(tr -cd ',' <<<"$ids" | wc -c) + 1))
+    local count=$(($(tr -cd ',' <<<"$ids" | wc -c) + 1))
     for round in 1 2 3; do
         for direction in forth back; do
             if [ "$direction" = forth ]; then a=$from b=$to; else a=$to b=$from; fi
@@ -616,7 +617,7 @@ handover_ms() {
         done
     done
     printf '%s\n' "${times[@]}" | sort -g |
-        awk '{ t[NR] = $1 } END { printf "%.1f", t[int((NR + 1) / 2)] * 1000 }'
+        awk -v n="$count" '{ t[NR] = $1 } END { printf "%d %.1f", n, t[int((NR + 1) / 2)] * 1000 }'
 }
 
 # Brings the organisation `bench` to each size of BENCH_SCALES with `relais bench seed` and
@@ -640,8 +641,8 @@ scale_run() {
         checkpoint >/dev/null
         if [ -z "$scale_agent" ]; then
             scale_agent=$(sql -c "SELECT a.id FROM agents a JOIN organisations o ON o.id = a.org_id
-                                  WHERE o.slug = 'bench' AND a.subject = 'bench-worker-0'")
-            worker=$("$relais" token --org bench --role worker --sub bench-worker-0 | tail -n 1)
+                                  WHERE o.slug = 'bench' AND a.subject = 'bench-worker-1'")
+            worker=$("$relais" token --org bench --role worker --sub bench-worker-1 | tail -n 1)
             supervisor=$("$relais" token --org bench --role supervisor --sub bench-supervisor | tail -n 1)
         fi
         while IFS='|' read -r label role path goal; do
@@ -653,8 +654,8 @@ scale_run() {
     done
     local other
     other=$(sql -c "SELECT a.id FROM agents a JOIN organisations o ON o.id = a.org_id
-                    WHERE o.slug = 'bench' AND a.subject = 'bench-worker-1'")
-    handover_at=$(handover_ms "$scale_agent" "$other" "$supervisor")
+                    WHERE o.slug = 'bench' AND a.subject = 'bench-worker-3'")
+    read -r handover_cases handover_at < <(handover_ms "$scale_agent" "$other" "$supervisor")
     log "  handover of $handover_cases cases: $handover_at ms at $size cases (goal 1000 ms)"
 }
 

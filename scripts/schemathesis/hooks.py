@@ -71,7 +71,32 @@ CROSS_FIELD_RULES = {
         ("/attachments/*/filename", "type_mismatch"),
     },
     "POST /v1/cases": {("/person" + pointer, code) for pointer, code in PERSON_RULES}
-    | {("/target_end_on", "out_of_range")},
+    | {
+        ("/target_end_on", "out_of_range"),
+        # A case is entered as opened up to 24 months back, not after today.
+        ("/opened_on", "in_future"),
+        ("/opened_on", "out_of_range"),
+    },
+    # An absence ends on or after its first day, not before today, and is covered by another
+    # agent who is at work and holds cases.
+    "POST /v1/agents/{id}/absences": {
+        ("/to", "out_of_range"),
+        ("/to", "in_past"),
+        ("/to", "too_long"),
+        ("/delegate_id", "same_agent"),
+        ("/delegate_id", "agent_inactive"),
+        ("/delegate_id", "not_a_worker"),
+    },
+    # A handover goes to another agent at work who holds cases; each case named is open,
+    # followed by the agent it comes from, and named once.
+    "POST /v1/cases/reassignments": {
+        ("/to_agent_id", "same_agent"),
+        ("/to_agent_id", "agent_inactive"),
+        ("/to_agent_id", "not_a_worker"),
+        ("/case_ids/*", "case_not_open"),
+        ("/case_ids/*", "not_referent"),
+        ("/case_ids/*", "duplicate"),
+    },
     "PATCH /v1/cases/{id}": {("/target_end_on", "out_of_range")},
     # A closure's review date comes after the closure date (today).
     "POST /v1/cases/{id}/transitions": {("/review_due_on", "out_of_range")},

@@ -111,10 +111,12 @@ async fn the_directory_lists_every_agent_and_shows_contacts_to_supervisors_only(
     assert_eq!(seen_by_bob["roles"], json!(["worker"]));
     assert_eq!(seen_by_bob["active"], true);
     assert!(seen_by_bob["email"].is_null() && seen_by_bob["phone"].is_null());
+    assert!(seen_by_bob["last_seen_at"].is_null());
     for token in [&s.sam, &s.admin, &s.alice] {
         let seen = alice(&app.get_json("/v1/agents", token).await);
         assert_eq!(seen["email"], "alice.martin@ccas.example");
         assert_eq!(seen["phone"], "04 72 00 00 00");
+        assert!(seen["last_seen_at"].is_string());
     }
     let one = app
         .get(&format!("/v1/agents/{}", s.alice_id), &s.reception)

@@ -64,6 +64,7 @@ where
                 .service(routes::agents::update)
                 .service(routes::agents::create_absence)
                 .service(routes::agents::list_absences)
+                .service(routes::agents::read_absence)
                 .service(routes::agents::delete_absence)
                 .service(oauth::token::token)
                 .service(

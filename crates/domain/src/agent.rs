@@ -28,6 +28,8 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 200;
 pub const PHONE_MAX_CHARS: usize = 30;
 /// Most cases one reassignment may name.
 pub const MAX_REASSIGNED_CASES: usize = 1_000;
+/// Longest absence, in days (a year): beyond, its cases want a new referent, not a delegate.
+pub const MAX_ABSENCE_DAYS: i64 = 366;
 
 /// How a document names the referent's role: the job title the agent gave (`Assistante de
 /// service social`), else a word agreed with their civility, never a masculine default.
@@ -74,13 +76,18 @@ pub enum AbsenceRefused {
     /// An agent cannot cover their own absence.
     #[error("the delegate must be another agent than the absent one")]
     DelegateIsAbsent,
+    /// An absence lasts a year at most: beyond, the cases are handed over.
+    #[error("an absence lasts {MAX_ABSENCE_DAYS} days at most: hand the cases over instead")]
+    TooLong,
 }
 
 impl AbsenceRefused {
     /// The JSON pointer of the field at fault.
     pub fn pointer(self) -> &'static str {
         match self {
-            AbsenceRefused::EndsBeforeStart { .. } | AbsenceRefused::AlreadyOver { .. } => "/to",
+            AbsenceRefused::EndsBeforeStart { .. }
+            | AbsenceRefused::AlreadyOver { .. }
+            | AbsenceRefused::TooLong => "/to",
             AbsenceRefused::DelegateIsAbsent => "/delegate_id",
         }
     }
@@ -92,6 +99,7 @@ impl Refusal for AbsenceRefused {
             AbsenceRefused::EndsBeforeStart { .. } => "out_of_range",
             AbsenceRefused::AlreadyOver { .. } => "in_past",
             AbsenceRefused::DelegateIsAbsent => "same_agent",
+            AbsenceRefused::TooLong => "too_long",
         }
     }
 
@@ -106,6 +114,10 @@ impl Refusal for AbsenceRefused {
             AbsenceRefused::DelegateIsAbsent => {
                 "la personne qui assure l'intérim doit être un autre agent que l'absent".into()
             }
+            AbsenceRefused::TooLong => format!(
+                "une absence dure au plus {MAX_ABSENCE_DAYS} jours : au-delà, transmettez les \
+                 dossiers"
+            ),
         }
     }
 }
@@ -136,6 +148,9 @@ impl AbsencePeriod {
         }
         if to < today {
             return Err(AbsenceRefused::AlreadyOver { today });
+        }
+        if (to - from).num_days() >= MAX_ABSENCE_DAYS {
+            return Err(AbsenceRefused::TooLong);
         }
         if agent == delegate {
             return Err(AbsenceRefused::DelegateIsAbsent);
@@ -273,6 +288,12 @@ mod tests {
         );
         // Begun already is fine: recorded on its second day.
         assert!(AbsencePeriod::new(day(4), day(6), a, b, day(5)).is_ok());
+        let year = day(1) + chrono::Days::new(365);
+        assert!(AbsencePeriod::new(day(1), year, a, b, day(1)).is_ok());
+        assert_eq!(
+            AbsencePeriod::new(day(1), year + chrono::Days::new(1), a, b, day(1)),
+            Err(AbsenceRefused::TooLong)
+        );
         assert_eq!(AbsenceRefused::DelegateIsAbsent.pointer(), "/delegate_id");
         assert_eq!(
             AbsenceRefused::AlreadyOver { today: day(1) }.code(),

@@ -27,6 +27,7 @@ pub struct AbsenceRecord {
     pub ends_on: NaiveDate,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 /// What a [`sync`] changed.
@@ -77,7 +78,7 @@ pub async fn create(
         INSERT INTO agent_absences (id, org_id, agent_id, delegate_id, starts_on, ends_on,
                                     created_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
-        RETURNING id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at
+        RETURNING id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at, version
         "#,
         Uuid::now_v7(),
         org_id,
@@ -90,7 +91,7 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await?;
     if period.runs_on(today) {
-        sync(conn, today).await?;
+        sync(conn, today, SyncScope::Absence(absence.id)).await?;
     }
     Ok(absence)
 }
@@ -106,7 +107,7 @@ pub async fn list(
     let rows = sqlx::query_as!(
         AbsenceRecord,
         r#"
-        SELECT id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at
+        SELECT id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at, version
         FROM agent_absences
         WHERE agent_id = $1 AND id < $2
         ORDER BY id DESC
@@ -121,9 +122,9 @@ pub async fn list(
     Ok(Page::from_rows(rows, page.limit, |a| a.id))
 }
 
-/// Cancels an absence of `agent_id`: it is deleted, and its delegations with it.
+/// One absence of `agent_id`.
 #[tracing::instrument(level = "debug", skip(conn))]
-pub async fn delete(
+pub async fn get(
     conn: &mut PgConnection,
     agent_id: Uuid,
     id: Uuid,
@@ -131,9 +132,9 @@ pub async fn delete(
     sqlx::query_as!(
         AbsenceRecord,
         r#"
-        DELETE FROM agent_absences
+        SELECT id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at, version
+        FROM agent_absences
         WHERE id = $1 AND agent_id = $2
-        RETURNING id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at
         "#,
         id,
         agent_id
@@ -143,24 +144,164 @@ pub async fn delete(
     .ok_or(StoreError::NotFound)
 }
 
-/// Makes the delegations of the organisation match the absences running on `today`: ends the
-/// ones whose absence is not running or whose case is no longer an open case of the absent
-/// agent, and starts the missing ones. Two statements: a delegation that ends and one that
-/// starts on the same team row never meet in one snapshot.
+/// What became of a cancelled absence.
+#[derive(Debug, Clone)]
+pub enum Cancelled {
+    /// It had not begun before today: deleted.
+    Deleted(AbsenceRecord),
+    /// It had begun: it ended yesterday, and stays on record (it is why the delegate read the
+    /// cases meanwhile).
+    Ended(AbsenceRecord),
+}
+
+/// Cancels the absence `absence` (as read in this transaction) when its version is still
+/// `expected_version`: deleted when it had not begun before today, else ended yesterday. Either
+/// way its delegations end now, after its cases are locked in id order (the order of every
+/// writer of cases).
+#[tracing::instrument(level = "debug", skip(conn, absence), fields(absence_id = %absence.id))]
+pub async fn cancel(
+    conn: &mut PgConnection,
+    absence: &AbsenceRecord,
+    expected_version: i32,
+    today: NaiveDate,
+) -> Result<Cancelled, StoreError> {
+    if absence.version != expected_version {
+        return Err(StoreError::VersionMismatch);
+    }
+    lock_cases(conn, today, SyncScope::Absence(absence.id)).await?;
+    if absence.starts_on >= today {
+        let deleted = sqlx::query_as!(
+            AbsenceRecord,
+            r#"
+            DELETE FROM agent_absences
+            WHERE id = $1 AND version = $2
+            RETURNING id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at,
+                      version
+            "#,
+            absence.id,
+            expected_version
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::VersionMismatch)?;
+        return Ok(Cancelled::Deleted(deleted));
+    }
+    let ended = sqlx::query_as!(
+        AbsenceRecord,
+        r#"
+        UPDATE agent_absences
+        SET ends_on = LEAST(ends_on, $3::date - 1), version = version + 1
+        WHERE id = $1 AND version = $2
+        RETURNING id, agent_id, delegate_id, starts_on, ends_on, created_by, created_at, version
+        "#,
+        absence.id,
+        expected_version,
+        today
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::VersionMismatch)?;
+    sync(conn, today, SyncScope::Absence(absence.id)).await?;
+    Ok(Cancelled::Ended(ended))
+}
+
+/// Which delegations a [`sync`] makes right.
+#[derive(Debug, Clone, Copy)]
+pub enum SyncScope<'a> {
+    /// Every one of the organisation (the periodic job).
+    All,
+    /// Those of these cases, whose rows the caller has locked already (a handover, a change of
+    /// referent or of status).
+    Cases(&'a [Uuid]),
+    /// Those of this absence (recorded, cancelled).
+    Absence(Uuid),
+}
+
+impl SyncScope<'_> {
+    fn cases(self) -> Option<Vec<Uuid>> {
+        match self {
+            SyncScope::Cases(ids) => Some(ids.to_vec()),
+            _ => None,
+        }
+    }
+
+    fn absence(self) -> Option<Uuid> {
+        match self {
+            SyncScope::Absence(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Locks, in id order, the cases whose delegations a sync of `scope` may write: those with a
+/// delegation row, and the open cases of the agents absent on `today`. A writer of cases locks
+/// its case before its team rows; so does the sync, and the two never wait on each other in a
+/// circle.
+async fn lock_cases(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    scope: SyncScope<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"
+        SELECT c.id
+        FROM cases c
+        WHERE c.id IN (
+                SELECT t.case_id
+                FROM case_team t
+                JOIN agent_absences a ON a.id = t.absence_id
+                WHERE a.org_id = relais_current_org() AND ($2::uuid IS NULL OR a.id = $2)
+                UNION
+                SELECT o.id
+                FROM agent_absences a
+                JOIN cases o ON o.referent_id = a.agent_id
+                WHERE a.org_id = relais_current_org() AND ($2::uuid IS NULL OR a.id = $2)
+                  AND a.starts_on <= $1 AND a.ends_on >= $1
+                  AND o.status NOT IN ('closed', 'archived'))
+        ORDER BY c.id
+        FOR NO KEY UPDATE
+        "#,
+        today,
+        scope.absence()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes the delegations of `scope` match the absences running on `today`: ends those whose
+/// absence is not running, whose case is no longer an open case of the absent agent, or whose
+/// delegate left the organisation, and starts the missing ones. The cases are locked first
+/// (unless the caller holds them); then two statements, so that a delegation that ends and one
+/// that starts on the same team row never meet in one snapshot.
 #[tracing::instrument(level = "debug", skip(conn))]
-pub async fn sync(conn: &mut PgConnection, today: NaiveDate) -> Result<Synced, StoreError> {
+pub async fn sync(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    scope: SyncScope<'_>,
+) -> Result<Synced, StoreError> {
+    if !matches!(scope, SyncScope::Cases(_)) {
+        lock_cases(conn, today, scope).await?;
+    }
+    let (cases, absence) = (scope.cases(), scope.absence());
     let left = sqlx::query!(
         r#"
         DELETE FROM case_team t
-        USING agent_absences a, cases c
+        USING agent_absences a, cases c, agents d
         WHERE t.absence_id = a.id
           AND c.id = t.case_id
+          AND d.id = a.delegate_id
           AND a.org_id = relais_current_org()
+          AND ($2::uuid[] IS NULL OR t.case_id = ANY ($2))
+          AND ($3::uuid IS NULL OR a.id = $3)
           AND (a.starts_on > $1 OR a.ends_on < $1
                OR c.referent_id IS DISTINCT FROM a.agent_id
-               OR c.status IN ('closed', 'archived'))
+               OR c.status IN ('closed', 'archived')
+               OR NOT d.active)
         "#,
-        today
+        today,
+        cases.as_deref(),
+        absence
     )
     .execute(&mut *conn)
     .await?
@@ -170,14 +311,19 @@ pub async fn sync(conn: &mut PgConnection, today: NaiveDate) -> Result<Synced, S
         INSERT INTO case_team (case_id, agent_id, org_id, absence_id)
         SELECT c.id, a.delegate_id, a.org_id, a.id
         FROM agent_absences a
+        JOIN agents d ON d.id = a.delegate_id AND d.active
         JOIN cases c ON c.referent_id = a.agent_id
         WHERE a.org_id = relais_current_org()
+          AND ($2::uuid[] IS NULL OR c.id = ANY ($2))
+          AND ($3::uuid IS NULL OR a.id = $3)
           AND a.ends_on >= $1 AND a.starts_on <= $1
           AND c.status NOT IN ('closed', 'archived')
         ORDER BY c.id
         ON CONFLICT (case_id, agent_id) DO NOTHING
         "#,
-        today
+        today,
+        cases.as_deref(),
+        absence
     )
     .execute(&mut *conn)
     .await?
@@ -202,14 +348,32 @@ pub async fn sync_all(db: &crate::Db, today: NaiveDate) -> Result<Option<Synced>
             crate::organisations::all(&mut conn).await?
         };
         let mut total = Synced::default();
+        let mut failed = None;
+        // One organisation's failure does not hold the others' delegations back.
         for org in orgs {
-            let mut tx = db.tenant(org.id, crate::db::Access::Write).await?;
-            let synced = sync(&mut tx, today).await?;
-            crate::db::commit(tx).await?;
-            total.joined += synced.joined;
-            total.left += synced.left;
+            let synced = async {
+                let mut tx = db.tenant(org.id, crate::db::Access::Write).await?;
+                let synced = sync(&mut tx, today, SyncScope::All).await?;
+                crate::db::commit(tx).await?;
+                Ok::<_, StoreError>(synced)
+            }
+            .await;
+            match synced {
+                Ok(synced) => {
+                    total.joined += synced.joined;
+                    total.left += synced.left;
+                }
+                Err(e) => {
+                    tracing::warn!(organisation = %org.slug, error = %e,
+                        "the absence delegations of an organisation failed");
+                    failed = Some(e);
+                }
+            }
         }
-        Ok::<_, StoreError>(total)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok::<_, StoreError>(total),
+        }
     }
     .await;
     if let Err(e) = lease.release(db, ran.is_ok()).await {

@@ -23,7 +23,10 @@ pub struct CaseRecord {
     pub reason: String,
     pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
+    /// The team's members in their own right (the referent among them).
     pub team_ids: Vec<Uuid>,
+    /// Those on the team while the referent is away (see `absences`).
+    pub delegate_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
     pub target_end_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
@@ -190,6 +193,7 @@ pub async fn create(
         origin: new.origin,
         referent_id: new.referent_id,
         team_ids: team,
+        delegate_ids: Vec::new(),
         opened_on: new.opened_on,
         target_end_on: new.target_end_on,
         closed_on: None,
@@ -219,8 +223,12 @@ pub async fn get(
         r#"
         SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
                c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
-               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
+               ARRAY(SELECT t.agent_id FROM case_team t
+                     WHERE t.case_id = c.id AND t.absence_id IS NULL ORDER BY t.agent_id)
                    AS "team_ids!",
+               ARRAY(SELECT t.agent_id FROM case_team t
+                     WHERE t.case_id = c.id AND t.absence_id IS NOT NULL ORDER BY t.agent_id)
+                   AS "delegate_ids!",
                c.opened_on, c.target_end_on, c.closed_on,
                c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
@@ -257,8 +265,12 @@ pub async fn get_many(
         r#"
         SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
                c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
-               ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id ORDER BY t.agent_id)
+               ARRAY(SELECT t.agent_id FROM case_team t
+                     WHERE t.case_id = c.id AND t.absence_id IS NULL ORDER BY t.agent_id)
                    AS "team_ids!",
+               ARRAY(SELECT t.agent_id FROM case_team t
+                     WHERE t.case_id = c.id AND t.absence_id IS NOT NULL ORDER BY t.agent_id)
+                   AS "delegate_ids!",
                c.opened_on, c.target_end_on, c.closed_on,
                c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
@@ -331,8 +343,12 @@ pub async fn list(
                 r#"
                 SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
                        c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
-                       ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                       ARRAY(SELECT t.agent_id FROM case_team t
+                             WHERE t.case_id = c.id AND t.absence_id IS NULL
                              ORDER BY t.agent_id) AS "team_ids!",
+                       ARRAY(SELECT t.agent_id FROM case_team t
+                             WHERE t.case_id = c.id AND t.absence_id IS NOT NULL
+                             ORDER BY t.agent_id) AS "delegate_ids!",
                        c.opened_on, c.target_end_on, c.closed_on,
                        c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                        c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
@@ -386,8 +402,12 @@ pub async fn list(
                 r#"
                 SELECT c.id, c.person_id, c.status AS "status: Code<CaseStatus>", c.reason,
                        c.origin AS "origin: Code<CaseOrigin>", c.referent_id,
-                       ARRAY(SELECT t.agent_id FROM case_team t WHERE t.case_id = c.id
+                       ARRAY(SELECT t.agent_id FROM case_team t
+                             WHERE t.case_id = c.id AND t.absence_id IS NULL
                              ORDER BY t.agent_id) AS "team_ids!",
+                       ARRAY(SELECT t.agent_id FROM case_team t
+                             WHERE t.case_id = c.id AND t.absence_id IS NOT NULL
+                             ORDER BY t.agent_id) AS "delegate_ids!",
                        c.opened_on, c.target_end_on, c.closed_on,
                        c.closure_reason AS "closure_reason: Code<ClosureReason>", c.orientation,
                        c.review_due_on, c.last_contact_at, c.created_at, c.updated_at, c.version,
@@ -444,7 +464,9 @@ pub struct CasePatch {
     pub target_end_on: Option<NaiveDate>,
 }
 
-/// Applies a patch when the stored version is `expected_version`.
+/// Applies a patch when the stored version is `expected_version`. The team written is the
+/// members' (delegations of an absence stay until it ends); a delegate named in the team, or as
+/// referent, becomes a member in their own right.
 #[tracing::instrument(level = "debug", skip_all, fields(case_id = %id))]
 pub async fn update(
     conn: &mut PgConnection,
@@ -485,7 +507,8 @@ pub async fn update(
             INSERT INTO case_team (case_id, agent_id, org_id)
             SELECT c.id, a, $6
             FROM c, unnest($5::uuid[]) AS a
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (case_id, agent_id) DO UPDATE SET absence_id = NULL
+            WHERE case_team.absence_id IS NOT NULL
         ),
         e AS (
             INSERT INTO case_events (id, org_id, case_id, actor_id, kind, data)
@@ -514,9 +537,17 @@ pub async fn update(
     let Some(written) = written else {
         return Err(stale_or_missing(conn, Versioned::Case(id)).await);
     };
+    // A delegate named in the team (or as referent) is now a member in their own right.
+    let delegate_ids = current
+        .delegate_ids
+        .iter()
+        .copied()
+        .filter(|d| !team.contains(d))
+        .collect();
     Ok(CaseRecord {
         referent_id: referent,
         team_ids: team,
+        delegate_ids,
         target_end_on: target,
         updated_at: written.updated_at,
         version: written.version,

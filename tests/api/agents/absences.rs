@@ -3,7 +3,7 @@
 //! record them, and every refusal with its pointer.
 
 use super::{Staff, staff};
-use crate::support::agenda::{add_item, day, open_case};
+use crate::support::agenda::{add_item, day, entries_drift, open_case};
 use relais_tests::{TestApp, assert_problem, invalid_at, test_pool};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -74,12 +74,8 @@ async fn the_delegate_covers_the_open_cases_of_the_absent_referent_until_the_abs
         "closed cases are not covered"
     );
     let case = app.get_json(&format!("/v1/cases/{}", open.id), &sam).await;
-    assert!(
-        case["team_ids"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(bob_id))
-    );
+    assert_eq!(case["delegate_ids"], json!([bob_id]));
+    assert_eq!(case["team_ids"], json!([alice_id]));
     let agenda = app
         .get_json(&format!("/v1/agenda?to={}", day(10)), &bob)
         .await;
@@ -180,37 +176,180 @@ async fn an_absence_recorded_ahead_starts_by_itself_and_a_cancelled_one_ends_at_
         absences(&s.alice_id),
         absence["id"].as_str().unwrap()
     );
-    let by_bob = app
-        .request(Method::DELETE, &path, &s.bob)
-        .send()
+    let read = app.get(&path, &s.alice).await;
+    assert_eq!(relais_tests::header(&read, "etag"), "\"1\"");
+    let cancel = |token: &str, tag: Option<&str>| {
+        let mut request = app.request(Method::DELETE, &path, token);
+        if let Some(tag) = tag {
+            request = request.header("If-Match", tag);
+        }
+        request.send()
+    };
+    assert_problem(
+        cancel(&s.sam, None).await.unwrap(),
+        428,
+        "precondition_required",
+    )
+    .await;
+    assert_problem(
+        cancel(&s.bob, Some("\"1\"")).await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        cancel(&s.sam, Some("\"7\"")).await.unwrap(),
+        412,
+        "version_mismatch",
+    )
+    .await;
+    // It began two days ago: cancelled, it ends yesterday and stays on record.
+    sqlx::query("UPDATE agent_absences SET starts_on = $1")
+        .bind(day(-2))
+        .execute(&app.sql)
         .await
         .unwrap();
-    assert_problem(by_bob, 403, "forbidden").await;
-    let deleted = app
-        .request(Method::DELETE, &path, &s.sam)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(cancel(&s.sam, Some("\"1\"")).await.unwrap().status(), 204);
     assert!(
         !sees(app, &s.bob, &case.id).await,
         "the delegation ended with it"
     );
-    let again = app
-        .request(Method::DELETE, &path, &s.sam)
+    let ended = app.get_json(&path, &s.sam).await;
+    assert_eq!(ended["to"], day(-1).to_string());
+    assert_eq!(ended["version"], 2);
+    assert_eq!(entries_drift(app).await, Vec::<String>::new());
+    // One that has not begun is deleted.
+    let ahead = absent(app, &s.alice, &s.alice_id, period(5, 6, &s.bob_id)).await;
+    let ahead_path = format!(
+        "{}/{}",
+        absences(&s.alice_id),
+        ahead["id"].as_str().unwrap()
+    );
+    let deleted = app
+        .request(Method::DELETE, &ahead_path, &s.alice)
+        .header("If-Match", "\"1\"")
         .send()
         .await
         .unwrap();
-    assert_problem(again, 404, "not_found").await;
+    assert_eq!(deleted.status(), 204);
+    assert_problem(app.get(&ahead_path, &s.alice).await, 404, "not_found").await;
     let list = app.get_json(&absences(&s.alice_id), &s.sam).await;
-    assert!(list["items"].as_array().unwrap().is_empty());
-    let audited = app
-        .count(
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let audited = |action: &'static str| {
+        sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM audit_events
-              WHERE resource_type = 'agent.absence' AND action = 'delete'",
+              WHERE resource_type = 'agent.absence' AND action = $1 AND reason = 'cancelled'",
+        )
+        .bind(action)
+        .fetch_one(&app.sql)
+    };
+    assert_eq!(audited("update").await.unwrap(), 1);
+    assert_eq!(audited("delete").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_delegations_follow_the_cases_referent_and_status_at_once() {
+    let s = staff().await;
+    let app = &s.app;
+    let given = open_case(app, &s.alice, "Camille", "Lefèvre").await;
+    let kept = open_case(app, &s.alice, "Jean", "Dupont").await;
+    let closing = open_case(app, &s.alice, "Léa", "Roux").await;
+    for case in [&given, &kept, &closing] {
+        add_item(app, &s.alice, case, "worker", "Relancer", day(2)).await;
+    }
+    absent(app, &s.sam, &s.alice_id, period(0, 4, &s.bob_id)).await;
+    let path = |case: &crate::support::agenda::Case| format!("/v1/cases/{}", case.id);
+    let read = app.get_json(&path(&kept), &s.sam).await;
+    assert_eq!(read["delegate_ids"], json!([s.bob_id]));
+    assert_eq!(read["team_ids"], json!([s.alice_id]));
+
+    // The delegate made referent is a member in their own right: the end of the absence keeps them.
+    let response = app
+        .patch(&path(&given), &s.sam, 1, &json!({"referent_id": s.bob_id}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let changed: Value = response.json().await.unwrap();
+    assert!(
+        changed["team_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(s.bob_id))
+    );
+    assert_eq!(changed["delegate_ids"], json!([]));
+    // A team written without the delegate keeps the delegation, and says so.
+    let response = app
+        .patch(&path(&kept), &s.sam, 1, &json!({"team_ids": [s.sam_id]}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let changed: Value = response.json().await.unwrap();
+    assert_eq!(changed["delegate_ids"], json!([s.bob_id]), "{changed}");
+    assert!(sees(app, &s.bob, &kept.id).await);
+    // A case closing loses its delegate at once.
+    let closed = app
+        .request(
+            Method::POST,
+            &format!("/v1/cases/{}/transitions", closing.id),
+            &s.alice,
+        )
+        .header("If-Match", "*")
+        .json(&json!({"to": "closed", "closure_reason": "goals_met", "force": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 200);
+    let closed: Value = closed.json().await.unwrap();
+    assert_eq!(closed["delegate_ids"], json!([]));
+    assert!(
+        !sees(app, &s.bob, &closing.id).await,
+        "no need to wait for the job"
+    );
+    // A handover away from the absent referent takes the delegate off at once.
+    let body = json!({"from_agent_id": s.alice_id, "to_agent_id": s.sam_id});
+    let moved: Value = app
+        .post("/v1/cases/reassignments", &s.sam, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["case_ids"], json!([kept.id]));
+    assert!(!sees(app, &s.bob, &kept.id).await);
+    assert_eq!(entries_drift(app).await, Vec::<String>::new());
+
+    sqlx::query("UPDATE agent_absences SET starts_on = $1, ends_on = $2")
+        .bind(day(-3))
+        .bind(day(-1))
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    run_job(app).await;
+    assert!(sees(app, &s.bob, &given.id).await, "bob is its referent");
+    assert_eq!(entries_drift(app).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_delegate_who_left_stops_covering() {
+    let s = staff().await;
+    let app = &s.app;
+    let case = open_case(app, &s.alice, "Camille", "Lefèvre").await;
+    absent(app, &s.sam, &s.alice_id, period(0, 4, &s.bob_id)).await;
+    assert!(sees(app, &s.bob, &case.id).await);
+    let bob = app
+        .get_json(&format!("/v1/agents/{}", s.bob_id), &s.admin)
+        .await;
+    let response = app
+        .patch(
+            &format!("/v1/agents/{}", s.bob_id),
+            &s.admin,
+            bob["version"].as_i64().unwrap(),
+            &json!({"active": false}),
         )
         .await;
-    assert_eq!(audited, 1);
+    assert_eq!(response.status(), 200);
+    assert_eq!(run_job(app).await.left, 1);
+    let case = app
+        .get_json(&format!("/v1/cases/{}", case.id), &s.sam)
+        .await;
+    assert_eq!(case["delegate_ids"], json!([]));
 }
 
 #[tokio::test]
@@ -232,6 +371,10 @@ async fn a_supervisors_change_of_the_team_keeps_the_delegation() {
         )
         .await;
     assert_eq!(response.status(), 200);
+    let changed: Value = response.json().await.unwrap();
+    let team = changed["team_ids"].as_array().unwrap();
+    assert!(team.contains(&json!(s.sam_id)) && !team.contains(&json!(s.bob_id)));
+    assert_eq!(changed["delegate_ids"], json!([s.bob_id]));
     assert!(sees(app, &s.bob, &case.id).await);
 }
 
@@ -243,6 +386,7 @@ async fn absences_are_refused_with_the_field_at_fault() {
     for (body, pointer, code) in [
         (period(3, 1, &s.bob_id), "/to", "out_of_range"),
         (period(-5, -1, &s.bob_id), "/to", "in_past"),
+        (period(0, 366, &s.bob_id), "/to", "too_long"),
         (period(0, 1, &s.alice_id), "/delegate_id", "same_agent"),
         (
             period(0, 1, "0190a1b2-0000-7000-8000-000000000000"),

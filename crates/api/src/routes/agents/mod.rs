@@ -13,7 +13,7 @@ use relais_domain::{
     AbsencePeriod, AuditAction, AuditResource, Permission, Role, check_handover,
     check_handover_case,
 };
-use relais_store::absences;
+use relais_store::absences::{self, Cancelled, SyncScope};
 use relais_store::agents::{self as store, AgentFilter, AgentRecord, ProfileUpdate};
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, Handover};
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::conditional::{IfMatch, ok_with_etag};
+use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_param};
@@ -261,12 +261,13 @@ pub async fn create_absence(
     body: Json<NewAbsence>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::AgentRead)?;
-    let today = today();
-    let period = AbsencePeriod::new(body.from, body.to, *id, body.delegate_id, today)
-        .map_err(|e| ApiError::refused_at(e.pointer(), &e))?;
     let mut work = ctx.work(Access::Write).await?;
     require_absences_of(&ctx, &work, *id)?;
+    // An agent the organisation does not have is a 404 before anything about the absence.
     let agent = store::get(&mut work.tx, *id).await?;
+    let today = today();
+    let period = AbsencePeriod::new(body.from, body.to, agent.id, body.delegate_id, today)
+        .map_err(|e| ApiError::refused_at(e.pointer(), &e))?;
     case_holder(&mut work, body.delegate_id, "/delegate_id").await?;
     let absence = absences::create(
         &mut work.tx,
@@ -284,9 +285,34 @@ pub async fn create_absence(
         absence.id,
     ));
     let location = format!("/v1/agents/{}/absences/{}", agent.id, absence.id);
-    let mut response = HttpResponse::Created();
-    response.insert_header((actix_web::http::header::LOCATION, location));
-    work.commit(response.json(Absence::from(absence))).await
+    let version = absence.version;
+    work.commit(created(location, version, Absence::from(absence)))
+        .await
+}
+
+/// Reads an absence of an agent.
+///
+/// A supervisor for anyone, a worker for themself (403 otherwise); 404 for an absence that is not
+/// the agent's. Not audited (staff, not persons supported).
+#[utoipa::path(
+    tag = "agents",
+    operation_id = "read_absence",
+    params(AbsencePath),
+    responses((status = 200, description = "The absence", body = Absence, headers(("ETag" = String))), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/agents/{id}/absences/{absence_id}")]
+pub async fn read_absence(
+    ctx: Ctx,
+    path: web::Path<AbsencePath>,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::AgentRead)?;
+    let mut work = ctx.work(Access::Read).await?;
+    require_absences_of(&ctx, &work, path.id)?;
+    let absence = absences::get(&mut work.tx, path.id, path.absence_id).await?;
+    let version = absence.version;
+    work.commit(ok_with_etag(version, Absence::from(absence)))
+        .await
 }
 
 /// The agent `id` named at `pointer` to hold cases (a delegate, a handover's recipient): an
@@ -354,15 +380,17 @@ pub async fn list_absences(
         .await
 }
 
-/// Cancels an absence: the delegate leaves the teams it put them on, at once.
+/// Cancels an absence (`If-Match`): the delegate leaves the teams it put them on, at once.
 ///
 /// A supervisor for anyone, a worker for themself (403 otherwise); 404 for an absence that is not
-/// the agent's. To end an absence early, cancel it (and record a shorter one if need be). Audited
-/// as a `delete` of `agent.absence`.
+/// the agent's; `If-Match` required (428, 412). An absence that had not begun before today is
+/// deleted (audited as a `delete` of `agent.absence`); one that had begun ends yesterday and stays
+/// on record, since it is why the delegate read the cases meanwhile (audited as an `update`). To
+/// shorten an absence, cancel it and record the shorter one.
 #[utoipa::path(
     tag = "agents",
     operation_id = "delete_absence",
-    params(AbsencePath),
+    params(AbsencePath, crate::responses::IfMatchHeader),
     responses((status = 204, description = "Cancelled"), WriteErrors),
     security(("bearer" = []))
 )]
@@ -370,16 +398,22 @@ pub async fn list_absences(
 pub async fn delete_absence(
     ctx: Ctx,
     path: web::Path<AbsencePath>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::AgentRead)?;
     let mut work = ctx.work(Access::Write).await?;
     require_absences_of(&ctx, &work, path.id)?;
-    let absence = absences::delete(&mut work.tx, path.id, path.absence_id).await?;
-    work.audit(NewAuditEvent::new(
-        AuditAction::Delete,
-        AuditResource::AgentAbsence,
-        absence.id,
-    ));
+    let absence = absences::get(&mut work.tx, path.id, path.absence_id).await?;
+    let version = if_match.check(absence.version)?;
+    let (action, cancelled) =
+        match absences::cancel(&mut work.tx, &absence, version, today()).await? {
+            Cancelled::Deleted(gone) => (AuditAction::Delete, gone),
+            Cancelled::Ended(ended) => (AuditAction::Update, ended),
+        };
+    work.audit(
+        NewAuditEvent::new(action, AuditResource::AgentAbsence, cancelled.id)
+            .because(Some("cancelled")),
+    );
     work.commit(HttpResponse::NoContent().finish()).await
 }
 
@@ -477,7 +511,7 @@ pub async fn reassign(ctx: Ctx, body: Json<NewReassignment>) -> Result<HttpRespo
     .await?;
     // Absences follow the cases: the previous referent's delegate leaves them, the new one's
     // (if away) joins.
-    absences::sync(&mut work.tx, today()).await?;
+    absences::sync(&mut work.tx, today(), SyncScope::Cases(&ids)).await?;
     work.audit_all(moved.iter().map(|case| {
         NewAuditEvent::new(AuditAction::Update, AuditResource::Case, case.id)
             .about(case.person_id)

@@ -38,8 +38,9 @@ pub struct Agent {
     /// Shown to supervisors, administrators and the agent themself; null for others.
     #[schema(example = "04 72 00 00 00")]
     pub phone: Option<String>,
-    /// When the agent last called the API (within five minutes).
-    pub last_seen_at: DateTime<Utc>,
+    /// When the agent last called the API (within five minutes); like the contact details,
+    /// shown to supervisors, administrators and the agent themself only.
+    pub last_seen_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -58,7 +59,7 @@ impl Agent {
             active: r.active,
             email: r.email.filter(|_| shown),
             phone: r.phone.filter(|_| shown),
-            last_seen_at: r.last_seen_at,
+            last_seen_at: Some(r.last_seen_at).filter(|_| shown),
             updated_at: r.updated_at,
             version: r.version,
         }
@@ -89,9 +90,15 @@ pub struct ProfilePatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = Email, example = "jeanne.martin@ccas.example")]
     pub email: Option<Option<String>>,
-    /// Digits, spaces, dots, dashes, parentheses and a leading `+`; 30 characters at most.
+    /// Digits, spaces, dots, dashes, parentheses and a leading `+` (at least 4 digits); 30
+    /// characters at most.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 30, example = "04 72 00 00 00")]
+    #[schema(
+        value_type = Option<String>,
+        max_length = 30,
+        pattern = r"^\+?[0-9 .()-]*[0-9][0-9 .()-]*[0-9][0-9 .()-]*[0-9][0-9 .()-]*[0-9][0-9 .()-]*$",
+        example = "04 72 00 00 00"
+    )]
     pub phone: Option<Option<String>>,
 }
 
@@ -196,10 +203,11 @@ pub struct Absence {
     pub to: NaiveDate,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 view_from!(AbsenceRecord as r => Absence {
-    id, agent_id, delegate_id, created_by, created_at;
+    id, agent_id, delegate_id, created_by, created_at, version;
     from: r.starts_on,
     to: r.ends_on,
 });

@@ -15,7 +15,9 @@ use relais_domain::{
     AuditAction, AuditResource, CaseStatus, Permission, Role, TransitionError, TransitionRequest,
 };
 use relais_store::StoreError;
+use relais_store::absences::{self, SyncScope};
 use relais_store::audit::NewAuditEvent;
+use relais_store::cases::CaseScope;
 use relais_store::cases::{
     self, CaseFilter, CasePatch as StorePatch, CaseRecord, ClosureOptions, NewCase as StoreNewCase,
     Transition,
@@ -142,6 +144,10 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         },
     )
     .await?;
+    // A case given to an absent referent has their delegate at once.
+    if referent_id.is_some_and(|r| r != work.actor.agent_id) {
+        absences::sync(&mut work.tx, today, SyncScope::Cases(&[case.id])).await?;
+    }
     work.audit(case_event(AuditAction::Create, &case));
     work.commit(created(
         format!("/v1/cases/{}", case.id),
@@ -180,7 +186,7 @@ pub struct ListParams {
 /// Workers and supervisors; 403 for other roles (reception lists what it opened today with
 /// `GET /v1/cases/opened-today`). By default every status but `archived`; `status` takes a
 /// comma-separated list of statuses. Further filters: `referent` (an agent id, or `none` for the
-/// cases waiting for a referent: the supervisor's intake queue), `person_id`,
+/// cases waiting for a referent: the supervisor's intake queue, 403 for others), `person_id`,
 /// `past_target` (open cases past their target end date) and `review_due` (closed cases whose
 /// post-closure review date has come with no review held since the closure). Each case on the page
 /// is audited as a `read` of `case`.
@@ -198,6 +204,9 @@ pub async fn list(
     page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     ctx.require_case_read()?;
+    if params.referent.as_deref() == Some("none") {
+        ctx.require(Permission::CaseAssign)?;
+    }
     let page = page.request()?;
     let statuses: Vec<CaseStatus> = coded_list("status", "status", params.status.as_deref())?;
     let filter = CaseFilter {
@@ -331,6 +340,14 @@ pub async fn update(
         &patch,
     )
     .await?;
+    // The delegations follow the referent: the previous one's delegate leaves, the new one's
+    // (if away) joins. The case is locked by the update.
+    let case = if case.referent_id == current.referent_id {
+        case
+    } else {
+        absences::sync(&mut work.tx, today(), SyncScope::Cases(&[case.id])).await?;
+        cases::get(&mut work.tx, case.id, CaseScope::All).await?
+    };
     work.audit(case_event(AuditAction::Update, &case));
     work.commit(ok_with_etag(case.version, Case::from_record(case, today())))
         .await
@@ -430,6 +447,13 @@ pub async fn transition(
             return pending_items_refusal(work, &current, refused).await;
         }
         Err(other) => return Err(other.into()),
+    };
+    // A case closing or reopening loses or gets its absent referent's delegate now.
+    let case = if case.status().is_open() == current.status().is_open() {
+        case
+    } else {
+        absences::sync(&mut work.tx, today, SyncScope::Cases(&[case.id])).await?;
+        cases::get(&mut work.tx, case.id, CaseScope::All).await?
     };
     work.audit(case_event(AuditAction::Transition, &case).because(reason));
     work.commit(ok_with_etag(case.version, Case::from_record(case, today)))

@@ -161,7 +161,11 @@ pub struct Case {
     #[schema(schema_with = crate::schema::case_origin)]
     pub origin: CaseOrigin,
     pub referent_id: Option<Uuid>,
+    /// The team's members in their own right, the referent among them (what `PATCH` sets).
     pub team_ids: Vec<Uuid>,
+    /// Agents on the team while the referent is away: the delegates of their running absences
+    /// (`/v1/agents/{id}/absences`); they leave when the absence ends.
+    pub delegate_ids: Vec<Uuid>,
     pub opened_on: NaiveDate,
     pub target_end_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
@@ -197,6 +201,7 @@ impl Case {
             origin: r.origin,
             referent_id: r.referent_id,
             team_ids: r.team_ids,
+            delegate_ids: r.delegate_ids,
             opened_on: r.opened_on,
             target_end_on: r.target_end_on,
             closed_on: r.closed_on,

@@ -420,12 +420,12 @@ pub async fn record_outcome(
     ctx.require(Permission::CaseWrite)?;
     let (mut work, case) = ctx.case(path.id, CaseUse::Write).await?;
     let current = contacts::get(&mut work.tx, case.id, path.contact_id).await?;
+    let version = if_match.check(current.version)?;
     // Whoever follows the case records what became of an appointment (a colleague covering an
     // absence cancels it); the summary stays its author's.
     if body.summary.is_some() && current.author_id != work.actor.agent_id {
         return Err(ApiError::Forbidden);
     }
-    let version = if_match.check(current.version)?;
     let outcome = ContactOutcome::parse(
         body.status,
         body.occurred_at,

@@ -25,7 +25,7 @@ pub struct UploadForm {
     /// MiB by default). Its name must end in an extension of that type (`.pdf`, `.png`, `.jpg`
     /// or `.jpeg`), have no path and no control character, and be 1 to 255 characters; the
     /// part's `Content-Type`, if not `application/octet-stream`, must be that type.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
     /// What the document is, for the case team (blank means none).
     #[schema(
