@@ -172,17 +172,17 @@ pub async fn list(
         EventRow,
         r#"
         WITH page AS (
-            (SELECT kind, day, entry_id FROM agenda_entries
+            (SELECT kind, day, entry_id, case_id FROM agenda_entries
               WHERE agent_id = $1 AND kind = 'deadline' AND day < $4
                 AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
               ORDER BY day, entry_id LIMIT $7)
             UNION ALL
-            (SELECT kind, day, entry_id FROM agenda_entries
+            (SELECT kind, day, entry_id, case_id FROM agenda_entries
               WHERE agent_id = $1 AND kind = 'deadline' AND day >= greatest($2, $4) AND day <= $3
                 AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
               ORDER BY day, entry_id LIMIT $7)
             UNION ALL
-            (SELECT kind, day, entry_id FROM agenda_entries
+            (SELECT kind, day, entry_id, case_id FROM agenda_entries
               WHERE agent_id = $1 AND kind = 'contact' AND day >= $2 AND day <= $3
                 AND ($5::date IS NULL OR (day, entry_id) > ($5, $6::uuid))
               ORDER BY day, entry_id LIMIT $7)
@@ -199,7 +199,7 @@ pub async fn list(
         FROM page e
         LEFT JOIN plan_items p ON e.kind = 'deadline' AND p.id = e.entry_id
         LEFT JOIN contacts k ON e.kind = 'contact' AND k.id = e.entry_id
-        JOIN cases c ON c.id = coalesce(p.case_id, k.case_id)
+        JOIN cases c ON c.id = e.case_id
         JOIN persons pe ON pe.id = c.person_id
         ORDER BY e.day, e.entry_id
         "#,
