@@ -617,7 +617,7 @@ handover_ms() {
         done
     done
     printf '%s\n' "${times[@]}" | sort -g |
-        awk -v n="$count" '{ t[NR] = $1 } END { printf "%d %.1f", n, t[int((NR + 1) / 2)] * 1000 }'
+        awk -v n="$count" '{ t[NR] = $1 } END { printf "%d %.1f\n", n, t[int((NR + 1) / 2)] * 1000 }'
 }
 
 # Brings the organisation `bench` to each size of BENCH_SCALES with `relais bench seed` and
