@@ -62,6 +62,14 @@ pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// Trims an optional text; blank becomes absent (a note, a description, a profile field).
+pub(crate) fn trimmed(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 /// A 422 `blank` at `pointer` when `text` is only spaces (a reason, a note, a message).
 pub(crate) fn not_blank(text: &str, pointer: &str) -> Result<(), crate::error::ApiError> {
     if text.trim().is_empty() {

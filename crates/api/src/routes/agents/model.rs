@@ -109,7 +109,7 @@ pub(super) fn text(
     pointer: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    let value = crate::routes::trimmed(value)?;
     if value.chars().count() > max {
         errors.push(FieldError::body(
             pointer,
@@ -117,7 +117,7 @@ pub(super) fn text(
             format!("at most {max} characters"),
         ));
     }
-    Some(value.to_owned())
+    Some(value)
 }
 
 /// The profile's texts, checked: each error points at its field.

@@ -292,12 +292,7 @@ view_from!(GroupSessionRecord as r => GroupSession {
 });
 
 /// Trims an optional text; blank becomes absent.
-pub(super) fn text(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
+pub(super) use crate::routes::trimmed as text;
 
 /// Checks a text's length (the validator checks the request; this checks merged values).
 pub(super) fn check_length(

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
 use crate::patch::{apply, not_null, nullable};
+use crate::routes::trimmed;
 use crate::webhook_target;
 
 /// Whom to reach at the partner.
@@ -232,14 +233,6 @@ pub struct PartnerList {
     pub items: Vec<Partner>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Trims a text; an empty result is `None`.
-fn trimmed(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 /// Refuses a text made of spaces only (it passes the length check but says nothing).

@@ -212,12 +212,7 @@ pub struct PlanItemList {
 }
 
 /// Trims an optional text; blank becomes absent.
-pub(super) fn text(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
+pub(super) use crate::routes::trimmed as text;
 
 fn check_text(value: Option<&str>, pointer: &str, errors: &mut Vec<FieldError>) {
     if value.is_some_and(|v| v.chars().count() > TEXT_MAX_CHARS) {

@@ -14,6 +14,7 @@ use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
 use crate::patch::{apply, not_null, nullable};
+use crate::routes::trimmed;
 use crate::routes::view_from;
 
 /// One eligibility criterion, tagged by `kind`. Figures are data: ages in whole years
@@ -378,14 +379,6 @@ pub(super) fn written(r: &SchemeRecord) -> NewScheme {
         notes: r.notes.clone(),
         active: Some(r.active),
     }
-}
-
-/// Trims a text; an empty result is `None`.
-fn trimmed(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
 }
 
 fn issues_under(prefix: &str, issues: Vec<Issue>, errors: &mut Vec<FieldError>) {
