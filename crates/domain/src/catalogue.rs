@@ -15,6 +15,7 @@ use crate::eligibility::{
 };
 use crate::household::{EmploymentStatus, HousingStatus, Relationship};
 use crate::liaison::{LiaisonContent, LiaisonStatus};
+use crate::person::{DisabilityRate, DisabilityRecognition, LegalProtectionKind};
 use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
 use crate::proposal::{DecisionChannel, DecisionOutcome};
 use crate::reference::{
@@ -74,6 +75,9 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<DocumentStatus>(),
         list::<FunderStatus>(),
         list::<Civility>(),
+        list::<LegalProtectionKind>(),
+        list::<DisabilityRecognition>(),
+        list::<DisabilityRate>(),
     ]
 }
 
@@ -135,12 +139,16 @@ mod tests {
                 "application_document_status",
                 "funder_status",
                 "civility",
+                "legal_protection_kind",
+                "disability_recognition",
+                "disability_rate",
             ]
         );
     }
 
     #[test]
     fn every_code_is_unique_snake_case_and_labelled_in_both_languages() {
+        // Digits are allowed: the contract names rate bands `below_50`, `50_to_79`.
         for list in catalogue() {
             assert!(!list.codes.is_empty(), "{} is empty", list.name);
             let mut seen = HashSet::new();
@@ -156,7 +164,7 @@ mod tests {
                         && entry
                             .code
                             .chars()
-                            .all(|c| c.is_ascii_lowercase() || c == '_'),
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                     "{} has a code that is not snake_case: {}",
                     list.name,
                     entry.code

@@ -27,6 +27,7 @@ pub mod need_to_know;
 pub mod nir;
 pub mod number;
 pub mod partner;
+pub mod person;
 pub mod plan;
 pub mod proposal;
 pub mod reference;
@@ -84,6 +85,9 @@ pub use need_to_know::{Denial, PersonPart, PersonTies, PersonView};
 pub use nir::{Nir, NirError};
 pub use partner::WebhookEvent;
 pub use partner::{Siret, SiretError};
+pub use person::{
+    Disability, DisabilityRate, DisabilityRecognition, LegalProtectionKind, PersonRefused,
+};
 pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,
     PartyBreakdown, PartyIndicators, PlanIndicators, PlanItemTitle, PlanItemTitleError,
