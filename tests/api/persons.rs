@@ -2,6 +2,7 @@
 
 mod history;
 mod need_to_know;
+mod protection;
 mod restrictions;
 mod search;
 mod updates;

@@ -81,6 +81,9 @@ code_schemas! {
     closure_reason, closure_reason_nullable => relais_domain::ClosureReason;
     marital_status, marital_status_nullable => relais_domain::MaritalStatus;
     informed_channel, informed_channel_nullable => relais_domain::InformedChannel;
+    legal_protection_kind, legal_protection_kind_nullable => relais_domain::LegalProtectionKind;
+    disability_recognition, disability_recognition_nullable => relais_domain::DisabilityRecognition;
+    disability_rate, disability_rate_nullable => relais_domain::DisabilityRate;
     consent_scope, consent_scope_nullable => relais_domain::ConsentScope;
     consent_channel, consent_channel_nullable => relais_domain::ConsentChannel;
     restriction_kind, restriction_kind_nullable => relais_domain::RestrictionKind;

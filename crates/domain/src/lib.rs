@@ -86,7 +86,8 @@ pub use nir::{Nir, NirError};
 pub use partner::WebhookEvent;
 pub use partner::{Siret, SiretError};
 pub use person::{
-    Disability, DisabilityRate, DisabilityRecognition, LegalProtectionKind, PersonRefused,
+    Disability, DisabilityRate, DisabilityRecognition, LegalProtection, LegalProtectionKind,
+    PersonRefused, Representative,
 };
 pub use plan::{
     DoneOnError, ItemCategory, ItemFacts, ItemKind, ItemStatus, ItemTransitionError, Party,

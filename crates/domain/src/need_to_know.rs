@@ -104,6 +104,13 @@ impl PersonPart {
     }
 }
 
+/// Whether a caller with `view` of a person sees their health data (what is known of a
+/// disability): like the household and the budget, only with the whole record, never at
+/// reception.
+pub fn sees_health(view: PersonView) -> bool {
+    PersonPart::ReadSituation.reached_with(view)
+}
+
 /// What a caller with `roles` sees of a person they have `ties` to, the widest any of their roles
 /// gives; `None` when their roles do not open persons' records at all.
 pub fn person_view(roles: &Roles, ties: PersonTies) -> Option<PersonView> {

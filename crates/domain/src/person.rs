@@ -79,6 +79,23 @@ impl DisabilityRate {
 /// Longest name or organisation of a representative, in characters.
 pub const REPRESENTATIVE_MAX_CHARS: usize = 200;
 
+/// Who represents or assists a protected person: a mandataire judiciaire, an association
+/// (UDAF, ATMP), a relative. At least a name or an organisation ([`check_representative`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Representative {
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A legal protection measure and, when known, its representative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalProtection {
+    pub kind: LegalProtectionKind,
+    pub representative: Option<Representative>,
+}
+
 /// What is known of a person's disability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disability {

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{
-    ConsentChannel, ConsentScope, InformedChannel, MaritalStatus, Nir, PersonTies,
+    Civility, ConsentChannel, ConsentScope, Disability, DisabilityRate, DisabilityRecognition,
+    InformedChannel, LegalProtection, LegalProtectionKind, MaritalStatus, Nir, PersonTies,
+    Representative,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -29,6 +31,14 @@ pub struct PersonRecord {
     pub nir_masked: Option<String>,
     pub caf_number: Option<String>,
     pub marital_status: Option<Code<MaritalStatus>>,
+    pub civility: Option<Code<Civility>>,
+    pub legal_protection: Option<Code<LegalProtectionKind>>,
+    pub representative_name: Option<String>,
+    pub representative_organisation: Option<String>,
+    pub representative_phone: Option<String>,
+    pub representative_email: Option<String>,
+    pub disability_recognised: Option<Code<DisabilityRecognition>>,
+    pub disability_rate: Option<Code<DisabilityRate>>,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub address_postcode: Option<String>,
@@ -47,6 +57,8 @@ pub struct PersonRecord {
     pub anonymised_at: Option<DateTime<Utc>>,
     /// Whether a restriction or an objection of theirs is active (nothing of theirs is shared).
     pub processing_restricted: bool,
+    /// The person this record was merged into, if it was (the record is then a tombstone).
+    pub merged_into: Option<Uuid>,
 }
 
 impl PersonRecord {
@@ -55,6 +67,30 @@ impl PersonRecord {
         self.nir_ciphertext
             .as_deref()
             .and_then(|s| vault.decrypt(s))
+    }
+
+    /// The legal protection measure, with its representative when one is recorded.
+    pub fn legal_protection(&self) -> Option<LegalProtection> {
+        let kind = self.legal_protection?.into_inner();
+        let representative = Representative {
+            name: self.representative_name.clone(),
+            organisation: self.representative_organisation.clone(),
+            phone: self.representative_phone.clone(),
+            email: self.representative_email.clone(),
+        };
+        let known = representative != Representative::default();
+        Some(LegalProtection {
+            kind,
+            representative: known.then_some(representative),
+        })
+    }
+
+    /// What is known of the person's disability.
+    pub fn disability(&self) -> Option<Disability> {
+        Some(Disability {
+            recognised: self.disability_recognised?.into_inner(),
+            rate: self.disability_rate.map(Code::into_inner),
+        })
     }
 }
 
@@ -68,6 +104,9 @@ pub struct PersonData {
     pub nir: NirChange,
     pub caf_number: Option<String>,
     pub marital_status: Option<MaritalStatus>,
+    pub civility: Option<Civility>,
+    pub legal_protection: Option<LegalProtection>,
+    pub disability: Option<Disability>,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub address_postcode: Option<String>,
@@ -104,6 +143,49 @@ fn seal(change: &NirChange, vault: &NirVault) -> Sealed {
     }
 }
 
+/// The columns of the protection measure and the disability, as stored.
+struct Columns<'a> {
+    civility: Option<&'static str>,
+    legal_protection: Option<&'static str>,
+    representative: RepresentativeColumns<'a>,
+    disability_recognised: Option<&'static str>,
+    disability_rate: Option<&'static str>,
+}
+
+#[derive(Default)]
+struct RepresentativeColumns<'a> {
+    name: Option<&'a str>,
+    organisation: Option<&'a str>,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(data: &'a PersonData) -> Self {
+        let representative = data
+            .legal_protection
+            .as_ref()
+            .and_then(|p| p.representative.as_ref())
+            .map(|r| RepresentativeColumns {
+                name: r.name.as_deref(),
+                organisation: r.organisation.as_deref(),
+                phone: r.phone.as_deref(),
+                email: r.email.as_deref(),
+            })
+            .unwrap_or_default();
+        Self {
+            civility: data.civility.map(Civility::code),
+            legal_protection: data.legal_protection.as_ref().map(|p| p.kind.code()),
+            representative,
+            disability_recognised: data.disability.map(|d| d.recognised.code()),
+            disability_rate: data
+                .disability
+                .and_then(|d| d.rate)
+                .map(DisabilityRate::code),
+        }
+    }
+}
+
 fn search_name(data: &PersonData) -> String {
     let mut all = format!("{} {}", data.first_name, data.last_name);
     if let Some(birth) = &data.birth_name {
@@ -130,6 +212,7 @@ pub async fn create(
     vault: &NirVault,
 ) -> Result<PersonRecord, StoreError> {
     let (cipher, hash, masked) = seal(&data.nir, vault).unwrap_or((None, None, None));
+    let extra = Columns::of(data);
     sqlx::query_as!(
         PersonRecord,
         r#"
@@ -137,11 +220,20 @@ pub async fn create(
                              search_name, nir_ciphertext, nir_hash, nir_masked, caf_number,
                              marital_status, address_line1, address_line2, address_postcode,
                              address_city, address_country, phone, email, informed_at,
-                             informed_channel, informed_notice_version)
+                             informed_channel, informed_notice_version, civility,
+                             legal_protection, representative_name, representative_organisation,
+                             representative_phone, representative_email, disability_recognised,
+                             disability_rate)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23)
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
         RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
                   caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+                  civility AS "civility: Code<Civility>",
+                  legal_protection AS "legal_protection: Code<LegalProtectionKind>",
+                  representative_name, representative_organisation,
+                  representative_phone, representative_email,
+                  disability_recognised AS "disability_recognised: Code<DisabilityRecognition>",
+                  disability_rate AS "disability_rate: Code<DisabilityRate>", merged_into,
                   address_line1, address_line2, address_postcode, address_city, address_country,
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
@@ -173,7 +265,15 @@ pub async fn create(
         data.email.as_deref(),
         data.informed_at,
         data.informed_channel.map(InformedChannel::code),
-        data.informed_notice_version.as_deref()
+        data.informed_notice_version.as_deref(),
+        extra.civility,
+        extra.legal_protection,
+        extra.representative.name,
+        extra.representative.organisation,
+        extra.representative.phone,
+        extra.representative.email,
+        extra.disability_recognised,
+        extra.disability_rate
     )
     .fetch_one(conn)
     .await
@@ -219,6 +319,7 @@ async fn replace(
     let sealed = seal(&data.nir, vault);
     let keep = sealed.is_none();
     let (cipher, hash, masked) = sealed.unwrap_or((None, None, None));
+    let extra = Columns::of(data);
     let updated = sqlx::query_as!(
         PersonRecord,
         r#"
@@ -230,10 +331,19 @@ async fn replace(
             caf_number = $12, marital_status = $13, address_line1 = $14, address_line2 = $15,
             address_postcode = $16, address_city = $17, address_country = $18, phone = $19,
             email = $20, informed_at = $21, informed_channel = $22, informed_notice_version = $23,
+            civility = $24, legal_protection = $25, representative_name = $26,
+            representative_organisation = $27, representative_phone = $28,
+            representative_email = $29, disability_recognised = $30, disability_rate = $31,
             updated_at = now(), version = version + 1
         WHERE id = $1 AND version = $2
         RETURNING id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
                   caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+                  civility AS "civility: Code<Civility>",
+                  legal_protection AS "legal_protection: Code<LegalProtectionKind>",
+                  representative_name, representative_organisation,
+                  representative_phone, representative_email,
+                  disability_recognised AS "disability_recognised: Code<DisabilityRecognition>",
+                  disability_rate AS "disability_rate: Code<DisabilityRate>", merged_into,
                   address_line1, address_line2, address_postcode, address_city, address_country,
                   phone, email, informed_at,
                   informed_channel AS "informed_channel: Code<InformedChannel>",
@@ -265,7 +375,15 @@ async fn replace(
         data.email.as_deref(),
         data.informed_at,
         data.informed_channel.map(InformedChannel::code),
-        data.informed_notice_version.as_deref()
+        data.informed_notice_version.as_deref(),
+        extra.civility,
+        extra.legal_protection,
+        extra.representative.name,
+        extra.representative.organisation,
+        extra.representative.phone,
+        extra.representative.email,
+        extra.disability_recognised,
+        extra.disability_rate
     )
     .fetch_optional(&mut *conn)
     .await
@@ -287,7 +405,7 @@ pub struct FieldChange {
 
 /// Each identity or contact field of a person as the history shows it: the NIR masked, dates in
 /// ISO 8601, codes as codes.
-fn shown(r: &PersonRecord) -> [(&'static str, Option<String>); 17] {
+fn shown(r: &PersonRecord) -> [(&'static str, Option<String>); 25] {
     let code = |c: Option<&str>| c.map(str::to_owned);
     [
         ("first_name", Some(r.first_name.clone())),
@@ -317,6 +435,35 @@ fn shown(r: &PersonRecord) -> [(&'static str, Option<String>); 17] {
             code(r.informed_channel.map(|c| c.into_inner().code())),
         ),
         ("informed.notice_version", r.informed_notice_version.clone()),
+        ("civility", code(r.civility.map(|c| c.into_inner().code()))),
+        (
+            "legal_protection.kind",
+            code(r.legal_protection.map(|k| k.into_inner().code())),
+        ),
+        (
+            "legal_protection.representative.name",
+            r.representative_name.clone(),
+        ),
+        (
+            "legal_protection.representative.organisation",
+            r.representative_organisation.clone(),
+        ),
+        (
+            "legal_protection.representative.phone",
+            r.representative_phone.clone(),
+        ),
+        (
+            "legal_protection.representative.email",
+            r.representative_email.clone(),
+        ),
+        (
+            "disability.recognised",
+            code(r.disability_recognised.map(|d| d.into_inner().code())),
+        ),
+        (
+            "disability.rate",
+            code(r.disability_rate.map(|d| d.into_inner().code())),
+        ),
     ]
 }
 
@@ -381,11 +528,13 @@ pub struct HistoryRecord {
     pub changed_by: Option<Uuid>,
 }
 
-/// A person's rectification history, newest first.
+/// A person's rectification history, newest first; without the changes of the disability
+/// (health data) when `with_health` is false, for a caller who does not see it.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn history(
     conn: &mut PgConnection,
     person_id: Uuid,
+    with_health: bool,
     page: PageRequest,
 ) -> Result<Page<HistoryRecord>, StoreError> {
     let rows = sqlx::query_as!(
@@ -394,12 +543,14 @@ pub async fn history(
         SELECT id, field, before, after, changed_at, changed_by
         FROM person_history
         WHERE person_id = $1 AND ($2::uuid IS NULL OR id < $2)
+          AND ($4 OR field NOT LIKE 'disability.%')
         ORDER BY id DESC
         LIMIT $3
         "#,
         person_id,
         page.after,
-        page.fetch_limit()
+        page.fetch_limit(),
+        with_health
     )
     .fetch_all(conn)
     .await?;
@@ -433,6 +584,12 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<PersonRecord, Stor
         r#"
         SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext, nir_masked,
                caf_number, marital_status AS "marital_status: Code<MaritalStatus>",
+               civility AS "civility: Code<Civility>",
+               legal_protection AS "legal_protection: Code<LegalProtectionKind>",
+               representative_name, representative_organisation,
+               representative_phone, representative_email,
+               disability_recognised AS "disability_recognised: Code<DisabilityRecognition>",
+               disability_rate AS "disability_rate: Code<DisabilityRate>", merged_into,
                address_line1, address_line2, address_postcode, address_city, address_country,
                phone, email, informed_at,
                informed_channel AS "informed_channel: Code<InformedChannel>",
@@ -513,6 +670,12 @@ pub async fn search(
                 SELECT p.id, p.first_name, p.last_name, p.birth_name, p.birth_date,
                        p.nir_ciphertext, p.nir_masked, p.caf_number,
                        p.marital_status AS "marital_status: Code<MaritalStatus>",
+                       p.civility AS "civility: Code<Civility>",
+                       p.legal_protection AS "legal_protection: Code<LegalProtectionKind>",
+                       p.representative_name, p.representative_organisation,
+                       p.representative_phone, p.representative_email,
+                       p.disability_recognised AS "disability_recognised: Code<DisabilityRecognition>",
+                       p.disability_rate AS "disability_rate: Code<DisabilityRate>", p.merged_into,
                        p.address_line1, p.address_line2, p.address_postcode, p.address_city,
                        p.address_country, p.phone, p.email, p.informed_at,
                        p.informed_channel AS "informed_channel: Code<InformedChannel>",
@@ -560,6 +723,12 @@ pub async fn search(
                 SELECT id, first_name, last_name, birth_name, birth_date, nir_ciphertext,
                        nir_masked, caf_number,
                        marital_status AS "marital_status: Code<MaritalStatus>",
+                       civility AS "civility: Code<Civility>",
+                       legal_protection AS "legal_protection: Code<LegalProtectionKind>",
+                       representative_name, representative_organisation,
+                       representative_phone, representative_email,
+                       disability_recognised AS "disability_recognised: Code<DisabilityRecognition>",
+                       disability_rate AS "disability_rate: Code<DisabilityRate>", merged_into,
                        address_line1, address_line2, address_postcode, address_city,
                        address_country, phone, email, informed_at,
                        informed_channel AS "informed_channel: Code<InformedChannel>",

@@ -119,7 +119,26 @@ impl AccessRecord<'_> {
             "Situation familiale",
             p.marital_status.map(|m| m.label_fr()),
         );
+        s.row_if("Civilité", p.civility.map(|c| c.label_fr()));
         s.row_if("N° d'allocataire CAF", p.caf_number.as_deref());
+        if let Some(protection) = p.legal_protection() {
+            let mut text = protection.kind.label_fr().to_owned();
+            if let Some(r) = protection.representative {
+                let who: Vec<&str> = [&r.name, &r.organisation, &r.phone, &r.email]
+                    .into_iter()
+                    .filter_map(|f| f.as_deref())
+                    .collect();
+                text.push_str(&format!("\nReprésentant : {}", who.join(", ")));
+            }
+            s.row("Mesure de protection", text);
+        }
+        if let Some(disability) = p.disability() {
+            let mut text = disability.recognised.label_fr().to_owned();
+            if let Some(rate) = disability.rate {
+                text.push_str(&format!(" (taux : {})", lower(rate.label_fr())));
+            }
+            s.row("Handicap", text);
+        }
         let mut lines: Vec<String> = [p.address_line1.as_deref(), p.address_line2.as_deref()]
             .into_iter()
             .flatten()
@@ -662,6 +681,14 @@ fn field_label(field: &str) -> &str {
         "informed.at" => "Date d'information",
         "informed.channel" => "Canal d'information",
         "informed.notice_version" => "Version de la notice d'information",
+        "civility" => "Civilité",
+        "legal_protection.kind" => "Mesure de protection",
+        "legal_protection.representative.name" => "Représentant (nom)",
+        "legal_protection.representative.organisation" => "Représentant (organisme)",
+        "legal_protection.representative.phone" => "Représentant (téléphone)",
+        "legal_protection.representative.email" => "Représentant (courriel)",
+        "disability.recognised" => "Reconnaissance du handicap",
+        "disability.rate" => "Taux d'incapacité",
         other => other,
     }
 }
@@ -683,8 +710,17 @@ fn shown_value(field: &str, value: Option<&str>) -> String {
             .map_or_else(|| value.to_owned(), |m| m.label_fr().to_owned()),
         "informed.channel" => relais_domain::InformedChannel::parse(value)
             .map_or_else(|| value.to_owned(), |c| c.label_fr().to_owned()),
+        "civility" => label::<relais_domain::Civility>(value),
+        "legal_protection.kind" => label::<relais_domain::LegalProtectionKind>(value),
+        "disability.recognised" => label::<relais_domain::DisabilityRecognition>(value),
+        "disability.rate" => label::<relais_domain::DisabilityRate>(value),
         _ => value.to_owned(),
     }
+}
+
+/// The French label of a code of `T`, or the value as it is when it is not one.
+fn label<T: relais_domain::Coded>(value: &str) -> String {
+    T::parse(value).map_or_else(|| value.to_owned(), |c| c.label_fr().to_owned())
 }
 
 /// The household as the export stores it (whole rows).

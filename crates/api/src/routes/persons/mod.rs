@@ -9,7 +9,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::need_to_know;
-use relais_domain::{AuditAction, AuditResource, Nir, Permission, PersonPart, PersonView};
+use relais_domain::{
+    AuditAction, AuditResource, Nir, Permission, PersonPart, PersonTies, PersonView,
+};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::Access;
 use relais_store::persons::{self, Corrector, HistoryRecord, PersonSearch};
@@ -30,6 +32,15 @@ pub use model::{
     Address, AddressPatch, Informed, InformedView, KnownView, NewPerson, Person, PersonList,
     PersonPatch, PersonSearchView, SeenPerson,
 };
+
+/// A 403 unless a caller with `view` of a person sees their health data, and so may write it.
+fn health_writer(view: PersonView) -> Result<(), ApiError> {
+    if need_to_know::sees_health(view) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
 
 /// An access to the person `id`'s record.
 fn person_event(action: AuditAction, id: Uuid) -> NewAuditEvent {
@@ -127,6 +138,18 @@ pub async fn search(
 #[post("")]
 pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, ApiError> {
     ctx.require(Permission::PersonWrite)?;
+    // The creator sees the person they create as their roles let them see a person of theirs.
+    let view = need_to_know::person_view(
+        &ctx.principal.roles,
+        PersonTies {
+            on_team: false,
+            created_without_case: true,
+        },
+    )
+    .unwrap_or(PersonView::Reception);
+    if body.disability.is_some() {
+        health_writer(view)?;
+    }
     let data = person_data(&body, "")?;
     let mut work = ctx.work(Access::Write).await?;
     let person = persons::create(
@@ -141,7 +164,7 @@ pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, Api
     work.commit(created(
         format!("/v1/persons/{}", person.id),
         person.version,
-        Person::masked(person),
+        Person::build(person, None, view),
     ))
     .await
 }
@@ -239,7 +262,7 @@ pub async fn read(
         response.insert_header((header::CACHE_CONTROL, "no-store"));
     }
     work.commit(response.json(SeenPerson::Record(Box::new(Person::build(
-        person, revealed,
+        person, revealed, seen.view,
     )))))
     .await
 }
@@ -268,9 +291,12 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<PersonPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let (mut work, _) = ctx
+    let (mut work, seen) = ctx
         .person(*id, PersonPart::Correct, AuditResource::Person)
         .await?;
+    if body.disability.is_some() {
+        health_writer(seen.view)?;
+    }
     let current = persons::get(&mut work.tx, *id).await?;
     if_match.check(current.version)?;
     let data = patched(current.clone(), &body)?;
@@ -280,8 +306,11 @@ pub async fn update(
     };
     let person = persons::update(&mut work.tx, &current, &data, &ctx.state.vault, by).await?;
     work.audit(person_event(AuditAction::Update, person.id));
-    work.commit(ok_with_etag(person.version, Person::masked(person)))
-        .await
+    work.commit(ok_with_etag(
+        person.version,
+        Person::build(person, None, seen.view),
+    ))
+    .await
 }
 
 /// One change of the rectification history.
@@ -291,7 +320,10 @@ pub struct FieldChange {
     /// The field as the API names it: `first_name`, `last_name`, `birth_name`, `birth_date`,
     /// `nir`, `caf_number`, `marital_status`, `address.line1`, `address.line2`,
     /// `address.postcode`, `address.city`, `address.country`, `phone`, `email`, `informed.at`,
-    /// `informed.channel`, `informed.notice_version`.
+    /// `informed.channel`, `informed.notice_version`, `civility`, `legal_protection.kind`,
+    /// `legal_protection.representative.name` (`.organisation`, `.phone`, `.email`),
+    /// `disability.recognised`, `disability.rate` (the last two only for those who see health
+    /// data, not reception).
     #[schema(example = "address.city")]
     pub field: String,
     /// The value replaced, as the API showed it (the NIR masked); null when it was empty.
@@ -339,10 +371,11 @@ pub async fn history(
     page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = page.request()?;
-    let (mut work, _) = ctx
+    let (mut work, seen) = ctx
         .person(*id, PersonPart::ReadHistory, AuditResource::PersonHistory)
         .await?;
-    let found = persons::history(&mut work.tx, *id, page).await?;
+    let with_health = need_to_know::sees_health(seen.view);
+    let found = persons::history(&mut work.tx, *id, with_health, page).await?;
     work.audit(NewAuditEvent::new(AuditAction::Read, AuditResource::PersonHistory, *id).about(*id));
     let (items, next_cursor) = into_views(found, FieldChange::from);
     work.commit(HttpResponse::Ok().json(FieldChangeList { items, next_cursor }))

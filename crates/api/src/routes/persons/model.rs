@@ -2,7 +2,12 @@
 //! validation shared by a creation and a correction (also used for a person created with a case).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use relais_domain::{InformedChannel, MaritalStatus, Nir, PersonView};
+use relais_domain::need_to_know;
+use relais_domain::person::check_representative;
+use relais_domain::{
+    Civility, Disability, DisabilityRate, DisabilityRecognition, InformedChannel, LegalProtection,
+    LegalProtectionKind, MaritalStatus, Nir, PersonView, Representative,
+};
 use relais_store::Code;
 use relais_store::persons::{Known, NirChange, PersonData, PersonRecord};
 use serde::{Deserialize, Serialize};
@@ -12,7 +17,7 @@ use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
 use crate::patch::{apply, nullable};
-use crate::routes::today;
+use crate::routes::{today, trimmed};
 
 /// A postal address.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema, Default)]
@@ -53,6 +58,82 @@ pub struct AddressPatch {
     pub city: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub country: Option<Option<String>>,
+}
+
+/// Who represents or assists a protected person: a mandataire judiciaire, an association
+/// (UDAF, ATMP), a relative. A name or an organisation is required.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeBody {
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, example = "Mme Karine Lefort")]
+    pub name: Option<String>,
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, example = "UDAF du Rhône")]
+    pub organisation: Option<String>,
+    #[validate(length(min = 3, max = 30))]
+    #[schema(min_length = 3, max_length = 30, example = "04 72 00 00 00")]
+    pub phone: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
+    pub email: Option<String>,
+}
+
+/// A legal protection measure and, when known, its representative.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalProtectionBody {
+    #[schema(schema_with = crate::schema::legal_protection_kind)]
+    pub kind: LegalProtectionKind,
+    #[validate(nested)]
+    pub representative: Option<RepresentativeBody>,
+}
+
+/// What is known of the person's disability (health data: seen and written only by those who
+/// see the person's whole record, not reception).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisabilityBody {
+    /// Whether the MDPH recognised a disability.
+    #[schema(schema_with = crate::schema::disability_recognition)]
+    pub recognised: DisabilityRecognition,
+    /// The rate of incapacity, by band; only with `recognised: yes`.
+    #[schema(schema_with = crate::schema::disability_rate_nullable)]
+    pub rate: Option<DisabilityRate>,
+}
+
+/// Changes to a representative (absent keeps, `null` clears).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativePatch {
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub organisation: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+}
+
+/// Changes to the protection measure, merged into the current one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalProtectionPatch {
+    #[serde(default, deserialize_with = "crate::patch::not_null")]
+    pub kind: Option<LegalProtectionKind>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub representative: Option<Option<RepresentativePatch>>,
+}
+
+/// Changes to the disability, merged into the current one.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisabilityPatch {
+    #[serde(default, deserialize_with = "crate::patch::not_null")]
+    pub recognised: Option<DisabilityRecognition>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub rate: Option<Option<DisabilityRate>>,
 }
 
 /// How and when the person was informed of the processing of their data.
@@ -119,6 +200,14 @@ pub struct NewPerson {
     pub email: Option<String>,
     #[validate(nested)]
     pub informed: Option<Informed>,
+    /// How the person is addressed in letters (`mme`, `m`), when they said.
+    #[schema(schema_with = crate::schema::civility_nullable)]
+    pub civility: Option<Civility>,
+    /// A legal protection measure (tutelle, curatelle…) and its representative.
+    #[validate(nested)]
+    pub legal_protection: Option<LegalProtectionBody>,
+    /// What is known of a disability (not for reception: 403).
+    pub disability: Option<DisabilityBody>,
 }
 
 /// Changes to a person (JSON merge patch: absent keeps, `null` clears).
@@ -173,6 +262,18 @@ pub struct PersonPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Informed>)]
     pub informed: Option<Option<Informed>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(schema_with = crate::schema::civility_nullable)]
+    pub civility: Option<Option<Civility>>,
+    /// Merged into the current measure (`kind` may change, not be cleared; `representative`
+    /// merged field by field); `null` ends the measure's record.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<LegalProtectionBody>)]
+    pub legal_protection: Option<Option<LegalProtectionPatch>>,
+    /// Merged into the current one; not for reception (403).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<DisabilityBody>)]
+    pub disability: Option<Option<DisabilityPatch>>,
 }
 
 /// A merge-patch field that may be absent but not `null`: a required field cannot be cleared,
@@ -203,6 +304,11 @@ pub struct Person {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub informed: Option<InformedView>,
+    #[schema(schema_with = crate::schema::civility_nullable)]
+    pub civility: Option<Civility>,
+    pub legal_protection: Option<LegalProtectionBody>,
+    /// Null when not known, and always for reception (health data).
+    pub disability: Option<DisabilityBody>,
     pub last_contact_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -261,7 +367,7 @@ impl SeenPerson {
     pub(crate) fn of(record: PersonRecord, view: PersonView, known: Known) -> Self {
         match view {
             PersonView::Full | PersonView::Reception => {
-                SeenPerson::Record(Box::new(Person::masked(record)))
+                SeenPerson::Record(Box::new(Person::build(record, None, view)))
             }
             PersonView::Search => SeenPerson::Restricted(PersonSearchView {
                 id: record.id,
@@ -289,11 +395,30 @@ pub struct InformedView {
 }
 
 impl Person {
+    /// The whole record, the NIR masked.
     pub(crate) fn masked(record: PersonRecord) -> Self {
-        Self::build(record, None)
+        Self::build(record, None, PersonView::Full)
     }
 
-    pub(super) fn build(r: PersonRecord, revealed: Option<Nir>) -> Self {
+    /// The record as a caller with `view` of it sees it (`Full` or `Reception`), the NIR in clear
+    /// when `revealed`.
+    pub(crate) fn build(r: PersonRecord, revealed: Option<Nir>, view: PersonView) -> Self {
+        let legal_protection = r.legal_protection().map(|p| LegalProtectionBody {
+            kind: p.kind,
+            representative: p.representative.map(|r| RepresentativeBody {
+                name: r.name,
+                organisation: r.organisation,
+                phone: r.phone,
+                email: r.email,
+            }),
+        });
+        let disability = r
+            .disability()
+            .filter(|_| need_to_know::sees_health(view))
+            .map(|d| DisabilityBody {
+                recognised: d.recognised,
+                rate: d.rate,
+            });
         let has_address = [
             &r.address_line1,
             &r.address_line2,
@@ -331,6 +456,9 @@ impl Person {
             phone: r.phone,
             email: r.email,
             informed,
+            civility: r.civility.map(Code::into_inner),
+            legal_protection,
+            disability,
             last_contact_at: r.last_contact_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -409,6 +537,16 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
     ] {
         check_not_blank(value, &format!("{prefix}/{field}"), &mut errors);
     }
+    let legal_protection = legal_protection(
+        input.legal_protection.as_ref(),
+        &format!("{prefix}/legal_protection"),
+        &mut errors,
+    );
+    let disability = disability(
+        input.disability,
+        &format!("{prefix}/disability"),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -435,12 +573,64 @@ pub(crate) fn person_data(input: &NewPerson, prefix: &str) -> Result<PersonData,
         informed_at: input.informed.as_ref().map(|i| i.at),
         informed_channel: input.informed.as_ref().map(|i| i.channel),
         informed_notice_version: input.informed.as_ref().map(|i| i.notice_version.clone()),
+        civility: input.civility,
+        legal_protection,
+        disability,
     })
+}
+
+/// The measure as the domain has it, its representative's texts trimmed (blank is absent).
+fn legal_protection(
+    input: Option<&LegalProtectionBody>,
+    pointer: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<LegalProtection> {
+    let input = input?;
+    let representative = input.representative.as_ref().and_then(|r| {
+        let r = Representative {
+            name: trimmed(r.name.as_deref()),
+            organisation: trimmed(r.organisation.as_deref()),
+            phone: trimmed(r.phone.as_deref()),
+            email: trimmed(r.email.as_deref()),
+        };
+        if r == Representative::default() {
+            return None;
+        }
+        if let Err(refusal) = check_representative(r.name.as_deref(), r.organisation.as_deref()) {
+            errors.push(FieldError::refused(
+                format!("{pointer}/representative/name"),
+                &refusal,
+            ));
+        }
+        Some(r)
+    });
+    Some(LegalProtection {
+        kind: input.kind,
+        representative,
+    })
+}
+
+/// The disability as the domain accepts it.
+fn disability(
+    input: Option<DisabilityBody>,
+    pointer: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Disability> {
+    let input = input?;
+    match Disability::new(input.recognised, input.rate) {
+        Ok(disability) => Some(disability),
+        Err(refusal) => {
+            errors.push(FieldError::refused(format!("{pointer}/rate"), &refusal));
+            None
+        }
+    }
 }
 
 /// Applies a merge patch to the current person and validates the result with exactly the rules
 /// of a creation, so a field can never be stored by PATCH in a form POST refuses.
 pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonData, ApiError> {
+    let legal_protection = patched_protection(&current, p.legal_protection.as_ref())?;
+    let disability = patched_disability(&current, p.disability);
     let address = match &p.address {
         None => Some(Address {
             line1: current.address_line1,
@@ -496,6 +686,9 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
         phone: apply(current.phone, p.phone.clone()),
         email: apply(current.email, p.email.clone()),
         informed: apply(stored_informed, p.informed.clone()),
+        civility: apply(current.civility.map(Code::into_inner), p.civility),
+        legal_protection,
+        disability,
     };
     merged
         .validate()
@@ -512,4 +705,91 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
         Some(Some(_)) => data.nir,
     };
     Ok(data)
+}
+
+/// The measure once `change` is merged into the stored one.
+fn patched_protection(
+    current: &PersonRecord,
+    change: Option<&Option<LegalProtectionPatch>>,
+) -> Result<Option<LegalProtectionBody>, ApiError> {
+    let stored = current.legal_protection();
+    let change = match change {
+        None => {
+            return Ok(stored.map(|p| LegalProtectionBody {
+                kind: p.kind,
+                representative: p.representative.map(representative_body),
+            }));
+        }
+        Some(None) => return Ok(None),
+        Some(Some(change)) => change,
+    };
+    let kind = change
+        .kind
+        .or(stored.as_ref().map(|p| p.kind))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "/legal_protection/kind",
+                "required",
+                "the person has no measure recorded: give its kind",
+            )
+        })?;
+    let before = stored
+        .and_then(|p| p.representative)
+        .map(representative_body);
+    let representative = match &change.representative {
+        None => before,
+        Some(None) => None,
+        Some(Some(r)) => {
+            let b = before.unwrap_or_default();
+            Some(RepresentativeBody {
+                name: apply(b.name, r.name.clone()),
+                organisation: apply(b.organisation, r.organisation.clone()),
+                phone: apply(b.phone, r.phone.clone()),
+                email: apply(b.email, r.email.clone()),
+            })
+        }
+    };
+    Ok(Some(LegalProtectionBody {
+        kind,
+        representative,
+    }))
+}
+
+fn representative_body(r: Representative) -> RepresentativeBody {
+    RepresentativeBody {
+        name: r.name,
+        organisation: r.organisation,
+        phone: r.phone,
+        email: r.email,
+    }
+}
+
+/// The disability once `change` is merged into the stored one. A new recognition other than
+/// `yes` drops a stored rate it no longer allows, unless the patch gives a rate (then refused).
+fn patched_disability(
+    current: &PersonRecord,
+    change: Option<Option<DisabilityPatch>>,
+) -> Option<DisabilityBody> {
+    let stored = current.disability();
+    let change = match change {
+        None => {
+            return stored.map(|d| DisabilityBody {
+                recognised: d.recognised,
+                rate: d.rate,
+            });
+        }
+        Some(None) => return None,
+        Some(Some(change)) => change,
+    };
+    let recognised = change
+        .recognised
+        .or(stored.map(|d| d.recognised))
+        .unwrap_or(DisabilityRecognition::Unknown);
+    let kept_rate = stored
+        .and_then(|d| d.rate)
+        .filter(|_| recognised == DisabilityRecognition::Yes);
+    Some(DisabilityBody {
+        recognised,
+        rate: apply(kept_rate, change.rate),
+    })
 }
