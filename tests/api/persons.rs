@@ -1,5 +1,6 @@
 //! Persons: creation, validation, the protected NIR, reading, roles and tenancy.
 
+mod duplicates;
 mod history;
 mod need_to_know;
 mod protection;

@@ -420,10 +420,12 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// Opens a case (with an inline person) as `token` and returns its JSON.
+    /// Opens a case (with an inline person) as `token` and returns its JSON. Each call creates
+    /// a new namesake (`confirm_distinct`), so that a test can open several cases.
     pub async fn create_case(&self, token: &str) -> Value {
         let body = serde_json::json!({
-            "person": {"first_name": "Camille", "last_name": "Lefèvre", "birth_date": "1980-02-03"},
+            "person": {"first_name": "Camille", "last_name": "Lefèvre", "birth_date": "1980-02-03",
+                       "confirm_distinct": true},
             "reason": "Difficultés pour payer le loyer",
             "origin": "self"
         });

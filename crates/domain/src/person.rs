@@ -202,6 +202,40 @@ pub fn likely_same(a: &Identity<'_>, b: &Identity<'_>) -> bool {
     !a_first.is_empty() && (straight || swapped)
 }
 
+/// How two records' NIRs compare: their keyed hashes, as the store holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NirComparison {
+    /// Both known and equal.
+    Same,
+    /// Both known and different.
+    Different,
+    /// One or both unknown.
+    Unknown,
+}
+
+/// Why a record may be the person sought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Likeness {
+    /// The same NIR: the same person, whatever the names say.
+    SameNir,
+    /// The same names and birth date ([`likely_same`]), and no NIR that tells them apart.
+    SameNames,
+}
+
+/// Whether `candidate` may be the person `sought`: the same NIR, or names and birth date alike
+/// when their NIRs do not differ (two different NIRs are two persons, whatever the names).
+pub fn likeness(
+    sought: &Identity<'_>,
+    candidate: &Identity<'_>,
+    nirs: NirComparison,
+) -> Option<Likeness> {
+    match nirs {
+        NirComparison::Same => Some(Likeness::SameNir),
+        NirComparison::Different => None,
+        NirComparison::Unknown => likely_same(sought, candidate).then_some(Likeness::SameNames),
+    }
+}
+
 /// The folded first name, and the folded family names (usual, then birth name if any).
 fn folded(identity: &Identity<'_>) -> (String, Vec<String>) {
     let mut families = vec![fold(identity.last_name)];
@@ -282,6 +316,22 @@ mod tests {
             &who("Sandrine", "Morel", None, 2),
             &who("Sandrine", "Moreau", None, 2)
         ));
+    }
+
+    #[test]
+    fn a_nir_decides_before_the_names() {
+        let a = who("Sandrine", "Morel", None, 2);
+        let b = who("Paul", "Durand", None, 9);
+        assert_eq!(
+            likeness(&a, &b, NirComparison::Same),
+            Some(Likeness::SameNir)
+        );
+        assert_eq!(likeness(&a, &a, NirComparison::Different), None);
+        assert_eq!(
+            likeness(&a, &a, NirComparison::Unknown),
+            Some(Likeness::SameNames)
+        );
+        assert_eq!(likeness(&a, &b, NirComparison::Unknown), None);
     }
 
     #[test]

@@ -16,7 +16,6 @@ use chrono::NaiveDate;
 
 use crate::reference::Domain;
 use crate::refusal::Refusal;
-use crate::text::fold;
 
 crate::coded_enum! {
     /// Where a referral stands.
@@ -253,12 +252,6 @@ impl AttachmentType {
     }
 }
 
-/// Whether two identities have the same first and last names once folded (case, accents,
-/// hyphens and apostrophes do not count).
-pub fn same_names(first_a: &str, last_a: &str, first_b: &str, last_b: &str) -> bool {
-    fold(first_a) == fold(first_b) && fold(last_a) == fold(last_b)
-}
-
 /// The person a referral is about, among the persons of the organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonMatch<Id> {
@@ -410,24 +403,6 @@ mod tests {
         }
         assert_eq!(AttachmentType::from_mime("application/x-msdownload"), None);
         assert_eq!(AttachmentType::from_mime("image/gif"), None);
-    }
-
-    #[test]
-    fn names_match_whatever_the_case_accents_and_hyphens() {
-        assert!(same_names(
-            "Éloïse",
-            "Martin-Durand",
-            "eloise",
-            "MARTIN DURAND"
-        ));
-        assert!(!same_names("Eloise", "Martin", "Eloise", "Martins"));
-        // First and last names are compared each on its own.
-        assert!(!same_names(
-            "Jean Pierre",
-            "Martin",
-            "Jean",
-            "Pierre Martin"
-        ));
     }
 
     #[test]

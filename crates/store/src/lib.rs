@@ -18,6 +18,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod documents;
+pub mod duplicates;
 pub mod embedded;
 pub mod error;
 pub mod export;

@@ -29,7 +29,7 @@ mod expiry;
 mod matching;
 
 pub use expiry::{EXPIRY_BATCH, expire_due};
-pub use matching::{NameCandidate, name_candidates, person_nir_hash, person_with_nir};
+pub use matching::person_nir_hash;
 
 /// Another organisation of the deployment, where a referral was redirected.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,9 @@ async fn person(
     birth: &str,
     nir: Option<String>,
 ) -> String {
-    let mut body = json!({"first_name": first, "last_name": last, "birth_date": birth});
+    // Namesakes are made on purpose here: each is confirmed another person.
+    let mut body = json!({"first_name": first, "last_name": last, "birth_date": birth,
+                          "confirm_distinct": true});
     if let Some(nir) = nir {
         body["nir"] = json!(nir);
     }
@@ -167,6 +169,43 @@ async fn accepting_links_the_only_person_with_the_same_names_and_birth_date() {
     let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
     assert_eq!(decided["person_id"], known.as_str());
     assert_eq!(r.app.count("SELECT count(*) FROM persons").await, 3);
+}
+
+#[tokio::test]
+async fn accepting_finds_the_person_under_her_married_name_and_never_a_merged_record() {
+    let r = Referrals::new().await;
+    let body = json!({"first_name": "Camille", "last_name": "Martin", "birth_name": "Lefèvre",
+                      "birth_date": "1980-02-03"});
+    let married = r.app.create_person(&r.worker, body).await;
+    let posted = r.posted(&referral()).await;
+    let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
+    assert_eq!(
+        decided["person_id"], married["id"],
+        "the referral names her birth name"
+    );
+
+    // A record merged into another is a tombstone: never the person a referral is about.
+    let other = r
+        .app
+        .create_person(
+            &r.worker,
+            json!({"first_name": "Jules", "last_name": "Roy"}),
+        )
+        .await;
+    sqlx::query("UPDATE persons SET merged_into = $2::uuid, merged_at = now() WHERE id = $1::uuid")
+        .bind(married["id"].as_str().unwrap())
+        .bind(other["id"].as_str().unwrap())
+        .execute(&r.app.sql)
+        .await
+        .unwrap();
+    let posted = r.posted(&referral()).await;
+    let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
+    assert_ne!(decided["person_id"], married["id"]);
+    assert_eq!(
+        r.app.count("SELECT count(*) FROM persons").await,
+        3,
+        "a new person"
+    );
 }
 
 #[tokio::test]

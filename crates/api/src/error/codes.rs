@@ -202,6 +202,11 @@ codes! {
     /// A person with this NIR already exists in the organisation.
     DuplicateNir = "duplicate_nir", CONFLICT, "Conflict",
         "Conflit", "une personne avec ce NIR existe déjà dans l'organisme";
+    /// A person with the same names and birth date exists: confirm with `confirm_distinct`.
+    PossibleDuplicate = "possible_duplicate", CONFLICT, "Conflict",
+        "Conflit",
+        "une personne de mêmes nom, prénom et date de naissance existe déjà : confirmez qu'il \
+         s'agit d'une autre personne (confirm_distinct)";
     /// Several persons match the referral's person: the decision must name one.
     AmbiguousPerson = "ambiguous_person", CONFLICT, "Conflict",
         "Conflit",

@@ -411,6 +411,18 @@ impl ApiError {
     }
 }
 
+/// The answer of `error` with a body of its own: the problem document of `error` flattened with
+/// members that say more (the pending items of a closure, the persons a new one may duplicate).
+/// It is an answer, not an error, so that the work commits it with the audit of what it shows.
+pub fn problem_answer(error: &ApiError, body: &impl Serialize) -> Result<HttpResponse, ApiError> {
+    let json = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    let mut response = HttpResponse::build(error.status_code())
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+        .body(json);
+    response.extensions_mut().insert(error.french());
+    Ok(response)
+}
+
 /// A refusal whose code is missing from the table (a bug: the tests list every refusal's).
 #[derive(Debug, thiserror::Error)]
 #[error("the code {0:?} is not in the table of problem codes")]

@@ -7,7 +7,7 @@
 mod events;
 pub(crate) mod model;
 
-use actix_web::{HttpResponse, ResponseError, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use relais_domain::case::{
     Actor as TransitionActor, closure_review_due, default_target_end, opening_date,
 };
@@ -23,18 +23,17 @@ use relais_store::cases::{
     Transition,
 };
 use relais_store::db::Access;
-use relais_store::persons;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
-use crate::error::{ApiError, FieldError, PROBLEM_JSON};
+use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_list, parse_uuid_param};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
-use crate::routes::persons::{Person, person_data};
+use crate::routes::persons::{Creation, Person, create_unless_known, person_data};
 use crate::routes::today;
 use crate::work::{self, CaseUse, Work};
 
@@ -51,7 +50,8 @@ fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
 /// Opens a case in `intake`.
 ///
 /// Reception, workers and supervisors. Give exactly one of `person_id` (an existing person) and
-/// `person` (a new person, validated as by `POST /v1/persons`; 422 `one_of` otherwise). The
+/// `person` (a new person, validated and checked for duplicates as by `POST /v1/persons`: 409
+/// `possible_duplicate` or `duplicate_nir` with the `candidates`; 422 `one_of` otherwise). The
 /// referent defaults to the caller when the caller is a worker, and always joins the team; the
 /// referent and `team_ids` must be agents of the organisation (422 `unknown_reference`), still
 /// at work. `opened_on` enters an existing case as it stands (back-entry): today or up to 24
@@ -65,7 +65,11 @@ fn case_event(action: AuditAction, case: &CaseRecord) -> NewAuditEvent {
     operation_id = "create_case",
     params(crate::responses::IdempotencyKeyHeader),
     request_body = NewCase,
-    responses((status = 201, description = "Opened", body = CreatedCase, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    responses(
+        (status = 201, description = "Opened", body = CreatedCase, headers(("Location" = String), ("ETag" = String))),
+        CreateErrors,
+        (status = 409, description = "The new `person` may already be known: `possible_duplicate` (send again with `person.confirm_distinct: true` if this is another person, or open the case with a candidate's `person_id`) or `duplicate_nir`, with the `candidates`; or the Idempotency-Key is in flight", body = crate::routes::persons::DuplicateProblem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("")]
@@ -98,23 +102,15 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         ));
     }
     let mut work = ctx.work(Access::Write).await?;
-    let created_person = match inline {
-        Some(data) => {
-            let person = persons::create(
-                &mut work.tx,
-                work.actor.org.id,
-                work.actor.agent_id,
-                &data,
-                &ctx.state.vault,
-            )
-            .await?;
-            work.audit(
-                NewAuditEvent::new(AuditAction::Create, AuditResource::Person, person.id)
-                    .about(person.id),
-            );
-            Some(person)
+    let created_person = match (inline, &body.person) {
+        (Some(data), Some(person)) => {
+            let confirmed = person.confirm_distinct;
+            match create_unless_known(&mut work, &ctx, &data, confirmed, "/person").await? {
+                Creation::Created(person) => Some(*person),
+                Creation::Known(answer) => return work.commit(answer).await,
+            }
         }
-        None => None,
+        _ => None,
     };
     let person_id = created_person
         .as_ref()
@@ -479,12 +475,8 @@ async fn pending_items_refusal(
         problem: error.problem(None, None),
         items: items.into_iter().map(PendingPlanItem::from).collect(),
     };
-    let json = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-    let mut response = HttpResponse::build(error.status_code())
-        .insert_header((actix_web::http::header::CONTENT_TYPE, PROBLEM_JSON))
-        .body(json);
-    response.extensions_mut().insert(error.french());
-    work.commit(response).await
+    work.commit(crate::error::problem_answer(&error, &body)?)
+        .await
 }
 
 /// The case's events, oldest first: creation, changes, transitions.

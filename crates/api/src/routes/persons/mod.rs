@@ -3,6 +3,7 @@
 //! The handlers and their query parameters live here; the request and response types and their
 //! validation are in `model`.
 
+mod duplicates;
 mod model;
 
 use actix_web::http::header;
@@ -26,6 +27,8 @@ use crate::extract::{Json, Query};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
+pub(crate) use duplicates::{Creation, create_unless_known};
+pub use duplicates::{DuplicateCandidate, DuplicateProblem, MatchedBy};
 use model::patched;
 pub(crate) use model::person_data;
 pub use model::{
@@ -124,15 +127,25 @@ pub async fn search(
 /// Reception, workers and supervisors. The names must not be blank, the birth date is after 1890
 /// and not in the future, the NIR is checked with its key (`nir_wrong_key`…), and `informed` (when,
 /// how and with which notice the person was informed of the processing of their data) cannot be in
-/// the future: each fails as a 422 pointing at the field. A NIR another person of the organisation
-/// already has is a 409 `duplicate_nir`. The answer masks the NIR. Audited as a `create` of
-/// `person`.
+/// the future: each fails as a 422 pointing at the field. A person the organisation may already
+/// know is not created twice: a NIR another person of the organisation already has is a 409
+/// `duplicate_nir`, and persons with the same names and birth date (accents, case, hyphens and
+/// apostrophes aside; a last name matching a birth name; first and last names swapped) are a 409
+/// `possible_duplicate`; both list the `candidates` (the search view of each, and `matched_by`),
+/// each audited as a `search` of `person`. After checking that the candidates are other persons,
+/// send the creation again with `confirm_distinct: true` (not possible for the same NIR).
+/// Merged and anonymised persons are never candidates. The answer masks the NIR. Audited as a
+/// `create` of `person`.
 #[utoipa::path(
     operation_id = "create_person",
     tag = "persons",
     request_body = NewPerson,
     params(crate::responses::IdempotencyKeyHeader),
-    responses((status = 201, description = "Created", body = Person, headers(("Location" = String), ("ETag" = String))), CreateErrors),
+    responses(
+        (status = 201, description = "Created", body = Person, headers(("Location" = String), ("ETag" = String))),
+        CreateErrors,
+        (status = 409, description = "`possible_duplicate`: persons with the same names and birth date exist (send again with `confirm_distinct: true` if this is another person); `duplicate_nir`: a person has this NIR. Both with the `candidates`; or the Idempotency-Key is in flight", body = DuplicateProblem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("")]
@@ -152,15 +165,11 @@ pub async fn create(ctx: Ctx, body: Json<NewPerson>) -> Result<HttpResponse, Api
     }
     let data = person_data(&body, "")?;
     let mut work = ctx.work(Access::Write).await?;
-    let person = persons::create(
-        &mut work.tx,
-        work.actor.org.id,
-        work.actor.agent_id,
-        &data,
-        &ctx.state.vault,
-    )
-    .await?;
-    work.audit(person_event(AuditAction::Create, person.id));
+    let person =
+        match create_unless_known(&mut work, &ctx, &data, body.confirm_distinct, "").await? {
+            Creation::Created(person) => *person,
+            Creation::Known(answer) => return work.commit(answer).await,
+        };
     work.commit(created(
         format!("/v1/persons/{}", person.id),
         person.version,

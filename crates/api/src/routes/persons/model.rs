@@ -208,6 +208,10 @@ pub struct NewPerson {
     pub legal_protection: Option<LegalProtectionBody>,
     /// What is known of a disability (not for reception: 403).
     pub disability: Option<DisabilityBody>,
+    /// `true` to create the person although the organisation has persons with the same names
+    /// and birth date (after a 409 `possible_duplicate` whose candidates are other persons).
+    #[serde(default)]
+    pub confirm_distinct: bool,
 }
 
 /// Changes to a person (JSON merge patch: absent keeps, `null` clears).
@@ -689,6 +693,7 @@ pub(super) fn patched(current: PersonRecord, p: &PersonPatch) -> Result<PersonDa
         civility: apply(current.civility.map(Code::into_inner), p.civility),
         legal_protection,
         disability,
+        confirm_distinct: false,
     };
     merged
         .validate()

@@ -3,7 +3,9 @@
 //!
 //! Accepting links the case to the person the referral is about: the person named by
 //! `person_id`, else the one with the same NIR, else the only one with the same names and birth
-//! date (`relais_domain::referral::match_person`); several such persons answer 409
+//! date as a creation compares them (`relais_domain::person::likeness`: accents, case, hyphens,
+//! a birth name, swapped names; merged persons never), as `relais_domain::referral::match_person`
+//! decides; several such persons answer 409
 //! `ambiguous_person`, and nobody a new person made from the referral's identity (informed as
 //! the consent proof says). The decider becomes the case's referent.
 //!
@@ -18,7 +20,8 @@
 
 use actix_web::{HttpResponse, post, web};
 use relais_domain::case::default_target_end;
-use relais_domain::referral::{match_person, same_names};
+use relais_domain::person::{Identity, Likeness};
+use relais_domain::referral::match_person;
 use relais_domain::restriction::check_sharing;
 use relais_domain::{
     AuditAction, AuditResource, CaseOrigin, DeclineReason, Permission, PersonMatch, ReferralOutcome,
@@ -26,6 +29,7 @@ use relais_domain::{
 use relais_store::audit::NewAuditEvent;
 use relais_store::cases::{self, NewCase};
 use relais_store::db::{Access, Tx};
+use relais_store::duplicates::{self, Sought};
 use relais_store::organisations;
 use relais_store::persons::{self, NirChange, PersonData};
 use relais_store::referrals::{self as store, Decision, ReferralRecord, Viewer};
@@ -158,26 +162,28 @@ async fn person_for(
     }
     let vault = &ctx.state.vault;
     let nir = referral.nir(vault);
-    let by_nir = match &nir {
-        Some(nir) => store::person_with_nir(tx, nir, vault).await?,
-        None => None,
+    let sought = Sought {
+        identity: Identity {
+            first_name: &referral.first_name,
+            last_name: &referral.last_name,
+            birth_name: referral.birth_name.as_deref(),
+            birth_date: Some(referral.birth_date),
+        },
+        nir: nir.as_ref(),
     };
-    let mut by_name = Vec::new();
-    if by_nir.is_none() {
-        let first = relais_domain::text::fold(&referral.first_name);
-        for c in
-            store::name_candidates(tx, referral.birth_date, &first, nir.as_ref(), vault).await?
-        {
-            if same_names(
-                &c.first_name,
-                &c.last_name,
-                &referral.first_name,
-                &referral.last_name,
-            ) {
-                by_name.push(c.id);
-            }
-        }
-    }
+    let found = duplicates::candidates(tx, std::slice::from_ref(&sought), vault)
+        .await?
+        .pop()
+        .unwrap_or_default();
+    let by_nir = found
+        .iter()
+        .find(|c| c.likeness == Likeness::SameNir)
+        .map(|c| c.id);
+    let by_name: Vec<Uuid> = found
+        .iter()
+        .filter(|c| c.likeness == Likeness::SameNames)
+        .map(|c| c.id)
+        .collect();
     match match_person(by_nir, &by_name) {
         PersonMatch::Existing(id) => Ok(id),
         PersonMatch::Ambiguous(ids) => Err(ApiError::new(
