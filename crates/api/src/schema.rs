@@ -110,6 +110,7 @@ code_schemas! {
     employment_status, employment_status_nullable => relais_domain::EmploymentStatus;
     resource_kind, resource_kind_nullable => relais_domain::ResourceKind;
     charge_kind, charge_kind_nullable => relais_domain::ChargeKind;
+    debt_kind, debt_kind_nullable => relais_domain::DebtKind;
     application_status, application_status_nullable => relais_domain::ApplicationStatus;
     application_decision, application_decision_nullable => relais_domain::ApplicationDecision;
     application_document_status, application_document_status_nullable => relais_domain::DocumentStatus;
