@@ -307,7 +307,10 @@ fn the_kinds_are_those_of_the_domain_and_a_few_more() {
 fn debts_add_up_but_their_repayments_are_not_charged_twice() {
     // The household pays 150 € a month on its rent arrears: a `debt_repayments` charge line.
     let mut b = budget(
-        &[(ResourceKind::Rsa, 63_540), (ResourceKind::AlimonyReceived, 15_000)],
+        &[
+            (ResourceKind::Rsa, 63_540),
+            (ResourceKind::AlimonyReceived, 15_000),
+        ],
         &[
             (ChargeKind::Rent, 40_000),
             (ChargeKind::DebtRepayments, 15_000),
@@ -324,7 +327,10 @@ fn debts_add_up_but_their_repayments_are_not_charged_twice() {
     assert_eq!(d.total_charges_cents, 60_000);
     assert_eq!(d.remaining_cents, 18_540, "the 150 € repayment counts once");
     assert_eq!(d.total_debt_cents, 222_050);
-    assert_eq!(derive(&Budget::default(), None, today()).total_debt_cents, 0);
+    assert_eq!(
+        derive(&Budget::default(), None, today()).total_debt_cents,
+        0
+    );
 }
 
 #[test]
@@ -338,15 +344,15 @@ fn bad_debts_are_pointed_at() {
             ..debt(DebtKind::Other, 1, 1)
         },
     ];
-    let pointers: Vec<_> = check(&b)
-        .iter()
-        .map(|e| (e.pointer(), e.code()))
-        .collect();
+    let pointers: Vec<_> = check(&b).iter().map(|e| (e.pointer(), e.code())).collect();
     assert_eq!(
         pointers,
         [
             ("/debts/0/amount_owed_cents".to_owned(), "out_of_range"),
-            ("/debts/1/monthly_repayment_cents".to_owned(), "out_of_range"),
+            (
+                "/debts/1/monthly_repayment_cents".to_owned(),
+                "out_of_range"
+            ),
             ("/debts/2/creditor".to_owned(), "too_long"),
         ]
     );

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{
-    ApplicationDecision, ApplicationStatus, ChargeKind, Coded, DebtKind, DocumentStatus, EmploymentStatus,
-    FunderStatus, HousingStatus, Relationship, ResourceKind,
+    ApplicationDecision, ApplicationStatus, ChargeKind, Coded, DebtKind, DocumentStatus,
+    EmploymentStatus, FunderStatus, HousingStatus, Relationship, ResourceKind,
 };
 use relais_store::export::{ExportNames, PersonExport};
 use serde::Deserialize;
