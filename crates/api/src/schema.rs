@@ -123,6 +123,9 @@ code_schemas! {
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
     civility, civility_nullable => relais_domain::Civility;
+    disability_recognition, disability_recognition_nullable => relais_domain::DisabilityRecognition;
+    disability_rate, disability_rate_nullable => relais_domain::DisabilityRate;
+    legal_protection_kind, legal_protection_kind_nullable => relais_domain::LegalProtectionKind;
 }
 
 /// A list of `items`.
@@ -331,6 +334,18 @@ pub fn housing_statuses() -> RefOr<Schema> {
 /// Schema of a criterion's employment statuses.
 pub fn employment_statuses() -> RefOr<Schema> {
     distinct_array(codes_ref::<relais_domain::EmploymentStatus>(), 1, 6)
+}
+
+/// Schema of a criterion's debt kinds.
+pub fn debt_kinds() -> RefOr<Schema> {
+    let all = <relais_domain::DebtKind as relais_domain::Coded>::ALL.len();
+    distinct_array(codes_ref::<relais_domain::DebtKind>(), 1, all)
+}
+
+/// Schema of a criterion's legal protection kinds.
+pub fn legal_protection_kinds() -> RefOr<Schema> {
+    let all = <relais_domain::LegalProtectionKind as relais_domain::Coded>::ALL.len();
+    distinct_array(codes_ref::<relais_domain::LegalProtectionKind>(), 1, all)
 }
 
 /// Schema of a criterion's postcode prefixes: 1 to 5 digits each.
