@@ -119,7 +119,8 @@ pub enum CriterionSchema {
             pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
         )]
         note: Option<String>,
-    },    /// A disability recognised by the MDPH: met by a recognition `yes`, unmet by `no`; `pending`,
+    },
+    /// A disability recognised by the MDPH: met by a recognition `yes`, unmet by `no`; `pending`,
     /// `unknown` or nothing recorded is unknown (the scheme is then `to_check`).
     #[schema(title = "DisabilityRecognisedCriterion")]
     DisabilityRecognised {
