@@ -335,15 +335,17 @@ fn debts_add_up_but_their_repayments_are_not_charged_twice() {
 
 #[test]
 fn bad_debts_are_pointed_at() {
-    let mut b = Budget::default();
-    b.debts = vec![
-        debt(DebtKind::Tax, -1, 0),
-        debt(DebtKind::Fines, 10, MAX_AMOUNT_CENTS + 1),
-        Debt {
-            creditor: Some("x".repeat(MAX_LABEL_CHARS + 1)),
-            ..debt(DebtKind::Other, 1, 1)
-        },
-    ];
+    let mut b = Budget {
+        debts: vec![
+            debt(DebtKind::Tax, -1, 0),
+            debt(DebtKind::Fines, 10, MAX_AMOUNT_CENTS + 1),
+            Debt {
+                creditor: Some("x".repeat(MAX_LABEL_CHARS + 1)),
+                ..debt(DebtKind::Other, 1, 1)
+            },
+        ],
+        ..Budget::default()
+    };
     let pointers: Vec<_> = check(&b).iter().map(|e| (e.pointer(), e.code())).collect();
     assert_eq!(
         pointers,
