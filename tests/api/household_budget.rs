@@ -1,6 +1,6 @@
 //! The household and budget of a person over HTTP: reading before the first write, the whole
-//! flow with the derived figures of a known family, concurrency, and the audit trail. Access
-//! rules and validation are in `household_budget::access`.
+//! flow with the derived figures of a known family, the debts and alimony, concurrency, and the
+//! audit trail. Access rules and validation are in `household_budget::access`.
 
 mod access;
 
@@ -122,8 +122,10 @@ async fn a_person_never_recorded_has_an_empty_household_and_budget_at_version_0(
                "remaining_per_day_cents": 0, "consumption_units": 1.0,
                "remaining_per_unit_cents": 0, "remaining_per_unit_per_day_cents": 0,
                "resources_per_unit_cents": 0, "quotient_familial_parts": 1.0,
-               "quotient_familial_cents": 0, "household_recorded": false})
+               "quotient_familial_cents": 0, "household_recorded": false,
+               "total_debt_cents": 0})
     );
+    assert_eq!(budget["debts"], json!([]));
 }
 
 #[tokio::test]
@@ -172,7 +174,7 @@ async fn a_worker_records_a_family_and_its_budget_and_reads_the_exact_derived_fi
                "consumption_units": 2.3, "remaining_per_unit_cents": 48179,
                "remaining_per_unit_per_day_cents": 1605, "resources_per_unit_cents": 95892,
                "quotient_familial_parts": 3.0, "quotient_familial_cents": 73517,
-               "household_recorded": true})
+               "household_recorded": true, "total_debt_cents": 0})
     );
     assert_eq!(
         budget["resources"][0],
@@ -339,4 +341,89 @@ async fn every_read_and_write_is_audited_under_the_person() {
     .unwrap();
     assert_eq!(resource_id, person);
     assert_eq!(actor, "alice");
+}
+
+/// A single parent receiving alimony, paying a rent arrears plan (a `debt_repayments` charge)
+/// and owing an energy bill: the debts come back in order, add up in `total_debt_cents`, and
+/// their repayments are not subtracted from the reste à vivre a second time.
+fn indebted_budget() -> Value {
+    json!({
+        "resources": [
+            {"kind": "rsa", "amount_cents": 63540},
+            {"kind": "alimony_received", "amount_cents": 15000, "label": "Pension du père"}
+        ],
+        "charges": [
+            {"kind": "rent", "amount_cents": 40000},
+            {"kind": "debt_repayments", "amount_cents": 15000, "label": "Plan d'apurement"},
+            {"kind": "alimony_paid", "amount_cents": 5000}
+        ],
+        "debts": [
+            {"kind": "rent_arrears", "creditor": "  Office HLM  ", "amount_owed_cents": 180000,
+             "monthly_repayment_cents": 15000},
+            {"kind": "energy", "creditor": "   ", "amount_owed_cents": 42050}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn debts_and_alimony_are_recorded_versioned_and_summed_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.token("worker", "alice");
+    let person = person_of_new_case(&app, &alice).await;
+    let budget = replaced(&app, &alice, &person, "budget", "\"0\"", &indebted_budget()).await;
+    assert_eq!(
+        budget["debts"],
+        json!([
+            {"kind": "rent_arrears", "creditor": "Office HLM", "amount_owed_cents": 180000,
+             "monthly_repayment_cents": 15000},
+            {"kind": "energy", "creditor": null, "amount_owed_cents": 42050,
+             "monthly_repayment_cents": 0}
+        ]),
+        "creditors trimmed, a blank one dropped, no plan is 0"
+    );
+    assert_eq!(budget["resources"][1]["kind"], "alimony_received");
+    assert_eq!(budget["charges"][2]["kind"], "alimony_paid");
+    let derived = &budget["derived"];
+    assert_eq!(derived["total_resources_cents"], 78540);
+    assert_eq!(derived["total_charges_cents"], 60000);
+    assert_eq!(
+        derived["remaining_cents"], 18540,
+        "the 150 € plan counts once"
+    );
+    assert_eq!(derived["total_debt_cents"], 222050);
+    assert_eq!(read(&app, &alice, &person, "budget").await, budget);
+
+    // Debts are replaced with the lines, under the same version: a change of a debt alone
+    // moves the ETag, and leaving `debts` out removes them.
+    let mut paid = indebted_budget();
+    paid["debts"][1]["amount_owed_cents"] = json!(0);
+    let response = put(&app, &alice, &person, "budget", Some("\"1\""), &paid).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(etag(&response), "\"2\"");
+    let budget: Value = response.json().await.unwrap();
+    assert_eq!(budget["derived"]["total_debt_cents"], 180000);
+    let stale = put(&app, &alice, &person, "budget", Some("\"1\""), &paid).await;
+    assert_problem(stale, 412, "version_mismatch").await;
+    let mut cleared = indebted_budget();
+    cleared.as_object_mut().unwrap().remove("debts");
+    let budget = replaced(&app, &alice, &person, "budget", "\"2\"", &cleared).await;
+    assert_eq!(budget["debts"], json!([]));
+    assert_eq!(budget["derived"]["total_debt_cents"], 0);
+    assert_eq!(budget["version"], 3);
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM budget_debts WHERE person_id = $1::uuid")
+            .bind(&person)
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+    let events = app.audit_actions(&person).await;
+    let updates = events
+        .iter()
+        .filter(|(a, r)| a == "update" && r == "person.budget")
+        .count();
+    assert_eq!(
+        updates, 3,
+        "every write of debts is audited as the budget's"
+    );
 }

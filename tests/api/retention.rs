@@ -57,6 +57,19 @@ async fn closed_case(app: &TestApp) -> (String, String) {
         )
         .await;
     assert_eq!(contact.status(), 201, "{}", contact.text().await.unwrap());
+    // A debt's creditor is free text too: a relative's loan names the family.
+    let budget = app
+        .put(
+            &format!("/v1/persons/{person_id}/budget"),
+            &alice,
+            Some("\"0\""),
+            &json!({"resources": [], "charges": [], "debts": [
+                {"kind": "other", "creditor": "Prêt de M. Quintavalle (frère)",
+                 "amount_owed_cents": 50000}
+            ]}),
+        )
+        .await;
+    assert_eq!(budget.status(), 200, "{}", budget.text().await.unwrap());
     let patched = app
         .patch(
             &format!("/v1/persons/{person_id}"),

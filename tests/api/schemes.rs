@@ -5,6 +5,7 @@
 //! catalogue of `data/schemes/` imports cleanly.
 
 mod matches;
+mod situations;
 
 use std::collections::BTreeSet;
 

@@ -113,6 +113,7 @@ code_schemas! {
     employment_status, employment_status_nullable => relais_domain::EmploymentStatus;
     resource_kind, resource_kind_nullable => relais_domain::ResourceKind;
     charge_kind, charge_kind_nullable => relais_domain::ChargeKind;
+    debt_kind, debt_kind_nullable => relais_domain::DebtKind;
     application_status, application_status_nullable => relais_domain::ApplicationStatus;
     application_decision, application_decision_nullable => relais_domain::ApplicationDecision;
     application_document_status, application_document_status_nullable => relais_domain::DocumentStatus;
@@ -333,6 +334,18 @@ pub fn housing_statuses() -> RefOr<Schema> {
 /// Schema of a criterion's employment statuses.
 pub fn employment_statuses() -> RefOr<Schema> {
     distinct_array(codes_ref::<relais_domain::EmploymentStatus>(), 1, 6)
+}
+
+/// Schema of a criterion's debt kinds.
+pub fn debt_kinds() -> RefOr<Schema> {
+    let all = <relais_domain::DebtKind as relais_domain::Coded>::ALL.len();
+    distinct_array(codes_ref::<relais_domain::DebtKind>(), 1, all)
+}
+
+/// Schema of a criterion's legal protection kinds.
+pub fn legal_protection_kinds() -> RefOr<Schema> {
+    let all = <relais_domain::LegalProtectionKind as relais_domain::Coded>::ALL.len();
+    distinct_array(codes_ref::<relais_domain::LegalProtectionKind>(), 1, all)
 }
 
 /// Schema of a criterion's postcode prefixes: 1 to 5 digits each.

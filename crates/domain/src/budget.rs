@@ -6,6 +6,15 @@
 //! the members living with them. Several lines may share a kind (two salaries, two loans);
 //! a line may carry a short label.
 //!
+//! The budget also lists the household's debts ([`Debt`]: a kind, a creditor, what is still
+//! owed and the agreed monthly repayment), at most [`MAX_LINES`], summed in
+//! [`Derived::total_debt_cents`]. A debt's monthly repayment does **not** enter the reste à
+//! vivre: the charges already have `debt_repayments` (payment plans, over-indebtedness plan) and
+//! `loans` (consumer credit, mortgage), and the monthly outflow is recorded there once, as on
+//! the budget sheets of social services, where the debts table (the *passif*) sits beside the
+//! charges and the repayments appear among the charges. Counting the debts' repayments as well
+//! would subtract them twice from every budget that already records them as charges.
+//!
 //! Every division in [`derive`] rounds **down** (toward negative infinity), so a figure never
 //! shows more money than there is: 1 000,01 € over 30 days is 33,33 €, and a deficit of
 //! 100 € over 30 days is −3,34 € a day.
@@ -40,7 +49,13 @@ crate::coded_enum! {
         Pension => "pension" { fr: "Pension de retraite ou d'invalidité", en: "Pension" },
         /// Allocation aux adultes handicapés.
         Aah => "aah" { fr: "AAH", en: "Disabled adult allowance (AAH)" },
-        /// Anything else: alimony received, daily sickness allowances, grants…
+        /// Alimony received (pension alimentaire, contribution to the children's upkeep), paid
+        /// by the other parent or through the ARIPA.
+        AlimonyReceived => "alimony_received" {
+            fr: "Pension alimentaire reçue",
+            en: "Alimony received"
+        },
+        /// Anything else: daily sickness allowances, grants…
         Other => "other" { fr: "Autre ressource", en: "Other resource" },
     }
 }
@@ -75,12 +90,43 @@ crate::coded_enum! {
             fr: "Remboursement de dettes",
             en: "Debt repayments"
         },
-        /// Anything else: alimony paid, taxes…
+        /// Alimony paid to a former partner or for children who do not live in the household.
+        AlimonyPaid => "alimony_paid" { fr: "Pension alimentaire versée", en: "Alimony paid" },
+        /// Anything else: taxes…
         Other => "other" { fr: "Autre charge", en: "Other charge" },
     }
 }
 
-/// Most lines of each side (resources, charges).
+crate::coded_enum! {
+    /// What a debt is owed for: the headings of the debts table of a budget sheet (and of the
+    /// Banque de France's over-indebtedness file), the ones schemes target (the FSL's rent
+    /// arrears and energy and water funds).
+    pub enum DebtKind in "debt_kind" {
+        /// Unpaid rent and service charges (dette locative).
+        RentArrears => "rent_arrears" { fr: "Dette de loyer", en: "Rent arrears" },
+        /// Unpaid electricity, gas or heating bills.
+        Energy => "energy" { fr: "Dette d'énergie", en: "Energy debt" },
+        /// Unpaid water bills.
+        Water => "water" { fr: "Dette d'eau", en: "Water debt" },
+        /// Unpaid telephone or internet bills.
+        Telecom => "telecom" { fr: "Dette de téléphone ou internet", en: "Phone or internet debt" },
+        /// Consumer credit, revolving credit, overdraft: the capital still owed.
+        ConsumerCredit => "consumer_credit" {
+            fr: "Crédit à la consommation",
+            en: "Consumer credit"
+        },
+        /// Taxes (income tax, council tax…).
+        Tax => "tax" { fr: "Dette fiscale (impôts, taxes)", en: "Tax debt" },
+        /// Fines and legal costs.
+        Fines => "fines" { fr: "Amendes", en: "Fines" },
+        /// Hospital bills and other health costs.
+        Health => "health" { fr: "Dette de santé (hôpital, soins)", en: "Health debt" },
+        /// Anything else: an overpayment to repay to the CAF, a canteen, a private loan…
+        Other => "other" { fr: "Autre dette", en: "Other debt" },
+    }
+}
+
+/// Most lines of each side (resources, charges), and most debts.
 pub const MAX_LINES: usize = 30;
 
 /// Largest amount of one line: 100 000 € a month. Anything above is a typing error in the
@@ -110,13 +156,33 @@ pub type ResourceLine = BudgetLine<ResourceKind>;
 /// A charge line.
 pub type ChargeLine = BudgetLine<ChargeKind>;
 
-/// The monthly budget of the household.
+/// A debt of the household: what it owes, to whom, and what it repays each month.
+///
+/// The monthly repayment is what was agreed (a payment plan, an over-indebtedness plan), 0
+/// without one. It is **not** a charge of the budget: what the household actually pays each
+/// month is a charge line (`debt_repayments`, or `loans` for a consumer credit), so that it
+/// counts once in the reste à vivre ([`derive`]); the debt says what it repays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Debt {
+    /// What the debt is owed for.
+    pub kind: DebtKind,
+    /// To whom, in the worker's words ("EDF", "Office HLM", "Trésor public").
+    pub creditor: Option<String>,
+    /// What is still owed, in cents, 0 to [`MAX_AMOUNT_CENTS`].
+    pub amount_owed_cents: i64,
+    /// The agreed monthly repayment, in cents, 0 to [`MAX_AMOUNT_CENTS`] (0: no plan).
+    pub monthly_repayment_cents: i64,
+}
+
+/// The monthly budget of the household, and its debts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Budget {
     /// Monthly resources, in the order given.
     pub resources: Vec<ResourceLine>,
     /// Monthly charges, in the order given.
     pub charges: Vec<ChargeLine>,
+    /// Debts, in the order given, at most [`MAX_LINES`].
+    pub debts: Vec<Debt>,
 }
 
 /// One side of a budget, to point at its lines.
@@ -126,6 +192,8 @@ pub enum Side {
     Resources,
     /// `charges`.
     Charges,
+    /// `debts`.
+    Debts,
 }
 
 impl Side {
@@ -134,6 +202,7 @@ impl Side {
         match self {
             Side::Resources => "resources",
             Side::Charges => "charges",
+            Side::Debts => "debts",
         }
     }
 }
@@ -153,6 +222,20 @@ pub enum BudgetError {
         /// The side of the line.
         side: Side,
         /// The line at fault.
+        index: usize,
+    },
+    /// A debt's amount owed or monthly repayment, negative or above [`MAX_AMOUNT_CENTS`].
+    #[error("a debt's amount is between 0 and {MAX_AMOUNT_CENTS} cents")]
+    DebtAmountOutOfRange {
+        /// The debt at fault.
+        index: usize,
+        /// `amount_owed_cents` or `monthly_repayment_cents`.
+        field: &'static str,
+    },
+    /// A creditor longer than [`MAX_LABEL_CHARS`].
+    #[error("a creditor has at most {MAX_LABEL_CHARS} characters")]
+    CreditorTooLong {
+        /// The debt at fault.
         index: usize,
     },
     /// A label longer than [`MAX_LABEL_CHARS`].
@@ -176,6 +259,8 @@ impl BudgetError {
             BudgetError::LabelTooLong { side, index } => {
                 format!("/{}/{index}/label", side.field())
             }
+            BudgetError::DebtAmountOutOfRange { index, field } => format!("/debts/{index}/{field}"),
+            BudgetError::CreditorTooLong { index } => format!("/debts/{index}/creditor"),
         }
     }
 }
@@ -184,22 +269,30 @@ impl Refusal for BudgetError {
     fn code(&self) -> &'static str {
         match self {
             BudgetError::TooManyLines { .. } => "too_many",
-            BudgetError::AmountOutOfRange { .. } => "out_of_range",
-            BudgetError::LabelTooLong { .. } => "too_long",
+            BudgetError::AmountOutOfRange { .. } | BudgetError::DebtAmountOutOfRange { .. } => {
+                "out_of_range"
+            }
+            BudgetError::LabelTooLong { .. } | BudgetError::CreditorTooLong { .. } => "too_long",
         }
     }
 
     fn sentence_fr(&self) -> String {
         match self {
             BudgetError::TooManyLines { .. } => format!(
-                "un budget compte au plus {MAX_LINES} lignes de ressources et {MAX_LINES} lignes \
-                 de charges"
+                "un budget compte au plus {MAX_LINES} lignes de ressources, {MAX_LINES} lignes \
+                 de charges et {MAX_LINES} dettes"
             ),
             BudgetError::AmountOutOfRange { .. } => {
                 format!("un montant est compris entre 0 et {MAX_AMOUNT_CENTS} centimes par mois")
             }
             BudgetError::LabelTooLong { .. } => {
                 format!("un libellé compte au plus {MAX_LABEL_CHARS} caractères")
+            }
+            BudgetError::DebtAmountOutOfRange { .. } => {
+                format!("le montant d'une dette est compris entre 0 et {MAX_AMOUNT_CENTS} centimes")
+            }
+            BudgetError::CreditorTooLong { .. } => {
+                format!("un créancier compte au plus {MAX_LABEL_CHARS} caractères")
             }
         }
     }
@@ -223,11 +316,36 @@ fn check_side<K>(side: Side, lines: &[BudgetLine<K>], errors: &mut Vec<BudgetErr
     }
 }
 
-/// Every problem of `budget`, resources first (empty when acceptable).
+fn check_debts(debts: &[Debt], errors: &mut Vec<BudgetError>) {
+    if debts.len() > MAX_LINES {
+        errors.push(BudgetError::TooManyLines { side: Side::Debts });
+    }
+    for (index, debt) in debts.iter().enumerate() {
+        for (field, amount) in [
+            ("amount_owed_cents", debt.amount_owed_cents),
+            ("monthly_repayment_cents", debt.monthly_repayment_cents),
+        ] {
+            if !(0..=MAX_AMOUNT_CENTS).contains(&amount) {
+                errors.push(BudgetError::DebtAmountOutOfRange { index, field });
+            }
+        }
+        if debt
+            .creditor
+            .as_deref()
+            .is_some_and(|c| c.chars().count() > MAX_LABEL_CHARS)
+        {
+            errors.push(BudgetError::CreditorTooLong { index });
+        }
+    }
+}
+
+/// Every problem of `budget`, resources first, then charges, then debts (empty when
+/// acceptable).
 pub fn check(budget: &Budget) -> Vec<BudgetError> {
     let mut errors = Vec::new();
     check_side(Side::Resources, &budget.resources, &mut errors);
     check_side(Side::Charges, &budget.charges, &mut errors);
+    check_debts(&budget.debts, &mut errors);
     errors
 }
 
@@ -239,7 +357,8 @@ pub struct Derived {
     /// Sum of the charges, cents a month.
     pub total_charges_cents: i64,
     /// *Reste à vivre*: resources − charges, cents a month (negative when charges exceed
-    /// resources).
+    /// resources). The debts' repayments are not subtracted again: what the household pays
+    /// each month on its debts is a charge line (see [`Debt`]).
     pub remaining_cents: i64,
     /// The reste à vivre a day: `remaining_cents / 30` ([`DAYS_PER_MONTH`]), rounded down.
     pub remaining_per_day_cents: i64,
@@ -264,6 +383,8 @@ pub struct Derived {
     /// family and housing allowances, AAH) are the monthly benefits. It is an estimate for
     /// orientation: the figure the CAF computed (on the person's CAF account) prevails.
     pub quotient_familial_cents: i64,
+    /// Sum of the amounts still owed on the debts, in cents (not monthly).
+    pub total_debt_cents: i64,
 }
 
 /// `numerator / denominator` rounded down (toward negative infinity), saturated to `i64`;
@@ -310,6 +431,13 @@ pub fn derive(budget: &Budget, household: Option<&Household>, today: NaiveDate) 
         resources_per_unit_cents: floor_div(resources * 10, tenths),
         quotient_familial_parts: parts,
         quotient_familial_cents: floor_div(resources * 2, halves),
+        total_debt_cents: saturate(
+            budget
+                .debts
+                .iter()
+                .map(|d| i128::from(d.amount_owed_cents))
+                .sum(),
+        ),
     }
 }
 

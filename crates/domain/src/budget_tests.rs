@@ -27,6 +27,16 @@ fn budget(resources: &[(ResourceKind, i64)], charges: &[(ChargeKind, i64)]) -> B
     Budget {
         resources: resources.iter().map(|&(k, a)| line(k, a)).collect(),
         charges: charges.iter().map(|&(k, a)| line(k, a)).collect(),
+        debts: Vec::new(),
+    }
+}
+
+fn debt(kind: DebtKind, amount_owed_cents: i64, monthly_repayment_cents: i64) -> Debt {
+    Debt {
+        kind,
+        creditor: None,
+        amount_owed_cents,
+        monthly_repayment_cents,
     }
 }
 
@@ -189,10 +199,12 @@ fn the_largest_budget_does_not_overflow() {
     let b = Budget {
         resources: max,
         charges: Vec::new(),
+        debts: vec![debt(DebtKind::Other, MAX_AMOUNT_CENTS, MAX_AMOUNT_CENTS); MAX_LINES],
     };
     let d = derive(&b, None, today());
     assert_eq!(d.total_resources_cents, 300_000_000);
     assert_eq!(d.quotient_familial_cents, 300_000_000);
+    assert_eq!(d.total_debt_cents, 300_000_000);
 }
 
 #[test]
@@ -227,6 +239,7 @@ fn more_than_thirty_lines_a_side_is_too_many() {
     let b = Budget {
         resources: Vec::new(),
         charges: vec![line(ChargeKind::Other, 1); MAX_LINES + 1],
+        debts: Vec::new(),
     };
     let errors = check(&b);
     assert_eq!(
@@ -252,6 +265,7 @@ fn the_kinds_are_those_of_the_domain_and_a_few_more() {
             "housing_allowance",
             "pension",
             "aah",
+            "alimony_received",
             "other"
         ]
     );
@@ -268,7 +282,84 @@ fn the_kinds_are_those_of_the_domain_and_a_few_more() {
             "childcare",
             "loans",
             "debt_repayments",
+            "alimony_paid",
             "other"
         ]
     );
+    let debts: Vec<_> = DebtKind::ALL.iter().map(|k| k.code()).collect();
+    assert_eq!(
+        debts,
+        [
+            "rent_arrears",
+            "energy",
+            "water",
+            "telecom",
+            "consumer_credit",
+            "tax",
+            "fines",
+            "health",
+            "other"
+        ]
+    );
+}
+
+#[test]
+fn debts_add_up_but_their_repayments_are_not_charged_twice() {
+    // The household pays 150 € a month on its rent arrears: a `debt_repayments` charge line.
+    let mut b = budget(
+        &[
+            (ResourceKind::Rsa, 63_540),
+            (ResourceKind::AlimonyReceived, 15_000),
+        ],
+        &[
+            (ChargeKind::Rent, 40_000),
+            (ChargeKind::DebtRepayments, 15_000),
+            (ChargeKind::AlimonyPaid, 5_000),
+        ],
+    );
+    b.debts = vec![
+        debt(DebtKind::RentArrears, 180_000, 15_000),
+        debt(DebtKind::Energy, 42_050, 0),
+    ];
+    assert!(check(&b).is_empty());
+    let d = derive(&b, None, today());
+    assert_eq!(d.total_resources_cents, 78_540);
+    assert_eq!(d.total_charges_cents, 60_000);
+    assert_eq!(d.remaining_cents, 18_540, "the 150 € repayment counts once");
+    assert_eq!(d.total_debt_cents, 222_050);
+    assert_eq!(
+        derive(&Budget::default(), None, today()).total_debt_cents,
+        0
+    );
+}
+
+#[test]
+fn bad_debts_are_pointed_at() {
+    let mut b = Budget {
+        debts: vec![
+            debt(DebtKind::Tax, -1, 0),
+            debt(DebtKind::Fines, 10, MAX_AMOUNT_CENTS + 1),
+            Debt {
+                creditor: Some("x".repeat(MAX_LABEL_CHARS + 1)),
+                ..debt(DebtKind::Other, 1, 1)
+            },
+        ],
+        ..Budget::default()
+    };
+    let pointers: Vec<_> = check(&b).iter().map(|e| (e.pointer(), e.code())).collect();
+    assert_eq!(
+        pointers,
+        [
+            ("/debts/0/amount_owed_cents".to_owned(), "out_of_range"),
+            (
+                "/debts/1/monthly_repayment_cents".to_owned(),
+                "out_of_range"
+            ),
+            ("/debts/2/creditor".to_owned(), "too_long"),
+        ]
+    );
+    b.debts = vec![debt(DebtKind::Health, 1, 0); MAX_LINES + 1];
+    let errors = check(&b);
+    assert_eq!(errors, [BudgetError::TooManyLines { side: Side::Debts }]);
+    assert_eq!(errors[0].pointer(), "/debts");
 }

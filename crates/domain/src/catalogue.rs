@@ -6,7 +6,7 @@
 use crate::agent::Civility;
 use crate::application::{ApplicationDecision, ApplicationStatus, DocumentStatus, FunderStatus};
 use crate::assessment::{NeedsAction, Priority};
-use crate::budget::{ChargeKind, ResourceKind};
+use crate::budget::{ChargeKind, DebtKind, ResourceKind};
 use crate::case::{CaseOrigin, CaseStatus, ClosureReason};
 use crate::codes::{CodeList, list};
 use crate::contact::{ContactKind, ContactStatus};
@@ -64,6 +64,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<EmploymentStatus>(),
         list::<ResourceKind>(),
         list::<ChargeKind>(),
+        list::<DebtKind>(),
         list::<CriterionKind>(),
         list::<ResourcesBasis>(),
         list::<CriterionResult>(),
@@ -128,6 +129,7 @@ mod tests {
                 "employment_status",
                 "resource_kind",
                 "charge_kind",
+                "debt_kind",
                 "criterion_kind",
                 "resources_basis",
                 "criterion_result",

@@ -16,7 +16,11 @@
 //!    "max_cents_by_dependent_children": [182333], "additional_child_cents": 54700},
 //!   {"kind": "postcode_prefix", "prefixes": ["69", "01"]},
 //!   {"kind": "housing", "any_of": ["tenant", "hosted"]},
-//!   {"kind": "employment", "any_of": ["job_seeker"], "note": "inscrit à France Travail"}
+//!   {"kind": "employment", "any_of": ["job_seeker"], "note": "inscrit à France Travail"},
+//!   {"kind": "disability_recognised"},
+//!   {"kind": "disability_rate_min", "min_percent": 80},
+//!   {"kind": "debt_kinds", "any_of": ["rent_arrears", "energy"]},
+//!   {"kind": "legal_protection", "any_of": ["tutelle", "curatelle"]}
 //! ]
 //! ```
 //!
@@ -28,7 +32,23 @@
 //! [`evaluate`] compares criteria with a [`Situation`] whose every part is optional: a
 //! criterion that needs a missing part is `unknown`, and the scheme is then `to_check` with the
 //! list of the missing data ([`SituationData`]). Any `unmet` criterion makes the scheme
-//! `not_eligible`; all `met` (or no criterion at all) makes it `eligible`.
+//! `not_eligible`; all `met` (or no criterion at all) makes it `eligible`. A scheme is never
+//! `eligible` on data that is not recorded: a criterion is `met` only on a recorded fact.
+//!
+//! The person's facts are read as recorded, and what is not recorded is not presumed:
+//! - `disability_recognised` is met by a recognition `yes`, unmet by `no`; `pending`, `unknown`
+//!   or nothing recorded is unknown (missing `disability`).
+//! - `disability_rate_min` needs a recognised disability whose rate band is known: met when the
+//!   band's lowest rate ([`DisabilityRate::floor_percent`]) reaches the minimum, unmet when its
+//!   highest rate is below it, unknown when the minimum falls inside the band (a band of 50 to
+//!   79 % against a minimum of 60 %); a recognition `no` is unmet.
+//! - `debt_kinds` is met when the budget lists a debt of one of the kinds with something still
+//!   owed, unmet when the recorded budget lists none; without a recorded budget, unknown
+//!   (missing `debts`).
+//! - `legal_protection` is met when the person's recorded measure is one of the kinds, unmet
+//!   when it is another; when no measure is recorded it is **unknown** (missing
+//!   `legal_protection`), not unmet: a worker records a measure when they learn of one, and the
+//!   absence of a record does not prove there is none (people rarely say so at a first meeting).
 //!
 //! Resources are monthly, in cents, and a ceiling is inclusive: resources equal to the ceiling
 //! meet it. Ages are whole years on the day of the evaluation
@@ -38,8 +58,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
+use crate::budget::DebtKind;
 use crate::codes::Coded;
 use crate::household::{EmploymentStatus, HousingStatus};
+use crate::person::{Disability, DisabilityRate, DisabilityRecognition, LegalProtectionKind};
 
 /// Most criteria a scheme may have.
 pub const MAX_CRITERIA: usize = 50;
@@ -55,6 +77,8 @@ pub const MAX_CENTS: i64 = 1_000_000_000;
 pub const MAX_SCALE_ENTRIES: usize = 10;
 /// Most postcode prefixes of one criterion.
 pub const MAX_PREFIXES: usize = 200;
+/// Highest minimum rate of incapacity, in percent.
+pub const MAX_PERCENT: u32 = 100;
 
 crate::coded_enum! {
     /// What a criterion looks at.
@@ -77,6 +101,23 @@ crate::coded_enum! {
         Housing => "housing" { fr: "Situation de logement", en: "Housing situation" },
         /// The person's employment situation.
         Employment => "employment" { fr: "Situation d'emploi", en: "Employment situation" },
+        /// A disability recognised by the MDPH.
+        DisabilityRecognised => "disability_recognised" {
+            fr: "Handicap reconnu (MDPH)",
+            en: "Recognised disability (MDPH)"
+        },
+        /// A minimum rate of incapacity recognised by the MDPH.
+        DisabilityRateMin => "disability_rate_min" {
+            fr: "Taux d'incapacité minimal",
+            en: "Minimum rate of incapacity"
+        },
+        /// Debts of some kinds in the budget (any of them).
+        DebtKinds => "debt_kinds" { fr: "Dettes (nature)", en: "Debts (kind)" },
+        /// A legal protection measure of some kinds (any of them).
+        LegalProtection => "legal_protection" {
+            fr: "Mesure de protection juridique",
+            en: "Legal protection measure"
+        },
     }
 }
 
@@ -139,6 +180,18 @@ crate::coded_enum! {
         EmploymentStatus => "employment_status" {
             fr: "Situation d'emploi",
             en: "Employment situation"
+        },
+        /// The recognition of a disability and its rate.
+        Disability => "disability" {
+            fr: "Reconnaissance du handicap et taux",
+            en: "Disability recognition and rate"
+        },
+        /// The household's debts (a recorded budget).
+        Debts => "debts" { fr: "Dettes du foyer (budget)", en: "Household debts (budget)" },
+        /// The person's legal protection measure.
+        LegalProtection => "legal_protection" {
+            fr: "Mesure de protection juridique",
+            en: "Legal protection measure"
         },
     }
 }
@@ -281,6 +334,14 @@ pub enum Rule {
     Housing { any_of: Vec<HousingStatus> },
     /// The employment situation is one of these.
     Employment { any_of: Vec<EmploymentStatus> },
+    /// A disability recognised (`yes`).
+    DisabilityRecognised,
+    /// A recognised disability of at least `min_percent` (1 to 100).
+    DisabilityRateMin { min_percent: u32 },
+    /// A debt of one of these kinds in the budget.
+    DebtKinds { any_of: Vec<DebtKind> },
+    /// A legal protection measure of one of these kinds.
+    LegalProtection { any_of: Vec<LegalProtectionKind> },
 }
 
 impl Rule {
@@ -293,6 +354,10 @@ impl Rule {
             Rule::PostcodePrefix { .. } => CriterionKind::PostcodePrefix,
             Rule::Housing { .. } => CriterionKind::Housing,
             Rule::Employment { .. } => CriterionKind::Employment,
+            Rule::DisabilityRecognised => CriterionKind::DisabilityRecognised,
+            Rule::DisabilityRateMin { .. } => CriterionKind::DisabilityRateMin,
+            Rule::DebtKinds { .. } => CriterionKind::DebtKinds,
+            Rule::LegalProtection { .. } => CriterionKind::LegalProtection,
         }
     }
 }
@@ -348,6 +413,16 @@ impl Criterion {
                 object.insert("any_of".into(), codes_json(any_of));
             }
             Rule::Employment { any_of } => {
+                object.insert("any_of".into(), codes_json(any_of));
+            }
+            Rule::DisabilityRecognised => {}
+            Rule::DisabilityRateMin { min_percent } => {
+                object.insert("min_percent".into(), json!(min_percent));
+            }
+            Rule::DebtKinds { any_of } => {
+                object.insert("any_of".into(), codes_json(any_of));
+            }
+            Rule::LegalProtection { any_of } => {
                 object.insert("any_of".into(), codes_json(any_of));
             }
         }
@@ -434,6 +509,13 @@ pub struct Situation {
     pub postcode: Option<String>,
     pub housing: Option<HousingStatus>,
     pub employment: Option<EmploymentStatus>,
+    /// The recognition of a disability (and its rate), when one is recorded.
+    pub disability: Option<Disability>,
+    /// The kinds of the debts with something still owed, in [`DebtKind`] order without
+    /// repeats, when a budget is recorded (empty: it lists none).
+    pub debt_kinds: Option<Vec<DebtKind>>,
+    /// The legal protection measure, when one is recorded (`None` does not mean "none").
+    pub legal_protection: Option<LegalProtectionKind>,
 }
 
 /// The result of one criterion, with the values compared.
@@ -575,6 +657,62 @@ pub fn evaluate_one(criterion: &Criterion, situation: &Situation) -> CriterionOu
             SituationData::EmploymentStatus,
             &mut missing,
         ),
+        Rule::DisabilityRecognised => {
+            let expected = json!({"recognised": DisabilityRecognition::Yes.code()});
+            let result = match situation.disability.map(|d| d.recognised) {
+                Some(DisabilityRecognition::Yes) => CriterionResult::Met,
+                Some(DisabilityRecognition::No) => CriterionResult::Unmet,
+                Some(DisabilityRecognition::Pending | DisabilityRecognition::Unknown) | None => {
+                    missing.push(SituationData::Disability);
+                    CriterionResult::Unknown
+                }
+            };
+            (result, expected, disability_json(situation.disability))
+        }
+        Rule::DisabilityRateMin { min_percent } => {
+            let expected = json!({"min_percent": min_percent});
+            let result = match situation.disability {
+                Some(Disability {
+                    recognised: DisabilityRecognition::No,
+                    ..
+                }) => CriterionResult::Unmet,
+                Some(Disability {
+                    recognised: DisabilityRecognition::Yes,
+                    rate: Some(rate),
+                }) if rate.floor_percent() >= *min_percent => CriterionResult::Met,
+                Some(Disability {
+                    recognised: DisabilityRecognition::Yes,
+                    rate: Some(rate),
+                }) if top_percent(rate) < *min_percent => CriterionResult::Unmet,
+                // The minimum inside the band, no rate recorded, a pending or unknown
+                // recognition, nothing recorded.
+                _ => {
+                    missing.push(SituationData::Disability);
+                    CriterionResult::Unknown
+                }
+            };
+            (result, expected, disability_json(situation.disability))
+        }
+        Rule::DebtKinds { any_of } => {
+            let expected = json!({"any_of": codes_json(any_of)});
+            match &situation.debt_kinds {
+                Some(kinds) => (
+                    met(kinds.iter().any(|k| any_of.contains(k))),
+                    expected,
+                    codes_json(kinds),
+                ),
+                None => {
+                    missing.push(SituationData::Debts);
+                    (CriterionResult::Unknown, expected, Value::Null)
+                }
+            }
+        }
+        Rule::LegalProtection { any_of } => one_of(
+            any_of,
+            situation.legal_protection,
+            SituationData::LegalProtection,
+            &mut missing,
+        ),
     };
     CriterionOutcome {
         criterion: criterion.clone(),
@@ -583,6 +721,23 @@ pub fn evaluate_one(criterion: &Criterion, situation: &Situation) -> CriterionOu
         actual,
         missing,
     }
+}
+
+/// The highest rate of a band, in percent.
+fn top_percent(rate: DisabilityRate) -> u32 {
+    match rate {
+        DisabilityRate::Below50 => 49,
+        DisabilityRate::From50To79 => 79,
+        DisabilityRate::AtLeast80 => MAX_PERCENT,
+    }
+}
+
+/// `{"recognised": "yes", "rate": "80_or_more"}`, or `null` when nothing is recorded.
+fn disability_json(disability: Option<Disability>) -> Value {
+    disability.map_or(
+        Value::Null,
+        |d| json!({"recognised": d.recognised.code(), "rate": d.rate.map(DisabilityRate::code)}),
+    )
 }
 
 fn one_of<T: Coded + PartialEq>(

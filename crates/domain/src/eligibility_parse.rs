@@ -5,11 +5,13 @@ use serde_json::{Map, Value};
 
 use super::{
     Ceiling, Criterion, CriterionKind, Issue, MAX_AGE_YEARS, MAX_CENTS, MAX_CRITERIA, MAX_MEMBERS,
-    MAX_NOTE_CHARS, MAX_PREFIXES, MAX_SCALE_ENTRIES, ResourcesBasis, Rule, Scale,
+    MAX_NOTE_CHARS, MAX_PERCENT, MAX_PREFIXES, MAX_SCALE_ENTRIES, ResourcesBasis, Rule, Scale,
 };
+use crate::budget::DebtKind;
 use crate::codes::{Coded, parse_code};
 use crate::household::{EmploymentStatus, HousingStatus};
 use crate::number::whole;
+use crate::person::LegalProtectionKind;
 
 /// Parses a JSON array of criteria; the issues point into the array (`/2/max_cents`).
 ///
@@ -134,6 +136,34 @@ pub fn parse_criterion(value: &Value) -> Result<Criterion, Vec<Issue>> {
         },
         CriterionKind::Employment => Rule::Employment {
             any_of: fields.any_of::<EmploymentStatus>(),
+        },
+        CriterionKind::DisabilityRecognised => Rule::DisabilityRecognised,
+        CriterionKind::DisabilityRateMin => {
+            let given = fields
+                .object
+                .get("min_percent")
+                .is_some_and(|v| !v.is_null());
+            let min_percent = fields.count("min_percent", MAX_PERCENT);
+            match min_percent {
+                Some(0) => fields.issue(
+                    "/min_percent",
+                    "out_of_range",
+                    format!("must be between 1 and {MAX_PERCENT}"),
+                ),
+                None if !given => {
+                    fields.issue("/min_percent", "required", "`min_percent` is required");
+                }
+                _ => {}
+            }
+            Rule::DisabilityRateMin {
+                min_percent: min_percent.unwrap_or(0),
+            }
+        }
+        CriterionKind::DebtKinds => Rule::DebtKinds {
+            any_of: fields.any_of::<DebtKind>(),
+        },
+        CriterionKind::LegalProtection => Rule::LegalProtection {
+            any_of: fields.any_of::<LegalProtectionKind>(),
         },
     };
     fields.deny_unknown();

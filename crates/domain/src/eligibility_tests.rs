@@ -51,6 +51,13 @@ fn resources(total: i64, per_unit: i64, qf: i64) -> ResourceFacts {
     }
 }
 
+fn disabled(recognised: DisabilityRecognition, rate: Option<DisabilityRate>) -> Situation {
+    Situation {
+        disability: Some(Disability::new(recognised, rate).unwrap()),
+        ..Situation::default()
+    }
+}
+
 // --- Age ---------------------------------------------------------------------------------
 
 #[test]
@@ -493,7 +500,11 @@ fn every_kind_round_trips_through_its_json_form() {
          "max_cents_by_dependent_children": [1, 2], "additional_child_cents": null},
         {"kind": "postcode_prefix", "prefixes": ["69"]},
         {"kind": "housing", "any_of": ["tenant"]},
-        {"kind": "employment", "any_of": ["retired", "inactive"]}
+        {"kind": "employment", "any_of": ["retired", "inactive"]},
+        {"kind": "disability_recognised", "note": "RQTH ou CMI"},
+        {"kind": "disability_rate_min", "min_percent": 80},
+        {"kind": "debt_kinds", "any_of": ["rent_arrears", "energy"]},
+        {"kind": "legal_protection", "any_of": ["tutelle", "curatelle"]}
     ]);
     let criteria = parse_criteria(&all).unwrap();
     let again: Vec<Value> = criteria.iter().map(Criterion::to_json).collect();
@@ -653,5 +664,232 @@ fn a_whole_number_written_as_a_float_is_a_whole_number_and_a_fraction_is_not() {
     assert_eq!(
         issues(json!({"kind": "age", "min": 18.5})),
         [pair("/min", "out_of_range")]
+    );
+}
+
+// --- Disability, debts, legal protection ---------------------------------------------------
+
+#[test]
+fn a_recognised_disability_is_met_by_yes_only_and_unknown_unless_yes_or_no() {
+    use DisabilityRecognition::{No, Pending, Unknown, Yes};
+    let c = criterion(json!({"kind": "disability_recognised"}));
+    assert_eq!(result(&c, &disabled(Yes, None)), CriterionResult::Met);
+    assert_eq!(result(&c, &disabled(No, None)), CriterionResult::Unmet);
+    for unsure in [
+        disabled(Pending, None),
+        disabled(Unknown, None),
+        Situation::default(),
+    ] {
+        let outcome = evaluate_one(&c, &unsure);
+        assert_eq!(outcome.result, CriterionResult::Unknown, "{unsure:?}");
+        assert_eq!(outcome.missing, [SituationData::Disability]);
+    }
+    let outcome = evaluate_one(&c, &disabled(Yes, Some(DisabilityRate::AtLeast80)));
+    assert_eq!(outcome.expected, json!({"recognised": "yes"}));
+    assert_eq!(
+        outcome.actual,
+        json!({"recognised": "yes", "rate": "80_or_more"})
+    );
+    assert_eq!(evaluate_one(&c, &Situation::default()).actual, Value::Null);
+}
+
+#[test]
+fn a_minimum_rate_compares_the_band_and_is_unknown_when_the_band_straddles_it() {
+    use DisabilityRate::{AtLeast80, Below50, From50To79};
+    use DisabilityRecognition::{No, Pending, Unknown, Yes};
+    let at_least = |min: u32| criterion(json!({"kind": "disability_rate_min", "min_percent": min}));
+    let eighty = at_least(80);
+    assert_eq!(
+        result(&eighty, &disabled(Yes, Some(AtLeast80))),
+        CriterionResult::Met
+    );
+    assert_eq!(
+        result(&eighty, &disabled(Yes, Some(From50To79))),
+        CriterionResult::Unmet
+    );
+    assert_eq!(
+        result(&eighty, &disabled(Yes, Some(Below50))),
+        CriterionResult::Unmet
+    );
+    assert_eq!(result(&eighty, &disabled(No, None)), CriterionResult::Unmet);
+    let fifty = at_least(50);
+    assert_eq!(
+        result(&fifty, &disabled(Yes, Some(From50To79))),
+        CriterionResult::Met
+    );
+    assert_eq!(
+        result(&fifty, &disabled(Yes, Some(AtLeast80))),
+        CriterionResult::Met
+    );
+    assert_eq!(
+        result(&fifty, &disabled(Yes, Some(Below50))),
+        CriterionResult::Unmet
+    );
+    // 60 % inside the band of 50 to 79 %: the band does not tell.
+    let sixty = at_least(60);
+    let outcome = evaluate_one(&sixty, &disabled(Yes, Some(From50To79)));
+    assert_eq!(outcome.result, CriterionResult::Unknown);
+    assert_eq!(outcome.missing, [SituationData::Disability]);
+    assert_eq!(outcome.expected, json!({"min_percent": 60}));
+    // Recognised without a rate, pending, unknown, nothing recorded: to collect.
+    for unsure in [
+        disabled(Yes, None),
+        disabled(Pending, None),
+        disabled(Unknown, None),
+        Situation::default(),
+    ] {
+        let outcome = evaluate_one(&fifty, &unsure);
+        assert_eq!(outcome.result, CriterionResult::Unknown, "{unsure:?}");
+        assert_eq!(outcome.missing, [SituationData::Disability]);
+    }
+}
+
+#[test]
+fn a_minimum_rate_is_one_to_a_hundred_percent() {
+    assert_eq!(
+        issues(json!({"kind": "disability_rate_min"})),
+        [pair("/min_percent", "required")]
+    );
+    assert_eq!(
+        issues(json!({"kind": "disability_rate_min", "min_percent": 0})),
+        [pair("/min_percent", "out_of_range")]
+    );
+    assert_eq!(
+        issues(json!({"kind": "disability_rate_min", "min_percent": 101})),
+        [pair("/min_percent", "out_of_range")]
+    );
+    assert_eq!(
+        issues(json!({"kind": "disability_rate_min", "min_percent": 79.5})),
+        [pair("/min_percent", "out_of_range")]
+    );
+    assert_eq!(
+        issues(json!({"kind": "disability_rate_min", "min_percent": "80"})),
+        [pair("/min_percent", "invalid_type")]
+    );
+    assert_eq!(
+        issues(json!({"kind": "disability_recognised", "rate": "80_or_more"})),
+        [pair("/rate", "unknown_field")]
+    );
+}
+
+#[test]
+fn debt_kinds_match_any_debt_of_a_recorded_budget_and_are_unknown_without_one() {
+    let c = criterion(json!({"kind": "debt_kinds", "any_of": ["rent_arrears", "energy"]}));
+    let with = |kinds: Vec<DebtKind>| Situation {
+        debt_kinds: Some(kinds),
+        ..Situation::default()
+    };
+    let outcome = evaluate_one(&c, &with(vec![DebtKind::Energy, DebtKind::Tax]));
+    assert_eq!(outcome.result, CriterionResult::Met);
+    assert_eq!(outcome.actual, json!(["energy", "tax"]));
+    assert_eq!(
+        outcome.expected,
+        json!({"any_of": ["rent_arrears", "energy"]})
+    );
+    assert_eq!(
+        result(&c, &with(vec![DebtKind::Tax])),
+        CriterionResult::Unmet
+    );
+    assert_eq!(result(&c, &with(Vec::new())), CriterionResult::Unmet);
+    let outcome = evaluate_one(&c, &Situation::default());
+    assert_eq!(outcome.result, CriterionResult::Unknown);
+    assert_eq!(outcome.missing, [SituationData::Debts]);
+    assert_eq!(outcome.actual, Value::Null);
+    assert_eq!(
+        issues(json!({"kind": "debt_kinds", "any_of": ["rent", "energy", "energy"]})),
+        [
+            pair("/any_of/0", "unknown_code"),
+            pair("/any_of/2", "duplicate")
+        ]
+    );
+    assert_eq!(
+        issues(json!({"kind": "debt_kinds", "any_of": []})),
+        [pair("/any_of", "length")]
+    );
+}
+
+#[test]
+fn a_legal_protection_not_recorded_is_unknown_not_unmet() {
+    let c = criterion(json!({"kind": "legal_protection", "any_of": ["tutelle", "curatelle"]}));
+    let with = |kind| Situation {
+        legal_protection: Some(kind),
+        ..Situation::default()
+    };
+    assert_eq!(
+        result(&c, &with(LegalProtectionKind::Curatelle)),
+        CriterionResult::Met
+    );
+    assert_eq!(
+        result(&c, &with(LegalProtectionKind::SauvegardeDeJustice)),
+        CriterionResult::Unmet
+    );
+    let outcome = evaluate_one(&c, &Situation::default());
+    assert_eq!(outcome.result, CriterionResult::Unknown);
+    assert_eq!(outcome.missing, [SituationData::LegalProtection]);
+    assert_eq!(
+        issues(json!({"kind": "legal_protection", "any_of": ["none"]})),
+        [pair("/any_of/0", "unknown_code")]
+    );
+}
+
+/// The issue's example: a scheme for recognised disabilities, for a person of 35 and one of 85
+/// whose disability is not known, is to check, never eligible.
+#[test]
+fn a_disability_scheme_is_to_check_at_35_and_85_when_the_disability_is_unknown() {
+    let criteria = parse_criteria(&json!([
+        {"kind": "age", "min": 20},
+        {"kind": "disability_recognised"}
+    ]))
+    .unwrap();
+    for age in [35, 85] {
+        for situation in [
+            aged(age),
+            Situation {
+                disability: Some(Disability::new(DisabilityRecognition::Unknown, None).unwrap()),
+                ..aged(age)
+            },
+        ] {
+            let m = evaluate(&criteria, &situation);
+            assert_eq!(m.result, MatchResult::ToCheck, "{situation:?}");
+            assert_eq!(m.missing, [SituationData::Disability]);
+            assert_eq!(m.criteria[0].result, CriterionResult::Met);
+        }
+    }
+}
+
+/// Every kind of criterion, against a situation where nothing is recorded, is unknown with
+/// some data named: no scheme can be `eligible` on missing data.
+#[test]
+fn no_criterion_is_met_on_an_empty_situation() {
+    let all = parse_criteria(&json!([
+        {"kind": "age", "max": 150},
+        {"kind": "household", "min_members": 1},
+        {"kind": "resources_ceiling", "basis": "total", "max_cents": 1000000000},
+        {"kind": "resources_ceiling", "basis": "per_consumption_unit", "max_cents": 1000000000},
+        {"kind": "resources_ceiling", "basis": "quotient_familial",
+         "max_cents_by_household_size": [1000000000]},
+        {"kind": "postcode_prefix", "prefixes": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]},
+        {"kind": "housing", "any_of": ["tenant", "owner", "hosted", "emergency_accommodation", "homeless", "other"]},
+        {"kind": "employment", "any_of": ["employed", "job_seeker", "student", "retired", "inactive", "other"]},
+        {"kind": "disability_recognised"},
+        {"kind": "disability_rate_min", "min_percent": 1},
+        {"kind": "debt_kinds", "any_of": ["rent_arrears", "energy", "water", "telecom",
+                                           "consumer_credit", "tax", "fines", "health", "other"]},
+        {"kind": "legal_protection", "any_of": ["tutelle", "curatelle", "sauvegarde_de_justice",
+                                                 "mesure_accompagnement", "habilitation_familiale"]}
+    ]))
+    .unwrap();
+    let kinds: std::collections::HashSet<_> = all.iter().map(|c| c.rule.kind()).collect();
+    assert_eq!(kinds.len(), CriterionKind::ALL.len(), "every kind is tried");
+    for criterion in &all {
+        let outcome = evaluate_one(criterion, &Situation::default());
+        assert_eq!(outcome.result, CriterionResult::Unknown, "{criterion:?}");
+        assert!(!outcome.missing.is_empty(), "{criterion:?}");
+        let m = evaluate(std::slice::from_ref(criterion), &Situation::default());
+        assert_eq!(m.result, MatchResult::ToCheck);
+    }
+    assert_eq!(
+        evaluate(&all, &Situation::default()).missing,
+        SituationData::ALL
     );
 }

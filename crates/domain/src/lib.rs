@@ -54,7 +54,8 @@ pub use assessment::{
 };
 pub use audit::AuditResource;
 pub use budget::{
-    Budget, BudgetError, BudgetLine, ChargeKind, ChargeLine, Derived, ResourceKind, ResourceLine,
+    Budget, BudgetError, BudgetLine, ChargeKind, ChargeLine, Debt, DebtKind, Derived, ResourceKind,
+    ResourceLine,
 };
 pub use case::{
     Actor, CaseLocked, CaseOrigin, CaseStatus, ClosureReason, DEFAULT_REVIEW_DAYS,

@@ -1,11 +1,13 @@
-//! The monthly budget of a person's household: resource and charge lines, in cents.
+//! The monthly budget of a person's household: resource and charge lines, in cents, and the
+//! household's debts.
 //!
 //! A budget is replaced whole ([`replace`]) under its own version, which starts at 0 (none
-//! recorded: [`get`] answers `None`) and grows with each replacement. The derived figures are
+//! recorded: [`get`] answers `None`) and grows with each replacement: lines and debts are
+//! replaced together under it. The derived figures are
 //! not stored: the domain computes them on each read (`relais_domain::budget::derive`).
 
 use chrono::{DateTime, Utc};
-use relais_domain::{Budget, BudgetLine, ChargeKind, ResourceKind};
+use relais_domain::{Budget, BudgetLine, ChargeKind, Debt, DebtKind, ResourceKind};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -16,7 +18,7 @@ use crate::code::decode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetRecord {
     pub person_id: Uuid,
-    /// The lines of each side, in the order the worker gave them.
+    /// The lines of each side and the debts, in the order the worker gave them.
     pub budget: Budget,
     pub updated_at: DateTime<Utc>,
     pub updated_by: Option<Uuid>,
@@ -33,6 +35,14 @@ struct LineRow {
     kind: String,
     amount_cents: i64,
     label: Option<String>,
+}
+
+/// A debt as read.
+struct DebtRow {
+    kind: String,
+    creditor: Option<String>,
+    amount_owed_cents: i64,
+    monthly_repayment_cents: i64,
 }
 
 /// The recorded budget of a person the caller may see (check with
@@ -61,9 +71,29 @@ pub async fn get(
         "#,
         person_id
     )
+    .fetch_all(&mut *conn)
+    .await?;
+    let debts = sqlx::query_as!(
+        DebtRow,
+        r#"
+        SELECT kind, creditor, amount_owed_cents, monthly_repayment_cents
+        FROM budget_debts
+        WHERE person_id = $1
+        ORDER BY position
+        "#,
+        person_id
+    )
     .fetch_all(conn)
     .await?;
     let mut budget = Budget::default();
+    for row in debts {
+        budget.debts.push(Debt {
+            kind: decode::<DebtKind>(&row.kind)?,
+            creditor: row.creditor,
+            amount_owed_cents: row.amount_owed_cents,
+            monthly_repayment_cents: row.monthly_repayment_cents,
+        });
+    }
     for row in rows {
         match row.side.as_str() {
             RESOURCE => budget.resources.push(BudgetLine {
@@ -115,6 +145,32 @@ impl Columns {
     }
 }
 
+/// The columns of the debts to insert.
+#[derive(Default)]
+struct DebtColumns {
+    positions: Vec<i16>,
+    kinds: Vec<&'static str>,
+    creditors: Vec<Option<String>>,
+    owed: Vec<i64>,
+    repayments: Vec<i64>,
+}
+
+impl DebtColumns {
+    fn of(debts: &[Debt]) -> Self {
+        let mut columns = Self::default();
+        for (position, debt) in debts.iter().enumerate() {
+            columns
+                .positions
+                .push(i16::try_from(position).unwrap_or(i16::MAX));
+            columns.kinds.push(debt.kind.code());
+            columns.creditors.push(debt.creditor.clone());
+            columns.owed.push(debt.amount_owed_cents);
+            columns.repayments.push(debt.monthly_repayment_cents);
+        }
+        columns
+    }
+}
+
 /// Replaces the whole budget of `person_id` when its version is `expected_version` (0: none
 /// recorded yet; `None`: whatever it is), in a fixed number of statements.
 ///
@@ -126,6 +182,7 @@ impl Columns {
     person_id = %person_id,
     resources = budget.resources.len(),
     charges = budget.charges.len(),
+    debts = budget.debts.len(),
 ))]
 pub async fn replace(
     conn: &mut PgConnection,
@@ -175,6 +232,29 @@ pub async fn replace(
         &columns.kinds as &[&str],
         &columns.amounts,
         &columns.labels as &[Option<String>]
+    )
+    .execute(&mut *conn)
+    .await?;
+    let debts = DebtColumns::of(&budget.debts);
+    sqlx::query!("DELETE FROM budget_debts WHERE person_id = $1", person_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        r#"
+        INSERT INTO budget_debts (person_id, org_id, position, kind, creditor, amount_owed_cents,
+                                  monthly_repayment_cents)
+        SELECT $1, $2, d.position, d.kind, d.creditor, d.amount_owed_cents,
+               d.monthly_repayment_cents
+        FROM unnest($3::smallint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+             AS d(position, kind, creditor, amount_owed_cents, monthly_repayment_cents)
+        "#,
+        person_id,
+        org_id,
+        &debts.positions,
+        &debts.kinds as &[&str],
+        &debts.creditors as &[Option<String>],
+        &debts.owed,
+        &debts.repayments
     )
     .execute(conn)
     .await?;

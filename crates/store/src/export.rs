@@ -37,7 +37,7 @@ pub struct PersonExport {
     pub referrals: Vec<ExportReferral>,
     /// The household (housing, employment, members), as stored.
     pub household: Option<Value>,
-    /// The budget and its lines, as stored.
+    /// The budget with its lines and debts, as stored.
     pub budget: Option<Value>,
     /// Every recorded access to the person's data, oldest first.
     pub audit_events: Vec<AuditEvent>,
@@ -400,7 +400,11 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
              (SELECT to_jsonb(b) - 'org_id' || jsonb_build_object('lines', COALESCE(
                         (SELECT jsonb_agg(to_jsonb(l) - 'org_id' - 'person_id'
                                           ORDER BY l.side, l.position)
-                           FROM budget_lines l WHERE l.person_id = b.person_id), '[]'))
+                           FROM budget_lines l WHERE l.person_id = b.person_id), '[]'),
+                    'debts', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(d) - 'org_id' - 'person_id'
+                                          ORDER BY d.position)
+                           FROM budget_debts d WHERE d.person_id = b.person_id), '[]'))
                 FROM budgets b WHERE b.person_id = $1) AS "budget""#,
         person_id
     )

@@ -6,18 +6,21 @@
 //! written from the domain types and read back through them (`relais_domain::eligibility`,
 //! `relais_domain::scheme`), so a stored criterion is always a valid one.
 //!
-//! A scheme holds no personal data: reading the catalogue is not audited.
+//! A scheme holds no personal data: reading the catalogue is not audited. [`person_facts`]
+//! reads what the criteria compare of a person (the caller audits the matching).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::scheme::{RequiredDocument, documents_json};
-use relais_domain::{Criterion, Domain};
+use relais_domain::{
+    Criterion, Disability, DisabilityRate, DisabilityRecognition, Domain, LegalProtectionKind,
+};
 use serde_json::Value;
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::code::Code;
+use crate::code::{Code, decode};
 use crate::error::{on_constraint, single};
 use crate::page::{Page, PageRequest};
 use crate::version::{Versioned, stale_or_missing};
@@ -444,5 +447,61 @@ pub async fn import(
         created,
         updated,
         unchanged: total.saturating_sub(created + updated),
+    })
+}
+
+/// What the eligibility criteria read of a person, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    pub birth_date: Option<NaiveDate>,
+    pub address_postcode: Option<String>,
+    /// The recognition of a disability and its rate; `None` when nothing is recorded.
+    pub disability: Option<Disability>,
+    /// The legal protection measure; `None` when none is recorded (not proof there is none).
+    pub legal_protection: Option<LegalProtectionKind>,
+}
+
+/// The facts of a person the caller may see (check first) that the criteria compare, in one
+/// query.
+///
+/// A read of its own until `persons::PersonRecord` carries the disability and the legal
+/// protection; then the matching can read them from the person's record.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn person_facts(
+    conn: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<PersonFacts, StoreError> {
+    let row = sqlx::query!(
+        r#"
+        SELECT birth_date, address_postcode, disability_recognised, disability_rate,
+               legal_protection
+        FROM persons
+        WHERE id = $1
+        "#,
+        person_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let disability = match row.disability_recognised.as_deref() {
+        Some(recognised) => Some(Disability {
+            recognised: decode::<DisabilityRecognition>(recognised)?,
+            rate: row
+                .disability_rate
+                .as_deref()
+                .map(decode::<DisabilityRate>)
+                .transpose()?,
+        }),
+        None => None,
+    };
+    Ok(PersonFacts {
+        birth_date: row.birth_date,
+        address_postcode: row.address_postcode,
+        disability,
+        legal_protection: row
+            .legal_protection
+            .as_deref()
+            .map(decode::<LegalProtectionKind>)
+            .transpose()?,
     })
 }

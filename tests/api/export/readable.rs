@@ -214,7 +214,9 @@ async fn the_archive_holds_the_json_the_pdf_and_every_stored_file() {
     put(
         "budget",
         json!({"resources": [{"kind": "rsa", "amount_cents": 60775}],
-               "charges": [{"kind": "rent", "amount_cents": 123450}]}),
+               "charges": [{"kind": "rent", "amount_cents": 123450}],
+               "debts": [{"kind": "rent_arrears", "creditor": "Office HLM",
+                          "amount_owed_cents": 180000, "monthly_repayment_cents": 15000}]}),
     )
     .await;
     let application = a.fsl_application().await;
@@ -251,6 +253,8 @@ async fn the_archive_holds_the_json_the_pdf_and_every_stored_file() {
         "1er mai 2015",
         "607,75 €",
         "1 234,50 €",
+        "Dettes",
+        "Dette de loyer (Office HLM) : 1 800,00 € dus, remboursés 150,00 € par mois",
         "Fonds de solidarité logement (FSL) — maintien",
         "besoin de 1 500,00 €",
         "Pièce d'identité",

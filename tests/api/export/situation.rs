@@ -26,7 +26,9 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
         &a,
         "budget",
         &json!({"resources": [{"kind": "salary", "amount_cents": 140000}],
-                "charges": [{"kind": "rent", "amount_cents": 60000}]}),
+                "charges": [{"kind": "rent", "amount_cents": 60000}],
+                "debts": [{"kind": "rent_arrears", "creditor": "Office HLM",
+                           "amount_owed_cents": 180000, "monthly_repayment_cents": 15000}]}),
     )
     .await;
     let scheme = a.fsl().await;
@@ -62,6 +64,12 @@ async fn the_export_holds_the_household_budget_applications_and_document_metadat
             .any(|l| l["kind"] == "rent" && l["amount_cents"] == 60000)
     );
 
+    assert_eq!(
+        export["budget"]["debts"],
+        json!([{"position": 0, "kind": "rent_arrears", "creditor": "Office HLM",
+                "amount_owed_cents": 180000, "monthly_repayment_cents": 15000}])
+    );
+
     let case = &export["cases"][0];
     let exported = &case["applications"][0];
     assert_eq!(exported["id"], application["id"]);
@@ -95,6 +103,11 @@ const WHOLE_ROWS: &[(&str, &str, &[&str])] = &[
     (
         "budget_lines",
         "ExportedBudgetLine",
+        &["org_id", "person_id"],
+    ),
+    (
+        "budget_debts",
+        "ExportedBudgetDebt",
         &["org_id", "person_id"],
     ),
     ("applications", "ExportedApplication", &["org_id"]),

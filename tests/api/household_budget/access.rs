@@ -329,6 +329,50 @@ async fn bad_budget_lines_are_pointed_at() {
         &[("/charges", "required")],
     )
     .await;
+    // Debts: an unknown kind, a charge kind, negative or huge amounts, a long creditor, too many.
+    let body = json!({"resources": [], "charges": [], "debts": [{"kind": "gambling", "amount_owed_cents": 1}]});
+    let response = put(&app, &sam, &person, "budget", &body).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(pointers(&problem(response).await), ["/debts/0/kind"]);
+    let body = json!({"resources": [], "charges": [], "debts": [
+        {"kind": "energy", "amount_owed_cents": 1},
+        {"kind": "rent", "amount_owed_cents": 1}
+    ]});
+    let response = put(&app, &sam, &person, "budget", &body).await;
+    assert_eq!(pointers(&problem(response).await), ["/debts/1/kind"]);
+    let body = json!({"resources": [], "charges": [], "debts": [
+        {"kind": "tax", "amount_owed_cents": -1},
+        {"kind": "fines", "amount_owed_cents": 100, "monthly_repayment_cents": -5},
+        {"kind": "health", "amount_owed_cents": 10000001, "creditor": "x".repeat(201)}
+    ]});
+    assert_invalid(
+        put(&app, &sam, &person, "budget", &body).await,
+        &[
+            ("/debts/0/amount_owed_cents", "range"),
+            ("/debts/1/monthly_repayment_cents", "range"),
+            ("/debts/2/amount_owed_cents", "range"),
+            ("/debts/2/creditor", "length"),
+        ],
+    )
+    .await;
+    let body = json!({"resources": [], "charges": [], "debts": [{"kind": "water"}]});
+    assert_invalid(
+        put(&app, &sam, &person, "budget", &body).await,
+        &[("/debts/0/amount_owed_cents", "required")],
+    )
+    .await;
+    let debt = json!({"kind": "other", "amount_owed_cents": 1});
+    let many = json!({"resources": [], "charges": [], "debts": vec![debt; 31]});
+    assert_invalid(
+        put(&app, &sam, &person, "budget", &many).await,
+        &[("/debts", "length")],
+    )
+    .await;
+    let body = json!({"resources": [], "charges": [], "debts": [
+        {"kind": "other", "amount_owed_cents": 1, "label": "x"}
+    ]});
+    let response = put(&app, &sam, &person, "budget", &body).await;
+    assert_problem(response, 400, "unknown_field").await;
     let body = json!({"resources": [], "charges": [], "derived": {}});
     let response = put(&app, &sam, &person, "budget", &body).await;
     assert_problem(response, 400, "unknown_field").await;

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{
-    ApplicationDecision, ApplicationStatus, ChargeKind, Coded, DocumentStatus, EmploymentStatus,
-    FunderStatus, HousingStatus, Relationship, ResourceKind,
+    ApplicationDecision, ApplicationStatus, ChargeKind, Coded, DebtKind, DocumentStatus,
+    EmploymentStatus, FunderStatus, HousingStatus, Relationship, ResourceKind,
 };
 use relais_store::export::{ExportNames, PersonExport};
 use serde::Deserialize;
@@ -249,6 +249,12 @@ impl AccessRecord<'_> {
                     .collect();
                 out.push(format!("Total : {}", euros(total)));
                 s.entry(heading, out);
+            }
+            if !budget.debts.is_empty() {
+                let total: i64 = budget.debts.iter().map(|d| d.amount_owed_cents).sum();
+                let mut out: Vec<String> = budget.debts.iter().map(DebtData::line).collect();
+                out.push(format!("Total dû : {}", euros(total)));
+                s.entry("Dettes", out);
             }
         }
         for case in &self.data.cases {
@@ -743,6 +749,42 @@ struct MemberData {
 struct BudgetData {
     #[serde(default)]
     lines: Vec<BudgetLine>,
+    #[serde(default)]
+    debts: Vec<DebtData>,
+}
+
+#[derive(Deserialize)]
+struct DebtData {
+    kind: String,
+    creditor: Option<String>,
+    amount_owed_cents: i64,
+    monthly_repayment_cents: i64,
+}
+
+impl DebtData {
+    /// `Dette de loyer (Office HLM) : 1 800,00 € dus, remboursés 150,00 € par mois`.
+    fn line(&self) -> String {
+        let kind = DebtKind::parse(&self.kind)
+            .map(DebtKind::label_fr)
+            .unwrap_or(&self.kind);
+        let mut line = match self
+            .creditor
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(creditor) => format!("{kind} ({creditor})"),
+            None => kind.to_owned(),
+        };
+        line.push_str(&format!(" : {} dus", euros(self.amount_owed_cents)));
+        if self.monthly_repayment_cents > 0 {
+            line.push_str(&format!(
+                ", remboursés {} par mois",
+                euros(self.monthly_repayment_cents)
+            ));
+        }
+        line
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
-//! The monthly budget of a person's household: resources and charges by kind, in cents, and the
-//! figures the domain derives from them with the household (reste à vivre, per day, per
-//! consumption unit, CAF quotient familial). Read and replaced whole.
+//! The monthly budget of a person's household: resources and charges by kind, in cents, the
+//! household's debts, and the figures the domain derives from them with the household (reste à
+//! vivre, per day, per consumption unit, CAF quotient familial, total owed). Read and replaced
+//! whole, debts included, under one version.
 //!
 //! Who may see it is the household's rule (see [`super::household`]): those who see the person's
 //! whole record (need to know); 403 for other roles. Every read and write is audited.
@@ -8,7 +9,7 @@
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::budget::{self, BudgetLine};
-use relais_domain::{AuditAction, AuditResource, ChargeKind, PersonPart, ResourceKind};
+use relais_domain::{AuditAction, AuditResource, ChargeKind, DebtKind, PersonPart, ResourceKind};
 use relais_store::budgets::{self, BudgetRecord};
 use relais_store::households;
 use serde::{Deserialize, Serialize};
@@ -58,7 +59,31 @@ pub struct ChargeLine {
     pub label: Option<String>,
 }
 
-/// The whole budget: lines left out are removed. Several lines may share a kind.
+/// One debt of the household. Its monthly repayment is what was agreed; what the household
+/// actually pays each month is a charge line (`debt_repayments`, or `loans` for a consumer
+/// credit), counted once in the reste à vivre.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DebtLine {
+    #[schema(schema_with = crate::schema::debt_kind)]
+    pub kind: DebtKind,
+    /// To whom, in the worker's words (erased when the person is anonymised).
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, example = "Office HLM")]
+    pub creditor: Option<String>,
+    /// What is still owed, in cents, 0 to 10 000 000 (100 000 €).
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000, example = 180000)]
+    pub amount_owed_cents: i64,
+    /// The agreed monthly repayment in cents, 0 to 10 000 000; 0 (the default) without a plan.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000, default = 0, example = 15000)]
+    pub monthly_repayment_cents: i64,
+}
+
+/// The whole budget: lines and debts left out are removed. Several lines may share a kind.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetReplacement {
@@ -70,6 +95,11 @@ pub struct BudgetReplacement {
     #[validate(length(max = 30), nested)]
     #[schema(max_items = 30)]
     pub charges: Vec<ChargeLine>,
+    /// Debts of the household, at most 30; none when left out.
+    #[serde(default)]
+    #[validate(length(max = 30), nested)]
+    #[schema(max_items = 30)]
+    pub debts: Vec<DebtLine>,
 }
 
 /// The figures derived from the budget and the household, computed today. Every division
@@ -109,6 +139,10 @@ pub struct BudgetDerived {
     pub quotient_familial_cents: i64,
     /// Whether a household is recorded; false: the person counts alone (1 unit, 1 part).
     pub household_recorded: bool,
+    /// Sum of the amounts still owed on the debts (not monthly). The debts' repayments are not
+    /// subtracted from the reste à vivre: they are in the charges (`debt_repayments`, `loans`).
+    #[schema(example = 222050)]
+    pub total_debt_cents: i64,
 }
 
 /// The budget of a person; `version` 0 (and no line) until it is first written.
@@ -117,6 +151,7 @@ pub struct Budget {
     pub person_id: Uuid,
     pub resources: Vec<ResourceLine>,
     pub charges: Vec<ChargeLine>,
+    pub debts: Vec<DebtLine>,
     pub derived: BudgetDerived,
     pub updated_at: Option<DateTime<Utc>>,
     pub updated_by: Option<Uuid>,
@@ -152,6 +187,7 @@ impl Budget {
                 quotient_familial_parts: d.quotient_familial_parts.as_f64(),
                 quotient_familial_cents: d.quotient_familial_cents,
                 household_recorded: household.is_some(),
+                total_debt_cents: d.total_debt_cents,
             },
             resources: lines
                 .resources
@@ -171,6 +207,16 @@ impl Budget {
                     label: l.label,
                 })
                 .collect(),
+            debts: lines
+                .debts
+                .into_iter()
+                .map(|d| DebtLine {
+                    kind: d.kind,
+                    creditor: d.creditor,
+                    amount_owed_cents: d.amount_owed_cents,
+                    monthly_repayment_cents: d.monthly_repayment_cents,
+                })
+                .collect(),
             updated_at,
             updated_by,
             version,
@@ -178,7 +224,7 @@ impl Budget {
     }
 }
 
-/// A label of spaces says nothing: it is dropped; others are trimmed.
+/// A label (or a creditor) of spaces says nothing: it is dropped; others are trimmed.
 fn label(label: Option<&String>) -> Option<String> {
     label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty())
 }
@@ -209,6 +255,16 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
                 .iter()
                 .map(|l| (l.kind, l.amount_cents, l.label.as_ref())),
         ),
+        debts: body
+            .debts
+            .iter()
+            .map(|d| budget::Debt {
+                kind: d.kind,
+                creditor: label(d.creditor.as_ref()),
+                amount_owed_cents: d.amount_owed_cents,
+                monthly_repayment_cents: d.monthly_repayment_cents,
+            })
+            .collect(),
     };
     let errors: Vec<FieldError> = budget::check(&lines)
         .into_iter()
@@ -228,8 +284,9 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
 /// (a worker: on the team of one of the person's cases that is not archived; 404 otherwise).
 /// Amounts are monthly, in cents. The derived figures (*reste à vivre* per month, per day and per
 /// consumption unit, resources per unit, an estimated CAF *quotient familial*) use the recorded
-/// household, or count the person alone when none is recorded. Audited as a `read` of
-/// `person.budget`.
+/// household, or count the person alone when none is recorded; `total_debt_cents` sums what the
+/// debts still owe (their monthly repayments are in the charges, not subtracted twice). Audited
+/// as a `read` of `person.budget`.
 #[utoipa::path(
     tag = "persons",
     operation_id = "read_budget",
@@ -261,8 +318,9 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 /// Replaces the budget of a person (`If-Match` required: `"0"` or `*` before the first one).
 ///
 /// Workers and supervisors, on the persons they may see (404 otherwise). The whole budget is
-/// written: lines left out are removed; at most 30 resources and 30 charges, each of 0 to 100 000
-/// euros a month, blank labels dropped. `If-Match` carries the version read; `"0"` or `*` writes the first
+/// written: lines and debts left out are removed (`debts` may be left out: no debt); at most 30
+/// resources, 30 charges and 30 debts, each amount of 0 to 100 000 euros, blank labels and
+/// creditors dropped. `If-Match` carries the version read; `"0"` or `*` writes the first
 /// budget (428 without the header, 412 when stale). Answers the budget with its derived figures.
 /// Audited as an `update` of `person.budget`.
 #[utoipa::path(
@@ -280,7 +338,13 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
             {"kind": "rent", "amount_cents": 72000},
             {"kind": "energy", "amount_cents": 13540},
             {"kind": "insurance", "amount_cents": 6200},
-            {"kind": "loans", "amount_cents": 18000, "label": "Crédit auto"}
+            {"kind": "loans", "amount_cents": 18000, "label": "Crédit auto"},
+            {"kind": "debt_repayments", "amount_cents": 15000, "label": "Plan d'apurement loyer"}
+        ],
+        "debts": [
+            {"kind": "rent_arrears", "creditor": "Office HLM", "amount_owed_cents": 180000,
+             "monthly_repayment_cents": 15000},
+            {"kind": "energy", "creditor": "Fournisseur d'électricité", "amount_owed_cents": 42050}
         ]
     })),
     responses((status = 200, description = "The budget as replaced, with its derived figures", body = Budget, headers(("ETag" = String))), WriteErrors),

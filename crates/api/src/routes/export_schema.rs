@@ -354,7 +354,7 @@ pub struct ExportedHouseholdMember {
     pub dependent: bool,
 }
 
-/// The budget as stored, with its lines.
+/// The budget as stored, with its lines and debts.
 #[derive(ToSchema)]
 pub struct ExportedBudget {
     pub person_id: Uuid,
@@ -362,6 +362,18 @@ pub struct ExportedBudget {
     pub updated_at: DateTime<Utc>,
     pub updated_by: Option<Uuid>,
     pub lines: Vec<ExportedBudgetLine>,
+    pub debts: Vec<ExportedBudgetDebt>,
+}
+
+/// A debt of the household, in the order given.
+#[derive(ToSchema)]
+pub struct ExportedBudgetDebt {
+    pub position: i32,
+    #[schema(schema_with = crate::schema::debt_kind)]
+    pub kind: String,
+    pub creditor: Option<String>,
+    pub amount_owed_cents: i64,
+    pub monthly_repayment_cents: i64,
 }
 
 /// A line of the budget: a resource or a charge (`kind` is of the side's list).

@@ -2,11 +2,14 @@
 //! situation of the case's person, as `eligible`, `to_check` (the data missing are named) or
 //! `not_eligible`, with each criterion's result and the values compared.
 //!
-//! The situation comes from the person (age today from the birth date, the address postcode),
-//! the household (its size with the person, dependent children, housing and employment status)
-//! and the budget (total monthly resources, per consumption unit and the CAF quotient familial,
-//! derived by `relais_domain::budget::derive`). A fixed number of queries reads it, whatever the
-//! size of the household or of the catalogue. The rules are `relais_domain::eligibility`.
+//! The situation comes from the person (age today from the birth date, the address postcode,
+//! the recognition of a disability and its rate, the legal protection measure), the household
+//! (its size with the person, dependent children, housing and employment status) and the budget
+//! (total monthly resources, per consumption unit and the CAF quotient familial, derived by
+//! `relais_domain::budget::derive`, and the kinds of its debts). A fixed number of queries reads
+//! it, whatever the size of the household or of the catalogue. What is not recorded stays
+//! unknown: a criterion that needs it is `unknown` and its scheme `to_check`, never `eligible`.
+//! The rules are `relais_domain::eligibility`.
 //!
 //! This reads case content: workers of the case team and supervisors only (reception,
 //! administrators, the DPO and partners get 403; another team's case 404), and every read is
@@ -14,16 +17,16 @@
 
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
-use relais_domain::budget;
+use relais_domain::budget::{self, DebtKind};
 use relais_domain::eligibility::{
     CriterionOutcome, HouseholdFacts, Match, MatchResult, ResourceFacts, Situation, SituationData,
     evaluate,
 };
 use relais_domain::household::age_on;
-use relais_domain::{AuditAction, AuditResource, Criterion, Domain};
+use relais_domain::{AuditAction, AuditResource, Coded, Criterion, Domain};
 use relais_store::households::HouseholdRecord;
-use relais_store::persons::PersonRecord;
-use relais_store::{budgets, households, persons, schemes};
+use relais_store::schemes::PersonFacts;
+use relais_store::{budgets, households, schemes};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -82,8 +85,30 @@ pub enum CriterionExpected {
     Resources(ExpectedResources),
     /// `postcode_prefix`: the prefixes.
     Postcode(ExpectedPostcode),
-    /// `housing`, `employment`: the codes accepted.
+    /// `housing`, `employment`, `debt_kinds`, `legal_protection`: the codes accepted.
     Codes(ExpectedCodes),
+    /// `disability_recognised`: the recognition required (`yes`).
+    Recognition(ExpectedRecognition),
+    /// `disability_rate_min`: the minimum rate, in percent.
+    Rate(ExpectedRate),
+}
+
+/// The recognition a criterion requires.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedRecognition {
+    #[schema(schema_with = crate::schema::disability_recognition)]
+    recognised: String,
+}
+
+/// The minimum rate of incapacity, in percent, compared with the lowest rate of the band.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ExpectedRate {
+    #[schema(minimum = 1, maximum = 100)]
+    min_percent: u32,
 }
 
 /// The age bounds, in years.
@@ -137,7 +162,8 @@ pub struct ExpectedPostcode {
     prefixes: Vec<String>,
 }
 
-/// The codes accepted (of `housing_status` or `employment_status`).
+/// The codes accepted (of `housing_status`, `employment_status`, `debt_kind` or
+/// `legal_protection_kind`).
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
@@ -146,7 +172,8 @@ pub struct ExpectedCodes {
 }
 
 /// The person's value a criterion compared: an age in years or an amount in cents a month, a
-/// postcode or a code, or the household's figures.
+/// postcode or a code, the household's figures, the kinds of the budget's debts, or the
+/// recognition of a disability with its rate.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
@@ -154,6 +181,20 @@ pub enum CriterionActual {
     Number(i64),
     Text(String),
     Household(ActualHousehold),
+    /// `debt_kinds`: the kinds of the debts still owed (`debt_kind` codes), possibly none.
+    Codes(Vec<String>),
+    Disability(ActualDisability),
+}
+
+/// The recognition of a disability as recorded, and its rate band.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ActualDisability {
+    #[schema(schema_with = crate::schema::disability_recognition)]
+    recognised: String,
+    #[schema(schema_with = crate::schema::disability_rate_nullable)]
+    rate: Option<String>,
 }
 
 /// The household's figures.
@@ -211,9 +252,23 @@ fn criterion_match(o: CriterionOutcome) -> CriterionMatch {
     }
 }
 
+/// The kinds of the debts still owed, in reference order without repeats.
+fn debt_kinds(recorded: &budget::Budget) -> Vec<DebtKind> {
+    DebtKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| {
+            recorded
+                .debts
+                .iter()
+                .any(|d| d.kind == *kind && d.amount_owed_cents > 0)
+        })
+        .collect()
+}
+
 /// The situation as the criteria see it, from what is recorded on `today`.
 fn situation(
-    person: &PersonRecord,
+    person: &PersonFacts,
     household: Option<&HouseholdRecord>,
     recorded_budget: Option<&budget::Budget>,
     today: NaiveDate,
@@ -246,15 +301,21 @@ fn situation(
             .map(str::to_owned),
         housing: household.and_then(|h| h.housing),
         employment: household.and_then(|h| h.employment),
+        disability: person.disability,
+        // A recorded budget lists its debts (none is a fact); no budget, no fact.
+        debt_kinds: recorded_budget.map(debt_kinds),
+        legal_protection: person.legal_protection,
     }
 }
 
 /// Matches the case's person against every active scheme of the catalogue.
 ///
 /// Workers on the case's team and supervisors (403 for reception, admin, dpo and partners, 404 for
-/// a case the caller may not see). The situation is read from the person (age today, postcode),
-/// their household (size, dependent children, housing, employment) and their budget (resources, per
-/// consumption unit, CAF *quotient familial*). Each active scheme is `eligible`, `to_check` (the
+/// a case the caller may not see). The situation is read from the person (age today, postcode,
+/// disability recognition and rate, legal protection measure), their household (size, dependent
+/// children, housing, employment) and their budget (resources, per consumption unit, CAF
+/// *quotient familial*, kinds of debts). A criterion whose fact is not recorded is `unknown`
+/// (a legal protection not recorded included: its absence is no proof). Each active scheme is `eligible`, `to_check` (the
 /// data to collect are named in `missing`) or `not_eligible`, with each criterion's result and the
 /// values compared; `result` keeps one of them. An archived case is matched only with a `reason`
 /// (400 `reason_required` without it). Audited as a `read` of `case.scheme_matches`.
@@ -274,7 +335,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let today = today();
     let (mut work, case) = ctx.case(*id, reason.case_use()).await?;
-    let person = persons::get(&mut work.tx, case.person_id).await?;
+    let person = schemes::person_facts(&mut work.tx, case.person_id).await?;
     let household = households::get(&mut work.tx, case.person_id).await?;
     let recorded_budget = budgets::get(&mut work.tx, case.person_id).await?;
     let catalogue = schemes::list_active(&mut work.tx).await?;

@@ -20,8 +20,8 @@ use crate::routes::view_from;
 /// One eligibility criterion, tagged by `kind`. Figures are data: ages in whole years
 /// (inclusive), amounts in cents **a month** (inclusive ceilings), postcode prefixes of 1 to 5
 /// digits. Every criterion may carry a `note` for the worker (500 characters at most). See
-/// `GET /v1/reference` for the `criterion_kind`, `resources_basis`, `housing_status` and
-/// `employment_status` codes.
+/// `GET /v1/reference` for the `criterion_kind`, `resources_basis`, `housing_status`,
+/// `employment_status`, `debt_kind` and `legal_protection_kind` codes.
 #[derive(Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -112,6 +112,57 @@ pub enum CriterionSchema {
     #[schema(title = "EmploymentCriterion")]
     Employment {
         #[schema(schema_with = crate::schema::employment_statuses)]
+        any_of: Vec<String>,
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        note: Option<String>,
+    },
+    /// A disability recognised by the MDPH: met by a recognition `yes`, unmet by `no`; `pending`,
+    /// `unknown` or nothing recorded is unknown (the scheme is then `to_check`).
+    #[schema(title = "DisabilityRecognisedCriterion")]
+    DisabilityRecognised {
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        note: Option<String>,
+    },
+    /// A recognised disability of at least `min_percent`: met when the lowest rate of the
+    /// recorded band reaches it, unmet when the band's highest rate is below it (or the
+    /// recognition is `no`), unknown otherwise (the minimum inside the band, no rate recorded).
+    #[schema(title = "DisabilityRateMinCriterion")]
+    DisabilityRateMin {
+        #[schema(minimum = 1, maximum = 100, example = 80)]
+        min_percent: u32,
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        note: Option<String>,
+    },
+    /// A debt of one of these kinds, still owed, in the person's budget; unknown without a
+    /// recorded budget.
+    #[schema(title = "DebtKindsCriterion")]
+    DebtKinds {
+        #[schema(schema_with = crate::schema::debt_kinds)]
+        any_of: Vec<String>,
+        #[schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        )]
+        note: Option<String>,
+    },
+    /// A legal protection measure of one of these kinds; unknown when no measure is recorded
+    /// (the absence of a record is not proof there is none).
+    #[schema(title = "LegalProtectionCriterion")]
+    LegalProtection {
+        #[schema(schema_with = crate::schema::legal_protection_kinds)]
         any_of: Vec<String>,
         #[schema(
             min_length = 1,
