@@ -3,6 +3,7 @@
 //! The handlers and their query parameters live here; the request and response types and their
 //! validation are in `model`.
 
+pub mod merge;
 mod model;
 
 use actix_web::http::header;
@@ -24,6 +25,7 @@ use crate::extract::{Json, Query};
 use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
+pub use merge::{MergeRequest, MergedCounts, MergedSituation, PersonMerge};
 use model::patched;
 pub(crate) use model::person_data;
 pub use model::{
