@@ -1,6 +1,7 @@
 //! Persons: creation, validation, the protected NIR, reading, roles and tenancy.
 
 mod history;
+mod merge;
 mod need_to_know;
 mod restrictions;
 mod search;

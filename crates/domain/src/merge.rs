@@ -190,7 +190,10 @@ mod tests {
             check_merge(&record(Some(NIR_A)), &record(None)),
             Ok(NirMerge::Kept)
         );
-        assert_eq!(check_merge(&record(None), &record(None)), Ok(NirMerge::Kept));
+        assert_eq!(
+            check_merge(&record(None), &record(None)),
+            Ok(NirMerge::Kept)
+        );
     }
 
     #[test]

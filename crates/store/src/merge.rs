@@ -83,7 +83,10 @@ impl MergeRecord {
                     .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             ),
             ("informed.channel", self.informed_channel.clone()),
-            ("informed.notice_version", self.informed_notice_version.clone()),
+            (
+                "informed.notice_version",
+                self.informed_notice_version.clone(),
+            ),
             ("civility", self.civility.clone()),
             ("legal_protection.kind", self.legal_protection.clone()),
             (
@@ -250,7 +253,9 @@ pub async fn merge(
         // Taken: the kept record had none (`after`); not taken: the kept record's stays, the
         // duplicate's is kept here (`before`).
         match (outcome, doc) {
-            (SituationMerge::Moves, Some(doc)) => entries.push((field, None, Some(doc.to_string()))),
+            (SituationMerge::Moves, Some(doc)) => {
+                entries.push((field, None, Some(doc.to_string())))
+            }
             (SituationMerge::Recorded, Some(doc)) => {
                 entries.push((field, Some(doc.to_string()), None));
             }
@@ -457,9 +462,10 @@ async fn merge_household(
     .fetch_all(&mut *conn)
     .await?;
     let has = |id: Uuid| {
-        heads.iter().find(|h| h.person_id == id).is_some_and(|h| {
-            h.housing.is_some() || h.employment.is_some() || h.rows != json!({})
-        })
+        heads
+            .iter()
+            .find(|h| h.person_id == id)
+            .is_some_and(|h| h.housing.is_some() || h.employment.is_some() || h.rows != json!({}))
     };
     let outcome = situation_merge(has(kept), has(duplicate));
     let Some(head) = heads.iter().find(|h| h.person_id == duplicate) else {

@@ -78,8 +78,9 @@ impl From<MergeRefused> for ApiError {
             MergeRefused::KeptMerged { into } => ApiError::PersonMerged { merged_into: into },
             MergeRefused::AlreadyMerged { .. }
             | MergeRefused::Anonymised
-            | MergeRefused::NirConflict => ApiError::refused(&refusal)
-                .at(FieldError::refused("/duplicate_id", &refusal)),
+            | MergeRefused::NirConflict => {
+                ApiError::refused(&refusal).at(FieldError::refused("/duplicate_id", &refusal))
+            }
         }
     }
 }

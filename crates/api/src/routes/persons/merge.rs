@@ -163,13 +163,16 @@ pub async fn merge(
         return Err(MergeRefused::SamePerson.into());
     }
     // The caller must see the duplicate's whole record too (need to know).
-    let Some(sight) = persons::sight(&mut work.tx, duplicate_id, work.actor.agent_id).await?
-    else {
+    let Some(sight) = persons::sight(&mut work.tx, duplicate_id, work.actor.agent_id).await? else {
         return Err(unknown_duplicate());
     };
     if need_to_know::may_use(&ctx.principal.roles, sight.ties, PersonPart::Merge).is_err() {
-        let event = NewAuditEvent::new(AuditAction::AccessDenied, AuditResource::Person, duplicate_id)
-            .about(duplicate_id);
+        let event = NewAuditEvent::new(
+            AuditAction::AccessDenied,
+            AuditResource::Person,
+            duplicate_id,
+        )
+        .about(duplicate_id);
         return Err(work.deny(unknown_duplicate(), event).await);
     }
     let locked = store::lock(&mut work.tx, [kept_id, duplicate_id]).await?;
