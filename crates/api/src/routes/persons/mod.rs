@@ -293,7 +293,10 @@ pub struct FieldChange {
     /// The field as the API names it: `first_name`, `last_name`, `birth_name`, `birth_date`,
     /// `nir`, `caf_number`, `marital_status`, `address.line1`, `address.line2`,
     /// `address.postcode`, `address.city`, `address.country`, `phone`, `email`, `informed.at`,
-    /// `informed.channel`, `informed.notice_version`.
+    /// `informed.channel`, `informed.notice_version`; a merge (`POST …/merge`) adds
+    /// `merge.duplicate` (the duplicate's identity as it was, as JSON, and the kept id),
+    /// `merge.household` and `merge.budget` (the duplicate's, as JSON: in `after` when it was
+    /// taken, in `before` when the kept record's stayed).
     #[schema(example = "address.city")]
     pub field: String,
     /// The value replaced, as the API showed it (the NIR masked); null when it was empty.
