@@ -98,6 +98,8 @@ CROSS_FIELD_RULES = {
         ("/case_ids/*", "duplicate"),
     },
     "PATCH /v1/cases/{id}": {("/target_end_on", "out_of_range")},
+    # The duplicate merged is another record than the one the path names.
+    "POST /v1/persons/{id}/merge": {("/duplicate_id", "same_person")},
     # A closure's review date comes after the closure date (today).
     "POST /v1/cases/{id}/transitions": {("/review_due_on", "out_of_range")},
     "POST /v1/cases/{id}/contacts": {("/occurred_at", "in_future")},

@@ -2,6 +2,7 @@
 
 mod duplicates;
 mod history;
+mod merge;
 mod need_to_know;
 mod protection;
 mod restrictions;

@@ -74,6 +74,7 @@ where
                         .service(persons::read)
                         .service(persons::update)
                         .service(persons::history)
+                        .service(persons::merge::merge)
                         .service(consents::list)
                         .service(consents::create)
                         .service(consents::withdraw)

@@ -162,7 +162,8 @@ impl Ctx {
             | PersonPart::WriteConsents
             | PersonPart::WriteSituation
             | PersonPart::Restrictions
-            | PersonPart::Erase => Access::Write,
+            | PersonPart::Erase
+            | PersonPart::Merge => Access::Write,
         };
         let mut work = self.work(access).await?;
         let Some(sight) = persons::sight(&mut work.tx, id, work.actor.agent_id).await? else {
@@ -174,6 +175,16 @@ impl Ctx {
                 },
             );
         };
+        if let Some(merged_into) = sight.merged_into {
+            // A merged duplicate's tombstone: every route under it names the kept record, to
+            // whoever the part is open to at all.
+            return Err(
+                match need_to_know::may_use(&self.principal.roles, Default::default(), part) {
+                    Err(Denial::Forbidden) => ApiError::Forbidden,
+                    _ => ApiError::PersonMerged { merged_into },
+                },
+            );
+        }
         match need_to_know::may_use(&self.principal.roles, sight.ties, part) {
             Ok(view) => Ok((
                 work,

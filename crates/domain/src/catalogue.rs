@@ -205,9 +205,10 @@ mod tests {
             ["consent", "shared_secrecy", "legal_obligation"]
         );
         assert_eq!(codes("domain").len(), 10);
-        assert_eq!(codes("audit_action").len(), 12);
+        assert_eq!(codes("audit_action").len(), 13);
         assert!(codes("audit_action").contains(&"access_denied"));
         assert!(codes("audit_action").contains(&"retention"));
+        assert!(codes("audit_action").contains(&"merge"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod document;
 pub mod eligibility;
 pub mod household;
 pub mod liaison;
+pub mod merge;
 pub mod need_to_know;
 pub mod nir;
 pub mod number;
@@ -82,6 +83,7 @@ pub use liaison::{
     ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
     PersonFacts, SendRefusal, check_send,
 };
+pub use merge::{MergeRefused, Merging, NirMerge, SituationMerge, check_merge, situation_merge};
 pub use need_to_know::{Denial, PersonPart, PersonTies, PersonView};
 pub use nir::{Nir, NirError};
 pub use partner::WebhookEvent;

@@ -62,6 +62,9 @@ pub enum PersonPart {
     Restrictions,
     /// Erases (anonymises) the person on their request: the DPO's, whoever the person.
     Erase,
+    /// Merges another record of the same person into this one, or this one into another: the
+    /// whole record of both is read and changed, so only a caller who sees it reaches it.
+    Merge,
 }
 
 /// Why a request is refused a part of a person's record.
@@ -86,6 +89,7 @@ impl PersonPart {
             PersonPart::RevealNir => Permission::PersonRevealNir,
             PersonPart::Restrictions => Permission::PersonRestrict,
             PersonPart::Erase => Permission::PersonErase,
+            PersonPart::Merge => Permission::PersonMerge,
         }
     }
 
@@ -97,9 +101,10 @@ impl PersonPart {
             | PersonPart::ReadHistory
             | PersonPart::ReadConsents
             | PersonPart::WriteConsents => view != PersonView::Search,
-            PersonPart::ReadSituation | PersonPart::WriteSituation | PersonPart::RevealNir => {
-                view == PersonView::Full
-            }
+            PersonPart::ReadSituation
+            | PersonPart::WriteSituation
+            | PersonPart::RevealNir
+            | PersonPart::Merge => view == PersonView::Full,
         }
     }
 }

@@ -150,6 +150,8 @@ crate::coded_enum! {
             fr: "Traitement de fin de conservation",
             en: "Retention run"
         },
+        /// Two records of the same person were merged into one (recorded on both).
+        Merge => "merge" { fr: "Fusion de doublons", en: "Merge of duplicates" },
     }
 }
 

@@ -78,6 +78,8 @@ pub enum Permission {
     /// Hand cases over from one agent to another, record anyone's absences, and list the cases
     /// waiting for a referent.
     CaseAssign,
+    /// Merge two records of the same person into one (`POST /v1/persons/{id}/merge`).
+    PersonMerge,
 }
 
 impl Permission {
@@ -103,6 +105,7 @@ impl Permission {
         Permission::AgentRead,
         Permission::AgentContactRead,
         Permission::CaseAssign,
+        Permission::PersonMerge,
     ];
 }
 
@@ -125,6 +128,7 @@ const SUPERVISOR: &[Permission] = &[
     Permission::AgentRead,
     Permission::AgentContactRead,
     Permission::CaseAssign,
+    Permission::PersonMerge,
     Permission::PersonRestrict,
     Permission::PersonRead,
     Permission::PersonWrite,
@@ -298,6 +302,7 @@ mod tests {
                 ReferralRead,
                 ReferralDecide,
                 PersonRestrict,
+                PersonMerge,
             ],
             Role::Admin => vec![
                 AgentRead,

@@ -134,7 +134,7 @@ pub async fn create(
     check_agents(conn, new.referent_id, &new.team_ids, &[]).await?;
     let team = with_referent(new.referent_id, new.team_ids.clone());
     let exists = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1) AS \"exists!\"",
+        "SELECT EXISTS (SELECT 1 FROM persons WHERE id = $1 AND merged_into IS NULL) AS \"exists!\"",
         new.person_id
     )
     .fetch_one(&mut *conn)
@@ -142,7 +142,9 @@ pub async fn create(
     if !exists {
         return Err(StoreError::InvalidReference {
             field: "/person_id",
-            message: "no such person in this organisation".into(),
+            message: "no such person in this organisation (a merged record's cases go to the \
+                      record it was merged into)"
+                .into(),
         });
     }
     let id = Uuid::now_v7();

@@ -26,6 +26,7 @@ pub mod households;
 pub mod idempotency;
 pub mod jobs;
 pub mod liaisons;
+pub mod merge;
 pub mod organisations;
 pub mod outbox;
 pub mod page;

@@ -697,6 +697,7 @@ pub async fn search(
                                                       AND o.word ^@ q.word))
                   AND ($2::date IS NULL OR p.birth_date = $2)
                   AND ($3::bytea[] IS NULL OR p.nir_hash = ANY($3))
+                  AND p.merged_into IS NULL
                 ORDER BY c.person_id DESC
                 LIMIT $5
                 "#,
@@ -741,6 +742,7 @@ pub async fn search(
                 WHERE (' ' || search_name) LIKE ALL($1)
                   AND ($2::date IS NULL OR birth_date = $2)
                   AND ($3::bytea[] IS NULL OR nir_hash = ANY($3))
+                  AND merged_into IS NULL
                   AND id < $4
                 ORDER BY id DESC
                 LIMIT $5
@@ -938,6 +940,8 @@ pub struct Known {
 pub struct Sight {
     pub ties: PersonTies,
     pub known: Known,
+    /// The record this one was merged into, when it is a merged duplicate's tombstone.
+    pub merged_into: Option<Uuid>,
 }
 
 /// The sight `agent_id` has of each of the persons `ids` of the organisation (those absent from
@@ -962,7 +966,8 @@ pub async fn sights(
                    WHERE c.person_id = p.id AND c.status <> 'archived'
                ) AS "on_team!",
                open.id IS NOT NULL AS "open_case!",
-               open.referent_name AS "referent_name?"
+               open.referent_name AS "referent_name?",
+               p.merged_into
         FROM persons p
         LEFT JOIN LATERAL (
             SELECT c.id, a.display_name AS referent_name
@@ -991,6 +996,7 @@ pub async fn sights(
                     open_case: r.open_case,
                     referent_name: r.referent_name,
                 },
+                merged_into: r.merged_into,
             };
             (r.id, sight)
         })

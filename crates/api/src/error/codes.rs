@@ -128,6 +128,11 @@ codes! {
     /// No such record in the caller's organisation (or no such route).
     NotFound = "not_found", NOT_FOUND, "Not found",
         "Ressource introuvable", "ressource introuvable";
+    /// The person's record was merged into another (a duplicate): `merged_into` names the kept
+    /// record, where everything of it now is.
+    PersonMerged = "person_merged", NOT_FOUND, "Not found",
+        "Ressource introuvable",
+        "cette fiche a été fusionnée dans une autre : utilisez la fiche indiquée par merged_into";
     /// The path exists, not with this method.
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "Méthode non autorisée", "cette méthode n'est pas acceptée à cette adresse";
@@ -285,6 +290,16 @@ codes! {
     /// An organisation with this slug already exists.
     OrganisationExists = "organisation_exists", CONFLICT, "Conflict",
         "Conflit", "un organisme avec cet identifiant existe déjà";
+    /// A merge: the duplicate was already merged into a record.
+    AlreadyMerged = "already_merged", CONFLICT, "Conflict",
+        "Conflit", "cette fiche a déjà été fusionnée dans une autre";
+    /// A merge: one of the records was anonymised.
+    PersonAnonymised = "person_anonymised", CONFLICT, "Conflict",
+        "Conflit", "une fiche anonymisée ne peut pas être fusionnée";
+    /// A merge: both records have a NIR, and they differ (two different persons).
+    NirConflict = "nir_conflict", CONFLICT, "Conflict",
+        "Conflit",
+        "les deux fiches ont un NIR, et ils diffèrent : ce sont deux personnes différentes";
     /// The webhook delivery is still pending: it cannot be retried yet.
     DeliveryPending = "delivery_pending", CONFLICT, "Conflict",
         "Conflit", "cet envoi est encore en attente : il ne peut pas encore être relancé";

@@ -146,6 +146,10 @@ pub struct Problem {
     /// The request id, to quote to the operator.
     pub request_id: Option<String>,
     pub errors: Vec<FieldError>,
+    /// With `person_merged` only: the record the person's was merged into, where everything of
+    /// it now is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<uuid::Uuid>,
 }
 
 impl Problem {
@@ -160,6 +164,7 @@ impl Problem {
             code: code.as_str().to_owned(),
             request_id: None,
             errors: Vec::new(),
+            merged_into: None,
         }
     }
 }
@@ -183,6 +188,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// A person's record merged into another: a 404 `person_merged` naming the kept record.
+    #[error("this person's record was merged into {merged_into}")]
+    PersonMerged { merged_into: uuid::Uuid },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("not acceptable")]
@@ -331,6 +339,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => Code::Unauthorized,
             ApiError::Forbidden => Code::Forbidden,
             ApiError::NotFound => Code::NotFound,
+            ApiError::PersonMerged { .. } => Code::PersonMerged,
             ApiError::MethodNotAllowed => Code::MethodNotAllowed,
             ApiError::NotAcceptable => Code::NotAcceptable,
             ApiError::VersionMismatch => Code::VersionMismatch,
@@ -368,10 +377,15 @@ impl ApiError {
         } else {
             self.to_string()
         };
+        let merged_into = match self {
+            ApiError::PersonMerged { merged_into } => Some(*merged_into),
+            _ => None,
+        };
         Problem {
             instance,
             request_id,
             errors: self.field_errors(),
+            merged_into,
             ..Problem::new(code, detail)
         }
     }

@@ -8,8 +8,8 @@
 use relais_domain::application::FieldProblem;
 use relais_domain::{
     AlreadyLifted, ApplicationTransitionError, CaseLocked, ContactOutcomeRefused, ContactRefused,
-    ItemTransitionError, LiaisonTransitionError, ProcessingRestricted, ReferralTransitionError,
-    SendRefusal, TransitionError,
+    ItemTransitionError, LiaisonTransitionError, MergeRefused, ProcessingRestricted,
+    ReferralTransitionError, SendRefusal, TransitionError,
 };
 use relais_store::StoreError;
 
@@ -64,6 +64,23 @@ impl From<ApplicationTransitionError> for ApiError {
             ApplicationTransitionError::Automatic { .. } => ApiError::refused_at("/to", &refusal),
             ApplicationTransitionError::InvalidTransition { .. }
             | ApplicationTransitionError::Incomplete { .. } => ApiError::refused(&refusal),
+        }
+    }
+}
+
+/// A merge's refusals point at `/duplicate_id`, the record the request names in its body: the
+/// same record twice is a 422 there; a state that forbids the merge is its own problem (409),
+/// pointing there too. The kept record merged meanwhile answers as its path would.
+impl From<MergeRefused> for ApiError {
+    fn from(refusal: MergeRefused) -> Self {
+        match refusal {
+            MergeRefused::SamePerson => ApiError::refused_at("/duplicate_id", &refusal),
+            MergeRefused::KeptMerged { into } => ApiError::PersonMerged { merged_into: into },
+            MergeRefused::AlreadyMerged { .. }
+            | MergeRefused::Anonymised
+            | MergeRefused::NirConflict => {
+                ApiError::refused(&refusal).at(FieldError::refused("/duplicate_id", &refusal))
+            }
         }
     }
 }

@@ -117,6 +117,9 @@ pub async fn export_person(
     let format = printed::format(&req, &FORMATS)?;
     let private_notes = params.include_private_notes.unwrap_or(false);
     let mut work = ctx.work(Access::Read).await?;
+    if let Some(merged_into) = relais_store::merge::merged_into(&mut work.tx, *id).await? {
+        return Err(ApiError::PersonMerged { merged_into });
+    }
     let mut data = export::person(&mut work.tx, *id).await?;
     if !private_notes {
         for case in &mut data.cases {

@@ -4,6 +4,7 @@
 //! validation are in `model`.
 
 mod duplicates;
+pub mod merge;
 mod model;
 
 use actix_web::http::header;
@@ -29,6 +30,7 @@ use crate::responses::{CreateErrors, ReadErrors, WriteErrors};
 
 pub(crate) use duplicates::{Creation, create_unless_known};
 pub use duplicates::{DuplicateCandidate, DuplicateProblem, MatchedBy};
+pub use merge::{MergeRequest, MergedCounts, MergedSituation, PersonMerge};
 use model::patched;
 pub(crate) use model::person_data;
 pub use model::{
@@ -332,7 +334,10 @@ pub struct FieldChange {
     /// `informed.channel`, `informed.notice_version`, `civility`, `legal_protection.kind`,
     /// `legal_protection.representative.name` (`.organisation`, `.phone`, `.email`),
     /// `disability.recognised`, `disability.rate` (the last two only for those who see health
-    /// data, not reception).
+    /// data, not reception); a merge (`POST …/merge`) adds
+    /// `merge.duplicate` (the duplicate's identity as it was, as JSON, and the kept id),
+    /// `merge.household` and `merge.budget` (the duplicate's, as JSON: in `after` when it was
+    /// taken, in `before` when the kept record's stayed).
     #[schema(example = "address.city")]
     pub field: String,
     /// The value replaced, as the API showed it (the NIR masked); null when it was empty.
