@@ -394,7 +394,8 @@ async fn debts_and_alimony_are_recorded_versioned_and_summed_once() {
     assert_eq!(read(&app, &alice, &person, "budget").await, budget);
 
     // Debts are replaced with the lines, under the same version: a change of a debt alone
-    // moves the ETag, and leaving `debts` out removes them.
+    // moves the ETag; leaving `debts` out keeps them (a client that does not know debts never
+    // erases them), and `[]` removes them.
     let mut paid = indebted_budget();
     paid["debts"][1]["amount_owed_cents"] = json!(0);
     let response = put(&app, &alice, &person, "budget", Some("\"1\""), &paid).await;
@@ -404,12 +405,22 @@ async fn debts_and_alimony_are_recorded_versioned_and_summed_once() {
     assert_eq!(budget["derived"]["total_debt_cents"], 180000);
     let stale = put(&app, &alice, &person, "budget", Some("\"1\""), &paid).await;
     assert_problem(stale, 412, "version_mismatch").await;
+    let mut unaware = indebted_budget();
+    unaware.as_object_mut().unwrap().remove("debts");
+    unaware["charges"][0]["amount_cents"] = json!(70000);
+    let budget = replaced(&app, &alice, &person, "budget", "\"2\"", &unaware).await;
+    assert_eq!(budget["debts"].as_array().unwrap().len(), 2, "kept");
+    assert_eq!(budget["derived"]["total_debt_cents"], 180000);
+    assert_eq!(
+        read(&app, &alice, &person, "budget").await["debts"],
+        budget["debts"]
+    );
     let mut cleared = indebted_budget();
-    cleared.as_object_mut().unwrap().remove("debts");
-    let budget = replaced(&app, &alice, &person, "budget", "\"2\"", &cleared).await;
+    cleared["debts"] = json!([]);
+    let budget = replaced(&app, &alice, &person, "budget", "\"3\"", &cleared).await;
     assert_eq!(budget["debts"], json!([]));
     assert_eq!(budget["derived"]["total_debt_cents"], 0);
-    assert_eq!(budget["version"], 3);
+    assert_eq!(budget["version"], 4);
     let rows: i64 =
         sqlx::query_scalar("SELECT count(*) FROM budget_debts WHERE person_id = $1::uuid")
             .bind(&person)
@@ -423,7 +434,7 @@ async fn debts_and_alimony_are_recorded_versioned_and_summed_once() {
         .filter(|(a, r)| a == "update" && r == "person.budget")
         .count();
     assert_eq!(
-        updates, 3,
+        updates, 4,
         "every write of debts is audited as the budget's"
     );
 }

@@ -33,8 +33,11 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.sql).await.unwrap()
 }
 
+/// A new person: namesakes are other persons here (`confirm_distinct`), so that the same body
+/// posted by several callers creates one person each.
 fn person(first_name: &str) -> Value {
-    json!({"first_name": first_name, "last_name": "Garnier", "birth_date": "1975-06-01"})
+    json!({"first_name": first_name, "last_name": "Garnier", "birth_date": "1975-06-01",
+           "confirm_distinct": true})
 }
 
 #[tokio::test]

@@ -73,27 +73,10 @@ pub async fn get(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let debts = sqlx::query_as!(
-        DebtRow,
-        r#"
-        SELECT kind, creditor, amount_owed_cents, monthly_repayment_cents
-        FROM budget_debts
-        WHERE person_id = $1
-        ORDER BY position
-        "#,
-        person_id
-    )
-    .fetch_all(conn)
-    .await?;
-    let mut budget = Budget::default();
-    for row in debts {
-        budget.debts.push(Debt {
-            kind: decode::<DebtKind>(&row.kind)?,
-            creditor: row.creditor,
-            amount_owed_cents: row.amount_owed_cents,
-            monthly_repayment_cents: row.monthly_repayment_cents,
-        });
-    }
+    let mut budget = Budget {
+        debts: debts_of(conn, person_id).await?,
+        ..Budget::default()
+    };
     for row in rows {
         match row.side.as_str() {
             RESOURCE => budget.resources.push(BudgetLine {
@@ -145,6 +128,32 @@ impl Columns {
     }
 }
 
+/// The recorded debts of `person_id`, in the order the worker gave them.
+async fn debts_of(conn: &mut PgConnection, person_id: Uuid) -> Result<Vec<Debt>, StoreError> {
+    let rows = sqlx::query_as!(
+        DebtRow,
+        r#"
+        SELECT kind, creditor, amount_owed_cents, monthly_repayment_cents
+        FROM budget_debts
+        WHERE person_id = $1
+        ORDER BY position
+        "#,
+        person_id
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Debt {
+                kind: decode::<DebtKind>(&row.kind)?,
+                creditor: row.creditor,
+                amount_owed_cents: row.amount_owed_cents,
+                monthly_repayment_cents: row.monthly_repayment_cents,
+            })
+        })
+        .collect()
+}
+
 /// The columns of the debts to insert.
 #[derive(Default)]
 struct DebtColumns {
@@ -191,6 +200,7 @@ pub async fn replace(
     person_id: Uuid,
     expected_version: Option<i32>,
     budget: &Budget,
+    debts: DebtsWritten,
 ) -> Result<BudgetRecord, StoreError> {
     // One statement checks the version and bumps it (the first replacement inserts the row).
     let written = sqlx::query!(
@@ -235,7 +245,38 @@ pub async fn replace(
     )
     .execute(&mut *conn)
     .await?;
-    let debts = DebtColumns::of(&budget.debts);
+    let mut written_budget = budget.clone();
+    match debts {
+        DebtsWritten::Replaced => replace_debts(conn, org_id, person_id, &budget.debts).await?,
+        DebtsWritten::Kept => written_budget.debts = debts_of(conn, person_id).await?,
+    }
+    Ok(BudgetRecord {
+        person_id,
+        budget: written_budget,
+        updated_at: written.updated_at,
+        updated_by: Some(actor_id),
+        version: written.version,
+    })
+}
+
+/// Whether a replacement of the budget writes its debts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebtsWritten {
+    /// The debts given replace the recorded ones (none given: none left).
+    Replaced,
+    /// The recorded debts stay as they are (a client that does not send them, e.g. one written
+    /// before budgets had debts, does not erase them).
+    Kept,
+}
+
+/// Replaces the debts of `person_id` with `debts`, in two statements.
+async fn replace_debts(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    person_id: Uuid,
+    debts: &[Debt],
+) -> Result<(), StoreError> {
+    let debts = DebtColumns::of(debts);
     sqlx::query!("DELETE FROM budget_debts WHERE person_id = $1", person_id)
         .execute(&mut *conn)
         .await?;
@@ -258,11 +299,5 @@ pub async fn replace(
     )
     .execute(conn)
     .await?;
-    Ok(BudgetRecord {
-        person_id,
-        budget: budget.clone(),
-        updated_at: written.updated_at,
-        updated_by: Some(actor_id),
-        version: written.version,
-    })
+    Ok(())
 }

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::budget::{self, BudgetLine};
 use relais_domain::{AuditAction, AuditResource, ChargeKind, DebtKind, PersonPart, ResourceKind};
-use relais_store::budgets::{self, BudgetRecord};
+use relais_store::budgets::{self, BudgetRecord, DebtsWritten};
 use relais_store::households;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -83,7 +83,8 @@ pub struct DebtLine {
     pub monthly_repayment_cents: i64,
 }
 
-/// The whole budget: lines and debts left out are removed. Several lines may share a kind.
+/// The whole budget: lines and debts left out are removed (an absent `debts` keeps the
+/// recorded ones). Several lines may share a kind.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetReplacement {
@@ -95,11 +96,11 @@ pub struct BudgetReplacement {
     #[validate(length(max = 30), nested)]
     #[schema(max_items = 30)]
     pub charges: Vec<ChargeLine>,
-    /// Debts of the household, at most 30; none when left out.
-    #[serde(default)]
+    /// Debts of the household, at most 30 (`[]`: none). Left out, the recorded debts stay as
+    /// they are, so that a client that does not know them never erases them.
     #[validate(length(max = 30), nested)]
     #[schema(max_items = 30)]
-    pub debts: Vec<DebtLine>,
+    pub debts: Option<Vec<DebtLine>>,
 }
 
 /// The figures derived from the budget and the household, computed today. Every division
@@ -258,6 +259,7 @@ fn parsed(body: &BudgetReplacement) -> Result<budget::Budget, ApiError> {
         debts: body
             .debts
             .iter()
+            .flatten()
             .map(|d| budget::Debt {
                 kind: d.kind,
                 creditor: label(d.creditor.as_ref()),
@@ -318,7 +320,8 @@ pub async fn read(ctx: Ctx, id: web::Path<Uuid>) -> Result<HttpResponse, ApiErro
 /// Replaces the budget of a person (`If-Match` required: `"0"` or `*` before the first one).
 ///
 /// Workers and supervisors, on the persons they may see (404 otherwise). The whole budget is
-/// written: lines and debts left out are removed (`debts` may be left out: no debt); at most 30
+/// written: lines and debts left out are removed (`debts` itself may be left out: the recorded
+/// debts then stay as they are, so that a client that does not know them never erases them); at most 30
 /// resources, 30 charges and 30 debts, each amount of 0 to 100 000 euros, blank labels and
 /// creditors dropped. `If-Match` carries the version read; `"0"` or `*` writes the first
 /// budget (428 without the header, 412 when stale). Answers the budget with its derived figures.
@@ -368,6 +371,11 @@ pub async fn replace(
         *id,
         if_match.expected(),
         &lines,
+        if body.debts.is_some() {
+            DebtsWritten::Replaced
+        } else {
+            DebtsWritten::Kept
+        },
     )
     .await?;
     let household = households::get(&mut work.tx, *id).await?;
