@@ -321,7 +321,7 @@ seed() {
     me=$(api GET /v1/me)
     agent_id=$(json_string agent_id <<<"$me")
     person_id=$(api POST /v1/persons \
-        '{"first_name":"Inès","last_name":"Moreau","birth_date":"1986-04-12"}' | json_string id)
+        '{"first_name":"Inès","last_name":"Moreau","birth_date":"1986-04-12","confirm_distinct":true}' | json_string id)
     case_id=$(api POST /v1/cases "{\"person_id\":\"$person_id\",\"reason\":\"Impayés de loyer depuis trois mois\",\"origin\":\"self\",\"referent_id\":\"$agent_id\"}" |
         json_string id)
     [ -n "$case_id" ] || die "no case id in the answer"
@@ -620,11 +620,39 @@ handover_ms() {
         awk -v n="$count" '{ t[NR] = $1 } END { printf "%d %.1f\n", n, t[int((NR + 1) / 2)] * 1000 }'
 }
 
+# create_person_ms TOKEN: the median time in ms of POST /v1/persons for 10 namesakes of persons
+# of the organisation `bench` (same names and birth date, `confirm_distinct`): each creation
+# first looks for the persons it may duplicate (by birth date and name, DAILY.md), finds them,
+# and creates the person as confirmed.
+create_person_ms() {
+    local token=$1 body answer code
+    local -a times=()
+    while IFS= read -r body; do
+        answer=$(curl -sS -o "$work/person.json" -w '%{http_code} %{time_total}' \
+            -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+            --data "$body" "$base/v1/persons")
+        code=${answer%% *}
+        [ "$code" = 201 ] || {
+            cat "$work/person.json" >&2
+            die "the creation of a namesake answered $code"
+        }
+        times+=("${answer#* }")
+    done < <(sql -c "SELECT json_build_object('first_name', p.first_name, 'last_name', p.last_name,
+                                              'birth_date', p.birth_date, 'confirm_distinct', true)
+                     FROM persons p JOIN organisations o ON o.id = p.org_id
+                     WHERE o.slug = 'bench' AND p.birth_date IS NOT NULL
+                     ORDER BY p.id LIMIT 10 OFFSET 1000")
+    [ "${#times[@]}" -gt 0 ] || die "no person of bench to make a namesake of"
+    printf '%s\n' "${times[@]}" | sort -g |
+        awk '{ t[NR] = $1 } END { printf "%.1f\n", t[int((NR + 1) / 2)] * 1000 }'
+}
+
 # Brings the organisation `bench` to each size of BENCH_SCALES with `relais bench seed` and
 # measures every endpoint there; the latencies go to scale_ms[SIZE|LABEL]. At the largest size,
 # the handover of 500 cases too (handover_at).
 declare -A scale_ms=()
 handover_at=
+person_at=
 scale_agent=
 scale_run() {
     local size seeded=0 label role path goal token worker supervisor
@@ -657,6 +685,8 @@ scale_run() {
                     WHERE o.slug = 'bench' AND a.subject = 'bench-worker-3'")
     read -r handover_cases handover_at < <(handover_ms "$scale_agent" "$other" "$supervisor")
     log "  handover of $handover_cases cases: $handover_at ms at $size cases (goal 1000 ms)"
+    person_at=$(create_person_ms "$worker")
+    log "  a person created, her namesakes looked for: $person_at ms at $size cases (goal 50 ms)"
 }
 
 report_scale() {
@@ -682,6 +712,9 @@ report_scale() {
     echo
     echo "Handover of $handover_cases open cases from one worker to another and back" \
         "(POST /v1/cases/reassignments), median of 6 at $last cases: $handover_at ms (goal < 1000 ms)."
+    echo
+    echo "A person created beside her namesakes (POST /v1/persons, the duplicate check finding" \
+        "them, confirm_distinct), median of 10 at $last cases: $person_at ms (goal < 50 ms)."
     echo
     echo "$(date -u +%F), commit $built_from${BENCH_SERVER_BIN:+, server binary $BENCH_SERVER_BIN}," \
         "$(nproc) cores ($(uname -m)), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')," \

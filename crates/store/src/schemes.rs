@@ -464,8 +464,8 @@ pub struct PersonFacts {
 /// The facts of a person the caller may see (check first) that the criteria compare, in one
 /// query.
 ///
-/// A read of its own until `persons::PersonRecord` carries the disability and the legal
-/// protection; then the matching can read them from the person's record.
+/// Only these columns: the matching needs no more of the record (no NIR to decrypt, no contact
+/// details read).
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn person_facts(
     conn: &mut PgConnection,
