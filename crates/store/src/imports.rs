@@ -94,8 +94,10 @@ pub async fn create_persons(
         c.phone.push(d.phone.clone());
         c.email.push(d.email.clone());
         c.informed_at.push(d.informed_at);
-        c.informed_channel
-            .push(d.informed_channel.map(|i| InformedChannel::code(i).to_owned()));
+        c.informed_channel.push(
+            d.informed_channel
+                .map(|i| InformedChannel::code(i).to_owned()),
+        );
         c.informed_notice_version
             .push(d.informed_notice_version.clone());
         c.civility.push(extra.civility.map(str::to_owned));
