@@ -414,7 +414,7 @@ async fn empty_header_only_unknown_column_and_too_long_files_are_refused() {
         ),
     ] {
         let problem = refused(&app, &sam, CSV, file).await;
-        assert_eq!(errors(&problem["report"]), [expected.clone()], "{file:?}");
+        assert_eq!(errors(&problem["report"]), [expected], "{file:?}");
         assert_eq!(problem["report"]["accepted"], 0);
     }
     let problem = refused(&app, &sam, NDJSON, "{\"first_name\": \"A\", \"age\": 3}\n").await;
