@@ -480,3 +480,27 @@ async fn two_thousand_rows_import_in_one_go_each_audited() {
         2_000
     );
 }
+
+#[tokio::test]
+async fn a_file_larger_than_a_json_body_is_read_whole() {
+    let app = TestApp::spawn().await;
+    let sam = app.token("supervisor", "sam");
+    let reason = "Dossier papier repris de l'ancien logiciel, ".repeat(6);
+    let mut lines = Vec::new();
+    for i in 0..10_000 {
+        lines.push(format!(
+            "{}\n",
+            json!({"first_name": format!("Prénom{i}"), "last_name": format!("Nom{i}"),
+                   "reason": reason, "origin": "self", "confirm_distinct": false})
+        ));
+    }
+    let body = lines.concat();
+    assert!(body.len() > 2 * 1024 * 1024, "{}", body.len());
+    let report = dry_run(&app, &sam, NDJSON, &body).await;
+    assert_eq!(
+        (&report["rows"], &report["accepted"]),
+        (&json!(10_000), &json!(10_000))
+    );
+    assert_eq!(report["errors"], json!([]));
+    assert_eq!(counts(&app).await, (0, 0));
+}
