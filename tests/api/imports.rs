@@ -324,10 +324,11 @@ async fn persons_are_matched_with_the_organisations_and_with_each_other() {
          K.;Benali;;{known_nir};Dettes;self\n\
          LUCIE;moreau;14/07/1991;;Logement;self\n\
          Paul;Durand;1985-01-01;;Budget;self\n\
-         paul;DURAND;01/01/1985;;Emploi;partner_referral\n"
+         paul;DURAND;01/01/1985;;Emploi;partner_referral\n\
+         Durand;Paul;01/01/1985;;Santé;self\n"
     );
     let result = import(&app, &sam, CSV, &file).await;
-    assert_eq!(result["cases_created"], 4);
+    assert_eq!(result["cases_created"], 5);
     assert_eq!(result["persons_created"], 1);
     assert_eq!(result["persons_matched"], 2);
     let items = result["items"].as_array().unwrap();
@@ -338,7 +339,9 @@ async fn persons_are_matched_with_the_organisations_and_with_each_other() {
     assert_eq!(items[3]["person"], "same_as_earlier_row");
     assert_eq!(items[3]["same_as_line"], 4);
     assert_eq!(items[3]["person_id"], items[2]["person_id"]);
-    assert_eq!(counts(&app).await, (3, 4));
+    assert_eq!(items[4]["same_as_line"], 4, "names swapped");
+    assert_eq!(items[4]["person_id"], items[2]["person_id"]);
+    assert_eq!(counts(&app).await, (3, 5));
 }
 
 #[tokio::test]

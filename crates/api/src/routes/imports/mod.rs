@@ -226,9 +226,6 @@ struct Checked {
     referent_given: bool,
 }
 
-/// The columns whose values are dates, read as ISO 8601 or as French spreadsheets write them.
-const DATE_COLUMNS: &[&str] = &["birth_date", "opened_on", "target_end_on"];
-
 /// A date as a file writes it: `1984-03-02` or `02/03/1984` (also `2/3/1984`).
 fn parse_date(value: &str) -> Option<NaiveDate> {
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
@@ -332,7 +329,6 @@ fn check_row(row: &Row, today: NaiveDate) -> Result<Checked, Vec<RowError>> {
     let birth_date = date("birth_date", &mut errors);
     let opened_on = date("opened_on", &mut errors);
     let target_end_on = date("target_end_on", &mut errors);
-    debug_assert!(DATE_COLUMNS.len() == 3);
     let confirm_distinct = match row.get("confirm_distinct") {
         None => false,
         Some(value) => parse_bool(value).unwrap_or_else(|| {
@@ -423,7 +419,14 @@ fn check_row(row: &Row, today: NaiveDate) -> Result<Checked, Vec<RowError>> {
     body.validate()
         .map_err(|e| row_errors(line, &ApiError::validation(validation_errors(&e))))?;
     let Some(person) = body.person.as_ref() else {
-        return Err(Vec::new());
+        // Never: the row's request always has its person.
+        return Err(vec![RowError::new(
+            line,
+            Some("first_name"),
+            "required",
+            "the person is missing".into(),
+            "la personne manque".into(),
+        )]);
     };
     let data = person_data(person, "/person").map_err(|e| row_errors(line, &e))?;
     let opened_on = opening(&body, today).map_err(|e| row_errors(line, &e))?;
@@ -541,7 +544,7 @@ enum Whose {
 /// What the matching decided, by index of the checked rows.
 #[derive(Debug, Default)]
 struct Plan {
-    whose: Vec<Option<Whose>>,
+    whose: Vec<Whose>,
     /// The rows (indexes) each new person is created from, in the file's order.
     new_groups: Vec<usize>,
 }
@@ -571,10 +574,14 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-/// The rows of the file that are one person (`relais_domain::person::likeness`): union of the
-/// rows with the same NIR, and of the rows alike among those born the same day. Each row's
-/// group is the index of its group's first row.
+/// The rows of the file that are one person (`relais_domain::person::likeness`, both ways):
+/// union of the rows with the same NIR, and of the rows alike. Only rows born the same day with
+/// a name in common can be alike (a first name, or a first name that is the other's family
+/// name when names are swapped): each row is compared with those, found by the day and its
+/// folded first name, not with every row (a file whose unknown birth dates were all written
+/// `01/01/1900` stays fast). Each row's group is the index of its group's first row.
 fn groups(checked: &[Checked]) -> Vec<usize> {
+    use relais_domain::text::fold;
     let mut parent: Vec<usize> = (0..checked.len()).collect();
     let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
         let (ra, rb) = (find(parent, a), find(parent, b));
@@ -584,7 +591,7 @@ fn groups(checked: &[Checked]) -> Vec<usize> {
         }
     };
     let mut by_nir: HashMap<&str, usize> = HashMap::new();
-    let mut by_birth: HashMap<NaiveDate, Vec<usize>> = HashMap::new();
+    let mut by_first: HashMap<(NaiveDate, String), Vec<usize>> = HashMap::new();
     for (i, c) in checked.iter().enumerate() {
         if let Some(nir) = nir_of(&c.person) {
             match by_nir.get(nir.as_str()) {
@@ -594,25 +601,34 @@ fn groups(checked: &[Checked]) -> Vec<usize> {
                 }
             }
         }
-        if let Some(date) = c.person.birth_date {
-            by_birth.entry(date).or_default().push(i);
-        }
-    }
-    for born in by_birth.values() {
-        for (k, &a) in born.iter().enumerate() {
-            for &b in &born[k + 1..] {
-                let nirs = match (nir_of(&checked[a].person), nir_of(&checked[b].person)) {
+        let Some(date) = c.person.birth_date else {
+            continue;
+        };
+        let p = &c.person;
+        let mut names = vec![fold(&p.first_name), fold(&p.last_name)];
+        names.extend(p.birth_name.as_deref().map(fold));
+        names.sort_unstable();
+        names.dedup();
+        for name in &names {
+            let Some(earlier) = by_first.get(&(date, name.clone())) else {
+                continue;
+            };
+            for &j in earlier {
+                let nirs = match (nir_of(p), nir_of(&checked[j].person)) {
                     (Some(x), Some(y)) if x.as_str() == y.as_str() => NirComparison::Same,
                     (Some(_), Some(_)) => NirComparison::Different,
                     _ => NirComparison::Unknown,
                 };
-                let a_id = identity(&checked[a].person);
-                let b_id = identity(&checked[b].person);
-                if likeness(&a_id, &b_id, nirs).is_some() {
-                    union(&mut parent, a, b);
+                let (a, b) = (identity(p), identity(&checked[j].person));
+                if likeness(&a, &b, nirs).is_some() || likeness(&b, &a, nirs).is_some() {
+                    union(&mut parent, j, i);
                 }
             }
         }
+        by_first
+            .entry((date, fold(&p.first_name)))
+            .or_default()
+            .push(i);
     }
     (0..checked.len()).map(|i| find(&mut parent, i)).collect()
 }
@@ -733,7 +749,7 @@ async fn match_persons(
                 }
             }
         };
-        plan.whose.push(Some(whose));
+        plan.whose.push(whose);
     }
     Ok(plan)
 }
@@ -760,19 +776,18 @@ async fn write(
     let mut matched: BTreeSet<Uuid> = BTreeSet::new();
     for (i, c) in checked.iter().enumerate() {
         let (person_id, outcome, same_as_line) = match plan.whose[i] {
-            Some(Whose::Existing(id)) => {
+            Whose::Existing(id) => {
                 matched.insert(id);
                 (id, PersonOutcome::Matched, None)
             }
-            Some(Whose::New { group, first }) if first == i => {
+            Whose::New { group, first } if first == i => {
                 (person_ids[group], PersonOutcome::Created, None)
             }
-            Some(Whose::New { group, first }) => (
+            Whose::New { group, first } => (
                 person_ids[group],
                 PersonOutcome::SameAsEarlierRow,
                 Some(checked[first].line),
             ),
-            None => continue,
         };
         let referent_id = if c.referent_given {
             c.referent_id
