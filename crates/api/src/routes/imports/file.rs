@@ -236,7 +236,8 @@ fn read_csv(text: &str, max_rows: usize) -> Read {
     let mut seen = vec![false; COLUMNS.len()];
     for name in header {
         let name = name.trim();
-        match column(name) {
+        // A spreadsheet's header may have been retyped: `First_Name` is `first_name`.
+        match column(&name.to_lowercase()) {
             Some(i) if seen[i] => read.errors.push(RowError::new(
                 1,
                 Some(name),
@@ -409,7 +410,7 @@ mod tests {
 
     #[test]
     fn commas_are_found_from_the_header() {
-        let read = csv("first_name,last_name,reason\nA,B,C\n,,\n");
+        let read = csv("First_Name,last_name, reason \nA,B,C\n,,\n");
         assert_eq!(read.rows.len(), 1);
         assert_eq!(read.rows[0].get("reason"), Some("C"));
     }
