@@ -12,9 +12,13 @@
 # `relais bench seed` has brought it to 1,000,000 (200 workers): each figure beside its goal,
 # within 2x of its time at 10K and under 50 ms (statistics: 100 ms).
 #
-#   scripts/bench.sh            both
-#   scripts/bench.sh ratios     only the ratios (a minute)
+# And one import (POST /v1/imports/cases, a supervisor) of a generated 10,000-row CSV file, half
+# of its persons with a NIR, into the demo organisation: its time, absolute (goal: seconds).
+#
+#   scripts/bench.sh            all of it
+#   scripts/bench.sh ratios     only the ratios and the import (a minute)
 #   scripts/bench.sh scale      only the latencies at scale (seeding 1M cases takes ~10 minutes)
+#   scripts/bench.sh import     only the import
 #
 # Everything is private to the run: a PostgreSQL cluster in a temporary directory on a free
 # port, the release server on another, the demo organisation, one person and one case seeded
@@ -35,6 +39,7 @@
 #                      the first is the reference of the 2x goal)
 #   BENCH_SCALE_WORKERS  workers sharing the cases (default 200)
 #   BENCH_SCALE_DURATION seconds measured per endpoint and size (default 5, after 1 of warm-up)
+#   BENCH_IMPORT_ROWS  rows of the imported file (default 10000)
 #   CARGO_TARGET_DIR   where cargo builds (default target)
 #   BENCH_SERVER_BIN   a relais binary to measure instead of building this tree's (to compare
 #                      two builds under the same conditions, one run after the other)
@@ -52,6 +57,7 @@ endpoints=${BENCH_ENDPOINTS:-get post}
 scales=${BENCH_SCALES:-10000 1000000}
 scale_workers=${BENCH_SCALE_WORKERS:-200}
 scale_duration=${BENCH_SCALE_DURATION:-5}
+import_rows=${BENCH_IMPORT_ROWS:-10000}
 mode=${1:-all}
 target_dir=${CARGO_TARGET_DIR:-target}
 bench_dir=$PWD/scripts/bench
@@ -721,6 +727,52 @@ report_scale() {
         "$scale_workers workers, ${scale_duration} s per endpoint and size."
 }
 
+# --- Import ------------------------------------------------------------------------------------
+
+# import_run: one POST /v1/imports/cases of a generated file of $import_rows rows (distinct
+# persons, half with a NIR whose key is right, cases back-entered a month ago) as a supervisor
+# of the demo organisation; its time goes to import_s, its size to import_bytes.
+import_s=
+import_bytes=
+import_run() {
+    local token file answer code opened
+    token=$("$relais" token --org demo --role supervisor --sub bench-importer | tail -n 1)
+    file=$work/import.csv
+    opened=$(date -u -d '-30 days' +%d/%m/%Y)
+    awk -v n="$import_rows" -v run="$(random_hex 4)" -v opened="$opened" 'BEGIN {
+        print "first_name;last_name;birth_date;nir;postcode;city;reason;origin;opened_on"
+        for (i = 0; i < n; i++) {
+            year = 1940 + i % 60; month = 1 + i % 12; day = 1 + i % 28
+            nir = ""
+            if (i % 2 == 0) {
+                number = (i % 4 == 0 ? 1 : 2) * 1e12 + (year % 100) * 1e10 + month * 1e8 + 75 * 1e6 \
+                         + (1 + int(i / 999)) * 1e3 + (1 + i % 999)
+                nir = sprintf("%.0f%02d", number, 97 - number % 97)
+            }
+            printf "Prénom%s%d;Nom%d;%02d/%02d/%d;%s;75011;Paris;Dossier papier %d;self;%s\n",
+                run, i, i, day, month, year, nir, i, opened
+        }
+    }' >"$file"
+    import_bytes=$(wc -c <"$file")
+    answer=$(curl -sS -o "$work/import.json" -w '%{http_code} %{time_total}' -X POST \
+        -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
+        --data-binary "@$file" "$base/v1/imports/cases")
+    code=${answer%% *}
+    [ "$code" = 201 ] || {
+        head -c 2000 "$work/import.json" >&2
+        echo >&2
+        die "the import answered $code"
+    }
+    import_s=$(awk -v t="${answer#* }" 'BEGIN { printf "%.2f", t }')
+    log "POST /v1/imports/cases: $import_rows rows ($import_bytes bytes) in $import_s s"
+}
+
+report_import() {
+    echo
+    echo "Import of a $import_rows-row CSV file ($import_bytes bytes; POST /v1/imports/cases, one" \
+        "transaction): $import_s s (goal: seconds)."
+}
+
 check_settings() {
     local name value
     for name in duration warmup connections threads rounds; do
@@ -733,14 +785,14 @@ check_settings() {
     [ -n "${endpoints// /}" ] || die "BENCH_ENDPOINTS is empty"
     # wrk gives each thread at least one connection.
     [ "$connections" -ge "$threads" ] || die "BENCH_CONNECTIONS ($connections) must be at least BENCH_THREADS ($threads)"
-    for name in scale_workers scale_duration; do
+    for name in scale_workers scale_duration import_rows; do
         value=${!name}
         [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_${name^^} must be a positive integer, not '$value'"
     done
     for value in $scales; do
         [[ $value =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALES lists positive integers, not '$value'"
     done
-    case $mode in all | ratios | scale) ;; *) die "unknown mode '$mode': all, ratios or scale" ;; esac
+    case $mode in all | ratios | scale | import) ;; *) die "unknown mode '$mode': all, ratios, scale or import" ;; esac
 }
 
 main() {
@@ -757,7 +809,7 @@ main() {
     chmod 0711 "$work"
     start_cluster
     start_server
-    if [ "$mode" != scale ]; then
+    if [ "$mode" = all ] || [ "$mode" = ratios ]; then
         seed
         local round
         for round in $(seq 1 "$rounds"); do
@@ -766,11 +818,19 @@ main() {
             case " $endpoints " in *" post "*) measure_post ;; esac
         done
     fi
-    if [ "$mode" != ratios ]; then
+    if [ "$mode" != scale ]; then
+        import_run
+    fi
+    if [ "$mode" = all ] || [ "$mode" = scale ]; then
         scale_run
     fi
-    [ "$mode" = scale ] || report
-    [ "$mode" = ratios ] || report_scale
+    if [ "$mode" = all ] || [ "$mode" = ratios ]; then
+        report
+    fi
+    [ "$mode" = scale ] || report_import
+    if [ "$mode" = all ] || [ "$mode" = scale ]; then
+        report_scale
+    fi
 }
 
 main "$@"

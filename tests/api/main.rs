@@ -29,6 +29,7 @@ mod errors;
 mod export;
 mod household_budget;
 mod idempotency;
+mod imports;
 mod journey;
 mod keys;
 mod languages;

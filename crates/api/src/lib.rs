@@ -141,6 +141,7 @@ where
                         .service(routes::liaisons::answer)
                         .service(routes::liaisons::document),
                 )
+                .service(scope::scope("/imports").service(routes::imports::import_cases))
                 .service(contacts::create_group_session)
                 .service(routes::documents::read)
                 .service(routes::documents::content)

@@ -39,6 +39,7 @@ use crate::routes::deliveries::WebhookDocs;
             by a delegate"),
         (name = "persons", description = "Persons supported, their NIR and consents"),
         (name = "cases", description = "Cases (relation d'aide) and their lifecycle"),
+        (name = "imports", description = "An existing caseload entered from a file (CSV or NDJSON): persons and cases in one transaction, with a per-row report and a dry run"),
         (name = "plan", description = "The help plan (plan d'aide): its steps, their negotiation \
             as numbered proposals with the person's decision and observations, the changes since \
             the last agreement, and the written plan in HTML and PDF"),

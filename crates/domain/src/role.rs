@@ -80,6 +80,9 @@ pub enum Permission {
     CaseAssign,
     /// Merge two records of the same person into one (`POST /v1/persons/{id}/merge`).
     PersonMerge,
+    /// Import an existing caseload from a file (`POST /v1/imports/cases`): persons and cases
+    /// in bulk.
+    CaseImport,
 }
 
 impl Permission {
@@ -106,6 +109,7 @@ impl Permission {
         Permission::AgentContactRead,
         Permission::CaseAssign,
         Permission::PersonMerge,
+        Permission::CaseImport,
     ];
 }
 
@@ -128,6 +132,7 @@ const SUPERVISOR: &[Permission] = &[
     Permission::AgentRead,
     Permission::AgentContactRead,
     Permission::CaseAssign,
+    Permission::CaseImport,
     Permission::PersonMerge,
     Permission::PersonRestrict,
     Permission::PersonRead,
@@ -303,6 +308,7 @@ mod tests {
                 ReferralDecide,
                 PersonRestrict,
                 PersonMerge,
+                CaseImport,
             ],
             Role::Admin => vec![
                 AgentRead,

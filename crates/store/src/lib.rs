@@ -24,6 +24,7 @@ pub mod error;
 pub mod export;
 pub mod households;
 pub mod idempotency;
+pub mod imports;
 pub mod jobs;
 pub mod liaisons;
 pub mod merge;

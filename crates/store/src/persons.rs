@@ -129,9 +129,9 @@ pub enum NirChange {
 }
 
 /// The sealed columns of a NIR change: (ciphertext, hash, masked), or `None` to keep them.
-type Sealed = Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<String>)>;
+pub(crate) type Sealed = Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<String>)>;
 
-fn seal(change: &NirChange, vault: &NirVault) -> Sealed {
+pub(crate) fn seal(change: &NirChange, vault: &NirVault) -> Sealed {
     match change {
         NirChange::Keep => None,
         NirChange::Clear => Some((None, None, None)),
@@ -144,24 +144,24 @@ fn seal(change: &NirChange, vault: &NirVault) -> Sealed {
 }
 
 /// The columns of the protection measure and the disability, as stored.
-struct Columns<'a> {
-    civility: Option<&'static str>,
-    legal_protection: Option<&'static str>,
-    representative: RepresentativeColumns<'a>,
-    disability_recognised: Option<&'static str>,
-    disability_rate: Option<&'static str>,
+pub(crate) struct Columns<'a> {
+    pub(crate) civility: Option<&'static str>,
+    pub(crate) legal_protection: Option<&'static str>,
+    pub(crate) representative: RepresentativeColumns<'a>,
+    pub(crate) disability_recognised: Option<&'static str>,
+    pub(crate) disability_rate: Option<&'static str>,
 }
 
 #[derive(Default)]
-struct RepresentativeColumns<'a> {
-    name: Option<&'a str>,
-    organisation: Option<&'a str>,
-    phone: Option<&'a str>,
-    email: Option<&'a str>,
+pub(crate) struct RepresentativeColumns<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) organisation: Option<&'a str>,
+    pub(crate) phone: Option<&'a str>,
+    pub(crate) email: Option<&'a str>,
 }
 
 impl<'a> Columns<'a> {
-    fn of(data: &'a PersonData) -> Self {
+    pub(crate) fn of(data: &'a PersonData) -> Self {
         let representative = data
             .legal_protection
             .as_ref()
@@ -186,7 +186,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-fn search_name(data: &PersonData) -> String {
+pub(crate) fn search_name(data: &PersonData) -> String {
     let mut all = format!("{} {}", data.first_name, data.last_name);
     if let Some(birth) = &data.birth_name {
         all.push(' ');
@@ -195,7 +195,7 @@ fn search_name(data: &PersonData) -> String {
     relais_domain::text::fold(&all)
 }
 
-fn duplicate_nir() -> StoreError {
+pub(crate) fn duplicate_nir() -> StoreError {
     StoreError::Conflict {
         code: "duplicate_nir",
         message: "a person with this NIR already exists in the organisation".into(),

@@ -18,6 +18,7 @@ pub mod export;
 pub mod export_schema;
 pub mod health;
 pub mod household;
+pub mod imports;
 pub mod liaisons;
 pub mod me;
 pub mod partner_liaisons;

@@ -8,6 +8,7 @@ mod events;
 pub(crate) mod model;
 
 use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::NaiveDate;
 use relais_domain::case::{
     Actor as TransitionActor, closure_review_due, default_target_end, opening_date,
 };
@@ -28,7 +29,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::conditional::{IfMatch, created, ok_with_etag};
-use crate::context::{CaseReadParams, Ctx};
+use crate::context::{Actor, CaseReadParams, Ctx};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{Json, Query, coded_list, parse_uuid_param};
 use crate::pagination::{PageParams, into_views};
@@ -90,17 +91,7 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         }
     };
     let today = today();
-    let opened_on =
-        opening_date(body.opened_on, today).map_err(|e| ApiError::refused_at("/opened_on", &e))?;
-    if let Some(target) = body.target_end_on
-        && target <= opened_on
-    {
-        return Err(ApiError::invalid(
-            "/target_end_on",
-            "out_of_range",
-            "the target end date must be after the opening date",
-        ));
-    }
+    let opened_on = opening(&body, today)?;
     let mut work = ctx.work(Access::Write).await?;
     let created_person = match (inline, &body.person) {
         (Some(data), Some(person)) => {
@@ -117,12 +108,8 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         .map(|p| p.id)
         .or(body.person_id)
         .unwrap_or_default();
-    let referent_id = body.referent_id.or_else(|| {
-        work.actor
-            .has_role(Role::Worker)
-            .then_some(work.actor.agent_id)
-    });
-    let months = u32::try_from(work.actor.org.case_target_months).unwrap_or(6);
+    let referent_id = referent_or_caller(body.referent_id, &work.actor);
+    let months = case_months(&work.actor);
     let case = cases::create(
         &mut work.tx,
         work.actor.org.id,
@@ -154,6 +141,33 @@ pub async fn create(ctx: Ctx, body: Json<NewCase>) -> Result<HttpResponse, ApiEr
         },
     ))
     .await
+}
+
+/// The opening date of a new case: `opened_on` (back-entry: today or up to 24 months back),
+/// today by default; a `target_end_on` given must come after it. Shared with the import.
+pub(crate) fn opening(body: &NewCase, today: NaiveDate) -> Result<NaiveDate, ApiError> {
+    let opened_on =
+        opening_date(body.opened_on, today).map_err(|e| ApiError::refused_at("/opened_on", &e))?;
+    if let Some(target) = body.target_end_on
+        && target <= opened_on
+    {
+        return Err(ApiError::invalid(
+            "/target_end_on",
+            "out_of_range",
+            "the target end date must be after the opening date",
+        ));
+    }
+    Ok(opened_on)
+}
+
+/// The referent of a new case: the one given, else the caller when the caller is a worker.
+pub(crate) fn referent_or_caller(given: Option<Uuid>, actor: &Actor) -> Option<Uuid> {
+    given.or_else(|| actor.has_role(Role::Worker).then_some(actor.agent_id))
+}
+
+/// The organisation's case length in months, which sets a new case's default target end date.
+pub(crate) fn case_months(actor: &Actor) -> u32 {
+    u32::try_from(actor.org.case_target_months).unwrap_or(6)
 }
 
 /// Filters of the case list.
