@@ -73,6 +73,10 @@ PERSON_RULES = {
     ("/nir", "nir_wrong_key"),
     ("/birth_date", "out_of_range"),
     ("/informed/at", "out_of_range"),
+    # A disability's rate goes with a recognised one; a representative has a name or an
+    # organisation (both optional one by one).
+    ("/disability/rate", "rate_without_recognition"),
+    ("/legal_protection/representative/name", "representative_unnamed"),
 }
 
 CROSS_FIELD_RULES = {
@@ -80,7 +84,8 @@ CROSS_FIELD_RULES = {
     "GET /v1/persons/{id}": {("/reason", "reason_required")},
     "GET /v1/persons": {("/nir", "nir_wrong_key")},
     "POST /v1/persons": PERSON_RULES,
-    "PATCH /v1/persons/{id}": PERSON_RULES,
+    # A measure patched into existence needs its kind.
+    "PATCH /v1/persons/{id}": PERSON_RULES | {("/legal_protection/kind", "required")},
     "POST /v1/referrals": {("/person" + pointer, code) for pointer, code in PERSON_RULES}
     | {
         ("/consent/informed_on", "out_of_range"),
