@@ -124,9 +124,33 @@ CROSS_FIELD_RULES = {
     # The duplicate merged is another record than the one the path names.
     "POST /v1/persons/{id}/merge": {("/duplicate_id", "same_person")},
     # A closure's review date comes after the closure date (today).
-    "POST /v1/cases/{id}/transitions": {("/review_due_on", "out_of_range")},
+    # Reopening a closed case needs a reason.
+    "POST /v1/cases/{id}/transitions": {
+        ("/review_due_on", "out_of_range"),
+        ("/reason", "reason_required"),
+    },
+    # Each target of an application's lifecycle takes its own fields and needs them (a decision
+    # its date, not before the submission nor in the future); the automatic ones are not asked.
+    "POST /v1/cases/{id}/applications/{app_id}/transitions": {
+        ("/" + field, code)
+        for field in ("submitted_on", "submitted_to", "decision", "decided_on",
+                      "amount_granted_cents", "reason")
+        for code in ("not_allowed", "required")
+    }
+    | {("/submitted_on", "out_of_range"), ("/decided_on", "out_of_range"),
+       ("/to", "automatic_status")},
+    # An application's submission is corrected once it was submitted, its decision once decided.
+    "PATCH /v1/cases/{id}/applications/{app_id}": {
+        ("/submitted_on", "not_allowed"),
+        ("/submitted_to", "not_allowed"),
+        ("/decision", "not_allowed"),
+        ("/decided_on", "not_allowed"),
+        ("/amount_granted_cents", "not_allowed"),
+        ("/decision_reason", "not_allowed"),
+    },
     "POST /v1/cases/{id}/contacts": {("/occurred_at", "in_future")},
     "PATCH /v1/cases/{id}/contacts/{contact_id}": {("/occurred_at", "in_future")},
+    "POST /v1/cases/{id}/contacts/{contact_id}/outcome": {("/occurred_at", "in_future")},
     "POST /v1/group-sessions": {("/occurred_at", "in_future")},
     "POST /v1/persons/{id}/consents": {("/given_at", "out_of_range")},
     "POST /v1/persons/{id}/restrictions": {("/requested_on", "out_of_range")},

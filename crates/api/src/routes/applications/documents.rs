@@ -57,7 +57,11 @@ pub struct NewApplicationDocument {
     #[schema(min_length = 1, max_length = 64, pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub label: String,
     /// Whether the application is complete only once it is in hand (default true).
     #[serde(default = "yes")]
@@ -90,7 +94,12 @@ pub struct ApplicationDocumentPatch {
     pub code: Option<Option<serde_json::Value>>,
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(
+        value_type = String,
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    )]
     pub label: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(value_type = bool)]

@@ -31,8 +31,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 pub use report::{
-    ImportError, ImportErrors, ImportProblem, ImportReport, ImportResult, ImportedRow,
-    PersonOutcome,
+    CaseImportError, CaseImportProblem, CaseImportReport, CaseImportResult, ImportErrors,
+    ImportedCaseRow, PersonOutcome,
 };
 
 use self::file::{Format, Row};
@@ -97,9 +97,9 @@ pub struct ImportParams {
         )
     ),
     responses(
-        (status = 200, description = "Dry run: the report; nothing written", body = ImportReport),
-        (status = 201, description = "Imported: the report and what was created", body = ImportResult),
-        (status = 422, description = "A row is refused (`validation_failed` with the `report`): nothing was written", body = ImportProblem, content_type = "application/problem+json"),
+        (status = 200, description = "Dry run: the report; nothing written", body = CaseImportReport),
+        (status = 201, description = "Imported: the report and what was created", body = CaseImportResult),
+        (status = 422, description = "A row is refused (`validation_failed` with the `report`): nothing was written; or the Idempotency-Key was used with another request (`idempotency_key_reused`, without a report)", body = CaseImportProblem, content_type = "application/problem+json"),
         ImportErrors,
     ),
     security(("bearer" = []))
@@ -180,7 +180,7 @@ pub async fn import_cases(
             .filter(|c| !refused_lines.contains(&c.line))
             .count()
     };
-    let report = ImportReport {
+    let report = CaseImportReport {
         rows,
         accepted,
         errors: errors.iter().map(|e| e.view(language)).collect(),
@@ -200,7 +200,7 @@ pub async fn import_cases(
         .with_detail_fr(format!(
             "{refused} ligne(s) sur {rows} sont refusées : rien n'a été importé (voir `report`)"
         ));
-        let body = ImportProblem {
+        let body = CaseImportProblem {
             problem: error.problem(None, None),
             report,
         };
@@ -761,9 +761,9 @@ async fn write(
     vault: &NirVault,
     checked: &[Checked],
     plan: &Plan,
-    report: ImportReport,
+    report: CaseImportReport,
     (today, months): (NaiveDate, u32),
-) -> Result<ImportResult, ApiError> {
+) -> Result<CaseImportResult, ApiError> {
     let (org_id, agent_id) = (work.actor.org.id, work.actor.agent_id);
     let data: Vec<&PersonData> = plan
         .new_groups
@@ -825,7 +825,7 @@ async fn write(
     work.audit_all(case_ids.iter().zip(&cases).map(|(id, c)| {
         NewAuditEvent::new(AuditAction::Create, AuditResource::Case, *id).about(c.person_id)
     }));
-    Ok(ImportResult {
+    Ok(CaseImportResult {
         report,
         cases_created: case_ids.len(),
         persons_created: person_ids.len(),
@@ -834,7 +834,7 @@ async fn write(
             .into_iter()
             .zip(case_ids)
             .map(
-                |((line, person_id, person, same_as_line), case_id)| ImportedRow {
+                |((line, person_id, person, same_as_line), case_id)| ImportedCaseRow {
                     line,
                     case_id,
                     person_id,

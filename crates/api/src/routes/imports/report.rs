@@ -47,7 +47,7 @@ impl RowError {
     }
 
     /// The error as the report shows it, in `language`: the message starts with where it is.
-    pub fn view(&self, language: Language) -> ImportError {
+    pub fn view(&self, language: Language) -> CaseImportError {
         let message = match (language, &self.column) {
             (Language::En, Some(column)) => {
                 format!("line {}, column {column}: {}", self.line, self.message)
@@ -61,7 +61,7 @@ impl RowError {
             }
             (Language::Fr, None) => format!("ligne {} : {}", self.line, self.message_fr),
         };
-        ImportError {
+        CaseImportError {
             line: self.line,
             column: self.column.clone(),
             code: self.code.clone(),
@@ -72,7 +72,7 @@ impl RowError {
 
 /// Why a row of the file is refused.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportError {
+pub struct CaseImportError {
     /// The line of the file (1 is a CSV file's header row; a quoted value spanning lines counts
     /// them all, the row being where it starts).
     #[schema(example = 14)]
@@ -94,13 +94,13 @@ pub struct ImportError {
 /// What an import checked: the rows read, those that may be imported, and why the others may
 /// not.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportReport {
+pub struct CaseImportReport {
     /// The file's rows (a CSV file's header and blank rows aside).
     pub rows: usize,
     /// The rows that pass every check.
     pub accepted: usize,
     /// The refused rows' errors, by line (several for one row when it has several faults).
-    pub errors: Vec<ImportError>,
+    pub errors: Vec<CaseImportError>,
 }
 
 /// Whose case a row opened.
@@ -117,7 +117,7 @@ pub enum PersonOutcome {
 
 /// A row imported: its case and person.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportedRow {
+pub struct ImportedCaseRow {
     pub line: usize,
     pub case_id: Uuid,
     pub person_id: Uuid,
@@ -128,24 +128,27 @@ pub struct ImportedRow {
 
 /// A committed import: the report, and what it created.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportResult {
+pub struct CaseImportResult {
     #[serde(flatten)]
-    pub report: ImportReport,
+    pub report: CaseImportReport,
     pub cases_created: usize,
     pub persons_created: usize,
     /// Existing persons of the organisation the file's cases were opened for.
     pub persons_matched: usize,
     /// Each row, in the file's order.
-    pub items: Vec<ImportedRow>,
+    pub items: Vec<ImportedCaseRow>,
 }
 
 /// 422 `validation_failed` of an import (nothing was written): the problem document and the
 /// report.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ImportProblem {
+pub struct CaseImportProblem {
     #[serde(flatten)]
     pub problem: Problem,
-    pub report: ImportReport,
+    /// With `validation_failed`: the per-row report (absent from the other 422s, such as
+    /// `idempotency_key_reused`).
+    #[schema(required = false)]
+    pub report: CaseImportReport,
 }
 
 crate::responses::problem_responses! {
