@@ -45,10 +45,12 @@ def main():
         "create a person",
         create_person.sync_detailed(
             client=client,
+            # Another person than the TypeScript journey's, on the same server: the same names
+            # and birth date would be a 409 possible_duplicate.
             body=NewPerson.from_dict({
-                "first_name": "Éloïse",
-                "last_name": "Lefèvre",
-                "birth_date": "1984-03-02",
+                "first_name": "Karim",
+                "last_name": "Benali",
+                "birth_date": "1979-05-01",
                 "informed": {"at": now.isoformat(), "channel": "in_person", "notice_version": "2026-01"},
             }),
         ),
