@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::crypto::NirVault;
+use crate::persons::escape_like;
 
 /// A person sought among those of the organisation.
 #[derive(Debug, Clone)]
@@ -110,10 +111,4 @@ pub async fn candidates(
         }
     }
     Ok(found)
-}
-
-fn escape_like(word: &str) -> String {
-    word.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

@@ -496,23 +496,10 @@ async fn merge_household(
             )
             .execute(&mut *conn)
             .await?;
-            sqlx::query!(
-                r#"SELECT relais_person_rows($1, $2, 'move', $3) AS "rows!""#,
-                HOUSEHOLD_PARTS as &[&str],
-                duplicate,
-                kept
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            hand_rows(conn, HOUSEHOLD_PARTS, duplicate, Some(kept)).await?;
         }
         SituationMerge::Recorded => {
-            sqlx::query!(
-                r#"SELECT relais_person_rows($1, $2, 'drop') AS "rows!""#,
-                HOUSEHOLD_PARTS as &[&str],
-                duplicate
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            hand_rows(conn, HOUSEHOLD_PARTS, duplicate, None).await?;
         }
     }
     // The tombstone's head keeps no content, and a replacement that waited finds it changed.
@@ -529,6 +516,27 @@ async fn merge_household(
     .execute(&mut *conn)
     .await?;
     Ok((outcome, Some(doc)))
+}
+
+/// Moves the duplicate's rows of the tables `parts` to `kept`, or drops them without one (their
+/// content was kept in the history), in one round trip.
+async fn hand_rows(
+    conn: &mut PgConnection,
+    parts: &[&str],
+    duplicate: Uuid,
+    kept: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let action = if kept.is_some() { "move" } else { "drop" };
+    sqlx::query!(
+        r#"SELECT relais_person_rows($1, $2, $3, $4) AS "rows!""#,
+        parts as &[&str],
+        duplicate,
+        action,
+        kept
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
 }
 
 /// The budget: the same as the household, its content being the rows of [`BUDGET_PARTS`].
@@ -579,23 +587,10 @@ async fn merge_budget(
             )
             .execute(&mut *conn)
             .await?;
-            sqlx::query!(
-                r#"SELECT relais_person_rows($1, $2, 'move', $3) AS "rows!""#,
-                BUDGET_PARTS as &[&str],
-                duplicate,
-                kept
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            hand_rows(conn, BUDGET_PARTS, duplicate, Some(kept)).await?;
         }
         SituationMerge::Recorded => {
-            sqlx::query!(
-                r#"SELECT relais_person_rows($1, $2, 'drop') AS "rows!""#,
-                BUDGET_PARTS as &[&str],
-                duplicate
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            hand_rows(conn, BUDGET_PARTS, duplicate, None).await?;
         }
     }
     sqlx::query!(

@@ -791,7 +791,8 @@ async fn rarest_word(
     Ok(rarest.and_then(|r| (r.matches < limit).then_some(r.word)))
 }
 
-fn escape_like(word: &str) -> String {
+/// `word` as a literal inside a LIKE pattern (its `%`, `_` and `\\` escaped).
+pub(crate) fn escape_like(word: &str) -> String {
     word.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

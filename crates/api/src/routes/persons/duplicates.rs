@@ -12,7 +12,7 @@ use relais_store::persons::{self, Known, NirChange, PersonData, PersonRecord};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{KnownView, PersonSearchView};
+use super::model::PersonSearchView;
 use crate::context::Ctx;
 use crate::error::{ApiError, Code, FieldError, Problem, problem_answer};
 use crate::work::Work;
@@ -147,10 +147,7 @@ async fn views(
                     last_name: c.last_name,
                     birth_name: c.birth_name,
                     birth_date: c.birth_date,
-                    known: KnownView {
-                        open_case: known.open_case,
-                        referent_name: known.referent_name,
-                    },
+                    known: known.into(),
                     restricted: true,
                 },
                 matched_by: match c.likeness {

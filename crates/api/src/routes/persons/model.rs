@@ -357,6 +357,15 @@ pub struct KnownView {
     pub referent_name: Option<String>,
 }
 
+impl From<Known> for KnownView {
+    fn from(known: Known) -> Self {
+        Self {
+            open_case: known.open_case,
+            referent_name: known.referent_name,
+        }
+    }
+}
+
 /// A person as the caller may see them: the record (`restricted: false`), or the minimal search
 /// view (`restricted: true`) when the record is out of the caller's need to know.
 #[derive(Debug, Serialize, ToSchema)]
@@ -379,10 +388,7 @@ impl SeenPerson {
                 last_name: record.last_name,
                 birth_name: record.birth_name,
                 birth_date: record.birth_date,
-                known: KnownView {
-                    open_case: known.open_case,
-                    referent_name: known.referent_name,
-                },
+                known: known.into(),
                 restricted: true,
             }),
         }
