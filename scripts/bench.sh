@@ -544,9 +544,10 @@ report() {
 # bench-worker-1, one whose cases are open (the seed gives workers of even rank only closed
 # cases: their agenda would be empty); the supervisor sees every case.
 scale_endpoints() {
-    local from to
+    local from to year_ago
     from=$(date -u +%F)
     to=$(date -u -d '+30 days' +%F)
+    year_ago=$(date -u -d '-1 year +1 day' +%F)
     cat <<EOF
 cases, first page (supervisor)|supervisor|/v1/cases|50
 cases of the caller's teams (worker)|worker|/v1/cases|50
@@ -557,6 +558,9 @@ archived cases|supervisor|/v1/cases?status=archived|50
 agenda, next 30 days (worker)|worker|/v1/agenda?from=$from&to=$to|50
 caseload statistics|supervisor|/v1/stats/caseload|100
 caseload of one referent|supervisor|/v1/stats/caseload?referent=$scale_agent|100
+activity report, this year|supervisor|/v1/stats/activity|100
+activity report, last 12 months|supervisor|/v1/stats/activity?from=$year_ago&to=$from|100
+activity report of one referent|supervisor|/v1/stats/activity?referent=$scale_agent|100
 person search, a common name|worker|/v1/persons?q=martin|50
 person search, first and last name|worker|/v1/persons?q=zoe%20traore|50
 person search, no match|worker|/v1/persons?q=zebulon|50

@@ -81,6 +81,12 @@ PERSON_RULES = {
 
 CROSS_FIELD_RULES = {
     "GET /v1/agenda": {("/to", "range_reversed"), ("/to", "range_too_long")},
+    "GET /v1/stats/activity": {
+        ("/to", "range_reversed"),
+        ("/to", "range_too_long"),
+        ("/team", "referent_and_team"),
+        ("/team", "team_size"),
+    },
     "GET /v1/persons/{id}": {("/reason", "reason_required")},
     "GET /v1/persons": {("/nir", "nir_wrong_key")},
     "POST /v1/persons": PERSON_RULES,

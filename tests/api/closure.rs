@@ -361,6 +361,8 @@ async fn reopening_in_assessment_needs_a_reason_clears_the_closure_and_keeps_it_
     assert_eq!(previous["orientation"], "Mission locale");
     assert_eq!(previous["closed_on"], closed["closed_on"]);
     assert_eq!(previous["review_due_on"], closed["review_due_on"]);
+    // The activity ledger stayed true through every write.
+    app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

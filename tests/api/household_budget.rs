@@ -189,6 +189,8 @@ async fn a_worker_records_a_family_and_its_budget_and_reads_the_exact_derived_fi
         .await;
     assert_eq!(etag(&response), "\"1\"");
     assert_eq!(response.json::<Value>().await.unwrap(), budget);
+    // The activity ledger stayed true through every write.
+    app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

@@ -299,6 +299,8 @@ async fn an_import_opens_back_entered_cases_as_post_v1_cases_does() {
         assert_eq!(row["open_cases"], 2, "{row}");
         assert_eq!(row["cases_past_target"], 2, "{row}");
     }
+    // The activity ledger stayed true through every write.
+    app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

@@ -230,4 +230,6 @@ async fn an_accompaniment_from_intake_to_the_end_of_support_signal() {
             "an audit event on {resource} (got {actions:?})"
         );
     }
+    // Every step of the journey kept the activity ledger true.
+    app.assert_activity_ledger_recounts().await;
 }

@@ -273,6 +273,8 @@ async fn a_run_archives_then_anonymises_leaving_no_identifier_anywhere_and_runs_
         "{runs:?}"
     );
     assert!(again["expired_audit_events"].as_u64().unwrap() > 0);
+    // The activity ledger stayed true through every write.
+    app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

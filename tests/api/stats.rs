@@ -1,6 +1,8 @@
 //! `GET /v1/stats/caseload`: per referent, cases by status, open cases, overdue items and cases
 //! past their target date, with the organisation's totals; supervisors only, aggregates only.
 
+mod activity;
+
 use crate::support::agenda::{
     Case, add_item, day, open_case, open_case_with, set_case_status, set_item_status, set_target,
     step_written_waits_for,

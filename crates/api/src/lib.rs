@@ -173,6 +173,7 @@ where
                 .service(agenda::rotate_feed_token)
                 .service(agenda::revoke_feed_token)
                 .service(stats::caseload)
+                .service(stats::activity)
                 .service(routes::retention::read_settings)
                 .service(routes::retention::replace_settings)
                 .service(routes::retention::report)

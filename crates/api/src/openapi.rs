@@ -518,6 +518,17 @@ impl Modify for CodeLists {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.schemas.extend(crate::schema::components());
+        // The activity report's indicators: what each counts, in the list itself.
+        let indicators = crate::schema::component_name::<relais_domain::activity::Indicator>();
+        if let Some(utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(list))) =
+            components.schemas.get_mut(&indicators)
+        {
+            list.description = Some(format!(
+                "A figure of the activity report (GET /v1/stats/activity), with the unit of its \
+                 value and what it counts:\n\n{}",
+                crate::routes::stats::indicators_table()
+            ));
+        }
         components.schemas.insert(
             crate::schema::PLAN_ITEM_FIELD.to_owned(),
             crate::schema::plan_item_field_component(),

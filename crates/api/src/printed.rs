@@ -16,7 +16,12 @@ pub enum Format {
     Html,
     Pdf,
     Zip,
+    Csv,
+    Xlsx,
 }
+
+/// The media type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The formats of a printed document, HTML first (the default).
 pub const PRINTED: [Format; 2] = [Format::Html, Format::Pdf];
@@ -28,6 +33,11 @@ impl Format {
             Format::Html => ("text", "html"),
             Format::Pdf => ("application", "pdf"),
             Format::Zip => ("application", "zip"),
+            Format::Csv => ("text", "csv"),
+            Format::Xlsx => (
+                "application",
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
         }
     }
 }
@@ -73,7 +83,9 @@ pub(crate) async fn document_response<D: Send + 'static>(
             .content_type("text/html; charset=utf-8")
             .body(html(&printable)),
         // A printed document is offered as HTML or PDF only (see `PRINTED`).
-        Format::Json | Format::Zip => return Err(ApiError::NotAcceptable),
+        Format::Json | Format::Zip | Format::Csv | Format::Xlsx => {
+            return Err(ApiError::NotAcceptable);
+        }
     })
 }
 
@@ -90,6 +102,12 @@ pub(crate) async fn off_thread<T: Send + 'static>(
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct PdfFile(Vec<u8>);
+
+/// An XLSX workbook, for the document.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct XlsxFile(Vec<u8>);
 
 /// A ZIP archive, for the document.
 #[allow(dead_code)]

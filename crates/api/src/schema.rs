@@ -126,6 +126,9 @@ code_schemas! {
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
     civility, civility_nullable => relais_domain::Civility;
+    activity_indicator, activity_indicator_nullable => relais_domain::activity::Indicator;
+    age_band, age_band_nullable => relais_domain::activity::AgeBand;
+    household_composition, household_composition_nullable => relais_domain::activity::HouseholdComposition;
 }
 
 /// A list of `items`.

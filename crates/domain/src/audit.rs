@@ -111,6 +111,7 @@ crate::coded_enum! {
         SchemeCatalogue => "scheme_catalogue" { fr: "Catalogue des dispositifs", en: "Scheme catalogue" },
         /// The caseload statistics.
         StatsCaseload => "stats.caseload" { fr: "Statistiques de file active", en: "Caseload statistics" },
+        StatsActivity => "stats.activity" { fr: "Rapport d'activité", en: "Activity report" },
         /// A webhook delivery.
         WebhookDelivery => "webhook_delivery" { fr: "Envoi de webhook", en: "Webhook delivery" },
     }

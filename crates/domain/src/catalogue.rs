@@ -3,6 +3,7 @@
 //! This module depends on all the others and nothing depends on it, so the enumerations can
 //! live with the rules that use them.
 
+use crate::activity::{AgeBand, HouseholdComposition, Indicator};
 use crate::agent::Civility;
 use crate::application::{ApplicationDecision, ApplicationStatus, DocumentStatus, FunderStatus};
 use crate::assessment::{NeedsAction, Priority};
@@ -79,6 +80,9 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<LegalProtectionKind>(),
         list::<DisabilityRecognition>(),
         list::<DisabilityRate>(),
+        list::<Indicator>(),
+        list::<AgeBand>(),
+        list::<HouseholdComposition>(),
     ]
 }
 
@@ -144,6 +148,9 @@ mod tests {
                 "legal_protection_kind",
                 "disability_recognition",
                 "disability_rate",
+                "activity_indicator",
+                "age_band",
+                "household_composition",
             ]
         );
     }

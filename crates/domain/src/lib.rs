@@ -9,6 +9,7 @@
 //! parsed, not validated: once a value of one of these types exists, it is valid. It depends on
 //! no database, web framework or runtime, so every rule here is unit-tested on its own.
 
+pub mod activity;
 pub mod agent;
 pub mod application;
 pub mod assessment;

@@ -124,9 +124,13 @@ pub async fn seed(
             started.elapsed().as_secs_f64()
         );
     }
-    // As the worker would within minutes: the past days' counts of the statistics folded.
+    // As the worker would within minutes: the past days' counts of the statistics folded, and
+    // the activity ledger.
     let mut tx = db.background().await?;
     relais_store::stats::compact_caseload_counts(&mut tx, today - chrono::Days::new(1)).await?;
+    commit(tx).await?;
+    let mut tx = db.background().await?;
+    relais_store::activity::compact(&mut tx).await?;
     commit(tx).await?;
     let mut conn = db.pool().acquire().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;

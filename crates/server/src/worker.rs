@@ -1,6 +1,7 @@
 //! The background loop: the webhook dispatcher, polling every `webhooks.poll_interval` (at
 //! once again while it finds full batches), and every `expiry_sweep_interval` the referral
-//! expiry sweep, the folding of past caseload counts and the absences' delegations.
+//! expiry sweep, the folding of past caseload counts and of the activity ledger, and the absences'
+//! delegations.
 //!
 //! Every replica of the service runs one unless its role is `api` (`RELAIS_ROLE`): claims use `FOR UPDATE SKIP LOCKED` and a lease, so
 //! they share the work without delivering an attempt twice. Errors are logged (without secrets
@@ -144,20 +145,27 @@ async fn run(
 }
 
 /// Folds the caseload counts of past days (OPERATIONS.md: the statistics at a million cases),
-/// on the sweep's schedule: a day back from UTC's today, so that no reader's today precedes it.
+/// on the sweep's schedule: a day back from UTC's today, so that no reader's today precedes it;
+/// then the rows the activity ledger gained since the last folding, one per key.
 async fn compact_counts(db: &Db) {
     let before = chrono::Utc::now().date_naive() - chrono::Days::new(1);
     let folded = async {
         let mut tx = db.background().await?;
         let folded = relais_store::stats::compact_caseload_counts(&mut tx, before).await?;
         relais_store::db::commit(tx).await?;
-        Ok::<_, relais_store::StoreError>(folded)
+        let mut tx = db.background().await?;
+        let activity = relais_store::activity::compact(&mut tx).await?;
+        relais_store::db::commit(tx).await?;
+        Ok::<_, relais_store::StoreError>((folded, activity))
     }
     .await;
     match folded {
-        Ok(folded) => {
+        Ok((folded, activity)) => {
             if folded > 0 {
                 tracing::info!(folded, "caseload counts of past days folded");
+            }
+            if activity > 0 {
+                tracing::info!(folded = activity, "activity ledger rows folded");
             }
             if let Err(e) = jobs::record_success(db, Job::CaseloadCompaction).await {
                 tracing::warn!(error = %e, "could not record the caseload compaction");

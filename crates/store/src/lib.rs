@@ -5,6 +5,7 @@
 //! transactions are opened by [`Db`], which sets the organisation for row-level security.
 
 pub mod absences;
+pub mod activity;
 pub mod agenda;
 pub mod agents;
 pub mod applications;

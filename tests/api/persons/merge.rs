@@ -365,6 +365,8 @@ async fn both_records_with_cases_consents_documents_household_and_budget_become_
             ))
             .collect::<Vec<_>>()
     );
+    // The moved cases and household kept the activity ledger true.
+    app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

@@ -127,6 +127,8 @@ async fn accepting_opens_a_case_in_intake_for_a_new_person_made_from_the_referra
     assert_eq!(seen["case_id"], case_id);
     assert_eq!(seen["person_id"], Value::Null);
     assert_eq!(seen["decided_by"], Value::Null);
+    // The activity ledger stayed true through every write.
+    r.app.assert_activity_ledger_recounts().await;
 }
 
 #[tokio::test]

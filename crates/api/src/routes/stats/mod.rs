@@ -1,5 +1,10 @@
 //! Statistics for supervisors: aggregates only, never a person's data.
 
+mod report;
+mod sheet;
+
+pub use report::{ActivityReport, activity, indicators_table};
+
 use actix_web::{HttpResponse, get};
 use relais_domain::statistics::{Sum, suppressed};
 use relais_domain::{AuditAction, AuditResource, Permission};
