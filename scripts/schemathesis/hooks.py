@@ -86,6 +86,8 @@ CROSS_FIELD_RULES = {
         ("/to", "range_too_long"),
         ("/team", "referent_and_team"),
         ("/team", "team_size"),
+        ("/from", "out_of_range"),
+        ("/to", "out_of_range"),
     },
     "GET /v1/persons/{id}": {("/reason", "reason_required")},
     "GET /v1/persons": {("/nir", "nir_wrong_key")},

@@ -65,7 +65,10 @@ async fn case(
 /// - c3 self, 2025-06-01, open; p3 (couple with children), who also has
 /// - c7 self, 2025-07-01, open (the same stretch of support as c3);
 /// - c4 internal, 2024-01-01 → 2024-12-31: before P; c5 self, opened 2026-01-05: after P;
-/// - c6 (bob's) self, 2025-05-01 → 2025-07-01 goals_met (61 days).
+/// - c6 (bob's) self, 2025-05-01 → 2025-07-01 goals_met (61 days);
+///
+/// and their contacts, a group session, assessments, steps, agreements, applications, referrals
+/// and liaisons, each described where it is written.
 async fn history() -> History {
     let app = TestApp::spawn_unsuppressed().await;
     let sam = app.token("supervisor", "sam");
@@ -102,7 +105,7 @@ async fn history() -> History {
     )
     .await;
     case(&app, &alice, "Cinq", "self", "2026-01-05", None).await;
-    case(
+    let c6 = case(
         &app,
         &bob,
         "Six",
@@ -169,6 +172,35 @@ async fn history() -> History {
             contact(&c3.id, "interview", "cancelled", "2025-06-20"),
             contact(&c3.id, "interview", "no_show", "2025-07-01"),
             contact(&c3.id, "interview", "held", "2026-01-10"),
+        ]
+        .concat(),
+    )
+    .await;
+    // A group session on 2025-05-15: c2's person came, c6's did not.
+    let session = Uuid::now_v7();
+    let participant = |case: &str, status: &str| {
+        let (occurred, scheduled) = if status == "held" {
+            ("'2025-05-15T14:00:00Z'", "NULL")
+        } else {
+            ("NULL", "'2025-05-15T14:00:00Z'")
+        };
+        format!(
+            "INSERT INTO contacts (id, org_id, case_id, kind, status, occurred_at, scheduled_at,
+                                   author_id, group_session_id)
+             VALUES (gen_random_uuid(), {org}, '{case}', 'group_session', '{status}', {occurred},
+                     {scheduled}, '{alice_id}', '{session}');"
+        )
+    };
+    sql(
+        &app,
+        &[
+            format!(
+                "INSERT INTO group_sessions (id, org_id, topic, occurred_at, author_id)
+                 VALUES ('{session}', {org}, 'Atelier budget', '2025-05-15T14:00:00Z',
+                         '{alice_id}');"
+            ),
+            participant(&c2.id, "held"),
+            participant(&c6.id, "no_show"),
         ]
         .concat(),
     )
@@ -428,12 +460,16 @@ async fn the_figures_of_a_period_are_those_of_the_history() {
             ("plan_items_by_status/planned", json!(1)),
             ("plan_items_done_percent", json!(50.0)),
             ("plan_items_overdue", json!(1)),
-            ("contacts", json!(4)),
+            ("contacts", json!(6)),
             ("contacts_by_kind/first_interview", json!(2)),
             ("contacts_by_kind/interview", json!(2)),
-            ("contacts_by_status/held", json!(2)),
+            ("contacts_by_kind/group_session", json!(2)),
+            ("contacts_by_status/held", json!(3)),
             ("contacts_by_status/cancelled", json!(1)),
-            ("contacts_by_status/no_show", json!(1)),
+            ("contacts_by_status/no_show", json!(2)),
+            ("group_sessions", json!(1)),
+            ("group_session_attendances", json!(1)),
+            ("group_session_no_shows", json!(1)),
             ("applications_submitted", json!(2)),
             ("applications_submitted_by_scheme/FSL maintien", json!(2)),
             ("applications_decided", json!(2)),
@@ -488,7 +524,7 @@ async fn a_referent_a_team_and_a_worker_get_their_own_figures() {
             ("persons_supported", json!(3)),
             ("cases_closed", json!(2)),
             ("duration_median_days", json!(65.5)),
-            ("contacts", json!(4)),
+            ("contacts", json!(6)),
         ],
     );
     // A worker asking for the organisation gets their own figures.
@@ -538,7 +574,8 @@ async fn the_figures_follow_corrections_and_leave_restricted_persons_out() {
             ("persons_supported", json!(3)),
             ("cases_active", json!(3)),
             ("cases_opened", json!(2)),
-            ("contacts", json!(1)),
+            // c2's first interview and both participants of the group session.
+            ("contacts", json!(3)),
             ("plan_items", json!(0)),
             ("needs_by_domain/housing", json!(1)),
             ("agreement_median_days", Value::Null),
@@ -738,6 +775,12 @@ async fn bad_periods_and_scopes_are_refused_at_their_parameter_and_other_roles_a
             "/to",
             Some("range_too_long"),
         ),
+        (
+            "from=1899-12-31&to=1900-01-02",
+            "/from",
+            Some("out_of_range"),
+        ),
+        ("to=2200-01-01", "/to", Some("out_of_range")),
         ("referent=nobody", "/referent", None),
         ("team=", "/team", None),
         ("team=0190a0c4-5d6e-7f80-9a1b-2c3d4e5f6a7b,x", "/team", None),
@@ -837,7 +880,7 @@ async fn corrections_move_the_figures_and_the_ledger_stays_a_recount() {
             ("cases_closed", json!(2)),
             ("closures_by_reason/person_withdrew", json!(0)),
             ("duration_median_days", json!(81.0)),
-            ("contacts_by_status/held", json!(3)),
+            ("contacts_by_status/held", json!(4)),
             ("contacts_by_status/cancelled", json!(0)),
             ("plan_items", json!(2)),
             ("plan_items_done_percent", json!(50.0)),

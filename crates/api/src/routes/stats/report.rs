@@ -34,10 +34,11 @@ pub const MAX_TEAM: usize = 50;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ActivityParams {
-    /// First day of the period (default 1 January of the current year).
+    /// First day of the period (default 1 January of the year of `to`; from 1900 to 2199).
     #[param(example = "2026-01-01")]
     pub from: Option<NaiveDate>,
-    /// Last day of the period, included (default today; at most 3,660 days after `from`).
+    /// Last day of the period, included (default today; at most 3,660 days after `from`; from
+    /// 1900 to 2199).
     #[param(example = "2026-12-31")]
     pub to: Option<NaiveDate>,
     /// One referent's figures (an agent id). A worker gets their own whatever they ask.
@@ -61,6 +62,8 @@ pub enum ActivityRefused {
     TeamSize,
     #[error("give referent or team, not both")]
     ReferentAndTeam,
+    #[error("a day of the period is from 1900-01-01 to 2199-12-31")]
+    OutOfRange,
 }
 
 impl relais_domain::Refusal for ActivityRefused {
@@ -70,6 +73,7 @@ impl relais_domain::Refusal for ActivityRefused {
             ActivityRefused::TooLong => "range_too_long",
             ActivityRefused::TeamSize => "team_size",
             ActivityRefused::ReferentAndTeam => "referent_and_team",
+            ActivityRefused::OutOfRange => "out_of_range",
         }
     }
 
@@ -86,6 +90,9 @@ impl relais_domain::Refusal for ActivityRefused {
             ),
             ActivityRefused::ReferentAndTeam => {
                 "indiquez referent ou team, pas les deux".to_owned()
+            }
+            ActivityRefused::OutOfRange => {
+                "un jour de la période est compris entre le 01/01/1900 et le 31/12/2199".to_owned()
             }
         }
     }
@@ -209,6 +216,18 @@ pub struct ActivityReport {
 
 impl ActivityParams {
     fn period(&self, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+        // Days PostgreSQL and the ledger hold, far beyond any service's history.
+        let range = NaiveDate::from_ymd_opt(1900, 1, 1)..NaiveDate::from_ymd_opt(2200, 1, 1);
+        for (name, day) in [("from", self.from), ("to", self.to)] {
+            if let (Some(day), Some(first), Some(end)) = (day, range.start, range.end)
+                && !(first..end).contains(&day)
+            {
+                return Err(ApiError::bad_query_refused(
+                    name,
+                    &ActivityRefused::OutOfRange,
+                ));
+            }
+        }
         let to = self.to.unwrap_or(today);
         let from = self
             .from
@@ -262,7 +281,7 @@ impl ActivityParams {
 /// today), both included, at most 3,660 days (422 `range_reversed` / `range_too_long` at `to`).
 ///
 /// As JSON (the default), as CSV (`Accept: text/csv`: one row per figure,
-/// `indicator;dimension;value;suppressed`, UTF-8 with a byte-order mark, for spreadsheets), or
+/// `indicator;dimension;value;suppressed`, UTF-8, decimals with a point, for programs), or
 /// as an XLSX workbook
 /// (`Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`: the figures
 /// with their French labels, then the definitions). 406 for any other media type.
