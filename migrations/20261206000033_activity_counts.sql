@@ -112,9 +112,11 @@ CREATE FUNCTION relais_household_composition(recorded boolean, relationships tex
                  'child' = ANY (relationships) AS child) AS x
 $$;
 
--- The composition of a person's household as recorded now.
+-- The composition of a person's household as recorded now. (The functions called once per row
+-- fix no search_path, so that PostgreSQL can inline them into the statements calling them; they
+-- run with the caller's rights, and the triggers fix theirs.)
 CREATE FUNCTION relais_household_composition_of(person uuid) RETURNS text
-    LANGUAGE sql STABLE SET search_path = public
+    LANGUAGE sql STABLE
     AS $$
     SELECT relais_household_composition(
         EXISTS (SELECT 1 FROM households h WHERE h.person_id = person),
@@ -181,7 +183,7 @@ $$;
 -- participant attended or not; a held first interview, the days since the case opened (the
 -- first contact).
 CREATE FUNCTION relais_activity_of_contact(k contacts) RETURNS SETOF activity_delta
-    LANGUAGE sql STABLE SET search_path = public
+    LANGUAGE sql STABLE
     AS $$
     SELECT ROW(k.org_id, k.author_id, x.measure, x.dimension, t.day, 1, 0)::activity_delta
     FROM (SELECT (coalesce(k.occurred_at, k.scheduled_at) AT TIME ZONE 'UTC')::date AS day) AS t
@@ -224,7 +226,7 @@ $$;
 -- A case's first accepted proposal, on the day it was accepted: the days since the case
 -- opened. Answers are recorded once and in order, so "first" does not change afterwards.
 CREATE FUNCTION relais_activity_of_proposal(p plan_proposals) RETURNS SETOF activity_delta
-    LANGUAGE sql STABLE SET search_path = public
+    LANGUAGE sql STABLE
     AS $$
     SELECT ROW(p.org_id, p.recorded_by, 'delay:agreement',
                'days:' || ((p.decided_at AT TIME ZONE 'UTC')::date - c.opened_on),
@@ -256,7 +258,7 @@ $$;
 
 -- The need of an application's funding plan, if any.
 CREATE FUNCTION relais_funding_need(application uuid) RETURNS bigint
-    LANGUAGE sql STABLE SET search_path = public
+    LANGUAGE sql STABLE
     AS $$ SELECT f.need_cents FROM funding_plans f WHERE f.application_id = application $$;
 
 -- A referral, on the day it was received: by partner and by outcome (its status).
@@ -508,21 +510,28 @@ DECLARE
     deltas activity_delta[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
+        -- Each person of the new cases read once: her cases now, her household's composition.
+        WITH touched AS MATERIALIZED (
+            SELECT p AS person, relais_household_composition_of(p.id) AS composition,
+                   ARRAY(SELECT c FROM cases c WHERE c.person_id = p.id) AS now
+            FROM persons p
+            WHERE p.id IN (SELECT person_id FROM new_rows)
+        )
         SELECT array_agg(d) INTO deltas FROM (
             SELECT d FROM new_rows r CROSS JOIN LATERAL relais_activity_of_case(r) AS d
             UNION ALL
-            SELECT d FROM persons p
-            CROSS JOIN LATERAL relais_activity_of_person(
-                p, ARRAY(SELECT c FROM cases c WHERE c.person_id = p.id),
-                relais_household_composition_of(p.id)) AS d
-            WHERE p.id IN (SELECT person_id FROM new_rows)
+            SELECT d FROM touched t
+            CROSS JOIN LATERAL relais_activity_of_person(t.person, t.now, t.composition) AS d
             UNION ALL
-            SELECT relais_activity_negated(d) FROM persons p
+            -- Before: without the new cases (nothing to take away for a person whose only case
+            -- is new, the usual case).
+            SELECT relais_activity_negated(d) FROM touched t
             CROSS JOIN LATERAL relais_activity_of_person(
-                p, ARRAY(SELECT c FROM cases c WHERE c.person_id = p.id
-                           AND c.id NOT IN (SELECT id FROM new_rows)),
-                relais_household_composition_of(p.id)) AS d
-            WHERE p.id IN (SELECT person_id FROM new_rows)
+                t.person,
+                ARRAY(SELECT c FROM unnest(t.now) AS c
+                      WHERE c.id NOT IN (SELECT id FROM new_rows)),
+                t.composition) AS d
+            WHERE cardinality(t.now) > 1
         ) AS x;
     ELSE
         -- The persons of the cases whose person, dates or referent changed.
