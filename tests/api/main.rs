@@ -26,6 +26,7 @@ mod demo;
 mod docs;
 mod documents;
 mod errors;
+mod events;
 mod export;
 mod household_budget;
 mod idempotency;

@@ -177,6 +177,7 @@ where
                 .service(routes::retention::read_settings)
                 .service(routes::retention::replace_settings)
                 .service(routes::retention::report)
+                .service(routes::events::feed)
                 .service(audit::list),
         )
 }

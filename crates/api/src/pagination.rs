@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Datelike, NaiveDate};
+use relais_store::events::Position;
 use relais_store::page::{Page, PageRequest};
 use relais_store::plan_items::ItemCursor;
 use serde::Deserialize;
@@ -107,6 +108,30 @@ impl Cursor for Uuid {
     }
 }
 
+/// A position in the change feed: the transaction id and the order in it, 8 bytes each. Any 16
+/// bytes are a position (a half beyond `i64::MAX` is at the end: no event is after it).
+impl Cursor for Position {
+    fn encode(&self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.tx.to_be_bytes());
+        bytes[8..].copy_from_slice(&self.seq.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn decode(cursor: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+        let (tx, seq) = bytes.split_at_checked(8)?;
+        let half = |bytes: &[u8]| -> Option<i64> {
+            let value = u64::from_be_bytes(bytes.try_into().ok()?);
+            Some(i64::try_from(value).unwrap_or(i64::MAX))
+        };
+        Some(Position {
+            tx: half(tx)?,
+            seq: half(seq)?,
+        })
+    }
+}
+
 /// The first and last days a cursor names (a date beyond is at that end).
 const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a date");
 const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
@@ -182,6 +207,26 @@ mod tests {
         let id = Uuid::now_v7();
         assert_eq!(Uuid::decode(&id.encode()), Some(id));
         assert!(params(None, Some("not a cursor")).after::<Uuid>().is_err());
+    }
+
+    #[test]
+    fn a_feed_position_round_trips_and_any_sixteen_bytes_are_one() {
+        let position = Position {
+            tx: 4_294_967_301,
+            seq: 17,
+        };
+        let encoded = position.encode();
+        assert_eq!(encoded.len(), 22);
+        assert_eq!(Position::decode(&encoded), Some(position));
+        assert_eq!(
+            Position::decode(&URL_SAFE_NO_PAD.encode([0xffu8; 16])),
+            Some(Position {
+                tx: i64::MAX,
+                seq: i64::MAX
+            })
+        );
+        assert_eq!(Position::decode(&URL_SAFE_NO_PAD.encode([0u8; 20])), None);
+        assert_eq!(Position::decode("not a cursor"), None);
     }
 
     #[test]

@@ -125,6 +125,7 @@ code_schemas! {
     situation_data, situation_data_nullable => relais_domain::SituationData;
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
+    event_type, event_type_nullable => relais_domain::EventType;
     civility, civility_nullable => relais_domain::Civility;
     activity_indicator, activity_indicator_nullable => relais_domain::activity::Indicator;
     age_band, age_band_nullable => relais_domain::activity::AgeBand;
@@ -162,7 +163,11 @@ pub fn always_null() -> RefOr<Schema> {
 /// A query parameter listing codes of `T`, comma-separated (spaces around an entry and blank
 /// entries allowed: see `extract::coded_list`), as a pattern of exactly that.
 pub fn coded_list<T: Coded>() -> RefOr<Schema> {
-    let codes: Vec<&str> = T::ALL.iter().map(|c| c.code()).collect();
+    // Codes are snake_case words, some joined by dots (`case.opened`): a dot is literal.
+    let codes: Vec<String> = T::ALL
+        .iter()
+        .map(|c| c.code().replace('.', "\\."))
+        .collect();
     let entry = format!(" *({})? *", codes.join("|"));
     RefOr::T(Schema::Object(
         ObjectBuilder::new()
@@ -189,6 +194,11 @@ pub fn contact_status_list() -> RefOr<Schema> {
 /// Comma-separated plan item statuses.
 pub fn item_status_list() -> RefOr<Schema> {
     coded_list::<relais_domain::ItemStatus>()
+}
+
+/// Comma-separated event types.
+pub fn event_type_list() -> RefOr<Schema> {
+    coded_list::<relais_domain::EventType>()
 }
 
 /// Comma-separated referral statuses.

@@ -22,6 +22,7 @@ pub mod codes;
 pub mod contact;
 pub mod document;
 pub mod eligibility;
+pub mod event;
 pub mod household;
 pub mod liaison;
 pub mod merge;
@@ -76,6 +77,7 @@ pub use eligibility::{
     Match, MatchResult, ResourceFacts, ResourcesBasis, Rule, Scale, Situation, SituationData,
     evaluate,
 };
+pub use event::EventType;
 pub use household::{
     ConsumptionUnits, EmploymentStatus, Household, HouseholdError, HouseholdMember, HousingStatus,
     QfParts, Relationship,

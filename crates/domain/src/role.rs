@@ -83,6 +83,9 @@ pub enum Permission {
     /// Import an existing caseload from a file (`POST /v1/imports/cases`): persons and cases
     /// in bulk.
     CaseImport,
+    /// Read the organisation's change feed (`GET /v1/events`): identifiers, codes and dates of
+    /// what happened, for the organisation's own systems.
+    EventFeedRead,
 }
 
 impl Permission {
@@ -110,6 +113,7 @@ impl Permission {
         Permission::CaseAssign,
         Permission::PersonMerge,
         Permission::CaseImport,
+        Permission::EventFeedRead,
     ];
 }
 
@@ -146,6 +150,7 @@ const SUPERVISOR: &[Permission] = &[
     Permission::CaseReadAll,
     Permission::ReferralRead,
     Permission::ReferralDecide,
+    Permission::EventFeedRead,
 ];
 
 impl Role {
@@ -175,6 +180,7 @@ impl Role {
                 Permission::OrganisationAdmin,
                 Permission::RetentionSettings,
                 Permission::ReferenceRead,
+                Permission::EventFeedRead,
             ],
             // The right-of-access export is the dpo's alone; it does not open cases otherwise.
             Role::Dpo => &[
@@ -309,6 +315,7 @@ mod tests {
                 PersonRestrict,
                 PersonMerge,
                 CaseImport,
+                EventFeedRead,
             ],
             Role::Admin => vec![
                 AgentRead,
@@ -316,6 +323,7 @@ mod tests {
                 OrganisationAdmin,
                 RetentionSettings,
                 ReferenceRead,
+                EventFeedRead,
             ],
             Role::Dpo => vec![
                 AgentRead,

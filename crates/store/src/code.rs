@@ -15,8 +15,9 @@ use std::ops::Deref;
 use relais_domain::{
     ApplicationStatus, AuditAction, AuditResource, CaseOrigin, CaseStatus, Coded, ConsentChannel,
     ConsentScope, ContactKind, ContactStatus, DecisionChannel, DeliveryStatus, DocumentProvider,
-    DocumentStatus, Domain, FunderStatus, InformedChannel, ItemCategory, ItemStatus, LegalBasis,
-    LiaisonStatus, NeedsAction, Party, ReferralStatus, Relationship, Urgency, WebhookEvent,
+    DocumentStatus, Domain, EventType, FunderStatus, InformedChannel, ItemCategory, ItemStatus,
+    LegalBasis, LiaisonStatus, NeedsAction, Party, ReferralStatus, Relationship, Urgency,
+    WebhookEvent,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -82,6 +83,7 @@ unwrap_code!(
     DocumentProvider,
     DocumentStatus,
     Domain,
+    EventType,
     FunderStatus,
     InformedChannel,
     ItemCategory,

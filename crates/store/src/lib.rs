@@ -22,6 +22,7 @@ pub mod documents;
 pub mod duplicates;
 pub mod embedded;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod households;
 pub mod idempotency;

@@ -14,6 +14,7 @@ pub mod consents;
 pub mod contacts;
 pub mod deliveries;
 pub mod documents;
+pub mod events;
 pub mod export;
 pub mod export_schema;
 pub mod health;

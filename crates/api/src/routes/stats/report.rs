@@ -46,7 +46,10 @@ pub struct ActivityParams {
     pub referent: Option<String>,
     /// A team's figures: its agents' ids, comma-separated (at most 50), counted together.
     /// Not with `referent`.
-    #[param(example = "0190a0c4-5d6e-7f80-9a1b-2c3d4e5f6a7b,0190a0c4-5d6e-7f80-9a1b-2c3d4e5f6a7c")]
+    #[param(
+        example = "0190a0c4-5d6e-7f80-9a1b-2c3d4e5f6a7b,0190a0c4-5d6e-7f80-9a1b-2c3d4e5f6a7c",
+        pattern = "^ *[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12} *(, *[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12} *)*$"
+    )]
     pub team: Option<String>,
 }
 

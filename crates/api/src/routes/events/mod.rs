@@ -1,0 +1,254 @@
+//! The organisation's change feed (`GET /v1/events`): what happened to its cases, referrals,
+//! liaisons and applications, in order, with a durable cursor, for the systems that poll
+//! instead of receiving webhooks.
+//!
+//! Supervisors and administrators only. Events hold identifiers, codes and dates, never a name
+//! or a free text: reading the feed is not audited (reading the records it names is).
+
+mod data;
+
+use actix_web::{HttpResponse, get};
+use chrono::{DateTime, Utc};
+use relais_domain::{EventType, Permission};
+use relais_store::db::Access;
+use relais_store::events::{self as store, Position};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub use data::{
+    ApplicationDecidedData, CaseAssignedData, CaseOpenedData, CaseStatusChangedData,
+    LiaisonAnsweredData, ReferralExpiredData, ReferralReceivedData,
+};
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::extract::{Query, coded_list};
+use crate::pagination::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::responses::ReadErrors;
+
+/// Declares [`FeedEvent`], one variant per event type, and each type's feed item: its `id`, its
+/// `cursor`, its `type` (a one-value code, the discriminator), when it happened and its `data`.
+macro_rules! feed_events {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident($item:ident, $type_code:ident = $code:literal) { data: $data:ty }
+    )*) => {
+        /// One event of the feed, by `type`: its id, its position, when it happened and what its
+        /// `data` holds.
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        #[serde(untagged)]
+        #[schema(discriminator(property_name = "type", mapping(
+            $(($code = concat!("#/components/schemas/", stringify!($item))),)*
+        )))]
+        pub enum FeedEvent {
+            $($(#[doc = $doc])* $variant($item),)*
+        }
+
+        impl FeedEvent {
+            /// The feed item of a stored event: its `data` read through its type (a shape the
+            /// document does not describe is an internal error, never published).
+            fn from_record(event: store::Event) -> Result<Self, ApiError> {
+                let cursor = event.position.encode();
+                match event.event_type.code() {
+                    $($code => Ok(FeedEvent::$variant($item {
+                        id: event.id,
+                        cursor,
+                        r#type: $type_code,
+                        occurred_at: event.occurred_at,
+                        data: serde_json::from_value(event.data).map_err(|e| {
+                            ApiError::internal(std::io::Error::other(format!(
+                                "a {} event does not read back: {e}",
+                                $code
+                            )))
+                        })?,
+                    })),)*
+                    other => Err(ApiError::internal(std::io::Error::other(format!(
+                        "the feed has no type for {other} events"
+                    )))),
+                }
+            }
+        }
+
+        $(
+            #[doc = concat!("The `type` of a `", $code, "` event: that text only.")]
+            #[derive(Debug)]
+            pub struct $type_code;
+
+            impl Serialize for $type_code {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_str($code)
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $type_code {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let code = String::deserialize(d)?;
+                    if code == $code {
+                        Ok(Self)
+                    } else {
+                        Err(serde::de::Error::custom(format!("not a {} event", $code)))
+                    }
+                }
+            }
+
+            impl utoipa::PartialSchema for $type_code {
+                fn schema() -> RefOr<Schema> {
+                    RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some([$code]))
+                            .build(),
+                    ))
+                }
+            }
+
+            impl ToSchema for $type_code {}
+
+            $(#[doc = $doc])*
+            #[derive(Debug, Serialize, Deserialize, ToSchema)]
+            #[serde(deny_unknown_fields)]
+            pub struct $item {
+                /// The event's id: the same in the feed and in every webhook that reports it.
+                pub id: Uuid,
+                /// The position just after this event: pass it as `after` to read on from here.
+                pub cursor: String,
+                #[schema(inline)]
+                pub r#type: $type_code,
+                pub occurred_at: DateTime<Utc>,
+                pub data: $data,
+            }
+        )*
+    };
+}
+
+feed_events! {
+    /// A case was opened.
+    CaseOpened(CaseOpenedFeedEvent, CaseOpenedType = "case.opened") { data: CaseOpenedData }
+    /// A case got a referent.
+    CaseAssigned(CaseAssignedFeedEvent, CaseAssignedType = "case.assigned") { data: CaseAssignedData }
+    /// A case moved to another status.
+    CaseStatusChanged(CaseStatusChangedFeedEvent, CaseStatusChangedType = "case.status_changed") {
+        data: CaseStatusChangedData
+    }
+    /// A partner posted a referral.
+    ReferralReceived(ReferralReceivedFeedEvent, ReferralReceivedType = "referral.received") {
+        data: ReferralReceivedData
+    }
+    /// A referral expired unanswered.
+    ReferralExpired(ReferralExpiredFeedEvent, ReferralExpiredType = "referral.expired") {
+        data: ReferralExpiredData
+    }
+    /// A liaison sheet was acknowledged by its destination.
+    LiaisonAcknowledged(LiaisonAcknowledgedFeedEvent, LiaisonAcknowledgedType = "liaison.acknowledged") {
+        data: LiaisonAnsweredData
+    }
+    /// A liaison sheet was declined by its destination.
+    LiaisonDeclined(LiaisonDeclinedFeedEvent, LiaisonDeclinedType = "liaison.declined") {
+        data: LiaisonAnsweredData
+    }
+    /// An application for aid was decided.
+    ApplicationDecided(ApplicationDecidedFeedEvent, ApplicationDecidedType = "application.decided") {
+        data: ApplicationDecidedData
+    }
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventFeed {
+    /// The events after `after`, in feed order.
+    pub items: Vec<FeedEvent>,
+    /// Where to read on from: the cursor of the last event of the page, or `after` itself when
+    /// the page is empty (absent only when the feed is empty from its start). Keep it: it is
+    /// durable.
+    pub next_cursor: Option<String>,
+}
+
+/// Where to read the feed from, and what.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// The `cursor` of the last event already read (or a page's `next_cursor`); absent or
+    /// empty: from the oldest event kept.
+    #[param(pattern = "^([A-Za-z0-9_-]{21}[AQgw])?$")]
+    pub after: Option<String>,
+    /// Only these types, comma-separated (e.g. `case.opened,case.status_changed`).
+    #[param(schema_with = crate::schema::event_type_list)]
+    pub types: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+impl FeedParams {
+    fn after(&self) -> Result<Option<Position>, ApiError> {
+        match self.after.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => Position::decode(text).map(Some).ok_or_else(|| {
+                ApiError::bad_query("after", "not a cursor of this feed: pass an event's cursor")
+            }),
+        }
+    }
+
+    fn types(&self) -> Result<Vec<EventType>, ApiError> {
+        let mut types: Vec<EventType> = coded_list("types", "event type", self.types.as_deref())?;
+        types.sort_by_key(|t| t.code());
+        types.dedup();
+        Ok(types)
+    }
+
+    fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if (1..=MAX_LIMIT).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::bad_query(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ))
+        }
+    }
+}
+
+/// The organisation's change feed: its events in order, after a cursor.
+///
+/// Supervisors and administrators only (403 otherwise). The events are those of
+/// `case.opened`, `case.assigned`, `case.status_changed`, `referral.received`,
+/// `referral.expired`, `liaison.acknowledged`, `liaison.declined` and `application.decided`:
+/// identifiers, codes and dates, never a name or a free text; read the record through its
+/// endpoint (that read is audited, the feed is not).
+///
+/// Keep the `next_cursor` of each page and pass it as `after`: the feed never skips nor
+/// repeats an event, even when transactions commit in another order than they started. An event
+/// shows once every transaction that began before its own has ended, so a long transaction
+/// delays the feed by its length. `types` keeps some types only (400 at `types` for an unknown
+/// one); a cursor read from a filtered feed continues any other.
+#[utoipa::path(
+    tag = "events",
+    operation_id = "list_events",
+    params(FeedParams),
+    responses((status = 200, description = "Events after the cursor, in order", body = EventFeed), ReadErrors),
+    security(("bearer" = []))
+)]
+#[get("/events")]
+pub async fn feed(ctx: Ctx, params: Query<FeedParams>) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::EventFeedRead)?;
+    let after = params.after()?;
+    let types = params.types()?;
+    let limit = params.limit()?;
+    let mut work = ctx.work(Access::Read).await?;
+    let events = store::feed(&mut work.tx, after, &types, limit).await?;
+    let next_cursor = events
+        .last()
+        .map(|e| e.position)
+        .or(after)
+        .map(|p| p.encode());
+    let items = events
+        .into_iter()
+        .map(FeedEvent::from_record)
+        .collect::<Result<Vec<_>, _>>()?;
+    work.commit(HttpResponse::Ok().json(EventFeed { items, next_cursor }))
+        .await
+}
