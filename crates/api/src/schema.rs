@@ -128,6 +128,7 @@ code_schemas! {
     event_type, event_type_nullable => relais_domain::EventType;
     civility, civility_nullable => relais_domain::Civility;
     activity_indicator, activity_indicator_nullable => relais_domain::activity::Indicator;
+    figure_unit, figure_unit_nullable => relais_domain::activity::Unit;
     age_band, age_band_nullable => relais_domain::activity::AgeBand;
     household_composition, household_composition_nullable => relais_domain::activity::HouseholdComposition;
 }

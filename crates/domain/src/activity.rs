@@ -188,41 +188,22 @@ impl Indicator {
     }
 }
 
-/// What a figure's value counts or measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    Persons,
-    Cases,
-    Days,
-    Needs,
-    Items,
-    Percent,
-    Contacts,
-    Sessions,
-    Attendances,
-    Applications,
-    Cents,
-    Referrals,
-    Liaisons,
-}
-
-impl Unit {
-    pub const fn code(self) -> &'static str {
-        match self {
-            Unit::Persons => "persons",
-            Unit::Cases => "cases",
-            Unit::Days => "days",
-            Unit::Needs => "needs",
-            Unit::Items => "items",
-            Unit::Percent => "percent",
-            Unit::Contacts => "contacts",
-            Unit::Sessions => "sessions",
-            Unit::Attendances => "attendances",
-            Unit::Applications => "applications",
-            Unit::Cents => "cents",
-            Unit::Referrals => "referrals",
-            Unit::Liaisons => "liaisons",
-        }
+crate::coded_enum! {
+    /// What a figure's value counts or measures.
+    pub enum Unit in "figure_unit" {
+        Persons => "persons" { fr: "Personnes", en: "Persons" },
+        Cases => "cases" { fr: "Accompagnements", en: "Cases" },
+        Days => "days" { fr: "Jours", en: "Days" },
+        Needs => "needs" { fr: "Besoins", en: "Needs" },
+        Items => "items" { fr: "Démarches", en: "Plan steps" },
+        Percent => "percent" { fr: "Pourcentage", en: "Percent" },
+        Contacts => "contacts" { fr: "Contacts", en: "Contacts" },
+        Sessions => "sessions" { fr: "Séances collectives", en: "Group sessions" },
+        Attendances => "attendances" { fr: "Présences", en: "Attendances" },
+        Applications => "applications" { fr: "Demandes d'aide", en: "Applications" },
+        Cents => "cents" { fr: "Centimes d'euro", en: "Euro cents" },
+        Referrals => "referrals" { fr: "Orientations", en: "Referrals" },
+        Liaisons => "liaisons" { fr: "Fiches de liaison", en: "Liaison sheets" },
     }
 }
 
@@ -361,6 +342,37 @@ impl Ledger {
             .after_period;
         let end = self.get(&format!("{measure}:end"), dimension);
         ever - begun_after - (end.ever - end.since_start)
+    }
+
+    /// The flow of `measure` in each dimension `{prefix}:{code}`, by code (in the codes' order).
+    fn flows_by(
+        &self,
+        measure: &str,
+        prefix: &str,
+        codes: impl Iterator<Item = String>,
+    ) -> Vec<(String, i64)> {
+        codes
+            .map(|c| {
+                let n = self.flow(measure, &format!("{prefix}:{c}"));
+                (c, n)
+            })
+            .collect()
+    }
+
+    /// The stock of `measure` in each dimension `{prefix}:{code}`, by code (in the codes'
+    /// order).
+    fn stocks_by(
+        &self,
+        measure: &str,
+        prefix: &str,
+        codes: impl Iterator<Item = String>,
+    ) -> Vec<(String, i64)> {
+        codes
+            .map(|c| {
+                let n = self.stock(measure, &format!("{prefix}:{c}"));
+                (c, n)
+            })
+            .collect()
     }
 
     /// The dimensions of `measure` starting with `prefix` (the part after it) counted in the
@@ -547,62 +559,31 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
 
     // Persons supported, in total and by age band, household and civility (each breakdown adds
     // up to the total; the ledger keeps no total of its own).
-    let total: i64 = codes::<Civility>()
-        .chain([UNKNOWN.to_owned()])
-        .map(|c| ledger.stock("person", &format!("civility:{c}")))
-        .sum();
+    let unknown = || [UNKNOWN.to_owned()];
+    let by_civility = ledger.stocks_by("person", "civility", codes::<Civility>().chain(unknown()));
+    let total = by_civility.iter().map(|(_, n)| n).sum();
     let persons = b.count(PersonsSupported, None, total);
-    let bands = codes::<AgeBand>().chain([UNKNOWN.to_owned()]);
-    let by_band: Vec<(String, i64)> = bands
-        .map(|c| {
-            let n = ledger.stock("person", &format!("age:{c}"));
-            (c, n)
-        })
-        .collect();
+    let by_band = ledger.stocks_by("person", "age", codes::<AgeBand>().chain(unknown()));
     b.breakdown(persons, PersonsByAgeBand, by_band);
-    let households = codes::<HouseholdComposition>().chain([UNKNOWN.to_owned()]);
-    let by_household: Vec<(String, i64)> = households
-        .map(|c| {
-            let n = ledger.stock("person", &format!("household:{c}"));
-            (c, n)
-        })
-        .collect();
-    b.breakdown(persons, PersonsByHousehold, by_household);
-    let civilities = codes::<Civility>().chain([UNKNOWN.to_owned()]);
-    let by_civility: Vec<(String, i64)> = civilities
-        .map(|c| {
-            let n = ledger.stock("person", &format!("civility:{c}"));
-            (c, n)
-        })
-        .collect();
+    let households = codes::<HouseholdComposition>().chain(unknown());
+    b.breakdown(
+        persons,
+        PersonsByHousehold,
+        ledger.stocks_by("person", "household", households),
+    );
     b.breakdown(persons, PersonsByCivility, by_civility);
 
     // Cases opened, closed and active, by origin; closures by reason.
-    let origins: Vec<String> = codes::<CaseOrigin>().collect();
-    let opened: Vec<(String, i64)> = origins
-        .iter()
-        .map(|o| (o.clone(), ledger.flow("case:start", &format!("origin:{o}"))))
-        .collect();
+    let opened = ledger.flows_by("case:start", "origin", codes::<CaseOrigin>());
     let total = b.count(CasesOpened, None, opened.iter().map(|(_, n)| n).sum());
     b.breakdown(total, CasesOpenedByOrigin, opened);
-    let closed: Vec<(String, i64)> = origins
-        .iter()
-        .map(|o| (o.clone(), ledger.flow("case:end", &format!("origin:{o}"))))
-        .collect();
+    let closed = ledger.flows_by("case:end", "origin", codes::<CaseOrigin>());
     let closed_total = b.count(CasesClosed, None, closed.iter().map(|(_, n)| n).sum());
     b.breakdown(closed_total, CasesClosedByOrigin, closed);
-    let active: Vec<(String, i64)> = origins
-        .iter()
-        .map(|o| (o.clone(), ledger.stock("case", &format!("origin:{o}"))))
-        .collect();
+    let active = ledger.stocks_by("case", "origin", codes::<CaseOrigin>());
     let total = b.count(CasesActive, None, active.iter().map(|(_, n)| n).sum());
     b.breakdown(total, CasesActiveByOrigin, active);
-    let reasons: Vec<(String, i64)> = codes::<ClosureReason>()
-        .map(|r| {
-            let n = ledger.flow("case:closure", &format!("reason:{r}"));
-            (r, n)
-        })
-        .collect();
+    let reasons = ledger.flows_by("case:closure", "reason", codes::<ClosureReason>());
     b.breakdown(closed_total, ClosuresByReason, reasons);
 
     // Durations and delays: medians over the cases behind them.
@@ -632,33 +613,17 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
     }
 
     // Plan items.
-    let statuses: Vec<(String, i64)> = codes::<ItemStatus>()
-        .map(|s| {
-            let n = ledger.flow("item", &format!("status:{s}"));
-            (s, n)
-        })
-        .collect();
+    let statuses = ledger.flows_by("item", "status", codes::<ItemStatus>());
     let items_total: i64 = statuses.iter().map(|(_, n)| n).sum();
     let items = b.count(PlanItems, None, items_total);
-    let parties: Vec<(String, i64)> = codes::<Party>()
-        .map(|p| {
-            let n = ledger.flow("item", &format!("party:{p}"));
-            (p, n)
-        })
-        .collect();
+    let parties = ledger.flows_by("item", "party", codes::<Party>());
     b.breakdown(items, PlanItemsByParty, parties);
-    let categories: Vec<(String, i64)> = Party::ALL
-        .iter()
-        .flat_map(|&p| {
-            crate::plan::categories_for(p)
-                .iter()
-                .map(move |c| format!("{}.{}", p.code(), c.code()))
-        })
-        .map(|c| {
-            let n = ledger.flow("item", &format!("category:{c}"));
-            (c, n)
-        })
-        .collect();
+    let categories = Party::ALL.iter().flat_map(|&p| {
+        crate::plan::categories_for(p)
+            .iter()
+            .map(move |c| format!("{}.{}", p.code(), c.code()))
+    });
+    let categories = ledger.flows_by("item", "category", categories);
     b.breakdown(items, PlanItemsByCategory, categories);
     let count_of = |s: ItemStatus| {
         statuses
@@ -690,20 +655,10 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
     b.count(PlanItemsOverdue, None, overdue);
 
     // Contacts and group sessions.
-    let kinds: Vec<(String, i64)> = codes::<ContactKind>()
-        .map(|k| {
-            let n = ledger.flow("contact", &format!("kind:{k}"));
-            (k, n)
-        })
-        .collect();
+    let kinds = ledger.flows_by("contact", "kind", codes::<ContactKind>());
     let contacts = b.count(Contacts, None, kinds.iter().map(|(_, n)| n).sum());
     b.breakdown(contacts, ContactsByKind, kinds);
-    let statuses: Vec<(String, i64)> = codes::<ContactStatus>()
-        .map(|s| {
-            let n = ledger.flow("contact", &format!("status:{s}"));
-            (s, n)
-        })
-        .collect();
+    let statuses = ledger.flows_by("contact", "status", codes::<ContactStatus>());
     b.breakdown(contacts, ContactsByStatus, statuses);
     b.count(GroupSessions, None, ledger.flow("session", ""));
     b.count(
@@ -746,12 +701,11 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         decided.iter().map(|(_, n)| n).sum(),
     );
     let by_scheme = b.breakdown(decided_total, ApplicationsDecidedByScheme, decided);
-    let decisions: Vec<(String, i64)> = codes::<ApplicationDecision>()
-        .map(|d| {
-            let n = ledger.flow("application:decided", &format!("decision:{d}"));
-            (d, n)
-        })
-        .collect();
+    let decisions = ledger.flows_by(
+        "application:decided",
+        "decision",
+        codes::<ApplicationDecision>(),
+    );
     b.breakdown(decided_total, ApplicationsByDecision, decisions);
     // Amounts follow the counts of the applications they add up.
     let requested_count: i64 = schemes
@@ -804,12 +758,7 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         .collect();
     let referrals = b.count(Referrals, None, partners.iter().map(|(_, n)| n).sum());
     b.breakdown(referrals, ReferralsByPartner, partners);
-    let outcomes: Vec<(String, i64)> = codes::<ReferralStatus>()
-        .map(|s| {
-            let n = ledger.flow("referral", &format!("outcome:{s}"));
-            (s, n)
-        })
-        .collect();
+    let outcomes = ledger.flows_by("referral", "outcome", codes::<ReferralStatus>());
     b.breakdown(referrals, ReferralsByOutcome, outcomes);
 
     // Liaisons by destination and legal basis.
@@ -832,12 +781,7 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         destinations.iter().map(|(_, n)| n).sum(),
     );
     b.breakdown(liaisons, LiaisonsByDestination, destinations);
-    let bases: Vec<(String, i64)> = codes::<LegalBasis>()
-        .map(|l| {
-            let n = ledger.flow("liaison", &format!("basis:{l}"));
-            (l, n)
-        })
-        .collect();
+    let bases = ledger.flows_by("liaison", "basis", codes::<LegalBasis>());
     b.breakdown(liaisons, LiaisonsByLegalBasis, bases);
 
     b.finish(min_count)

@@ -3,7 +3,7 @@
 //! This module depends on all the others and nothing depends on it, so the enumerations can
 //! live with the rules that use them.
 
-use crate::activity::{AgeBand, HouseholdComposition, Indicator};
+use crate::activity::{AgeBand, HouseholdComposition, Indicator, Unit};
 use crate::agent::Civility;
 use crate::application::{ApplicationDecision, ApplicationStatus, DocumentStatus, FunderStatus};
 use crate::assessment::{NeedsAction, Priority};
@@ -83,6 +83,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<Indicator>(),
         list::<AgeBand>(),
         list::<HouseholdComposition>(),
+        list::<Unit>(),
     ]
 }
 
@@ -151,6 +152,7 @@ mod tests {
                 "activity_indicator",
                 "age_band",
                 "household_composition",
+                "figure_unit",
             ]
         );
     }

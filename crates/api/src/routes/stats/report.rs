@@ -121,46 +121,6 @@ pub struct ActivityScope {
     pub agent_ids: Vec<Uuid>,
 }
 
-/// What a figure's value is in.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FigureUnit {
-    Persons,
-    Cases,
-    Days,
-    Needs,
-    Items,
-    Percent,
-    Contacts,
-    Sessions,
-    Attendances,
-    Applications,
-    Cents,
-    Referrals,
-    Liaisons,
-}
-
-impl From<figures::Unit> for FigureUnit {
-    fn from(u: figures::Unit) -> Self {
-        use figures::Unit as U;
-        match u {
-            U::Persons => FigureUnit::Persons,
-            U::Cases => FigureUnit::Cases,
-            U::Days => FigureUnit::Days,
-            U::Needs => FigureUnit::Needs,
-            U::Items => FigureUnit::Items,
-            U::Percent => FigureUnit::Percent,
-            U::Contacts => FigureUnit::Contacts,
-            U::Sessions => FigureUnit::Sessions,
-            U::Attendances => FigureUnit::Attendances,
-            U::Applications => FigureUnit::Applications,
-            U::Cents => FigureUnit::Cents,
-            U::Referrals => FigureUnit::Referrals,
-            U::Liaisons => FigureUnit::Liaisons,
-        }
-    }
-}
-
 /// One figure: an indicator, what it is counted by, its value.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FigureView {
@@ -175,7 +135,8 @@ pub struct FigureView {
     /// nothing to measure (a median over no case).
     #[schema(value_type = Option<f64>, example = 42)]
     pub value: Option<serde_json::Number>,
-    pub unit: FigureUnit,
+    #[schema(schema_with = crate::schema::figure_unit)]
+    pub unit: figures::Unit,
     /// Whether the value is withheld because it counts too few persons (or would give such a
     /// count away).
     pub suppressed: bool,
@@ -187,7 +148,7 @@ impl From<&Figure> for FigureView {
             indicator: f.indicator.code().to_owned(),
             dimension: f.dimension.clone(),
             value: f.value.and_then(number),
-            unit: f.indicator.unit().into(),
+            unit: f.indicator.unit(),
             suppressed: f.suppressed,
         }
     }

@@ -110,14 +110,7 @@ fn workbook(report: &ActivityReport, figures: &[Figure]) -> Result<Vec<u8>, Xlsx
             }
             None => {}
         }
-        sheet.write_string(
-            row,
-            4,
-            serde_json::to_value(view.unit)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-        )?;
+        sheet.write_string(row, 4, view.unit.code())?;
         sheet.write_boolean(row, 5, f.suppressed)?;
     }
     sheet.set_column_width(0, 34)?;
