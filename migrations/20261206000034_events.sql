@@ -39,7 +39,8 @@ CREATE INDEX events_feed_idx ON events (org_id, tx, seq);
 -- The feed of some types: one ordered range per type.
 CREATE INDEX events_type_idx ON events (org_id, type, tx, seq);
 
--- Writes the events of a statement: (org, type, subject, case, data) rows, in their order.
+-- Writes the events of a statement: (org, type, subject, case, data) rows, in their order
+-- (none for an empty or NULL array).
 CREATE TYPE event_row AS (
     org_id      uuid,
     type        text,
@@ -49,12 +50,18 @@ CREATE TYPE event_row AS (
 );
 
 CREATE FUNCTION relais_emit(rows event_row[]) RETURNS void
-    LANGUAGE sql SET search_path = public
+    LANGUAGE plpgsql SET search_path = public
     AS $$
-    INSERT INTO events (org_id, type, subject_id, case_id, data)
-    SELECT r.org_id, r.type, r.subject_id, r.case_id, jsonb_strip_nulls(r.data)
-    FROM unnest(rows) WITH ORDINALITY AS r (org_id, type, subject_id, case_id, data, n)
-    ORDER BY r.n
+BEGIN
+    -- Most statements change nothing an event reports: no insert then, so that nothing
+    -- runs for it.
+    IF cardinality(rows) > 0 THEN
+        INSERT INTO events (org_id, type, subject_id, case_id, data)
+        SELECT r.org_id, r.type, r.subject_id, r.case_id, jsonb_strip_nulls(r.data)
+        FROM unnest(rows) WITH ORDINALITY AS r (org_id, type, subject_id, case_id, data, n)
+        ORDER BY r.n;
+    END IF;
+END
 $$;
 
 -- Cases: opened (and assigned when it has a referent), assigned to another referent, moved to
@@ -97,9 +104,7 @@ BEGIN
             WHERE n.referent_id IS DISTINCT FROM o.referent_id AND n.referent_id IS NOT NULL
         ) AS x;
     END IF;
-    IF rows IS NOT NULL THEN
-        PERFORM relais_emit(rows);
-    END IF;
+    PERFORM relais_emit(rows);
     RETURN NULL;
 END
 $$;
@@ -115,27 +120,24 @@ CREATE TRIGGER cases_events_update AFTER UPDATE ON cases
 CREATE FUNCTION relais_events_referrals() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
-DECLARE
-    rows event_row[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(ROW(n.org_id, 'referral.received', n.id, NULL, jsonb_build_object(
-                   'referral_id', n.id, 'partner_id', n.partner_id, 'urgency', n.urgency,
-                   'domains', to_jsonb(n.domains), 'received_at', n.received_at,
-                   'expires_at', n.expires_at))::event_row ORDER BY n.id)
-        INTO rows
-        FROM new_rows n;
+        PERFORM relais_emit(ARRAY(
+            SELECT ROW(n.org_id, 'referral.received', n.id, NULL, jsonb_build_object(
+                       'referral_id', n.id, 'partner_id', n.partner_id, 'urgency', n.urgency,
+                       'domains', to_jsonb(n.domains), 'received_at', n.received_at,
+                       'expires_at', n.expires_at))::event_row
+            FROM new_rows n
+            ORDER BY n.id));
     ELSE
-        SELECT array_agg(ROW(n.org_id, 'referral.expired', n.id, NULL, jsonb_build_object(
-                   'referral_id', n.id, 'partner_id', n.partner_id,
-                   'expired_at', n.decided_at))::event_row ORDER BY n.id)
-        INTO rows
-        FROM new_rows n
-        JOIN old_rows o ON o.id = n.id
-        WHERE n.status = 'expired' AND o.status IS DISTINCT FROM 'expired';
-    END IF;
-    IF rows IS NOT NULL THEN
-        PERFORM relais_emit(rows);
+        PERFORM relais_emit(ARRAY(
+            SELECT ROW(n.org_id, 'referral.expired', n.id, NULL, jsonb_build_object(
+                       'referral_id', n.id, 'partner_id', n.partner_id,
+                       'expired_at', n.decided_at))::event_row
+            FROM new_rows n
+            JOIN old_rows o ON o.id = n.id
+            WHERE n.status = 'expired' AND o.status IS DISTINCT FROM 'expired'
+            ORDER BY n.id));
     END IF;
     RETURN NULL;
 END
@@ -152,20 +154,16 @@ CREATE TRIGGER referrals_events_update AFTER UPDATE ON referrals
 CREATE FUNCTION relais_events_liaisons() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
-DECLARE
-    rows event_row[];
 BEGIN
-    SELECT array_agg(ROW(n.org_id, 'liaison.' || n.status, n.id, n.case_id, jsonb_build_object(
-               'liaison_id', n.id, 'case_id', n.case_id,
-               'partner_id', n.destination_partner_id, 'status', n.status,
-               'sent_by', n.sent_by, 'answered_at', n.answered_at))::event_row ORDER BY n.id)
-    INTO rows
-    FROM new_rows n
-    JOIN old_rows o ON o.id = n.id
-    WHERE n.status IN ('acknowledged', 'declined') AND n.status IS DISTINCT FROM o.status;
-    IF rows IS NOT NULL THEN
-        PERFORM relais_emit(rows);
-    END IF;
+    PERFORM relais_emit(ARRAY(
+        SELECT ROW(n.org_id, 'liaison.' || n.status, n.id, n.case_id, jsonb_build_object(
+                   'liaison_id', n.id, 'case_id', n.case_id,
+                   'partner_id', n.destination_partner_id, 'status', n.status,
+                   'sent_by', n.sent_by, 'answered_at', n.answered_at))::event_row
+        FROM new_rows n
+        JOIN old_rows o ON o.id = n.id
+        WHERE n.status IN ('acknowledged', 'declined') AND n.status IS DISTINCT FROM o.status
+        ORDER BY n.id));
     RETURN NULL;
 END
 $$;
@@ -178,20 +176,16 @@ CREATE TRIGGER liaisons_events_update AFTER UPDATE ON liaisons
 CREATE FUNCTION relais_events_applications() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
-DECLARE
-    rows event_row[];
 BEGIN
-    SELECT array_agg(ROW(n.org_id, 'application.decided', n.id, n.case_id, jsonb_build_object(
-               'application_id', n.id, 'case_id', n.case_id, 'scheme_id', n.scheme_id,
-               'decision', n.decision, 'decided_on', n.decided_on,
-               'amount_granted_cents', n.amount_granted_cents))::event_row ORDER BY n.id)
-    INTO rows
-    FROM new_rows n
-    JOIN old_rows o ON o.id = n.id
-    WHERE n.status = 'decided' AND o.status IS DISTINCT FROM 'decided';
-    IF rows IS NOT NULL THEN
-        PERFORM relais_emit(rows);
-    END IF;
+    PERFORM relais_emit(ARRAY(
+        SELECT ROW(n.org_id, 'application.decided', n.id, n.case_id, jsonb_build_object(
+                   'application_id', n.id, 'case_id', n.case_id, 'scheme_id', n.scheme_id,
+                   'decision', n.decision, 'decided_on', n.decided_on,
+                   'amount_granted_cents', n.amount_granted_cents))::event_row
+        FROM new_rows n
+        JOIN old_rows o ON o.id = n.id
+        WHERE n.status = 'decided' AND o.status IS DISTINCT FROM 'decided'
+        ORDER BY n.id));
     RETURN NULL;
 END
 $$;

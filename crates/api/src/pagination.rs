@@ -60,25 +60,13 @@ impl DuePageParams {
 impl PageParams {
     /// The page size asked (400 at `limit` outside 1 to 200).
     pub fn limit(&self) -> Result<u32, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_query(
-                "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-        Ok(limit)
+        limit_param(self.limit)
     }
 
     /// The item the page starts after, if a cursor is given (400 at `cursor` when it is not
     /// one this list gave).
     pub fn after<C: Cursor>(&self) -> Result<Option<C>, ApiError> {
-        match self.cursor.as_deref() {
-            None | Some("") => Ok(None),
-            Some(cursor) => C::decode(cursor)
-                .map(Some)
-                .ok_or_else(|| ApiError::bad_query("cursor", "invalid cursor")),
-        }
+        cursor_param("cursor", self.cursor.as_deref())
     }
 
     /// The page of a list in id order.
@@ -88,6 +76,29 @@ impl PageParams {
             limit,
             after: self.after()?,
         })
+    }
+}
+
+/// A page size given as `limit` (default 50; 400 at `limit` outside 1 to 200).
+pub fn limit_param(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_query(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(limit)
+}
+
+/// The position a cursor given in the query parameter `name` names, if one is given (400 at
+/// `name` when it is not one of `C`'s).
+pub fn cursor_param<C: Cursor>(name: &str, value: Option<&str>) -> Result<Option<C>, ApiError> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(cursor) => C::decode(cursor)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_query(name, "invalid cursor")),
     }
 }
 

@@ -491,6 +491,47 @@ pub fn referent_filter() -> RefOr<Schema> {
     ))
 }
 
+/// Declares a type that is one constant string in JSON and in the document (`enum` of one
+/// value): the `kind` or `type` that tells the variants of a typed `oneOf` apart.
+macro_rules! constant_code {
+    ($(#[$meta:meta])* $name:ident = $code:expr) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($code)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = String::deserialize(d)?;
+                if code == $code {
+                    Ok(Self)
+                } else {
+                    Err(serde::de::Error::custom(format!("not a {} event", $code)))
+                }
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+                utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .enum_values(Some([$code]))
+                        .build(),
+                ))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use constant_code;
+
 #[cfg(test)]
 mod tests {
     use relais_domain::nir::{Nir, NirError};

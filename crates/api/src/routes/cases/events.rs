@@ -15,8 +15,6 @@ use relais_domain::{
 use relais_store::cases::CaseEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -50,39 +48,10 @@ macro_rules! timeline_events {
         }
 
         $(
-            #[doc = concat!("The `kind` of a `", $kind, "` event: that text only.")]
-            #[derive(Debug)]
-            pub struct $kind_code;
-
-            impl Serialize for $kind_code {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.serialize_str($kind)
-                }
+            crate::schema::constant_code! {
+                #[doc = concat!("The `kind` of a `", $kind, "` event: that text only.")]
+                $kind_code = $kind
             }
-
-            impl<'de> Deserialize<'de> for $kind_code {
-                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    let kind = String::deserialize(d)?;
-                    if kind == $kind {
-                        Ok(Self)
-                    } else {
-                        Err(serde::de::Error::custom(format!("not a {} event", $kind)))
-                    }
-                }
-            }
-
-            impl utoipa::PartialSchema for $kind_code {
-                fn schema() -> RefOr<Schema> {
-                    RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some([$kind]))
-                            .build(),
-                    ))
-                }
-            }
-
-            impl ToSchema for $kind_code {}
 
             $(#[doc = $doc])*
             #[derive(Debug, Serialize, Deserialize, ToSchema)]

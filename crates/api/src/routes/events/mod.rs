@@ -13,8 +13,6 @@ use relais_domain::{EventType, Permission};
 use relais_store::db::Access;
 use relais_store::events::{self as store, Position};
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -26,7 +24,7 @@ pub use data::{
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Query, coded_list};
-use crate::pagination::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::pagination::{Cursor, cursor_param, limit_param};
 use crate::responses::ReadErrors;
 
 /// Declares [`FeedEvent`], one variant per event type, and each type's feed item: its `id`, its
@@ -73,39 +71,10 @@ macro_rules! feed_events {
         }
 
         $(
-            #[doc = concat!("The `type` of a `", $code, "` event: that text only.")]
-            #[derive(Debug)]
-            pub struct $type_code;
-
-            impl Serialize for $type_code {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.serialize_str($code)
-                }
+            crate::schema::constant_code! {
+                #[doc = concat!("The `type` of a `", $code, "` event: that text only.")]
+                $type_code = $code
             }
-
-            impl<'de> Deserialize<'de> for $type_code {
-                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    let code = String::deserialize(d)?;
-                    if code == $code {
-                        Ok(Self)
-                    } else {
-                        Err(serde::de::Error::custom(format!("not a {} event", $code)))
-                    }
-                }
-            }
-
-            impl utoipa::PartialSchema for $type_code {
-                fn schema() -> RefOr<Schema> {
-                    RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some([$code]))
-                            .build(),
-                    ))
-                }
-            }
-
-            impl ToSchema for $type_code {}
 
             $(#[doc = $doc])*
             #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -184,12 +153,7 @@ pub struct FeedParams {
 
 impl FeedParams {
     fn after(&self) -> Result<Option<Position>, ApiError> {
-        match self.after.as_deref() {
-            None | Some("") => Ok(None),
-            Some(text) => Position::decode(text).map(Some).ok_or_else(|| {
-                ApiError::bad_query("after", "not a cursor of this feed: pass an event's cursor")
-            }),
-        }
+        cursor_param("after", self.after.as_deref())
     }
 
     fn types(&self) -> Result<Vec<EventType>, ApiError> {
@@ -200,15 +164,7 @@ impl FeedParams {
     }
 
     fn limit(&self) -> Result<u32, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if (1..=MAX_LIMIT).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(ApiError::bad_query(
-                "limit",
-                format!("limit must be between 1 and {MAX_LIMIT}"),
-            ))
-        }
+        limit_param(self.limit)
     }
 }
 
