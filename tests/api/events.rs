@@ -155,6 +155,15 @@ async fn a_case_s_life_is_reported_in_order_without_names() {
     let other = app.token_for("other", &["supervisor"], "olga");
     let page = app.get_json("/v1/events", &other).await;
     assert_eq!(page["items"], json!([]));
+    // Identifiers, codes and dates only: reading the feed is not an access to a person's data
+    // (reading the records it names is, and is audited there).
+    let audited = app.count("SELECT count(*) FROM audit_events").await;
+    let (events, _) = read_at_least(&app, &sam, None, 6).await;
+    assert_eq!(events.len(), 6);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events").await,
+        audited
+    );
 }
 
 #[tokio::test]
