@@ -218,6 +218,14 @@ PARTNER_RULES = {
 }
 CROSS_FIELD_RULES["POST /v1/partners"] = PARTNER_RULES
 CROSS_FIELD_RULES["PATCH /v1/partners/{id}"] = PARTNER_RULES
+# The same for the organisation's own webhook subscriptions.
+SUBSCRIPTION_RULES = {
+    ("/url", "loopback_not_allowed"),
+    ("/url", "address_not_allowed"),
+    ("/events/*", "duplicate"),
+}
+CROSS_FIELD_RULES["POST /v1/webhook-subscriptions"] = SUBSCRIPTION_RULES
+CROSS_FIELD_RULES["PATCH /v1/webhook-subscriptions/{id}"] = SUBSCRIPTION_RULES
 
 # A generator may draw one `Idempotency-Key` for two different requests (the coverage phase
 # reuses its values): the documented answer is 422 `idempotency_key_reused`.

@@ -2,6 +2,8 @@
 //! order, with identifiers, codes and dates only; a cursor that neither skips nor repeats an
 //! event while transactions commit out of order; who may read it; bad parameters.
 
+mod subscriptions;
+
 use std::collections::HashSet;
 use std::time::Duration;
 

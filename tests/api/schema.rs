@@ -468,6 +468,8 @@ const BACKGROUND_PRIVILEGES: &[(&str, &str)] = &[
     ("webhook_messages", "INSERT"),
     ("webhook_messages", "SELECT"),
     ("webhook_messages", "UPDATE"),
+    // The dispatcher reads a subscription's URL and salt (no person's data).
+    ("webhook_subscriptions", "SELECT"),
 ];
 
 #[tokio::test]

@@ -178,6 +178,14 @@ where
                 .service(routes::retention::replace_settings)
                 .service(routes::retention::report)
                 .service(routes::events::feed)
+                .service(routes::subscriptions::list)
+                .service(routes::subscriptions::create)
+                .service(routes::subscriptions::read)
+                .service(routes::subscriptions::update)
+                .service(routes::subscriptions::rotate_secret)
+                .service(routes::subscriptions::remove)
+                .service(routes::subscriptions::list_deliveries)
+                .service(routes::subscriptions::redeliver)
                 .service(audit::list),
         )
 }

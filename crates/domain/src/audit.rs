@@ -114,5 +114,7 @@ crate::coded_enum! {
         StatsActivity => "stats.activity" { fr: "Rapport d'activité", en: "Activity report" },
         /// A webhook delivery.
         WebhookDelivery => "webhook_delivery" { fr: "Envoi de webhook", en: "Webhook delivery" },
+        /// A webhook subscription of the organisation.
+        WebhookSubscription => "webhook_subscription" { fr: "Abonnement webhook", en: "Webhook subscription" },
     }
 }

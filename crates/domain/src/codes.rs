@@ -74,6 +74,12 @@ impl UnknownCode {
     }
 }
 
+/// The index of the first value that repeats an earlier one, if any (a list of codes that
+/// must name each code once).
+pub fn first_repeat<T: PartialEq>(values: &[T]) -> Option<usize> {
+    (1..values.len()).find(|&i| values[..i].contains(&values[i]))
+}
+
 /// Parses `code` as a value of `T`, with an error naming the allowed codes.
 ///
 /// # Errors

@@ -152,7 +152,7 @@ pub const MAX_ATTACHMENT_BYTES: usize = 512 * 1024;
 
 /// The index of the first domain named twice, if any.
 pub fn repeated_domain(domains: &[Domain]) -> Option<usize> {
-    (1..domains.len()).find(|&i| domains[..i].contains(&domains[i]))
+    crate::codes::first_repeat(domains)
 }
 
 /// What is wrong with the proof that the person was informed and consented.

@@ -223,7 +223,7 @@ impl Dispatcher {
         match recorded {
             Ok(Recorded::Recorded) => tracing::info!(
                 message_id = %message.id,
-                partner_id = %message.partner_id,
+                owner = ?message.owner,
                 event_type = %message.event_type,
                 attempt = number,
                 status_code = result.status_code,

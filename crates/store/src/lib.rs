@@ -43,6 +43,7 @@ pub mod restrictions;
 pub mod retention;
 pub mod schemes;
 pub mod stats;
+pub mod subscriptions;
 mod version;
 pub mod webhooks;
 

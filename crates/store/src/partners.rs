@@ -135,7 +135,7 @@ fn new_client_secret() -> IssuedSecret {
 }
 
 /// A new webhook key salt, and the secret the partner verifies signatures with.
-fn new_webhook_secret(vault: &NirVault) -> ([u8; 32], IssuedSecret) {
+pub(crate) fn new_webhook_secret(vault: &NirVault) -> ([u8; 32], IssuedSecret) {
     let salt = random_bytes::<32>();
     let key = webhook_signing_key(vault, &salt);
     (

@@ -13,6 +13,7 @@ pub(crate) enum Versioned {
     PlanItem { case_id: Uuid, id: Uuid },
     Contact { case_id: Uuid, id: Uuid },
     Partner(Uuid),
+    WebhookSubscription(Uuid),
     Scheme(Uuid),
     Agent(Uuid),
 }
@@ -28,6 +29,7 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
         Versioned::PlanItem { case_id, id } => ("plan_items", id, Some(case_id)),
         Versioned::Contact { case_id, id } => ("contacts", id, Some(case_id)),
         Versioned::Partner(id) => ("partners", id, None),
+        Versioned::WebhookSubscription(id) => ("webhook_subscriptions", id, None),
         Versioned::Scheme(id) => ("schemes", id, None),
         Versioned::Agent(id) => ("agents", id, None),
     };
@@ -41,6 +43,9 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
                    WHEN 'contacts'
                        THEN EXISTS (SELECT 1 FROM contacts WHERE id = $2 AND case_id = $3)
                    WHEN 'partners' THEN EXISTS (SELECT 1 FROM partners WHERE id = $2)
+                   WHEN 'webhook_subscriptions'
+                       THEN EXISTS (SELECT 1 FROM webhook_subscriptions
+                                     WHERE id = $2 AND deleted_at IS NULL)
                    WHEN 'schemes' THEN EXISTS (SELECT 1 FROM schemes WHERE id = $2)
                    WHEN 'agents' THEN EXISTS (SELECT 1 FROM agents WHERE id = $2)
                    ELSE false

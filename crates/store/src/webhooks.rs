@@ -1,6 +1,6 @@
 //! Webhook delivery: the dispatcher's claim and record (across organisations, in
-//! `Db::background()` transactions), and the delivery log of a partner (in a tenant
-//! transaction).
+//! `Db::background()` transactions), and the delivery log of a partner or of one of the
+//! organisation's own subscriptions (in a tenant transaction).
 //!
 //! A dispatcher [`claim_due`]s a batch and commits at once: the claim pushes each message's
 //! `next_attempt_at` forward by a lease, so another dispatcher (`FOR UPDATE SKIP LOCKED` while
@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use relais_domain::{AttemptOutcome, DeliveryStatus, WebhookEvent};
+use relais_domain::{AttemptOutcome, DeliveryStatus};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -22,13 +22,38 @@ use crate::code::Code;
 use crate::error::single;
 use crate::page::{Page, PageRequest};
 
+/// Whom a message goes to: a partner, or one of the organisation's subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Partner(Uuid),
+    Subscription(Uuid),
+}
+
+impl Owner {
+    /// The partner's or the subscription's id (the two never share one).
+    pub fn id(self) -> Uuid {
+        match self {
+            Owner::Partner(id) | Owner::Subscription(id) => id,
+        }
+    }
+
+    /// The owner of a stored message (exactly one of the two is set: a constraint says so).
+    fn of(partner_id: Option<Uuid>, subscription_id: Option<Uuid>) -> Self {
+        match partner_id {
+            Some(id) => Owner::Partner(id),
+            None => Owner::Subscription(subscription_id.unwrap_or_default()),
+        }
+    }
+}
+
 /// A message claimed for delivery, with where and how to deliver it.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: Uuid,
     pub org_id: Uuid,
-    pub partner_id: Uuid,
-    pub event_type: WebhookEvent,
+    pub owner: Owner,
+    /// The code of the event (a partner's `WebhookEvent` or an `EventType`).
+    pub event_type: String,
     /// The Standard Webhooks payload `{type, timestamp, data}`.
     pub payload: Value,
     /// Attempts recorded so far; this delivery is attempt `attempts + 1`.
@@ -37,49 +62,80 @@ pub struct Claimed {
     /// manual redelivery): what the retry delay grows with.
     pub window_failures: i32,
     pub give_up_at: DateTime<Utc>,
-    /// The partner's current webhook URL.
+    /// The owner's current webhook URL.
     pub webhook_url: String,
     /// The salt its signing key derives from (`partners::webhook_signing_key`).
     pub webhook_secret_salt: Vec<u8>,
 }
 
-/// Claims up to `batch` due messages of enabled partners with a webhook URL, oldest due first,
-/// leasing them for `lease`. Run it in its own `Db::background()` transaction and commit before
-/// delivering.
+struct ClaimedRow {
+    id: Uuid,
+    org_id: Uuid,
+    partner_id: Option<Uuid>,
+    subscription_id: Option<Uuid>,
+    event_type: String,
+    payload: Value,
+    attempts: i32,
+    window_failures: i32,
+    give_up_at: DateTime<Utc>,
+    webhook_url: String,
+    webhook_secret_salt: Vec<u8>,
+}
+
+/// Claims up to `batch` due messages of enabled partners with a webhook URL and of enabled,
+/// undeleted subscriptions, oldest due first, leasing them for `lease`. Run it in its own
+/// `Db::background()` transaction and commit before delivering.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn claim_due(
     conn: &mut PgConnection,
     batch: u32,
     lease: std::time::Duration,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let claimed = sqlx::query_as!(
-        Claimed,
+    let rows = sqlx::query_as!(
+        ClaimedRow,
         r#"WITH due AS (
-               SELECT m.id
+               SELECT m.id, coalesce(p.webhook_url, s.url) AS url,
+                      coalesce(p.webhook_secret_salt, s.secret_salt) AS salt
                  FROM webhook_messages m
-                 JOIN partners p ON p.id = m.partner_id
+                 LEFT JOIN partners p ON p.id = m.partner_id
+                 LEFT JOIN webhook_subscriptions s ON s.id = m.subscription_id
                 WHERE m.status = 'pending' AND m.next_attempt_at <= now()
-                  AND p.enabled AND p.webhook_url IS NOT NULL
+                  AND ((p.enabled AND p.webhook_url IS NOT NULL)
+                       OR (s.enabled AND s.deleted_at IS NULL))
                 ORDER BY m.next_attempt_at
                 LIMIT $1
                   FOR UPDATE OF m SKIP LOCKED)
            UPDATE webhook_messages m
               SET next_attempt_at = now() + make_interval(secs => $2)
-             FROM due, partners p
-            WHERE m.id = due.id AND p.id = m.partner_id
-        RETURNING m.id, m.org_id, m.partner_id, m.event_type AS "event_type: Code<WebhookEvent>",
-                  m.payload, m.attempts,
+             FROM due
+            WHERE m.id = due.id
+        RETURNING m.id, m.org_id, m.partner_id, m.subscription_id, m.event_type, m.payload,
+                  m.attempts,
                   (SELECT count(*) FROM webhook_attempts a
                     WHERE a.message_id = m.id AND NOT a.succeeded
                       AND a.started_at >= m.give_up_at - interval '3 days')::int
                       AS "window_failures!",
-                  m.give_up_at, p.webhook_url AS "webhook_url!", p.webhook_secret_salt"#,
+                  m.give_up_at, due.url AS "webhook_url!", due.salt AS "webhook_secret_salt!""#,
         i64::from(batch),
         lease.as_secs_f64(),
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(claimed)
+    Ok(rows
+        .into_iter()
+        .map(|r| Claimed {
+            id: r.id,
+            org_id: r.org_id,
+            owner: Owner::of(r.partner_id, r.subscription_id),
+            event_type: r.event_type,
+            payload: r.payload,
+            attempts: r.attempts,
+            window_failures: r.window_failures,
+            give_up_at: r.give_up_at,
+            webhook_url: r.webhook_url,
+            webhook_secret_salt: r.webhook_secret_salt,
+        })
+        .collect())
 }
 
 /// What one attempt gave.
@@ -188,8 +244,9 @@ pub struct AttemptRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub id: Uuid,
-    pub partner_id: Uuid,
-    pub event_type: WebhookEvent,
+    pub owner: Owner,
+    /// The code of the event (a partner's `WebhookEvent` or an `EventType`).
+    pub event_type: String,
     pub payload: Value,
     pub status: DeliveryStatus,
     pub attempts: i32,
@@ -204,8 +261,9 @@ pub struct Delivery {
 /// A message as read, before its attempts are attached.
 struct MessageRow {
     id: Uuid,
-    partner_id: Uuid,
-    event_type: WebhookEvent,
+    partner_id: Option<Uuid>,
+    subscription_id: Option<Uuid>,
+    event_type: String,
     payload: Value,
     status: DeliveryStatus,
     attempts: i32,
@@ -220,7 +278,7 @@ impl MessageRow {
     fn into_delivery(self, attempts_log: Vec<AttemptRecord>) -> Delivery {
         Delivery {
             id: self.id,
-            partner_id: self.partner_id,
+            owner: Owner::of(self.partner_id, self.subscription_id),
             event_type: self.event_type,
             payload: self.payload,
             status: self.status,
@@ -235,11 +293,19 @@ impl MessageRow {
     }
 }
 
-/// Whether the partner exists in the transaction's organisation.
-pub async fn partner_exists(conn: &mut PgConnection, partner_id: Uuid) -> Result<bool, StoreError> {
+/// Whether the partner, or the undeleted subscription, exists in the transaction's
+/// organisation.
+pub async fn owner_exists(conn: &mut PgConnection, owner: Owner) -> Result<bool, StoreError> {
+    let (partner, subscription) = match owner {
+        Owner::Partner(id) => (Some(id), None),
+        Owner::Subscription(id) => (None, Some(id)),
+    };
     let exists = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM partners WHERE id = $1) AS "exists!""#,
-        partner_id
+        r#"SELECT EXISTS (SELECT 1 FROM partners WHERE id = $1)
+                  OR EXISTS (SELECT 1 FROM webhook_subscriptions
+                              WHERE id = $2 AND deleted_at IS NULL) AS "exists!""#,
+        partner,
+        subscription,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -286,46 +352,39 @@ async fn attach_attempts(
         .collect())
 }
 
-/// A page of a partner's deliveries, newest first, optionally of one status, each with its
-/// attempts. Run in a tenant transaction: another organisation's messages are invisible.
+/// A page of a partner's or a subscription's deliveries, newest first, optionally of one
+/// status, each with its attempts. Run in a tenant transaction: another organisation's messages
+/// are invisible.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list_deliveries(
     conn: &mut PgConnection,
-    partner_id: Uuid,
+    owner: Owner,
     status: Option<DeliveryStatus>,
     page: PageRequest,
 ) -> Result<Page<Delivery>, StoreError> {
-    let rows = read_messages(
-        conn,
-        partner_id,
-        None,
-        status,
-        page.after,
-        page.fetch_limit(),
-    )
-    .await?;
+    let rows = read_messages(conn, owner, None, status, page.after, page.fetch_limit()).await?;
     let page = Page::from_rows(rows, page.limit, |r| r.id);
     let next_after = page.next_after;
     let items = attach_attempts(conn, page.items).await?;
     Ok(Page { items, next_after })
 }
 
-/// One delivery of a partner, with its attempts.
+/// One delivery of a partner or a subscription, with its attempts.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn get_delivery(
     conn: &mut PgConnection,
-    partner_id: Uuid,
+    owner: Owner,
     id: Uuid,
 ) -> Result<Delivery, StoreError> {
-    let rows = read_messages(conn, partner_id, Some(id), None, None, 1).await?;
+    let rows = read_messages(conn, owner, Some(id), None, None, 1).await?;
     single(attach_attempts(conn, rows).await?)
 }
 
-/// The one read of a partner's messages, newest first: of one status, after the message
+/// The one read of an owner's messages, newest first: of one status, after the message
 /// `after`, at most `limit` of them, or only the message `id`.
 async fn read_messages(
     conn: &mut PgConnection,
-    partner_id: Uuid,
+    owner: Owner,
     id: Option<Uuid>,
     status: Option<DeliveryStatus>,
     after: Option<Uuid>,
@@ -333,17 +392,17 @@ async fn read_messages(
 ) -> Result<Vec<MessageRow>, StoreError> {
     Ok(sqlx::query_as!(
         MessageRow,
-        r#"SELECT id, partner_id, event_type AS "event_type: Code<WebhookEvent>", payload,
+        r#"SELECT id, partner_id, subscription_id, event_type, payload,
                   status AS "status: Code<DeliveryStatus>", attempts, created_at,
                   next_attempt_at, last_attempt_at, delivered_at, give_up_at
              FROM webhook_messages
-            WHERE partner_id = $1
+            WHERE coalesce(partner_id, subscription_id) = $1
               AND ($2::uuid IS NULL OR id = $2)
               AND ($3::text IS NULL OR status = $3)
               AND ($4::uuid IS NULL OR id < $4)
             ORDER BY id DESC
             LIMIT $5"#,
-        partner_id,
+        owner.id(),
         id,
         status.map(DeliveryStatus::code),
         after,
@@ -354,8 +413,8 @@ async fn read_messages(
 }
 
 /// Queues a delivered or failed delivery again: pending, due now, with a new 3-day window.
-/// The attempts already made stay in the log (numbering goes on). A disabled partner's message
-/// waits until the partner is enabled again.
+/// The attempts already made stay in the log (numbering goes on). A disabled partner's or
+/// subscription's message waits until it is enabled again.
 ///
 /// A pending delivery is refused (`Conflict`, `delivery_pending`): it may be in a dispatcher's
 /// hands right now (its lease is its `next_attempt_at`), and making it due again would let a
@@ -363,7 +422,7 @@ async fn read_messages(
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn redeliver(
     conn: &mut PgConnection,
-    partner_id: Uuid,
+    owner: Owner,
     id: Uuid,
 ) -> Result<Delivery, StoreError> {
     let updated = sqlx::query_as!(
@@ -371,18 +430,18 @@ pub async fn redeliver(
         r#"UPDATE webhook_messages
               SET status = 'pending', delivered_at = NULL, next_attempt_at = now(),
                   give_up_at = now() + interval '3 days'
-            WHERE id = $1 AND partner_id = $2 AND status <> 'pending'
-        RETURNING id, partner_id, event_type AS "event_type: Code<WebhookEvent>", payload,
+            WHERE id = $1 AND coalesce(partner_id, subscription_id) = $2 AND status <> 'pending'
+        RETURNING id, partner_id, subscription_id, event_type, payload,
                   status AS "status: Code<DeliveryStatus>", attempts, created_at,
                   next_attempt_at, last_attempt_at, delivered_at, give_up_at"#,
         id,
-        partner_id,
+        owner.id(),
     )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(updated) = updated else {
         // Missing (NotFound from the read), or pending.
-        let existing = get_delivery(conn, partner_id, id).await?;
+        let existing = get_delivery(conn, owner, id).await?;
         return Err(StoreError::Conflict {
             code: "delivery_pending",
             message: format!(

@@ -33,6 +33,7 @@ pub mod restrictions;
 pub mod retention;
 pub mod schemes;
 pub mod stats;
+pub mod subscriptions;
 
 /// Implements `From<$record>` for the view `$view`: the fields listed first are moved from the
 /// record as they are, under the same name; those after `;` are computed from the record

@@ -89,6 +89,17 @@ pub struct DeliveryPath {
     pub did: Uuid,
 }
 
+/// The path of a delivery to a webhook subscription
+/// (`/webhook-subscriptions/{id}/deliveries/{did}…`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubscriptionDeliveryPath {
+    /// Subscription id
+    pub id: Uuid,
+    /// Delivery id
+    pub did: Uuid,
+}
+
 /// The path of an absence of an agent (`/agents/{id}/absences/{absence_id}`).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

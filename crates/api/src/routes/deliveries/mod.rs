@@ -1,6 +1,7 @@
-//! The webhook delivery log of a partner, and manual redelivery.
+//! The webhook delivery log of a partner or of one of the organisation's subscriptions, and
+//! manual redelivery: the handlers of both owners share [`list_of`] and [`redeliver_of`].
 //!
-//! Administrators only (other roles, partners included, get 403). A partner or a delivery of
+//! Administrators only (other roles, partners included, get 403). An owner or a delivery of
 //! another organisation answers 404. Payloads hold identifiers and statuses only, never personal
 //! data, so reading the log is not audited; a redelivery is (`update`, resource type
 //! `webhook_delivery`). The payloads and headers partners receive are documented in
@@ -13,7 +14,7 @@ use actix_web::{HttpResponse, get, post, web};
 use relais_domain::{AuditAction, AuditResource, Coded, DeliveryStatus, Permission};
 use relais_store::audit::NewAuditEvent;
 use relais_store::db::{Access, Tx};
-use relais_store::webhooks as store;
+use relais_store::webhooks::{self as store, Delivery as DeliveryRecord, Owner};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -25,7 +26,9 @@ use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
 use crate::routes::paths::DeliveryPath;
 
-pub use model::{Delivery, DeliveryAttempt, DeliveryList};
+pub use model::{
+    Delivery, DeliveryAttempt, DeliveryList, SubscriptionDelivery, SubscriptionDeliveryList,
+};
 pub use payloads::{
     LiaisonAcknowledgedWebhook, LiaisonSentWebhook, LiaisonWebhookData, ReferralStatusChangedData,
     ReferralStatusChangedWebhook, WebhookDocs, WebhookPayload, WebhookRedirectedTo,
@@ -40,13 +43,66 @@ pub struct ListParams {
     pub status: Option<String>,
 }
 
-/// The partner must exist in the caller's organisation (404 otherwise).
-async fn check_partner(tx: &mut Tx, partner_id: Uuid) -> Result<(), ApiError> {
-    if store::partner_exists(tx, partner_id).await? {
+impl ListParams {
+    fn status(&self) -> Result<Option<DeliveryStatus>, ApiError> {
+        match self.status.as_deref() {
+            None | Some("") => Ok(None),
+            Some(code) => DeliveryStatus::parse(code).map(Some).ok_or_else(|| {
+                ApiError::bad_query(
+                    "status",
+                    format!("unknown status {code:?}: pending, delivered or failed"),
+                )
+            }),
+        }
+    }
+}
+
+/// The owner must exist in the caller's organisation (404 otherwise).
+async fn check_owner(tx: &mut Tx, owner: Owner) -> Result<(), ApiError> {
+    if store::owner_exists(tx, owner).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// A page of `owner`'s deliveries, each shown by `view`, in the list `page_of` makes.
+pub(crate) async fn list_of<V, L: serde::Serialize>(
+    ctx: Ctx,
+    owner: Owner,
+    params: &ListParams,
+    page: &PageParams,
+    view: impl Fn(DeliveryRecord) -> V,
+    page_of: impl FnOnce(Vec<V>, Option<String>) -> L,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let page = page.request()?;
+    let status = params.status()?;
+    let mut work = ctx.work(Access::Read).await?;
+    check_owner(&mut work.tx, owner).await?;
+    let found = store::list_deliveries(&mut work.tx, owner, status, page).await?;
+    let (items, next_cursor) = into_views(found, view);
+    work.commit(HttpResponse::Ok().json(page_of(items, next_cursor)))
+        .await
+}
+
+/// Queues `owner`'s delivery `did` again, answered as `view` shows it.
+pub(crate) async fn redeliver_of<V: serde::Serialize>(
+    ctx: Ctx,
+    owner: Owner,
+    did: Uuid,
+    view: impl FnOnce(DeliveryRecord) -> V,
+) -> Result<HttpResponse, ApiError> {
+    ctx.require(Permission::OrganisationAdmin)?;
+    let mut work = ctx.work(Access::Write).await?;
+    check_owner(&mut work.tx, owner).await?;
+    let delivery = store::redeliver(&mut work.tx, owner, did).await?;
+    work.audit(
+        NewAuditEvent::new(AuditAction::Update, AuditResource::WebhookDelivery, did)
+            .because(Some("redeliver")),
+    );
+    work.commit(HttpResponse::Accepted().json(view(delivery)))
+        .await
 }
 
 /// Lists a partner's webhook deliveries with their attempts, newest first.
@@ -69,23 +125,15 @@ pub async fn list(
     params: Query<ListParams>,
     page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::OrganisationAdmin)?;
-    let page = page.request()?;
-    let status = match params.status.as_deref() {
-        None | Some("") => None,
-        Some(code) => Some(DeliveryStatus::parse(code).ok_or_else(|| {
-            ApiError::bad_query(
-                "status",
-                format!("unknown status {code:?}: pending, delivered or failed"),
-            )
-        })?),
-    };
-    let mut work = ctx.work(Access::Read).await?;
-    check_partner(&mut work.tx, *id).await?;
-    let found = store::list_deliveries(&mut work.tx, *id, status, page).await?;
-    let (items, next_cursor) = into_views(found, Delivery::from);
-    work.commit(HttpResponse::Ok().json(DeliveryList { items, next_cursor }))
-        .await
+    list_of(
+        ctx,
+        Owner::Partner(*id),
+        &params,
+        &page,
+        Delivery::from,
+        |items, next_cursor| DeliveryList { items, next_cursor },
+    )
+    .await
 }
 
 /// Queues a delivery again now, with a new 3-day retry window, whatever its status.
@@ -106,18 +154,5 @@ pub async fn list(
 )]
 #[post("/partners/{id}/deliveries/{did}/redeliver")]
 pub async fn redeliver(ctx: Ctx, path: web::Path<DeliveryPath>) -> Result<HttpResponse, ApiError> {
-    ctx.require(Permission::OrganisationAdmin)?;
-    let mut work = ctx.work(Access::Write).await?;
-    check_partner(&mut work.tx, path.id).await?;
-    let delivery = store::redeliver(&mut work.tx, path.id, path.did).await?;
-    work.audit(
-        NewAuditEvent::new(
-            AuditAction::Update,
-            AuditResource::WebhookDelivery,
-            path.did,
-        )
-        .because(Some("redeliver")),
-    );
-    work.commit(HttpResponse::Accepted().json(Delivery::from(delivery)))
-        .await
+    redeliver_of(ctx, Owner::Partner(path.id), path.did, Delivery::from).await
 }

@@ -142,7 +142,7 @@ const VERIFY: &str = "Relais sends a `POST` with `content-type: application/json
     delivery id; the same on every retry, so a receiver drops duplicates with it), \
     `webhook-timestamp` (unix seconds of the attempt) and `webhook-signature` (`v1,` + base64 \
     of HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64-decoded \
-    part of the partner's `whsec_…` secret). Verify the signature over the raw body, with a \
+    part of the `whsec_…` secret of the partner or of the subscription). Verify the signature over the raw body, with a \
     constant-time comparison, and refuse timestamps more than 5 minutes away from now. Answer \
     2xx quickly: any other status, a redirect (never followed) or no answer within the timeout \
     is retried with exponential backoff and jitter for 3 days.";
@@ -173,6 +173,9 @@ impl Modify for WebhookDocs {
             ("WebhookRedirectedTo", WebhookRedirectedTo::schema()),
         ] {
             components.schemas.insert(name.to_owned(), schema);
+        }
+        for (name, schema) in crate::routes::events::event_webhook_schemas() {
+            components.schemas.insert(name, schema);
         }
         let header = |name: &str, description: &str, example: &str| {
             json!({
@@ -224,7 +227,7 @@ impl Modify for WebhookDocs {
                 }
             })
         };
-        let webhooks = json!({
+        let mut webhooks = json!({
             "referral.status_changed": event(
                 "webhook_referral_status_changed",
                 "A referral the partner posted changed status",
@@ -241,6 +244,21 @@ impl Modify for WebhookDocs {
                 "LiaisonAcknowledgedWebhook"
             ),
         });
+        // The organisation's own subscriptions: one entry per event type, named
+        // `organisation.` + the type (the partners' `liaison.acknowledged` is another body).
+        if let Some(map) = webhooks.as_object_mut() {
+            for (code, schema, summary) in crate::routes::events::EVENT_WEBHOOKS {
+                let id = format!("webhook_organisation_{}", code.replace('.', "_"));
+                map.insert(
+                    format!("organisation.{code}"),
+                    event(
+                        &id,
+                        &format!("To a subscription: {}", summary.trim()),
+                        schema,
+                    ),
+                );
+            }
+        }
         openapi
             .extensions
             .get_or_insert_with(Default::default)
@@ -251,8 +269,8 @@ impl Modify for WebhookDocs {
                 utoipa::openapi::tag::TagBuilder::new()
                     .name("webhooks")
                     .description(Some(format!(
-                        "What Relais sends to a partner's webhook URL (see the document's \
-                         `webhooks` section). {VERIFY}"
+                        "What Relais sends to a partner's webhook URL and to the organisation's \
+                         webhook subscriptions (see the document's `webhooks` section). {VERIFY}"
                     )))
                     .build(),
             );

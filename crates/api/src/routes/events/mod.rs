@@ -13,7 +13,8 @@ use relais_domain::{EventType, Permission};
 use relais_store::db::Access;
 use relais_store::events::{self as store, Position};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
 pub use data::{
@@ -27,12 +28,16 @@ use crate::extract::{Query, coded_list};
 use crate::pagination::{Cursor, cursor_param, limit_param};
 use crate::responses::ReadErrors;
 
-/// Declares [`FeedEvent`], one variant per event type, and each type's feed item: its `id`, its
-/// `cursor`, its `type` (a one-value code, the discriminator), when it happened and its `data`.
+/// Declares [`FeedEvent`] and [`EventWebhook`], one variant per event type: each type's feed
+/// item (its `id`, its `cursor`, its `type` — a one-value code, the discriminator —, when it
+/// happened and its `data`) and the body of its webhook to the organisation's subscriptions
+/// (`type`, `timestamp`, `event_id`, the same `data`).
 macro_rules! feed_events {
     ($(
         $(#[doc = $doc:literal])*
-        $variant:ident($item:ident, $type_code:ident = $code:literal) { data: $data:ty }
+        $variant:ident($item:ident, $webhook:ident, $type_code:ident = $code:literal) {
+            data: $data:ty
+        }
     )*) => {
         /// One event of the feed, by `type`: its id, its position, when it happened and what its
         /// `data` holds.
@@ -70,6 +75,31 @@ macro_rules! feed_events {
             }
         }
 
+        /// The body of a webhook to one of the organisation's subscriptions, by `type` (the
+        /// Standard Webhooks structure `{type, timestamp, data}`, with the event's id): the
+        /// event's identifiers, codes and dates, never a name or a free text.
+        #[derive(Debug, Serialize, Deserialize, ToSchema)]
+        #[serde(untagged)]
+        #[schema(discriminator(property_name = "type", mapping(
+            $(($code = concat!("#/components/schemas/", stringify!($webhook))),)*
+        )))]
+        pub enum EventWebhook {
+            $($(#[doc = $doc])* $variant($webhook),)*
+        }
+
+        /// Each event type's webhook: its code, the name of its body's schema, its summary.
+        pub const EVENT_WEBHOOKS: &[(&str, &str, &str)] = &[
+            $(($code, stringify!($webhook), concat!($($doc, " ",)*)),)*
+        ];
+
+        /// The component schemas of the webhooks' bodies.
+        pub fn event_webhook_schemas() -> Vec<(String, RefOr<Schema>)> {
+            vec![
+                ("EventWebhook".to_owned(), EventWebhook::schema()),
+                $((stringify!($webhook).to_owned(), $webhook::schema()),)*
+            ]
+        }
+
         $(
             crate::schema::constant_code! {
                 #[doc = concat!("The `type` of a `", $code, "` event: that text only.")]
@@ -89,37 +119,51 @@ macro_rules! feed_events {
                 pub occurred_at: DateTime<Utc>,
                 pub data: $data,
             }
+
+            $(#[doc = $doc])*
+            #[derive(Debug, Serialize, Deserialize, ToSchema)]
+            #[serde(deny_unknown_fields)]
+            pub struct $webhook {
+                #[schema(inline)]
+                pub r#type: $type_code,
+                /// When the event happened (its `occurred_at` in the change feed), to the
+                /// millisecond.
+                pub timestamp: DateTime<Utc>,
+                /// The event's id: the same as in the change feed.
+                pub event_id: Uuid,
+                pub data: $data,
+            }
         )*
     };
 }
 
 feed_events! {
     /// A case was opened.
-    CaseOpened(CaseOpenedFeedEvent, CaseOpenedType = "case.opened") { data: CaseOpenedData }
+    CaseOpened(CaseOpenedFeedEvent, CaseOpenedEventWebhook, CaseOpenedType = "case.opened") { data: CaseOpenedData }
     /// A case got a referent.
-    CaseAssigned(CaseAssignedFeedEvent, CaseAssignedType = "case.assigned") { data: CaseAssignedData }
+    CaseAssigned(CaseAssignedFeedEvent, CaseAssignedEventWebhook, CaseAssignedType = "case.assigned") { data: CaseAssignedData }
     /// A case moved to another status.
-    CaseStatusChanged(CaseStatusChangedFeedEvent, CaseStatusChangedType = "case.status_changed") {
+    CaseStatusChanged(CaseStatusChangedFeedEvent, CaseStatusChangedEventWebhook, CaseStatusChangedType = "case.status_changed") {
         data: CaseStatusChangedData
     }
     /// A partner posted a referral.
-    ReferralReceived(ReferralReceivedFeedEvent, ReferralReceivedType = "referral.received") {
+    ReferralReceived(ReferralReceivedFeedEvent, ReferralReceivedEventWebhook, ReferralReceivedType = "referral.received") {
         data: ReferralReceivedData
     }
     /// A referral expired unanswered.
-    ReferralExpired(ReferralExpiredFeedEvent, ReferralExpiredType = "referral.expired") {
+    ReferralExpired(ReferralExpiredFeedEvent, ReferralExpiredEventWebhook, ReferralExpiredType = "referral.expired") {
         data: ReferralExpiredData
     }
     /// A liaison sheet was acknowledged by its destination.
-    LiaisonAcknowledged(LiaisonAcknowledgedFeedEvent, LiaisonAcknowledgedType = "liaison.acknowledged") {
+    LiaisonAcknowledged(LiaisonAcknowledgedFeedEvent, LiaisonAcknowledgedEventWebhook, LiaisonAcknowledgedType = "liaison.acknowledged") {
         data: LiaisonAnsweredData
     }
     /// A liaison sheet was declined by its destination.
-    LiaisonDeclined(LiaisonDeclinedFeedEvent, LiaisonDeclinedType = "liaison.declined") {
+    LiaisonDeclined(LiaisonDeclinedFeedEvent, LiaisonDeclinedEventWebhook, LiaisonDeclinedType = "liaison.declined") {
         data: LiaisonAnsweredData
     }
     /// An application for aid was decided.
-    ApplicationDecided(ApplicationDecidedFeedEvent, ApplicationDecidedType = "application.decided") {
+    ApplicationDecided(ApplicationDecidedFeedEvent, ApplicationDecidedEventWebhook, ApplicationDecidedType = "application.decided") {
         data: ApplicationDecidedData
     }
 }
