@@ -2,6 +2,7 @@
 //! order, with identifiers, codes and dates only; a cursor that neither skips nor repeats an
 //! event while transactions commit out of order; who may read it; bad parameters.
 
+mod due;
 mod subscriptions;
 
 use std::collections::HashSet;

@@ -1,7 +1,7 @@
 //! The background loop: the webhook dispatcher, polling every `webhooks.poll_interval` (at
 //! once again while it finds full batches), and every `expiry_sweep_interval` the referral
-//! expiry sweep, the folding of past caseload counts and of the activity ledger, and the absences'
-//! delegations.
+//! expiry sweep, the folding of past caseload counts and of the activity ledger, the absences'
+//! delegations and the time-based events.
 //!
 //! Every replica of the service runs one unless its role is `api` (`RELAIS_ROLE`): claims use `FOR UPDATE SKIP LOCKED` and a lease, so
 //! they share the work without delivering an attempt twice. Errors are logged (without secrets
@@ -121,6 +121,7 @@ async fn run(
             sweep(&db).await;
             compact_counts(&db).await;
             delegate_absences(&db).await;
+            emit_due_events(&db).await;
             next_sweep = Instant::now() + sweep_every;
         }
         if Instant::now() >= next_retention {
@@ -187,6 +188,47 @@ async fn delegate_absences(db: &Db) {
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "the absence delegations failed; trying again later"),
+    }
+}
+
+/// Writes the time-based events (steps overdue, reviews due, contacts within 24 hours), on the
+/// sweep's schedule, a bounded batch per transaction; every replica may: each event is written
+/// once.
+async fn emit_due_events(db: &Db) {
+    let mut total = 0u64;
+    let mut completed = true;
+    for _ in 0..SWEEP_ROUNDS {
+        let emitted = async {
+            let mut tx = db.background().await?;
+            let emitted = relais_store::events::emit_due(
+                &mut tx,
+                chrono::Utc::now(),
+                relais_store::events::DUE_BATCH,
+            )
+            .await?;
+            relais_store::db::commit(tx).await?;
+            Ok::<_, relais_store::StoreError>(emitted)
+        }
+        .await;
+        match emitted {
+            Ok(emitted) => {
+                total += u64::from(emitted);
+                if emitted < relais_store::events::DUE_BATCH {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the time-based events failed; trying again later");
+                completed = false;
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(emitted = total, "time-based events written");
+    }
+    if completed && let Err(e) = jobs::record_success(db, Job::DueEvents).await {
+        tracing::warn!(error = %e, "could not record the time-based events");
     }
 }
 

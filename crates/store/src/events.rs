@@ -112,3 +112,26 @@ pub async fn feed(
     };
     Ok(rows.into_iter().map(Event::from).collect())
 }
+
+/// Most time-based events one call of [`emit_due`] writes (one transaction).
+pub const DUE_BATCH: u32 = 1000;
+
+/// Writes at most `max` of the time-based events due at `at` and not written yet (steps overdue
+/// the day after their due date, reviews due, planned contacts within 24 hours), across
+/// organisations, in a `Db::background()` transaction; answers how many. Each is written once
+/// whoever calls it and however often: call it again while it answers `max`.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn emit_due(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    max: u32,
+) -> Result<u32, StoreError> {
+    let emitted = sqlx::query_scalar!(
+        r#"SELECT relais_emit_due($1, $2) AS "emitted!""#,
+        at,
+        i32::try_from(max).unwrap_or(i32::MAX),
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(u32::try_from(emitted).unwrap_or(0))
+}

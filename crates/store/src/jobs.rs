@@ -26,15 +26,19 @@ pub enum Job {
     CaseloadCompaction,
     /// The start and end of absences' delegations (one replica at a time, under a lease).
     AbsenceDelegation,
+    /// The time-based events: steps overdue, reviews due, contacts within 24 hours (every
+    /// replica; a unique index makes each event once).
+    DueEvents,
 }
 
 impl Job {
     /// Every job, for the metrics.
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::Retention,
         Job::ReferralExpiry,
         Job::CaseloadCompaction,
         Job::AbsenceDelegation,
+        Job::DueEvents,
     ];
 
     /// Its name in `job_runs` and in the metrics.
@@ -44,6 +48,7 @@ impl Job {
             Job::ReferralExpiry => "referral_expiry",
             Job::CaseloadCompaction => "caseload_compaction",
             Job::AbsenceDelegation => "absence_delegation",
+            Job::DueEvents => "due_events",
         }
     }
 }

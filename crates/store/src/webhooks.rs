@@ -168,7 +168,8 @@ fn truncate(text: Option<&str>, max: usize) -> Option<String> {
 }
 
 /// Records attempt `claimed.attempts + 1` of a message and applies `outcome` (delivered, retry
-/// at, or failed), in the caller's transaction.
+/// at, or failed), in the caller's transaction. A message given up while it was in flight (its
+/// subscription deleted) gets its attempt logged and stays `failed`.
 #[tracing::instrument(level = "debug", skip_all, fields(message_id = %claimed.id, attempt = claimed.attempts + 1))]
 pub async fn record_attempt(
     conn: &mut PgConnection,
@@ -208,8 +209,10 @@ pub async fn record_attempt(
         r#"UPDATE webhook_messages
               SET attempts = $2,
                   last_attempt_at = $3::timestamptz,
-                  status = $4::text,
-                  delivered_at = CASE WHEN $4::text = 'delivered' THEN $3::timestamptz END,
+                  -- Given up while in flight (its subscription was deleted): it stays so.
+                  status = CASE WHEN status = 'failed' THEN 'failed' ELSE $4::text END,
+                  delivered_at = CASE WHEN status <> 'failed' AND $4::text = 'delivered'
+                                      THEN $3::timestamptz END,
                   next_attempt_at = COALESCE($5, next_attempt_at)
             WHERE id = $1 AND attempts = $2 - 1"#,
         claimed.id,

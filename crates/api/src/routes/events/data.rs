@@ -1,13 +1,14 @@
 //! What each event's `data` holds: identifiers, codes and dates, never a name or a free text.
 //!
-//! The database writes `data` (migration 34, fields without a value left out); an event is read
+//! The database writes `data` (migrations 34 and 36, fields without a value left out); an event is read
 //! back through these types, which refuse a field they do not know, so a trigger that changes a
 //! shape without its type here fails the tests instead of publishing what the document does not
 //! say.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::{
-    ApplicationDecision, CaseOrigin, CaseStatus, ClosureReason, Domain, LiaisonStatus, Urgency,
+    ApplicationDecision, CaseOrigin, CaseStatus, ClosureReason, ContactKind, Domain, ItemCategory,
+    ItemStatus, LiaisonStatus, Party, Urgency,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -124,4 +125,47 @@ pub struct ApplicationDecidedData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub amount_granted_cents: Option<i64>,
+}
+
+/// `plan_item.overdue`: a step of a followed case was not done by its due date (written once,
+/// the day after it; again if its due date moves and passes).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItemOverdueData {
+    pub plan_item_id: Uuid,
+    pub case_id: Uuid,
+    /// Who carries the step out (`worker`, `person`, `partner`).
+    #[schema(schema_with = schema::party)]
+    pub party: Party,
+    #[schema(schema_with = schema::item_category)]
+    pub category: ItemCategory,
+    /// Its status when it became overdue (`planned`, `in_progress` or `blocked`).
+    #[schema(schema_with = schema::item_status)]
+    pub status: ItemStatus,
+    pub due_on: NaiveDate,
+}
+
+/// `review.due`: the post-closure review of a closed case is due (written once, on its date).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDueData {
+    pub case_id: Uuid,
+    pub review_due_on: NaiveDate,
+    pub closed_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, schema_with = schema::closure_reason)]
+    pub closure_reason: Option<ClosureReason>,
+}
+
+/// `contact.upcoming`: a planned contact is within 24 hours (written once per planned time).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactUpcomingData {
+    pub contact_id: Uuid,
+    pub case_id: Uuid,
+    #[schema(schema_with = schema::contact_kind)]
+    pub kind: ContactKind,
+    pub scheduled_at: DateTime<Utc>,
+    /// The agent who planned it.
+    pub author_id: Uuid,
 }

@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 pub use data::{
     ApplicationDecidedData, CaseAssignedData, CaseOpenedData, CaseStatusChangedData,
-    LiaisonAnsweredData, ReferralExpiredData, ReferralReceivedData,
+    ContactUpcomingData, LiaisonAnsweredData, PlanItemOverdueData, ReferralExpiredData,
+    ReferralReceivedData, ReviewDueData,
 };
 
 use crate::context::Ctx;
@@ -166,6 +167,18 @@ feed_events! {
     ApplicationDecided(ApplicationDecidedFeedEvent, ApplicationDecidedEventWebhook, ApplicationDecidedType = "application.decided") {
         data: ApplicationDecidedData
     }
+    /// A step of a plan is overdue (the day after its due date).
+    PlanItemOverdue(PlanItemOverdueFeedEvent, PlanItemOverdueEventWebhook, PlanItemOverdueType = "plan_item.overdue") {
+        data: PlanItemOverdueData
+    }
+    /// The post-closure review of a case is due.
+    ReviewDue(ReviewDueFeedEvent, ReviewDueEventWebhook, ReviewDueType = "review.due") {
+        data: ReviewDueData
+    }
+    /// A planned contact is within 24 hours.
+    ContactUpcoming(ContactUpcomingFeedEvent, ContactUpcomingEventWebhook, ContactUpcomingType = "contact.upcoming") {
+        data: ContactUpcomingData
+    }
 }
 
 /// A page of the feed.
@@ -214,10 +227,12 @@ impl FeedParams {
 
 /// The organisation's change feed: its events in order, after a cursor.
 ///
-/// Supervisors and administrators only (403 otherwise). The events are those of
-/// `case.opened`, `case.assigned`, `case.status_changed`, `referral.received`,
-/// `referral.expired`, `liaison.acknowledged`, `liaison.declined` and `application.decided`:
-/// identifiers, codes and dates, never a name or a free text; read the record through its
+/// Supervisors and administrators only (403 otherwise). The events are those of changes
+/// (`case.opened`, `case.assigned`, `case.status_changed`, `referral.received`,
+/// `referral.expired`, `liaison.acknowledged`, `liaison.declined`, `application.decided`) and of
+/// time (`plan_item.overdue` the day after a step's due date, `review.due` on a review's date,
+/// `contact.upcoming` within 24 hours of a planned contact, each written once by the periodic
+/// job): identifiers, codes and dates, never a name or a free text; read the record through its
 /// endpoint (that read is audited, the feed is not).
 ///
 /// Keep the `next_cursor` of each page and pass it as `after`: the feed never skips nor
