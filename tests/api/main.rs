@@ -36,6 +36,7 @@ mod keys;
 mod languages;
 mod liaisons;
 mod nir_rotation;
+mod notifications;
 mod oauth;
 mod openapi;
 mod operations;

@@ -59,6 +59,8 @@ where
                 .service(me::me)
                 .service(routes::agents::update_me)
                 .service(me::reference)
+                .service(routes::notifications::list)
+                .service(routes::notifications::mark_read)
                 .service(routes::agents::list)
                 .service(routes::agents::read)
                 .service(routes::agents::update)

@@ -126,6 +126,7 @@ code_schemas! {
     document_provider, document_provider_nullable => relais_domain::DocumentProvider;
     webhook_event, webhook_event_nullable => relais_domain::WebhookEvent;
     event_type, event_type_nullable => relais_domain::EventType;
+    notification_kind, notification_kind_nullable => relais_domain::NotificationKind;
     civility, civility_nullable => relais_domain::Civility;
     activity_indicator, activity_indicator_nullable => relais_domain::activity::Indicator;
     figure_unit, figure_unit_nullable => relais_domain::activity::Unit;

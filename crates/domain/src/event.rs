@@ -68,6 +68,52 @@ crate::coded_enum! {
     }
 }
 
+crate::coded_enum! {
+    /// What a notification tells an agent: an event that concerns them, or a delegation.
+    pub enum NotificationKind in "notification_kind" {
+        /// A referral arrived in the inbox (reception and supervisors).
+        ReferralReceived => "referral.received" {
+            fr: "Nouvelle orientation reçue",
+            en: "New referral received"
+        },
+        /// A case was assigned to the agent (not at an opening by themselves).
+        CaseAssigned => "case.assigned" {
+            fr: "Accompagnement qui vous est attribué",
+            en: "Case assigned to you"
+        },
+        /// The agent covers an absent colleague's cases (once per absence).
+        AbsenceDelegated => "absence.delegated" {
+            fr: "Suppléance d'un collègue absent",
+            en: "Covering an absent colleague"
+        },
+        /// A liaison sheet the agent sent was acknowledged.
+        LiaisonAcknowledged => "liaison.acknowledged" {
+            fr: "Fiche de liaison reçue par le destinataire",
+            en: "Liaison sheet acknowledged"
+        },
+        /// A liaison sheet the agent sent was declined.
+        LiaisonDeclined => "liaison.declined" {
+            fr: "Fiche de liaison refusée par le destinataire",
+            en: "Liaison sheet declined"
+        },
+        /// A step of a case the agent is referent of is overdue.
+        PlanItemOverdue => "plan_item.overdue" {
+            fr: "Démarche en retard",
+            en: "Plan step overdue"
+        },
+        /// The post-closure review of a case the agent was referent of is due.
+        ReviewDue => "review.due" {
+            fr: "Entretien bilan à faire",
+            en: "Post-closure review due"
+        },
+        /// An application of a case the agent is referent of was decided.
+        ApplicationDecided => "application.decided" {
+            fr: "Décision sur une demande d'aide",
+            en: "Application decided"
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

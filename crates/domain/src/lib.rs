@@ -77,7 +77,7 @@ pub use eligibility::{
     Match, MatchResult, ResourceFacts, ResourcesBasis, Rule, Scale, Situation, SituationData,
     evaluate,
 };
-pub use event::EventType;
+pub use event::{EventType, NotificationKind};
 pub use household::{
     ConsumptionUnits, EmploymentStatus, Household, HouseholdError, HouseholdMember, HousingStatus,
     QfParts, Relationship,

@@ -16,8 +16,8 @@ use relais_domain::{
     ApplicationStatus, AuditAction, AuditResource, CaseOrigin, CaseStatus, Coded, ConsentChannel,
     ConsentScope, ContactKind, ContactStatus, DecisionChannel, DeliveryStatus, DocumentProvider,
     DocumentStatus, Domain, EventType, FunderStatus, InformedChannel, ItemCategory, ItemStatus,
-    LegalBasis, LiaisonStatus, NeedsAction, Party, ReferralStatus, Relationship, Urgency,
-    WebhookEvent,
+    LegalBasis, LiaisonStatus, NeedsAction, NotificationKind, Party, ReferralStatus, Relationship,
+    Urgency, WebhookEvent,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -91,6 +91,7 @@ unwrap_code!(
     LegalBasis,
     LiaisonStatus,
     NeedsAction,
+    NotificationKind,
     Party,
     ReferralStatus,
     Relationship,

@@ -30,6 +30,7 @@ pub mod imports;
 pub mod jobs;
 pub mod liaisons;
 pub mod merge;
+pub mod notifications;
 pub mod organisations;
 pub mod outbox;
 pub mod page;

@@ -22,6 +22,7 @@ pub mod household;
 pub mod imports;
 pub mod liaisons;
 pub mod me;
+pub mod notifications;
 pub mod partner_liaisons;
 pub mod partners;
 pub mod paths;
