@@ -62,7 +62,7 @@ ALTER TABLE webhook_messages
     DROP CONSTRAINT webhook_messages_event_type_check,
     ADD CONSTRAINT webhook_messages_event_type_check CHECK (event_type IN (
         -- A partner's.
-        'referral.status_changed', 'liaison.sent', 'liaison.acknowledged',
+        'referral.status_changed', 'liaison.sent', 'liaison.acknowledged', 'referral.outcome',
         -- A subscription's: the events' types.
         'case.opened', 'case.assigned', 'case.status_changed', 'referral.received',
         'referral.expired', 'liaison.declined', 'plan_item.overdue', 'review.due',

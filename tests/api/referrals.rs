@@ -4,6 +4,7 @@
 
 mod decisions;
 mod expiry;
+mod outcome;
 
 use crate::support::referrals::{EXE, JPEG, NIR_DIGITS, PDF, PNG, Referrals, attachment, referral};
 use chrono::{DateTime, Utc};

@@ -104,6 +104,7 @@ code_schemas! {
     liaison_content, liaison_content_nullable => relais_domain::LiaisonContent;
     liaison_status, liaison_status_nullable => relais_domain::LiaisonStatus;
     referral_status, referral_status_nullable => relais_domain::ReferralStatus;
+    referral_support_status, referral_support_status_nullable => relais_domain::SupportStatus;
     referral_urgency, referral_urgency_nullable => relais_domain::Urgency;
     referral_decline_reason, referral_decline_reason_nullable => relais_domain::DeclineReason;
     referral_outcome, referral_outcome_nullable => relais_domain::ReferralOutcome;

@@ -22,7 +22,7 @@ use crate::proposal::{DecisionChannel, DecisionOutcome};
 use crate::reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
 };
-use crate::referral::{DeclineReason, ReferralOutcome, ReferralStatus, Urgency};
+use crate::referral::{DeclineReason, ReferralOutcome, ReferralStatus, SupportStatus, Urgency};
 use crate::restriction::RestrictionKind;
 use crate::role::Role;
 use crate::scheme::DocumentProvider;
@@ -59,6 +59,7 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<Urgency>(),
         list::<DeclineReason>(),
         list::<ReferralOutcome>(),
+        list::<SupportStatus>(),
         list::<DeliveryStatus>(),
         list::<Relationship>(),
         list::<HousingStatus>(),
@@ -128,6 +129,7 @@ mod tests {
                 "referral_urgency",
                 "referral_decline_reason",
                 "referral_outcome",
+                "referral_support_status",
                 "webhook_delivery_status",
                 "household_relationship",
                 "housing_status",

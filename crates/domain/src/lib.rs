@@ -108,7 +108,8 @@ pub use reference::{
     AuditAction, ConsentChannel, ConsentScope, Domain, InformedChannel, LegalBasis, MaritalStatus,
 };
 pub use referral::{
-    DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError, Urgency,
+    DeclineReason, PersonMatch, ReferralOutcome, ReferralStatus, ReferralTransitionError,
+    SupportOutcome, SupportStatus, Urgency,
 };
 pub use refusal::Refusal;
 pub use restriction::{AlreadyLifted, ProcessingRestricted, RestrictionKind};

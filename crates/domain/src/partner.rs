@@ -29,6 +29,12 @@ crate::coded_enum! {
             fr: "Réponse à une fiche de liaison",
             en: "Liaison sheet answered"
         },
+        /// The support of a person the partner referred (and the organisation accepted) ended,
+        /// or started again.
+        ReferralOutcome => "referral.outcome" {
+            fr: "Issue d'un accompagnement orienté",
+            en: "Outcome of a referred person's support"
+        },
     }
 }
 

@@ -14,6 +14,7 @@
 
 use chrono::NaiveDate;
 
+use crate::case::{CaseStatus, ClosureReason};
 use crate::reference::Domain;
 use crate::refusal::Refusal;
 
@@ -85,6 +86,42 @@ impl ReferralOutcome {
             ReferralOutcome::Accepted => ReferralStatus::Accepted,
             ReferralOutcome::Declined => ReferralStatus::Declined,
             ReferralOutcome::Redirected => ReferralStatus::Redirected,
+        }
+    }
+}
+
+crate::coded_enum! {
+    /// Where the support of an accepted referral stands, as its partner sees it: nothing else
+    /// of the case.
+    pub enum SupportStatus in "referral_support_status" {
+        /// The case is open: the person is being supported.
+        InProgress => "in_progress" { fr: "Accompagnement en cours", en: "Support in progress" },
+        /// The case is closed (or archived after its closure).
+        Completed => "completed" { fr: "Accompagnement terminé", en: "Support completed" },
+    }
+}
+
+/// What the partner of an accepted referral learns of its case: whether the support goes on,
+/// and why it ended once it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SupportOutcome {
+    pub status: SupportStatus,
+    /// Why the case closed (only when completed).
+    pub closure_reason: Option<ClosureReason>,
+}
+
+impl SupportOutcome {
+    /// The outcome of a case in `status`, closed for `closure_reason` if it is.
+    pub fn of(status: CaseStatus, closure_reason: Option<ClosureReason>) -> Self {
+        match status {
+            CaseStatus::Closed | CaseStatus::Archived => SupportOutcome {
+                status: SupportStatus::Completed,
+                closure_reason,
+            },
+            _ => SupportOutcome {
+                status: SupportStatus::InProgress,
+                closure_reason: None,
+            },
         }
     }
 }
@@ -280,6 +317,20 @@ pub fn match_person<Id: Clone>(by_nir: Option<Id>, by_name: &[Id]) -> PersonMatc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partner_learns_whether_the_support_goes_on_and_why_it_ended() {
+        for status in CaseStatus::ALL {
+            let outcome = SupportOutcome::of(*status, Some(ClosureReason::GoalsMet));
+            let ended = matches!(status, CaseStatus::Closed | CaseStatus::Archived);
+            assert_eq!(
+                outcome.status == SupportStatus::Completed,
+                ended,
+                "{status:?}"
+            );
+            assert_eq!(outcome.closure_reason.is_some(), ended, "{status:?}");
+        }
+    }
     use crate::codes::Coded;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::case::confirm_closure;
 use relais_domain::{
-    CaseOrigin, CaseStatus, ClosureReason, ItemStatus, Party, TransitionFacts, TransitionRequest,
+    CaseOrigin, CaseStatus, ClosureReason, ItemStatus, Party, SupportOutcome, TransitionFacts,
+    TransitionRequest,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -760,6 +761,10 @@ pub async fn transition_with(
     let Some(written) = written else {
         return Err(stale_or_missing(conn, Versioned::Case(id)).await);
     };
+    let outcome = SupportOutcome::of(to, closure_reason);
+    if outcome.status != SupportOutcome::of(from, None).status {
+        crate::referrals::tell_outcome(conn, org_id, id, outcome).await?;
+    }
     Ok(CaseRecord {
         status: to,
         closed_on: written.closed_on,

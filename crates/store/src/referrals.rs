@@ -10,7 +10,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use relais_domain::referral::AttachmentType;
 use relais_domain::{
-    DeclineReason, Domain, InformedChannel, Nir, ReferralStatus, Refusal, Urgency, WebhookEvent,
+    CaseStatus, ClosureReason, DeclineReason, Domain, InformedChannel, Nir, ReferralStatus,
+    Refusal, SupportOutcome, Urgency, WebhookEvent,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -87,6 +88,8 @@ pub struct ReferralRecord {
     pub redirected_to: Option<OrgRef>,
     pub case_id: Option<Uuid>,
     pub person_id: Option<Uuid>,
+    /// Where the support of the case it opened stands (accepted only).
+    pub support: Option<SupportOutcome>,
     pub attachments: Vec<AttachmentMeta>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
@@ -203,6 +206,8 @@ struct Row {
     redirected_name: Option<String>,
     case_id: Option<Uuid>,
     person_id: Option<Uuid>,
+    case_status: Option<Code<CaseStatus>>,
+    case_closure_reason: Option<Code<ClosureReason>>,
     attachments: Json<Vec<AttachmentMeta>>,
     updated_at: DateTime<Utc>,
     version: i32,
@@ -252,6 +257,12 @@ impl TryFrom<Row> for ReferralRecord {
             redirected_to,
             case_id: r.case_id,
             person_id: r.person_id,
+            support: r.case_status.map(|status| {
+                SupportOutcome::of(
+                    status.into_inner(),
+                    r.case_closure_reason.map(Code::into_inner),
+                )
+            }),
             attachments: r.attachments.0,
             updated_at: r.updated_at,
             version: r.version,
@@ -448,7 +459,8 @@ async fn read(
                   r.received_at, r.expires_at, r.decided_at, r.decided_by,
                   r.decline_reason AS "decline_reason: Code<DeclineReason>", r.decision_message,
                   r.redirected_to, o.slug AS "redirected_slug?", o.name AS "redirected_name?",
-                  r.case_id, r.person_id,
+                  r.case_id, r.person_id, c.status AS "case_status?: Code<CaseStatus>",
+                  c.closure_reason AS "case_closure_reason?: Code<ClosureReason>",
                   coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'filename',
                       a.filename, 'content_type', a.content_type, 'size_bytes', a.size_bytes,
                       'sha256', encode(a.sha256, 'hex')) ORDER BY a.id)
@@ -457,6 +469,7 @@ async fn read(
                   r.updated_at, r.version
              FROM referrals r
              LEFT JOIN organisations o ON o.id = r.redirected_to
+             LEFT JOIN cases c ON c.id = r.case_id
             WHERE ($1::uuid IS NULL OR r.id = $1)
               AND (cardinality($2::text[]) = 0 OR r.status = ANY($2))
               AND ($3::uuid IS NULL OR r.partner_id = $3)
@@ -488,6 +501,49 @@ pub fn status_changed_data(referral: &ReferralRecord, previous: ReferralStatus) 
         data["redirected_to"] = json!({"slug": org.slug, "name": org.name});
     }
     data
+}
+
+/// The `data` of a `referral.outcome` webhook: where the support of the referred person stands,
+/// nothing else of the case.
+pub fn outcome_data(referral_id: Uuid, case_id: Uuid, outcome: SupportOutcome) -> Value {
+    let mut data = json!({
+        "referral_id": referral_id,
+        "case_id": case_id,
+        "status": outcome.status.code(),
+    });
+    if let Some(reason) = outcome.closure_reason {
+        data["closure_reason"] = json!(reason.code());
+    }
+    data
+}
+
+/// Tells the partner whose accepted referral opened `case_id` where the support stands now (a
+/// `referral.outcome` webhook, in the caller's transaction); nothing when the case came from no
+/// referral.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn tell_outcome(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    case_id: Uuid,
+    outcome: SupportOutcome,
+) -> Result<(), StoreError> {
+    let referral = sqlx::query!(
+        r#"SELECT id, partner_id FROM referrals WHERE case_id = $1 AND status = 'accepted'"#,
+        case_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(referral) = referral {
+        crate::outbox::enqueue(
+            conn,
+            org_id,
+            referral.partner_id,
+            WebhookEvent::ReferralOutcome,
+            outcome_data(referral.id, case_id, outcome),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Records the decision on a received referral at `expected_version`, and queues its webhook in

@@ -30,8 +30,9 @@ pub use model::{
     Delivery, DeliveryAttempt, DeliveryList, SubscriptionDelivery, SubscriptionDeliveryList,
 };
 pub use payloads::{
-    LiaisonAcknowledgedWebhook, LiaisonSentWebhook, LiaisonWebhookData, ReferralStatusChangedData,
-    ReferralStatusChangedWebhook, WebhookDocs, WebhookPayload, WebhookRedirectedTo,
+    LiaisonAcknowledgedWebhook, LiaisonSentWebhook, LiaisonWebhookData, ReferralOutcomeData,
+    ReferralOutcomeWebhook, ReferralStatusChangedData, ReferralStatusChangedWebhook, WebhookDocs,
+    WebhookPayload, WebhookRedirectedTo,
 };
 
 /// Filters of the delivery log.

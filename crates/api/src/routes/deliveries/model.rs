@@ -97,7 +97,7 @@ delivery_view! {
     Delivery {
         partner_id,
         event_types: event_types,
-        "`referral.status_changed`, `liaison.sent` or `liaison.acknowledged`.",
+        "`referral.status_changed`, `liaison.sent`, `liaison.acknowledged` or `referral.outcome`.",
         payload: WebhookPayload
     }
 }

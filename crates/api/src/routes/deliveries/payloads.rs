@@ -30,6 +30,18 @@ fn liaison_acknowledged_type() -> RefOr<Schema> {
     constant("liaison.acknowledged")
 }
 
+fn referral_outcome_type() -> RefOr<Schema> {
+    constant("referral.outcome")
+}
+
+fn support_status() -> RefOr<Schema> {
+    crate::schema::codes_ref::<relais_domain::SupportStatus>().into()
+}
+
+fn closure_reason() -> RefOr<Schema> {
+    crate::schema::codes_ref::<relais_domain::ClosureReason>().into()
+}
+
 fn referral_status() -> RefOr<Schema> {
     crate::schema::codes_ref::<relais_domain::ReferralStatus>().into()
 }
@@ -124,6 +136,40 @@ pub struct LiaisonAcknowledgedWebhook {
     pub data: LiaisonWebhookData,
 }
 
+/// `data` of `referral.outcome`.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+pub struct ReferralOutcomeData {
+    pub referral_id: Uuid,
+    /// The case opened when the referral was accepted.
+    pub case_id: Uuid,
+    /// `completed` when the case closed, `in_progress` when it was reopened.
+    #[schema(schema_with = support_status)]
+    pub status: String,
+    /// Why the case closed (`closure_reason` code; present when completed).
+    #[schema(required = false, schema_with = closure_reason)]
+    pub closure_reason: Option<String>,
+}
+
+/// The support of a person the partner referred ended (or started again): all the partner
+/// learns of the case. The referral's `support` says the same.
+#[allow(dead_code)]
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "referral.outcome",
+    "timestamp": "2027-05-22T10:15:30.123Z",
+    "data": {"referral_id": "0192f5e4-7b7a-7c3e-9d2a-1b2c3d4e5f60",
+             "case_id": "0192f5e4-9a10-7c3e-8d2a-1b2c3d4e5f61",
+             "status": "completed", "closure_reason": "goals_met"}
+}))]
+pub struct ReferralOutcomeWebhook {
+    #[schema(schema_with = referral_outcome_type)]
+    pub r#type: String,
+    /// When the case closed (or reopened).
+    pub timestamp: DateTime<Utc>,
+    pub data: ReferralOutcomeData,
+}
+
 /// The body of a webhook (Standard Webhooks structure `{type, timestamp, data}`): identifiers
 /// and statuses only, never personal data — read the record through the API with a partner
 /// token.
@@ -134,6 +180,7 @@ pub enum WebhookPayload {
     ReferralStatusChanged(ReferralStatusChangedWebhook),
     LiaisonSent(LiaisonSentWebhook),
     LiaisonAcknowledged(LiaisonAcknowledgedWebhook),
+    ReferralOutcome(ReferralOutcomeWebhook),
 }
 
 /// How a partner checks a webhook, shared by every event's description.
@@ -170,6 +217,8 @@ impl Modify for WebhookDocs {
                 ReferralStatusChangedData::schema(),
             ),
             ("LiaisonWebhookData", LiaisonWebhookData::schema()),
+            ("ReferralOutcomeWebhook", ReferralOutcomeWebhook::schema()),
+            ("ReferralOutcomeData", ReferralOutcomeData::schema()),
             ("WebhookRedirectedTo", WebhookRedirectedTo::schema()),
         ] {
             components.schemas.insert(name.to_owned(), schema);
@@ -242,6 +291,11 @@ impl Modify for WebhookDocs {
                 "webhook_liaison_acknowledged",
                 "A liaison sheet addressed to the partner was answered",
                 "LiaisonAcknowledgedWebhook"
+            ),
+            "referral.outcome": event(
+                "webhook_referral_outcome",
+                "The support of a person the partner referred ended, or started again",
+                "ReferralOutcomeWebhook"
             ),
         });
         // The organisation's own subscriptions: one entry per event type, named

@@ -237,6 +237,19 @@ pub struct RedirectedTo {
     pub name: String,
 }
 
+/// Where the support of an accepted referral's person stands: all its partner learns of the
+/// case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralSupport {
+    /// `in_progress` while the case is open, `completed` once it is closed.
+    #[schema(schema_with = crate::schema::referral_support_status)]
+    pub status: &'static str,
+    /// Why the case closed (`closure_reason` code), once completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, schema_with = crate::schema::closure_reason)]
+    pub closure_reason: Option<&'static str>,
+}
+
 /// A referral.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Referral {
@@ -271,6 +284,9 @@ pub struct Referral {
     pub case_id: Option<Uuid>,
     /// The person the case is for (null for partners).
     pub person_id: Option<Uuid>,
+    /// Once accepted, where the support stands (null otherwise); a `referral.outcome` webhook
+    /// tells the partner when it changes.
+    pub support: Option<ReferralSupport>,
     pub updated_at: DateTime<Utc>,
     /// The version, also sent as the `ETag`.
     pub version: i32,
@@ -337,6 +353,10 @@ impl Referral {
             }),
             case_id: r.case_id,
             person_id: r.person_id.filter(|_| agent),
+            support: r.support.map(|s| ReferralSupport {
+                status: s.status.code(),
+                closure_reason: s.closure_reason.map(|c| c.code()),
+            }),
             updated_at: r.updated_at,
             version: r.version,
         }
