@@ -1,7 +1,10 @@
 //! The repository stands alone: every link of the README, the changelog and `docs/` leads to a
-//! file of the repository (or the web), and every `#anchor` to a heading of its page.
+//! file of the repository (or the web), and every `#anchor` to a heading of its page; the guides'
+//! example webhook bodies are what the document describes.
 
 use std::path::{Path, PathBuf};
+
+use relais_domain::Coded;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,4 +115,61 @@ fn the_link_finder_sees_links_and_skips_code() {
         anchor(" Run it: the `relais` command!"),
         "run-it-the-relais-command"
     );
+}
+
+/// The examples of a guide: each `#### \`name\`` heading and the JSON block under it.
+fn examples(text: &str) -> Vec<(String, serde_json::Value)> {
+    let mut found = Vec::new();
+    let mut name: Option<String> = None;
+    let mut block: Option<String> = None;
+    for line in text.lines() {
+        if let Some(body) = block.as_mut() {
+            if line.trim_start().starts_with("```") {
+                let value = serde_json::from_str(body)
+                    .unwrap_or_else(|e| panic!("the example of {name:?} is not JSON: {e}"));
+                found.push((name.take().unwrap_or_default(), value));
+                block = None;
+            } else {
+                body.push_str(line);
+                body.push('\n');
+            }
+        } else if let Some(heading) = line.strip_prefix("#### `") {
+            name = heading.strip_suffix('`').map(str::to_owned);
+        } else if name.is_some() && line.trim() == "```json" {
+            block = Some(String::new());
+        }
+    }
+    found
+}
+
+#[test]
+fn every_event_has_an_example_body_the_document_accepts() {
+    let guide = std::fs::read_to_string(root().join("docs/integrator-guide.md")).unwrap();
+    let found = examples(&guide);
+    let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
+    let types: Vec<&str> = relais_domain::EventType::ALL
+        .iter()
+        .map(|t| t.code())
+        .collect();
+    assert_eq!(
+        names, types,
+        "one example per event type, in the list's order"
+    );
+    for (name, body) in &found {
+        assert_eq!(body["type"], name.as_str());
+        relais_tests::assert_conforms("EventWebhook", body);
+    }
+    // The partners' webhooks, the same way.
+    let guide = std::fs::read_to_string(root().join("docs/partner-guide.md")).unwrap();
+    let found = examples(&guide);
+    let names: Vec<&str> = found.iter().map(|(name, _)| name.as_str()).collect();
+    let types: Vec<&str> = relais_domain::WebhookEvent::ALL
+        .iter()
+        .map(|t| t.code())
+        .collect();
+    assert_eq!(names, types, "one example per partner webhook");
+    for (name, body) in &found {
+        assert_eq!(body["type"], name.as_str());
+        relais_tests::assert_conforms("WebhookPayload", body);
+    }
 }

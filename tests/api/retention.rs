@@ -576,3 +576,99 @@ async fn the_periods_the_report_and_the_erasure_keep_to_their_organisation_and_a
         .await;
     assert_eq!(reads, 1);
 }
+
+#[tokio::test]
+async fn the_event_log_notifications_and_deliveries_go_with_the_audit_period() {
+    let app = TestApp::spawn().await;
+    let receiver = crate::support::webhooks::Receiver::start(vec![]);
+    let admin = app.token("admin", "ada");
+    let response = app
+        .post(
+            "/v1/webhook-subscriptions",
+            &admin,
+            &json!({"url": receiver.url, "events": ["case.opened", "case.assigned"]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let alice = app.token("worker", "alice");
+    let sam = app.token("supervisor", "sam");
+    let bob = app.token("worker", "bob");
+    let bob_id = app.agent_id(&bob).await;
+    for _ in 0..2 {
+        let case = app.create_case(&alice).await;
+        let response = app
+            .patch(
+                &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
+                &sam,
+                case["version"].as_i64().unwrap(),
+                &json!({"referent_id": bob_id}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    // Opened, assigned at the opening, reassigned: 6 events, 6 deliveries, 2 notifications.
+    receiver.wait_for(6).await;
+    for _ in 0..500 {
+        if app
+            .count("SELECT count(*) FROM webhook_messages WHERE status = 'delivered'")
+            .await
+            == 6
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // A delivery still pending stays, whatever its age.
+    sqlx::query(
+        "UPDATE webhook_messages SET status = 'pending', delivered_at = NULL, \
+         next_attempt_at = now() + interval '1 day' \
+         WHERE id = (SELECT id FROM webhook_messages ORDER BY id LIMIT 1)",
+    )
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    // Another organisation's events stay.
+    let olga = app.token_for("other", &["worker"], "olga");
+    app.create_case(&olga).await;
+    assert_eq!(app.count("SELECT count(*) FROM events").await, 8);
+    assert_eq!(app.count("SELECT count(*) FROM notifications").await, 2);
+
+    // The application cannot delete them itself.
+    let mut tx = app.sql.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE relais_app")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let refused = sqlx::query("DELETE FROM events").execute(&mut *tx).await;
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("permission denied")
+    );
+    drop(tx);
+
+    // Within the period nothing goes; past it, the report counts what the run deletes.
+    assert_eq!(
+        run(&app, months_later(11), false).await["expired_events"],
+        0
+    );
+    let later = months_later(13);
+    let report = run(&app, later, true).await;
+    assert_eq!(
+        report["expired_events"],
+        6 + 5,
+        "events and finished deliveries"
+    );
+    let done = run(&app, later, false).await;
+    assert_eq!(done["expired_events"], 11);
+    assert_eq!(app.count("SELECT count(*) FROM events").await, 2, "other's");
+    assert_eq!(app.count("SELECT count(*) FROM notifications").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM webhook_messages").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM webhook_attempts").await,
+        1,
+        "the pending delivery's attempt"
+    );
+    assert_eq!(run(&app, later, false).await["expired_events"], 0);
+}

@@ -387,6 +387,40 @@ pub async fn expire_audit(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// How many events, notifications of no event and finished webhook deliveries are older than
+/// `cutoffs.audit_before` (the traces that follow the audit period).
+pub async fn events_due(conn: &mut PgConnection, cutoffs: &Cutoffs) -> Result<u64, StoreError> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT (SELECT count(*) FROM events WHERE occurred_at < $1)
+                + (SELECT count(*) FROM notifications
+                    WHERE created_at < $1 AND event_id IS NULL)
+                + (SELECT count(*) FROM webhook_messages
+                    WHERE created_at < $1 AND status <> 'pending') AS "n!""#,
+        start_of(cutoffs.audit_before)
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Deletes at most `limit` of each: events older than `cutoffs.audit_before` (with their
+/// notifications), notifications of no event, finished webhook deliveries (with their
+/// attempts), through the retention role's function; answers how many rows in all.
+pub async fn expire_events(
+    conn: &mut PgConnection,
+    cutoffs: &Cutoffs,
+    limit: i32,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT relais_expire_events($1, $2) AS "n!""#,
+        start_of(cutoffs.audit_before),
+        limit
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// An application of a person, for the obligations an erasure must respect.
 #[derive(Debug, Clone)]
 pub struct HeldApplication {
@@ -441,6 +475,9 @@ pub struct RunReport {
     pub referral_attachments: Step,
     /// Audit events deleted (counted; no ids).
     pub expired_audit_events: u64,
+    /// Events of the change feed, notifications and finished webhook deliveries deleted, past
+    /// the same period as the audit events (counted; no ids).
+    pub expired_events: u64,
 }
 
 impl RunReport {
@@ -448,12 +485,13 @@ impl RunReport {
     pub fn summary(&self) -> String {
         format!(
             "archived_cases={} anonymised_persons={} erased_applications={} \
-             referral_attachments={} expired_audit_events={}",
+             referral_attachments={} expired_audit_events={} expired_events={}",
             self.archived_cases.count,
             self.anonymised_persons.count,
             self.erased_applications.count,
             self.referral_attachments.count,
-            self.expired_audit_events
+            self.expired_audit_events,
+            self.expired_events
         )
     }
 }
@@ -477,6 +515,7 @@ pub async fn report(conn: &mut PgConnection, cutoffs: &Cutoffs) -> Result<RunRep
         erased_applications: step(applications_to_erase(conn, cutoffs, all).await?),
         referral_attachments: step(referrals_with_attachments_due(conn, cutoffs, all).await?),
         expired_audit_events: audit_events_due(conn, cutoffs).await?,
+        expired_events: events_due(conn, cutoffs).await?,
     })
 }
 
@@ -494,7 +533,8 @@ fn add(step: &mut Step, ids: &[Uuid], done: u64) {
 const RUN_LEASE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Runs the retention of the organisation `org_id` on the day `as_of` with `settings`: archive,
-/// purge, applications, referral attachments, audit events, each in transactions of at most
+/// purge, applications, referral attachments, audit events, the event log (events,
+/// notifications, webhook deliveries), each in transactions of at most
 /// `batch` records (no long lock), then appends the run's audit event with its counts. Call it
 /// under the job's lease ([`run_locked`]).
 pub async fn run(
@@ -559,6 +599,16 @@ pub async fn run(
         commit(tx).await?;
         report.expired_audit_events += done;
         if done < u64::try_from(audit_batch).unwrap_or(0) {
+            break;
+        }
+    }
+    // Each call deletes up to a batch of each of the three kinds: go on while any is left.
+    loop {
+        let mut tx = db.tenant(org_id, Access::Write).await?;
+        let done = expire_events(&mut tx, cutoffs, audit_batch).await?;
+        commit(tx).await?;
+        report.expired_events += done;
+        if done == 0 {
             break;
         }
     }

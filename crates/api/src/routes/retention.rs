@@ -218,6 +218,9 @@ pub struct RetentionReport {
     pub referral_attachments: ReportStep,
     /// Audit events it would delete.
     pub expired_audit_events: u64,
+    /// Events of the change feed, notifications and finished webhook deliveries it would
+    /// delete (the same period as the audit events).
+    pub expired_events: u64,
 }
 
 /// Reports what a retention run on a day would do (DPO).
@@ -225,7 +228,8 @@ pub struct RetentionReport {
 /// The DPO only (403 otherwise). With the organisation's periods, the closed cases a run on
 /// `as_of` (today by default; a later day shows the rules at work without waiting years) would
 /// archive, the persons it would anonymise, the applications whose content it would erase, the
-/// referrals whose attachments it would delete, and how many audit events it would delete —
+/// referrals whose attachments it would delete, how many audit events it would delete, and how
+/// many events, notifications and webhook deliveries (kept as long as the audit events) —
 /// counts and ids, nothing changed. Audited as a `read` of `retention_run`.
 #[utoipa::path(
     tag = "retention",
@@ -250,6 +254,7 @@ pub async fn report(ctx: Ctx, params: Query<ReportParams>) -> Result<HttpRespons
         erased_applications: found.erased_applications.into(),
         referral_attachments: found.referral_attachments.into(),
         expired_audit_events: found.expired_audit_events,
+        expired_events: found.expired_events,
     }))
     .await
 }
