@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::support::applications::Apps;
 use crate::support::liaisons::{Liaisons, named};
-use crate::support::referrals::{Referrals, referral};
+use crate::support::referrals::{Referrals, expire_now, referral};
 
 /// Every event after `after` (all pages), as `token`; the events and the last cursor.
 async fn read_all(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, Option<String>) {
@@ -175,23 +175,7 @@ async fn referrals_liaisons_and_applications_are_reported() {
     let r = Referrals::new().await;
     let posted = r.posted(&referral()).await;
     let id = posted["id"].as_str().unwrap();
-    sqlx::query(
-        "UPDATE referrals SET expires_at = received_at + interval '1 second' WHERE id = $1::uuid",
-    )
-    .bind(id)
-    .execute(&r.app.sql)
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let mut tx =
-        relais_store::db::Db::connect_lazy(r.app.db_options.clone(), &relais_tests::test_pool())
-            .background()
-            .await
-            .unwrap();
-    relais_store::referrals::expire_due(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    relais_store::db::commit(tx).await.unwrap();
+    expire_now(&r.app, id).await;
     let (events, _) = read_at_least(&r.app, &r.supervisor, None, 2).await;
     assert_eq!(types(&events), ["referral.received", "referral.expired"]);
     let partner_id = r.partner.id.to_string();
@@ -239,18 +223,8 @@ async fn referrals_liaisons_and_applications_are_reported() {
     // An application decided.
     let a = Apps::new().await;
     let sam = a.app.token("supervisor", "sam");
-    let created = a.fsl_application().await;
-    for code in ["identity_document", "rent_receipts", "employer_certificate"] {
-        a.mark(&created, code, "received").await;
-    }
-    let complete = a.read(&created).await;
-    let reviewed = a.moved(&complete, &json!({"to": "under_review"})).await;
-    let submitted = a
-        .moved(
-            &reviewed,
-            &json!({"to": "submitted", "submitted_on": today(), "submitted_to": "Commission FSL"}),
-        )
-        .await;
+    let submitted = a.submitted_fsl().await;
+    let created = &submitted;
     // The case's opening and assignment: read past them.
     let (_, cursor) = read_at_least(&a.app, &sam, None, 2).await;
     a.moved(

@@ -201,18 +201,8 @@ async fn a_liaison_answer_tells_its_sender_and_a_decision_the_referent() {
     let a = Apps::new().await;
     let sam = a.app.token("supervisor", "sam");
     a.app.agent_id(&sam).await;
-    let created = a.fsl_application().await;
-    for code in ["identity_document", "rent_receipts", "employer_certificate"] {
-        a.mark(&created, code, "received").await;
-    }
-    let complete = a.read(&created).await;
-    let reviewed = a.moved(&complete, &json!({"to": "under_review"})).await;
-    let submitted = a
-        .moved(
-            &reviewed,
-            &json!({"to": "submitted", "submitted_on": today(), "submitted_to": "Commission FSL"}),
-        )
-        .await;
+    let submitted = a.submitted_fsl().await;
+    let created = &submitted;
     a.moved(
         &submitted,
         &json!({"to": "decided", "decision": "granted", "decided_on": today(),

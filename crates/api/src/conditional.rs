@@ -34,6 +34,20 @@ pub fn created(location: String, version: i32, body: impl serde::Serialize) -> H
     response.json(body)
 }
 
+/// An answer that shows a secret (a client secret, a webhook signing secret): `body` with the
+/// `ETag` of `version` and `Cache-Control: no-store`, which also keeps it out of the idempotency
+/// store, so a replay never shows the secret again.
+pub fn showing_secret(
+    builder: &mut HttpResponseBuilder,
+    version: i32,
+    body: impl serde::Serialize,
+) -> HttpResponse {
+    with_etag(builder, version);
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
 /// The version the client last read, from its mandatory `If-Match` header; `*` (RFC 9110)
 /// matches whatever version exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{read_at_least, types};
 use crate::support::applications::Apps;
 use crate::support::liaisons::{Liaisons, named};
-use crate::support::referrals::{Referrals, referral};
+use crate::support::referrals::{Referrals, expire_now, referral};
 use crate::support::webhooks::{Received, Receiver};
 
 const ALL: &[&str] = &[
@@ -170,23 +170,7 @@ async fn every_event_reaches_a_subscription_once_signed_and_without_names() {
     let subscription = subscribe(&r.app, &receiver.url, ALL).await;
     let posted = r.posted(&referral()).await;
     let id = posted["id"].as_str().unwrap();
-    sqlx::query(
-        "UPDATE referrals SET expires_at = received_at + interval '1 second' WHERE id = $1::uuid",
-    )
-    .bind(id)
-    .execute(&r.app.sql)
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let mut tx =
-        relais_store::db::Db::connect_lazy(r.app.db_options.clone(), &relais_tests::test_pool())
-            .background()
-            .await
-            .unwrap();
-    relais_store::referrals::expire_due(&mut tx, chrono::Utc::now())
-        .await
-        .unwrap();
-    relais_store::db::commit(tx).await.unwrap();
+    expire_now(&r.app, id).await;
     let (feed, _) = read_at_least(&r.app, &r.supervisor, None, 2).await;
     assert_eq!(types(&feed), ["referral.received", "referral.expired"]);
     receiver.wait_for(2).await;
@@ -226,18 +210,7 @@ async fn every_event_reaches_a_subscription_once_signed_and_without_names() {
     let (_, cursor) = read_at_least(&a.app, &sam, None, 2).await;
     let receiver = Receiver::start(vec![]);
     let subscription = subscribe(&a.app, &receiver.url, ALL).await;
-    let created = a.fsl_application().await;
-    for code in ["identity_document", "rent_receipts", "employer_certificate"] {
-        a.mark(&created, code, "received").await;
-    }
-    let complete = a.read(&created).await;
-    let reviewed = a.moved(&complete, &json!({"to": "under_review"})).await;
-    let submitted = a
-        .moved(
-            &reviewed,
-            &json!({"to": "submitted", "submitted_on": today(), "submitted_to": "Commission FSL"}),
-        )
-        .await;
+    let submitted = a.submitted_fsl().await;
     a.moved(
         &submitted,
         &json!({"to": "decided", "decision": "refused", "decided_on": today(),

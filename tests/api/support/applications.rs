@@ -112,6 +112,23 @@ impl Apps {
             .await
     }
 
+    /// An FSL application with its supporting documents received, reviewed and submitted
+    /// today; its JSON, ready for a decision.
+    pub async fn submitted_fsl(&self) -> Value {
+        let created = self.fsl_application().await;
+        for code in ["identity_document", "rent_receipts", "employer_certificate"] {
+            self.mark(&created, code, "received").await;
+        }
+        let complete = self.read(&created).await;
+        let reviewed = self.moved(&complete, &json!({"to": "under_review"})).await;
+        self.moved(
+            &reviewed,
+            &json!({"to": "submitted", "submitted_on": relais_tests::today(),
+                    "submitted_to": "Commission FSL"}),
+        )
+        .await
+    }
+
     /// The application as it is now.
     pub async fn read(&self, application: &Value) -> Value {
         let response = self.app.get(&self.of(application), &self.alice).await;

@@ -161,3 +161,22 @@ impl Referrals {
         .unwrap()
     }
 }
+
+/// Lets the referral `id` expire now, as the worker's sweep does when nobody answered it in
+/// time (its expiry moved to a second after its reception).
+pub async fn expire_now(app: &TestApp, id: &str) {
+    sqlx::query(
+        "UPDATE referrals SET expires_at = received_at + interval '1 second' WHERE id = $1::uuid",
+    )
+    .bind(id)
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let db = relais_store::db::Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
+    let mut tx = db.background().await.unwrap();
+    relais_store::referrals::expire_due(&mut tx, chrono::Utc::now())
+        .await
+        .unwrap();
+    relais_store::db::commit(tx).await.unwrap();
+}

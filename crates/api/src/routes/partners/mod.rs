@@ -23,7 +23,7 @@ use relais_store::db::Access;
 use relais_store::partners::{self as store, PartnerRecord};
 use uuid::Uuid;
 
-use crate::conditional::{IfMatch, with_etag};
+use crate::conditional::{IfMatch, showing_secret, with_etag};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
@@ -48,18 +48,6 @@ fn require_reader(ctx: &Ctx) -> Result<bool, ApiError> {
         return Err(ApiError::Forbidden);
     }
     Ok(ctx.allows(Permission::OrganisationAdmin))
-}
-
-/// An answer that shows a secret: never cached, never kept for an idempotent replay.
-fn secret_response(
-    builder: &mut actix_web::HttpResponseBuilder,
-    version: i32,
-    body: impl serde::Serialize,
-) -> HttpResponse {
-    with_etag(builder, version);
-    builder
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
 }
 
 /// The audit event of a write to the partner `id` (about no person).
@@ -92,7 +80,7 @@ async fn rotated<T: serde::Serialize>(
     work.audit(write_event(AuditAction::Update, partner.id).because(Some(what)));
     let version = partner.version;
     let body = show(Partner::admin(partner));
-    work.commit(secret_response(&mut HttpResponse::Ok(), version, body))
+    work.commit(showing_secret(&mut HttpResponse::Ok(), version, body))
         .await
 }
 
@@ -189,7 +177,7 @@ pub async fn create(ctx: Ctx, body: Json<NewPartner>) -> Result<HttpResponse, Ap
     let (id, version) = (partner.id, partner.version);
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, location(id)));
-    work.commit(secret_response(
+    work.commit(showing_secret(
         &mut response,
         version,
         CreatedPartner {

@@ -21,7 +21,7 @@ use relais_store::subscriptions::{self as store, SubscriptionRecord};
 use relais_store::webhooks::Owner;
 use uuid::Uuid;
 
-use crate::conditional::{IfMatch, ok_with_etag, with_etag};
+use crate::conditional::{IfMatch, ok_with_etag, showing_secret};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
@@ -51,13 +51,15 @@ fn with_secret(
     subscription: SubscriptionRecord,
     secret: &str,
 ) -> HttpResponse {
-    with_etag(builder, subscription.version);
-    builder
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(CreatedWebhookSubscription {
+    let version = subscription.version;
+    showing_secret(
+        builder,
+        version,
+        CreatedWebhookSubscription {
             subscription: subscription.into(),
             secret: secret.to_owned(),
-        })
+        },
+    )
 }
 
 /// Opens an administrator's change of the subscription `id`: the work, the subscription, and
