@@ -30,7 +30,8 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_agent_idx ON notifications (agent_id, id);
 CREATE INDEX notifications_unread_idx ON notifications (agent_id, id) WHERE read_at IS NULL;
 CREATE INDEX notifications_event_idx ON notifications (event_id);
-CREATE INDEX notifications_org_idx ON notifications (org_id);
+-- The organisation's notifications by age (their retention).
+CREATE INDEX notifications_org_idx ON notifications (org_id, created_at);
 -- A delegate is told once per absence, however many cases it covers and whenever they join.
 CREATE UNIQUE INDEX notifications_delegation_idx ON notifications (agent_id, subject_id)
     WHERE kind = 'absence.delegated';
@@ -51,10 +52,12 @@ BEGIN
          WHERE e.type = 'referral.received' AND i.org_id = e.org_id
            AND i.roles && ARRAY['reception', 'supervisor']
         UNION
-        -- The new referent, unless they opened the case for themselves.
+        -- The new referent, unless they opened the case for themselves (an assignment written
+        -- with the case's opening, the case created by its referent).
         SELECT (e.data ->> 'referent_id')::uuid
          WHERE e.type = 'case.assigned'
-           AND NOT (NOT e.data ? 'previous_referent_id'
+           AND NOT (EXISTS (SELECT 1 FROM new_events o
+                             WHERE o.type = 'case.opened' AND o.case_id = e.case_id)
                     AND EXISTS (SELECT 1 FROM cases c
                                  WHERE c.id = e.case_id
                                    AND c.created_by = (e.data ->> 'referent_id')::uuid))
@@ -106,7 +109,8 @@ ALTER TABLE notifications FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON notifications
     USING (org_id = relais_current_org()) WITH CHECK (org_id = relais_current_org());
 
--- Written by the triggers; the application reads them and sets the read mark only.
+-- Written by the triggers; the application reads them and sets the read mark only (the
+-- default privileges gave it every column: taken back first).
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON notifications FROM relais_app;
 GRANT SELECT ON notifications TO relais_app;
 GRANT UPDATE (read_at) ON notifications TO relais_app;
-REVOKE INSERT, DELETE, TRUNCATE ON notifications FROM relais_app;

@@ -38,16 +38,18 @@ BEGIN
     )
     SELECT count(*) INTO notifications_gone FROM gone;
 
+    -- Locked, and checked again as they are deleted: a delivery redelivered meanwhile stays.
     WITH old AS (
         SELECT id FROM webhook_messages
         WHERE org_id = relais_current_org() AND created_at < before AND status <> 'pending'
         ORDER BY created_at LIMIT batch
+        FOR UPDATE SKIP LOCKED
     ),
     attempts AS (
         DELETE FROM webhook_attempts WHERE message_id IN (SELECT id FROM old)
     ),
     gone AS (
-        DELETE FROM webhook_messages WHERE id IN (SELECT id FROM old)
+        DELETE FROM webhook_messages WHERE id IN (SELECT id FROM old) AND status <> 'pending'
         RETURNING 1
     )
     SELECT count(*) INTO deliveries_gone FROM gone;
@@ -58,6 +60,8 @@ $$;
 
 GRANT SELECT, DELETE ON events, notifications, webhook_messages, webhook_attempts
     TO relais_retention;
+-- The deliveries are locked as they are deleted (FOR UPDATE needs it).
+GRANT UPDATE ON webhook_messages TO relais_retention;
 ALTER FUNCTION relais_expire_events(timestamptz, integer) OWNER TO relais_retention;
 REVOKE ALL ON FUNCTION relais_expire_events(timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION relais_expire_events(timestamptz, integer) TO relais_app;

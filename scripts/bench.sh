@@ -561,6 +561,9 @@ caseload of one referent|supervisor|/v1/stats/caseload?referent=$scale_agent|100
 activity report, this year|supervisor|/v1/stats/activity|100
 activity report, last 12 months|supervisor|/v1/stats/activity?from=$year_ago&to=$from|100
 activity report of one referent|supervisor|/v1/stats/activity?referent=$scale_agent|100
+change feed, from its start|supervisor|/v1/events|50
+change feed, one rare type|supervisor|/v1/events?types=application.decided|50
+notifications, unread (worker)|worker|/v1/me/notifications?unread=true|50
 person search, a common name|worker|/v1/persons?q=martin|50
 person search, first and last name|worker|/v1/persons?q=zoe%20traore|50
 person search, no match|worker|/v1/persons?q=zebulon|50

@@ -500,3 +500,58 @@ async fn the_background_role_holds_only_the_privileges_its_work_needs() {
         "relais_worker must stay under row-level security"
     );
 }
+
+#[tokio::test]
+async fn the_application_reads_the_event_log_and_only_marks_its_notifications_read() {
+    let app = TestApp::spawn().await;
+    let privilege = |sql: &'static str| {
+        let pool = app.sql.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    for table in ["events", "notifications"] {
+        for (what, allowed) in [
+            ("SELECT", true),
+            ("INSERT", false),
+            ("DELETE", false),
+            ("TRUNCATE", false),
+        ] {
+            let granted: bool =
+                sqlx::query_scalar("SELECT has_table_privilege('relais_app', $1, $2)")
+                    .bind(format!("public.{table}"))
+                    .bind(what)
+                    .fetch_one(&app.sql)
+                    .await
+                    .unwrap();
+            assert_eq!(granted, allowed, "relais_app {what} on {table}");
+        }
+    }
+    assert!(
+        !privilege("SELECT has_any_column_privilege('relais_app', 'public.events', 'UPDATE')")
+            .await
+    );
+    assert!(
+        !privilege("SELECT has_table_privilege('relais_app', 'public.notifications', 'UPDATE')")
+            .await
+    );
+    assert!(
+        privilege(
+            "SELECT has_column_privilege('relais_app', 'public.notifications', 'read_at', 'UPDATE')"
+        )
+        .await
+    );
+    for column in ["agent_id", "kind", "data", "event_id", "created_at"] {
+        let granted: bool = sqlx::query_scalar(
+            "SELECT has_column_privilege('relais_app', 'public.notifications', $1, 'UPDATE')",
+        )
+        .bind(column)
+        .fetch_one(&app.sql)
+        .await
+        .unwrap();
+        assert!(!granted, "relais_app may rewrite notifications.{column}");
+    }
+}

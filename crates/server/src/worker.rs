@@ -122,6 +122,7 @@ async fn run(
             compact_counts(&db).await;
             delegate_absences(&db).await;
             emit_due_events(&db).await;
+            give_up_deleted_subscriptions(&db).await;
             next_sweep = Instant::now() + sweep_every;
         }
         if Instant::now() >= next_retention {
@@ -229,6 +230,27 @@ async fn emit_due_events(db: &Db) {
     }
     if completed && let Err(e) = jobs::record_success(db, Job::DueEvents).await {
         tracing::warn!(error = %e, "could not record the time-based events");
+    }
+}
+
+/// Gives up what is still pending to deleted webhook subscriptions, on the sweep's schedule.
+async fn give_up_deleted_subscriptions(db: &Db) {
+    let given_up = async {
+        let mut tx = db.background().await?;
+        let done = relais_store::webhooks::give_up_deleted(&mut tx).await?;
+        relais_store::db::commit(tx).await?;
+        Ok::<_, relais_store::StoreError>(done)
+    }
+    .await;
+    match given_up {
+        Ok(0) => {}
+        Ok(done) => tracing::info!(
+            given_up = done,
+            "deliveries to deleted subscriptions given up"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not give up deliveries to deleted subscriptions")
+        }
     }
 }
 

@@ -27,6 +27,10 @@ pub struct NotificationRecord {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// The unread notifications are counted up to this many (a badge says "999+" past it), so that
+/// an inbox nobody reads does not make every read slower.
+pub const UNREAD_COUNTED: i64 = 1000;
+
 /// A page of an agent's notifications, and how many are unread in all.
 #[derive(Debug, Clone)]
 pub struct Inbox {
@@ -35,7 +39,8 @@ pub struct Inbox {
 }
 
 /// The notifications of `agent_id`, newest first, the unread ones only when `unread_only`, with
-/// the count of the unread ones: two queries, each on an index of the agent's notifications.
+/// the count of the unread ones (at most [`UNREAD_COUNTED`]): two queries, each on an index of
+/// the agent's notifications.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn list(
     conn: &mut PgConnection,
@@ -53,9 +58,12 @@ pub async fn list(
     )
     .await?;
     let unread = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM notifications
-            WHERE agent_id = $1 AND read_at IS NULL"#,
-        agent_id
+        r#"SELECT count(*) AS "count!" FROM (
+               SELECT 1 FROM notifications
+                WHERE agent_id = $1 AND read_at IS NULL
+                LIMIT $2) AS u"#,
+        agent_id,
+        UNREAD_COUNTED,
     )
     .fetch_one(&mut *conn)
     .await?;

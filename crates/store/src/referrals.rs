@@ -459,7 +459,14 @@ async fn read(
                   r.received_at, r.expires_at, r.decided_at, r.decided_by,
                   r.decline_reason AS "decline_reason: Code<DeclineReason>", r.decision_message,
                   r.redirected_to, o.slug AS "redirected_slug?", o.name AS "redirected_name?",
-                  r.case_id, r.person_id, c.status AS "case_status?: Code<CaseStatus>",
+                  r.case_id, r.person_id,
+                  -- Where the support stands; not for a partner while the person restricted
+                  -- the processing of their data (restrictions::active).
+                  CASE WHEN $3::uuid IS NULL
+                         OR NOT EXISTS (SELECT 1 FROM person_restrictions pr
+                                         WHERE pr.person_id = r.person_id
+                                           AND pr.lifted_at IS NULL)
+                       THEN c.status END AS "case_status?: Code<CaseStatus>",
                   c.closure_reason AS "case_closure_reason?: Code<ClosureReason>",
                   coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'filename',
                       a.filename, 'content_type', a.content_type, 'size_bytes', a.size_bytes,
@@ -519,7 +526,7 @@ pub fn outcome_data(referral_id: Uuid, case_id: Uuid, outcome: SupportOutcome) -
 
 /// Tells the partner whose accepted referral opened `case_id` where the support stands now (a
 /// `referral.outcome` webhook, in the caller's transaction); nothing when the case came from no
-/// referral.
+/// referral, or while its person has an active restriction or objection.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn tell_outcome(
     conn: &mut PgConnection,
@@ -528,12 +535,17 @@ pub async fn tell_outcome(
     outcome: SupportOutcome,
 ) -> Result<(), StoreError> {
     let referral = sqlx::query!(
-        r#"SELECT id, partner_id FROM referrals WHERE case_id = $1 AND status = 'accepted'"#,
+        r#"SELECT id, partner_id, person_id AS "person_id!" FROM referrals
+            WHERE case_id = $1 AND status = 'accepted'"#,
         case_id
     )
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(referral) = referral {
+    let Some(referral) = referral else {
+        return Ok(());
+    };
+    // Nothing is shared about a person who restricted the processing of their data.
+    if !crate::restrictions::active(conn, referral.person_id).await? {
         crate::outbox::enqueue(
             conn,
             org_id,

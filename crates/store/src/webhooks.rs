@@ -456,6 +456,23 @@ pub async fn redeliver(
     single(attach_attempts(conn, vec![updated]).await?)
 }
 
+/// Gives up the deliveries still pending to deleted subscriptions, across organisations (a
+/// `Db::background()` transaction); answers how many. The deletion gives up those it sees; one
+/// queued by a transaction that committed beside it is caught here, on the sweep's schedule.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn give_up_deleted(conn: &mut PgConnection) -> Result<u64, StoreError> {
+    let done = sqlx::query!(
+        r#"UPDATE webhook_messages m
+              SET status = 'failed'
+             FROM webhook_subscriptions s
+            WHERE m.subscription_id = s.id AND s.deleted_at IS NOT NULL
+              AND m.status = 'pending'"#
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The webhook outbox as an operator watches it: messages waiting to be delivered, and how long
 /// the oldest of those already due has waited (0 when none is due).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -88,7 +88,24 @@ async fn steps_overdue_reviews_due_and_contacts_ahead_are_written_once_and_deliv
         .execute(&app.sql)
         .await
         .unwrap();
-    let (_, cursor) = read_at_least(&app, &sam, None, 5).await;
+    // Another whose review was already held: no reminder.
+    let reviewed = open_case(&app, &alice).await;
+    app.close_case(&sam, &reviewed.id).await;
+    sqlx::query("UPDATE cases SET review_due_on = $2 WHERE id = $1::uuid")
+        .bind(&reviewed.id)
+        .bind(today())
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    let response = app
+        .post(
+            &format!("/v1/cases/{}/contacts", reviewed.id),
+            &alice,
+            &json!({"kind": "post_closure_review", "occurred_at": Utc::now().to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let (_, cursor) = read_at_least(&app, &sam, None, 8).await;
 
     // Three replicas at once: each event is written once.
     let now = Utc::now();

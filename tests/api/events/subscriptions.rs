@@ -312,6 +312,31 @@ async fn a_subscription_gets_its_types_only_and_nothing_while_disabled_or_once_d
             .await,
         0
     );
+    // A message queued by a transaction that committed beside the deletion (it could not see
+    // it): the worker's sweep gives it up.
+    sqlx::query(
+        "INSERT INTO webhook_messages (id, org_id, subscription_id, event_type, payload) \
+         SELECT gen_random_uuid(), org_id, id, 'case.opened', '{}' FROM webhook_subscriptions \
+          WHERE id = $1::uuid",
+    )
+    .bind(id)
+    .execute(&app.sql)
+    .await
+    .unwrap();
+    let db = relais_store::db::Db::connect_lazy(app.db_options.clone(), &relais_tests::test_pool());
+    let mut tx = db.background().await.unwrap();
+    assert_eq!(
+        relais_store::webhooks::give_up_deleted(&mut tx)
+            .await
+            .unwrap(),
+        1
+    );
+    relais_store::db::commit(tx).await.unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM webhook_messages WHERE status = 'pending'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]

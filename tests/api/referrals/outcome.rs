@@ -95,3 +95,45 @@ async fn the_partner_learns_how_the_support_it_asked_for_goes_and_ends() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(receiver.received().len(), 3);
 }
+
+#[tokio::test]
+async fn nothing_of_the_support_goes_to_the_partner_while_the_person_restricts_it() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start(vec![]);
+    let r = Referrals::on(app).await;
+    let partner = r.app.partner("Hôpital Nord", Some(&receiver.url)).await;
+    let r = Referrals { partner, ..r };
+    let posted = r.posted(&referral()).await;
+    let id = posted["id"].as_str().unwrap();
+    let decided = r.decided(&posted, &json!({"outcome": "accepted"})).await;
+    let case_id = decided["case_id"].as_str().unwrap().to_owned();
+    receiver.wait_for(1).await;
+    let dpo = r.app.token("dpo", "dora");
+    let response = r
+        .app
+        .post(
+            &format!(
+                "/v1/persons/{}/restrictions",
+                decided["person_id"].as_str().unwrap()
+            ),
+            &dpo,
+            &json!({"kind": "objection", "reason": "Opposition reçue par courrier",
+                    "requested_on": relais_tests::today()}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    r.app.close_case(&r.worker, &case_id).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(receiver.received().len(), 1, "no referral.outcome");
+    let list = r.app.get_json("/v1/referrals", &r.partner.token).await;
+    let mine = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap();
+    assert_eq!(mine["support"], Value::Null);
+    // The organisation itself still sees it.
+    let inbox: Value = r.read(&r.supervisor, id).await.json().await.unwrap();
+    assert_eq!(inbox["support"]["status"], "completed");
+}

@@ -83,7 +83,9 @@ pub struct NotificationList {
     pub items: Vec<Notification>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-    /// How many of the caller's notifications are unread, in all.
+    /// How many of the caller's notifications are unread, in all, counted up to 1000 (1000
+    /// means 1000 or more).
+    #[schema(maximum = 1000)]
     pub unread_count: i64,
 }
 
