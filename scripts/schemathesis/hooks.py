@@ -163,10 +163,14 @@ CROSS_FIELD_RULES = {
     "POST /v1/persons/{id}/consents": {("/given_at", "out_of_range")},
     "POST /v1/persons/{id}/restrictions": {("/requested_on", "out_of_range")},
     "POST /v1/cases/{id}/plan/items": {("/due_on", "out_of_range")},
-    # A changed category is checked against the party stored with the item.
+    # A changed category is checked against the party stored with the item; a done date goes
+    # with the status `done` only (and is kept by a done item), never in the future.
     "PATCH /v1/cases/{id}/plan/items/{item_id}": {
         ("/due_on", "out_of_range"),
         ("/category", "category_not_allowed_for_party"),
+        ("/done_on", "not_done"),
+        ("/done_on", "required"),
+        ("/done_on", "out_of_range"),
     },
     "POST /v1/cases/{id}/applications": {("/scheme_id", "scheme_inactive")},
     # A liaison's consent and partner are refused on their state.
