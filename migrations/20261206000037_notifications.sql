@@ -41,6 +41,11 @@ CREATE FUNCTION relais_events_notify() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
     AS $$
 BEGIN
+    -- The cases opened by the statement: read once, then probed by hash (a transition table
+    -- has no index: a scan per event would be quadratic in a bulk import).
+    WITH opened AS MATERIALIZED (
+        SELECT case_id FROM new_events WHERE type = 'case.opened'
+    )
     INSERT INTO notifications (org_id, agent_id, kind, event_id, subject_id, case_id, data,
                                created_at)
     SELECT e.org_id, a.id, e.type, e.id, e.subject_id, e.case_id, e.data, e.occurred_at
@@ -56,8 +61,7 @@ BEGIN
         -- with the case's opening, the case created by its referent).
         SELECT (e.data ->> 'referent_id')::uuid
          WHERE e.type = 'case.assigned'
-           AND NOT (EXISTS (SELECT 1 FROM new_events o
-                             WHERE o.type = 'case.opened' AND o.case_id = e.case_id)
+           AND NOT (e.case_id IN (SELECT case_id FROM opened)
                     AND EXISTS (SELECT 1 FROM cases c
                                  WHERE c.id = e.case_id
                                    AND c.created_by = (e.data ->> 'referent_id')::uuid))
