@@ -344,32 +344,18 @@ impl Ledger {
         ever - begun_after - (end.ever - end.since_start)
     }
 
-    /// The flow of `measure` in each dimension `{prefix}:{code}`, by code (in the codes' order).
-    fn flows_by(
+    /// What `count` (`Ledger::flow` or `Ledger::stock`) gives for `measure` in each dimension
+    /// `{prefix}:{code}`, by code (in the codes' order).
+    fn by(
         &self,
+        count: fn(&Self, &str, &str) -> i64,
         measure: &str,
         prefix: &str,
         codes: impl Iterator<Item = String>,
     ) -> Vec<(String, i64)> {
         codes
             .map(|c| {
-                let n = self.flow(measure, &format!("{prefix}:{c}"));
-                (c, n)
-            })
-            .collect()
-    }
-
-    /// The stock of `measure` in each dimension `{prefix}:{code}`, by code (in the codes'
-    /// order).
-    fn stocks_by(
-        &self,
-        measure: &str,
-        prefix: &str,
-        codes: impl Iterator<Item = String>,
-    ) -> Vec<(String, i64)> {
-        codes
-            .map(|c| {
-                let n = self.stock(measure, &format!("{prefix}:{c}"));
+                let n = count(self, measure, &format!("{prefix}:{c}"));
                 (c, n)
             })
             .collect()
@@ -560,30 +546,45 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
     // Persons supported, in total and by age band, household and civility (each breakdown adds
     // up to the total; the ledger keeps no total of its own).
     let unknown = || [UNKNOWN.to_owned()];
-    let by_civility = ledger.stocks_by("person", "civility", codes::<Civility>().chain(unknown()));
+    let by_civility = ledger.by(
+        Ledger::stock,
+        "person",
+        "civility",
+        codes::<Civility>().chain(unknown()),
+    );
     let total = by_civility.iter().map(|(_, n)| n).sum();
     let persons = b.count(PersonsSupported, None, total);
-    let by_band = ledger.stocks_by("person", "age", codes::<AgeBand>().chain(unknown()));
+    let by_band = ledger.by(
+        Ledger::stock,
+        "person",
+        "age",
+        codes::<AgeBand>().chain(unknown()),
+    );
     b.breakdown(persons, PersonsByAgeBand, by_band);
     let households = codes::<HouseholdComposition>().chain(unknown());
     b.breakdown(
         persons,
         PersonsByHousehold,
-        ledger.stocks_by("person", "household", households),
+        ledger.by(Ledger::stock, "person", "household", households),
     );
     b.breakdown(persons, PersonsByCivility, by_civility);
 
     // Cases opened, closed and active, by origin; closures by reason.
-    let opened = ledger.flows_by("case:start", "origin", codes::<CaseOrigin>());
+    let opened = ledger.by(Ledger::flow, "case:start", "origin", codes::<CaseOrigin>());
     let total = b.count(CasesOpened, None, opened.iter().map(|(_, n)| n).sum());
     b.breakdown(total, CasesOpenedByOrigin, opened);
-    let closed = ledger.flows_by("case:end", "origin", codes::<CaseOrigin>());
+    let closed = ledger.by(Ledger::flow, "case:end", "origin", codes::<CaseOrigin>());
     let closed_total = b.count(CasesClosed, None, closed.iter().map(|(_, n)| n).sum());
     b.breakdown(closed_total, CasesClosedByOrigin, closed);
-    let active = ledger.stocks_by("case", "origin", codes::<CaseOrigin>());
+    let active = ledger.by(Ledger::stock, "case", "origin", codes::<CaseOrigin>());
     let total = b.count(CasesActive, None, active.iter().map(|(_, n)| n).sum());
     b.breakdown(total, CasesActiveByOrigin, active);
-    let reasons = ledger.flows_by("case:closure", "reason", codes::<ClosureReason>());
+    let reasons = ledger.by(
+        Ledger::flow,
+        "case:closure",
+        "reason",
+        codes::<ClosureReason>(),
+    );
     b.breakdown(closed_total, ClosuresByReason, reasons);
 
     // Durations and delays: medians over the cases behind them.
@@ -613,17 +614,17 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
     }
 
     // Plan items.
-    let statuses = ledger.flows_by("item", "status", codes::<ItemStatus>());
+    let statuses = ledger.by(Ledger::flow, "item", "status", codes::<ItemStatus>());
     let items_total: i64 = statuses.iter().map(|(_, n)| n).sum();
     let items = b.count(PlanItems, None, items_total);
-    let parties = ledger.flows_by("item", "party", codes::<Party>());
+    let parties = ledger.by(Ledger::flow, "item", "party", codes::<Party>());
     b.breakdown(items, PlanItemsByParty, parties);
     let categories = Party::ALL.iter().flat_map(|&p| {
         crate::plan::categories_for(p)
             .iter()
             .map(move |c| format!("{}.{}", p.code(), c.code()))
     });
-    let categories = ledger.flows_by("item", "category", categories);
+    let categories = ledger.by(Ledger::flow, "item", "category", categories);
     b.breakdown(items, PlanItemsByCategory, categories);
     let count_of = |s: ItemStatus| {
         statuses
@@ -655,10 +656,10 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
     b.count(PlanItemsOverdue, None, overdue);
 
     // Contacts and group sessions.
-    let kinds = ledger.flows_by("contact", "kind", codes::<ContactKind>());
+    let kinds = ledger.by(Ledger::flow, "contact", "kind", codes::<ContactKind>());
     let contacts = b.count(Contacts, None, kinds.iter().map(|(_, n)| n).sum());
     b.breakdown(contacts, ContactsByKind, kinds);
-    let statuses = ledger.flows_by("contact", "status", codes::<ContactStatus>());
+    let statuses = ledger.by(Ledger::flow, "contact", "status", codes::<ContactStatus>());
     b.breakdown(contacts, ContactsByStatus, statuses);
     b.count(GroupSessions, None, ledger.flow("session", ""));
     b.count(
@@ -701,7 +702,8 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         decided.iter().map(|(_, n)| n).sum(),
     );
     let by_scheme = b.breakdown(decided_total, ApplicationsDecidedByScheme, decided);
-    let decisions = ledger.flows_by(
+    let decisions = ledger.by(
+        Ledger::flow,
         "application:decided",
         "decision",
         codes::<ApplicationDecision>(),
@@ -758,7 +760,12 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         .collect();
     let referrals = b.count(Referrals, None, partners.iter().map(|(_, n)| n).sum());
     b.breakdown(referrals, ReferralsByPartner, partners);
-    let outcomes = ledger.flows_by("referral", "outcome", codes::<ReferralStatus>());
+    let outcomes = ledger.by(
+        Ledger::flow,
+        "referral",
+        "outcome",
+        codes::<ReferralStatus>(),
+    );
     b.breakdown(referrals, ReferralsByOutcome, outcomes);
 
     // Liaisons by destination and legal basis.
@@ -781,7 +788,7 @@ pub fn report(ledger: &Ledger, min_count: u32) -> Vec<Figure> {
         destinations.iter().map(|(_, n)| n).sum(),
     );
     b.breakdown(liaisons, LiaisonsByDestination, destinations);
-    let bases = ledger.flows_by("liaison", "basis", codes::<LegalBasis>());
+    let bases = ledger.by(Ledger::flow, "liaison", "basis", codes::<LegalBasis>());
     b.breakdown(liaisons, LiaisonsByLegalBasis, bases);
 
     b.finish(min_count)
