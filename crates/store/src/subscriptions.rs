@@ -231,7 +231,9 @@ pub async fn rotate_secret(
 }
 
 /// Deletes a subscription at `expected_version`: it is kept, marked deleted, for its delivery
-/// log; its pending messages are given up (`failed`), and no event is queued for it any more.
+/// log; no event is queued for it any more, and its pending messages are given up (`failed`) by
+/// the same statement as the worker's sweep (`webhooks::give_up_deleted`, here under the
+/// organisation's tenant policy), which catches later any message queued beside the deletion.
 ///
 /// # Errors
 /// [`StoreError::VersionMismatch`] when the version moved on, [`StoreError::NotFound`].
@@ -243,26 +245,20 @@ pub async fn delete(
     deleted_by: Uuid,
 ) -> Result<(), StoreError> {
     let deleted = sqlx::query_scalar!(
-        r#"WITH gone AS (
-               UPDATE webhook_subscriptions
-                  SET deleted_at = now(), deleted_by = $3, enabled = false, updated_at = now(),
-                      version = version + 1
-                WHERE id = $1 AND version = $2 AND deleted_at IS NULL
-            RETURNING id),
-           given_up AS (
-               UPDATE webhook_messages m
-                  SET status = 'failed'
-                 FROM gone
-                WHERE m.subscription_id = gone.id AND m.status = 'pending')
-           SELECT id AS "id!" FROM gone"#,
+        r#"UPDATE webhook_subscriptions
+              SET deleted_at = now(), deleted_by = $3, enabled = false, updated_at = now(),
+                  version = version + 1
+            WHERE id = $1 AND version = $2 AND deleted_at IS NULL
+        RETURNING id"#,
         id,
         expected_version,
         deleted_by,
     )
     .fetch_optional(&mut *conn)
     .await?;
-    match deleted {
-        Some(_) => Ok(()),
-        None => Err(stale_or_missing(conn, Versioned::WebhookSubscription(id)).await),
+    if deleted.is_none() {
+        return Err(stale_or_missing(conn, Versioned::WebhookSubscription(id)).await);
     }
+    crate::webhooks::give_up_deleted(conn).await?;
+    Ok(())
 }

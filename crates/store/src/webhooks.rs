@@ -456,9 +456,10 @@ pub async fn redeliver(
     single(attach_attempts(conn, vec![updated]).await?)
 }
 
-/// Gives up the deliveries still pending to deleted subscriptions, across organisations (a
-/// `Db::background()` transaction); answers how many. The deletion gives up those it sees; one
-/// queued by a transaction that committed beside it is caught here, on the sweep's schedule.
+/// Gives up the deliveries still pending to deleted subscriptions; answers how many. Across
+/// organisations in a `Db::background()` transaction (the worker's sweep, which catches a message
+/// queued by a transaction that committed beside a deletion), or the organisation's own in a
+/// tenant transaction (the deletion itself).
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn give_up_deleted(conn: &mut PgConnection) -> Result<u64, StoreError> {
     let done = sqlx::query!(
