@@ -13,6 +13,7 @@ use relais_store::Db;
 use relais_store::crypto::NirVault;
 use relais_store::jobs::{self, Job};
 use relais_store::referrals;
+use sqlx::PgConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -193,44 +194,24 @@ async fn delegate_absences(db: &Db) {
 }
 
 /// Writes the time-based events (steps overdue, reviews due, contacts within 24 hours), on the
-/// sweep's schedule, a bounded batch per transaction; every replica may: each event is written
-/// once.
+/// sweep's schedule; every replica may: each event is written once.
 async fn emit_due_events(db: &Db) {
-    let mut total = 0u64;
-    let mut completed = true;
-    for _ in 0..SWEEP_ROUNDS {
-        let emitted = async {
-            let mut tx = db.background().await?;
+    in_batches(
+        db,
+        Job::DueEvents,
+        u64::from(relais_store::events::DUE_BATCH),
+        ("the time-based events", "time-based events written"),
+        async |tx: &mut PgConnection| {
             let emitted = relais_store::events::emit_due(
-                &mut tx,
+                tx,
                 chrono::Utc::now(),
                 relais_store::events::DUE_BATCH,
             )
             .await?;
-            relais_store::db::commit(tx).await?;
-            Ok::<_, relais_store::StoreError>(emitted)
-        }
-        .await;
-        match emitted {
-            Ok(emitted) => {
-                total += u64::from(emitted);
-                if emitted < relais_store::events::DUE_BATCH {
-                    break;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "the time-based events failed; trying again later");
-                completed = false;
-                break;
-            }
-        }
-    }
-    if total > 0 {
-        tracing::info!(emitted = total, "time-based events written");
-    }
-    if completed && let Err(e) = jobs::record_success(db, Job::DueEvents).await {
-        tracing::warn!(error = %e, "could not record the time-based events");
-    }
+            Ok(u64::from(emitted))
+        },
+    )
+    .await;
 }
 
 /// Gives up what is still pending to deleted webhook subscriptions, on the sweep's schedule.
@@ -260,34 +241,55 @@ const SWEEP_ROUNDS: u32 = 20;
 /// Marks the referrals nobody answered in time as expired (their webhooks are queued in the
 /// same transaction), a bounded batch per transaction.
 async fn sweep(db: &Db) {
+    in_batches(
+        db,
+        Job::ReferralExpiry,
+        u64::try_from(referrals::EXPIRY_BATCH).unwrap_or(u64::MAX),
+        ("the referral expiry sweep", "unanswered referrals expired"),
+        async |tx: &mut PgConnection| referrals::expire_due(tx, chrono::Utc::now()).await,
+    )
+    .await;
+}
+
+/// Runs `step` in background transactions of its own, again while each one does a full `batch`
+/// (at most [`SWEEP_ROUNDS`] in a row), then records the success of `job`. `names` are the job
+/// as its failure is logged, and what its count is of.
+async fn in_batches(
+    db: &Db,
+    job: Job,
+    batch: u64,
+    names: (&str, &str),
+    step: impl AsyncFn(&mut PgConnection) -> Result<u64, relais_store::StoreError>,
+) {
+    let (job_name, done_name) = names;
     let mut total = 0u64;
     let mut completed = true;
     for _ in 0..SWEEP_ROUNDS {
-        let swept = async {
+        let round = async {
             let mut tx = db.background().await?;
-            let expired = referrals::expire_due(&mut tx, chrono::Utc::now()).await?;
+            let done = step(&mut tx).await?;
             relais_store::db::commit(tx).await?;
-            Ok::<_, relais_store::StoreError>(expired)
+            Ok::<_, relais_store::StoreError>(done)
         }
         .await;
-        match swept {
-            Ok(expired) => {
-                total += expired;
-                if expired < u64::try_from(referrals::EXPIRY_BATCH).unwrap_or(u64::MAX) {
+        match round {
+            Ok(done) => {
+                total += done;
+                if done < batch {
                     break;
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "the referral expiry sweep failed; trying again later");
+                tracing::warn!(error = %e, "{job_name} failed; trying again later");
                 completed = false;
                 break;
             }
         }
     }
     if total > 0 {
-        tracing::info!(expired = total, "unanswered referrals expired");
+        tracing::info!(count = total, "{done_name}");
     }
-    if completed && let Err(e) = jobs::record_success(db, Job::ReferralExpiry).await {
-        tracing::warn!(error = %e, "could not record the referral expiry sweep");
+    if completed && let Err(e) = jobs::record_success(db, job).await {
+        tracing::warn!(error = %e, "could not record {job_name}");
     }
 }
