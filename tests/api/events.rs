@@ -88,15 +88,7 @@ async fn a_case_s_life_is_reported_in_order_without_names() {
     let alice_id = app.agent_id(&alice).await.to_string();
     let bob = app.token("worker", "bob");
     let bob_id = app.agent_id(&bob).await.to_string();
-    let response = app
-        .patch(
-            &format!("/v1/cases/{case_id}"),
-            &sam,
-            case["version"].as_i64().unwrap(),
-            &json!({"referent_id": bob_id}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    app.assign_referent(&sam, &case, &bob_id).await;
     app.close_case(&sam, case_id).await;
 
     let (events, cursor) = read_at_least(&app, &sam, None, 4).await;

@@ -85,15 +85,7 @@ async fn the_inbox_a_new_referent_and_an_overdue_step_notify_whom_they_concern()
     let case = app
         .get_json(&format!("/v1/cases/{case_id}"), &r.supervisor)
         .await;
-    let response = app
-        .patch(
-            &format!("/v1/cases/{case_id}"),
-            &r.supervisor,
-            case["version"].as_i64().unwrap(),
-            &json!({"referent_id": bob_id}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    app.assign_referent(&r.supervisor, &case, &bob_id).await;
     assert_eq!(kinds(app, &bob).await, ["case.assigned"]);
     let assigned = &inbox(app, &bob, false).await["items"][0];
     assert_eq!(assigned["case_id"], case_id.as_str());

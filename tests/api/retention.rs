@@ -596,15 +596,7 @@ async fn the_event_log_notifications_and_deliveries_go_with_the_audit_period() {
     let bob_id = app.agent_id(&bob).await;
     for _ in 0..2 {
         let case = app.create_case(&alice).await;
-        let response = app
-            .patch(
-                &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
-                &sam,
-                case["version"].as_i64().unwrap(),
-                &json!({"referent_id": bob_id}),
-            )
-            .await;
-        assert_eq!(response.status(), 200);
+        app.assign_referent(&sam, &case, &bob_id.to_string()).await;
     }
     // Opened, assigned at the opening, reassigned: 6 events, 6 deliveries, 2 notifications.
     receiver.wait_for(6).await;

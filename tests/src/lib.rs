@@ -462,6 +462,20 @@ impl TestApp {
         assert_eq!(response.status(), 200, "closing the case");
     }
 
+    /// Makes `referent_id` the referent of `case` (as read, its version in `If-Match`) as
+    /// `token`, which must succeed.
+    pub async fn assign_referent(&self, token: &str, case: &Value, referent_id: &str) {
+        let response = self
+            .patch(
+                &format!("/v1/cases/{}", case["id"].as_str().unwrap_or_default()),
+                token,
+                case["version"].as_i64().unwrap_or_default(),
+                &serde_json::json!({"referent_id": referent_id}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "assigning the referent");
+    }
+
     /// Asserts that the activity ledger the triggers kept (migration 33) is what a recount from
     /// the rows gives, key by key, then leaves the recount in place.
     pub async fn assert_activity_ledger_recounts(&self) {

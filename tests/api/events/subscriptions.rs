@@ -126,15 +126,7 @@ async fn every_event_reaches_a_subscription_once_signed_and_without_names() {
     let case_id = case["id"].as_str().unwrap();
     let bob = app.token("worker", "bob");
     let bob_id = app.agent_id(&bob).await.to_string();
-    let response = app
-        .patch(
-            &format!("/v1/cases/{case_id}"),
-            &sam,
-            case["version"].as_i64().unwrap(),
-            &json!({"referent_id": bob_id}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    app.assign_referent(&sam, &case, &bob_id).await;
     app.close_case(&sam, case_id).await;
     let (feed, _) = read_at_least(&app, &sam, cursor.as_deref(), 4).await;
     assert_eq!(
