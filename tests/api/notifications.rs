@@ -160,6 +160,14 @@ async fn the_inbox_a_new_referent_and_an_overdue_step_notify_whom_they_concern()
             .status(),
         403
     );
+    // Identifiers, codes and dates only: reading them and marking them read is not audited.
+    let audited = app.count("SELECT count(*) FROM audit_events").await;
+    inbox(app, &bob, false).await;
+    app.post(&path, &bob, &json!({})).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events").await,
+        audited
+    );
     // Paging, newest first.
     let page = app.get_json("/v1/me/notifications?limit=1", &bob).await;
     assert_eq!(page["items"][0]["kind"], "plan_item.overdue");

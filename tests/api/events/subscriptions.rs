@@ -295,6 +295,16 @@ async fn a_subscription_gets_its_types_only_and_nothing_while_disabled_or_once_d
     .await
     .unwrap();
     assert_eq!(states, ["delivered", "delivered", "failed"]);
+    // Each change and the deletion are audited, about no person.
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE resource_type = 'webhook_subscription' \
+          AND resource_id = $1::uuid ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(&app.sql)
+    .await
+    .unwrap();
+    assert_eq!(audited, ["create", "update", "update", "update", "delete"]);
     let before = pending.received().len();
     app.create_case(&alice).await;
     settle().await;
