@@ -107,12 +107,12 @@ run_pass() {
 }
 
 status=0
-# Every operation as a supervisor; the partner registry, the scheme catalogue and the events
-# (the feed and the webhook subscriptions) as an admin;
+# Every operation as a supervisor; the partner registry, the scheme catalogue, the events (the
+# feed and the webhook subscriptions) and the organisation's letterhead as an admin;
 # the partner's own operations (referrals, received liaisons) as a partner.
 run_pass supervisor "$token" 2 || status=$?
 if [ "$status" -eq 0 ]; then
-    run_pass admin "$admin_token" 1 --include-tag-regex '^(partners|schemes|events)$' || status=$?
+    run_pass admin "$admin_token" 1 --include-tag-regex '^(partners|schemes|events|organisation)$' || status=$?
 fi
 if [ "$status" -eq 0 ]; then
     run_pass partner "$partner" 1 --include-path-regex '^/v1/(referrals|liaisons)' || status=$?

@@ -229,6 +229,15 @@ SUBSCRIPTION_RULES = {
     ("/events/*", "duplicate"),
 }
 CROSS_FIELD_RULES["POST /v1/webhook-subscriptions"] = SUBSCRIPTION_RULES
+# The letterhead's website and e-mail are checked by parsing them, beyond what a pattern says.
+CROSS_FIELD_RULES["PUT /v1/organisation/profile"] = {
+    ("/website", "invalid_url"),
+    ("/email", "email"),
+    ("/phone", "invalid_phone"),
+    # An address line is not blank and has at most 120 characters (its items have no schema).
+    ("/address_lines/*", "blank"),
+    ("/address_lines/*", "length"),
+}
 CROSS_FIELD_RULES["PATCH /v1/webhook-subscriptions/{id}"] = SUBSCRIPTION_RULES
 
 # A generator may draw one `Idempotency-Key` for two different requests (the coverage phase

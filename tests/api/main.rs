@@ -40,6 +40,7 @@ mod notifications;
 mod oauth;
 mod openapi;
 mod operations;
+mod organisation;
 mod outage;
 mod partners;
 mod persons;

@@ -7,6 +7,7 @@ pub mod case;
 pub mod closure;
 pub mod contacts;
 pub mod documents;
+pub mod letterhead;
 pub mod liaisons;
 pub mod oauth;
 pub mod partners;

@@ -762,3 +762,37 @@ pub fn conformance_errors(name: &str, value: &Value) -> Vec<String> {
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect()
 }
+
+/// The images a PDF embeds, as `pdfimages -list` lists them (poppler-utils): one line each,
+/// `(width, height, colour space)`, soft masks apart.
+pub fn pdf_images(pdf: &[u8]) -> Vec<(u32, u32, String)> {
+    let path = std::env::temp_dir().join(format!(
+        "relais-test-{}-{}.pdf",
+        std::process::id(),
+        Uuid::now_v7().simple()
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("pdfimages ({e}): install poppler-utils"));
+    std::fs::remove_file(&path).unwrap();
+    assert!(output.status.success(), "{:?}", output);
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip(2)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            // page num type width height color …
+            (cols.len() > 5 && cols[2] == "image").then(|| {
+                (
+                    cols[3].parse().unwrap(),
+                    cols[4].parse().unwrap(),
+                    cols[5].to_owned(),
+                )
+            })
+        })
+        .collect()
+}

@@ -51,6 +51,7 @@ use crate::routes::deliveries::WebhookDocs;
         (name = "referrals", description = "Referrals (orientations entrantes) posted by partners with the person's consent: the organisation's inbox, decisions (accepted: a case opens in intake; declined; redirected) and attachments; a partner sees only its own"),
         (name = "events", description = "The organisation's events: what happened to its cases, referrals, liaisons and applications, as identifiers, codes and dates, read in order from the change feed with a durable cursor, or delivered to the organisation's webhook subscriptions (admins: secret shown once and rotatable, delivery log and redelivery)"),
         (name = "audit", description = "The audit log of accesses to personal data"),
+        (name = "organisation", description = "The organisation's letterhead: its profile (name, address, phone, e-mail, website) and logo, printed at the top of every document"),
         (name = "retention", description = "Retention of personal data: the organisation's periods (administrators, DPO) and the DPO's report of what a retention run on a day would archive, anonymise and erase"),
         (name = "agenda", description = "The caller's deadlines, as JSON and as a calendar feed"),
         (name = "stats", description = "Aggregates for supervisors; never a person's data"),

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::ToSchema;
 
 use crate::documents::PdfError;
+use crate::documents::letterhead::Letterhead;
 use crate::error::ApiError;
 
 /// A format an operation can answer in.
@@ -87,6 +88,14 @@ pub(crate) async fn document_response<D: Send + 'static>(
             return Err(ApiError::NotAcceptable);
         }
     })
+}
+
+/// The organisation's letterhead, as every document prints it (one round trip).
+pub(crate) async fn letterhead(
+    conn: &mut relais_store::PgConnection,
+) -> Result<Letterhead, ApiError> {
+    let (profile, logo) = relais_store::profiles::letterhead(conn).await?;
+    Ok(Letterhead::from_profile(profile, logo))
 }
 
 /// Renders a document (a PDF, an archive) on the blocking threads, not the async ones that

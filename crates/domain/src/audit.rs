@@ -58,6 +58,11 @@ crate::coded_enum! {
         GroupSession => "group_session" { fr: "Séance collective", en: "Group session" },
         /// A liaison sheet.
         Liaison => "liaison" { fr: "Fiche de liaison", en: "Liaison" },
+        /// The organisation's profile and logo (the letterhead of its documents).
+        OrganisationProfile => "organisation.profile" {
+            fr: "Profil de l'organisation",
+            en: "Organisation profile"
+        },
         /// A partner organisation.
         Partner => "partner" { fr: "Partenaire", en: "Partner" },
         /// A person.

@@ -38,6 +38,7 @@ pub mod partner_credentials;
 pub mod partners;
 pub mod persons;
 pub mod plan_items;
+pub mod profiles;
 pub mod proposals;
 pub mod referrals;
 pub mod restrictions;

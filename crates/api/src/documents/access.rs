@@ -15,6 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::french::{date, euros, moment};
+use super::letterhead::Letterhead;
 use super::sheet::{Block, Section, Sheet};
 
 /// The document's title.
@@ -25,7 +26,7 @@ const NOT_GIVEN: &str = "Non renseigné";
 /// What the record is made from.
 pub struct AccessRecord<'a> {
     /// The organisation that holds the data.
-    pub organisation: &'a str,
+    pub letterhead: &'a Letterhead,
     /// When the record is made.
     pub made_at: DateTime<Utc>,
     /// Everything held on the person, private notes already left out unless the DPO asked.
@@ -49,7 +50,7 @@ impl AccessRecord<'_> {
              pouvez demander la rectification de celles qui seraient inexactes, et exercer vos \
              droits d'opposition, de limitation et d'effacement auprès du délégué à la \
              protection des données.",
-            self.organisation
+            self.letterhead.name
         );
         if !self.private_notes {
             intro.push_str(
@@ -70,7 +71,7 @@ impl AccessRecord<'_> {
             self.accesses().into(),
         ];
         Sheet {
-            organisation: self.organisation.to_owned(),
+            letterhead: self.letterhead.clone(),
             title: TITLE.to_owned(),
             subject: format!("{} {}", person.first_name.trim(), person.last_name.trim()),
             reference: format!("Document établi le {}", moment(self.made_at)),
@@ -78,7 +79,7 @@ impl AccessRecord<'_> {
             footer: [
                 format!(
                     "Relevé établi au titre du droit d'accès (article 15 du RGPD) par {}.",
-                    self.organisation
+                    self.letterhead.name
                 ),
                 "Document confidentiel : données personnelles, à remettre à la seule personne \
                  concernée."

@@ -6,7 +6,9 @@
 
 pub mod access;
 pub mod french;
+pub mod letterhead;
 pub mod liaison;
+pub mod logo;
 pub mod pdf;
 pub mod sheet;
 pub mod written_plan;

@@ -149,9 +149,10 @@ pub async fn export_person(
     } else {
         let [agents, partners, schemes] = referenced(&data);
         let names = export::names(&mut work.tx, &agents, &partners, &schemes).await?;
+        let letterhead = printed::letterhead(&mut work.tx).await?;
         Some(
             AccessRecord {
-                organisation: &work.actor.org.name,
+                letterhead: &letterhead,
                 made_at,
                 data: &data,
                 nir: nir.as_ref().map(|n| n.as_str()),

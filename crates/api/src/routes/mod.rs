@@ -23,6 +23,7 @@ pub mod imports;
 pub mod liaisons;
 pub mod me;
 pub mod notifications;
+pub mod organisation;
 pub mod partner_liaisons;
 pub mod partners;
 pub mod paths;

@@ -12,6 +12,7 @@ mod tests;
 use chrono::NaiveDate;
 
 use super::french;
+use super::letterhead::Letterhead;
 use super::pdf::PdfError;
 use super::sheet::{self, Block, Section, Sheet};
 
@@ -31,8 +32,8 @@ pub fn pdf(sheet: &LiaisonSheet) -> Result<Vec<u8>, PdfError> {
 /// Everything a liaison sheet shows; labels are the French labels of the codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiaisonSheet {
-    /// The organisation that sends the sheet (letterhead).
-    pub organisation: String,
+    /// The organisation that sends the sheet.
+    pub letterhead: Letterhead,
     /// The day the document is produced.
     pub document_on: NaiveDate,
     pub destination: SheetDestination,
@@ -67,6 +68,9 @@ pub struct LiaisonSheet {
     pub referent: Option<Option<crate::documents::DocumentReferent>>,
     /// Chosen `documents`: the names of the documents that go with the sheet.
     pub documents: Option<Vec<String>>,
+    /// Health details are not shared: the plan's health steps are left out of the step
+    /// sections, which say so (whether or not the case has any, so as not to reveal it).
+    pub health_withheld: bool,
 }
 
 /// Where the sheet goes.
@@ -121,7 +125,15 @@ pub struct SheetStep {
 pub(crate) const TITLE: &str = "Fiche de liaison";
 pub(crate) const INTRO: &str = "Cette fiche transmet, avec l'accord du cadre légal indiqué \
     ci-dessous, les seules informations utiles à la continuité de l'accompagnement de la \
-    personne. La personne a été informée de cette transmission.";
+    personne.";
+/// Sending a sheet requires the person to have been informed (`person_not_informed`), so a
+/// sent sheet says she was; a draft only says she must be.
+pub(crate) const INFORMED: &str = "La personne a été informée de cette transmission.";
+pub(crate) const TO_INFORM: &str = "Fiche non envoyée : la personne doit être informée de cette \
+    transmission avant son envoi.";
+const HEALTH_WITHHELD: &str = "Les démarches relevant de la santé ne figurent pas sur cette \
+    fiche.";
+const NO_STEP_SHARED: &str = "Aucune démarche transmise.";
 pub(crate) const CONFIDENTIAL: &str = "Document confidentiel, soumis au secret professionnel : \
     réservé au destinataire, à ne pas diffuser.";
 const NO_STEP: &str = "Aucune démarche.";
@@ -135,12 +147,19 @@ impl LiaisonSheet {
         let mut blocks = vec![
             Block::from(self.head()),
             Block::Note {
-                text: INTRO.to_owned(),
+                text: format!(
+                    "{INTRO} {}",
+                    if self.sent_on.is_some() {
+                        INFORMED
+                    } else {
+                        TO_INFORM
+                    }
+                ),
             },
         ];
         blocks.extend(self.sections().into_iter().map(Block::from));
         Sheet {
-            organisation: self.organisation.clone(),
+            letterhead: self.letterhead.clone(),
             title: TITLE.to_owned(),
             subject: self.subject(),
             reference: self.document_line(),
@@ -174,16 +193,21 @@ impl LiaisonSheet {
         }
     }
 
-    /// `Base légale du partage : Consentement de la personne (recueilli le 3 mars 2027)`.
-    pub(crate) fn basis_line(&self) -> String {
+    /// `Consentement de la personne (recueilli le 3 mars 2027)`.
+    pub(crate) fn basis(&self) -> String {
         match self.consent_given_on {
             Some(given) => format!(
-                "Base légale du partage : {} (recueilli le {})",
+                "{} (recueilli le {})",
                 self.legal_basis,
                 french::date(given)
             ),
-            None => format!("Base légale du partage : {}", self.legal_basis),
+            None => self.legal_basis.clone(),
         }
+    }
+
+    /// `Base légale du partage : Consentement de la personne (recueilli le 3 mars 2027)`.
+    pub(crate) fn basis_line(&self) -> String {
+        format!("Base légale du partage : {}", self.basis())
     }
 
     /// The header block: destination, purpose, basis, status.
@@ -202,7 +226,7 @@ impl LiaisonSheet {
             }
         }
         head.rows.push(("Objet", self.purpose.trim().to_owned()));
-        head.rows.push(("Base légale", self.basis_line()));
+        head.rows.push(("Base légale", self.basis()));
         head.rows.push(("État", self.status_line()));
         head
     }
@@ -268,7 +292,7 @@ impl LiaisonSheet {
                 s.entries
                     .push((step.title.trim().to_owned(), vec![done, step.meta_line()]));
             }
-            out.push(s.or_empty(NO_STEP));
+            out.push(self.steps_section(s));
         }
         if let Some(steps) = &self.steps_pending {
             let mut s = Section::new("Démarches en cours et échéances");
@@ -281,7 +305,7 @@ impl LiaisonSheet {
                     ],
                 ));
             }
-            out.push(s.or_empty(NO_STEP));
+            out.push(self.steps_section(s));
         }
         if let Some(referent) = &self.referent {
             let given = |v: &Option<String>| {
@@ -314,6 +338,19 @@ impl LiaisonSheet {
             out.push(s.or_empty(NO_DOCUMENT));
         }
         out
+    }
+}
+
+impl LiaisonSheet {
+    /// A section of the plan's steps, saying when those of health are left out.
+    fn steps_section(&self, s: Section) -> Section {
+        if !self.health_withheld {
+            return s.or_empty(NO_STEP);
+        }
+        if s.entries.is_empty() {
+            return s.or_empty(NO_STEP_SHARED).with_note(HEALTH_WITHHELD);
+        }
+        s.with_note(HEALTH_WITHHELD)
     }
 }
 

@@ -10,7 +10,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 fn bare() -> LiaisonSheet {
     LiaisonSheet {
-        organisation: "CCAS d'Acme".into(),
+        letterhead: crate::documents::letterhead::Letterhead::named("CCAS d'Acme"),
         document_on: d(2027, 3, 14),
         destination: SheetDestination::Named {
             name: "CAF du Rhône".into(),
@@ -31,6 +31,7 @@ fn bare() -> LiaisonSheet {
         steps_pending: None,
         referent: None,
         documents: None,
+        health_withheld: false,
     }
 }
 
@@ -118,4 +119,58 @@ fn the_referent_is_printed_from_their_profile_in_their_own_words() {
     sheet.referent = Some(None);
     let headings: Vec<_> = sheet.sections().iter().map(|s| s.heading).collect();
     assert_eq!(headings, ["Référent·e"]);
+}
+
+#[test]
+fn the_basis_is_named_once_in_the_head() {
+    let sheet = bare();
+    let head = sheet.head();
+    let basis = head
+        .rows
+        .iter()
+        .find(|(label, _)| *label == "Base légale")
+        .unwrap();
+    assert_eq!(basis.1, "Secret professionnel partagé");
+    let page = html(&sheet);
+    assert!(
+        !page.contains("Base légale du partage : Base légale"),
+        "{page}"
+    );
+}
+
+#[test]
+fn only_a_sent_sheet_says_the_person_was_informed() {
+    let mut sheet = bare();
+    let draft = html(&sheet);
+    assert!(!draft.contains(INFORMED), "{draft}");
+    assert!(draft.contains("doit être informée de cette transmission avant son envoi"));
+    sheet.status = "Envoyée".into();
+    sheet.sent_on = Some(d(2027, 3, 15));
+    let sent = html(&sheet);
+    assert!(sent.contains(INFORMED), "{sent}");
+    assert!(!sent.contains("avant son envoi"), "{sent}");
+}
+
+#[test]
+fn steps_without_health_say_that_health_steps_are_left_out() {
+    let mut sheet = bare();
+    sheet.steps_pending = Some(Vec::new());
+    sheet.health_withheld = true;
+    let page = html(&sheet);
+    assert!(!page.contains(NO_STEP), "{page}");
+    assert!(page.contains("Aucune démarche transmise."), "{page}");
+    assert!(page.contains(HEALTH_WITHHELD), "{page}");
+    sheet.steps_pending = Some(vec![SheetStep {
+        title: "Déposer le dossier FSL".into(),
+        domain: "Logement".into(),
+        party: "Personne accompagnée (préconisation)".into(),
+        due_on: d(2027, 4, 1),
+        done_on: None,
+    }]);
+    let page = html(&sheet);
+    assert!(page.contains("Déposer le dossier FSL"));
+    assert!(page.contains(HEALTH_WITHHELD), "{page}");
+    // With health shared, nothing is said to be left out.
+    sheet.health_withheld = false;
+    assert!(!html(&sheet).contains(HEALTH_WITHHELD));
 }

@@ -17,6 +17,7 @@ use subsetter::GlyphRemapper;
 
 use super::font::{Font, Fonts, Style};
 use super::{Op, PAGE_HEIGHT, PAGE_WIDTH, Page, PdfError};
+use crate::documents::logo::{ImageData, PdfImage};
 
 /// Document-level metadata.
 pub struct Info<'a> {
@@ -75,13 +76,25 @@ fn deflate(data: &[u8]) -> Result<Vec<u8>, PdfError> {
     Ok(encoder.finish()?)
 }
 
-/// The PDF for `pages`.
-pub fn write(fonts: &Fonts, pages: &[Page], info: &Info<'_>) -> Result<Vec<u8>, PdfError> {
+/// The name of image `index` in a page's resources: `Im0`, `Im1`…
+fn image_name(index: usize) -> String {
+    format!("Im{index}")
+}
+
+/// The PDF for `pages`, whose [`Op::Image`]s draw `images` (each embedded once).
+pub fn write(
+    fonts: &Fonts,
+    pages: &[Page],
+    images: &[&PdfImage],
+    info: &Info<'_>,
+) -> Result<Vec<u8>, PdfError> {
     let mut ids = Ids(0);
     let catalog_id = ids.next();
     let tree_id = ids.next();
     let info_id = ids.next();
     let font_ids: Vec<Ref> = Style::ALL.iter().map(|_| ids.next()).collect();
+    let image_ids: Vec<Ref> = images.iter().map(|_| ids.next()).collect();
+    let image_names: Vec<String> = (0..images.len()).map(image_name).collect();
 
     let mut used: Vec<UsedGlyphs> = Style::ALL.iter().map(|_| UsedGlyphs::new()).collect();
     let mut pdf = Pdf::new();
@@ -105,6 +118,13 @@ pub fn write(fonts: &Fonts, pages: &[Page], info: &Info<'_>) -> Result<Vec<u8>, 
             names.pair(Name(FONT_NAMES[style.index()]), font_ids[style.index()]);
         }
         names.finish();
+        if !images.is_empty() {
+            let mut objects = resources.x_objects();
+            for (name, &id) in image_names.iter().zip(&image_ids) {
+                objects.pair(Name(name.as_bytes()), id);
+            }
+            objects.finish();
+        }
         resources.finish();
         writer.finish();
     }
@@ -119,6 +139,10 @@ pub fn write(fonts: &Fonts, pages: &[Page], info: &Info<'_>) -> Result<Vec<u8>, 
             &used[i],
             i,
         )?;
+    }
+
+    for (image, &id) in images.iter().zip(&image_ids) {
+        write_image(&mut pdf, &mut ids, id, image)?;
     }
 
     pdf.pages(tree_id)
@@ -175,9 +199,52 @@ fn content_stream(fonts: &Fonts, page: &Page, used: &mut [UsedGlyphs]) -> Vec<u8
                     .rect(*x, *y, *w, *h)
                     .fill_nonzero();
             }
+            Op::Image { index, x, y, w, h } => {
+                content
+                    .save_state()
+                    .transform([*w, 0.0, 0.0, *h, *x, *y])
+                    .x_object(Name(image_name(*index).as_bytes()))
+                    .restore_state();
+            }
         }
     }
     content.finish().to_vec()
+}
+
+/// An image XObject: a JPEG as is, raw samples compressed, transparency as a soft mask.
+fn write_image(pdf: &mut Pdf, ids: &mut Ids, id: Ref, image: &PdfImage) -> Result<(), PdfError> {
+    let width = i32::try_from(image.width).unwrap_or(i32::MAX);
+    let height = i32::try_from(image.height).unwrap_or(i32::MAX);
+    let mask_id = image.alpha.as_ref().map(|_| ids.next());
+    let (data, filter) = match &image.data {
+        ImageData::Jpeg(bytes) => (bytes.clone(), Filter::DctDecode),
+        ImageData::Raw(samples) => (deflate(samples)?, Filter::FlateDecode),
+    };
+    let mut xobject = pdf.image_xobject(id, &data);
+    xobject.filter(filter);
+    xobject.width(width);
+    xobject.height(height);
+    if image.gray {
+        xobject.color_space().device_gray();
+    } else {
+        xobject.color_space().device_rgb();
+    }
+    xobject.bits_per_component(8);
+    if let Some(mask_id) = mask_id {
+        xobject.s_mask(mask_id);
+    }
+    xobject.finish();
+    if let (Some(mask_id), Some(alpha)) = (mask_id, &image.alpha) {
+        let compressed = deflate(alpha)?;
+        let mut mask = pdf.image_xobject(mask_id, &compressed);
+        mask.filter(Filter::FlateDecode);
+        mask.width(width);
+        mask.height(height);
+        mask.color_space().device_gray();
+        mask.bits_per_component(8);
+        mask.finish();
+    }
+    Ok(())
 }
 
 fn write_font(

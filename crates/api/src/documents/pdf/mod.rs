@@ -94,6 +94,15 @@ pub enum Op {
         h: f32,
         gray: f32,
     },
+    /// The document's image `index` (see [`emit::write`]), its lower left corner at `(x, y)`,
+    /// drawn `w` by `h` points.
+    Image {
+        index: usize,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+    },
 }
 
 /// The operations of one page.
@@ -121,6 +130,11 @@ impl Page {
             width,
             gray,
         });
+    }
+
+    /// The document's image `index` with its lower left corner at `(x, y)`, `w` by `h` points.
+    pub fn image(&mut self, index: usize, (x, y): (f32, f32), (w, h): (f32, f32)) {
+        self.ops.push(Op::Image { index, x, y, w, h });
     }
 
     /// The footer of a printed document's page: a rule, then two lines of small print on the

@@ -11,14 +11,15 @@ use minijinja::Environment;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
+use super::letterhead::Letterhead;
 use super::pdf::emit::{self, Info};
 use super::pdf::{CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_WIDTH, PdfError, Style, TextStyle};
 
 /// A printed document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sheet {
-    /// The organisation that issues it (letterhead).
-    pub organisation: String,
+    /// The organisation that issues it.
+    pub letterhead: Letterhead,
     /// The document's title, e.g. `Fiche de liaison`.
     pub title: String,
     /// Whom or what it is about, after the title in the window title and the PDF's metadata.
@@ -42,13 +43,14 @@ pub enum Block {
 }
 
 /// A printed section: heading, label/value rows, then entries (a bold first line and plain
-/// lines), or a sentence saying it is empty.
+/// lines), or a sentence saying it is empty; then a note on what it leaves out, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Section {
     pub heading: &'static str,
     pub rows: Vec<(&'static str, String)>,
     pub entries: Vec<(String, Vec<String>)>,
     pub empty: Option<&'static str>,
+    pub note: Option<&'static str>,
 }
 
 impl Section {
@@ -58,7 +60,14 @@ impl Section {
             rows: Vec::new(),
             entries: Vec::new(),
             empty: None,
+            note: None,
         }
+    }
+
+    /// The section, with a note after its content.
+    pub fn with_note(mut self, note: &'static str) -> Self {
+        self.note = Some(note);
+        self
     }
 
     /// Adds a label/value row.
@@ -99,6 +108,11 @@ const TEMPLATE: &str = "sheet.html";
 /// files, and the `.html` name turns HTML escaping on for every value.
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    env.add_template(
+        super::letterhead::TEMPLATE,
+        include_str!("../letterhead.html"),
+    )
+    .expect("the letterhead template is valid (checked by a test)");
     env.add_template(TEMPLATE, include_str!("sheet.html"))
         .expect("the sheet template is valid (checked by a test)");
     env
@@ -132,13 +146,9 @@ const LABEL_COLUMN: f32 = 120.0;
 pub fn pdf(sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(&fonts);
-    layout.paragraph(
-        TextStyle::new(Style::Bold, 11.0),
-        MARGIN_X,
-        CONTENT_WIDTH,
-        &sheet.organisation,
-    );
-    layout.advance(10.0);
+    let logo = sheet.letterhead.pdf_image();
+    sheet.letterhead.draw(&mut layout, logo.as_ref());
+    layout.advance(14.0);
     layout.paragraph(
         TextStyle::new(Style::Bold, 22.0),
         MARGIN_X,
@@ -173,9 +183,10 @@ pub fn pdf(sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
     emit::write(
         &fonts,
         &pages,
+        &logo.iter().collect::<Vec<_>>(),
         &Info {
             title: &title,
-            author: &sheet.organisation,
+            author: &sheet.letterhead.name,
             subject: &sheet.reference,
             lang: "fr",
         },
@@ -206,6 +217,9 @@ fn section_pdf(layout: &mut Layout<'_>, section: &Section) {
     if let Some(empty) = section.empty {
         layout.line(MUTED, MARGIN_X, empty);
     }
+    if let Some(note) = section.note {
+        layout.paragraph(MUTED, MARGIN_X, CONTENT_WIDTH, note);
+    }
 }
 
 #[cfg(test)]
@@ -219,7 +233,7 @@ mod tests {
         s.row("Nom", "<b>Lefèvre</b> & fils");
         s.entry("Entrée \"une\"", vec!["ligne 'deux'".into()]);
         Sheet {
-            organisation: "CCAS d'Acme".into(),
+            letterhead: Letterhead::named("CCAS d'Acme"),
             title: "Titre".into(),
             subject: "Sujet".into(),
             reference: "Document établi le 1er mars 2027".into(),

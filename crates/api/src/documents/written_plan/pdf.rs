@@ -48,7 +48,7 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
         subject: &subject,
         lang: "fr",
     };
-    emit::write(&fonts, &pages, &info)
+    emit::write(&fonts, &pages, &[], &info)
 }
 
 fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan) {

@@ -28,6 +28,7 @@ use utoipa::ToSchema;
 
 use super::printed;
 use crate::documents::DocumentReferent;
+use crate::documents::letterhead::Letterhead;
 use crate::documents::liaison::{
     LiaisonSheet, SheetContact, SheetDestination, SheetDomain, SheetIdentity, SheetStep, html, pdf,
 };
@@ -307,7 +308,7 @@ fn sheet_step(s: &SharedStep) -> SheetStep {
 }
 
 /// The printed sheet of `liaison`, from its gathered content, in French.
-pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) -> LiaisonSheet {
+pub fn sheet(letterhead: Letterhead, liaison: &LiaisonRecord, gathered: Gathered) -> LiaisonSheet {
     let c = gathered.content;
     // On paper the health domain sits among the others when both are shared, and has its own
     // section when health alone is.
@@ -321,7 +322,8 @@ pub fn sheet(organisation: &str, liaison: &LiaisonRecord, gathered: Gathered) ->
         _ => None,
     };
     LiaisonSheet {
-        organisation: organisation.to_owned(),
+        letterhead,
+        health_withheld: c.health.is_none(),
         document_on: today(),
         destination: match &liaison.destination {
             Destination::Partner(id) => SheetDestination::Partner(

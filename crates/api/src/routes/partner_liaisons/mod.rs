@@ -152,7 +152,8 @@ pub async fn document(
     let (liaison, case) = shared(&mut work.tx, partner, *id).await?;
     let gathered = content::gather(&mut work.tx, &ctx.state.vault, &case, &liaison).await?;
     work.audit_all(content::events(AuditAction::Download, &liaison, &gathered));
-    let sheet = content::sheet(&work.actor.org.name, &liaison, gathered);
+    let letterhead = printed::letterhead(&mut work.tx).await?;
+    let sheet = content::sheet(letterhead, &liaison, gathered);
     let response = content::respond(format, sheet).await?;
     work.commit(response).await
 }
