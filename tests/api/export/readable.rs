@@ -167,6 +167,7 @@ async fn the_html_export_is_a_french_document_with_labels_names_and_dates_in_wor
 #[tokio::test]
 async fn the_pdf_export_has_every_section_as_extractable_french_text() {
     let f = fixture().await;
+    crate::support::letterhead::install(&f.app).await;
     let response = f.readable("", "application/pdf").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/pdf");
@@ -191,6 +192,7 @@ async fn the_pdf_export_has_every_section_as_extractable_french_text() {
         assert!(text.contains(part), "{part:?} missing from {text}");
     }
     assert!(!text.contains(NOTE));
+    crate::support::letterhead::assert_in_pdf(&bytes);
 }
 
 #[tokio::test]
