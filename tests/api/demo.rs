@@ -62,4 +62,18 @@ async fn the_demo_organisation_gets_the_starter_catalogue_once() {
         .count("SELECT count(*) FROM agents WHERE subject = 'alice' AND job_title = 'CESF'")
         .await;
     assert_eq!(kept, 1);
+    // The demo organisation has a letterhead, written once: an admin's change stays.
+    let letterhead = || {
+        app.count(
+            "SELECT count(*) FROM organisation_profiles p JOIN organisations o ON o.id = p.org_id
+              WHERE o.slug = 'demo' AND p.city = 'Lyon' AND p.version = 1",
+        )
+    };
+    assert_eq!(letterhead().await, 1);
+    sqlx::query("UPDATE organisation_profiles SET city = 'Vénissieux', version = 2")
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    relais_server::demo::ensure(&db).await.unwrap();
+    assert_eq!(letterhead().await, 0);
 }

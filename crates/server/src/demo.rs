@@ -4,7 +4,7 @@
 use relais_domain::Civility;
 use relais_store::agents::{self, AgentClaims, ProfileUpdate};
 use relais_store::db::{self, Access};
-use relais_store::{Db, organisations, schemes};
+use relais_store::{Db, organisations, profiles, schemes};
 
 /// The demo organisation's slug (fixed: scripts rely on it).
 pub const DEMO_SLUG: &str = "demo";
@@ -108,8 +108,29 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     }
     if let Some(admin_id) = admin_id {
         starter_catalogue(&mut tx, org.id, admin_id).await?;
+        letterhead(&mut tx, org.id, admin_id).await?;
     }
     db::commit(tx).await?;
+    Ok(())
+}
+
+/// Writes the demo organisation's letterhead once (never over an admin's edits), so that the
+/// documents it prints show one.
+async fn letterhead(tx: &mut db::Tx, org_id: uuid::Uuid, by: uuid::Uuid) -> anyhow::Result<()> {
+    let (current, _) = profiles::profile(tx).await?;
+    if current.version > 0 {
+        return Ok(());
+    }
+    let profile = profiles::Profile {
+        name: "CCAS de démonstration".to_owned(),
+        address_lines: vec!["Hôtel de ville".to_owned(), "1 place de la République".to_owned()],
+        postcode: Some("69000".to_owned()),
+        city: Some("Lyon".to_owned()),
+        phone: Some("04 72 00 00 00".to_owned()),
+        email: Some("accueil@ccas-demo.example".to_owned()),
+        website: Some("https://ccas-demo.example".to_owned()),
+    };
+    profiles::put_profile(tx, org_id, Some(0), &profile, by).await?;
     Ok(())
 }
 
