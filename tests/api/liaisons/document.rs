@@ -242,3 +242,56 @@ async fn the_referent_is_printed_with_the_title_and_contact_details_of_their_pro
     assert!(!page.contains("Travailleur social"));
     assert!(!page.contains("Non renseigné"));
 }
+
+/// The sheet's wording says only what is recorded: the legal basis once in its head, the person
+/// informed only once the sheet is sent (sending requires it), and, without `health`, that the
+/// plan's health steps are left out — whether or not the case has any.
+#[tokio::test]
+async fn the_wording_says_only_what_is_recorded() {
+    let l = assessed().await;
+    let liaison = l
+        .draft(&named(&["identity", "steps_pending"], "shared_secrecy"))
+        .await;
+    let draft = document(&l, &liaison, None).await.text().await.unwrap();
+    assert!(
+        !draft.contains("Base légale du partage : Base légale"),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("<dt>Base légale</dt>\n<dd>Secret professionnel partagé</dd>"),
+        "{draft}"
+    );
+    assert!(!draft.contains("La personne a été informée"), "{draft}");
+    assert!(
+        draft.contains("la personne doit être informée de cette transmission avant son envoi"),
+        "{draft}"
+    );
+    assert!(draft.contains(PENDING_STEP));
+    assert!(!draft.contains(HEALTH_STEP));
+    assert!(draft.contains("Les démarches relevant de la santé ne figurent pas sur cette fiche."));
+
+    let sent = l.send(&liaison).await;
+    assert_eq!(sent.status(), 200, "{}", sent.text().await.unwrap());
+    let bytes = document(&l, &liaison, Some("application/pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let text = pdf_text(&bytes);
+    assert!(
+        text.contains("La personne a été informée de cette transmission."),
+        "{text}"
+    );
+    assert!(!text.contains("avant son envoi"), "{text}");
+
+    // With health shared, its steps are printed and nothing is said to be left out.
+    let with_health = l
+        .draft(&named(
+            &["identity", "steps_pending", "health"],
+            "shared_secrecy",
+        ))
+        .await;
+    let page = document(&l, &with_health, None).await.text().await.unwrap();
+    assert!(page.contains(HEALTH_STEP), "{page}");
+    assert!(!page.contains("ne figurent pas sur cette fiche"), "{page}");
+}
