@@ -123,7 +123,10 @@ async fn letterhead(tx: &mut db::Tx, org_id: uuid::Uuid, by: uuid::Uuid) -> anyh
     }
     let profile = profiles::Profile {
         name: "CCAS de démonstration".to_owned(),
-        address_lines: vec!["Hôtel de ville".to_owned(), "1 place de la République".to_owned()],
+        address_lines: vec![
+            "Hôtel de ville".to_owned(),
+            "1 place de la République".to_owned(),
+        ],
         postcode: Some("69000".to_owned()),
         city: Some("Lyon".to_owned()),
         phone: Some("04 72 00 00 00".to_owned()),
