@@ -1,16 +1,20 @@
-//! Printed documents: the written plan as HTML and PDF, in French.
+//! Printed documents in French, as HTML and PDF: the written plan, the liaison sheet, the
+//! right-of-access record.
 //!
 //! Renderers take plain data (no database access) and return bytes, so a route only gathers
 //! the data and picks the format. The PDF engine in [`pdf`] embeds its own fonts and needs no
 //! external program or browser at run time.
 
 pub mod access;
+pub mod application;
 pub mod french;
 pub mod liaison;
 pub mod pdf;
 pub mod sheet;
+mod templates;
 pub mod written_plan;
 
+pub use application::{PrintedApplication, PrintedDecision, PrintedFunder, PrintedFunding};
 pub use pdf::PdfError;
 pub use written_plan::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, html as written_plan_html,

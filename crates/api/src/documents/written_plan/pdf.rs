@@ -1,8 +1,8 @@
 //! The written plan as an A4 PDF with real, extractable text.
 
 use super::{
-    CONFIDENTIAL, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNED_AT, Section, TITLE,
-    WrittenPlan, present,
+    APPLICATIONS, ApplicationBlock, CONFIDENTIAL, NO_APPLICATION, NO_DECISION, NO_OBSERVATION,
+    NO_STEP, PlanStep, SIGNED_AT, Section, TITLE, WrittenPlan, present,
 };
 use crate::documents::pdf::emit::{self, Info};
 use crate::documents::pdf::{
@@ -34,6 +34,7 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
     for section in plan.sections() {
         steps(&mut layout, &section);
     }
+    applications(&mut layout, plan);
     decision(&mut layout, plan);
     observations(&mut layout, plan);
     signatures(&mut layout, &plan.signatures());
@@ -158,6 +159,50 @@ fn step_block(layout: &mut Layout<'_>, number: usize, step: &PlanStep) {
         layout.paragraph(BODY, x, width, details);
     }
     layout.advance(7.0);
+}
+
+/// Indent of a funder's line under its application.
+const FUNDER_INDENT: f32 = 12.0;
+
+/// Height of what must stay together: the scheme, where the request stands, the need.
+fn application_head_height(layout: &Layout<'_>, block: &ApplicationBlock) -> f32 {
+    let title = layout.wrap(STEP_TITLE, CONTENT_WIDTH, &block.title).len() as f32;
+    title * STEP_TITLE.leading + (2 + block.decision.len()) as f32 * BODY.leading
+}
+
+fn applications(layout: &mut Layout<'_>, plan: &WrittenPlan) {
+    let blocks = plan.application_blocks();
+    let first = blocks
+        .first()
+        .map_or(MUTED.leading, |b| application_head_height(layout, b));
+    heading(layout, APPLICATIONS, MUTED.leading + 3.0 + first);
+    layout.paragraph(MUTED, MARGIN_X, CONTENT_WIDTH, &plan.applications_intro());
+    layout.advance(3.0);
+    if blocks.is_empty() {
+        layout.line(MUTED, MARGIN_X, NO_APPLICATION);
+        return;
+    }
+    for block in &blocks {
+        layout.need(application_head_height(layout, block));
+        layout.paragraph(STEP_TITLE, MARGIN_X, CONTENT_WIDTH, &block.title);
+        layout.paragraph(BODY, MARGIN_X, CONTENT_WIDTH, &block.status);
+        for line in &block.decision {
+            layout.paragraph(BODY, MARGIN_X, CONTENT_WIDTH, line);
+        }
+        layout.paragraph(META, MARGIN_X, CONTENT_WIDTH, &block.funding.need);
+        for funder in &block.funding.funders {
+            layout.paragraph(
+                META,
+                MARGIN_X + FUNDER_INDENT,
+                CONTENT_WIDTH - FUNDER_INDENT,
+                &format!("– {funder}"),
+            );
+        }
+        if let Some(gap) = &block.funding.gap {
+            layout.paragraph(DUE, MARGIN_X, CONTENT_WIDTH, gap);
+        }
+        layout.advance(7.0);
+    }
 }
 
 fn decision(layout: &mut Layout<'_>, plan: &WrittenPlan) {
