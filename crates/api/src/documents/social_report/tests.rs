@@ -288,9 +288,13 @@ fn the_budget_figures_are_the_domain_s() {
 
 // ---- PDF ----------------------------------------------------------------------------------
 
-fn pdf_text(pdf: &[u8]) -> String {
-    let path =
-        std::env::temp_dir().join(format!("relais-social-report-{}.pdf", std::process::id()));
+/// The text of `pdf` as pdftotext extracts it, through a file of its own (`name`: tests run in
+/// parallel).
+fn pdf_text(name: &str, pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "relais-social-report-{name}-{}.pdf",
+        std::process::id()
+    ));
     std::fs::write(&path, pdf).unwrap();
     let output = Command::new("pdftotext")
         .arg(&path)
@@ -306,7 +310,7 @@ fn pdf_text(pdf: &[u8]) -> String {
 fn the_pdf_text_is_extractable_with_its_accents() {
     let bytes = pdf(&sample()).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let text = flat(&pdf_text(&bytes));
+    let text = flat(&pdf_text("extract", &bytes));
     for expected in SHOWN
         .into_iter()
         .chain(["Signature", "Jeanne Martin", "Fait à", "Page 1 /"])
@@ -325,7 +329,7 @@ fn the_pdf_is_deterministic_and_survives_hostile_text() {
     report.author.job_title = Some("Conseillère en économie sociale et familiale ".repeat(6));
     let first = pdf(&report).unwrap();
     assert_eq!(first, pdf(&report).unwrap());
-    let text = pdf_text(&first);
+    let text = pdf_text("hostile", &first);
     assert!(text.contains("<script> &"));
     assert!(text.contains("suite"));
 }
