@@ -6,6 +6,7 @@
 mod access;
 mod documents;
 mod funding;
+mod report_document;
 
 use crate::support::applications::{Apps, fsl};
 use relais_tests::{assert_problem, header, pointers, today};

@@ -134,6 +134,7 @@ where
                         .service(routes::applications::replace_funding_plan)
                         .service(routes::applications::list_social_reports)
                         .service(routes::applications::read_social_report)
+                        .service(routes::applications::social_report_document)
                         .service(routes::applications::add_social_report)
                         .service(routes::schemes::matches::list)
                         .service(routes::liaisons::list)

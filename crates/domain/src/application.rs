@@ -259,6 +259,39 @@ impl ApplicationStatus {
     }
 }
 
+/// How long a written plan keeps listing an application after its decision, in months.
+pub const WRITTEN_PLAN_DECISION_MONTHS: u32 = 3;
+
+/// Whether the written plan printed on `today` lists an application in `status` (decided on
+/// `decided_on`, if it was).
+///
+/// A written plan tells the person where the requests made with them stand, next to the steps
+/// of the plan. It lists every application under way — preparing, complete, under review or
+/// submitted: the person has documents to bring or an answer to wait for — and the decisions of
+/// the last [`WRITTEN_PLAN_DECISION_MONTHS`] months: a grant to be paid, a partial grant whose
+/// gap other funders must fill, a refusal to contest or to finance otherwise are what the plan's
+/// next steps build on. An application withdrawn, or decided longer ago, is history: the case's
+/// timeline keeps it, the plan does not.
+pub fn in_written_plan(
+    status: ApplicationStatus,
+    decided_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    match status {
+        ApplicationStatus::Withdrawn => false,
+        ApplicationStatus::Decided => {
+            let since = today
+                .checked_sub_months(chrono::Months::new(WRITTEN_PLAN_DECISION_MONTHS))
+                .unwrap_or(NaiveDate::MIN);
+            decided_on.is_some_and(|on| on >= since)
+        }
+        ApplicationStatus::Preparing
+        | ApplicationStatus::Complete
+        | ApplicationStatus::UnderReview
+        | ApplicationStatus::Submitted => true,
+    }
+}
+
 impl DocumentStatus {
     /// Whether the document is in hand: received or validated.
     pub const fn is_in_hand(self) -> bool {

@@ -371,3 +371,18 @@ fn a_social_report_is_trimmed_and_neither_blank_nor_too_long() {
     assert_eq!(social_report_text(&long).unwrap_err().code, "too_long");
     assert!(social_report_text(&"é".repeat(SOCIAL_REPORT_MAX_CHARS)).is_ok());
 }
+
+#[test]
+fn a_written_plan_lists_the_applications_under_way_and_the_decisions_of_three_months() {
+    for status in [Preparing, Complete, UnderReview, Submitted] {
+        assert!(in_written_plan(status, None, today()), "{status}");
+    }
+    assert!(!in_written_plan(Withdrawn, None, today()));
+    assert!(in_written_plan(Decided, Some(today()), today()));
+    assert!(in_written_plan(Decided, Some(day(2026, 8, 22)), today()));
+    assert!(!in_written_plan(Decided, Some(day(2026, 8, 21)), today()));
+    assert!(
+        !in_written_plan(Decided, None, today()),
+        "a decision without its date is not news"
+    );
+}

@@ -159,7 +159,7 @@ pub async fn get(
     case_id: Uuid,
     id: Uuid,
 ) -> Result<ApplicationRecord, StoreError> {
-    single(read(conn, case_id, Some(id), None, None, 1).await?)
+    single(read(conn, case_id, Some(id), None, None, Some(1)).await?)
 }
 
 /// One application of a case, locked until the transaction ends: every change to it or to its
@@ -206,19 +206,37 @@ pub async fn list(
     status: Option<ApplicationStatus>,
     page: PageRequest,
 ) -> Result<Page<ApplicationRecord>, StoreError> {
-    let rows = read(conn, case_id, None, status, page.after, page.fetch_limit()).await?;
+    let rows = read(
+        conn,
+        case_id,
+        None,
+        status,
+        page.after,
+        Some(page.fetch_limit()),
+    )
+    .await?;
     Ok(Page::from_rows(rows, page.limit, |r| r.id))
 }
 
+/// Every application of a case, newest first, in one query (a case has a handful: one in
+/// progress per scheme), e.g. for a document that lists them.
+#[tracing::instrument(level = "debug", skip(conn))]
+pub async fn of_case(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Vec<ApplicationRecord>, StoreError> {
+    read(conn, case_id, None, None, None, None).await
+}
+
 /// The one read of applications: a case's, newest first, of one status, after the application
-/// `after`, at most `limit` of them, or only the application `id`.
+/// `after`, at most `limit` of them (`None`: all), or only the application `id`.
 async fn read(
     conn: &mut PgConnection,
     case_id: Uuid,
     id: Option<Uuid>,
     status: Option<ApplicationStatus>,
     after: Option<Uuid>,
-    limit: i64,
+    limit: Option<i64>,
 ) -> Result<Vec<ApplicationRecord>, StoreError> {
     Ok(sqlx::query_as!(
         ApplicationRecord,

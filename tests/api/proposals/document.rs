@@ -3,6 +3,7 @@
 //! proposal's snapshot with the organisation, the person, the referent, the decision, the
 //! observations and the content hash; audited as a download.
 
+use crate::support::applications::fsl;
 use crate::support::proposals::{Negotiation, receipts, social_report, step};
 use relais_tests::{header, pdf_text, problem};
 use reqwest::{Method, Response};
@@ -60,15 +61,15 @@ async fn the_written_plan_is_printable_html_by_default() {
         let page = response.text().await.unwrap();
         for expected in [
             "Camille Lefèvre",
-            "CCAS d&#39;Acme",
+            "CCAS d&#x27;Acme",
             "Proposition n° 1",
             "Difficultés pour payer le loyer",
             "Déposer le dossier à la CAF",
-            "Joindre l&#39;avis d&#39;imposition et le RIB.",
+            "Joindre l&#x27;avis d&#x27;imposition et le RIB.",
             "Rédiger le rapport social",
             "Étudier la demande FSL",
             "Démarches administratives, pièces justificatives",
-            "Évaluation / rapport de situation sociale",
+            "Évaluation &#x2f; rapport de situation sociale",
             "Logement",
             "Plan accepté le",
             "(entretien)",
@@ -76,6 +77,8 @@ async fn the_written_plan_is_printable_html_by_default() {
             "Je préfère être appelée le matin.",
             "alice",
             "Signature de la personne",
+            "Demandes d&#x27;aide en cours",
+            "Aucune demande d&#x27;aide n&#x27;est en cours.",
             hash,
         ] {
             assert!(page.contains(expected), "{accept:?}: missing {expected:?}");
@@ -194,4 +197,112 @@ async fn the_written_plan_names_the_referent_as_their_profile_says() {
         assert!(flat.contains(expected), "{expected} in {flat}");
     }
     assert!(!flat.contains("travailleur social"), "{flat}");
+}
+
+/// An application of the case to a new scheme `body` (created by an administrator); its JSON.
+async fn apply(n: &Negotiation, body: &Value) -> Value {
+    let admin = n.app.token("admin", "catalogue-admin");
+    let response = n.app.post("/v1/schemes", &admin, body).await;
+    assert_eq!(response.status(), 201, "creating a scheme");
+    let scheme: Value = response.json().await.unwrap();
+    let response = n
+        .app
+        .post(
+            &n.case_path("/applications"),
+            &n.alice,
+            &json!({"scheme_id": scheme["id"]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "creating an application");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_written_plan_lists_the_applications_under_way_with_their_funding_plans() {
+    let n = Negotiation::new().await;
+    agreed(&n).await;
+    let housing = apply(&n, &fsl()).await;
+    let path = format!(
+        "{}/funding-plan",
+        n.case_path(&format!(
+            "/applications/{}",
+            housing["id"].as_str().unwrap()
+        ))
+    );
+    let body = json!({"need_cents": 150000, "funders": [
+        {"name": "Fonds de solidarité logement", "requested_cents": 80000, "status": "granted"},
+        {"name": "CCAS — secours d'urgence", "requested_cents": 40000,
+         "status": "partially_granted", "granted_cents": 25000},
+        {"name": "Caisse de retraite", "requested_cents": 123456, "status": "requested"}
+    ]});
+    let response = n.app.put(&path, &n.alice, Some("*"), &body).await;
+    assert_eq!(response.status(), 200, "putting the funding plan");
+    apply(
+        &n,
+        &json!({"name": "Chèque énergie exceptionnel", "domain": "housing",
+                "provider": "CCAS", "required_documents": []}),
+    )
+    .await;
+    let withdrawn = apply(
+        &n,
+        &json!({"name": "Aide abandonnée", "domain": "housing", "provider": "CCAS",
+                "required_documents": []}),
+    )
+    .await;
+    let response = n
+        .app
+        .request(
+            Method::POST,
+            &n.case_path(&format!(
+                "/applications/{}/transitions",
+                withdrawn["id"].as_str().unwrap()
+            )),
+            &n.alice,
+        )
+        .header("If-Match", format!("\"{}\"", withdrawn["version"]))
+        .json(&json!({"to": "withdrawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "withdrawing");
+
+    let response = document(&n, 1, Some("application/pdf")).await;
+    assert_eq!(response.status(), 200);
+    let text = pdf_text(&response.bytes().await.unwrap());
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Demandes d'aide en cours",
+        "Fonds de solidarité logement (FSL) — maintien",
+        "État : En préparation (pièces à réunir)",
+        "Besoin à financer : 1 500,00 €",
+        "Fonds de solidarité logement — Accordé : demandé 800,00 €, accordé 800,00 €",
+        "CCAS — secours d'urgence — Accordé partiellement : demandé 400,00 €, accordé 250,00 €",
+        "Caisse de retraite — Sollicité, en attente : demandé 1 234,56 €",
+        "Reste à financer : 450,00 €",
+        "Chèque énergie exceptionnel",
+        "État : Dossier complet",
+        "Pas de plan de financement établi pour cette demande.",
+    ] {
+        assert!(flat.contains(expected), "missing {expected:?} in {flat}");
+    }
+    assert!(!flat.contains("Aide abandonnée"), "withdrawn: not listed");
+    assert!(!flat.contains("Aucune demande d'aide n'est en cours."));
+    // Those under way in the order they were made.
+    let housing_at = flat.find("Fonds de solidarité logement (FSL)").unwrap();
+    assert!(housing_at < flat.find("Chèque énergie exceptionnel").unwrap());
+
+    let page = document(&n, 1, None).await.text().await.unwrap();
+    assert!(page.contains("Reste à financer : 450,00 €"));
+    assert!(page.contains("CCAS — secours d&#x27;urgence"));
+}
+
+#[tokio::test]
+async fn the_written_plan_carries_the_letterhead_and_its_logo() {
+    let n = Negotiation::new().await;
+    agreed(&n).await;
+    crate::support::letterhead::install(&n.app).await;
+    let pdf = document(&n, 1, Some("application/pdf")).await;
+    crate::support::letterhead::assert_in_pdf(&pdf.bytes().await.unwrap());
+    let page = document(&n, 1, None).await.text().await.unwrap();
+    crate::support::letterhead::assert_in_html(&page);
 }

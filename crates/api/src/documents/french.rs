@@ -1,5 +1,5 @@
 //! French formatting shared by the printed documents: dates in words, times in French civil
-//! time, amounts in euros, and HTML escaping.
+//! time, amounts in euros. (HTML escaping is the templates' own: see `documents::templates`.)
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::Paris;
@@ -55,35 +55,6 @@ pub fn euros(cents: i64) -> String {
     format!("{sign}{grouped},{:02} €", cents % 100)
 }
 
-/// `text` safe to place in HTML text or in a double- or single-quoted attribute.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Appends `<open>escaped text</tag>` and a line break to `out`, where `open` is a tag name
-/// with optional static attributes.
-pub fn push_element(out: &mut String, open: &str, text: &str) {
-    let tag = open.split(' ').next().unwrap_or(open);
-    out.push('<');
-    out.push_str(open);
-    out.push('>');
-    out.push_str(&escape_html(text));
-    out.push_str("</");
-    out.push_str(tag);
-    out.push_str(">\n");
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -132,13 +103,5 @@ mod tests {
         assert_eq!(euros(123_450), "1 234,50 €");
         assert_eq!(euros(10_000_000_000), "100 000 000,00 €");
         assert_eq!(euros(-1_200), "-12,00 €");
-    }
-
-    #[test]
-    fn html_special_characters_are_escaped() {
-        assert_eq!(
-            escape_html(r#"<script>alert("x")</script> & l'été"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; l&#39;été"
-        );
     }
 }

@@ -46,9 +46,6 @@ fn data_uri<S: Serializer>(logo: &Option<LogoBytes>, s: S) -> Result<S::Ok, S::E
     }
 }
 
-/// The name of the letterhead's HTML template, included by the documents' templates.
-pub const TEMPLATE: &str = "letterhead.html";
-
 const NAME: TextStyle = TextStyle::new(Style::Bold, 11.5);
 const LINE: TextStyle = TextStyle::new(Style::Regular, 8.5).gray(0.3);
 /// The tallest and widest the logo is drawn, in points.

@@ -1,19 +1,27 @@
-//! Printed documents: the written plan as HTML and PDF, in French.
+//! Printed documents in French, as HTML and PDF: the written plan, the liaison sheet, the
+//! social report of an application, the right-of-access record.
 //!
 //! Renderers take plain data (no database access) and return bytes, so a route only gathers
 //! the data and picks the format. The PDF engine in [`pdf`] embeds its own fonts and needs no
 //! external program or browser at run time.
 
 pub mod access;
+pub mod application;
 pub mod french;
 pub mod letterhead;
 pub mod liaison;
 pub mod logo;
 pub mod pdf;
 pub mod sheet;
+pub mod social_report;
+mod templates;
 pub mod written_plan;
 
+pub use application::{PrintedApplication, PrintedDecision, PrintedFunder, PrintedFunding};
 pub use pdf::PdfError;
+pub use social_report::{
+    ReportBudget, ReportPerson, SocialReport, html as social_report_html, pdf as social_report_pdf,
+};
 pub use written_plan::{
     PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan, html as written_plan_html,
     pdf as written_plan_pdf,

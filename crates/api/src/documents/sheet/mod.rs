@@ -1,19 +1,17 @@
 //! A printed document made of titled sections: one model ([`Sheet`]), one HTML template and one
-//! PDF layout, so that every sheet Relais prints (the liaison sheet, the right-of-access record)
-//! looks alike and is laid out in one place.
+//! PDF layout, so that every sheet Relais prints (the liaison sheet, the right-of-access record,
+//! the social report) looks alike and is laid out in one place.
 //!
-//! The HTML comes from a template rendered with automatic HTML escaping: no value of a sheet
-//! can add markup. The PDF embeds its fonts and keeps its text extractable.
+//! The HTML comes from a template rendered with automatic HTML escaping
+//! ([`super::templates`]): no value of a sheet can add markup. The PDF embeds its fonts and keeps
+//! its text extractable.
 
-use std::sync::LazyLock;
-
-use minijinja::Environment;
-use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::letterhead::Letterhead;
 use super::pdf::emit::{self, Info};
 use super::pdf::{CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_WIDTH, PdfError, Style, TextStyle};
+use super::templates;
 
 /// A printed document.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +38,19 @@ pub enum Block {
     Section(Section),
     /// A paragraph set apart from the sections (an introduction, a notice).
     Note { text: String },
+    /// Room for signatures under a heading, side by side.
+    Signatures {
+        heading: &'static str,
+        boxes: Vec<SignatureBox>,
+    },
+}
+
+/// Room for one signature: who signs (in bold), then plain lines (their role, the date, the
+/// place to fill in by hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureBox {
+    pub who: String,
+    pub lines: Vec<String>,
 }
 
 /// A printed section: heading, label/value rows, then entries (a bold first line and plain
@@ -102,33 +113,9 @@ impl From<Section> for Block {
     }
 }
 
-const TEMPLATE: &str = "sheet.html";
-
-/// The templates, parsed once. Only the templates compiled in exist: nothing is loaded from
-/// files, and the `.html` name turns HTML escaping on for every value.
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.add_template(
-        super::letterhead::TEMPLATE,
-        include_str!("../letterhead.html"),
-    )
-    .expect("the letterhead template is valid (checked by a test)");
-    env.add_template(TEMPLATE, include_str!("sheet.html"))
-        .expect("the sheet template is valid (checked by a test)");
-    env
-});
-
 /// The sheet as a complete, self-contained HTML page (UTF-8, French, print-ready A4).
 pub fn html(sheet: &Sheet) -> String {
-    TEMPLATES
-        .get_template(TEMPLATE)
-        .and_then(|t| t.render(Value::from(Serde(sheet))))
-        .unwrap_or_else(|e| {
-            // The template is compiled in and its data is plain strings: a failure is a defect
-            // found by the tests, never a consequence of the data.
-            tracing::error!(error = %e, "sheet template failed");
-            String::new()
-        })
+    templates::render(templates::SHEET, sheet)
 }
 
 const BODY: TextStyle = TextStyle::new(Style::Regular, 10.0);
@@ -167,6 +154,7 @@ pub fn pdf(sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
                 layout.advance(6.0);
                 layout.paragraph(NOTE, MARGIN_X, CONTENT_WIDTH, text);
             }
+            Block::Signatures { heading, boxes } => signatures_pdf(&mut layout, heading, boxes),
         }
     }
     let mut pages = layout.finish();
@@ -222,6 +210,58 @@ fn section_pdf(layout: &mut Layout<'_>, section: &Section) {
     }
 }
 
+/// The signature boxes, side by side, two to a row at most (one box takes half the width).
+fn signatures_pdf(layout: &mut Layout<'_>, heading: &str, boxes: &[SignatureBox]) {
+    const BOX_HEIGHT: f32 = 118.0;
+    const GUTTER: f32 = 18.0;
+    const PADDING: f32 = 8.0;
+    let width = (CONTENT_WIDTH - GUTTER) / 2.0;
+    for (row, pair) in boxes.chunks(2).enumerate() {
+        if row == 0 {
+            layout.gap(14.0);
+            layout.need(HEADING.leading + 10.0 + BOX_HEIGHT);
+            layout.line(HEADING, MARGIN_X, heading);
+            let y = layout.y() + 2.0;
+            layout.page().line((MARGIN_X, y), (RIGHT, y), 0.6, 0.55);
+            layout.advance(9.0);
+        } else {
+            layout.advance(GUTTER);
+            layout.need(BOX_HEIGHT);
+        }
+        let top = layout.y();
+        let bottom = top - BOX_HEIGHT;
+        for (i, signature) in pair.iter().enumerate() {
+            let x = MARGIN_X + i as f32 * (width + GUTTER);
+            let inner = width - 2.0 * PADDING;
+            let mut text = vec![(STRONG, signature.who.clone())];
+            text.extend(signature.lines.iter().map(|l| (MUTED, l.clone())));
+            let mut baseline = top - 16.0;
+            let mut drawn = Vec::new();
+            for (look, line) in text {
+                for wrapped in layout.wrap(look, inner, &line) {
+                    drawn.push((look, baseline, wrapped));
+                    baseline -= look.leading;
+                }
+                baseline -= 2.0;
+            }
+            let page = layout.page();
+            for (from, to) in [
+                ((x, top), (x + width, top)),
+                ((x + width, top), (x + width, bottom)),
+                ((x + width, bottom), (x, bottom)),
+                ((x, bottom), (x, top)),
+            ] {
+                page.line(from, to, 0.6, 0.45);
+            }
+            // What does not fit in the box (a very long title) is not drawn over its border.
+            for (look, baseline, line) in drawn.into_iter().filter(|(_, b, _)| *b > bottom + 4.0) {
+                page.text(look, x + PADDING, baseline, &line);
+            }
+        }
+        layout.advance(BOX_HEIGHT);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -243,6 +283,13 @@ mod tests {
                 },
                 s.into(),
                 Section::new("Vide").or_empty("Rien.").into(),
+                Block::Signatures {
+                    heading: "Signature",
+                    boxes: vec![SignatureBox {
+                        who: "Jeanne <Martin>".into(),
+                        lines: vec!["Fait à ……, le ……".into()],
+                    }],
+                },
             ],
             footer: ["Pied 1".into(), "Pied 2".into()],
         }
@@ -261,6 +308,9 @@ mod tests {
             "Rien.",
             "Pied 1",
             "Pied 2",
+            "<h2>Signature</h2>",
+            "<p class=\"who\">Jeanne &lt;Martin&gt;</p>",
+            "Fait à ……, le ……",
         ] {
             assert!(page.contains(part), "{part} missing from {page}");
         }

@@ -5,7 +5,9 @@
 //! same thing in the same words: the wording lives here, the renderers only lay it out. The
 //! vocabulary follows the practice of the profession: *préconisations* are the steps the
 //! person takes, *interventions* those of the social worker; the plan is negotiated, then
-//! written down so the person can make observations afterwards.
+//! written down so the person can make observations afterwards. After the steps, it lists the
+//! applications (*demandes d'aide*) under way with their funding plans, so that the person sees
+//! in one document what they do, what is done for them and what is asked on their behalf.
 
 mod html;
 mod pdf;
@@ -14,7 +16,9 @@ mod tests;
 
 use chrono::NaiveDate;
 use relais_domain::agent::of_the_referent;
+use serde::Serialize;
 
+use super::application::PrintedApplication;
 use super::french;
 
 pub use html::html;
@@ -23,8 +27,8 @@ pub use pdf::pdf;
 /// Everything the written plan shows; labels are the French labels of the codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenPlan {
-    /// The organisation that supports the person (letterhead).
-    pub organisation: String,
+    /// The organisation that supports the person.
+    pub letterhead: crate::documents::letterhead::Letterhead,
     pub person: PlanPerson,
     /// The case's referent, from their profile, if the case has one.
     pub referent: Option<crate::documents::DocumentReferent>,
@@ -46,6 +50,9 @@ pub struct WrittenPlan {
     pub decision: Option<PlanDecision>,
     /// Observations the person added afterwards, oldest first.
     pub observations: Vec<PlanObservation>,
+    /// The case's applications the plan lists (`relais_domain::application::in_written_plan`:
+    /// those under way and the recent decisions), as they stand on `document_on`, in order.
+    pub applications: Vec<PrintedApplication>,
     /// The proposal's content hash (hex SHA-256).
     pub content_hash: String,
 }
@@ -98,12 +105,40 @@ pub struct PlanObservation {
 pub(crate) const TITLE: &str = "Plan d'aide";
 
 pub(crate) const NO_STEP: &str = "Aucune démarche n'est prévue.";
+pub(crate) const APPLICATIONS: &str = "Demandes d'aide en cours";
+pub(crate) const NO_APPLICATION: &str = "Aucune demande d'aide n'est en cours.";
+pub(crate) const NO_FUNDING: &str = "Pas de plan de financement établi pour cette demande.";
 pub(crate) const NO_DECISION: &str = "En attente de la réponse de la personne.";
 pub(crate) const NO_OBSERVATION: &str = "Aucune observation à ce jour. Vos observations \
     peuvent être ajoutées au plan à tout moment ; elles ne modifient pas ce document.";
 pub(crate) const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
 pub(crate) const CONFIDENTIAL: &str =
     "Document confidentiel, soumis au secret professionnel : à ne pas diffuser.";
+
+/// An application as the plan lists it: the scheme, where the request stands, and how it is
+/// financed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct ApplicationBlock {
+    /// The scheme's name.
+    pub title: String,
+    /// `État : Dossier envoyé le 3 mars 2027 à Commission FSL`.
+    pub status: String,
+    /// `Décision : Accordée le 12 mars 2027 : 1 200,00 €`, and its reason, once decided.
+    pub decision: Vec<String>,
+    /// The funding plan, or [`NO_FUNDING`].
+    pub funding: FundingBlock,
+}
+
+/// A funding plan as the plan lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct FundingBlock {
+    /// `Besoin à financer : 1 500,00 €`, or the sentence saying there is no plan.
+    pub need: String,
+    /// One line a funder: `Fonds de solidarité logement — Accordé : demandé 800,00 €, …`.
+    pub funders: Vec<String>,
+    /// `Reste à financer : 450,00 €`, or that the need is covered; none without a plan.
+    pub gap: Option<String>,
+}
 
 /// A section of steps: heading, optional sub-heading, and the steps.
 pub(crate) struct Section<'a> {
@@ -208,6 +243,45 @@ impl WrittenPlan {
             });
         }
         sections
+    }
+
+    /// `Où en sont, au 1er mars 2027, les demandes d'aide faites avec vous, et leur financement.`
+    pub(crate) fn applications_intro(&self) -> String {
+        format!(
+            "Où en sont, au {}, les demandes d'aide faites avec vous, et leur financement.",
+            french::date(self.document_on)
+        )
+    }
+
+    /// The applications as the plan lists them, in order.
+    pub(crate) fn application_blocks(&self) -> Vec<ApplicationBlock> {
+        self.applications
+            .iter()
+            .map(|a| ApplicationBlock {
+                title: a.scheme.trim().to_owned(),
+                status: format!("État : {}", a.status_line()),
+                decision: a
+                    .decision
+                    .iter()
+                    .flat_map(|d| {
+                        std::iter::once(format!("Décision : {}", d.sentence()))
+                            .chain(d.reason_line())
+                    })
+                    .collect(),
+                funding: match &a.funding {
+                    Some(f) => FundingBlock {
+                        need: f.need_line(),
+                        funders: f.funders.iter().map(|f| f.line()).collect(),
+                        gap: Some(f.gap_line()),
+                    },
+                    None => FundingBlock {
+                        need: NO_FUNDING.to_owned(),
+                        funders: Vec::new(),
+                        gap: None,
+                    },
+                },
+            })
+            .collect()
     }
 
     /// `Empreinte du plan (SHA-256) : <hash>`.

@@ -1,9 +1,10 @@
 //! The written plan as an A4 PDF with real, extractable text.
 
 use super::{
-    CONFIDENTIAL, NO_DECISION, NO_OBSERVATION, NO_STEP, PlanStep, SIGNED_AT, Section, TITLE,
-    WrittenPlan, present,
+    APPLICATIONS, ApplicationBlock, CONFIDENTIAL, NO_APPLICATION, NO_DECISION, NO_OBSERVATION,
+    NO_STEP, PlanStep, SIGNED_AT, Section, TITLE, WrittenPlan, present,
 };
+use crate::documents::logo::PdfImage;
 use crate::documents::pdf::emit::{self, Info};
 use crate::documents::pdf::{
     CONTENT_TOP, CONTENT_WIDTH, Fonts, Layout, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH, Page, PdfError,
@@ -28,12 +29,14 @@ const LABEL_COLUMN: f32 = 165.0;
 pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(&fonts);
-    letterhead(&mut layout, plan);
+    let logo = plan.letterhead.pdf_image();
+    letterhead(&mut layout, plan, logo.as_ref());
     identification(&mut layout, plan);
     intro(&mut layout, &plan.intro());
     for section in plan.sections() {
         steps(&mut layout, &section);
     }
+    applications(&mut layout, plan);
     decision(&mut layout, plan);
     observations(&mut layout, plan);
     signatures(&mut layout, &plan.signatures());
@@ -44,22 +47,15 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
     let subject = plan.proposal_line();
     let info = Info {
         title: &title,
-        author: &plan.organisation,
+        author: &plan.letterhead.name,
         subject: &subject,
         lang: "fr",
     };
-    emit::write(&fonts, &pages, &[], &info)
+    emit::write(&fonts, &pages, &logo.iter().collect::<Vec<_>>(), &info)
 }
 
-fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan) {
-    let org = TextStyle::new(Style::Bold, 11.0);
-    let top = layout.y();
-    let date = plan.document_line();
-    let date_x = RIGHT - layout.width(MUTED, &date);
-    let baseline = layout.baseline(org, top);
-    layout.page().text(MUTED, date_x, baseline, &date);
-    let org_width = date_x - MARGIN_X - 12.0;
-    layout.paragraph(org, MARGIN_X, org_width, &plan.organisation);
+fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan, logo: Option<&PdfImage>) {
+    plan.letterhead.draw(layout, logo);
     layout.advance(14.0);
     layout.line(TextStyle::new(Style::Bold, 22.0), MARGIN_X, TITLE);
     layout.line(
@@ -67,6 +63,7 @@ fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan) {
         MARGIN_X,
         &plan.proposal_line(),
     );
+    layout.line(MUTED, MARGIN_X, &plan.document_line());
     layout.advance(6.0);
     let y = layout.y();
     layout.page().line((MARGIN_X, y), (RIGHT, y), 1.2, 0.15);
@@ -158,6 +155,50 @@ fn step_block(layout: &mut Layout<'_>, number: usize, step: &PlanStep) {
         layout.paragraph(BODY, x, width, details);
     }
     layout.advance(7.0);
+}
+
+/// Indent of a funder's line under its application.
+const FUNDER_INDENT: f32 = 12.0;
+
+/// Height of what must stay together: the scheme, where the request stands, the need.
+fn application_head_height(layout: &Layout<'_>, block: &ApplicationBlock) -> f32 {
+    let title = layout.wrap(STEP_TITLE, CONTENT_WIDTH, &block.title).len() as f32;
+    title * STEP_TITLE.leading + (2 + block.decision.len()) as f32 * BODY.leading
+}
+
+fn applications(layout: &mut Layout<'_>, plan: &WrittenPlan) {
+    let blocks = plan.application_blocks();
+    let first = blocks
+        .first()
+        .map_or(MUTED.leading, |b| application_head_height(layout, b));
+    heading(layout, APPLICATIONS, MUTED.leading + 3.0 + first);
+    layout.paragraph(MUTED, MARGIN_X, CONTENT_WIDTH, &plan.applications_intro());
+    layout.advance(3.0);
+    if blocks.is_empty() {
+        layout.line(MUTED, MARGIN_X, NO_APPLICATION);
+        return;
+    }
+    for block in &blocks {
+        layout.need(application_head_height(layout, block));
+        layout.paragraph(STEP_TITLE, MARGIN_X, CONTENT_WIDTH, &block.title);
+        layout.paragraph(BODY, MARGIN_X, CONTENT_WIDTH, &block.status);
+        for line in &block.decision {
+            layout.paragraph(BODY, MARGIN_X, CONTENT_WIDTH, line);
+        }
+        layout.paragraph(META, MARGIN_X, CONTENT_WIDTH, &block.funding.need);
+        for funder in &block.funding.funders {
+            layout.paragraph(
+                META,
+                MARGIN_X + FUNDER_INDENT,
+                CONTENT_WIDTH - FUNDER_INDENT,
+                &format!("– {funder}"),
+            );
+        }
+        if let Some(gap) = &block.funding.gap {
+            layout.paragraph(DUE, MARGIN_X, CONTENT_WIDTH, gap);
+        }
+        layout.advance(7.0);
+    }
 }
 
 fn decision(layout: &mut Layout<'_>, plan: &WrittenPlan) {

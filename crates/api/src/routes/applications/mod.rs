@@ -2,7 +2,7 @@
 //! scheme (its required documents start the checklist, and the plan can get the steps the
 //! application needs), listed and read here; corrected and moved through their lifecycle
 //! (`lifecycle`); their checklist (`documents`), funding plan (`funding`) and social report
-//! (`reports`). The request and response types are in `model`.
+//! (`reports`, printed by `report_document`). The request and response types are in `model`.
 //!
 //! The caller must see the case (404 otherwise: workers see their teams' cases, supervisors
 //! all); reception, administrators, the DPO and partners get 403. An archived case is
@@ -19,6 +19,7 @@ mod documents;
 pub(crate) mod funding;
 mod lifecycle;
 mod model;
+mod report_document;
 mod reports;
 
 use actix_web::{HttpResponse, get, post, web};
@@ -59,6 +60,7 @@ pub use model::{
     Application, ApplicationDocument, ApplicationList, ApplicationPatch, ApplicationTransition,
     FunderView, FundingPlan, NewApplication, SocialReport, SocialReportList, SocialReportSummary,
 };
+pub use report_document::social_report_document;
 pub use reports::{NewSocialReport, add_social_report, list_social_reports, read_social_report};
 
 /// The audit resource type of an application.

@@ -1,10 +1,15 @@
 //! The written plan of a proposal, as printable HTML or as PDF (content negotiation on
-//! `Accept`), in French: filled from the proposal's frozen items, never from the live plan.
+//! `Accept`), in French: filled from the proposal's frozen items, never from the live plan; the
+//! applications it lists are those of the case as they stand the day it is printed.
 
+use crate::documents::letterhead::Letterhead;
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use relais_domain::application::in_written_plan;
 use relais_domain::{AuditAction, AuditResource, Party};
+use relais_store::applications::funding::{self as store_funding, FundingPlanRecord};
+use relais_store::applications::{self as store_applications, ApplicationRecord};
 use relais_store::cases::CaseRecord;
-use relais_store::organisations::Organisation;
+use relais_store::db::Tx;
 use relais_store::persons::{self, PersonRecord};
 use relais_store::proposals::{self as store, ObservationRecord, ProposalRecord};
 use uuid::Uuid;
@@ -12,8 +17,8 @@ use uuid::Uuid;
 use super::today;
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::{
-    DocumentReferent, PlanDecision, PlanObservation, PlanPerson, PlanStep, WrittenPlan,
-    written_plan_html, written_plan_pdf,
+    DocumentReferent, PlanDecision, PlanObservation, PlanPerson, PlanStep, PrintedApplication,
+    WrittenPlan, written_plan_html, written_plan_pdf,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::Query;
@@ -33,13 +38,44 @@ fn lower_first(label: &str) -> String {
 
 /// Everything the written plan shows, from the proposal's snapshot.
 struct Sources<'a> {
-    organisation: &'a Organisation,
+    letterhead: Letterhead,
     case: &'a CaseRecord,
     person: &'a PersonRecord,
     proposal: &'a ProposalRecord,
     observations: &'a [ObservationRecord],
     names: &'a std::collections::HashMap<Uuid, String>,
     referent: Option<DocumentReferent>,
+    applications: Vec<PrintedApplication>,
+}
+
+/// The applications of the case the written plan printed `today` lists
+/// ([`in_written_plan`]) with their funding plans, in two queries whatever their number: those
+/// under way first, then the recent decisions, each in the order they were made.
+async fn listed_applications(
+    tx: &mut Tx,
+    case_id: Uuid,
+    today: chrono::NaiveDate,
+) -> Result<Vec<PrintedApplication>, ApiError> {
+    let mut records: Vec<ApplicationRecord> = store_applications::of_case(tx, case_id)
+        .await?
+        .into_iter()
+        .filter(|a| in_written_plan(a.status, a.decided_on, today))
+        .collect();
+    // Oldest first (ids are time-ordered), then those under way before the decided ones.
+    records.sort_by_key(|a| (a.status.is_final(), a.id));
+    let ids: Vec<Uuid> = records.iter().map(|a| a.id).collect();
+    let plans: Vec<FundingPlanRecord> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        store_funding::for_applications(tx, &ids).await?
+    };
+    Ok(records
+        .iter()
+        .map(|a| {
+            let plan = plans.iter().find(|p| p.application_id == a.id);
+            PrintedApplication::of(a, plan)
+        })
+        .collect())
 }
 
 fn written_plan(s: &Sources<'_>) -> WrittenPlan {
@@ -59,7 +95,7 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
             .collect()
     };
     WrittenPlan {
-        organisation: s.organisation.name.clone(),
+        letterhead: s.letterhead.clone(),
         person: PlanPerson {
             first_name: s.person.first_name.clone(),
             last_name: s.person.last_name.clone(),
@@ -89,6 +125,7 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
             })
             .collect(),
         content_hash: s.proposal.content_hash.clone(),
+        applications: s.applications.clone(),
     }
 }
 
@@ -99,7 +136,10 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
 /// not see or a proposal it does not have). Filled from the proposal's frozen items, never from the
 /// live plan: the organisation, the person, the referent, the worker's interventions, the person's
 /// *préconisations* and the partners' steps with their deadlines, the decision and observations,
-/// room for signatures, and the content hash. Sent with `Cache-Control: private, no-store`. An
+/// room for signatures, and the content hash. After the steps, the case's applications as they
+/// stand today: those under way (preparing to submitted) and those decided in the last three
+/// months, each with its status or decision and its funding plan (funders, amounts requested and
+/// granted, the remaining gap); withdrawn ones are not listed. Sent with `Cache-Control: private, no-store`. An
 /// archived case's plan is printed only with a `reason` (400 `reason_required` without it). Audited
 /// as a `download` of `plan.document`.
 #[utoipa::path(
@@ -107,7 +147,7 @@ fn written_plan(s: &Sources<'_>) -> WrittenPlan {
     operation_id = "plan_proposal_document",
     params(ProposalPath, CaseReadParams),
     responses(
-        (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the decision, room for signatures and the content hash",
+        (status = 200, description = "The written plan: organisation, person, worker, each party's steps with deadlines, the applications under way with their funding plans, the decision, room for signatures and the content hash",
             content((String = "text/html"), (crate::printed::PdfFile = "application/pdf")),
             headers(("Content-Disposition" = String, description = "PDF only: `inline; filename=\"plan-d-aide-<number>.pdf\"`"), ("Vary" = String))),
         (status = 406, description = "The Accept header allows neither text/html nor application/pdf", body = Problem, content_type = "application/problem+json"),
@@ -141,6 +181,8 @@ pub async fn document(
         .referent_id
         .and_then(|id| profiles.get(&id).cloned())
         .map(DocumentReferent::from);
+    let applications = listed_applications(&mut work.tx, case.id, today()).await?;
+    let letterhead = crate::printed::letterhead(&mut work.tx).await?;
     work.audit(case_event(
         &case,
         AuditAction::Download,
@@ -149,13 +191,14 @@ pub async fn document(
     ));
 
     let plan = written_plan(&Sources {
-        organisation: &work.actor.org,
+        letterhead,
         case: &case,
         person: &person,
         proposal: &proposal,
         observations: &observations,
         names: &names,
         referent,
+        applications,
     });
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.
