@@ -1,4 +1,5 @@
-//! Printed documents: the written plan as HTML and PDF, in French.
+//! Printed documents: the written plan, the liaison sheet, the right-of-access record and the
+//! letters, as HTML and PDF, in French.
 //!
 //! Renderers take plain data (no database access) and return bytes, so a route only gathers
 //! the data and picks the format. The PDF engine in [`pdf`] embeds its own fonts and needs no
@@ -6,6 +7,7 @@
 
 pub mod access;
 pub mod french;
+pub mod letter;
 pub mod liaison;
 pub mod pdf;
 pub mod sheet;
