@@ -40,6 +40,32 @@ pub fn rendez_vous() -> Value {
     })
 }
 
+/// Today as a French letter writes it: `12 mars 2027`, `1er avril 2027`.
+pub fn french_today() -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let d = relais_tests::today();
+    let day = if d.day() == 1 {
+        "1er".to_owned()
+    } else {
+        d.day().to_string()
+    };
+    format!("{day} {} {}", MONTHS[d.month0() as usize], d.year())
+}
+
 pub async fn expect(response: Response, status: u16) -> Value {
     let got = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);

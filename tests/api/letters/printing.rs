@@ -3,36 +3,12 @@
 //! nothing a value holds becomes markup.
 
 use relais_tests::{assert_problem, header, pdf_text, today};
+
+use super::french_today;
 use serde_json::json;
 
 use super::expect;
 use super::writing::Letters;
-
-/// Today as a French letter writes it: `12 mars 2027`.
-fn french_today() -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    use chrono::Datelike;
-    let d = today();
-    let day = if d.day() == 1 {
-        "1er".to_owned()
-    } else {
-        d.day().to_string()
-    };
-    format!("{day} {} {}", MONTHS[d.month0() as usize], d.year())
-}
 
 #[tokio::test]
 async fn a_letter_prints_as_a_pdf_with_its_text() {

@@ -621,3 +621,36 @@ async fn a_retried_letter_is_written_once() {
             .contains("\n\nRendez-vous mensuels depuis janvier.\n\n")
     );
 }
+
+#[tokio::test]
+async fn the_persons_letters_are_in_the_right_of_access_export() {
+    let l = Letters::new().await;
+    let letter = l.convocation().await;
+    let dpo = l.app.token("dpo", "dora");
+    let path = format!("/v1/persons/{}/export", l.person_id);
+    let export = l.app.get_json(&path, &dpo).await;
+    relais_tests::assert_conforms("PersonExport", &export);
+    let exported = &export["cases"][0]["letters"][0];
+    assert_eq!(exported["id"], letter["id"]);
+    assert_eq!(exported["subject"], letter["subject"]);
+    assert_eq!(exported["body"], letter["body"]);
+    assert_eq!(exported["field_values"], letter["values"]);
+    assert_eq!(exported["recipient_name"], "Madame Camille Lefèvre");
+    assert!(exported.get("org_id").is_none());
+    let readable = l
+        .app
+        .request(Method::GET, &path, &dpo)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!(
+        "Courrier du {} : Convocation à un entretien le 12 mars 2027, adressé à Madame Camille \
+         Lefèvre",
+        super::french_today()
+    );
+    assert!(readable.contains(&line), "{line} missing from {readable}");
+}

@@ -48,6 +48,7 @@ use crate::pagination::{PageParams, into_views};
 use crate::responses::{CreateErrors, ReadErrors};
 use crate::work::{CaseUse, Work, case_event};
 
+pub(crate) use model::given_values_schema;
 pub use model::{Letter, LetterList, LetterRecipient, LetterSender, NewLetter, NewLetterRecipient};
 pub use print::document;
 

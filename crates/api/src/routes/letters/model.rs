@@ -52,7 +52,7 @@ fn values_schema() -> RefOr<Schema> {
 }
 
 /// Schema of the values a letter was written with.
-fn given_values_schema() -> RefOr<Schema> {
+pub(crate) fn given_values_schema() -> RefOr<Schema> {
     values_by_name(
         None,
         "The values given, by field name (dates `YYYY-MM-DD`, times `HH:MM`); an optional \
@@ -111,11 +111,12 @@ pub struct NewLetter {
     "address": ["194 rue Duguesclin", "69003 Lyon"]
 }))]
 pub struct NewLetterRecipient {
+    /// One line: no line break or control character.
     #[validate(length(min = 1, max = 200))]
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        pattern = "^[^\\u0000-\\u001f]*[^\\s\\u0000-\\u001f][^\\u0000-\\u001f]*$"
     )]
     pub name: String,
     #[serde(default)]
