@@ -2,7 +2,8 @@
 # Property-based API tests: starts `relais serve` (embedded PostgreSQL, demo organisation) on a
 # free local port with a throw-away data directory, and runs Schemathesis over every operation of
 # the served /openapi.json with a supervisor's token, then over the partner registry, the
-# scheme catalogue and the events (feed, webhook subscriptions) with an admin's token, and over
+# scheme catalogue, the events (feed, webhook subscriptions) and the letter templates with an
+# admin's token, and over
 # the partner's own operations with a partner token. The server (and with it PostgreSQL) is stopped with SIGTERM on exit, whatever happens.
 #
 # Every check runs (responses against the document, positive data accepted, negative data
@@ -108,11 +109,11 @@ run_pass() {
 
 status=0
 # Every operation as a supervisor; the partner registry, the scheme catalogue, the events (the
-# feed and the webhook subscriptions) and the organisation's letterhead as an admin;
-# the partner's own operations (referrals, received liaisons) as a partner.
+# feed and the webhook subscriptions), the organisation's letterhead and the letter templates as
+# an admin; the partner's own operations (referrals, received liaisons) as a partner.
 run_pass supervisor "$token" 2 || status=$?
 if [ "$status" -eq 0 ]; then
-    run_pass admin "$admin_token" 1 --include-tag-regex '^(partners|schemes|events|organisation)$' || status=$?
+    run_pass admin "$admin_token" 1 --include-tag-regex '^(partners|schemes|events|organisation|letters)$' || status=$?
 fi
 if [ "$status" -eq 0 ]; then
     run_pass partner "$partner" 1 --include-path-regex '^/v1/(referrals|liaisons)' || status=$?

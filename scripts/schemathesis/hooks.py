@@ -240,6 +240,28 @@ CROSS_FIELD_RULES["PUT /v1/organisation/profile"] = {
 }
 CROSS_FIELD_RULES["PATCH /v1/webhook-subscriptions/{id}"] = SUBSCRIPTION_RULES
 
+# A letter template's texts are parsed, read only merge fields and declared fields, and render
+# with sample data within their length; its fields are named once.
+LETTER_TEMPLATE_RULES = {
+    (part, code)
+    for part in ("/subject", "/body")
+    for code in ("template_syntax", "unknown_merge_field", "template_error", "too_long")
+} | {("/fields/*/name", "duplicate")}
+CROSS_FIELD_RULES["POST /v1/letter-templates"] = LETTER_TEMPLATE_RULES
+CROSS_FIELD_RULES["PATCH /v1/letter-templates/{id}"] = LETTER_TEMPLATE_RULES
+# A letter's values are checked against the fields its template declares (their names, kinds
+# and whether they are required), its recipient against the template's addressee; the template
+# may be archived, or fail with these values.
+CROSS_FIELD_RULES["POST /v1/cases/{id}/letters"] = {
+    ("/values/**", code)
+    for code in ("unknown_field", "required", "invalid_format", "invalid_character", "too_long")
+} | {
+    ("/recipient", "required"),
+    ("/recipient", "not_allowed"),
+    ("/template_id", "template_archived"),
+    ("/template_id", "template_error"),
+}
+
 # A generator may draw one `Idempotency-Key` for two different requests (the coverage phase
 # reuses its values): the documented answer is 422 `idempotency_key_reused`.
 # A reference in a body to a record that does not exist (or that the caller may not see) is

@@ -34,6 +34,7 @@ mod imports;
 mod journey;
 mod keys;
 mod languages;
+mod letters;
 mod liaisons;
 mod nir_rotation;
 mod notifications;

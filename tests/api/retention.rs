@@ -28,8 +28,8 @@ async fn run(app: &TestApp, as_of: NaiveDate, dry_run: bool) -> Value {
     serde_json::to_value(&runs[0]).unwrap()
 }
 
-/// A person with names, NIR and contact details, a case with a contact, a plan item and a
-/// document, closed today; the person and case ids.
+/// A person with names, NIR and contact details, a case with a contact, a debt, two letters,
+/// closed today; the person and case ids.
 async fn closed_case(app: &TestApp) -> (String, String) {
     let alice = app.token("worker", "alice");
     let person = app
@@ -70,6 +70,29 @@ async fn closed_case(app: &TestApp) -> (String, String) {
         )
         .await;
     assert_eq!(budget.status(), 200, "{}", budget.text().await.unwrap());
+    // Letters carry the person's name and address in their text and their recipient block.
+    let templates = app.get_json("/v1/letter-templates", &alice).await;
+    let template = |key: &str| {
+        templates["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["starter"] == key)
+            .unwrap()["id"]
+            .clone()
+    };
+    for letter in [
+        json!({"template_id": template("attestation_suivi"),
+               "values": {"precisions": "Mme Quintavalle vient chaque mois."}}),
+        json!({"template_id": template("convocation"),
+               "values": {"date_entretien": "2027-03-12", "heure_entretien": "09:30",
+                          "lieu": "CCAS", "objet": "Le dossier de Zéphyrine"}}),
+    ] {
+        let written = app
+            .post(&format!("/v1/cases/{case_id}/letters"), &alice, &letter)
+            .await;
+        assert_eq!(written.status(), 201, "{}", written.text().await.unwrap());
+    }
     let patched = app
         .patch(
             &format!("/v1/persons/{person_id}"),
@@ -230,6 +253,21 @@ async fn a_run_archives_then_anonymises_leaving_no_identifier_anywhere_and_runs_
             "{needle}"
         );
     }
+    // The letters stay, as letters sent on a date from a template, with nothing of the person.
+    let letters: Vec<(String, String, Option<String>, Value)> = sqlx::query_as(
+        "SELECT subject, body, recipient_name, field_values FROM letters ORDER BY id",
+    )
+    .fetch_all(&app.sql)
+    .await
+    .unwrap();
+    assert_eq!(letters.len(), 2);
+    for (subject, body, _, values) in &letters {
+        assert_eq!(subject, "Objet effacé");
+        assert_eq!(body, "Courrier effacé (fin de conservation)");
+        assert_eq!(values, &json!({}));
+    }
+    assert_eq!(letters[0].2, None, "an attestation is addressed to nobody");
+    assert_eq!(letters[1].2.as_deref(), Some("Destinataire effacé"));
     let sam = app.token("supervisor", "sam");
     let person = app
         .get_json(&format!("/v1/persons/{person_id}"), &sam)

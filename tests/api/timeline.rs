@@ -157,6 +157,24 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
         .await
         .unwrap();
     assert_eq!(outcome.status(), 200);
+    // A letter written from a template.
+    let templates = c.app.get_json("/v1/letter-templates", &c.alice).await;
+    let attestation = templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["starter"] == "attestation_suivi")
+        .unwrap()["id"]
+        .clone();
+    let letter = c
+        .app
+        .post(
+            &c.case_path("/letters"),
+            &c.alice,
+            &json!({"template_id": attestation}),
+        )
+        .await;
+    assert_eq!(letter.status(), 201);
     seen.extend(kinds(&c).await);
 
     // Liaison sheets: drafted, sent, then acknowledged or declined by the institution.
@@ -194,7 +212,7 @@ async fn every_kind_of_event_reads_back_typed_and_is_documented() {
     seen.extend(kinds(&a).await);
 
     let documented = documented_kinds();
-    assert_eq!(documented.len(), 22, "{documented:?}");
+    assert_eq!(documented.len(), 23, "{documented:?}");
     let missing: Vec<_> = documented.difference(&seen).collect();
     assert!(missing.is_empty(), "kinds not exercised here: {missing:?}");
     let undocumented: Vec<_> = seen.difference(&documented).collect();

@@ -142,7 +142,11 @@ where
                         .service(routes::liaisons::read)
                         .service(routes::liaisons::send)
                         .service(routes::liaisons::answer)
-                        .service(routes::liaisons::document),
+                        .service(routes::liaisons::document)
+                        .service(routes::letters::list)
+                        .service(routes::letters::create)
+                        .service(routes::letters::read)
+                        .service(routes::letters::document),
                 )
                 .service(scope::scope("/imports").service(routes::imports::import_cases))
                 .service(contacts::create_group_session)
@@ -154,6 +158,10 @@ where
                 .service(routes::schemes::import)
                 .service(routes::schemes::read)
                 .service(routes::schemes::update)
+                .service(routes::letter_templates::list)
+                .service(routes::letter_templates::create)
+                .service(routes::letter_templates::read)
+                .service(routes::letter_templates::update)
                 .service(routes::partners::list)
                 .service(routes::partners::create)
                 .service(routes::partners::read)

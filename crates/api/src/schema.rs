@@ -133,6 +133,8 @@ code_schemas! {
     figure_unit, figure_unit_nullable => relais_domain::activity::Unit;
     age_band, age_band_nullable => relais_domain::activity::AgeBand;
     household_composition, household_composition_nullable => relais_domain::activity::HouseholdComposition;
+    letter_field_kind, letter_field_kind_nullable => relais_domain::LetterFieldKind;
+    letter_addressee, letter_addressee_nullable => relais_domain::Addressee;
 }
 
 /// A list of `items`.

@@ -36,6 +36,10 @@ crate::coded_enum! {
         CaseContacts => "case.contacts" { fr: "Contacts du dossier", en: "Case contacts" },
         /// The documents of a case, as a list.
         CaseDocuments => "case.documents" { fr: "Documents du dossier", en: "Case documents" },
+        /// A letter written in a case (courrier), as sent.
+        CaseLetter => "case.letter" { fr: "Courrier", en: "Letter" },
+        /// The letters of a case, as a list.
+        CaseLetters => "case.letters" { fr: "Courriers du dossier", en: "Case letters" },
         /// The liaisons of a case, as a list.
         CaseLiaisons => "case.liaisons" { fr: "Liaisons du dossier", en: "Case liaisons" },
         /// The help plan of a case, as a whole.
@@ -56,6 +60,8 @@ crate::coded_enum! {
         Document => "document" { fr: "Document", en: "Document" },
         /// A group session.
         GroupSession => "group_session" { fr: "Séance collective", en: "Group session" },
+        /// A letter template of the organisation (not a person's data).
+        LetterTemplate => "letter_template" { fr: "Modèle de courrier", en: "Letter template" },
         /// A liaison sheet.
         Liaison => "liaison" { fr: "Fiche de liaison", en: "Liaison" },
         /// The organisation's profile and logo (the letterhead of its documents).

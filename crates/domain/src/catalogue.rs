@@ -15,6 +15,7 @@ use crate::eligibility::{
     CriterionKind, CriterionResult, MatchResult, ResourcesBasis, SituationData,
 };
 use crate::household::{EmploymentStatus, HousingStatus, Relationship};
+use crate::letter::{Addressee, LetterFieldKind};
 use crate::liaison::{LiaisonContent, LiaisonStatus};
 use crate::person::{DisabilityRate, DisabilityRecognition, LegalProtectionKind};
 use crate::plan::{ItemCategory, ItemKind, ItemStatus, Party};
@@ -85,6 +86,8 @@ pub fn catalogue() -> Vec<CodeList> {
         list::<AgeBand>(),
         list::<HouseholdComposition>(),
         list::<Unit>(),
+        list::<LetterFieldKind>(),
+        list::<Addressee>(),
     ]
 }
 
@@ -155,6 +158,8 @@ mod tests {
                 "age_band",
                 "household_composition",
                 "figure_unit",
+                "letter_field_kind",
+                "letter_addressee",
             ]
         );
     }

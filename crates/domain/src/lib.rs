@@ -24,6 +24,7 @@ pub mod document;
 pub mod eligibility;
 pub mod event;
 pub mod household;
+pub mod letter;
 pub mod liaison;
 pub mod merge;
 pub mod need_to_know;
@@ -82,6 +83,7 @@ pub use household::{
     ConsumptionUnits, EmploymentStatus, Household, HouseholdError, HouseholdMember, HousingStatus,
     QfParts, Relationship,
 };
+pub use letter::{Addressee, FieldValue, LetterField, LetterFieldKind};
 pub use liaison::{
     ConsentFacts, DestinationKind, LiaisonContent, LiaisonStatus, LiaisonTransitionError,
     PersonFacts, SendRefusal, check_send,

@@ -86,6 +86,9 @@ pub enum Permission {
     /// Read the organisation's change feed (`GET /v1/events`): identifiers, codes and dates of
     /// what happened, for the organisation's own systems.
     EventFeedRead,
+    /// Read the organisation's letter templates (to choose one and fill in its fields); writing
+    /// them is [`Permission::OrganisationAdmin`], writing a letter [`Permission::CaseWrite`].
+    LetterTemplateRead,
 }
 
 impl Permission {
@@ -114,6 +117,7 @@ impl Permission {
         Permission::PersonMerge,
         Permission::CaseImport,
         Permission::EventFeedRead,
+        Permission::LetterTemplateRead,
     ];
 }
 
@@ -130,6 +134,7 @@ const WORKER: &[Permission] = &[
     Permission::ReferenceRead,
     Permission::ReferralRead,
     Permission::ReferralDecide,
+    Permission::LetterTemplateRead,
 ];
 
 const SUPERVISOR: &[Permission] = &[
@@ -151,6 +156,7 @@ const SUPERVISOR: &[Permission] = &[
     Permission::ReferralRead,
     Permission::ReferralDecide,
     Permission::EventFeedRead,
+    Permission::LetterTemplateRead,
 ];
 
 impl Role {
@@ -181,6 +187,7 @@ impl Role {
                 Permission::RetentionSettings,
                 Permission::ReferenceRead,
                 Permission::EventFeedRead,
+                Permission::LetterTemplateRead,
             ],
             // The right-of-access export is the dpo's alone; it does not open cases otherwise.
             Role::Dpo => &[
@@ -296,6 +303,7 @@ mod tests {
                 ReferenceRead,
                 ReferralRead,
                 ReferralDecide,
+                LetterTemplateRead,
             ],
             Role::Supervisor => vec![
                 AgentRead,
@@ -316,6 +324,7 @@ mod tests {
                 PersonMerge,
                 CaseImport,
                 EventFeedRead,
+                LetterTemplateRead,
             ],
             Role::Admin => vec![
                 AgentRead,
@@ -324,6 +333,7 @@ mod tests {
                 RetentionSettings,
                 ReferenceRead,
                 EventFeedRead,
+                LetterTemplateRead,
             ],
             Role::Dpo => vec![
                 AgentRead,
@@ -429,6 +439,17 @@ mod tests {
         }
         // A partner reads its own referrals through its partner identity, not this permission.
         assert!(!Role::Partner.allows(ReferralRead));
+    }
+
+    #[test]
+    fn those_who_write_letters_and_those_who_write_templates_read_the_templates() {
+        for &role in Role::ALL {
+            assert_eq!(
+                role.allows(LetterTemplateRead),
+                role.allows(CaseWrite) || role.allows(OrganisationAdmin),
+                "{role}"
+            );
+        }
     }
 
     #[test]

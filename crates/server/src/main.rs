@@ -10,7 +10,7 @@ use relais_server::config::Settings;
 use relais_server::demo::{DEMO_AGENTS, DEMO_SLUG};
 use relais_server::tokens::{TokenRequest, issue};
 use relais_server::{DevSecret, dev_secret, http_server, nir_vault, open_database, telemetry};
-use relais_store::organisations;
+use relais_store::{letter_templates, organisations};
 
 #[derive(Parser)]
 #[command(
@@ -407,7 +407,12 @@ fn token(
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let database = open_database(&settings).await?;
-    let result = interruptible(async { Ok(database.db.migrate().await?) }).await;
+    let result = interruptible(async {
+        database.db.migrate().await?;
+        letter_templates::add_starters_everywhere(&database.db).await?;
+        Ok(())
+    })
+    .await;
     database.close().await;
     result?;
     println!("migrations applied");
@@ -448,6 +453,10 @@ async fn run(settings: &Settings, database: &relais_server::Database) -> anyhow:
     if settings.migrate_on_start {
         database.db.migrate().await.context("applying migrations")?;
     }
+    // Organisations created before letters existed get the starter templates (once each).
+    letter_templates::add_starters_everywhere(&database.db)
+        .await
+        .context("adding the starter letter templates")?;
     let demo = settings.demo.unwrap_or(database.is_embedded());
     if demo {
         relais_server::demo::ensure(&database.db)

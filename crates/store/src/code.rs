@@ -13,11 +13,11 @@
 use std::ops::Deref;
 
 use relais_domain::{
-    ApplicationStatus, AuditAction, AuditResource, CaseOrigin, CaseStatus, Coded, ConsentChannel,
-    ConsentScope, ContactKind, ContactStatus, DecisionChannel, DeliveryStatus, DocumentProvider,
-    DocumentStatus, Domain, EventType, FunderStatus, InformedChannel, ItemCategory, ItemStatus,
-    LegalBasis, LiaisonStatus, NeedsAction, NotificationKind, Party, ReferralStatus, Relationship,
-    Urgency, WebhookEvent,
+    Addressee, ApplicationStatus, AuditAction, AuditResource, CaseOrigin, CaseStatus, Coded,
+    ConsentChannel, ConsentScope, ContactKind, ContactStatus, DecisionChannel, DeliveryStatus,
+    DocumentProvider, DocumentStatus, Domain, EventType, FunderStatus, InformedChannel,
+    ItemCategory, ItemStatus, LegalBasis, LiaisonStatus, NeedsAction, NotificationKind, Party,
+    ReferralStatus, Relationship, Urgency, WebhookEvent,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -69,6 +69,7 @@ macro_rules! unwrap_code {
 // The enumerations a record reads from a `NOT NULL` column (a missing one is a compile error
 // at the query that needs it).
 unwrap_code!(
+    Addressee,
     ApplicationStatus,
     AuditAction,
     AuditResource,

@@ -58,6 +58,8 @@ pub struct CaseExport {
     pub applications: Vec<Value>,
     /// Uploaded documents' metadata (the files themselves are downloaded one by one).
     pub documents: Vec<Value>,
+    /// The letters written, as sent.
+    pub letters: Vec<Value>,
 }
 
 /// A case row.
@@ -439,6 +441,13 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     )
     .fetch_all(&mut *conn)
     .await?;
+    let letters = sqlx::query!(
+        r#"SELECT l.case_id, to_jsonb(l) - 'org_id' AS "letter!"
+             FROM letters l WHERE l.case_id = ANY($1) ORDER BY l.created_at, l.id"#,
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let audit_events = sqlx::query_as!(
         AuditEvent,
         r#"
@@ -463,6 +472,7 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
     let mut liaisons = group(liaisons, |l| l.case_id);
     let mut applications = group(applications, |a| a.case_id);
     let mut documents = group(documents, |d| d.case_id);
+    let mut letters = group(letters, |l| l.case_id);
     let cases = cases
         .into_iter()
         .map(|case| {
@@ -493,6 +503,12 @@ pub async fn person(conn: &mut PgConnection, person_id: Uuid) -> Result<PersonEx
                     .unwrap_or_default()
                     .into_iter()
                     .map(|d| d.document)
+                    .collect(),
+                letters: letters
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| l.letter)
                     .collect(),
                 case,
             }

@@ -28,6 +28,8 @@ pub mod households;
 pub mod idempotency;
 pub mod imports;
 pub mod jobs;
+pub mod letter_templates;
+pub mod letters;
 pub mod liaisons;
 pub mod merge;
 pub mod notifications;

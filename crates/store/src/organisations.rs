@@ -1,10 +1,10 @@
 //! Organisations: the tenants. Created by operators (`relais org create`), read by everyone.
 
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::StoreError;
 use crate::error::on_constraint;
+use crate::{StoreError, letter_templates};
 
 /// An organisation and its per-organisation settings.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -73,9 +73,31 @@ pub async fn create(
     create_with(conn, slug, name, OrgSettings::default()).await
 }
 
-/// Creates an organisation with its settings; `organisation_exists` when the slug is taken.
+/// Creates an organisation with its settings and the starter set of letter templates, in one
+/// transaction; `organisation_exists` when the slug is taken.
 #[tracing::instrument(level = "debug", skip(conn))]
 pub async fn create_with(
+    conn: &mut PgConnection,
+    slug: &str,
+    name: &str,
+    settings: OrgSettings,
+) -> Result<Organisation, StoreError> {
+    let mut tx = conn.begin().await?;
+    let org = insert(&mut tx, slug, name, settings).await?;
+    // The templates are the organisation's rows: written under its tenant policy (which binds
+    // an owner that is not a superuser as well), as the application writes them.
+    sqlx::query!(
+        "SELECT set_config('relais.org_id', $1, true)",
+        org.id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    letter_templates::add_starters(&mut tx, org.id).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+async fn insert(
     conn: &mut PgConnection,
     slug: &str,
     name: &str,

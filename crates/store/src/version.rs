@@ -16,6 +16,7 @@ pub(crate) enum Versioned {
     WebhookSubscription(Uuid),
     Scheme(Uuid),
     Agent(Uuid),
+    LetterTemplate(Uuid),
 }
 
 /// After a write guarded by a version matched no row: [`StoreError::VersionMismatch`] when the
@@ -32,6 +33,7 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
         Versioned::WebhookSubscription(id) => ("webhook_subscriptions", id, None),
         Versioned::Scheme(id) => ("schemes", id, None),
         Versioned::Agent(id) => ("agents", id, None),
+        Versioned::LetterTemplate(id) => ("letter_templates", id, None),
     };
     let exists = sqlx::query_scalar!(
         r#"
@@ -48,6 +50,8 @@ pub(crate) async fn stale_or_missing(conn: &mut PgConnection, row: Versioned) ->
                                      WHERE id = $2 AND deleted_at IS NULL)
                    WHEN 'schemes' THEN EXISTS (SELECT 1 FROM schemes WHERE id = $2)
                    WHEN 'agents' THEN EXISTS (SELECT 1 FROM agents WHERE id = $2)
+                   WHEN 'letter_templates'
+                       THEN EXISTS (SELECT 1 FROM letter_templates WHERE id = $2)
                    ELSE false
                END AS "exists!"
         "#,

@@ -120,6 +120,7 @@ const WHOLE_ROWS: &[(&str, &str, &[&str])] = &[
     ("funding_plans", "ExportedFundingPlan", &["org_id"]),
     ("funding_plan_funders", "ExportedFunder", &["org_id"]),
     ("documents", "ExportedDocument", &["org_id"]),
+    ("letters", "ExportedLetter", &["org_id"]),
 ];
 
 #[tokio::test]

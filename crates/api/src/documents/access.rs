@@ -315,6 +315,19 @@ impl AccessRecord<'_> {
                         .map_or(String::new(), |at| format!(", déposé le {}", moment(at)))
                 ));
             }
+            for l in &case.letters {
+                let letter = Sent::from_value(l);
+                lines.push(format!(
+                    "Courrier{} : {}{}",
+                    letter
+                        .written_on
+                        .map_or(String::new(), |d| format!(" du {}", date(d))),
+                    letter.subject,
+                    letter
+                        .recipient
+                        .map_or(String::new(), |to| format!(", adressé à {to}"))
+                ));
+            }
             s.entry(
                 format!("Accompagnement ouvert le {}", date(c.opened_on)),
                 lines,
@@ -865,6 +878,29 @@ struct FunderData {
     requested_cents: i64,
     status: FunderStatus,
     granted_cents: Option<i64>,
+}
+
+/// A letter as the export stores it: what the readable record says of it.
+struct Sent {
+    subject: String,
+    recipient: Option<String>,
+    written_on: Option<NaiveDate>,
+}
+
+impl Sent {
+    fn from_value(value: &serde_json::Value) -> Self {
+        Self {
+            subject: value["subject"]
+                .as_str()
+                .unwrap_or("courrier")
+                .trim()
+                .to_owned(),
+            recipient: value["recipient_name"]
+                .as_str()
+                .map(|r| r.trim().to_owned()),
+            written_on: value["written_on"].as_str().and_then(|d| d.parse().ok()),
+        }
+    }
 }
 
 /// A document's metadata as the export stores it.

@@ -148,6 +148,29 @@ impl Letterhead {
     }
 }
 
+impl Letterhead {
+    /// The text of the letterhead, as a letter keeps it.
+    pub fn sent(&self) -> relais_store::letters::SentLetterhead {
+        relais_store::letters::SentLetterhead {
+            name: self.name.clone(),
+            address: self.address.clone(),
+            contact: self.contact.clone(),
+            city: self.city.clone(),
+        }
+    }
+
+    /// The letterhead a letter kept, with the organisation's logo as it is now.
+    pub fn from_sent(sent: relais_store::letters::SentLetterhead, logo: Option<LogoBytes>) -> Self {
+        Self {
+            name: sent.name,
+            address: sent.address,
+            contact: sent.contact,
+            city: sent.city,
+            logo,
+        }
+    }
+}
+
 /// The size the logo is drawn at: its proportions kept, within the letterhead's box.
 fn fit(width: u32, height: u32) -> (f32, f32) {
     #[allow(clippy::cast_precision_loss)]

@@ -1,5 +1,6 @@
 //! Printed documents in French, as HTML and PDF: the written plan, the liaison sheet, the
-//! social report of an application, the right-of-access record.
+//! social report of an application, the right-of-access record and the letters, each under the
+//! organisation's letterhead.
 //!
 //! Renderers take plain data (no database access) and return bytes, so a route only gathers
 //! the data and picks the format. The PDF engine in [`pdf`] embeds its own fonts and needs no
@@ -8,6 +9,7 @@
 pub mod access;
 pub mod application;
 pub mod french;
+pub mod letter;
 pub mod letterhead;
 pub mod liaison;
 pub mod logo;

@@ -14,19 +14,27 @@ use serde::Serialize;
 pub(crate) const SHEET: &str = "sheet.html";
 /// The written plan ([`super::written_plan`]).
 pub(crate) const WRITTEN_PLAN: &str = "written_plan.html";
-/// The letterhead, included by the others ([`super::letterhead`]), and its style.
-pub(crate) const LETTERHEAD: &str = "letterhead.html";
-const LETTERHEAD_STYLE: &str = "letterhead.css";
+/// A letter ([`super::letter`]).
+pub(crate) const LETTER: &str = "letter.html";
+/// Where a document's template takes the letterhead ([`super::letterhead`]) and its style:
+/// each placeholder (a comment, so nothing if left) is replaced by the part before the
+/// template is parsed — the language has no `include`.
+const LETTERHEAD: (&str, &str) = ("{# letterhead.html #}", include_str!("letterhead.html"));
+const LETTERHEAD_STYLE: (&str, &str) = ("{# letterhead.css #}", include_str!("letterhead.css"));
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     for (name, source) in [
-        (LETTERHEAD, include_str!("letterhead.html")),
-        (LETTERHEAD_STYLE, include_str!("letterhead.css")),
         (SHEET, include_str!("sheet/sheet.html")),
         (WRITTEN_PLAN, include_str!("written_plan/written_plan.html")),
+        (LETTER, include_str!("letter/letter.html")),
     ] {
-        env.add_template(name, source)
+        let source = [LETTERHEAD, LETTERHEAD_STYLE]
+            .iter()
+            .fold(source.to_owned(), |s, (placeholder, part)| {
+                s.replace(placeholder, part)
+            });
+        env.add_template_owned(name, source)
             .expect("the document templates are valid (checked by a test)");
     }
     env
@@ -51,7 +59,7 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_escapes_html() {
-        for name in [LETTERHEAD, SHEET, WRITTEN_PLAN] {
+        for name in [SHEET, WRITTEN_PLAN, LETTER] {
             let template = TEMPLATES.get_template(name);
             assert!(template.is_ok(), "{name}: {template:?}");
         }
@@ -64,5 +72,13 @@ mod tests {
             )
             .unwrap_or_default();
         assert_eq!(escaped, "&lt;b&gt;&amp;&#x27;&quot;");
+        // Each document's template took the letterhead and its style in.
+        for name in [SHEET, WRITTEN_PLAN, LETTER] {
+            let source = env.get_template(name).map(|t| t.source().to_owned());
+            let source = source.unwrap_or_default();
+            assert!(source.contains("class=\"org-head\""), "{name}");
+            assert!(source.contains(".org-head img"), "{name}");
+            assert!(!source.contains("{# letterhead"), "{name}");
+        }
     }
 }

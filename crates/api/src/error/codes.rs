@@ -287,6 +287,9 @@ codes! {
     /// Another scheme of the organisation has this name.
     SchemeNameTaken = "scheme_name_taken", CONFLICT, "Conflict",
         "Conflit", "un autre dispositif de l'organisme porte déjà ce nom";
+    /// Another letter template of the organisation has this name.
+    LetterTemplateNameTaken = "letter_template_name_taken", CONFLICT, "Conflict",
+        "Conflit", "un autre modèle de courrier de l'organisme porte déjà ce nom";
     /// An organisation with this slug already exists.
     OrganisationExists = "organisation_exists", CONFLICT, "Conflict",
         "Conflit", "un organisme avec cet identifiant existe déjà";

@@ -109,6 +109,16 @@ pub(crate) fn field_message(code: &str) -> &'static str {
         "consent_not_applicable" => {
             "un consentement n'est joint que lorsque la base légale est le consentement"
         }
+        "template_archived" => {
+            "ce modèle de courrier est archivé : aucun nouveau courrier ne peut en être rédigé"
+        }
+        "template_syntax" => "le modèle contient une erreur de syntaxe (voir la ligne indiquée)",
+        "unknown_merge_field" => {
+            "le modèle lit une variable qui n'est ni un champ de fusion ni un champ déclaré"
+        }
+        "template_error" => {
+            "le modèle n'a pas pu être rendu (boucle sans fin, appel récursif, filtre inconnu…)"
+        }
         "scheme_inactive" => {
             "ce dispositif a été retiré du catalogue : aucune nouvelle demande ne peut y être faite"
         }
@@ -193,6 +203,10 @@ mod tests {
             "invalid_destination",
             "consent_not_applicable",
             "scheme_inactive",
+            "template_archived",
+            "template_syntax",
+            "unknown_merge_field",
+            "template_error",
             "granted_amount_mismatch",
             "reused",
             "invalid_client",

@@ -417,6 +417,7 @@ mod tests {
         "empty_plan",
         "idempotency_key_in_flight",
         "invalid_transition",
+        "letter_template_name_taken",
         "organisation_exists",
         "scheme_name_taken",
         "superseded",

@@ -51,8 +51,8 @@ pub struct PersonExport {
     pub history: Vec<FieldChange>,
     /// The person's cases, oldest first, each with its `timeline`, `assessment` (domains),
     /// `plan_items`, `proposals` (with decision and `observations`), `contacts` (private
-    /// notes included), `liaisons`, `applications` (checklist, social reports, funding plan) and
-    /// `documents` (metadata).
+    /// notes included), `liaisons`, `applications` (checklist, social reports, funding plan),
+    /// `documents` (metadata) and `letters` (as sent).
     #[schema(value_type = Vec<crate::routes::export_schema::ExportedCase>)]
     pub cases: Vec<CaseExport>,
     /// The partners' referrals linked to the person (accepted ones), as posted, the NIR
@@ -78,8 +78,8 @@ const FORMATS: [Format; 4] = [Format::Json, Format::Html, Format::Pdf, Format::Z
 /// - `application/json` (the default, also for `*/*`): the identity record with the NIR in
 ///   clear, the consents, the rectification history, every case of the person (archived ones
 ///   included) with its timeline, assessment, plan items, proposals, contacts, liaisons,
-///   applications and document metadata, the partners' referrals linked to the person (NIR
-///   masked), the household, the budget, and every audit event about the person;
+///   applications, document metadata and letters, the partners' referrals linked to the person
+///   (NIR masked), the household, the budget, and every audit event about the person;
 /// - `text/html` and `application/pdf`: the same content as a French document the person can
 ///   read — labels instead of codes, names instead of ids, dates in words — in the sections
 ///   Identité, Situation, Accompagnements, Plan d'aide, Entretiens, Demandes, Partages et

@@ -49,6 +49,8 @@ pub struct ExportedCase {
     pub applications: Vec<ExportedApplication>,
     /// The uploaded documents' metadata (the files are downloaded one by one).
     pub documents: Vec<ExportedDocument>,
+    /// The letters written in the case, as sent.
+    pub letters: Vec<ExportedLetter>,
 }
 
 /// One domain of the assessment.
@@ -295,6 +297,47 @@ pub struct ExportedDocument {
     pub uploaded_by: Uuid,
     pub uploaded_at: DateTime<Utc>,
     pub version: i32,
+}
+
+/// The letterhead's text printed on a letter, as it was when the letter was sent.
+#[derive(ToSchema)]
+pub struct ExportedLetterhead {
+    pub name: String,
+    /// The postal address, one line each.
+    pub address: Vec<String>,
+    /// Phone, e-mail, website.
+    pub contact: Vec<String>,
+    /// The city letters are dated from.
+    pub city: Option<String>,
+}
+
+/// A letter of the case, as sent (the store's row).
+#[derive(ToSchema)]
+pub struct ExportedLetter {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub template_id: Uuid,
+    pub template_name: String,
+    #[schema(schema_with = crate::schema::letter_addressee)]
+    pub addressee: String,
+    pub subject: String,
+    pub body: String,
+    /// The values given, by field name.
+    #[schema(schema_with = crate::routes::letters::given_values_schema)]
+    pub field_values: String,
+    /// The letterhead's text as printed.
+    pub letterhead: ExportedLetterhead,
+    pub sender_name: String,
+    pub sender_role: String,
+    pub sender_email: Option<String>,
+    pub sender_phone: Option<String>,
+    /// Null for a letter to nobody (an attestation).
+    pub recipient_name: Option<String>,
+    /// The recipient's address, one line per line.
+    pub recipient_address: Option<String>,
+    pub written_on: NaiveDate,
+    pub author_id: Uuid,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A partner's referral about the person, as posted (the NIR masked), with its decision.

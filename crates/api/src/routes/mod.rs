@@ -20,6 +20,8 @@ pub mod export_schema;
 pub mod health;
 pub mod household;
 pub mod imports;
+pub mod letter_templates;
+pub mod letters;
 pub mod liaisons;
 pub mod me;
 pub mod notifications;

@@ -194,6 +194,12 @@ timeline_events! {
         to_status: Option<Never> => null,
         data: DocumentUploaded,
     }
+    /// A letter was written from a template (its text is the letter's, not the timeline's).
+    LetterSent(LetterSentEvent, LetterSentKind = "letter_sent") {
+        from_status: Option<Never> => null,
+        to_status: Option<Never> => null,
+        data: LetterSent,
+    }
     /// An application to a scheme was started, in `to_status` (an application status).
     ApplicationCreated(ApplicationCreatedEvent, ApplicationCreatedKind = "application_created") {
         from_status: Option<Never> => null,
@@ -486,6 +492,14 @@ pub struct DocumentUploaded {
     #[schema(example = "application/pdf")]
     pub content_type: String,
     pub size_bytes: i64,
+}
+
+/// A letter written, and the template it was written from.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LetterSent {
+    pub letter_id: Uuid,
+    pub template_id: Uuid,
 }
 
 /// The application started, and its scheme.
