@@ -173,3 +173,26 @@ fn every_event_has_an_example_body_the_document_accepts() {
         relais_tests::assert_conforms("WebhookPayload", body);
     }
 }
+
+/// The README shows a sample of every document Relais prints, drawn by
+/// `scripts/document-samples.sh`: each image is there and is a PNG.
+#[test]
+fn the_readme_shows_a_sample_of_each_document() {
+    let root = root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for name in [
+        "written-plan",
+        "social-report",
+        "letter",
+        "liaison-sheet",
+        "access-record",
+    ] {
+        let path = format!("docs/documents/{name}.png");
+        assert!(
+            readme.contains(&format!("![{}]({path})", name.replace('-', " "))),
+            "the README shows no {path}"
+        );
+        let image = std::fs::read(root.join(&path)).unwrap();
+        assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"), "{path} is not a PNG");
+    }
+}
