@@ -119,47 +119,18 @@ pub async fn profile(
     ))
 }
 
-/// The profile and the logo's file of the current organisation, as documents print them, in
-/// one round trip.
+/// The profile and the logo's file of the current organisation, as documents print them (two
+/// round trips: the profile's one read, then the image).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn letterhead(
     conn: &mut PgConnection,
 ) -> Result<(Profile, Option<LogoFile>), StoreError> {
-    let row = sqlx::query!(
-        r#"
-        SELECT COALESCE(p.name, o.name) AS "name!", COALESCE(p.address_lines, '{}') AS "address_lines!",
-               p.postcode AS "postcode?", p.city AS "city?", p.phone AS "phone?",
-               p.email AS "email?", p.website AS "website?",
-               l.media_type AS "logo_type?", l.content AS "logo_content?",
-               l.sha256 AS "logo_sha256?"
-        FROM organisations o
-        LEFT JOIN organisation_profiles p ON p.org_id = o.id
-        LEFT JOIN organisation_logos l ON l.org_id = o.id
-        WHERE o.id = relais_current_org()
-        "#
-    )
-    .fetch_one(conn)
-    .await?;
-    let logo = match (row.logo_type, row.logo_content, row.logo_sha256) {
-        (Some(media_type), Some(content), Some(sha256)) => Some(LogoFile {
-            media_type,
-            content,
-            sha256,
-        }),
-        _ => None,
+    let (record, logo) = profile(&mut *conn).await?;
+    let file = match logo {
+        Some(_) => self::logo(conn).await?,
+        None => None,
     };
-    Ok((
-        Profile {
-            name: row.name,
-            address_lines: row.address_lines,
-            postcode: row.postcode,
-            city: row.city,
-            phone: row.phone,
-            email: row.email,
-            website: row.website,
-        },
-        logo,
-    ))
+    Ok((record.profile, file))
 }
 
 /// Replaces the profile when its version is `expected_version` (0: never written; `None`:
