@@ -193,6 +193,9 @@ fn the_readme_shows_a_sample_of_each_document() {
             "the README shows no {path}"
         );
         let image = std::fs::read(root.join(&path)).unwrap();
-        assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"), "{path} is not a PNG");
+        assert!(
+            image.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{path} is not a PNG"
+        );
     }
 }
