@@ -230,6 +230,14 @@ SUBSCRIPTION_RULES = {
 }
 CROSS_FIELD_RULES["POST /v1/webhook-subscriptions"] = SUBSCRIPTION_RULES
 # The letterhead's website and e-mail are checked by parsing them, beyond what a pattern says.
+# A logo is checked by decoding it: bytes a schema calls binary are rarely an image.
+CROSS_FIELD_RULES["PUT /v1/organisation/logo"] = {
+    ("", "unsupported_type"),
+    ("", "media_type_mismatch"),
+    ("", "unreadable_image"),
+    ("", "image_too_large"),
+    ("", "unsupported_color_space"),
+}
 CROSS_FIELD_RULES["PUT /v1/organisation/profile"] = {
     ("/website", "invalid_url"),
     ("/email", "email"),
