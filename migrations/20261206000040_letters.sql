@@ -66,7 +66,7 @@ CREATE TABLE letters (
     sender_role        text NOT NULL,
     sender_email       text,
     sender_phone       text,
-    recipient_name     text CHECK (length(recipient_name) <= 200),
+    recipient_name     text CHECK (length(recipient_name) <= 250),
     -- The recipient's address, one line per line.
     recipient_address  text CHECK (length(recipient_address) <= 1000),
     written_on         date NOT NULL,

@@ -242,9 +242,9 @@ CROSS_FIELD_RULES["PUT /v1/organisation/profile"] = {
     ("/website", "invalid_url"),
     ("/email", "email"),
     ("/phone", "invalid_phone"),
-    # An address line is not blank and has at most 120 characters (its items have no schema).
+    # An address line is trimmed before it is counted; a generator's idea of white space may
+    # differ at the edges.
     ("/address_lines/*", "blank"),
-    ("/address_lines/*", "length"),
 }
 CROSS_FIELD_RULES["PATCH /v1/webhook-subscriptions/{id}"] = SUBSCRIPTION_RULES
 

@@ -261,6 +261,13 @@ async fn a_logo_that_is_not_a_usable_image_is_refused_and_nothing_is_stored() {
         "unreadable_image",
     )
     .await;
+    let mut cut = jpeg(64, 64, jpeg_encoder::ColorType::Rgb);
+    cut.truncate(cut.len() * 2 / 3);
+    refused(
+        upload(&app, &admin, "image/jpeg", cut).await,
+        "unreadable_image",
+    )
+    .await;
     refused(
         upload(&app, &admin, "image/png", png(4100, 2)).await,
         "image_too_large",

@@ -193,7 +193,7 @@ fn refused(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         return refused_value(pointer, message);
     };
     // The path already ends at the unknown key; add it only if it does not.
-    let last = format!("/{}", escape_pointer(&field));
+    let last = format!("/{}", relais_domain::text::pointer_token(&field));
     if !pointer.ends_with(&last) {
         pointer.push_str(&last);
     }
@@ -211,7 +211,7 @@ fn refused(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 fn refused_value(mut pointer: String, message: String) -> ApiError {
     let code = if let Some(field) = quoted_after(&message, "missing field `") {
         pointer.push('/');
-        pointer.push_str(&escape_pointer(&field));
+        pointer.push_str(&relais_domain::text::pointer_token(&field));
         "required"
     } else {
         "invalid_value"
@@ -294,7 +294,7 @@ fn nul_pointer(value: &serde_json::Value, at: String) -> Option<String> {
             .enumerate()
             .find_map(|(i, item)| nul_pointer(item, format!("{at}/{i}"))),
         Value::Object(fields) => fields.iter().find_map(|(key, item)| {
-            let here = format!("{at}/{}", escape_pointer(key));
+            let here = format!("{at}/{}", relais_domain::text::pointer_token(key));
             if key.contains('\0') {
                 Some(here)
             } else {
@@ -313,17 +313,12 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
             Segment::Map { key } => {
                 pointer.push('/');
-                pointer.push_str(&escape_pointer(key));
+                pointer.push_str(&relais_domain::text::pointer_token(key));
             }
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
     pointer
-}
-
-/// RFC 6901 escaping of one reference token.
-fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn quoted_after(message: &str, prefix: &str) -> Option<String> {
@@ -348,7 +343,7 @@ pub fn validation_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let pointer = format!("{prefix}/{}", escape_pointer(field));
+        let pointer = format!("{prefix}/{}", relais_domain::text::pointer_token(field));
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {

@@ -90,7 +90,8 @@ pub(crate) async fn document_response<D: Send + 'static>(
     })
 }
 
-/// The organisation's letterhead, as every document prints it (one round trip).
+/// The organisation's letterhead, as every document prints it (the profile, then the logo's
+/// file when there is one).
 pub(crate) async fn letterhead(
     conn: &mut relais_store::PgConnection,
 ) -> Result<Letterhead, ApiError> {

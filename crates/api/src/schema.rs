@@ -536,6 +536,27 @@ macro_rules! constant_code {
 }
 pub(crate) use constant_code;
 
+/// The characters of a printed line: 1 to `max_chars`, not blank, no control character.
+const PRINTED_LINE: &str = "^[^\\u0000-\\u001f]*[^\\s\\u0000-\\u001f][^\\u0000-\\u001f]*$";
+
+/// An address as lines (a letter's recipient, the organisation's street lines): at most
+/// `max_lines` items, each 1 to `max_chars` characters, not blank.
+pub fn printed_lines(max_lines: usize, max_chars: usize, description: &str) -> RefOr<Schema> {
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(max_chars))
+                    .pattern(Some(PRINTED_LINE)),
+            )
+            .max_items(Some(max_lines))
+            .description(Some(description))
+            .build(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use relais_domain::nir::{Nir, NirError};

@@ -483,7 +483,7 @@ impl<'a> Fields<'a> {
                 self.seen.join(", ")
             );
             self.issues.push(Issue::new(
-                format!("/{}", escape_pointer(&name)),
+                format!("/{}", crate::text::pointer_token(&name)),
                 "unknown_field",
                 message,
             ));
@@ -494,9 +494,4 @@ impl<'a> Fields<'a> {
         self.deny_unknown();
         self.issues
     }
-}
-
-/// Escapes a key for a JSON pointer (RFC 6901).
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }

@@ -205,7 +205,7 @@ pub fn check_values(
     for name in given.keys() {
         if !fields.iter().any(|f| &f.name == name) {
             issues.push(issue(
-                format!("/{name}"),
+                format!("/{}", crate::text::pointer_token(name)),
                 "unknown_field",
                 "the template declares no such field",
             ));
@@ -282,6 +282,12 @@ mod tests {
             .iter()
             .map(|i| (i.pointer.as_str(), i.code))
             .collect()
+    }
+
+    #[test]
+    fn an_unknown_value_is_pointed_at_as_its_own_key() {
+        let issues = check_values(&[], &given(&[("a/b~c", "x")])).unwrap_err();
+        assert_eq!(codes(&issues), [("/a~1b~0c", "unknown_field")]);
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub fn parse_document(value: &Value) -> Result<RequiredDocument, Vec<Issue>> {
     for key in object.keys() {
         if !["code", "label", "provider"].contains(&key.as_str()) {
             issues.push(issue(
-                &format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+                &format!("/{}", crate::text::pointer_token(key)),
                 "unknown_field",
                 format!("unknown field `{key}`; a document has: code, label, provider"),
             ));

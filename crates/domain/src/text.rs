@@ -49,6 +49,16 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// `key` as one reference token of a JSON pointer (RFC 6901): `~` as `~0`, `/` as `~1`, so a
+/// client's key naming a field is pointed at as itself.
+///
+/// ```
+/// assert_eq!(relais_domain::text::pointer_token("a/b~c"), "a~1b~0c");
+/// ```
+pub fn pointer_token(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::fold;

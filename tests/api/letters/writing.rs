@@ -654,3 +654,55 @@ async fn the_persons_letters_are_in_the_right_of_access_export() {
     );
     assert!(readable.contains(&line), "{line} missing from {readable}");
 }
+
+/// A person whose names take all the room they may (100 characters each) gets their letter:
+/// the recipient's line (`Madame` and both names) is longer than either name.
+#[tokio::test]
+async fn a_person_with_the_longest_names_gets_a_letter() {
+    let l = Letters::new().await;
+    let first: String = "Marie-Éloïse-"
+        .repeat(9)
+        .chars()
+        .take(99)
+        .collect::<String>()
+        + "e";
+    let last: String = "Lefèvre-Duchâteau-"
+        .repeat(6)
+        .chars()
+        .take(99)
+        .collect::<String>()
+        + "x";
+    assert_eq!((first.chars().count(), last.chars().count()), (100, 100));
+    let person = l
+        .app
+        .create_person(
+            &l.alice,
+            json!({"first_name": first, "last_name": last, "civility": "mme",
+                   "address": {"line1": "1 rue Longue", "postcode": "69003", "city": "Lyon"}}),
+        )
+        .await;
+    let case = l
+        .app
+        .open_case_for(&l.alice, person["id"].as_str().unwrap())
+        .await;
+    let response = l
+        .app
+        .post(
+            &format!("/v1/cases/{}/letters", case["id"].as_str().unwrap()),
+            &l.alice,
+            &json!({
+                "template_id": l.template("convocation").await,
+                "values": {"date_entretien": "2027-03-12", "heure_entretien": "09:30",
+                           "lieu": "CCAS"}
+            }),
+        )
+        .await;
+    let letter = expect(response, 201).await;
+    assert!(
+        letter["recipient"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Madame Marie-Éloïse"),
+        "{letter}"
+    );
+}

@@ -140,25 +140,7 @@ impl AccessRecord<'_> {
             }
             s.row("Handicap", text);
         }
-        let mut lines: Vec<String> = [p.address_line1.as_deref(), p.address_line2.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let town = [p.address_postcode.as_deref(), p.address_city.as_deref()]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !town.is_empty() {
-            lines.push(town);
-        }
-        if let Some(country) = p.address_country.as_deref() {
-            lines.push(country.trim().to_owned());
-        }
+        let lines = super::postal_address(p);
         s.row(
             "Adresse",
             if lines.is_empty() {

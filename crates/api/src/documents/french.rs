@@ -55,6 +55,14 @@ pub fn euros(cents: i64) -> String {
     format!("{sign}{grouped},{:02} €", cents % 100)
 }
 
+/// Where and when a document is signed by hand: `Fait à ……, le ……`.
+pub const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
+
+/// A text as printed: trimmed, `None` when absent or blank.
+pub fn present(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -3,7 +3,7 @@
 //! /v1/organisation/logo`). HTML documents show it through their templates ([`Letterhead`] is
 //! serialised with the logo as a `data:` URI); PDF documents draw it with [`Letterhead::draw`].
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use base64::Engine;
 use serde::{Serialize, Serializer};
@@ -28,12 +28,19 @@ pub struct Letterhead {
     pub logo: Option<LogoBytes>,
 }
 
-/// A stored logo: its format and its file.
+/// A stored logo: its format, its file and the file's SHA-256 (hex).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogoBytes {
     pub kind: ImageKind,
     pub bytes: Arc<[u8]>,
+    pub sha256: String,
 }
+
+/// Logos prepared for the PDFs, by their file's SHA-256: a PNG is decoded once per process, not
+/// once per document printed. An organisation has one logo; a few organisations share a
+/// server.
+static PREPARED: LazyLock<quick_cache::sync::Cache<String, Arc<PdfImage>>> =
+    LazyLock::new(|| quick_cache::sync::Cache::new(32));
 
 fn data_uri<S: Serializer>(logo: &Option<LogoBytes>, s: S) -> Result<S::Ok, S::Error> {
     match logo {
@@ -71,21 +78,8 @@ impl Letterhead {
         logo: Option<relais_store::profiles::LogoFile>,
     ) -> Self {
         let present = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let mut address: Vec<String> = profile
-            .address_lines
-            .into_iter()
-            .map(|l| l.trim().to_owned())
-            .filter(|l| !l.is_empty())
-            .collect();
+        let address = organisation_address(&profile);
         let city = present(profile.city);
-        let town = [present(profile.postcode), city.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !town.is_empty() {
-            address.push(town);
-        }
         let contact = [
             present(profile.phone).map(|p| format!("Tél. {p}")),
             present(profile.email),
@@ -103,17 +97,21 @@ impl Letterhead {
                 ImageKind::from_media_type(&l.media_type).map(|kind| LogoBytes {
                     kind,
                     bytes: l.content.into(),
+                    sha256: l.sha256,
                 })
             }),
         }
     }
 
-    /// The logo prepared for a PDF, if there is one that reads. A stored logo was checked on
-    /// upload; one that no longer reads is left out (and logged) rather than failing the
-    /// document.
-    pub fn pdf_image(&self) -> Option<PdfImage> {
+    /// The logo prepared for a PDF, if there is one that reads (prepared once per file). A
+    /// stored logo was checked on upload; one that no longer reads is left out (and logged)
+    /// rather than failing the document.
+    pub fn pdf_image(&self) -> Option<Arc<PdfImage>> {
         let logo = self.logo.as_ref()?;
-        logo::pdf_image(logo.kind, &logo.bytes)
+        PREPARED
+            .get_or_insert_with(&logo.sha256, || {
+                logo::pdf_image(logo.kind, &logo.bytes).map(Arc::new)
+            })
             .inspect_err(|e| tracing::error!(error = %e, "stored logo does not read"))
             .ok()
     }
@@ -169,6 +167,29 @@ impl Letterhead {
             logo,
         }
     }
+}
+
+/// The organisation's postal address, one line each: its street lines, then `69100
+/// Villeurbanne`.
+pub fn organisation_address(profile: &relais_store::profiles::Profile) -> Vec<String> {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let town = [present(&profile.postcode), present(&profile.city)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    profile
+        .address_lines
+        .iter()
+        .map(|l| l.trim().to_owned())
+        .chain(Some(town))
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// The size the logo is drawn at: its proportions kept, within the letterhead's box.

@@ -121,8 +121,11 @@ pub fn check(bytes: &[u8]) -> Result<Checked, LogoRefused> {
     })
 }
 
+/// Strict: a JPEG that is truncated or corrupt is refused, not filled in (the PDFs embed the
+/// file as it is).
 fn jpeg_options() -> DecoderOptions {
     DecoderOptions::default()
+        .set_strict_mode(true)
         .set_max_width(MAX_SIDE as usize)
         .set_max_height(MAX_SIDE as usize)
 }

@@ -78,3 +78,29 @@ impl From<relais_store::agents::Profile> for DocumentReferent {
         }
     }
 }
+
+/// A person's postal address as printed, one item per line: the street lines, the postcode and
+/// city, and the country when it is not France.
+pub fn postal_address(person: &relais_store::persons::PersonRecord) -> Vec<String> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let town = [given(&person.address_postcode), given(&person.address_city)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let country = given(&person.address_country).filter(|c| !c.eq_ignore_ascii_case("FR"));
+    [
+        given(&person.address_line1),
+        given(&person.address_line2),
+        Some(town).filter(|t| !t.is_empty()),
+        country,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -44,7 +44,7 @@ pub struct ProfileBody {
     pub name: String,
     /// The street lines, in order (at most 3, each 1 to 120 characters, not blank).
     #[serde(default)]
-    #[schema(max_items = 3)]
+    #[schema(schema_with = street_lines_schema)]
     pub address_lines: Vec<String>,
     /// The postcode (1 to 10 characters).
     #[schema(
@@ -78,6 +78,14 @@ pub struct ProfileBody {
         pattern = "^[Hh][Tt][Tt][Pp][Ss]?://"
     )]
     pub website: Option<String>,
+}
+
+fn street_lines_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    crate::schema::printed_lines(
+        3,
+        120,
+        "The street lines, in order (at most 3, each 1 to 120 characters, not blank).",
+    )
 }
 
 /// What is known of the logo (the image itself is at `GET /v1/organisation/logo`).
@@ -170,7 +178,7 @@ problem_responses! {
         UnsupportedMediaType = 415: "Content-Type is not image/png or image/jpeg",
         Unprocessable = 422: "The content is not a PNG or JPEG image that decodes, disagrees with \
             its Content-Type, is more than 4096 pixels a side (or 4 million pixels), or is a CMYK \
-            JPEG (pointer `/`)",
+            JPEG (pointer `\"\"`, the whole body)",
     }
 }
 
@@ -385,11 +393,11 @@ impl Refusal for LogoRefused {
 }
 
 /// Uploads the organisation's logo (the body is the image: `Content-Type: image/png` or
-/// `image/jpeg`), replacing any previous one.
+/// `image/jpeg`), replacing any previous one (no `If-Match`: the image is replaced whole).
 ///
 /// Administrators (403 otherwise). At most 512 KiB (413); the content must be the PNG or JPEG
 /// image its `Content-Type` says, that decodes whole, at most 4096 pixels a side and 4 million
-/// pixels, and a JPEG in RGB or greyscale (422 at `/` otherwise, with `unsupported_type`,
+/// pixels, and a JPEG in RGB or greyscale (422 at `""`, the whole body, otherwise, with `unsupported_type`,
 /// `media_type_mismatch`, `unreadable_image`, `image_too_large` or `unsupported_color_space`).
 /// Every document printed afterwards shows it, at most 19 mm high. Audited as an `update` of
 /// `organisation.profile`.

@@ -165,22 +165,9 @@ pub struct OrganisationFields {
 impl OrganisationFields {
     fn of(profile: &relais_store::profiles::Profile) -> Self {
         let given = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
-        let mut address: Vec<String> = profile
-            .address_lines
-            .iter()
-            .map(|l| l.trim().to_owned())
-            .collect();
-        let town = [given(&profile.postcode), given(&profile.city)]
-            .into_iter()
-            .filter(|t| !t.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !town.is_empty() {
-            address.push(town);
-        }
         Self {
             name: profile.name.trim().to_owned(),
-            address: address.join("\n"),
+            address: crate::documents::letterhead::organisation_address(profile).join("\n"),
             city: given(&profile.city),
             phone: given(&profile.phone),
             email: given(&profile.email),
@@ -217,32 +204,6 @@ pub fn full_name(civility: Option<Civility>, first_name: &str, last_name: &str) 
         Some(c) => format!("{} {names}", c.label_fr()),
         None => names,
     }
-}
-
-/// A person's postal address as printed, one item per line: the street lines, the postcode and
-/// city, and the country when it is not France.
-pub fn address_lines(person: &PersonRecord) -> Vec<String> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let town = [given(&person.address_postcode), given(&person.address_city)]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let country = given(&person.address_country).filter(|c| !c.eq_ignore_ascii_case("FR"));
-    [
-        given(&person.address_line1),
-        given(&person.address_line2),
-        Some(town).filter(|t| !t.is_empty()),
-        country,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
 }
 
 /// A time of day as French writes it: `9 h 30`.
@@ -307,7 +268,7 @@ impl MergeData {
     /// The merge fields of a letter.
     pub fn new(s: Sources<'_>) -> Self {
         let civility = s.person.civility.map(|c| c.into_inner());
-        let address = address_lines(s.person);
+        let address = super::super::postal_address(s.person);
         MergeData {
             person: PersonFields {
                 civility: civility_label(civility),

@@ -154,7 +154,7 @@ pub fn pdf(letter: &LetterDocument) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(&fonts);
     let logo = printed.letterhead.pdf_image();
-    printed.letterhead.draw(&mut layout, logo.as_ref());
+    printed.letterhead.draw(&mut layout, logo.as_deref());
     layout.advance(18.0);
 
     // The sender's block on the left; the recipient's on the right, a little lower, drawn
@@ -210,7 +210,7 @@ pub fn pdf(letter: &LetterDocument) -> Result<Vec<u8>, PdfError> {
     emit::write(
         &fonts,
         &pages,
-        &logo.iter().collect::<Vec<_>>(),
+        &logo.as_deref().into_iter().collect::<Vec<_>>(),
         &Info {
             title: &title,
             author: &printed.letterhead.name,

@@ -134,7 +134,7 @@ pub fn pdf(sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(&fonts);
     let logo = sheet.letterhead.pdf_image();
-    sheet.letterhead.draw(&mut layout, logo.as_ref());
+    sheet.letterhead.draw(&mut layout, logo.as_deref());
     layout.advance(14.0);
     layout.paragraph(
         TextStyle::new(Style::Bold, 22.0),
@@ -171,7 +171,7 @@ pub fn pdf(sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
     emit::write(
         &fonts,
         &pages,
-        &logo.iter().collect::<Vec<_>>(),
+        &logo.as_deref().into_iter().collect::<Vec<_>>(),
         &Info {
             title: &title,
             author: &sheet.letterhead.name,

@@ -19,7 +19,7 @@ use relais_store::persons::PersonRecord;
 
 use super::DocumentReferent;
 use super::application::PrintedApplication;
-use super::french::{date, euros};
+use super::french::{self, date, euros};
 use super::pdf::PdfError;
 use super::sheet::{self, Block, Section, Sheet, SignatureBox};
 
@@ -97,20 +97,8 @@ impl ReportBudget {
 
 impl From<&PersonRecord> for ReportPerson {
     fn from(p: &PersonRecord) -> Self {
-        let given = |v: &Option<String>| present(v.as_deref()).map(str::to_owned);
-        let mut address: Vec<String> = [&p.address_line1, &p.address_line2]
-            .into_iter()
-            .filter_map(given)
-            .collect();
-        let town = [&p.address_postcode, &p.address_city]
-            .into_iter()
-            .filter_map(given)
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !town.is_empty() {
-            address.push(town);
-        }
-        address.extend(given(&p.address_country));
+        let given = |v: &Option<String>| french::present(v.as_deref()).map(str::to_owned);
+        let address = super::postal_address(p);
         Self {
             first_name: p.first_name.clone(),
             last_name: p.last_name.clone(),
@@ -133,7 +121,6 @@ pub(crate) const CONFIDENTIAL: &str = "Document confidentiel, soumis au secret p
 pub(crate) const NO_HOUSEHOLD: &str = "La composition du foyer n'est pas renseignée.";
 pub(crate) const NO_BUDGET: &str = "Le budget du foyer n'est pas renseigné.";
 pub(crate) const NO_FUNDING: &str = "Aucun plan de financement n'est établi pour cette demande.";
-pub(crate) const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
 /// How the budget's figures are reckoned (the domain's conventions, see `relais_domain::budget`).
 pub(crate) const BUDGET_NOTE: &str = "Montants mensuels. Le reste à vivre est la différence \
     entre les ressources et les charges ; par jour, un mois compte 30 jours ; les unités de \
@@ -320,7 +307,9 @@ impl SocialReport {
         s.row("Dispositif sollicité", r.scheme.trim());
         s.row_if(
             "Organisme",
-            self.provider.as_deref().and_then(|p| present(Some(p))),
+            self.provider
+                .as_deref()
+                .and_then(|p| french::present(Some(p))),
         );
         s.row("Demande ouverte le", date(r.opened_on));
         s.row_if(
@@ -330,7 +319,7 @@ impl SocialReport {
         s.row("État de la demande", r.status_line());
         if let Some(decision) = &r.decision {
             s.row("Décision", decision.sentence());
-            s.row_if("Motif", present(decision.reason.as_deref()));
+            s.row_if("Motif", french::present(decision.reason.as_deref()));
         }
         s
     }
@@ -376,7 +365,7 @@ impl SocialReport {
     fn signature(&self) -> SignatureBox {
         let mut lines = vec![self.author.role()];
         lines.extend(self.author.reach());
-        lines.push(SIGNED_AT.to_owned());
+        lines.push(french::SIGNED_AT.to_owned());
         SignatureBox {
             who: self.author.name.trim().to_owned(),
             lines,
@@ -386,7 +375,7 @@ impl SocialReport {
 
 /// `RSA : 607,75 €`, `Autre ressource (bourse) : 100,00 €`.
 fn budget_line(kind: &str, label: Option<&str>, amount_cents: i64) -> String {
-    match present(label) {
+    match french::present(label) {
         Some(label) => format!("{kind} ({label}) : {}", euros(amount_cents)),
         None => format!("{kind} : {}", euros(amount_cents)),
     }
@@ -395,7 +384,7 @@ fn budget_line(kind: &str, label: Option<&str>, amount_cents: i64) -> String {
 /// `Dette de loyer (Office HLM) : 1 800,00 € dus, remboursés 150,00 € par mois`.
 fn debt_line(debt: &relais_domain::Debt) -> String {
     let kind = debt.kind.label_fr();
-    let mut line = match present(debt.creditor.as_deref()) {
+    let mut line = match french::present(debt.creditor.as_deref()) {
         Some(creditor) => format!(
             "{kind} ({creditor}) : {} dus",
             euros(debt.amount_owed_cents)
@@ -430,9 +419,4 @@ fn units(tenths: u32) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n > 1 { "s" } else { "" }
-}
-
-/// Non-empty, trimmed optional text.
-fn present(text: Option<&str>) -> Option<&str> {
-    text.map(str::trim).filter(|t| !t.is_empty())
 }

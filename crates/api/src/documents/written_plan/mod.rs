@@ -111,7 +111,7 @@ pub(crate) const NO_FUNDING: &str = "Pas de plan de financement établi pour cet
 pub(crate) const NO_DECISION: &str = "En attente de la réponse de la personne.";
 pub(crate) const NO_OBSERVATION: &str = "Aucune observation à ce jour. Vos observations \
     peuvent être ajoutées au plan à tout moment ; elles ne modifient pas ce document.";
-pub(crate) const SIGNED_AT: &str = "Fait à ……………………, le ……………………";
+pub(crate) use french::SIGNED_AT;
 pub(crate) const CONFIDENTIAL: &str =
     "Document confidentiel, soumis au secret professionnel : à ne pas diffuser.";
 
@@ -338,5 +338,5 @@ impl PlanObservation {
 
 /// Non-empty, trimmed optional text.
 pub(crate) fn present(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+    french::present(text.as_deref())
 }

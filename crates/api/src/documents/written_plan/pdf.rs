@@ -30,7 +30,7 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(&fonts);
     let logo = plan.letterhead.pdf_image();
-    letterhead(&mut layout, plan, logo.as_ref());
+    letterhead(&mut layout, plan, logo.as_deref());
     identification(&mut layout, plan);
     intro(&mut layout, &plan.intro());
     for section in plan.sections() {
@@ -51,7 +51,12 @@ pub fn pdf(plan: &WrittenPlan) -> Result<Vec<u8>, PdfError> {
         subject: &subject,
         lang: "fr",
     };
-    emit::write(&fonts, &pages, &logo.iter().collect::<Vec<_>>(), &info)
+    emit::write(
+        &fonts,
+        &pages,
+        &logo.as_deref().into_iter().collect::<Vec<_>>(),
+        &info,
+    )
 }
 
 fn letterhead(layout: &mut Layout<'_>, plan: &WrittenPlan, logo: Option<&PdfImage>) {

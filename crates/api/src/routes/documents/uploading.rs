@@ -162,7 +162,7 @@ async fn read_form(
                 return Err(
                     ApiError::new(Code::UnknownField, format!("unknown part {other:?}")).at(
                         FieldError::body(
-                            format!("/{}", other.replace('~', "~0").replace('/', "~1")),
+                            format!("/{}", relais_domain::text::pointer_token(other)),
                             "unknown_field",
                             "the form has only the parts `file` and `description`",
                         ),

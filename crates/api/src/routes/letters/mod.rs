@@ -38,9 +38,7 @@ use uuid::Uuid;
 use crate::conditional::{created, ok_with_etag};
 use crate::context::{CaseReadParams, Ctx};
 use crate::documents::DocumentReferent;
-use crate::documents::letter::merge::{
-    MergeData, Sources, address_lines, full_name, printed_values,
-};
+use crate::documents::letter::merge::{MergeData, Sources, full_name, printed_values};
 use crate::documents::letter::sandbox::{self, Part};
 use crate::documents::letterhead::Letterhead;
 use crate::error::{ApiError, FieldError};
@@ -133,7 +131,7 @@ fn recipient(
                 &person.first_name,
                 &person.last_name,
             ),
-            address: address_lines(person),
+            address: crate::documents::postal_address(person),
         })),
         (Addressee::Nobody, None) => Ok(None),
     }

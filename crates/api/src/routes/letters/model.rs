@@ -7,7 +7,7 @@ use relais_domain::letter::{Addressee, MAX_FIELDS, MAX_LONG_TEXT_CHARS};
 use relais_store::letters::{LetterRecord, Recipient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 use validator::Validate;
@@ -62,24 +62,11 @@ pub(crate) fn given_values_schema() -> RefOr<Schema> {
 
 /// Schema of a recipient's address: its lines.
 fn address_schema() -> RefOr<Schema> {
-    RefOr::T(Schema::Array(
-        ArrayBuilder::new()
-            .items(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .min_length(Some(1))
-                    .max_length(Some(MAX_ADDRESS_LINE_CHARS))
-                    .pattern(Some(
-                        "^[^\\u0000-\\u001f]*[^\\s\\u0000-\\u001f][^\\u0000-\\u001f]*$",
-                    )),
-            )
-            .max_items(Some(MAX_ADDRESS_LINES))
-            .description(Some(
-                "The postal address, one line per item (6 lines at most, each 120 characters \
-                 at most).",
-            ))
-            .build(),
-    ))
+    crate::schema::printed_lines(
+        MAX_ADDRESS_LINES,
+        MAX_ADDRESS_LINE_CHARS,
+        "The postal address, one line per item (6 lines at most, each 120 characters at most).",
+    )
 }
 
 /// A letter to write in a case, from a template: the template renders it once, and it is stored

@@ -49,7 +49,7 @@ struct Sources<'a> {
 }
 
 /// The applications of the case the written plan printed `today` lists
-/// ([`in_written_plan`]) with their funding plans, in two queries whatever their number: those
+/// ([`in_written_plan`]) with their funding plans, in three queries whatever their number: those
 /// under way first, then the recent decisions, each in the order they were made.
 async fn listed_applications(
     tx: &mut Tx,
