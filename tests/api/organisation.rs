@@ -141,6 +141,11 @@ async fn each_fault_of_the_profile_is_reported_at_its_field() {
     ] {
         assert!(codes.contains(&expected), "{expected:?} not in {codes:?}");
     }
+    let broken = put(json!({"name": "CCAS", "address_lines": ["12 rue\nde la Paix"]})).await;
+    assert_eq!(
+        field_codes(&broken.json::<Value>().await.unwrap()),
+        [pair("/address_lines/0", "invalid_character")]
+    );
     let four = put(json!({"name": "CCAS", "address_lines": ["a", "b", "c", "d"]})).await;
     assert_eq!(
         field_codes(&four.json::<Value>().await.unwrap()),

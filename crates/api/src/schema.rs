@@ -536,8 +536,9 @@ macro_rules! constant_code {
 }
 pub(crate) use constant_code;
 
-/// The characters of a printed line: 1 to `max_chars`, not blank, no control character.
-const PRINTED_LINE: &str = "^[^\\u0000-\\u001f]*[^\\s\\u0000-\\u001f][^\\u0000-\\u001f]*$";
+/// The characters of a printed line: not blank, no control character (`char::is_control`:
+/// U+0000 to U+001F and U+007F to U+009F).
+pub const PRINTED_LINE: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
 
 /// An address as lines (a letter's recipient, the organisation's street lines): at most
 /// `max_lines` items, each 1 to `max_chars` characters, not blank.

@@ -219,7 +219,17 @@ fn profile_of(body: &ProfileBody) -> Result<Profile, ApiError> {
         .address_lines
         .iter()
         .enumerate()
-        .map(|(i, line)| text(line, &format!("/address_lines/{i}"), 120, &mut errors))
+        .map(|(i, line)| {
+            let pointer = format!("/address_lines/{i}");
+            if line.chars().any(char::is_control) {
+                errors.push(FieldError::body(
+                    pointer.as_str(),
+                    "invalid_character",
+                    "one line of text: no line break or control character",
+                ));
+            }
+            text(line, &pointer, 120, &mut errors)
+        })
         .collect();
     let mut optional = |value: &Option<String>, pointer: &str, max: usize| {
         value.as_deref().map(|v| text(v, pointer, max, &mut errors))

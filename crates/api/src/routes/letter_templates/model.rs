@@ -142,6 +142,7 @@ pub struct NewLetterTemplate {
     /// The fields the worker fills in (20 at most), in the order they are asked.
     #[validate(length(max = 20), nested)]
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub fields: Vec<LetterTemplateField>,
 }
 
@@ -184,7 +185,7 @@ pub struct LetterTemplatePatch {
     pub body: Option<String>,
     #[serde(default, deserialize_with = "not_null")]
     #[validate(length(max = 20), nested)]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 20)]
     pub fields: Option<Vec<LetterTemplateField>>,
     #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
