@@ -242,6 +242,7 @@ pub struct NewGroupSession {
     #[schema(
         min_length = 1,
         max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
         example = "Atelier budget : les aides à l'énergie"
     )]
     pub topic: String,
