@@ -36,6 +36,17 @@ pub struct LogoBytes {
     pub sha256: String,
 }
 
+impl LogoBytes {
+    /// A stored logo, if its media type is one a logo may have.
+    pub fn from_file(file: relais_store::profiles::LogoFile) -> Option<Self> {
+        ImageKind::from_media_type(&file.media_type).map(|kind| Self {
+            kind,
+            bytes: file.content.into(),
+            sha256: file.sha256,
+        })
+    }
+}
+
 /// Logos prepared for the PDFs, by their file's SHA-256: a PNG is decoded once per process, not
 /// once per document printed. An organisation has one logo; a few organisations share a
 /// server.
@@ -93,13 +104,7 @@ impl Letterhead {
             address,
             contact,
             city,
-            logo: logo.and_then(|l| {
-                ImageKind::from_media_type(&l.media_type).map(|kind| LogoBytes {
-                    kind,
-                    bytes: l.content.into(),
-                    sha256: l.sha256,
-                })
-            }),
+            logo: logo.and_then(LogoBytes::from_file),
         }
     }
 

@@ -67,7 +67,10 @@ pub async fn document(
 ) -> Result<HttpResponse, ApiError> {
     let format = printed::format(&req, &PRINTED)?;
     let (mut work, stored) = letter_of(&ctx, &path, &params, AuditAction::Download).await?;
-    let logo = printed::letterhead(&mut work.tx).await?.logo;
+    // The letter keeps its letterhead's text; only the logo is read now (one query).
+    let logo = relais_store::profiles::logo(&mut work.tx)
+        .await?
+        .and_then(LogoBytes::from_file);
     let filename = format!("courrier-{}.pdf", stored.written_on);
     // The work commits the answer, so the PDF is rendered first: one that fails to render
     // records no download.
